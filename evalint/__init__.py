@@ -1,0 +1,34 @@
+"""evalint: quasi-experimental evaluation of health and social care integration.
+
+Interrupted time series, difference-in-differences and synthetic control, tuned to NHS
+integration rollouts, with a dated and sourced policy calendar that flags concurrent
+events threatening each result.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version as _version
+
+try:
+    __version__ = _version("evalint")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.1.0"
+
+from evalint import errors
+from evalint.data import Panel, TreatmentTiming, to_period
+from evalint.diagnostics import CheckResult, Flag
+from evalint.outcomes import OutcomeKind, get_outcome, list_outcomes, register_outcome
+
+__all__ = [
+    "__version__",
+    "errors",
+    "Panel",
+    "TreatmentTiming",
+    "to_period",
+    "CheckResult",
+    "Flag",
+    "OutcomeKind",
+    "get_outcome",
+    "list_outcomes",
+    "register_outcome",
+]

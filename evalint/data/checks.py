@@ -1,0 +1,158 @@
+"""Validators used when building a :class:`~evalint.data.panel.Panel`.
+
+Each function checks one rule and raises a typed :mod:`evalint.errors` error naming the
+column, units or rows at fault, what was seen, and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from evalint.errors import (
+    DuplicateRowsError,
+    GapError,
+    InvalidValueError,
+    MissingValuesError,
+    NonNumericError,
+    TimeParseError,
+    column_not_found,
+    format_examples,
+)
+
+__all__ = [
+    "require_columns",
+    "require_numeric",
+    "require_no_duplicates",
+    "require_no_gaps",
+    "require_range",
+    "missing_rows",
+]
+
+
+def require_columns(df: pd.DataFrame, roles: dict[str, str | None]) -> None:
+    """Raise ColumnNotFoundError for the first role whose column is absent."""
+    for role, col in roles.items():
+        if col is not None and col not in df.columns:
+            raise column_not_found(col, role, list(df.columns))
+
+
+def require_numeric(df: pd.DataFrame, column: str, role: str) -> pd.Series:
+    """Return ``df[column]`` as float; raise NonNumericError listing bad values."""
+    s = df[column]
+    if pd.api.types.is_bool_dtype(s.dtype) and role != "treatment":
+        return s.astype(float)
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return s.astype(float)
+    conv = pd.to_numeric(s, errors="coerce")
+    bad = s[conv.isna() & s.notna()]
+    if len(bad):
+        raise NonNumericError(
+            f"{role} column {column!r} must be numeric; {len(bad)} value(s) are not, e.g. "
+            f"{format_examples(bad.astype(str).unique().tolist())} (rows "
+            f"{format_examples(bad.index.tolist())}). Clean or convert the column "
+            "(pd.to_numeric) before building the panel."
+        )
+    return conv.astype(float)
+
+
+def missing_rows(values: pd.Series, keys: pd.DataFrame) -> pd.DataFrame:
+    """The unit/time keys of rows where ``values`` is missing."""
+    return keys.loc[values.isna()]
+
+
+def require_no_duplicates(keys: pd.DataFrame, unit: str, time: str) -> None:
+    """Raise DuplicateRowsError if a (unit, time) pair appears more than once."""
+    dup = keys.duplicated([unit, time], keep=False)
+    if dup.any():
+        first = keys.loc[dup].drop_duplicates([unit, time]).head(5)
+        shown = "; ".join(f"{unit}={u!r}, {time}={t}" for u, t in zip(first[unit], first[time]))
+        n_pairs = int(keys.loc[dup].drop_duplicates([unit, time]).shape[0])
+        raise DuplicateRowsError(
+            f"{int(dup.sum())} rows share a ({unit}, {time}) pair with another row "
+            f"({n_pairs} duplicated pairs), e.g. {shown}. A panel needs one row per unit and "
+            "period: aggregate them (e.g. df.groupby([unit, time]).sum()) or drop the repeats."
+        )
+
+
+def require_no_gaps(units: np.ndarray, ordinals: np.ndarray, unit: str, freq_name: str) -> None:
+    """Raise GapError (or TimeParseError for mixed frequencies) if a unit skips periods.
+
+    ``units`` and ``ordinals`` must be sorted by unit then time.
+    """
+    if len(units) < 2:
+        return
+    same = units[1:] == units[:-1]
+    step = np.diff(ordinals)
+    bad = same & (step != 1)
+    if not bad.any():
+        return
+    bad_units = pd.unique(units[1:][bad])
+    # A unit whose steps are all equal to k > 1 looks like a coarser frequency.
+    details = []
+    mixed = []
+    for u in bad_units[:5]:
+        mask = units == u
+        st = np.diff(ordinals[mask])
+        if len(st) and np.all(st == st[0]) and st[0] > 1:
+            mixed.append(u)
+        ords = ordinals[mask]
+        full = np.arange(ords.min(), ords.max() + 1)
+        details.append(f"{unit}={u!r} misses {len(np.setdiff1d(full, ords))} period(s)")
+    if mixed and len(mixed) == min(len(bad_units), 5):
+        raise TimeParseError(
+            f"units {format_examples(mixed)} step by more than one {freq_name} period every time: "
+            f"the panel mixes frequencies. Put every unit on the same frequency (freq=)."
+        )
+    raise GapError(
+        f"{len(bad_units)} unit(s) have gaps inside their series: {'; '.join(details)}. "
+        "Add the missing periods (with the outcome, or NaN and missing='drop' to report them as "
+        "missing cells), or restrict the data to the unit's unbroken span."
+    )
+
+
+def require_range(
+    values: pd.Series,
+    keys: pd.DataFrame,
+    column: str,
+    role: str,
+    *,
+    minimum: float,
+    strict: bool,
+    why: str,
+) -> None:
+    """Raise InvalidValueError when values fall below ``minimum`` (or equal it if strict)."""
+    bad = values < minimum if not strict else values <= minimum
+    bad = bad & values.notna()
+    if bad.any():
+        rows = keys.loc[bad].head(5)
+        shown = "; ".join(
+            f"{r[0]!r} at {r[1]} = {v:g}" for r, v in zip(rows.itertuples(index=False), values[bad].head(5))
+        )
+        rule = f"> {minimum:g}" if strict else f">= {minimum:g}"
+        raise InvalidValueError(
+            f"{role} column {column!r} must be {rule} ({why}); {int(bad.sum())} row(s) are not: "
+            f"{shown}. Correct or remove these rows."
+        )
+
+
+def require_not_missing(values: pd.Series, keys: pd.DataFrame, column: str, role: str) -> None:
+    """Raise MissingValuesError listing rows where a required value is missing."""
+    if values.isna().any():
+        rows = keys.loc[values.isna()].head(5)
+        shown = "; ".join(f"{a!r} at {b}" for a, b in rows.itertuples(index=False))
+        raise MissingValuesError(
+            f"{role} column {column!r} has {int(values.isna().sum())} missing value(s), e.g. {shown}. "
+            "Fill them from the source data or drop those rows."
+        )
+
+
+def columns_list(cols: Sequence[str] | str | None) -> tuple[str, ...]:
+    """Normalise a column-or-columns argument to a tuple."""
+    if cols is None:
+        return ()
+    if isinstance(cols, str):
+        return (cols,)
+    return tuple(cols)

@@ -1,0 +1,244 @@
+"""Turn time columns and intervention dates into pandas Periods.
+
+evalint keeps time as :class:`pandas.Period` values of one frequency per panel:
+daily ``D``, weekly ``W``, monthly ``M``, quarterly ``Q`` or annual ``Y``. Dates such as
+``"2022-07-01"`` are mapped to the period that contains them, so a date works as an
+intervention point on monthly or quarterly data.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalint.errors import SpecificationError, TimeParseError, format_examples
+
+__all__ = ["normalise_freq", "to_periods", "to_period", "FREQ_NAMES"]
+
+#: Canonical frequency code -> plain name.
+FREQ_NAMES = {"D": "daily", "W": "weekly", "M": "monthly", "Q": "quarterly", "Y": "annual"}
+
+_ALIASES = {
+    "d": "D", "day": "D", "daily": "D",
+    "w": "W", "week": "W", "weekly": "W",
+    "m": "M", "ms": "M", "me": "M", "month": "M", "monthly": "M",
+    "q": "Q", "qs": "Q", "qe": "Q", "quarter": "Q", "quarterly": "Q",
+    "y": "Y", "a": "Y", "ys": "Y", "ye": "Y", "as": "Y", "year": "Y", "annual": "Y", "yearly": "Y",
+}
+
+_PATTERNS = [
+    ("Y", re.compile(r"^\d{4}$")),
+    ("Q", re.compile(r"^\d{4}\s*-?\s*Q[1-4]$", re.IGNORECASE)),
+    ("M", re.compile(r"^\d{4}-\d{1,2}$")),
+    ("W", re.compile(r"^\d{4}-W\d{1,2}$", re.IGNORECASE)),
+]
+
+
+def normalise_freq(freq: Any) -> str:
+    """Return the canonical frequency code (``D``, ``W``, ``M``, ``Q`` or ``Y``) for ``freq``."""
+    if freq is None:
+        raise SpecificationError("freq is required here; use one of 'D', 'W', 'M', 'Q', 'Y'.")
+    key = str(getattr(freq, "freqstr", freq)).strip()
+    base = key.split("-")[0].lower()
+    if base in _ALIASES:
+        return _ALIASES[base]
+    raise SpecificationError(
+        f"freq={freq!r} is not supported. Use 'D' (daily), 'W' (weekly), 'M' (monthly), "
+        "'Q' (quarterly) or 'Y' (annual)."
+    )
+
+
+def _period_freq(series: pd.Series) -> str:
+    return normalise_freq(series.dtype.freq)
+
+
+def _infer_from_dates(dates: pd.DatetimeIndex, column: str) -> str:
+    uniq = dates.unique().sort_values()
+    if len(uniq) < 2:
+        if len(uniq) == 1 and uniq[0].day == 1:
+            return "M"
+        raise TimeParseError(
+            f"time column {column!r}: cannot infer a frequency from a single date; pass freq=."
+        )
+    diffs = np.asarray((uniq[1:] - uniq[:-1]) / pd.Timedelta(days=1), dtype=float)
+    step = float(diffs.min())
+    if step == 1:
+        return "D"
+    if step == 7 and np.all(np.mod(diffs, 7) == 0):
+        return "W"
+    if 28 <= step <= 31:
+        return "M"
+    if 89 <= step <= 92:
+        return "Q"
+    if 365 <= step <= 366:
+        return "Y"
+    raise TimeParseError(
+        f"time column {column!r}: consecutive dates are {step:g} days apart at the closest, "
+        "which is not daily, weekly, monthly, quarterly or annual (or the column mixes "
+        "frequencies). Pass freq= explicitly or fix the dates."
+    )
+
+
+def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[pd.Series, str]:
+    uniq = pd.Series(values.dropna().unique())
+    text = uniq.astype(str).str.strip()
+    kinds = pd.Series("date", index=text.index)
+    for kind, pat in _PATTERNS:
+        kinds[text.str.match(pat)] = kind
+    found = sorted(set(kinds))
+    if len(found) > 1:
+        examples = [text[kinds == k].iloc[0] for k in found]
+        raise TimeParseError(
+            f"time column {column!r} mixes frequencies: values such as "
+            f"{format_examples(examples)} are of different kinds ({', '.join(found)}). "
+            "Use one frequency for the whole panel."
+        )
+    kind = found[0]
+    mapping: dict[Any, pd.Period]
+    if kind == "date":
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=False)
+        bad = text[parsed.isna()]
+        if len(bad):
+            raise TimeParseError(
+                f"time column {column!r}: {len(bad)} value(s) do not parse as dates, e.g. "
+                f"{format_examples(bad.tolist())}. Use ISO dates such as '2022-07-01', "
+                "'2022-07' (month), '2022Q3' (quarter) or '2022' (year)."
+            )
+        use = freq or _infer_from_dates(pd.DatetimeIndex(parsed), column)
+        per = pd.DatetimeIndex(parsed).to_period(use)
+        if freq is None and per.nunique() != len(per):
+            raise TimeParseError(
+                f"time column {column!r}: distinct dates fall in the same {FREQ_NAMES[use]} "
+                "period; the column mixes frequencies or needs freq=."
+            )
+        mapping = dict(zip(uniq, per))
+    else:
+        use = freq or kind
+        if kind == "W":
+            per = pd.PeriodIndex(
+                [pd.Timestamp.fromisocalendar(int(t[:4]), int(t.split("W")[-1].split("w")[-1]), 1)
+                 for t in text.str.upper()], freq="W") if use == "W" else None
+            if per is None:
+                raise TimeParseError(f"time column {column!r}: ISO weeks need freq='W'.")
+        else:
+            per = pd.PeriodIndex(text.str.replace(r"\s|-(?=Q)", "", regex=True), freq=kind)
+            if use != kind:
+                per = per.asfreq(use, how="start")
+        mapping = dict(zip(uniq, per))
+    out = values.map(mapping)
+    return pd.Series(pd.PeriodIndex(out, freq=use), index=values.index), use
+
+
+def to_periods(values: pd.Series, freq: str | None = None, column: str = "time") -> tuple[pd.Series, str]:
+    """Convert a time column to a Series of Periods of one frequency.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Periods, datetimes, date strings (``'2022-07-01'``, ``'2022-07'``, ``'2022Q3'``,
+        ``'2022'``) or integer years.
+    freq : str, optional
+        ``'D'``, ``'W'``, ``'M'``, ``'Q'`` or ``'Y'``; inferred when omitted.
+    column : str
+        Column name, for error messages.
+
+    Returns
+    -------
+    (periods, freq) : (pandas.Series of Period, str)
+
+    Raises
+    ------
+    TimeParseError
+        Values that do not parse, or that mix frequencies.
+    """
+    fcode = normalise_freq(freq) if freq is not None else None
+    if values.isna().any():
+        rows = values.index[values.isna()].tolist()
+        raise TimeParseError(
+            f"time column {column!r} has {len(rows)} missing value(s) (rows {format_examples(rows)}). "
+            "Every row needs a period; drop or fill these rows first."
+        )
+    dtype = values.dtype
+    if isinstance(dtype, pd.PeriodDtype):
+        have = _period_freq(values)
+        if fcode is not None and fcode != have:
+            raise TimeParseError(
+                f"time column {column!r} holds {FREQ_NAMES[have]} periods but freq={freq!r} was given."
+            )
+        return pd.Series(pd.PeriodIndex(values, freq=have), index=values.index), have
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        dt = pd.DatetimeIndex(values)
+        if dt.tz is not None:
+            dt = dt.tz_localize(None)
+        use = fcode or _infer_from_dates(dt, column)
+        per = dt.to_period(use)
+        if fcode is None and pd.Index(per).nunique() != dt.nunique():
+            raise TimeParseError(
+                f"time column {column!r}: distinct dates fall in the same {FREQ_NAMES[use]} period; "
+                "the column mixes frequencies or needs freq=."
+            )
+        return pd.Series(per, index=values.index), use
+    if pd.api.types.is_bool_dtype(dtype):
+        raise TimeParseError(f"time column {column!r} is boolean; it must hold dates or periods.")
+    if pd.api.types.is_numeric_dtype(dtype):
+        arr = values.to_numpy(dtype=float)
+        if not np.all(np.mod(arr, 1) == 0):
+            raise TimeParseError(
+                f"time column {column!r} holds non-integer numbers (e.g. "
+                f"{format_examples(values[np.mod(arr, 1) != 0].unique().tolist())}); "
+                "use dates, periods or integer years."
+            )
+        if np.all((arr >= 1000) & (arr <= 3000)):
+            if fcode not in (None, "Y"):
+                raise TimeParseError(
+                    f"time column {column!r} holds integer years but freq={freq!r}; integers are "
+                    "read as years only. Convert to dates for finer frequencies."
+                )
+            per = pd.PeriodIndex([pd.Period(year=int(v), freq="Y") for v in arr], freq="Y")
+            return pd.Series(per, index=values.index), "Y"
+        raise TimeParseError(
+            f"time column {column!r} holds integers that are not years (e.g. "
+            f"{format_examples(values.unique()[:5].tolist())}). evalint needs calendar time: "
+            "map the index to dates (e.g. pd.period_range('2016-04', periods=T, freq='M')) "
+            "so interventions and policy events can be placed."
+        )
+    return _string_periods(values.astype(object), fcode, column)
+
+
+def to_period(value: Any, freq: str, what: str = "date") -> pd.Period:
+    """Map one date-like ``value`` to the period of frequency ``freq`` containing it.
+
+    ``'2022-07-01'`` on monthly data gives ``Period('2022-07', 'M')``; on quarterly data
+    ``Period('2022Q3', 'Q')``. Integers are read as years (annual data only).
+    """
+    fcode = normalise_freq(freq)
+    if isinstance(value, pd.Period):
+        if normalise_freq(value.freqstr) == fcode:
+            return value
+        return value.start_time.to_period(fcode)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        if fcode == "Y" and 1000 <= int(value) <= 3000:
+            return pd.Period(year=int(value), freq="Y")
+        raise TimeParseError(
+            f"{what}={value!r}: integers are read as years, which needs annual data; "
+            f"this panel is {FREQ_NAMES[fcode]}. Give a date such as '2022-07-01'."
+        )
+    try:
+        if isinstance(value, str):
+            s = value.strip()
+            for kind, pat in _PATTERNS:
+                if kind in ("Y", "Q", "M") and pat.match(s):
+                    return pd.Period(s.replace(" ", ""), freq=kind).start_time.to_period(fcode)
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        ts = None
+    if ts is None or pd.isna(ts):
+        raise TimeParseError(
+            f"{what}={value!r} is not a date. Use e.g. '2022-07-01', '2022-07' or '2022Q3'."
+        )
+    if ts.tz is not None:
+        ts = ts.tz_localize(None)
+    return ts.to_period(fcode)

@@ -1,0 +1,70 @@
+"""Treatment timing: cohorts, never-treated units and relative time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["TreatmentTiming"]
+
+
+@dataclass(frozen=True)
+class TreatmentTiming:
+    """When each unit was first treated.
+
+    Attributes
+    ----------
+    cohort : pandas.Series
+        Index = unit id, value = first treated period (``pd.Period``) or ``NaT`` for
+        never-treated units. Treatment is absorbing: once treated, always treated.
+    freq : str
+        The panel's frequency code.
+    """
+
+    cohort: pd.Series
+    freq: str
+
+    @property
+    def never_treated(self) -> pd.Index:
+        """Units never treated in the data."""
+        return self.cohort.index[self.cohort.isna()]
+
+    @property
+    def treated_units(self) -> pd.Index:
+        """Units treated at some point in the data."""
+        return self.cohort.index[self.cohort.notna()]
+
+    @property
+    def cohorts(self) -> list[pd.Period]:
+        """Distinct first-treatment periods, earliest first."""
+        return sorted(self.cohort.dropna().unique())
+
+    @property
+    def cohort_sizes(self) -> pd.Series:
+        """Number of units in each cohort (index: cohort period)."""
+        return self.cohort.dropna().value_counts().sort_index()
+
+    @property
+    def is_staggered(self) -> bool:
+        """True when treated units start in more than one period."""
+        return len(self.cohorts) > 1
+
+    def cohort_ordinal(self) -> pd.Series:
+        """Cohort as an integer period ordinal (NaN for never treated)."""
+        return self.cohort.map(lambda p: np.nan if pd.isna(p) else float(p.ordinal))
+
+    def relative_time(self, units: pd.Series, times: pd.Series) -> pd.Series:
+        """Periods since first treatment for each (unit, time) row; NaN if never treated.
+
+        0 is the first treated period, -1 the last untreated one.
+        """
+        start = units.map(self.cohort_ordinal())
+        ords = times.map(lambda p: p.ordinal).astype(float)
+        return (ords - start).rename("rel_time")
+
+    def treated_indicator(self, units: pd.Series, times: pd.Series) -> pd.Series:
+        """0/1 indicator of being treated in each (unit, time) row."""
+        rel = self.relative_time(units, times)
+        return (rel >= 0).astype(int).rename("treated")

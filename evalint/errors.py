@@ -1,0 +1,164 @@
+"""Errors and warnings raised by evalint.
+
+Every error a user can trigger with bad input is an :class:`EvalintError`, which is
+also a :class:`ValueError`, so ``except ValueError`` keeps working. Messages follow
+one pattern: *what* is at fault (column, unit, rows), the *rule* broken, what was
+*seen*, and the *fix*.
+
+The tree::
+
+    EvalintError (ValueError)
+    ├── DataError                  the data break a rule
+    │   ├── ColumnNotFoundError
+    │   ├── EmptyDataError
+    │   ├── DuplicateRowsError
+    │   ├── MissingValuesError
+    │   ├── NonNumericError
+    │   ├── TimeParseError         (includes mixed frequencies)
+    │   ├── GapError               a unit's series skips periods
+    │   ├── InvalidValueError      negative counts, non-positive LOS/population, ...
+    │   ├── TreatmentError         non-absorbing or non-binary treatment, bad cohorts
+    │   └── UnbalancedPanelError   an estimator needing balance met missing cells
+    ├── SpecificationError         arguments that do not fit together
+    ├── InferenceError             inference that cannot be computed as asked
+    └── ReplicationError           a replication target that cannot be run
+
+Warnings derive from :class:`EvalintWarning` (a ``UserWarning``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+__all__ = [
+    "EvalintError",
+    "DataError",
+    "ColumnNotFoundError",
+    "EmptyDataError",
+    "DuplicateRowsError",
+    "MissingValuesError",
+    "NonNumericError",
+    "TimeParseError",
+    "GapError",
+    "InvalidValueError",
+    "TreatmentError",
+    "UnbalancedPanelError",
+    "SpecificationError",
+    "InferenceError",
+    "ReplicationError",
+    "EvalintWarning",
+    "DroppedRowsWarning",
+    "FewClustersWarning",
+    "ConfoundingWarning",
+    "UnbalancedPanelWarning",
+    "DiagnosticWarning",
+    "format_examples",
+]
+
+
+class EvalintError(ValueError):
+    """Base class of every error evalint raises for bad input or specification."""
+
+
+class DataError(EvalintError):
+    """The data break a rule evalint needs to give a correct answer."""
+
+
+class ColumnNotFoundError(DataError, KeyError):
+    """A named column is not in the frame."""
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class EmptyDataError(DataError):
+    """The frame (or what is left of it) has no rows."""
+
+
+class DuplicateRowsError(DataError):
+    """More than one row for the same unit and period."""
+
+
+class MissingValuesError(DataError):
+    """Missing (NaN/None) values where a value is required."""
+
+
+class NonNumericError(DataError):
+    """A column that must be numeric holds non-numeric values."""
+
+
+class TimeParseError(DataError):
+    """Time values that cannot be parsed, or that mix frequencies."""
+
+
+class GapError(DataError):
+    """A unit's series skips periods inside its own span."""
+
+
+class InvalidValueError(DataError):
+    """Values outside their allowed range (negative counts, zero population, ...)."""
+
+
+class TreatmentError(DataError):
+    """Treatment or cohort values that do not describe an absorbing 0/1 treatment."""
+
+
+class UnbalancedPanelError(DataError):
+    """An estimator that needs a balanced panel met missing unit-period cells."""
+
+
+class SpecificationError(EvalintError):
+    """Arguments that are invalid or do not fit together (or do not fit the data)."""
+
+
+class InferenceError(EvalintError):
+    """Inference that cannot be computed as requested."""
+
+
+class ReplicationError(EvalintError):
+    """A replication target that cannot be loaded or run."""
+
+
+class EvalintWarning(UserWarning):
+    """Base class of evalint's warnings."""
+
+
+class DroppedRowsWarning(EvalintWarning):
+    """Rows or units were dropped; the message gives the count and the reason."""
+
+
+class FewClustersWarning(EvalintWarning):
+    """Too few clusters for cluster-robust asymptotics to be trusted."""
+
+
+class ConfoundingWarning(EvalintWarning):
+    """A concurrent policy event threatens the evaluation."""
+
+
+class UnbalancedPanelWarning(EvalintWarning):
+    """The panel is unbalanced; the message says which cells are used."""
+
+
+class DiagnosticWarning(EvalintWarning):
+    """A model diagnostic failed (autocorrelation, overdispersion, poor pre-fit...)."""
+
+
+def format_examples(items: Iterable[Any], limit: int = 5) -> str:
+    """Format the first ``limit`` items of ``items`` for an error message.
+
+    Returns e.g. ``"'a', 'b', 'c' (and 7 more)"``.
+    """
+    items = list(items)
+    shown = ", ".join(repr(i) if isinstance(i, str) else str(i) for i in items[:limit])
+    extra = len(items) - limit
+    return shown + (f" (and {extra} more)" if extra > 0 else "")
+
+
+def column_not_found(column: str, role: str, available: Sequence[Any]) -> ColumnNotFoundError:
+    """Build the standard error for a missing column, listing those that exist."""
+    return ColumnNotFoundError(
+        f"{role} column {column!r} is not in the data. "
+        f"Columns that exist: {format_examples([str(c) for c in available], limit=30)}. "
+        f"Pass {role}=<one of these>."
+    )
