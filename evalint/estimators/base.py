@@ -1,0 +1,98 @@
+"""What every estimator shares: the protocol, the registry, and the calendar hook.
+
+Estimators are frozen dataclasses holding hyperparameters only (checked in
+``__post_init__``). ``fit(panel, *, inference=None, calendar=None, alpha=0.05)`` returns a
+new :class:`~evalint.results.EffectResult`; it never mutates the estimator or the data.
+
+Register an estimator with :func:`register_estimator` so the contract test suite
+(``tests/contract``) runs it: the class must provide ``contract_example()`` returning
+``(estimator, panel, fit_kwargs)`` on a small simulated panel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+from evalint.diagnostics.base import CheckResult, Flag
+from evalint.errors import SpecificationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evalint.data.panel import Panel
+    from evalint.results.effect import EffectResult
+
+__all__ = ["Estimator", "ESTIMATORS", "register_estimator", "get_estimator", "calendar_check"]
+
+
+@runtime_checkable
+class Estimator(Protocol):
+    """The estimator protocol."""
+
+    name: ClassVar[str]
+
+    def fit(self, panel: Panel, *, inference: Any = None, calendar: Any = None,
+            alpha: float = 0.05) -> EffectResult: ...
+
+
+ESTIMATORS: dict[str, type] = {}
+
+
+def register_estimator(cls: type) -> type:
+    """Class decorator: add ``cls`` to :data:`ESTIMATORS` under ``cls.name``."""
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name:
+        raise SpecificationError(f"{cls.__name__} needs a class attribute `name` to be registered.")
+    if not hasattr(cls, "contract_example"):
+        raise SpecificationError(f"{cls.__name__} needs a `contract_example()` classmethod to be registered.")
+    ESTIMATORS[name] = cls
+    return cls
+
+
+def get_estimator(name: str) -> type:
+    """The registered estimator class called ``name``."""
+    if name not in ESTIMATORS:
+        raise SpecificationError(f"estimator {name!r} is not registered; known: {', '.join(sorted(ESTIMATORS))}.")
+    return ESTIMATORS[name]
+
+
+def calendar_check(
+    panel: Panel,
+    intervention: Any,
+    *,
+    outcome: str | None = None,
+    pre: int | None = None,
+    post: int | None = None,
+    treated_units: Sequence[Any] | None = None,
+    comparison_units: Sequence[Any] | None = None,
+    calendar: Any = None,
+    design: str | None = None,
+) -> tuple[CheckResult | None, tuple[Flag, ...]]:
+    """Run the policy-calendar check for a fit; return (check, flags).
+
+    ``calendar=False`` skips it (the result then says so in its diagnostics);
+    ``None`` uses :meth:`PolicyCalendar.default`. The outcome's registered kind name is
+    what the calendar matches on (``emergency_admissions``...). ``pre``/``post`` default
+    to the panel's periods before and after the (earliest/latest) intervention.
+    """
+    if calendar is False:
+        return CheckResult("policy_calendar", None, "policy calendar check switched off (calendar=False)"), ()
+    from evalint.calendar import PolicyCalendar
+
+    cal = PolicyCalendar.default() if calendar is None or calendar is True else calendar
+    outcome = outcome or panel.outcome
+    kind = panel.outcome_kinds[outcome].name if outcome in panel.outcome_kinds else outcome
+    periods = panel.periods
+    if isinstance(intervention, Mapping):
+        dates = [panel.period(v) for v in intervention.values()]
+        first, last = min(dates), max(dates)
+        inter = {u: panel.period(v) for u, v in intervention.items()}
+    else:
+        first = last = panel.period(intervention)
+        inter = first
+    if pre is None:
+        pre = max(int((first - periods[0]).n), 1)
+    if post is None:
+        post = max(int((periods[-1] - last).n) + 1, 1)
+    check = cal.check(inter, outcome=kind, pre=pre, post=post, freq=panel.freq,
+                      treated_units=treated_units, comparison_units=comparison_units, design=design)
+    return check, tuple(check.flags)

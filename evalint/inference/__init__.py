@@ -1,0 +1,13 @@
+"""The shared inference layer: declarations and Wald statistics."""
+
+from evalint.inference.normal import critical_value, wald
+from evalint.inference.specs import (
+    Analytic, ARErrors, Bootstrap, Clustered, InferenceSpec, Jackknife, MultiplierBootstrap,
+    NeweyWest, Placebo, WildClusterBootstrap, require_supported,
+)
+
+__all__ = [
+    "wald", "critical_value", "InferenceSpec", "Analytic", "NeweyWest", "ARErrors", "Clustered",
+    "WildClusterBootstrap", "MultiplierBootstrap", "Placebo", "Jackknife", "Bootstrap",
+    "require_supported",
+]

@@ -1,0 +1,55 @@
+"""Wald-type statistics, p-values and intervals from an estimate and its standard error.
+
+Every estimator turns (estimate, se[, df]) into statistic, p-value and confidence
+interval here, so the same convention holds everywhere: normal reference distribution
+unless degrees of freedom are given, then Student t.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from evalint._typing import check_alpha
+
+__all__ = ["wald", "critical_value"]
+
+
+def critical_value(alpha: float, df: float | None = None) -> float:
+    """Two-sided critical value: z_{1-alpha/2}, or t_{df, 1-alpha/2} when ``df`` is given."""
+    a = check_alpha(alpha)
+    if df is None or not np.isfinite(df):
+        return float(stats.norm.ppf(1 - a / 2))
+    return float(stats.t.ppf(1 - a / 2, df))
+
+
+def wald(estimate, se, alpha: float = 0.05, df: float | None = None):
+    """Statistic, two-sided p-value and (1 - alpha) interval for estimate/se.
+
+    Parameters
+    ----------
+    estimate, se : float or array-like
+    alpha : float
+    df : float, optional
+        Degrees of freedom for a t reference distribution.
+
+    Returns
+    -------
+    statistic, p_value, conf_low, conf_high : arrays (or floats for scalar input)
+        NaN where ``se`` is missing, zero or not finite.
+    """
+    est = np.asarray(estimate, dtype=float)
+    s = np.asarray(se, dtype=float)
+    ok = np.isfinite(s) & (s > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = np.where(ok, est / np.where(ok, s, 1.0), np.nan)
+    if df is None or not np.isfinite(df):
+        p = 2 * stats.norm.sf(np.abs(stat))
+    else:
+        p = 2 * stats.t.sf(np.abs(stat), df)
+    crit = critical_value(alpha, df)
+    lo = np.where(ok, est - crit * s, np.nan)
+    hi = np.where(ok, est + crit * s, np.nan)
+    if est.ndim == 0:
+        return float(stat), float(p), float(lo), float(hi)
+    return stat, p, lo, hi

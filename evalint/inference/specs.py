@@ -1,0 +1,183 @@
+"""Inference declared as small objects.
+
+Pass one of these to an estimator's ``fit(..., inference=...)``. Each has a plain-language
+``description`` printed in the summary. Each estimator lists what it supports and rejects
+the rest with that list (:func:`require_supported`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from evalint._typing import check_option, check_positive_int
+from evalint.errors import SpecificationError
+
+__all__ = [
+    "InferenceSpec", "Analytic", "NeweyWest", "ARErrors", "Clustered", "WildClusterBootstrap",
+    "MultiplierBootstrap", "Placebo", "Jackknife", "Bootstrap", "require_supported",
+]
+
+
+@dataclass(frozen=True)
+class InferenceSpec:
+    """Base class of inference declarations."""
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def description(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Analytic(InferenceSpec):
+    """The estimator's default analytic (model-based or influence-function) standard errors."""
+
+    @property
+    def description(self) -> str:
+        return "analytic standard errors"
+
+
+@dataclass(frozen=True)
+class NeweyWest(InferenceSpec):
+    """Newey-West HAC standard errors (Bartlett kernel).
+
+    ``lags=None`` uses the rule floor(4 (T/100)^(2/9)) (Newey & West 1994).
+    ``small_sample=True`` multiplies by T/(T-k).
+    """
+
+    lags: int | None = None
+    small_sample: bool = False
+
+    def __post_init__(self) -> None:
+        if self.lags is not None:
+            check_positive_int("lags", self.lags, minimum=0)
+
+    @property
+    def description(self) -> str:
+        lag = "automatic lag floor(4(T/100)^(2/9))" if self.lags is None else f"{self.lags} lag(s)"
+        return f"Newey-West HAC standard errors, Bartlett kernel, {lag}" + (
+            ", small-sample factor T/(T-k)" if self.small_sample else "")
+
+
+@dataclass(frozen=True)
+class ARErrors(InferenceSpec):
+    """GLS with AR(p) errors fitted by maximum likelihood; ``order=None`` picks p by AIC."""
+
+    order: int | None = 1
+    max_order: int = 4
+
+    def __post_init__(self) -> None:
+        if self.order is not None:
+            check_positive_int("order", self.order, minimum=1)
+        check_positive_int("max_order", self.max_order, minimum=1)
+
+    @property
+    def description(self) -> str:
+        o = f"AR({self.order})" if self.order else f"AR(p), p<= {self.max_order} chosen by AIC"
+        return f"GLS with {o} errors by maximum likelihood"
+
+
+@dataclass(frozen=True)
+class Clustered(InferenceSpec):
+    """Cluster-robust standard errors. ``kind='CR1'`` (Stata-style) or ``'CR2'``
+    (Bell-McCaffrey with Satterthwaite degrees of freedom)."""
+
+    by: str | None = None
+    kind: Literal["CR1", "CR2"] = "CR1"
+
+    def __post_init__(self) -> None:
+        check_option("kind", self.kind, ("CR1", "CR2"))
+
+    @property
+    def description(self) -> str:
+        by = self.by or "unit"
+        if self.kind == "CR2":
+            return f"CR2 cluster-robust SEs by {by} with Bell-McCaffrey (Satterthwaite) degrees of freedom"
+        return f"CR1 cluster-robust SEs by {by} (G/(G-1)(N-1)/(N-K) correction), t(G-1) reference"
+
+
+@dataclass(frozen=True)
+class WildClusterBootstrap(InferenceSpec):
+    """Restricted wild cluster bootstrap (WCR) with Rademacher or Webb weights; p-values
+    by bootstrap-t, CIs by test inversion (Cameron, Gelbach & Miller 2008; MacKinnon & Webb 2017)."""
+
+    by: str | None = None
+    reps: int = 9999
+    weights: Literal["rademacher", "webb"] = "webb"
+    seed: int | None = 0
+
+    def __post_init__(self) -> None:
+        check_positive_int("reps", self.reps, minimum=99)
+        check_option("weights", self.weights, ("rademacher", "webb"))
+
+    @property
+    def description(self) -> str:
+        return (f"restricted wild cluster bootstrap by {self.by or 'unit'} ({self.reps} reps, "
+                f"{self.weights.capitalize()} weights, seed {self.seed}); CI by test inversion")
+
+
+@dataclass(frozen=True)
+class MultiplierBootstrap(InferenceSpec):
+    """Multiplier bootstrap on influence functions with simultaneous (uniform) bands."""
+
+    reps: int = 999
+    seed: int | None = 0
+    cluster: str | None = None
+    uniform: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive_int("reps", self.reps, minimum=99)
+
+    @property
+    def description(self) -> str:
+        c = f", clustered by {self.cluster}" if self.cluster else ""
+        u = " with simultaneous bands" if self.uniform else ""
+        return f"multiplier bootstrap ({self.reps} reps, seed {self.seed}{c}){u}"
+
+
+@dataclass(frozen=True)
+class Placebo(InferenceSpec):
+    """Placebo inference: in-space placebos (or the SDID placebo variance, Algorithm 4)."""
+
+    reps: int | None = None
+    seed: int | None = 0
+
+    @property
+    def description(self) -> str:
+        r = "all donors" if self.reps is None else f"{self.reps} placebo replications"
+        return f"placebo inference ({r}, seed {self.seed})"
+
+
+@dataclass(frozen=True)
+class Jackknife(InferenceSpec):
+    """Leave-one-unit-out jackknife variance."""
+
+    @property
+    def description(self) -> str:
+        return "jackknife (leave one unit out) standard error"
+
+
+@dataclass(frozen=True)
+class Bootstrap(InferenceSpec):
+    """Unit (block) bootstrap."""
+
+    reps: int = 200
+    seed: int | None = 0
+
+    @property
+    def description(self) -> str:
+        return f"unit bootstrap ({self.reps} reps, seed {self.seed})"
+
+
+def require_supported(estimator: str, spec: InferenceSpec, supported: tuple[type, ...]) -> InferenceSpec:
+    """Raise SpecificationError unless ``spec`` is an instance of one of ``supported``."""
+    if not isinstance(spec, supported):
+        names = ", ".join(t.__name__ for t in supported)
+        raise SpecificationError(
+            f"{estimator} does not support inference={type(spec).__name__}; supported: {names}."
+        )
+    return spec

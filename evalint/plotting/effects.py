@@ -1,0 +1,80 @@
+"""Generic effect plots: a headline estimate, event-study coefficients, effects over time."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from evalint.plotting.base import new_axes, shade_flags, to_plot_x
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from evalint.results.effect import EffectResult
+
+__all__ = ["plot_estimate", "plot_event_study", "plot_effects_over_time"]
+
+
+def _ylabel(r: EffectResult) -> str:
+    return f"Effect on {r.outcome_label or r.outcome} ({r.scale})"
+
+
+def plot_estimate(r: EffectResult, ax: Any = None, **_: Any) -> Figure:
+    """The headline estimate with its confidence interval."""
+    fig, ax = new_axes(ax, figsize=(5, 3.5))
+    lo, hi = r.ci
+    ax.errorbar([0], [r.estimate], yerr=[[r.estimate - lo], [hi - r.estimate]], fmt="o", capsize=6, color="C0")
+    ax.axhline(0 if r.scale != "rate_ratio" else 1, color="grey", lw=0.8, ls="--")
+    ax.set_xticks([0], [r.term])
+    ax.set_ylabel(_ylabel(r))
+    ax.set_title(f"{r.method}\n{int(round((1 - r.alpha) * 100))}% CI: {r.inference.description}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_event_study(r: EffectResult, ax: Any = None, **_: Any) -> Figure:
+    """Event-time coefficients with pointwise CIs (bars) and simultaneous bands (shaded)."""
+    fig, ax = new_axes(ax)
+    e = r.effects.dropna(subset=["rel_time"]).sort_values("rel_time")
+    x = e["rel_time"].to_numpy(dtype=float)
+    y = e["estimate"].to_numpy(dtype=float)
+    if "band_low" in e and e["band_low"].notna().any():
+        ax.fill_between(x, e["band_low"].to_numpy(float), e["band_high"].to_numpy(float), color="C0",
+                        alpha=0.15, label="simultaneous band", step=None)
+    pre = x < 0
+    for mask, colour, lab in ((pre, "C7", "pre-treatment"), (~pre, "C0", "post-treatment")):
+        if mask.any():
+            yl = y[mask] - e["conf_low"].to_numpy(float)[mask]
+            yh = e["conf_high"].to_numpy(float)[mask] - y[mask]
+            ax.errorbar(x[mask], y[mask], yerr=[yl, yh], fmt="o", color=colour, capsize=3, label=lab)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.axvline(-0.5, color="black", lw=0.8, ls=":")
+    ref = r.info.get("reference_period") if isinstance(r.info, dict) else None
+    ax.set_xlabel("Periods relative to treatment" + (f" (reference: {ref})" if ref is not None else ""))
+    ax.set_ylabel(_ylabel(r))
+    ax.set_title(f"{r.method}: event study", fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_effects_over_time(r: EffectResult, ax: Any = None, **_: Any) -> Figure:
+    """Per-period effects on the calendar axis with CIs, flagged events shaded."""
+    fig, ax = new_axes(ax)
+    e = r.effects.dropna(subset=["time"])
+    t = to_plot_x(e["time"])
+    ax.plot(t, e["estimate"], marker="o", color="C0", label="effect")
+    if e["conf_low"].notna().any():
+        ax.fill_between(t, e["conf_low"].astype(float), e["conf_high"].astype(float), color="C0", alpha=0.2,
+                        label=f"{int(round((1 - r.alpha) * 100))}% CI")
+    ax.axhline(0, color="grey", lw=0.8)
+    shade_flags(ax, r.flags)
+    ax.set_ylabel(_ylabel(r))
+    ax.set_xlabel("Period")
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+

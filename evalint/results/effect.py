@@ -1,0 +1,278 @@
+"""The one result type every estimator returns.
+
+:class:`EffectResult` is frozen: estimators build it once with :func:`make_result`.
+Its tidy :meth:`EffectResult.to_frame` schema is the same for every estimator::
+
+    term, estimate, std_error, statistic, p_value, conf_low, conf_high,
+    group, time, rel_time, band_low, band_high
+
+``band_low``/``band_high`` hold simultaneous (uniform) bands, kept apart from the
+pointwise ``conf_low``/``conf_high``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from evalint._typing import check_alpha
+from evalint.diagnostics.base import CheckResult, Flag, flags_frame
+from evalint.inference.normal import wald
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from evalint.data.panel import Panel
+    from evalint.results.summary import Summary
+
+__all__ = ["EffectResult", "InferenceInfo", "Provenance", "TIDY_COLUMNS", "make_result", "tidy"]
+
+TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high",
+                "group", "time", "rel_time", "band_low", "band_high"]
+
+
+@dataclass(frozen=True)
+class InferenceInfo:
+    """How uncertainty was computed, in words and numbers."""
+
+    name: str
+    description: str
+    df: float | None = None
+    clusters: int | None = None
+    reps: int | None = None
+    seed: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a result came from: package version, data fingerprint, seed, call."""
+
+    evalint_version: str
+    data_fingerprint: str | None
+    seed: int | None
+    created: str
+    call: str = ""
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, panel: Panel | None = None, *, seed: int | None = None, call: str = "",
+              spec: Mapping[str, Any] | None = None) -> Provenance:
+        from evalint import __version__
+
+        return cls(
+            evalint_version=__version__,
+            data_fingerprint=None if panel is None else panel.fingerprint,
+            seed=seed,
+            created=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            call=call,
+            spec=dict(spec or {}),
+        )
+
+
+def tidy(frame: pd.DataFrame | None) -> pd.DataFrame:
+    """Return ``frame`` with every tidy column present, in schema order (extras kept after)."""
+    if frame is None:
+        return pd.DataFrame(columns=TIDY_COLUMNS)
+    out = frame.copy()
+    for c in TIDY_COLUMNS:
+        if c not in out.columns:
+            out[c] = np.nan if c not in ("term", "group", "time") else None
+    extras = [c for c in out.columns if c not in TIDY_COLUMNS]
+    return out[TIDY_COLUMNS + extras].reset_index(drop=True)
+
+
+@dataclass(frozen=True, eq=False)
+class EffectResult:
+    """A fitted effect with its uncertainty, diagnostics, flags and provenance.
+
+    Attributes
+    ----------
+    method : str
+        E.g. ``"Segmented regression (OLS)"``, ``"Callaway-Sant'Anna"``.
+    estimand : str
+        What ``estimate`` is, in words (``"ATT, simple aggregation"``...).
+    term : str
+        Short name of the headline quantity, the first ``to_frame()`` row.
+    outcome : str
+        Outcome column (and ``outcome_label`` for display).
+    estimate, se : float
+    ci : (float, float)
+        Pointwise (1 - alpha) interval of the headline estimate.
+    p_value : float
+    alpha : float
+    scale : str
+        ``"absolute"``, ``"rate_ratio"``, ``"percent"``... (how ``estimate`` reads).
+    inference : InferenceInfo
+    effects : pandas.DataFrame
+        Per-period / per-group / event-time effects in the tidy schema.
+    coefficients : pandas.DataFrame
+        Model coefficients in the tidy schema (regression-based estimators).
+    series : pandas.DataFrame or None
+        Time series for plots (ITS: observed, fitted, counterfactual...; synth: treated, synthetic).
+    tables : mapping of str -> DataFrame
+        Estimator-specific tables (donor weights, Bacon decomposition...).
+    diagnostics : tuple of CheckResult
+    flags : tuple of Flag
+    influence : numpy.ndarray or None
+        Influence function rows keyed by ``influence_index`` (DiD).
+    provenance : Provenance
+    plot_kind : str
+        Which figure :meth:`plot` draws: ``"its"``, ``"event_study"``, ``"synth"``, ``"estimate"``.
+    references : tuple of str
+        Citations for the method.
+    """
+
+    method: str
+    estimand: str
+    term: str
+    outcome: str
+    estimate: float
+    se: float
+    ci: tuple[float, float]
+    p_value: float
+    alpha: float
+    inference: InferenceInfo
+    provenance: Provenance
+    effects: pd.DataFrame = field(default_factory=lambda: tidy(None))
+    coefficients: pd.DataFrame = field(default_factory=lambda: tidy(None))
+    series: pd.DataFrame | None = None
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    diagnostics: tuple[CheckResult, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    influence: np.ndarray | None = None
+    influence_index: pd.Index | None = None
+    scale: str = "absolute"
+    outcome_label: str = ""
+    plot_kind: str = "estimate"
+    intervention: Any = None
+    n_obs: int | None = None
+    n_units: int | None = None
+    n_periods: int | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)
+    references: tuple[str, ...] = ()
+
+    # ---------------------------------------------------------------- views
+    @property
+    def conf_int(self) -> tuple[float, float]:
+        """Alias of :attr:`ci`."""
+        return self.ci
+
+    def to_frame(self, which: str = "effects") -> pd.DataFrame:
+        """Tidy table with the fixed schema (see module docstring).
+
+        Parameters
+        ----------
+        which : {"effects", "overall", "coefficients", "all"}
+            ``"effects"`` (default): the headline row then per-period/group rows;
+            ``"overall"``: the headline row only; ``"coefficients"``: model terms;
+            ``"all"``: all three, with a ``table`` column saying which.
+        """
+        stat = self.estimate / self.se if self.se and np.isfinite(self.se) and self.se > 0 else np.nan
+        head = tidy(pd.DataFrame([{
+            "term": self.term, "estimate": self.estimate, "std_error": self.se, "statistic": stat,
+            "p_value": self.p_value, "conf_low": self.ci[0], "conf_high": self.ci[1],
+        }]))
+        if which == "overall":
+            return head
+        eff = tidy(self.effects)
+        if which == "effects":
+            return tidy(pd.concat([head, eff], ignore_index=True)) if len(eff) else head
+        coef = tidy(self.coefficients)
+        if which == "coefficients":
+            return coef
+        if which == "all":
+            parts = [head.assign(table="overall"), eff.assign(table="effects"), coef.assign(table="coefficients")]
+            return tidy(pd.concat([p for p in parts if len(p)], ignore_index=True))
+        from evalint.errors import SpecificationError
+
+        raise SpecificationError(f"which={which!r}; use 'effects', 'overall', 'coefficients' or 'all'.")
+
+    def flags_frame(self) -> pd.DataFrame:
+        """The flags as a tidy table (kind, severity, message, source, event_id, start, end)."""
+        return flags_frame(self.flags)
+
+    def diagnostics_frame(self) -> pd.DataFrame:
+        """Diagnostics as a table (name, passed, statistic, p_value, text)."""
+        return pd.DataFrame(
+            [{"name": d.name, "passed": d.passed, "statistic": d.statistic, "p_value": d.p_value,
+              "text": d.text} for d in self.diagnostics],
+            columns=["name", "passed", "statistic", "p_value", "text"],
+        )
+
+    def summary(self) -> Summary:
+        """A :class:`~evalint.results.summary.Summary`: ``str()`` for text, ``.as_markdown()``,
+        ``.as_html()``, all rendered from the same content."""
+        from evalint.results.summary import Summary
+
+        return Summary.from_result(self)
+
+    def plot(self, kind: str | None = None, **kwargs: Any) -> Figure:
+        """Draw the result's figure (see :func:`evalint.plotting.plot_result`)."""
+        from evalint.plotting import plot_result
+
+        return plot_result(self, kind=kind, **kwargs)
+
+    def with_flags(self, flags: tuple[Flag, ...] | list[Flag]) -> EffectResult:
+        """A copy with ``flags`` appended."""
+        return dataclasses.replace(self, flags=tuple(self.flags) + tuple(flags))
+
+    def with_alpha(self, alpha: float) -> EffectResult:
+        """A copy with the headline interval recomputed at ``alpha`` (Wald, same df)."""
+        a = check_alpha(alpha)
+        _, p, lo, hi = wald(self.estimate, self.se, a, self.inference.df)
+        return dataclasses.replace(self, alpha=a, ci=(lo, hi), p_value=p)
+
+    def __str__(self) -> str:
+        return str(self.summary())
+
+    def __repr__(self) -> str:
+        lo, hi = self.ci
+        return (f"EffectResult({self.method}: {self.term} = {self.estimate:.4g} "
+                f"[{lo:.4g}, {hi:.4g}], se {self.se:.4g}; {len(self.flags)} flag(s))")
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
+
+
+def make_result(
+    *,
+    method: str,
+    estimand: str,
+    term: str,
+    outcome: str,
+    estimate: float,
+    se: float,
+    alpha: float = 0.05,
+    inference: InferenceInfo,
+    panel: Panel | None = None,
+    seed: int | None = None,
+    spec: Mapping[str, Any] | None = None,
+    ci: tuple[float, float] | None = None,
+    p_value: float | None = None,
+    **kwargs: Any,
+) -> EffectResult:
+    """Build an :class:`EffectResult`, filling the Wald p-value and CI from (estimate, se)
+    unless given (bootstrap/placebo intervals pass their own ``ci`` and ``p_value``)."""
+    a = check_alpha(alpha)
+    _, p, lo, hi = wald(estimate, se, a, inference.df)
+    label = kwargs.pop("outcome_label", "")
+    if not label and panel is not None and outcome in getattr(panel, "outcome_kinds", {}):
+        label = panel.outcome_kinds[outcome].label
+    return EffectResult(
+        method=method, estimand=estimand, term=term, outcome=outcome, estimate=float(estimate),
+        se=float(se) if se is not None else float("nan"),
+        ci=ci if ci is not None else (lo, hi),
+        p_value=float(p_value) if p_value is not None else p, alpha=a, inference=inference,
+        provenance=Provenance.build(panel, seed=seed, call=kwargs.pop("call", ""), spec=spec),
+        outcome_label=label or outcome,
+        n_units=kwargs.pop("n_units", None if panel is None else panel.n_units),
+        n_periods=kwargs.pop("n_periods", None if panel is None else panel.n_periods),
+        **kwargs,
+    )

@@ -1,0 +1,191 @@
+"""One summary, three renderings (text, Markdown, HTML) from the same content.
+
+A :class:`Summary` is a list of sections; each section is a title plus blocks
+(paragraphs, key-value pairs, tables). The renderers only lay out what is there.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evalint.results.effect import EffectResult
+
+__all__ = ["Summary", "Section", "format_number"]
+
+MAX_ROWS = 30
+
+
+def format_number(x: Any, digits: int = 4) -> str:
+    """Format a number for tables: significant digits, thousands grouping for large values."""
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return ""
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    if isinstance(x, (int, np.integer)):
+        return f"{int(x):,}"
+    if isinstance(x, (float, np.floating)):
+        ax = abs(float(x))
+        if ax >= 1e5:
+            return f"{x:,.0f}"
+        if ax != 0 and ax < 1e-3:
+            return f"{x:.3g}"
+        return f"{x:.{digits}g}" if ax < 1 else f"{x:,.{max(digits - len(str(int(ax))), 1)}f}"
+    return str(x)
+
+
+@dataclass
+class Section:
+    """A titled part of a summary."""
+
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+    note: str = ""
+
+
+@dataclass
+class Summary:
+    """Renderable summary: ``str(summary)``, ``summary.as_markdown()``, ``summary.as_html()``."""
+
+    title: str
+    sections: list[Section]
+
+    # ------------------------------------------------------------- content
+    @classmethod
+    def from_result(cls, r: EffectResult) -> Summary:
+        pct = int(round((1 - r.alpha) * 100))
+        lo, hi = r.ci
+        head = Section("Result")
+        head.pairs = [
+            ("Method", r.method),
+            ("Outcome", r.outcome_label or r.outcome),
+            ("Estimand", r.estimand),
+            (f"{r.term}", f"{format_number(r.estimate)} ({pct}% CI {format_number(lo)} to {format_number(hi)})"),
+            ("Std. error", format_number(r.se)),
+            ("p-value", format_number(r.p_value)),
+            ("Scale", r.scale),
+            ("Inference", r.inference.description + (f"; {r.inference.note}" if r.inference.note else "")),
+        ]
+        if r.intervention is not None:
+            head.pairs.insert(2, ("Intervention", str(r.intervention)))
+        dims = [f"{r.n_units} unit(s)" if r.n_units else "", f"{r.n_periods} period(s)" if r.n_periods else "",
+                f"{r.n_obs} observations" if r.n_obs else ""]
+        if any(dims):
+            head.pairs.append(("Data", ", ".join(d for d in dims if d)))
+        for k, v in r.info.items():
+            head.pairs.append((str(k), format_number(v) if not isinstance(v, str) else v))
+        sections = [head]
+        if r.flags:
+            fl = r.flags_frame()[["severity", "kind", "message", "source"]]
+            sections.append(Section(
+                "Flags", table=fl,
+                note="Concurrent policy events and failed diagnostics that threaten this result.",
+            ))
+        else:
+            sections.append(Section("Flags", paragraphs=["No flags were raised."]))
+        eff = r.effects
+        if eff is not None and len(eff):
+            cols = [c for c in ["term", "group", "time", "rel_time", "estimate", "std_error",
+                                "conf_low", "conf_high", "band_low", "band_high", "p_value"]
+                    if c in eff.columns and eff[c].notna().any()]
+            sections.append(Section("Effects", table=eff[cols],
+                                    note=r.info.get("effects_note", "") if isinstance(r.info.get("effects_note", ""), str) else ""))
+        coef = r.coefficients
+        if coef is not None and len(coef):
+            cols = [c for c in ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+                    if c in coef.columns]
+            sections.append(Section("Coefficients", table=coef[cols]))
+        if r.diagnostics:
+            sections.append(Section("Diagnostics", paragraphs=[str(d) for d in r.diagnostics]))
+        prov = r.provenance
+        sections.append(Section("Provenance", pairs=[
+            ("evalint", prov.evalint_version), ("Data fingerprint", prov.data_fingerprint or ""),
+            ("Seed", "" if prov.seed is None else str(prov.seed)), ("Created", prov.created),
+        ] + ([("Call", prov.call)] if prov.call else [])))
+        if r.references:
+            sections.append(Section("References", paragraphs=list(r.references)))
+        return cls(title=f"{r.method}: {r.outcome_label or r.outcome}", sections=sections)
+
+    # ------------------------------------------------------------ renderers
+    @staticmethod
+    def _cells(df: pd.DataFrame) -> tuple[list[str], list[list[str]], int]:
+        shown = df.head(MAX_ROWS)
+        rows = [[format_number(v) if not isinstance(v, str) else v for v in row]
+                for row in shown.itertuples(index=False)]
+        return [str(c) for c in df.columns], rows, len(df) - len(shown)
+
+    def __str__(self) -> str:
+        out = [self.title, "=" * min(len(self.title), 100)]
+        for s in self.sections:
+            out += ["", s.title, "-" * len(s.title)]
+            if s.pairs:
+                w = max(len(k) for k, _ in s.pairs)
+                out += [f"{k:<{w}}  {v}" for k, v in s.pairs]
+            out += s.paragraphs
+            if s.table is not None:
+                cols, rows, more = self._cells(s.table)
+                cols_w = [min(max([len(c)] + [len(r[i]) for r in rows]), 60) for i, c in enumerate(cols)]
+                out.append("  ".join(c.ljust(cols_w[i]) for i, c in enumerate(cols)))
+                for r in rows:
+                    out.append("  ".join((v if len(v) <= 60 else v[:57] + "...").ljust(cols_w[i])
+                                         for i, v in enumerate(r)))
+                if more:
+                    out.append(f"... {more} more row(s); see to_frame()")
+            if s.note:
+                out.append(s.note)
+        return "\n".join(out)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def as_text(self) -> str:
+        return str(self)
+
+    def as_markdown(self) -> str:
+        """Markdown rendering (tables as pipe tables)."""
+        out = [f"## {self.title}"]
+        for s in self.sections:
+            out += ["", f"### {s.title}", ""]
+            if s.pairs:
+                out += ["| | |", "|---|---|"] + [f"| {k} | {v.replace('|', '/')} |" for k, v in s.pairs]
+            out += s.paragraphs
+            if s.table is not None:
+                cols, rows, more = self._cells(s.table)
+                out += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+                out += ["| " + " | ".join(v.replace("|", "/") for v in r) + " |" for r in rows]
+                if more:
+                    out.append(f"\n*{more} more row(s); see `to_frame()`*")
+            if s.note:
+                out += ["", f"*{s.note}*"]
+        return "\n".join(out)
+
+    def as_html(self) -> str:
+        """HTML fragment (no external resources)."""
+        e = html.escape
+        out = [f'<div class="evalint-summary"><h2>{e(self.title)}</h2>']
+        for s in self.sections:
+            out.append(f"<h3>{e(s.title)}</h3>")
+            if s.pairs:
+                out.append("<table>" + "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in s.pairs) + "</table>")
+            out += [f"<p>{e(p)}</p>" for p in s.paragraphs]
+            if s.table is not None:
+                cols, rows, more = self._cells(s.table)
+                out.append("<table><thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in cols) + "</tr></thead><tbody>")
+                out += ["<tr>" + "".join(f"<td>{e(v)}</td>" for v in r) + "</tr>" for r in rows]
+                out.append("</tbody></table>")
+                if more:
+                    out.append(f"<p><em>{more} more row(s); see to_frame()</em></p>")
+            if s.note:
+                out.append(f"<p><em>{e(s.note)}</em></p>")
+        out.append("</div>")
+        return "\n".join(out)
+
+    def _repr_html_(self) -> str:
+        return self.as_html()
