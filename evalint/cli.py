@@ -17,6 +17,7 @@ from evalint.errors import EvalintError
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "calendar": ("evalint.calendar.cli", "query the policy calendar (list, check)"),
+    "replicate": ("evalint.replication.cli", "re-run published estimates: published vs reproduced"),
 }
 
 
