@@ -264,7 +264,8 @@ def make_result(
     _, p, lo, hi = wald(estimate, se, a, inference.df)
     label = kwargs.pop("outcome_label", "")
     if not label and panel is not None and outcome in getattr(panel, "outcome_kinds", {}):
-        label = panel.outcome_kinds[outcome].label
+        kind = panel.outcome_kinds[outcome]
+        label = outcome if kind.name == "continuous" else kind.label
     return EffectResult(
         method=method, estimand=estimand, term=term, outcome=outcome, estimate=float(estimate),
         se=float(se) if se is not None else float("nan"),
