@@ -1,0 +1,28 @@
+"""The policy calendar: dated, sourced events that can confound integration evaluations.
+
+- :class:`PolicyEvent`, :class:`PolicyCalendar` (``PolicyCalendar.default()`` loads the
+  curated calendar shipped as ``events.csv``).
+- :meth:`PolicyCalendar.check` / :func:`check_confounding` list the events that threaten
+  an evaluation of an intervention on an outcome (rules in ``methods/policy_churn.md``).
+- :func:`resolve_preset` / :func:`list_presets`: named interventions
+  (``ics_golive_2022``, ``ics_waves``, ``asc_discharge_fund_2022``, ``bcf_2015``,
+  ``vanguards_2015``).
+- :func:`load_icbs`: the 42 ICBs with their ICS waves.
+"""
+
+from evalint.calendar.confounding import INDIRECT_CHANNELS, check_confounding
+from evalint.calendar.events import PolicyCalendar, PolicyEvent
+from evalint.calendar.icbs import load_icbs
+from evalint.calendar.presets import Intervention, describe_presets, list_presets, resolve_preset
+
+__all__ = [
+    "PolicyCalendar",
+    "PolicyEvent",
+    "Intervention",
+    "resolve_preset",
+    "list_presets",
+    "describe_presets",
+    "check_confounding",
+    "INDIRECT_CHANNELS",
+    "load_icbs",
+]

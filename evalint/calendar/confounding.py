@@ -1,0 +1,530 @@
+"""Which calendar events threaten an evaluation: the policy-calendar check.
+
+For an intervention (a date, a preset, or one date per unit) and an outcome, every
+event of the relevant nation whose start or end falls inside the estimation window is
+placed in one overlap category, judged on whether it moves the outcome (listed, or
+indirectly through a documented channel) and whether it hits treated and comparison
+units differently, and given a severity. The rules are written out in
+``methods/policy_churn.md``; this module is their only implementation.
+
+References
+----------
+Shadish, W. R., Cook, T. D. and Campbell, D. T. (2002). *Experimental and
+Quasi-Experimental Designs for Generalized Causal Inference*, ch. 5-6 (history and
+local history as threats to difference-in-differences and interrupted time series).
+Bernal, J. L., Cummins, S. and Gasparrini, A. (2017). Interrupted time series regression
+for the evaluation of public health interventions: a tutorial. *International Journal
+of Epidemiology* 46(1), 348-355 (co-interventions as the main threat to ITS).
+Roth, J., Sant'Anna, P. H. C., Bilinski, A. and Poe, J. (2023). What's trending in
+difference-in-differences? *Journal of Econometrics* 235(2), 2218-2244 (shocks that hit
+groups differently break parallel trends).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from evalint._typing import check_positive_int
+from evalint.calendar.presets import Intervention, list_presets, resolve_preset
+from evalint.data.timeparse import FREQ_NAMES, normalise_freq, to_period
+from evalint.diagnostics.base import CheckResult, Flag
+from evalint.errors import SpecificationError, TimeParseError, format_examples
+from evalint.outcomes import get_outcome
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evalint.calendar.events import PolicyCalendar, PolicyEvent
+
+__all__ = [
+    "check_confounding", "INDIRECT_CHANNELS", "MEASUREMENT_KINDS", "OVERLAPS", "TABLE_COLUMNS",
+    "SINGLE_SERIES_DESIGNS", "COMPARISON_DESIGNS",
+]
+
+#: Outcome checked -> {outcome an event lists: (short channel name, mechanism)}.
+#: An event that does not list the checked outcome but lists one of these is treated as
+#: moving it indirectly, with severity one step lower than a listed event.
+INDIRECT_CHANNELS: dict[str, dict[str, tuple[str, str]]] = {
+    "emergency_admissions": {
+        "delayed_discharges": ("bed occupancy", "it moves delayed discharges, and beds held by "
+                               "patients ready to leave limit how many emergencies can be admitted"),
+        "elective_admissions": ("shared capacity", "it moves elective activity, and staff and beds "
+                                "are shared between elective and emergency care (e.g. strikes)"),
+        "length_of_stay": ("bed occupancy", "it moves length of stay, and bed occupancy limits "
+                           "how many emergencies can be admitted"),
+        "ae_attendances": ("A&E front door", "it moves A&E attendances, the route into most "
+                           "emergency admissions"),
+    },
+    "length_of_stay": {
+        "delayed_discharges": ("delayed days", "it moves delayed discharges, whose extra days "
+                               "are part of length of stay"),
+        "emergency_admissions": ("case mix", "it moves emergency admissions, which changes who is "
+                                 "admitted and so mean length of stay"),
+        "care_home_admissions": ("discharge destinations", "it moves care home placements, where "
+                                 "many delayed patients go on discharge"),
+    },
+    "delayed_discharges": {
+        "length_of_stay": ("discharge flow", "it moves length of stay, which acts through when "
+                           "patients are discharged"),
+        "care_home_admissions": ("discharge destinations", "it moves care home placements, the "
+                                 "capacity delayed patients wait for"),
+        "emergency_admissions": ("inflow", "it moves emergency admissions, the inflow of patients "
+                                 "who later need discharge support"),
+    },
+}
+
+#: Event kinds that change how outcomes are recorded, not what happens: they reach only the
+#: outcomes they list (no indirect channel).
+MEASUREMENT_KINDS = frozenset({"data_definition_change"})
+OVERLAPS = ("co_timed", "anticipation", "straddles", "post_window", "pre_window")
+_NEAR = frozenset({"co_timed", "anticipation", "straddles"})
+SINGLE_SERIES_DESIGNS = ("its",)
+COMPARISON_DESIGNS = ("cits", "did", "event_study", "staggered_did", "synth", "sdid", "ascm")
+TABLE_COLUMNS = (
+    "event_id", "name", "start", "end", "overlap", "moves_outcome", "direction",
+    "differential", "severity", "reason", "source", "unverified", "channel", "changes_in",
+    "kind", "scope", "nation",
+)
+_SEV_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
+_STEP_DOWN = {"high": "medium", "medium": "low", "low": "low"}
+_PRECISION_MONTHS = {"day": 0, "month": 1, "quarter": 3, "year": 12}
+_UNIT = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The intervention reduced to what the check needs."""
+
+    label: str
+    cohorts: dict[pd.Period, frozenset[str] | None]
+    treated: frozenset[str] | None
+    own: frozenset[str]
+    related: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Change:
+    what: str  # "start" or "end"
+    lo: pd.Period
+    hi: pd.Period
+
+
+# ---------------------------------------------------------------------------------
+# argument resolution
+def _unit_set(values: Iterable[Any] | None, name: str) -> frozenset[str] | None:
+    if values is None:
+        return None
+    if isinstance(values, str):
+        values = [values]
+    out = frozenset(str(v) for v in values)
+    if not out:
+        raise SpecificationError(f"{name} is empty; pass at least one unit id or leave it as None.")
+    return out
+
+
+def _preset_error(value: Any) -> SpecificationError:
+    close = difflib.get_close_matches(str(value), list_presets(), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return SpecificationError(
+        f"intervention={value!r} is neither a known preset nor a date.{hint} Presets: "
+        f"{', '.join(list_presets())}. Dates look like '2022-07-01', '2022-07' or '2022Q3'; "
+        "for a staggered roll-out pass a mapping unit -> date."
+    )
+
+
+def _resolve_intervention(value: Any, freq: str, treated: frozenset[str] | None) -> _Plan:
+    iv: Intervention | None = None
+    if isinstance(value, Intervention):
+        iv = value
+    elif isinstance(value, str) and value in list_presets():
+        iv = resolve_preset(value)
+    if iv is not None:
+        own, related = frozenset(iv.event_ids), frozenset(iv.related_event_ids)
+        if iv.unit_dates is not None:
+            value = dict(iv.unit_dates)
+        else:
+            label = iv.name
+            units = treated if treated is not None else (frozenset(iv.units) if iv.units else None)
+            return _Plan(label, {to_period(iv.date, freq, "intervention date"): units}, units,
+                         own, related)
+    else:
+        own = related = frozenset()
+    if isinstance(value, Mapping):
+        if not value:
+            raise SpecificationError("intervention mapping unit -> date is empty.")
+        by_period: dict[pd.Period, set[str]] = {}
+        for unit, when in value.items():
+            try:
+                p = to_period(when, freq, what=f"intervention date of unit {unit!r}")
+            except TimeParseError as exc:
+                raise TimeParseError(str(exc)) from None
+            by_period.setdefault(p, set()).add(str(unit))
+        keys = frozenset(str(u) for u in value)
+        if treated is not None and treated != keys:
+            raise SpecificationError(
+                "treated_units must match the units of the intervention mapping: "
+                f"{len(treated - keys)} listed only in treated_units "
+                f"({format_examples(sorted(treated - keys))}), {len(keys - treated)} only in the "
+                f"mapping ({format_examples(sorted(keys - treated))}). Leave treated_units=None."
+            )
+        label = iv.name if iv is not None else f"staggered roll-out ({len(keys)} units)"
+        return _Plan(label, {p: frozenset(u) for p, u in sorted(by_period.items())}, keys, own,
+                     related)
+    if isinstance(value, str):
+        try:
+            period = to_period(value, freq, what="intervention")
+        except TimeParseError:
+            raise _preset_error(value) from None
+    elif isinstance(value, (pd.Period, pd.Timestamp, date, datetime)) or hasattr(value, "year"):
+        period = to_period(value, freq, what="intervention")
+    else:
+        raise SpecificationError(
+            f"intervention must be a date, a pandas Period, a preset name or a mapping unit -> "
+            f"date; got {type(value).__name__}. Presets: {', '.join(list_presets())}."
+        )
+    return _Plan(f"intervention in {period}", {period: treated}, treated, own, related)
+
+
+def _resolve_outcome(outcome: Any, calendar: PolicyCalendar) -> str | None:
+    if outcome is None:
+        return None
+    if not isinstance(outcome, str):
+        outcome = getattr(outcome, "name", outcome)
+    try:
+        name = get_outcome(outcome).name
+    except SpecificationError:
+        name = outcome
+    else:
+        return None if name == "continuous" else name
+    known = set(calendar.outcomes) | set(INDIRECT_CHANNELS)
+    if name in known:
+        return name
+    raise SpecificationError(
+        f"outcome={outcome!r} is not an outcome the calendar knows. Use an evalint outcome kind "
+        f"(emergency_admissions, length_of_stay, delayed_discharges; or continuous/None for 'any "
+        f"outcome') or one the calendar's events list: {', '.join(sorted(known))}."
+    )
+
+
+# ---------------------------------------------------------------------------------
+# timing
+def _change_points(event: PolicyEvent, freq: str, start_only: bool) -> list[_Change]:
+    months = _PRECISION_MONTHS[event.date_precision]
+    lo = to_period(event.start, freq)
+    hi = to_period(event.start + pd.DateOffset(months=months) - pd.Timedelta(days=1), freq) \
+        if months else lo
+    out = [_Change("start", lo, hi)]
+    if event.end is not None and not start_only:
+        after = event.end + pd.Timedelta(days=1)
+        if months:
+            first = event.end.to_period("M").start_time if months == 1 else (
+                event.end.to_period("Q").start_time if months == 3 else event.end.to_period("Y").start_time)
+            out.append(_Change("end", to_period(first, freq), to_period(after, freq)))
+        else:
+            p = to_period(after, freq)
+            out.append(_Change("end", p, p))
+    return out
+
+
+def _gap(a: pd.Period, b: pd.Period) -> int:
+    return (a - b).n
+
+
+def _classify(event: PolicyEvent, changes: list[_Change], cohorts: list[pd.Period],
+              w0: pd.Period, w1: pd.Period, k: int, start_only: bool
+              ) -> tuple[str, _Change, pd.Period] | None:
+    inside = [c for c in changes if c.hi >= w0 and c.lo <= w1]
+    if not inside:
+        return None
+    best: tuple[int, int, int, str, _Change, pd.Period] | None = None
+    for t in cohorts:
+        for c in inside:
+            if c.hi >= t and c.lo <= t + k:
+                cand = (0, abs(_gap(max(c.lo, t), t)), t.ordinal, "co_timed", c, t)
+            elif c.hi >= t - k and c.lo <= t - 1:
+                cand = (1, abs(_gap(min(c.hi, t - 1), t)), t.ordinal, "anticipation", c, t)
+            else:
+                continue
+            if best is None or cand[:3] < best[:3]:
+                best = cand
+        if best is None and not start_only and event.end is not None:
+            if to_period(event.start, t.freqstr) < t <= to_period(event.end, t.freqstr):
+                best = (2, 0, t.ordinal, "straddles", inside[0], t)
+    if best is not None:
+        return best[3], best[4], best[5]
+    first = cohorts[0]
+    post = [c for c in inside if c.hi >= first]
+    if post:
+        return "post_window", post[0], first
+    return "pre_window", inside[-1], first
+
+
+# ---------------------------------------------------------------------------------
+# units and severity
+def _channel(event: PolicyEvent, outcome: str | None) -> tuple[str, str, str] | None:
+    """(channel, direction, mechanism) or None when the event does not reach the outcome."""
+    if outcome is None:
+        if not event.outcomes:
+            return None
+        dirs = {event.direction.get(o, "ambiguous") for o in event.outcomes}
+        return "listed", (dirs.pop() if len(dirs) == 1 else "ambiguous"), ""
+    if event.moves(outcome):
+        return "listed", event.direction.get(outcome, "ambiguous"), ""
+    if event.kind in MEASUREMENT_KINDS:
+        return None  # a change in how one outcome is recorded does not move another
+    for listed, (short, mechanism) in INDIRECT_CHANNELS.get(outcome, {}).items():
+        if event.moves(listed):
+            return f"indirect ({short})", "ambiguous", mechanism
+    return None
+
+
+def _coverage(event: PolicyEvent, groups: dict[str, frozenset[str]], evaluated: frozenset[str] | None,
+              universe: frozenset[str], comparison_design: bool) -> tuple[bool, bool | None, str]:
+    """(relevant, differential, sentence about units)."""
+    if event.is_national:
+        where = f"national ({event.nation})"
+        if comparison_design:
+            return True, False, f"{where}, so it hits treated and comparison units alike"
+        return True, None, f"{where}, so it hits every unit"
+    if event.units is None:
+        return True, None, ("it hits only some units, which the calendar does not list, so it "
+                            "may hit treated and comparison units differently")
+    units = frozenset(event.units)
+    if evaluated is None:
+        return True, None, f"it hits {len(units)} listed units (evaluated units not given)"
+    if not (evaluated & universe):
+        return True, None, ("it lists units as ICB ODS codes but the evaluated units use other ids, "
+                            "so the overlap is unknown")
+    hit = units & evaluated
+    if not hit:
+        return False, None, ""
+    shares = {g: len(members & units) / len(members) for g, members in groups.items()}
+    parts = [f"{len(members & units)} of {len(members)} {g} units" for g, members in groups.items()]
+    text = "it hits " + ", ".join(parts)
+    if not comparison_design or len(groups) < 2:
+        return True, None, text
+    return True, len(set(shares.values())) > 1, text
+
+
+def _severity(overlap: str, comparison_design: bool, differential: bool | None,
+              indirect: bool) -> str:
+    near = overlap in _NEAR
+    if not comparison_design:
+        sev = "high" if near else "medium"
+    elif differential is True:
+        sev = "high"
+    elif differential is None:
+        sev = "high" if near else "medium"
+    else:
+        sev = "medium" if near else "low"
+    return _STEP_DOWN[sev] if indirect else sev
+
+
+def _timing_phrase(overlap: str, change: _Change, t: pd.Period, freq: str, staggered: bool,
+                   event: PolicyEvent, pre: int, post: int) -> str:
+    unit = _UNIT[freq]
+    when = str(change.lo) if change.lo == change.hi else f"{change.lo}..{change.hi}"
+    verb = "starts" if change.what == "start" else "ends"
+    ref = f"the {t} cohort's start" if staggered else f"the intervention ({t})"
+    if overlap == "co_timed":
+        d = _gap(max(change.lo, t), t)
+        lag = "in the same period as" if d == 0 else f"{d} {unit}(s) after"
+        return f"{verb} in {when}, {lag} {ref}"
+    if overlap == "anticipation":
+        d = -_gap(min(change.hi, t - 1), t)
+        return f"{verb} in {when}, {d} {unit}(s) before {ref}, where it is confounded with anticipation"
+    if overlap == "straddles":
+        end = event.end.date() if event.end is not None else "open"
+        return f"runs from {event.start.date()} to {end}, across {ref}"
+    if overlap == "post_window":
+        return f"{verb} in {when}, inside the {post}-{unit} post-period"
+    return f"{verb} in {when}, inside the {pre}-{unit} pre-period (the baseline)"
+
+
+def _design_phrase(severity: str, comparison_design: bool, differential: bool | None) -> str:
+    if severity == "info":
+        return "not expected to move this outcome"
+    if not comparison_design:
+        return "a single-series comparison cannot separate it from the intervention"
+    if differential is True:
+        return "because it hits the groups differently, differencing does not remove it"
+    if differential is None:
+        return "check whether it hits the groups differently (list its units to decide)"
+    return "differencing removes it if its effect is the same in both groups"
+
+
+# ---------------------------------------------------------------------------------
+def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: Any,
+                      pre: int = 24, post: int = 12, freq: str = "M",
+                      treated_units: Iterable[Any] | None = None,
+                      comparison_units: Iterable[Any] | None = None, design: str | None = None,
+                      co_timed: int = 3, nation: str = "England",
+                      include_all: bool = False) -> CheckResult:
+    """Flag calendar events that threaten an evaluation.
+
+    Parameters
+    ----------
+    calendar : PolicyCalendar
+    intervention : date, pandas.Period, str, Intervention or mapping
+        A date (``'2022-07-01'``), a Period, a preset name (see
+        :func:`evalint.calendar.presets.list_presets`), an :class:`Intervention`, or a
+        mapping unit -> date for staggered roll-outs (the window then runs from the
+        earliest date minus ``pre`` to the latest plus ``post``, and co-timing is checked
+        against every cohort date).
+    outcome : str or None
+        Outcome evaluated: an evalint outcome kind (aliases accepted) or any outcome an
+        event lists. ``None`` or ``"continuous"``: any listed outcome counts.
+    pre, post : int
+        Periods of ``freq`` before and from the intervention that the estimation uses.
+    freq : {"D", "W", "M", "Q", "Y"}
+    treated_units, comparison_units : iterable of str, optional
+        Unit ids (ICB ODS codes to match the default calendar's unit lists). With a
+        comparison group, events are judged on whether they hit the groups differently.
+    design : str, optional
+        ``"its"`` (single series: no comparison), or a comparison design
+        (``"cits"``, ``"did"``, ``"event_study"``, ``"staggered_did"``, ``"synth"``,
+        ``"sdid"``, ``"ascm"``). By default a comparison design is assumed when
+        ``comparison_units`` are given or units start on different dates.
+    co_timed : int
+        Half-width, in periods, of the window around each intervention date in which an
+        event's start or end counts as co-timed (after) or as anticipation (before).
+    nation : str
+        Events of other nations are ignored (UK-wide events always count).
+    include_all : bool
+        Also list in-window events that do not reach the outcome (severity ``"info"``).
+
+    Returns
+    -------
+    CheckResult
+        ``name="policy_calendar"``; ``passed`` is False when any threat is high;
+        ``table`` has :data:`TABLE_COLUMNS`; ``flags`` holds one confounding
+        :class:`~evalint.diagnostics.Flag` per threat, sorted by severity then start.
+
+    References
+    ----------
+    Bernal, Cummins and Gasparrini (2017); Shadish, Cook and Campbell (2002), ch. 6.
+    """
+    fcode = normalise_freq(freq)
+    pre = check_positive_int("pre", pre, minimum=0)
+    post = check_positive_int("post", post, minimum=1)
+    k = check_positive_int("co_timed", co_timed, minimum=0)
+    if design is not None and design not in SINGLE_SERIES_DESIGNS + COMPARISON_DESIGNS:
+        raise SpecificationError(
+            f"design={design!r} is not known. Use None (decide from the units), "
+            f"{', '.join(map(repr, SINGLE_SERIES_DESIGNS + COMPARISON_DESIGNS))}."
+        )
+    treated = _unit_set(treated_units, "treated_units")
+    comparison = _unit_set(comparison_units, "comparison_units")
+    plan = _resolve_intervention(intervention, fcode, treated)
+    target = _resolve_outcome(outcome, calendar)
+    treated = plan.treated
+    if comparison is not None and treated is not None and comparison & treated:
+        both = sorted(comparison & treated)
+        raise SpecificationError(
+            f"{len(both)} unit(s) are both treated and comparison ({format_examples(both)}); "
+            "a unit can be in only one group."
+        )
+    cohorts = sorted(plan.cohorts)
+    staggered = len(cohorts) > 1
+    comparison_design = (design in COMPARISON_DESIGNS) if design is not None else (
+        comparison is not None or staggered)
+    groups: dict[str, frozenset[str]] = {}
+    if staggered:
+        groups = {f"{p} cohort": u for p, u in plan.cohorts.items() if u}
+    elif treated is not None:
+        groups = {"treated": treated}
+    if comparison is not None:
+        groups["comparison"] = comparison
+    evaluated = None if treated is None else treated | (comparison or frozenset())
+    universe = frozenset(u for e in calendar.events if e.units for u in e.units)
+    w0, w1 = cohorts[0] - pre, cohorts[-1] + (post - 1)
+
+    rows: list[dict[str, Any]] = []
+    counts = {"nation": 0, "own": 0}
+    for event in calendar.events:
+        if event.id in plan.own:
+            counts["own"] += 1
+            continue
+        if event.nation not in (nation, "UK"):
+            counts["nation"] += 1
+            continue
+        start_only = event.id in plan.related
+        changes = _change_points(event, fcode, start_only)
+        placed = _classify(event, changes, cohorts, w0, w1, k, start_only)
+        if placed is None:
+            continue
+        overlap, change, t = placed
+        reach = _channel(event, target)
+        if reach is None and not include_all:
+            continue
+        relevant, differential, units_text = _coverage(event, groups, evaluated, universe,
+                                                       comparison_design)
+        if not relevant:
+            continue
+        if reach is None:
+            severity, channel, direction, mechanism = "info", "none", "", ""
+        else:
+            channel, direction, mechanism = reach
+            severity = _severity(overlap, comparison_design, differential,
+                                 channel.startswith("indirect"))
+        outcome_text = target.replace("_", " ") if target else "the outcome"
+        if reach is None:
+            moves_text = f"it is not listed as moving {outcome_text}"
+        elif channel == "listed":
+            moves_text = f"it is listed as moving {outcome_text} (direction: {direction})"
+        else:
+            moves_text = (f"it is not listed as moving {outcome_text} but reaches it indirectly: "
+                          f"{mechanism} (severity lowered one step)")
+        parts = [_timing_phrase(overlap, change, t, fcode, staggered, event, pre, post),
+                 moves_text, units_text, _design_phrase(severity, comparison_design, differential)]
+        if start_only:
+            parts.insert(1, "an earlier stage of the same policy, so only its start is checked")
+        if event.kind == "data_definition_change" and reach is not None:
+            parts.insert(1, "it changes how the data are collected or defined (a series break)")
+        if event.date_precision != "day":
+            parts.append(f"its date is known to the {event.date_precision}")
+        if event.unverified:
+            parts.append("part of its source is marked unverified")
+        reason = "; ".join(p for p in parts if p)
+        reason = reason[0].upper() + reason[1:] + "."
+        rows.append({
+            "event_id": event.id, "name": event.name, "start": event.start,
+            "end": event.end if event.end is not None else pd.NaT, "overlap": overlap,
+            "moves_outcome": reach is not None, "direction": direction,
+            "differential": differential, "severity": severity, "reason": reason,
+            "source": event.source, "unverified": event.unverified, "channel": channel,
+            "changes_in": str(change.lo) if change.lo == change.hi else f"{change.lo}..{change.hi}",
+            "kind": event.kind, "scope": event.scope, "nation": event.nation,
+        })
+    rows.sort(key=lambda r: (_SEV_ORDER[r["severity"]], r["start"], r["event_id"]))
+    table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    table["differential"] = table["differential"].astype(object)
+    flags = tuple(
+        Flag(kind="confounding", severity=r["severity"],
+             message=f"{r['name']} ({r['event_id']}): {r['reason']}", source=r["source"],
+             event_id=r["event_id"], start=r["start"].date().isoformat(),
+             end=None if pd.isna(r["end"]) else r["end"].date().isoformat())
+        for r in rows if r["severity"] != "info"
+    )
+    n = {s: sum(1 for f in flags if f.severity == s) for s in ("high", "medium", "low")}
+    passed = n["high"] == 0
+    outcome_label = target or "any outcome"
+    design_text = ("comparison design" if comparison_design else "single-series design")
+    text = (
+        f"Policy calendar check of {plan.label} on {outcome_label} ({design_text}; "
+        f"{FREQ_NAMES[fcode]} window {w0} to {w1}: {pre} pre, {post} post, co-timing within {k}): "
+        f"{len(flags)} threatening event(s), {n['high']} high, {n['medium']} medium, "
+        f"{n['low']} low. "
+        + ("No high-severity threat." if passed else
+           "FAILED: at least one event moves this outcome at the same time as the intervention "
+           "or hits the groups differently; model it, shorten the window, or choose comparison "
+           "units it does not hit.")
+        + (f" {counts['own']} event(s) that are the intervention itself were skipped." if counts["own"]
+           else "")
+        + (f" {counts['nation']} event(s) outside {nation} were ignored." if counts["nation"] else "")
+    )
+    return CheckResult(name="policy_calendar", passed=passed, text=text, table=table, flags=flags)
