@@ -1,0 +1,392 @@
+"""Fitting back-ends of the ITS family: OLS (+ Newey-West), GLS with AR(p) errors, GLMs.
+
+Each takes the outcome ``y``, the design ``X`` (from :mod:`evalint.estimators.its.design`),
+the rows to fit and the inference declaration, and returns a :class:`ModelFit` holding
+coefficients, their covariance, the linear predictor on every row, residuals for the
+diagnostics and a plain-language description of the inference.
+
+GLS with AR(p) errors is fitted by exact maximum likelihood, profiling out the regression
+coefficients and the innovation variance (as ``nlme::gls(..., correlation = corARMA(p),
+method = "ML")``); the model-based covariance is ``s2 (X' Omega^-1 X)^-1`` with
+``s2 = RSS_w / (n - k)``, as ``vcov()`` of an ``nlme::gls`` ML fit.
+The AR coefficients are parametrised by partial autocorrelations ``tanh(theta)`` so that
+every candidate is stationary (Jones 1980; Pinheiro & Bates 2000, sec. 5.3).
+
+References
+----------
+Pinheiro JC, Bates DM (2000). Mixed-Effects Models in S and S-PLUS. Springer, ch. 5.
+Jones RH (1980). Maximum likelihood fitting of ARMA models to time series with missing
+observations. Technometrics 22:389-395.
+McCullagh P, Nelder JA (1989). Generalized Linear Models, 2nd ed. Chapman & Hall (quasi-likelihood,
+Pearson dispersion).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, optimize
+
+from evalint.errors import InferenceError, SpecificationError
+from evalint.inference.hac import hac_covariance
+from evalint.inference.specs import ARErrors, NeweyWest
+from evalint.results.effect import InferenceInfo
+
+__all__ = ["ModelFit", "fit_ols", "fit_gls_ar", "fit_glm", "ar_loglik", "check_rank", "irls_poisson"]
+
+
+@dataclass
+class ModelFit:
+    """What a back-end returns (internal to the ITS family)."""
+
+    params: pd.Series
+    cov: pd.DataFrame
+    df: float | None
+    link: str                       # "identity" or "log"
+    offset: np.ndarray              # on every row (zeros without offset)
+    resid: np.ndarray               # residuals for diagnostics, fitted rows in time order
+    inference: InferenceInfo
+    model: str
+    scale: float | None = None
+    loglik: float | None = None
+    aic: float | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def linear_predictor(self, X: pd.DataFrame) -> np.ndarray:
+        return X[self.params.index].to_numpy(float) @ self.params.to_numpy() + self.offset
+
+
+def check_rank(X: np.ndarray, columns: list[str]) -> None:
+    """Raise SpecificationError naming the columns that make ``X`` rank deficient."""
+    k = X.shape[1]
+    if X.shape[0] <= k:
+        raise SpecificationError(
+            f"The model has {k} coefficients ({', '.join(columns)}) but only {X.shape[0]} fitted "
+            "periods; use fewer terms (impact='step', fewer harmonics, no month dummies) or more data."
+        )
+    if np.linalg.matrix_rank(X) == k:
+        return
+    bad = []
+    for j in range(k):
+        others = np.delete(X, j, axis=1)
+        if np.linalg.matrix_rank(others) == np.linalg.matrix_rank(X):
+            bad.append(columns[j])
+    raise SpecificationError(
+        "The ITS design is rank deficient: the columns "
+        f"{', '.join(bad) or ', '.join(columns)} are collinear on the fitted periods (e.g. too few "
+        "post-intervention periods for a slope change, a month that never occurs, or two "
+        "interventions too close together). Use impact='step', drop seasonal terms or add data."
+    )
+
+
+def _nw_info(nw: NeweyWest, lags: int, n: int, prewhite: bool) -> InferenceInfo:
+    return InferenceInfo(
+        name="NeweyWest",
+        description=f"Newey-West HAC standard errors (Bartlett kernel, {lags} lag(s)"
+        + (", rule floor(4(T/100)^(2/9))" if nw.lags is None else "")
+        + (", small-sample factor T/(T-k)" if nw.small_sample else "")
+        + (", VAR(1) prewhitening" if prewhite else "") + ")",
+        df=None, note=f"{n} fitted periods",
+    )
+
+
+# ---------------------------------------------------------------------- OLS
+def fit_ols(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, inference: Any,
+            prewhite: bool = False) -> ModelFit:
+    """OLS with classical or Newey-West standard errors (t reference with n - k df)."""
+    cols = list(X.columns)
+    Xf = X.to_numpy(float)[include]
+    yf = y[include]
+    check_rank(Xf, cols)
+    n, k = Xf.shape
+    Q, R = np.linalg.qr(Xf)
+    beta = linalg.solve_triangular(R, Q.T @ yf)
+    resid = yf - Xf @ beta
+    Rinv = linalg.solve_triangular(R, np.eye(k))
+    bread = Rinv @ Rinv.T
+    if isinstance(inference, NeweyWest):
+        scores = np.zeros((len(y), k))
+        scores[include] = Xf * resid[:, None]
+        # excluded (transition) rows carry zero scores, so lag distances stay calendar
+        # distances; the small-sample factor counts fitted rows only
+        V, lags = hac_covariance(scores, bread, lags=inference.lags, prewhite=prewhite)
+        if inference.small_sample:
+            V = V * (n / (n - k))
+        info = _nw_info(inference, lags, n, prewhite)
+        info = InferenceInfo(info.name, info.description, df=float(n - k), note=info.note)
+        extra = {"hac_lags": lags}
+    else:
+        sigma2 = float(resid @ resid) / (n - k)
+        V = sigma2 * bread
+        info = InferenceInfo("Analytic", "classical OLS standard errors (independent errors)", df=float(n - k))
+        extra = {}
+    sigma2 = float(resid @ resid) / (n - k)
+    ll = -0.5 * n * (np.log(2 * np.pi) + 1 + np.log(float(resid @ resid) / n))
+    return ModelFit(params=pd.Series(beta, index=cols), cov=pd.DataFrame(V, index=cols, columns=cols),
+                    df=float(n - k), link="identity", offset=np.zeros(len(y)), resid=resid,
+                    inference=info, model="ols", scale=sigma2, loglik=ll, aic=-2 * ll + 2 * (k + 1),
+                    info=extra)
+
+
+# ------------------------------------------------------------- GLS AR(p)
+def _pacf_to_ar(pacf: np.ndarray) -> np.ndarray:
+    """Durbin-Levinson: partial autocorrelations -> AR coefficients (stationary)."""
+    phi = np.zeros(0)
+    for r in pacf:
+        phi = np.concatenate([phi - r * phi[::-1], [r]])
+    return phi
+
+
+def _ar_to_pacf(phi: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`_pacf_to_ar` (for stationary phi)."""
+    phi = np.asarray(phi, dtype=float).copy()
+    p = len(phi)
+    out = np.zeros(p)
+    for m in range(p, 0, -1):
+        r = phi[m - 1]
+        out[m - 1] = r
+        if m > 1:
+            phi = (phi[: m - 1] + r * phi[: m - 1][::-1]) / (1 - r * r)
+    return out
+
+
+def _ar_acov(phi: np.ndarray, nlags: int) -> np.ndarray:
+    """Autocovariances gamma_0..gamma_{nlags} of an AR(p) with unit innovation variance."""
+    from statsmodels.tsa.arima_process import arma_acovf
+
+    return np.asarray(arma_acovf(np.r_[1.0, -phi], np.array([1.0]), nobs=nlags + 1, sigma2=1.0))
+
+
+def _whiten(phi: np.ndarray, A: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, float]:
+    """Apply Omega^{-1/2} to the rows of A; return (whitened A, log|Omega|).
+
+    ``times`` are integer positions of the rows; consecutive positions allow the exact
+    AR(p) filter, gaps fall back to the Cholesky factor of the full covariance.
+    """
+    p = len(phi)
+    n = A.shape[0]
+    if p == 0:
+        return A, 0.0
+    contiguous = bool(np.all(np.diff(times) == 1))
+    if contiguous:
+        g = _ar_acov(phi, p - 1)
+        Gp = linalg.toeplitz(g[:p])
+        L = np.linalg.cholesky(Gp)
+        out = np.empty_like(A)
+        out[:p] = linalg.solve_triangular(L, A[:p], lower=True)
+        rest = A[p:].copy()
+        for j in range(1, p + 1):
+            rest -= phi[j - 1] * A[p - j:n - j]
+        out[p:] = rest
+        return out, 2.0 * float(np.sum(np.log(np.diag(L))))
+    lags = np.abs(times[:, None] - times[None, :])
+    g = _ar_acov(phi, int(lags.max()))
+    L = np.linalg.cholesky(g[lags])
+    return linalg.solve_triangular(L, A, lower=True), 2.0 * float(np.sum(np.log(np.diag(L))))
+
+
+def _profile(phi: np.ndarray, y: np.ndarray, X: np.ndarray, times: np.ndarray):
+    A = np.column_stack([y, X])
+    W, logdet = _whiten(phi, A, times)
+    yw, Xw = W[:, 0], W[:, 1:]
+    beta, *_ = np.linalg.lstsq(Xw, yw, rcond=None)
+    r = yw - Xw @ beta
+    n = len(y)
+    rss = float(r @ r)
+    ll = -0.5 * n * (np.log(2 * np.pi) + 1.0 + np.log(rss / n)) - 0.5 * logdet
+    return ll, beta, Xw, r, rss
+
+
+def ar_loglik(phi: np.ndarray, y: np.ndarray, X: np.ndarray, times: np.ndarray) -> float:
+    """Profile log-likelihood of a regression with AR(p) errors at coefficients ``phi``."""
+    return _profile(np.asarray(phi, dtype=float), y, X, times)[0]
+
+
+def _fit_ar_order(y: np.ndarray, X: np.ndarray, times: np.ndarray, p: int):
+    if p == 0:
+        return np.zeros(0), _profile(np.zeros(0), y, X, times)
+    beta0, *_ = np.linalg.lstsq(X, y, rcond=None)
+    e = y - X @ beta0
+    from statsmodels.tsa.stattools import pacf as _pacf
+
+    try:
+        start = np.clip(_pacf(e, nlags=p, method="ols")[1:], -0.9, 0.9)
+    except (ValueError, np.linalg.LinAlgError):
+        start = np.zeros(p)
+    theta0 = np.arctanh(start)
+
+    def nll(theta: np.ndarray) -> float:
+        return -_profile(_pacf_to_ar(np.tanh(theta)), y, X, times)[0]
+
+    if p == 1:
+        res = optimize.minimize_scalar(lambda t: nll(np.array([t])), bracket=(theta0[0] - 0.5, theta0[0] + 0.5),
+                                       method="brent", options={"xtol": 1e-12})
+        theta = np.array([res.x])
+    else:
+        res = optimize.minimize(nll, theta0, method="BFGS", options={"gtol": 1e-9})
+        theta = res.x
+    if not np.all(np.isfinite(theta)) or np.any(np.abs(np.tanh(theta)) > 1 - 1e-10):
+        raise InferenceError(
+            f"The AR({p}) error model did not converge to a stationary solution (partial "
+            "autocorrelation at +/-1): the series looks non-stationary around the trend. Use "
+            "errors='newey_west', add seasonality, or difference the series."
+        )
+    phi = _pacf_to_ar(np.tanh(theta))
+    return phi, _profile(phi, y, X, times)
+
+
+def fit_gls_ar(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, spec: ARErrors) -> ModelFit:
+    """GLS with AR(p) errors by exact ML; p fixed or chosen by AIC over 0..max_order."""
+    cols = list(X.columns)
+    Xf = X.to_numpy(float)[include]
+    yf = y[include]
+    check_rank(Xf, cols)
+    n, k = Xf.shape
+    times = np.flatnonzero(include)
+    orders = [spec.order] if spec.order is not None else list(range(0, spec.max_order + 1))
+    table = []
+    best = None
+    for p in orders:
+        if n - k - p < 3:
+            if spec.order is not None:
+                raise InferenceError(f"AR({p}) errors need more fitted periods than {n} for {k} coefficients.")
+            continue
+        phi, prof = _fit_ar_order(yf, Xf, times, p)
+        ll = prof[0]
+        aic = -2 * ll + 2 * (k + p + 1)
+        table.append({"order": p, "loglik": ll, "aic": aic, "phi": ", ".join(f"{v:.4f}" for v in phi)})
+        if best is None or aic < best[2]:
+            best = (phi, prof, aic, p)
+    if best is None:
+        raise InferenceError(f"Too few fitted periods ({n}) for AR error models with {k} coefficients.")
+    phi, (ll, beta, Xw, rw, rss), aic, p = best
+    sigma2 = rss / n
+    XtX_inv = np.linalg.inv(Xw.T @ Xw)
+    # nlme::gls reports vcov with the residual variance on n - k degrees of freedom even
+    # for method = "ML" (the ML estimates of beta and phi are unchanged)
+    V = rss / (n - k) * XtX_inv
+    how = f"AR({p})" + (" chosen by AIC" if spec.order is None else "")
+    info = InferenceInfo(
+        "ARErrors", f"GLS with {how} errors by maximum likelihood; model-based standard errors",
+        df=float(n - k), note="phi = " + (", ".join(f"{v:.3f}" for v in phi) if p else "none (independent errors)"),
+    )
+    extra: dict[str, Any] = {"ar_order": p, "ar_coefficients": phi.tolist(), "sigma_ml": float(np.sqrt(sigma2))}
+    if spec.order is None:
+        extra["ar_order_table"] = pd.DataFrame(table)
+    return ModelFit(params=pd.Series(beta, index=cols), cov=pd.DataFrame(V, index=cols, columns=cols),
+                    df=float(n - k), link="identity", offset=np.zeros(len(y)), resid=rw / np.sqrt(sigma2),
+                    inference=info, model="gls_ar", scale=sigma2, loglik=ll, aic=aic, info=extra)
+
+
+# ------------------------------------------------------------------- GLMs
+def _poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
+    return float(2.0 * np.sum(ylogy - (y - mu)))
+
+
+def irls_poisson(y: np.ndarray, X: np.ndarray, offset: np.ndarray, *, epsilon: float = 1e-8,
+                 maxit: int = 100) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Poisson log-link IRLS exactly as R's ``glm.fit`` runs it.
+
+    Starts from ``mu = y + 0.1``, stops when the relative deviance change is below
+    ``epsilon`` and returns ``(beta, mu, w2, converged)`` where ``w2`` are the working
+    weights of the last iteration (evaluated at the previous ``mu``): R's covariance
+    ``(X' W X)^-1`` and its Pearson dispersion ``sum(w2 ((y - mu)/mu)^2) / df`` use them, so
+    using them too reproduces ``vcov()`` and ``summary()$dispersion`` to machine precision.
+    """
+    eta = np.log(y + 0.1)
+    mu = np.exp(eta)
+    devold = _poisson_deviance(y, mu)
+    beta = np.zeros(X.shape[1])
+    w2 = mu
+    conv = False
+    for _ in range(maxit):
+        z = (eta - offset) + (y - mu) / mu
+        w2 = mu.copy()
+        w = np.sqrt(w2)
+        beta, *_ = np.linalg.lstsq(X * w[:, None], z * w, rcond=None)
+        eta = X @ beta + offset
+        mu = np.exp(eta)
+        dev = _poisson_deviance(y, mu)
+        if abs(dev - devold) / (abs(dev) + 0.1) < epsilon:
+            conv = True
+            break
+        devold = dev
+    return beta, mu, w2, conv
+
+
+def fit_glm(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, offset: np.ndarray | None,
+            model: str, inference: Any, prewhite: bool = False) -> ModelFit:
+    """Poisson, quasi-Poisson (Pearson dispersion) or negative binomial (NB2) log-link GLM."""
+    cols = list(X.columns)
+    Xf = X.to_numpy(float)[include]
+    yf = y[include]
+    check_rank(Xf, cols)
+    n, k = Xf.shape
+    off_all = np.zeros(len(y)) if offset is None else np.asarray(offset, float)
+    off = off_all[include]
+    beta, mu, w2, conv = irls_poisson(yf, Xf, off)
+    if not conv or not np.all(np.isfinite(beta)):
+        raise InferenceError(
+            "The Poisson log-link fit did not converge (coefficients diverge). This happens when a "
+            "whole segment of the series is zero or the counts are separated by a term; check the "
+            "series, or use a shorter window."
+        )
+    bread_model = np.linalg.inv((Xf * w2[:, None]).T @ Xf)
+    pearson = float(np.sum(w2 * ((yf - mu) / mu) ** 2))
+    dispersion = pearson / (n - k)
+    alpha = None
+    extra: dict[str, Any] = {"pearson_dispersion": dispersion, "pearson_chi2": pearson, "df_resid": n - k}
+    if model == "negative_binomial":
+        from statsmodels.discrete.discrete_model import NegativeBinomial
+
+        start = np.r_[beta, max(dispersion - 1, 0.01) / max(float(np.mean(mu)), 1e-8)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nb = NegativeBinomial(yf, Xf, offset=off, loglike_method="nb2").fit(
+                start_params=start, method="newton", maxiter=200, disp=0)
+            if not nb.mle_retvals.get("converged", True):
+                nb = NegativeBinomial(yf, Xf, offset=off, loglike_method="nb2").fit(
+                    start_params=start, method="bfgs", maxiter=2000, disp=0)
+        beta = np.asarray(nb.params[:k])
+        alpha = float(nb.params[k])
+        mu = np.exp(Xf @ beta + off)
+        model_cov = np.asarray(nb.cov_params())[:k, :k]
+        ll = float(nb.llf)
+        extra["nb_alpha"] = alpha
+        w = mu / (1 + alpha * mu)
+        score_w = (yf - mu) / (1 + alpha * mu)
+        desc = "negative binomial (NB2) maximum-likelihood standard errors"
+    else:
+        from scipy.special import gammaln
+
+        ll = float(np.sum(yf * np.log(mu) - mu - gammaln(yf + 1)))
+        model_cov = bread_model * (dispersion if model == "quasi_poisson" else 1.0)
+        w = mu
+        score_w = yf - mu
+        desc = ("Poisson model-based standard errors (variance = mean)" if model == "poisson" else
+                f"quasi-Poisson standard errors (Pearson dispersion {dispersion:.3g} x Poisson variance)")
+    df = float(n - k) if model == "quasi_poisson" else None
+    if isinstance(inference, NeweyWest):
+        bread = np.linalg.inv((Xf * w[:, None]).T @ Xf)
+        scores = np.zeros((len(y), k))
+        scores[include] = Xf * score_w[:, None]
+        V, lags = hac_covariance(scores, bread, lags=inference.lags, prewhite=prewhite)
+        if inference.small_sample:
+            V = V * (n / (n - k))
+        info = _nw_info(inference, lags, n, prewhite)
+        extra["hac_lags"] = lags
+        df = None
+    else:
+        V = model_cov
+        info = InferenceInfo("Analytic", desc, df=df)
+    pearson_resid = (yf - mu) / np.sqrt(mu if alpha is None else mu + alpha * mu ** 2)
+    return ModelFit(params=pd.Series(beta, index=cols), cov=pd.DataFrame(V, index=cols, columns=cols),
+                    df=df, link="log", offset=off_all, resid=pearson_resid, inference=info, model=model,
+                    scale=dispersion if model == "quasi_poisson" else (1.0 if model == "poisson" else alpha),
+                    loglik=ll, aic=-2 * ll + 2 * (k + (alpha is not None)), info=extra)
