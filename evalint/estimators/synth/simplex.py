@@ -50,6 +50,7 @@ __all__ = [
     "simplex_least_squares",
     "simplex_least_squares_batch",
     "simplex_objective",
+    "simplex_weights_from_differences",
     "frank_wolfe_simplex",
     "sparsify_weights",
 ]
@@ -192,24 +193,39 @@ def simplex_least_squares(
     if J == 1:
         w = np.ones(1)
     else:
-        scale = float(np.max(np.sqrt(np.sum(C * C, axis=0))))
-        Cs = C / scale if scale > 0 else C
-        E = np.vstack([Cs, np.ones((1, J))])
-        f = np.zeros(E.shape[0])
-        f[-1] = 1.0
-        kwargs: dict[str, object] = {"maxiter": max_iter if max_iter is not None else max(3 * J, 50)}
-        if tol is not None:
-            kwargs["atol"] = tol
-        u, _ = nnls(E, f, **kwargs)
-        total = float(u.sum())
-        if not total > 0:  # cannot happen mathematically (s >= 1/2); guard numerically
-            u = np.full(J, 1.0 / J)
-            total = 1.0
-        w = np.clip(u / total, 0.0, None)
-        w = _polish(C, w / w.sum())
+        w = _polish(C, simplex_weights_from_differences(C, tol=tol, max_iter=max_iter))
     obj, c = simplex_objective(A, b, w, ridge=ridge, intercept=intercept, row_weights=v)
     return SimplexSolution(weights=w, intercept=c, objective=obj, iterations=0, converged=True,
                            method="nnls-exact")
+
+
+def simplex_weights_from_differences(C: FloatArray, *, tol: float | None = None,
+                                     max_iter: int | None = None) -> FloatArray:
+    """Minimiser of :math:`\\|Cw\\|^2` over the simplex (the core of the exact solver).
+
+    ``C`` (rows x J) is the already formed difference matrix
+    :math:`\\sqrt{v}(A - b1')` (centred and/or stacked with :math:`\\sqrt{\\rho}I` as
+    needed). No input checks: for inner loops (nested V, placebos) that call it
+    thousands of times; everyone else should call :func:`simplex_least_squares`.
+    """
+    J = C.shape[1]
+    if J == 1:
+        return np.ones(1)
+    scale = float(np.max(np.sqrt(np.einsum("ij,ij->j", C, C))))
+    E = np.empty((C.shape[0] + 1, J))
+    E[:-1] = C / scale if scale > 0 else C
+    E[-1] = 1.0
+    f = np.zeros(E.shape[0])
+    f[-1] = 1.0
+    if tol is None:
+        u, _ = nnls(E, f, maxiter=max_iter if max_iter is not None else max(3 * J, 50))
+    else:
+        u, _ = nnls(E, f, maxiter=max_iter if max_iter is not None else max(3 * J, 50), atol=tol)
+    total = float(u.sum())
+    if not total > 0:  # cannot happen mathematically (s >= 1/2); guard numerically
+        return np.full(J, 1.0 / J)
+    w = np.clip(u / total, 0.0, None)
+    return w / w.sum()
 
 
 def _polish(C: FloatArray, w: FloatArray) -> FloatArray:

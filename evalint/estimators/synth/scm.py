@@ -1,0 +1,405 @@
+"""Abadie synthetic control: predictors, predictor weights V, donor weights W.
+
+For a treated unit with predictors :math:`X_1` (K) and donors' :math:`X_0` (K x J), the
+donor weights solve
+
+.. math:: W(V) = \\arg\\min_{w \\in \\Delta} (X_1 - X_0 w)' V (X_1 - X_0 w),
+
+with V diagonal, non-negative, summing to one (predictors standardised by their standard
+deviation across units). V is chosen (Abadie, Diamond & Hainmueller 2010, Section 2.3):
+
+* ``"nested"``: minimise the pre-period mean squared prediction error of the outcome,
+  :math:`\\frac{1}{T_0}\\|Z_1 - Z_0 W(V)\\|^2`, over V (outer derivative-free search on
+  :math:`V = |x| / \\sum|x|`, as Synth parametrises it: Powell from the equal and the
+  regression-based starts, then a Nelder–Mead polish from the best; inner exact
+  :func:`~evalint.estimators.synth.simplex.simplex_least_squares`). The outer loss is
+  piecewise smooth with many local minima, so different software lands on different
+  (close) optima;
+* ``"regression"``: :math:`v_k \\propto \\sum_t \\beta_{kt}^2` from regressing each
+  pre-period outcome on the standardised predictors across units (Kaul et al. 2015;
+  Stata ``synth`` default);
+* ``"equal"`` or a custom vector.
+
+Without predictors (``predictors=None``) every pre-period outcome is a predictor with
+equal weight, i.e. W minimises the pre-period MSPE directly ("outcome-only" SC).
+
+The effect at period t is the gap :math:`Y_{1t} - \\sum_j w_j Y_{jt}`; the headline is the
+average post-treatment gap (averaged over treated units, each fitted separately, when
+there are several).
+
+References
+----------
+Abadie, A. & Gardeazabal, J. (2003). The economic costs of conflict. *AER* 93(1), 113-132.
+Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for comparative
+case studies. *JASA* 105(490), 493-505.
+Abadie, A. (2021). Using synthetic controls. *JEL* 59(2), 391-425.
+Kaul, A., Klößner, S., Pfeifer, G. & Schieler, M. (2015). Synthetic control methods: never
+use all pre-intervention outcomes together with covariates. MPRA Paper 83790.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+from evalint._typing import FloatArray, check_option, check_positive_int
+from evalint.errors import SpecificationError
+from evalint.estimators.base import register_estimator
+from evalint.estimators.synth.matrices import Predictor, predictor_matrix, synth_design
+from evalint.estimators.synth.simplex import simplex_least_squares, simplex_weights_from_differences
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evalint.data.panel import Panel
+    from evalint.results.effect import EffectResult
+
+__all__ = ["SyntheticControl", "synthetic_control", "Predictor", "fit_scm_weights", "UnitFit"]
+
+REFERENCES = (
+    "Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for comparative "
+    "case studies. JASA 105(490), 493-505.",
+    "Abadie, A. (2021). Using synthetic controls: feasibility, data requirements, and methodological "
+    "aspects. JEL 59(2), 391-425.",
+)
+
+
+# --------------------------------------------------------------------------- numerics
+def _standardise(X1: FloatArray, X0: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    allx = np.column_stack([X1, X0])
+    sd = allx.std(axis=1, ddof=1)
+    sd = np.where(sd > 0, sd, 1.0)
+    return X1 / sd, X0 / sd[:, None], sd
+
+
+def regression_v(X1: FloatArray, X0: FloatArray, Z1: FloatArray, Z0: FloatArray) -> FloatArray:
+    """Regression-based predictor weights: :math:`v_k \\propto \\sum_t \\beta_{kt}^2`.
+
+    Each outcome row of ``Z`` (periods of the optimisation window) is regressed across
+    units on an intercept and the (already standardised) predictors.
+    """
+    Xu = np.column_stack([X1, X0]).T  # units x K
+    Zu = np.column_stack([Z1, Z0]).T  # units x T
+    D = np.column_stack([np.ones(Xu.shape[0]), Xu])
+    beta, *_ = np.linalg.lstsq(D, Zu, rcond=None)
+    v = np.sum(beta[1:] ** 2, axis=1)
+    return v / v.sum() if v.sum() > 0 else np.full(X1.shape[0], 1.0 / X1.shape[0])
+
+
+def fit_scm_weights(
+    X1: FloatArray,
+    X0: FloatArray,
+    Z1: FloatArray,
+    Z0: FloatArray,
+    *,
+    v_method: str = "nested",
+    custom_v: FloatArray | None = None,
+    standardize: bool = True,
+    max_evaluations: int = 3000,
+) -> tuple[FloatArray, FloatArray, float]:
+    """Donor weights W and predictor weights V for one treated unit.
+
+    Parameters
+    ----------
+    X1 : array (K,)
+        Treated unit's predictors.
+    X0 : array (K, J)
+        Donors' predictors.
+    Z1 : array (T,)
+        Treated unit's outcomes in the V-optimisation window.
+    Z0 : array (T, J)
+        Donors' outcomes in that window.
+    v_method : {"nested", "regression", "equal", "custom"}
+    custom_v : array (K,), optional
+        With ``v_method="custom"``.
+    standardize : bool
+        Divide each predictor by its standard deviation across units.
+    max_evaluations : int
+        Budget of inner solves per Nelder–Mead start.
+
+    Returns
+    -------
+    w : array (J,)
+    v : array (K,)  (sums to one)
+    loss : float
+        Pre-period MSPE of the outcome in the window at (W, V).
+    """
+    K = X1.shape[0]
+    if standardize:
+        X1s, X0s, _ = _standardise(X1, X0)
+    else:
+        X1s, X0s = X1, X0
+
+    D = X0s - X1s[:, None]
+
+    def solve(v: FloatArray) -> FloatArray:
+        return simplex_weights_from_differences(np.sqrt(v)[:, None] * D)
+
+    def loss_of(w: FloatArray) -> float:
+        r = Z1 - Z0 @ w
+        return float(r @ r / r.size)
+
+    if v_method == "custom":
+        if custom_v is None:
+            raise SpecificationError("v_method='custom' needs custom_v (one weight per predictor).")
+        v = np.abs(np.asarray(custom_v, dtype=float))
+        if v.shape != (K,) or v.sum() <= 0:
+            raise SpecificationError(f"custom_v must hold {K} non-negative weights, not all zero.")
+        v = v / v.sum()
+    elif v_method == "equal":
+        v = np.full(K, 1.0 / K)
+    elif v_method == "regression":
+        v = regression_v(X1s, X0s, Z1, Z0)
+    else:
+        starts = [np.full(K, 1.0 / K), regression_v(X1s, X0s, Z1, Z0)]
+
+        def outer(x: FloatArray) -> float:
+            a = np.abs(x)
+            s = a.sum()
+            if not s > 0:
+                return np.inf
+            return loss_of(solve(a / s))
+
+        best_x, best_f = starts[0], outer(starts[0])
+        for x0 in starts:  # Powell from each start (robust on this piecewise-smooth loss) ...
+            res = minimize(outer, x0, method="Powell", options={"maxfev": max_evaluations})
+            if res.fun < best_f:
+                best_x, best_f = res.x, float(res.fun)
+        # ... then a Nelder-Mead polish from the best point
+        res = minimize(outer, best_x, method="Nelder-Mead",
+                       options={"maxfev": max_evaluations // 3, "xatol": 1e-5, "fatol": 1e-9,
+                                "adaptive": K > 4})
+        if res.fun < best_f:
+            best_x = res.x
+        v = np.abs(best_x) / np.abs(best_x).sum()
+    w = simplex_least_squares(X0s, X1s, row_weights=v).weights
+    return w, v, loss_of(w)
+
+
+@dataclass(frozen=True)
+class UnitFit:
+    """One treated unit's synthetic control (arrays over all periods)."""
+
+    unit: Any
+    start: pd.Period
+    donors: tuple[Any, ...]
+    weights: FloatArray
+    v: FloatArray | None
+    predictor_names: tuple[str, ...]
+    X1: FloatArray | None
+    X0: FloatArray | None
+    treated: FloatArray
+    synthetic: FloatArray
+    pre_mask: np.ndarray
+    loss: float
+
+    @property
+    def gaps(self) -> FloatArray:
+        return self.treated - self.synthetic
+
+    @property
+    def pre_mspe(self) -> float:
+        g = self.gaps[self.pre_mask]
+        return float(np.mean(g * g))
+
+    @property
+    def post_mspe(self) -> float:
+        g = self.gaps[~self.pre_mask]
+        return float(np.mean(g * g))
+
+    @property
+    def att(self) -> float:
+        return float(np.mean(self.gaps[~self.pre_mask]))
+
+
+@dataclass(frozen=True)
+class SCMProblem:
+    """Everything needed to (re)fit one unit: used by the estimator and by placebos."""
+
+    predictors: tuple[Predictor, ...] | None
+    v_method: str
+    custom_v: tuple[float, ...] | None
+    opt_window: tuple[Any, Any] | None
+    standardize: bool
+    max_evaluations: int
+    panel: Any = field(repr=False)
+    predictor_data: pd.DataFrame | None = field(default=None, repr=False)
+
+    def fit_unit(self, unit: Any, donors: Sequence[Any], Y: pd.DataFrame, periods: pd.PeriodIndex,
+                 start: pd.Period) -> UnitFit:
+        """Fit ``unit`` against ``donors`` with treatment starting at ``start``."""
+        pre = np.asarray(periods < start)
+        y1 = Y.loc[unit].to_numpy(dtype=float)
+        Y0 = Y.loc[list(donors)].to_numpy(dtype=float).T
+        if self.opt_window is None:
+            opt = pre
+        else:
+            lo = self.panel.period(self.opt_window[0], "optimization_window start")
+            hi = self.panel.period(self.opt_window[1], "optimization_window end")
+            opt = pre & np.asarray((periods >= lo) & (periods <= hi))
+            if not opt.any():
+                raise SpecificationError(
+                    f"optimization_window {self.opt_window} has no pre-treatment period before {start}."
+                )
+        if self.predictors is None:
+            w = simplex_least_squares(Y0[pre], y1[pre]).weights
+            synth = Y0 @ w
+            r = y1[opt] - synth[opt]
+            return UnitFit(unit, start, tuple(donors), w, None, (), None, None, y1, synth, pre,
+                           float(r @ r / r.size))
+        X = predictor_matrix(self.panel, self.predictors, [unit, *donors], periods[pre][-1],
+                             self.predictor_data)
+        Xa = X.to_numpy(dtype=float)
+        X1, X0 = Xa[:, 0], Xa[:, 1:]
+        w, v, loss = fit_scm_weights(
+            X1, X0, y1[opt], Y0[opt], v_method=self.v_method,
+            custom_v=None if self.custom_v is None else np.asarray(self.custom_v),
+            standardize=self.standardize, max_evaluations=self.max_evaluations,
+        )
+        return UnitFit(unit, start, tuple(donors), w, v, tuple(X.index), X1, X0, y1, Y0 @ w, pre, loss)
+
+
+# --------------------------------------------------------------------------- estimator
+@register_estimator
+@dataclass(frozen=True)
+class SyntheticControl:
+    """Abadie synthetic control with predictors, nested V and placebo inference.
+
+    Parameters
+    ----------
+    predictors : sequence of Predictor, optional
+        Predictors (outcome lags / covariate means over windows). ``None``: outcome-only
+        SC (every pre-period outcome, equal weights).
+    v_method : {"nested", "regression", "equal", "custom"}
+        How predictor weights V are chosen (ignored without predictors).
+    custom_v : sequence of float, optional
+        V for ``v_method="custom"``.
+    optimization_window : (start, end), optional
+        Pre-period window whose outcome MSPE the nested V minimises (default: all of it).
+    standardize : bool
+        Divide predictors by their standard deviation across units (as Synth does).
+    prefit_tolerance : float
+        Flag a poor pre-treatment fit when the pre-period RMSPE exceeds this share of the
+        treated unit's mean absolute pre-period outcome.
+    leave_one_out : bool
+        Refit dropping each donor with positive weight (robustness table).
+    max_evaluations : int
+        Nelder–Mead budget per start for the nested V.
+
+    References
+    ----------
+    Abadie, Diamond & Hainmueller (2010); Abadie (2021).
+    """
+
+    name: ClassVar[str] = "synthetic_control"
+
+    predictors: tuple[Predictor, ...] | None = None
+    v_method: str = "nested"
+    custom_v: tuple[float, ...] | None = None
+    optimization_window: tuple[Any, Any] | None = None
+    standardize: bool = True
+    prefit_tolerance: float = 0.1
+    leave_one_out: bool = True
+    max_evaluations: int = 3000
+
+    def __post_init__(self) -> None:
+        check_option("v_method", self.v_method, ("nested", "regression", "equal", "custom"))
+        check_positive_int("max_evaluations", self.max_evaluations, minimum=10)
+        if self.predictors is not None:
+            preds = tuple(self.predictors)
+            if not preds or not all(isinstance(p, Predictor) for p in preds):
+                raise SpecificationError("predictors must be a non-empty sequence of Predictor(...) objects, or None.")
+            object.__setattr__(self, "predictors", preds)
+        if self.v_method == "custom" and self.custom_v is None:
+            raise SpecificationError("v_method='custom' needs custom_v=(one weight per predictor).")
+        if self.custom_v is not None:
+            object.__setattr__(self, "custom_v", tuple(float(x) for x in self.custom_v))
+        if not (isinstance(self.prefit_tolerance, (int, float)) and self.prefit_tolerance > 0):
+            raise SpecificationError(f"prefit_tolerance must be > 0; got {self.prefit_tolerance!r}.")
+
+    def problem(self, panel: Panel, predictor_data: pd.DataFrame | None = None) -> SCMProblem:
+        """The refit recipe (used by placebos)."""
+        return SCMProblem(self.predictors, self.v_method, self.custom_v, self.optimization_window,
+                          self.standardize, self.max_evaluations, panel, predictor_data)
+
+    def fit(self, panel: Panel, *, treated: Any = None, intervention: Any = None,
+            donors: Sequence[Any] | None = None, outcome: str | None = None,
+            predictor_data: pd.DataFrame | None = None, inference: Any = None,
+            calendar: Any = None, alpha: float = 0.05, seed: int | None = 0,
+            placebo_reps: int = 1000) -> EffectResult:
+        """Fit the synthetic control of each treated unit and run placebo inference.
+
+        Parameters
+        ----------
+        panel : Panel
+        treated, intervention, donors, outcome
+            See :func:`~evalint.estimators.synth.matrices.synth_design`.
+        predictor_data : DataFrame, optional
+            Long frame (panel's unit and time columns) with predictor variables that may
+            have gaps outside the windows used (e.g. the ADH covariates).
+        inference : Placebo, optional
+            In-space placebos over all donors (the default and only option).
+        calendar : PolicyCalendar, False or None
+            Policy-calendar check (``False`` skips it).
+        alpha : float
+        seed : int
+            Seeds the Monte Carlo p-value for several treated units.
+        placebo_reps : int
+            Draws for that p-value.
+
+        Returns
+        -------
+        EffectResult
+        """
+        from evalint.estimators.synth.placebo import assemble_scm_result
+
+        design = synth_design(panel, treated=treated, intervention=intervention, donors=donors,
+                              outcome=outcome)
+        prob = self.problem(panel, predictor_data)
+        fits = [prob.fit_unit(u, design.donors, design.Y, design.periods, design.start[u])
+                for u in design.treated]
+        return assemble_scm_result(self, prob, design, fits, panel=panel, inference=inference,
+                                   calendar=calendar, alpha=alpha, seed=seed, placebo_reps=placebo_reps,
+                                   method="Synthetic control (Abadie)")
+
+    @classmethod
+    def contract_example(cls) -> tuple[SyntheticControl, Panel, dict[str, Any]]:
+        """A small simulated panel: 1 treated unit, 8 donors, 16 quarters, effect -2."""
+        from evalint.data.panel import Panel
+
+        rng = np.random.default_rng(11)
+        units, T = 9, 16
+        f = np.cumsum(rng.normal(size=T))
+        load = rng.uniform(0.5, 1.5, size=units)
+        load[0] = np.mean(load[1:4])
+        rows = []
+        for i in range(units):
+            for t in range(T):
+                y = 10 + load[i] * f[t] + rng.normal(scale=0.2) - (2.0 if i == 0 and t >= 12 else 0.0)
+                rows.append({"unit": f"u{i}", "time": pd.Period("2020Q1", "Q") + t, "y": y,
+                             "treated": int(i == 0 and t >= 12)})
+        panel = Panel.from_frame(pd.DataFrame(rows), unit="unit", time="time", outcome="y",
+                                 treatment="treated")
+        return cls(leave_one_out=False), panel, {"calendar": False}
+
+
+def synthetic_control(panel: Panel, *, treated: Any = None, intervention: Any = None,
+                      donors: Sequence[Any] | None = None, outcome: str | None = None,
+                      predictors: Sequence[Predictor] | None = None, v_method: str = "nested",
+                      predictor_data: pd.DataFrame | None = None, inference: Any = None,
+                      calendar: Any = None, alpha: float = 0.05, seed: int | None = 0,
+                      **options: Any) -> EffectResult:
+    """Convenience wrapper: ``SyntheticControl(predictors=..., v_method=..., **options).fit(panel, ...)``.
+
+    References
+    ----------
+    Abadie, Diamond & Hainmueller (2010).
+    """
+    est = SyntheticControl(predictors=None if predictors is None else tuple(predictors),
+                           v_method=v_method, **options)
+    return est.fit(panel, treated=treated, intervention=intervention, donors=donors, outcome=outcome,
+                   predictor_data=predictor_data, inference=inference, calendar=calendar, alpha=alpha,
+                   seed=seed)
