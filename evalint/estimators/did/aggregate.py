@@ -1,0 +1,399 @@
+"""Aggregations of Callaway-Sant'Anna ATT(g,t): simple, dynamic (event time), group, calendar.
+
+Every aggregate is a weighted combination of ATT(g,t) cells, and its influence function
+is the same combination of the cells' influence functions plus, where the weights are
+estimated cohort shares, the influence of estimating those shares (``wif`` in R ``did``'s
+``compute.aggte.R``). With :math:`p_g` the (weighted) share of units in cohort g and a
+set :math:`K` of cells with normalised weights :math:`p_{g(k)}/\\sum_{j\\in K}p_{g(j)}`,
+the weight term for unit i is
+
+.. math::
+    \\sum_{k\\in K}\\frac{w_i1\\{G_i=g_k\\}-p_{g_k}}{S}ATT_k
+    - \\Big(\\sum_{k\\in K}(w_i1\\{G_i=g_k\\}-p_{g_k})\\Big)\\frac{\\sum_k p_{g_k}ATT_k}{S^2},
+    \\qquad S=\\sum_{k\\in K}p_{g_k}.
+
+* simple: post-treatment cells (g <= t <= g + max_e), cohort-share weights, + weight term;
+* dynamic: for each event time e = t - g (min_e..max_e; with ``balance_e`` only cohorts
+  observed for e = balance_e periods after treatment, and e in [balance_e - T + 1, balance_e]),
+  cohort-share weights + weight term; overall = mean over e >= 0;
+* group: per cohort the mean of its post-treatment cells; overall = cohort-share weighted
+  mean of those, + weight term;
+* calendar: per period t the cohort-share weighted mean of treated cells, + weight term;
+  overall = mean over periods.
+
+References
+----------
+Callaway, B. & Sant'Anna, P.H.C. (2021). Difference-in-differences with multiple time
+periods. Journal of Econometrics 225(2), 200-230 (Section 3, eqs. 3.3-3.10).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evalint._typing import check_alpha, check_option
+from evalint.diagnostics.base import CheckResult, Flag
+from evalint.errors import SpecificationError
+from evalint.inference.multiplier import influence_se, multiplier_bootstrap, sup_t_critical
+from evalint.inference.normal import wald
+from evalint.inference.specs import InferenceSpec, MultiplierBootstrap
+from evalint.results.effect import EffectResult, InferenceInfo, make_result, tidy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evalint.estimators.did.group_time import GroupTimeCells
+
+__all__ = ["AGGREGATIONS", "Aggregation", "CSState", "aggregate_cells", "aggregate_att", "build_result"]
+
+AGGREGATIONS = ("simple", "dynamic", "group", "calendar")
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """One aggregation: the overall estimate and the per-row estimates with influence functions.
+
+    ``labels`` are event times (dynamic), cohort ordinals (group) or period ordinals
+    (calendar); empty for simple.
+    """
+
+    kind: str
+    overall: float
+    overall_influence: np.ndarray
+    labels: np.ndarray
+    estimates: np.ndarray
+    influence: np.ndarray
+    min_e: float = -np.inf
+    max_e: float = np.inf
+    balance_e: int | None = None
+
+
+def _cohort_shares(cells: GroupTimeCells) -> tuple[np.ndarray, np.ndarray]:
+    """Cohort list and p_g = mean_i(w_i 1{G_i = g}) over all units."""
+    glist = np.unique(cells.group)
+    w = cells.unit_weights
+    pg = np.array([np.mean(w * (cells.unit_cohort == g)) for g in glist])
+    return glist, pg
+
+
+def _weight_term(cells: GroupTimeCells, keep_groups: np.ndarray, keep_pg: np.ndarray,
+                 keep_att: np.ndarray) -> np.ndarray:
+    """n-vector: influence of estimating the cohort-share weights, times the ATTs (R ``wif %*% att``)."""
+    w = cells.unit_weights
+    coh = cells.unit_cohort
+    s = keep_pg.sum()
+    # per unit: sum over kept cells of w_i 1{G_i = g_k} a_k  and  of w_i 1{G_i = g_k}
+    ug, inv = np.unique(keep_groups, return_inverse=True)
+    a_by_g = np.bincount(inv, weights=keep_att, minlength=len(ug))
+    c_by_g = np.bincount(inv, minlength=len(ug)).astype(float)
+    pos = np.searchsorted(ug, np.nan_to_num(coh, nan=-1))
+    pos = np.clip(pos, 0, len(ug) - 1)
+    hit = ~np.isnan(coh) & (ug[pos] == coh)
+    ind_a = np.where(hit, w * a_by_g[pos], 0.0)
+    ind_c = np.where(hit, w * c_by_g[pos], 0.0)
+    term1 = (ind_a - keep_pg @ keep_att) / s
+    term2 = (ind_c - keep_pg.sum()) * (keep_pg @ keep_att) / s**2
+    return term1 - term2
+
+
+def _combine(cells: GroupTimeCells, idx: np.ndarray, pg_cell: np.ndarray, with_wif: bool,
+             equal: bool = False) -> tuple[float, np.ndarray]:
+    p = pg_cell[idx]
+    wts = np.full(len(idx), 1.0 / len(idx)) if equal else p / p.sum()
+    est = float(wts @ cells.att[idx])
+    infl = cells.influence[:, idx] @ wts
+    if with_wif:
+        infl = infl + _weight_term(cells, cells.group[idx], p, cells.att[idx])
+    return est, infl
+
+
+def aggregate_cells(cells: GroupTimeCells, kind: str = "simple", *, min_e: float = -np.inf,
+                    max_e: float = np.inf, balance_e: int | None = None) -> Aggregation:
+    """Aggregate ATT(g,t) cells (see the module docstring for the weights).
+
+    Parameters
+    ----------
+    cells : GroupTimeCells
+    kind : {"simple", "dynamic", "group", "calendar"}
+    min_e, max_e : float
+        Event-time window (dynamic); ``max_e`` also caps the cells used by simple and group.
+    balance_e : int, optional
+        Dynamic only: keep cohorts observed at least ``balance_e`` periods after treatment.
+    """
+    check_option("kind", kind, AGGREGATIONS)
+    if balance_e is not None and kind != "dynamic":
+        raise SpecificationError("balance_e applies to the dynamic (event-time) aggregation only.")
+    if min_e > max_e:
+        raise SpecificationError(f"min_e={min_e} is larger than max_e={max_e}.")
+    g, t = cells.group, cells.time
+    glist, pgg = _cohort_shares(cells)
+    pg_cell = pgg[np.searchsorted(glist, g)]
+    e_all = t - g
+    empty = np.zeros((cells.n_units, 0))
+
+    if kind == "simple":
+        keep = np.flatnonzero((g <= t) & (e_all <= max_e))
+        if not len(keep):
+            raise SpecificationError("No post-treatment ATT(g,t) cells to aggregate (check max_e).")
+        est, infl = _combine(cells, keep, pg_cell, with_wif=True)
+        return Aggregation("simple", est, infl, np.array([]), np.array([]), empty, max_e=max_e)
+
+    if kind == "dynamic":
+        include = np.ones(len(g), dtype=bool)
+        eseq = np.unique(e_all)
+        if balance_e is not None:
+            tmax, tmin = int(t.max()), int(min(t.min(), cells.base.min()))
+            include = (tmax - g) >= balance_e
+            eseq = np.unique(e_all[include])
+            eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - tmax + tmin)]
+        eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+        if not len(eseq):
+            raise SpecificationError("No event times fall within min_e/max_e (and balance_e); widen the window.")
+        ests, infls = [], []
+        for e in eseq:
+            idx = np.flatnonzero((e_all == e) & include)
+            est, infl = _combine(cells, idx, pg_cell, with_wif=True)
+            ests.append(est)
+            infls.append(infl)
+        est_e, inf_e = np.array(ests), np.column_stack(infls)
+        pos = eseq >= 0
+        if not pos.any():
+            overall, oinf = np.nan, np.full(cells.n_units, np.nan)
+        else:
+            overall = float(est_e[pos].mean())
+            oinf = inf_e[:, pos].mean(axis=1)
+        return Aggregation("dynamic", overall, oinf, eseq.astype(np.int64), est_e, inf_e,
+                           min_e=min_e, max_e=max_e, balance_e=balance_e)
+
+    if kind == "group":
+        ests, infls = [], []
+        for gg in glist:
+            idx = np.flatnonzero((g == gg) & (t >= gg) & (t <= gg + max_e))
+            if not len(idx):
+                raise SpecificationError(f"cohort {cells.period(gg)} has no post-treatment cells within max_e.")
+            est, infl = _combine(cells, idx, pg_cell, with_wif=False)
+            ests.append(est)
+            infls.append(infl)
+        est_g, inf_g = np.array(ests), np.column_stack(infls)
+        overall = float(est_g @ pgg / pgg.sum())
+        oinf = inf_g @ (pgg / pgg.sum()) + _weight_term(cells, glist, pgg, est_g)
+        return Aggregation("group", overall, oinf, glist, est_g, inf_g, max_e=max_e)
+
+    # calendar
+    tlist = np.unique(t[t >= g.min()])
+    tlist = np.array([tt for tt in tlist if np.any((t == tt) & (g <= t))], dtype=np.int64)
+    ests, infls = [], []
+    for tt in tlist:
+        idx = np.flatnonzero((t == tt) & (g <= t))
+        est, infl = _combine(cells, idx, pg_cell, with_wif=True)
+        ests.append(est)
+        infls.append(infl)
+    est_t, inf_t = np.array(ests), np.column_stack(infls)
+    return Aggregation("calendar", float(est_t.mean()), inf_t.mean(axis=1), tlist, est_t, inf_t)
+
+
+# --------------------------------------------------------------------------- results
+def _fmt(cells: GroupTimeCells, ordinal: float) -> str:
+    return str(cells.period(ordinal))
+
+
+def _inference_numbers(state: Any, psi: np.ndarray, alpha: float, seed_offset: int = 0
+                       ) -> tuple[np.ndarray, float | None]:
+    """SEs for the columns of ``psi`` and (bootstrap) the sup-t critical value over columns 1..."""
+    spec = state.inference
+    if isinstance(spec, MultiplierBootstrap):
+        seed = None if spec.seed is None else spec.seed + seed_offset
+        bd = multiplier_bootstrap(psi, reps=spec.reps, seed=seed, alpha=alpha, cluster=state.cluster)
+        crit = None
+        if spec.uniform and psi.shape[1] > 1:
+            crit = sup_t_critical(bd.draws[:, 1:], bd.se[1:], alpha)
+        return bd.se, crit
+    return influence_se(psi, state.cluster), None
+
+
+def _rows_frame(cells: GroupTimeCells, agg: Aggregation, se: np.ndarray, crit: float | None,
+                alpha: float, df: float | None) -> pd.DataFrame:
+    if agg.kind == "simple":
+        return tidy(None)
+    stat, p, lo, hi = wald(agg.estimates, se, alpha, df)
+    rows = pd.DataFrame({"estimate": agg.estimates, "std_error": se, "statistic": stat, "p_value": p,
+                         "conf_low": lo, "conf_high": hi})
+    if agg.kind == "dynamic":
+        rows.insert(0, "term", [f"ATT(e={int(e)})" for e in agg.labels])
+        rows["rel_time"] = agg.labels.astype(float)
+    elif agg.kind == "group":
+        rows.insert(0, "term", [f"ATT(g={_fmt(cells, g)})" for g in agg.labels])
+        rows["group"] = [_fmt(cells, g) for g in agg.labels]
+    else:
+        rows.insert(0, "term", [f"ATT(t={_fmt(cells, t)})" for t in agg.labels])
+        rows["time"] = [_fmt(cells, t) for t in agg.labels]
+    if crit is not None and np.isfinite(crit):
+        rows["band_low"] = agg.estimates - crit * se
+        rows["band_high"] = agg.estimates + crit * se
+    return tidy(rows)
+
+
+def att_gt_table(state: Any, alpha: float, df: float | None) -> pd.DataFrame:
+    """All ATT(g,t) in the tidy schema (plus base_period, n_treated, n_control)."""
+    cells = state.cells
+    se = influence_se(cells.influence, state.cluster)
+    crit = None
+    spec = state.inference
+    if isinstance(spec, MultiplierBootstrap) and state.bootstrap_cells:
+        bd = multiplier_bootstrap(cells.influence, reps=spec.reps,
+                                  seed=None if spec.seed is None else spec.seed + 1,
+                                  alpha=alpha, cluster=state.cluster)
+        se = bd.se
+        crit = bd.crit_value if spec.uniform else None
+    stat, p, lo, hi = wald(cells.att, se, alpha, df)
+    out = pd.DataFrame({
+        "term": [f"ATT({_fmt(cells, g)},{_fmt(cells, t)})" for g, t in zip(cells.group, cells.time)],
+        "estimate": cells.att, "std_error": se, "statistic": stat, "p_value": p,
+        "conf_low": lo, "conf_high": hi,
+        "group": [_fmt(cells, g) for g in cells.group], "time": [_fmt(cells, t) for t in cells.time],
+        "rel_time": (cells.time - cells.group).astype(float),
+    })
+    if crit is not None and np.isfinite(crit):
+        out["band_low"] = cells.att - crit * se
+        out["band_high"] = cells.att + crit * se
+    out = tidy(out)
+    out["base_period"] = [_fmt(cells, b) for b in cells.base]
+    out["n_treated"] = cells.n_treated
+    out["n_control"] = cells.n_control
+    return out
+
+
+@dataclass(frozen=True)
+class CSState:
+    """What a Callaway-Sant'Anna result needs to be re-aggregated without refitting."""
+
+    cells: GroupTimeCells
+    inference: InferenceSpec
+    inference_info: InferenceInfo
+    cluster: np.ndarray | None
+    bootstrap_cells: bool
+    outcome: str
+    outcome_label: str
+    spec: dict
+    notes: dict
+    base_diagnostics: tuple[CheckResult, ...] = ()
+    base_flags: tuple[Flag, ...] = ()
+    intervention: Any = None
+    n_obs: int | None = None
+    n_periods: int | None = None
+    extra_info: dict = field(default_factory=dict)
+
+
+def pretrend_wald(cells: GroupTimeCells, alpha: float) -> CheckResult:
+    """Joint Wald test that all pre-treatment ATT(g,t) are zero (analytic V, as R did's att_gt pre-test)."""
+    pre = np.flatnonzero(cells.time < cells.group)
+    if len(pre):
+        se = influence_se(cells.influence[:, pre])
+        pre = pre[np.isfinite(se)]
+    if not len(pre):
+        return CheckResult("pre_trend_wald", None, "No pre-treatment ATT(g,t) cells with a variance: "
+                           "the parallel-trends pre-test cannot be run.")
+    n = cells.n_units
+    psi = cells.influence[:, pre]
+    v = psi.T @ psi / n**2
+    a = cells.att[pre]
+    if np.linalg.cond(v) > 1 / np.finfo(float).eps:
+        return CheckResult("pre_trend_wald", None, "The covariance of the pre-treatment ATT(g,t) is "
+                           "singular; the pre-test is not reported.")
+    w = float(a @ np.linalg.solve(v, a))
+    p = float(stats.chi2.sf(w, len(pre)))
+    passed = p >= alpha
+    text = (f"Joint Wald pre-test of parallel trends over {len(pre)} pre-treatment ATT(g,t): "
+            f"W = {w:.3f}, df = {len(pre)}, p = {p:.4f}"
+            + ("" if passed else f" - pre-treatment effects differ from zero at the {alpha:g} level"))
+    flags = () if passed else (Flag("diagnostic", "medium", text, source="pre_trend_wald"),)
+    return CheckResult("pre_trend_wald", passed, text, statistic=w, p_value=p, flags=flags)
+
+
+_ESTIMANDS = {
+    "simple": "ATT, simple aggregation (post-treatment ATT(g,t) weighted by cohort size)",
+    "dynamic": "ATT averaged over event times e >= 0 (dynamic aggregation); rows: ATT by event time",
+    "group": "ATT, group aggregation (cohort-specific ATTs weighted by cohort size); rows: ATT by cohort",
+    "calendar": "ATT averaged over calendar periods (calendar aggregation); rows: ATT by period",
+}
+
+
+def build_result(state: CSState, kind: str = "simple", *, alpha: float = 0.05, min_e: float = -np.inf,
+                 max_e: float = np.inf, balance_e: int | None = None, panel: Any = None,
+                 provenance: Any = None) -> EffectResult:
+    """Turn fitted cells into an EffectResult for the chosen aggregation."""
+    a = check_alpha(alpha)
+    cells = state.cells
+    agg = aggregate_cells(cells, kind, min_e=min_e, max_e=max_e, balance_e=balance_e)
+    psi = np.column_stack([agg.overall_influence, agg.influence])
+    se, crit = _inference_numbers(state, psi, a)
+    df = state.inference_info.df
+    effects = _rows_frame(cells, agg, se[1:], crit, a, df)
+    table = att_gt_table(state, a, df)
+    diagnostics = tuple(state.base_diagnostics) + (pretrend_wald(cells, a),)
+    flags = tuple(state.base_flags) + tuple(f for d in diagnostics[-1:] for f in d.flags)
+    info = dict(state.extra_info)
+    info.update({
+        "aggregation": kind, "min_e": min_e, "max_e": max_e, "balance_e": balance_e,
+        "critical_value_band": crit, "cs_state": state,
+        "aggregated_influence": agg.overall_influence,
+        "reference_period": ("varying: t-1 before treatment, g-1-anticipation after"
+                             if state.spec.get("base_period") == "varying"
+                             else "universal: g-1-anticipation"),
+    })
+    term = {"simple": "ATT (simple)", "dynamic": "ATT (dynamic, e>=0)", "group": "ATT (group)",
+            "calendar": "ATT (calendar)"}[kind]
+    res = make_result(
+        method="Callaway-Sant'Anna", estimand=_ESTIMANDS[kind], term=term, outcome=state.outcome,
+        outcome_label=state.outcome_label, estimate=agg.overall, se=float(se[0]), alpha=a,
+        inference=state.inference_info, panel=panel, seed=getattr(state.inference, "seed", None),
+        spec=state.spec, effects=effects, tables={"att_gt": table}, diagnostics=diagnostics,
+        flags=flags, influence=cells.influence, influence_index=cells.units,
+        plot_kind={"dynamic": "event_study", "calendar": "effects_over_time"}.get(kind, "estimate"),
+        intervention=state.intervention, n_obs=state.n_obs, n_units=cells.n_units,
+        n_periods=state.n_periods, info=info,
+        references=(
+            "Callaway, B. & Sant'Anna, P.H.C. (2021). Difference-in-differences with multiple time "
+            "periods. Journal of Econometrics 225(2), 200-230.",
+            "Sant'Anna, P.H.C. & Zhao, J. (2020). Doubly robust difference-in-differences estimators. "
+            "Journal of Econometrics 219(1), 101-122.",
+        ),
+    )
+    if provenance is not None:
+        res = dataclasses.replace(res, provenance=provenance)
+    return res
+
+
+def aggregate_att(result: EffectResult, kind: str = "simple", *, min_e: float = -np.inf,
+                  max_e: float = np.inf, balance_e: int | None = None,
+                  alpha: float | None = None) -> EffectResult:
+    """Re-aggregate a fitted Callaway-Sant'Anna result without refitting.
+
+    Uses the ATT(g,t) influence functions kept on ``result`` (``result.influence``,
+    rows ``result.influence_index``) and the same inference declaration.
+
+    Parameters
+    ----------
+    result : EffectResult
+        From :class:`~evalint.estimators.did.group_time.CallawaySantAnna`.
+    kind : {"simple", "dynamic", "group", "calendar"}
+    min_e, max_e, balance_e : see :func:`aggregate_cells`.
+    alpha : float, optional
+        Defaults to the result's alpha.
+
+    Examples
+    --------
+    >>> es = aggregate_att(fit, "dynamic", min_e=-3, max_e=3)   # doctest: +SKIP
+    """
+    state = result.info.get("cs_state") if isinstance(result.info, dict) else None
+    if not isinstance(state, CSState):
+        raise SpecificationError(
+            "aggregate_att needs a Callaway-Sant'Anna result (from CallawaySantAnna.fit or "
+            f"callaway_santanna); got a result of method {result.method!r}."
+        )
+    return build_result(state, kind, alpha=result.alpha if alpha is None else alpha, min_e=min_e,
+                        max_e=max_e, balance_e=balance_e, provenance=result.provenance)
