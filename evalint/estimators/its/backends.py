@@ -269,9 +269,9 @@ def fit_gls_ar(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, spec: ARErro
     # nlme::gls reports vcov with the residual variance on n - k degrees of freedom even
     # for method = "ML" (the ML estimates of beta and phi are unchanged)
     V = rss / (n - k) * XtX_inv
-    how = f"AR({p})" + (" chosen by AIC" if spec.order is None else "")
+    how = f"AR({p}) errors" + (f" (order chosen by AIC over 0..{spec.max_order})" if spec.order is None else "")
     info = InferenceInfo(
-        "ARErrors", f"GLS with {how} errors by maximum likelihood; model-based standard errors",
+        "ARErrors", f"GLS with {how} by maximum likelihood; model-based standard errors",
         df=float(n - k), note="phi = " + (", ".join(f"{v:.3f}" for v in phi) if p else "none (independent errors)"),
     )
     extra: dict[str, Any] = {"ar_order": p, "ar_coefficients": phi.tolist(), "sigma_ml": float(np.sqrt(sigma2))}

@@ -1,0 +1,306 @@
+"""What every ITS estimator shares: taking one series out of a panel, placing the
+interruptions, the data checks, the diagnostics and the assembly of the EffectResult."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalint.data.timeparse import FREQ_NAMES
+from evalint.diagnostics.autocorrelation import residual_autocorrelation
+from evalint.diagnostics.base import CheckResult, Flag
+from evalint.errors import (
+    InvalidValueError,
+    SpecificationError,
+    UnbalancedPanelError,
+    format_examples,
+)
+from evalint.estimators.base import calendar_check
+from evalint.estimators.its.backends import ModelFit
+from evalint.estimators.its.counterfactual import CounterfactualResult, counterfactual_effects
+from evalint.estimators.its.design import Design, DesignSpec, build_design, resolve_interventions, season_period
+from evalint.results.effect import EffectResult, make_result, tidy
+
+__all__ = ["SeriesData", "extract_series", "resolve_dates", "prepare_design", "model_diagnostics",
+           "assemble_result", "ITS_REFERENCES", "DEFAULT_MIN_PRE"]
+
+DEFAULT_MIN_PRE = 8
+
+ITS_REFERENCES = (
+    "Wagner AK, Soumerai SB, Zhang F, Ross-Degnan D (2002). Segmented regression analysis of interrupted "
+    "time series studies in medication use research. J Clin Pharm Ther 27:299-309.",
+    "Lopez Bernal J, Cummins S, Gasparrini A (2017). Interrupted time series regression for the evaluation "
+    "of public health interventions: a tutorial. Int J Epidemiol 46:348-355.",
+)
+
+
+@dataclass(frozen=True)
+class SeriesData:
+    """One unit's complete series of one outcome."""
+
+    unit: Any
+    outcome: str
+    periods: pd.PeriodIndex
+    y: np.ndarray
+    population: np.ndarray | None
+    freq: str
+    from_panel_of: int   # number of units in the source panel
+
+
+def extract_series(panel: Any, outcome: str | None, unit: Any = None) -> SeriesData:
+    """The series of ``outcome`` for ``unit`` (the only unit of a single-series panel).
+
+    Raises
+    ------
+    SpecificationError
+        Several units and no ``unit=``; unknown unit or outcome.
+    UnbalancedPanelError
+        Missing months inside the unit's series (listed).
+    """
+    outcome = outcome or panel.outcome
+    if outcome not in panel.outcomes:
+        raise SpecificationError(
+            f"outcome={outcome!r} is not an outcome of this panel; outcomes: {', '.join(panel.outcomes)}."
+        )
+    units = list(panel.units)
+    if unit is None:
+        if len(units) > 1:
+            raise SpecificationError(
+                f"This panel has {len(units)} units but an interrupted time series fits one series. "
+                "Pass unit=<id> to fit one unit, use panel.aggregate('England') for the national series, "
+                "or its_by_unit(panel, ...) to fit every unit."
+            )
+        unit = units[0]
+    elif unit not in set(units):
+        raise SpecificationError(f"unit={unit!r} is not in the panel; units include {format_examples(units)}.")
+    d = panel.data
+    d = d.loc[d[panel.unit] == unit]
+    have = pd.PeriodIndex(d[panel.time], freq=panel.freq)
+    full = pd.period_range(have.min(), have.max(), freq=panel.freq)
+    if len(full) != len(have):
+        missing = full.difference(have)
+        raise UnbalancedPanelError(
+            f"The {outcome!r} series of unit {unit!r} is missing {len(missing)} "
+            f"{FREQ_NAMES[panel.freq]} period(s) inside its span ({full[0]}..{full[-1]}): "
+            f"{format_examples([str(p) for p in missing], limit=12)}. A time-series model needs every "
+            "period: fill them from the source (do not interpolate silently), or restrict the window "
+            "with panel.subset(start=..., end=...)."
+        )
+    order = np.argsort([p.ordinal for p in have])
+    y = d[outcome].to_numpy(dtype=float)[order]
+    pop = None
+    if panel.population is not None:
+        pop = d[panel.population].to_numpy(dtype=float)[order]
+        bad = ~(np.isfinite(pop) & (pop > 0))
+        if bad.any():
+            raise InvalidValueError(
+                f"population column {panel.population!r} of unit {unit!r} is zero, negative or missing in "
+                f"{int(bad.sum())} period(s) ({format_examples([str(p) for p in full[bad]])}); count models "
+                "use log(population) as an offset, which needs population > 0. Fix the population figures."
+            )
+    return SeriesData(unit=unit, outcome=outcome, periods=full, y=y, population=pop, freq=panel.freq,
+                      from_panel_of=len(units))
+
+
+def resolve_dates(interventions: Any, intervention: Any, panel: Any, series: SeriesData) -> Any:
+    """The intervention date(s): the estimator's, else ``fit(intervention=)``, else the unit's cohort."""
+    if interventions is not None and intervention is not None:
+        raise SpecificationError(
+            "The intervention date is given twice (in the estimator and in fit()); give it once."
+        )
+    value = interventions if interventions is not None else intervention
+    if value is None and panel.timing is not None and series.unit in panel.timing.cohort.index:
+        c = panel.timing.cohort.loc[series.unit]
+        if not pd.isna(c):
+            value = c
+    return resolve_interventions(value, series.freq, series.periods)
+
+
+def prepare_design(series: SeriesData, dates: Any, spec: DesignSpec, *, min_pre: int,
+                   focus: str | None) -> tuple[Design, str]:
+    """Build the design and check the pre-period length; return (design, focus name)."""
+    design = build_design(series.periods, dates, spec, series.freq)
+    first = design.interruptions[0]
+    n_pre = int(design.include[: first.index].sum())
+    if n_pre < min_pre:
+        raise SpecificationError(
+            f"Only {n_pre} pre-intervention {FREQ_NAMES[series.freq]} point(s) before {first.period} "
+            f"(series starts {series.periods[0]}); at least {min_pre} are needed to estimate the "
+            "pre-existing level and trend reliably (Wagner et al. 2002 suggest 12 or more). Add earlier "
+            f"data, or pass min_pre={max(n_pre, 3)} to accept the risk."
+        )
+    names = [i.name for i in design.interruptions]
+    if focus is None:
+        focus = names[0]
+    elif focus not in names:
+        raise SpecificationError(f"focus={focus!r} is not one of the interventions {names}.")
+    return design, focus
+
+
+def check_count_series(series: SeriesData, design: Design) -> tuple[Flag, ...]:
+    """Zeros under a log link: allowed, but a segment of all zeros has no finite level."""
+    y = series.y
+    inc = design.include
+    first = design.interruptions[0]
+    pre = inc & (np.arange(len(y)) < first.index)
+    post = inc & (np.arange(len(y)) >= first.start)
+    for label, mask in (("pre-intervention", pre), ("post-intervention", post)):
+        if mask.any() and np.all(y[mask] == 0):
+            raise InvalidValueError(
+                f"Every {label} value of {series.outcome!r} (unit {series.unit!r}) is zero: a log-link "
+                "count model has no finite level there (the level change would be infinite). Check the "
+                "data; a continuous model (segmented_regression) or a longer window may be appropriate."
+            )
+    n_zero = int(np.sum(y[inc] == 0))
+    if n_zero:
+        return (Flag(kind="data", severity="info",
+                     message=f"{n_zero} fitted period(s) have a count of zero; the Poisson likelihood "
+                     "handles zeros directly (no log(0), no continuity correction).",
+                     source="count_zeros"),)
+    return ()
+
+
+def model_diagnostics(fit: ModelFit, series: SeriesData) -> tuple[list[CheckResult], list[Flag]]:
+    """Autocorrelation checks on the fit's residuals and, for Poisson, overdispersion."""
+    robust = {"NeweyWest": "hac", "ARErrors": "ar"}.get(fit.inference.name, "none")
+    what = {"gls_ar": "normalised (whitened) residuals", "ols": "OLS residuals"}.get(fit.model, "Pearson residuals")
+    period = season_period(series.freq) if series.freq != "Y" else None
+    model_df = int(fit.info.get("ar_order", 0)) if fit.model == "gls_ar" else 0
+    checks = list(residual_autocorrelation(fit.resid, period=period, robust=robust, model_df=model_df, what=what))
+    flags = [f for c in checks for f in c.flags]
+    if fit.link == "log":
+        disp = float(fit.info["pearson_dispersion"])
+        dfr = int(fit.info["df_resid"])
+        from scipy import stats
+
+        p = float(stats.chi2.sf(fit.info["pearson_chi2"], dfr))
+        if fit.model == "poisson":
+            over = bool(disp > 1.5 and p < 0.05)
+            fl: tuple[Flag, ...] = ()
+            if over:
+                fl = (Flag(kind="diagnostic", severity="high",
+                           message=f"Overdispersion under plain Poisson: Pearson dispersion {disp:.2f} "
+                           f"(chi-square p = {p:.2g}); Poisson standard errors are too small by a factor "
+                           f"of about {np.sqrt(disp):.2f}. Use model='quasi_poisson' or 'negative_binomial'.",
+                           source="pearson_dispersion"),)
+            checks.append(CheckResult("overdispersion", not over, statistic=disp, p_value=p, flags=fl,
+                                      text=f"Pearson dispersion {disp:.3f} on {dfr} df (1 = Poisson variance)"))
+            flags.extend(fl)
+        elif fit.model == "quasi_poisson":
+            checks.append(CheckResult("overdispersion", True, statistic=disp, p_value=p,
+                                      text=f"Pearson dispersion {disp:.3f} on {dfr} df, used to scale the "
+                                      "standard errors (quasi-Poisson)"))
+        else:
+            checks.append(CheckResult("overdispersion", True, statistic=fit.info.get("nb_alpha"),
+                                      text=f"negative binomial alpha {fit.info.get('nb_alpha', float('nan')):.4g} "
+                                      f"(variance = mu + alpha mu^2); Poisson Pearson dispersion was {disp:.3f}"))
+    return checks, flags
+
+
+def run_calendar(panel: Any, series: SeriesData, design: Design, focus: str, calendar: Any
+                 ) -> tuple[list[CheckResult], list[Flag]]:
+    """The policy-calendar check over the series' window around the focus interruption."""
+    inter = next(i for i in design.interruptions if i.name == focus)
+    pre = int(inter.index)
+    post = int(len(series.periods) - inter.index)
+    treated = [series.unit] if series.from_panel_of > 1 else None
+    check, flags = calendar_check(panel, inter.period, outcome=series.outcome, pre=max(pre, 1),
+                                  post=max(post, 1), treated_units=treated, calendar=calendar, design="its")
+    return ([check] if check is not None else []), list(flags)
+
+
+def coefficient_frame(fit: ModelFit, alpha: float) -> pd.DataFrame:
+    """Model coefficients in the tidy schema (plus rate ratios under a log link)."""
+    from evalint.inference.normal import wald
+
+    se = np.sqrt(np.diag(fit.cov.to_numpy()))
+    stat, p, lo, hi = wald(fit.params.to_numpy(), se, alpha, fit.df)
+    out = pd.DataFrame({"term": fit.params.index, "estimate": fit.params.to_numpy(), "std_error": se,
+                        "statistic": stat, "p_value": p, "conf_low": lo, "conf_high": hi})
+    if fit.link == "log":
+        out["rate_ratio"] = np.exp(out["estimate"])
+        out["rr_low"] = np.exp(out["conf_low"])
+        out["rr_high"] = np.exp(out["conf_high"])
+    return tidy(out)
+
+
+def headline(fit: ModelFit, term: str, alpha: float) -> dict[str, Any]:
+    """Headline estimate: absolute coefficient, or rate ratio under a log link."""
+    from evalint.inference.normal import wald
+
+    b = float(fit.params[term])
+    se = float(np.sqrt(fit.cov.loc[term, term]))
+    _, p, lo, hi = wald(b, se, alpha, fit.df)
+    if fit.link == "log":
+        return {"estimate": float(np.exp(b)), "se": float(np.exp(b) * se), "ci": (float(np.exp(lo)), float(np.exp(hi))),
+                "p_value": p, "scale": "rate_ratio"}
+    return {"estimate": b, "se": se, "ci": None, "p_value": None, "scale": "absolute"}
+
+
+def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesData, design: Design,
+                    fit: ModelFit, focus: str, alpha: float, calendar: Any, extra_flags: tuple[Flag, ...] = (),
+                    cf: CounterfactualResult | None = None, term: str | None = None,
+                    estimand: str | None = None, references: tuple[str, ...] = ITS_REFERENCES,
+                    extra_info: dict[str, Any] | None = None) -> EffectResult:
+    """Diagnostics, calendar check, counterfactual and the EffectResult of one ITS fit."""
+    checks, flags = model_diagnostics(fit, series)
+    cal_checks, cal_flags = run_calendar(panel, series, design, focus, calendar)
+    checks = cal_checks + checks
+    flags = list(cal_flags) + flags + list(extra_flags)
+    if cf is None:
+        cf = counterfactual_effects(fit, design, series.y, focus, alpha=alpha)
+    term = term or design.headline_term(focus)
+    head = headline(fit, term, alpha)
+    inter = next(i for i in design.interruptions if i.name == focus)
+    kind = panel.outcome_kinds[series.outcome]
+    pct = int(round((1 - alpha) * 100))
+    cum = cf.cumulative.iloc[0]
+    what = "rate ratio of the level change" if head["scale"] == "rate_ratio" else "level change"
+    if term.startswith("slope_"):
+        what = "rate ratio of the slope change per period" if head["scale"] == "rate_ratio" else "slope change per period"
+    if term.startswith("ramp_"):
+        what = what.replace("level change", "level change (fully phased in)")
+    est = estimand or f"{what} at {inter.period} ({focus})"
+    info: dict[str, Any] = {
+        "Unit": str(series.unit),
+        "Impact model": estimator.impact + (f", lag {estimator.lag}" if estimator.lag else "")
+        + (f", transition {estimator.transition} ({estimator.transition_mode})" if estimator.transition else ""),
+        "Seasonality": ("none" if estimator.seasonality is None else
+                        f"{estimator.harmonics} Fourier pair(s)" if estimator.seasonality == "fourier" else "calendar dummies"),
+        "Pre / post periods": f"{int(design.include[: design.interruptions[0].index].sum())} / "
+                              f"{int(cum['periods'])}",
+        "Cumulative effect" + (f" (negative = {kind.cumulative_label})" if kind.name != "continuous" else ""):
+            f"{cum['estimate']:,.1f} ({pct}% CI {cum['conf_low']:,.1f} to {cum['conf_high']:,.1f}) over "
+            f"{int(cum['periods'])} periods, {cum['percent']:+.1f}% vs counterfactual",
+    }
+    if fit.model in ("quasi_poisson", "poisson"):
+        info["Pearson dispersion"] = float(fit.info["pearson_dispersion"])
+    if fit.model == "gls_ar":
+        info["AR order"] = int(fit.info["ar_order"])
+    info.update(extra_info or {})
+    tables: dict[str, pd.DataFrame] = {"counterfactual": cf.series, "cumulative": tidy(cf.cumulative)}
+    if fit.link == "log":
+        terms = [c for t in design.terms.values() for c in t if c in fit.params.index]
+        tables["rate_ratios"] = coefficient_frame(fit, alpha).set_index("term").loc[terms].reset_index()[
+            ["term", "rate_ratio", "rr_low", "rr_high", "p_value"]]
+    if "ar_order_table" in fit.info:
+        tables["ar_order_selection"] = fit.info["ar_order_table"]
+    spec = {k: (v if not isinstance(v, dict) else dict(v)) for k, v in dataclasses.asdict(estimator).items()}
+    spec.update({"outcome": series.outcome, "unit": str(series.unit),
+                 "interventions": {i.name: str(i.period) for i in design.interruptions}, "focus": focus,
+                 "estimator": type(estimator).__name__})
+    inter_str = ", ".join(f"{i.name} {i.period}" for i in design.interruptions)
+    return make_result(
+        method=method, estimand=est, term=term, outcome=series.outcome,
+        estimate=head["estimate"], se=head["se"], alpha=alpha, inference=fit.inference, panel=panel,
+        spec=spec, ci=head["ci"], p_value=head["p_value"],
+        effects=tidy(cf.effects), coefficients=coefficient_frame(fit, alpha), series=cf.series,
+        tables=tables, diagnostics=tuple(checks), flags=tuple(flags), scale=head["scale"], plot_kind="its",
+        intervention=inter_str, n_obs=int(design.include.sum()), n_units=1, n_periods=len(series.periods),
+        info=info, references=references,
+        outcome_label=f"{kind.label} ({kind.unit_label})" if kind.name != "continuous" else series.outcome,
+    )
