@@ -1,0 +1,213 @@
+"""Abadie SCM: known-truth simulations, several treated units, bad input, reproducibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evalint.data.panel import Panel
+from evalint.errors import DroppedRowsWarning, EvalintError, SpecificationError, TreatmentError, UnbalancedPanelError
+from evalint.estimators.synth.scm import Predictor, SyntheticControl, fit_scm_weights, synthetic_control
+
+
+def factor_frame(n_units=12, T=30, start=20, treated=("u0",), effect=-3.0, seed=0, noise=0.1,
+                 hull_shift=0.0):
+    """y_it = 50 + l_i f_t + e_it; treated units' loadings are convex combos of donors'."""
+    rng = np.random.default_rng(seed)
+    f = np.cumsum(rng.normal(size=T))
+    load = rng.uniform(0.5, 1.5, size=n_units)
+    rows = []
+    for i in range(n_units):
+        u = f"u{i}"
+        li = np.mean(load[5:8] if n_units >= 8 else load[1:]) if u in treated else load[i]
+        for t in range(T):
+            y = 50 + li * f[t] + rng.normal(scale=noise) + (hull_shift if u in treated else 0.0)
+            d = int(u in treated and t >= start)
+            rows.append({"unit": u, "time": 2000 + t, "y": y + effect * d, "x": li + rng.normal(scale=0.01),
+                         "d": d})
+    return pd.DataFrame(rows)
+
+
+def make_panel(df, **kw):
+    return Panel.from_frame(df, unit="unit", time="time", outcome="y", treatment="d", covariates=["x"], **kw)
+
+
+def test_recovers_known_effect_outcome_only():
+    res = synthetic_control(make_panel(factor_frame()), calendar=False)
+    assert res.estimate == pytest.approx(-3.0, abs=0.25)
+    assert res.plot_kind == "synth"
+    assert res.tables["donor_weights"]["weight"].sum() == pytest.approx(1.0)
+    assert res.p_value == pytest.approx(1 / 12)  # largest ratio of 12 units
+
+
+def test_recovers_known_effect_with_predictors_and_nested_v():
+    preds = (Predictor("x"), Predictor("y", 2005, 2005), Predictor("y", 2010, 2019))
+    res = SyntheticControl(predictors=preds, leave_one_out=False).fit(make_panel(factor_frame()), calendar=False)
+    assert res.estimate == pytest.approx(-3.0, abs=0.3)
+    bal = res.tables["predictor_balance"]
+    assert set(bal["predictor"]) == {"x[pre]", "y[2005]", "y[2010:2019]"}
+    assert bal["v_weight"].sum() == pytest.approx(1.0)
+
+
+def test_nested_v_not_worse_than_equal_or_regression_v():
+    rng = np.random.default_rng(1)
+    X0, Z0 = rng.normal(size=(4, 15)), rng.normal(size=(10, 15))
+    X1, Z1 = rng.normal(size=4), rng.normal(size=10)
+    losses = {m: fit_scm_weights(X1, X0, Z1, Z0, v_method=m)[2] for m in ("nested", "equal", "regression")}
+    assert losses["nested"] <= min(losses["equal"], losses["regression"]) + 1e-12
+
+
+def test_several_treated_units_average_of_per_unit_fits():
+    df = factor_frame(treated=("u0", "u1"), n_units=14)
+    panel = make_panel(df)
+    res = synthetic_control(panel, calendar=False, leave_one_out=False)
+    singles = []
+    for u in ("u0", "u1"):
+        donors = [f"u{i}" for i in range(2, 14)]
+        singles.append(synthetic_control(panel, treated=u, donors=donors, calendar=False, leave_one_out=False).estimate)
+    assert res.estimate == pytest.approx(np.mean(singles), abs=1e-12)
+    assert set(res.info["att_by_unit"]) == {"u0", "u1"}
+    assert 0 < res.p_value <= 1 and np.isfinite(res.se)
+
+
+def test_results_identical_run_to_run():
+    panel = make_panel(factor_frame(treated=("u0", "u1"), n_units=14))
+    a = synthetic_control(panel, calendar=False, seed=3, leave_one_out=False)
+    b = synthetic_control(panel, calendar=False, seed=3, leave_one_out=False)
+    assert a.estimate == b.estimate and a.p_value == b.p_value and a.se == b.se
+    pd.testing.assert_frame_equal(a.tables["placebo_gaps"], b.tables["placebo_gaps"])
+
+
+def test_permuting_units_and_scaling_outcome():
+    df = factor_frame()
+    base = synthetic_control(make_panel(df), calendar=False, leave_one_out=False)
+    shuffled = df.sample(frac=1.0, random_state=1)
+    assert synthetic_control(make_panel(shuffled), calendar=False, leave_one_out=False).estimate == pytest.approx(
+        base.estimate, abs=1e-9)
+    scaled = df.assign(y=df["y"] * 4.0 + 10.0)
+    res = synthetic_control(make_panel(scaled), calendar=False, leave_one_out=False)
+    assert res.estimate == pytest.approx(4.0 * base.estimate, rel=1e-8)
+    assert res.se == pytest.approx(4.0 * base.se, rel=1e-6)
+
+
+def test_outside_convex_hull_is_flagged_with_rmspe():
+    res = synthetic_control(make_panel(factor_frame(hull_shift=25.0)), calendar=False, leave_one_out=False)
+    flags = [f for f in res.flags if f.kind == "diagnostic" and f.source == "scm_prefit"]
+    assert flags and "RMSPE" in flags[0].message and flags[0].severity == "high"
+    assert res.diagnostics[0].passed is False
+    assert res.info["pre_rmspe"]["u0"] > 20
+
+
+def test_identical_donor_is_flagged():
+    df = factor_frame()
+    twin = df.loc[df["unit"] == "u0"].assign(unit="twin", d=0)
+    twin["y"] = twin["y"] + 3.0 * (twin["time"] >= 2020)  # untreated twin: identical pre-period
+    res = synthetic_control(make_panel(pd.concat([df, twin])), calendar=False, leave_one_out=False)
+    assert any(f.source == "scm_identical_donor" and "twin" in f.message for f in res.flags)
+    w = res.tables["donor_weights"].set_index("unit")["weight"]
+    assert w["twin"] == pytest.approx(1.0, abs=1e-8)
+    assert res.estimate == pytest.approx(-3.0, abs=1e-9)
+
+
+def test_too_few_pre_periods():
+    df = factor_frame(T=12, start=1)
+    with pytest.raises(SpecificationError, match="pre-treatment period"):
+        synthetic_control(make_panel(df), calendar=False)
+
+
+def test_few_pre_periods_flagged():
+    df = factor_frame(T=12, start=3)
+    res = synthetic_control(make_panel(df), calendar=False, leave_one_out=False)
+    assert any("only 3 pre-treatment periods" in f.message for f in res.flags)
+
+
+def test_missing_cells_are_listed():
+    df = factor_frame()
+    hole = ((df["unit"] == "u3") & df["time"].isin([2004, 2005])) | ((df["unit"] == "u7") & (df["time"] == 2011))
+    df.loc[hole, "y"] = np.nan
+    with pytest.warns(DroppedRowsWarning, match="3 row"):
+        panel = Panel.from_frame(df, unit="unit", time="time", outcome="y", treatment="d", missing="drop")
+    with pytest.raises(UnbalancedPanelError) as exc:
+        synthetic_control(panel, calendar=False)
+    msg = str(exc.value)
+    assert "3 missing cell(s)" in msg and "'u3' at 2004" in msg and "'u7' at 2011" in msg
+
+
+def test_fewer_than_two_donors():
+    df = factor_frame(n_units=2)
+    with pytest.raises(SpecificationError, match="at least 2 donor"):
+        synthetic_control(make_panel(df), calendar=False)
+
+
+def test_treated_unit_not_in_panel():
+    panel = make_panel(factor_frame())
+    with pytest.raises(SpecificationError, match="'Atlantis'.*not in the panel"):
+        synthetic_control(panel, treated="Atlantis", intervention=2020, calendar=False)
+
+
+def test_treatment_after_data_end_is_an_error():
+    df = factor_frame(effect=0.0).assign(d=0)
+    panel = Panel.from_frame(df, unit="unit", time="time", outcome="y")
+    with pytest.raises(TreatmentError, match="after the data end"):
+        synthetic_control(panel, treated="u0", intervention=2035, calendar=False)
+
+
+def test_treatment_switching_off_is_an_error():
+    df = factor_frame()
+    df.loc[(df["unit"] == "u0") & (df["time"] == 2025), "d"] = 0
+    with pytest.raises(TreatmentError, match="not absorbing"):
+        make_panel(df)
+
+
+def test_predictor_window_after_treatment_is_an_error():
+    est = SyntheticControl(predictors=(Predictor("y", 2018, 2022),))
+    with pytest.raises(SpecificationError, match="inside the pre-treatment"):
+        est.fit(make_panel(factor_frame()), calendar=False)
+
+
+def test_options_are_validated():
+    with pytest.raises(SpecificationError):
+        SyntheticControl(v_method="magic")
+    with pytest.raises(SpecificationError):
+        SyntheticControl(predictors=("y",))
+    from evalint.inference.specs import NeweyWest
+
+    with pytest.raises(EvalintError, match="supported: Placebo"):
+        synthetic_control(make_panel(factor_frame()), inference=NeweyWest(), calendar=False)
+
+
+def test_calendar_false_says_so():
+    res = synthetic_control(make_panel(factor_frame()), calendar=False, leave_one_out=False)
+    cal = [d for d in res.diagnostics if d.name == "policy_calendar"]
+    assert cal and cal[0].passed is None
+
+
+def test_policy_calendar_flags_with_default_calendar():
+    pytest.importorskip("evalint.calendar.events")
+    rng = np.random.default_rng(0)
+    rows = []
+    months = pd.period_range("2019-04", "2024-03", freq="M")
+    for i in range(8):
+        for k, m in enumerate(months):
+            d = int(i == 0 and m >= pd.Period("2022-07", "M"))
+            rows.append({"unit": f"icb{i}", "month": m, "emergency_admissions": 1000 + 10 * i + rng.normal(scale=5),
+                         "d": d})
+    panel = Panel.from_frame(pd.DataFrame(rows), unit="unit", time="month", outcome="emergency_admissions",
+                             treatment="d")
+    res = synthetic_control(panel, leave_one_out=False)
+    cal = [d for d in res.diagnostics if d.name == "policy_calendar"]
+    assert cal and cal[0].passed in (True, False)
+    assert all(f.kind == "confounding" for f in res.flags if f.event_id)
+
+
+def test_leave_one_out_and_in_time_placebo():
+    from evalint.estimators.synth.placebo import in_time_placebo
+
+    panel = make_panel(factor_frame())
+    res = synthetic_control(panel, calendar=False)
+    loo = res.tables["leave_one_out"]
+    positive = res.tables["donor_weights"].query("weight > 1e-6")
+    assert set(loo["dropped_donor"]) == set(positive["unit"])
+    fake = in_time_placebo(SyntheticControl(leave_one_out=False), panel, 2015, treated="u0", actual_start=2020)
+    assert abs(fake.estimate) < 0.3  # no effect before the real start
