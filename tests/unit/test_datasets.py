@@ -30,15 +30,15 @@ EXPECTED_IDS = {
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No environment leakage: each test starts without mirror/data dir and with a fresh cache."""
-    monkeypatch.delenv(registry.DATA_DIR_ENV, raising=False)
+    """No mirror from the environment, and a fresh empty cache for every test."""
     monkeypatch.delenv(registry.DATA_URL_ENV, raising=False)
     monkeypatch.setenv(registry.CACHE_DIR_ENV, str(tmp_path / "cache"))
 
 
 @pytest.fixture
 def no_shared(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hide the shared/reference folder beside the checkout (as on a user's machine)."""
+    """No local reference folder at all (as on a user's machine): only the cache and downloads."""
+    monkeypatch.delenv(registry.DATA_DIR_ENV, raising=False)
     monkeypatch.setattr(registry, "_repo_shared_reference", lambda: None)
 
 
@@ -162,6 +162,7 @@ def test_data_dir_env_is_searched_first(monkeypatch: pytest.MonkeyPatch, tmp_pat
     data_dir = tmp_path / "mydata"
     (data_dir / "sicily_its").mkdir(parents=True)
     shutil.copy(shared_reference / "sicily_its" / "data.csv", data_dir / "sicily_its" / "data.csv")
+    monkeypatch.setattr(registry, "_repo_shared_reference", lambda: shared_reference)
     monkeypatch.setenv(registry.DATA_DIR_ENV, str(data_dir))
     assert ds.path("sicily_its") == data_dir / "sicily_its" / "data.csv"
     assert ds.reference_dir() == data_dir
