@@ -279,10 +279,12 @@ def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesDa
     }
     if fit.model in ("quasi_poisson", "poisson"):
         info["Pearson dispersion"] = float(fit.info["pearson_dispersion"])
-    if fit.model == "gls_ar":
-        info["AR order"] = int(fit.info["ar_order"])
-    info.update(extra_info or {})
     tables: dict[str, pd.DataFrame] = {"counterfactual": cf.series, "cumulative": tidy(cf.cumulative)}
+    if fit.model == "gls_ar":
+        phi = list(fit.info["ar_coefficients"])
+        info["AR error coefficients"] = ", ".join(f"{v:.4f}" for v in phi) if phi else "none (AR(0))"
+        tables["ar_errors"] = pd.DataFrame({"lag": np.arange(1, len(phi) + 1), "phi": phi})
+    info.update(extra_info or {})
     if fit.link == "log":
         terms = [c for t in design.terms.values() for c in t if c in fit.params.index]
         tables["rate_ratios"] = coefficient_frame(fit, alpha).set_index("term").loc[terms].reset_index()[
