@@ -228,13 +228,30 @@ def list_datasets() -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- locations
+def _checkout_roots() -> list[Path]:
+    """Candidate evalint source checkouts: the one this module sits in (editable install),
+    then the working directory and its parents (an installed package run from a clone)."""
+    candidates = [Path(__file__).resolve().parents[2]]
+    cwd = Path.cwd().resolve()
+    candidates += [cwd, *cwd.parents]
+    roots = []
+    for root in candidates:
+        pyproject = root / "pyproject.toml"
+        try:
+            if pyproject.is_file() and 'name = "evalint"' in pyproject.read_text(encoding="utf-8"):
+                roots.append(root)
+        except OSError:
+            continue
+    return roots
+
+
 def _repo_shared_reference() -> Path | None:
-    """``<repo_root>/../shared/reference`` for a source checkout, if it exists."""
-    repo_root = Path(__file__).resolve().parents[2]
-    if not (repo_root / "pyproject.toml").is_file():
-        return None
-    shared = repo_root.parent / "shared" / "reference"
-    return shared if shared.is_dir() else None
+    """``<checkout>/../shared/reference`` for a source checkout, if it exists."""
+    for repo_root in _checkout_roots():
+        shared = repo_root.parent / "shared" / "reference"
+        if shared.is_dir():
+            return shared
+    return None
 
 
 def _env_dir(name: str) -> Path | None:

@@ -25,13 +25,18 @@ from __future__ import annotations
 import importlib
 import math
 import os
-import tomllib
+import sys
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 from evalint.errors import ReplicationError
 
