@@ -557,23 +557,27 @@ class CallawaySantAnna:
                 "MultiplierBootstrap(cluster=...)."
             )
         outcome = self.outcome or panel.outcome
-        covs = tuple(panel.covariates) if self.covariates is None else tuple(self.covariates)
+        cluster_col = getattr(spec_inf, "by", None) if isinstance(spec_inf, Clustered) else getattr(
+            spec_inf, "cluster", None)
+        # covariates=None means the panel's covariates, except a column used only to cluster
+        covs = (tuple(c for c in panel.covariates if c != cluster_col) if self.covariates is None
+                else tuple(self.covariates))
         cells, notes = estimate_group_time(
             panel, outcome=outcome, control=self.control, method=self.estimation, covariates=covs,
             anticipation=self.anticipation, base_period=self.base_period, unbalanced=self.unbalanced,
             weights=self.weights,
         )
         flags: list[Flag] = []
-        cluster_col = getattr(spec_inf, "by", None) if isinstance(spec_inf, Clustered) else getattr(
-            spec_inf, "cluster", None)
         cluster = None
         n_clusters = None
         if cluster_col is not None and cluster_col != panel.unit:
             data = panel.data
             if cluster_col not in data.columns:
                 raise InferenceError(
-                    f"cluster column {cluster_col!r} is not in the panel's data; columns: "
-                    f"{format_examples(list(map(str, data.columns)), 20)}."
+                    f"cluster column {cluster_col!r} is not in the panel (it keeps only declared "
+                    f"columns: {format_examples(list(map(str, data.columns)), 20)}). Declare it when "
+                    f"building the Panel, e.g. covariates=[..., {cluster_col!r}]; with the "
+                    "estimator's covariates=None it is then used for clustering only."
                 )
             per_unit = data.groupby(panel.unit, sort=False)[cluster_col].nunique()
             if (per_unit > 1).any():
