@@ -96,8 +96,12 @@ def _nw_info(nw: NeweyWest, lags: int, n: int, prewhite: bool) -> InferenceInfo:
 
 # ---------------------------------------------------------------------- OLS
 def fit_ols(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, inference: Any,
-            prewhite: bool = False) -> ModelFit:
-    """OLS with classical or Newey-West standard errors (t reference with n - k df)."""
+            prewhite: bool = False, time_index: np.ndarray | None = None) -> ModelFit:
+    """OLS with classical or Newey-West standard errors (t reference with n - k df).
+
+    ``time_index`` (one integer per row) sums Newey-West scores within time points, for
+    several series stacked (controlled ITS).
+    """
     cols = list(X.columns)
     Xf = X.to_numpy(float)[include]
     yf = y[include]
@@ -113,7 +117,7 @@ def fit_ols(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, inference: Any,
         scores[include] = Xf * resid[:, None]
         # excluded (transition) rows carry zero scores, so lag distances stay calendar
         # distances; the small-sample factor counts fitted rows only
-        V, lags = hac_covariance(scores, bread, lags=inference.lags, prewhite=prewhite)
+        V, lags = hac_covariance(scores, bread, lags=inference.lags, prewhite=prewhite, groups=time_index)
         if inference.small_sample:
             V = V * (n / (n - k))
         info = _nw_info(inference, lags, n, prewhite)
@@ -321,7 +325,7 @@ def irls_poisson(y: np.ndarray, X: np.ndarray, offset: np.ndarray, *, epsilon: f
 
 
 def fit_glm(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, offset: np.ndarray | None,
-            model: str, inference: Any, prewhite: bool = False) -> ModelFit:
+            model: str, inference: Any, prewhite: bool = False, time_index: np.ndarray | None = None) -> ModelFit:
     """Poisson, quasi-Poisson (Pearson dispersion) or negative binomial (NB2) log-link GLM."""
     cols = list(X.columns)
     Xf = X.to_numpy(float)[include]
@@ -376,7 +380,7 @@ def fit_glm(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, offset: np.ndar
         bread = np.linalg.inv((Xf * w[:, None]).T @ Xf)
         scores = np.zeros((len(y), k))
         scores[include] = Xf * score_w[:, None]
-        V, lags = hac_covariance(scores, bread, lags=inference.lags, prewhite=prewhite)
+        V, lags = hac_covariance(scores, bread, lags=inference.lags, prewhite=prewhite, groups=time_index)
         if inference.small_sample:
             V = V * (n / (n - k))
         info = _nw_info(inference, lags, n, prewhite)

@@ -1,0 +1,223 @@
+"""Controlled interrupted time series: the series against a comparison series.
+
+The treated series (group ``Z = 1``) and a comparison series (``Z = 0``: an unaffected
+region, or an outcome the intervention should not move) are stacked and every design term
+is interacted with ``Z`` (Linden 2015, eq. 2):
+
+    y_zt = x_t'a + Z x_t'd + e_zt,
+
+so the ``treated:`` terms are the *differences* between the series: ``treated:level_j`` is
+the differential level change and ``treated:slope_j`` the differential slope change of
+interruption ``j``; with a log-link count model their exponentials are ratios of rate
+ratios. The counterfactual of the treated series keeps its own pre-period level and trend
+and adds the change seen in the comparison series (the ``treated:`` intervention terms set to
+zero). Newey-West scores are summed over the two series at each time point before the
+Bartlett kernel is applied, so correlation between the series is allowed for.
+
+References
+----------
+Linden A (2015). Conducting interrupted time-series analysis for single- and multiple-group
+comparisons. Stata Journal 15(2):480-500.
+Lopez Bernal J, Cummins S, Gasparrini A (2018). The use of controls in interrupted time
+series studies of public health interventions. Int J Epidemiol 47:2082-2093.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+
+from evalint._typing import check_alpha, check_option
+from evalint.errors import SpecificationError
+from evalint.estimators.base import register_estimator
+from evalint.estimators.its.backends import fit_glm, fit_ols
+from evalint.estimators.its.common import (
+    ITS_REFERENCES, SeriesData, assemble_result, extract_series, prepare_design, resolve_dates,
+)
+from evalint.estimators.its.counterfactual import counterfactual_effects
+from evalint.estimators.its.segmented import NW_REFS, ITSDesignMixin
+from evalint.inference.specs import Analytic, NeweyWest, require_supported
+from evalint.results.effect import EffectResult
+
+__all__ = ["ControlledITS", "controlled_its"]
+
+_MODELS = ("ols", "quasi_poisson", "poisson", "negative_binomial")
+_REFS = ("Linden A (2015). Conducting interrupted time-series analysis for single- and multiple-group "
+         "comparisons. Stata Journal 15(2):480-500.",
+         "Lopez Bernal J, Cummins S, Gasparrini A (2018). The use of controls in interrupted time series "
+         "studies of public health interventions. Int J Epidemiol 47:2082-2093.")
+
+
+@register_estimator
+@dataclass(frozen=True)
+class ControlledITS(ITSDesignMixin):
+    """Controlled ITS: differential level and slope changes against a comparison series.
+
+    Parameters
+    ----------
+    model : {"ols", "quasi_poisson", "poisson", "negative_binomial"}, optional
+        ``None``: quasi-Poisson for count outcomes, OLS otherwise.
+    errors : {"newey_west", "model"}
+        Newey-West HAC over time (default) or model-based standard errors.
+    hac_lags, small_sample :
+        Newey-West options.
+    offset : bool
+        log(population) offset for count models when the panel has population.
+    (design parameters: see :class:`~evalint.estimators.its.segmented.ITSDesignMixin`)
+
+    References
+    ----------
+    Linden (2015); Lopez Bernal, Cummins & Gasparrini (2018).
+    """
+
+    name: ClassVar[str] = "its_controlled"
+
+    model: Literal["ols", "quasi_poisson", "poisson", "negative_binomial"] | None = None
+    errors: Literal["newey_west", "model"] = "newey_west"
+    hac_lags: int | None = None
+    small_sample: bool = False
+    offset: bool = True
+
+    def __post_init__(self) -> None:
+        self._check_design()
+        if self.model is not None:
+            check_option("model", self.model, _MODELS)
+        check_option("errors", self.errors, ("newey_west", "model"))
+
+    @classmethod
+    def contract_example(cls) -> tuple[ControlledITS, Any, dict[str, Any]]:
+        """Two 60-month series; the treated one drops by 4 at 2021-01 (fast)."""
+        from evalint.data.panel import Panel
+
+        rng = np.random.default_rng(3)
+        t = np.arange(60)
+        common = 50 + 0.2 * t + rng.normal(0, 1, 60)
+        rows = []
+        for unit, eff in (("treated", -4.0), ("comparison", 0.0)):
+            y = common + (3 if unit == "treated" else 0) + eff * (t >= 36) + rng.normal(0, 1, 60)
+            rows.append(pd.DataFrame({"area": unit, "month": pd.period_range("2018-01", periods=60, freq="M"),
+                                      "y": y}))
+        panel = Panel.from_frame(pd.concat(rows, ignore_index=True), unit="area", time="month", outcome="y")
+        return cls(interventions="2021-01-01"), panel, {"calendar": False, "unit": "treated",
+                                                         "comparison": "comparison"}
+
+    def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
+            outcome: str | None = None, unit: Any = None, comparison: Any = None,
+            comparison_outcome: str | None = None, intervention: Any = None) -> EffectResult:
+        """Fit the treated series ``unit`` against ``comparison`` (a unit) or ``comparison_outcome``.
+
+        With a two-unit panel built with ``cohort=``/``treatment=``, ``unit`` and
+        ``comparison`` default to the treated and the never-treated unit.
+        """
+        a = check_alpha(alpha)
+        unit, comparison = self._units(panel, unit, comparison, comparison_outcome)
+        treated = extract_series(panel, outcome, unit)
+        comp = extract_series(panel, comparison_outcome or treated.outcome, comparison)
+        if comparison_outcome is None and comparison == unit:
+            raise SpecificationError("comparison must differ from the treated unit (or give comparison_outcome=).")
+        treated, comp = _common_span(treated, comp)
+        kind = panel.outcome_kinds[treated.outcome]
+        model = self.model or ("quasi_poisson" if kind.is_count else "ols")
+        if inference is None:
+            inference = NeweyWest(lags=self.hac_lags, small_sample=self.small_sample) \
+                if self.errors == "newey_west" else Analytic()
+        require_supported(self.name, inference, (Analytic, NeweyWest))
+        dates = resolve_dates(self.interventions, intervention, panel, treated)
+        design, focus = prepare_design(treated, dates, self.design_spec(), min_pre=self.min_pre, focus=self.focus)
+        T = len(treated.periods)
+        base = design.X
+        Xs = pd.concat([base, base], ignore_index=True)
+        Z = np.r_[np.ones(T), np.zeros(T)]
+        for c in base.columns:
+            Xs[f"treated:{c}"] = Z * Xs[c].to_numpy()
+        include = np.r_[design.include, design.include]
+        y = np.r_[treated.y, comp.y]
+        tix = np.r_[np.arange(T), np.arange(T)]
+        if model == "ols":
+            fit = fit_ols(y, Xs, include, inference, time_index=tix)
+        else:
+            if np.any(y < 0):
+                raise SpecificationError("count models need non-negative outcomes in both series.")
+            off = None
+            if self.offset and treated.population is not None and comp.population is not None:
+                off = np.log(np.r_[treated.population, comp.population])
+            fit = fit_glm(y, Xs, include, off, model, inference, time_index=tix)
+        diff_terms = {n: tuple(f"treated:{c}" for c in cols) for n, cols in design.terms.items()}
+        X_cf = Xs.copy()
+        for c in diff_terms[focus]:
+            X_cf[c] = 0.0
+        rows = np.arange(T)
+        cf = counterfactual_effects(fit, design, treated.y, focus, alpha=a, X_model=Xs, X_cf=X_cf, rows=rows)
+        n_treated_fit = int(design.include.sum())
+        diag_fit = dataclasses.replace(fit, resid=fit.resid[:n_treated_fit])
+        term = "treated:" + design.headline_term(focus)
+        label = {"ols": "OLS", "quasi_poisson": "quasi-Poisson GLM", "poisson": "Poisson GLM",
+                 "negative_binomial": "negative binomial GLM"}[model]
+        vs = f"unit {comparison!r}" if comparison_outcome is None else f"outcome {comparison_outcome!r}"
+        scale = "ratio of rate ratios" if fit.link == "log" else "difference"
+        when = next(i.period for i in design.interruptions if i.name == focus)
+        what = "level" if not term.split(":", 1)[1].startswith("slope_") else "slope"
+        estimand = f"differential {what} change ({scale}) at {when} ({focus}): {treated.unit!r} vs {vs}"
+        refs = ITS_REFERENCES + _REFS + (NW_REFS if isinstance(inference, NeweyWest) else ())
+        return assemble_result(
+            estimator=self, method=f"Controlled ITS ({label}" + (", Newey-West)" if isinstance(inference, NeweyWest) else ")"),
+            panel=panel, series=treated, design=design, fit=diag_fit, focus=focus, alpha=a, calendar=calendar,
+            cf=cf, term=term, estimand=estimand, references=refs,
+            extra_info={"Comparison": vs},
+        )
+
+    @staticmethod
+    def _units(panel: Any, unit: Any, comparison: Any, comparison_outcome: str | None) -> tuple[Any, Any]:
+        units = list(panel.units)
+        if comparison_outcome is not None:
+            if comparison is None:
+                comparison = unit if unit is not None else (units[0] if len(units) == 1 else None)
+            if unit is None:
+                unit = comparison
+        if unit is None and panel.timing is not None and len(panel.timing.treated_units) == 1:
+            unit = panel.timing.treated_units[0]
+        if comparison is None and panel.timing is not None and len(panel.timing.never_treated) == 1:
+            comparison = panel.timing.never_treated[0]
+        if unit is None and comparison is not None and len(units) == 2:
+            unit = next(u for u in units if u != comparison)
+        if comparison is None and unit is not None and len(units) == 2:
+            comparison = next(u for u in units if u != unit)
+        if unit is None or comparison is None:
+            raise SpecificationError(
+                "A controlled ITS needs the treated series and a comparison: pass unit=<treated unit> and "
+                "comparison=<comparison unit>, or comparison_outcome=<an outcome the intervention should not "
+                f"affect>. Units in the panel: {', '.join(map(str, units[:10]))}."
+            )
+        return unit, comparison
+
+
+def _common_span(a: SeriesData, b: SeriesData) -> tuple[SeriesData, SeriesData]:
+    start = max(a.periods[0], b.periods[0])
+    end = min(a.periods[-1], b.periods[-1])
+    if start > end:
+        raise SpecificationError(f"The treated ({a.periods[0]}..{a.periods[-1]}) and comparison "
+                                 f"({b.periods[0]}..{b.periods[-1]}) series do not overlap in time.")
+
+    def cut(s: SeriesData) -> SeriesData:
+        m = (s.periods >= start) & (s.periods <= end)
+        return dataclasses.replace(s, periods=s.periods[m], y=s.y[m],
+                                   population=None if s.population is None else s.population[m])
+
+    return cut(a), cut(b)
+
+
+def controlled_its(panel: Any, intervention: Any = None, *, unit: Any = None, comparison: Any = None,
+                   outcome: str | None = None, comparison_outcome: str | None = None, inference: Any = None,
+                   calendar: Any = None, alpha: float = 0.05, **options: Any) -> EffectResult:
+    """Fit :class:`ControlledITS`; ``options`` are its parameters."""
+    if "interventions" in options:
+        if intervention is not None:
+            raise SpecificationError("Give intervention= or interventions=, not both.")
+        intervention = options.pop("interventions")
+    return ControlledITS(**options).fit(panel, inference=inference, calendar=calendar, alpha=alpha,
+                                        outcome=outcome, unit=unit, comparison=comparison,
+                                        comparison_outcome=comparison_outcome, intervention=intervention)
