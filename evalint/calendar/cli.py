@@ -41,7 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("list", help="print the calendar's events",
                        description="Print the calendar's events, oldest first.")
     p.add_argument("--outcome", help="only events listed as moving this outcome")
-    p.add_argument("--from", dest="date_from", metavar="DATE", help="events active on or after DATE")
+    p.add_argument("--from", dest="date_from", metavar="DATE",
+                   help="events active on or after DATE")
     p.add_argument("--to", dest="date_to", metavar="DATE", help="events active on or before DATE")
     p.add_argument("--nation", help="only events of this nation (England, Scotland, Wales, NI)")
     common(p)
@@ -172,8 +173,9 @@ def _run_check(args: argparse.Namespace) -> int:
     cal = _calendar(args.csv)
     res = cal.check(
         _intervention(args.intervention), outcome=args.outcome, pre=args.pre, post=args.post,
-        freq=args.freq, treated_units=_units(args.treated), comparison_units=_units(args.comparison),
-        design=args.design, co_timed=args.co_timed, nation=args.nation, include_all=args.include_all,
+        freq=args.freq, treated_units=_units(args.treated),
+        comparison_units=_units(args.comparison), design=args.design, co_timed=args.co_timed,
+        nation=args.nation, include_all=args.include_all,
     )
     print(textwrap.fill(str(res), width=_WIDTH, break_on_hyphens=False))
     table = res.table.copy()
@@ -192,7 +194,8 @@ def _run_check(args: argparse.Namespace) -> int:
         print(render_table(table, cols, args.full))
         print()
         print("* part of the source is marked unverified. "
-              + ("" if args.full else "Use --full for complete sources and the reason for each event."))
+              + ("" if args.full else
+                 "Use --full for complete sources and the reason for each event."))
         if args.full:
             print()
             for _, r in table.iterrows():

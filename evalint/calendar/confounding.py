@@ -51,7 +51,8 @@ __all__ = [
 INDIRECT_CHANNELS: dict[str, dict[str, tuple[str, str]]] = {
     "emergency_admissions": {
         "delayed_discharges": ("bed occupancy", "it moves delayed discharges, and beds held by "
-                               "patients ready to leave limit how many emergencies can be admitted"),
+                               "patients ready to leave limit how many emergencies can be "
+                               "admitted"),
         "elective_admissions": ("shared capacity", "it moves elective activity, and staff and beds "
                                 "are shared between elective and emergency care (e.g. strikes)"),
         "length_of_stay": ("bed occupancy", "it moves length of stay, and bed occupancy limits "
@@ -221,8 +222,8 @@ def _change_points(event: PolicyEvent, freq: str, start_only: bool) -> list[_Cha
     if event.end is not None and not start_only:
         after = event.end + pd.Timedelta(days=1)
         if months:
-            first = event.end.to_period("M").start_time if months == 1 else (
-                event.end.to_period("Q").start_time if months == 3 else event.end.to_period("Y").start_time)
+            unit = {1: "M", 3: "Q", 12: "Y"}[months]
+            first = event.end.to_period(unit).start_time
             out.append(_Change("end", to_period(first, freq), to_period(after, freq)))
         else:
             p = to_period(after, freq)
@@ -282,8 +283,9 @@ def _channel(event: PolicyEvent, outcome: str | None) -> tuple[str, str, str] | 
     return None
 
 
-def _coverage(event: PolicyEvent, groups: dict[str, frozenset[str]], evaluated: frozenset[str] | None,
-              universe: frozenset[str], comparison_design: bool) -> tuple[bool, bool | None, str]:
+def _coverage(event: PolicyEvent, groups: dict[str, frozenset[str]],
+              evaluated: frozenset[str] | None, universe: frozenset[str],
+              comparison_design: bool) -> tuple[bool, bool | None, str]:
     """(relevant, differential, sentence about units)."""
     if event.is_national:
         where = f"national ({event.nation})"
@@ -297,8 +299,8 @@ def _coverage(event: PolicyEvent, groups: dict[str, frozenset[str]], evaluated: 
     if evaluated is None:
         return True, None, f"it hits {len(units)} listed units (evaluated units not given)"
     if not (evaluated & universe):
-        return True, None, ("it lists units as ICB ODS codes but the evaluated units use other ids, "
-                            "so the overlap is unknown")
+        return True, None, ("it lists units as ICB ODS codes but the evaluated units use other "
+                            "ids, so the overlap is unknown")
     hit = units & evaluated
     if not hit:
         return False, None, ""
@@ -336,7 +338,8 @@ def _timing_phrase(overlap: str, change: _Change, t: pd.Period, freq: str, stagg
         return f"{verb} in {when}, {lag} {ref}"
     if overlap == "anticipation":
         d = -_gap(min(change.hi, t - 1), t)
-        return f"{verb} in {when}, {d} {unit}(s) before {ref}, where it is confounded with anticipation"
+        return (f"{verb} in {when}, {d} {unit}(s) before {ref}, where it is confounded with "
+                "anticipation")
     if overlap == "straddles":
         end = event.end.date() if event.end is not None else "open"
         return f"runs from {event.start.date()} to {end}, across {ref}"
@@ -523,8 +526,9 @@ def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: A
            "FAILED: at least one event moves this outcome at the same time as the intervention "
            "or hits the groups differently; model it, shorten the window, or choose comparison "
            "units it does not hit.")
-        + (f" {counts['own']} event(s) that are the intervention itself were skipped." if counts["own"]
-           else "")
-        + (f" {counts['nation']} event(s) outside {nation} were ignored." if counts["nation"] else "")
+        + (f" {counts['own']} event(s) that are the intervention itself were skipped."
+           if counts["own"] else "")
+        + (f" {counts['nation']} event(s) outside {nation} were ignored."
+           if counts["nation"] else "")
     )
     return CheckResult(name="policy_calendar", passed=passed, text=text, table=table, flags=flags)

@@ -82,7 +82,9 @@ def _as_date(value: Any, what: str) -> pd.Timestamp:
     except (TypeError, ValueError):
         ts = None
     if ts is None or pd.isna(ts):
-        raise TimeParseError(f"{what}={value!r} is not a date; use an ISO date such as '2022-07-01'.")
+        raise TimeParseError(
+            f"{what}={value!r} is not a date; use an ISO date such as '2022-07-01'."
+        )
     return ts.tz_localize(None) if ts.tz is not None else ts.normalize()
 
 
@@ -111,7 +113,7 @@ def parse_direction(text: Any, outcomes: Iterable[str]) -> dict[str, str]:
     if isinstance(text, Mapping):
         pairs = [(str(k), str(v)) for k, v in text.items()]
     else:
-        raw = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text).strip()
+        raw = "" if _is_missing(text) else str(text).strip()
         if raw in ("", "ambiguous"):
             return out
         pairs = []
@@ -198,7 +200,8 @@ class PolicyEvent:
         if not isinstance(self.source, str) or not self.source.strip():
             raise MissingValuesError(
                 f"{who} has no source. Every calendar event must say where its dates come "
-                "from (title and address); write 'source: unverified' for parts you could not check."
+                "from (title and address); write 'source: unverified' for parts you could "
+                "not check."
             )
         set_(self, "start", _as_date(self.start, f"{who} start"))
         end = None if _is_missing(self.end) else _as_date(self.end, f"{who} end")
@@ -301,7 +304,8 @@ def events_from_frame(df: pd.DataFrame, origin: str = "frame") -> list[PolicyEve
     if len(dup):
         raise DuplicateRowsError(
             f"{origin}: event_id must be unique; {format_examples(sorted(set(dup)))} appear more "
-            f"than once (rows {format_examples([int(i) + 2 for i in dup.index])}). Rename or merge them."
+            f"than once (rows {format_examples([int(i) + 2 for i in dup.index])}). "
+            "Rename or merge them."
         )
     for col in ("event_id", "name", "start_date", "source"):
         bad = text.index[text[col] == ""]
@@ -309,8 +313,8 @@ def events_from_frame(df: pd.DataFrame, origin: str = "frame") -> list[PolicyEve
             raise MissingValuesError(
                 f"{origin}: column {col!r} is empty in {len(bad)} row(s): "
                 f"{format_examples([_row_label(df, int(i)) for i in bad])}. "
-                + ("Every event needs a source (write 'source: unverified' where you could not check)."
-                   if col == "source" else "Fill it in.")
+                + ("Every event needs a source (write 'source: unverified' where you "
+                   "could not check)." if col == "source" else "Fill it in.")
             )
     if "unverified" in df.columns:
         flag = text["unverified"].str.lower()
@@ -318,9 +322,11 @@ def events_from_frame(df: pd.DataFrame, origin: str = "frame") -> list[PolicyEve
         if not okay.all():
             i = int(text.index[~okay][0])
             raise InvalidValueError(
-                f"{origin}: {_row_label(df, i)}: unverified={text.at[i, 'unverified']!r}; use true or false."
+                f"{origin}: {_row_label(df, i)}: unverified={text.at[i, 'unverified']!r}; "
+                "use true or false."
             )
-        unverified = flag.isin(["true", "1", "yes"]) | text["source"].str.contains("unverified", case=False)
+        unverified = flag.isin(["true", "1", "yes"]) | text["source"].str.contains(
+            "unverified", case=False)
     else:
         unverified = text["source"].str.contains("unverified", case=False)
     events = []
@@ -341,7 +347,8 @@ def events_from_frame(df: pd.DataFrame, origin: str = "frame") -> list[PolicyEve
                 scope=scope_type, units=(r["units"] or None) if scope_type == "subset" else None,
                 kind=r["kind"] or "other", outcomes=r["outcomes_affected"],
                 direction=r["expected_direction"] or "ambiguous", source=r["source"],
-                unverified=bool(unverified.iloc[i]), scope_note=r["scope"], units_rule=r["units_rule"],
+                unverified=bool(unverified.iloc[i]), scope_note=r["scope"],
+                units_rule=r["units_rule"],
             ))
         except DataError as exc:
             raise type(exc)(f"{origin}: {label}: {exc}") from None
@@ -366,7 +373,8 @@ def compile_events(source_csv: str | os.PathLike[str]) -> pd.DataFrame:
         raise ColumnNotFoundError(f"{source_csv}: columns {missing} are missing.")
     out = raw.copy()
     out["unverified"] = out["source"].str.contains("unverified", case=False)
-    out["scope_type"] = [_scope_type(s, f"event {e!r}") for s, e in zip(out["scope"], out["event_id"])]
+    out["scope_type"] = [_scope_type(s, f"event {e!r}")
+                         for s, e in zip(out["scope"], out["event_id"])]
     icbs = load_icbs()
     units, rules = [], []
     for eid in out["event_id"]:

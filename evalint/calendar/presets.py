@@ -114,7 +114,8 @@ def _ics_golive_2022() -> Intervention:
     icbs = _icbs()
     return Intervention(
         name="ics_golive_2022", date=ev.start, units=tuple(sorted(icbs["icb_ods_code"])),
-        event_ids=("icb_statutory_go_live", "hca_2022_royal_assent", "integration_white_paper_2021"),
+        event_ids=("icb_statutory_go_live", "hca_2022_royal_assent",
+                   "integration_white_paper_2021"),
         related_event_ids=("ics_wave1_shadow_acs", "ics_wave2", "ics_wave3", "ics_wave4",
                            "ics_wave5", "ics_wave6_full_coverage"),
         description=(

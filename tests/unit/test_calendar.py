@@ -49,12 +49,14 @@ def shared_events() -> pd.DataFrame:
     for folder in candidates:
         if (folder / "policy_events.csv").exists():
             return pd.read_csv(folder / "policy_events.csv", dtype=str, keep_default_na=False)
-    pytest.skip("shared/domain/policy_events.csv not found beside the repository or EVALINT_DATA_DIR")
+    pytest.skip("shared/domain/policy_events.csv not found beside the repository or "
+                "EVALINT_DATA_DIR")
 
 
 @pytest.fixture(scope="module")
 def package_events() -> pd.DataFrame:
-    return pd.read_csv(REPO / "evalint" / "calendar" / "events.csv", dtype=str, keep_default_na=False)
+    return pd.read_csv(REPO / "evalint" / "calendar" / "events.csv", dtype=str,
+                       keep_default_na=False)
 
 
 @pytest.fixture(scope="module")
@@ -145,10 +147,12 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_from_csv_minimal_columns_get_defaults(tmp_path):
     path = _write(tmp_path, "event_id,name,start_date,source\n"
-                            "local_hub,Discharge hub opens,2021-05-01,trust board papers (source: unverified)\n")
+                            "local_hub,Discharge hub opens,2021-05-01,"
+                            "trust board papers (source: unverified)\n")
     cal = PolicyCalendar.from_csv(path)
     e = cal.get("local_hub")
-    assert (e.nation, e.scope, e.date_precision, e.end, e.outcomes) == ("England", "national", "day", None, ())
+    assert (e.nation, e.scope, e.date_precision, e.end, e.outcomes) == (
+        "England", "national", "day", None, ())
     assert e.unverified is True
 
 
@@ -172,7 +176,8 @@ def test_from_csv_bad_rows_name_the_row(tmp_path, body, error, words):
 
 
 def test_from_csv_end_before_start_and_bad_scope(tmp_path):
-    path = _write(tmp_path, "event_id,name,start_date,end_date,source\nz,Z,2021-05-01,2021-04-01,s\n")
+    path = _write(tmp_path, "event_id,name,start_date,end_date,source\n"
+                            "z,Z,2021-05-01,2021-04-01,s\n")
     with pytest.raises(InvalidValueError, match="'z'.*before it starts"):
         PolicyCalendar.from_csv(path)
     path = _write(tmp_path, "event_id,name,start_date,scope,source\nz,Z,2021-05-01,regional,s\n")
@@ -208,7 +213,8 @@ def test_between_and_get(default_cal):
     assert "covid_lockdown1" not in ids and "jr_doctors_strike_mar2023" not in ids
     # every returned event is active at some time in the interval, computed by hand
     for e in dec:
-        assert e.start <= pd.Timestamp("2022-12-31") and (e.end or e.start) >= pd.Timestamp("2022-12-01")
+        assert e.start <= pd.Timestamp("2022-12-31")
+        assert (e.end or e.start) >= pd.Timestamp("2022-12-01")
     with pytest.raises(SpecificationError, match="rcn_strike_dec2022"):
         default_cal.get("rcn_strike_dec2021")
 
@@ -229,7 +235,8 @@ def test_presets_dates_units_and_events(default_cal, shared_events):
     assert asc.date == pd.Timestamp(src.at["asc_discharge_fund_2022_23", "start_date"])
     assert asc.end == pd.Timestamp("2023-03-31")
     assert resolve_preset("bcf_2015").date == pd.Timestamp("2015-04-01")
-    assert resolve_preset("vanguards_2015").date == pd.Timestamp(src.at["vanguards_wave1", "start_date"])
+    vanguards = resolve_preset("vanguards_2015")
+    assert vanguards.date == pd.Timestamp(src.at["vanguards_wave1", "start_date"])
     for name in PRESETS:
         iv = resolve_preset(name)
         assert iv.source
@@ -403,7 +410,8 @@ def test_differential_hits(rule_cal):
     assert "elsewhere" not in tab.index  # hits no evaluated unit
     assert res.passed is False
     # no comparison group: differential is None and single-series rules apply
-    alone = cal.check(T, outcome="emergency_admissions", treated_units=treated).table.set_index("event_id")
+    alone = cal.check(T, outcome="emergency_admissions", treated_units=treated)
+    alone = alone.table.set_index("event_id")
     assert alone["differential"].isna().all()
     assert alone.at["national", "severity"] == "medium"
     # units in another code system: overlap unknown, not silently dropped
