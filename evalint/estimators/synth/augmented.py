@@ -1,0 +1,356 @@
+"""Ridge augmented synthetic control (Ben-Michael, Feller & Rothstein 2021) with conformal inference.
+
+For one treated unit with pre-period outcomes :math:`X_1` (T0) and donors' :math:`X_0`
+(N0 x T0), the augmented weights are (BFR 2021, eq. 12 with a ridge outcome model)
+
+.. math:: \\gamma = w^{scm} + \\check X_0 (\\check X_0'\\check X_0 + \\lambda I)^{-1}(X_1 - X_0' w^{scm}),
+
+where :math:`w^{scm}` are the simplex SC weights and :math:`\\check X_0` the donors'
+pre-period outcomes centred by their donor mean. :math:`\\gamma` sums to one but may be
+negative: the ridge step extrapolates outside the convex hull to remove the pre-period
+imbalance SC leaves. The counterfactual is :math:`\\gamma' Y_{0t}` and the effect the
+average post-period gap.
+
+:math:`\\lambda` is chosen as in the ``augsynth`` package: a grid
+:math:`\\lambda_{max} 10^{-8 \\dots 0}` (:math:`\\lambda_{max}` the largest squared singular
+value of :math:`\\check X_0`), each scored by rolling-origin cross-validation over the
+pre-period (fit on periods 1..i, predict period i+1), keeping the largest :math:`\\lambda`
+within one standard error of the minimum.
+
+Inference is the conformal test of Chernozhukov, Wüthrich & Zhu (2021) as used by BFR:
+under :math:`H_0:` the effect is :math:`\\tau_0` in every post period, subtract
+:math:`\\tau_0` from the treated post outcomes, refit on all periods, and compare the mean
+absolute post-period residual with its values under the T cyclic shifts (moving-block
+permutations) of the residual series; the p-value is the share of shifts at least as
+large. The (1 - alpha) interval collects the :math:`\\tau_0` not rejected (grid search
+plus bisection at the ends). With T periods the smallest attainable p-value is 1/T: when
+that exceeds alpha the interval is unbounded, which is flagged, never returned as NaN.
+
+References
+----------
+Ben-Michael, E., Feller, A. & Rothstein, J. (2021). The augmented synthetic control method.
+*JASA* 116(536), 1789-1803.
+Chernozhukov, V., Wüthrich, K. & Zhu, Y. (2021). An exact and robust conformal inference
+method for counterfactual and synthetic controls. *JASA* 116(536), 1849-1864.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from evalint._typing import FloatArray, check_positive_int
+from evalint.diagnostics.base import Flag
+from evalint.errors import InferenceError, SpecificationError
+from evalint.estimators.base import calendar_check, register_estimator
+from evalint.estimators.synth.matrices import synth_design
+from evalint.estimators.synth.placebo import prefit_diagnostics
+from evalint.estimators.synth.scm import UnitFit
+from evalint.estimators.synth.simplex import simplex_least_squares
+from evalint.inference.specs import InferenceSpec, require_supported
+from evalint.results.effect import InferenceInfo, make_result, tidy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evalint.data.panel import Panel
+    from evalint.results.effect import EffectResult
+
+__all__ = ["AugmentedSyntheticControl", "augmented_synthetic_control", "Conformal", "ridge_ascm_weights"]
+
+
+@dataclass(frozen=True)
+class Conformal(InferenceSpec):
+    """Conformal inference by moving-block permutations (Chernozhukov, Wüthrich & Zhu 2021).
+
+    ``grid_size`` null values are scanned around the estimate before the interval ends
+    are refined by bisection.
+    """
+
+    grid_size: int = 60
+
+    def __post_init__(self) -> None:
+        check_positive_int("grid_size", self.grid_size, minimum=10)
+
+    @property
+    def description(self) -> str:
+        return ("conformal inference (Chernozhukov, Wuthrich & Zhu 2021): constant-effect null, "
+                "moving-block permutations of the residuals, interval by test inversion")
+
+
+def ridge_ascm_weights(X0: FloatArray, X1: FloatArray, lam: float) -> tuple[FloatArray, FloatArray]:
+    """Augmented weights gamma and the SC weights for donors ``X0`` (N0 x T0) and target ``X1``.
+
+    Returns
+    -------
+    gamma : array (N0,)  (sums to one, may be negative)
+    w_scm : array (N0,)
+    """
+    w = simplex_least_squares(X0.T, X1).weights
+    Xc = X0 - X0.mean(axis=0, keepdims=True)
+    imbalance = X1 - X0.T @ w
+    T0 = X0.shape[1]
+    coef = np.linalg.solve(Xc.T @ Xc + lam * np.eye(T0), imbalance)
+    return w + Xc @ coef, w
+
+
+def _lambda_grid(X0: FloatArray, n: int = 20, min_ratio: float = 1e-8) -> FloatArray:
+    Xc = X0 - X0.mean(axis=0, keepdims=True)
+    lam_max = float(np.linalg.svd(Xc, compute_uv=False)[0] ** 2) or 1.0
+    return lam_max * 10.0 ** np.linspace(np.log10(min_ratio), 0.0, n)
+
+
+def choose_lambda(X0: FloatArray, X1: FloatArray, grid: FloatArray | None = None) -> tuple[float, pd.DataFrame]:
+    """Rolling-origin CV over the pre-period with the one-standard-error rule (as augsynth)."""
+    grid = _lambda_grid(X0) if grid is None else np.asarray(grid, dtype=float)
+    T0 = X0.shape[1]
+    if T0 < 3:
+        return float(grid[-1]), pd.DataFrame({"lambda": grid, "cv_error": np.nan, "cv_se": np.nan})
+    errs = np.empty((grid.size, T0 - 1))
+    for i in range(1, T0):
+        for k, lam in enumerate(grid):
+            g, _ = ridge_ascm_weights(X0[:, :i], X1[:i], lam)
+            errs[k, i - 1] = (X1[i] - X0[:, i] @ g) ** 2
+    mean, se = errs.mean(axis=1), errs.std(axis=1, ddof=1) / np.sqrt(errs.shape[1])
+    kmin = int(np.argmin(mean))
+    ok = np.flatnonzero(mean <= mean[kmin] + se[kmin])
+    lam = float(grid[ok.max()])
+    return lam, pd.DataFrame({"lambda": grid, "cv_error": mean, "cv_se": se})
+
+
+def _residuals(Y1: FloatArray, Y0: FloatArray, lam: float) -> FloatArray:
+    """Residuals over all T periods of the ridge ASCM fitted on all of them."""
+    g, _ = ridge_ascm_weights(Y0, Y1, lam)
+    return Y1 - Y0.T @ g
+
+
+def conformal_p_value(tau0: float, units: list[tuple[FloatArray, FloatArray, np.ndarray]], lam: Sequence[float]) -> float:
+    """p-value of H0: effect = tau0 in every post period of every treated unit.
+
+    ``units``: (Y1 over T, Y0 donors x T, post mask). Residuals of several units (same
+    post mask) are averaged before the permutation test.
+    """
+    res = []
+    post = units[0][2]
+    for (y1, Y0, mask), lm in zip(units, lam):
+        res.append(_residuals(y1 - tau0 * mask, Y0, lm))
+    u = np.mean(res, axis=0)
+    T = u.size
+    idx = np.flatnonzero(post)
+    a = np.abs(u)
+    stats = np.array([a[(idx + s) % T].mean() for s in range(T)])
+    return float(np.mean(stats >= stats[0] - 1e-12 * max(1.0, abs(stats[0]))))
+
+
+def conformal_interval(estimate: float, units: list[tuple[FloatArray, FloatArray, np.ndarray]],
+                       lam: Sequence[float], alpha: float, grid_size: int, scale: float) -> tuple[float, float, float, str]:
+    """(low, high, p-value at 0, note). Unbounded ends are +/- inf with a note saying why.
+
+    Each side is searched outward from the estimate in steps growing by 3x until a rejected
+    null is found (or ``1e4 * scale`` is passed: that side is unbounded); the accepted grid
+    points between are scanned and the outermost accepted point is refined by bisection.
+    """
+    T = units[0][0].size
+    p0 = conformal_p_value(0.0, units, lam)
+    if 1.0 / T > alpha:
+        return -np.inf, np.inf, p0, (f"with {T} periods the smallest attainable conformal p-value is 1/{T} "
+                                     f"> alpha = {alpha}: every effect is accepted, the interval is unbounded.")
+    base = max(scale, 1e-8)
+    far = 1e4 * max(base, abs(estimate))
+
+    def accepted(t: float) -> bool:
+        return conformal_p_value(t, units, lam) > alpha
+
+    reach = {}
+    for sign in (-1.0, 1.0):
+        h = 2.0 * base
+        while accepted(estimate + sign * h):
+            h *= 3.0
+            if h > far:
+                h = np.inf
+                break
+        reach[sign] = h
+    notes = []
+    lo_lim = estimate - reach[-1.0] if np.isfinite(reach[-1.0]) else estimate - far
+    hi_lim = estimate + reach[1.0] if np.isfinite(reach[1.0]) else estimate + far
+    grid = np.unique(np.concatenate([np.linspace(lo_lim, estimate, grid_size // 2 + 1),
+                                     np.linspace(estimate, hi_lim, grid_size // 2 + 1)]))
+    acc = np.array([accepted(t) for t in grid])
+    if not acc.any():
+        return np.nan, np.nan, p0, ("no effect value was accepted by the conformal test on a grid around "
+                                    "the estimate (the acceptance set is empty or narrower than the grid).")
+
+    def edge(inside: float, outside: float) -> float:
+        for _ in range(30):
+            mid = 0.5 * (inside + outside)
+            if accepted(mid):
+                inside = mid
+            else:
+                outside = mid
+        return inside
+
+    k_lo, k_hi = int(np.argmax(acc)), int(len(acc) - 1 - np.argmax(acc[::-1]))
+    if not np.isfinite(reach[-1.0]):
+        low = -np.inf
+        notes.append(f"effects below the estimate by more than {far:.3g} are still not rejected")
+    else:
+        low = edge(grid[k_lo], grid[k_lo - 1]) if k_lo > 0 else grid[0]
+    if not np.isfinite(reach[1.0]):
+        high = np.inf
+        notes.append(f"effects above the estimate by more than {far:.3g} are still not rejected")
+    else:
+        high = edge(grid[k_hi], grid[k_hi + 1]) if k_hi < len(grid) - 1 else grid[-1]
+    note = ""
+    if notes:
+        note = "the conformal acceptance region is unbounded: " + "; ".join(notes) + "."
+    return float(low), float(high), p0, note
+
+
+@register_estimator
+@dataclass(frozen=True)
+class AugmentedSyntheticControl:
+    """Ridge augmented synthetic control (outcome-only, lagged outcomes as predictors).
+
+    Parameters
+    ----------
+    lambda_ : float or "cv"
+        Ridge penalty; ``"cv"`` picks it by rolling-origin cross-validation (1-SE rule).
+    prefit_tolerance : float
+        As in :class:`~evalint.estimators.synth.scm.SyntheticControl` (applied to the
+        SC pre-fit, before augmentation).
+
+    References
+    ----------
+    Ben-Michael, Feller & Rothstein (2021); Chernozhukov, Wüthrich & Zhu (2021).
+    """
+
+    name: ClassVar[str] = "augmented_synthetic_control"
+
+    lambda_: float | str = "cv"
+    prefit_tolerance: float = 0.1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.lambda_, str):
+            if self.lambda_ != "cv":
+                raise SpecificationError(f"lambda_={self.lambda_!r}: give a number >= 0 or 'cv'.")
+        elif not (isinstance(self.lambda_, (int, float)) and self.lambda_ >= 0 and np.isfinite(self.lambda_)):
+            raise SpecificationError(f"lambda_ must be a finite number >= 0 or 'cv'; got {self.lambda_!r}.")
+
+    def fit(self, panel: Panel, *, treated: Any = None, intervention: Any = None,
+            donors: Sequence[Any] | None = None, outcome: str | None = None, inference: Any = None,
+            calendar: Any = None, alpha: float = 0.05, seed: int | None = 0) -> EffectResult:
+        """Fit the ridge ASCM of each treated unit; conformal interval for the average effect."""
+        spec = inference if inference is not None else Conformal()
+        require_supported("AugmentedSyntheticControl", spec, (Conformal,))
+        design = synth_design(panel, treated=treated, intervention=intervention, donors=donors, outcome=outcome)
+        times = [str(p) for p in design.periods]
+        Y0_all = design.Y.loc[list(design.donors)].to_numpy(dtype=float)  # donors x T
+        flags: list[Flag] = []
+        diagnostics = []
+        series, weight_rows, effects, units_data, lams, atts, cv_tables = [], [], [], [], [], [], []
+        for u in design.treated:
+            pre = design.pre_mask(u)
+            y1 = design.treated_vector(u)
+            if isinstance(self.lambda_, str):
+                lam, cv = choose_lambda(Y0_all[:, pre], y1[pre])
+                cv_tables.append(cv.assign(treated_unit=u))
+            else:
+                lam = float(self.lambda_)
+            gamma, w_scm = ridge_ascm_weights(Y0_all[:, pre], y1[pre], lam)
+            synth = Y0_all.T @ gamma
+            gaps = y1 - synth
+            atts.append(float(gaps[~pre].mean()))
+            lams.append(lam)
+            units_data.append((y1, Y0_all, ~pre))
+            sc_fit = UnitFit(u, design.start[u], design.donors, w_scm, None, (), None, None, y1, Y0_all.T @ w_scm,
+                             pre, float(np.mean((y1[pre] - Y0_all[:, pre].T @ w_scm) ** 2)))
+            check, fl = prefit_diagnostics(sc_fit, design, self.prefit_tolerance)
+            diagnostics.append(check)
+            flags.extend(fl)
+            series.append(pd.DataFrame({"unit": u, "time": times, "treated": y1, "synthetic": synth,
+                                        "gap": gaps, "synthetic_scm": Y0_all.T @ w_scm, "post": ~pre}))
+            for d, g, w in zip(design.donors, gamma, w_scm):
+                weight_rows.append({"treated_unit": u, "unit": d, "weight": float(g), "scm_weight": float(w)})
+            rel = np.arange(len(times)) - int(pre.sum())
+            for t, g, r, post in zip(times, gaps, rel, ~pre):
+                if post:
+                    effects.append({"term": "gap", "estimate": g, "group": str(u), "time": t, "rel_time": r})
+        estimate = float(np.mean(atts))
+
+        note = ""
+        lo, hi, p0 = -np.inf, np.inf, np.nan
+        if len({design.start[u] for u in design.treated}) > 1:
+            note = ("conformal inference needs one common treatment start; these units start at different "
+                    "dates: no interval (per-unit estimates in effects).")
+            flags.append(Flag("inference", "high", note, source="ascm_conformal"))
+        else:
+            pre0 = design.pre_mask(design.treated[0])
+            resid_sd = float(np.std(np.concatenate([d[0][pre0] - d[1][:, pre0].T @ ridge_ascm_weights(
+                d[1][:, pre0], d[0][pre0], lm)[0] for d, lm in zip(units_data, lams)]))) if pre0.sum() > 1 else 1.0
+            lo, hi, p0, why = conformal_interval(estimate, units_data, lams, alpha, spec.grid_size,
+                                                 scale=max(resid_sd, 1e-8))
+            if why:
+                note = why
+                flags.append(Flag("inference", "high", f"conformal interval: {why}", source="ascm_conformal"))
+        from scipy.stats import norm
+
+        z = float(norm.ppf(1 - alpha / 2))
+        se = (hi - lo) / (2 * z) if np.isfinite(lo) and np.isfinite(hi) else (np.nan if np.isnan(lo) else np.inf)
+        if not note:
+            note = "SE shown is the conformal interval's half-width divided by z (for display only)."
+        start_map = {u: str(p) for u, p in design.start.items()}
+        inter = next(iter(start_map.values())) if len(set(start_map.values())) == 1 else start_map
+        cal_check, cal_flags = calendar_check(panel, inter, outcome=design.outcome,
+                                              treated_units=list(design.treated),
+                                              comparison_units=list(design.donors), calendar=calendar,
+                                              design="synth")
+        if cal_check is not None:
+            diagnostics.append(cal_check)
+        flags.extend(cal_flags)
+        tables = {"donor_weights": pd.DataFrame(weight_rows)}
+        if cv_tables:
+            tables["lambda_cv"] = pd.concat(cv_tables, ignore_index=True)
+        return make_result(
+            method="Augmented synthetic control (ridge)",
+            estimand="ATT: average post-treatment gap, treated minus ridge-augmented synthetic control",
+            term="att", outcome=design.outcome, estimate=estimate, se=se, alpha=alpha,
+            inference=InferenceInfo(name="conformal", description=spec.description, seed=seed, note=note),
+            panel=panel, seed=seed, spec={"estimator": repr(self), "lambda": lams,
+                                          "treated": list(map(str, design.treated)), "start": start_map},
+            ci=(float(lo), float(hi)), p_value=p0, effects=tidy(pd.DataFrame(effects)),
+            series=pd.concat(series, ignore_index=True), tables=tables, diagnostics=tuple(diagnostics),
+            flags=tuple(flags), plot_kind="synth", intervention=inter, n_obs=int(design.Y.size),
+            info={"lambda": {str(u): lm for u, lm in zip(design.treated, lams)},
+                  "att_by_unit": {str(u): a for u, a in zip(design.treated, atts)}},
+            references=(
+                "Ben-Michael, E., Feller, A. & Rothstein, J. (2021). The augmented synthetic control method. "
+                "JASA 116(536), 1789-1803.",
+                "Chernozhukov, V., Wuthrich, K. & Zhu, Y. (2021). An exact and robust conformal inference "
+                "method for counterfactual and synthetic controls. JASA 116(536), 1849-1864.",
+            ),
+        )
+
+    @classmethod
+    def contract_example(cls) -> tuple[AugmentedSyntheticControl, Panel, dict[str, Any]]:
+        """The SyntheticControl example panel (1 treated unit, 8 donors, 16 quarters)."""
+        from evalint.estimators.synth.scm import SyntheticControl
+
+        _, panel, kw = SyntheticControl.contract_example()
+        return cls(), panel, kw
+
+
+def augmented_synthetic_control(panel: Panel, *, treated: Any = None, intervention: Any = None,
+                                donors: Sequence[Any] | None = None, outcome: str | None = None,
+                                lambda_: float | str = "cv", inference: Any = None, calendar: Any = None,
+                                alpha: float = 0.05, seed: int | None = 0) -> EffectResult:
+    """Convenience wrapper: ``AugmentedSyntheticControl(lambda_=...).fit(panel, ...)``.
+
+    References
+    ----------
+    Ben-Michael, Feller & Rothstein (2021).
+    """
+    return AugmentedSyntheticControl(lambda_=lambda_).fit(
+        panel, treated=treated, intervention=intervention, donors=donors, outcome=outcome,
+        inference=inference, calendar=calendar, alpha=alpha, seed=seed)

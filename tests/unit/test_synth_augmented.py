@@ -1,0 +1,123 @@
+"""Ridge augmented SCM: closed forms, known-truth coverage, never-silent intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evalint.data.panel import Panel
+from evalint.errors import SpecificationError
+from evalint.estimators.synth.augmented import (
+    AugmentedSyntheticControl,
+    augmented_synthetic_control,
+    ridge_ascm_weights,
+)
+from evalint.estimators.synth.simplex import simplex_least_squares
+
+
+def frame(n_units=15, T=36, start=28, effect=-2.0, seed=0, outside=0.0, treated=("u0",), starts=None):
+    rng = np.random.default_rng(seed)
+    f1, f2 = np.cumsum(rng.normal(size=T)), np.sin(np.arange(T) / 3)
+    l1, l2 = rng.uniform(0.5, 1.5, n_units), rng.uniform(-1, 1, n_units)
+    rows = []
+    for i in range(n_units):
+        u = f"u{i}"
+        a, b = (l1.max() + outside, l2.mean()) if u in treated else (l1[i], l2[i])
+        s = (starts or {}).get(u, start)
+        for t in range(T):
+            d = int(u in treated and t >= s)
+            rows.append({"unit": u, "time": pd.Period("2015-01", "M") + t,
+                         "y": 20 + a * f1[t] + b * f2[t] + rng.normal(scale=0.3) + effect * d, "d": d})
+    return pd.DataFrame(rows)
+
+
+def panel_of(df):
+    return Panel.from_frame(df, unit="unit", time="time", outcome="y", treatment="d")
+
+
+def test_large_lambda_is_synthetic_control():
+    rng = np.random.default_rng(1)
+    X0, X1 = rng.normal(size=(12, 8)), rng.normal(size=8)
+    gamma, w = ridge_ascm_weights(X0, X1, lam=1e12)
+    np.testing.assert_allclose(gamma, simplex_least_squares(X0.T, X1).weights, atol=1e-8)
+
+
+def test_zero_lambda_fits_pre_period_exactly_and_sums_to_one():
+    rng = np.random.default_rng(2)
+    X0, X1 = rng.normal(size=(20, 6)), rng.normal(size=6) * 3  # far outside the hull
+    gamma, _ = ridge_ascm_weights(X0, X1, lam=0.0)
+    np.testing.assert_allclose(X0.T @ gamma, X1, atol=1e-9)
+    assert gamma.sum() == pytest.approx(1.0)
+
+
+def test_equals_sc_plus_ridge_regression_bias_correction():
+    # BFR (2021) eq. (5): Y1(0)_hat = w'Y0 + (X1 - X0'w)' eta_ridge, eta from a ridge
+    # regression (with intercept) of donors' post outcome on their pre outcomes.
+    rng = np.random.default_rng(3)
+    X0, X1, y0post = rng.normal(size=(25, 7)), rng.normal(size=7), rng.normal(size=25)
+    lam = 2.5
+    gamma, w = ridge_ascm_weights(X0, X1, lam)
+    Xc = X0 - X0.mean(axis=0)
+    eta = np.linalg.solve(Xc.T @ Xc + lam * np.eye(7), Xc.T @ (y0post - y0post.mean()))
+    assert gamma @ y0post == pytest.approx(w @ y0post + (X1 - X0.T @ w) @ eta, rel=1e-10)
+
+
+def test_removes_bias_outside_convex_hull_better_than_sc():
+    from evalint.estimators.synth.scm import synthetic_control
+
+    df = frame(outside=0.8, seed=4)
+    asc = augmented_synthetic_control(panel_of(df), calendar=False)
+    sc = synthetic_control(panel_of(df), calendar=False, leave_one_out=False)
+    assert abs(asc.estimate + 2.0) < abs(sc.estimate + 2.0)
+    assert abs(asc.estimate + 2.0) < 0.5
+    assert any(f.source == "scm_prefit" for f in sc.flags)
+
+
+def test_conformal_interval_covers_truth_in_simulation():
+    # known truth -2; 30 replications; 95% intervals: expect about 28.5 covering; a binomial
+    # band (p=0.95, n=30) puts >= 25 covering with probability > 0.99.
+    # An unbounded side (the test does not reject far-away effects) is allowed but must be flagged.
+    covered = bounded = 0
+    for s in range(30):
+        r = augmented_synthetic_control(panel_of(frame(seed=100 + s)), calendar=False)
+        assert not np.isnan(r.ci[0]) and not np.isnan(r.ci[1])
+        if np.isfinite(r.ci[0]) and np.isfinite(r.ci[1]):
+            bounded += 1
+        else:
+            assert any(f.source == "ascm_conformal" and "unbounded" in f.message for f in r.flags)
+        covered += r.ci[0] <= -2.0 <= r.ci[1]
+    assert covered >= 25
+    assert bounded >= 20
+
+
+def test_interval_unbounded_is_flagged_not_nan():
+    r = augmented_synthetic_control(panel_of(frame(T=15, start=10)), calendar=False)
+    assert r.ci == (-np.inf, np.inf)
+    assert any(f.kind == "inference" and "1/15" in f.message for f in r.flags)
+    assert not np.isnan(r.ci[0])
+
+
+def test_staggered_starts_flag_no_interval():
+    df = frame(treated=("u0", "u1"), starts={"u0": 26, "u1": 30})
+    r = augmented_synthetic_control(panel_of(df), calendar=False)
+    assert any(f.source == "ascm_conformal" and "common treatment start" in f.message for f in r.flags)
+    assert np.isfinite(r.estimate) and set(r.info["att_by_unit"]) == {"u0", "u1"}
+
+
+def test_reproducible_and_plot_renders():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    p = panel_of(frame())
+    a, b = augmented_synthetic_control(p, calendar=False), augmented_synthetic_control(p, calendar=False)
+    assert a.estimate == b.estimate and a.ci == b.ci
+    fig = a.plot()
+    assert len(fig.axes) == 3
+
+
+def test_bad_options():
+    with pytest.raises(SpecificationError):
+        AugmentedSyntheticControl(lambda_=-1.0)
+    with pytest.raises(SpecificationError):
+        AugmentedSyntheticControl(lambda_="auto")
