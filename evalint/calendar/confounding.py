@@ -147,6 +147,14 @@ def _resolve_intervention(value: Any, freq: str, treated: frozenset[str] | None)
         own, related = frozenset(iv.event_ids), frozenset(iv.related_event_ids)
         if iv.unit_dates is not None:
             value = dict(iv.unit_dates)
+            if treated is not None:  # evaluate the preset on some of its units
+                unknown = sorted(treated - set(value))
+                if unknown:
+                    raise SpecificationError(
+                        f"treated_units {format_examples(unknown)} are not units of preset "
+                        f"{iv.name!r}, which covers {format_examples(sorted(value))}."
+                    )
+                value = {u: d for u, d in value.items() if u in treated}
         else:
             label = iv.name
             units = treated if treated is not None else (frozenset(iv.units) if iv.units else None)

@@ -457,6 +457,13 @@ def test_ics_waves_window_spans_all_cohorts(default_cal):
     assert "icb_statutory_go_live" not in tab.index
     assert "stps_formed" in tab.index and "earlier stage" in tab.at["stps_formed", "reason"]
     assert not {e for e in tab.index if e.startswith("ics_wave")}
+    # a preset's per-unit dates restricted to some units: wave-6 ICBs only (2021-04 cohort)
+    wave6 = load_icbs().query("ics_wave == 'wave6_2021_04'")["icb_ods_code"].tolist()
+    sub = default_cal.check("ics_waves", outcome="emergency_admissions", pre=24, post=12,
+                            treated_units=wave6)
+    assert "2019-04 to 2022-03" in sub.text  # 2021-04 - 24 .. 2021-04 + 11
+    with pytest.raises(SpecificationError, match="not units of preset"):
+        default_cal.check("ics_waves", outcome="emergency_admissions", treated_units=["XYZ"])
 
 
 def test_related_events_checked_at_start_only():
