@@ -154,7 +154,7 @@ def _run_list(args: argparse.Namespace) -> int:
     if args.nation:
         cal = cal.for_nation(args.nation)
     df = cal.to_frame()
-    df["name"] = df["name"] + df["unverified"].map({True: " *", False: ""})
+    df["name"] = df["unverified"].map({True: "* ", False: ""}) + df["name"]
     cols = [("event_id", "event_id", 37), ("start_date", "start", 10), ("end_date", "end", 10),
             ("nation", "nation", 8), ("name", "name", 30), ("source", "source", 28)]
     if args.full:
@@ -164,7 +164,7 @@ def _run_list(args: argparse.Namespace) -> int:
              if args.date_from or args.date_to else "") + ".")
     if len(df):
         print(render_table(df, cols, args.full))
-    print("* part of the source is marked unverified." + ("" if args.full else
+    print("* before a name: part of the source is marked unverified." + ("" if args.full else
           " Use --full for complete names and sources."))
     return 0
 
@@ -180,7 +180,7 @@ def _run_check(args: argparse.Namespace) -> int:
     print(textwrap.fill(str(res), width=_WIDTH, break_on_hyphens=False))
     table = res.table.copy()
     if len(table):
-        table["name"] = table["name"] + table["unverified"].map({True: " *", False: ""})
+        table["name"] = table["unverified"].map({True: "* ", False: ""}) + table["name"]
         table["differential"] = table["differential"].map(
             lambda v: "-" if v is None else ("yes" if v else "no"))
         cols = [("severity", "severity", 8), ("overlap", "overlap", 12),
@@ -193,7 +193,7 @@ def _run_check(args: argparse.Namespace) -> int:
         print()
         print(render_table(table, cols, args.full))
         print()
-        print("* part of the source is marked unverified. "
+        print("* before a name: part of the source is marked unverified. "
               + ("" if args.full else
                  "Use --full for complete sources and the reason for each event."))
         if args.full:

@@ -49,6 +49,8 @@ def test_check_done_criterion(capsys, sources):
         shown = rows[eid].split("  ")[-1].strip()
         assert sources[eid].startswith(shown.removesuffix("...")), eid
     assert "icb_statutory_go_live" not in out
+    assert "* COVID-19 Omicron" in rows["covid_omicron"]  # unverified marker
+    assert "* " not in rows["rcn_strike_dec2022"]
     assert "FAILED" in out and "2020-07 to 2023-06" in out
     assert max(len(line) for line in out.splitlines()) <= 140
 
