@@ -334,7 +334,7 @@ class AugmentedSyntheticControl:
 
     @classmethod
     def contract_example(cls) -> tuple[AugmentedSyntheticControl, Panel, dict[str, Any]]:
-        """The SyntheticControl example panel (1 treated unit, 8 donors, 16 quarters)."""
+        """The SyntheticControl example panel (1 treated unit, 8 donors, 24 quarters)."""
         from evalint.estimators.synth.scm import SyntheticControl
 
         _, panel, kw = SyntheticControl.contract_example()

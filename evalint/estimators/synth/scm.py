@@ -367,20 +367,20 @@ class SyntheticControl:
 
     @classmethod
     def contract_example(cls) -> tuple[SyntheticControl, Panel, dict[str, Any]]:
-        """A small simulated panel: 1 treated unit, 8 donors, 16 quarters, effect -2."""
+        """A small simulated panel: 1 treated unit, 8 donors, 24 quarters, effect -2."""
         from evalint.data.panel import Panel
 
         rng = np.random.default_rng(11)
-        units, T = 9, 16
+        units, T = 9, 24
         f = np.cumsum(rng.normal(size=T))
         load = rng.uniform(0.5, 1.5, size=units)
         load[0] = np.mean(load[1:4])
         rows = []
         for i in range(units):
             for t in range(T):
-                y = 10 + load[i] * f[t] + rng.normal(scale=0.2) - (2.0 if i == 0 and t >= 12 else 0.0)
+                y = 10 + load[i] * f[t] + rng.normal(scale=0.2) - (2.0 if i == 0 and t >= 18 else 0.0)
                 rows.append({"unit": f"u{i}", "time": pd.Period("2020Q1", "Q") + t, "y": y,
-                             "treated": int(i == 0 and t >= 12)})
+                             "treated": int(i == 0 and t >= 18)})
         panel = Panel.from_frame(pd.DataFrame(rows), unit="unit", time="time", outcome="y",
                                  treatment="treated")
         return cls(leave_one_out=False), panel, {"calendar": False}
