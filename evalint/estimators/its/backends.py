@@ -159,10 +159,22 @@ def _ar_to_pacf(phi: np.ndarray) -> np.ndarray:
 
 
 def _ar_acov(phi: np.ndarray, nlags: int) -> np.ndarray:
-    """Autocovariances gamma_0..gamma_{nlags} of an AR(p) with unit innovation variance."""
-    from statsmodels.tsa.arima_process import arma_acovf
+    """Autocovariances gamma_0..gamma_{nlags} of an AR(p) with unit innovation variance.
 
-    return np.asarray(arma_acovf(np.r_[1.0, -phi], np.array([1.0]), nobs=nlags + 1, sigma2=1.0))
+    Solves the Yule-Walker equations gamma_k - sum_j phi_j gamma_|k-j| = 1{k=0}, k = 0..p,
+    then extends by the AR recursion.
+    """
+    p = len(phi)
+    M = np.eye(p + 1)
+    for k in range(p + 1):
+        for j in range(1, p + 1):
+            M[k, abs(k - j)] -= phi[j - 1]
+    rhs = np.zeros(p + 1)
+    rhs[0] = 1.0
+    g = list(np.linalg.solve(M, rhs))
+    for k in range(p + 1, nlags + 1):
+        g.append(float(sum(phi[j - 1] * g[k - j] for j in range(1, p + 1))))
+    return np.asarray(g[: nlags + 1])
 
 
 def _whiten(phi: np.ndarray, A: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, float]:
@@ -181,7 +193,7 @@ def _whiten(phi: np.ndarray, A: np.ndarray, times: np.ndarray) -> tuple[np.ndarr
         Gp = linalg.toeplitz(g[:p])
         L = np.linalg.cholesky(Gp)
         out = np.empty_like(A)
-        out[:p] = linalg.solve_triangular(L, A[:p], lower=True)
+        out[:p] = np.linalg.solve(L, A[:p])
         rest = A[p:].copy()
         for j in range(1, p + 1):
             rest -= phi[j - 1] * A[p - j:n - j]

@@ -273,7 +273,7 @@ def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesDa
                         f"{estimator.harmonics} Fourier pair(s)" if estimator.seasonality == "fourier" else "calendar dummies"),
         "Pre / post periods": f"{int(design.include[: design.interruptions[0].index].sum())} / "
                               f"{int(cum['periods'])}",
-        "Cumulative effect" + (f" (negative = {kind.cumulative_label})" if kind.name != "continuous" else ""):
+        "Cumulative effect" + (f" (negative = {kind.cumulative_label})" if kind.is_count else " (sum of period effects)"):
             f"{cum['estimate']:,.1f} ({pct}% CI {cum['conf_low']:,.1f} to {cum['conf_high']:,.1f}) over "
             f"{int(cum['periods'])} periods, {cum['percent']:+.1f}% vs counterfactual",
     }
