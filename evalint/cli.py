@@ -16,6 +16,7 @@ from evalint import __version__
 from evalint.errors import EvalintError
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("evalint.demo", "run a real evaluation on the built-in simulated NHS panel"),
     "calendar": ("evalint.calendar.cli", "query the policy calendar (list, check)"),
     "replicate": ("evalint.replication.cli", "re-run published estimates: published vs reproduced"),
 }

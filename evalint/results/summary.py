@@ -126,8 +126,12 @@ class Summary:
         for s in self.sections:
             out += ["", s.title, "-" * len(s.title)]
             if s.pairs:
-                w = max(len(k) for k, _ in s.pairs)
-                out += [f"{k:<{w}}  {v}" for k, v in s.pairs]
+                w = min(max(len(k) for k, _ in s.pairs), 24)
+                for k, v in s.pairs:
+                    if len(k) > w:  # long labels get their own line so values stay aligned
+                        out += [k, f"{'':<{w}}  {v}"]
+                    else:
+                        out.append(f"{k:<{w}}  {v}")
             out += s.paragraphs
             if s.table is not None:
                 cols, rows, more = self._cells(s.table)
