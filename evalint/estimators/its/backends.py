@@ -362,13 +362,18 @@ def fit_glm(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, offset: np.ndar
         from statsmodels.discrete.discrete_model import NegativeBinomial
 
         start = np.r_[beta, max(dispersion - 1, 0.01) / max(float(np.mean(mu)), 1e-8)]
+        nbm = NegativeBinomial(yf, Xf, offset=off, loglike_method="nb2")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            nb = NegativeBinomial(yf, Xf, offset=off, loglike_method="nb2").fit(
-                start_params=start, method="newton", maxiter=200, disp=0)
-            if not nb.mle_retvals.get("converged", True):
-                nb = NegativeBinomial(yf, Xf, offset=off, loglike_method="nb2").fit(
-                    start_params=start, method="bfgs", maxiter=2000, disp=0)
+            nb = nbm.fit(start_params=start, method="newton", maxiter=200, disp=0)
+            if not nb.mle_retvals.get("converged", False):  # derivative-free search, then polish
+                nb = nbm.fit(start_params=start, method="nm", maxiter=20000, disp=0)
+                nb = nbm.fit(start_params=np.asarray(nb.params), method="newton", maxiter=200, disp=0)
+        if not nb.mle_retvals.get("converged", False) or not np.all(np.isfinite(nb.params)):
+            raise InferenceError(
+                "The negative binomial fit did not converge. Use model='quasi_poisson' (robust to the "
+                "form of overdispersion) or check the series for outliers."
+            )
         beta = np.asarray(nb.params[:k])
         alpha = float(nb.params[k])
         mu = np.exp(Xf @ beta + off)
