@@ -117,14 +117,38 @@ def influence_se(psi: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarr
     return se[0] if vec else se
 
 
-def _multipliers(rng: np.random.Generator, shape: tuple[int, int], kind: str) -> np.ndarray:
+_LUT_MAX_COLS = 8
+_BYTE_BITS = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).astype(np.float64)  # 256 x 8
+
+
+def _byte_table_product(raw: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``B @ m`` where B are the bits of ``raw`` (rows x bytes, big-endian as numpy.unpackbits).
+
+    For few columns, a table of the 256 partial sums of each group of 8 units turns the
+    product into one gather and a sum per byte (8x fewer operations than unpacking).
+    """
+    nb = raw.shape[1]
+    pad = np.zeros((nb * 8, m.shape[1]))
+    pad[: m.shape[0]] = m
+    table = np.einsum("bi,jik->jbk", _BYTE_BITS, pad.reshape(nb, 8, m.shape[1]))  # bytes x 256 x k
+    return table[np.arange(nb)[None, :], raw].sum(axis=1)
+
+
+def _draw_block(rng: np.random.Generator, rows: int, m: np.ndarray, kind: str) -> np.ndarray:
+    """``U @ m`` for a ``rows x len(m)`` block of multipliers U."""
+    n = m.shape[0]
     if kind == "rademacher":
-        return rng.integers(0, 2, size=shape, dtype=np.int8).astype(np.float64) * 2.0 - 1.0
+        # U = 2B - 1 with B fair bits taken from random bytes: U @ m = 2 (B @ m) - colsum(m)
+        raw = rng.integers(0, 256, size=(rows, (n + 7) // 8), dtype=np.uint8)
+        if m.shape[1] <= _LUT_MAX_COLS:
+            return 2.0 * _byte_table_product(raw, m) - m.sum(axis=0)
+        bits = np.unpackbits(raw, axis=1, count=n).astype(np.float64)
+        return 2.0 * (bits @ m) - m.sum(axis=0)
     # Mammen's two-point distribution: mean 0, variance 1, third moment 1
     s5 = np.sqrt(5.0)
     p = (s5 + 1) / (2 * s5)
     lo, hi = -(s5 - 1) / 2, (s5 + 1) / 2
-    return np.where(rng.random(shape) < p, lo, hi)
+    return np.where(rng.random((rows, n)) < p, lo, hi) @ m
 
 
 def _type1_quantile(sorted_cols: np.ndarray, p: float) -> np.ndarray:
@@ -199,8 +223,7 @@ def multiplier_bootstrap(
     block = max(1, min(reps, _BLOCK_BYTES // (8 * m.shape[0])))
     for start in range(0, reps, block):
         stop = min(start + block, reps)
-        u = _multipliers(rng, (stop - start, m.shape[0]), weights)
-        draws[start:stop] = u @ m
+        draws[start:stop] = _draw_block(rng, stop - start, m, weights)
     draws /= n
     srt = np.sort(draws, axis=0)
     sigma = (_type1_quantile(srt, 0.75) - _type1_quantile(srt, 0.25)) / _IQR_NORMAL

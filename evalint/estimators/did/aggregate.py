@@ -105,7 +105,9 @@ def _combine(cells: GroupTimeCells, idx: np.ndarray, pg_cell: np.ndarray, with_w
     p = pg_cell[idx]
     wts = np.full(len(idx), 1.0 / len(idx)) if equal else p / p.sum()
     est = float(wts @ cells.att[idx])
-    infl = cells.influence[:, idx] @ wts
+    full = np.zeros(cells.influence.shape[1])
+    full[idx] = wts
+    infl = cells.influence @ full  # a mat-vec over all cells avoids copying the selected columns
     if with_wif:
         infl = infl + _weight_term(cells, cells.group[idx], p, cells.att[idx])
     return est, infl
@@ -197,10 +199,6 @@ def aggregate_cells(cells: GroupTimeCells, kind: str = "simple", *, min_e: float
 
 
 # --------------------------------------------------------------------------- results
-def _fmt(cells: GroupTimeCells, ordinal: float) -> str:
-    return str(cells.period(ordinal))
-
-
 def _inference_numbers(state: Any, psi: np.ndarray, alpha: float, seed_offset: int = 0
                        ) -> tuple[np.ndarray, float | None]:
     """SEs for the columns of ``psi`` and (bootstrap) the sup-t critical value over columns 1..."""
@@ -226,11 +224,13 @@ def _rows_frame(cells: GroupTimeCells, agg: Aggregation, se: np.ndarray, crit: f
         rows.insert(0, "term", [f"ATT(e={int(e)})" for e in agg.labels])
         rows["rel_time"] = agg.labels.astype(float)
     elif agg.kind == "group":
-        rows.insert(0, "term", [f"ATT(g={_fmt(cells, g)})" for g in agg.labels])
-        rows["group"] = [_fmt(cells, g) for g in agg.labels]
+        lab = cells.labels(agg.labels)
+        rows.insert(0, "term", [f"ATT(g={g})" for g in lab])
+        rows["group"] = lab
     else:
-        rows.insert(0, "term", [f"ATT(t={_fmt(cells, t)})" for t in agg.labels])
-        rows["time"] = [_fmt(cells, t) for t in agg.labels]
+        lab = cells.labels(agg.labels)
+        rows.insert(0, "term", [f"ATT(t={t})" for t in lab])
+        rows["time"] = lab
     if crit is not None and np.isfinite(crit):
         rows["band_low"] = agg.estimates - crit * se
         rows["band_high"] = agg.estimates + crit * se
@@ -250,18 +250,18 @@ def att_gt_table(state: Any, alpha: float, df: float | None) -> pd.DataFrame:
         se = bd.se
         crit = bd.crit_value if spec.uniform else None
     stat, p, lo, hi = wald(cells.att, se, alpha, df)
+    glab, tlab = cells.labels(cells.group), cells.labels(cells.time)
     out = pd.DataFrame({
-        "term": [f"ATT({_fmt(cells, g)},{_fmt(cells, t)})" for g, t in zip(cells.group, cells.time)],
+        "term": [f"ATT({g},{t})" for g, t in zip(glab, tlab)],
         "estimate": cells.att, "std_error": se, "statistic": stat, "p_value": p,
-        "conf_low": lo, "conf_high": hi,
-        "group": [_fmt(cells, g) for g in cells.group], "time": [_fmt(cells, t) for t in cells.time],
+        "conf_low": lo, "conf_high": hi, "group": glab, "time": tlab,
         "rel_time": (cells.time - cells.group).astype(float),
     })
     if crit is not None and np.isfinite(crit):
         out["band_low"] = cells.att - crit * se
         out["band_high"] = cells.att + crit * se
     out = tidy(out)
-    out["base_period"] = [_fmt(cells, b) for b in cells.base]
+    out["base_period"] = cells.labels(cells.base)
     out["n_treated"] = cells.n_treated
     out["n_control"] = cells.n_control
     return out

@@ -110,6 +110,12 @@ class GroupTimeCells:
     def period(self, ordinal: float) -> pd.Period:
         return pd.Period(ordinal=int(ordinal), freq=self.freq)
 
+    def labels(self, ordinals: np.ndarray) -> list[str]:
+        """Period labels (``'2004'``, ``'2019-07'``...) for an array of ordinals."""
+        uniq, inv = np.unique(np.asarray(ordinals, dtype=np.int64), return_inverse=True)
+        text = [str(pd.Period(ordinal=int(o), freq=self.freq)) for o in uniq]
+        return [text[i] for i in inv.ravel()]
+
 
 # --------------------------------------------------------------------------- 2x2 estimators
 def _check_rank(x: np.ndarray, names: Sequence[str], where: str) -> None:
@@ -225,11 +231,7 @@ def estimate_group_time(
             "Callaway-Sant'Anna needs treatment timing: build the Panel with cohort= (first treated "
             "period) or treatment= (absorbing 0/1)."
         )
-    ymat = panel.to_matrix(outcome)
-    per_index = ymat.columns
-    per = np.array([p.ordinal for p in per_index], dtype=np.int64)
-    y = ymat.to_numpy(dtype=float)
-    units = ymat.index
+    y, units, per = _outcome_matrix(panel, outcome)
     keep = np.ones(len(units), dtype=bool)
 
     missing = np.isnan(y)
@@ -258,7 +260,7 @@ def estimate_group_time(
         wvec = _unit_constant(panel, data, panel.weights, units, "weights").astype(float)
 
     cohort = timing.cohort.reindex(units)
-    coh = np.array([np.nan if pd.isna(c) else float(c.ordinal) for c in cohort])
+    coh = np.where(cohort.isna().to_numpy(), np.nan, pd.PeriodIndex(cohort).asi8.astype(float))
     early = ~np.isnan(coh) & (coh <= per[0] + anticipation) & keep
     if early.any():
         warnings.warn(
@@ -368,6 +370,21 @@ def estimate_group_time(
     return cells_out, notes
 
 
+def _outcome_matrix(panel, outcome: str) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    """Units x periods outcome matrix, unit ids and period ordinals (NaN for missing cells).
+
+    A balanced Panel is stored sorted by unit then period, so its outcome column reshapes
+    directly; otherwise :meth:`Panel.to_matrix` pivots.
+    """
+    units = panel.units
+    periods = panel.periods
+    if panel.is_balanced:
+        y = panel.data[outcome].to_numpy(dtype=float).reshape(len(units), len(periods))
+        return y, units, periods.asi8.astype(np.int64)
+    ymat = panel.to_matrix(outcome)
+    return ymat.to_numpy(dtype=float), ymat.index, ymat.columns.asi8.astype(np.int64)
+
+
 def _difference_of_means(y: np.ndarray, w: np.ndarray, row: np.ndarray, n_rows: int, jk: np.ndarray,
                          bk: np.ndarray, treat: np.ndarray, ctrl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All ATT(g,t) without covariates at once (weighted means of outcome changes).
@@ -392,11 +409,23 @@ def _difference_of_means(y: np.ndarray, w: np.ndarray, row: np.ndarray, n_rows: 
     att = m_t - m_c
     scale = np.where(treat, n / w_t, 0.0) - np.where(ctrl, n / w_c, 0.0)   # (rows x K)
     centre = np.where(treat, m_t, 0.0) + np.where(ctrl, m_c, 0.0)
-    infl = y[:, jk]
-    infl -= y[:, bk]
-    infl -= centre[row]
-    infl *= scale[row]
-    infl *= w[:, None]
+    infl = np.zeros((n, len(jk)))
+    # one block per cohort row, only over the cells where that cohort is treated or comparison
+    for r in range(n_rows):
+        idx = np.flatnonzero(row == r)
+        nz = np.flatnonzero(scale[r] != 0)
+        if not len(idx) or not len(nz):
+            continue
+        sub = y[idx]
+        block = sub[:, jk[nz]]
+        block -= sub[:, bk[nz]]
+        block -= centre[r, nz]
+        block *= scale[r, nz]
+        block *= w[idx, None]
+        if len(nz) == nz[-1] - nz[0] + 1 and len(idx) == idx[-1] - idx[0] + 1:
+            infl[idx[0]:idx[-1] + 1, nz[0]:nz[-1] + 1] = block
+        else:
+            infl[np.ix_(idx, nz)] = block
     return att, infl
 
 
@@ -617,13 +646,15 @@ class CallawaySantAnna:
         else:
             info = InferenceInfo("Analytic", "analytic influence-function SEs (units independent), "
                                  "normal reference")
-        treated = [u for u, c in zip(cells.units, cells.unit_cohort) if not np.isnan(c)]
-        intervention = {u: cells.period(c) for u, c in zip(cells.units, cells.unit_cohort) if not np.isnan(c)}
-        comparison = [u for u in cells.units if u not in set(treated)]
+        is_treated = ~np.isnan(cells.unit_cohort)
+        cohort_period = {g: cells.period(g) for g in np.unique(cells.group)}
+        intervention = {u: cohort_period[c] for u, c in zip(cells.units[is_treated], cells.unit_cohort[is_treated])}
         check, cal_flags = calendar_check(
             panel, {str(u): str(p) for u, p in intervention.items()}, outcome=outcome,
-            treated_units=[str(u) for u in treated], comparison_units=[str(u) for u in comparison],
-            calendar=calendar, design="did") if intervention else (None, ())
+            treated_units=[str(u) for u in cells.units[is_treated]],
+            comparison_units=[str(u) for u in cells.units[~is_treated]],
+            calendar=calendar, design="did") if calendar is not False else calendar_check(
+                panel, None, calendar=False)
         spec = {"estimator": self.name, "control": self.control, "estimation": self.estimation,
                 "covariates": list(covs), "anticipation": self.anticipation,
                 "base_period": self.base_period, "aggregation": self.aggregation,
@@ -637,8 +668,8 @@ class CallawaySantAnna:
             base_flags=tuple(flags) + tuple(cal_flags), intervention=intervention,
             n_obs=cells.n_units * panel.n_periods, n_periods=panel.n_periods,
             extra_info={"notes": notes, "n_cells": len(cells.att),
-                        "cohort_sizes": {str(cells.period(g)): int(np.sum(cells.unit_cohort == g))
-                                         for g in np.unique(cells.group)}},
+                        "cohort_sizes": {str(p): int(np.sum(cells.unit_cohort == g))
+                                         for g, p in cohort_period.items()}},
         )
         return build_result(state, self.aggregation, alpha=a, min_e=self.min_e, max_e=self.max_e,
                             balance_e=self.balance_e, panel=panel)
