@@ -82,7 +82,7 @@ def test_calendar_check_runs_and_flags_reach_summary_frame_and_plot():
     fig = r.plot(flag_severity=("high", "medium", "low"))
     ax = fig.axes[0]
     assert ax.get_ylabel().startswith("Length of stay") and ax.get_xlabel() == "Period"
-    labels = ax.get_legend_handles_labels()[1]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "counterfactual (no intervention)" in labels and any("flagged policy events" in x for x in labels)
     assert len(ax.patches) >= 1
 
@@ -99,7 +99,7 @@ def test_plot_its_with_transition_and_two_interventions(tmp_path):
     fig = r.plot()
     fig.savefig(tmp_path / "its.png")
     ax = fig.axes[0]
-    labels = ax.get_legend_handles_labels()[1]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "transition window" in labels and "fitted model" in labels
     assert (tmp_path / "its.png").stat().st_size > 10_000
     from evalint.errors import SpecificationError
