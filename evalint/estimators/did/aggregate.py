@@ -287,6 +287,10 @@ class CSState:
     n_periods: int | None = None
     extra_info: dict = field(default_factory=dict)
 
+    def __str__(self) -> str:  # shown in summaries: keep it one line
+        return (f"{len(self.cells.att)} ATT(g,t) cells x {self.cells.n_units} units with influence "
+                "functions (use aggregate_att to re-aggregate)")
+
 
 def pretrend_wald(cells: GroupTimeCells, alpha: float) -> CheckResult:
     """Joint Wald test that all pre-treatment ATT(g,t) are zero (analytic V, as R did's att_gt pre-test)."""
@@ -336,15 +340,19 @@ def build_result(state: CSState, kind: str = "simple", *, alpha: float = 0.05, m
     table = att_gt_table(state, a, df)
     diagnostics = tuple(state.base_diagnostics) + (pretrend_wald(cells, a),)
     flags = tuple(state.base_flags) + tuple(f for d in diagnostics[-1:] for f in d.flags)
-    info = dict(state.extra_info)
-    info.update({
-        "aggregation": kind, "min_e": min_e, "max_e": max_e, "balance_e": balance_e,
-        "critical_value_band": crit, "cs_state": state,
-        "aggregated_influence": agg.overall_influence,
-        "reference_period": ("varying: t-1 before treatment, g-1-anticipation after"
-                             if state.spec.get("base_period") == "varying"
-                             else "universal: g-1-anticipation"),
-    })
+    info: dict[str, Any] = {"aggregation": kind}
+    if kind == "dynamic":
+        info["event-time window"] = (f"{agg.labels.min()}..{agg.labels.max()}"
+                                     + (f", balanced at e = {balance_e}" if balance_e is not None else ""))
+    if kind in ("simple", "group") and np.isfinite(max_e):
+        info["max_e"] = f"{max_e:g}"
+    info.update(state.extra_info)
+    info["reference_period"] = ("varying: t-1 before treatment, g-1-anticipation after"
+                                if state.spec.get("base_period") == "varying"
+                                else "universal: g-1-anticipation")
+    if crit is not None:
+        info["critical_value_band"] = crit
+    info["cs_state"] = state
     term = {"simple": "ATT (simple)", "dynamic": "ATT (dynamic, e>=0)", "group": "ATT (group)",
             "calendar": "ATT (calendar)"}[kind]
     res = make_result(

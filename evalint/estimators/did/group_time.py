@@ -665,14 +665,36 @@ class CallawaySantAnna:
             bootstrap_cells=self.bootstrap_cells, outcome=outcome,
             outcome_label=panel.outcome_kinds[outcome].label if outcome in panel.outcome_kinds else outcome,
             spec=spec, notes=notes, base_diagnostics=(check,) if check is not None else (),
-            base_flags=tuple(flags) + tuple(cal_flags), intervention=intervention,
+            base_flags=tuple(flags) + tuple(cal_flags),
+            intervention="staggered: " + ", ".join(
+                f"{p} ({int(np.sum(cells.unit_cohort == g))} units)" for g, p in cohort_period.items()),
             n_obs=cells.n_units * panel.n_periods, n_periods=panel.n_periods,
-            extra_info={"notes": notes, "n_cells": len(cells.att),
-                        "cohort_sizes": {str(p): int(np.sum(cells.unit_cohort == g))
-                                         for g, p in cohort_period.items()}},
+            extra_info=_info_lines(self, covs, notes, len(cells.att), cells, cluster_col if cluster is not None else None),
         )
         return build_result(state, self.aggregation, alpha=a, min_e=self.min_e, max_e=self.max_e,
                             balance_e=self.balance_e, panel=panel)
+
+
+def _info_lines(est: CallawaySantAnna, covs: tuple[str, ...], notes: dict, n_cells: int,
+                cells: GroupTimeCells, cluster_col: str | None) -> dict[str, str]:
+    """Printable facts for the summary (one line each)."""
+    info = {
+        "comparison group": est.control.replace("_", "-") + " units",
+        "2x2 estimator": {"dr": "doubly robust (Sant'Anna & Zhao 2020)", "ipw": "standardised IPW",
+                          "reg": "outcome regression"}[est.estimation]
+        + (f" with covariates {', '.join(covs)}" if covs else " (no covariates: difference in mean changes)"),
+        "anticipation": f"{est.anticipation} period(s)",
+        "ATT(g,t) cells": f"{n_cells} (table att_gt)",
+    }
+    dropped = [f"{notes[k]} {w}" for k, w in (("dropped_units_unbalanced", "unit(s) with missing cells"),
+                                               ("dropped_units_no_pre_period", "unit(s) without a pre-period"),
+                                               ("dropped_periods_no_comparison", "period(s) without comparison units"))
+               if notes[k]]
+    if dropped:
+        info["dropped"] = "; ".join(dropped)
+    if cluster_col:
+        info["clusters"] = cluster_col
+    return info
 
 
 def callaway_santanna(panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
