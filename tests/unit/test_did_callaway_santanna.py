@@ -369,3 +369,31 @@ def test_result_schema_summary_plot():
         warnings.simplefilter("error")
         panel.data  # input panel untouched
     assert r.estimate == pytest.approx(1.0, abs=0.2)
+
+
+def test_sampling_weights_give_weighted_means_and_must_be_time_invariant():
+    df = simulate(seed=18)
+    rng = np.random.default_rng(3)
+    wu = pd.Series(rng.uniform(0.5, 3.0, 60))
+    df["w"] = df["unit"].map(wu)
+    p = Panel.from_frame(df, unit="unit", time="year", outcome="y", cohort="cohort", weights="w")
+    r = callaway_santanna(p, weights=True, inference=AN, calendar=False)
+    wide = df.pivot(index="unit", columns="year", values="y")
+    coh = df.groupby("unit")["cohort"].first()
+    dy = wide[2016] - wide[2012]
+    t, c = coh == 2013, coh == 0
+    expected = np.average(dy[t], weights=wu[t.to_numpy()]) - np.average(dy[c], weights=wu[c.to_numpy()])
+    assert r.tables["att_gt"].set_index("term").loc["ATT(2013,2016)", "estimate"] == pytest.approx(expected, abs=1e-12)
+    df["w"] = df["w"] + 0.01 * df["year"]
+    p2 = Panel.from_frame(df, unit="unit", time="year", outcome="y", cohort="cohort", weights="w")
+    with pytest.raises(SpecificationError, match="varies over time"):
+        callaway_santanna(p2, weights=True, inference=AN, calendar=False)
+
+
+def test_aggregate_alias_uses_r_argument_name():
+    from evalint.estimators.did.aggregate import aggregate
+
+    r = callaway_santanna(panel_of(simulate(seed=19)), inference=AN, calendar=False)
+    assert aggregate(r, type="group").estimate == aggregate_att(r, "group").estimate
+    with pytest.raises(SpecificationError, match="Callaway-Sant'Anna result"):
+        aggregate_att(r.__class__(**{**r.__dict__, "info": {}}), "group")

@@ -48,7 +48,7 @@ from evalint.results.effect import EffectResult, InferenceInfo, make_result, tid
 if TYPE_CHECKING:  # pragma: no cover
     from evalint.estimators.did.group_time import GroupTimeCells
 
-__all__ = ["AGGREGATIONS", "Aggregation", "CSState", "aggregate_cells", "aggregate_att", "build_result"]
+__all__ = ["AGGREGATIONS", "Aggregation", "CSState", "aggregate", "aggregate_cells", "aggregate_att", "build_result"]
 
 AGGREGATIONS = ("simple", "dynamic", "group", "calendar")
 
@@ -405,3 +405,8 @@ def aggregate_att(result: EffectResult, kind: str = "simple", *, min_e: float = 
         )
     return build_result(state, kind, alpha=result.alpha if alpha is None else alpha, min_e=min_e,
                         max_e=max_e, balance_e=balance_e, provenance=result.provenance)
+
+
+def aggregate(result: EffectResult, type: str = "simple", **options: Any) -> EffectResult:  # noqa: A002
+    """Alias of :func:`aggregate_att` with R ``did``'s argument name (``aggte(type=...)``)."""
+    return aggregate_att(result, type, **options)
