@@ -140,7 +140,9 @@ def _logit(x: np.ndarray, d: np.ndarray, w: np.ndarray, where: str) -> tuple[np.
         if np.max(np.abs(step)) < 1e-12 * (1 + np.max(np.abs(beta))):
             break
     else:
-        warnings.warn(f"propensity score model did not converge in {where}.", DroppedRowsWarning, stacklevel=3)
+        warnings.warn(f"propensity score model did not converge in {where} (check overlap: are some "
+                      "covariate values found only among treated or only among comparison units?).",
+                      DiagnosticWarning, stacklevel=3)
     p = np.minimum(expit(x @ beta), 1 - 1e-6)
     info = x.T @ (x * (w * p * (1 - p))[:, None])
     return p, info
@@ -359,7 +361,16 @@ def estimate_group_time(
             xs = xmat[sub]
             _check_rank(xs, list(covariates), where)
             dy = y[sub, jk[k]] - y[sub, bk[k]]
-            a, inf = _two_by_two(dy, is_t[sub].astype(float), xs, wvec[sub], method, where)
+            try:
+                a, inf = _two_by_two(dy, is_t[sub].astype(float), xs, wvec[sub], method, where)
+            except np.linalg.LinAlgError:
+                raise SpecificationError(
+                    f"{where}: the {'outcome regression' if method == 'reg' else 'propensity score or outcome regression'} "
+                    f"with covariates {format_examples(list(covariates))} is singular on its {int(sub.sum())} units "
+                    f"({int(is_t.sum())} treated). Typical causes: perfect separation of treated and comparison "
+                    "units by a covariate, or a covariate constant within the cell. Drop or coarsen the "
+                    "covariate, or use estimation='reg'."
+                ) from None
             att[k] = a
             infl[sub, k] = (n / sub.sum()) * inf
     cells_out = GroupTimeCells(
