@@ -1,0 +1,381 @@
+"""Goodman-Bacon decomposition of the two-way fixed-effects DiD estimate.
+
+With a balanced panel and a binary absorbing treatment adopted at different times,
+the TWFE coefficient on the treatment dummy (unit and period fixed effects, no
+covariates) is a weighted average of every 2x2 DiD that can be formed from pairs of
+timing groups (Goodman-Bacon 2021, Theorem 1):
+
+* treated vs never treated (``k`` vs ``U``), over the whole panel;
+* earlier vs later treated (``k`` treated, ``l`` not yet treated), over the periods
+  before ``l`` starts;
+* later vs earlier treated (``l`` treated, ``k`` *already* treated as control), over the
+  periods from ``k``'s start. This is the "forbidden" comparison: when effects change
+  with time since treatment, ``k``'s changing effect is subtracted from ``l``'s.
+
+The weights are positive, sum to one, and depend only on group sizes and the timing of
+treatment (the variance of treatment within each pair). The weighted sum of the 2x2
+estimates equals the TWFE coefficient exactly (checked in the tests against
+linearmodels' PanelOLS). When the forbidden comparisons carry more than
+``forbidden_threshold`` of the weight (default 10%), the result carries a diagnostic
+flag: TWFE is then at risk of bias under dynamic effects; prefer Callaway-Sant'Anna,
+Sun-Abraham or the imputation estimator.
+
+References
+----------
+Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing.
+*Journal of Econometrics* 225(2), 254-277.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from evalint.diagnostics.base import CheckResult, Flag
+from evalint.errors import EvalintWarning, SpecificationError, TreatmentError
+from evalint.estimators.base import register_estimator
+from evalint.estimators.did.imputation import (
+    calendar_for_staggered,
+    cohort_size_checks,
+    require_timing,
+)
+from evalint.inference.specs import Analytic, Clustered, require_supported
+from evalint.plotting.base import new_axes, register_plot
+from evalint.results.effect import InferenceInfo, make_result
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from evalint.data.panel import Panel
+    from evalint.results.effect import EffectResult
+
+__all__ = ["BaconDecomposition", "bacon_decomposition", "plot_bacon"]
+
+REFERENCES = (
+    "Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing. "
+    "Journal of Econometrics 225(2), 254-277.",
+)
+
+TREATED_VS_NEVER = "treated vs never treated"
+EARLY_VS_LATE = "earlier vs later treated"
+LATE_VS_EARLY = "later vs earlier treated (forbidden)"
+
+register_plot("bacon", "evalint.estimators.did.bacon:plot_bacon")
+
+
+@register_estimator
+@dataclass(frozen=True)
+class BaconDecomposition:
+    """Goodman-Bacon (2021) decomposition of the TWFE DiD coefficient.
+
+    Parameters
+    ----------
+    forbidden_threshold : float
+        Share of the TWFE weight on "later vs earlier treated" comparisons above which
+        the result is flagged (``Flag(kind="diagnostic")``). Default 0.10: with one tenth
+        of the weight on comparisons whose control group is already treated, a dynamic
+        effect of the size of the ATT moves the TWFE estimate by a tenth of itself or
+        more, which is material for policy reading. The flag is ``"high"`` severity above
+        ``2 * forbidden_threshold``.
+
+    Notes
+    -----
+    Needs a balanced panel (the theorem is for balanced panels) with an absorbing 0/1
+    treatment; covariates and analytic weights are not used (the decomposition is of the
+    unweighted no-covariate TWFE regression; a flag says so when the panel has them).
+    The headline is the TWFE coefficient with a cluster-robust SE by unit: the
+    sandwich on the two-way-demeaned regression times G/(G-1) (no degrees-of-freedom
+    count for the absorbed effects), normal reference. linearmodels' ``PanelOLS``
+    gives the uncorrected sandwich with ``fit(cov_type="clustered", cluster_entity=True,
+    debiased=False, auto_df=False, count_effects=False)``; the tests check against it.
+    The decomposition itself is descriptive and has no SEs.
+
+    References
+    ----------
+    Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment
+    timing. *Journal of Econometrics* 225(2), 254-277.
+    """
+
+    name: ClassVar[str] = "bacon"
+    forbidden_threshold: float = 0.10
+
+    def __post_init__(self) -> None:
+        t = self.forbidden_threshold
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t < 1:
+            raise SpecificationError(f"forbidden_threshold must be a number in [0, 1); got {t!r}.")
+
+    @classmethod
+    def contract_example(cls) -> tuple[BaconDecomposition, Panel, dict[str, Any]]:
+        from evalint.estimators.did.imputation import example_staggered_panel
+
+        return cls(), example_staggered_panel(seed=3), {"calendar": False}
+
+    def fit(self, panel: Panel, *, inference: Any = None, calendar: Any = None,
+            alpha: float = 0.05) -> EffectResult:
+        """Decompose the TWFE estimate of ``panel``'s primary outcome.
+
+        Parameters
+        ----------
+        panel : Panel
+            Balanced panel with treatment timing (``treatment=`` or ``cohort=``).
+        inference : Analytic or Clustered, optional
+            SE of the headline TWFE coefficient: CR1 clustered by unit (the default; only
+            clustering by unit is available).
+        calendar : PolicyCalendar, None or False
+            Policy-calendar check (``False`` skips it).
+        alpha : float
+
+        Returns
+        -------
+        EffectResult
+            Headline = TWFE coefficient; ``tables["bacon"]`` = every 2x2 comparison with
+            its weight and estimate; ``tables["bacon_by_type"]`` = weight and weighted
+            mean estimate per comparison type; ``plot_kind="bacon"``.
+        """
+        inference = Clustered() if inference is None else inference
+        require_supported("Goodman-Bacon decomposition", inference, (Analytic, Clustered))
+        if isinstance(inference, Clustered):
+            if inference.kind != "CR1" or inference.by not in (None, panel.unit):
+                raise SpecificationError(
+                    "Goodman-Bacon decomposition reports the TWFE SE clustered by unit with CR1 only; "
+                    f"got Clustered(by={inference.by!r}, kind={inference.kind!r}). For CR2 or other "
+                    "clusters fit the TWFE estimator itself."
+                )
+        timing = require_timing(panel, "Goodman-Bacon decomposition")
+        panel.require_balanced("The Goodman-Bacon decomposition (Goodman-Bacon 2021, Theorem 1)")
+        flags: list[Flag] = []
+        if panel.covariates:
+            flags.append(Flag("data", "info",
+                              f"covariates {list(panel.covariates)} are not used: the decomposition is of "
+                              "the no-covariate TWFE regression.", source="goodman_bacon"))
+        if panel.weights:
+            flags.append(Flag("data", "info", f"weights column {panel.weights!r} is not used: the "
+                              "decomposition is of the unweighted TWFE regression.", source="goodman_bacon"))
+        if len(timing.treated_units) == 0:
+            raise TreatmentError("The Goodman-Bacon decomposition needs treated units; none are treated.")
+        if len(timing.never_treated) == 0 and len(timing.cohorts) < 2:
+            raise TreatmentError(
+                "All units are treated at the same time and none is never treated: there is no "
+                "comparison group and the TWFE coefficient is not identified. Add never-treated "
+                "units or units treated at other times."
+            )
+        flags.extend(cohort_size_checks(timing, warn=False))
+
+        ymat = panel.to_matrix(panel.outcome).to_numpy(dtype=float)
+        periods = panel.periods
+        start = _start_index(timing, panel)
+        twfe, se, n_clusters = _twfe_and_se(ymat, start)
+        table = decompose(ymat, start, [str(p) for p in periods])
+        forbidden = float(table.loc[table["forbidden"], "weight"].sum())
+        by_type = _by_type(table)
+
+        thr = self.forbidden_threshold
+        text = (f"{forbidden:.1%} of the TWFE weight is on later-vs-earlier-treated comparisons "
+                f"(already-treated units as controls); threshold {thr:.0%}.")
+        passed = forbidden <= thr
+        if not passed:
+            sev = "high" if forbidden > 2 * thr else "medium"
+            flags.append(Flag(
+                "diagnostic", sev,
+                f"{forbidden:.0%} of the TWFE weight comes from 'forbidden' comparisons that use "
+                "already-treated units as controls; with effects that change over time TWFE is "
+                "biased. Prefer Callaway-Sant'Anna, Sun-Abraham or the imputation estimator.",
+                source="bacon_forbidden_weight"))
+        check = CheckResult("bacon_forbidden_weight", passed, text, table=by_type, statistic=forbidden)
+        cal_check, cal_flags = calendar_for_staggered(panel, timing, calendar)
+        diagnostics = tuple(d for d in (check, cal_check) if d is not None)
+
+        effects = table.assign(
+            term=[f"{r.comparison}: {r.treated} vs {r.control}" for r in table.itertuples()],
+            std_error=np.nan, group=table["treated"], time=None,
+        )[["term", "estimate", "std_error", "group", "time", "comparison", "treated", "control",
+           "weight", "forbidden"]]
+        info: dict[str, Any] = {
+            "weight: treated vs never treated": float(table.loc[table["comparison"] == TREATED_VS_NEVER, "weight"].sum()),
+            "weight: earlier vs later treated": float(table.loc[table["comparison"] == EARLY_VS_LATE, "weight"].sum()),
+            "weight: later vs earlier treated (forbidden)": forbidden,
+            "forbidden_threshold": thr,
+            "sum of weights": float(table["weight"].sum()),
+            "weighted sum of 2x2 estimates": float((table["weight"] * table["estimate"]).sum()),
+            "effects_note": "Each row is one 2x2 DiD with its weight in the TWFE estimate (column 'weight' "
+                            "in to_frame()/tables['bacon']); the 2x2 estimates have no SEs.",
+        }
+        return make_result(
+            method="Goodman-Bacon decomposition of TWFE",
+            estimand="TWFE coefficient on the treatment dummy (unit and period FE), decomposed into 2x2 DiDs",
+            term="TWFE", outcome=panel.outcome, estimate=twfe, se=se, alpha=alpha,
+            inference=InferenceInfo(
+                "CR1", "TWFE SE clustered by unit, factor G/(G-1), absorbed effects not counted, normal "
+                "reference", df=None, clusters=n_clusters),
+            panel=panel, spec={"estimator": self.name, "forbidden_threshold": thr},
+            effects=effects, tables={"bacon": table, "bacon_by_type": by_type},
+            diagnostics=diagnostics, flags=tuple(flags) + tuple(cal_flags), plot_kind="bacon",
+            intervention={str(u): str(c) for u, c in timing.cohort.dropna().items()},
+            n_obs=int(ymat.size), info=info, references=REFERENCES,
+        )
+
+
+def _start_index(timing: Any, panel: Panel) -> np.ndarray:
+    """Per unit (panel order): index of the first treated period, or -1 if never treated."""
+    first = panel.periods[0].ordinal
+    coh = timing.cohort.reindex(panel.units)
+    return np.array([-1 if pd.isna(c) else c.ordinal - first for c in coh], dtype=np.int64)
+
+
+def _twfe_and_se(ymat: np.ndarray, start: np.ndarray) -> tuple[float, float, int]:
+    """TWFE coefficient and CR1 (G/(G-1)) clustered-by-unit SE on a balanced panel."""
+    n, t = ymat.shape
+    cols = np.arange(t)
+    d = ((start[:, None] >= 0) & (cols[None, :] >= start[:, None])).astype(float)
+    dd = _two_way_demean(d)
+    yd = _two_way_demean(ymat)
+    sxx = float((dd * dd).sum())
+    beta = float((dd * yd).sum() / sxx)
+    resid = yd - beta * dd
+    scores = (dd * resid).sum(axis=1)
+    se = float(np.sqrt(n / (n - 1) * (scores ** 2).sum()) / sxx) if n > 1 else float("nan")
+    return beta, se, n
+
+
+def _two_way_demean(m: np.ndarray) -> np.ndarray:
+    return m - m.mean(axis=1, keepdims=True) - m.mean(axis=0, keepdims=True) + m.mean()
+
+
+def decompose(ymat: np.ndarray, start: np.ndarray, period_labels: list[str] | None = None) -> pd.DataFrame:
+    """Every 2x2 comparison of the Goodman-Bacon decomposition, with weights and estimates.
+
+    Parameters
+    ----------
+    ymat : ndarray (units x periods)
+        Balanced outcome matrix.
+    start : ndarray of int
+        Index of each unit's first treated period (0-based column), -1 if never treated.
+        Start 0 (always treated) is not allowed.
+    period_labels : list of str, optional
+        Labels of the columns, used to name the timing groups.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``comparison, treated, control, weight, estimate, forbidden,
+        window_start, window_end``. Weights sum to one; ``sum(weight * estimate)`` is the
+        TWFE coefficient (Goodman-Bacon 2021, Theorem 1, eqs. 10a-10g).
+    """
+    n, t = ymat.shape
+    labels = period_labels or [str(i) for i in range(t)]
+    if np.any(start == 0):
+        raise TreatmentError("Goodman-Bacon decomposition: units treated in the first period have no "
+                             "untreated period; drop them (Panel.from_frame does so with a warning).")
+    groups = sorted(int(s) for s in np.unique(start[start > 0]))
+    share = {s: float(np.mean(start == s)) for s in groups}
+    share_u = float(np.mean(start < 0))
+    mean_path = {s: ymat[start == s].mean(axis=0) for s in groups}
+    if share_u > 0:
+        mean_path[-1] = ymat[start < 0].mean(axis=0)
+    dbar = {s: (t - s) / t for s in groups}  # share of periods treated
+    cols = np.arange(t)
+    d = ((start[:, None] >= 0) & (cols[None, :] >= start[:, None])).astype(float)
+    vd = float((_two_way_demean(d) ** 2).mean())  # variance of the two-way-demeaned treatment
+
+    def seg_mean(s: int, a: int, b: int) -> float:
+        return float(mean_path[s][a:b].mean())
+
+    rows: list[dict[str, Any]] = []
+    for k in groups:
+        if share_u > 0:
+            nk = share[k] / (share[k] + share_u)
+            w = (share[k] + share_u) ** 2 * nk * (1 - nk) * dbar[k] * (1 - dbar[k]) / vd
+            est = (seg_mean(k, k, t) - seg_mean(k, 0, k)) - (seg_mean(-1, k, t) - seg_mean(-1, 0, k))
+            rows.append(dict(comparison=TREATED_VS_NEVER, treated=labels[k], control="never treated",
+                             weight=w, estimate=est, forbidden=False,
+                             window_start=labels[0], window_end=labels[t - 1]))
+    for i, k in enumerate(groups):
+        for l in groups[i + 1:]:
+            nkl = share[k] / (share[k] + share[l])
+            dk, dl = dbar[k], dbar[l]
+            # earlier k treated, later l as not-yet-treated control: periods [0, l)
+            w_k = (((share[k] + share[l]) * (1 - dl)) ** 2 * nkl * (1 - nkl)
+                   * (dk - dl) / (1 - dl) * (1 - dk) / (1 - dl) / vd)
+            est_k = (seg_mean(k, k, l) - seg_mean(k, 0, k)) - (seg_mean(l, k, l) - seg_mean(l, 0, k))
+            rows.append(dict(comparison=EARLY_VS_LATE, treated=labels[k], control=labels[l], weight=w_k,
+                             estimate=est_k, forbidden=False, window_start=labels[0],
+                             window_end=labels[l - 1]))
+            # later l treated, earlier k (already treated) as control: periods [k, T)
+            w_l = (((share[k] + share[l]) * dk) ** 2 * nkl * (1 - nkl)
+                   * (dl / dk) * (dk - dl) / dk / vd)
+            est_l = (seg_mean(l, l, t) - seg_mean(l, k, l)) - (seg_mean(k, l, t) - seg_mean(k, k, l))
+            rows.append(dict(comparison=LATE_VS_EARLY, treated=labels[l], control=labels[k], weight=w_l,
+                             estimate=est_l, forbidden=True, window_start=labels[k],
+                             window_end=labels[t - 1]))
+    table = pd.DataFrame(rows, columns=["comparison", "treated", "control", "weight", "estimate",
+                                        "forbidden", "window_start", "window_end"])
+    total = float(table["weight"].sum())
+    if not np.isclose(total, 1.0, atol=1e-8):  # pragma: no cover - a theorem, kept as a guard
+        warnings.warn(f"Goodman-Bacon weights sum to {total:.10f}, not 1; check the panel.",
+                      EvalintWarning, stacklevel=2)
+    return table
+
+
+def _by_type(table: pd.DataFrame) -> pd.DataFrame:
+    out = []
+    for kind in (TREATED_VS_NEVER, EARLY_VS_LATE, LATE_VS_EARLY):
+        sub = table.loc[table["comparison"] == kind]
+        if len(sub) == 0:
+            continue
+        w = float(sub["weight"].sum())
+        out.append({"comparison": kind, "n_comparisons": len(sub), "weight": w,
+                    "estimate": float((sub["weight"] * sub["estimate"]).sum() / w) if w > 0 else np.nan})
+    return pd.DataFrame(out, columns=["comparison", "n_comparisons", "weight", "estimate"])
+
+
+def bacon_decomposition(panel: Panel, *, outcome: str | None = None, forbidden_threshold: float = 0.10,
+                        calendar: Any = None, alpha: float = 0.05) -> EffectResult:
+    """Goodman-Bacon decomposition of the TWFE estimate (see :class:`BaconDecomposition`).
+
+    Parameters
+    ----------
+    panel : Panel
+    outcome : str, optional
+        Outcome to use (default: the panel's primary outcome).
+    forbidden_threshold : float
+        Flag when later-vs-earlier comparisons carry more weight than this (default 0.10).
+    calendar : PolicyCalendar, None or False
+    alpha : float
+
+    Returns
+    -------
+    EffectResult
+
+    References
+    ----------
+    Goodman-Bacon, A. (2021). *Journal of Econometrics* 225(2), 254-277.
+    """
+    if outcome is not None:
+        panel = panel.with_outcome(outcome)
+    return BaconDecomposition(forbidden_threshold=forbidden_threshold).fit(panel, calendar=calendar, alpha=alpha)
+
+
+def plot_bacon(result: EffectResult, ax: Any = None, **_: Any) -> Figure:
+    """Scatter of 2x2 estimates against their TWFE weights, by comparison type.
+
+    The dashed line is the TWFE estimate (the weighted mean of the points).
+    """
+    fig, ax = new_axes(ax, figsize=(7, 4.8))
+    table = result.tables["bacon"]
+    styles = {TREATED_VS_NEVER: ("o", "C0"), EARLY_VS_LATE: ("s", "C2"), LATE_VS_EARLY: ("^", "C3")}
+    for kind, (marker, colour) in styles.items():
+        sub = table.loc[table["comparison"] == kind]
+        if len(sub):
+            ax.scatter(sub["weight"], sub["estimate"], marker=marker, color=colour, label=kind, alpha=0.8)
+    ax.axhline(result.estimate, color="black", ls="--", lw=0.9, label=f"TWFE = {result.estimate:.3g}")
+    ax.axhline(0, color="grey", lw=0.6)
+    ax.set_xlabel("Weight in the TWFE estimate")
+    ax.set_ylabel(f"2x2 DiD estimate ({result.outcome_label or result.outcome})")
+    ax.set_title("Goodman-Bacon decomposition", fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,567 @@
+"""The imputation estimator of Borusyak, Jaravel & Spiess (2024) for staggered DiD.
+
+Algorithm (BJS 2024, Theorem 2):
+
+1. Fit ``Y_it = alpha_i + beta_t + X_it' gamma + e_it`` by OLS on the untreated cells
+   Omega_0 (never-treated units, and not-yet-treated cells more than ``anticipation``
+   periods before treatment).
+2. Impute ``Y_it(0)`` for every treated cell (Omega_1) and take
+   ``tau_hat_it = Y_it - Y_hat_it(0)``.
+3. Average: the overall ATT gives equal weight to every treated cell (event time
+   >= 0); horizon ``h`` gives equal weight to the cells ``h`` periods after adoption.
+
+Every estimate is linear in the outcomes, ``tau_hat_w = sum_it v_it Y_it``, with
+``v_it = w_it`` on Omega_1 and ``v_0 = -Z_0 (Z_0'Z_0)^{-1} Z_1' w_1`` on Omega_0.
+The variance is the conservative unit-clustered estimator of Theorem 3:
+``sum_i (sum_t v_it eps_tilde_it)^2`` with the Omega_0 residuals, and on Omega_1 the
+auxiliary residuals ``tau_hat_it - tau_tilde_g`` where ``tau_tilde_g`` averages the
+imputed effects within cohort x event-time groups (eq. 8, unit-clustered form).
+The optional pre-trend test is BJS Test 1 (Section 4.4): on Omega_0 only, add
+indicators for the ``K`` periods before treatment and test them jointly (cluster-robust
+Wald F with (K, G - 1) degrees of freedom).
+
+This module also holds the small helpers the staggered-adoption estimators in this
+package share (timing checks, one-unit-cohort warnings, the policy-calendar call and a
+simulated example panel).
+
+References
+----------
+Borusyak, K., Jaravel, X. & Spiess, J. (2024). Revisiting event-study designs: robust
+and efficient estimation. *Review of Economic Studies* 91(6), 3253-3285.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evalint._typing import check_option, check_positive_int
+from evalint.diagnostics.base import CheckResult, Flag
+from evalint.errors import (
+    DroppedRowsWarning,
+    FewClustersWarning,
+    SpecificationError,
+    TreatmentError,
+    UnbalancedPanelWarning,
+    format_examples,
+)
+from evalint.estimators.base import calendar_check, register_estimator
+from evalint.inference.normal import wald
+from evalint.inference.specs import Analytic, Clustered, require_supported
+from evalint.results.effect import InferenceInfo, make_result
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evalint.data.panel import Panel
+    from evalint.data.timing import TreatmentTiming
+    from evalint.results.effect import EffectResult
+
+__all__ = ["ImputationDiD", "imputation_did", "example_staggered_panel"]
+
+REFERENCES = (
+    "Borusyak, K., Jaravel, X. & Spiess, J. (2024). Revisiting event-study designs: robust and "
+    "efficient estimation. Review of Economic Studies 91(6), 3253-3285.",
+)
+
+
+# ----------------------------------------------------------------------------- shared helpers
+def require_timing(panel: Panel, purpose: str) -> TreatmentTiming:
+    """The panel's treatment timing, or a clear error when it has none / no treated unit."""
+    if panel.timing is None:
+        raise SpecificationError(
+            f"{purpose} needs treatment timing: build the panel with treatment= (0/1 column) or "
+            "cohort= (first treated period)."
+        )
+    if len(panel.timing.treated_units) == 0:
+        raise TreatmentError(f"{purpose}: no unit is ever treated in the data, so there is no effect to estimate.")
+    return panel.timing
+
+
+def cohort_size_checks(timing: TreatmentTiming, *, warn: bool = True) -> list[Flag]:
+    """Flags (and warnings) for cohorts with a single unit: their SE is not identified."""
+    sizes = timing.cohort_sizes
+    single = [str(c) for c, n in sizes.items() if n == 1]
+    if not single:
+        return []
+    msg = (f"{len(single)} cohort(s) have a single unit ({format_examples(single)}): the standard error "
+           "of that cohort's effects is not identified (one cluster), and clustered SEs of averages "
+           "that include it understate its uncertainty. Pool it with a neighbouring cohort or read "
+           "its effects as descriptive.")
+    if warn:
+        warnings.warn(msg, FewClustersWarning, stacklevel=3)
+    return [Flag("inference", "medium", msg, source="cohort_size")]
+
+
+def unbalanced_note(panel: Panel, purpose: str, *, warn: bool = True) -> str:
+    """Warn (with the count) that an unbalanced panel is used as is; return the note."""
+    if panel.is_balanced:
+        return ""
+    n_missing = len(panel.missing_cells())
+    msg = (f"{purpose}: the panel is unbalanced ({n_missing} missing unit-period cell(s)); every observed "
+           "cell is used as is: the fixed-effects model is fitted on the observed untreated cells and "
+           "effects are averaged over the observed treated cells. Nothing is filled in.")
+    if warn:
+        warnings.warn(msg, UnbalancedPanelWarning, stacklevel=3)
+    return msg
+
+
+def calendar_for_staggered(panel: Panel, timing: TreatmentTiming, calendar: Any) -> tuple[CheckResult | None, tuple[Flag, ...]]:
+    """Run the policy-calendar check for a staggered design (design="did")."""
+    intervention = {u: c for u, c in timing.cohort.dropna().items()}
+    comparison = list(timing.never_treated)
+    return calendar_check(panel, intervention, outcome=panel.outcome,
+                          treated_units=list(timing.treated_units),
+                          comparison_units=comparison or None, calendar=calendar, design="did")
+
+
+def staggered_frame(panel: Panel) -> pd.DataFrame:
+    """Long frame with integer codes: ``u`` (unit), ``t`` (period index), ``y``, ``g`` (first
+    treated period index, -1 if never treated), ``rel`` (t - g, NaN if never treated)."""
+    d = panel.data
+    first = panel.periods[0].ordinal
+    units = panel.units
+    u = pd.Index(units).get_indexer(d[panel.unit])
+    t = d[panel.time].map(lambda p: p.ordinal - first).to_numpy(dtype=np.int64)
+    coh = panel.timing.cohort.reindex(units)
+    g_unit = np.array([-1 if pd.isna(c) else c.ordinal - first for c in coh], dtype=np.int64)
+    g = g_unit[u]
+    rel = np.where(g >= 0, t - g, np.nan)
+    out = pd.DataFrame({"u": u, "t": t, "y": d[panel.outcome].to_numpy(dtype=float), "g": g, "rel": rel})
+    for c in panel.covariates:
+        out[c] = d[c].to_numpy(dtype=float)
+    return out
+
+
+def example_staggered_panel(seed: int = 0, *, n_per_cohort: int = 6, n_never: int = 8, n_periods: int = 12,
+                            starts: tuple[int, ...] = (4, 7, 9), effect: Any = None,
+                            unit_sd: float = 1.0, noise_sd: float = 0.5, covariate: bool = False,
+                            start: str = "2019-01") -> Panel:
+    """A small simulated monthly staggered-adoption panel (for examples and contract tests).
+
+    ``Y_it = a_i + b_t + tau(g, e) 1[e >= 0] (+ 0.5 x_it) + noise``, with cohorts starting at
+    period indices ``starts`` and ``n_never`` never-treated units. ``effect(g, e)`` gives the
+    true effect of cohort start index ``g`` at event time ``e`` (default ``1 + 0.2 e``).
+    """
+    from evalint.data.panel import Panel
+
+    rng = np.random.default_rng(seed)
+    eff = effect or (lambda g, e: 1.0 + 0.2 * e)
+    cohorts = [s for s in starts for _ in range(n_per_cohort)] + [-1] * n_never
+    periods = pd.period_range(start, periods=n_periods, freq="M")
+    b = np.cumsum(rng.normal(0, 0.3, n_periods))
+    rows = []
+    for i, g in enumerate(cohorts):
+        a = rng.normal(0, unit_sd)
+        for t in range(n_periods):
+            x = rng.normal(0, 1) if covariate else 0.0
+            tau = eff(g, t - g) if g >= 0 and t >= g else 0.0
+            rows.append({"unit": f"u{i:03d}", "month": periods[t], "y": a + b[t] + tau + 0.5 * x
+                         + rng.normal(0, noise_sd), "x": x,
+                         "cohort": periods[g] if g >= 0 else None})
+    df = pd.DataFrame(rows)
+    return Panel.from_frame(df, unit="unit", time="month", outcome="y", cohort="cohort",
+                            covariates=["x"] if covariate else ())
+
+
+# ----------------------------------------------------------------------------- the estimator
+@register_estimator
+@dataclass(frozen=True)
+class ImputationDiD:
+    """Borusyak-Jaravel-Spiess (2024) imputation estimator.
+
+    Parameters
+    ----------
+    anticipation : int
+        Periods before adoption in which units may already react. Those cells are left
+        out of the untreated fit (Omega_0); their imputed effects are reported as event
+        times ``-anticipation..-1`` and excluded from the overall ATT.
+    horizon_max : int, optional
+        Largest event time reported (default: all).
+    pretrends : int
+        ``K > 0`` runs BJS Test 1 with the ``K`` periods before treatment (before the
+        anticipation window); 0 (default) skips it.
+    aux_partition : {"cohort_horizon", "cohort", "horizon"}
+        Groups over which the auxiliary ``tau_tilde`` of Theorem 3 averages imputed
+        effects (default cohort x event time, as in the paper).
+    use_covariates : bool
+        Include the panel's covariates as ``X_it' gamma`` in the untreated fit (default
+        True). Time-varying covariates are used period by period (they must not be
+        affected by treatment); covariates constant within every unit are absorbed by
+        the unit effects and refused.
+
+    Notes
+    -----
+    Every observed cell is used; unbalanced panels are allowed (counted warning).
+    Treated cells that cannot be imputed (their period has no untreated cell, e.g. after
+    the last cohort adopts when no unit is never treated) are dropped with a counted
+    warning, which changes the estimand to the imputable cells (stated in ``info``).
+    Analytic weights are not used. Inference: Theorem 3 variance clustered by unit,
+    normal reference, no small-sample factor (as the paper and diff-diff).
+
+    References
+    ----------
+    Borusyak, K., Jaravel, X. & Spiess, J. (2024). Revisiting event-study designs:
+    robust and efficient estimation. *Review of Economic Studies* 91(6), 3253-3285.
+    """
+
+    name: ClassVar[str] = "imputation"
+    anticipation: int = 0
+    horizon_max: int | None = None
+    pretrends: int = 0
+    aux_partition: Literal["cohort_horizon", "cohort", "horizon"] = "cohort_horizon"
+    use_covariates: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive_int("anticipation", self.anticipation, minimum=0)
+        check_positive_int("pretrends", self.pretrends, minimum=0)
+        if self.horizon_max is not None:
+            check_positive_int("horizon_max", self.horizon_max, minimum=0)
+        check_option("aux_partition", self.aux_partition, ("cohort_horizon", "cohort", "horizon"))
+
+    @classmethod
+    def contract_example(cls) -> tuple[ImputationDiD, Panel, dict[str, Any]]:
+        return cls(pretrends=2), example_staggered_panel(seed=1), {"calendar": False}
+
+    def fit(self, panel: Panel, *, inference: Any = None, calendar: Any = None,
+            alpha: float = 0.05) -> EffectResult:
+        """Estimate the overall ATT and event-time effects by imputation.
+
+        Parameters
+        ----------
+        panel : Panel
+            Panel with treatment timing.
+        inference : Analytic or Clustered, optional
+            Theorem 3 conservative variance clustered by unit (the only clustering
+            available; ``Clustered(kind="CR1")`` and ``Analytic()`` both mean it).
+        calendar : PolicyCalendar, None or False
+        alpha : float
+
+        Returns
+        -------
+        EffectResult
+            Headline = overall ATT; ``effects`` = event-time effects (and the Test 1
+            pre-trend coefficients when ``pretrends > 0``); ``influence`` = each
+            cluster's contribution ``sum_t v_it eps_tilde_it`` to the overall ATT.
+        """
+        inference = Analytic() if inference is None else inference
+        require_supported("Imputation DiD (BJS)", inference, (Analytic, Clustered))
+        if isinstance(inference, Clustered) and (inference.kind != "CR1" or inference.by not in (None, panel.unit)):
+            raise SpecificationError(
+                "Imputation DiD uses the BJS (2024) Theorem 3 variance clustered by unit; "
+                f"Clustered(by={inference.by!r}, kind={inference.kind!r}) is not available. "
+                "Use inference=None or Clustered()."
+            )
+        timing = require_timing(panel, "Imputation DiD (BJS)")
+        flags = cohort_size_checks(timing)
+        note_unbal = unbalanced_note(panel, "Imputation DiD")
+        if panel.weights:
+            flags.append(Flag("data", "info", f"weights column {panel.weights!r} is not used: the "
+                              "imputation estimator here is unweighted.", source="imputation"))
+        covs = list(panel.covariates) if self.use_covariates else []
+        fr = staggered_frame(panel)
+        a = self.anticipation
+        treated_all = (fr["g"].to_numpy() >= 0) & (fr["rel"].to_numpy() >= -a)
+        fit = _fit_untreated(fr, ~treated_all, covs)
+        imputable = treated_all & fit.can_impute
+        n_lost = int((treated_all & ~fit.can_impute).sum())
+        info: dict[str, Any] = {"reference_period": "none: Y(0) is imputed from unit and period effects fitted "
+                                                    "on all untreated cells (no single base period)"}
+        if n_lost:
+            lost = fr.loc[treated_all & ~fit.can_impute]
+            msg = (f"{n_lost} treated cell(s) cannot be imputed and are left out of every average "
+                   f"({lost['u'].nunique()} unit(s)): their period has no untreated cell or their unit has "
+                   "no untreated period (e.g. after the last cohort adopts when no unit is never "
+                   "treated). The estimand is the ATT over the imputable treated cells.")
+            warnings.warn(msg, DroppedRowsWarning, stacklevel=2)
+            flags.append(Flag("data", "medium", msg, source="imputation"))
+            info["treated cells not imputable"] = n_lost
+        if not (imputable & (fr["rel"].to_numpy() >= 0)).any():
+            raise TreatmentError(
+                "No treated cell can be imputed: no period with treated units also has untreated "
+                "units. Add never-treated units or later-treated cohorts."
+            )
+        tau = np.where(imputable, fr["y"].to_numpy() - fit.predict(fr, covs), np.nan)
+        rel = fr["rel"].to_numpy()
+        clusters = fr["u"].to_numpy()
+
+        # estimands: overall (event time >= 0) and each horizon
+        targets: list[tuple[str, float | None, np.ndarray]] = []
+        post = imputable & (rel >= 0)
+        targets.append(("ATT", None, post / post.sum()))
+        hmax = int(np.nanmax(rel[imputable]))
+        if self.horizon_max is not None:
+            hmax = min(hmax, self.horizon_max)
+        for h in range(-a, hmax + 1):
+            m = imputable & (rel == h)
+            if m.any():
+                targets.append((f"h={h}", float(h), m / m.sum()))
+        groups = _aux_groups(fr, self.aux_partition)
+        rows = []
+        headline_psi = None
+        for term, h, w in targets:
+            est = float(np.nansum(w * np.nan_to_num(tau)))
+            psi = _cluster_scores(fit, fr, covs, w, tau, groups, clusters, panel.n_units)
+            se = float(np.sqrt((psi ** 2).sum()))
+            n_cells = int((w > 0).sum())
+            if h is None:
+                headline = (est, se)
+                headline_psi = psi
+            else:
+                rows.append({"term": term, "estimate": est, "std_error": se, "rel_time": h,
+                             "n_cells": n_cells, "kind": "imputation" if h >= 0 else "anticipation"})
+        effects = pd.DataFrame(rows)
+        diagnostics: list[CheckResult] = []
+        if self.pretrends:
+            check, pre_rows = _pretrend_test(fr, ~treated_all, covs, self.pretrends, a, alpha)
+            diagnostics.append(check)
+            effects = pd.concat([pd.DataFrame(pre_rows), effects], ignore_index=True)
+            if check.passed is False:
+                flags.append(Flag("diagnostic", "medium", check.text, source="bjs_pretrend_test"))
+            info["reference_period"] += (f"; pre-trend coefficients are relative to untreated periods "
+                                         f"more than {self.pretrends + a} before adoption and never-treated units")
+        stat, p, lo, hi = wald(effects["estimate"].to_numpy(float), effects["std_error"].to_numpy(float), alpha)
+        effects = effects.assign(statistic=stat, p_value=p, conf_low=lo, conf_high=hi)
+        cal_check, cal_flags = calendar_for_staggered(panel, timing, calendar)
+        if cal_check is not None:
+            diagnostics.append(cal_check)
+        if note_unbal:
+            info["unbalanced panel"] = note_unbal
+        if covs:
+            info["covariates"] = ", ".join(covs) + " (time-varying values used cell by cell in the untreated fit)"
+        info["anticipation"] = a
+        info["effects_note"] = ("Event-time effects average imputed effects over treated cells at that horizon"
+                                + ("; rows of kind 'pretrend' are BJS Test 1 coefficients." if self.pretrends else "."))
+        est, se = headline
+        return make_result(
+            method="Imputation DiD (Borusyak-Jaravel-Spiess)",
+            estimand="ATT: equally weighted average of effects over treated cells (event time >= 0)",
+            term="ATT", outcome=panel.outcome, estimate=est, se=se, alpha=alpha,
+            inference=InferenceInfo("BJS Theorem 3", "conservative variance of BJS (2024) Theorem 3, clustered "
+                                    "by unit, cohort x event-time auxiliary averaging, normal reference",
+                                    clusters=panel.n_units),
+            panel=panel, spec={"estimator": self.name, "anticipation": a, "horizon_max": self.horizon_max,
+                               "pretrends": self.pretrends, "aux_partition": self.aux_partition,
+                               "use_covariates": self.use_covariates},
+            effects=effects, coefficients=fit.coefficient_frame(covs),
+            diagnostics=tuple(diagnostics), flags=tuple(flags) + tuple(cal_flags),
+            influence=headline_psi, influence_index=pd.Index(panel.units, name=panel.unit),
+            plot_kind="event_study", intervention={str(u): str(c) for u, c in timing.cohort.dropna().items()},
+            n_obs=len(fr), info=info, references=REFERENCES,
+        )
+
+
+# ----------------------------------------------------------------------------- maths
+@dataclass
+class _UntreatedFit:
+    """OLS of y on unit FE + period dummies + covariates on Omega_0 (unit FE absorbed)."""
+
+    mask0: np.ndarray          # rows in Omega_0
+    n_units: int
+    t_cols: np.ndarray         # period index of each time-dummy column
+    theta: np.ndarray          # coefficients on W (time dummies then covariates)
+    alpha: np.ndarray          # unit effects (NaN for units without untreated cells)
+    chol: Any                  # factor of Wt'Wt (within-demeaned W on Omega_0)
+    n0: np.ndarray             # untreated cells per unit
+    can_impute: np.ndarray     # rows whose unit and period effects are identified
+    resid0: np.ndarray         # Omega_0 residuals (rows of mask0)
+
+    def design(self, fr: pd.DataFrame, covs: list[str], rows: np.ndarray) -> np.ndarray:
+        t = fr["t"].to_numpy()[rows]
+        w = (t[:, None] == self.t_cols[None, :]).astype(float)
+        if covs:
+            w = np.column_stack([w, fr.loc[rows, covs].to_numpy(float)])
+        return w
+
+    def predict(self, fr: pd.DataFrame, covs: list[str]) -> np.ndarray:
+        rows = self.can_impute
+        out = np.full(len(fr), np.nan)
+        out[rows] = self.alpha[fr["u"].to_numpy()[rows]] + self.design(fr, covs, rows) @ self.theta
+        return out
+
+    def coefficient_frame(self, covs: list[str]) -> pd.DataFrame:
+        if not covs:
+            return pd.DataFrame()
+        k = len(self.t_cols)
+        return pd.DataFrame({"term": covs, "estimate": self.theta[k:]})
+
+
+def _fit_untreated(fr: pd.DataFrame, mask0: np.ndarray, covs: list[str]) -> _UntreatedFit:
+    from scipy.linalg import cho_factor, cho_solve
+
+    if not mask0.any():
+        raise TreatmentError("There are no untreated cells (every observed cell is treated or in the "
+                             "anticipation window); the imputation model cannot be fitted.")
+    u = fr["u"].to_numpy()
+    t = fr["t"].to_numpy()
+    n_units = int(u.max()) + 1
+    u0 = u[mask0]
+    n0 = np.bincount(u0, minlength=n_units).astype(float)
+    t_present = np.unique(t[mask0])
+    t_cols = t_present[1:]  # first untreated period is the base
+    fit = _UntreatedFit(mask0=mask0, n_units=n_units, t_cols=t_cols, theta=np.zeros(0), alpha=np.zeros(0),
+                        chol=None, n0=n0, can_impute=np.zeros(len(fr), bool), resid0=np.zeros(0))
+    rows0 = np.flatnonzero(mask0)
+    w0 = fit.design(fr, covs, rows0)
+    y0 = fr["y"].to_numpy()[rows0]
+    wt = w0 - _unit_means(w0, u0, n0)[u0]
+    yt = y0 - _unit_means(y0[:, None], u0, n0)[u0][:, 0]
+    if w0.shape[1]:
+        if covs:
+            scale = np.sqrt((w0 ** 2).sum(axis=0))
+            within = np.sqrt((wt ** 2).sum(axis=0))
+            for j, c in enumerate(covs):
+                jj = len(t_cols) + j
+                if within[jj] <= 1e-10 * max(scale[jj], 1e-300):
+                    raise SpecificationError(
+                        f"covariate {c!r} does not vary within units over the untreated cells: it is absorbed "
+                        "by the unit fixed effects and cannot be estimated. Drop it (unit effects already "
+                        "control for it) or interact it with time yourself.")
+        xtx = wt.T @ wt
+        rank = np.linalg.matrix_rank(wt)
+        if rank < wt.shape[1]:
+            raise SpecificationError(
+                f"The untreated-cell regression is rank deficient ({rank} of {wt.shape[1]} period/covariate "
+                f"columns identified): covariates {covs} are collinear with each other or with the period "
+                "effects. Remove the redundant covariate(s).")
+        fit.chol = cho_factor(xtx)
+        fit.theta = cho_solve(fit.chol, wt.T @ yt)
+    fit.alpha = np.where(n0 > 0, np.bincount(u0, weights=y0 - w0 @ fit.theta, minlength=n_units)
+                         / np.maximum(n0, 1), np.nan)
+    fit.resid0 = yt - wt @ fit.theta
+    fit.can_impute = (n0[u] > 0) & np.isin(t, t_present)
+    return fit
+
+
+def _unit_means(m: np.ndarray, u: np.ndarray, n: np.ndarray) -> np.ndarray:
+    sums = np.zeros((len(n), m.shape[1]))
+    np.add.at(sums, u, m)
+    return sums / np.maximum(n, 1)[:, None]
+
+
+def _aux_groups(fr: pd.DataFrame, partition: str) -> np.ndarray:
+    g = fr["g"].to_numpy()
+    rel = np.nan_to_num(fr["rel"].to_numpy(), nan=-10 ** 9).astype(np.int64)
+    if partition == "cohort":
+        key = g
+    elif partition == "horizon":
+        key = rel
+    else:
+        key = g * 100_003 + rel
+    return pd.factorize(key)[0]
+
+
+def _cluster_scores(fit: _UntreatedFit, fr: pd.DataFrame, covs: list[str], w: np.ndarray, tau: np.ndarray,
+                    groups: np.ndarray, clusters: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Per-cluster sums of v_it * eps_tilde_it for the estimand with treated weights ``w``."""
+    from scipy.linalg import cho_solve
+
+    u = fr["u"].to_numpy()
+    rows1 = np.flatnonzero(w != 0)
+    rows0 = np.flatnonzero(fit.mask0)
+    u0 = u[rows0]
+    # v on Omega_0 = -Z0 (Z0'Z0)^{-1} Z1'w, unit FE eliminated by partitioned inversion
+    r_u = np.bincount(u[rows1], weights=w[rows1], minlength=fit.n_units)
+    w0 = fit.design(fr, covs, rows0)
+    if w0.shape[1]:
+        r_w = fit.design(fr, covs, rows1).T @ w[rows1]
+        rhs = r_w - w0.T @ (r_u / np.maximum(fit.n0, 1))[u0]
+        theta = cho_solve(fit.chol, rhs)
+        wtheta = w0 @ theta
+    else:
+        wtheta = np.zeros(len(rows0))
+    a = (r_u - np.bincount(u0, weights=wtheta, minlength=fit.n_units)) / np.maximum(fit.n0, 1)
+    v0 = -(a[u0] + wtheta)
+    # auxiliary tau_tilde per group (BJS eq. 8, unit-clustered)
+    frame = pd.DataFrame({"grp": groups[rows1], "u": u[rows1], "v": w[rows1], "vt": w[rows1] * tau[rows1]})
+    per_unit = frame.groupby(["grp", "u"], sort=False).agg(a=("v", "sum"), b=("vt", "sum"))
+    per_unit["ab"] = per_unit["a"] * per_unit["b"]
+    per_unit["a2"] = per_unit["a"] ** 2
+    per_grp = per_unit.groupby(level="grp").agg(num=("ab", "sum"), den=("a2", "sum"))
+    tau_tilde = (per_grp["num"] / per_grp["den"]).reindex(groups[rows1]).to_numpy()
+    eps1 = tau[rows1] - tau_tilde
+    psi = np.bincount(clusters[rows0], weights=v0 * fit.resid0, minlength=n_clusters)
+    psi += np.bincount(clusters[rows1], weights=w[rows1] * eps1, minlength=n_clusters)
+    return psi
+
+
+def _pretrend_test(fr: pd.DataFrame, mask0: np.ndarray, covs: list[str], k: int, a: int,
+                   alpha: float) -> tuple[CheckResult, list[dict[str, Any]]]:
+    """BJS Test 1: lead indicators on Omega_0, CR1 cluster-robust joint F(K, G-1)."""
+    rows0 = np.flatnonzero(mask0)
+    d0 = fr.iloc[rows0]
+    u0 = d0["u"].to_numpy()
+    rel = d0["rel"].to_numpy()
+    leads = [h for h in range(-a - 1, -a - k - 1, -1) if np.any(rel == h)]
+    if not leads:
+        return CheckResult("bjs_pretrend_test", None, "BJS pre-trend test not run: no untreated cells of "
+                           "treated units in the lead window."), []
+    n_units = int(fr["u"].max()) + 1
+    n0 = np.bincount(u0, minlength=n_units).astype(float)
+    t_present = np.unique(d0["t"].to_numpy())
+    tdum = (d0["t"].to_numpy()[:, None] == t_present[None, 1:]).astype(float)
+    lead_mat = np.column_stack([(rel == h).astype(float) for h in leads])
+    x = np.column_stack([lead_mat, tdum] + ([d0[covs].to_numpy(float)] if covs else []))
+    y = d0["y"].to_numpy(float)
+    xt = x - _unit_means(x, u0, n0)[u0]
+    yt = y - _unit_means(y[:, None], u0, n0)[u0][:, 0]
+    keep = np.sqrt((xt ** 2).sum(axis=0)) > 1e-10
+    xt = xt[:, keep]
+    n_lead = int(keep[: len(leads)].sum())
+    leads = [h for h, kp in zip(leads, keep[: len(leads)]) if kp]
+    bread = np.linalg.pinv(xt.T @ xt)
+    beta = bread @ xt.T @ yt
+    e = yt - xt @ beta
+    scores = np.zeros((n_units, xt.shape[1]))
+    np.add.at(scores, u0, xt * e[:, None])
+    present = np.unique(u0)
+    g = len(present)
+    n, kk = xt.shape
+    c = g / (g - 1) * (n - 1) / (n - kk)
+    vcov = c * bread @ (scores.T @ scores) @ bread
+    b = beta[:n_lead]
+    v = vcov[:n_lead, :n_lead]
+    fstat = float(b @ np.linalg.solve(v, b) / n_lead)
+    pval = float(stats.f.sf(fstat, n_lead, g - 1))
+    se = np.sqrt(np.diag(v))
+    rows = [{"term": f"pre[{h}]", "estimate": float(b[i]), "std_error": float(se[i]), "rel_time": float(h),
+             "kind": "pretrend"} for i, h in enumerate(leads)]
+    passed = pval >= alpha
+    text = (f"BJS (2024) Test 1: {n_lead} lead(s) ({', '.join(map(str, leads))}) added to the untreated-cell "
+            f"regression, joint F({n_lead}, {g - 1}) = {fstat:.3f}, p = {pval:.3g}; "
+            + ("no evidence against parallel trends." if passed else
+               "pre-treatment differences are significant: parallel trends are in doubt."))
+    return CheckResult("bjs_pretrend_test", passed, text, statistic=fstat, p_value=pval), rows
+
+
+def imputation_did(panel: Panel, *, outcome: str | None = None, anticipation: int = 0,
+                   horizon_max: int | None = None, pretrends: int = 0, use_covariates: bool = True,
+                   calendar: Any = None, alpha: float = 0.05) -> EffectResult:
+    """Borusyak-Jaravel-Spiess (2024) imputation estimator (see :class:`ImputationDiD`).
+
+    Parameters
+    ----------
+    panel : Panel
+    outcome : str, optional
+        Outcome to use (default: the panel's primary outcome).
+    anticipation, horizon_max, pretrends, use_covariates
+        See :class:`ImputationDiD`.
+    calendar : PolicyCalendar, None or False
+    alpha : float
+
+    Returns
+    -------
+    EffectResult
+
+    References
+    ----------
+    Borusyak, Jaravel & Spiess (2024). *Review of Economic Studies* 91(6), 3253-3285.
+    """
+    if outcome is not None:
+        panel = panel.with_outcome(outcome)
+    est = ImputationDiD(anticipation=anticipation, horizon_max=horizon_max, pretrends=pretrends,
+                        use_covariates=use_covariates)
+    return est.fit(panel, calendar=calendar, alpha=alpha)
