@@ -23,7 +23,7 @@ from evalint.estimators.base import calendar_check
 from evalint.estimators.its.backends import ModelFit
 from evalint.estimators.its.counterfactual import CounterfactualResult, counterfactual_effects
 from evalint.estimators.its.design import Design, DesignSpec, build_design, resolve_interventions, season_period
-from evalint.results.effect import EffectResult, make_result, tidy
+from evalint.results.effect import EffectResult, make_result
 
 __all__ = ["SeriesData", "extract_series", "resolve_dates", "prepare_design", "model_diagnostics",
            "assemble_result", "ITS_REFERENCES", "DEFAULT_MIN_PRE"]
@@ -77,8 +77,9 @@ def extract_series(panel: Any, outcome: str | None, unit: Any = None) -> SeriesD
         unit = units[0]
     elif unit not in set(units):
         raise SpecificationError(f"unit={unit!r} is not in the panel; units include {format_examples(units)}.")
-    d = panel.data
-    d = d.loc[d[panel.unit] == unit]
+    d = panel._data
+    if len(units) > 1:
+        d = d.loc[d[panel.unit].to_numpy() == unit]
     have = pd.PeriodIndex(d[panel.time], freq=panel.freq)
     full = pd.period_range(have.min(), have.max(), freq=panel.freq)
     if len(full) != len(have):
@@ -90,7 +91,7 @@ def extract_series(panel: Any, outcome: str | None, unit: Any = None) -> SeriesD
             "period: fill them from the source (do not interpolate silently), or restrict the window "
             "with panel.subset(start=..., end=...)."
         )
-    order = np.argsort([p.ordinal for p in have])
+    order = np.argsort(have.asi8, kind="stable")
     y = d[outcome].to_numpy(dtype=float)[order]
     pop = None
     if panel.population is not None:
@@ -218,14 +219,16 @@ def coefficient_frame(fit: ModelFit, alpha: float) -> pd.DataFrame:
     from evalint.inference.normal import wald
 
     se = np.sqrt(np.diag(fit.cov.to_numpy()))
-    stat, p, lo, hi = wald(fit.params.to_numpy(), se, alpha, fit.df)
-    out = pd.DataFrame({"term": fit.params.index, "estimate": fit.params.to_numpy(), "std_error": se,
-                        "statistic": stat, "p_value": p, "conf_low": lo, "conf_high": hi})
+    b = fit.params.to_numpy()
+    stat, p, lo, hi = wald(b, se, alpha, fit.df)
+    k = len(b)
+    cols: dict[str, Any] = {"term": list(fit.params.index), "estimate": b, "std_error": se, "statistic": stat,
+                            "p_value": p, "conf_low": lo, "conf_high": hi, "group": [None] * k,
+                            "time": [None] * k, "rel_time": np.full(k, np.nan), "band_low": np.full(k, np.nan),
+                            "band_high": np.full(k, np.nan)}
     if fit.link == "log":
-        out["rate_ratio"] = np.exp(out["estimate"])
-        out["rr_low"] = np.exp(out["conf_low"])
-        out["rr_high"] = np.exp(out["conf_high"])
-    return tidy(out)
+        cols.update({"rate_ratio": np.exp(b), "rr_low": np.exp(lo), "rr_high": np.exp(hi)})
+    return pd.DataFrame(cols)
 
 
 def headline(fit: ModelFit, term: str, alpha: float) -> dict[str, Any]:
@@ -279,7 +282,8 @@ def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesDa
     }
     if fit.model in ("quasi_poisson", "poisson"):
         info["Pearson dispersion"] = float(fit.info["pearson_dispersion"])
-    tables: dict[str, pd.DataFrame] = {"counterfactual": cf.series, "cumulative": tidy(cf.cumulative)}
+    coefs = coefficient_frame(fit, alpha)
+    tables: dict[str, pd.DataFrame] = {"counterfactual": cf.series, "cumulative": cf.cumulative}
     if fit.model == "gls_ar":
         phi = list(fit.info["ar_coefficients"])
         info["AR error coefficients"] = ", ".join(f"{v:.4f}" for v in phi) if phi else "none (AR(0))"
@@ -287,8 +291,9 @@ def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesDa
     info.update(extra_info or {})
     if fit.link == "log":
         terms = [c for t in design.terms.values() for c in t if c in fit.params.index]
-        tables["rate_ratios"] = coefficient_frame(fit, alpha).set_index("term").loc[terms].reset_index()[
-            ["term", "rate_ratio", "rr_low", "rr_high", "p_value"]]
+        keep = coefs["term"].isin(terms).to_numpy()
+        tables["rate_ratios"] = coefs.loc[keep, ["term", "rate_ratio", "rr_low", "rr_high", "p_value"]].reset_index(
+            drop=True)
     if "ar_order_table" in fit.info:
         tables["ar_order_selection"] = fit.info["ar_order_table"]
     spec = {k: (v if not isinstance(v, dict) else dict(v)) for k, v in dataclasses.asdict(estimator).items()}
@@ -300,7 +305,7 @@ def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesDa
         method=method, estimand=est, term=term, outcome=series.outcome,
         estimate=head["estimate"], se=head["se"], alpha=alpha, inference=fit.inference, panel=panel,
         spec=spec, ci=head["ci"], p_value=head["p_value"],
-        effects=tidy(cf.effects), coefficients=coefficient_frame(fit, alpha), series=cf.series,
+        effects=cf.effects, coefficients=coefs, series=cf.series,
         tables=tables, diagnostics=tuple(checks), flags=tuple(flags), scale=head["scale"], plot_kind="its",
         intervention=inter_str, n_obs=int(design.include.sum()), n_units=1, n_periods=len(series.periods),
         info=info, references=references,

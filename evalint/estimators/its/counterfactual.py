@@ -120,10 +120,11 @@ def counterfactual_effects(fit: ModelFit, design: Design, y: np.ndarray, focus: 
         gpct = D / m0[idx][:, None] - (eff / m0[idx] ** 2)[:, None] * X0[idx]
         se_pct = 100 * _quad(gpct, V)
         pct_lo, pct_hi = pct - crit * se_pct, pct + crit * se_pct
+    nan = np.full(len(idx), np.nan)
     effects = pd.DataFrame({
         "term": "effect", "estimate": eff, "std_error": se_eff, "statistic": stat, "p_value": p,
-        "conf_low": lo, "conf_high": hi, "time": [str(t) for t in periods[idx]],
-        "rel_time": (idx - inter.index).astype(float),
+        "conf_low": lo, "conf_high": hi, "group": None, "time": periods[idx].astype(str),
+        "rel_time": (idx - inter.index).astype(float), "band_low": nan, "band_high": nan,
         "percent": pct, "percent_low": pct_lo, "percent_high": pct_hi,
         "observed": np.asarray(y, dtype=float)[idx], "fitted": m[idx], "counterfactual": m0[idx],
     })
@@ -140,7 +141,8 @@ def counterfactual_effects(fit: ModelFit, design: Design, y: np.ndarray, focus: 
     se_p = 100 * float(np.sqrt(max(gp @ V @ gp, 0.0)))
     cumulative = pd.DataFrame([{
         "term": "cumulative", "estimate": c, "std_error": se_c, "statistic": cstat, "p_value": cp,
-        "conf_low": clo, "conf_high": chi, "time": f"{periods[idx[0]]}..{periods[idx[-1]]}",
+        "conf_low": clo, "conf_high": chi, "group": None, "time": f"{periods[idx[0]]}..{periods[idx[-1]]}",
+        "rel_time": np.nan, "band_low": np.nan, "band_high": np.nan,
         "periods": int(len(idx)), "observed_total": float(np.asarray(y, float)[idx].sum()),
         "fitted_total": float(m[idx].sum()), "counterfactual_total": cf_total,
         "percent": 100 * c / cf_total, "percent_low": 100 * c / cf_total - crit * se_p,
