@@ -10,6 +10,7 @@ from evalint.data.panel import Panel
 from evalint.errors import SpecificationError
 from evalint.estimators.synth.augmented import (
     AugmentedSyntheticControl,
+    Conformal,
     augmented_synthetic_control,
     ridge_ascm_weights,
 )
@@ -80,7 +81,8 @@ def test_conformal_interval_covers_truth_in_simulation():
     # An unbounded side (the test does not reject far-away effects) is allowed but must be flagged.
     covered = bounded = 0
     for s in range(30):
-        r = augmented_synthetic_control(panel_of(frame(seed=100 + s)), calendar=False)
+        r = augmented_synthetic_control(panel_of(frame(seed=100 + s)), calendar=False,
+                                        inference=Conformal(per_period=False))
         assert not np.isnan(r.ci[0]) and not np.isnan(r.ci[1])
         if np.isfinite(r.ci[0]) and np.isfinite(r.ci[1]):
             bounded += 1
@@ -89,6 +91,21 @@ def test_conformal_interval_covers_truth_in_simulation():
         covered += r.ci[0] <= -2.0 <= r.ci[1]
     assert covered >= 25
     assert bounded >= 20
+
+
+def test_per_period_intervals_cover_and_agree_with_p_values():
+    r = augmented_synthetic_control(panel_of(frame(seed=7)), calendar=False)
+    eff = r.effects
+    assert len(eff) == 8 and eff["conf_low"].notna().all() and eff["conf_high"].notna().all()
+    # a p-value above alpha at 0 means 0 is inside the interval (intervals are convex hulls
+    # of the accepted set), and the headline interval obeys the same rule
+    for row in eff.itertuples():
+        if row.p_value > 0.05:
+            assert row.conf_low <= 0 <= row.conf_high
+    if r.p_value > 0.05:
+        assert r.ci[0] <= 0 <= r.ci[1]
+    # the true per-period effect (-2) is inside most per-period intervals
+    assert ((eff["conf_low"] <= -2) & (-2 <= eff["conf_high"])).mean() >= 0.75
 
 
 def test_interval_unbounded_is_flagged_not_nan():
@@ -121,3 +138,21 @@ def test_bad_options():
         AugmentedSyntheticControl(lambda_=-1.0)
     with pytest.raises(SpecificationError):
         AugmentedSyntheticControl(lambda_="auto")
+
+
+def test_lambda_cv_matches_direct_refits():
+    from evalint.estimators.synth.augmented import _lambda_grid, choose_lambda
+
+    rng = np.random.default_rng(0)
+    X0, X1 = rng.normal(size=(14, 12)), rng.normal(size=12)
+    lam, cv = choose_lambda(X0, X1)
+    grid = _lambda_grid(X0)
+    errs = np.empty((grid.size, 11))
+    for i in range(1, 12):
+        for k, g in enumerate(grid):
+            gamma, _ = ridge_ascm_weights(X0[:, :i], X1[:i], g)
+            errs[k, i - 1] = (X1[i] - X0[:, i] @ gamma) ** 2
+    np.testing.assert_allclose(cv["cv_error"].to_numpy(), errs.mean(axis=1), rtol=1e-10)
+    best = int(np.argmin(errs.mean(axis=1)))
+    se = errs.std(axis=1, ddof=1) / np.sqrt(11)
+    assert lam == grid[np.flatnonzero(errs.mean(axis=1) <= errs.mean(axis=1)[best] + se[best]).max()]
