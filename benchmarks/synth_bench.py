@@ -19,17 +19,17 @@ import os
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import multiprocessing as mp  # noqa: E402
-import platform  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import multiprocessing as mp
+import platform
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
 PEER_TIMEOUT = 180.0
 QUICK = False
@@ -55,7 +55,7 @@ def _child(conn: Any, fn: Callable[[], Any]) -> None:
     warnings.simplefilter("ignore")
     try:
         conn.send(("ok", timed(fn)))
-    except Exception as exc:  # report the peer's failure as a row note
+    except Exception as exc:  # noqa: BLE001 - report any peer failure as a row note
         conn.send(("error", f"{type(exc).__name__}: {exc}"[:200]))
 
 

@@ -135,7 +135,7 @@ def plot_synth(result: EffectResult, ax: Any = None, *, unit: Any = None, placeb
     a1.set_ylabel(f"gap in {label}")
     lo, hi = result.ci
     a1.set_title(f"{result.term} = {result.estimate:.4g}"
-                 + (f" ({int(round((1 - result.alpha) * 100))}% CI {lo:.3g} to {hi:.3g})"
+                 + (f" ({round((1 - result.alpha) * 100)}% CI {lo:.3g} to {hi:.3g})"
                     if np.isfinite(lo) and np.isfinite(hi) else " (no interval: see flags)")
                  + (f", p = {result.p_value:.3g}" if np.isfinite(result.p_value) else ""), fontsize=9)
     a1.legend(fontsize=8, frameon=False)

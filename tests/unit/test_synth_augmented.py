@@ -40,7 +40,7 @@ def panel_of(df):
 def test_large_lambda_is_synthetic_control():
     rng = np.random.default_rng(1)
     X0, X1 = rng.normal(size=(12, 8)), rng.normal(size=8)
-    gamma, w = ridge_ascm_weights(X0, X1, lam=1e12)
+    gamma, _w = ridge_ascm_weights(X0, X1, lam=1e12)
     np.testing.assert_allclose(gamma, simplex_least_squares(X0.T, X1).weights, atol=1e-8)
 
 

@@ -36,7 +36,7 @@ def test_mlsynth_vanillasc_outcome_only_weights(prop99):
     pytest.importorskip("mlsynth")
     from mlsynth.estimators.vanillasc import VanillaSC
 
-    panel, df, res, weights, Y = prop99
+    _panel, df, res, weights, _Y = prop99
     out = VanillaSC({"df": df[["state", "year", "cigsale", "treated"]].copy(), "outcome": "cigsale",
                      "treat": "treated", "unitid": "state", "time": "year", "backend": "outcome-only",
                      "inference": False}).fit()
@@ -49,7 +49,7 @@ def test_pysyncon_synth_outcome_only_weights(prop99):
     pytest.importorskip("pysyncon")
     from pysyncon import Synth
 
-    panel, df, res, weights, Y = prop99
+    _panel, _df, _res, weights, Y = prop99
     pre = [c for c in Y.columns if c < 1989]
     X0 = Y.drop(index="California")[pre].T
     X1 = Y.loc["California", pre]

@@ -7,8 +7,19 @@ import pandas as pd
 import pytest
 
 from evalint.data.panel import Panel
-from evalint.errors import DroppedRowsWarning, EvalintError, SpecificationError, TreatmentError, UnbalancedPanelError
-from evalint.estimators.synth.scm import Predictor, SyntheticControl, fit_scm_weights, synthetic_control
+from evalint.errors import (
+    DroppedRowsWarning,
+    EvalintError,
+    SpecificationError,
+    TreatmentError,
+    UnbalancedPanelError,
+)
+from evalint.estimators.synth.scm import (
+    Predictor,
+    SyntheticControl,
+    fit_scm_weights,
+    synthetic_control,
+)
 
 
 def factor_frame(n_units=12, T=30, start=20, treated=("u0",), effect=-3.0, seed=0, noise=0.1,

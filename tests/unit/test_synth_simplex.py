@@ -118,7 +118,7 @@ def test_batch_equals_loop():
     rng = np.random.default_rng(6)
     A = rng.normal(size=(5, 20, 9))
     B = rng.normal(size=(5, 20))
-    W, c, obj = simplex_least_squares_batch(A, B)
+    W, _c, obj = simplex_least_squares_batch(A, B)
     for k in range(5):
         s = simplex_least_squares(A[k], B[k])
         np.testing.assert_allclose(W[k], s.weights, atol=1e-14)

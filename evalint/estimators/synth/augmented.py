@@ -45,7 +45,7 @@ import pandas as pd
 
 from evalint._typing import FloatArray, check_positive_int
 from evalint.diagnostics.base import Flag
-from evalint.errors import InferenceError, SpecificationError
+from evalint.errors import SpecificationError
 from evalint.estimators.base import calendar_check, register_estimator
 from evalint.estimators.synth.matrices import synth_design
 from evalint.estimators.synth.placebo import prefit_diagnostics
@@ -58,7 +58,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.panel import Panel
     from evalint.results.effect import EffectResult
 
-__all__ = ["AugmentedSyntheticControl", "augmented_synthetic_control", "Conformal", "ridge_ascm_weights"]
+__all__ = ["AugmentedSyntheticControl", "Conformal", "augmented_synthetic_control", "ridge_ascm_weights"]
 
 
 @dataclass(frozen=True)
@@ -373,10 +373,10 @@ class AugmentedSyntheticControl:
             info={"lambda": {str(u): lm for u, lm in zip(design.treated, lams)},
                   "att_by_unit": {str(u): a for u, a in zip(design.treated, atts)}},
             references=(
-                "Ben-Michael, E., Feller, A. & Rothstein, J. (2021). The augmented synthetic control method. "
-                "JASA 116(536), 1789-1803.",
-                "Chernozhukov, V., Wuthrich, K. & Zhu, Y. (2021). An exact and robust conformal inference "
-                "method for counterfactual and synthetic controls. JASA 116(536), 1849-1864.",
+                ("Ben-Michael, E., Feller, A. & Rothstein, J. (2021). The augmented synthetic control method. "
+                "JASA 116(536), 1789-1803."),
+                ("Chernozhukov, V., Wuthrich, K. & Zhu, Y. (2021). An exact and robust conformal inference "
+                "method for counterfactual and synthetic controls. JASA 116(536), 1849-1864."),
             ),
         )
 

@@ -31,7 +31,7 @@ from evalint.errors import (
 if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.panel import Panel
 
-__all__ = ["SynthDesign", "synth_design", "missing_outcome_cells", "Predictor", "predictor_matrix"]
+__all__ = ["Predictor", "SynthDesign", "missing_outcome_cells", "predictor_matrix", "synth_design"]
 
 
 @dataclass(frozen=True)

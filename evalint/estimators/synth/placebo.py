@@ -43,8 +43,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from evalint.estimators.synth.scm import SCMProblem, UnitFit
     from evalint.results.effect import EffectResult
 
-__all__ = ["in_space_placebos", "rank_p_value", "leave_one_out", "in_time_placebo", "assemble_scm_result",
-           "prefit_diagnostics"]
+__all__ = [
+    "assemble_scm_result",
+    "in_space_placebos",
+    "in_time_placebo",
+    "leave_one_out",
+    "prefit_diagnostics",
+    "rank_p_value",
+]
 
 
 def rank_p_value(treated_ratio: float, placebo_ratios: Sequence[float]) -> tuple[float, int]:
@@ -233,7 +239,7 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
                                g.loc[g["placebo"]].assign(treated_unit=f.unit)], ignore_index=True)
             pl = s.loc[s["placebo"]]
             treated_ratio = float(s.loc[~s["placebo"], "ratio"].iloc[0])
-            p_u, rank_u = rank_p_value(treated_ratio, pl["ratio"].to_numpy())
+            p_u, _rank_u = rank_p_value(treated_ratio, pl["ratio"].to_numpy())
             s = s.assign(treated_unit=f.unit, rank=s["ratio"].rank(ascending=False, method="max").astype(int),
                          p_value=np.where(s["placebo"], np.nan, p_u))
             gaps_all.append(g)
@@ -302,8 +308,8 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
               "post_mspe": {str(f.unit): f.post_mspe for f in fits},
               "att_by_unit": {str(f.unit): f.att for f in fits}, "n_donors": n_donors},
         references=(
-            "Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for comparative "
-            "case studies. JASA 105(490), 493-505.",
+            ("Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for comparative "
+            "case studies. JASA 105(490), 493-505."),
             "Abadie, A. (2021). Using synthetic controls. JEL 59(2), 391-425.",
         ),
     )

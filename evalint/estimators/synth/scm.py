@@ -57,13 +57,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.panel import Panel
     from evalint.results.effect import EffectResult
 
-__all__ = ["SyntheticControl", "synthetic_control", "Predictor", "fit_scm_weights", "UnitFit"]
+__all__ = ["Predictor", "SyntheticControl", "UnitFit", "fit_scm_weights", "synthetic_control"]
 
 REFERENCES = (
-    "Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for comparative "
-    "case studies. JASA 105(490), 493-505.",
-    "Abadie, A. (2021). Using synthetic controls: feasibility, data requirements, and methodological "
-    "aspects. JEL 59(2), 391-425.",
+    ("Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for comparative "
+    "case studies. JASA 105(490), 493-505."),
+    ("Abadie, A. (2021). Using synthetic controls: feasibility, data requirements, and methodological "
+    "aspects. JEL 59(2), 391-425."),
 )
 
 

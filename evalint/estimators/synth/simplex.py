@@ -47,11 +47,11 @@ from evalint.errors import SpecificationError
 
 __all__ = [
     "SimplexSolution",
+    "frank_wolfe_simplex",
     "simplex_least_squares",
     "simplex_least_squares_batch",
     "simplex_objective",
     "simplex_weights_from_differences",
-    "frank_wolfe_simplex",
     "sparsify_weights",
 ]
 
@@ -179,7 +179,7 @@ def simplex_least_squares(
     if ridge < 0 or not np.isfinite(ridge):
         raise SpecificationError(f"ridge must be a finite number >= 0; got {ridge!r}.")
     del weights_init  # the exact solver needs no start
-    T, J = A.shape
+    _T, J = A.shape
     C = A - b[:, None]
     if intercept:
         if v is None:
