@@ -222,3 +222,30 @@ def test_leave_one_out_and_in_time_placebo():
     assert set(loo["dropped_donor"]) == set(positive["unit"])
     fake = in_time_placebo(SyntheticControl(leave_one_out=False), panel, 2015, treated="u0", actual_start=2020)
     assert abs(fake.estimate) < 0.3  # no effect before the real start
+
+
+def test_plot_synth_for_scm_and_generic_synth_results():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from evalint.plotting.synth import plot_synth
+    from evalint.results.effect import InferenceInfo, make_result
+
+    res = synthetic_control(make_panel(factor_frame(treated=("u0", "u1"), n_units=14)), calendar=False,
+                            leave_one_out=False)
+    fig = res.plot()
+    assert len(fig.axes) == 3
+    assert len(fig.axes[1].lines) >= 12  # 12 placebo gaps + the treated gap
+    assert len(plot_synth(res, unit="u1").axes) == 3
+    # a generic synth-family result (e.g. SDID): series without unit/gap/post columns, placebo
+    # gaps without a placebo column, donor weights without treated_unit
+    times = [str(2000 + t) for t in range(10)]
+    generic = make_result(
+        method="Synthetic DiD", estimand="ATT", term="att", outcome="y", estimate=-1.0, se=0.5,
+        inference=InferenceInfo("placebo", "placebo"), plot_kind="synth", intervention="2007",
+        series=pd.DataFrame({"time": times, "treated": np.arange(10.0), "synthetic": np.arange(10.0) + 0.5}),
+        tables={"placebo_gaps": pd.DataFrame({"unit": ["a"] * 10 + ["b"] * 10, "time": times * 2,
+                                              "gap": np.zeros(20)}),
+                "donor_weights": pd.DataFrame({"unit": ["a", "b"], "weight": [0.4, 0.6]})})
+    fig = generic.plot()
+    assert len(fig.axes) == 3 and len(fig.axes[1].lines) >= 3
