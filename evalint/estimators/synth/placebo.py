@@ -128,9 +128,7 @@ def in_time_placebo(estimator: Any, panel: Panel, placebo_start: Any, *, treated
         raise SpecificationError(
             f"placebo_start ({p_fake}) must be before the actual intervention ({p_real})."
         )
-    sub = panel.subset(end=p_real - 1)
-    if sub.timing is not None:  # no unit is treated before the real start within the subset
-        sub = sub.subset()
+    sub = panel.subset(end=p_real - 1)  # no unit is treated before the real start
     fit_kwargs.setdefault("calendar", False)
     return estimator.fit(_strip_treatment(sub), treated=treated, intervention=p_fake, **fit_kwargs)
 
@@ -187,6 +185,8 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
     """Placebos, diagnostics, tables and the EffectResult of an SCM fit."""
     spec = inference if inference is not None else Placebo()
     require_supported(type(estimator).__name__, spec, (Placebo,))
+    if spec.reps is not None:  # draws of the joint test for several treated units
+        placebo_reps = int(spec.reps)
     diagnostics: list[CheckResult] = []
     flags: list[Flag] = []
     times = [str(p) for p in design.periods]
