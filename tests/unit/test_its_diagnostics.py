@@ -108,3 +108,12 @@ def test_plot_its_with_transition_and_two_interventions(tmp_path):
 
     with pytest.raises(SpecificationError, match="plot_its needs result.series"):
         plot_its(dataclasses.replace(r, series=None))
+
+
+def test_acf_pacf_table_matches_statsmodels():
+    from statsmodels.tsa.stattools import acf, pacf
+
+    e = _ar(0.5, n=100, seed=9)
+    table = acf_pacf_check(e, nlags=12).table
+    np.testing.assert_allclose(table["acf"], acf(e, nlags=12, fft=False)[1:], atol=1e-12)
+    np.testing.assert_allclose(table["pacf"], pacf(e, nlags=12, method="ywm")[1:], atol=1e-12)

@@ -140,3 +140,28 @@ def test_its_dispatch_follows_outcome_kind():
     assert a.method.startswith("Count ITS (quasi-Poisson") and a.scale == "rate_ratio"
     los = its(sim.panel, "2021-04", outcome="length_of_stay", calendar=False)
     assert "GLS" in los.method
+
+
+def test_gls_with_excluded_transition_rows_is_exact_ml_over_the_gaps():
+    """Excluded transition rows leave gaps: the AR(1) covariance is then built at the calendar lags.
+    Check against statsmodels GLS at the estimated phi and against a dense Gaussian log-likelihood."""
+    from scipy import stats as st
+
+    panel, y = _series(11, phi=0.5)
+    r = SegmentedRegression(interventions="2021-04", errors="ar", transition=3).fit(panel, calendar=False)
+    keep = np.r_[np.arange(60), np.arange(63, 96)]
+    phi = float(r.tables["ar_errors"]["phi"].iloc[0])
+    t = np.arange(1, 97)
+    X = np.column_stack([np.ones(96), t, t >= 64, np.maximum(0, t - 63)]).astype(float)[keep]
+    R = phi ** np.abs(keep[:, None] - keep[None, :])
+    ref = sm.GLS(y[keep], X, sigma=R).fit()
+    np.testing.assert_allclose(r.coefficients["estimate"], ref.params, rtol=1e-8)
+
+    def loglik(p):
+        Rp = p ** np.abs(keep[:, None] - keep[None, :])
+        b = sm.GLS(y[keep], X, sigma=Rp).fit()
+        resid = y[keep] - X @ b.params
+        s2 = resid @ np.linalg.solve(Rp, resid) / len(keep)
+        return st.multivariate_normal(np.zeros(len(keep)), s2 * Rp).logpdf(resid)
+
+    assert loglik(phi) >= max(loglik(phi - 0.01), loglik(phi + 0.01))
