@@ -384,14 +384,19 @@ def estimate_group_time(
 def _outcome_matrix(panel, outcome: str) -> tuple[np.ndarray, pd.Index, np.ndarray]:
     """Units x periods outcome matrix, unit ids and period ordinals (NaN for missing cells).
 
-    A balanced Panel is stored sorted by unit then period, so its outcome column reshapes
-    directly; otherwise :meth:`Panel.to_matrix` pivots.
+    A Panel is stored sorted by unit then period, so a balanced one reshapes directly
+    (no pivot); otherwise :meth:`Panel.to_matrix` pivots.
     """
-    units = panel.units
-    periods = panel.periods
-    if panel.is_balanced:
-        y = panel.data[outcome].to_numpy(dtype=float).reshape(len(units), len(periods))
-        return y, units, periods.asi8.astype(np.int64)
+    data = panel.data
+    uid = data[panel.unit].to_numpy()
+    ords = pd.PeriodIndex(data[panel.time]).asi8
+    if len(uid):
+        starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
+        lo, hi = int(ords.min()), int(ords.max())
+        n_units, n_per = len(starts), hi - lo + 1
+        if len(uid) == n_units * n_per:
+            y = data[outcome].to_numpy(dtype=float).reshape(n_units, n_per)
+            return y, pd.Index(uid[starts], name=panel.unit), np.arange(lo, hi + 1, dtype=np.int64)
     ymat = panel.to_matrix(outcome)
     return ymat.to_numpy(dtype=float), ymat.index, ymat.columns.asi8.astype(np.int64)
 
