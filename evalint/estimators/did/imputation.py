@@ -12,7 +12,8 @@ Algorithm (BJS 2024, Theorem 2):
 
 Every estimate is linear in the outcomes, ``tau_hat_w = sum_it v_it Y_it``, with
 ``v_it = w_it`` on Omega_1 and ``v_0 = -Z_0 (Z_0'Z_0)^{-1} Z_1' w_1`` on Omega_0.
-The variance is the conservative unit-clustered estimator of Theorem 3:
+The variance is the conservative unit-clustered estimator of Theorem 3
+(by default with the leave-one-out refinement of Supplementary Appendix A.9):
 ``sum_i (sum_t v_it eps_tilde_it)^2`` with the Omega_0 residuals, and on Omega_1 the
 auxiliary residuals ``tau_hat_it - tau_tilde_g`` where ``tau_tilde_g`` averages the
 imputed effects within cohort x event-time groups (eq. 8, unit-clustered form).
@@ -192,6 +193,13 @@ class ImputationDiD:
         True). Time-varying covariates are used period by period (they must not be
         affected by treatment); covariates constant within every unit are absorbed by
         the unit effects and refused.
+    leave_one_out : bool
+        Apply the leave-one-out refinement of BJS (2024) Supplementary Appendix A.9 to
+        the Theorem 3 variance (default True): each unit is left out of its own
+        ``tau_tilde`` average. Without it the auxiliary averages over-fit the noise and the
+        variance is biased down when cohorts are small (a handful of ICBs per wave);
+        with it the Theorem 3 variance is conservative as intended. ``False`` gives the
+        plain Theorem 3 estimator (diff-diff's and did_imputation's default).
 
     Notes
     -----
@@ -214,6 +222,7 @@ class ImputationDiD:
     pretrends: int = 0
     aux_partition: Literal["cohort_horizon", "cohort", "horizon"] = "cohort_horizon"
     use_covariates: bool = True
+    leave_one_out: bool = True
 
     def __post_init__(self) -> None:
         check_positive_int("anticipation", self.anticipation, minimum=0)
@@ -304,7 +313,8 @@ class ImputationDiD:
         headline_psi = None
         for term, h, w in targets:
             est = float(np.nansum(w * np.nan_to_num(tau)))
-            psi = _cluster_scores(fit, fr, covs, w, tau, groups, clusters, panel.n_units)
+            psi = _cluster_scores(fit, fr, covs, w, tau, groups, clusters, panel.n_units,
+                                  self.leave_one_out)
             se = float(np.sqrt((psi ** 2).sum()))
             n_cells = int((w > 0).sum())
             if h is None:
@@ -341,11 +351,12 @@ class ImputationDiD:
             estimand="ATT: equally weighted average of effects over treated cells (event time >= 0)",
             term="ATT", outcome=panel.outcome, estimate=est, se=se, alpha=alpha,
             inference=InferenceInfo("BJS Theorem 3", "conservative variance of BJS (2024) Theorem 3, clustered "
-                                    "by unit, cohort x event-time auxiliary averaging, normal reference",
-                                    clusters=panel.n_units),
+                                    f"by unit, {self.aux_partition.replace('_', ' x ')} auxiliary averaging"
+                                    + (" with the leave-one-out refinement (App. A.9)" if self.leave_one_out else "")
+                                    + ", normal reference", clusters=panel.n_units),
             panel=panel, spec={"estimator": self.name, "anticipation": a, "horizon_max": self.horizon_max,
                                "pretrends": self.pretrends, "aux_partition": self.aux_partition,
-                               "use_covariates": self.use_covariates},
+                               "use_covariates": self.use_covariates, "leave_one_out": self.leave_one_out},
             effects=effects, coefficients=fit.coefficient_frame(covs),
             diagnostics=tuple(diagnostics), flags=tuple(flags) + tuple(cal_flags),
             influence=headline_psi, influence_index=pd.Index(panel.units, name=panel.unit),
@@ -455,7 +466,8 @@ def _aux_groups(fr: pd.DataFrame, partition: str) -> np.ndarray:
 
 
 def _cluster_scores(fit: _UntreatedFit, fr: pd.DataFrame, covs: list[str], w: np.ndarray, tau: np.ndarray,
-                    groups: np.ndarray, clusters: np.ndarray, n_clusters: int) -> np.ndarray:
+                    groups: np.ndarray, clusters: np.ndarray, n_clusters: int,
+                    leave_one_out: bool = True) -> np.ndarray:
     """Per-cluster sums of v_it * eps_tilde_it for the estimand with treated weights ``w``."""
     from scipy.linalg import cho_solve
 
@@ -475,14 +487,27 @@ def _cluster_scores(fit: _UntreatedFit, fr: pd.DataFrame, covs: list[str], w: np
         wtheta = np.zeros(len(rows0))
     a = (r_u - np.bincount(u0, weights=wtheta, minlength=fit.n_units)) / np.maximum(fit.n0, 1)
     v0 = -(a[u0] + wtheta)
-    # auxiliary tau_tilde per group (BJS eq. 8, unit-clustered)
-    frame = pd.DataFrame({"grp": groups[rows1], "u": u[rows1], "v": w[rows1], "vt": w[rows1] * tau[rows1]})
-    per_unit = frame.groupby(["grp", "u"], sort=False).agg(a=("v", "sum"), b=("vt", "sum"))
-    per_unit["ab"] = per_unit["a"] * per_unit["b"]
-    per_unit["a2"] = per_unit["a"] ** 2
-    per_grp = per_unit.groupby(level="grp").agg(num=("ab", "sum"), den=("a2", "sum"))
-    tau_tilde = (per_grp["num"] / per_grp["den"]).reindex(groups[rows1]).to_numpy()
+    # auxiliary tau_tilde per group (BJS eq. 8, unit-clustered):
+    # tau_tilde_g = sum_i a_ig b_ig / sum_i a_ig^2, a_ig = sum_t v_it, b_ig = sum_t v_it tau_hat_it
+    grp = groups[rows1]
+    n_grp = int(groups.max()) + 1
+    pair, pair_of_row = np.unique(grp.astype(np.int64) * fit.n_units + u[rows1], return_inverse=True)
+    pair_grp = pair // fit.n_units
+    a_iv = np.bincount(pair_of_row, weights=w[rows1], minlength=len(pair))
+    b_iv = np.bincount(pair_of_row, weights=w[rows1] * tau[rows1], minlength=len(pair))
+    num = np.bincount(pair_grp, weights=a_iv * b_iv, minlength=n_grp)
+    den = np.bincount(pair_grp, weights=a_iv ** 2, minlength=n_grp)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tau_tilde = (num / den)[grp]
     eps1 = tau[rows1] - tau_tilde
+    if leave_one_out:
+        # BJS (2024) Supplementary Appendix A.9: leave unit i out of its own tau_tilde, which
+        # at the cluster sum equals scaling eps_tilde by 1 / (1 - a_ig^2 / sum_j a_jg^2).
+        # Groups with a single unit have no leave-one-out average: left unscaled.
+        units_in_grp = np.bincount(pair_grp, weights=(a_iv ** 2 > 0).astype(float), minlength=n_grp)
+        share = a_iv ** 2 / den[pair_grp]
+        factor = np.where(units_in_grp[pair_grp] >= 2, 1.0 / np.maximum(1.0 - share, 1e-12), 1.0)
+        eps1 = eps1 * factor[pair_of_row]
     psi = np.bincount(clusters[rows0], weights=v0 * fit.resid0, minlength=n_clusters)
     psi += np.bincount(clusters[rows1], weights=w[rows1] * eps1, minlength=n_clusters)
     return psi
@@ -539,7 +564,7 @@ def _pretrend_test(fr: pd.DataFrame, mask0: np.ndarray, covs: list[str], k: int,
 
 def imputation_did(panel: Panel, *, outcome: str | None = None, anticipation: int = 0,
                    horizon_max: int | None = None, pretrends: int = 0, use_covariates: bool = True,
-                   calendar: Any = None, alpha: float = 0.05) -> EffectResult:
+                   leave_one_out: bool = True, calendar: Any = None, alpha: float = 0.05) -> EffectResult:
     """Borusyak-Jaravel-Spiess (2024) imputation estimator (see :class:`ImputationDiD`).
 
     Parameters
@@ -547,7 +572,7 @@ def imputation_did(panel: Panel, *, outcome: str | None = None, anticipation: in
     panel : Panel
     outcome : str, optional
         Outcome to use (default: the panel's primary outcome).
-    anticipation, horizon_max, pretrends, use_covariates
+    anticipation, horizon_max, pretrends, use_covariates, leave_one_out
         See :class:`ImputationDiD`.
     calendar : PolicyCalendar, None or False
     alpha : float
@@ -563,5 +588,5 @@ def imputation_did(panel: Panel, *, outcome: str | None = None, anticipation: in
     if outcome is not None:
         panel = panel.with_outcome(outcome)
     est = ImputationDiD(anticipation=anticipation, horizon_max=horizon_max, pretrends=pretrends,
-                        use_covariates=use_covariates)
+                        use_covariates=use_covariates, leave_one_out=leave_one_out)
     return est.fit(panel, calendar=calendar, alpha=alpha)

@@ -1,0 +1,176 @@
+"""Goodman-Bacon decomposition.
+
+The outside numbers: linearmodels' PanelOLS TWFE coefficient (core dependency) and its
+clustered covariance; 2x2 DiDs computed here from group means with pandas; and a
+simulation with a known truth (dynamic effects bias TWFE through the forbidden
+comparisons). The diff-diff cross-check is in test_did_a2_peers.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from linearmodels import PanelOLS
+
+from evalint.data.panel import Panel
+from evalint.errors import SpecificationError, TreatmentError, UnbalancedPanelError
+from evalint.estimators.did.bacon import BaconDecomposition, bacon_decomposition, decompose
+
+
+def _frame(seed=0, starts=(3, 6, 8), n_per=(3, 5, 4), n_never=5, T=11, effect=lambda g, e: 1.0 + 0.3 * e):
+    rng = np.random.default_rng(seed)
+    periods = pd.period_range("2017", periods=T, freq="Y")
+    b = rng.normal(0, 1, T)
+    coh = [s for s, n in zip(starts, n_per) for _ in range(n)] + [-1] * n_never
+    rows = []
+    for i, g in enumerate(coh):
+        a = rng.normal(0, 1)
+        for t in range(T):
+            tau = effect(g, t - g) if g >= 0 and t >= g else 0.0
+            rows.append({"unit": f"icb{i:02d}", "year": periods[t], "y": a + b[t] + tau + rng.normal(0, 0.5),
+                         "cohort": periods[g] if g >= 0 else None, "g": g, "t": t,
+                         "d": int(g >= 0 and t >= g)})
+    return pd.DataFrame(rows)
+
+
+def _panel(df):
+    return Panel.from_frame(df, unit="unit", time="year", outcome="y", cohort="cohort")
+
+
+def _panelols(df, **fit_kw):
+    data = df.assign(tt=df.t).set_index(["unit", "tt"])
+    return PanelOLS(data["y"], data[["d"]], entity_effects=True, time_effects=True).fit(
+        cov_type="clustered", cluster_entity=True, **fit_kw)
+
+
+@pytest.mark.parametrize("seed,starts,n_per,n_never", [
+    (0, (3, 6, 8), (3, 5, 4), 5),
+    (1, (2, 9), (7, 2), 0),           # no never-treated units: timing comparisons only
+    (2, (5,), (6,), 9),               # one cohort: treated vs never only
+    (3, (1, 4, 5, 10), (2, 3, 4, 2), 3),
+])
+def test_weighted_sum_equals_panelols_twfe_and_weights_sum_to_one(seed, starts, n_per, n_never):
+    df = _frame(seed, starts, n_per, n_never)
+    r = bacon_decomposition(_panel(df), calendar=False)
+    tab = r.tables["bacon"]
+    lm = _panelols(df)
+    assert r.estimate == pytest.approx(float(lm.params["d"]), abs=1e-10)
+    assert float((tab.weight * tab.estimate).sum()) == pytest.approx(float(lm.params["d"]), abs=1e-10)
+    assert tab.weight.sum() == pytest.approx(1.0, abs=1e-12)
+    assert (tab.weight > 0).all()
+    k = len(starts)
+    assert len(tab) == k * (n_never > 0) + k * (k - 1)
+
+
+def test_headline_se_is_the_clustered_sandwich_times_g_over_g_minus_1():
+    df = _frame(4)
+    r = bacon_decomposition(_panel(df), calendar=False)
+    lm = _panelols(df, debiased=False, auto_df=False, count_effects=False)  # uncorrected sandwich
+    g = df.unit.nunique()
+    assert r.se == pytest.approx(float(lm.std_errors["d"]) * np.sqrt(g / (g - 1)), rel=1e-10)
+    assert r.inference.clusters == g
+
+
+def test_each_2x2_is_the_difference_of_group_mean_changes():
+    df = _frame(5)
+    tab = bacon_decomposition(_panel(df), calendar=False).tables["bacon"]
+    m = df.groupby(["g", "t"])["y"].mean().unstack()
+    label = {s: str(pd.Period("2017", "Y") + s) for s in (3, 6, 8)}
+    inv = {v: k for k, v in label.items()}
+
+    def win(g, a, b):
+        return m.loc[g].iloc[a:b].mean()
+
+    for row in tab.itertuples():
+        k = inv[row.treated]
+        if row.control == "never treated":
+            want = (win(k, k, 11) - win(k, 0, k)) - (win(-1, k, 11) - win(-1, 0, k))
+        elif not row.forbidden:
+            l = inv[row.control]
+            want = (win(k, k, l) - win(k, 0, k)) - (win(l, k, l) - win(l, 0, k))
+        else:
+            e = inv[row.control]  # earlier cohort, already treated, as control
+            want = (win(k, k, 11) - win(k, e, k)) - (win(e, k, 11) - win(e, e, k))
+        assert row.estimate == pytest.approx(want, abs=1e-12)
+
+
+def test_forbidden_weight_flagged_above_threshold_only():
+    df = _frame(6, starts=(2, 6), n_per=(6, 6), n_never=2)
+    r = bacon_decomposition(_panel(df), calendar=False)
+    share = r.info["weight: later vs earlier treated (forbidden)"]
+    assert share > 0.10
+    flag = [f for f in r.flags if f.source == "bacon_forbidden_weight"]
+    assert len(flag) == 1 and flag[0].kind == "diagnostic"
+    assert "forbidden" in str(r.summary()) and f"{share:.0%}" in flag[0].message
+    chk = next(d for d in r.diagnostics if d.name == "bacon_forbidden_weight")
+    assert chk.passed is False and chk.statistic == pytest.approx(share)
+    # same panel with a threshold above the share: no flag
+    r2 = bacon_decomposition(_panel(df), forbidden_threshold=min(share + 0.01, 0.99), calendar=False)
+    assert not [f for f in r2.flags if f.source == "bacon_forbidden_weight"]
+    # one cohort + never treated: nothing forbidden
+    r3 = bacon_decomposition(_panel(_frame(7, starts=(5,), n_per=(6,))), calendar=False)
+    assert r3.info["weight: later vs earlier treated (forbidden)"] == 0.0
+    assert all(f.source != "bacon_forbidden_weight" for f in r3.flags)
+
+
+def test_dynamic_effects_bias_twfe_through_forbidden_comparisons():
+    # effects grow with time since adoption; no never-treated units. The later-vs-earlier
+    # 2x2s subtract the early cohort's growing effect and are biased down (Goodman-Bacon
+    # 2021, eq. 15), so TWFE falls below the ATT over treated cells (the known truth).
+    effect = lambda g, e: 1.0 + 0.5 * e  # noqa: E731
+    starts, n_per, T = (2, 7), (6, 6), 11
+    truth = np.mean([effect(g, e) for g, n in zip(starts, n_per) for _ in range(n) for e in range(T - g)])
+    twfe, forb, clean = [], [], []
+    for s in range(30):
+        r = bacon_decomposition(_panel(_frame(100 + s, starts, n_per, 0, T, effect)), calendar=False)
+        tab = r.tables["bacon"]
+        twfe.append(r.estimate)
+        forb.append(tab.loc[tab.forbidden, "estimate"].mean())
+        clean.append(tab.loc[~tab.forbidden, "estimate"].mean())
+    twfe, forb, clean = map(np.array, (twfe, forb, clean))
+    assert twfe.mean() < truth - 1.0
+    # the forbidden 2x2 estimates the late cohort's effect minus the early cohort's growth
+    # over the window (0.5 per period x 6.5 periods on average): strongly negative
+    assert forb.mean() < 0 < clean.mean()
+
+
+def test_bad_input():
+    df = _frame(8)
+    with pytest.raises(UnbalancedPanelError, match="balanced"):
+        bacon_decomposition(_panel(df[~((df.unit == "icb00") & (df.t == 10))]), calendar=False)
+    with pytest.raises(SpecificationError, match="treatment timing"):
+        bacon_decomposition(Panel.from_frame(df, unit="unit", time="year", outcome="y"), calendar=False)
+    with pytest.raises(TreatmentError, match="no comparison group"):
+        bacon_decomposition(_panel(_frame(9, starts=(4,), n_per=(5,), n_never=0)), calendar=False)
+    with pytest.raises(SpecificationError):
+        BaconDecomposition(forbidden_threshold=1.5)
+    from evalint.inference.specs import Clustered
+
+    with pytest.raises(SpecificationError, match="CR1"):
+        BaconDecomposition().fit(_panel(df), inference=Clustered(kind="CR2"), calendar=False)
+    with pytest.raises(TreatmentError, match="first period"):
+        decompose(np.zeros((3, 4)), np.array([0, 2, -1]))
+
+
+def test_covariates_are_not_used_and_said_so():
+    df = _frame(10).assign(x=lambda d: np.random.default_rng(0).normal(size=len(d)))
+    p = Panel.from_frame(df, unit="unit", time="year", outcome="y", cohort="cohort", covariates=["x"])
+    r = bacon_decomposition(p, calendar=False)
+    assert any("not used" in f.message and "'x'" in f.message for f in r.flags)
+    assert r.estimate == pytest.approx(float(_panelols(df).params["d"]), abs=1e-10)
+
+
+def test_plot_kind_bacon_renders():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    r = bacon_decomposition(_panel(_frame(11)), calendar=False)
+    assert r.plot_kind == "bacon"
+    fig = r.plot()
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Weight in the TWFE estimate"
+    assert sum(len(c.get_offsets()) for c in ax.collections) == len(r.tables["bacon"])
+    plt.close(fig)
