@@ -1,0 +1,193 @@
+"""Variance of synthetic DiD, SC and DiD estimates: Arkhangelsky et al. (2021), Algorithms 2-4.
+
+Each algorithm re-estimates the same design on resampled or reassigned units:
+
+* **Bootstrap** (Algorithm 2): draw ``N`` units with replacement (redraw when the sample
+  has no treated or no control unit), re-estimate the weights (penalties fixed at the
+  full-sample values, Frank-Wolfe started from the full-sample weights) and the effect;
+  ``V = (B-1)/B * var(tau_b)``. Needs more than one treated unit.
+* **Jackknife** (Algorithm 3): drop each unit in turn, keep the full-sample weights (unit
+  weights renormalised over the remaining controls) and recompute the effect;
+  ``V = (N-1)/N * sum (tau_(-i) - mean)^2``. Needs more than one treated unit in every
+  cohort and more than one control with positive weight. Not recommended for SC (paper,
+  Section 5).
+* **Placebo** (Algorithm 4): permute the control units, give the last ``N_tr`` of them the
+  treated units' adoption dates, estimate the placebo effect on controls only;
+  ``V = (B-1)/B * var(tau_b)``. The only option with one treated unit; needs more
+  controls than treated units, and rests on homoskedasticity across units.
+
+Replications of equal shape are solved together as one batch of weight problems
+(:func:`evalint.estimators.synth.sdid.replicate_estimates`), which is what makes 200
+placebo replications cost little more than one fit. Randomness comes from one ``seed``
+through :func:`numpy.random.default_rng`, so results are identical run to run.
+
+References
+----------
+Arkhangelsky, D., Athey, S., Hirshberg, D. A., Imbens, G. W. & Wager, S. (2021).
+Synthetic Difference-in-Differences. American Economic Review 111(12), 4088-4118,
+Section 5 and Algorithms 2-4.
+Clarke, D., Pailanir, D., Athey, S. & Imbens, G. (2023). On synthetic
+difference-in-differences and related estimation methods in Stata. IZA DP 16437
+(the staggered-adoption versions).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from evalint._typing import FloatArray, check_option, check_positive_int
+from evalint.errors import InferenceError
+from evalint.estimators.synth.sdid import (
+    DesignFit, SdidSettings, block_tau, replicate_estimates,
+)
+
+__all__ = ["VarianceResult", "sdid_variance", "placebo_variance", "bootstrap_variance",
+           "jackknife_variance", "VARIANCE_METHODS"]
+
+VARIANCE_METHODS = ("placebo", "bootstrap", "jackknife")
+
+
+@dataclass(frozen=True)
+class VarianceResult:
+    """A standard error with the replicate estimates it came from."""
+
+    method: str
+    se: float
+    replicates: FloatArray
+    reps: int | None
+    seed: int | None
+    note: str = ""
+
+
+def _treated(fit: DesignFit) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    rows = np.concatenate([c.treated_rows for c in fit.cohorts])
+    sizes = [(c.start, c.treated_rows.size) for c in fit.cohorts]
+    return rows, sizes
+
+
+def placebo_variance(Y: FloatArray, fit: DesignFit, settings: SdidSettings, *, reps: int = 200,
+                     seed: int | None = 0) -> VarianceResult:
+    """Placebo variance (Algorithm 4), all replications in one batch per cohort."""
+    reps = check_positive_int("reps", reps, minimum=2)
+    controls = fit.cohorts[0].control_rows
+    _, sizes = _treated(fit)
+    n_tr = sum(n for _, n in sizes)
+    if controls.size <= n_tr:
+        raise InferenceError(
+            f"variance='placebo' needs more control units than treated units (Algorithm 4 assigns "
+            f"placebo treatment to {n_tr} of the controls and keeps the rest as controls); this design "
+            f"has {controls.size} control(s) and {n_tr} treated unit(s). Use variance='bootstrap' or "
+            "'jackknife' (several treated units), or add control units."
+        )
+    if controls.size - n_tr < 2:
+        raise InferenceError(
+            f"variance='placebo' would leave {controls.size - n_tr} control unit(s) in each placebo "
+            "replication; at least 2 are needed to fit weights. Add control units or use "
+            "variance='bootstrap'/'jackknife'."
+        )
+    rng = np.random.default_rng(seed)
+    perms = rng.permuted(np.tile(controls, (reps, 1)), axis=1)
+    n_co = controls.size - n_tr
+    cohort_rows, pos = [], n_co
+    for start, n in sizes:
+        cohort_rows.append((start, perms[:, pos:pos + n]))
+        pos += n
+    est = replicate_estimates(Y, fit, perms[:, :n_co], cohort_rows, settings)
+    return VarianceResult("placebo", float(np.std(est, ddof=0)), est, reps, seed,
+                          f"placebo SE from {reps} random reassignments of treatment to control units")
+
+
+def bootstrap_variance(Y: FloatArray, fit: DesignFit, settings: SdidSettings, start: np.ndarray, *,
+                       reps: int = 200, seed: int | None = 0) -> VarianceResult:
+    """Unit bootstrap variance (Algorithm 2); replications of equal shape solved as one batch."""
+    reps = check_positive_int("reps", reps, minimum=2)
+    treated, sizes = _treated(fit)
+    if treated.size < 2:
+        raise InferenceError(
+            "variance='bootstrap' needs more than one treated unit (Arkhangelsky et al. 2021, "
+            "Algorithm 2: with one treated unit, resampling cannot reflect its variability); this "
+            "design has 1. Use variance='placebo'."
+        )
+    N, T = Y.shape
+    rng = np.random.default_rng(seed)
+    draws = []
+    while len(draws) < reps:
+        ind = np.sort(rng.integers(0, N, size=N))
+        is_tr = start[ind] < T
+        if (~is_tr).sum() >= 2 and is_tr.any():
+            draws.append(ind)
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for k, ind in enumerate(draws):
+        st = start[ind]
+        sig = (int((st >= T).sum()),) + tuple(int((st == s).sum()) for s, _ in sizes)
+        groups[sig].append(k)
+    est = np.empty(reps)
+    for sig, members in groups.items():
+        block = np.vstack([draws[k] for k in members])
+        st = start[block]
+        ctrl = np.vstack([row[s >= T] for row, s in zip(block, st)])
+        cohort_rows = []
+        for (s0, _), n in zip(sizes, sig[1:]):
+            if n:
+                cohort_rows.append((s0, np.vstack([row[s == s0] for row, s in zip(block, st)])))
+        est[members] = replicate_estimates(Y, fit, ctrl, cohort_rows, settings)
+    return VarianceResult("bootstrap", float(np.std(est, ddof=0)), est, reps, seed,
+                          f"unit bootstrap SE from {reps} resamples (redrawn when a resample had "
+                          "no treated unit or fewer than 2 controls)")
+
+
+def jackknife_variance(Y: FloatArray, fit: DesignFit, settings: SdidSettings) -> VarianceResult:
+    """Fixed-weights leave-one-unit-out jackknife variance (Algorithm 3)."""
+    small = [str(c.start) for c in fit.cohorts if c.treated_rows.size < 2]
+    if small:
+        raise InferenceError(
+            "variance='jackknife' needs at least 2 treated units in every adoption cohort (dropping "
+            "the only treated unit of a cohort removes that cohort's estimate; Arkhangelsky et al. "
+            f"2021, Algorithm 3); {len(small)} cohort(s) have one treated unit. Use variance='placebo'."
+        )
+    if settings.method != "did" and any((c.omega > 0).sum() < 2 for c in fit.cohorts):
+        raise InferenceError(
+            "variance='jackknife' is undefined when only one control has positive weight (dropping it "
+            "leaves no synthetic control); use variance='placebo' or 'bootstrap'."
+        )
+    N, T = Y.shape
+    used = np.unique(np.concatenate([np.concatenate([c.control_rows, c.treated_rows]) for c in fit.cohorts]))
+    est = np.empty(used.size)
+    for k, drop in enumerate(used):
+        taus, cells = [], []
+        for c in fit.cohorts:
+            keep_c = c.control_rows != drop
+            keep_t = c.treated_rows[c.treated_rows != drop]
+            omega = c.omega[keep_c]
+            omega = omega / omega.sum() if omega.sum() > 0 else np.full(omega.size, 1.0 / omega.size)
+            rows = np.concatenate([c.control_rows[keep_c], keep_t])
+            taus.append(block_tau(Y[rows][None], omega.size, c.start, omega[None], c.lam[None])[0])
+            cells.append(keep_t.size * (T - c.start))
+        w = np.asarray(cells, dtype=float)
+        est[k] = float(np.dot(w / w.sum(), taus))
+    n = used.size
+    se = float(np.sqrt((n - 1) / n * np.sum((est - est.mean()) ** 2)))
+    note = "fixed-weights jackknife over units"
+    if settings.method == "sc":
+        note += " (not recommended for SC: Arkhangelsky et al. 2021, Section 5)"
+    return VarianceResult("jackknife", se, est, None, None, note)
+
+
+def sdid_variance(Y: FloatArray, fit: DesignFit, settings: SdidSettings, start: np.ndarray,
+                  method: str = "placebo", *, reps: int = 200, seed: int | None = 0) -> VarianceResult:
+    """Dispatch to the placebo, bootstrap or jackknife variance, checking applicability.
+
+    Raises
+    ------
+    evalint.errors.InferenceError
+        When the method is not applicable to the design (never a silent NaN).
+    """
+    check_option("variance", method, VARIANCE_METHODS)
+    if method == "placebo":
+        return placebo_variance(Y, fit, settings, reps=reps, seed=seed)
+    if method == "bootstrap":
+        return bootstrap_variance(Y, fit, settings, start, reps=reps, seed=seed)
+    return jackknife_variance(Y, fit, settings)
