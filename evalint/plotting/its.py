@@ -103,7 +103,9 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
         for txt in ax.texts[n_text:]:  # event labels starting before the data would sit outside the axes
             if txt.get_position()[0] is not None and mdates.date2num(txt.get_position()[0]) < lim[0]:
                 txt.set_x(mdates.num2date(lim[0]))
-    ax.set_xlabel("Period")
+    first_t = s["time"].iloc[0]
+    freq = getattr(first_t, "freqstr", "")[:1] if isinstance(first_t, pd.Period) else ""
+    ax.set_xlabel({"M": "Month", "Q": "Quarter", "W": "Week", "D": "Day", "Y": "Year"}.get(freq, "Period"))
     label = result.outcome_label or result.outcome
     ax.set_ylabel(label)
     if title is None:

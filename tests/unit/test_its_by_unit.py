@@ -71,3 +71,18 @@ def test_skip_failures(sim):
     assert len(res.failed) == 6 and res.pooled is None
     with pytest.raises(Exception, match="unit '"):
         its_by_unit(sim.panel, "2016-06", calendar=False)
+
+
+def test_calendar_presets_as_interventions(sim):
+    """A preset gives the date and names the interruption; the calendar check then excludes the
+    intervention's own events (here the ICB go-live itself)."""
+    from evalint.calendar import resolve_preset
+
+    nat = sim.panel.aggregate("England")
+    r = count_its(nat, "ics_golive_2022", impact="step")
+    assert r.term == "level_ics_golive_2022" and r.intervention == "ics_golive_2022 2022-07"
+    own = set(resolve_preset("ics_golive_2022").event_ids)
+    assert not own & {f.event_id for f in r.flags}
+    plain = count_its(nat, "2022-07-01", impact="step")
+    assert own & {f.event_id for f in plain.flags}      # with a bare date the go-live is reported
+    assert r.estimate == pytest.approx(plain.estimate, rel=1e-12)

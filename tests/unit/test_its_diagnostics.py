@@ -81,7 +81,7 @@ def test_calendar_check_runs_and_flags_reach_summary_frame_and_plot():
     assert set(r.flags_frame()["kind"]) >= {"confounding"}
     fig = r.plot(flag_severity=("high", "medium", "low"))
     ax = fig.axes[0]
-    assert ax.get_ylabel().startswith("Length of stay") and ax.get_xlabel() == "Period"
+    assert ax.get_ylabel().startswith("Length of stay") and ax.get_xlabel() == "Month"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "counterfactual (no intervention)" in labels and any("flagged policy events" in x for x in labels)
     assert len(ax.patches) >= 1

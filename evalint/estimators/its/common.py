@@ -4,6 +4,7 @@ interruptions, the data checks, the diagnostics and the assembly of the EffectRe
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,8 +108,39 @@ def extract_series(panel: Any, outcome: str | None, unit: Any = None) -> SeriesD
                       from_panel_of=len(units))
 
 
-def resolve_dates(interventions: Any, intervention: Any, panel: Any, series: SeriesData) -> Any:
-    """The intervention date(s): the estimator's, else ``fit(intervention=)``, else the unit's cohort."""
+class ResolvedDates(tuple):
+    """(name, Period) pairs, plus the calendar presets some of them came from."""
+
+    presets: dict[str, Any]
+
+
+def _from_preset(value: Any, unit: Any) -> tuple[Any, Any]:
+    """(date, Intervention) when ``value`` is a calendar preset name or Intervention; else (value, None)."""
+    from evalint.calendar.presets import Intervention, list_presets, resolve_preset
+
+    iv = value if isinstance(value, Intervention) else (
+        resolve_preset(value) if isinstance(value, str) and value in list_presets() else None)
+    if iv is None:
+        return value, None
+    if iv.date is not None:
+        return iv.date, iv
+    dates = dict(iv.unit_dates or {})
+    if unit in dates:
+        return dates[unit], iv
+    raise SpecificationError(
+        f"preset {iv.name!r} has a different date for each unit (staggered); unit {unit!r} is not one of "
+        f"its units. Fit its units one by one (its_by_unit) or give a date."
+    )
+
+
+def resolve_dates(interventions: Any, intervention: Any, panel: Any, series: SeriesData) -> ResolvedDates:
+    """The intervention date(s): the estimator's, else ``fit(intervention=)``, else the unit's cohort.
+
+    Dates may be calendar presets (``"ics_golive_2022"``, ``"asc_discharge_fund_2022"`` or an
+    :class:`~evalint.calendar.Intervention`): the date comes from the preset, the interruption is
+    named after it, and the policy-calendar check receives the preset so that the intervention's
+    own events are not reported as competing events.
+    """
     if interventions is not None and intervention is not None:
         raise SpecificationError(
             "The intervention date is given twice (in the estimator and in fit()); give it once."
@@ -118,13 +150,37 @@ def resolve_dates(interventions: Any, intervention: Any, panel: Any, series: Ser
         c = panel.timing.cohort.loc[series.unit]
         if not pd.isna(c):
             value = c
-    return resolve_interventions(value, series.freq, series.periods)
+    presets: dict[str, Any] = {}
+    if isinstance(value, Mapping):
+        mapped = {}
+        for k, v in value.items():
+            d, iv = _from_preset(v, series.unit)
+            mapped[k] = d
+            if iv is not None:
+                presets[str(k)] = iv
+        value = mapped
+    elif value is not None and not isinstance(value, (list, tuple)):
+        d, iv = _from_preset(value, series.unit)
+        if iv is not None:
+            value = {iv.name: d}
+            presets[iv.name] = iv
+    out = ResolvedDates(resolve_interventions(value, series.freq, series.periods))
+    out.presets = {_clean(k): v for k, v in presets.items()}
+    return out
+
+
+def _clean(name: str) -> str:
+    from evalint.estimators.its.design import _clean_name
+
+    return _clean_name(name)
 
 
 def prepare_design(series: SeriesData, dates: Any, spec: DesignSpec, *, min_pre: int,
                    focus: str | None) -> tuple[Design, str]:
     """Build the design and check the pre-period length; return (design, focus name)."""
     design = build_design(series.periods, dates, spec, series.freq)
+    if getattr(dates, "presets", None):
+        design = dataclasses.replace(design, presets=dict(dates.presets))
     first = design.interruptions[0]
     n_pre = int(design.include[: first.index].sum())
     if n_pre < min_pre:
@@ -209,6 +265,16 @@ def run_calendar(panel: Any, series: SeriesData, design: Design, focus: str, cal
     pre = int(inter.index)
     post = int(len(series.periods) - inter.index)
     treated = [series.unit] if series.from_panel_of > 1 else None
+    preset = design.presets.get(focus)
+    if preset is not None and calendar is not False:
+        from evalint.calendar import PolicyCalendar
+
+        cal = PolicyCalendar.default() if calendar is None or calendar is True else calendar
+        kind = panel.outcome_kinds[series.outcome].name
+        check = cal.check(preset, outcome=kind, pre=max(pre, 1), post=max(post, 1), freq=series.freq,
+                          treated_units=treated if treated and preset.units and series.unit in preset.units else None,
+                          design="its")
+        return [check], list(check.flags)
     check, flags = calendar_check(panel, inter.period, outcome=series.outcome, pre=max(pre, 1),
                                   post=max(post, 1), treated_units=treated, calendar=calendar, design="its")
     return ([check] if check is not None else []), list(flags)

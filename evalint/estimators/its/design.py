@@ -147,6 +147,7 @@ class Design:
     interruptions: tuple[Interruption, ...]
     terms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     seasonal_terms: tuple[str, ...] = ()
+    presets: Mapping[str, Any] = field(default_factory=dict)  # name -> calendar Intervention preset
 
     @property
     def columns(self) -> list[str]:
