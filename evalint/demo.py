@@ -2,7 +2,7 @@
 
 Simulates the 42 ICBs monthly (April 2016 to March 2025) with a known 3% drop in emergency
 admissions from the ICS statutory go-live (July 2022) and a known 10% drop in delayed
-discharges from the Adult Social Care Discharge Fund (from December 2022), then runs two
+discharges from the Adult Social Care Discharge Fund (from November 2022), then runs two
 national interrupted time series (quasi-Poisson with a log-population offset and Fourier
 seasonality), each with its policy-churn flags. Writes the figures (PNG) and tidy CSVs.
 """
@@ -26,18 +26,18 @@ class DemoAnalysis:
 
     name: str
     title: str
-    intervention: str
+    intervention: str  # a calendar preset: its own events are not flagged against it
     outcome: str
     true_rate_ratio: float
 
 
 DEMO_ANALYSES = (
     DemoAnalysis("discharge_fund_delayed_discharges",
-                 "Adult Social Care Discharge Fund (Dec 2022) on delayed discharges",
-                 "2022-12-01", "delayed_discharges", 0.90),
+                 "Adult Social Care Discharge Fund (from 18 Nov 2022) on delayed discharges",
+                 "asc_discharge_fund_2022", "delayed_discharges", 0.90),
     DemoAnalysis("ics_golive_emergency_admissions",
                  "ICS statutory go-live (1 July 2022) on emergency admissions",
-                 "2022-07-01", "emergency_admissions", 0.97),
+                 "ics_golive_2022", "emergency_admissions", 0.97),
 )
 DEMO_START = "2020-09"  # after the first COVID wave: the pre-period an analyst would choose
 
@@ -48,7 +48,7 @@ def simulate_demo_panel(seed: int = 2022):
 
     return simulate_nhs(
         seed=seed, adoption="ics_golive_2022", effects={"emergency_admissions": -0.03},
-        shocks=[{"start": "2022-12", "end": "2025-03", "outcome": "delayed_discharges", "effect": -0.10}],
+        shocks=[{"start": "2022-11", "end": "2025-03", "outcome": "delayed_discharges", "effect": -0.10}],
     )
 
 
