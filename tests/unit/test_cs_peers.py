@@ -182,3 +182,23 @@ def test_aggregations_match_moderndid(datasets, data, kind):
     if kind != "simple":
         assert ours.effects["estimate"].to_numpy() == pytest.approx(np.asarray(a.att_by_event), abs=TOL)
         assert ours.effects["std_error"].to_numpy() == pytest.approx(np.asarray(a.se_by_event), abs=TOL)
+
+
+@pytest.mark.parametrize("cov", [False, True])
+def test_sampling_weighted_att_gt_matches_moderndid(cov):
+    # cells only: moderndid 0.2.0's aggte uses unweighted cohort shares (R did weights them,
+    # as evalint does), so weighted aggregations are not compared
+    md = pytest.importorskip("moderndid")
+    df = _sim(1)
+    w = pd.Series(np.random.default_rng(5).uniform(0.5, 2.0, 300), index=np.arange(1, 301))
+    df["w"] = df["id"].map(w)
+    p = Panel.from_frame(df, unit="id", time="year", outcome="y", cohort="g", covariates=["x"], weights="w")
+    ours = _cells(callaway_santanna(p, weights=True, covariates=("x",) if cov else (), inference=Analytic(),
+                                    calendar=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = md.att_gt(df, yname="y", tname="year", idname="id", gname="g", xformla="~x" if cov else None,
+                      weightsname="w", boot=False, cband=False)
+    for gg, tt, a, s in zip(m.groups, m.times, m.att_gt, m.se_gt):
+        e, se = ours[(int(gg), int(tt))]
+        assert e == pytest.approx(a, abs=TOL) and se == pytest.approx(s, abs=TOL)
