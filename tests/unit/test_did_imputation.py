@@ -248,3 +248,32 @@ def test_summary_and_plot_render():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_collinear_covariates_are_refused():
+    rng = np.random.default_rng(12)
+    df = _frame(seed=12)
+    df["x"] = rng.normal(size=len(df))
+    df["x2"] = 2 * df["x"] + 1
+    with pytest.raises(SpecificationError, match="rank deficient"):
+        imputation_did(_panel(df, covariates=["x", "x2"]), calendar=False)
+
+
+def test_ics_waves_on_simulated_icbs_recovers_truth_and_raises_calendar_flags():
+    # the 42 ICBs adopting in their ICS waves (2017-2021), no never-treated ICB; length of
+    # stay falls by 0.1 day per month since go-live up to -0.4 (known truth from simulate_nhs)
+    from evalint.datasets import simulate_nhs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sim = simulate_nhs(seed=1, adoption="ics_waves", covid=False,
+                           effects={"length_of_stay": {"path": [0.0, -0.1, -0.2, -0.3, -0.4]}})
+    panel = sim.panel.with_outcome("length_of_stay")
+    with pytest.warns(DroppedRowsWarning, match="cannot be imputed"):
+        r = imputation_did(panel)  # default policy calendar
+    t = sim.truth
+    last = panel.timing.cohorts[-1]
+    truth = t.loc[(t.outcome == "length_of_stay") & (t.treated == 1) & (t.month < last), "effect"].mean()
+    assert abs(r.estimate - truth) < 4 * r.se
+    assert any(d.name == "policy_calendar" for d in r.diagnostics)
+    assert any(f.kind == "confounding" for f in r.flags)

@@ -379,6 +379,7 @@ class _UntreatedFit:
     n0: np.ndarray             # untreated cells per unit
     can_impute: np.ndarray     # rows whose unit and period effects are identified
     resid0: np.ndarray         # Omega_0 residuals (rows of mask0)
+    w0: np.ndarray | None = None   # design W on Omega_0 rows (cached)
 
     def design(self, fr: pd.DataFrame, covs: list[str], rows: np.ndarray) -> np.ndarray:
         t = fr["t"].to_numpy()[rows]
@@ -432,7 +433,9 @@ def _fit_untreated(fr: pd.DataFrame, mask0: np.ndarray, covs: list[str]) -> _Unt
                         "by the unit fixed effects and cannot be estimated. Drop it (unit effects already "
                         "control for it) or interact it with time yourself.")
         xtx = wt.T @ wt
-        rank = np.linalg.matrix_rank(wt)
+        norm = np.sqrt(np.maximum(np.diag(xtx), 1e-300))
+        eig = np.linalg.eigvalsh(xtx / np.outer(norm, norm))
+        rank = int((eig > 1e-10 * max(float(eig.max()), 1.0)).sum())
         if rank < wt.shape[1]:
             raise SpecificationError(
                 f"The untreated-cell regression is rank deficient ({rank} of {wt.shape[1]} period/covariate "
@@ -443,6 +446,7 @@ def _fit_untreated(fr: pd.DataFrame, mask0: np.ndarray, covs: list[str]) -> _Unt
     fit.alpha = np.where(n0 > 0, np.bincount(u0, weights=y0 - w0 @ fit.theta, minlength=n_units)
                          / np.maximum(n0, 1), np.nan)
     fit.resid0 = yt - wt @ fit.theta
+    fit.w0 = w0
     fit.can_impute = (n0[u] > 0) & np.isin(t, t_present)
     return fit
 
@@ -477,7 +481,7 @@ def _cluster_scores(fit: _UntreatedFit, fr: pd.DataFrame, covs: list[str], w: np
     u0 = u[rows0]
     # v on Omega_0 = -Z0 (Z0'Z0)^{-1} Z1'w, unit FE eliminated by partitioned inversion
     r_u = np.bincount(u[rows1], weights=w[rows1], minlength=fit.n_units)
-    w0 = fit.design(fr, covs, rows0)
+    w0 = fit.w0
     if w0.shape[1]:
         r_w = fit.design(fr, covs, rows1).T @ w[rows1]
         rhs = r_w - w0.T @ (r_u / np.maximum(fit.n0, 1))[u0]
