@@ -174,3 +174,20 @@ def test_plot_kind_bacon_renders():
     assert ax.get_xlabel() == "Weight in the TWFE estimate"
     assert sum(len(c.get_offsets()) for c in ax.collections) == len(r.tables["bacon"])
     plt.close(fig)
+
+
+def test_ics_waves_twfe_is_dominated_by_forbidden_comparisons():
+    # the real ICS designation waves have no never-treated ICB: most of the TWFE weight
+    # is on later-vs-earlier comparisons, which the result flags as high severity
+    import warnings
+
+    from evalint.datasets import simulate_nhs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sim = simulate_nhs(seed=1, adoption="ics_waves", covid=False,
+                           effects={"length_of_stay": {"path": [0.0, -0.1, -0.2, -0.3, -0.4]}})
+    r = bacon_decomposition(sim.panel.with_outcome("length_of_stay"), calendar=False)
+    assert r.info["weight: treated vs never treated"] == 0.0
+    assert r.info["weight: later vs earlier treated (forbidden)"] > 0.2
+    assert any(f.source == "bacon_forbidden_weight" and f.severity == "high" for f in r.flags)
