@@ -91,8 +91,7 @@ def pool_its(results: dict[Any, EffectResult], alpha: float = 0.05) -> EffectRes
                         "estimate": [r.estimate for r in rs], "std_error": [r.se for r in rs],
                         "conf_low": [r.ci[0] for r in rs], "conf_high": [r.ci[1] for r in rs],
                         "p_value": [r.p_value for r in rs], "weight": wr / wr.sum()})
-    flags = tuple(f for r in rs for f in r.flags if f.kind != "confounding")
-    conf = {f.event_id: f for r in rs for f in r.flags if f.kind == "confounding"}
+    conf = {f.event_id: f for r in rs for f in r.flags if f.kind == "confounding"}  # each event once
     return make_result(
         method=f"Random-effects pooled ITS ({k} units, DerSimonian-Laird)",
         estimand=f"pooled {rs[0].estimand.split(' at ')[0]} across units",
@@ -103,7 +102,7 @@ def pool_its(results: dict[Any, EffectResult], alpha: float = 0.05) -> EffectRes
         inference=InferenceInfo("RandomEffects", "inverse-variance random-effects pooling of per-unit "
                                 "estimates (DerSimonian-Laird tau^2)" + (" on the log scale" if log else "")),
         effects=tidy(per), scale=rs[0].scale, plot_kind="estimate", n_units=k,
-        flags=tuple(conf.values()) + flags[:0],
+        flags=tuple(conf.values()),
         info={"tau^2": tau2, "I^2 (%)": i2, "Cochran Q": q, "Units pooled": k},
         tables={"units": per},
         references=("DerSimonian R, Laird N (1986). Meta-analysis in clinical trials. Control Clin Trials 7:177-188.",

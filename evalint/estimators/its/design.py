@@ -66,7 +66,7 @@ def _season_position(periods: pd.PeriodIndex, freq: str) -> np.ndarray:
     if freq == "W":
         return np.asarray(np.minimum(periods.week, 52), dtype=float)
     if freq == "D":
-        return np.asarray(periods.dayofweek + 1, dtype=float)
+        return np.asarray(periods.day_of_week + 1, dtype=float)
     raise SpecificationError("seasonality needs sub-annual data; this series is annual. Use seasonality=None.")
 
 
