@@ -118,7 +118,7 @@ def test_dynamic_effects_bias_twfe_through_forbidden_comparisons():
     # effects grow with time since adoption; no never-treated units. The later-vs-earlier
     # 2x2s subtract the early cohort's growing effect and are biased down (Goodman-Bacon
     # 2021, eq. 15), so TWFE falls below the ATT over treated cells (the known truth).
-    effect = lambda g, e: 1.0 + 0.5 * e  # noqa: E731
+    effect = lambda g, e: 1.0 + 0.5 * e
     starts, n_per, T = (2, 7), (6, 6), 11
     truth = np.mean([effect(g, e) for g, n in zip(starts, n_per) for _ in range(n) for e in range(T - g)])
     twfe, forb, clean = [], [], []

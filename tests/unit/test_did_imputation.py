@@ -194,7 +194,7 @@ def test_pretrend_test_has_nominal_size_and_power():
 
 
 def _staggered_truth(effect, starts=(4, 7, 9), n_per=6, T=12):
-    return float(np.mean([effect(g, e) for g in starts for _ in range(n_per) for e in range(0, T - g)]))
+    return float(np.mean([effect(g, e) for g in starts for _ in range(n_per) for e in range(T - g)]))
 
 
 def test_simulation_unbiased_with_nominal_coverage_while_twfe_is_biased():
@@ -202,7 +202,7 @@ def test_simulation_unbiased_with_nominal_coverage_while_twfe_is_biased():
     # comparisons with already-treated controls and is biased down (Goodman-Bacon 2021)
     from evalint.estimators.did.bacon import BaconDecomposition
 
-    effect = lambda g, e: 0.5 + 0.4 * e  # noqa: E731
+    effect = lambda g, e: 0.5 + 0.4 * e
     truth = _staggered_truth(effect)
     est, cover, twfe = [], [], []
     reps = 100
@@ -224,7 +224,7 @@ def test_simulation_unbiased_with_nominal_coverage_while_twfe_is_biased():
 
 @pytest.mark.slow
 def test_simulation_coverage_large():
-    effect = lambda g, e: 0.5 + 0.4 * e if g != 9 else 2.0 - 0.1 * e  # noqa: E731
+    effect = lambda g, e: 0.5 + 0.4 * e if g != 9 else 2.0 - 0.1 * e
     truth = _staggered_truth(effect)
     reps = 1000
     cover = 0

@@ -56,8 +56,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["BaconDecomposition", "bacon_decomposition", "plot_bacon"]
 
 REFERENCES = (
-    "Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing. "
-    "Journal of Econometrics 225(2), 254-277.",
+    ("Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing. "
+     "Journal of Econometrics 225(2), 254-277."),
 )
 
 TREATED_VS_NEVER = "treated vs never treated"
@@ -138,13 +138,12 @@ class BaconDecomposition:
         """
         inference = Clustered() if inference is None else inference
         require_supported("Goodman-Bacon decomposition", inference, (Analytic, Clustered))
-        if isinstance(inference, Clustered):
-            if inference.kind != "CR1" or inference.by not in (None, panel.unit):
-                raise SpecificationError(
-                    "Goodman-Bacon decomposition reports the TWFE SE clustered by unit with CR1 only; "
-                    f"got Clustered(by={inference.by!r}, kind={inference.kind!r}). For CR2 or other "
-                    "clusters fit the TWFE estimator itself."
-                )
+        if isinstance(inference, Clustered) and (inference.kind != "CR1" or inference.by not in (None, panel.unit)):
+            raise SpecificationError(
+                "Goodman-Bacon decomposition reports the TWFE SE clustered by unit with CR1 only; "
+                f"got Clustered(by={inference.by!r}, kind={inference.kind!r}). For CR2 or other "
+                "clusters fit the TWFE estimator itself."
+            )
         timing = require_timing(panel, "Goodman-Bacon decomposition")
         panel.require_balanced("The Goodman-Bacon decomposition (Goodman-Bacon 2021, Theorem 1)")
         flags: list[Flag] = []
@@ -265,7 +264,7 @@ def decompose(ymat: np.ndarray, start: np.ndarray, period_labels: list[str] | No
         window_start, window_end``. Weights sum to one; ``sum(weight * estimate)`` is the
         TWFE coefficient (Goodman-Bacon 2021, Theorem 1, eqs. 10a-10g).
     """
-    n, t = ymat.shape
+    _, t = ymat.shape
     labels = period_labels or [str(i) for i in range(t)]
     if np.any(start == 0):
         raise TreatmentError("Goodman-Bacon decomposition: units treated in the first period have no "
@@ -290,9 +289,7 @@ def decompose(ymat: np.ndarray, start: np.ndarray, period_labels: list[str] | No
             nk = share[k] / (share[k] + share_u)
             w = (share[k] + share_u) ** 2 * nk * (1 - nk) * dbar[k] * (1 - dbar[k]) / vd
             est = (seg_mean(k, k, t) - seg_mean(k, 0, k)) - (seg_mean(-1, k, t) - seg_mean(-1, 0, k))
-            rows.append(dict(comparison=TREATED_VS_NEVER, treated=labels[k], control="never treated",
-                             weight=w, estimate=est, forbidden=False,
-                             window_start=labels[0], window_end=labels[t - 1]))
+            rows.append(_row(TREATED_VS_NEVER, labels[k], "never treated", w, est, False, labels[0], labels[t - 1]))
     for i, k in enumerate(groups):
         for l in groups[i + 1:]:
             nkl = share[k] / (share[k] + share[l])
@@ -301,16 +298,12 @@ def decompose(ymat: np.ndarray, start: np.ndarray, period_labels: list[str] | No
             w_k = (((share[k] + share[l]) * (1 - dl)) ** 2 * nkl * (1 - nkl)
                    * (dk - dl) / (1 - dl) * (1 - dk) / (1 - dl) / vd)
             est_k = (seg_mean(k, k, l) - seg_mean(k, 0, k)) - (seg_mean(l, k, l) - seg_mean(l, 0, k))
-            rows.append(dict(comparison=EARLY_VS_LATE, treated=labels[k], control=labels[l], weight=w_k,
-                             estimate=est_k, forbidden=False, window_start=labels[0],
-                             window_end=labels[l - 1]))
+            rows.append(_row(EARLY_VS_LATE, labels[k], labels[l], w_k, est_k, False, labels[0], labels[l - 1]))
             # later l treated, earlier k (already treated) as control: periods [k, T)
             w_l = (((share[k] + share[l]) * dk) ** 2 * nkl * (1 - nkl)
                    * (dl / dk) * (dk - dl) / dk / vd)
             est_l = (seg_mean(l, l, t) - seg_mean(l, k, l)) - (seg_mean(k, l, t) - seg_mean(k, k, l))
-            rows.append(dict(comparison=LATE_VS_EARLY, treated=labels[l], control=labels[k], weight=w_l,
-                             estimate=est_l, forbidden=True, window_start=labels[k],
-                             window_end=labels[t - 1]))
+            rows.append(_row(LATE_VS_EARLY, labels[l], labels[k], w_l, est_l, True, labels[k], labels[t - 1]))
     table = pd.DataFrame(rows, columns=["comparison", "treated", "control", "weight", "estimate",
                                         "forbidden", "window_start", "window_end"])
     total = float(table["weight"].sum())
@@ -318,6 +311,13 @@ def decompose(ymat: np.ndarray, start: np.ndarray, period_labels: list[str] | No
         warnings.warn(f"Goodman-Bacon weights sum to {total:.10f}, not 1; check the panel.",
                       EvalintWarning, stacklevel=2)
     return table
+
+
+def _row(comparison: str, treated: str, control: str, weight: float, estimate: float, forbidden: bool,
+         window_start: str, window_end: str) -> dict[str, Any]:
+    return {"comparison": comparison, "treated": treated, "control": control, "weight": weight,
+            "estimate": estimate, "forbidden": forbidden, "window_start": window_start,
+            "window_end": window_end}
 
 
 def _by_type(table: pd.DataFrame) -> pd.DataFrame:

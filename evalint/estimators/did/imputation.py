@@ -61,11 +61,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.timing import TreatmentTiming
     from evalint.results.effect import EffectResult
 
-__all__ = ["ImputationDiD", "imputation_did", "example_staggered_panel"]
+__all__ = ["ImputationDiD", "example_staggered_panel", "imputation_did"]
 
 REFERENCES = (
-    "Borusyak, K., Jaravel, X. & Spiess, J. (2024). Revisiting event-study designs: robust and "
-    "efficient estimation. Review of Economic Studies 91(6), 3253-3285.",
+    ("Borusyak, K., Jaravel, X. & Spiess, J. (2024). Revisiting event-study designs: robust and "
+     "efficient estimation. Review of Economic Studies 91(6), 3253-3285."),
 )
 
 
