@@ -226,6 +226,14 @@ class EffectResult:
     def with_alpha(self, alpha: float) -> EffectResult:
         """A copy with the headline interval recomputed at ``alpha`` (Wald, same df)."""
         a = check_alpha(alpha)
+        if self.scale == "rate_ratio" and self.estimate > 0 and self.ci[0] > 0:
+            # rate-ratio intervals are built on the log scale: recover its SE from the interval
+            from evalint.inference.normal import critical_value
+
+            log_se = (np.log(self.ci[1]) - np.log(self.ci[0])) / (2 * critical_value(self.alpha, self.inference.df))
+            crit = critical_value(a, self.inference.df)
+            lo, hi = float(np.exp(np.log(self.estimate) - crit * log_se)), float(np.exp(np.log(self.estimate) + crit * log_se))
+            return dataclasses.replace(self, alpha=a, ci=(lo, hi))
         _, p, lo, hi = wald(self.estimate, self.se, a, self.inference.df)
         return dataclasses.replace(self, alpha=a, ci=(lo, hi), p_value=p)
 

@@ -144,3 +144,15 @@ def test_event_study_plot_from_tidy_effects(panel):
     r2 = dataclasses.replace(r, effects=tidy(es), plot_kind="event_study", info={"reference_period": -1})
     fig = r2.plot()
     assert isinstance(fig, Figure) and "reference: -1" in fig.axes[0].get_xlabel()
+
+
+def test_with_alpha_keeps_rate_ratio_intervals_on_the_log_scale(panel):
+    # closed form: a rate ratio of exp(-0.1) with log-scale SE 0.05
+    from scipy import stats
+
+    r = toy_two_by_two(panel)
+    z95, z90 = stats.norm.ppf(0.975), stats.norm.ppf(0.95)
+    rr = dataclasses.replace(r, estimate=float(np.exp(-0.1)), scale="rate_ratio",
+                             ci=(float(np.exp(-0.1 - z95 * 0.05)), float(np.exp(-0.1 + z95 * 0.05))))
+    r90 = rr.with_alpha(0.10)
+    assert r90.ci == pytest.approx((np.exp(-0.1 - z90 * 0.05), np.exp(-0.1 + z90 * 0.05)), rel=1e-12)
