@@ -120,21 +120,24 @@ def frank_wolfe_batch(
     live = np.arange(B)
     x = x_out.copy()
     active = np.ones(B, dtype=bool)
+    all_active = True
     t = 0
     while t < max_iter and live.size:
         if t % refresh == 0:
             hg = np.einsum("bmk,bk->bm", H, x) - c
             r = np.arange(live.size)
         t += 1
-        iters[live[active]] = t
         i = hg.argmin(axis=1)
         hg_i = hg[r, i]
         hgx = np.vecdot(hg, x)
         num = hgx - hg_i                       # -(half gradient . direction)
-        denom = D[r, i] - 2.0 * hg_i + hgx + np.vecdot(c, x)   # direction' H direction
-        step = np.divide(num, denom, out=np.zeros_like(num), where=denom > 0)
+        # direction' H direction, floored so that a zero direction (x already at vertex i,
+        # num = 0) gives a zero step
+        denom = np.maximum(D[r, i] + hgx + np.vecdot(c, x) - 2.0 * hg_i, 1e-300)
+        step = num / denom
         np.clip(step, 0.0, 1.0, out=step)
-        step *= active
+        if not all_active:
+            step *= active
         keep = (1.0 - step)[:, None]
         x *= keep
         x[r, i] += step
@@ -142,16 +145,21 @@ def frank_wolfe_batch(
         hg += step[:, None] * M[r, i]
         if t >= 2:  # decrease of eta|x|^2 + |Ax - b|^2 along the step
             active &= step * (2.0 * num - step * denom) > threshold
-        if not active.all():
+            all_active = bool(active.all())
+        if not all_active:
             done = ~active
-            x_out[live[done]] = x[done]
+            newly = live[done]
+            iters[newly[iters[newly] == 0]] = t
+            x_out[newly] = x[done]
             if active.sum() * 4 <= live.size * 3:
                 live, H, c, M, D, x, hg = (live[active], H[active], c[active], M[active],
                                            D[active], x[active], hg[active])
                 active = np.ones(live.size, dtype=bool)
+                all_active = True
                 r = np.arange(live.size)
     if live.size:
         x_out[live] = x
+        iters[live] = t
     return x_out, iters
 
 
