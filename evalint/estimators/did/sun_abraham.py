@@ -1,0 +1,361 @@
+"""Sun-Abraham interaction-weighted (IW) event study for staggered adoption.
+
+Algorithm (Sun & Abraham 2021, Section 4):
+
+1. Regress the outcome on unit and period fixed effects and a full set of cohort x
+   relative-period indicators ``1{G_i = g} 1{t - g = l}`` for every treated cohort ``g``
+   and every relative period ``l`` observed, except the reference period
+   ``l = -1 - anticipation`` (the cohort-specific effects CATT(g, l) are the
+   coefficients ``delta_{g,l}``). Controls: the never-treated units
+   (``control="never_treated"``), or the last-treated cohort together with any
+   never-treated units over the periods before the last cohort adopts
+   (``control="last_treated"``).
+2. Weight: ``nu_l = sum_g w_{g,l} delta_{g,l}`` with ``w_{g,l}`` the share of cohort
+   ``g`` among the treated cells observed at relative period ``l`` (cell counts; unit
+   counts on a balanced panel).
+3. Variance: the cluster-robust covariance ``V`` of the ``delta`` (CR1 by unit,
+   fixest's small-sample rule: ``G/(G-1) (n-1)/(n-K)`` with fixed effects nested in the
+   clusters not counted in K; or CR2 with Satterthwaite df), then ``w' V w`` by the delta method treating the cohort
+   shares as fixed (as fixest's ``sunab`` and diff-diff do; Sun & Abraham's Proposition 6
+   adds a term for the estimated shares, which is omitted).
+
+The headline is the average post-treatment effect ``sum_{g, l >= 0} n_{g,l}
+delta_{g,l} / sum n_{g,l}`` (each treated cell weighted equally, the same estimand as the
+imputation estimator's ATT), with its SE from the same covariance. The pre-period
+``nu_l`` are tested jointly (Wald F with (k, G-1) degrees of freedom).
+
+References
+----------
+Sun, L. & Abraham, S. (2021). Estimating dynamic treatment effects in event studies with
+heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175-199.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evalint._typing import check_option, check_positive_int
+from evalint.diagnostics.base import CheckResult, Flag
+from evalint.errors import SpecificationError, TreatmentError
+from evalint.estimators.base import register_estimator
+from evalint.estimators.did.fe import FixedEffects, fe_lstsq
+from evalint.estimators.did.imputation import (
+    calendar_for_staggered,
+    cohort_size_checks,
+    example_staggered_panel,
+    require_timing,
+    staggered_frame,
+    unbalanced_note,
+)
+from evalint.inference.cluster import cluster_vcov
+from evalint.inference.normal import wald
+from evalint.inference.specs import Analytic, Clustered, require_supported
+from evalint.results.effect import InferenceInfo, make_result
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evalint.data.panel import Panel
+    from evalint.results.effect import EffectResult
+
+__all__ = ["SunAbraham", "sun_abraham"]
+
+REFERENCES = (
+    ("Sun, L. & Abraham, S. (2021). Estimating dynamic treatment effects in event studies with "
+     "heterogeneous treatment effects. Journal of Econometrics 225(2), 175-199."),
+)
+
+
+@register_estimator
+@dataclass(frozen=True)
+class SunAbraham:
+    """Sun-Abraham (2021) interaction-weighted event-study estimator.
+
+    Parameters
+    ----------
+    control : {"never_treated", "last_treated"}
+        Comparison cohort. ``"never_treated"`` (default) needs never-treated units.
+        ``"last_treated"`` uses the last cohort to adopt (and any never-treated units) as
+        controls and drops the periods from ``last cohort start - anticipation`` on.
+    anticipation : int
+        Periods of anticipation; the reference period is ``-1 - anticipation``.
+
+    Notes
+    -----
+    Every observed cell is used (unbalanced panels allowed, with a counted warning;
+    cohort shares are then cell counts). Covariates of the panel enter linearly with one
+    coefficient (time-varying values cell by cell; they must not be affected by
+    treatment; covariates constant within unit are absorbed and refused). Analytic
+    weights are not used. Inference: ``Clustered(kind="CR1")`` by unit (default), with a
+    t(G-1) reference, or ``Clustered(kind="CR2")`` (Bell-McCaffrey) with Satterthwaite
+    degrees of freedom for each event-time effect and the headline (the pre-trend F test
+    keeps G-1 denominator df).
+
+    References
+    ----------
+    Sun, L. & Abraham, S. (2021). *Journal of Econometrics* 225(2), 175-199.
+    """
+
+    name: ClassVar[str] = "sun_abraham"
+    control: Literal["never_treated", "last_treated"] = "never_treated"
+    anticipation: int = 0
+
+    def __post_init__(self) -> None:
+        check_option("control", self.control, ("never_treated", "last_treated"))
+        check_positive_int("anticipation", self.anticipation, minimum=0)
+
+    @classmethod
+    def contract_example(cls) -> tuple[SunAbraham, Panel, dict[str, Any]]:
+        return cls(), example_staggered_panel(seed=2), {"calendar": False}
+
+    def fit(self, panel: Panel, *, inference: Any = None, calendar: Any = None,
+            alpha: float = 0.05) -> EffectResult:
+        """Estimate the interaction-weighted event study.
+
+        Parameters
+        ----------
+        panel : Panel
+            Panel with treatment timing.
+        inference : Clustered or Analytic, optional
+            ``Clustered(kind="CR1")`` by unit (default; ``Analytic()`` means the same) or
+            ``Clustered(kind="CR2")``.
+        calendar : PolicyCalendar, None or False
+        alpha : float
+
+        Returns
+        -------
+        EffectResult
+            Headline = average post-treatment effect; ``effects`` = event-time IW
+            effects (the reference period as a zero row); ``coefficients`` = the
+            cohort x relative-period effects with their IW weights.
+            ``info["reference_period"]`` states the reference period.
+        """
+        inference = Clustered() if inference is None else inference
+        require_supported("Sun-Abraham", inference, (Analytic, Clustered))
+        if isinstance(inference, Clustered) and inference.by not in (None, panel.unit):
+            raise SpecificationError(
+                f"Sun-Abraham clusters by unit ({panel.unit!r}); got Clustered(by={inference.by!r}). "
+                "Use inference=Clustered() or Clustered(kind='CR2')."
+            )
+        timing = require_timing(panel, "Sun-Abraham")
+        flags = cohort_size_checks(timing)
+        note_unbal = unbalanced_note(panel, "Sun-Abraham")
+        if panel.weights:
+            flags.append(Flag("data", "info", f"weights column {panel.weights!r} is not used: the Sun-Abraham "
+                              "regression here is unweighted.", source="sun_abraham"))
+        fr = staggered_frame(panel)
+        a = self.anticipation
+        ref = -1 - a
+        cohorts = sorted(int(g) for g in np.unique(fr["g"]) if g >= 0)
+        labels = {int(c.ordinal - panel.periods[0].ordinal): str(c) for c in timing.cohorts}
+        info: dict[str, Any] = {"reference_period": f"{ref} (the period before treatment"
+                                + (f" and the {a} anticipation period(s)" if a else "") + ")"}
+        if self.control == "never_treated":
+            if len(timing.never_treated) == 0:
+                raise TreatmentError(
+                    "Sun-Abraham with control='never_treated' needs never-treated units, but every unit is "
+                    "treated in the data. Use SunAbraham(control='last_treated') (the last cohort is the "
+                    "control, periods before it adopts), or the imputation / Callaway-Sant'Anna "
+                    "estimators with not-yet-treated comparisons."
+                )
+            treated_cohorts = cohorts
+            info["control"] = f"never-treated units ({len(timing.never_treated)})"
+        else:
+            if len(cohorts) < 2:
+                raise TreatmentError(
+                    "Sun-Abraham with control='last_treated' needs at least two cohorts (one of them the "
+                    f"control); the data have {len(cohorts)}. Use control='never_treated'."
+                )
+            last = cohorts[-1]
+            keep = fr["t"].to_numpy() < last - a
+            fr = fr.loc[keep].reset_index(drop=True)
+            treated_cohorts = cohorts[:-1]
+            info["control"] = (f"last-treated cohort {labels[last]}"
+                               + (f" and {len(timing.never_treated)} never-treated unit(s)" if len(timing.never_treated) else "")
+                               + f"; periods from {panel.periods[last - a]} on dropped")
+        g = fr["g"].to_numpy()
+        rel = fr["rel"].to_numpy()
+        cells = sorted({(int(gg), int(rr)) for gg, rr in zip(g, rel) if gg in treated_cohorts and rr != ref})
+        if not any(r >= 0 for _, r in cells):
+            raise TreatmentError("Sun-Abraham: no treated cell after adoption is left in the estimation sample.")
+        cell_index = {c: j for j, c in enumerate(cells)}
+        xmat = np.zeros((len(fr), len(cells)))
+        for i, (gg, rr) in enumerate(zip(g, rel)):
+            j = cell_index.get((int(gg), int(rr))) if gg >= 0 else None
+            if j is not None:
+                xmat[i, j] = 1.0
+        names = [f"cohort {labels[c]}, e={e}" for c, e in cells]
+        covs = list(panel.covariates)
+        if covs:
+            xmat = np.column_stack([xmat, fr[covs].to_numpy(float)])
+            names += covs
+            info["covariates"] = ", ".join(covs) + " (one coefficient each; time-varying values cell by cell)"
+        units = fr["u"].to_numpy()
+        fe = FixedEffects.from_codes([units, fr["t"].to_numpy()], names=("unit", "period"))
+        fit = fe_lstsq(fr["y"].to_numpy(), xmat, fe, names=names)
+        kind = inference.kind if isinstance(inference, Clustered) else "CR1"
+        cv = _cluster_covariance(fit, units, kind)
+        vcov, n_clusters = cv.vcov, cv.n_clusters
+        df = n_clusters - 1
+        k = len(cells)
+        delta, vdelta = fit.coef[:k], vcov[:k, :k]
+
+        def contrast_df(c: np.ndarray) -> float:
+            full = np.zeros(len(fit.coef))
+            full[:len(c)] = c
+            return float(df) if kind == "CR1" else cv.contrast(full)[1]
+
+        counts = pd.Series(1, index=pd.MultiIndex.from_arrays([g, rel])).groupby(level=[0, 1]).size()
+        n_cell = np.array([counts.get((c, float(e)), 0) for c, e in cells], dtype=float)
+        rel_cells = np.array([e for _, e in cells])
+        es_rows, wvecs = [], []
+        for e in sorted(set(rel_cells.tolist())):
+            m = rel_cells == e
+            wv = np.where(m, n_cell, 0.0)
+            wv = wv / wv.sum()
+            wvecs.append((e, wv))
+        iw_weight = np.zeros(k)
+        for e, wv in wvecs:
+            est = float(wv @ delta)
+            se = float(np.sqrt(max(wv @ vdelta @ wv, 0.0)))
+            es_rows.append({"term": f"e={e}", "estimate": est, "std_error": se, "rel_time": float(e),
+                            "n_cohorts": int((wv > 0).sum()), "df": contrast_df(wv)})
+            iw_weight += wv
+        es_rows.append({"term": f"e={ref} (reference)", "estimate": 0.0, "std_error": np.nan,
+                        "rel_time": float(ref), "n_cohorts": 0, "df": np.nan})
+        effects = _with_wald(pd.DataFrame(es_rows).sort_values("rel_time").reset_index(drop=True), alpha)
+        is_ref = effects["rel_time"] == ref
+        effects.loc[is_ref, ["conf_low", "conf_high"]] = 0.0
+
+        post = rel_cells >= 0
+        w_att = np.where(post, n_cell, 0.0)
+        w_att = w_att / w_att.sum()
+        att = float(w_att @ delta)
+        att_se = float(np.sqrt(max(w_att @ vdelta @ w_att, 0.0)))
+        att_df = contrast_df(w_att)
+
+        coef = pd.DataFrame({
+            "term": names[:k], "estimate": delta, "std_error": np.sqrt(np.diag(vdelta)),
+            "group": [labels[c] for c, _ in cells], "rel_time": rel_cells.astype(float),
+            "iw_weight": iw_weight, "n_cells": n_cell.astype(int),
+            "df": [contrast_df(np.eye(k)[j]) for j in range(k)],
+        })
+        if covs:
+            coef = pd.concat([coef, pd.DataFrame({
+                "term": covs, "estimate": fit.coef[k:], "std_error": np.sqrt(np.diag(vcov))[k:],
+                "df": [float(df) if kind == "CR1" else float(cv.df[k + j]) for j in range(len(covs))],
+            })], ignore_index=True)
+        coef = _with_wald(coef, alpha)
+
+        diagnostics: list[CheckResult] = []
+        pre = [(e, wv) for e, wv in wvecs if e < ref]
+        if pre:
+            wmat = np.vstack([wv for _, wv in pre])
+            b = wmat @ delta
+            v = wmat @ vdelta @ wmat.T
+            q = len(pre)
+            try:
+                fstat = float(b @ np.linalg.solve(v, b) / q)
+                pval = float(stats.f.sf(fstat, q, df))
+                ok = pval >= alpha
+                text = (f"Joint Wald test of the {q} pre-period IW effects (e < {ref}) = 0: "
+                        f"F({q}, {df}) = {fstat:.3f}, p = {pval:.3g}; "
+                        + ("no evidence against parallel trends." if ok else "parallel trends are in doubt."))
+                diagnostics.append(CheckResult("pre_trend_wald", ok, text, statistic=fstat, p_value=pval))
+                if not ok:
+                    flags.append(Flag("diagnostic", "medium", text, source="pre_trend_wald"))
+            except np.linalg.LinAlgError:
+                diagnostics.append(CheckResult("pre_trend_wald", None, "pre-trend Wald test not computable: "
+                                               "singular covariance of the pre-period effects."))
+        cal_check, cal_flags = calendar_for_staggered(panel, timing, calendar)
+        if cal_check is not None:
+            diagnostics.append(cal_check)
+        if note_unbal:
+            info["unbalanced panel"] = note_unbal
+        info["anticipation"] = a
+        info["effects_note"] = (f"Interaction-weighted event-time effects relative to e={ref}; cohort shares "
+                                "are treated as fixed in the SEs.")
+        return make_result(
+            method="Sun-Abraham interaction-weighted event study",
+            estimand="average post-treatment effect: treated cells (e >= 0) weighted equally",
+            term="ATT (post average)", outcome=panel.outcome, estimate=att, se=att_se, alpha=alpha,
+            inference=InferenceInfo(kind, _describe(kind, panel.unit, att_df), df=att_df, clusters=n_clusters),
+            panel=panel, spec={"estimator": self.name, "control": self.control, "anticipation": a},
+            effects=effects, coefficients=coef, diagnostics=tuple(diagnostics),
+            flags=tuple(flags) + tuple(cal_flags), plot_kind="event_study",
+            intervention={str(u): str(c) for u, c in timing.cohort.dropna().items()},
+            n_obs=len(fr), info=info, references=REFERENCES,
+        )
+
+
+def _describe(kind: str, unit: str, df: float) -> str:
+    if kind == "CR2":
+        return (f"CR2 (Bell-McCaffrey) cluster-robust SEs by {unit}, Satterthwaite degrees of freedom per "
+                f"contrast (headline t({df:.1f})), delta method with fixed cohort shares")
+    return (f"CR1 cluster-robust SEs by {unit} (G/(G-1)(n-1)/(n-K), unit effects nested in clusters not "
+            f"counted), delta method with fixed cohort shares, t({df:.0f}) reference")
+
+
+def _with_wald(frame: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Add statistic, p-value and CI per row, each with its own degrees of freedom."""
+    out = []
+    for est, se, df in zip(frame["estimate"], frame["std_error"], frame["df"]):
+        out.append(wald(float(est), float(se), alpha, None if not np.isfinite(df) else float(df)))
+    stat, p, lo, hi = (np.array(v, dtype=float) for v in zip(*out)) if out else ([],) * 4
+    return frame.assign(statistic=stat, p_value=p, conf_low=lo, conf_high=hi)
+
+
+def _cluster_covariance(fit: Any, clusters: np.ndarray, kind: str) -> Any:
+    """Cluster-robust covariance by unit via :func:`evalint.inference.cluster.cluster_vcov`.
+
+    CR1 uses fixest's small-sample rule ``G/(G-1) (n-1)/(n-K)``, where unit effects nested
+    in the clusters are not counted in K and the period effects count all their levels
+    (they carry the intercept once the unit effects are dropped). This matches pyfixest
+    ``feols(..., vcov={"CRV1": unit})`` and diff-diff's SunAbraham (checked in
+    tests/unit/test_did_a2_peers.py). CR2 is Bell-McCaffrey with Satterthwaite df.
+    """
+    import dataclasses
+
+    cv = cluster_vcov(fit, clusters, kind=kind, small_sample="CR1")
+    if kind == "CR2":
+        return cv
+    # fixest/pyfixest "nested" rule: unit effects nested in the clusters are not counted; the
+    # remaining (period) effects then count all their levels, as they now carry the intercept.
+    nested = fit.fe.nested_in(clusters) if fit.fe is not None else 0
+    k = fit.n_coef + fit.n_absorbed - nested + (1 if nested else 0)
+    n = fit.n_obs
+    scale = (n - 1) / (n - k)
+    return dataclasses.replace(cv, vcov=cv.vcov * scale, factor=cv.factor * scale, small_sample="nested (fixest)")
+
+
+def sun_abraham(panel: Panel, *, outcome: str | None = None, control: str = "never_treated",
+                anticipation: int = 0, inference: Any = None, calendar: Any = None,
+                alpha: float = 0.05) -> EffectResult:
+    """Sun-Abraham (2021) interaction-weighted event study (see :class:`SunAbraham`).
+
+    Parameters
+    ----------
+    panel : Panel
+    outcome : str, optional
+        Outcome to use (default: the panel's primary outcome).
+    control : {"never_treated", "last_treated"}
+    anticipation : int
+    inference : Clustered, optional
+    calendar : PolicyCalendar, None or False
+    alpha : float
+
+    Returns
+    -------
+    EffectResult
+
+    References
+    ----------
+    Sun, L. & Abraham, S. (2021). *Journal of Econometrics* 225(2), 175-199.
+    """
+    if outcome is not None:
+        panel = panel.with_outcome(outcome)
+    return SunAbraham(control=control, anticipation=anticipation).fit(   # type: ignore[arg-type]
+        panel, inference=inference, calendar=calendar, alpha=alpha)
