@@ -188,6 +188,71 @@ SCM_BENCHES: list[Callable[[], list[Row]]] = [
 SDID_BENCHES: list[Callable[[], list[Row]]] = []
 
 
+# ----- SDID rows (author: SDID module; evalint.estimators.synth.sdid) ---------------------------
+def _sdid_prop99_frame() -> pd.DataFrame:
+    from evalint.datasets import load
+
+    return load("prop99_synthdid")
+
+
+def _diff_diff_sdid(df: pd.DataFrame, reps: int) -> float:
+    from diff_diff import SyntheticDiD
+
+    data = df.assign(ever=(df["State"] == "California").astype(int))
+    res = SyntheticDiD(variance_method="placebo", n_bootstrap=reps, seed=0).fit(
+        data, outcome="PacksPerCapita", treatment="ever", unit="State", time="Year",
+        post_periods=list(range(1989, 2001)))
+    return float(res.att)
+
+
+def _mlsynth_sdid(df: pd.DataFrame, reps: int) -> float:
+    from mlsynth import SDID
+
+    res = SDID({"df": df.copy(), "outcome": "PacksPerCapita", "treat": "treated", "unitid": "State",
+                "time": "Year", "B": reps, "display_graphs": False}).fit()
+    return float(res.att)
+
+
+def bench_sdid_placebo_prop99(reps: int = 200) -> list[Row]:
+    """SDID with ``reps`` placebo replications on Prop 99 (synthdid defaults), every package."""
+    from evalint.estimators.synth.sdid import synthetic_did
+    from evalint.estimators.synth.sdid_replication import prop99_panel
+
+    task = f"SDID + {reps} placebo reps, Prop 99"
+    df = _sdid_prop99_frame()
+    panel = prop99_panel()
+    for mod in ("diff_diff", "mlsynth"):  # import before forking so import time is not timed
+        try:
+            __import__(mod)
+        except ImportError:
+            pass
+    synthetic_did(panel, reps=2, calendar=False)  # warm-up (imports, caches)
+    secs = []
+    for _ in range(3):
+        s, res = timed(lambda: synthetic_did(panel, reps=reps, seed=0, calendar=False))
+        secs.append(s)
+    rows = [Row(task, "evalint", min(secs), res.estimate,
+                f"se {res.se:.4f}; best of 3 (all: {', '.join(f'{x:.2f}' for x in secs)})")]
+    rows.append(run_peer(task, "diff-diff", lambda: _diff_diff_sdid(df, reps)))
+    rows.append(run_peer(task, "mlsynth", lambda: _mlsynth_sdid(df, reps)))
+    return rows
+
+
+def bench_sdid_point_prop99() -> list[Row]:
+    """SDID point estimate and weights only (no variance) on Prop 99."""
+    from evalint.estimators.synth.sdid import SdidSettings, fit_design, panel_design
+    from evalint.estimators.synth.sdid_replication import prop99_panel
+
+    design = panel_design(prop99_panel())
+    secs = [timed(lambda: fit_design(design.Y, design.start, SdidSettings()))[0] for _ in range(3)]
+    tau = fit_design(design.Y, design.start, SdidSettings()).tau
+    return [Row("SDID point estimate + weights, Prop 99", "evalint", min(secs), tau,
+                "about 10,200 sequential Frank-Wolfe steps (synthdid procedure); best of 3")]
+
+
+SDID_BENCHES.extend([bench_sdid_point_prop99, bench_sdid_placebo_prop99])
+
+
 # --------------------------------------------------------------------------- main
 def print_table(rows: list[Row]) -> None:
     print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
