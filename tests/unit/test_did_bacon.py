@@ -63,13 +63,19 @@ def test_weighted_sum_equals_panelols_twfe_and_weights_sum_to_one(seed, starts, 
     assert len(tab) == k * (n_never > 0) + k * (k - 1)
 
 
-def test_headline_se_is_the_clustered_sandwich_times_g_over_g_minus_1():
+def test_headline_se_is_cr1s_on_the_panelols_sandwich_and_cr2_available():
     df = _frame(4)
     r = bacon_decomposition(_panel(df), calendar=False)
     lm = _panelols(df, debiased=False, auto_df=False, count_effects=False)  # uncorrected sandwich
-    g = df.unit.nunique()
-    assert r.se == pytest.approx(float(lm.std_errors["d"]) * np.sqrt(g / (g - 1)), rel=1e-10)
-    assert r.inference.clusters == g
+    g, n, t = df.unit.nunique(), len(df), df.t.nunique()
+    p = 1 + g + t - 1  # treatment dummy + unit effects + period effects (one redundant)
+    factor = g / (g - 1) * (n - 1) / (n - p)
+    assert r.se == pytest.approx(float(lm.std_errors["d"]) * np.sqrt(factor), rel=1e-10)
+    assert r.inference.clusters == g and r.inference.df == g - 1
+    from evalint.inference.specs import Clustered
+
+    r2 = BaconDecomposition().fit(_panel(df), inference=Clustered(kind="CR2"), calendar=False)
+    assert r2.estimate == r.estimate and r2.inference.name == "CR2" and 1 < r2.inference.df < g - 1
 
 
 def test_each_2x2_is_the_difference_of_group_mean_changes():
@@ -147,8 +153,8 @@ def test_bad_input():
         BaconDecomposition(forbidden_threshold=1.5)
     from evalint.inference.specs import Clustered
 
-    with pytest.raises(SpecificationError, match="CR1"):
-        BaconDecomposition().fit(_panel(df), inference=Clustered(kind="CR2"), calendar=False)
+    with pytest.raises(SpecificationError, match="clustered by unit"):
+        BaconDecomposition().fit(_panel(df), inference=Clustered(by="region"), calendar=False)
     with pytest.raises(TreatmentError, match="first period"):
         decompose(np.zeros((3, 4)), np.array([0, 2, -1]))
 

@@ -38,11 +38,13 @@ import pandas as pd
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import EvalintWarning, SpecificationError, TreatmentError
 from evalint.estimators.base import register_estimator
+from evalint.estimators.did.fe import FixedEffects, fe_lstsq
 from evalint.estimators.did.imputation import (
     calendar_for_staggered,
     cohort_size_checks,
     require_timing,
 )
+from evalint.inference.cluster import cluster_vcov
 from evalint.inference.specs import Analytic, Clustered, require_supported
 from evalint.plotting.base import new_axes, register_plot
 from evalint.results.effect import InferenceInfo, make_result
@@ -87,12 +89,12 @@ class BaconDecomposition:
     Needs a balanced panel (the theorem is for balanced panels) with an absorbing 0/1
     treatment; covariates and analytic weights are not used (the decomposition is of the
     unweighted no-covariate TWFE regression; a flag says so when the panel has them).
-    The headline is the TWFE coefficient with a cluster-robust SE by unit: the
-    sandwich on the two-way-demeaned regression times G/(G-1) (no degrees-of-freedom
-    count for the absorbed effects), normal reference. linearmodels' ``PanelOLS``
-    gives the uncorrected sandwich with ``fit(cov_type="clustered", cluster_entity=True,
-    debiased=False, auto_df=False, count_effects=False)``; the tests check against it.
-    The decomposition itself is descriptive and has no SEs.
+    The headline is the TWFE coefficient with a cluster-robust SE by unit from
+    :func:`evalint.inference.cluster.cluster_vcov`: CR1S (``G/(G-1) (N-1)/(N-p)``, ``p``
+    counting the unit and period effects, t(G-1) reference) by default, or CR2 with a
+    Satterthwaite df (``inference=Clustered(kind="CR2")``). The tests check the CR1S SE
+    against linearmodels' uncorrected ``PanelOLS`` sandwich times that factor. The
+    decomposition itself is descriptive and has no SEs.
 
     References
     ----------
@@ -123,8 +125,8 @@ class BaconDecomposition:
         panel : Panel
             Balanced panel with treatment timing (``treatment=`` or ``cohort=``).
         inference : Analytic or Clustered, optional
-            SE of the headline TWFE coefficient: CR1 clustered by unit (the default; only
-            clustering by unit is available).
+            SE of the headline TWFE coefficient, clustered by unit: CR1 (the default) or
+            ``Clustered(kind="CR2")``.
         calendar : PolicyCalendar, None or False
             Policy-calendar check (``False`` skips it).
         alpha : float
@@ -138,11 +140,10 @@ class BaconDecomposition:
         """
         inference = Clustered() if inference is None else inference
         require_supported("Goodman-Bacon decomposition", inference, (Analytic, Clustered))
-        if isinstance(inference, Clustered) and (inference.kind != "CR1" or inference.by not in (None, panel.unit)):
+        if isinstance(inference, Clustered) and inference.by not in (None, panel.unit):
             raise SpecificationError(
-                "Goodman-Bacon decomposition reports the TWFE SE clustered by unit with CR1 only; "
-                f"got Clustered(by={inference.by!r}, kind={inference.kind!r}). For CR2 or other "
-                "clusters fit the TWFE estimator itself."
+                "Goodman-Bacon decomposition reports the TWFE SE clustered by unit; "
+                f"got Clustered(by={inference.by!r}). For other clusters fit the TWFE estimator itself."
             )
         timing = require_timing(panel, "Goodman-Bacon decomposition")
         panel.require_balanced("The Goodman-Bacon decomposition (Goodman-Bacon 2021, Theorem 1)")
@@ -167,7 +168,8 @@ class BaconDecomposition:
         ymat = panel.to_matrix(panel.outcome).to_numpy(dtype=float)
         periods = panel.periods
         start = _start_index(timing, panel)
-        twfe, se, n_clusters = _twfe_and_se(ymat, start)
+        kind = inference.kind if isinstance(inference, Clustered) else "CR1"
+        twfe, se, df, cv = _twfe_and_se(ymat, start, kind)
         table = decompose(ymat, start, [str(p) for p in periods])
         forbidden = float(table.loc[table["forbidden"], "weight"].sum())
         by_type = _by_type(table)
@@ -208,8 +210,10 @@ class BaconDecomposition:
             estimand="TWFE coefficient on the treatment dummy (unit and period FE), decomposed into 2x2 DiDs",
             term="TWFE", outcome=panel.outcome, estimate=twfe, se=se, alpha=alpha,
             inference=InferenceInfo(
-                "CR1", "TWFE SE clustered by unit, factor G/(G-1), absorbed effects not counted, normal "
-                "reference", df=None, clusters=n_clusters),
+                kind, ("TWFE SE clustered by unit, CR1S factor G/(G-1)(N-1)/(N-p) with p counting the unit and "
+                       f"period effects, t({df:.0f}) reference" if kind == "CR1" else
+                       f"TWFE SE clustered by unit, CR2 (Bell-McCaffrey), Satterthwaite t({df:.1f}) reference"),
+                df=df, clusters=cv.n_clusters),
             panel=panel, spec={"estimator": self.name, "forbidden_threshold": thr},
             effects=effects, tables={"bacon": table, "bacon_by_type": by_type},
             diagnostics=diagnostics, flags=tuple(flags) + tuple(cal_flags), plot_kind="bacon",
@@ -225,19 +229,18 @@ def _start_index(timing: Any, panel: Panel) -> np.ndarray:
     return np.array([-1 if pd.isna(c) else c.ordinal - first for c in coh], dtype=np.int64)
 
 
-def _twfe_and_se(ymat: np.ndarray, start: np.ndarray) -> tuple[float, float, int]:
-    """TWFE coefficient and CR1 (G/(G-1)) clustered-by-unit SE on a balanced panel."""
+def _twfe_and_se(ymat: np.ndarray, start: np.ndarray, kind: str) -> tuple[float, float, float, Any]:
+    """TWFE coefficient, its unit-clustered SE and df (fe.py solver, inference.cluster vcov)."""
     n, t = ymat.shape
     cols = np.arange(t)
     d = ((start[:, None] >= 0) & (cols[None, :] >= start[:, None])).astype(float)
-    dd = _two_way_demean(d)
-    yd = _two_way_demean(ymat)
-    sxx = float((dd * dd).sum())
-    beta = float((dd * yd).sum() / sxx)
-    resid = yd - beta * dd
-    scores = (dd * resid).sum(axis=1)
-    se = float(np.sqrt(n / (n - 1) * (scores ** 2).sum()) / sxx) if n > 1 else float("nan")
-    return beta, se, n
+    units = np.repeat(np.arange(n), t)
+    periods = np.tile(cols, n)
+    fe = FixedEffects.from_codes([units, periods], names=("unit", "period"))
+    fit = fe_lstsq(ymat.ravel(), d.ravel()[:, None], fe, names=["treated"])
+    cv = cluster_vcov(fit, units, kind=kind)
+    var, df = cv.contrast(np.array([1.0]))
+    return float(fit.coef[0]), float(np.sqrt(var)), float(df), cv
 
 
 def _two_way_demean(m: np.ndarray) -> np.ndarray:
