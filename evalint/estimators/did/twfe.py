@@ -1,0 +1,394 @@
+"""Two-way fixed effects difference-in-differences (and the 2x2 DiD as its two-period case).
+
+``y_it = alpha_i + lambda_t + beta D_it + x_it'gamma + e_it`` with ``D_it`` the absorbing
+treatment indicator, unit effects ``alpha_i`` and period effects ``lambda_t`` absorbed
+exactly (:mod:`evalint.estimators.did.fe`). Point estimates equal linearmodels
+``PanelOLS(entity_effects=True, time_effects=True)`` and pyfixest ``feols("y ~ D | unit +
+period")``. With staggered adoption and heterogeneous effects ``beta`` is a weighted
+average of 2x2 comparisons, some using already-treated units as controls, with possibly
+negative weights (Goodman-Bacon 2021; de Chaisemartin & D'Haultfoeuille 2020): see
+methods/did.md and prefer Callaway-Sant'Anna, Sun-Abraham or the imputation estimator.
+
+This module also holds the regression engine shared by the event study and dose forms
+(:func:`fit_fe_regression`): unbalanced-panel handling, clusters, the inference choice
+(CR1/CR2 or the wild cluster bootstrap, the latter by default below 50 clusters), the
+few-cluster warning rule and the policy-calendar check.
+
+References
+----------
+Angrist, J. D. & Pischke, J.-S. (2009). Mostly Harmless Econometrics, ch. 5.
+Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing.
+    Journal of Econometrics 225(2), 254-277.
+de Chaisemartin, C. & D'Haultfoeuille, X. (2020). Two-way fixed effects estimators with
+    heterogeneous treatment effects. American Economic Review 110(9), 2964-2996.
+Cameron, A. C., Gelbach, J. B. & Miller, D. L. (2008). Bootstrap-based improvements for
+    inference with clustered errors. Review of Economics and Statistics 90(3), 414-427.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from evalint.diagnostics.base import CheckResult, Flag
+from evalint.errors import (
+    FewClustersWarning, InferenceError, SpecificationError, TreatmentError, UnbalancedPanelWarning,
+    column_not_found, format_examples,
+)
+from evalint.estimators.base import calendar_check, register_estimator
+from evalint.estimators.did.fe import FEFit, FixedEffects, fe_lstsq
+from evalint.inference.cluster import ClusterVcov, cluster_vcov
+from evalint.inference.normal import wald
+from evalint.inference.specs import Clustered, WildClusterBootstrap, require_supported
+from evalint.inference.wild import WildBootstrapResult, wild_cluster_bootstrap
+from evalint.results.effect import EffectResult, InferenceInfo, make_result, tidy
+
+__all__ = ["TWFE", "twfe", "fit_fe_regression", "RegressionFit", "FEW_CLUSTERS_BOOTSTRAP",
+           "FEW_CLUSTERS_WARN", "FEW_TREATED_CLUSTERS_WARN",
+           "check_treatment", "covariate_frame", "describe_adoption", "simulated_panel"]
+
+#: below this many clusters the default inference is the wild cluster bootstrap
+FEW_CLUSTERS_BOOTSTRAP = 50
+#: below this many clusters a FewClustersWarning is raised whatever the inference
+FEW_CLUSTERS_WARN = 20
+#: fewer treated (or untreated) clusters than this also raise a FewClustersWarning
+FEW_TREATED_CLUSTERS_WARN = 5
+
+REFERENCES_TWFE = (
+    "Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing. J Econometrics 225(2).",
+    "de Chaisemartin, C. & D'Haultfoeuille, X. (2020). Two-way fixed effects estimators with heterogeneous "
+    "treatment effects. AER 110(9).",
+    "Cameron, A. C., Gelbach, J. B. & Miller, D. L. (2008). Bootstrap-based improvements for inference with "
+    "clustered errors. REStat 90(3).",
+    "MacKinnon, J. G. & Webb, M. D. (2017). Wild bootstrap inference for wildly different cluster sizes. "
+    "J Applied Econometrics 32(2).",
+    "Pustejovsky, J. E. & Tipton, E. (2018). Small-sample methods for cluster-robust variance estimation and "
+    "hypothesis testing in fixed effects models. JBES 36(4).",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class RegressionFit:
+    """What :func:`fit_fe_regression` returns: the fit, its covariance, the inference used."""
+
+    fit: FEFit
+    vcov: ClusterVcov
+    spec: Any
+    clusters: np.ndarray
+    rows: pd.DataFrame
+    info: dict[str, Any]
+    flags: tuple[Flag, ...]
+    diagnostics: tuple[CheckResult, ...]
+    notes: list[str] = field(default_factory=list)
+
+    def contrast_inference(self, c: np.ndarray, alpha: float) -> dict[str, Any]:
+        """Estimate, SE, df, p-value and CI of ``c'b`` under the declared inference."""
+        est = float(c @ self.fit.coef)
+        var, df = self.vcov.contrast(c)
+        se = float(np.sqrt(var))
+        out: dict[str, Any] = {"estimate": est, "se": se, "df": df}
+        if isinstance(self.spec, WildClusterBootstrap):
+            wb: WildBootstrapResult = wild_cluster_bootstrap(
+                self.fit, self.clusters, c, reps=self.spec.reps, weights=self.spec.weights,
+                seed=self.spec.seed, alpha=alpha)
+            out.update(p_value=wb.p_value, ci=wb.ci, reps=wb.reps, enumerated=wb.enumerated)
+        else:
+            _, p, lo, hi = wald(est, se, alpha, df)
+            out.update(p_value=p, ci=(lo, hi))
+        return out
+
+    def inference_info(self, df: float | None, reps: int | None = None) -> InferenceInfo:
+        spec = self.spec
+        note = " ".join(self.notes)
+        seed = spec.seed if isinstance(spec, WildClusterBootstrap) else None
+        return InferenceInfo(name=type(spec).__name__, description=spec.description, df=df,
+                             clusters=self.vcov.n_clusters, reps=reps, seed=seed, note=note)
+
+    def coefficient_frame(self, alpha: float) -> pd.DataFrame:
+        se = self.vcov.se
+        stat, p, lo, hi = wald(self.fit.coef, se, alpha, None)
+        rows = []
+        for i, name in enumerate(self.fit.names):
+            s, pv, l_, h_ = wald(self.fit.coef[i], se[i], alpha, float(self.vcov.df[i]))
+            rows.append({"term": name, "estimate": self.fit.coef[i], "std_error": se[i], "statistic": s,
+                         "p_value": pv, "conf_low": l_, "conf_high": h_, "df": float(self.vcov.df[i])})
+        return tidy(pd.DataFrame(rows))
+
+
+def _clusters_for(panel: Any, rows: pd.DataFrame, spec: Any, clusters: Any) -> tuple[np.ndarray, str]:
+    by = getattr(spec, "by", None)
+    if clusters is not None:
+        mapping = pd.Series(clusters) if isinstance(clusters, Mapping) else clusters
+        if not isinstance(mapping, pd.Series):
+            raise SpecificationError("clusters= must be a mapping or Series from unit id to cluster label.")
+        lab = rows[panel.unit].map(mapping)
+        if lab.isna().any():
+            miss = pd.unique(rows.loc[lab.isna(), panel.unit])
+            raise InferenceError(f"clusters= has no cluster for {len(miss)} unit(s): {format_examples(list(miss))}.")
+        return lab.to_numpy(dtype=object), by or "cluster"
+    if by is None or by == panel.unit:
+        return rows[panel.unit].to_numpy(dtype=object), panel.unit
+    if by not in rows.columns:
+        raise column_not_found(by, "cluster", list(rows.columns))
+    return rows[by].to_numpy(dtype=object), by
+
+
+def fit_fe_regression(
+    panel: Any,
+    design: pd.DataFrame,
+    *,
+    outcome: str,
+    inference: Any,
+    alpha: float,
+    calendar: Any,
+    clusters: Any = None,
+    treated_rows: np.ndarray | None = None,
+    per_population: float | None = None,
+    estimator_name: str = "TWFE",
+    rows_mask: np.ndarray | None = None,
+) -> RegressionFit:
+    """Regress ``outcome`` on ``design`` columns with unit and period fixed effects.
+
+    Parameters
+    ----------
+    panel : Panel
+    design : DataFrame
+        Regressors aligned with ``panel.data`` rows (treatment terms first, then covariates).
+    outcome : str
+    inference : Clustered, WildClusterBootstrap or None
+        None: the wild cluster bootstrap (default spec) when there are fewer than
+        ``FEW_CLUSTERS_BOOTSTRAP`` clusters, CR1 otherwise.
+    alpha : float
+    calendar : PolicyCalendar, None or False
+    clusters : mapping unit -> cluster, optional
+        Cluster labels when the clustering level is not a panel column.
+    treated_rows : bool array, optional
+        Rows of treated units (for the few-treated-clusters rule).
+    per_population : float, optional
+        Analyse ``outcome / population * per_population`` (a rate) instead of the count.
+    rows_mask : bool array, optional
+        Rows to use (others dropped by the caller with its own warning).
+    """
+    data = panel.data
+    if rows_mask is not None:
+        data = data.loc[rows_mask].reset_index(drop=True)
+        design = design.loc[rows_mask].reset_index(drop=True)
+        treated_rows = None if treated_rows is None else np.asarray(treated_rows)[rows_mask]
+    y = data[outcome].to_numpy(dtype=float)
+    if per_population is not None:
+        if panel.population is None:
+            raise SpecificationError("per_population needs a panel built with population=.")
+        y = y / data[panel.population].to_numpy(dtype=float) * float(per_population)
+    notes: list[str] = []
+    info: dict[str, Any] = {}
+    n_units = int(data[panel.unit].nunique())
+    n_per = int(data[panel.time].nunique())
+    missing = n_units * n_per - len(data)
+    if missing > 0:
+        warnings.warn(
+            f"{estimator_name}: the panel is unbalanced ({missing} of {n_units * n_per} unit-period cells "
+            f"missing). The regression uses the {len(data)} observed cells only (nothing is imputed); unit "
+            "and period effects are estimated from observed cells, as PanelOLS/pyfixest do on the same rows.",
+            UnbalancedPanelWarning, stacklevel=3)
+        notes.append(f"Unbalanced panel: {missing} missing cells; observed cells used.")
+        info["missing_cells"] = missing
+    info["cells_used"] = "observed unit-period rows"
+    w = None if panel.weights is None else data[panel.weights].to_numpy(dtype=float)
+    fe = FixedEffects.from_codes([data[panel.unit].to_numpy(), data[panel.time].map(lambda p: p.ordinal).to_numpy()],
+                                 weights=w, names=(panel.unit, panel.time))
+    fit = fe_lstsq(y, design.to_numpy(dtype=float), fe, names=list(design.columns), weights=w)
+
+    spec = inference
+    if spec is not None:
+        require_supported(estimator_name, spec, (Clustered, WildClusterBootstrap))
+    cl, by = _clusters_for(panel, data, spec, clusters)
+    n_cl = int(pd.Series(cl).nunique())
+    if n_cl < 2:
+        raise InferenceError(
+            f"{estimator_name} clusters by {by!r}, which has {n_cl} cluster(s); cluster-robust inference "
+            "needs at least 2 (and honest few-cluster inference many more). Cluster at a level with more groups.")
+    if spec is None:
+        if n_cl < FEW_CLUSTERS_BOOTSTRAP:
+            spec = WildClusterBootstrap(by=by)
+            notes.append(
+                f"With {n_cl} clusters (< {FEW_CLUSTERS_BOOTSTRAP}), cluster-robust t-tests over-reject "
+                "(Cameron, Gelbach & Miller 2008), so the p-value and CI are from the restricted wild cluster "
+                "bootstrap; the standard error shown is CR1.")
+        else:
+            spec = Clustered(by=by, kind="CR1")
+    elif isinstance(spec, Clustered) and n_cl < FEW_CLUSTERS_BOOTSTRAP:
+        notes.append(f"Only {n_cl} clusters: consider WildClusterBootstrap() or Clustered(kind='CR2').")
+    elif isinstance(spec, WildClusterBootstrap):
+        notes.append("p-value and CI from the restricted wild cluster bootstrap; the standard error shown is CR1.")
+    kind = spec.kind if isinstance(spec, Clustered) else "CR1"
+    vc = cluster_vcov(fit, cl, kind=kind)
+    flags: list[Flag] = []
+    n_tr_cl = None
+    if treated_rows is not None:
+        n_tr_cl = int(pd.Series(cl[np.asarray(treated_rows, bool)]).nunique())
+        n_untr = int(pd.Series(cl[~np.asarray(treated_rows, bool)]).nunique())
+        info["treated_clusters"], info["untreated_clusters"] = n_tr_cl, n_untr
+    few = n_cl < FEW_CLUSTERS_WARN or (n_tr_cl is not None and (
+        n_tr_cl < FEW_TREATED_CLUSTERS_WARN or info["untreated_clusters"] < FEW_TREATED_CLUSTERS_WARN))
+    if few:
+        msg = (f"{estimator_name}: {n_cl} clusters" + (f", {n_tr_cl} with treated units" if n_tr_cl is not None else "")
+               + ". With fewer than 20 clusters, or fewer than 5 treated or untreated clusters, even the wild "
+               "cluster bootstrap can mis-size tests (MacKinnon & Webb 2017); read the p-value with care.")
+        warnings.warn(msg, FewClustersWarning, stacklevel=3)
+        flags.append(Flag(kind="inference", severity="medium", message=msg, source="MacKinnon & Webb (2017)"))
+    info.update(clusters=n_cl, cluster_by=by, small_sample=vc.small_sample, n_absorbed=fit.n_absorbed)
+
+    diags: list[CheckResult] = []
+    timing = panel.timing
+    treated_units = [u for u in timing.treated_units if u in set(data[panel.unit])]
+    cohorts = {u: timing.cohort[u] for u in treated_units}
+    never = [u for u in timing.never_treated if u in set(data[panel.unit])]
+    try:
+        check, cflags = calendar_check(panel, cohorts, outcome=outcome, treated_units=[str(u) for u in treated_units],
+                                       comparison_units=[str(u) for u in never] or None, calendar=calendar,
+                                       design="did")
+    except ImportError:  # pragma: no cover - the calendar ships with the package
+        check, cflags = CheckResult("policy_calendar", None, "policy calendar unavailable"), ()
+    if check is not None:
+        diags.append(check)
+    flags.extend(cflags)
+    return RegressionFit(fit=fit, vcov=vc, spec=spec, clusters=cl, rows=data, info=info, flags=tuple(flags),
+                         diagnostics=tuple(diags), notes=notes)
+
+
+def check_treatment(panel: Any, estimator_name: str) -> None:
+    """Errors for panels TWFE cannot use: no timing, no treated units, no comparison."""
+    if panel.timing is None:
+        raise SpecificationError(f"{estimator_name} needs a panel with treatment= or cohort= (Panel.from_frame).")
+    timing = panel.timing
+    if len(timing.treated_units) == 0:
+        dropped = panel.dropped.get("treated_in_first_period", 0)
+        extra = (f" {dropped} unit(s) treated in their first period were dropped when the panel was built "
+                 "(no pre-treatment data)." if dropped else "")
+        raise TreatmentError(f"{estimator_name}: no treated units are left in the panel.{extra} "
+                             "Add earlier periods so treated units have a pre-period.")
+    if len(timing.never_treated) == 0 and len(timing.cohorts) == 1:
+        raise TreatmentError(
+            f"{estimator_name}: every unit is treated at once ({timing.cohorts[0]}) and none is left "
+            "untreated, so the treatment effect cannot be separated from the period effects. Add a "
+            "comparison group (never- or later-treated units), or use an interrupted time series design.")
+
+
+def describe_adoption(panel: Any) -> str:
+    """One line: cohorts with their sizes, and the comparison units."""
+    sizes = panel.timing.cohort_sizes
+    parts = ", ".join(f"{k} ({int(v)} unit{'s' if v != 1 else ''})" for k, v in sizes.items())
+    return f"first treated {parts}; {len(panel.timing.never_treated)} never treated"
+
+
+def covariate_frame(panel: Any, covariates: Sequence[str] | None) -> pd.DataFrame:
+    covs = list(panel.covariates if covariates is None else covariates)
+    data = panel.data
+    for c in covs:
+        if c not in data.columns:
+            raise column_not_found(c, "covariate", list(data.columns))
+    return data[covs].astype(float).reset_index(drop=True) if covs else pd.DataFrame(index=range(len(data)))
+
+
+@register_estimator
+@dataclass(frozen=True)
+class TWFE:
+    """Two-way fixed effects DiD: unit and period effects, absorbing treatment, covariates.
+
+    Parameters
+    ----------
+    covariates : sequence of str or None
+        Time-varying covariates (columns of the panel); None uses the panel's covariates.
+        Covariates explained by the fixed effects (time-invariant) raise an error naming them.
+    per_population : float, optional
+        Model the rate ``outcome / population * per_population``.
+
+    References
+    ----------
+    Goodman-Bacon (2021); de Chaisemartin & D'Haultfoeuille (2020); Cameron, Gelbach &
+    Miller (2008); Pustejovsky & Tipton (2018).
+    """
+
+    name: ClassVar[str] = "twfe"
+    covariates: tuple[str, ...] | None = None
+    per_population: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.covariates is not None:
+            object.__setattr__(self, "covariates", tuple(self.covariates))
+        if self.per_population is not None and not float(self.per_population) > 0:
+            raise SpecificationError(f"per_population must be > 0; got {self.per_population!r}.")
+
+    def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
+            outcome: str | None = None, clusters: Mapping[Any, Any] | pd.Series | None = None) -> EffectResult:
+        """Fit TWFE; see the class docstring. ``clusters`` maps unit -> cluster label."""
+        outcome = outcome or panel.outcome
+        check_treatment(panel, "TWFE")
+        d = panel.treated_indicator().astype(float).reset_index(drop=True)
+        design = pd.concat([d.rename("treated"), covariate_frame(panel, self.covariates)], axis=1)
+        treated_rows = panel.data[panel.unit].isin(panel.timing.treated_units).to_numpy()
+        rf = fit_fe_regression(panel, design, outcome=outcome, inference=inference, alpha=alpha, calendar=calendar,
+                               clusters=clusters, treated_rows=treated_rows, per_population=self.per_population)
+        c = np.eye(rf.fit.n_coef)[0]
+        inf = rf.contrast_inference(c, alpha)
+        two_by_two = panel.n_periods == 2 and len(panel.timing.cohorts) == 1
+        flags = list(rf.flags)
+        if panel.timing.is_staggered:
+            flags.append(Flag(kind="diagnostic", severity="medium", source="Goodman-Bacon (2021)",
+                              message="Staggered adoption: TWFE averages 2x2 comparisons that include already-"
+                                      "treated units as controls; with effects that change over time it can be "
+                                      "biased (even sign-reversed). Compare with Callaway-Sant'Anna or the "
+                                      "imputation estimator, and see the Bacon decomposition."))
+        info = dict(rf.info, two_by_two=two_by_two, staggered=panel.timing.is_staggered)
+        return make_result(
+            method="2x2 difference-in-differences" if two_by_two else "Two-way fixed effects DiD",
+            estimand="ATT under parallel trends" + (" (TWFE-weighted average over cohorts and periods)"
+                                                     if panel.timing.is_staggered else ""),
+            term="treated", outcome=outcome, estimate=inf["estimate"], se=inf["se"], alpha=alpha,
+            inference=rf.inference_info(inf["df"], inf.get("reps")), panel=panel,
+            seed=getattr(rf.spec, "seed", None), spec={"estimator": "twfe", "covariates": self.covariates,
+                                                       "per_population": self.per_population},
+            ci=inf["ci"], p_value=inf["p_value"], coefficients=rf.coefficient_frame(alpha),
+            diagnostics=rf.diagnostics, flags=tuple(flags), plot_kind="estimate",
+            intervention=describe_adoption(panel),
+            n_obs=rf.fit.n_obs, info=info, references=REFERENCES_TWFE,
+            scale="rate per " + f"{self.per_population:g}" if self.per_population else "absolute",
+        )
+
+    @classmethod
+    def contract_example(cls) -> tuple[TWFE, Any, dict[str, Any]]:
+        panel = simulated_panel(n_units=24, n_periods=10, seed=1)
+        return cls(), panel, {"calendar": False, "inference": Clustered(kind="CR1")}
+
+
+def simulated_panel(n_units: int = 24, n_periods: int = 10, seed: int = 0, effect: float = 2.0,
+                    cohorts: Sequence[int] = (4, 6), never_share: float = 0.5) -> Any:
+    """A small monthly panel with staggered adoption and a constant effect (for examples/tests)."""
+    from evalint.data.panel import Panel
+
+    rng = np.random.default_rng(seed)
+    units = [f"u{i:02d}" for i in range(n_units)]
+    n_never = int(round(n_units * never_share))
+    start = {u: (None if i < n_never else cohorts[i % len(cohorts)]) for i, u in enumerate(units)}
+    rows = []
+    for u in units:
+        a = rng.normal(0, 1)
+        for t in range(n_periods):
+            d = start[u] is not None and t >= start[u]
+            rows.append((u, pd.Period("2020-01", "M") + t, a + 0.1 * t + rng.normal(0, 1) + effect * d, int(d),
+                         rng.normal()))
+    df = pd.DataFrame(rows, columns=["unit", "month", "y", "treated", "x"])
+    return Panel.from_frame(df, unit="unit", time="month", outcome="y", treatment="treated", covariates=["x"])
+
+
+def twfe(panel: Any, *, covariates: Sequence[str] | None = None, per_population: float | None = None,
+         inference: Any = None, calendar: Any = None, alpha: float = 0.05,
+         clusters: Mapping[Any, Any] | pd.Series | None = None, outcome: str | None = None) -> EffectResult:
+    """Fit :class:`TWFE` (convenience wrapper)."""
+    return TWFE(covariates=None if covariates is None else tuple(covariates), per_population=per_population).fit(
+        panel, inference=inference, calendar=calendar, alpha=alpha, clusters=clusters, outcome=outcome)
