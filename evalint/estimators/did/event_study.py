@@ -1,0 +1,271 @@
+"""TWFE event study: leads and lags of treatment with unit and period fixed effects.
+
+``y_it = alpha_i + lambda_t + sum_{e != ref} beta_e 1{t - G_i = e} + x_it'gamma + e_it``
+for treated units (never-treated units have all dummies zero). Relative times outside
+``[-leads, lags]`` are binned into the end points by default (``bin_endpoints=True``: the
+first dummy is "``<= -leads``", the last "``>= lags``"), or their rows are dropped with a
+counted warning (``bin_endpoints=False``). The reference period (default -1, the last
+untreated period) is omitted and stated in every summary (``result.info["reference_period"]``).
+
+Reported:
+
+- per event time ``beta_e`` with cluster-robust SEs (CR1, or CR2 with Satterthwaite df);
+- the headline: the average of the post-period coefficients ``e = 0..lags-1`` (``0..lags``
+  when end points are not binned; the binned ``>= lags`` bin is left out because it pools
+  different horizons), with its SE from the full covariance (``c'Vc``) and, below 50
+  clusters by default, the wild cluster bootstrap p-value and CI for the same contrast;
+- a joint Wald test of the pre-period coefficients (F(q, G-1) with the cluster-robust
+  covariance) as a CheckResult. Passing it is weak evidence (Roth 2022; Roth et al. 2023):
+  pre-tests have low power and conditioning on passing them distorts inference.
+
+With staggered adoption and heterogeneous effects, each ``beta_e`` can be contaminated by
+effects at other horizons (Sun & Abraham 2021); use the interaction-weighted or
+Callaway-Sant'Anna event study for the estimand, and this one as the familiar benchmark.
+
+References
+----------
+Roth, J., Sant'Anna, P. H. C., Bilinski, A. & Poe, J. (2023). What's trending in
+    difference-in-differences? Journal of Econometrics 235(2), 2218-2244.
+Roth, J. (2022). Pretest with caution: event-study estimates after testing for parallel
+    trends. American Economic Review: Insights 4(3), 305-322.
+Sun, L. & Abraham, S. (2021). Estimating dynamic treatment effects in event studies with
+    heterogeneous treatment effects. Journal of Econometrics 225(2), 175-199.
+Borusyak, K., Jaravel, X. & Spiess, J. (2024). Revisiting event-study designs: robust and
+    efficient estimation. Review of Economic Studies 91(6), 3253-3285.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evalint._typing import check_positive_int
+from evalint.diagnostics.base import CheckResult, Flag
+from evalint.errors import DroppedRowsWarning, SpecificationError
+from evalint.estimators.base import register_estimator
+from evalint.estimators.did.twfe import (
+    REFERENCES_TWFE, RegressionFit, check_treatment, covariate_frame, describe_adoption, fit_fe_regression,
+    simulated_panel,
+)
+from evalint.inference.normal import wald
+from evalint.inference.specs import Clustered
+from evalint.results.effect import EffectResult, make_result, tidy
+
+__all__ = ["EventStudy", "event_study", "relative_time_design", "pretrend_wald"]
+
+REFERENCES_ES = (
+    "Roth, J., Sant'Anna, P. H. C., Bilinski, A. & Poe, J. (2023). What's trending in difference-in-differences? "
+    "J Econometrics 235(2).",
+    "Roth, J. (2022). Pretest with caution. AER: Insights 4(3).",
+    "Sun, L. & Abraham, S. (2021). Estimating dynamic treatment effects in event studies with heterogeneous "
+    "treatment effects. J Econometrics 225(2).",
+) + REFERENCES_TWFE
+
+
+def term_name(e: int) -> str:
+    return f"rel_{e}"
+
+
+def relative_time_design(panel: Any, leads: int, lags: int, reference: Sequence[int], bin_endpoints: bool,
+                         scale: np.ndarray | None = None) -> tuple[pd.DataFrame, list[int], np.ndarray]:
+    """Relative-time dummies (times ``scale``, e.g. a dose) aligned with ``panel.data``.
+
+    Returns the design frame (columns ``rel_e``), the event times it holds, and a boolean
+    mask of rows kept (all True when binning).
+    """
+    rel = panel.relative_time().reset_index(drop=True).to_numpy(dtype=float)
+    keep = np.ones(len(rel), bool)
+    treated = ~np.isnan(rel)
+    if bin_endpoints:
+        relc = np.where(treated, np.clip(rel, -leads, lags), np.nan)
+    else:
+        out = treated & ((rel < -leads) | (rel > lags))
+        keep = ~out
+        relc = rel
+        if out.any():
+            warnings.warn(
+                f"Dropped {int(out.sum())} row(s) of treated units more than {leads} period(s) before or {lags} "
+                "after treatment (bin_endpoints=False). Pass bin_endpoints=True to keep them in end-point bins.",
+                DroppedRowsWarning, stacklevel=3)
+    cols: dict[str, np.ndarray] = {}
+    times: list[int] = []
+    s = np.ones(len(rel)) if scale is None else np.asarray(scale, dtype=float)
+    for e in range(-leads, lags + 1):
+        if e in reference:
+            continue
+        ind = (relc == e) & keep
+        if not ind.any():
+            continue
+        cols[term_name(e)] = ind.astype(float) * s
+        times.append(e)
+    return pd.DataFrame(cols), times, keep
+
+
+def pretrend_wald(rf: RegressionFit, pre_terms: list[str], alpha: float = 0.05) -> CheckResult:
+    """Joint Wald test that all pre-period coefficients are zero: F = b'V^{-1}b / q ~ F(q, G-1)."""
+    if not pre_terms:
+        return CheckResult("pre_trend_wald", None, "no pre-period coefficients to test (only the reference period).")
+    idx = [rf.fit.names.index(t) for t in pre_terms]
+    b = rf.fit.coef[idx]
+    v = rf.vcov.vcov[np.ix_(idx, idx)]
+    q = len(idx)
+    w = float(b @ np.linalg.pinv(v) @ b)
+    f = w / q
+    df2 = rf.vcov.n_clusters - 1
+    p = float(stats.f.sf(f, q, df2))
+    passed = p >= alpha
+    text = (f"Joint Wald test of {q} pre-period coefficient(s) = 0 ({rf.vcov.kind} covariance): F({q}, {df2}) = "
+            f"{f:.3f}, p = {p:.3g}. " + ("No evidence against parallel pre-trends at this level; a pre-test has "
+                                        "limited power and passing it does not establish parallel trends "
+                                        "(Roth 2022; Roth et al. 2023)." if passed else
+                                        "Pre-period coefficients differ from zero: parallel trends or no-"
+                                        "anticipation is doubtful."))
+    flags = () if passed else (Flag(kind="diagnostic", severity="high", message=text, source="pre_trend_wald"),)
+    table = pd.DataFrame({"term": pre_terms, "estimate": b, "std_error": np.sqrt(np.diag(v))})
+    return CheckResult("pre_trend_wald", passed, text, table=table, statistic=f, p_value=p, flags=flags)
+
+
+@register_estimator
+@dataclass(frozen=True)
+class EventStudy:
+    """TWFE event study with binned end points and a chosen reference period.
+
+    Parameters
+    ----------
+    leads, lags : int
+        Event window ``-leads .. lags`` (e.g. 12 and 24 months).
+    reference : int or tuple of int
+        Omitted relative period(s); default -1.
+    bin_endpoints : bool
+        Bin relative times beyond the window into the end points (default) or drop them.
+    covariates : sequence of str or None
+        Time-varying covariates (None: the panel's covariates).
+    per_population : float, optional
+        Model ``outcome / population * per_population``.
+    average_post : (int, int), optional
+        Event times averaged for the headline (default ``0..lags-1`` when binned, else ``0..lags``).
+    """
+
+    name: ClassVar[str] = "event_study"
+    leads: int = 12
+    lags: int = 24
+    reference: int | tuple[int, ...] = -1
+    bin_endpoints: bool = True
+    covariates: tuple[str, ...] | None = None
+    per_population: float | None = None
+    average_post: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        check_positive_int("leads", self.leads, minimum=1)
+        check_positive_int("lags", self.lags, minimum=0)
+        ref = (self.reference,) if isinstance(self.reference, (int, np.integer)) else tuple(self.reference)
+        if not ref or any(not (-self.leads <= int(r) <= self.lags) for r in ref):
+            raise SpecificationError(
+                f"reference={self.reference!r} must lie in the event window -{self.leads}..{self.lags}.")
+        if self.covariates is not None:
+            object.__setattr__(self, "covariates", tuple(self.covariates))
+        if self.average_post is not None:
+            a, b = self.average_post
+            if not (0 <= a <= b <= self.lags):
+                raise SpecificationError(f"average_post={self.average_post!r} must satisfy 0 <= first <= last <= lags.")
+
+    @property
+    def references(self) -> tuple[int, ...]:
+        return (int(self.reference),) if isinstance(self.reference, (int, np.integer)) else tuple(map(int, self.reference))
+
+    def post_window(self) -> tuple[int, int]:
+        if self.average_post is not None:
+            return self.average_post
+        last = self.lags - 1 if (self.bin_endpoints and self.lags > 0) else self.lags
+        return 0, last
+
+    def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
+            outcome: str | None = None, clusters: Mapping[Any, Any] | pd.Series | None = None) -> EffectResult:
+        """Fit the event study; ``clusters`` maps unit -> cluster label when not clustering by unit."""
+        outcome = outcome or panel.outcome
+        check_treatment(panel, "EventStudy")
+        design, times, keep = relative_time_design(panel, self.leads, self.lags, self.references, self.bin_endpoints)
+        covs = covariate_frame(panel, self.covariates)
+        full = pd.concat([design, covs], axis=1)
+        treated_rows = panel.data[panel.unit].isin(panel.timing.treated_units).to_numpy()
+        rf = fit_fe_regression(panel, full, outcome=outcome, inference=inference, alpha=alpha, calendar=calendar,
+                               clusters=clusters, treated_rows=treated_rows, per_population=self.per_population,
+                               estimator_name="EventStudy", rows_mask=None if keep.all() else keep)
+        return self._result(panel, rf, times, outcome, alpha)
+
+    def _result(self, panel: Any, rf: RegressionFit, times: list[int], outcome: str, alpha: float,
+                method: str = "TWFE event study", term_prefix: str = "", extra_info: dict | None = None,
+                estimand: str | None = None) -> EffectResult:
+        k = rf.fit.n_coef
+        lo_e, hi_e = self.post_window()
+        post = [e for e in times if lo_e <= e <= hi_e]
+        if not post:
+            raise SpecificationError(f"no post-period event times {lo_e}..{hi_e} are observed; widen the window.")
+        c = np.zeros(k)
+        for e in post:
+            c[rf.fit.names.index(term_name(e))] = 1.0 / len(post)
+        inf = rf.contrast_inference(c, alpha)
+        rows = []
+        for e in sorted(times + list(self.references)):
+            if e in self.references:
+                rows.append({"term": f"{term_prefix}{term_name(e)}", "estimate": 0.0, "rel_time": float(e),
+                             "reference": True, "binned": False})
+                continue
+            i = rf.fit.names.index(term_name(e))
+            est, se, df = rf.fit.coef[i], float(rf.vcov.se[i]), float(rf.vcov.df[i])
+            st, p, lo, hi = wald(est, se, alpha, df)
+            binned = self.bin_endpoints and e in (-self.leads, self.lags)
+            rows.append({"term": f"{term_prefix}{term_name(e)}", "estimate": est, "std_error": se, "statistic": st,
+                         "p_value": p, "conf_low": lo, "conf_high": hi, "rel_time": float(e), "df": df,
+                         "reference": False, "binned": binned})
+        effects = tidy(pd.DataFrame(rows))
+        pre_terms = [term_name(e) for e in times if e < 0]
+        pre = pretrend_wald(rf, pre_terms, alpha=0.05)
+        flags = list(rf.flags) + list(pre.flags)
+        if panel.timing.is_staggered:
+            flags.append(Flag(kind="diagnostic", severity="medium", source="Sun & Abraham (2021)",
+                              message="Staggered adoption: TWFE event-study coefficients can mix effects from other "
+                                      "event times when effects differ across cohorts; compare with Sun-Abraham or "
+                                      "Callaway-Sant'Anna."))
+        ref_txt = ", ".join(str(r) for r in self.references)
+        note_ref = f"Coefficients are relative to period {ref_txt} (reference)."
+        info = dict(rf.info, reference_period=self.references[0] if len(self.references) == 1 else self.references,
+                    window=(-self.leads, self.lags), bin_endpoints=self.bin_endpoints,
+                    averaged_event_times=(post[0], post[-1]), pre_trend_p_value=pre.p_value, **(extra_info or {}))
+        rf.notes.insert(0, note_ref)
+        return make_result(
+            method=method,
+            estimand=estimand or (f"average of event-time effects {post[0]}..{post[-1]} (reference period {ref_txt})"),
+            term=f"{term_prefix}avg_post", outcome=outcome, estimate=inf["estimate"], se=inf["se"], alpha=alpha,
+            inference=rf.inference_info(inf["df"], inf.get("reps")), panel=panel, seed=getattr(rf.spec, "seed", None),
+            spec={"estimator": self.name, "leads": self.leads, "lags": self.lags, "reference": self.references,
+                  "bin_endpoints": self.bin_endpoints, "covariates": self.covariates},
+            ci=inf["ci"], p_value=inf["p_value"], effects=effects, coefficients=rf.coefficient_frame(alpha),
+            diagnostics=tuple(rf.diagnostics) + (pre,), flags=tuple(flags), plot_kind="event_study",
+            intervention=describe_adoption(panel), n_obs=rf.fit.n_obs, info=info, references=REFERENCES_ES,
+            scale=f"rate per {self.per_population:g}" if self.per_population else "absolute",
+        )
+
+    @classmethod
+    def contract_example(cls) -> tuple[EventStudy, Any, dict[str, Any]]:
+        panel = simulated_panel(n_units=24, n_periods=10, seed=2)
+        return cls(leads=3, lags=3), panel, {"calendar": False, "inference": Clustered(kind="CR1")}
+
+
+def event_study(panel: Any, *, leads: int = 12, lags: int = 24, reference: int | Sequence[int] = -1,
+                bin_endpoints: bool = True, covariates: Sequence[str] | None = None,
+                per_population: float | None = None, average_post: tuple[int, int] | None = None,
+                inference: Any = None, calendar: Any = None, alpha: float = 0.05,
+                clusters: Mapping[Any, Any] | pd.Series | None = None, outcome: str | None = None) -> EffectResult:
+    """Fit :class:`EventStudy` (convenience wrapper)."""
+    ref = reference if isinstance(reference, (int, np.integer)) else tuple(reference)
+    return EventStudy(leads=leads, lags=lags, reference=ref, bin_endpoints=bin_endpoints,
+                      covariates=None if covariates is None else tuple(covariates), per_population=per_population,
+                      average_post=average_post).fit(panel, inference=inference, calendar=calendar, alpha=alpha,
+                                                     clusters=clusters, outcome=outcome)
