@@ -208,3 +208,26 @@ def test_anticipation_conventions_vs_diff_diff():
     assert np.average(eff.estimate, weights=eff.n_cells) == pytest.approx(peer.overall_att, abs=1e-6)
     assert imp.estimate == pytest.approx(np.average(eff.estimate[eff.index >= 0],
                                                     weights=eff.n_cells[eff.index >= 0]), abs=1e-12)
+
+
+def test_bjs_pretrend_test_vs_pyfixest_on_untreated_cells():
+    # BJS Test 1 = OLS on the untreated cells with unit and period effects and lead dummies,
+    # CR1 by unit (fixest small-sample rule): coefficients, SEs and the Wald F from pyfixest
+    pf = pytest.importorskip("pyfixest")
+    panel = PANELS["balanced"]
+    r = _quiet(ImputationDiD(pretrends=3).fit, panel, calendar=False)
+    d = _peer_frame(panel)
+    rel = d.t - d.ft
+    d0 = d.loc[(d.ft == 0) | (rel < 0)].copy()
+    for k in (1, 2, 3):
+        d0[f"lead{k}"] = ((d0.ft > 0) & (d0.t - d0.ft == -k)).astype(float)
+    fit = _quiet(pf.feols, "y ~ lead1 + lead2 + lead3 + x | unit + t", d0, vcov={"CRV1": "unit"})
+    pre = r.effects[r.effects.kind == "pretrend"].set_index("rel_time")
+    for k in (1, 2, 3):
+        assert pre.loc[float(-k), "estimate"] == pytest.approx(float(fit.coef()[f"lead{k}"]), abs=1e-6)
+        assert pre.loc[float(-k), "std_error"] == pytest.approx(float(fit.se()[f"lead{k}"]), abs=1e-6)
+    b = fit.coef()[["lead1", "lead2", "lead3"]].to_numpy()
+    v = fit._vcov[:3, :3]
+    f_peer = float(b @ np.linalg.solve(v, b) / 3)
+    chk = next(c for c in r.diagnostics if c.name == "bjs_pretrend_test")
+    assert chk.statistic == pytest.approx(f_peer, rel=1e-6)

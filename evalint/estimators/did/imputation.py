@@ -168,6 +168,32 @@ def example_staggered_panel(seed: int = 0, *, n_per_cohort: int = 6, n_never: in
                             covariates=["x"] if covariate else ())
 
 
+def unit_cluster_vcov(fit: Any, clusters: np.ndarray, kind: str) -> Any:
+    """Cluster-robust covariance by unit via :func:`evalint.inference.cluster.cluster_vcov`.
+
+    CR1 uses fixest's small-sample rule ``G/(G-1) (n-1)/(n-K)``, where unit effects nested
+    in the clusters are not counted in K and the period effects count all their levels
+    (they carry the intercept once the unit effects are dropped). This matches pyfixest
+    ``feols(..., vcov={"CRV1": unit})`` and diff-diff's SunAbraham (checked in
+    tests/unit/test_did_a2_peers.py). Used by Sun-Abraham and the BJS pre-trend test. CR2 is Bell-McCaffrey with Satterthwaite df.
+    """
+    import dataclasses
+
+    from evalint.inference.cluster import cluster_vcov
+
+    cv = cluster_vcov(fit, clusters, kind=kind, small_sample="CR1")
+    if kind == "CR2":
+        return cv
+    # fixest/pyfixest "nested" rule: unit effects nested in the clusters are not counted; the
+    # remaining (period) effects then count all their levels, as they now carry the intercept.
+    nested = fit.fe.nested_in(clusters) if fit.fe is not None else 0
+    k = fit.n_coef + fit.n_absorbed - nested + (1 if nested else 0)
+    n = fit.n_obs
+    scale = (n - 1) / (n - k)
+    return dataclasses.replace(cv, vcov=cv.vcov * scale, factor=cv.factor * scale, small_sample="nested (fixest)")
+
+
+
 # ----------------------------------------------------------------------------- the estimator
 @register_estimator
 @dataclass(frozen=True)
@@ -519,7 +545,7 @@ def _cluster_scores(fit: _UntreatedFit, fr: pd.DataFrame, covs: list[str], w: np
 
 def _pretrend_test(fr: pd.DataFrame, mask0: np.ndarray, covs: list[str], k: int, a: int,
                    alpha: float) -> tuple[CheckResult, list[dict[str, Any]]]:
-    """BJS Test 1: lead indicators on Omega_0, CR1 cluster-robust joint F(K, G-1)."""
+    """BJS Test 1: lead indicators on Omega_0, CR1 (fixest rule) cluster-robust joint F(K, G-1)."""
     rows0 = np.flatnonzero(mask0)
     d0 = fr.iloc[rows0]
     u0 = d0["u"].to_numpy()
@@ -528,31 +554,21 @@ def _pretrend_test(fr: pd.DataFrame, mask0: np.ndarray, covs: list[str], k: int,
     if not leads:
         return CheckResult("bjs_pretrend_test", None, "BJS pre-trend test not run: no untreated cells of "
                            "treated units in the lead window."), []
-    n_units = int(fr["u"].max()) + 1
-    n0 = np.bincount(u0, minlength=n_units).astype(float)
-    t_present = np.unique(d0["t"].to_numpy())
-    tdum = (d0["t"].to_numpy()[:, None] == t_present[None, 1:]).astype(float)
+    from evalint.estimators.did.fe import FixedEffects, fe_lstsq
+
     lead_mat = np.column_stack([(rel == h).astype(float) for h in leads])
-    x = np.column_stack([lead_mat, tdum] + ([d0[covs].to_numpy(float)] if covs else []))
-    y = d0["y"].to_numpy(float)
-    xt = x - _unit_means(x, u0, n0)[u0]
-    yt = y - _unit_means(y[:, None], u0, n0)[u0][:, 0]
-    keep = np.sqrt((xt ** 2).sum(axis=0)) > 1e-10
-    xt = xt[:, keep]
-    n_lead = int(keep[: len(leads)].sum())
-    leads = [h for h, kp in zip(leads, keep[: len(leads)]) if kp]
-    bread = np.linalg.pinv(xt.T @ xt)
-    beta = bread @ xt.T @ yt
-    e = yt - xt @ beta
-    scores = np.zeros((n_units, xt.shape[1]))
-    np.add.at(scores, u0, xt * e[:, None])
-    present = np.unique(u0)
-    g = len(present)
-    n, kk = xt.shape
-    c = g / (g - 1) * (n - 1) / (n - kk)
-    vcov = c * bread @ (scores.T @ scores) @ bread
-    b = beta[:n_lead]
-    v = vcov[:n_lead, :n_lead]
+    x = np.column_stack([lead_mat] + ([d0[covs].to_numpy(float)] if covs else []))
+    names = [f"pre[{h}]" for h in leads] + covs
+    fe = FixedEffects.from_codes([u0, d0["t"].to_numpy()], names=("unit", "period"))
+    try:
+        fit = fe_lstsq(d0["y"].to_numpy(float), x, fe, names=names)
+    except SpecificationError as exc:
+        return CheckResult("bjs_pretrend_test", None, f"BJS pre-trend test not run: {exc}"), []
+    cv = unit_cluster_vcov(fit, u0, "CR1")
+    n_lead = len(leads)
+    g = cv.n_clusters
+    b = fit.coef[:n_lead]
+    v = cv.vcov[:n_lead, :n_lead]
     fstat = float(b @ np.linalg.solve(v, b) / n_lead)
     pval = float(stats.f.sf(fstat, n_lead, g - 1))
     se = np.sqrt(np.diag(v))

@@ -51,8 +51,8 @@ from evalint.estimators.did.imputation import (
     require_timing,
     staggered_frame,
     unbalanced_note,
+    unit_cluster_vcov,
 )
-from evalint.inference.cluster import cluster_vcov
 from evalint.inference.normal import wald
 from evalint.inference.specs import Analytic, Clustered, require_supported
 from evalint.results.effect import InferenceInfo, make_result
@@ -197,7 +197,7 @@ class SunAbraham:
         fe = FixedEffects.from_codes([units, fr["t"].to_numpy()], names=("unit", "period"))
         fit = fe_lstsq(fr["y"].to_numpy(), xmat, fe, names=names)
         kind = inference.kind if isinstance(inference, Clustered) else "CR1"
-        cv = _cluster_covariance(fit, units, kind)
+        cv = unit_cluster_vcov(fit, units, kind)
         vcov, n_clusters = cv.vcov, cv.n_clusters
         df = n_clusters - 1
         k = len(cells)
@@ -306,29 +306,6 @@ def _with_wald(frame: pd.DataFrame, alpha: float) -> pd.DataFrame:
         out.append(wald(float(est), float(se), alpha, None if not np.isfinite(df) else float(df)))
     stat, p, lo, hi = (np.array(v, dtype=float) for v in zip(*out)) if out else ([],) * 4
     return frame.assign(statistic=stat, p_value=p, conf_low=lo, conf_high=hi)
-
-
-def _cluster_covariance(fit: Any, clusters: np.ndarray, kind: str) -> Any:
-    """Cluster-robust covariance by unit via :func:`evalint.inference.cluster.cluster_vcov`.
-
-    CR1 uses fixest's small-sample rule ``G/(G-1) (n-1)/(n-K)``, where unit effects nested
-    in the clusters are not counted in K and the period effects count all their levels
-    (they carry the intercept once the unit effects are dropped). This matches pyfixest
-    ``feols(..., vcov={"CRV1": unit})`` and diff-diff's SunAbraham (checked in
-    tests/unit/test_did_a2_peers.py). CR2 is Bell-McCaffrey with Satterthwaite df.
-    """
-    import dataclasses
-
-    cv = cluster_vcov(fit, clusters, kind=kind, small_sample="CR1")
-    if kind == "CR2":
-        return cv
-    # fixest/pyfixest "nested" rule: unit effects nested in the clusters are not counted; the
-    # remaining (period) effects then count all their levels, as they now carry the intercept.
-    nested = fit.fe.nested_in(clusters) if fit.fe is not None else 0
-    k = fit.n_coef + fit.n_absorbed - nested + (1 if nested else 0)
-    n = fit.n_obs
-    scale = (n - 1) / (n - k)
-    return dataclasses.replace(cv, vcov=cv.vcov * scale, factor=cv.factor * scale, small_sample="nested (fixest)")
 
 
 def sun_abraham(panel: Panel, *, outcome: str | None = None, control: str = "never_treated",
