@@ -16,11 +16,20 @@ from scipy.optimize import minimize
 
 from evalint.data.panel import Panel
 from evalint.errors import (
-    EvalintError, InferenceError, SpecificationError, TreatmentError, UnbalancedPanelError,
+    EvalintError,
+    InferenceError,
+    SpecificationError,
+    TreatmentError,
+    UnbalancedPanelError,
 )
 from evalint.estimators.synth.frank_wolfe import frank_wolfe_batch, simplex_weights_batch, sparsify
 from evalint.estimators.synth.sdid import (
-    SdidSettings, SyntheticDiD, block_regularisation, block_weights, fit_design, synthetic_did,
+    SdidSettings,
+    SyntheticDiD,
+    block_regularisation,
+    block_weights,
+    fit_design,
+    synthetic_did,
 )
 
 
@@ -61,7 +70,7 @@ def test_frank_wolfe_reaches_the_exact_simplex_qp_solution():
     eta = 2.0
     x, _ = frank_wolfe_batch(A, b, np.full((B, m), 1 / m), eta, min_decrease=1e-12, max_iter=200_000)
     for k in range(B):
-        obj = lambda w, k=k: eta * w @ w + np.sum((A[k] @ w - b[k]) ** 2)  # noqa: E731
+        obj = lambda w, k=k: eta * w @ w + np.sum((A[k] @ w - b[k]) ** 2)
         ref = minimize(obj, np.full(m, 1 / m), method="SLSQP", bounds=[(0, 1)] * m,
                        constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
                        options={"ftol": 1e-14, "maxiter": 1000})
@@ -121,6 +130,13 @@ def test_exact_two_way_data_recovers_the_effect_with_staggered_adoption(method):
     res = synthetic_did(_panel(pd.DataFrame(rows)), method=method, calendar=False, variance="jackknife")
     assert res.estimate == pytest.approx(3.0, abs=1e-8)
     assert set(res.tables["cohort_estimates"]["cohort"]) == {"2006", "2010"}
+    # staggered placebo: controls get the cohorts' dates; on exact two-way data every placebo
+    # estimate is 0 and the (degenerate) interval is reported, never NaN
+    plc = synthetic_did(_panel(pd.DataFrame(rows)), method=method, calendar=False, reps=20)
+    assert np.allclose(plc.tables["placebo_estimates"]["estimate"], 0.0, atol=1e-8)
+    assert np.all(np.isfinite(plc.ci))
+    if plc.se == 0:
+        assert any(f.kind == "inference" for f in plc.flags)
 
 
 def test_staggered_is_the_cell_weighted_average_of_cohort_fits():
@@ -142,7 +158,7 @@ def test_block_with_several_treated_equals_their_average_as_one_unit():
     treated = ["s11", "s12", "s13"]
     avg = df.loc[df.unit.isin(treated)].groupby("year", as_index=False)[["y", "d"]].mean().assign(unit="avg")
     one = pd.concat([df.loc[~df.unit.isin(treated), ["unit", "year", "y", "d"]], avg], ignore_index=True)
-    kw = dict(calendar=False, reps=10, eta_omega=1.3)
+    kw = {"calendar": False, "reps": 10, "eta_omega": 1.3}
     assert synthetic_did(_panel(df), **kw).estimate == pytest.approx(
         synthetic_did(_panel(one), **kw).estimate, abs=1e-10)
 
@@ -298,7 +314,7 @@ def test_too_few_controls_or_pre_periods():
 
 
 def test_options_are_validated():
-    for bad in (dict(method="abadie"), dict(variance="wild"), dict(reps=1), dict(eta_omega=-1.0)):
+    for bad in ({"method": "abadie"}, {"variance": "wild"}, {"reps": 1}, {"eta_omega": -1.0}):
         with pytest.raises(EvalintError):
             SyntheticDiD(**bad)
 

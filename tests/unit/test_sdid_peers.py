@@ -60,7 +60,11 @@ def test_mlsynth_sdid_is_the_exact_optimum_version(prop99):
     from scipy.optimize import minimize
 
     from evalint.estimators.synth.sdid import (
-        SdidSettings, block_regularisation, block_tau, fit_design, panel_design,
+        SdidSettings,
+        block_regularisation,
+        block_tau,
+        fit_design,
+        panel_design,
     )
     from evalint.estimators.synth.sdid_replication import prop99_panel
 
@@ -78,7 +82,7 @@ def test_mlsynth_sdid_is_the_exact_optimum_version(prop99):
     A = Y[:n0, :t0].T - Y[:n0, :t0].T.mean(axis=0)
     b = Y[n0:, :t0].mean(axis=0) - Y[n0:, :t0].mean()
     eta = t0 * reg.zeta_omega ** 2
-    obj = lambda w: eta * w @ w + np.sum((A @ w - b) ** 2)  # noqa: E731
+    obj = lambda w: eta * w @ w + np.sum((A @ w - b) ** 2)
     sol = minimize(obj, np.full(n0, 1 / n0), method="SLSQP", bounds=[(0, 1)] * n0,
                    constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
                    options={"ftol": 1e-15, "maxiter": 2000})

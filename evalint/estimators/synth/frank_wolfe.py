@@ -38,7 +38,7 @@ import numpy as np
 
 from evalint._typing import FloatArray
 
-__all__ = ["frank_wolfe_batch", "sparsify", "simplex_weights_batch"]
+__all__ = ["frank_wolfe_batch", "simplex_weights_batch", "sparsify"]
 
 
 def sparsify(weights: FloatArray) -> FloatArray:

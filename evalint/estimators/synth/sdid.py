@@ -54,9 +54,14 @@ import numpy as np
 import pandas as pd
 
 from evalint._typing import FloatArray, check_alpha, check_option, check_positive_int
-from evalint.diagnostics.base import CheckResult
+from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import (
-    DroppedRowsWarning, SpecificationError, TreatmentError, UnbalancedPanelError, format_examples,
+    DroppedRowsWarning,
+    InferenceError,
+    SpecificationError,
+    TreatmentError,
+    UnbalancedPanelError,
+    format_examples,
 )
 from evalint.estimators.base import calendar_check, register_estimator
 from evalint.estimators.synth.frank_wolfe import simplex_weights_batch
@@ -67,9 +72,21 @@ if TYPE_CHECKING:  # pragma: no cover
     from evalint.results.effect import EffectResult
 
 __all__ = [
-    "SdidSettings", "Regularisation", "CohortFit", "DesignFit", "block_regularisation",
-    "block_weights", "block_tau", "fit_design", "replicate_estimates", "residualise",
-    "METHODS", "PanelDesign", "panel_design", "SyntheticDiD", "synthetic_did",
+    "METHODS",
+    "CohortFit",
+    "DesignFit",
+    "PanelDesign",
+    "Regularisation",
+    "SdidSettings",
+    "SyntheticDiD",
+    "block_regularisation",
+    "block_tau",
+    "block_weights",
+    "fit_design",
+    "panel_design",
+    "replicate_estimates",
+    "residualise",
+    "synthetic_did",
 ]
 
 METHODS = ("sdid", "sc", "did")
@@ -142,7 +159,6 @@ def block_regularisation(Y: FloatArray, N0: int, T0: int, settings: SdidSettings
 
 def _collapsed(Ys: FloatArray, N0: int, T0: int) -> FloatArray:
     """(B, N0+1, T0+1): controls x pre periods, with treated rows and post periods averaged."""
-    B, N, T = Ys.shape
     top = np.concatenate([Ys[:, :N0, :T0], Ys[:, :N0, T0:].mean(axis=2, keepdims=True)], axis=2)
     bottom = np.concatenate([Ys[:, N0:, :T0].mean(axis=1, keepdims=True),
                              Ys[:, N0:, T0:].mean(axis=(1, 2))[:, None, None]], axis=2)
@@ -220,7 +236,7 @@ def fit_design(Y: FloatArray, start: np.ndarray, settings: SdidSettings) -> Desi
         Index of each unit's first treated period (``T`` if never treated).
     settings : SdidSettings
     """
-    N, T = Y.shape
+    T = Y.shape[1]
     controls = np.flatnonzero(start >= T)
     fits = []
     for s, treated in _cohorts(start, T):
@@ -470,10 +486,10 @@ def panel_design(panel: Panel, treated: Any = None, covariates: Sequence[str] = 
 _METHOD_NAMES = {"sdid": "Synthetic DiD", "sc": "Synthetic control (SDID core, no intercept)",
                  "did": "Difference-in-differences (SDID core, uniform weights)"}
 _REFERENCES = (
-    "Arkhangelsky, D., Athey, S., Hirshberg, D. A., Imbens, G. W. & Wager, S. (2021). Synthetic "
-    "Difference-in-Differences. American Economic Review 111(12), 4088-4118.",
-    "Clarke, D., Pailanir, D., Athey, S. & Imbens, G. (2023). On synthetic difference-in-differences "
-    "and related estimation methods in Stata. IZA Discussion Paper 16437.",
+    ("Arkhangelsky, D., Athey, S., Hirshberg, D. A., Imbens, G. W. & Wager, S. (2021). Synthetic "
+     "Difference-in-Differences. American Economic Review 111(12), 4088-4118."),
+    ("Clarke, D., Pailanir, D., Athey, S. & Imbens, G. (2023). On synthetic difference-in-differences "
+     "and related estimation methods in Stata. IZA Discussion Paper 16437."),
 )
 
 
@@ -648,6 +664,17 @@ class SyntheticDiD:
                                       comparison_units=design.control_units, calendar=calendar,
                                       design="synth")
         diagnostics = tuple(d for d in (check, _prefit_check(design, fit)) if d is not None)
+        ci = p_value = None
+        if not np.isfinite(var.se):
+            raise InferenceError(f"the {variance} standard error could not be computed (got {var.se}).")
+        if var.se == 0.0:
+            # every replicate gave the same estimate (noise-free data): a degenerate, not a
+            # missing, interval; say so rather than return NaN
+            ci, p_value = (fit.tau, fit.tau), (1.0 if fit.tau == 0 else 0.0)
+            flags = (*flags, Flag(kind="inference", severity="medium", source=f"{variance} variance",
+                                  message=f"All {var.replicates.size} {variance} replicate estimates are "
+                                  "identical, so the standard error is 0 and the interval is a point: the "
+                                  "data look noise-free; treat the interval as uninformative."))
         c0 = fit.cohorts[0]
         info = {"n_control": len(design.control_units), "n_treated": len(design.treated_units),
                 "cohorts": [str(design.periods[c.start]) for c in fit.cohorts],
@@ -660,7 +687,8 @@ class SyntheticDiD:
             method=_METHOD_NAMES[self.method],
             estimand=("ATT: average effect on the treated units over their post-treatment periods"
                       + (" (cohort estimates weighted by treated cells)" if staggered else "")),
-            term="ATT", outcome=panel.outcome, estimate=fit.tau, se=var.se, alpha=alpha,
+            term="ATT", outcome=panel.outcome, estimate=fit.tau, se=var.se, alpha=alpha, ci=ci,
+            p_value=p_value,
             inference=InferenceInfo(name=variance, description=var.note, reps=var.reps, seed=var.seed,
                                     note="normal-theory interval tau +/- z * se, as in Arkhangelsky et al. (2021)"),
             panel=panel, seed=seed, spec={"estimator": self.name, **{k: getattr(self, k) for k in (

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["run_prop99_synthdid", "prop99_panel"]
+__all__ = ["prop99_panel", "run_prop99_synthdid"]
 
 #: Placebo replications used for the standard errors (Table 1 used 200; more replications
 #: shrink evalint's own Monte Carlo error so the comparison is dominated by the published draw's).

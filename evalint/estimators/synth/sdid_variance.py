@@ -41,11 +41,20 @@ import numpy as np
 from evalint._typing import FloatArray, check_option, check_positive_int
 from evalint.errors import InferenceError
 from evalint.estimators.synth.sdid import (
-    DesignFit, SdidSettings, block_tau, replicate_estimates,
+    DesignFit,
+    SdidSettings,
+    block_tau,
+    replicate_estimates,
 )
 
-__all__ = ["VarianceResult", "sdid_variance", "placebo_variance", "bootstrap_variance",
-           "jackknife_variance", "VARIANCE_METHODS"]
+__all__ = [
+    "VARIANCE_METHODS",
+    "VarianceResult",
+    "bootstrap_variance",
+    "jackknife_variance",
+    "placebo_variance",
+    "sdid_variance",
+]
 
 VARIANCE_METHODS = ("placebo", "bootstrap", "jackknife")
 
@@ -153,7 +162,7 @@ def jackknife_variance(Y: FloatArray, fit: DesignFit, settings: SdidSettings) ->
             "variance='jackknife' is undefined when only one control has positive weight (dropping it "
             "leaves no synthetic control); use variance='placebo' or 'bootstrap'."
         )
-    N, T = Y.shape
+    T = Y.shape[1]
     used = np.unique(np.concatenate([np.concatenate([c.control_rows, c.treated_rows]) for c in fit.cohorts]))
     est = np.empty(used.size)
     for k, drop in enumerate(used):
