@@ -1,0 +1,605 @@
+"""``evaluate()``: one question answered by every design the data support.
+
+:func:`evaluate` resolves the intervention, chooses the designs
+(:mod:`evalint.evaluate.designs`), fits each design to each outcome, puts the effects on a
+common scale (:mod:`evalint.evaluate.scale`), triangulates them
+(:mod:`evalint.evaluate.triangulate`) and returns an :class:`Evaluation` holding the
+results, the reasons for skipped or failed designs, the flags and the provenance.
+
+References
+----------
+Lopez Bernal, J., Cummins, S. & Gasparrini, A. (2017). Interrupted time series regression for
+the evaluation of public health interventions: a tutorial. IJE 46(1), 348-355.
+Callaway, B. & Sant'Anna, P.H.C. (2021). Difference-in-differences with multiple time
+periods. Journal of Econometrics 225(2), 200-230.
+Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for comparative
+case studies. JASA 105(490), 493-505.
+Arkhangelsky, D., Athey, S., Hirshberg, D.A., Imbens, G.W. & Wager, S. (2021). Synthetic
+difference-in-differences. American Economic Review 111(12), 4088-4118.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalint._typing import check_alpha
+from evalint.diagnostics.base import CheckResult, Flag, flags_frame
+from evalint.errors import EvalintError, SpecificationError
+from evalint.evaluate.designs import Assignment, DesignPlan, choose_designs, resolve_assignment
+from evalint.evaluate.scale import (
+    PER, CellTotals, ScaleSpec, ScaledEffect, from_absolute, from_its_cumulative, from_relative, scale_spec,
+    treated_post_totals,
+)
+from evalint.evaluate.triangulate import Entry, Verdict, table_rows, verdict_for
+
+__all__ = ["evaluate", "Evaluation", "DesignFailure", "FAST_REPS", "FULL_REPS"]
+
+#: bootstrap / placebo replications: (CS multiplier bootstrap, SDID placebo, SCM p-value draws)
+FULL_REPS = {"did": 999, "sdid": 200, "scm": 1000}
+FAST_REPS = {"did": 199, "sdid": 30, "scm": 200}
+ITS_DEFAULTS: dict[str, Any] = {"impact": "step", "seasonality": "fourier", "harmonics": 2}
+#: share of per-unit ITS fits failing a diagnostic above which the pooled design is marked as failing it
+UNIT_FAIL_SHARE = 0.10
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class DesignFailure:
+    """A design that was attempted on an outcome and failed; reported, never hidden."""
+
+    design: str
+    outcome: str
+    error_type: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.error_type}: {self.message}"
+
+
+# --------------------------------------------------------------------------- panels
+def _derived_panel(panel: Any, cohort: pd.Series, transform: str) -> Any:
+    """The panel with the assignment's cohorts and (for counts) rates or log rates."""
+    from evalint.data.panel import Panel
+    from evalint.outcomes import OutcomeKind
+
+    d = panel.data
+    d["_evalint_cohort"] = d[panel.unit].map(cohort)
+    kinds = {}
+    for o in panel.outcomes:
+        k = panel.outcome_kinds[o]
+        if transform != "none" and k.is_count:
+            v = d[o].astype(float)
+            per = ""
+            if panel.population:
+                v = v / d[panel.population].astype(float) * PER
+                per = " per 100,000"
+            if transform == "log_rate":
+                bad = int((v <= 0).sum())
+                if bad:
+                    raise SpecificationError(
+                        f"outcome {o!r} has {bad} zero cell(s); the log-scale comparison (parallel trends in "
+                        "log rates) needs positive counts. Aggregate to larger units or periods, or restrict "
+                        "the window, so every cell has at least one event."
+                    )
+                v = np.log(v)
+                label, unit_label = f"log {k.label.lower()}{per}", f"log {k.unit_label}{per}"
+            else:
+                label, unit_label = f"{k.label}{per}", f"{k.unit_label}{per}"
+            d[o] = v
+            kinds[o] = OutcomeKind(name=k.name, label=label, measure="continuous", unit_label=unit_label,
+                                   description=f"{k.label} transformed for comparison designs ({transform}).")
+        else:
+            kinds[o] = k
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Panel.from_frame(d, unit=panel.unit, time=panel.time, outcome=list(panel.outcomes),
+                                cohort="_evalint_cohort", population=panel.population, weights=panel.weights,
+                                covariates=list(panel.covariates), freq=panel.freq, outcome_kind=kinds)
+
+
+# --------------------------------------------------------------------------- runners
+def _summarise_unit_checks(results: Mapping[Any, Any]) -> tuple[CheckResult, ...]:
+    by_name: dict[str, list[Any]] = {}
+    for r in results.values():
+        for d in r.diagnostics:
+            by_name.setdefault(d.name, []).append(d)
+    out = []
+    for name, ds in by_name.items():
+        ran = [d for d in ds if d.passed is not None]
+        n_fail = sum(1 for d in ran if d.passed is False)
+        if not ran:
+            out.append(CheckResult(name, None, f"not run in any of {len(ds)} unit fits"))
+            continue
+        passed = n_fail <= UNIT_FAIL_SHARE * len(ran)
+        out.append(CheckResult(name, passed, f"{n_fail} of {len(ran)} unit fits failed {name} (the pooled design "
+                               f"is marked failed above {UNIT_FAIL_SHARE:.0%})", statistic=float(n_fail)))
+    return tuple(out)
+
+
+@dataclass
+class _Context:
+    panel: Any                  # window panel with the assignment's cohorts (original scale)
+    assignment: Assignment
+    alpha: float
+    seed: int
+    fast: bool
+    calendar: Any
+    options: Mapping[str, Mapping[str, Any]]
+    derived: dict[str, Any] = field(default_factory=dict)
+
+    def transformed(self, transform: str) -> Any:
+        if transform == "none":
+            return self.panel
+        if transform not in self.derived:
+            self.derived[transform] = _derived_panel(self.panel, self.assignment.cohort, transform)
+        return self.derived[transform]
+
+    def reps(self, key: str) -> int:
+        return (FAST_REPS if self.fast else FULL_REPS)[key]
+
+
+def _run_its(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
+    from evalint.estimators.its import its
+
+    a = ctx.assignment
+    treated = a.treated_units
+    series = ctx.panel.aggregate("treated units" if a.never_treated else "all units",
+                                 units=treated if a.never_treated else None)
+    opts = {**ITS_DEFAULTS, **dict(ctx.options.get("its", {}))}
+    date = a.intervention if a.intervention is not None else a.cohorts[0].start_time
+    res = its(series, date, outcome=outcome, calendar=ctx.calendar, alpha=ctx.alpha, **opts)
+    return res, {}
+
+
+def _run_its_units(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
+    import dataclasses
+
+    from evalint.estimators.its import its_by_unit
+
+    a = ctx.assignment
+    opts = {**ITS_DEFAULTS, **dict(ctx.options.get("its", {}))}
+    iv = a.intervention if a.intervention is not None and a.intervention.unit_dates is not None else None
+    by = its_by_unit(ctx.panel, iv, outcome=outcome, units=a.treated_units, calendar=ctx.calendar,
+                     alpha=ctx.alpha, on_error="skip", **opts)
+    if by.pooled is None:
+        if len(by.results) == 1:
+            return next(iter(by.results.values())), {"by_unit": by}
+        reasons = "; ".join(f"{u}: {m}" for u, m in list(by.failed.items())[:3])
+        raise SpecificationError(f"ITS failed for every treated unit ({reasons}).")
+    checks = _summarise_unit_checks(by.results)
+    flags = list(by.pooled.flags)
+    if by.failed:
+        flags.append(Flag("data", "medium", f"ITS failed for {len(by.failed)} unit(s) "
+                          f"({', '.join(map(str, list(by.failed)[:5]))}); the pooled estimate omits them.",
+                          source="its_by_unit"))
+    for c in checks:
+        if c.passed is False:
+            flags.append(Flag("diagnostic", "medium", c.text, source=c.name))
+    pooled = dataclasses.replace(by.pooled, diagnostics=tuple(by.pooled.diagnostics) + checks, flags=tuple(flags))
+    return pooled, {"by_unit": by}
+
+
+def _run_did(ctx: _Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[str, Any]]:
+    from evalint.estimators.did.aggregate import aggregate_att
+    from evalint.estimators.did.group_time import callaway_santanna
+    from evalint.inference.specs import MultiplierBootstrap
+
+    kind = ctx.panel.outcome_kinds[outcome]
+    panel = ctx.transformed("log_rate" if kind.is_count else "none").with_outcome(outcome)
+    opts = {"control": plan.options.get("control", "never_treated"), **dict(ctx.options.get("did", {}))}
+    res = callaway_santanna(panel, inference=MultiplierBootstrap(reps=ctx.reps("did"), seed=ctx.seed),
+                            calendar=ctx.calendar, alpha=ctx.alpha, **opts)
+    extras: dict[str, Any] = {}
+    try:
+        extras["event_study"] = aggregate_att(res, "dynamic", min_e=-24, max_e=24)
+    except EvalintError as exc:
+        extras["event_study_error"] = str(exc)
+    return res, extras
+
+
+def _run_scm(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
+    from evalint.estimators.synth.scm import synthetic_control
+
+    panel = ctx.transformed("rate")
+    opts = {"leave_one_out": not ctx.fast, **dict(ctx.options.get("scm", {}))}
+    res = synthetic_control(panel, outcome=outcome, calendar=ctx.calendar, alpha=ctx.alpha, seed=ctx.seed,
+                            **opts)
+    return res, {}
+
+
+def _run_sdid(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
+    from evalint.estimators.synth.sdid import synthetic_did
+
+    kind = ctx.panel.outcome_kinds[outcome]
+    panel = ctx.transformed("log_rate" if kind.is_count else "none").with_outcome(outcome)
+    opts = dict(ctx.options.get("sdid", {}))
+    res = synthetic_did(panel, method="sdid", variance="placebo", reps=ctx.reps("sdid"), seed=ctx.seed,
+                        calendar=ctx.calendar, alpha=ctx.alpha, **opts)
+    return res, {}
+
+
+def _scaled(design: str, result: Any, ctx: _Context, outcome: str, totals: CellTotals, spec: ScaleSpec
+            ) -> ScaledEffect:
+    kind = ctx.panel.outcome_kinds[outcome]
+    lo, hi = result.ci
+    if design == "its":
+        return from_its_cumulative(result, totals, spec)
+    if result.scale == "rate_ratio":  # pooled per-unit count ITS
+        return from_relative(result.estimate - 1, lo - 1, hi - 1, totals,
+                             native=f"rate ratio {result.estimate:.4g} ({lo:.4g} to {hi:.4g})")
+    if design in ("did", "sdid") and kind.is_count:
+        return from_relative(math.expm1(result.estimate), math.expm1(lo), math.expm1(hi), totals,
+                             native=f"ATT on log rate {result.estimate:.4g} ({lo:.4g} to {hi:.4g})")
+    unit = "per 100,000" if design == "scm" and spec.per_population else ""
+    return from_absolute(result.estimate, lo, hi, totals,
+                         native=f"{result.term} {result.estimate:.4g} ({lo:.4g} to {hi:.4g}) {unit}".strip())
+
+
+_RUNNERS = {"its": _run_its, "its_units": _run_its_units, "scm": _run_scm, "sdid": _run_sdid}
+
+
+def _fit(plan: DesignPlan, ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
+    if plan.key == "did":
+        return _run_did(ctx, outcome, plan)
+    return _RUNNERS[plan.key](ctx, outcome)
+
+
+# --------------------------------------------------------------------------- the call string
+def _call_string(intervention: Any, kwargs: Mapping[str, Any]) -> str:
+    from evalint.calendar.presets import Intervention
+
+    iv = intervention.name if isinstance(intervention, Intervention) else intervention
+    if isinstance(iv, pd.Period):
+        iv = str(iv)
+    if isinstance(iv, Mapping):
+        iv = {str(k): str(v) for k, v in iv.items()}
+    parts = [f"intervention={iv!r}"]
+    for k, v in kwargs.items():
+        if isinstance(v, tuple):
+            v = list(v)
+        parts.append(f"{k}={v!r}")
+    return "evalint.evaluate(panel, " + ", ".join(parts) + ")"
+
+
+# --------------------------------------------------------------------------- public API
+def evaluate(
+    panel: Any,
+    intervention: Any = None,
+    *,
+    outcomes: Sequence[str] | str | None = None,
+    designs: str | Sequence[str] = "auto",
+    treated: Sequence[Any] | None = None,
+    alpha: float = 0.05,
+    seed: int = 0,
+    fast: bool = False,
+    calendar: Any = None,
+    start: Any = None,
+    end: Any = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    progress: Progress | None = None,
+    call: str | None = None,
+) -> Evaluation:
+    """Answer "did the intervention change these outcomes?" with every design the data support.
+
+    Parameters
+    ----------
+    panel : Panel
+        Units x periods (e.g. 42 ICBs x months) with the outcomes, ideally ``population=``
+        (rates per 100,000) and ``weights=`` (spells, for bed-days).
+    intervention : str, date-like, mapping unit -> date, Intervention or None
+        A calendar preset (``"ics_golive_2022"``, ``"ics_waves"``, ``"asc_discharge_fund_2022"``,
+        ``"bcf_2015"``, ``"vanguards_2015"``), one date, a mapping unit -> first treated date
+        (other units are comparisons), or ``None`` for the panel's own treatment timing.
+    outcomes : sequence of str, optional
+        Default: all the panel's outcomes.
+    designs : "auto" or sequence of {"its", "did", "synth"}
+        ``"auto"`` runs every design the data support and records why the others were skipped.
+    treated : sequence, optional
+        Units treated at a single ``intervention`` date (default: every unit, or the preset's).
+    alpha : float
+        1 - confidence level of every interval.
+    seed : int
+        Seed of every bootstrap / placebo draw (bit-for-bit reproducible).
+    fast : bool
+        Fewer bootstrap / placebo replications (:data:`FAST_REPS`) and no SCM leave-one-out
+        refits: for tests and vignettes.
+    calendar : PolicyCalendar, None or False
+        Policy calendar for confounding flags (``None``: the packaged one; ``False``: off).
+    start, end : date-like, optional
+        Analysis window (e.g. ``start="2020-09"`` to leave out the first COVID-19 wave).
+    options : mapping, optional
+        Per-design estimator options: ``{"its": {...}, "did": {...}, "scm": {...}, "sdid": {...}}``.
+    progress : callable, optional
+        ``progress(done, total, label)`` before each fit and once at the end.
+    call : str, optional
+        The re-run instruction recorded in the provenance (default: this call).
+
+    Returns
+    -------
+    Evaluation
+
+    Raises
+    ------
+    evalint.errors.SpecificationError
+        Unknown outcome, design or preset; nothing treated.
+    evalint.errors.TreatmentError
+        Units treated before the data start.
+
+    References
+    ----------
+    See :mod:`evalint.evaluate.core`.
+    """
+    from evalint.data.panel import Panel
+
+    if not isinstance(panel, Panel):
+        raise SpecificationError(f"evaluate() expects an evalint Panel (Panel.from_frame); got {type(panel).__name__}.")
+    a = check_alpha(alpha)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SpecificationError(f"seed must be a non-negative integer; got {seed!r}.")
+    if isinstance(outcomes, str):
+        outcomes = [outcomes]
+    outs = list(panel.outcomes) if outcomes is None else list(outcomes)
+    unknown = [o for o in outs if o not in panel.outcomes]
+    if unknown or not outs:
+        raise SpecificationError(
+            f"outcomes {unknown or outs!r} are not outcomes of this panel; its outcomes are "
+            f"{', '.join(panel.outcomes)}. Build the panel with outcome=[...] listing them."
+        )
+    options = dict(options or {})
+    bad_opt = [k for k in options if k not in ("its", "did", "scm", "sdid")]
+    if bad_opt:
+        raise SpecificationError(f"options has unknown design key(s) {bad_opt}; use 'its', 'did', 'scm', 'sdid'.")
+    started = time.perf_counter()
+    work = panel.subset(start=start, end=end) if (start is not None or end is not None) else panel
+    assignment = resolve_assignment(work, intervention, treated)
+    plans, skipped = choose_designs(work, assignment, designs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cohort_panel = _derived_panel(work, assignment.cohort, "none")
+    ctx = _Context(panel=cohort_panel, assignment=assignment, alpha=a, seed=int(seed), fast=bool(fast),
+                   calendar=calendar, options=options)
+    results: dict[tuple[str, str], Any] = {}
+    extras: dict[tuple[str, str], dict[str, Any]] = {}
+    entries: dict[tuple[str, str], Entry] = {}
+    scaled: dict[tuple[str, str], ScaledEffect] = {}
+    runtimes: dict[tuple[str, str], float] = {}
+    caught: list[dict[str, str]] = []
+    totals = {o: treated_post_totals(cohort_panel, assignment.cohort, o) for o in outs}
+    specs = {o: scale_spec(cohort_panel, o) for o in outs}
+    total = len(plans) * len(outs)
+    step = 0
+    for o in outs:
+        for plan in plans:
+            if progress is not None:
+                progress(step, total, f"{plan.label} on {o}")
+            t0 = time.perf_counter()
+            res: Any = None
+            with warnings.catch_warnings(record=True) as rec:
+                warnings.simplefilter("always")
+                try:
+                    res, extra = _fit(plan, ctx, o)
+                    extras[(plan.key, o)] = extra
+                    sc = _scaled(plan.key, res, ctx, o, totals[o], specs[o])
+                    scaled[(plan.key, o)] = sc
+                    results[(plan.key, o)] = res
+                    entries[(plan.key, o)] = Entry(plan.key, plan.label, o, scaled=sc, result=res,
+                                                   diagnostics=tuple(res.diagnostics), flags=tuple(res.flags))
+                except Exception as exc:  # noqa: BLE001 - every failure is reported with its message
+                    kind = "error" if isinstance(exc, EvalintError) else "unexpected error"
+                    fail = DesignFailure(plan.key, o, type(exc).__name__, f"{kind}: {exc}")
+                    results[(plan.key, o)] = fail
+                    entries[(plan.key, o)] = Entry(plan.key, plan.label, o, error=str(fail), result=res,
+                                                   diagnostics=tuple(getattr(res, "diagnostics", ())),
+                                                   flags=tuple(getattr(res, "flags", ())))
+            seen = set()
+            for w in rec:
+                key = (w.category.__name__, str(w.message))
+                if key in seen:
+                    continue
+                seen.add(key)
+                caught.append({"design": plan.key, "outcome": o, "category": key[0], "message": key[1]})
+            runtimes[(plan.key, o)] = time.perf_counter() - t0
+            step += 1
+    if progress is not None:
+        progress(total, total, "done")
+    verdicts = {o: verdict_for(o, [entries[(p.key, o)] for p in plans], alpha=a) for o in outs}
+    kwargs: dict[str, Any] = {"outcomes": outs, "designs": designs if isinstance(designs, str) else list(designs)}
+    for name, value, default in (("treated", treated, None), ("alpha", a, 0.05), ("seed", int(seed), 0),
+                                 ("fast", bool(fast), False), ("start", start, None), ("end", end, None),
+                                 ("options", options or None, None)):
+        if value != default:
+            kwargs[name] = value
+    if calendar is False:
+        kwargs["calendar"] = False
+    from evalint import __version__
+
+    provenance = {
+        "evalint_version": __version__,
+        "data_fingerprint": panel.fingerprint,
+        "analysed_fingerprint": work.fingerprint,
+        "seed": int(seed),
+        "alpha": a,
+        "fast": bool(fast),
+        "replications": dict(FAST_REPS if fast else FULL_REPS),
+        "calendar": "off" if calendar is False else ("packaged default" if calendar is None else "user supplied"),
+        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "runtime_seconds": round(time.perf_counter() - started, 2),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+    }
+    return Evaluation(
+        panel=cohort_panel, source_panel=panel, assignment=assignment, outcomes=tuple(outs), plans=tuple(plans),
+        skipped=skipped, results=results, extras=extras, entries=entries, scaled=scaled, totals=totals,
+        specs=specs, verdicts=verdicts, alpha=a, seed=int(seed), fast=bool(fast),
+        call=call or _call_string(intervention, kwargs), provenance=provenance, runtimes=runtimes,
+        warnings=pd.DataFrame(caught, columns=["design", "outcome", "category", "message"]),
+        window=(str(work.periods[0]), str(work.periods[-1])),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """Every design's answer to one evaluation question, triangulated.
+
+    Attributes
+    ----------
+    results : dict
+        ``(design, outcome)`` -> :class:`~evalint.results.EffectResult`, or a
+        :class:`DesignFailure` with the error message when the design failed.
+    skipped : dict
+        Design family -> why it was not run.
+    verdicts : dict
+        Outcome -> :class:`~evalint.evaluate.triangulate.Verdict`.
+    scaled : dict
+        ``(design, outcome)`` -> :class:`~evalint.evaluate.scale.ScaledEffect` (common scale).
+    plans : tuple of DesignPlan
+        The designs run, each with the reason it was chosen.
+    assignment : Assignment
+        Treated units and their first treated periods.
+    call : str
+        The call that re-runs this evaluation.
+    provenance : dict
+        evalint version, data fingerprint, seed, replications, time stamp.
+    """
+
+    panel: Any
+    source_panel: Any
+    assignment: Assignment
+    outcomes: tuple[str, ...]
+    plans: tuple[DesignPlan, ...]
+    skipped: dict[str, str]
+    results: dict[tuple[str, str], Any]
+    extras: dict[tuple[str, str], dict[str, Any]]
+    entries: dict[tuple[str, str], Entry]
+    scaled: dict[tuple[str, str], ScaledEffect]
+    totals: dict[str, CellTotals]
+    specs: dict[str, ScaleSpec]
+    verdicts: dict[str, Verdict]
+    alpha: float
+    seed: int
+    fast: bool
+    call: str
+    provenance: dict[str, Any]
+    runtimes: dict[tuple[str, str], float]
+    warnings: pd.DataFrame
+    window: tuple[str, str]
+
+    @property
+    def designs(self) -> list[str]:
+        """Keys of the designs run (``its``, ``its_units``, ``did``, ``scm``, ``sdid``)."""
+        return [p.key for p in self.plans]
+
+    @property
+    def failures(self) -> dict[tuple[str, str], DesignFailure]:
+        return {k: v for k, v in self.results.items() if isinstance(v, DesignFailure)}
+
+    def result(self, design: str, outcome: str) -> Any:
+        """The EffectResult (or DesignFailure) of one design on one outcome."""
+        key = (design, outcome)
+        if key not in self.results:
+            raise SpecificationError(
+                f"no result for design {design!r} on outcome {outcome!r}; designs run: {', '.join(self.designs)}; "
+                f"outcomes: {', '.join(self.outcomes)}; skipped: {', '.join(self.skipped) or 'none'}."
+            )
+        return self.results[key]
+
+    def table(self, wide: bool = False) -> pd.DataFrame:
+        """The triangulation table.
+
+        ``wide=False`` (default): one row per design x outcome with the absolute effect,
+        percent and cumulative effect and their intervals on the common scale, the
+        inference, the key diagnostic, failures. ``wide=True``: designs x outcomes, each
+        cell "absolute [CI]; percent".
+        """
+        long = table_rows([self.entries[(p.key, o)] for o in self.outcomes for p in self.plans])
+        long["abs_label"] = long["outcome"].map(lambda o: self.specs[o].absolute_label)
+        long["cum_label"] = long["outcome"].map(lambda o: self.specs[o].cumulative_label or "not defined")
+        if not wide:
+            return long
+
+        def cell(r: pd.Series) -> str:
+            if r["status"] != "ok":
+                return "failed: " + str(r["error"])[:80] if r["status"] == "failed" else "no estimate"
+            return (f"{r['absolute']:,.3g} [{r['abs_low']:,.3g}, {r['abs_high']:,.3g}]; "
+                    f"{r['percent']:+.1f}% [{r['pct_low']:+.1f}, {r['pct_high']:+.1f}]")
+
+        long["cell"] = long.apply(cell, axis=1)
+        wide_t = long.pivot(index="label", columns="outcome", values="cell")
+        return wide_t.reindex(index=[p.label for p in self.plans], columns=list(self.outcomes))
+
+    def flags_frame(self) -> pd.DataFrame:
+        """Every flag of every design and outcome (design, outcome + the flag columns), most severe first."""
+        frames = []
+        for (d, o), e in self.entries.items():
+            f = flags_frame(e.flags)
+            if len(f):
+                frames.append(f.assign(design=d, outcome=o))
+        for (d, o), fail in self.failures.items():
+            frames.append(pd.DataFrame([{"kind": "design_failed", "severity": "high", "message": str(fail),
+                                         "source": d, "event_id": None, "start": None, "end": None,
+                                         "design": d, "outcome": o}]))
+        cols = ["design", "outcome", "kind", "severity", "message", "source", "event_id", "start", "end"]
+        if not frames:
+            return pd.DataFrame(columns=cols)
+        out = pd.concat(frames, ignore_index=True)[cols]
+        order = {"high": 0, "medium": 1, "low": 2, "info": 3}
+        return out.sort_values("severity", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+    def diagnostics_frame(self) -> pd.DataFrame:
+        """Every diagnostic of every design and outcome."""
+        rows = []
+        for (d, o), e in self.entries.items():
+            for c in e.diagnostics:
+                rows.append({"design": d, "outcome": o, "name": c.name, "passed": c.passed,
+                             "statistic": c.statistic, "p_value": c.p_value, "text": c.text})
+        return pd.DataFrame(rows, columns=["design", "outcome", "name", "passed", "statistic", "p_value", "text"])
+
+    def data_summary(self) -> dict[str, Any]:
+        """Units, periods, missing cells, treated and comparison units of the analysed panel."""
+        info = self.panel.describe()
+        a = self.assignment
+        info.update({
+            "window": f"{self.window[0]}..{self.window[1]}",
+            "treated_units": len(a.treated_units),
+            "never_treated_units": len(a.never_treated),
+            "adoption_dates": [str(c) for c in a.cohorts],
+        })
+        return info
+
+    def summary(self) -> str:
+        """Plain-text summary: question, designs, the triangulation table, verdicts."""
+        from evalint.report.text import render_text
+
+        return render_text(self)
+
+    def report(self, path: str | Path) -> Path:
+        """Write the report: ``.html`` (self-contained) or ``.md`` (figures beside it)."""
+        p = Path(path)
+        if p.suffix.lower() in (".html", ".htm"):
+            from evalint.report.html import write_html
+
+            return write_html(self, p)
+        if p.suffix.lower() in (".md", ".markdown"):
+            from evalint.report.markdown import write_markdown
+
+            return write_markdown(self, p)
+        raise SpecificationError(f"report path {str(p)!r} must end in .html or .md (got {p.suffix or 'no suffix'!r}).")
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        ok = sum(1 for e in self.entries.values() if e.ok)
+        return (f"Evaluation({self.assignment.name}: {len(self.plans)} design(s) x {len(self.outcomes)} outcome(s), "
+                f"{ok} estimate(s), {len(self.failures)} failure(s), skipped {sorted(self.skipped)})")

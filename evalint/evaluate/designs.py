@@ -1,0 +1,348 @@
+"""Which designs an evaluation can run, and why the others are skipped.
+
+:func:`resolve_assignment` turns the ``intervention=`` of :func:`evalint.evaluate` (a
+calendar preset, a date, or a mapping unit -> date) into one first-treated period per
+unit of the panel. :func:`choose_designs` then applies the rules written down in
+``methods/evaluate.md``:
+
+* interrupted time series (ITS): always, when treated units have enough pre-periods; on
+  the aggregate series of the treated units when they share one date, per unit at each
+  unit's own date (random-effects pooled) when adoption is staggered;
+* difference-in-differences (Callaway-Sant'Anna): when comparison units exist: never-treated
+  units (at least two), else not-yet-treated units when adoption is staggered;
+* synthetic control (Abadie SCM) and synthetic DiD: when few units are treated
+  (at most :data:`MAX_SYNTH_TREATED`) and at least :data:`MIN_SYNTH_DONORS` never-treated
+  donors exist.
+
+References
+----------
+Callaway, B. & Sant'Anna, P.H.C. (2021). Difference-in-differences with multiple time
+periods. Journal of Econometrics 225(2), 200-230.
+Abadie, A. (2021). Using synthetic controls: feasibility, data requirements, and
+methodological aspects. Journal of Economic Literature 59(2), 391-425.
+Lopez Bernal, J., Cummins, S. & Gasparrini, A. (2017). Interrupted time series regression
+for the evaluation of public health interventions: a tutorial. IJE 46(1), 348-355.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalint.errors import SpecificationError, TreatmentError, format_examples
+
+__all__ = [
+    "Assignment", "DesignPlan", "FAMILIES", "DESIGN_LABELS", "MAX_SYNTH_TREATED", "MIN_SYNTH_DONORS",
+    "MIN_PRE_PERIODS", "resolve_assignment", "choose_designs",
+]
+
+#: design family -> the design keys it may run
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "its": ("its", "its_units"),
+    "did": ("did",),
+    "synth": ("scm", "sdid"),
+}
+DESIGN_LABELS: dict[str, str] = {
+    "its": "ITS (aggregate treated series)",
+    "its_units": "ITS (per unit, pooled)",
+    "did": "DiD (Callaway-Sant'Anna)",
+    "scm": "Synthetic control (Abadie)",
+    "sdid": "Synthetic DiD",
+}
+MAX_SYNTH_TREATED = 5
+MIN_SYNTH_DONORS = 5
+MIN_PRE_PERIODS = 8
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who is treated, from when, and where that came from.
+
+    Attributes
+    ----------
+    name : str
+        Preset name, or a short label (``"2022-07"``, ``"custom roll-out"``).
+    cohort : pandas.Series
+        Panel unit -> first treated period (``NaT``: never treated in the data).
+    intervention : Intervention or None
+        The calendar preset (its own events are not flagged against it).
+    description, source : str
+    ignored_units : tuple
+        Units named by the intervention that are not in the panel.
+    """
+
+    name: str
+    cohort: pd.Series
+    intervention: Any = None
+    description: str = ""
+    source: str = ""
+    ignored_units: tuple[Any, ...] = ()
+
+    @property
+    def treated_units(self) -> list[Any]:
+        return list(self.cohort.index[self.cohort.notna()])
+
+    @property
+    def never_treated(self) -> list[Any]:
+        return list(self.cohort.index[self.cohort.isna()])
+
+    @property
+    def cohorts(self) -> list[pd.Period]:
+        return sorted(self.cohort.dropna().unique())
+
+    @property
+    def is_staggered(self) -> bool:
+        return len(self.cohorts) > 1
+
+    @property
+    def its_intervention(self) -> Any:
+        """What to hand to the ITS estimators: the preset (own events excluded) or the date."""
+        if self.intervention is not None:
+            return self.intervention
+        return self.cohorts[0]
+
+    def describe(self) -> str:
+        n_t, n_c = len(self.treated_units), len(self.never_treated)
+        if self.is_staggered:
+            when = f"{len(self.cohorts)} dates from {self.cohorts[0]} to {self.cohorts[-1]}"
+        else:
+            when = f"{self.cohorts[0]}"
+        return (f"{self.name}: {n_t} treated unit(s) ({when}); {n_c} never-treated unit(s) in the data")
+
+
+@dataclass(frozen=True)
+class DesignPlan:
+    """One design to run: its key, family, label and why it was chosen."""
+
+    key: str
+    family: str
+    label: str
+    reason: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _period(panel: Any, value: Any, what: str) -> pd.Period:
+    if isinstance(value, pd.Period):
+        value = value.start_time
+    return panel.period(value, what)
+
+
+def resolve_assignment(panel: Any, intervention: Any, treated: Sequence[Any] | None = None) -> Assignment:
+    """First-treated period of every panel unit from ``intervention``.
+
+    Parameters
+    ----------
+    panel : Panel
+    intervention : str, date-like, mapping unit -> date, Intervention or None
+        A calendar preset name (``"ics_golive_2022"``...), one date (every unit, or the
+        units in ``treated``), a mapping unit -> date (others never treated), an
+        :class:`~evalint.calendar.Intervention`, or ``None`` to use the panel's own
+        treatment timing.
+    treated : sequence, optional
+        Units treated at a single date (for a date, or a preset that lists no units).
+
+    Raises
+    ------
+    SpecificationError
+        Unknown preset, treated units not in the panel, nothing treated.
+    """
+    from evalint.calendar.presets import Intervention, list_presets, resolve_preset
+
+    units = list(panel.units)
+    unit_set = set(units)
+    cohort = pd.Series(pd.NaT, index=pd.Index(units, name=panel.unit), dtype=f"period[{panel.freq}]")
+    iv = None
+    name = ""
+    description = source = ""
+    ignored: list[Any] = []
+    if intervention is None:
+        if panel.timing is None:
+            raise SpecificationError(
+                "intervention= is missing and the panel has no treatment timing. Give a calendar preset "
+                f"({', '.join(list_presets())}), a date ('2022-07-01'), or a mapping unit -> date; or "
+                "build the panel with cohort= / treatment=."
+            )
+        cohort = panel.timing.cohort.reindex(units).astype(f"period[{panel.freq}]")
+        name = "panel treatment timing"
+        source = f"the panel's {'treatment' if panel.treatment else 'cohort'} column"
+    else:
+        if isinstance(intervention, str) and intervention in list_presets():
+            iv = resolve_preset(intervention)
+        elif isinstance(intervention, Intervention):
+            iv = intervention
+        elif isinstance(intervention, str) and not any(ch.isdigit() for ch in intervention):
+            resolve_preset(intervention)  # raises the helpful "unknown preset" error
+        if iv is not None:
+            name, description, source = iv.name, iv.description, iv.source
+            if iv.unit_dates is not None:
+                mapping: Mapping[Any, Any] = dict(iv.unit_dates)
+            else:
+                chosen = treated if treated is not None else (iv.units if iv.units is not None else units)
+                mapping = {u: iv.date for u in chosen}
+        elif isinstance(intervention, Mapping):
+            if treated is not None:
+                raise SpecificationError("Give treated= only with a single date; a mapping unit -> date "
+                                         "already says which units are treated.")
+            mapping = dict(intervention)
+            name = "custom roll-out"
+            source = "user-supplied mapping unit -> date"
+        else:
+            chosen = treated if treated is not None else units
+            mapping = {u: intervention for u in chosen}
+            name = str(_period(panel, intervention, "intervention"))
+            source = "user-supplied date"
+        for u, d in mapping.items():
+            key = u if u in unit_set else (str(u) if str(u) in unit_set else None)
+            if key is None:
+                ignored.append(u)
+                continue
+            cohort.loc[key] = _period(panel, d, f"intervention date of unit {u!r}")
+        if treated is not None:
+            missing = [u for u in treated if u not in unit_set]
+            if missing:
+                raise SpecificationError(
+                    f"treated= names unit(s) not in the panel: {format_examples(missing)}. Panel units: "
+                    f"{format_examples(units, 8)}."
+                )
+        if iv is None and ignored:
+            raise SpecificationError(
+                f"intervention names unit(s) not in the panel: {format_examples(ignored)}. Panel units: "
+                f"{format_examples(units, 8)}."
+            )
+    if cohort.notna().sum() == 0:
+        extra = (f" The preset {name!r} covers {format_examples(ignored)}, none of which is a unit of this "
+                 "panel (are the units ICB ODS codes?). Pass treated=[...] to say which units it covers."
+                 if ignored else "")
+        raise SpecificationError(f"No unit of the panel is treated by intervention={intervention!r}.{extra}")
+    first, last = panel.periods[0], panel.periods[-1]
+    late = [u for u, c in cohort.items() if not pd.isna(c) and c > last]
+    early = [u for u, c in cohort.items() if not pd.isna(c) and c <= first]
+    if late:
+        cohort.loc[late] = pd.NaT
+    if early:
+        raise TreatmentError(
+            f"{len(early)} unit(s) are treated at or before the first period of the data ({first}), e.g. "
+            f"{format_examples(early)}: there is no pre-intervention period to learn from. Use data that "
+            "starts before the intervention, or drop those units."
+        )
+    if cohort.notna().sum() == 0:
+        raise TreatmentError(
+            f"Every intervention date is after the data ends ({last}); nothing can be evaluated yet."
+        )
+    return Assignment(name=name, cohort=cohort.rename("cohort"), intervention=iv, description=description,
+                      source=source, ignored_units=tuple(ignored))
+
+
+def _n_pre(panel: Any, assignment: Assignment) -> int:
+    periods = panel.periods
+    return int(np.sum(periods < assignment.cohorts[0]))
+
+
+def choose_designs(panel: Any, assignment: Assignment, designs: str | Sequence[str] = "auto"
+                   ) -> tuple[list[DesignPlan], dict[str, str]]:
+    """The designs to run and, for each design family not run, the reason.
+
+    Parameters
+    ----------
+    panel : Panel
+    assignment : Assignment
+    designs : "auto" or sequence of {"its", "did", "synth"}
+        ``"auto"`` tries every family; a list restricts to those (a requested family that
+        is not identified is still skipped, with the reason).
+
+    Returns
+    -------
+    plans : list of DesignPlan
+    skipped : dict
+        Family (or design key) -> plain-language reason.
+    """
+    if isinstance(designs, str):
+        if designs != "auto":
+            designs = [designs]
+    if designs == "auto":
+        wanted = list(FAMILIES)
+    else:
+        wanted = []
+        for d in designs:
+            if d not in FAMILIES:
+                raise SpecificationError(
+                    f"designs contains {d!r}; use 'auto' or a list of {', '.join(FAMILIES)} "
+                    "(ITS, difference-in-differences, synthetic control)."
+                )
+            wanted.append(d)
+        if not wanted:
+            raise SpecificationError("designs is empty; use 'auto' or a list of 'its', 'did', 'synth'.")
+    treated, never = assignment.treated_units, assignment.never_treated
+    n_t, n_c, n_units = len(treated), len(never), len(assignment.cohort)
+    staggered = assignment.is_staggered
+    plans: list[DesignPlan] = []
+    skipped: dict[str, str] = {}
+    not_requested = [f for f in FAMILIES if f not in wanted]
+    for f in not_requested:
+        skipped[f] = "not requested (designs=" + repr(list(wanted)) + ")"
+
+    # --- ITS
+    if "its" in wanted:
+        n_pre = _n_pre(panel, assignment)
+        if n_pre < MIN_PRE_PERIODS:
+            skipped["its"] = (f"only {n_pre} period(s) before the first intervention date "
+                              f"({assignment.cohorts[0]}); ITS needs at least {MIN_PRE_PERIODS} to estimate "
+                              "the pre-existing level and trend")
+        elif staggered:
+            plans.append(DesignPlan("its_units", "its", DESIGN_LABELS["its_units"],
+                                    f"adoption is staggered ({len(assignment.cohorts)} dates): an ITS per treated "
+                                    f"unit at its own date ({n_t} units), pooled by random-effects meta-analysis"))
+        else:
+            what = "all units" if n_c == 0 else f"the {n_t} treated unit(s)"
+            plans.append(DesignPlan("its", "its", DESIGN_LABELS["its"],
+                                    f"one intervention date ({assignment.cohorts[0]}): ITS on the aggregate "
+                                    f"series of {what}, which needs no comparison units"))
+    # --- DiD
+    if "did" in wanted:
+        if n_c >= 2:
+            plans.append(DesignPlan("did", "did", DESIGN_LABELS["did"],
+                                    f"{n_c} never-treated comparison unit(s): Callaway-Sant'Anna with "
+                                    "never-treated comparisons"
+                                    + (f", staggered over {len(assignment.cohorts)} cohorts" if staggered else
+                                       " (one cohort: the 2x2 comparison of treated and never-treated units)"),
+                                    {"control": "never_treated"}))
+        elif staggered:
+            plans.append(DesignPlan("did", "did", DESIGN_LABELS["did"],
+                                    f"{'no' if n_c == 0 else 'only one'} never-treated unit but adoption is "
+                                    f"staggered ({len(assignment.cohorts)} cohorts): Callaway-Sant'Anna with "
+                                    "not-yet-treated comparisons (the last cohort has no comparison after its "
+                                    "date, so it contributes only before)",
+                                    {"control": "not_yet_treated"}))
+        else:
+            if n_c == 0:
+                skipped["did"] = (f"{assignment.name} treats all {n_units} units on one date "
+                                  f"({assignment.cohorts[0]}): no comparison units, so difference-in-"
+                                  "differences is not identified")
+            else:
+                skipped["did"] = (f"only {n_c} never-treated unit and a single adoption date: one "
+                                  "comparison unit cannot support difference-in-differences inference")
+    # --- synthetic control
+    if "synth" in wanted:
+        if n_c == 0:
+            skipped["synth"] = (f"no never-treated units ({assignment.name} treats all {n_units} units"
+                                f"{' on one date' if not staggered else ''}): no donor pool, so synthetic "
+                                "control is not identified")
+        elif n_t > MAX_SYNTH_TREATED:
+            skipped["synth"] = (f"{n_t} units are treated (more than {MAX_SYNTH_TREATED}): synthetic control "
+                                "is a design for a few treated units; difference-in-differences uses the "
+                                "comparison units instead")
+        elif n_c < MIN_SYNTH_DONORS:
+            skipped["synth"] = (f"only {n_c} never-treated donor(s) (fewer than {MIN_SYNTH_DONORS}): too few "
+                                "to build a synthetic comparison or to run placebo inference")
+        else:
+            plans.append(DesignPlan("scm", "synth", DESIGN_LABELS["scm"],
+                                    f"{n_t} treated unit(s) and {n_c} never-treated donors: a synthetic "
+                                    "control per treated unit, placebo inference over the donors"))
+            plans.append(DesignPlan("sdid", "synth", DESIGN_LABELS["sdid"],
+                                    f"{n_t} treated unit(s) and {n_c} never-treated donors: synthetic DiD "
+                                    "(unit and time weights), placebo variance"))
+    return plans, skipped

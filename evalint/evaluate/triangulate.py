@@ -1,0 +1,216 @@
+"""Triangulation: the designs side by side on the common scale, and a verdict per outcome.
+
+Verdict rules (``methods/evaluate.md``):
+
+* ``agree``: every design that produced an estimate has the same sign and every pair of
+  confidence intervals overlaps;
+* ``disagree_magnitude``: same sign, but at least one pair of intervals does not overlap;
+* ``disagree_sign``: point estimates of opposite sign;
+* ``single_design``: only one design produced an estimate (no triangulation);
+* ``no_design``: none did.
+
+Every verdict text names the designs that failed (with their error), every failed
+diagnostic of every design and the number of high-severity flags, whatever the status:
+no verdict hides a failed diagnostic.
+
+References
+----------
+Lawlor, D.A., Tilling, K. & Davey Smith, G. (2016). Triangulation in aetiological
+epidemiology. International Journal of Epidemiology 45(6), 1866-1886.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["Entry", "Verdict", "verdict_for", "key_diagnostic", "TABLE_COLUMNS", "ASSUMPTIONS"]
+
+#: the identifying assumption of each design, named in disagreement verdicts
+ASSUMPTIONS = {
+    "its": "no other change at the intervention date and a correctly extrapolated pre-trend",
+    "its_units": "no other change at each unit's date and correctly extrapolated unit pre-trends",
+    "did": "parallel trends between treated and comparison units (on the log scale for counts)",
+    "scm": "a synthetic comparison that tracks the treated units before and would have after",
+    "sdid": "parallel trends after unit and time weighting",
+}
+_KEY_DIAGNOSTICS = {
+    "its": ("ljung_box", "durbin_watson", "acf_pacf"),
+    "its_units": ("ljung_box", "durbin_watson"),
+    "did": ("pre_trend_wald",),
+    "scm": ("scm_prefit",),
+    "sdid": ("pre_fit_rmspe",),
+}
+TABLE_COLUMNS = ["outcome", "design", "label", "status", "absolute", "abs_low", "abs_high", "abs_label",
+                 "percent", "pct_low", "pct_high", "cumulative", "cum_low", "cum_high", "cum_label",
+                 "native", "inference", "key_diagnostic", "failed_diagnostics", "high_flags", "error"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One design x outcome cell: a result on the common scale, or the reason there is none."""
+
+    design: str
+    label: str
+    outcome: str
+    scaled: Any = None          # ScaledEffect
+    result: Any = None          # EffectResult (the headline one)
+    error: str | None = None
+    diagnostics: tuple[Any, ...] = ()
+    flags: tuple[Any, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        s = self.scaled
+        return s is not None and all(math.isfinite(v) for v in (s.absolute, s.abs_low, s.abs_high))
+
+    @property
+    def failed_diagnostics(self) -> list[Any]:
+        return [d for d in self.diagnostics if d.passed is False]
+
+    @property
+    def high_flags(self) -> list[Any]:
+        return [f for f in self.flags if f.severity == "high"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The plain-language verdict on one outcome."""
+
+    outcome: str
+    status: str
+    text: str
+    designs: tuple[str, ...] = ()
+    failed_designs: tuple[str, ...] = ()
+    failed_diagnostics: tuple[str, ...] = field(default=())
+    high_flags: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.outcome}: {self.status} - {self.text}"
+
+
+def key_diagnostic(design: str, diagnostics: Sequence[Any]) -> str:
+    """The design's key diagnostic in one line (pre-trend test, pre-fit RMSPE, residual autocorrelation)."""
+    names = _KEY_DIAGNOSTICS.get(design, ())
+    chosen = [d for n in names for d in diagnostics if d.name == n]
+    if not chosen:
+        return "none reported"
+    parts = []
+    for d in chosen[:2] if design != "scm" else chosen:
+        status = {True: "passed", False: "FAILED", None: "not run"}[d.passed]
+        stat = f", p = {d.p_value:.3g}" if d.p_value is not None and math.isfinite(d.p_value) else ""
+        parts.append(f"{d.name} {status}{stat}")
+    return "; ".join(parts)
+
+
+def _fmt(x: float) -> str:
+    if not math.isfinite(x):
+        return "NA"
+    return f"{x:,.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def _short(text: str, limit: int = 110) -> str:
+    """The first sentence of a diagnostic's text, at most ``limit`` characters."""
+    t = " ".join(str(text).split())
+    if t.startswith("Policy calendar check") and "threatening event" in t:
+        # "...: 44 threatening event(s), 5 high, 23 medium, 16 low. FAILED ..." -> the counts
+        t = t[t.rfind(":", 0, t.find("threatening event")) + 1:].strip()
+    cut = t.find(". ")
+    t = t if cut < 0 else t[:cut]
+    return t if len(t) <= limit else t[: limit - 3].rstrip() + "..."
+
+
+def _interval(e: Entry) -> tuple[float, float]:
+    return e.scaled.abs_low, e.scaled.abs_high
+
+
+def _caveats(entries: Sequence[Entry]) -> tuple[list[str], list[str], int]:
+    failed_designs = [f"{e.label}: {e.error}" for e in entries if e.error]
+    failed_diag = [f"{e.label}: {d.name} failed ({_short(d.text)})"
+                   for e in entries for d in e.failed_diagnostics]
+    n_high = sum(len(e.high_flags) for e in entries)
+    return failed_designs, failed_diag, n_high
+
+
+def verdict_for(outcome: str, entries: Sequence[Entry], alpha: float = 0.05) -> Verdict:
+    """Apply the verdict rules to the design entries of one outcome."""
+    ok = [e for e in entries if e.ok]
+    failed_designs, failed_diag, n_high = _caveats(entries)
+    pct = int(round((1 - alpha) * 100))
+    if not ok:
+        status = "no_design"
+        head = "No design produced an estimate for this outcome."
+    elif len(ok) == 1:
+        e = ok[0]
+        lo, hi = _interval(e)
+        status = "single_design"
+        head = (f"Only one design ({e.label}) produced an estimate: {_fmt(e.scaled.absolute)} "
+                f"({pct}% CI {_fmt(lo)} to {_fmt(hi)}), {e.scaled.percent:+.1f}%. There is nothing to "
+                "triangulate against; the estimate rests on that design's assumption alone "
+                f"({ASSUMPTIONS.get(e.design, 'see methods')}).")
+    else:
+        signs = {(e.scaled.absolute > 0) - (e.scaled.absolute < 0) for e in ok}
+        pairs_apart = [(a, b) for i, a in enumerate(ok) for b in ok[i + 1:]
+                       if max(_interval(a)[0], _interval(b)[0]) > min(_interval(a)[1], _interval(b)[1])]
+        excl = [e.label for e in ok if _interval(e)[0] > 0 or _interval(e)[1] < 0]
+        est = "; ".join(f"{e.label} {_fmt(e.scaled.absolute)} ({_fmt(_interval(e)[0])} to "
+                        f"{_fmt(_interval(e)[1])})" for e in ok)
+        sig = (f"{len(excl)} of {len(ok)} intervals exclude zero" if excl else
+               "no interval excludes zero: no design detects an effect")
+        if 1 in signs and -1 in signs:
+            status = "disagree_sign"
+            head = f"The designs disagree in sign: {est}. {sig}."
+        elif pairs_apart:
+            status = "disagree_magnitude"
+            apart = ", ".join(f"{a.label} vs {b.label}" for a, b in pairs_apart)
+            head = (f"The designs agree in sign but their {pct}% intervals do not all overlap ({apart}): "
+                    f"{est}. {sig}.")
+        else:
+            status = "agree"
+            head = f"The designs agree in sign and their {pct}% intervals overlap: {est}. {sig}."
+        if status != "agree":
+            involved = {e.design for e in ok}
+            explained = [s for s in failed_diag if any(s.startswith(e.label) for e in ok)]
+            if explained:
+                head += " Failed diagnostics that may explain it: " + "; ".join(explained) + "."
+            else:
+                head += (" No failed diagnostic explains it; the designs rest on different assumptions: "
+                         + "; ".join(f"{_label(d, ok)}: {ASSUMPTIONS.get(d, '')}" for d in sorted(involved)) + ".")
+    tail = []
+    if failed_designs:
+        tail.append("Designs that failed: " + "; ".join(failed_designs) + ".")
+    if failed_diag and status in ("agree", "single_design", "no_design"):
+        tail.append("Failed diagnostics: " + "; ".join(failed_diag) + ".")
+    if n_high:
+        tail.append(f"{n_high} high-severity flag(s) across the designs (see threats and flags).")
+    text = " ".join([head, *tail])
+    return Verdict(outcome=outcome, status=status, text=text, designs=tuple(e.design for e in ok),
+                   failed_designs=tuple(failed_designs), failed_diagnostics=tuple(failed_diag), high_flags=n_high)
+
+
+def _label(design: str, entries: Sequence[Entry]) -> str:
+    return next((e.label for e in entries if e.design == design), design)
+
+
+def table_rows(entries: Sequence[Entry]) -> pd.DataFrame:
+    """Long triangulation table: one row per design x outcome (failed designs included)."""
+    rows = []
+    for e in entries:
+        s = e.scaled
+        row: dict[str, Any] = {c: math.nan for c in TABLE_COLUMNS}
+        row.update(outcome=e.outcome, design=e.design, label=e.label,
+                   status="ok" if e.ok else ("failed" if e.error else "no estimate"),
+                   error=e.error or "", key_diagnostic=key_diagnostic(e.design, e.diagnostics),
+                   failed_diagnostics="; ".join(d.name for d in e.failed_diagnostics),
+                   high_flags=len(e.high_flags))
+        if e.result is not None:
+            row["inference"] = e.result.inference.description
+        if s is not None:
+            row.update({k: getattr(s, k) for k in ("absolute", "abs_low", "abs_high", "percent", "pct_low",
+                                                   "pct_high", "cumulative", "cum_low", "cum_high", "native")})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
