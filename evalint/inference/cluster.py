@@ -63,6 +63,7 @@ Pustejovsky, J. E. & Tipton, E. (2018). Small-sample methods for cluster-robust 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -125,6 +126,16 @@ def small_sample_factor(rule: str, n_obs: int, n_params: int, n_clusters: int,
             "(regressors plus fixed effects). Use fewer regressors or more data."
         )
     return g / (g - 1) * base / denom
+
+
+def _blas_single_thread():
+    """Limit BLAS to one thread while doing many small eigendecompositions (threading
+    overhead dominates at these sizes); a no-op when threadpoolctl is not installed."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _inv_sqrt_psd(m: np.ndarray) -> np.ndarray:
@@ -253,6 +264,19 @@ def cluster_vcov(fit: FEFit, clusters: np.ndarray | pd.Series, *, kind: Literal[
     ax = np.empty_like(xs)
     scores = np.zeros((ng, k))
     sw = None if fit.weights is None else np.sqrt(fit.weights)
+    with _blas_single_thread():
+        _cr2_blocks(fit, xs, es, codes, ng, order, starts, sw, ax, scores)
+    vc = fit.bread @ (scores.T @ scores) @ fit.bread
+    out = ClusterVcov(vcov=vc, names=fit.names, kind="CR2", n_clusters=ng, small_sample="none", factor=1.0,
+                      df=np.zeros(k), _fit=fit, _codes=codes, _ax=ax)
+    df = np.array([out._satterthwaite(np.eye(k)[i]) for i in range(k)])
+    object.__setattr__(out, "df", df)
+    return out
+
+
+def _cr2_blocks(fit: FEFit, xs: np.ndarray, es: np.ndarray, codes: np.ndarray, ng: int, order: np.ndarray,
+                starts: np.ndarray, sw: np.ndarray | None, ax: np.ndarray, scores: np.ndarray) -> None:
+    """Fill ``ax`` (rows A_g X*_g) and ``scores`` (X*_g' A_g e*_g) cluster by cluster."""
     for j in range(ng):
         rows = order[starts[j]:starts[j + 1]]
         xj = xs[rows]
@@ -267,9 +291,3 @@ def cluster_vcov(fit: FEFit, clusters: np.ndarray | pd.Series, *, kind: Literal[
         axj = a @ xj
         ax[rows] = axj
         scores[j] = axj.T @ es[rows]
-    vc = fit.bread @ (scores.T @ scores) @ fit.bread
-    out = ClusterVcov(vcov=vc, names=fit.names, kind="CR2", n_clusters=ng, small_sample="none", factor=1.0,
-                      df=np.zeros(k), _fit=fit, _codes=codes, _ax=ax)
-    df = np.array([out._satterthwaite(np.eye(k)[i]) for i in range(k)])
-    object.__setattr__(out, "df", df)
-    return out
