@@ -40,7 +40,7 @@ from scipy import stats
 from evalint._typing import check_alpha, check_option
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import SpecificationError
-from evalint.inference.multiplier import influence_se, multiplier_bootstrap, sup_t_critical
+from evalint.inference.multiplier import _DEGENERATE, influence_se, multiplier_bootstrap, sup_t_critical
 from evalint.inference.normal import wald
 from evalint.inference.specs import InferenceSpec, MultiplierBootstrap
 from evalint.results.effect import EffectResult, InferenceInfo, make_result, tidy
@@ -292,18 +292,38 @@ class CSState:
                 "functions (use aggregate_att to re-aggregate)")
 
 
+def _cross_product_by_cohort(cells: GroupTimeCells, cols: np.ndarray) -> np.ndarray:
+    """psi[:, cols]' psi[:, cols], summed over blocks of units of one cohort.
+
+    A unit's influence function is zero in every cell where it is neither treated nor a
+    comparison unit, so each cohort's block only touches a few columns: summing block
+    products over those columns is several times cheaper than one dense product.
+    """
+    k = len(cols)
+    out = np.zeros((k, k))
+    coh = cells.unit_cohort
+    key = np.where(np.isnan(coh), -np.inf, coh)
+    order = np.argsort(key, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1], True])
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        rows = cells.influence[order[a:b]]  # whole rows: contiguous copies
+        nz = np.flatnonzero(np.any(rows != 0, axis=0)[cols])
+        if len(nz):
+            sub = rows[:, cols[nz]]
+            out[np.ix_(nz, nz)] += sub.T @ sub
+    return out
+
+
 def pretrend_wald(cells: GroupTimeCells, alpha: float) -> CheckResult:
     """Joint Wald test that all pre-treatment ATT(g,t) are zero (analytic V, as R did's att_gt pre-test)."""
     pre = np.flatnonzero(cells.time < cells.group)
-    if len(pre):
-        se = influence_se(cells.influence[:, pre])
-        pre = pre[np.isfinite(se)]
+    n = cells.n_units
+    v = _cross_product_by_cohort(cells, pre) / n**2
+    keep = np.sqrt(np.diag(v)) > _DEGENERATE  # drop cells without variance (R: zero_na_sd_entry)
+    pre, v = pre[keep], v[np.ix_(keep, keep)]
     if not len(pre):
         return CheckResult("pre_trend_wald", None, "No pre-treatment ATT(g,t) cells with a variance: "
                            "the parallel-trends pre-test cannot be run.")
-    n = cells.n_units
-    psi = cells.influence[:, pre]
-    v = psi.T @ psi / n**2
     a = cells.att[pre]
     if np.linalg.cond(v) > 1 / np.finfo(float).eps:
         return CheckResult("pre_trend_wald", None, "The covariance of the pre-treatment ATT(g,t) is "
