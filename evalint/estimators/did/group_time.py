@@ -664,13 +664,14 @@ class CallawaySantAnna:
                                  "normal reference")
         is_treated = ~np.isnan(cells.unit_cohort)
         cohort_period = {g: cells.period(g) for g in np.unique(cells.group)}
-        intervention = {u: cohort_period[c] for u, c in zip(cells.units[is_treated], cells.unit_cohort[is_treated])}
-        check, cal_flags = calendar_check(
-            panel, {str(u): str(p) for u, p in intervention.items()}, outcome=outcome,
-            treated_units=[str(u) for u in cells.units[is_treated]],
-            comparison_units=[str(u) for u in cells.units[~is_treated]],
-            calendar=calendar, design="did") if calendar is not False else calendar_check(
-                panel, None, calendar=False)
+        if calendar is False:
+            check, cal_flags = calendar_check(panel, None, calendar=False)
+        else:  # staggered: each treated unit's cohort date; comparison = units never used as treated
+            labels = {g: str(p) for g, p in cohort_period.items()}
+            dates = {str(u): labels[c] for u, c in zip(cells.units[is_treated], cells.unit_cohort[is_treated])}
+            check, cal_flags = calendar_check(
+                panel, dates, outcome=outcome, treated_units=list(dates),
+                comparison_units=[str(u) for u in cells.units[~is_treated]], calendar=calendar, design="did")
         spec = {"estimator": self.name, "control": self.control, "estimation": self.estimation,
                 "covariates": list(covs), "anticipation": self.anticipation,
                 "base_period": self.base_period, "aggregation": self.aggregation,
