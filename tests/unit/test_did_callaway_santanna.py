@@ -397,3 +397,17 @@ def test_aggregate_alias_uses_r_argument_name():
     assert aggregate(r, type="group").estimate == aggregate_att(r, "group").estimate
     with pytest.raises(SpecificationError, match="Callaway-Sant'Anna result"):
         aggregate_att(r.__class__(**{**r.__dict__, "info": {}}), "group")
+
+
+def test_policy_calendar_check_runs_on_staggered_icb_panel():
+    pytest.importorskip("evalint.calendar")
+    from evalint.datasets import simulate_nhs
+
+    sim = simulate_nhs(adoption="ics_waves", seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = callaway_santanna(sim.panel, control="not_yet_treated", inference=AN, aggregation="dynamic")
+    cal = next(d for d in r.diagnostics if d.name == "policy_calendar")
+    assert cal.passed is not None
+    assert all(f.kind == "confounding" for f in cal.flags)
+    assert set(cal.flags) <= set(r.flags)
