@@ -283,14 +283,29 @@ def replicate_estimates(
     settings : SdidSettings
     init_from : ndarray of int, shape (B, Nc), optional
         For each replicate control, the original row whose full-sample weight starts the
-        iterations (defaults to ``control_rows``).
+        iterations. When omitted, ``control_rows`` is used, after putting each replicate's
+        rows in order and solving identical replicates only once.
 
     Returns
     -------
     ndarray, shape (B,)
     """
     T = Y.shape[1]
-    src = control_rows if init_from is None else init_from
+    if init_from is None:
+        # The estimate depends only on *which* units play each role: put every replicate's
+        # controls and each cohort's treated units in row order, and solve each distinct
+        # replicate once (with one treated unit, 200 placebo draws hold at most N0 distinct
+        # problems).
+        control_rows = np.sort(control_rows, axis=1)
+        cohort_rows = [(s, np.sort(rows, axis=1)) for s, rows in cohort_rows]
+        key = np.hstack([control_rows] + [rows for _, rows in cohort_rows])
+        uniq, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        if uniq.shape[0] < key.shape[0]:
+            sub = replicate_estimates(Y, fit, control_rows[first],
+                                      [(s, rows[first]) for s, rows in cohort_rows], settings,
+                                      init_from=control_rows[first])
+            return sub[inverse.ravel()]
+        init_from = control_rows
     by_start = {f.start: f for f in fit.cohorts}
     taus, cells = [], []
     for s, treated in cohort_rows:
@@ -299,7 +314,7 @@ def replicate_estimates(
         Ys = Y[rows]
         full_omega = np.zeros(Y.shape[0])
         full_omega[ref.control_rows] = ref.omega
-        omega0 = _sum_normalise(full_omega[src])
+        omega0 = _sum_normalise(full_omega[init_from])
         lambda0 = np.broadcast_to(ref.lam, (rows.shape[0], s)).copy() if ref.lam.size == s else None
         omega, lam = block_weights(Ys, control_rows.shape[1], s, settings, ref.reg, omega0, lambda0)
         taus.append(block_tau(Ys, control_rows.shape[1], s, omega, lam))
