@@ -125,7 +125,8 @@ def test_one_unit_cohort_and_unbalanced_panel_warn():
         r = sun_abraham(_panel(df), calendar=False)
     assert any("not identified" in f.message for f in r.flags)
     dfu = df[~((df.unit == "u03") & (df.t == 7))]
-    with pytest.warns(UnbalancedPanelWarning, match="1 missing unit-period cell"):
+    with pytest.warns(UnbalancedPanelWarning, match="1 missing unit-period cell"), \
+            pytest.warns(FewClustersWarning):
         ru = sun_abraham(_panel(dfu), calendar=False)
     assert ru.n_obs == len(dfu)
 

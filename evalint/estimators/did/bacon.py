@@ -42,6 +42,7 @@ from evalint.estimators.did.fe import FixedEffects, fe_lstsq
 from evalint.estimators.did.imputation import (
     calendar_for_staggered,
     cohort_size_checks,
+    describe_adoption,
     require_timing,
 )
 from evalint.inference.cluster import cluster_vcov
@@ -217,7 +218,7 @@ class BaconDecomposition:
             panel=panel, spec={"estimator": self.name, "forbidden_threshold": thr},
             effects=effects, tables={"bacon": table, "bacon_by_type": by_type},
             diagnostics=diagnostics, flags=tuple(flags) + tuple(cal_flags), plot_kind="bacon",
-            intervention={str(u): str(c) for u, c in timing.cohort.dropna().items()},
+            intervention=describe_adoption(panel),
             n_obs=int(ymat.size), info=info, references=REFERENCES,
         )
 

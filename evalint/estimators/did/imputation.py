@@ -52,6 +52,7 @@ from evalint.errors import (
     format_examples,
 )
 from evalint.estimators.base import calendar_check, register_estimator
+from evalint.estimators.did.twfe import describe_adoption
 from evalint.inference.normal import wald
 from evalint.inference.specs import Analytic, Clustered, require_supported
 from evalint.results.effect import InferenceInfo, make_result
@@ -386,7 +387,7 @@ class ImputationDiD:
             effects=effects, coefficients=fit.coefficient_frame(covs),
             diagnostics=tuple(diagnostics), flags=tuple(flags) + tuple(cal_flags),
             influence=headline_psi, influence_index=pd.Index(panel.units, name=panel.unit),
-            plot_kind="event_study", intervention={str(u): str(c) for u, c in timing.cohort.dropna().items()},
+            plot_kind="event_study", intervention=describe_adoption(panel),
             n_obs=len(fr), info=info, references=REFERENCES,
         )
 

@@ -47,6 +47,7 @@ from evalint.estimators.did.fe import FixedEffects, fe_lstsq
 from evalint.estimators.did.imputation import (
     calendar_for_staggered,
     cohort_size_checks,
+    describe_adoption,
     example_staggered_panel,
     require_timing,
     staggered_frame,
@@ -286,7 +287,7 @@ class SunAbraham:
             panel=panel, spec={"estimator": self.name, "control": self.control, "anticipation": a},
             effects=effects, coefficients=coef, diagnostics=tuple(diagnostics),
             flags=tuple(flags) + tuple(cal_flags), plot_kind="event_study",
-            intervention={str(u): str(c) for u, c in timing.cohort.dropna().items()},
+            intervention=describe_adoption(panel),
             n_obs=len(fr), info=info, references=REFERENCES,
         )
 
