@@ -28,9 +28,9 @@ inside the cluster). The CR1 small-sample factor ``c_ss`` is one of
 - ``"CR1S"`` (default): ``G/(G-1) * (N-1)/(N-p)``, ``p`` = every parameter of the
   dummy-variable regression (regressors + absorbed fixed effects, the rank of ``D``).
   This is clubSandwich ``type="CR1S"`` on ``lm(y ~ x + factor(unit) + factor(period))``
-  and Stata ``regress ..., vce(cluster)`` with explicit dummies.
-- ``"linearmodels"``: ``G/(G-1) * N/(N-p)``: linearmodels ``PanelOLS(...).fit(
-  cov_type="clustered", debiased=True, group_debias=True)``.
+  and Stata ``regress ..., vce(cluster)`` with explicit dummies; it is also what linearmodels
+  ``PanelOLS(entity_effects=True, time_effects=True).fit(cov_type="clustered",
+  debiased=True, group_debias=True)`` and pyfixest ``ssc(k_fixef="full")`` compute.
 - ``"nested"``: ``G/(G-1) * (N-1)/(N-p_nn)``, with fixed effects nested in the clusters
   not counted in ``p_nn``: fixest/pyfixest default ``ssc(k_fixef="nonnested")``, reghdfe.
 - ``"CR1"``: ``G/(G-1)`` only (clubSandwich ``type="CR1"``).
@@ -81,7 +81,7 @@ __all__ = ["ClusterVcov", "cluster_vcov", "cluster_codes", "small_sample_factor"
            "SMALL_SAMPLE_RULES"]
 
 MAX_CR2_CLUSTER_SIZE = 4000
-SMALL_SAMPLE_RULES = ("CR1S", "linearmodels", "nested", "CR1")
+SMALL_SAMPLE_RULES = ("CR1S", "nested", "CR1")
 _PINV_TOL = 1e-12
 
 
@@ -112,10 +112,7 @@ def small_sample_factor(rule: str, n_obs: int, n_params: int, n_clusters: int,
         return g / (g - 1)
     if rule == "CR1S":
         denom = n_obs - n_params
-        base = (n_obs - 1)
-    elif rule == "linearmodels":
-        denom = n_obs - n_params
-        base = n_obs
+        base = n_obs - 1
     else:
         p = n_params if n_params_nonnested is None else n_params_nonnested
         denom = n_obs - p
@@ -222,7 +219,7 @@ def cluster_vcov(fit: FEFit, clusters: np.ndarray | pd.Series, *, kind: Literal[
     clusters : array-like
         One cluster label per row of the fit.
     kind : {"CR1", "CR2"}
-    small_sample : {"CR1S", "linearmodels", "nested", "CR1"}
+    small_sample : {"CR1S", "nested", "CR1"}
         CR1 small-sample factor (ignored for CR2). See the module docstring.
 
     Returns

@@ -186,19 +186,24 @@ class FixedEffects:
         return self.n_levels[0] + self._s_rank
 
     def nested_in(self, clusters: np.ndarray) -> int:
-        """Absorbed parameters of factors nested in ``clusters`` (every level in one cluster).
+        """Absorbed parameters attributable to factors nested in ``clusters``.
 
-        Used by the fixest/pyfixest ``fixef_k="nested"`` small-sample rule, which does not
-        count such fixed effects in k. A nested factor other than the first counts its
-        levels minus one (its redundancy with the first factor's span is already removed).
+        A factor is nested when every level lies in one cluster. The count is
+        ``rank(D) - rank(D_non-nested)``, the parameters that disappear from k under the
+        fixest/pyfixest ``k_fixef="nonnested"`` small-sample rule (and reghdfe's).
         """
         cc = np.asarray(clusters)
-        total = 0
-        for i, (c, n) in enumerate(zip(self.codes, self.n_levels)):
+        nested = []
+        for c in self.codes:
             frame = pd.DataFrame({"l": c, "g": cc})
-            if (frame.groupby("l")["g"].nunique() <= 1).all():
-                total += n if i == 0 else n - 1
-        return total
+            nested.append(bool((frame.groupby("l")["g"].nunique() <= 1).all()))
+        if not any(nested):
+            return 0
+        rest = [c for c, n in zip(self.codes, nested) if not n]
+        if not rest:
+            return self.rank
+        rest_rank = len(np.unique(rest[0])) if len(rest) == 1 else FixedEffects.from_codes(rest).rank
+        return self.rank - rest_rank
 
     # ------------------------------------------------------------ transforms
     def _w(self) -> np.ndarray:
