@@ -494,6 +494,15 @@ class Evaluation:
     runtimes: dict[tuple[str, str], float]
     warnings: pd.DataFrame
     window: tuple[str, str]
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def figures(self) -> list[Any]:
+        """The report's figures (:class:`~evalint.report.content.FigureImage`), drawn once and cached."""
+        if "figures" not in self._cache:
+            from evalint.report.figures import build_figures
+
+            self._cache["figures"] = build_figures(self)
+        return self._cache["figures"]
 
     @property
     def designs(self) -> list[str]:

@@ -1,0 +1,148 @@
+"""The policy-calendar timeline: the intervention and the flagged events, by severity.
+
+One horizontal bar per flagged calendar event (from its start to its end; a short bar for
+one-day events), coloured by the flag's severity, with the intervention date(s) drawn as
+vertical lines (a shaded span from the first to the last date for staggered roll-outs).
+Consumes :class:`~evalint.diagnostics.Flag` objects or a flags frame, never estimator
+internals; matplotlib is imported lazily.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from evalint.plotting.base import SEVERITY_COLOURS, new_axes
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_calendar_timeline", "timeline_frame"]
+
+_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
+
+
+def _timestamp(value: Any, end: bool = False) -> pd.Timestamp | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Period):
+        return value.end_time.normalize() if end else value.start_time
+    text = str(value)
+    if not text or text.lower() in ("nan", "nat", "none"):
+        return None
+    try:
+        p = pd.Period(text)
+        return p.end_time.normalize() if end else p.start_time
+    except (ValueError, TypeError):
+        return pd.Timestamp(text)
+
+
+def timeline_frame(flags: Any) -> pd.DataFrame:
+    """Confounding flags as one row per event (most severe kept): event_id, severity, start, end, message."""
+    if isinstance(flags, pd.DataFrame):
+        rows = flags.to_dict("records")
+    else:
+        rows = [f.as_dict() if hasattr(f, "as_dict") else dict(f) for f in (flags or ())]
+    keep: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r.get("kind") != "confounding":
+            continue
+        start = _timestamp(r.get("start"))
+        if start is None:
+            continue
+        end = _timestamp(r.get("end"), end=True) or start
+        eid = str(r.get("event_id") or r.get("message", "")[:30])
+        row = {"event_id": eid, "severity": r.get("severity", "info"), "start": start, "end": max(end, start),
+               "message": r.get("message", "")}
+        old = keep.get(eid)
+        if old is None or _ORDER.get(row["severity"], 9) < _ORDER.get(old["severity"], 9):
+            keep[eid] = row
+    out = pd.DataFrame(list(keep.values()), columns=["event_id", "severity", "start", "end", "message"])
+    return out.sort_values(["start", "event_id"]).reset_index(drop=True)
+
+
+def plot_calendar_timeline(
+    flags: Iterable[Any] | pd.DataFrame,
+    *,
+    intervention: Any = None,
+    start: Any = None,
+    end: Any = None,
+    ax: Any = None,
+    max_events: int = 30,
+    title: str | None = None,
+) -> Figure:
+    """Draw the flagged calendar events and the intervention on one time axis.
+
+    Parameters
+    ----------
+    flags : iterable of Flag or DataFrame
+        Flags (only ``kind == "confounding"`` with a start date are drawn), or a frame with
+        the columns of :func:`evalint.diagnostics.base.flags_frame`.
+    intervention : date-like or sequence of date-likes, optional
+        Intervention date(s): vertical lines; several dates (staggered roll-out) also shade
+        the span from the first to the last.
+    start, end : date-like, optional
+        The analysis window, drawn as dotted lines.
+    ax : matplotlib Axes, optional
+    max_events : int
+        At most this many events are drawn (most severe first, then earliest); the title says
+        how many were left out.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    The events and their sources come from the packaged policy calendar
+    (:class:`evalint.calendar.PolicyCalendar`); see ``methods/policy_churn.md``.
+    """
+    import matplotlib.patches as mpatches
+
+    frame = timeline_frame(flags)
+    dropped = 0
+    if len(frame) > max_events:
+        ranked = frame.assign(_o=frame["severity"].map(_ORDER).fillna(9)).sort_values(["_o", "start"])
+        dropped = len(frame) - max_events
+        frame = ranked.head(max_events).drop(columns="_o").sort_values("start").reset_index(drop=True)
+    height = max(2.6, 0.28 * len(frame) + 1.4)
+    fig, ax = new_axes(ax, figsize=(10, height))
+    for i, r in frame.iterrows():
+        width = max((r["end"] - r["start"]).days, 20)
+        colour = SEVERITY_COLOURS.get(r["severity"], "#7f7f7f")
+        ax.barh(i, width, left=r["start"], height=0.6, color=colour, alpha=0.85)
+        ax.text(r["start"], i, f" {r['event_id']} ", va="center", ha="right", fontsize=7)
+    dates: Sequence[Any]
+    if intervention is None:
+        dates = []
+    elif isinstance(intervention, (str, pd.Period, pd.Timestamp)) or not isinstance(intervention, Iterable):
+        dates = [intervention]
+    else:
+        dates = list(intervention)
+    stamps = sorted({t for t in (_timestamp(d) for d in dates) if t is not None})
+    for t in stamps:
+        ax.axvline(t, color="black", lw=1.6 if len(stamps) == 1 else 0.6)
+    if len(stamps) > 1:
+        ax.axvspan(stamps[0], stamps[-1], color="black", alpha=0.06, lw=0)
+    for w in (start, end):
+        t = _timestamp(w, end=w is end)
+        if t is not None:
+            ax.axvline(t, color="grey", lw=0.8, ls=":")
+    ax.set_yticks([])
+    ax.set_ylim(-0.8, max(len(frame), 1) - 0.2)
+    ax.invert_yaxis()
+    handles = [mpatches.Patch(color=SEVERITY_COLOURS[s], label=s) for s in ("high", "medium", "low", "info")
+               if s in set(frame["severity"])]
+    handles.append(mpatches.Patch(color="black", label="intervention"))
+    ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.8)
+    head = title or "Policy calendar: intervention and flagged events"
+    if dropped:
+        head += f" ({dropped} less severe event(s) not drawn)"
+    if frame.empty:
+        ax.text(0.5, 0.5, "no dated confounding flags", transform=ax.transAxes, ha="center", va="center")
+    ax.set_title(head, fontsize=10)
+    fig.tight_layout()
+    return fig

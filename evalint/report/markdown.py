@@ -1,0 +1,72 @@
+"""Markdown report; figures are written as PNG files in ``<stem>_figures/`` beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evalint.report.content import Block, build_report
+
+__all__ = ["render_markdown", "write_markdown"]
+
+
+def _cell(v: Any) -> str:
+    return ("" if v is None else str(v)).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(df: pd.DataFrame) -> str:
+    if df is None or df.empty:
+        return "(none)"
+    head = "| " + " | ".join(_cell(c) for c in df.columns) + " |"
+    sep = "| " + " | ".join("---" for _ in df.columns) + " |"
+    rows = ["| " + " | ".join(_cell(v) for v in r) + " |" for r in df.itertuples(index=False)]
+    return "\n".join([head, sep, *rows])
+
+
+def _block(b: Block, fig_dir: str) -> str:
+    if b.kind == "p":
+        return f"**{b.value[:b.value.find(':') + 1]}**{b.value[b.value.find(':') + 1:]}" \
+            if b.value.startswith("Verdict") else b.value
+    if b.kind == "h3":
+        return f"### {b.value}"
+    if b.kind == "list":
+        return "\n".join(f"- {i}" for i in b.value)
+    if b.kind == "pairs":
+        return "\n".join(f"- **{k}**: {v}" for k, v in b.value)
+    if b.kind == "table":
+        return _table(b.value)
+    if b.kind == "code":
+        return f"```python\n{b.value}\n```"
+    if b.kind == "figure":
+        f = b.value
+        if f.png is None:
+            return f"*{f.title}: could not be drawn ({f.error}).*"
+        return f"![{f.title}]({fig_dir}/{f.slug}.png)\n\n*{f.title}.* {f.caption}"
+    return ""
+
+
+def render_markdown(ev: Any, fig_dir: str = "figures", figures: list | None = None) -> str:
+    """The report as Markdown referring to figures in ``fig_dir`` (relative)."""
+    figs = ev.figures() if figures is None else figures
+    title, sections = build_report(ev, figs)
+    parts = [f"# {title}"]
+    for s in sections:
+        parts.append(f"## {s.title}")
+        parts.extend(_block(b, fig_dir) for b in s.blocks)
+    return "\n\n".join(parts) + "\n"
+
+
+def write_markdown(ev: Any, path: str | Path) -> Path:
+    """Write ``path`` (Markdown) and its figures to ``<stem>_figures/``; return the path."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fig_dir = p.parent / f"{p.stem}_figures"
+    figs = ev.figures()
+    fig_dir.mkdir(exist_ok=True)
+    for f in figs:
+        if f.png is not None:
+            (fig_dir / f"{f.slug}.png").write_bytes(f.png)
+    p.write_text(render_markdown(ev, fig_dir.name, figs), encoding="utf-8")
+    return p

@@ -1,0 +1,66 @@
+"""Plain-text rendering of an evaluation (``Evaluation.summary()``); no figures."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pandas as pd
+
+from evalint.report.content import build_report
+
+__all__ = ["render_text"]
+
+WIDTH = 100
+
+
+def _table(df: pd.DataFrame) -> str:
+    if df is None or df.empty:
+        return "  (none)"
+    with pd.option_context("display.max_colwidth", 60, "display.width", 250, "display.max_rows", 60):
+        return df.to_string(index=False)
+
+
+def render_text(ev: Any) -> str:
+    """The summary text: every section of the report except figures."""
+    title, sections = build_report(ev, figures=None)
+    lines = ["=" * WIDTH, title, "=" * WIDTH]
+    for s in sections:
+        if s.title == "Threats and flags":
+            # keep the text summary short: counts here, the full tables in flags_frame() / the report
+            f = ev.flags_frame()
+            counts = f.groupby(["outcome", "severity"]).size().unstack(fill_value=0) if len(f) else None
+            lines += ["", s.title, "-" * len(s.title)]
+            for k, v in ev.failures.items():
+                lines.append(f"  FAILED {k[0]} on {k[1]}: {v}")
+            bad = ev.diagnostics_frame()
+            bad = bad.loc[bad["passed"] == False]  # noqa: E712
+            for _, r in bad.iterrows():
+                lines.append(textwrap.shorten(f"  failed diagnostic: {r['design']} / {r['outcome']}: {r['name']}: "
+                                              f"{r['text']}", WIDTH + 40))
+            lines.append("  flags by outcome and severity (details: Evaluation.flags_frame()):")
+            lines.append(_table(counts.reset_index()) if counts is not None else "  (none)")
+            continue
+        if s.title == "Provenance":
+            lines += ["", s.title, "-" * len(s.title)]
+            for k in ("evalint_version", "data_fingerprint", "seed", "alpha", "fast", "replications", "created"):
+                lines.append(f"  {k.replace('_', ' ')}: {ev.provenance[k]}")
+            lines.append(f"  re-run: {ev.call}")
+            continue
+        lines += ["", s.title, "-" * len(s.title)]
+        for b in s.blocks:
+            if b.kind == "p":
+                lines += textwrap.wrap(b.value, WIDTH)
+            elif b.kind == "h3":
+                lines += ["", b.value]
+            elif b.kind == "list":
+                for item in b.value:
+                    lines += textwrap.wrap(item, WIDTH, initial_indent="  - ", subsequent_indent="    ")
+            elif b.kind == "pairs":
+                lines += [f"  {k}: {v}" for k, v in b.value]
+            elif b.kind == "table":
+                t = b.value.drop(columns=[c for c in ("Inference / error",) if c in b.value.columns])
+                lines.append(_table(t))
+            elif b.kind == "code":
+                lines.append("  " + b.value)
+    return "\n".join(lines)
