@@ -29,7 +29,7 @@ def plot_estimate(r: EffectResult, ax: Any = None, **_: Any) -> Figure:
     ax.axhline(0 if r.scale != "rate_ratio" else 1, color="grey", lw=0.8, ls="--")
     ax.set_xticks([0], [r.term])
     ax.set_ylabel(_ylabel(r))
-    ax.set_title(f"{r.method}\n{int(round((1 - r.alpha) * 100))}% CI: {r.inference.description}", fontsize=9)
+    ax.set_title(f"{r.method}\n{(1 - r.alpha) * 100:.10g}% CI: {r.inference.description}", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -68,7 +68,7 @@ def plot_effects_over_time(r: EffectResult, ax: Any = None, **_: Any) -> Figure:
     ax.plot(t, e["estimate"], marker="o", color="C0", label="effect")
     if e["conf_low"].notna().any():
         ax.fill_between(t, e["conf_low"].astype(float), e["conf_high"].astype(float), color="C0", alpha=0.2,
-                        label=f"{int(round((1 - r.alpha) * 100))}% CI")
+                        label=f"{(1 - r.alpha) * 100:.10g}% CI")
     ax.axhline(0, color="grey", lw=0.8)
     shade_flags(ax, r.flags)
     ax.set_ylabel(_ylabel(r))

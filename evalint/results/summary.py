@@ -23,7 +23,7 @@ MAX_ROWS = 30
 
 def format_number(x: Any, digits: int = 4) -> str:
     """Format a number for tables: significant digits, thousands grouping for large values."""
-    if x is None or (isinstance(x, float) and np.isnan(x)):
+    if x is None or (np.ndim(x) == 0 and not isinstance(x, str) and _isna_scalar(x)):
         return ""
     if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
@@ -37,6 +37,23 @@ def format_number(x: Any, digits: int = 4) -> str:
             return f"{x:.3g}"
         return f"{x:.{digits}g}" if ax < 1 else f"{x:,.{max(digits - len(str(int(ax))), 1)}f}"
     return str(x)
+
+
+def _isna_scalar(x: Any) -> bool:
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _confidence_label(alpha: float) -> str:
+    """``95%`` for alpha 0.05, ``97.5%`` for 0.025 (never rounded to a wrong level)."""
+    return f"{(1 - alpha) * 100:.10g}%"
+
+
+def _md(text: str) -> str:
+    """A Markdown table cell: no raw HTML (``<script>`` is escaped), no line breaks, pipes escaped."""
+    return html.escape(" ".join(str(text).split("\n")), quote=False).replace("|", "\\|")
 
 
 @dataclass
@@ -60,16 +77,19 @@ class Summary:
     # ------------------------------------------------------------- content
     @classmethod
     def from_result(cls, r: EffectResult) -> Summary:
-        pct = int(round((1 - r.alpha) * 100))
+        pct = _confidence_label(r.alpha)
         lo, hi = r.ci
+        na = "not available"
+        ci = (f"{pct} CI {format_number(lo)} to {format_number(hi)}"
+              if not (_isna_scalar(lo) or _isna_scalar(hi)) else f"{pct} CI {na}")
         head = Section("Result")
         head.pairs = [
             ("Method", r.method),
             ("Outcome", r.outcome_label or r.outcome),
             ("Estimand", r.estimand),
-            (f"{r.term}", f"{format_number(r.estimate)} ({pct}% CI {format_number(lo)} to {format_number(hi)})"),
-            ("Std. error", format_number(r.se)),
-            ("p-value", format_number(r.p_value)),
+            (f"{r.term}", f"{format_number(r.estimate) or na} ({ci})"),
+            ("Std. error", format_number(r.se) or na),
+            ("p-value", format_number(r.p_value) or na),
             ("Scale", r.scale),
             ("Inference", r.inference.description + (f"; {r.inference.note}" if r.inference.note else "")),
         ]
@@ -117,7 +137,7 @@ class Summary:
     @staticmethod
     def _cells(df: pd.DataFrame) -> tuple[list[str], list[list[str]], int]:
         shown = df.head(MAX_ROWS)
-        rows = [[format_number(v) if not isinstance(v, str) else v for v in row]
+        rows = [[" ".join((format_number(v) if not isinstance(v, str) else v).splitlines()) for v in row]
                 for row in shown.itertuples(index=False)]
         return [str(c) for c in df.columns], rows, len(df) - len(shown)
 
@@ -154,20 +174,20 @@ class Summary:
 
     def as_markdown(self) -> str:
         """Markdown rendering (tables as pipe tables)."""
-        out = [f"## {self.title}"]
+        out = [f"## {html.escape(self.title, quote=False)}"]
         for s in self.sections:
-            out += ["", f"### {s.title}", ""]
+            out += ["", f"### {html.escape(s.title, quote=False)}", ""]
             if s.pairs:
-                out += ["| | |", "|---|---|"] + [f"| {k} | {v.replace('|', '/')} |" for k, v in s.pairs]
-            out += s.paragraphs
+                out += ["| | |", "|---|---|"] + [f"| {_md(k)} | {_md(v)} |" for k, v in s.pairs]
+            out += [html.escape(p, quote=False) for p in s.paragraphs]
             if s.table is not None:
                 cols, rows, more = self._cells(s.table)
-                out += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-                out += ["| " + " | ".join(v.replace("|", "/") for v in r) + " |" for r in rows]
+                out += ["| " + " | ".join(_md(c) for c in cols) + " |", "|" + "---|" * len(cols)]
+                out += ["| " + " | ".join(_md(v) for v in r) + " |" for r in rows]
                 if more:
                     out.append(f"\n*{more} more row(s); see `to_frame()`*")
             if s.note:
-                out += ["", f"*{s.note}*"]
+                out += ["", f"*{html.escape(s.note, quote=False)}*"]
         return "\n".join(out)
 
     def as_html(self) -> str:
