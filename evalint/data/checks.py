@@ -28,6 +28,8 @@ __all__ = [
     "require_no_duplicates",
     "require_no_gaps",
     "require_range",
+    "require_finite",
+    "require_not_missing",
     "missing_rows",
 ]
 
@@ -135,6 +137,20 @@ def require_range(
         raise InvalidValueError(
             f"{role} column {column!r} must be {rule} ({why}); {int(bad.sum())} row(s) are not: "
             f"{shown}. Correct or remove these rows."
+        )
+
+
+def require_finite(values: pd.Series, keys: pd.DataFrame, column: str, role: str) -> None:
+    """Raise InvalidValueError listing rows where a numeric value is +/-inf."""
+    arr = values.to_numpy(dtype=float, na_value=np.nan)
+    bad = np.isinf(arr)
+    if bad.any():
+        rows = keys.loc[bad].head(5)
+        shown = "; ".join(f"{a!r} at {b} = {v:g}" for (a, b), v in zip(rows.itertuples(index=False), arr[bad][:5]))
+        raise InvalidValueError(
+            f"{role} column {column!r} must be finite; {int(bad.sum())} row(s) hold +/-inf: {shown}. "
+            "Infinite values usually come from dividing by zero upstream; correct them, or set them "
+            "to NaN and pass missing='drop' to report them as missing cells."
         )
 
 

@@ -20,6 +20,7 @@ from evalint.data.timing import TreatmentTiming
 from evalint.errors import (
     DroppedRowsWarning,
     EmptyDataError,
+    InvalidValueError,
     MissingValuesError,
     SpecificationError,
     TreatmentError,
@@ -151,6 +152,7 @@ class Panel:
         if not outcomes:
             raise SpecificationError("outcome= must name at least one column.")
         covs = checks.columns_list(covariates)
+        _require_distinct_roles(unit, time, outcomes, treatment, cohort, population, weights, covs)
         roles: dict[str, str | None] = {"unit": unit, "time": time, "treatment": treatment,
                                         "cohort": cohort, "population": population, "weights": weights}
         roles.update({"outcome": o for o in outcomes})
@@ -178,11 +180,15 @@ class Panel:
                 f"unit column {unit_col!r} is missing in {len(rows)} row(s) (rows {format_examples(rows)}); "
                 "every row needs a unit id."
             )
+        if isinstance(work[unit_col].dtype, pd.CategoricalDtype):
+            # plain values: units sort by value, carry no unused categories, and hash the
+            # same (fingerprint) as the equivalent non-categorical column
+            work[unit_col] = work[unit_col].astype(work[unit_col].cat.categories.dtype)
         periods, fcode = to_periods(work[time], freq, time)
         work[time] = periods
         keys = work[[unit_col, time]]
         checks.require_no_duplicates(keys, unit_col, time)
-        work["_ord"] = periods.map(lambda p: p.ordinal).astype(np.int64)
+        work["_ord"] = pd.PeriodIndex(periods).asi8
         work = work.sort_values([unit_col, "_ord"], kind="stable").reset_index(drop=True)
         checks.require_no_gaps(work[unit_col].to_numpy(), work["_ord"].to_numpy(), unit_col, FREQ_NAMES[fcode])
 
@@ -190,8 +196,18 @@ class Panel:
         keys = work[[unit_col, time]]
         for o in outcomes:
             work[o] = checks.require_numeric(work, o, "outcome")
+            checks.require_finite(work[o], keys, o, "outcome")
         for c in covs:
             work[c] = checks.require_numeric(work, c, "covariate")
+            checks.require_finite(work[c], keys, c, "covariate")
+        # Treatment timing comes from every row, before rows with missing outcomes are
+        # dropped: a missing outcome in the first treated period must not move the cohort.
+        timing = None
+        if treatment is not None:
+            timing = _timing_from_treatment(work, unit_col, time, treatment, fcode)
+        elif cohort is not None:
+            timing = _timing_from_cohort(work, unit_col, time, cohort, fcode)
+            work = work.drop(columns=[cohort])
         dropped: dict[str, int] = {}
         need = list(outcomes) + list(covs)
         miss = work[need].isna()
@@ -208,13 +224,19 @@ class Panel:
                 )
             any_miss = miss.any(axis=1)
             per_col = {c: int(miss[c].sum()) for c in need if miss[c].any()}
+            kept_units = set(pd.unique(work.loc[~any_miss, unit_col]))
+            gone = [u for u in pd.unique(work[unit_col]) if u not in kept_units]
+            lost = (f" {len(gone)} unit(s) have no rows left and leave the panel: "
+                    f"{format_examples(gone)}." if gone else "")
             warnings.warn(
                 f"Dropped {int(any_miss.sum())} row(s) with missing values "
                 f"({', '.join(f'{c}: {n}' for c, n in per_col.items())}); those unit-periods are "
-                "now missing cells of an unbalanced panel.",
+                f"now missing cells of an unbalanced panel.{lost}",
                 DroppedRowsWarning, stacklevel=2,
             )
             dropped["missing_values"] = int(any_miss.sum())
+            if gone:
+                dropped["units_without_data"] = len(gone)
             work = work.loc[~any_miss].reset_index(drop=True)
             if work.empty:
                 raise EmptyDataError("No rows are left after dropping rows with missing values.")
@@ -231,21 +253,19 @@ class Panel:
         if population is not None:
             work[population] = checks.require_numeric(work, population, "population")
             checks.require_not_missing(work[population], keys, population, "population")
+            checks.require_finite(work[population], keys, population, "population")
             checks.require_range(work[population], keys, population, "population", minimum=0,
                                  strict=True, why="it is an exposure and enters as log(population)")
         if weights is not None:
             work[weights] = checks.require_numeric(work, weights, "weights")
             checks.require_not_missing(work[weights], keys, weights, "weights")
+            checks.require_finite(work[weights], keys, weights, "weights")
             checks.require_range(work[weights], keys, weights, "weights", minimum=0, strict=False,
                                  why="weights cannot be negative")
 
-        timing = None
-        if treatment is not None:
-            timing = _timing_from_treatment(work, unit_col, time, treatment, fcode)
-        elif cohort is not None:
-            timing = _timing_from_cohort(work, unit_col, time, cohort, fcode)
-            work = work.drop(columns=[cohort])
         if timing is not None:
+            remaining = pd.Index(pd.unique(work[unit_col]), name=unit_col)
+            timing = TreatmentTiming(timing.cohort.reindex(remaining), fcode)
             first = work.groupby(unit_col, sort=False)["_ord"].min()
             c_ord = timing.cohort_ordinal()
             early = c_ord.index[(c_ord <= first.reindex(c_ord.index)).to_numpy()]
@@ -340,6 +360,13 @@ class Panel:
         col = outcome or self.outcome
         if col not in self._data.columns:
             raise column_not_found(col, "outcome", list(self._data.columns))
+        numeric = [*self.outcomes, *self.covariates, self.population, self.weights, self.treatment]
+        if col not in numeric:
+            raise SpecificationError(
+                f"to_matrix({col!r}): {col!r} is the {'unit' if col == self.unit else 'time'} column, "
+                "not a value. Pass an outcome, covariate, population or weights column: "
+                f"{format_examples([c for c in numeric if c])}."
+            )
         mat = self._data.pivot(index=self.unit, columns=self.time, values=col)
         return mat.reindex(index=self.units, columns=self.periods)
 
@@ -365,9 +392,15 @@ class Panel:
         if self._fingerprint is None:
             h = hashlib.sha256()
             h.update("|".join(map(str, self._data.columns)).encode())
+            h.update(f"|freq={self.freq}".encode())
             frame = self._data.copy()
-            frame[self.time] = frame[self.time].astype(str)
+            frame[self.time] = pd.PeriodIndex(frame[self.time]).asi8
             h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+            if self.timing is not None:  # cohorts are data too (cohort= drops its column)
+                coh = self.timing.cohort.reindex(self.units)
+                h.update(b"|cohort")
+                h.update(np.where(coh.isna(), np.iinfo(np.int64).min,
+                                  pd.PeriodIndex(coh).asi8).astype(np.int64).tobytes())
             self._fingerprint = h.hexdigest()[:16]
         return self._fingerprint
 
@@ -376,10 +409,15 @@ class Panel:
         """A new Panel restricted to ``units`` and the periods from ``start`` to ``end``."""
         d = self._data
         if units is not None:
-            units = list(units)
-            unknown = [u for u in units if u not in set(self.units)]
+            units = [units] if isinstance(units, str) else list(units)
+            have = set(self.units)
+            unknown = [u for u in units if u not in have]
             if unknown:
-                raise SpecificationError(f"unit(s) {format_examples(unknown)} are not in the panel.")
+                raise SpecificationError(
+                    f"units= lists {len(unknown)} unit(s) not in the panel: {format_examples(unknown)}. "
+                    f"Units in the panel: {format_examples(list(self.units), limit=10)}. "
+                    "Check the spelling and the type (1 and '1' are different ids)."
+                )
             d = d.loc[d[self.unit].isin(units)]
         if start is not None:
             d = d.loc[d[self.time] >= self.period(start, "start")]
@@ -422,7 +460,15 @@ class Panel:
             if src.outcome_kinds[o].is_count:
                 out[o] = g[o].sum().to_numpy()
             elif wcol is not None:
-                out[o] = (d[o] * d[wcol]).groupby(d[src.time]).sum().to_numpy() / g[wcol].sum().to_numpy()
+                wsum = g[wcol].sum()
+                if (wsum <= 0).any():
+                    raise InvalidValueError(
+                        f"Panel.aggregate: {wcol!r} sums to 0 in {int((wsum <= 0).sum())} period(s) "
+                        f"(e.g. {format_examples(list(wsum.index[wsum <= 0].astype(str)))}), so the "
+                        f"{wcol}-weighted mean of {o!r} is undefined there. Correct the weights or "
+                        "aggregate a subset of periods."
+                    )
+                out[o] = (d[o] * d[wcol]).groupby(d[src.time]).sum().to_numpy() / wsum.to_numpy()
             else:
                 out[o] = g[o].mean().to_numpy()
         for c in src.covariates:
@@ -465,6 +511,33 @@ class Panel:
         if self.timing is not None:
             s += f"; {len(self.timing.treated_units)} treated in {len(self.timing.cohorts)} cohort(s), {d['never_treated_units']} never treated"
         return s + ")"
+
+
+def _require_distinct_roles(unit: Any, time: Any, outcomes: tuple[str, ...], treatment: Any,
+                            cohort: Any, population: Any, weights: Any,
+                            covariates: tuple[str, ...]) -> None:
+    """Raise SpecificationError when one column is given two roles that exclude each other.
+
+    ``population`` and ``weights`` may name the same column (population weights), and a
+    covariate may be the population or weights column; every other pair must differ.
+    """
+    seen: dict[Any, str] = {}
+    exclusive = [("unit", unit), ("time", time), *[("outcome", o) for o in outcomes],
+                 ("treatment", treatment), ("cohort", cohort)]
+    for role, col in [*exclusive, ("population", population), ("weights", weights),
+                      *[("covariate", c) for c in covariates]]:
+        if col is None:
+            continue
+        prior = seen.get(col)
+        shared_ok = prior is not None and {prior, role} <= {"population", "weights", "covariate"}
+        if prior is not None and not shared_ok:
+            again = "twice" if prior == role else f"as {prior} and as {role}"
+            raise SpecificationError(
+                f"column {col!r} is given {again}; each of unit, time, outcome(s), treatment and "
+                "cohort must name its own column (population/weights/covariates may share one). "
+                f"Pass a different column for {role}=, or copy the column under a new name."
+            )
+        seen.setdefault(col, role)
 
 
 def _resolve_kinds(outcomes: tuple[str, ...], outcome_kind: Any) -> dict[str, OutcomeKind]:
@@ -523,26 +596,48 @@ def _timing_from_treatment(work: pd.DataFrame, unit: str, time: str, col: str, f
     return TreatmentTiming(cohort.rename("cohort"), freq)
 
 
+def _is_never(v: Any) -> bool:
+    """True for the cohort codes that mean never treated: missing, 0, inf, "never"..."""
+    if v is None or pd.isna(v):
+        return True
+    if isinstance(v, (int, float, np.integer, np.floating)) and (v == 0 or np.isinf(v)):
+        return True
+    return isinstance(v, str) and v.strip().lower() in _NEVER_STRINGS
+
+
 def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq: str) -> TreatmentTiming:
     raw = work[col]
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        raise TreatmentError(
+            f"cohort column {col!r} holds True/False, but cohort= takes each unit's first treated "
+            "period (a date, period or year; missing/0/'never' for never treated). For a 0/1 "
+            "treated-now indicator use treatment= instead."
+        )
     nun = raw.astype(str).groupby(work[unit], sort=False).nunique()
     varies = nun.index[nun > 1]
     if len(varies):
         raise TreatmentError(
             f"cohort column {col!r} must be constant within each unit (the unit's first treated "
-            f"period); it varies for {len(varies)} unit(s), e.g. {format_examples(list(varies))}."
+            f"period); it varies for {len(varies)} unit(s), e.g. {format_examples(list(varies))}. "
+            "If the column switches on over time it is a 0/1 indicator: pass it as treatment=; "
+            "otherwise give every row of a unit its first treated period."
         )
     per_unit = raw.groupby(work[unit], sort=False).first()
     per_unit = per_unit.reindex(pd.unique(work[unit]))
+    some_missing = raw.isna().groupby(work[unit], sort=False).any().reindex(per_unit.index)
+    partial = [u for u, v in per_unit.items() if some_missing[u] and not _is_never(v)]
+    if partial:
+        raise TreatmentError(
+            f"cohort column {col!r} is missing in some rows but not others of {len(partial)} unit(s), "
+            f"e.g. {format_examples(partial)} ({str(per_unit[partial[0]])!r} elsewhere). A missing cohort "
+            "means never treated, so the unit's rows disagree. Give every row of a unit the same "
+            "first treated period (e.g. df[cohort] = df.groupby(unit)[cohort].transform('first'))."
+        )
     cohort = pd.Series(pd.NaT, index=pd.Index(per_unit.index, name=unit), dtype=f"period[{freq}]")
     first_p, last_p = work[time].min(), work[time].max()
     outside = []
     for u, v in per_unit.items():
-        if v is None or (isinstance(v, float) and (np.isnan(v) or np.isinf(v))) or pd.isna(v):
-            continue
-        if isinstance(v, (int, float, np.integer, np.floating)) and v == 0:
-            continue
-        if isinstance(v, str) and v.strip().lower() in _NEVER_STRINGS:
+        if _is_never(v):
             continue
         if isinstance(v, (float, np.floating)) and float(v).is_integer():
             v = int(v)

@@ -55,6 +55,34 @@ def _period_freq(series: pd.Series) -> str:
     return normalise_freq(series.dtype.freq)
 
 
+#: Period anchors whose periods coincide with evalint's (calendar quarters, Monday-Sunday
+#: weeks, calendar years): converting them only relabels, it never shifts a boundary.
+_SAME_SPANS = {"Q": {"Q-DEC", "Q-MAR", "Q-JUN", "Q-SEP"}, "W": {"W-SUN", "W"}, "Y": {"Y-DEC", "Y", "A-DEC"}}
+
+
+def _require_standard_anchor(freqstr: str, fcode: str, column: str) -> None:
+    """Raise for period anchors that evalint's periods cannot hold without shifting spans."""
+    allowed = _SAME_SPANS.get(fcode)
+    if allowed is None or freqstr.upper() in allowed:
+        return
+    spans = {"Q": "calendar quarters (Jan-Mar, ...)", "W": "Monday-Sunday weeks",
+             "Y": "calendar years (January-December)"}[fcode]
+    fix = {
+        "Y": "Use monthly or quarterly data (NHS financial years are April-March), or relabel "
+             "each year deliberately by the calendar year it starts in (s.dt.start_time.dt.year) "
+             "and give intervention dates on that scale.",
+        "Q": "Use monthly data, or relabel each quarter deliberately (s.dt.start_time with "
+             "freq='Q' puts it in the calendar quarter it starts in).",
+        "W": "Convert to dates deliberately (s.dt.start_time or s.dt.end_time) and pass freq='W': "
+             "each date then goes to the Monday-Sunday week containing it.",
+    }[fcode]
+    raise TimeParseError(
+        f"time column {column!r} holds {FREQ_NAMES[fcode]} periods anchored {freqstr!r}, whose "
+        f"boundaries differ from evalint's {spans}; relabelling them would silently move "
+        f"interventions and policy events into the wrong period. {fix}"
+    )
+
+
 def _infer_from_dates(dates: pd.DatetimeIndex, column: str) -> str:
     uniq = dates.unique().sort_values()
     if len(uniq) < 2:
@@ -75,6 +103,18 @@ def _infer_from_dates(dates: pd.DatetimeIndex, column: str) -> str:
         return "Q"
     if 365 <= step <= 366:
         return "Y"
+    days = pd.Series(uniq.day_of_week)
+    def _weekly(g: pd.DatetimeIndex) -> bool:
+        return bool(np.all(np.mod(np.asarray((g[1:] - g[:-1]) / pd.Timedelta(days=1)), 7) == 0))
+
+    if step < 7 and days.nunique() > 1 and all(_weekly(uniq[(days == d).to_numpy()]) for d in days.unique()):
+        names = ", ".join(pd.Series(uniq.day_name()).unique()[:7])
+        raise TimeParseError(
+            f"time column {column!r} looks weekly, but the weeks end (or start) on different "
+            f"weekdays ({names}), so dates of the same week are {step:g} day(s) apart. Pass "
+            "freq='W' to put each date in the Monday-Sunday week containing it, or align the "
+            "dates to one weekday first."
+        )
     raise TimeParseError(
         f"time column {column!r}: consecutive dates are {step:g} days apart at the closest, "
         "which is not daily, weekly, monthly, quarterly or annual (or the column mixes "
@@ -164,6 +204,7 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
     dtype = values.dtype
     if isinstance(dtype, pd.PeriodDtype):
         have = _period_freq(values)
+        _require_standard_anchor(values.array.freqstr, have, column)
         if fcode is not None and fcode != have:
             raise TimeParseError(
                 f"time column {column!r} holds {FREQ_NAMES[have]} periods but freq={freq!r} was given."
@@ -219,9 +260,23 @@ def to_period(value: Any, freq: str, what: str = "date") -> pd.Period:
         if normalise_freq(value.freqstr) == fcode:
             return value
         return value.start_time.to_period(fcode)
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
+        raise TimeParseError(f"{what}={value!r} is not a date. Use e.g. '2022-07-01', '2022-07' or '2022Q3'.")
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        value = int(value)  # 2022.0 is the year 2022 (pd.Timestamp would read it as nanoseconds)
+    elif isinstance(value, (float, np.floating)):
+        raise TimeParseError(
+            f"{what}={value!r}: a non-integer number is not a period. Give a year as an integer "
+            "(annual data) or a date such as '2022-07-01'."
+        )
+    if isinstance(value, (int, np.integer)):
         if fcode == "Y" and 1000 <= int(value) <= 3000:
             return pd.Period(year=int(value), freq="Y")
+        if fcode == "Y":
+            raise TimeParseError(
+                f"{what}={value!r}: integers are read as calendar years (1000-3000); {value!r} is "
+                "not one. Give the year (e.g. 2022) or a date such as '2022-07-01'."
+            )
         raise TimeParseError(
             f"{what}={value!r}: integers are read as years, which needs annual data; "
             f"this panel is {FREQ_NAMES[fcode]}. Give a date such as '2022-07-01'."

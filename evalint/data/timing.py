@@ -53,7 +53,7 @@ class TreatmentTiming:
 
     def cohort_ordinal(self) -> pd.Series:
         """Cohort as an integer period ordinal (NaN for never treated)."""
-        return self.cohort.map(lambda p: np.nan if pd.isna(p) else float(p.ordinal))
+        return pd.Series(_ordinals(self.cohort), index=self.cohort.index, name=self.cohort.name)
 
     def relative_time(self, units: pd.Series, times: pd.Series) -> pd.Series:
         """Periods since first treatment for each (unit, time) row; NaN if never treated.
@@ -61,10 +61,18 @@ class TreatmentTiming:
         0 is the first treated period, -1 the last untreated one.
         """
         start = units.map(self.cohort_ordinal())
-        ords = times.map(lambda p: p.ordinal).astype(float)
+        ords = pd.Series(_ordinals(times), index=times.index)
         return (ords - start).rename("rel_time")
 
     def treated_indicator(self, units: pd.Series, times: pd.Series) -> pd.Series:
         """0/1 indicator of being treated in each (unit, time) row."""
         rel = self.relative_time(units, times)
         return (rel >= 0).astype(int).rename("treated")
+
+
+def _ordinals(values: pd.Series) -> np.ndarray:
+    """Period ordinals as floats (NaN for NaT), vectorised for period-dtype input."""
+    if isinstance(values.dtype, pd.PeriodDtype):
+        arr = values.array
+        return np.where(arr.isna(), np.nan, arr.asi8.astype(float))
+    return np.array([np.nan if pd.isna(p) else float(p.ordinal) for p in values], dtype=float)
