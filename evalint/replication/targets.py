@@ -55,10 +55,18 @@ def targets_root() -> Path:
     here = Path(__file__).resolve().parents[2] / "reference_data"
     if here.is_dir() and any(here.glob("*/target.toml")):
         return here
+    installed = Path(__file__).resolve().parents[1] / "reference_data"
+    if installed.is_dir():
+        return installed
+    # Fallback for unusual installs (zip imports): resolve through importlib.resources.
     try:
-        return Path(str(files("evalint.reference_data")))
+        root = files("evalint.reference_data")
     except ModuleNotFoundError:
         return here
+    # A namespace package yields a MultiplexedPath whose str() is not a path; take its
+    # first concrete location.
+    paths = getattr(root, "_paths", None)
+    return Path(paths[0]) if paths else Path(str(root))
 
 
 @dataclass(frozen=True)
