@@ -10,8 +10,9 @@ Conventions aligned:
   average and its SE, to 1e-6. Both treat cohort shares as fixed. CR2: diff-diff
   ``vcov_type="hc2_bm"`` (Bell-McCaffrey, Satterthwaite df per contrast): SEs and CIs.
 * Imputation: diff-diff ``ImputationDiD`` implements BJS Theorem 3 with the same
-  auxiliary partitions and the App. A.9 leave-one-out option; estimates and SEs agree to
-  1e-6 for every partition, with and without leave-one-out. pyfixest ``did2s`` (Gardner's
+  auxiliary partitions and the App. A.9 leave-one-out option; overall, event-time and
+  per-cohort estimates and SEs agree to 1e-6 for every partition, with and without
+  leave-one-out. pyfixest ``did2s`` (Gardner's
   two-stage estimator) gives the same overall point estimate (1e-6; its demeaning is
   iterative); its SE is the two-stage GMM SE, a different estimator, and is not compared.
 * Bacon: diff-diff ``BaconDecomposition`` (exact weights): every 2x2 weight and estimate
@@ -136,7 +137,7 @@ def test_imputation_vs_diff_diff(which, partition, loo):
     assert r.estimate == pytest.approx(peer.overall_att, abs=1e-6)
     assert r.se == pytest.approx(peer.overall_se, abs=1e-6)
     es = _quiet(peer.aggregate, "event_study")
-    eff = r.effects.set_index("rel_time")
+    eff = r.effects[r.effects.kind == "imputation"].set_index("rel_time")
     n = 0
     for e, att, se in zip(es.event_time, es.att, es.se):
         if e < 0:
@@ -145,6 +146,15 @@ def test_imputation_vs_diff_diff(which, partition, loo):
         assert eff.loc[float(e), "estimate"] == pytest.approx(att, abs=1e-6)
         assert eff.loc[float(e), "std_error"] == pytest.approx(se, abs=1e-6)
     assert n == len(eff)
+    grp = _quiet(peer.aggregate, "group")
+    coh = r.effects[r.effects.kind == "cohort"]
+    first = panel.periods[0]
+    mine = {int((pd.Period(g, first.freq) - first).n) + 1: (e, s) for g, e, s in
+            zip(coh.group, coh.estimate, coh.std_error)}
+    assert len(mine) == len(grp.label)
+    for g, att, se in zip(grp.label, grp.att, grp.se):
+        assert mine[int(g)][0] == pytest.approx(att, abs=1e-6)
+        assert mine[int(g)][1] == pytest.approx(se, abs=1e-6)
 
 
 def test_imputation_point_estimate_vs_pyfixest_did2s():
@@ -200,7 +210,7 @@ def test_anticipation_conventions_vs_diff_diff():
     peer = _quiet(dd.ImputationDiD(anticipation=1, leave_one_out=True).fit, d, outcome="y", unit="unit",
                   time="t", first_treat="ft")
     es = _quiet(peer.aggregate, "event_study")
-    eff = imp.effects.set_index("rel_time")
+    eff = imp.effects[imp.effects.kind != "cohort"].set_index("rel_time")
     for e, att, se in zip(es.event_time, es.att, es.se):
         if e >= -1:
             assert eff.loc[float(e), "estimate"] == pytest.approx(att, abs=1e-6)

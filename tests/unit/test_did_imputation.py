@@ -51,7 +51,7 @@ def test_noise_free_additive_panel_recovers_every_effect_exactly():
     treated = df[(df.g >= 0) & (df.t >= df.g)]
     truth = (1.0 + 0.5 * (treated.t - treated.g)).mean()
     assert r.estimate == pytest.approx(truth, abs=1e-10)
-    for _, row in r.effects.iterrows():
+    for _, row in r.effects[r.effects.kind == "imputation"].iterrows():
         assert row.estimate == pytest.approx(1.0 + 0.5 * row.rel_time, abs=1e-10)
 
 
@@ -82,6 +82,11 @@ def test_influence_sums_to_variance_and_overall_is_cell_weighted_mean_of_horizon
     eff = r.effects[r.effects.rel_time >= 0]
     assert np.average(eff.estimate, weights=eff.n_cells) == pytest.approx(r.estimate, abs=1e-10)
     assert r.info["reference_period"].startswith("none")
+    # per-cohort ATTs: cell-weighted means of the imputed effects; the cells add up
+    cells = r.tables["imputed_effects"]
+    assert cells.loc[cells.rel_time >= 0, "tau_hat"].mean() == pytest.approx(r.estimate, abs=1e-12)
+    coh = r.effects[r.effects.kind == "cohort"]
+    assert np.average(coh.estimate, weights=coh.n_cells) == pytest.approx(r.estimate, abs=1e-10)
     assert r.plot_kind == "event_study"
 
 
@@ -128,7 +133,8 @@ def test_no_never_treated_drops_unimputable_cells_with_a_count():
     with pytest.warns(DroppedRowsWarning, match=r"^30 treated cell\(s\) cannot be imputed"):
         r = imputation_did(_panel(df), calendar=False)
     assert r.info["treated cells not imputable"] == 30
-    assert set(r.effects.rel_time) == {0.0, 1.0}
+    assert set(r.effects.rel_time.dropna()) == {0.0, 1.0}
+    assert list(r.effects.loc[r.effects.kind == "cohort", "group"]) == ["2020-04"]
     assert any(f.kind == "data" and "cannot be imputed" in f.message for f in r.flags)
 
 

@@ -172,27 +172,15 @@ def example_staggered_panel(seed: int = 0, *, n_per_cohort: int = 6, n_never: in
 def unit_cluster_vcov(fit: Any, clusters: np.ndarray, kind: str) -> Any:
     """Cluster-robust covariance by unit via :func:`evalint.inference.cluster.cluster_vcov`.
 
-    CR1 uses fixest's small-sample rule ``G/(G-1) (n-1)/(n-K)``, where unit effects nested
-    in the clusters are not counted in K and the period effects count all their levels
-    (they carry the intercept once the unit effects are dropped). This matches pyfixest
-    ``feols(..., vcov={"CRV1": unit})`` and diff-diff's SunAbraham (checked in
-    tests/unit/test_did_a2_peers.py). Used by Sun-Abraham and the BJS pre-trend test. CR2 is Bell-McCaffrey with Satterthwaite df.
+    CR1 uses fixest's small-sample rule (``small_sample="nested"``): ``G/(G-1) (n-1)/(n-K)``
+    with the fixed effects nested in the clusters (the unit effects) not counted in K. This
+    matches pyfixest ``feols(..., vcov={"CRV1": unit})`` and diff-diff's SunAbraham
+    (checked in tests/unit/test_did_a2_peers.py). CR2 is Bell-McCaffrey with
+    Satterthwaite df. Used by Sun-Abraham and the BJS pre-trend test.
     """
-    import dataclasses
-
     from evalint.inference.cluster import cluster_vcov
 
-    cv = cluster_vcov(fit, clusters, kind=kind, small_sample="CR1")
-    if kind == "CR2":
-        return cv
-    # fixest/pyfixest "nested" rule: unit effects nested in the clusters are not counted; the
-    # remaining (period) effects then count all their levels, as they now carry the intercept.
-    nested = fit.fe.nested_in(clusters) if fit.fe is not None else 0
-    k = fit.n_coef + fit.n_absorbed - nested + (1 if nested else 0)
-    n = fit.n_obs
-    scale = (n - 1) / (n - k)
-    return dataclasses.replace(cv, vcov=cv.vcov * scale, factor=cv.factor * scale, small_sample="nested (fixest)")
-
+    return cluster_vcov(fit, clusters, kind=kind, small_sample="nested")
 
 
 # ----------------------------------------------------------------------------- the estimator
@@ -279,8 +267,9 @@ class ImputationDiD:
         Returns
         -------
         EffectResult
-            Headline = overall ATT; ``effects`` = event-time effects (and the Test 1
-            pre-trend coefficients when ``pretrends > 0``); ``influence`` = each
+            Headline = overall ATT; ``effects`` = event-time effects, per-cohort ATTs
+            (``kind="cohort"``) and the Test 1 pre-trend coefficients when
+            ``pretrends > 0``; ``tables["imputed_effects"]`` = every imputed cell effect; ``influence`` = each
             cluster's contribution ``sum_t v_it eps_tilde_it`` to the overall ATT.
         """
         inference = Analytic() if inference is None else inference
@@ -335,18 +324,26 @@ class ImputationDiD:
             m = imputable & (rel == h)
             if m.any():
                 targets.append((f"h={h}", float(h), m / m.sum()))
+        g_arr = fr["g"].to_numpy()
+        first = panel.periods[0]
+        for gi in sorted(int(x) for x in np.unique(g_arr[post])):
+            m = post & (g_arr == gi)
+            targets.append((f"cohort {first + gi}", None, m / m.sum()))
         groups = _aux_groups(fr, self.aux_partition)
         rows = []
         headline_psi = None
-        for term, h, w in targets:
+        for j, (term, h, w) in enumerate(targets):
             est = float(np.nansum(w * np.nan_to_num(tau)))
             psi = _cluster_scores(fit, fr, covs, w, tau, groups, clusters, panel.n_units,
                                   self.leave_one_out)
             se = float(np.sqrt((psi ** 2).sum()))
             n_cells = int((w > 0).sum())
-            if h is None:
+            if j == 0:
                 headline = (est, se)
                 headline_psi = psi
+            elif h is None:
+                rows.append({"term": term, "estimate": est, "std_error": se, "group": term.split(" ", 1)[1],
+                             "n_cells": n_cells, "kind": "cohort"})
             else:
                 rows.append({"term": term, "estimate": est, "std_error": se, "rel_time": h,
                              "n_cells": n_cells, "kind": "imputation" if h >= 0 else "anticipation"})
@@ -370,8 +367,12 @@ class ImputationDiD:
         if covs:
             info["covariates"] = ", ".join(covs) + " (time-varying values used cell by cell in the untreated fit)"
         info["anticipation"] = a
-        info["effects_note"] = ("Event-time effects average imputed effects over treated cells at that horizon"
-                                + ("; rows of kind 'pretrend' are BJS Test 1 coefficients." if self.pretrends else "."))
+        info["effects_note"] = ("Event-time effects (kind 'imputation') average imputed effects over treated cells "
+                                "at that horizon; kind 'cohort' rows over each cohort's treated cells"
+                                + ("; kind 'pretrend' rows are BJS Test 1 coefficients." if self.pretrends else "."))
+        tables = {"imputed_effects": pd.DataFrame({
+            panel.unit: panel.units[fr["u"].to_numpy()], panel.time: panel.periods[fr["t"].to_numpy()],
+            "rel_time": rel, "tau_hat": tau})[imputable].reset_index(drop=True)}
         est, se = headline
         return make_result(
             method="Imputation DiD (Borusyak-Jaravel-Spiess)",
@@ -384,7 +385,7 @@ class ImputationDiD:
             panel=panel, spec={"estimator": self.name, "anticipation": a, "horizon_max": self.horizon_max,
                                "pretrends": self.pretrends, "aux_partition": self.aux_partition,
                                "use_covariates": self.use_covariates, "leave_one_out": self.leave_one_out},
-            effects=effects, coefficients=fit.coefficient_frame(covs),
+            effects=effects, coefficients=fit.coefficient_frame(covs), tables=tables,
             diagnostics=tuple(diagnostics), flags=tuple(flags) + tuple(cal_flags),
             influence=headline_psi, influence_index=pd.Index(panel.units, name=panel.unit),
             plot_kind="event_study", intervention=describe_adoption(panel),
