@@ -351,3 +351,25 @@ def test_regularisation_defaults_follow_the_paper():
     assert block_regularisation(Y, 11, 9, SdidSettings("sc")).zeta_omega == pytest.approx(1e-6 * sigma)
     om, lam = block_weights(Y[None], 11, 9, SdidSettings("sc"), reg)
     assert np.all(lam == 0) and om.sum() == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------- coverage (slow)
+@pytest.mark.slow
+@pytest.mark.parametrize("variance", ["placebo", "bootstrap"])
+def test_interval_coverage_with_a_known_zero_effect(variance):
+    # Block design, 30 controls / 5 treated, interactive fixed effects + iid noise, true effect 0.
+    # 150 simulated panels; the 95% intervals must cover 0 at a rate inside the binomial band
+    # 0.95 +/- 3 sd (sd = sqrt(.95 * .05 / 150) = 0.018), i.e. [0.897, 1].
+    n_sims, covered = 150, 0
+    for k in range(n_sims):
+        rng = np.random.default_rng(1000 + k)
+        n, t = 35, 20
+        f = np.cumsum(rng.normal(size=(t, 2)), axis=0)
+        load = rng.normal(1, 0.3, size=(n, 2))
+        Y = rng.normal(0, 3, size=(n, 1)) + load @ f.T + rng.normal(0, 1, size=(n, t))
+        rows = [{"unit": f"u{i:02d}", "year": 2000 + s, "y": Y[i, s], "d": int(i >= 30 and s >= 15)}
+                for i in range(n) for s in range(t)]
+        res = synthetic_did(_panel(pd.DataFrame(rows)), variance=variance, reps=100, seed=k,
+                            calendar=False, max_iter=2000)
+        covered += res.ci[0] <= 0 <= res.ci[1]
+    assert covered / n_sims >= 0.897

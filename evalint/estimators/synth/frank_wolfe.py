@@ -68,6 +68,8 @@ def frank_wolfe_batch(
     min_decrease: float,
     max_iter: int,
     refresh: int = 200,
+    n_rows: FloatArray | None = None,
+    col_mask: np.ndarray | None = None,
 ) -> tuple[FloatArray, np.ndarray]:
     """Minimise ``eta ||x||^2 + ||A x - b||^2`` over the unit simplex for B problems at once.
 
@@ -97,6 +99,11 @@ def frank_wolfe_batch(
     max_iter : int
     refresh : int
         Steps between exact recomputations of the running quantities.
+    n_rows : ndarray, shape (B,), optional
+        Number of real rows of each problem (for problems padded with zero rows); default ``n``.
+    col_mask : ndarray of bool, shape (B, m), optional
+        Real columns of each problem; padded columns are never chosen and keep weight 0
+        (their starting weight must be 0).
 
     Returns
     -------
@@ -111,11 +118,17 @@ def frank_wolfe_batch(
     H = np.einsum("bnm,bnk->bmk", A, A)
     H[:, np.arange(m), np.arange(m)] += eta[:, None]
     c = np.einsum("bnm,bn->bm", A, b)
+    if col_mask is not None:
+        # a huge A'b entry makes the half gradient of a padded column huge (finite, so that
+        # 0 * it stays 0): it is never the arg-min. Steps are convex combinations, so it stays
+        # of the same size.
+        c = np.where(col_mask, c, -1e100)
     M = H - c[:, None, :]                      # row i: change of the half gradient toward vertex i
     D = np.diagonal(H, axis1=1, axis2=2) - 2.0 * c
     x_out = np.array(x0, dtype=float, copy=True)
     iters = np.zeros(B, dtype=np.int64)
-    threshold = float(min_decrease) ** 2 * n
+    threshold = float(min_decrease) ** 2 * (np.full(B, float(n)) if n_rows is None
+                                            else np.asarray(n_rows, dtype=float))
 
     live = np.arange(B)
     x = x_out.copy()
@@ -152,8 +165,9 @@ def frank_wolfe_batch(
             iters[newly[iters[newly] == 0]] = t
             x_out[newly] = x[done]
             if active.sum() * 4 <= live.size * 3:
-                live, H, c, M, D, x, hg = (live[active], H[active], c[active], M[active],
-                                           D[active], x[active], hg[active])
+                live, H, c, M, D, x, hg, threshold = (
+                    live[active], H[active], c[active], M[active], D[active], x[active], hg[active],
+                    threshold[active])
                 active = np.ones(live.size, dtype=bool)
                 all_active = True
                 r = np.arange(live.size)
@@ -173,6 +187,8 @@ def simplex_weights_batch(
     max_iter: int = 10_000,
     use_sparsify: bool = True,
     max_iter_pre_sparsify: int = 100,
+    row_mask: np.ndarray | None = None,
+    col_mask: np.ndarray | None = None,
 ) -> FloatArray:
     """SDID weights for B stacked problems ``Y`` of shape (B, n, m + 1).
 
@@ -195,6 +211,10 @@ def simplex_weights_batch(
     min_decrease : float
     max_iter, max_iter_pre_sparsify : int
     use_sparsify : bool
+    row_mask : ndarray of bool, shape (B, n), optional
+        Real rows (the rest is padding, ignored in the centring and the objective).
+    col_mask : ndarray of bool, shape (B, m), optional
+        Real candidate columns (padding keeps weight 0).
 
     Returns
     -------
@@ -203,14 +223,26 @@ def simplex_weights_batch(
     Y = np.asarray(Y, dtype=float)
     B, n, m1 = Y.shape
     m = m1 - 1
+    rows = np.full(B, float(n)) if row_mask is None else row_mask.sum(axis=1).astype(float)
     if intercept:
-        Y = Y - Y.mean(axis=1, keepdims=True)
+        if row_mask is None:
+            Y = Y - Y.mean(axis=1, keepdims=True)
+        else:
+            w = row_mask[:, :, None]
+            Y = (Y - (Y * w).sum(axis=1, keepdims=True) / rows[:, None, None]) * w
+    if col_mask is not None:
+        Y = Y * np.concatenate([col_mask, np.ones((B, 1), dtype=bool)], axis=1)[:, None, :]
     A = Y[:, :, :m]
     b = Y[:, :, m]
-    x = np.full((B, m), 1.0 / m) if x0 is None else np.array(x0, dtype=float, copy=True)
-    eta = n * float(zeta) ** 2
+    if x0 is None:
+        x = (np.full((B, m), 1.0 / m) if col_mask is None
+             else col_mask / col_mask.sum(axis=1, keepdims=True))
+    else:
+        x = np.array(x0, dtype=float, copy=True)
+    eta = rows * float(zeta) ** 2
     first = max_iter_pre_sparsify if use_sparsify else max_iter
-    x, _ = frank_wolfe_batch(A, b, x, eta, min_decrease=min_decrease, max_iter=first)
+    kw = {"min_decrease": min_decrease, "n_rows": rows, "col_mask": col_mask}
+    x, _ = frank_wolfe_batch(A, b, x, eta, max_iter=first, **kw)
     if use_sparsify:
-        x, _ = frank_wolfe_batch(A, b, sparsify(x), eta, min_decrease=min_decrease, max_iter=max_iter)
+        x, _ = frank_wolfe_batch(A, b, sparsify(x), eta, max_iter=max_iter, **kw)
     return x

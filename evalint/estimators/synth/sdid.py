@@ -83,6 +83,7 @@ __all__ = [
     "block_tau",
     "block_weights",
     "fit_design",
+    "padded_replicate_estimates",
     "panel_design",
     "replicate_estimates",
     "residualise",
@@ -323,6 +324,68 @@ def replicate_estimates(
     return np.einsum("g,gb->b", w / w.sum(), np.vstack(taus))
 
 
+def padded_replicate_estimates(
+    Y: FloatArray,
+    fit: DesignFit,
+    control_rows: np.ndarray,
+    cohort_rows: list[tuple[int, np.ndarray]],
+    settings: SdidSettings,
+) -> FloatArray:
+    """Like :func:`replicate_estimates` for replicates whose numbers of controls and treated
+    units differ (the bootstrap): index arrays are padded with ``-1``, and all replicates of a
+    cohort are solved as one batch of masked weight problems.
+
+    A replicate without treated units of a cohort gets no estimate for it (weight 0).
+    """
+    T = Y.shape[1]
+    B = control_rows.shape[0]
+    cmask = control_rows >= 0
+    Yc = Y[np.where(cmask, control_rows, 0)] * cmask[:, :, None]           # (B, Nc, T), pads 0
+    by_start = {f.start: f for f in fit.cohorts}
+    num = np.zeros(B)
+    den = np.zeros(B)
+    for s, treated in cohort_rows:
+        tmask = treated >= 0
+        n_t = tmask.sum(axis=1)
+        have = n_t > 0
+        if not have.any():
+            continue
+        ref = by_start[s]
+        cm, yc = cmask[have], Yc[have]
+        tr = (Y[np.where(tmask, treated, 0)] * tmask[:, :, None])[have].sum(axis=1) / n_t[have, None]
+        pre, post_c = yc[:, :, :s], yc[:, :, s:].mean(axis=2)                  # (b, Nc, s), (b, Nc)
+        tr_pre, tr_post = tr[:, :s], tr[:, s:].mean(axis=1)
+        k = int(have.sum())
+        if settings.method == "did":
+            omega = cm / cm.sum(axis=1, keepdims=True)
+            lam = np.full((k, s), 1.0 / s)
+        else:
+            full_omega = np.zeros(Y.shape[0])
+            full_omega[ref.control_rows] = ref.omega
+            raw = full_omega[np.where(cm, control_rows[have], 0)] * cm
+            tot = raw.sum(axis=1, keepdims=True)
+            omega0 = np.where(tot > 0, raw / np.where(tot > 0, tot, 1.0), cm / cm.sum(axis=1, keepdims=True))
+            Yo = np.concatenate([np.transpose(pre, (0, 2, 1)), tr_pre[:, :, None]], axis=2)
+            omega = simplex_weights_batch(
+                Yo, omega0, ref.reg.zeta_omega, intercept=settings.omega_intercept,
+                min_decrease=ref.reg.min_decrease, max_iter=settings.max_iter,
+                use_sparsify=settings.sparsify, col_mask=cm)
+            if settings.method == "sc":
+                lam = np.zeros((k, s))
+            else:
+                Yl = np.concatenate([pre, post_c[:, :, None]], axis=2)
+                lam = simplex_weights_batch(
+                    Yl, np.broadcast_to(ref.lam, (k, s)).copy(), ref.reg.zeta_lambda, intercept=True,
+                    min_decrease=ref.reg.min_decrease, max_iter=settings.max_iter,
+                    use_sparsify=settings.sparsify, row_mask=cm)
+        tau = (tr_post - np.einsum("bn,bn->b", omega, post_c) - np.einsum("bt,bt->b", lam, tr_pre)
+               + np.einsum("bn,bnt,bt->b", omega, pre, lam))
+        cells = n_t[have] * (T - s)
+        num[have] += cells * tau
+        den[have] += cells
+    return num / den
+
+
 def residualise(Y: FloatArray, X: FloatArray, untreated: np.ndarray) -> tuple[FloatArray, FloatArray]:
     """Remove the covariates' contribution from the outcome.
 
@@ -384,14 +447,20 @@ def _assignments(panel: Panel, treated: Any) -> tuple[dict, list]:
     units = list(panel.units)
     known = set(units)
     timing = panel.timing
-    never = list(timing.never_treated) if timing is not None else None
+    last = panel.periods[-1]
+    never = None
+    if timing is not None:
+        # units first treated after the panel ends (e.g. after Panel.subset(end=...)) are
+        # untreated throughout the data: they are valid controls
+        never = [u for u in units if pd.isna(timing.cohort[u]) or timing.cohort[u] > last]
     if treated is None:
-        if timing is None or len(timing.treated_units) == 0:
+        in_window = [u for u in units if never is not None and u not in set(never)]
+        if not in_window:
             raise SpecificationError(
                 "synthetic DiD needs treated units: build the panel with treatment= or cohort=, or "
                 "pass treated={unit: first treated date}."
             )
-        return {u: timing.cohort[u] for u in timing.treated_units}, never
+        return {u: timing.cohort[u] for u in in_window}, never
     if isinstance(treated, Mapping):
         names = list(treated)
     elif isinstance(treated, str) or not isinstance(treated, Iterable):
@@ -404,7 +473,7 @@ def _assignments(panel: Panel, treated: Any) -> tuple[dict, list]:
             f"treated unit(s) {format_examples(missing)} are not in the panel's {panel.unit!r} column "
             f"(units include {format_examples(units)}). Check the spelling."
         )
-    first, last = panel.periods[0], panel.periods[-1]
+    first = panel.periods[0]
     if isinstance(treated, Mapping):
         cohort = {}
         for u, when in treated.items():
@@ -426,11 +495,11 @@ def _assignments(panel: Panel, treated: Any) -> tuple[dict, list]:
                 "treated= names units but the panel has no treatment timing; pass a mapping "
                 "{unit: first treated date} instead."
             )
-        untreated = [u for u in names if pd.isna(timing.cohort[u])]
+        untreated = [u for u in names if u in set(never)]
         if untreated:
             raise TreatmentError(
-                f"unit(s) {format_examples(untreated)} are named as treated but are never treated in the "
-                "panel's treatment column; pass treated={unit: date} to set their dates."
+                f"unit(s) {format_examples(untreated)} are named as treated but are not treated within the "
+                f"panel ({panel.periods[0]}..{last}); pass treated={{unit: date}} to set their dates."
             )
         cohort = {u: timing.cohort[u] for u in names}
     controls = [u for u in (never if never is not None else units) if u not in cohort]
@@ -457,7 +526,9 @@ def panel_design(panel: Panel, treated: Any = None, covariates: Sequence[str] = 
     if len(controls) < 2:
         raise SpecificationError(
             f"synthetic DiD needs at least 2 never-treated control units; found {len(controls)} "
-            f"({format_examples(controls)}). Add comparison units."
+            f"({format_examples(controls)}). Add comparison units; when every unit is eventually "
+            "treated, end the panel before the last cohort starts (Panel.subset(end=...)) so that "
+            "cohort serves as the controls."
         )
     treated_units = sorted(cohort, key=lambda u: (cohort[u].ordinal, str(u)))
     units = list(controls) + treated_units

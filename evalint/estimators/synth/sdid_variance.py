@@ -33,7 +33,6 @@ difference-in-differences and related estimation methods in Stata. IZA DP 16437
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +43,7 @@ from evalint.estimators.synth.sdid import (
     DesignFit,
     SdidSettings,
     block_tau,
+    padded_replicate_estimates,
     replicate_estimates,
 )
 
@@ -111,7 +111,10 @@ def placebo_variance(Y: FloatArray, fit: DesignFit, settings: SdidSettings, *, r
 
 def bootstrap_variance(Y: FloatArray, fit: DesignFit, settings: SdidSettings, start: np.ndarray, *,
                        reps: int = 200, seed: int | None = 0) -> VarianceResult:
-    """Unit bootstrap variance (Algorithm 2); replications of equal shape solved as one batch."""
+    """Unit bootstrap variance (Algorithm 2); all replications solved as one padded batch.
+
+    A resample without a treated or without a control unit is redrawn, as in synthdid.
+    """
     reps = check_positive_int("reps", reps, minimum=2)
     treated, sizes = _treated(fit)
     if treated.size < 2:
@@ -126,26 +129,25 @@ def bootstrap_variance(Y: FloatArray, fit: DesignFit, settings: SdidSettings, st
     while len(draws) < reps:
         ind = np.sort(rng.integers(0, N, size=N))
         is_tr = start[ind] < T
-        if (~is_tr).sum() >= 2 and is_tr.any():
+        if (~is_tr).any() and is_tr.any():
             draws.append(ind)
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for k, ind in enumerate(draws):
-        st = start[ind]
-        sig = (int((st >= T).sum()),) + tuple(int((st == s).sum()) for s, _ in sizes)
-        groups[sig].append(k)
-    est = np.empty(reps)
-    for sig, members in groups.items():
-        block = np.vstack([draws[k] for k in members])
-        st = start[block]
-        ctrl = np.vstack([row[s >= T] for row, s in zip(block, st)])
-        cohort_rows = []
-        for (s0, _), n in zip(sizes, sig[1:]):
-            if n:
-                cohort_rows.append((s0, np.vstack([row[s == s0] for row, s in zip(block, st)])))
-        est[members] = replicate_estimates(Y, fit, ctrl, cohort_rows, settings)
+    draws = np.vstack(draws)
+    st = start[draws]
+
+    def padded(mask: np.ndarray) -> np.ndarray:
+        width = max(int(mask.sum(axis=1).max()), 1)
+        out = np.full((reps, width), -1, dtype=np.int64)
+        for k in range(reps):
+            picked = draws[k][mask[k]]
+            out[k, :picked.size] = picked
+        return out
+
+    ctrl = padded(st >= T)
+    cohort_rows = [(s0, padded(st == s0)) for s0, _ in sizes]
+    est = padded_replicate_estimates(Y, fit, ctrl, cohort_rows, settings)
     return VarianceResult("bootstrap", float(np.std(est, ddof=0)), est, reps, seed,
                           f"unit bootstrap SE from {reps} resamples (redrawn when a resample had "
-                          "no treated unit or fewer than 2 controls)")
+                          "no treated or no control unit)")
 
 
 def jackknife_variance(Y: FloatArray, fit: DesignFit, settings: SdidSettings) -> VarianceResult:
