@@ -13,6 +13,12 @@ from typing import Literal
 from evalint._typing import check_option, check_positive_int
 from evalint.errors import SpecificationError
 
+
+def _check_seed(seed: object) -> None:
+    """Seeds go to numpy.random.default_rng: None or a non-negative integer."""
+    if seed is not None:
+        check_positive_int("seed", seed, minimum=0)
+
 __all__ = [
     "InferenceSpec", "Analytic", "NeweyWest", "ARErrors", "Clustered", "WildClusterBootstrap",
     "MultiplierBootstrap", "Placebo", "Jackknife", "Bootstrap", "require_supported",
@@ -113,6 +119,7 @@ class WildClusterBootstrap(InferenceSpec):
     def __post_init__(self) -> None:
         check_positive_int("reps", self.reps, minimum=99)
         check_option("weights", self.weights, ("rademacher", "webb"))
+        _check_seed(self.seed)
 
     @property
     def description(self) -> str:
@@ -131,6 +138,7 @@ class MultiplierBootstrap(InferenceSpec):
 
     def __post_init__(self) -> None:
         check_positive_int("reps", self.reps, minimum=99)
+        _check_seed(self.seed)
 
     @property
     def description(self) -> str:
@@ -145,6 +153,11 @@ class Placebo(InferenceSpec):
 
     reps: int | None = None
     seed: int | None = 0
+
+    def __post_init__(self) -> None:
+        if self.reps is not None:
+            check_positive_int("reps", self.reps, minimum=1)
+        _check_seed(self.seed)
 
     @property
     def description(self) -> str:
@@ -167,6 +180,10 @@ class Bootstrap(InferenceSpec):
 
     reps: int = 200
     seed: int | None = 0
+
+    def __post_init__(self) -> None:
+        check_positive_int("reps", self.reps, minimum=2)
+        _check_seed(self.seed)
 
     @property
     def description(self) -> str:
