@@ -201,6 +201,14 @@ def _run_did(ctx: _Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[s
     res = callaway_santanna(panel, inference=MultiplierBootstrap(reps=ctx.reps("did"), seed=ctx.seed),
                             calendar=ctx.calendar, alpha=ctx.alpha, **opts)
     extras: dict[str, Any] = {}
+    if len(panel.timing.treated_units) == 1:
+        from evalint.evaluate.pilot import placebo_single_treated
+        from evalint.inference.specs import Analytic
+
+        def fit_one(p: Any) -> float:
+            return callaway_santanna(p, inference=Analytic(), calendar=False, alpha=ctx.alpha, **opts).estimate
+
+        res, extras["placebo_estimates"] = placebo_single_treated(res, panel, fit_one, ctx.alpha)
     try:
         extras["event_study"] = aggregate_att(res, "dynamic", min_e=-24, max_e=24)
     except EvalintError as exc:

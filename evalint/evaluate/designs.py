@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalint.errors import SpecificationError, TreatmentError, format_examples
+from evalint.errors import EvalintError, SpecificationError, TreatmentError, format_examples
 
 __all__ = [
     "Assignment", "DesignPlan", "FAMILIES", "DESIGN_LABELS", "MAX_SYNTH_TREATED", "MIN_SYNTH_DONORS",
@@ -174,8 +174,11 @@ def resolve_assignment(panel: Any, intervention: Any, treated: Sequence[Any] | N
             iv = resolve_preset(intervention)
         elif isinstance(intervention, Intervention):
             iv = intervention
-        elif isinstance(intervention, str) and not any(ch.isdigit() for ch in intervention):
-            resolve_preset(intervention)  # raises the helpful "unknown preset" error
+        elif isinstance(intervention, str):
+            try:
+                panel.period(intervention, "intervention")
+            except EvalintError:
+                resolve_preset(intervention)  # not a date either: the "unknown preset" error, with a hint
         if iv is not None:
             name, description, source = iv.name, iv.description, iv.source
             if iv.unit_dates is not None:
