@@ -24,6 +24,24 @@ from evalint.datasets import load as load_dataset
 from evalint.diagnostics import CheckResult, Flag
 from evalint.outcomes import OutcomeKind, get_outcome, list_outcomes, register_outcome
 from evalint.results import EffectResult, InferenceInfo, Provenance
+from evalint.inference.specs import (
+    Analytic, ARErrors, Bootstrap, Clustered, Jackknife, MultiplierBootstrap, NeweyWest, Placebo,
+    WildClusterBootstrap,
+)
+from evalint.estimators.its import (
+    ControlledITS, CountITS, ITSByUnit, SegmentedRegression, controlled_its, count_its, its, its_by_unit,
+    pool_its, segmented_regression,
+)
+from evalint.estimators.did import (
+    TWFE, BaconDecomposition, CallawaySantAnna, DoseResponse, EventStudy, ImputationDiD, SunAbraham,
+    aggregate_att, bacon_decomposition, callaway_santanna, dose_response, event_study, imputation_did,
+    sun_abraham, twfe,
+)
+from evalint.estimators.synth import (
+    AugmentedSyntheticControl, Predictor, SyntheticControl, SyntheticDiD, augmented_synthetic_control,
+    synthetic_control, synthetic_did,
+)
+from evalint.evaluate import Evaluation, evaluate
 
 __all__ = [
     "__version__",
@@ -52,4 +70,19 @@ __all__ = [
     "EffectResult",
     "InferenceInfo",
     "Provenance",
+    # inference specifications
+    "Analytic", "NeweyWest", "ARErrors", "Clustered", "WildClusterBootstrap", "MultiplierBootstrap",
+    "Placebo", "Jackknife", "Bootstrap",
+    # interrupted time series
+    "its", "segmented_regression", "SegmentedRegression", "count_its", "CountITS", "controlled_its",
+    "ControlledITS", "its_by_unit", "ITSByUnit", "pool_its",
+    # difference-in-differences
+    "twfe", "TWFE", "event_study", "EventStudy", "dose_response", "DoseResponse", "callaway_santanna",
+    "CallawaySantAnna", "aggregate_att", "sun_abraham", "SunAbraham", "imputation_did", "ImputationDiD",
+    "bacon_decomposition", "BaconDecomposition",
+    # synthetic control
+    "synthetic_control", "SyntheticControl", "Predictor", "augmented_synthetic_control",
+    "AugmentedSyntheticControl", "synthetic_did", "SyntheticDiD",
+    # one question, every design
+    "evaluate", "Evaluation",
 ]

@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("evalint.demo", "run a real evaluation on the built-in simulated NHS panel"),
     "calendar": ("evalint.calendar.cli", "query the policy calendar (list, check)"),
     "replicate": ("evalint.replication.cli", "re-run published estimates: published vs reproduced"),
+    "evaluate": ("evalint.evaluate.cli", "run evaluate() from a TOML config and write the report"),
 }
 
 

@@ -1,1 +1,35 @@
-"""did estimators."""
+"""Difference-in-differences: TWFE and 2x2, event study, dose, Callaway-Sant'Anna,
+Sun-Abraham, the imputation estimator and the Goodman-Bacon decomposition.
+
+Public names
+------------
+TWFE, twfe
+    Two-way fixed effects (2x2 DiD as a special case), CR1/CR2 or wild cluster bootstrap.
+EventStudy, event_study
+    Leads and lags with a stated reference period, binned end points, pre-trend Wald test.
+DoseResponse, dose_response
+    A continuous treatment intensity in TWFE or event-study form.
+CallawaySantAnna, callaway_santanna, aggregate_att
+    Group-time ATT(g,t) and its simple / dynamic / group / calendar aggregations.
+SunAbraham, sun_abraham
+    Interaction-weighted event study.
+ImputationDiD, imputation_did
+    Borusyak-Jaravel-Spiess imputation estimator.
+BaconDecomposition, bacon_decomposition
+    The 2x2 comparisons behind a TWFE estimate and their weights.
+
+See ``methods/did.md``.
+"""
+
+from evalint.estimators.did.aggregate import aggregate_att
+from evalint.estimators.did.bacon import BaconDecomposition, bacon_decomposition, plot_bacon
+from evalint.estimators.did.dose import DoseResponse, dose_response
+from evalint.estimators.did.event_study import EventStudy, event_study
+from evalint.estimators.did.group_time import CallawaySantAnna, callaway_santanna
+from evalint.estimators.did.imputation import ImputationDiD, imputation_did
+from evalint.estimators.did.sun_abraham import SunAbraham, sun_abraham
+from evalint.estimators.did.twfe import TWFE, twfe
+
+__all__ = ["TWFE", "twfe", "EventStudy", "event_study", "DoseResponse", "dose_response",
+           "CallawaySantAnna", "callaway_santanna", "aggregate_att", "SunAbraham", "sun_abraham",
+           "ImputationDiD", "imputation_did", "BaconDecomposition", "bacon_decomposition", "plot_bacon"]
