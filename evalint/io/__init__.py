@@ -15,14 +15,8 @@ and are counted (:class:`MissingValuesWarning`), never filled with 0. See
 """
 
 from evalint.io._headers import InconsistentTotalsWarning, MissingValuesWarning, normalise_header
-from evalint.io.ae_monthly import (
-    AE_MEASURES,
-    ae_attendances_panel,
-    build_ae_panel,
-    panel_coverage,
-    parse_msitae_period,
-    read_ae_monthly,
-)
+from evalint.io.ae_monthly import AE_MEASURES, parse_msitae_period, read_ae_monthly
+from evalint.io.ae_panel import ae_attendances_panel, build_ae_panel, panel_coverage
 from evalint.io.discharge_sitrep import (
     FLOWS,
     SITREP_MEASURES,
