@@ -1,111 +1,237 @@
-"""``evalint demo``: a real evaluation on the built-in simulated NHS panel (no download).
+"""``evalint demo``: a full evaluation on the built-in simulated NHS panel (no download).
 
-Simulates the 42 ICBs monthly (April 2016 to March 2025) with a known 3% drop in emergency
-admissions from the ICS statutory go-live (July 2022) and a known 10% drop in delayed
-discharges from the Adult Social Care Discharge Fund (from November 2022), then runs two
-national interrupted time series (quasi-Poisson with a log-population offset and Fourier
-seasonality), each with its policy-churn flags. Writes the figures (PNG) and tidy CSVs.
+The question: did a (simulated) integrated discharge and admission-avoidance pilot in four
+East of England ICBs, from April 2023, change emergency admissions, length of stay and
+delayed discharges? The panel is :func:`evalint.datasets.simulate_nhs` (42 ICBs, monthly,
+April 2016 to March 2025, with the COVID-19 path) with known effects in the four pilot ICBs:
+admissions -4%, length of stay -0.3 days, delayed discharges -15%. It also has a national
+6% fall in delayed discharges in *every* ICB from April 2023, standing in for the national
+Adult Social Care Discharge Fund 2023-25: a concurrent policy, not the pilot's effect, which
+the policy calendar flags. The analysis window starts in July 2021, after the main COVID-19
+waves.
+
+With four treated and 38 comparison ICBs, :func:`evalint.evaluate` runs every design: ITS on
+the pilot ICBs' aggregate series, Callaway-Sant'Anna DiD, synthetic control and synthetic
+DiD, for all three outcomes, triangulated, with the calendar and diagnostic flags. The demo
+writes the self-contained HTML report, the Markdown report (figures beside it) and tidy CSVs,
+and prints the triangulation table with the simulated truth beside every estimate. ITS on
+delayed discharges cannot tell the pilot from the national fund that started the same
+month, and the report shows it: the designs disagree, and the flags name the fund.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import textwrap
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["run_demo", "DemoAnalysis", "DEMO_ANALYSES", "add_arguments", "run"]
+__all__ = ["run_demo", "demo_truth", "simulate_demo_panel", "demo_intervention", "add_arguments", "run",
+           "PILOT_ICBS", "PILOT_START", "DEMO_START", "DEMO_EFFECTS", "NATIONAL_FUND_EFFECT", "OUTCOMES"]
+
+#: the pilot ICBs (East of England): Bedfordshire, Luton and Milton Keynes; Cambridgeshire and
+#: Peterborough; Hertfordshire and West Essex; Mid and South Essex
+PILOT_ICBS = ("QHG", "QUE", "QM7", "QH8")
+PILOT_START = "2023-04"
+#: first month analysed: after the main COVID-19 waves (the pre-period an analyst would choose)
+DEMO_START = "2021-07"
+OUTCOMES = ("emergency_admissions", "length_of_stay", "delayed_discharges")
+#: the simulated (true) pilot effects: relative for counts, days for length of stay
+DEMO_EFFECTS = {"emergency_admissions": -0.04, "length_of_stay": -0.3, "delayed_discharges": -0.15}
+#: the national discharge fund's effect on delayed discharges in every ICB (a confounder)
+NATIONAL_FUND_EFFECT = -0.06
+_PER = 100_000.0
 
 
-@dataclass(frozen=True)
-class DemoAnalysis:
-    """One demo analysis: which preset/date, which outcome, and the true simulated effect."""
+def demo_intervention() -> Any:
+    """The pilot as an :class:`~evalint.calendar.Intervention` (no calendar event is its own)."""
+    from evalint.calendar.presets import Intervention
 
-    name: str
-    title: str
-    intervention: str  # a calendar preset: its own events are not flagged against it
-    outcome: str
-    true_rate_ratio: float
-
-
-DEMO_ANALYSES = (
-    DemoAnalysis("discharge_fund_delayed_discharges",
-                 "Adult Social Care Discharge Fund (from 18 Nov 2022) on delayed discharges",
-                 "asc_discharge_fund_2022", "delayed_discharges", 0.90),
-    DemoAnalysis("ics_golive_emergency_admissions",
-                 "ICS statutory go-live (1 July 2022) on emergency admissions",
-                 "ics_golive_2022", "emergency_admissions", 0.97),
-)
-DEMO_START = "2020-09"  # after the first COVID wave: the pre-period an analyst would choose
-
-
-def simulate_demo_panel(seed: int = 2022):
-    """The simulated panel behind the demo, with the two known effects."""
-    from evalint.datasets import simulate_nhs
-
-    return simulate_nhs(
-        seed=seed, adoption="ics_golive_2022", effects={"emergency_admissions": -0.03},
-        shocks=[{"start": "2022-11", "end": "2025-03", "outcome": "delayed_discharges", "effect": -0.10}],
+    return Intervention(
+        name="discharge_pilot_2023", event_ids=(), date=pd.Timestamp(PILOT_START + "-01"), units=PILOT_ICBS,
+        description=("A simulated integrated discharge and admission-avoidance pilot (joint health and social "
+                     "care discharge hubs, rapid community response) in four East of England ICBs from "
+                     "1 April 2023; the other 38 ICBs are the comparison."),
+        source="simulated by evalint demo (evalint.datasets.simulate_nhs); not a real programme",
     )
 
 
-def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, quiet: bool = False) -> dict[str, object]:
-    """Run the demo analyses; write ``<out>/*.png``, ``effects.csv`` and ``flags.csv``.
+def simulate_demo_panel(seed: int = 2022) -> Any:
+    """The simulated panel behind the demo: the pilot's effects and the national fund."""
+    from evalint.datasets import simulate_nhs
 
-    Returns a dict of analysis name -> :class:`~evalint.results.EffectResult`.
+    return simulate_nhs(
+        seed=seed, adoption={u: PILOT_START for u in PILOT_ICBS}, effects=dict(DEMO_EFFECTS),
+        shocks=[{"start": PILOT_START, "end": "2025-03", "outcome": "delayed_discharges",
+                 "effect": NATIONAL_FUND_EFFECT}],
+    )
+
+
+def demo_truth(sim: Any) -> pd.DataFrame:
+    """The true pilot effect of each outcome on evaluate()'s common scale.
+
+    Computed from the simulation's truth table over the treated cells (pilot ICBs from April
+    2023): ``absolute`` per 100,000 population per month for counts, days for length of stay;
+    ``percent`` relative to the expected outcome without the pilot (spells-weighted for length
+    of stay); ``cumulative`` admissions, patient-days of delay (monthly snapshot x days in the
+    month), bed-days (days x spells).
+    """
+    t = sim.truth.loc[sim.truth["treated"] == 1]
+    cells = sim.data.set_index(["icb_code", "month"])
+    rows = []
+    for o in OUTCOMES:
+        to = t.loc[t["outcome"] == o]
+        idx = pd.MultiIndex.from_arrays([to["unit"], to["month"]])
+        eff = to["effect"].to_numpy(float)
+        without = to["expected_without"].to_numpy(float)
+        pop = cells["population"].reindex(idx).to_numpy(float)
+        if o == "length_of_stay":
+            spells = cells["spells"].reindex(idx).to_numpy(float)
+            absolute = float(np.sum(eff * spells) / spells.sum())
+            percent = float(100 * np.sum(eff * spells) / np.sum(without * spells))
+            cumulative = float(np.sum(eff * spells))
+        else:
+            absolute = float(eff.sum() / pop.sum() * _PER)
+            percent = float(100 * eff.sum() / without.sum())
+            days = cells["days_in_month"].reindex(idx).to_numpy(float) if o == "delayed_discharges" else 1.0
+            cumulative = float(np.sum(eff * days))
+        rows.append({"outcome": o, "true_absolute": absolute, "true_percent": percent,
+                     "true_cumulative": cumulative})
+    return pd.DataFrame(rows)
+
+
+def _fmt(x: float, digits: int = 3) -> str:
+    return "n/a" if not math.isfinite(x) else f"{x:.{digits}g}"
+
+
+def _console_table(ev: Any, truth: pd.DataFrame) -> str:
+    t = ev.table()
+    tr = truth.set_index("outcome")
+    short = {"its": "ITS", "its_units": "ITS (per unit)", "did": "DiD (C-S)", "scm": "Synth. control",
+             "sdid": "Synth. DiD"}
+    lines = [f"{'outcome':<21}{'design':<15}{'effect (95% CI)':>31}{'% change (95% CI)':>27}"]
+    for o in ev.outcomes:
+        unit = "days" if o == "length_of_stay" else "per 100k"
+        for i, r in enumerate(t.loc[t["outcome"] == o].itertuples(index=False)):
+            name = o if i == 0 else ""
+            if r.status != "ok":
+                lines.append(f"{name:<21}{short.get(r.design, r.design):<15}{'failed: ' + str(r.error)[:50]:>58}")
+                continue
+            eff = f"{_fmt(r.absolute)} ({_fmt(r.abs_low)}, {_fmt(r.abs_high)}) {unit}"
+            pct = f"{r.percent:+.1f}% ({r.pct_low:+.1f}, {r.pct_high:+.1f})"
+            lines.append(f"{name:<21}{short.get(r.design, r.design):<15}{eff:>31}{pct:>27}")
+        true_pct = f"{tr.loc[o, 'true_percent']:+.1f}%"
+        lines.append(f"{'':<21}{'TRUTH':<15}{_fmt(tr.loc[o, 'true_absolute']) + ' ' + unit:>31}{true_pct:>27}")
+    return "\n".join(lines)
+
+
+def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool = True,
+             quiet: bool = False) -> Any:
+    """Run the demo evaluation; write the reports and CSVs to ``out``; return the Evaluation.
+
+    Writes ``report.html`` (self-contained: open it in any browser), ``report.md`` with
+    ``report_figures/``, ``triangulation.csv`` (designs x outcomes on the common scale, with
+    the simulated truth), ``effects.csv`` (every design's tidy result rows), ``flags.csv``,
+    ``diagnostics.csv`` and ``truth.csv``.
+
+    Parameters
+    ----------
+    out : path
+        Output folder (created).
+    seed : int
+        Seed of the simulation and of every bootstrap / placebo draw.
+    fast : bool
+        Fewer bootstrap / placebo replications and no SCM leave-one-out (seconds, not minutes).
+    quiet : bool
+        Print nothing.
     """
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from evalint.estimators.its import count_its
+    from evalint.evaluate import evaluate
 
     started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     sim = simulate_demo_panel(seed)
-    national = sim.panel.aggregate("England").subset(start=DEMO_START)
-    results: dict[str, object] = {}
-    effects, flags = [], []
-    say = (lambda *a: None) if quiet else print
-    say(f"evalint demo: simulated 42 ICBs x {sim.panel.n_periods} months "
-        f"({sim.panel.periods[0]}..{sim.panel.periods[-1]}), seed {seed}; national series from {DEMO_START}.\n")
-    for a in DEMO_ANALYSES:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # diagnostics are reported as flags in the summary
-            r = count_its(national, a.intervention, outcome=a.outcome, seasonality="fourier",
-                          harmonics=2, impact="step")
-        results[a.name] = r
-        say("=" * 100)
-        say(a.title)
-        say(f"True simulated effect: rate ratio {a.true_rate_ratio:.2f}; estimated {r.estimate:.3f} "
-            f"({int(round((1 - r.alpha) * 100))}% CI {r.ci[0]:.3f} to {r.ci[1]:.3f}).")
-        say("=" * 100)
-        say(str(r.summary()))
-        say("")
-        fig = r.plot()
-        fig.savefig(out / f"{a.name}.png", dpi=110)
-        plt.close(fig)
-        effects.append(r.to_frame().assign(analysis=a.name, outcome=a.outcome,
-                                           true_rate_ratio=a.true_rate_ratio))
-        flags.append(r.flags_frame().assign(analysis=a.name))
+    truth = demo_truth(sim)
+    n_months = len(pd.period_range(DEMO_START, sim.panel.periods[-1], freq="M"))
+    say(f"evalint demo: simulated 42 ICBs x {n_months} months ({DEMO_START}..{sim.panel.periods[-1]}), "
+        f"seed {seed}, {'fast' if fast else 'full'} settings.")
+    say(f"Question: did a discharge and admission-avoidance pilot in {len(PILOT_ICBS)} East of England ICBs "
+        f"({', '.join(PILOT_ICBS)}), from April 2023, change emergency admissions, length of stay and "
+        "delayed discharges?")
+    say(f"Simulated truth in the pilot ICBs: admissions {DEMO_EFFECTS['emergency_admissions']:+.0%}, length of "
+        f"stay {DEMO_EFFECTS['length_of_stay']:+.1f} days, delayed discharges "
+        f"{DEMO_EFFECTS['delayed_discharges']:+.0%}; plus a national {NATIONAL_FUND_EFFECT:+.0%} in delayed "
+        "discharges in every ICB from April 2023 (the national discharge fund: a confounder).\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # every warning is recorded in the Evaluation and its report
+        ev = evaluate(sim.panel, demo_intervention(), outcomes=list(OUTCOMES), start=DEMO_START, seed=seed,
+                      fast=fast, call=f"evalint demo --seed {seed} {'--fast' if fast else '--full'}")
+        html = ev.report(out / "report.html")
+        ev.report(out / "report.md")
+    table = ev.table().merge(truth, on="outcome", how="left")
+    table.to_csv(out / "triangulation.csv", index=False)
+    truth.to_csv(out / "truth.csv", index=False)
+    effects = [r.to_frame().assign(design=d, outcome_evaluated=o)
+               for (d, o), r in ev.results.items() if hasattr(r, "to_frame")]
     pd.concat(effects, ignore_index=True).to_csv(out / "effects.csv", index=False)
-    pd.concat(flags, ignore_index=True).to_csv(out / "flags.csv", index=False)
-    say(f"Wrote {', '.join(a.name + '.png' for a in DEMO_ANALYSES)}, effects.csv and flags.csv "
-        f"to {out}/ in {time.perf_counter() - started:.1f} s.")
-    return results
+    flags = ev.flags_frame()
+    flags.to_csv(out / "flags.csv", index=False)
+    ev.diagnostics_frame().to_csv(out / "diagnostics.csv", index=False)
+
+    pct = int(round((1 - ev.alpha) * 100))
+    say(f"Triangulation: effect per month in the pilot ICBs after April 2023 ({pct}% CI); absolute effect "
+        "per 100,000\npopulation (length of stay: days per spell); TRUTH = the simulated effect.")
+    say(_console_table(ev, truth))
+    say("\nVerdicts (the full text names every failed diagnostic; see the report):")
+    for o in ev.outcomes:
+        v = ev.verdicts[o]
+        head = v.text.split(":")[0] if v.status in ("agree", "disagree_sign", "disagree_magnitude") else v.text
+        say(textwrap.fill(f"{o}: {v.status.replace('_', ' ').upper()}. {head}.", 100, initial_indent="  ",
+                          subsequent_indent="    "))
+    calendar = flags.loc[flags["event_id"].notna()]
+    events = sorted(set(calendar.loc[calendar["severity"] == "high", "event_id"]))
+    n_diag = int((flags["kind"] == "diagnostic").sum())
+    say(textwrap.fill(
+        f"Flags: {calendar['event_id'].nunique()} calendar events flagged across designs and outcomes, "
+        f"{len(events)} of them high severity ({', '.join(events)}); {n_diag} diagnostic flag(s).", 100,
+        initial_indent="\n", subsequent_indent="  "))
+    its_dd = flags.loc[(flags["design"] == "its") & (flags["outcome"] == "delayed_discharges")]
+    if ev.verdicts["delayed_discharges"].status != "agree" and \
+            "asc_discharge_fund_2023_25" in set(its_dd["event_id"].dropna()):
+        say("  Delayed discharges: ITS on the pilot ICBs alone also measures the national discharge fund that "
+            "started\n  the same month (asc_discharge_fund_2023_25, flagged); the comparison designs difference "
+            "it out.")
+    say(f"\nReport: {html.resolve()} (open it in a browser)")
+    say(f"Also in {out}/: report.md (+ report_figures/), triangulation.csv, effects.csv, flags.csv, "
+        f"diagnostics.csv, truth.csv. Finished in {time.perf_counter() - started:.1f} s.")
+    return ev
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="evalint-demo", help="output folder (default ./evalint-demo)")
-    parser.add_argument("--seed", type=int, default=2022, help="simulation seed (default 2022)")
+    parser.add_argument("--seed", type=int, default=2022, help="simulation and bootstrap seed (default 2022)")
+    speed = parser.add_mutually_exclusive_group()
+    speed.add_argument("--fast", dest="fast", action="store_true", default=True,
+                       help="fewer bootstrap/placebo replications, no SCM leave-one-out (default; ~15 s)")
+    speed.add_argument("--full", dest="fast", action="store_false",
+                       help="full replications (999 multiplier bootstrap, 200 SDID placebos, SCM leave-one-out)")
     parser.add_argument("--quiet", action="store_true", help="write files only")
 
 
 def run(args: argparse.Namespace) -> int:
-    run_demo(args.out, seed=args.seed, quiet=args.quiet)
+    from evalint.errors import SpecificationError
+
+    if args.seed < 0:
+        raise SpecificationError(f"--seed must be a non-negative integer; got {args.seed}.")
+    run_demo(args.out, seed=args.seed, fast=args.fast, quiet=args.quiet)
     return 0
