@@ -32,8 +32,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["run_demo", "demo_truth", "simulate_demo_panel", "demo_intervention", "add_arguments", "run",
-           "PILOT_ICBS", "PILOT_START", "DEMO_START", "DEMO_EFFECTS", "NATIONAL_FUND_EFFECT", "OUTCOMES"]
+__all__ = [
+    "DEMO_EFFECTS",
+    "DEMO_START",
+    "NATIONAL_FUND_EFFECT",
+    "OUTCOMES",
+    "PILOT_ICBS",
+    "PILOT_START",
+    "add_arguments",
+    "demo_intervention",
+    "demo_truth",
+    "run",
+    "run_demo",
+    "simulate_demo_panel",
+]
 
 #: the pilot ICBs (East of England): Bedfordshire, Luton and Milton Keynes; Cambridgeshire and
 #: Peterborough; Hertfordshire and West Essex; Mid and South Essex
@@ -188,7 +200,7 @@ def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool =
     flags.to_csv(out / "flags.csv", index=False)
     ev.diagnostics_frame().to_csv(out / "diagnostics.csv", index=False)
 
-    pct = int(round((1 - ev.alpha) * 100))
+    pct = round((1 - ev.alpha) * 100)
     say(f"Triangulation: effect per month in the pilot ICBs after April 2023 ({pct}% CI); absolute effect "
         "per 100,000\npopulation (length of stay: days per spell); TRUTH = the simulated effect.")
     say(_console_table(ev, truth))

@@ -14,7 +14,13 @@ import pandas as pd
 import pytest
 
 from evalint.cli import build_parser, main
-from evalint.demo import DEMO_EFFECTS, NATIONAL_FUND_EFFECT, PILOT_ICBS, PILOT_START, simulate_demo_panel
+from evalint.demo import (
+    DEMO_EFFECTS,
+    NATIONAL_FUND_EFFECT,
+    PILOT_ICBS,
+    PILOT_START,
+    simulate_demo_panel,
+)
 from evalint.results import TIDY_COLUMNS
 
 OUTCOMES = ("emergency_admissions", "length_of_stay", "delayed_discharges")
@@ -68,7 +74,7 @@ def test_demo_runs_every_design_on_every_outcome(demo):
     assert "East of England" in text and "TRUTH" in text and "Verdicts" in text
     assert f"Report: {(out / 'report.html').resolve()}" in text
     for o in OUTCOMES:
-        assert re.search(rf"^  {o}: (AGREE|DISAGREE)", text, flags=re.M), o
+        assert re.search(rf"^  {o}: (AGREE|DISAGREE)", text, flags=re.MULTILINE), o
 
 
 def test_demo_estimates_cover_the_truth(demo):
