@@ -61,7 +61,7 @@ def _time_axis(ax: Any, labels: list[str]) -> None:
 
 
 def plot_synth(result: EffectResult, ax: Any = None, *, unit: Any = None, placebos: bool = True,
-               max_weights: int = 12, **_: Any) -> Figure:
+               max_pre_mspe_ratio: float | None = None, max_weights: int = 12, **_: Any) -> Figure:
     """Draw a synthetic-control result.
 
     Parameters
@@ -74,6 +74,11 @@ def plot_synth(result: EffectResult, ax: Any = None, *, unit: Any = None, placeb
         Which treated unit to draw when there are several (default: the first).
     placebos : bool
         Draw placebo gaps (grey) behind the treated unit's gap.
+    max_pre_mspe_ratio : float, optional
+        Leave out placebos whose pre-period MSPE exceeds this multiple of the treated unit's
+        (ADH 2010, Figures 5-7 use 20, 5 and 2): a placebo that its donors cannot fit before
+        the treatment says little about the post-period. Needs the ``"placebo_summary"``
+        table (unit, placebo, pre_mspe); the number left out is given in the legend.
     max_weights : int
         Largest donor weights shown.
 
@@ -114,11 +119,27 @@ def plot_synth(result: EffectResult, ax: Any = None, *, unit: Any = None, placeb
     a1 = axes[1]
     gap = s["gap"].to_numpy(float) if "gap" in s.columns else (s["treated"] - s["synthetic"]).to_numpy(float)
     pg = result.tables.get("placebo_gaps") if placebos else None
-    n_pl = 0
+    n_pl = n_dropped = 0
+    if max_pre_mspe_ratio is not None and not (np.isfinite(max_pre_mspe_ratio) and max_pre_mspe_ratio > 0):
+        raise SpecificationError(f"max_pre_mspe_ratio must be a positive number; got {max_pre_mspe_ratio!r}.")
     if pg is not None and len(pg):
         if "treated_unit" in pg.columns and unit in set(pg["treated_unit"]):
             pg = pg.loc[pg["treated_unit"] == unit]
         is_pl = pg["placebo"].astype(bool) if "placebo" in pg.columns else pg["unit"] != unit
+        if max_pre_mspe_ratio is not None:
+            summ = result.tables.get("placebo_summary")
+            if summ is None or not {"unit", "placebo", "pre_mspe"} <= set(summ.columns):
+                raise SpecificationError(
+                    "max_pre_mspe_ratio needs the result's 'placebo_summary' table (unit, placebo, "
+                    "pre_mspe); this result has none. Drop the option."
+                )
+            if "treated_unit" in summ.columns and unit in set(summ["treated_unit"]):
+                summ = summ.loc[summ["treated_unit"] == unit]
+            own = float(summ.loc[~summ["placebo"].astype(bool), "pre_mspe"].iloc[0])
+            pl = summ.loc[summ["placebo"].astype(bool)]
+            poor = set(pl.loc[pl["pre_mspe"] > max_pre_mspe_ratio * own, "unit"])
+            n_dropped = len(poor)
+            is_pl = is_pl & ~pg["unit"].isin(poor)
         pos = {lab: i for i, lab in enumerate(labels)}
         for _, g in pg.loc[is_pl].groupby("unit", sort=False):
             xi = [pos.get(str(t)) for t in g["time"]]
@@ -127,8 +148,10 @@ def plot_synth(result: EffectResult, ax: Any = None, *, unit: Any = None, placeb
                     color="0.7", lw=0.7, alpha=0.8)
             n_pl += 1
     a1.plot(x, gap, color="black", lw=1.8, label=f"gap ({unit})" if unit is not None else "gap")
-    if n_pl:
-        a1.plot([], [], color="0.7", lw=0.7, label=f"placebo gaps ({n_pl} donors)")
+    if n_pl or n_dropped:
+        a1.plot([], [], color="0.7", lw=0.7, label=f"placebo gaps ({n_pl} donors"
+                + (f"; {n_dropped} with pre-period MSPE > {max_pre_mspe_ratio:g}x the treated unit's "
+                   "left out)" if n_dropped else ")"))
     a1.axhline(0, color="grey", lw=0.8)
     if cut is not None:
         a1.axvline(cut - 0.5, color="grey", ls=":", lw=1)

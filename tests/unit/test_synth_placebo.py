@@ -88,3 +88,71 @@ def test_too_few_donors_for_placebos_is_flagged_not_silent():
     assert np.isnan(res.se)
     assert any(f.kind == "inference" and "at least 3 donors" in f.message for f in res.flags)
     assert "no placebo inference" in res.inference.note
+
+
+# ----------------------------------------------------------------------------- audit (issue 5)
+def test_in_time_placebo_is_a_refit_on_the_pre_period_only():
+    from evalint.errors import SpecificationError
+    from evalint.estimators.synth.placebo import in_time_placebo
+    from evalint.estimators.synth.scm import SyntheticControl
+
+    df = null_frame(effect=-5.0)
+    est = SyntheticControl(leave_one_out=False)
+    fake = in_time_placebo(est, panel_of(df), 2001, treated="u0", actual_start=2006)
+    # the same fit by hand: data before 2006 only, no treatment column, start moved to 2001
+    pre = df.loc[df["time"] < 2006].drop(columns="d")
+    direct = synthetic_control(Panel.from_frame(pre, unit="unit", time="time", outcome="y"), treated="u0",
+                               intervention=2001, calendar=False, leave_one_out=False)
+    assert fake.estimate == pytest.approx(direct.estimate, abs=1e-12)
+    assert fake.p_value == direct.p_value
+    assert fake.series["time"].iloc[-1] == "2005"
+    # data after the real start are not used: changing them changes nothing
+    later = df.assign(y=np.where(df["time"] >= 2006, df["y"] + 100.0, df["y"]))
+    again = in_time_placebo(est, panel_of(later), 2001, treated="u0", actual_start=2006)
+    assert again.estimate == fake.estimate
+    with pytest.raises(SpecificationError, match="must be before the actual intervention"):
+        in_time_placebo(est, panel_of(df), 2006, treated="u0", actual_start=2006)
+    with pytest.raises(SpecificationError, match="pre-treatment period"):
+        in_time_placebo(est, panel_of(df), 1991, treated="u0", actual_start=2006)
+
+
+def test_leave_one_out_rows_are_direct_refits():
+    df = null_frame(effect=-5.0, seed=3)
+    res = synthetic_control(panel_of(df), calendar=False)
+    loo = res.tables["leave_one_out"]
+    w = res.tables["donor_weights"].set_index("unit")["weight"]
+    assert len(loo) == int((w > 1e-6).sum()) >= 2
+    donors = [f"u{i}" for i in range(1, 10)]
+    for row in loo.itertuples():
+        direct = synthetic_control(panel_of(df), treated="u0", donors=[d for d in donors if d != row.dropped_donor],
+                                   calendar=False, leave_one_out=False)
+        assert row.att == pytest.approx(direct.estimate, abs=1e-12)
+        assert row.pre_rmspe == pytest.approx(direct.info["pre_rmspe"]["u0"], abs=1e-12)
+        assert row.weight == pytest.approx(w[row.dropped_donor])
+
+
+def test_placebo_gap_plot_draws_each_placebo_and_can_drop_poor_prefits():
+    # ADH (2010) Figures 5-7 drop placebos whose pre-period MSPE exceeds k times the treated
+    # unit's; max_pre_mspe_ratio=k does that, and the lines drawn are the table's gaps.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from evalint.plotting.synth import plot_synth
+
+    res = synthetic_control(panel_of(null_frame(effect=-5.0, seed=4)), calendar=False, leave_one_out=False)
+    summ = res.tables["placebo_summary"]
+    gaps = res.tables["placebo_gaps"]
+    fig = plot_synth(res)
+    grey = [ln for ln in fig.axes[1].lines if ln.get_color() == "0.7" and len(ln.get_xdata())]
+    assert len(grey) == 9
+    drawn = sorted(tuple(np.round(ln.get_ydata(), 12)) for ln in grey)
+    expected = sorted(tuple(np.round(g["gap"].to_numpy(), 12)) for _, g in gaps.loc[gaps["placebo"]].groupby("unit"))
+    assert drawn == expected
+    own = float(summ.loc[~summ["placebo"], "pre_mspe"].iloc[0])
+    k = float(np.median(summ.loc[summ["placebo"], "pre_mspe"]) / own)
+    keep = int((summ.loc[summ["placebo"], "pre_mspe"] <= k * own).sum())
+    assert 0 < keep < 9
+    fig = plot_synth(res, max_pre_mspe_ratio=k)
+    grey = [ln for ln in fig.axes[1].lines if ln.get_color() == "0.7" and len(ln.get_xdata())]
+    assert len(grey) == keep
+    assert any(f"{9 - keep} with pre-period MSPE" in t.get_text() for t in fig.axes[1].get_legend().get_texts())

@@ -249,3 +249,131 @@ def test_plot_synth_for_scm_and_generic_synth_results():
                 "donor_weights": pd.DataFrame({"unit": ["a", "b"], "weight": [0.4, 0.6]})})
     fig = generic.plot()
     assert len(fig.axes) == 3 and len(fig.axes[1].lines) >= 3
+
+
+# ----------------------------------------------------------------------------- audit (issue 5)
+def _reverse_donor_order(df, keep=("u0",)):
+    """Rename donors so that the panel's (sorted) donor order is reversed."""
+    donors = sorted(u for u in df["unit"].unique() if u not in keep)
+    rename = {u: f"z{len(donors) - k:03d}" for k, u in enumerate(donors)}
+    return df.assign(unit=df["unit"].replace(rename)), rename
+
+
+@pytest.mark.parametrize("spec", ["outcome_only", "regression_v"])
+def test_permuting_donor_order_leaves_fit_unchanged(spec):
+    # Panel.from_frame sorts units, so shuffling rows does not reorder donors; renaming does.
+    df = factor_frame()
+    kw = {} if spec == "outcome_only" else {
+        "predictors": (Predictor("x"), Predictor("y", 2005, 2005), Predictor("y", 2010, 2019)),
+        "v_method": "regression"}
+    base = synthetic_control(make_panel(df), calendar=False, leave_one_out=False, **kw)
+    perm_df, rename = _reverse_donor_order(df)
+    res = synthetic_control(make_panel(perm_df), calendar=False, leave_one_out=False, **kw)
+    assert list(res.tables["donor_weights"]["unit"])[:3] != [rename[u] for u in
+                                                           base.tables["donor_weights"]["unit"]][:3]
+    w0 = base.tables["donor_weights"].set_index("unit")["weight"].rename(index=rename)
+    w1 = res.tables["donor_weights"].set_index("unit")["weight"]
+    np.testing.assert_allclose(w1.reindex(w0.index).to_numpy(), w0.to_numpy(), atol=1e-9)
+    assert res.estimate == pytest.approx(base.estimate, abs=1e-9)
+    if spec == "outcome_only":
+        # with 3 predictors and 10 donors a placebo unit inside the hull has many exact fits
+        # (W(V) is not unique; Abadie 2021, Section 7), so only the outcome-only placebos
+        # (20 pre-periods > 10 donors: unique weights) are compared
+        assert res.p_value == base.p_value
+        assert res.se == pytest.approx(base.se, rel=1e-7)
+
+
+def test_affine_outcome_change_with_predictors_and_regression_v():
+    # Predictors are standardised, weights sum to one and the regression V has an intercept:
+    # y -> 4y + 10 leaves V and W unchanged, so the gap scales by 4 and the level shift cancels.
+    preds = (Predictor("x"), Predictor("y", 2005, 2005), Predictor("y", 2010, 2019))
+    df = factor_frame()
+    kw = dict(predictors=preds, v_method="regression", calendar=False, leave_one_out=False)
+    base = synthetic_control(make_panel(df), **kw)
+    res = synthetic_control(make_panel(df.assign(y=4.0 * df["y"] + 10.0)), **kw)
+    np.testing.assert_allclose(res.tables["predictor_balance"]["v_weight"],
+                               base.tables["predictor_balance"]["v_weight"], atol=1e-10)
+    np.testing.assert_allclose(res.tables["donor_weights"]["weight"], base.tables["donor_weights"]["weight"],
+                               atol=1e-9)
+    assert res.estimate == pytest.approx(4.0 * base.estimate, rel=1e-8)
+
+
+def test_balance_and_weight_tables_match_direct_computation():
+    # Everything recomputed from the raw frame with pandas: window means, weighted donor means,
+    # the synthetic path and the pre-period RMSPE.
+    df = factor_frame(seed=5)
+    preds = (Predictor("x"), Predictor("y", 2005, 2005), Predictor("y", 2010, 2019))
+    res = SyntheticControl(predictors=preds, leave_one_out=False).fit(make_panel(df), calendar=False)
+    w = res.tables["donor_weights"].set_index("unit")["weight"]
+    assert (w >= 0).all() and w.sum() == pytest.approx(1.0, abs=1e-12) and len(w) == 11
+    windows = {"x[pre]": ("x", 2000, 2019), "y[2005]": ("y", 2005, 2005), "y[2010:2019]": ("y", 2010, 2019)}
+    bal = res.tables["predictor_balance"].set_index("predictor")
+    for name, (var, lo, hi) in windows.items():
+        m = df.loc[df["time"].between(lo, hi)].groupby("unit")[var].mean()
+        assert bal.loc[name, "treated"] == pytest.approx(m["u0"], rel=1e-12)
+        assert bal.loc[name, "synthetic"] == pytest.approx(float(m[w.index] @ w), rel=1e-12)
+        assert bal.loc[name, "donor_mean"] == pytest.approx(m[w.index].mean(), rel=1e-12)
+    Y = df.pivot(index="time", columns="unit", values="y")
+    synth = Y[w.index].to_numpy() @ w.to_numpy()
+    np.testing.assert_allclose(res.series["synthetic"], synth, rtol=1e-12)
+    gap_pre = (Y["u0"].to_numpy() - synth)[:20]
+    assert res.info["pre_rmspe"]["u0"] == pytest.approx(np.sqrt(np.mean(gap_pre**2)), rel=1e-10)
+    assert res.estimate == pytest.approx(np.mean((Y["u0"].to_numpy() - synth)[20:]), rel=1e-10)
+
+
+def test_poor_prefit_inside_hull_is_a_medium_flag_quoting_the_rmspe():
+    # Treated unit inside the donors' range; RMSPE about 0.2% of its level. A tolerance below that
+    # must give the medium "poor fit" flag (not the high convex-hull one), quoting the RMSPE.
+    df = factor_frame(seed=2)
+    res = synthetic_control(make_panel(df), calendar=False, leave_one_out=False, prefit_tolerance=1e-3)
+    s = res.series.loc[~res.series["post"]]
+    rmspe = float(np.sqrt(np.mean((s["treated"] - s["synthetic"]) ** 2)))
+    level = float(np.mean(np.abs(s["treated"])))
+    Y = df.pivot(index="time", columns="unit", values="y").iloc[:20]
+    donors = Y.drop(columns="u0")
+    outside = ((Y["u0"] > donors.max(axis=1)) | (Y["u0"] < donors.min(axis=1))).mean()
+    assert rmspe / level > 1e-3 and outside <= 0.5  # the situation the flag is for
+    flags = [f for f in res.flags if f.source == "scm_prefit"]
+    assert len(flags) == 1 and flags[0].severity == "medium"
+    assert f"RMSPE {rmspe:.4g}" in flags[0].message and f"{rmspe / level:.1%}" in flags[0].message
+    assert res.diagnostics[0].passed is False and res.diagnostics[0].statistic == pytest.approx(rmspe)
+    # the same data with the default 10% tolerance passes
+    ok = synthetic_control(make_panel(df), calendar=False, leave_one_out=False)
+    assert not [f for f in ok.flags if f.source == "scm_prefit"] and ok.diagnostics[0].passed is True
+
+
+def test_treatment_at_or_before_data_start_is_an_error():
+    panel = Panel.from_frame(factor_frame(effect=0.0).drop(columns="d"), unit="unit", time="time", outcome="y")
+    with pytest.raises(TreatmentError, match="at or before the data start"):
+        synthetic_control(panel, treated="u0", intervention=2000, calendar=False)
+
+
+def test_treated_or_overlapping_donors_are_errors():
+    df = factor_frame(treated=("u0", "u1"), n_units=14)
+    panel = make_panel(df)
+    with pytest.raises(TreatmentError, match=r"'u1'.*themselves treated"):
+        synthetic_control(panel, treated="u0", donors=[f"u{i}" for i in range(1, 14)], calendar=False)
+    with pytest.raises(SpecificationError, match="both treated and donors"):
+        synthetic_control(panel, treated="u0", donors=[f"u{i}" for i in range(0, 14) if i != 1],
+                          calendar=False)
+    with pytest.raises(SpecificationError, match="'nowhere'.*not in the panel"):
+        synthetic_control(panel, treated="u0", donors=["u2", "u3", "nowhere"], calendar=False)
+
+
+def test_several_treated_units_with_different_starts():
+    df = factor_frame(treated=("u0", "u1"), n_units=14)
+    df["d"] = np.where((df["unit"] == "u1") & (df["time"] < 2023), 0, df["d"])
+    df["y"] = np.where((df["unit"] == "u1") & df["time"].between(2020, 2022), df["y"] + 3.0, df["y"])
+    panel = make_panel(df)
+    res = synthetic_control(panel, calendar=False, leave_one_out=False)
+    donors = [f"u{i}" for i in range(2, 14)]
+    plain = Panel.from_frame(df.drop(columns="d"), unit="unit", time="time", outcome="y")
+    singles = {u: synthetic_control(plain, treated=u, intervention=start, donors=donors, calendar=False,
+                                    leave_one_out=False) for u, start in (("u0", 2020), ("u1", 2023))}
+    assert res.estimate == pytest.approx(np.mean([r.estimate for r in singles.values()]), abs=1e-10)
+    summ = res.tables["placebo_summary"]
+    for u, single in singles.items():
+        own = summ.loc[(summ["treated_unit"] == u) & ~summ["placebo"]].iloc[0]
+        assert own["p_value"] == pytest.approx(single.p_value)
+        assert len(summ.loc[summ["treated_unit"] == u]) == 13
+    assert res.series.groupby("unit")["post"].sum().to_dict() == {"u0": 10, "u1": 7}
