@@ -210,6 +210,19 @@ def test_adding_a_constant_leaves_the_estimate_unchanged(base, method):
     assert res.estimate == pytest.approx(fits[method].estimate, abs=1e-7)
 
 
+@pytest.mark.parametrize("method", ["sdid", "did"])
+def test_adding_unit_effects_leaves_the_estimate_unchanged(base, method):
+    # SDID's unit weights have an intercept and the time weights sum to one, so a unit-specific
+    # constant cancels (and sigma, from first differences over time, is unchanged); DiD likewise.
+    # SC has no intercept and is not invariant to this.
+    df, fits = base
+    shift = {u: 7.0 * k - 40.0 for k, u in enumerate(sorted(df.unit.unique()))}
+    res = synthetic_did(_panel(df.assign(y=df.y + df.unit.map(shift))), method=method, calendar=False,
+                        reps=30, seed=3)
+    assert res.estimate == pytest.approx(fits[method].estimate, abs=1e-7)
+    assert res.se == pytest.approx(fits[method].se, rel=1e-6)
+
+
 def test_results_identical_run_to_run_and_seed_matters(base):
     df, fits = base
     again = synthetic_did(_panel(df), calendar=False, reps=30, seed=3)

@@ -156,3 +156,61 @@ def test_lambda_cv_matches_direct_refits():
     best = int(np.argmin(errs.mean(axis=1)))
     se = errs.std(axis=1, ddof=1) / np.sqrt(11)
     assert lam == grid[np.flatnonzero(errs.mean(axis=1) <= errs.mean(axis=1)[best] + se[best]).max()]
+
+
+# ----------------------------------------------------------------------------- audit (issue 5)
+@pytest.fixture(scope="module")
+def ascm_base():
+    df = frame(seed=9)
+    return df, augmented_synthetic_control(panel_of(df), calendar=False, inference=Conformal(per_period=False))
+
+
+def test_affine_outcome_change(ascm_base):
+    # gamma sums to one and the ridge works on donor-centred outcomes; the CV grid scales with
+    # lambda_max (a^2), so y -> a y + c scales the estimate and the interval by a and the
+    # constant cancels.
+    df, base = ascm_base
+    conf = Conformal(per_period=False)
+    scaled = augmented_synthetic_control(panel_of(df.assign(y=3.0 * df["y"])), calendar=False, inference=conf)
+    assert scaled.estimate == pytest.approx(3.0 * base.estimate, rel=1e-8)
+    assert scaled.info["lambda"]["u0"] == pytest.approx(9.0 * base.info["lambda"]["u0"], rel=1e-8)
+    np.testing.assert_allclose(scaled.ci, 3.0 * np.asarray(base.ci), rtol=1e-6)
+    shifted = augmented_synthetic_control(panel_of(df.assign(y=df["y"] + 500.0)), calendar=False, inference=conf)
+    assert shifted.estimate == pytest.approx(base.estimate, abs=1e-8)
+    np.testing.assert_allclose(shifted.ci, base.ci, atol=1e-6)
+
+
+def test_permuting_donor_order(ascm_base):
+    df, base = ascm_base
+    donors = sorted(u for u in df["unit"].unique() if u != "u0")
+    rename = {u: f"z{len(donors) - k:03d}" for k, u in enumerate(donors)}
+    res = augmented_synthetic_control(panel_of(df.assign(unit=df["unit"].replace(rename))), calendar=False,
+                                      inference=Conformal(per_period=False))
+    assert res.estimate == pytest.approx(base.estimate, abs=1e-9)
+    g0 = base.tables["donor_weights"].set_index("unit")["weight"].rename(index=rename)
+    g1 = res.tables["donor_weights"].set_index("unit")["weight"].reindex(g0.index)
+    np.testing.assert_allclose(g1.to_numpy(), g0.to_numpy(), atol=1e-8)
+    np.testing.assert_allclose(res.ci, base.ci, atol=1e-6)
+
+
+def test_bad_input_is_caught_as_for_scm():
+    from evalint.errors import DroppedRowsWarning, TreatmentError, UnbalancedPanelError
+
+    df = frame()
+    with pytest.raises(SpecificationError, match="'Atlantis'.*not in the panel"):
+        augmented_synthetic_control(panel_of(df), treated="Atlantis", intervention="2017-05", calendar=False)
+    gone = (df["unit"] == "u4") & (df["time"] == pd.Period("2015-03", "M"))
+    with pytest.warns(DroppedRowsWarning):
+        holed = Panel.from_frame(df.assign(y=df["y"].where(~gone)), unit="unit", time="time", outcome="y",
+                                 treatment="d", missing="drop")
+    with pytest.raises(UnbalancedPanelError, match="'u4' at 2015-03"):
+        augmented_synthetic_control(holed, calendar=False)
+    plain = Panel.from_frame(df.drop(columns="d"), unit="unit", time="time", outcome="y")
+    with pytest.raises(TreatmentError, match="after the data end"):
+        augmented_synthetic_control(plain, treated="u0", intervention="2030-01", calendar=False)
+    with pytest.raises(SpecificationError, match="at least 2 donor"):
+        augmented_synthetic_control(plain, treated="u0", intervention="2017-05", donors=["u1"], calendar=False)
+    twin = df.loc[df["unit"] == "u0"].assign(unit="twin", d=0)
+    res = augmented_synthetic_control(panel_of(pd.concat([df, twin])), calendar=False,
+                                      inference=Conformal(per_period=False))
+    assert any(f.source == "scm_identical_donor" and "twin" in f.message for f in res.flags)
