@@ -38,7 +38,13 @@ import pandas as pd
 import evalint
 from evalint.calendar import Intervention, PolicyCalendar
 from evalint.errors import DroppedRowsWarning
-from evalint.io import ae_attendances_panel, build_ae_panel, panel_coverage
+from evalint.io import (
+    CombinedCodesWarning,
+    ae_attendances_panel,
+    build_ae_panel,
+    combine_org_codes,
+    panel_coverage,
+)
 from evalint.outcomes import OutcomeKind
 
 FAST = os.environ.get("EVALINT_VIGNETTE_FAST", "") not in ("", "0")
@@ -128,7 +134,9 @@ print(cov1.loc[cov1["status"] != "complete"].to_string())
 # (activity is summed whatever the code), and (ii) a **per-trust** panel must combine
 # predecessor codes into their successor over the whole window, or it will see a "break" at
 # every merger (RRK's type-1 attendances triple in July 2018) and lose the merged trusts from a
-# balanced panel.
+# balanced panel. `evalint.io.combine_org_codes` does the combining: predecessor rows are
+# relabelled with the successor's code and summed per month (and department type); a missing
+# value in any combined row would make the sum missing, never 0.
 
 # %%
 MERGERS = {  # successor: predecessors (codes that stop the month before the successor jumps)
@@ -148,9 +156,10 @@ for succ, preds in MERGERS.items():
 print(pd.DataFrame(rows).to_string(index=False))
 
 to_successor = {p: s for s, ps in MERGERS.items() for p in ps}
-merged_raw = (raw.assign(org_code=raw["org_code"].replace(to_successor))
-              .groupby(["period", "org_code", "type"], as_index=False)[["attendances", "breaches", "admissions"]]
-              .sum())
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always", CombinedCodesWarning)
+    merged_raw = combine_org_codes(raw, to_successor)   # sums per month and type; nothing dropped
+print("warning:", caught[0].message)
 cov1m = panel_coverage(ae_attendances_panel(merged_raw, types=["1"]))
 print("Type 1 after combining predecessors:", cov1m["status"].value_counts().to_dict())
 print(cov1m.loc[cov1m["status"] != "complete"].to_string())

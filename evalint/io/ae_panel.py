@@ -3,7 +3,9 @@
 
 - :func:`ae_attendances_panel` sums the per-department-type extract to one row per org and month;
 - :func:`panel_coverage` says which months each org is observed in;
-- :func:`build_ae_panel` drops (and reports) the orgs a Panel cannot hold and builds the Panel.
+- :func:`build_ae_panel` drops (and reports) the orgs a Panel cannot hold and builds the Panel;
+- :func:`combine_org_codes` sums merged trusts' predecessor codes into their successor, so a
+  merger is not read as a break (or as a gap) in a per-organisation series.
 
 See ``methods/data_sources.md`` (section 3) for the extract and its caveats.
 """
@@ -11,7 +13,7 @@ See ``methods/data_sources.md`` (section 3) for the extract and its caveats.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -22,6 +24,7 @@ from evalint.errors import (
     DroppedRowsWarning,
     DuplicateRowsError,
     EmptyDataError,
+    EvalintWarning,
     SpecificationError,
     TimeParseError,
     format_examples,
@@ -29,10 +32,16 @@ from evalint.errors import (
 from evalint.io._headers import MissingValuesWarning, to_counts
 
 __all__ = [
+    "CombinedCodesWarning",
     "ae_attendances_panel",
     "build_ae_panel",
+    "combine_org_codes",
     "panel_coverage",
 ]
+
+class CombinedCodesWarning(EvalintWarning):
+    """Rows of predecessor organisation codes were relabelled and summed into a successor."""
+
 
 _NHSR_COLUMNS = ("period", "org_code", "type", "attendances", "breaches", "admissions")
 _NHSR_TYPES = ("1", "2", "other")
@@ -261,3 +270,141 @@ def build_ae_panel(
     if work.empty:
         raise EmptyDataError(f"No orgs are left with keep={keep!r}.")
     return Panel.from_frame(work, unit="org_code", time="period", outcome=outcomes, **panel_kwargs)
+
+
+_TEXT_COLUMNS = ("org_name", "parent_org", "source")  # not summed
+_NOT_ADDITIVE = ("performance_4hr", "n_types", "is_total", "england_source")
+
+
+def combine_org_codes(
+    frame: pd.DataFrame,
+    successors: Mapping[str, str],
+    *,
+    unit: str = "org_code",
+    time: str = "period",
+) -> pd.DataFrame:
+    """Sum the rows of organisations that merged into their successor's code, in every month.
+
+    NHS trusts merge: a predecessor's code stops and the successor's activity jumps the next
+    month (e.g. ``RM2`` and ``RW3`` -> ``R0A`` in October 2017 in the A&E data). A per-trust
+    series then shows a spurious break, and :func:`build_ae_panel` drops the stopped codes.
+    Relabelling every predecessor row with its successor's code and summing gives one series
+    for the merged footprint over the whole window (a national total is unaffected).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The NHSRdatasets ``ae_attendances`` frame (per department ``type``), the output of
+        :func:`ae_attendances_panel` or of :func:`~evalint.io.read_ae_monthly`
+        (``level="provider"``). Not modified.
+    successors : mapping of str to str
+        Predecessor code -> successor code. Chains (``A -> B``, ``B -> C``) are followed.
+        Which codes merged is not in the A&E files: take it from the ODS successor records
+        and check it in the data (the successor's level should rise by about the
+        predecessor's when the predecessor stops).
+    unit, time : str
+        Organisation and month columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns, one row per successor and month (and ``type``, when present).
+        Numeric columns are summed; a missing value in any combined row makes the sum
+        missing (never read as 0). ``performance_4hr`` is recomputed from the summed counts;
+        ``n_types`` (if present) is the largest among the combined codes (a lower bound,
+        as their department types may overlap); ``is_total`` stays False; text columns
+        (``org_name``, ``parent_org``) take the successor's latest value. The combination
+        is recorded in ``attrs["evalint_io"]["combined_codes"]``.
+
+    Raises
+    ------
+    evalint.errors.ColumnNotFoundError
+        ``unit`` or ``time`` missing.
+    evalint.errors.SpecificationError
+        A predecessor code not in the frame, a code mapped to itself, or a cycle.
+
+    Warns
+    -----
+    CombinedCodesWarning
+        Says how many rows were combined into how many successors (no data are lost).
+    """
+    from evalint.errors import column_not_found
+
+    for role, c in (("unit", unit), ("time", time)):
+        if c not in frame.columns:
+            raise column_not_found(c, role, list(frame.columns))
+    mapping = {str(k): str(v) for k, v in dict(successors).items()}
+    if not mapping:
+        return frame.copy()
+    self_mapped = sorted(k for k, v in mapping.items() if k == v)
+    if self_mapped:
+        raise SpecificationError(
+            f"successors maps {format_examples(self_mapped)} to itself; remove those entries."
+        )
+    resolved: dict[str, str] = {}
+    for start, first in mapping.items():
+        seen, code = [start], first
+        while code in mapping:
+            if code in seen:
+                raise SpecificationError(
+                    f"successors has a cycle: {' -> '.join([*seen, code])}. Each code may have "
+                    "one successor and the chain must end."
+                )
+            seen.append(code)
+            code = mapping[code]
+        resolved[start] = code
+    codes = frame[unit].astype(str)
+    absent = sorted(set(resolved) - set(codes))
+    if absent:
+        raise SpecificationError(
+            f"successors names predecessor code(s) {format_examples(absent)} that are not in "
+            f"column {unit!r}; check the codes or remove them from the mapping."
+        )
+    if "is_total" in frame.columns and frame["is_total"].astype(bool).any():
+        raise SpecificationError(
+            "combine_org_codes needs provider rows only; this frame has TOTAL rows "
+            "(read_ae_monthly(keep_totals=True)). Read it without keep_totals."
+        )
+    work = frame.copy()
+    moved = codes.isin(list(resolved))
+    work[unit] = codes.map(lambda c: resolved.get(c, c))
+    keys = [time, unit] + (["type"] if "type" in work.columns else [])
+    numeric = [c for c in work.columns
+               if c not in keys and c not in _TEXT_COLUMNS and c not in _NOT_ADDITIVE
+               and pd.api.types.is_numeric_dtype(work[c].dtype)
+               and not pd.api.types.is_bool_dtype(work[c].dtype)]
+    g = work.groupby(keys, sort=True)
+    out = g[numeric].sum(min_count=1)
+    out = out.mask(work[numeric].isna().groupby([work[k] for k in keys], sort=True).any())
+    # names: the successor's own latest value (else the combined rows' latest), in every month;
+    # source: the files each combined row came from
+    order = work.assign(_own=~moved.to_numpy()).sort_values(["_own", time], kind="stable")
+    for c in ("org_name", "parent_org"):
+        if c in work.columns:
+            latest = order.dropna(subset=[c]).groupby(unit)[c].last()
+            out[c] = out.index.get_level_values(unit).map(latest)
+    if "source" in work.columns:
+        out["source"] = g["source"].agg(lambda v: ", ".join(pd.unique(v.dropna().astype(str))))
+    out = out.reset_index()
+    if "performance_4hr" in frame.columns:
+        num, den = (("over_4hrs_total", "attendances_total") if "attendances_total" in out.columns
+                    else ("breaches", "attendances"))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            perf = 1.0 - out[num] / out[den]
+        out["performance_4hr"] = perf.where(out[den] > 0)
+    if "n_types" in frame.columns:
+        # department types of the combined codes may overlap: the largest count is a lower bound
+        types_seen = work.groupby([time, unit], sort=True)["n_types"].max().rename("n_types")
+        out = out.merge(types_seen.reset_index(), on=[time, unit], how="left")
+    if "is_total" in frame.columns:
+        out["is_total"] = False
+    out = out[[c for c in frame.columns if c in out.columns]]
+    n_rows, n_succ = int(moved.sum()), len(set(resolved.values()))
+    warnings.warn(
+        f"combine_org_codes: {n_rows} row(s) of {len(resolved)} predecessor code(s) "
+        f"({format_examples(sorted(resolved))}) combined into {n_succ} successor(s) "
+        f"({format_examples(sorted(set(resolved.values())))}); counts summed, nothing dropped.",
+        CombinedCodesWarning, stacklevel=2,
+    )
+    out.attrs["evalint_io"] = {**frame.attrs.get("evalint_io", {}), "combined_codes": dict(resolved)}
+    return out

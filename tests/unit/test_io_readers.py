@@ -29,11 +29,13 @@ from evalint.errors import (
 from evalint.io import (
     FLOWS,
     STOCKS,
+    CombinedCodesWarning,
     InconsistentTotalsWarning,
     MissingValuesWarning,
     ae_attendances_panel,
     aggregate_to_month,
     build_ae_panel,
+    combine_org_codes,
     normalise_header,
     panel_coverage,
     parse_msitae_period,
@@ -489,3 +491,76 @@ def test_registry_file_matches_nhse_published_headlines(ae_raw, ae_registry):
         nat = _national(ae_attendances_panel(ae_registry, types=types), month)
         pct = 100 * (1 - nat["breaches"] / nat["attendances"])
         assert abs(pct - published) <= 0.1 + 1e-9, (month, types, pct, published)
+
+
+
+# ------------------------------------------------------------------ merged organisation codes
+def test_combine_org_codes_on_msitae_frame_sums_and_keeps_missing():
+    df, _ = _read(read_ae_monthly, [MARCH, APRIL])
+    out, caught = _read(combine_org_codes, df, {"NCC": "RAA"})
+    assert "1 row(s) of 1 predecessor code(s)" in str(_of(caught, CombinedCodesWarning)[0].message)
+    assert out.attrs["evalint_io"]["combined_codes"] == {"NCC": "RAA"}
+    mar = out.loc[out["period"] == pd.Timestamp("2026-03-01")].set_index("org_code")
+    assert sorted(mar.index) == ["RAA", "RBB"]
+    # March file: RAA type 1 12000, other 3000; NCC type 1 0, other 2500, type 2 '-'
+    assert mar.loc["RAA", "attendances_type1"] == 12000 + 0
+    assert mar.loc["RAA", "attendances_other"] == 3000 + 2500
+    assert np.isnan(mar.loc["RAA", "attendances_type2"])        # 0 + '-' is missing, not 0
+    assert mar.loc["RAA", "over_4hrs_other"] == 60 + 25
+    assert mar.loc["RAA", "org_name"] == "ALPHA HOSPITALS NHS TRUST"
+    assert mar.loc["RAA", "source"] == "ae_monthly_2026-03.csv"
+    assert not out["is_total"].any()
+    # 4-hour performance recomputed from the combined counts (missing='skip' totals)
+    skip, _ = _read(read_ae_monthly, MARCH, missing="skip")
+    comb, _ = _read(combine_org_codes, skip, {"NCC": "RAA"})
+    raa = comb.set_index("org_code").loc["RAA"]
+    att = (12000 + 3000 + 100 + 50) + (2500)                  # booked included; NCC type 2 missing
+    over = (3000 + 60 + 10 + 5) + 25
+    assert raa["attendances_total"] == att
+    assert raa["performance_4hr"] == pytest.approx(1 - over / att)
+    # untouched rows unchanged
+    pd.testing.assert_series_equal(
+        comb.set_index("org_code").loc["RBB", ["attendances_total", "performance_4hr"]].astype(float),
+        skip.set_index("org_code").loc["RBB", ["attendances_total", "performance_4hr"]].astype(float))
+
+
+def test_combine_org_codes_bad_mappings_raise():
+    df, _ = _read(read_ae_monthly, MARCH)
+    with pytest.raises(SpecificationError, match=r"'XYZ'.*not in column 'org_code'"):
+        combine_org_codes(df, {"XYZ": "RAA"})
+    with pytest.raises(SpecificationError, match="cycle: NCC -> RAA -> NCC"):
+        combine_org_codes(df, {"NCC": "RAA", "RAA": "NCC"})
+    with pytest.raises(SpecificationError, match="to itself"):
+        combine_org_codes(df, {"RAA": "RAA"})
+    with pytest.raises(ColumnNotFoundError):
+        combine_org_codes(df, {"NCC": "RAA"}, unit="provider")
+    totals, _ = _read(read_ae_monthly, MARCH, keep_totals=True)
+    with pytest.raises(SpecificationError, match="TOTAL rows"):
+        combine_org_codes(totals, {"NCC": "RAA"})
+    # a chain is followed to its end
+    chained, _ = _read(combine_org_codes, df, {"NCC": "RBB", "RBB": "RAA"})
+    assert list(chained["org_code"]) == ["RAA"]
+    assert chained["attendances_type1"].iat[0] == 12000 + 8000 + 0
+
+
+def test_combine_org_codes_real_merger_matches_raw_sums(ae_raw, ae_registry):
+    # Manchester: RM2 and RW3 stop after 2017-09, R0A starts 2017-10 (visible in the raw file)
+    months = ae_raw.groupby("org_code")["period"].agg(["min", "max"])
+    assert months.loc["RM2", "max"] == months.loc["RW3", "max"] == "2017-09-01"
+    assert months.loc["R0A", "min"] == "2017-10-01"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CombinedCodesWarning)
+        comb = combine_org_codes(ae_registry, {"RM2": "R0A", "RW3": "R0A"})
+        tidy = combine_org_codes(ae_attendances_panel(ae_registry, types=["1"]),
+                                 {"RM2": "R0A", "RW3": "R0A"})
+    # independent: the three codes' type-1 rows summed per month straight from the raw file
+    sub = ae_raw.loc[ae_raw["org_code"].isin(["RM2", "RW3", "R0A"]) & (ae_raw["type"] == "1")]
+    expect = sub.groupby("period")["attendances"].sum()
+    r0a = tidy.loc[tidy["org_code"] == "R0A"]
+    got = pd.Series(r0a["attendances"].to_numpy(), index=r0a["period"].dt.strftime("%Y-%m-%d"))
+    assert len(got) == 36 and (got == expect.reindex(got.index)).all()
+    for c in ("attendances", "breaches", "admissions"):
+        assert comb[c].sum() == ae_raw[c].sum()
+    assert not comb.duplicated(["period", "org_code", "type"]).any()
+    cov = panel_coverage(tidy)
+    assert cov.loc["R0A", "status"] == "complete" and "RM2" not in cov.index
