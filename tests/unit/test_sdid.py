@@ -89,6 +89,29 @@ def test_batch_solves_equal_one_at_a_time():
     assert (together >= 0).all()
 
 
+@pytest.mark.parametrize("eta,masked", [(1e-12, False), (0.5, False), (1e-12, True)])
+def test_single_problem_path_follows_the_batched_iterations(eta, masked):
+    # One problem runs a scalar-recurrence loop (lazy scaling); it must take the same steps as
+    # the batched solver: same iteration count (same stopping step), same weights to 1e-10,
+    # including the long nearly unregularised runs that hit the 10,000-step cap on Prop 99.
+    rng = np.random.default_rng(8)
+    B, n, m = 6, 19, 24
+    A, b = rng.normal(size=(B, n, m)), rng.normal(size=(B, n))
+    mask = np.ones((B, m), dtype=bool)
+    if masked:
+        mask[:, -5:] = False
+    x0 = mask / mask.sum(axis=1, keepdims=True)
+    kw = {"min_decrease": 1e-7, "max_iter": 10_000, "col_mask": mask if masked else None}
+    xb, itb = frank_wolfe_batch(A, b, x0, eta, **kw)
+    assert itb.max() == 10_000 or eta > 0.1
+    for k in range(B):
+        kw1 = dict(kw, col_mask=mask[k:k + 1] if masked else None)
+        x1, it1 = frank_wolfe_batch(A[k:k + 1], b[k:k + 1], x0[k:k + 1], eta, **kw1)
+        assert it1[0] == itb[k]
+        np.testing.assert_allclose(x1[0], xb[k], atol=1e-10)
+        assert np.all(x1[0][~mask[k]] == 0)
+
+
 def test_sparsify_zeroes_weights_at_or_below_a_quarter_of_the_max():
     out = sparsify(np.array([[0.5, 0.125, 0.2, 0.175]]))
     np.testing.assert_allclose(out, [[0.5 / 0.875, 0, 0.2 / 0.875, 0.175 / 0.875]])

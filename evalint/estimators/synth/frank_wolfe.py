@@ -114,6 +114,14 @@ def frank_wolfe_batch(
     b = np.asarray(b, dtype=float)
     B, n, m = A.shape
     eta = np.broadcast_to(np.asarray(eta, dtype=float), (B,)).copy()
+    if B == 1:
+        rows = float(n) if n_rows is None else float(np.asarray(n_rows, dtype=float).ravel()[0])
+        cols = np.arange(m) if col_mask is None else np.flatnonzero(np.asarray(col_mask)[0])
+        x = np.zeros((1, m))
+        x[0, cols], it = _frank_wolfe_single(A[0][:, cols], b[0], np.asarray(x0, dtype=float)[0, cols],
+                                             float(eta[0]), min_decrease=min_decrease, max_iter=max_iter,
+                                             refresh=refresh, n_rows=rows)
+        return x, np.array([it], dtype=np.int64)
     # H = A'A + eta I, c = A'b: the half gradient is H x - c
     H = np.einsum("bnm,bnk->bmk", A, A)
     H[:, np.arange(m), np.arange(m)] += eta[:, None]
@@ -134,28 +142,39 @@ def frank_wolfe_batch(
     x = x_out.copy()
     active = np.ones(B, dtype=bool)
     all_active = True
+    # Flat views: (row, column) look-ups as one ``take`` on a flat index (cheaper than 2-D fancy
+    # indexing at these sizes; same arithmetic, so the iterates are bit-for-bit unchanged).
+    D_flat = D.reshape(-1)
+    M_rows = M.reshape(-1, m)
+    base = np.arange(B) * m
     t = 0
     while t < max_iter and live.size:
         if t % refresh == 0:
             hg = np.einsum("bmk,bk->bm", H, x) - c
-            r = np.arange(live.size)
         t += 1
-        i = hg.argmin(axis=1)
-        hg_i = hg[r, i]
+        flat = hg.argmin(axis=1)
+        flat += base
+        hg_i = hg.reshape(-1).take(flat)
         hgx = np.vecdot(hg, x)
         num = hgx - hg_i                       # -(half gradient . direction)
         # direction' H direction, floored so that a zero direction (x already at vertex i,
         # num = 0) gives a zero step
-        denom = np.maximum(D[r, i] + hgx + np.vecdot(c, x) - 2.0 * hg_i, 1e-300)
+        denom = D_flat.take(flat)
+        denom += hgx
+        denom += np.vecdot(c, x)
+        denom -= 2.0 * hg_i
+        np.maximum(denom, 1e-300, out=denom)
         step = num / denom
-        np.clip(step, 0.0, 1.0, out=step)
+        np.maximum(step, 0.0, out=step)
+        np.minimum(step, 1.0, out=step)
         if not all_active:
             step *= active
         keep = (1.0 - step)[:, None]
         x *= keep
-        x[r, i] += step
+        x_flat = x.reshape(-1)
+        x_flat[flat] += step
         hg *= keep
-        hg += step[:, None] * M[r, i]
+        hg += step[:, None] * M_rows.take(flat, axis=0)
         if t >= 2:  # decrease of eta|x|^2 + |Ax - b|^2 along the step
             active &= step * (2.0 * num - step * denom) > threshold
             all_active = bool(active.all())
@@ -170,11 +189,95 @@ def frank_wolfe_batch(
                     threshold[active])
                 active = np.ones(live.size, dtype=bool)
                 all_active = True
-                r = np.arange(live.size)
+                D_flat = D.reshape(-1)
+                M_rows = M.reshape(-1, m)
+                base = np.arange(live.size) * m
     if live.size:
         x_out[live] = x
         iters[live] = t
     return x_out, iters
+
+
+def _frank_wolfe_single(
+    A: FloatArray,
+    b: FloatArray,
+    x0: FloatArray,
+    eta: float,
+    *,
+    min_decrease: float,
+    max_iter: int,
+    refresh: int,
+    n_rows: float,
+) -> tuple[FloatArray, int]:
+    """:func:`frank_wolfe_batch` for one problem, with O(1) Python work per step.
+
+    The same steps (vertex = first arg-min of the half gradient, exact line search, the same
+    stopping rule) but the per-step vector work is one arg-min and one ``axpy``:
+
+    * *lazy scaling*: ``x = a * xs`` and ``g = a * gs`` (``g = H x - c``, the half gradient),
+      so the step ``x <- (1 - s) x + s e_i``, ``g <- (1 - s) g + s (H e_i - c)`` becomes
+      ``a <- (1 - s) a``, ``xs[i] += s / a``, ``gs += (s / a) (H e_i - c)``;
+    * the scalars of the line search, ``g'x`` and ``c'x``, follow exact recurrences
+      (``c'x <- (1 - s) c'x + s c_i``; ``g'x <- (1 - s)^2 g'x + s (1 - s)(2 g_i + c_i - c'x)
+      + s^2 (H_ii - c_i)``).
+
+    Every ``refresh`` steps (and whenever ``a`` gets small) ``x``, ``g``, ``g'x`` and ``c'x``
+    are recomputed exactly from ``x``, as the batched solver recomputes ``g``.
+    """
+    H = A.T @ A
+    H[np.diag_indices_from(H)] += eta
+    c = A.T @ b
+    M = H - c[None, :]                          # row i: H e_i - c
+    c_l = c.tolist()
+    D_l = (np.diagonal(H) - 2.0 * c).tolist()   # H_ii - 2 c_i
+    Mii_l = (np.diagonal(H) - c).tolist()       # H_ii - c_i
+    threshold = float(min_decrease) ** 2 * n_rows
+    xs = np.array(x0, dtype=float, copy=True)
+    gs = np.empty_like(xs)
+    buf = np.empty_like(xs)
+    a = 1.0
+    gx = cx = 0.0
+    t = 0
+    since = refresh  # force an exact start
+    while t < max_iter:
+        if since >= refresh or a < 1e-8:
+            x = a * xs
+            xs = x / x.sum() if a < 1e-8 else x
+            a = 1.0
+            np.subtract(H @ xs, c, out=gs)
+            gx = float(gs @ xs)
+            cx = float(c @ xs)
+            since = 0
+        t += 1
+        since += 1
+        i = int(gs.argmin())
+        g_i = a * gs.item(i)
+        num = gx - g_i                          # -(half gradient . direction)
+        denom = D_l[i] + gx + cx - 2.0 * g_i    # direction' H direction
+        if denom < 1e-300:
+            denom = 1e-300
+        step = num / denom
+        if step < 0.0:
+            step = 0.0
+        elif step > 1.0:
+            step = 1.0
+        one = 1.0 - step
+        gx = one * one * gx + step * one * (2.0 * g_i + c_l[i] - cx) + step * step * Mii_l[i]
+        cx = one * cx + step * c_l[i]
+        if one == 0.0:                          # a full step: x jumps to the vertex
+            xs[:] = 0.0
+            xs[i] = 1.0
+            gs[:] = M[i]
+            a = 1.0
+        elif step > 0.0:
+            a *= one
+            coef = step / a
+            xs[i] += coef
+            np.multiply(M[i], coef, out=buf)
+            gs += buf
+        if t >= 2 and step * (2.0 * num - step * denom) <= threshold:
+            break
+    return a * xs, t
 
 
 def simplex_weights_batch(
