@@ -125,8 +125,9 @@ print(cov1.loc[cov1["status"] != "complete"].to_string())
 # Most type-1 providers that are not seen in every month are not missing data: their code
 # stops because the trust merged, and the successor's attendances jump the month after. The
 # table below reads that off the data: for each code that stops, the successor's mean monthly
-# type-1 attendances in the 3 months after, divided by the predecessors' summed mean in the 3
-# months before. A ratio near 1 means the activity moved, it did not disappear. (The pairs are
+# type-1 attendances in the 3 months after, divided by the combined mean (predecessors plus the
+# successor, if it already existed) in the 3 months before. A ratio near 1 means the activity
+# moved, it did not disappear. (The pairs are
 # known trust mergers, e.g. Manchester University NHS FT formed from RM2 and RW3 in October
 # 2017; the ratio is the evidence here.)
 #
