@@ -138,6 +138,13 @@ def _clusters_for(panel: Any, rows: pd.DataFrame, spec: Any, clusters: Any) -> t
     return rows[by].to_numpy(dtype=object), by
 
 
+def _period_codes(col: pd.Series) -> np.ndarray:
+    """Integer codes of a period column (Period ordinals, vectorised; other values as given)."""
+    if isinstance(col.dtype, pd.PeriodDtype):
+        return col.array.asi8
+    return col.map(lambda p: p.ordinal if hasattr(p, "ordinal") else p).to_numpy()
+
+
 def fit_fe_regression(
     panel: Any,
     design: pd.DataFrame,
@@ -199,7 +206,7 @@ def fit_fe_regression(
         info["missing_cells"] = missing
     info["cells_used"] = "observed unit-period rows"
     w = None if panel.weights is None else data[panel.weights].to_numpy(dtype=float)
-    fe = FixedEffects.from_codes([data[panel.unit].to_numpy(), data[panel.time].map(lambda p: p.ordinal).to_numpy()],
+    fe = FixedEffects.from_codes([data[panel.unit].to_numpy(), _period_codes(data[panel.time])],
                                  weights=w, names=(panel.unit, panel.time))
     fit = fe_lstsq(y, design.to_numpy(dtype=float), fe, names=list(design.columns), weights=w)
 
@@ -246,9 +253,10 @@ def fit_fe_regression(
 
     diags: list[CheckResult] = []
     timing = panel.timing
-    treated_units = [u for u in timing.treated_units if u in set(data[panel.unit])]
+    present = set(pd.unique(data[panel.unit]))  # once: a set per unit made this O(units x rows)
+    treated_units = [u for u in timing.treated_units if u in present]
     cohorts = {u: timing.cohort[u] for u in treated_units}
-    never = [u for u in timing.never_treated if u in set(data[panel.unit])]
+    never = [u for u in timing.never_treated if u in present]
     try:
         check, cflags = calendar_check(panel, cohorts, outcome=outcome, treated_units=[str(u) for u in treated_units],
                                        comparison_units=[str(u) for u in never] or None, calendar=calendar,
