@@ -69,7 +69,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from evalint._typing import check_option
 from evalint.errors import InferenceError
@@ -208,6 +208,13 @@ class ClusterVcov:
         return float(np.trace(gmat) ** 2 / np.sum(gmat * gmat))
 
 
+def _cluster_sum(codes: np.ndarray, ng: int, xs: np.ndarray, es: np.ndarray) -> np.ndarray:
+    """Scores ``sum_{i in g} x_i e_i`` per cluster (ng x k) as one sparse product."""
+    n = len(codes)
+    agg = sparse.csr_matrix((es, (codes, np.arange(n))), shape=(ng, n))
+    return np.asarray(agg @ xs)
+
+
 def cluster_vcov(fit: FEFit, clusters: np.ndarray | pd.Series, *, kind: Literal["CR1", "CR2"] = "CR1",
                  small_sample: str = "CR1S") -> ClusterVcov:
     """Cluster-robust covariance of a fixed-effects least-squares fit.
@@ -241,8 +248,7 @@ def cluster_vcov(fit: FEFit, clusters: np.ndarray | pd.Series, *, kind: Literal[
         if small_sample == "nested" and fit.fe is not None:
             nn = fit.n_params - fit.fe.nested_in(codes)
         factor = small_sample_factor(small_sample, fit.n_obs, fit.n_params, ng, nn)
-        scores = np.zeros((ng, k))
-        np.add.at(scores, codes, xs * es[:, None])
+        scores = _cluster_sum(codes, ng, xs, es)
         meat = scores.T @ scores
         vc = factor * fit.bread @ meat @ fit.bread
         return ClusterVcov(vcov=vc, names=fit.names, kind="CR1", n_clusters=ng, small_sample=small_sample,

@@ -95,14 +95,15 @@ def relative_time_design(panel: Any, leads: int, lags: int, reference: Sequence[
                 DroppedRowsWarning, stacklevel=3)
     cols: dict[str, np.ndarray] = {}
     times: list[int] = []
-    s = np.ones(len(rel)) if scale is None else np.asarray(scale, dtype=float)
+    s = None if scale is None else np.asarray(scale, dtype=float)
     for e in range(-leads, lags + 1):
         if e in reference:
             continue
         ind = (relc == e) & keep
         if not ind.any():
             continue
-        cols[term_name(e)] = ind.astype(float) * s
+        # 0/1 dummies stay int8 (an eighth of the memory; the solver converts block by block)
+        cols[term_name(e)] = ind.astype(np.int8) if s is None else ind * s
         times.append(e)
     return pd.DataFrame(cols), times, keep
 

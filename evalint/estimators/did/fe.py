@@ -54,6 +54,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -65,6 +66,7 @@ from evalint.errors import SpecificationError
 __all__ = ["FixedEffects", "FEFit", "fe_lstsq", "factorize"]
 
 MAX_DENSE_LEVELS = 6000
+DEMEAN_BLOCK = 8  # columns demeaned at a time (bounds temporary memory)
 _EIG_TOL = 1e-10
 
 
@@ -209,41 +211,51 @@ class FixedEffects:
     def _w(self) -> np.ndarray:
         return np.ones(self.n_obs) if self.weights is None else self.weights
 
+    @cached_property
+    def _unit_sum_matrix(self) -> sparse.csr_matrix:
+        """``D_1'W`` as a sparse (levels x rows) matrix: one pass for all columns of a block."""
+        n = self.n_obs
+        return sparse.csr_matrix((self._w(), (self.codes[0], np.arange(n))), shape=(self.n_levels[0], n))
+
+    @cached_property
+    def _secondary_sum_matrix(self) -> sparse.csr_matrix:
+        """``V'W`` as a sparse (secondary levels x rows) matrix."""
+        n, k = self._secondary.shape
+        return sparse.csr_matrix((np.tile(self._w(), k), (self._secondary.T.ravel(), np.tile(np.arange(n), k))),
+                                 shape=(self._n_secondary, n))
+
     def _unit_mean(self, x: np.ndarray) -> np.ndarray:
-        w = self._w()
-        c = self.codes[0]
-        out = np.empty((self.n_levels[0], x.shape[1]))
-        for j in range(x.shape[1]):
-            out[:, j] = np.bincount(c, weights=w * x[:, j], minlength=self.n_levels[0])
-        return out / self._wsum1[:, None]
+        return (self._unit_sum_matrix @ x) / self._wsum1[:, None]
 
     def _secondary_sums(self, x: np.ndarray) -> np.ndarray:
-        w = self._w()
-        out = np.zeros((self._n_secondary, x.shape[1]))
-        for k in range(self._secondary.shape[1]):
-            s = self._secondary[:, k]
-            for j in range(x.shape[1]):
-                out[:, j] += np.bincount(s, weights=w * x[:, j], minlength=self._n_secondary)
-        return out
+        return self._secondary_sum_matrix @ x
 
     def _v_times(self, gamma: np.ndarray) -> np.ndarray:
-        out = np.zeros((self.n_obs, gamma.shape[1]))
-        for k in range(self._secondary.shape[1]):
+        out = gamma[self._secondary[:, 0]]
+        for k in range(1, self._secondary.shape[1]):
             out += gamma[self._secondary[:, k]]
         return out
 
-    def demean(self, x: np.ndarray) -> FloatArray:
-        """``M_D x``: residuals of the weighted projection of each column on the fixed effects."""
-        x = np.asarray(x, dtype=float)
+    def demean(self, x: np.ndarray, *, block: int = DEMEAN_BLOCK) -> FloatArray:
+        """``M_D x``: residuals of the weighted projection of each column on the fixed effects.
+
+        Columns are processed ``block`` at a time (any numeric dtype, e.g. int8 dummies, is
+        converted per block), so the only full-size array allocated is the float result.
+        """
+        x = np.asarray(x)
         one = x.ndim == 1
         x2 = x.reshape(-1, 1) if one else x
-        xbar = self._unit_mean(x2)
-        r = x2 - xbar[self.codes[0]]
-        if self._secondary is not None:
-            gamma = self._s_pinv @ self._secondary_sums(r)
-            vg = self._v_times(gamma)
-            r = r - vg + self._unit_mean(vg)[self.codes[0]]
-        return r[:, 0] if one else r
+        out = np.empty(x2.shape, dtype=float)
+        c1 = self.codes[0]
+        for j0 in range(0, x2.shape[1], max(int(block), 1)):
+            r = np.array(x2[:, j0:j0 + block], dtype=float)  # a float copy of the block
+            r -= self._unit_mean(r)[c1]
+            if self._secondary is not None:
+                vg = self._v_times(self._s_pinv @ self._secondary_sums(r))
+                vg -= self._unit_mean(vg)[c1]
+                r -= vg
+            out[:, j0:j0 + block] = r
+        return out[:, 0] if one else out
 
     def project(self, x: np.ndarray) -> FloatArray:
         """``P_D x = x - M_D x``: fitted values of the fixed effects alone."""
@@ -346,6 +358,21 @@ class FEFit:
         return self.x_tilde * sw[:, None], self.resid * sw
 
 
+def _first_collinear(g: np.ndarray, tol: float) -> int | None:
+    """Index of the first column whose Cholesky pivot of ``g`` (a scaled Gram matrix) is below
+    ``tol``: its residual sum of squares after the earlier columns, relative to its own scale."""
+    k = g.shape[0]
+    lmat = np.zeros((k, k))
+    for i in range(k):
+        d = g[i, i] - lmat[i, :i] @ lmat[i, :i]
+        if d < tol:
+            return i
+        lmat[i, i] = np.sqrt(d)
+        if i + 1 < k:
+            lmat[i + 1:, i] = (g[i + 1:, i] - lmat[i + 1:, :i] @ lmat[i, :i]) / lmat[i, i]
+    return None
+
+
 def fe_lstsq(y: np.ndarray, X: np.ndarray, fe: FixedEffects | None, *,
              names: Sequence[str] | None = None, weights: np.ndarray | None = None,
              collinearity_tol: float = 1e-9) -> FEFit:
@@ -372,7 +399,9 @@ def fe_lstsq(y: np.ndarray, X: np.ndarray, fe: FixedEffects | None, *,
     FEFit
     """
     y = np.asarray(y, dtype=float)
-    X = np.asarray(X, dtype=float)
+    X = np.asarray(X)
+    if X.dtype.kind not in "fiub":
+        X = X.astype(float)
     if X.ndim == 1:
         X = X[:, None]
     n, k = X.shape
@@ -380,6 +409,13 @@ def fe_lstsq(y: np.ndarray, X: np.ndarray, fe: FixedEffects | None, *,
     if len(names) != k:
         raise SpecificationError(f"names has {len(names)} entries for {k} columns.")
     w = None if weights is None else np.asarray(weights, dtype=float)
+    ww = np.ones(n) if w is None else w
+    # centred (weighted) column scales, block by block so X is never copied whole
+    scale = np.empty(k)
+    for j0 in range(0, k, DEMEAN_BLOCK):
+        xb = np.array(X[:, j0:j0 + DEMEAN_BLOCK], dtype=float)
+        xb -= (ww @ xb) / ww.sum()
+        scale[j0:j0 + DEMEAN_BLOCK] = np.sqrt(np.maximum(ww @ (xb * xb), 1e-300))
     if fe is not None:
         if (fe.weights is None) != (w is None) or (w is not None and not np.array_equal(fe.weights, w)):
             raise SpecificationError("FixedEffects weights differ from the regression weights.")
@@ -387,21 +423,17 @@ def fe_lstsq(y: np.ndarray, X: np.ndarray, fe: FixedEffects | None, *,
         yt = fe.demean(y)
         absorbed = fe.rank
     else:
-        ww = np.ones(n) if w is None else w
         xt = X - (ww @ X) / ww.sum()
         yt = y - (ww @ y) / ww.sum()
         absorbed = 1
-    ww = np.ones(n) if w is None else w
-    # collinearity: Gram-Schmidt residual norms, in the order given
-    xw = xt * np.sqrt(ww)[:, None]
-    xc = X - (ww @ X) / ww.sum()
-    scale = np.sqrt(np.maximum((xc ** 2 * ww[:, None]).sum(axis=0), 1e-300))
-    r = np.linalg.qr(xw / scale, mode="r") if k else np.zeros((0, 0))
-    diag = np.abs(np.diag(r)) if k else np.zeros(0)
-    bad = [i for i in range(k) if diag[i] ** 2 < collinearity_tol]
-    if bad:
-        i = bad[0]
-        own = float((xw[:, i] ** 2).sum()) / scale[i] ** 2
+    xw = xt if w is None else xt * np.sqrt(ww)[:, None]
+    gram = xw.T @ xw
+    # collinearity: Gram-Schmidt residual norms in the order given, i.e. the squared diagonal of
+    # R in X~ = QR (= the pivots of the Cholesky factor of the scaled Gram matrix)
+    bad = _first_collinear(gram / np.outer(scale, scale), collinearity_tol) if k else None
+    if bad is not None:
+        i = bad
+        own = float(gram[i, i]) / scale[i] ** 2
         why = ("is explained exactly by the fixed effects" + (f" ({', '.join(fe.names)})" if fe else "")
                if own < collinearity_tol else
                f"is collinear with the fixed effects and the other regressors ({', '.join(names[:i]) or 'none'})")
@@ -410,9 +442,8 @@ def fe_lstsq(y: np.ndarray, X: np.ndarray, fe: FixedEffects | None, *,
             + ("It is constant within units or moves only with time; " if own < collinearity_tol else "")
             + "drop it, or change the specification (e.g. a comparison group, another reference period)."
         )
-    gram = xw.T @ xw
     bread = np.linalg.inv(gram) if k else np.zeros((0, 0))
-    coef = bread @ (xw.T @ (yt * np.sqrt(ww))) if k else np.zeros(0)
+    coef = bread @ (xw.T @ (yt if w is None else yt * np.sqrt(ww))) if k else np.zeros(0)
     resid = yt - xt @ coef
     return FEFit(coef=coef, names=names, resid=resid, x_tilde=xt, y_tilde=yt, bread=bread,
                  weights=w, fe=fe, n_obs=n, n_coef=k, n_absorbed=absorbed)

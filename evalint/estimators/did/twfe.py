@@ -208,7 +208,10 @@ def fit_fe_regression(
     w = None if panel.weights is None else data[panel.weights].to_numpy(dtype=float)
     fe = FixedEffects.from_codes([data[panel.unit].to_numpy(), _period_codes(data[panel.time])],
                                  weights=w, names=(panel.unit, panel.time))
-    fit = fe_lstsq(y, design.to_numpy(dtype=float), fe, names=list(design.columns), weights=w)
+    xmat = design.to_numpy()  # int8 when every column is a 0/1 dummy, float64 otherwise
+    if xmat.dtype.kind not in "fiub":
+        xmat = design.to_numpy(dtype=float)
+    fit = fe_lstsq(y, xmat, fe, names=list(design.columns), weights=w)
 
     spec = inference
     if spec is not None:
