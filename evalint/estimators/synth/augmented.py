@@ -26,8 +26,20 @@ large. The (1 - alpha) interval collects the :math:`\\tau_0` not rejected (grid 
 plus bisection at the ends). With T periods the smallest attainable p-value is 1/T: when
 that exceeds alpha the interval is unbounded, which is flagged, never returned as NaN.
 
+The alternative, ``inference=JackknifePlus()``, is the jackknife+ over pre-treatment periods
+(Barber, Candès, Ramdas & Tibshirani 2021, as ``augsynth``'s ``inf_type = "jackknife+"``
+uses it): each pre-period in turn is held out, the ASCM refitted (same lambda) on the others,
+its error at the held-out period ``R_s`` and its post-period predictions ``P_s(t)`` kept; the
+counterfactual interval at post period t runs from the ``floor((alpha/2)(n+1))``-th smallest
+``P_s(t) - |R_s|`` to the ``ceil((1 - alpha/2)(n+1))``-th smallest ``P_s(t) + |R_s|``
+(n = pre-periods), so that the guarantee of Barber et al. (coverage >= 1 - 2 x the level per
+side) is >= 1 - alpha when periods are exchangeable. With fewer than ``2/alpha - 1``
+pre-periods the interval is unbounded (flagged, never NaN).
+
 References
 ----------
+Barber, R. F., Candès, E. J., Ramdas, A. & Tibshirani, R. J. (2021). Predictive inference with
+the jackknife+. *Annals of Statistics* 49(1), 486-507.
 Ben-Michael, E., Feller, A. & Rothstein, J. (2021). The augmented synthetic control method.
 *JASA* 116(536), 1789-1803.
 Chernozhukov, V., Wüthrich, K. & Zhu, Y. (2021). An exact and robust conformal inference
@@ -58,7 +70,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.panel import Panel
     from evalint.results.effect import EffectResult
 
-__all__ = ["AugmentedSyntheticControl", "Conformal", "augmented_synthetic_control", "ridge_ascm_weights"]
+__all__ = ["AugmentedSyntheticControl", "Conformal", "JackknifePlus", "augmented_synthetic_control",
+           "jackknife_plus", "ridge_ascm_weights"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,75 @@ class Conformal(InferenceSpec):
     def description(self) -> str:
         return ("conformal inference (Chernozhukov, Wuthrich & Zhu 2021): constant-effect null, "
                 "moving-block permutations of the residuals, interval by test inversion")
+
+
+@dataclass(frozen=True)
+class JackknifePlus(InferenceSpec):
+    """Jackknife+ over pre-treatment periods (Barber et al. 2021; Ben-Michael et al.'s ``augsynth``).
+
+    Each pre-period is held out in turn and the ridge ASCM refitted (same lambda) on the
+    rest; the held-out errors and the refits' post-period predictions give an interval
+    for every post-period gap and for the average effect. Valid when the pre- and
+    post-period errors are exchangeable over time (no trend in the fit errors); no p-value
+    beyond the one read off the intervals (the smallest alpha at which they exclude 0).
+    """
+
+    @property
+    def description(self) -> str:
+        return ("jackknife+ over pre-treatment periods (Barber et al. 2021): leave-one-period-out "
+                "refits, held-out errors added to the refits' predictions")
+
+
+def _jk_bounds(pred: FloatArray, resid: FloatArray, alpha: float) -> tuple[float, float]:
+    """Jackknife+ counterfactual interval: order statistics of ``pred -/+ |resid|`` at level alpha/2."""
+    n = pred.size
+    k_hi = int(np.ceil((1.0 - alpha / 2.0) * (n + 1) - 1e-9))
+    k_lo = n + 1 - k_hi
+    r = np.abs(resid)
+    hi = float(np.sort(pred + r)[k_hi - 1]) if k_hi <= n else np.inf
+    lo = float(np.sort(pred - r)[k_lo - 1]) if k_lo >= 1 else -np.inf
+    return lo, hi
+
+
+def _jk_p_value(pred: FloatArray, resid: FloatArray, y: float) -> float:
+    """Smallest alpha at which the jackknife+ effect interval for ``y - Y(0)`` excludes 0."""
+    n = pred.size
+    r = np.abs(resid)
+    m = max(int(np.sum(pred + r < y)), int(np.sum(pred - r > y)))
+    return float(min(1.0, 2.0 * (n + 1 - m) / (n + 1)))
+
+
+def jackknife_plus(y1: FloatArray, Y0: FloatArray, pre: np.ndarray, lam: float) -> tuple[FloatArray, FloatArray]:
+    """Leave-one-pre-period-out refits of the ridge ASCM.
+
+    Parameters
+    ----------
+    y1 : array (T,)
+        Treated unit's outcomes.
+    Y0 : array (N0, T)
+        Donors' outcomes.
+    pre : bool array (T,)
+        Pre-treatment periods.
+    lam : float
+        Ridge penalty (kept fixed across the refits).
+
+    Returns
+    -------
+    resid : array (n,)
+        Held-out error ``y1[s] - Y0[:, s]' gamma_(-s)`` for each pre-period s.
+    pred : array (n, T1)
+        The refits' counterfactual predictions for the post-periods.
+    """
+    pre_idx = np.flatnonzero(pre)
+    post = ~pre
+    resid = np.empty(pre_idx.size)
+    pred = np.empty((pre_idx.size, int(post.sum())))
+    for k, s in enumerate(pre_idx):
+        keep = np.delete(pre_idx, k)
+        gamma, _ = ridge_ascm_weights(Y0[:, keep], y1[keep], lam)
+        resid[k] = y1[s] - Y0[:, s] @ gamma
+        pred[k] = Y0[:, post].T @ gamma
+    return resid, pred
 
 
 def ridge_ascm_weights(X0: FloatArray, X1: FloatArray, lam: float) -> tuple[FloatArray, FloatArray]:
@@ -251,6 +333,48 @@ def _per_period_intervals(effects: pd.DataFrame, design: Any, units_data: list[t
     return out, flag
 
 
+def _spec_source(spec: Any) -> str:
+    return "jackknife_plus" if isinstance(spec, JackknifePlus) else "conformal"
+
+
+def _jackknife_plus_inference(units_data: list[tuple[FloatArray, FloatArray, np.ndarray]], lams: list[float],
+                              effects: pd.DataFrame, alpha: float,
+                              flags: list[Flag]) -> tuple[float, float, float, str, pd.DataFrame]:
+    """Headline and per-period jackknife+ intervals (treated units share one start).
+
+    Several treated units are averaged before the interval is formed (their held-out errors
+    and predictions, as ``augsynth`` averages the treated units); each unit's per-period
+    intervals use its own refits.
+    """
+    fits = [jackknife_plus(y1, Y0, ~post, lm) for (y1, Y0, post), lm in zip(units_data, lams)]
+    n = fits[0][0].size
+    out = effects.copy()
+    lows, highs, ps = [], [], []
+    for (y1, _Y0, post), (resid, pred) in zip(units_data, fits):
+        for j, yt in enumerate(y1[post]):
+            c_lo, c_hi = _jk_bounds(pred[:, j], resid, alpha)
+            lows.append(yt - c_hi)
+            highs.append(yt - c_lo)
+            ps.append(_jk_p_value(pred[:, j], resid, yt))
+    out["conf_low"], out["conf_high"], out["p_value"] = lows, highs, ps
+    resid_bar = np.mean([r for r, _ in fits], axis=0)
+    pred_bar = np.mean([p.mean(axis=1) for _, p in fits], axis=0)
+    y_bar = float(np.mean([y1[post].mean() for y1, _Y0, post in units_data]))
+    c_lo, c_hi = _jk_bounds(pred_bar, resid_bar, alpha)
+    lo, hi = y_bar - c_hi, y_bar - c_lo
+    p0 = _jk_p_value(pred_bar, resid_bar, y_bar)
+    note = (f"jackknife+ over {n} pre-periods (Barber et al. 2021), per-side level alpha/2; the "
+            "average effect's interval adds per-period held-out errors to the average prediction "
+            "(conservative, as augsynth).")
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        need = int(np.ceil(2.0 / alpha - 1.0))
+        why = (f"with {n} pre-periods the jackknife+ interval at alpha = {alpha} is unbounded (it needs at "
+               f"least {need}); use more pre-periods, a larger alpha, or inference=Conformal().")
+        note = why
+        flags.append(Flag("inference", "high", f"jackknife+ interval: {why}", source="ascm_jackknife_plus"))
+    return lo, hi, p0, note, out
+
+
 @register_estimator
 @dataclass(frozen=True)
 class AugmentedSyntheticControl:
@@ -286,7 +410,7 @@ class AugmentedSyntheticControl:
             calendar: Any = None, alpha: float = 0.05, seed: int | None = 0) -> EffectResult:
         """Fit the ridge ASCM of each treated unit; conformal interval for the average effect."""
         spec = inference if inference is not None else Conformal()
-        require_supported("AugmentedSyntheticControl", spec, (Conformal,))
+        require_supported("AugmentedSyntheticControl", spec, (Conformal, JackknifePlus))
         design = synth_design(panel, treated=treated, intervention=intervention, donors=donors, outcome=outcome)
         times = [str(p) for p in design.periods]
         Y0_all = design.Y.loc[list(design.donors)].to_numpy(dtype=float)  # donors x T
@@ -324,10 +448,15 @@ class AugmentedSyntheticControl:
 
         note = ""
         lo, hi, p0 = -np.inf, np.inf, np.nan
+        effects_frame = tidy(pd.DataFrame(effects))
         if len({design.start[u] for u in design.treated}) > 1:
-            note = ("conformal inference needs one common treatment start; these units start at different "
-                    "dates: no interval (per-unit estimates in effects).")
-            flags.append(Flag("inference", "high", note, source="ascm_conformal"))
+            note = (f"{'conformal' if isinstance(spec, Conformal) else 'jackknife+'} inference needs one "
+                    "common treatment start; these units start at different dates: no interval "
+                    "(per-unit estimates in effects).")
+            flags.append(Flag("inference", "high", note, source=f"ascm_{_spec_source(spec)}"))
+        elif isinstance(spec, JackknifePlus):
+            lo, hi, p0, note, effects_frame = _jackknife_plus_inference(units_data, lams, effects_frame,
+                                                                        alpha, flags)
         else:
             pre0 = design.pre_mask(design.treated[0])
             resid_sd = float(np.std(np.concatenate([d[0][pre0] - d[1][:, pre0].T @ ridge_ascm_weights(
@@ -337,8 +466,7 @@ class AugmentedSyntheticControl:
             if why:
                 note = why
                 flags.append(Flag("inference", "high", f"conformal interval: {why}", source="ascm_conformal"))
-        effects_frame = tidy(pd.DataFrame(effects))
-        if spec.per_period:
+        if isinstance(spec, Conformal) and spec.per_period:
             effects_frame, pp_flag = _per_period_intervals(effects_frame, design, units_data, lams, alpha)
             if pp_flag is not None:
                 flags.append(pp_flag)
@@ -364,7 +492,9 @@ class AugmentedSyntheticControl:
             method="Augmented synthetic control (ridge)",
             estimand="ATT: average post-treatment gap, treated minus ridge-augmented synthetic control",
             term="att", outcome=design.outcome, estimate=estimate, se=se, alpha=alpha,
-            inference=InferenceInfo(name="conformal", description=spec.description, seed=seed, note=note),
+            inference=InferenceInfo(name="jackknife+" if isinstance(spec, JackknifePlus) else "conformal",
+                                    description=spec.description,
+                                    seed=seed, note=note),
             panel=panel, seed=seed, spec={"estimator": repr(self), "lambda": lams,
                                           "treated": list(map(str, design.treated)), "start": start_map},
             ci=(float(lo), float(hi)), p_value=p0, effects=effects_frame,
@@ -375,6 +505,8 @@ class AugmentedSyntheticControl:
             references=(
                 ("Ben-Michael, E., Feller, A. & Rothstein, J. (2021). The augmented synthetic control method. "
                 "JASA 116(536), 1789-1803."),
+                ("Barber, R. F., Candes, E. J., Ramdas, A. & Tibshirani, R. J. (2021). Predictive inference "
+                 "with the jackknife+. Annals of Statistics 49(1), 486-507.") if isinstance(spec, JackknifePlus) else
                 ("Chernozhukov, V., Wuthrich, K. & Zhu, Y. (2021). An exact and robust conformal inference "
                 "method for counterfactual and synthetic controls. JASA 116(536), 1849-1864."),
             ),
