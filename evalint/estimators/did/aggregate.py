@@ -325,7 +325,8 @@ def pretrend_wald(cells: GroupTimeCells, alpha: float) -> CheckResult:
         return CheckResult("pre_trend_wald", None, "No pre-treatment ATT(g,t) cells with a variance: "
                            "the parallel-trends pre-test cannot be run.")
     a = cells.att[pre]
-    if np.linalg.cond(v) > 1 / np.finfo(float).eps:
+    ev = np.abs(np.linalg.eigvalsh(v))  # v is symmetric: its singular values are |eigenvalues|
+    if not ev.min() > 0 or ev.max() / ev.min() > 1 / np.finfo(float).eps:
         return CheckResult("pre_trend_wald", None, "The covariance of the pre-treatment ATT(g,t) is "
                            "singular; the pre-test is not reported.")
     w = float(a @ np.linalg.solve(v, a))
