@@ -66,7 +66,7 @@ from evalint.errors import SpecificationError
 __all__ = ["FixedEffects", "FEFit", "fe_lstsq", "factorize"]
 
 MAX_DENSE_LEVELS = 6000
-DEMEAN_BLOCK = 8  # columns demeaned at a time (bounds temporary memory)
+DEMEAN_BLOCK = 2  # columns demeaned at a time: temporaries are a few n x 2 arrays (no speed cost measured)
 _EIG_TOL = 1e-10
 
 
@@ -236,18 +236,20 @@ class FixedEffects:
             out += gamma[self._secondary[:, k]]
         return out
 
-    def demean(self, x: np.ndarray, *, block: int = DEMEAN_BLOCK) -> FloatArray:
+    def demean(self, x: np.ndarray, *, block: int | None = None) -> FloatArray:
         """``M_D x``: residuals of the weighted projection of each column on the fixed effects.
 
-        Columns are processed ``block`` at a time (any numeric dtype, e.g. int8 dummies, is
-        converted per block), so the only full-size array allocated is the float result.
+        Columns are processed ``block`` at a time (default ``DEMEAN_BLOCK``; any numeric dtype,
+        e.g. int8 dummies, is converted per block), so the only full-size array allocated is
+        the float result.
         """
+        block = max(int(DEMEAN_BLOCK if block is None else block), 1)
         x = np.asarray(x)
         one = x.ndim == 1
         x2 = x.reshape(-1, 1) if one else x
         out = np.empty(x2.shape, dtype=float)
         c1 = self.codes[0]
-        for j0 in range(0, x2.shape[1], max(int(block), 1)):
+        for j0 in range(0, x2.shape[1], block):
             r = np.array(x2[:, j0:j0 + block], dtype=float)  # a float copy of the block
             r -= self._unit_mean(r)[c1]
             if self._secondary is not None:
