@@ -20,8 +20,10 @@ difference-in-differences. American Economic Review 111(12), 4088-4118.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import math
+import re
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -37,12 +39,19 @@ from evalint.diagnostics.base import CheckResult, Flag, flags_frame
 from evalint.errors import EvalintError, SpecificationError
 from evalint.evaluate.designs import Assignment, DesignPlan, choose_designs, resolve_assignment
 from evalint.evaluate.scale import (
-    PER, CellTotals, ScaleSpec, ScaledEffect, from_absolute, from_its_cumulative, from_relative, scale_spec,
+    PER,
+    CellTotals,
+    ScaledEffect,
+    ScaleSpec,
+    from_absolute,
+    from_its_cumulative,
+    from_relative,
+    scale_spec,
     treated_post_totals,
 )
 from evalint.evaluate.triangulate import Entry, Verdict, table_rows, verdict_for
 
-__all__ = ["evaluate", "Evaluation", "DesignFailure", "FAST_REPS", "FULL_REPS"]
+__all__ = ["FAST_REPS", "FULL_REPS", "DesignFailure", "Evaluation", "evaluate"]
 
 #: bootstrap / placebo replications: (CS multiplier bootstrap, SDID placebo, SCM p-value draws)
 FULL_REPS = {"did": 999, "sdid": 200, "scm": 1000}
@@ -209,11 +218,59 @@ def _run_did(ctx: _Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[s
             return callaway_santanna(p, inference=Analytic(), calendar=False, alpha=ctx.alpha, **opts).estimate
 
         res, extras["placebo_estimates"] = placebo_single_treated(res, panel, fit_one, ctx.alpha)
+    res = _small_sample_pretrend(res, len(panel.timing.treated_units), ctx.alpha)
     try:
         extras["event_study"] = aggregate_att(res, "dynamic", min_e=-24, max_e=24)
     except EvalintError as exc:
         extras["event_study_error"] = str(exc)
     return res, extras
+
+
+_PRE_CELLS = re.compile(r"over (\d+) pre-treatment ATT")
+
+
+def _small_sample_pretrend(result: Any, n_treated: int, alpha: float) -> Any:
+    """Read Callaway-Sant'Anna's joint pre-trend Wald test against the number of treated units.
+
+    The chi-squared test treats the covariance of the ``k`` pre-treatment ATT(g,t) as known,
+    but its treated-unit part is estimated from ``n`` treated units. With few treated units
+    it over-rejects badly: in simulations with exactly parallel trends (evalint's 42-ICB
+    panel) it rejected at the 5% level in 100% of draws with n = 4, k = 20, 80% with n = 4,
+    k = 6 and 60% with n = 21, k = 11. The Hotelling small-sample form
+    ``F = W (n - k) / (k (n - 1)) ~ F(k, n - k)`` treats the covariance as estimated from the
+    treated units (conservative: the comparison units' part is better estimated); with
+    ``n <= k`` there is no valid joint test and the check is reported as not interpretable.
+    Either way the original statistic stays in the text. With the correction the same
+    simulations rejected in 0-7.5% of 40 draws for (n, k) = (21, 11), (21, 5), (12, 5), (30, 17).
+    """
+    from scipy import stats
+
+    old = next((d for d in result.diagnostics if d.name == "pre_trend_wald"), None)
+    found = _PRE_CELLS.search(old.text) if old is not None else None
+    if old is None or found is None or old.statistic is None or not math.isfinite(old.statistic):
+        return result
+    k, w, n = int(found.group(1)), float(old.statistic), int(n_treated)
+    first = old.text.split(" - ")[0]
+    if n <= k:
+        new = CheckResult("pre_trend_wald", None,
+                          f"{first}. Not interpretable: the covariance of the {k} pre-treatment ATT(g,t) is "
+                          f"estimated from only {n} treated unit(s) (no more than the {k} cells tested), so the "
+                          "chi-squared test over-rejects heavily (it rejects exactly parallel trends in most "
+                          "simulated draws). Judge the pre-trends from the event-study figure, or shorten the "
+                          "pre-period.", statistic=w, p_value=None)
+        flags = (Flag("diagnostic", "low", new.text, source="pre_trend_wald"),)
+    else:
+        f = w * (n - k) / (k * (n - 1))
+        p = float(stats.f.sf(f, k, n - k))
+        passed = p >= alpha
+        text = (f"{first}; with the covariance estimated from {n} treated units the small-sample (Hotelling) "
+                f"form is F({k}, {n - k}) = {f:.3f}, p = {p:.4f}"
+                + ("" if passed else f" - pre-treatment effects differ from zero at the {alpha:g} level"))
+        new = CheckResult("pre_trend_wald", passed, text, statistic=f, p_value=p)
+        flags = () if passed else (Flag("diagnostic", "medium", text, source="pre_trend_wald"),)
+    diagnostics = tuple(new if d is old else d for d in result.diagnostics)
+    kept = tuple(fl for fl in result.flags if fl.source != "pre_trend_wald")
+    return dataclasses.replace(result, diagnostics=diagnostics, flags=kept + flags)
 
 
 def _run_scm(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:

@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Entry", "Verdict", "verdict_for", "key_diagnostic", "TABLE_COLUMNS", "ASSUMPTIONS"]
+__all__ = ["ASSUMPTIONS", "TABLE_COLUMNS", "Entry", "Verdict", "key_diagnostic", "verdict_for"]
 
 #: the identifying assumption of each design, named in disagreement verdicts
 ASSUMPTIONS = {
@@ -94,17 +94,34 @@ class Verdict:
 
 
 def key_diagnostic(design: str, diagnostics: Sequence[Any]) -> str:
-    """The design's key diagnostic in one line (pre-trend test, pre-fit RMSPE, residual autocorrelation)."""
+    """The design's key diagnostic in one line (pre-trend test, pre-fit RMSPE, residual autocorrelation).
+
+    A check repeated per treated unit (synthetic control's pre-fit) is counted ("passed in 3 of
+    4 units"); an informational check without a pass/fail rule shows its statistic.
+    """
     names = _KEY_DIAGNOSTICS.get(design, ())
-    chosen = [d for n in names for d in diagnostics if d.name == n]
-    if not chosen:
-        return "none reported"
     parts = []
-    for d in chosen[:2] if design != "scm" else chosen:
-        status = {True: "passed", False: "FAILED", None: "not run"}[d.passed]
+    for n in names:
+        ds = [d for d in diagnostics if d.name == n]
+        if not ds:
+            continue
+        if len(ds) > 1:
+            ran = [d for d in ds if d.passed is not None]
+            n_fail = sum(1 for d in ran if d.passed is False)
+            if not ran:
+                parts.append(f"{n} not run ({len(ds)} units)")
+            elif n_fail:
+                parts.append(f"{n} FAILED in {n_fail} of {len(ran)} units")
+            else:
+                parts.append(f"{n} passed in {len(ran)} of {len(ran)} units")
+            continue
+        d = ds[0]
         stat = f", p = {d.p_value:.3g}" if d.p_value is not None and math.isfinite(d.p_value) else ""
-        parts.append(f"{d.name} {status}{stat}")
-    return "; ".join(parts)
+        if d.passed is None and d.statistic is not None and math.isfinite(d.statistic):
+            parts.append(f"{n} = {d.statistic:.3g} (informational)")
+        else:
+            parts.append(f"{n} {({True: 'passed', False: 'FAILED', None: 'not run'})[d.passed]}{stat}")
+    return "; ".join(parts[:2]) if parts else "none reported"
 
 
 def _fmt(x: float) -> str:
@@ -140,7 +157,7 @@ def verdict_for(outcome: str, entries: Sequence[Entry], alpha: float = 0.05) -> 
     """Apply the verdict rules to the design entries of one outcome."""
     ok = [e for e in entries if e.ok]
     failed_designs, failed_diag, n_high = _caveats(entries)
-    pct = int(round((1 - alpha) * 100))
+    pct = round((1 - alpha) * 100)
     if not ok:
         status = "no_design"
         head = "No design produced an estimate for this outcome."
