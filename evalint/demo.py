@@ -177,13 +177,15 @@ def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool =
     n_months = len(pd.period_range(DEMO_START, sim.panel.periods[-1], freq="M"))
     say(f"evalint demo: simulated 42 ICBs x {n_months} months ({DEMO_START}..{sim.panel.periods[-1]}), "
         f"seed {seed}, {'fast' if fast else 'full'} settings.")
-    say(f"Question: did a discharge and admission-avoidance pilot in {len(PILOT_ICBS)} East of England ICBs "
+    say(textwrap.fill(
+        f"Question: did a discharge and admission-avoidance pilot in {len(PILOT_ICBS)} East of England ICBs "
         f"({', '.join(PILOT_ICBS)}), from April 2023, change emergency admissions, length of stay and "
-        "delayed discharges?")
-    say(f"Simulated truth in the pilot ICBs: admissions {DEMO_EFFECTS['emergency_admissions']:+.0%}, length of "
+        "delayed discharges?", 100))
+    say(textwrap.fill(
+        f"Simulated truth in the pilot ICBs: admissions {DEMO_EFFECTS['emergency_admissions']:+.0%}, length of "
         f"stay {DEMO_EFFECTS['length_of_stay']:+.1f} days, delayed discharges "
         f"{DEMO_EFFECTS['delayed_discharges']:+.0%}; plus a national {NATIONAL_FUND_EFFECT:+.0%} in delayed "
-        "discharges in every ICB from April 2023 (the national discharge fund: a confounder).\n")
+        "discharges in every ICB from April 2023 (the national discharge fund: a confounder).", 100) + "\n")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # every warning is recorded in the Evaluation and its report
         ev = evaluate(sim.panel, demo_intervention(), outcomes=list(OUTCOMES), start=DEMO_START, seed=seed,
@@ -201,8 +203,8 @@ def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool =
     ev.diagnostics_frame().to_csv(out / "diagnostics.csv", index=False)
 
     pct = round((1 - ev.alpha) * 100)
-    say(f"Triangulation: effect per month in the pilot ICBs after April 2023 ({pct}% CI); absolute effect "
-        "per 100,000\npopulation (length of stay: days per spell); TRUTH = the simulated effect.")
+    say(f"Triangulation: effect per month in the pilot ICBs after April 2023 ({pct}% CI); absolute\n"
+        "effect per 100,000 population (length of stay: days per spell); TRUTH = the simulated effect.")
     say(_console_table(ev, truth))
     say("\nVerdicts (the full text names every failed diagnostic; see the report):")
     for o in ev.outcomes:
@@ -220,11 +222,11 @@ def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool =
     its_dd = flags.loc[(flags["design"] == "its") & (flags["outcome"] == "delayed_discharges")]
     if ev.verdicts["delayed_discharges"].status != "agree" and \
             "asc_discharge_fund_2023_25" in set(its_dd["event_id"].dropna()):
-        say("  Delayed discharges: ITS on the pilot ICBs alone also measures the national discharge fund that "
-            "started\n  the same month (asc_discharge_fund_2023_25, flagged); the comparison designs difference "
-            "it out.")
+        say("  Delayed discharges: ITS on the pilot ICBs alone also measures the national discharge fund that\n"
+            "  started the same month (asc_discharge_fund_2023_25, flagged); the comparison designs\n"
+            "  difference it out.")
     say(f"\nReport: {html.resolve()} (open it in a browser)")
-    say(f"Also in {out}/: report.md (+ report_figures/), triangulation.csv, effects.csv, flags.csv, "
+    say(f"Also in {out}/: report.md (+ report_figures/), triangulation.csv, effects.csv, flags.csv,\n"
         f"diagnostics.csv, truth.csv. Finished in {time.perf_counter() - started:.1f} s.")
     return ev
 
