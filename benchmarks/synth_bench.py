@@ -1,8 +1,19 @@
 """Synthetic-control benchmark: evalint against peer packages on the same data and settings.
 
-Run ``python benchmarks/synth_bench.py [--quick] [--peer-timeout SECONDS]``. Prints one table
-(task, package, seconds, estimate, note). Every peer runs in a child process that is stopped
-after ``--peer-timeout`` seconds (default 180); a stopped peer is reported as such.
+Run ``python benchmarks/synth_bench.py [--quick] [--peer-timeout SECONDS] [--markdown PATH]``.
+Prints one table (task, package, seconds, peak MiB, estimate, agreement, note) and, with
+``--markdown``, writes it as a Markdown fragment with the machine, date and load averages.
+
+Every timed run (evalint's and the peers') happens in a forked child process, so that each gets
+the same warm interpreter (peer packages are imported before forking: import time is not
+timed) and its own memory measurement: the child resets its peak resident set size
+(``/proc/self/clear_refs``) and reports ``VmHWM`` at the end ("peak MiB", the whole process:
+interpreter, numpy, pandas and the package) and the increase over its resident size at the
+start ("task MiB"). Short tasks are repeated (best of ``repeats``). A peer still running after
+``--peer-timeout`` seconds (default 600) is stopped and reported as such.
+
+"agreement" compares each peer with evalint on the same specification: estimate difference
+and, where the peer exposes them, the largest donor/unit weight difference.
 
 Layout: each benchmark is a function returning a list of :class:`Row`; ``SCM_BENCHES`` holds the
 synthetic-control (Abadie/outcome-only) rows and ``SDID_BENCHES`` the synthetic-DiD rows (filled
@@ -22,6 +33,7 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 import argparse
 import multiprocessing as mp
 import platform
+import signal
 import time
 import warnings
 from collections.abc import Callable
@@ -31,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-PEER_TIMEOUT = 180.0
+PEER_TIMEOUT = 600.0
 QUICK = False
 
 
@@ -42,6 +54,10 @@ class Row:
     seconds: float | None
     estimate: float | None = None
     note: str = ""
+    peak_mib: float | None = None
+    task_mib: float | None = None
+    agreement: str = ""
+    weights: Any = None  # pd.Series of donor/unit weights when the package gives them
 
 
 # --------------------------------------------------------------------------- helpers
@@ -51,31 +67,101 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t, out
 
 
-def _child(conn: Any, fn: Callable[[], Any]) -> None:
+def _mem() -> dict[str, float]:
+    out = {}
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            key = line.split(":")[0]
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(line.split()[1]) / 1024.0
+    return out
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _child(conn: Any, fn: Callable[[], Any], repeats: int) -> None:
+    os.setpgrp()  # own process group: a stopped peer's worker processes are stopped with it
     warnings.simplefilter("ignore")
     try:
-        conn.send(("ok", timed(fn)))
-    except Exception as exc:  # noqa: BLE001 - report any peer failure as a row note
+        reset = _reset_peak()
+        start = _mem().get("VmRSS", float("nan"))
+        secs, out = [], None
+        for _ in range(repeats):
+            s, out = timed(fn)
+            secs.append(s)
+        peak = _mem().get("VmHWM", float("nan")) if reset else float("nan")
+        conn.send(("ok", (secs, out, peak, peak - start)))
+    except Exception as exc:  # noqa: BLE001 - report any failure as a row note
         conn.send(("error", f"{type(exc).__name__}: {exc}"[:200]))
 
 
-def run_peer(task: str, package: str, fn: Callable[[], float], timeout: float | None = None) -> Row:
-    """Run ``fn`` (returning an estimate) in a forked child, stopped after ``timeout`` seconds."""
+def _payload(out: Any) -> dict[str, Any]:
+    if isinstance(out, dict):
+        return out
+    return {"estimate": None if out is None else float(out)}
+
+
+def run_task(task: str, package: str, fn: Callable[[], Any], *, repeats: int = 1,
+             timeout: float | None = None) -> Row:
+    """Run ``fn`` in a forked child (``repeats`` times; best time kept), stopped after ``timeout`` s.
+
+    ``fn`` returns an estimate or a dict with ``estimate`` and optionally ``weights``
+    (pd.Series) and ``note``.
+    """
     timeout = PEER_TIMEOUT if timeout is None else timeout
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, fn))
+    proc = ctx.Process(target=_child, args=(child, fn, repeats))
     proc.start()
     if parent.poll(timeout):
         status, payload = parent.recv()
         proc.join()
         if status == "ok":
-            secs, est = payload
-            return Row(task, package, secs, None if est is None else float(est))
+            secs, out, peak, grow = payload
+            p = _payload(out)
+            note = p.get("note", "")
+            if repeats > 1:
+                note = (note + "; " if note else "") + f"best of {repeats} ({', '.join(f'{x:.2f}' for x in secs)})"
+            est = p.get("estimate")
+            return Row(task, package, min(secs), None if est is None else float(est), note, peak, grow,
+                       weights=p.get("weights"))
         return Row(task, package, None, None, f"failed: {payload}")
-    proc.kill()
+    try:  # the child and any worker processes it started (pysyncon's placebo runs a pool)
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
     proc.join()
     return Row(task, package, None, None, f"stopped after {timeout:.0f} s (not finished)")
+
+
+def run_peer(task: str, package: str, fn: Callable[[], Any], timeout: float | None = None,
+             repeats: int = 1) -> Row:
+    return run_task(task, package, fn, repeats=repeats, timeout=timeout)
+
+
+def agree(rows: list[Row]) -> None:
+    """Fill each peer row's ``agreement`` against the evalint row of the same task."""
+    ours = {r.task: r for r in rows if r.package == "evalint" and r.seconds is not None}
+    for r in rows:
+        ref = ours.get(r.task)
+        if r.package == "evalint" or ref is None or r.seconds is None:
+            continue
+        parts = []
+        if r.estimate is not None and ref.estimate is not None:
+            parts.append(f"estimate diff {r.estimate - ref.estimate:+.2e}")
+        if r.weights is not None and ref.weights is not None:
+            a = ref.weights.astype(float)
+            b = r.weights.astype(float).reindex(a.index.union(r.weights.index)).fillna(0.0)
+            a = a.reindex(b.index).fillna(0.0)
+            parts.append(f"max weight diff {float((a - b).abs().max()):.1e}")
+        r.agreement = "; ".join(parts)
 
 
 def prop99() -> tuple[Any, pd.DataFrame]:
@@ -99,6 +185,11 @@ def simulated_panel(n_units: int = 150, n_periods: int = 120, n_post: int = 20, 
 
 
 # --------------------------------------------------------------------------- SCM benches
+def _weights(res: Any) -> pd.Series:
+    w = res.tables["donor_weights"]
+    return pd.Series(w["weight"].to_numpy(float), index=[str(u) for u in w["unit"]])
+
+
 def bench_adh_nested_placebo() -> list[Row]:
     """ADH SCM with predictors, nested V and full in-space placebo (39 fits) on Prop 99."""
     task = "Prop 99: ADH SCM, nested V + in-space placebo (39 fits)"
@@ -106,16 +197,19 @@ def bench_adh_nested_placebo() -> list[Row]:
 
     panel, df = prop99()
     est = SyntheticControl(predictors=ADH_PREDICTORS, leave_one_out=False)
-    secs, res = timed(lambda: est.fit(panel, predictor_data=df, calendar=False))
-    rows = [Row(task, "evalint", secs, res.estimate,
-                f"pre-MSPE {res.info['pre_mspe']['California']:.3f}, p = {res.p_value:.4f}")]
 
-    def pysyncon_fit(placebo: bool) -> float:
-        from pysyncon import Dataprep, Synth
-        from pysyncon.utils import PlaceboTest
+    def ours() -> dict[str, Any]:
+        res = est.fit(panel, predictor_data=df, calendar=False)
+        return {"estimate": res.estimate, "weights": _weights(res),
+                "note": f"pre-MSPE {res.info['pre_mspe']['California']:.3f}, p = {res.p_value:.4f}"}
+
+    rows = [run_task(task, "evalint", ours, repeats=2)]
+
+    def pysyncon_dataprep() -> Any:
+        from pysyncon import Dataprep
 
         controls = sorted(set(df["state"]) - {"California"})
-        dp = Dataprep(
+        return Dataprep(
             foo=df, predictors=["lnincome", "retprice", "age15to24"], predictors_op="mean",
             time_predictors_prior=range(1980, 1989),
             special_predictors=[("beer", range(1984, 1989), "mean"), ("cigsale", [1975], "mean"),
@@ -123,46 +217,92 @@ def bench_adh_nested_placebo() -> list[Row]:
             dependent="cigsale", unit_variable="state", time_variable="year",
             treatment_identifier="California", controls_identifier=controls,
             time_optimize_ssr=range(1970, 1989))
-        if placebo:
-            PlaceboTest().fit(dataprep=dp, scm=Synth(), scm_options={"optim_method": "Nelder-Mead",
-                                                                      "optim_initial": "equal"})
-            return float("nan")
-        s = Synth()
-        s.fit(dataprep=dp, optim_method="Nelder-Mead", optim_initial="equal")
-        return float(s.loss_V)
 
-    one = run_peer("Prop 99: ADH SCM, nested V, California fit only", "pysyncon", lambda: pysyncon_fit(False))
-    one.note = one.note or f"loss_V (pre-MSPE) {one.estimate:.3f}"
-    one.estimate = None
+    def pysyncon_fit() -> dict[str, Any]:
+        from pysyncon import Synth
+
+        s = Synth()
+        s.fit(dataprep=pysyncon_dataprep(), optim_method="Nelder-Mead", optim_initial="equal")
+        return {"estimate": None, "weights": pd.Series(s.W, index=[str(u) for u in s.W_names]) if hasattr(s, "W_names")
+                else None, "note": f"loss_V (pre-MSPE) {float(s.loss_V):.3f}; its own V optimum"}
+
+    def pysyncon_placebo() -> dict[str, Any]:
+        from pysyncon import Synth
+        from pysyncon.utils import PlaceboTest
+
+        PlaceboTest().fit(dataprep=pysyncon_dataprep(), scm=Synth(),
+                          scm_options={"optim_method": "Nelder-Mead", "optim_initial": "equal"})
+        return {"estimate": None}
+
+    one = run_peer("Prop 99: ADH SCM, nested V, California fit only", "pysyncon", pysyncon_fit)
     rows.append(one)
     if QUICK:
         rows.append(Row(task, "pysyncon", None, None, "skipped (--quick)"))
     else:
-        rows.append(run_peer(task, "pysyncon", lambda: pysyncon_fit(True)))
+        rows.append(run_peer(task, "pysyncon", pysyncon_placebo))
     return rows
 
 
-def _outcome_only(panel: Any) -> Any:
+def _outcome_only(panel: Any) -> dict[str, Any]:
     from evalint.estimators.synth.scm import SyntheticControl
 
-    return SyntheticControl(leave_one_out=False).fit(panel, calendar=False)
+    res = SyntheticControl(leave_one_out=False).fit(panel, calendar=False)
+    return {"estimate": res.estimate, "weights": _weights(res), "note": f"p = {res.p_value:.4f}"}
 
 
-def _mlsynth_outcome_only(df: pd.DataFrame, unit: str, time_: str, y: str, treat: str) -> float:
+def _mlsynth_outcome_only(df: pd.DataFrame, unit: str, time_: str, y: str, treat: str) -> dict[str, Any]:
     from mlsynth.estimators.vanillasc import VanillaSC
 
     out = VanillaSC({"df": df, "outcome": y, "treat": treat, "unitid": unit, "time": time_,
                      "backend": "outcome-only", "inference": "placebo"}).fit()
-    return float(out.effects.att)
+    w = pd.Series({str(k): float(v) for k, v in out.weights.donor_weights.items()})
+    p = getattr(out.inference, "p_value", None)
+    return {"estimate": float(out.effects.att), "weights": w,
+            "note": "" if p is None else f"p = {float(p):.4f}"}
 
 
 def bench_outcome_only_prop99() -> list[Row]:
     task = "Prop 99: outcome-only SC + in-space placebo"
     panel, df = prop99()
-    secs, res = timed(lambda: _outcome_only(panel))
     d = df[["state", "year", "cigsale", "treated"]].copy()
-    return [Row(task, "evalint", secs, res.estimate, f"p = {res.p_value:.4f}"),
-            run_peer(task, "mlsynth", lambda: _mlsynth_outcome_only(d, "state", "year", "cigsale", "treated"))]
+    rows = [run_task(task, "evalint", lambda: _outcome_only(panel), repeats=3),
+            run_peer(task, "mlsynth", lambda: _mlsynth_outcome_only(d, "state", "year", "cigsale", "treated"),
+                     repeats=3)]
+
+    def pysyncon_custom_v() -> dict[str, Any]:
+        # pysyncon on the same outcome-only problem: V = sd^2 undoes its predictor scaling
+        from pysyncon import Synth
+
+        Y = panel.to_matrix("cigsale")
+        Y.columns = [str(p.year) for p in Y.columns]
+        pre = [c for c in Y.columns if int(c) < 1989]
+        X0, X1 = Y.drop(index="California")[pre].T, Y.loc["California", pre]
+        sd = pd.concat([X0, X1], axis=1).std(axis=1).to_numpy()
+        synth = Synth()
+        synth.fit(X0=X0, X1=X1, Z0=X0, Z1=X1, custom_V=sd**2)
+        w = pd.Series(synth.W, index=[str(u) for u in X0.columns])
+        post = [c for c in Y.columns if int(c) >= 1989]
+        gap = Y.loc["California", post].to_numpy() - Y.drop(index="California")[post].T.to_numpy() @ w.to_numpy()
+        return {"estimate": float(gap.mean()), "weights": w, "note": "weights only (no placebo), custom V"}
+
+    rows.append(run_peer("Prop 99: outcome-only SC weights (fit only)", "pysyncon", pysyncon_custom_v, repeats=3))
+    rows.append(run_task("Prop 99: outcome-only SC weights (fit only)", "evalint", lambda: _outcome_only_fit(panel),
+                         repeats=3))
+    return rows
+
+
+def _outcome_only_fit(panel: Any) -> dict[str, Any]:
+    """The outcome-only weights alone (no placebos), for the fit-only comparison."""
+    from evalint.estimators.synth.matrices import synth_design
+    from evalint.estimators.synth.simplex import simplex_least_squares
+
+    design = synth_design(panel)
+    u = design.treated[0]
+    pre = design.pre_mask(u)
+    Y0 = design.donor_matrix()
+    w = simplex_least_squares(Y0[pre], design.treated_vector(u)[pre]).weights
+    gap = design.treated_vector(u)[~pre] - Y0[~pre] @ w
+    return {"estimate": float(gap.mean()), "weights": pd.Series(w, index=[str(d) for d in design.donors])}
 
 
 def bench_outcome_only_150() -> list[Row]:
@@ -171,8 +311,13 @@ def bench_outcome_only_150() -> list[Row]:
 
     df = simulated_panel()
     panel = Panel.from_frame(df, unit="unit", time="time", outcome="y", treatment="treated")
-    secs, res = timed(lambda: _outcome_only(panel))
-    return [Row(task, "evalint", secs, res.estimate, f"truth -5; p = {res.p_value:.4f}"),
+
+    def ours() -> dict[str, Any]:
+        out = _outcome_only(panel)
+        out["note"] = "truth -5; " + out["note"]
+        return out
+
+    return [run_task(task, "evalint", ours, repeats=3),
             run_peer(task, "mlsynth", lambda: _mlsynth_outcome_only(df, "unit", "time", "y", "treated"))]
 
 
@@ -183,34 +328,32 @@ SCM_BENCHES: list[Callable[[], list[Row]]] = [
 ]
 
 # --------------------------------------------------------------------------- SDID benches
-# Synthetic DiD rows (evalint.estimators.synth.sdid vs diff-diff, mlsynth, synthdid) go here:
-# append functions returning list[Row] to SDID_BENCHES.
 SDID_BENCHES: list[Callable[[], list[Row]]] = []
 
 
-# ----- SDID rows (author: SDID module; evalint.estimators.synth.sdid) ---------------------------
 def _sdid_prop99_frame() -> pd.DataFrame:
     from evalint.datasets import load
 
     return load("prop99_synthdid")
 
 
-def _diff_diff_sdid(df: pd.DataFrame, reps: int) -> float:
+def _diff_diff_sdid(df: pd.DataFrame, reps: int) -> dict[str, Any]:
     from diff_diff import SyntheticDiD
 
     data = df.assign(ever=(df["State"] == "California").astype(int))
     res = SyntheticDiD(variance_method="placebo", n_bootstrap=reps, seed=0).fit(
         data, outcome="PacksPerCapita", treatment="ever", unit="State", time="Year",
         post_periods=list(range(1989, 2001)))
-    return float(res.att)
+    w = pd.Series({str(k): float(v) for k, v in dict(res.unit_weights).items()})
+    return {"estimate": float(res.att), "weights": w, "note": f"se {float(res.se):.4f}"}
 
 
-def _mlsynth_sdid(df: pd.DataFrame, reps: int) -> float:
+def _mlsynth_sdid(df: pd.DataFrame, reps: int) -> dict[str, Any]:
     from mlsynth import SDID
 
     res = SDID({"df": df.copy(), "outcome": "PacksPerCapita", "treat": "treated", "unitid": "State",
                 "time": "Year", "B": reps, "display_graphs": False}).fit()
-    return float(res.att)
+    return {"estimate": float(res.att), "note": "exact-optimum weights (convex solver)"}
 
 
 def bench_sdid_placebo_prop99(reps: int = 200) -> list[Row]:
@@ -221,21 +364,17 @@ def bench_sdid_placebo_prop99(reps: int = 200) -> list[Row]:
     task = f"SDID + {reps} placebo reps, Prop 99"
     df = _sdid_prop99_frame()
     panel = prop99_panel()
-    for mod in ("diff_diff", "mlsynth"):  # import before forking so import time is not timed
-        try:
-            __import__(mod)
-        except ImportError:
-            pass
     synthetic_did(panel, reps=2, calendar=False)  # warm-up (imports, caches)
-    secs = []
-    for _ in range(3):
-        s, res = timed(lambda: synthetic_did(panel, reps=reps, seed=0, calendar=False))
-        secs.append(s)
-    rows = [Row(task, "evalint", min(secs), res.estimate,
-                f"se {res.se:.4f}; best of 3 (all: {', '.join(f'{x:.2f}' for x in secs)})")]
-    rows.append(run_peer(task, "diff-diff", lambda: _diff_diff_sdid(df, reps)))
-    rows.append(run_peer(task, "mlsynth", lambda: _mlsynth_sdid(df, reps)))
-    return rows
+
+    def ours() -> dict[str, Any]:
+        res = synthetic_did(panel, reps=reps, seed=0, calendar=False)
+        w = res.tables["unit_weights"]
+        return {"estimate": res.estimate, "note": f"se {res.se:.4f}",
+                "weights": pd.Series(w["weight"].to_numpy(float), index=[str(u) for u in w["unit"]])}
+
+    return [run_task(task, "evalint", ours, repeats=3),
+            run_peer(task, "diff-diff", lambda: _diff_diff_sdid(df, reps), repeats=3),
+            run_peer(task, "mlsynth", lambda: _mlsynth_sdid(df, reps), repeats=3)]
 
 
 def bench_sdid_point_prop99() -> list[Row]:
@@ -244,34 +383,74 @@ def bench_sdid_point_prop99() -> list[Row]:
     from evalint.estimators.synth.sdid_replication import prop99_panel
 
     design = panel_design(prop99_panel())
-    secs = [timed(lambda: fit_design(design.Y, design.start, SdidSettings()))[0] for _ in range(3)]
-    tau = fit_design(design.Y, design.start, SdidSettings()).tau
-    return [Row("SDID point estimate + weights, Prop 99", "evalint", min(secs), tau,
-                "about 10,200 sequential Frank-Wolfe steps (synthdid procedure); best of 3")]
+    row = run_task("SDID point estimate + weights, Prop 99", "evalint",
+                   lambda: fit_design(design.Y, design.start, SdidSettings()).tau, repeats=3)
+    row.note = "about 10,200 sequential Frank-Wolfe steps (synthdid procedure); " + row.note
+    return [row]
 
 
 SDID_BENCHES.extend([bench_sdid_point_prop99, bench_sdid_placebo_prop99])
 
 
 # --------------------------------------------------------------------------- main
-def print_table(rows: list[Row]) -> None:
-    print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cpu(s); python {platform.python_version()}; "
-          f"BLAS threads pinned to {os.environ['OMP_NUM_THREADS']}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    frame = pd.DataFrame([r.__dict__ for r in rows])
-    frame["seconds"] = frame["seconds"].map(lambda s: "-" if s is None or pd.isna(s) else f"{s:.3f}")
-    frame["estimate"] = frame["estimate"].map(lambda s: "-" if s is None or pd.isna(s) else f"{s:.4f}")
-    with pd.option_context("display.max_colwidth", 80, "display.width", 200):
-        print(frame.to_string(index=False))
-    by = {}
+def _preimport() -> None:
+    for mod in ("pysyncon", "pysyncon.utils", "mlsynth", "mlsynth.estimators.vanillasc", "diff_diff"):
+        try:
+            __import__(mod)
+        except Exception:  # noqa: BLE001 - a missing peer shows up as a failed row
+            pass
+
+
+def _fmt(x: float | None, spec: str) -> str:
+    return "-" if x is None or pd.isna(x) else format(x, spec)
+
+
+def table(rows: list[Row]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "task": [r.task for r in rows], "package": [r.package for r in rows],
+        "seconds": [_fmt(r.seconds, ".3f") for r in rows], "peak MiB": [_fmt(r.peak_mib, ".0f") for r in rows],
+        "task MiB": [_fmt(r.task_mib, ".0f") for r in rows], "estimate": [_fmt(r.estimate, ".4f") for r in rows],
+        "agreement": [r.agreement for r in rows], "note": [r.note for r in rows]})
+
+
+def speedups(rows: list[Row]) -> list[str]:
+    by: dict[str, dict[str, float]] = {}
     for r in rows:
         if r.seconds is not None:
             by.setdefault(r.task, {})[r.package] = r.seconds
+    out = []
     for task, t in by.items():
         if "evalint" in t:
-            for pkg, s in t.items():
+            for pkg, sec in t.items():
                 if pkg != "evalint":
-                    print(f"  {task}: evalint {t['evalint']:.3f} s vs {pkg} {s:.3f} s -> {s / t['evalint']:.1f}x")
+                    out.append(f"{task}: evalint {t['evalint']:.3f} s vs {pkg} {sec:.3f} s -> {sec / t['evalint']:.1f}x")
+    return out
+
+
+def machine() -> str:
+    return (f"{platform.platform()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cpu(s); "
+            f"python {platform.python_version()}; BLAS threads pinned to {os.environ['OMP_NUM_THREADS']}")
+
+
+def print_table(rows: list[Row], load: tuple[Any, Any]) -> None:
+    print(f"machine: {machine()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(f"load average (1, 5, 15 min): start {load[0]}, end {load[1]}")
+    with pd.option_context("display.max_colwidth", 90, "display.width", 250):
+        print(table(rows).to_string(index=False))
+    for line in speedups(rows):
+        print("  " + line)
+
+
+def write_markdown(path: str, rows: list[Row], load: tuple[Any, Any], started: str) -> None:
+    frame = table(rows)
+    lines = [f"machine: {machine()}; run started {started}; load average (1, 5, 15 min) at start "
+             f"{load[0]}, at end {load[1]}", "",
+             "| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    for rec in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(str(v).replace("|", "/") for v in rec) + " |")
+    lines += ["", *[f"- {x}" for x in speedups(rows)], ""]
+    with open(path, "w") as fh:
+        fh.write("\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> list[Row]:
@@ -280,14 +459,22 @@ def main(argv: list[str] | None = None) -> list[Row]:
     ap.add_argument("--quick", action="store_true", help="skip the slowest peer runs")
     ap.add_argument("--peer-timeout", type=float, default=PEER_TIMEOUT)
     ap.add_argument("--only", choices=["scm", "sdid"], default=None)
+    ap.add_argument("--markdown", default=None, help="also write the table as Markdown to this path")
     args = ap.parse_args(argv)
     PEER_TIMEOUT, QUICK = args.peer_timeout, args.quick
     warnings.simplefilter("ignore")
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load0 = tuple(round(x, 2) for x in os.getloadavg())
+    _preimport()
     benches = ([] if args.only == "sdid" else SCM_BENCHES) + ([] if args.only == "scm" else SDID_BENCHES)
     rows: list[Row] = []
     for bench in benches:
         rows.extend(bench())
-    print_table(rows)
+    agree(rows)
+    load = (load0, tuple(round(x, 2) for x in os.getloadavg()))
+    print_table(rows, load)
+    if args.markdown:
+        write_markdown(args.markdown, rows, load, started)
     return rows
 
 

@@ -227,6 +227,15 @@ class SCMProblem:
     max_evaluations: int
     panel: Any = field(repr=False)
     predictor_data: pd.DataFrame | None = field(default=None, repr=False)
+    # predictor window means of every unit of a fit, by last pre-period: placebo and
+    # leave-one-out refits share the treated fit's date, so the means are computed once
+    _predictor_cache: dict[Any, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
+
+    def _predictors_of(self, units: Sequence[Any], all_units: Sequence[Any], pre_end: pd.Period) -> pd.DataFrame:
+        if pre_end not in self._predictor_cache:
+            self._predictor_cache[pre_end] = predictor_matrix(self.panel, self.predictors, list(all_units),
+                                                              pre_end, self.predictor_data)
+        return self._predictor_cache[pre_end][list(units)]
 
     def fit_unit(self, unit: Any, donors: Sequence[Any], Y: pd.DataFrame, periods: pd.PeriodIndex,
                  start: pd.Period) -> UnitFit:
@@ -250,8 +259,7 @@ class SCMProblem:
             r = y1[opt] - synth[opt]
             return UnitFit(unit, start, tuple(donors), w, None, (), None, None, y1, synth, pre,
                            float(r @ r / r.size))
-        X = predictor_matrix(self.panel, self.predictors, [unit, *donors], periods[pre][-1],
-                             self.predictor_data)
+        X = self._predictors_of([unit, *donors], Y.index, periods[pre][-1])
         Xa = X.to_numpy(dtype=float)
         X1, X0 = Xa[:, 0], Xa[:, 1:]
         w, v, loss = fit_scm_weights(
