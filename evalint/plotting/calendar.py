@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["plot_calendar_timeline", "timeline_frame"]
 
 _ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
+#: months shown either side of the analysis window
+VIEW_MARGIN_MONTHS = 6
 
 
 def _timestamp(value: Any, end: bool = False) -> pd.Timestamp | None:
@@ -84,7 +86,8 @@ def plot_calendar_timeline(
         Intervention date(s): vertical lines; several dates (staggered roll-out) also shade
         the span from the first to the last.
     start, end : date-like, optional
-        The analysis window, drawn as dotted lines.
+        The analysis window, drawn as dotted lines; the view is the window plus 6 months either
+        side (events that began earlier are cut at the left edge, labelled with their start).
     ax : matplotlib Axes, optional
     max_events : int
         At most this many events are drawn (most severe first, then earliest); the title says
@@ -110,11 +113,19 @@ def plot_calendar_timeline(
         frame = ranked.head(max_events).drop(columns="_o").sort_values("start").reset_index(drop=True)
     height = max(2.6, 0.28 * len(frame) + 1.4)
     fig, ax = new_axes(ax, figsize=(10, height))
+    # the view: the analysis window with a margin (events that began long before it are cut at
+    # the left edge and labelled there), else everything
+    w0, w1 = _timestamp(start), _timestamp(end, end=True)
+    left = w0 - pd.DateOffset(months=VIEW_MARGIN_MONTHS) if w0 is not None else None
+    right = w1 + pd.DateOffset(months=VIEW_MARGIN_MONTHS) if w1 is not None else None
     for i, r in frame.iterrows():
         width = max((r["end"] - r["start"]).days, 20)
         colour = SEVERITY_COLOURS.get(r["severity"], "#7f7f7f")
         ax.barh(i, width, left=r["start"], height=0.6, color=colour, alpha=0.85)
-        ax.text(r["start"], i, f" {r['event_id']} ", va="center", ha="right", fontsize=7)
+        if left is not None and r["start"] < left:
+            ax.text(left, i, f" {r['event_id']} (from {r['start']:%Y-%m})", va="center", ha="left", fontsize=7)
+        else:
+            ax.text(r["start"], i, f" {r['event_id']} ", va="center", ha="right", fontsize=7)
     dates: Sequence[Any]
     if intervention is None:
         dates = []
@@ -131,6 +142,10 @@ def plot_calendar_timeline(
         t = _timestamp(w, end=w is end)
         if t is not None:
             ax.axvline(t, color="grey", lw=0.8, ls=":")
+    lo_all = min([*frame["start"], *stamps]) if len(frame) or stamps else None
+    hi_all = max([*frame["end"], *stamps]) if len(frame) or stamps else None
+    if left is not None or right is not None:
+        ax.set_xlim(left if left is not None else lo_all, right if right is not None else hi_all)
     ax.set_yticks([])
     ax.set_ylim(-0.8, max(len(frame), 1) - 0.2)
     ax.invert_yaxis()
