@@ -14,7 +14,7 @@ from typing import TextIO
 
 from evalint.evaluate.config import build_panel, evaluate_kwargs, load_config
 
-__all__ = ["add_arguments", "run", "TextProgress"]
+__all__ = ["EXAMPLE", "TextProgress", "add_arguments", "run"]
 
 
 class TextProgress:
@@ -26,15 +26,44 @@ class TextProgress:
         self.started = time.perf_counter()
 
     def __call__(self, done: int, total: int, label: str) -> None:
-        filled = int(round(self.width * done / total)) if total else self.width
+        filled = round(self.width * done / total) if total else self.width
         bar = "#" * filled + "." * (self.width - filled)
         elapsed = time.perf_counter() - self.started
         what = "finished" if done >= total else f"fitting {label}"
         print(f"[{bar}] {done}/{total} {elapsed:6.1f}s {what}", file=self.stream, flush=True)
 
 
+EXAMPLE = """example CONFIG.toml (paths relative to the file):
+
+  [data]
+  path = "icb_monthly.csv"          # CSV or Parquet
+  unit = "icb_code"
+  time = "month"
+  outcomes = ["emergency_admissions", "length_of_stay", "delayed_discharges"]
+  population = "population"         # optional: rates per 100,000
+  weights = "spells"                # optional: bed-days for length of stay
+  # or instead of path: [data.simulate] with simulate_nhs() arguments
+
+  [evaluation]
+  intervention = "ics_golive_2022"  # a preset, a date, or a table [evaluation.intervention] unit = date
+  # treated = [...], outcomes = [...], designs = "auto" | ["its", "did", "synth"], alpha = 0.05,
+  # seed = 0, fast = false, calendar = true, start = "2021-04", end = "2025-03"
+
+  [output]
+  dir = "evalint-report"
+  formats = ["html", "md"]
+  name = "report"
+
+Writes <dir>/<name>.html (self-contained), <name>.md (+ <name>_figures/), triangulation.csv,
+flags.csv and diagnostics.csv. Exit 0 on success (failed designs are reported, not fatal);
+exit 2 with "evalint: error: ..." when the configuration or the data are invalid.
+"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``evalint evaluate``."""
+    parser.epilog = EXAMPLE
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("config", help="TOML file: [data], [evaluation], [output] (see evalint.evaluate.config)")
     parser.add_argument("--out", default=None, help="output folder (overrides [output] dir)")
     parser.add_argument("--fast", action="store_true", help="fewer bootstrap/placebo replications")

@@ -214,3 +214,17 @@ def test_evaluate_help_documents_the_config():
     assert proc.returncode == 0
     for opt in ("config", "--out", "--fast", "--seed", "--quiet"):
         assert opt in proc.stdout
+
+
+def test_help_example_is_a_valid_config(project):
+    """The example printed by `evalint evaluate --help` parses and builds a panel from the CSV."""
+    from evalint.evaluate.cli import EXAMPLE
+    from evalint.evaluate.config import build_panel, evaluate_kwargs, load_config
+
+    body = EXAMPLE.split("\n\n", 1)[1].split("\nWrites ")[0]
+    toml = "\n".join(line[2:] for line in body.splitlines())
+    cfg = load_config(_write(project, toml, "from_help.toml"))
+    panel = build_panel(cfg)
+    assert list(panel.outcomes) == OUTCOMES and panel.n_units == 42
+    assert evaluate_kwargs(cfg)["intervention"] == "ics_golive_2022"
+    assert cfg.formats == ("html", "md") and cfg.out_dir == (project / "evalint-report").resolve()
