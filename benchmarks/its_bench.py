@@ -69,7 +69,7 @@ def fit_units(args):
     panel, units, calendar = args
     from evalint.estimators.its import CountITS, SegmentedRegression
 
-    design = dict(interventions=GO_LIVE, impact="step_slope", seasonality="fourier", harmonics=2)
+    design = {"interventions": GO_LIVE, "impact": "step_slope", "seasonality": "fourier", "harmonics": 2}
     count = CountITS(model="quasi_poisson", errors="newey_west", **design)
     gls = SegmentedRegression(errors="ar", ar_order=1, **design)
     out = []

@@ -51,7 +51,7 @@ def one_replication(seed: int) -> dict[str, float]:
     sim = simulate(seed)
     panel = sim.panel
     out: dict[str, float] = {}
-    design = dict(interventions=START_POST, impact="step", seasonality="fourier", harmonics=1)
+    design = {"interventions": START_POST, "impact": "step", "seasonality": "fourier", "harmonics": 1}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for model in ("quasi_poisson", "negative_binomial"):

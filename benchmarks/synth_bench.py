@@ -393,12 +393,15 @@ SDID_BENCHES.extend([bench_sdid_point_prop99, bench_sdid_placebo_prop99])
 
 
 # --------------------------------------------------------------------------- main
+PREIMPORT_ERRORS: dict[str, str] = {}
+
+
 def _preimport() -> None:
     for mod in ("pysyncon", "pysyncon.utils", "mlsynth", "mlsynth.estimators.vanillasc", "diff_diff"):
         try:
             __import__(mod)
-        except Exception:  # noqa: BLE001 - a missing peer shows up as a failed row
-            pass
+        except Exception as exc:  # noqa: BLE001 - a missing peer also shows up as a failed row
+            PREIMPORT_ERRORS[mod] = f"{type(exc).__name__}: {exc}"
 
 
 def _fmt(x: float | None, spec: str) -> str:
@@ -443,8 +446,8 @@ def print_table(rows: list[Row], load: tuple[Any, Any]) -> None:
 
 def write_markdown(path: str, rows: list[Row], load: tuple[Any, Any], started: str) -> None:
     frame = table(rows)
-    lines = [f"machine: {machine()}; run started {started}; load average (1, 5, 15 min) at start "
-             f"{load[0]}, at end {load[1]}", "",
+    lines = [(f"machine: {machine()}; run started {started}; load average (1, 5, 15 min) at start "
+              f"{load[0]}, at end {load[1]}"), "",
              "| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     for rec in frame.itertuples(index=False):
         lines.append("| " + " | ".join(str(v).replace("|", "/") for v in rec) + " |")

@@ -288,7 +288,7 @@ def test_affine_outcome_change_with_predictors_and_regression_v():
     # y -> 4y + 10 leaves V and W unchanged, so the gap scales by 4 and the level shift cancels.
     preds = (Predictor("x"), Predictor("y", 2005, 2005), Predictor("y", 2010, 2019))
     df = factor_frame()
-    kw = dict(predictors=preds, v_method="regression", calendar=False, leave_one_out=False)
+    kw = {"predictors": preds, "v_method": "regression", "calendar": False, "leave_one_out": False}
     base = synthetic_control(make_panel(df), **kw)
     res = synthetic_control(make_panel(df.assign(y=4.0 * df["y"] + 10.0)), **kw)
     np.testing.assert_allclose(res.tables["predictor_balance"]["v_weight"],
@@ -354,7 +354,7 @@ def test_treated_or_overlapping_donors_are_errors():
     with pytest.raises(TreatmentError, match=r"'u1'.*themselves treated"):
         synthetic_control(panel, treated="u0", donors=[f"u{i}" for i in range(1, 14)], calendar=False)
     with pytest.raises(SpecificationError, match="both treated and donors"):
-        synthetic_control(panel, treated="u0", donors=[f"u{i}" for i in range(0, 14) if i != 1],
+        synthetic_control(panel, treated="u0", donors=[f"u{i}" for i in range(14) if i != 1],
                           calendar=False)
     with pytest.raises(SpecificationError, match="'nowhere'.*not in the panel"):
         synthetic_control(panel, treated="u0", donors=["u2", "u3", "nowhere"], calendar=False)

@@ -254,8 +254,7 @@ def _frank_wolfe_single(
         g_i = a * gs.item(i)
         num = gx - g_i                          # -(half gradient . direction)
         denom = D_l[i] + gx + cx - 2.0 * g_i    # direction' H direction
-        if denom < 1e-300:
-            denom = 1e-300
+        denom = max(denom, 1e-300)
         step = num / denom
         if step < 0.0:
             step = 0.0
