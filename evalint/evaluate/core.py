@@ -218,6 +218,10 @@ def _run_did(ctx: _Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[s
             return callaway_santanna(p, inference=Analytic(), calendar=False, alpha=ctx.alpha, **opts).estimate
 
         res, extras["placebo_estimates"] = placebo_single_treated(res, panel, fit_one, ctx.alpha)
+    else:
+        from evalint.evaluate.pilot import welch_t_interval
+
+        res = welch_t_interval(res, ctx.alpha)
     res = _small_sample_pretrend(res, len(panel.timing.treated_units), ctx.alpha)
     try:
         extras["event_study"] = aggregate_att(res, "dynamic", min_e=-24, max_e=24)
