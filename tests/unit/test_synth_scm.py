@@ -377,3 +377,29 @@ def test_several_treated_units_with_different_starts():
         assert own["p_value"] == pytest.approx(single.p_value)
         assert len(summ.loc[summ["treated_unit"] == u]) == 13
     assert res.series.groupby("unit")["post"].sum().to_dict() == {"u0": 10, "u1": 7}
+
+
+def test_policy_calendar_flags_are_attached_by_every_synth_estimator():
+    # SCM, ASCM and SDID each run the calendar check (design="synth") and attach its flags: the
+    # event ids must be those of PolicyCalendar.check on the same window, units and outcome.
+    from evalint.calendar import PolicyCalendar
+    from evalint.estimators.synth.augmented import augmented_synthetic_control
+    from evalint.estimators.synth.sdid import synthetic_did
+
+    rng = np.random.default_rng(1)
+    months = pd.period_range("2019-04", "2024-03", freq="M")
+    rows = [{"unit": f"icb{i}", "month": m, "emergency_admissions": 1000 + 10 * i + rng.normal(scale=5),
+             "d": int(i == 0 and m >= pd.Period("2022-07", "M"))} for i in range(8) for m in months]
+    panel = Panel.from_frame(pd.DataFrame(rows), unit="unit", time="month", outcome="emergency_admissions",
+                             treatment="d")
+    ref = PolicyCalendar.default().check("2022-07", outcome="emergency_admissions", pre=39, post=21, freq="M",
+                                         treated_units=["icb0"], comparison_units=[f"icb{i}" for i in range(1, 8)],
+                                         design="synth")
+    expected = {f.event_id for f in ref.flags if f.event_id}
+    assert expected  # the window 2019-2024 holds national events (COVID, discharge funding, ...)
+    for res in (synthetic_control(panel, leave_one_out=False), augmented_synthetic_control(panel),
+                synthetic_did(panel, reps=20)):
+        got = {f.event_id for f in res.flags if f.event_id}
+        assert got == expected, res.method
+        cal = [d for d in res.diagnostics if d.name == "policy_calendar"]
+        assert len(cal) == 1 and cal[0].passed == ref.passed
