@@ -38,7 +38,7 @@ from evalint.estimators.did import (
     sun_abraham, twfe,
 )
 from evalint.estimators.synth import (
-    AugmentedSyntheticControl, Predictor, SyntheticControl, SyntheticDiD, augmented_synthetic_control,
+    AugmentedSyntheticControl, Conformal, JackknifePlus, Predictor, SyntheticControl, SyntheticDiD, augmented_synthetic_control,
     synthetic_control, synthetic_did,
 )
 from evalint.evaluate import Evaluation, evaluate
@@ -82,7 +82,7 @@ __all__ = [
     "bacon_decomposition", "BaconDecomposition",
     # synthetic control
     "synthetic_control", "SyntheticControl", "Predictor", "augmented_synthetic_control",
-    "AugmentedSyntheticControl", "synthetic_did", "SyntheticDiD",
+    "AugmentedSyntheticControl", "Conformal", "JackknifePlus", "synthetic_did", "SyntheticDiD",
     # one question, every design
     "evaluate", "Evaluation",
 ]

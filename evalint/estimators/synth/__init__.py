@@ -5,8 +5,9 @@ Public names
 SyntheticControl, synthetic_control, Predictor
     Abadie SCM: predictors, nested or regression-based V, simplex donor weights, in-space
     and in-time placebos, leave-one-out.
-AugmentedSyntheticControl, augmented_synthetic_control, Conformal
-    Ridge-augmented SCM (Ben-Michael, Feller & Rothstein 2021) with conformal inference.
+AugmentedSyntheticControl, augmented_synthetic_control, Conformal, JackknifePlus
+    Ridge-augmented SCM (Ben-Michael, Feller & Rothstein 2021) with conformal or jackknife+
+    inference.
 SyntheticDiD, synthetic_did
     Synthetic difference-in-differences (Arkhangelsky et al. 2021); SC and DiD as special
     cases; placebo, bootstrap and jackknife variance; block and staggered designs.
@@ -16,11 +17,13 @@ simplex_least_squares
 See ``methods/synthetic_control.md``.
 """
 
-from evalint.estimators.synth.augmented import AugmentedSyntheticControl, Conformal, augmented_synthetic_control
+from evalint.estimators.synth.augmented import (
+    AugmentedSyntheticControl, Conformal, JackknifePlus, augmented_synthetic_control,
+)
 from evalint.estimators.synth.scm import Predictor, SyntheticControl, synthetic_control
 from evalint.estimators.synth.sdid import SyntheticDiD, synthetic_did
 from evalint.estimators.synth.simplex import simplex_least_squares
 
 __all__ = ["SyntheticControl", "synthetic_control", "Predictor", "AugmentedSyntheticControl",
-           "augmented_synthetic_control", "Conformal", "SyntheticDiD", "synthetic_did",
+           "augmented_synthetic_control", "Conformal", "JackknifePlus", "SyntheticDiD", "synthetic_did",
            "simplex_least_squares"]
