@@ -87,7 +87,9 @@ _PINV_TOL = 1e-12
 
 def cluster_codes(clusters: np.ndarray | pd.Series, n_obs: int | None = None) -> tuple[np.ndarray, int]:
     """Integer cluster codes and the number of clusters; raises InferenceError if < 2."""
-    arr = pd.Series(np.asarray(clusters, dtype=object))
+    raw = np.asarray(clusters)
+    # integer/bool labels are factorized as they are (an object copy of 10^6 labels costs ~50 MB)
+    arr = pd.Series(raw if raw.dtype.kind in "iub" else np.asarray(clusters, dtype=object))
     if n_obs is not None and len(arr) != n_obs:
         raise InferenceError(f"clusters has {len(arr)} labels for {n_obs} rows; give one label per row.")
     if arr.isna().any():
@@ -210,8 +212,9 @@ class ClusterVcov:
 
 def _cluster_sum(codes: np.ndarray, ng: int, xs: np.ndarray, es: np.ndarray) -> np.ndarray:
     """Scores ``sum_{i in g} x_i e_i`` per cluster (ng x k) as one sparse product."""
-    n = len(codes)
-    agg = sparse.csr_matrix((es, (codes, np.arange(n))), shape=(ng, n))
+    n = len(codes)  # CSC built directly: column i holds e_i in row codes[i] (no COO triplets)
+    agg = sparse.csc_matrix((es, np.asarray(codes, dtype=np.int32), np.arange(n + 1, dtype=np.int32)),
+                            shape=(ng, n))
     return np.asarray(agg @ xs)
 
 

@@ -93,19 +93,16 @@ def relative_time_design(panel: Any, leads: int, lags: int, reference: Sequence[
                 f"Dropped {int(out.sum())} row(s) of treated units more than {leads} period(s) before or {lags} "
                 "after treatment (bin_endpoints=False). Pass bin_endpoints=True to keep them in end-point bins.",
                 DroppedRowsWarning, stacklevel=3)
-    cols: dict[str, np.ndarray] = {}
-    times: list[int] = []
     s = None if scale is None else np.asarray(scale, dtype=float)
-    for e in range(-leads, lags + 1):
-        if e in reference:
-            continue
+    seen = np.unique(relc[~np.isnan(relc) & keep])
+    times = [e for e in range(-leads, lags + 1) if e not in reference and e in seen]
+    # one column-major block: 0/1 dummies stay int8 (an eighth of the memory; the solver converts
+    # block by block), and the DataFrame wraps the array without a consolidating copy
+    mat = np.zeros((len(rel), len(times)), dtype=np.int8 if s is None else float, order="F")
+    for j, e in enumerate(times):
         ind = (relc == e) & keep
-        if not ind.any():
-            continue
-        # 0/1 dummies stay int8 (an eighth of the memory; the solver converts block by block)
-        cols[term_name(e)] = ind.astype(np.int8) if s is None else ind * s
-        times.append(e)
-    return pd.DataFrame(cols), times, keep
+        mat[:, j] = ind if s is None else ind * s
+    return pd.DataFrame(mat, columns=[term_name(e) for e in times], copy=False), times, keep
 
 
 def pretrend_wald(rf: RegressionFit, pre_terms: list[str], alpha: float = 0.05) -> CheckResult:

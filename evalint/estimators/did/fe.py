@@ -212,17 +212,21 @@ class FixedEffects:
         return np.ones(self.n_obs) if self.weights is None else self.weights
 
     @cached_property
-    def _unit_sum_matrix(self) -> sparse.csr_matrix:
-        """``D_1'W`` as a sparse (levels x rows) matrix: one pass for all columns of a block."""
+    def _unit_sum_matrix(self) -> sparse.csc_matrix:
+        """``D_1'W`` as a sparse (levels x rows) matrix: one pass for all columns of a block.
+
+        Built directly in CSC form (row i of the data is column i, one entry), so no COO
+        triplets or format conversion are allocated."""
         n = self.n_obs
-        return sparse.csr_matrix((self._w(), (self.codes[0], np.arange(n))), shape=(self.n_levels[0], n))
+        return sparse.csc_matrix((self._w(), self.codes[0].astype(np.int32), np.arange(n + 1, dtype=np.int32)),
+                                 shape=(self.n_levels[0], n))
 
     @cached_property
-    def _secondary_sum_matrix(self) -> sparse.csr_matrix:
-        """``V'W`` as a sparse (secondary levels x rows) matrix."""
+    def _secondary_sum_matrix(self) -> sparse.csc_matrix:
+        """``V'W`` as a sparse (secondary levels x rows) CSC matrix (K - 1 entries per row)."""
         n, k = self._secondary.shape
-        return sparse.csr_matrix((np.tile(self._w(), k), (self._secondary.T.ravel(), np.tile(np.arange(n), k))),
-                                 shape=(self._n_secondary, n))
+        return sparse.csc_matrix((np.repeat(self._w(), k), self._secondary.astype(np.int32).ravel(),
+                                  np.arange(0, n * k + 1, k, dtype=np.int32)), shape=(self._n_secondary, n))
 
     def _unit_mean(self, x: np.ndarray) -> np.ndarray:
         return (self._unit_sum_matrix @ x) / self._wsum1[:, None]

@@ -130,12 +130,13 @@ def _clusters_for(panel: Any, rows: pd.DataFrame, spec: Any, clusters: Any) -> t
         if lab.isna().any():
             miss = pd.unique(rows.loc[lab.isna(), panel.unit])
             raise InferenceError(f"clusters= has no cluster for {len(miss)} unit(s): {format_examples(list(miss))}.")
-        return lab.to_numpy(dtype=object), by or "cluster"
+        return lab.to_numpy(), by or "cluster"
+    # labels keep their dtype: an object array of 10^6 integer labels would hold ~40 MB
     if by is None or by == panel.unit:
-        return rows[panel.unit].to_numpy(dtype=object), panel.unit
+        return rows[panel.unit].to_numpy(), panel.unit
     if by not in rows.columns:
         raise column_not_found(by, "cluster", list(rows.columns))
-    return rows[by].to_numpy(dtype=object), by
+    return rows[by].to_numpy(), by
 
 
 def _period_codes(col: pd.Series) -> np.ndarray:
@@ -181,6 +182,9 @@ def fit_fe_regression(
     rows_mask : bool array, optional
         Rows to use (others dropped by the caller with its own warning).
     """
+    # the result's provenance hashes the data (a transient copy of the frame): do it now, before
+    # the demeaned design exists, so that the two never coincide in memory (the hash is cached)
+    getattr(panel, "fingerprint", None)
     data = panel.data
     if rows_mask is not None:
         data = data.loc[rows_mask].reset_index(drop=True)
