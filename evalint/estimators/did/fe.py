@@ -106,6 +106,9 @@ class FixedEffects:
     _b: sparse.csr_matrix | None = field(repr=False)     # levels1 x L_secondary, weighted counts
     _s_pinv: np.ndarray | None = field(repr=False)
     _s_rank: int = field(repr=False)
+    # balanced, unweighted two-factor case: row position of each (level1, level2) cell in the
+    # L1 x L2 grid (None otherwise); there M_D x is exact double demeaning on the grid
+    _grid: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def from_codes(cls, codes: Sequence[np.ndarray], weights: np.ndarray | None = None,
@@ -168,14 +171,23 @@ class FixedEffects:
             (np.repeat(ww, sec.shape[1] ** 2),
              (np.repeat(sec, sec.shape[1], axis=1).ravel(), np.tile(sec, (1, sec.shape[1])).ravel())),
             shape=(n_sec, n_sec)).toarray()
-        binv = sparse.diags(1.0 / wsum1) @ b
-        s = cmat - (b.T @ binv).toarray()
+        if b.nnz >= 0.25 * nl[0] * n_sec:  # (nearly) every unit in every period: dense product is faster
+            bd = b.toarray()
+            s = cmat - bd.T @ (bd / wsum1[:, None])
+        else:
+            s = cmat - (b.T @ (sparse.diags(1.0 / wsum1) @ b)).toarray()
         s = (s + s.T) / 2
         evals, evecs = np.linalg.eigh(s)
         tol = _EIG_TOL * max(float(evals.max()), 1.0)
         keep = evals > tol
         s_pinv = (evecs[:, keep] / evals[keep]) @ evecs[:, keep].T
-        return cls(tuple(cl), tuple(nl), w, names, wsum1, sec, n_sec, b, s_pinv, int(keep.sum()))
+        grid = None
+        if len(cl) == 2 and w is None and n_obs == nl[0] * nl[1]:
+            lin = cl[0] * nl[1] + cl[1]
+            if np.all(np.bincount(lin, minlength=n_obs) == 1):  # every cell exactly once
+                grid = None if np.array_equal(lin, np.arange(n_obs)) else lin
+                grid = np.arange(0) if grid is None else grid  # empty array: rows already in grid order
+        return cls(tuple(cl), tuple(nl), w, names, wsum1, sec, n_sec, b, s_pinv, int(keep.sum()), grid)
 
     # ------------------------------------------------------------------ facts
     @property
@@ -251,6 +263,9 @@ class FixedEffects:
         x = np.asarray(x)
         one = x.ndim == 1
         x2 = x.reshape(-1, 1) if one else x
+        if self._grid is not None:
+            out = self._demean_grid(x2)
+            return out[:, 0] if one else out
         out = np.empty(x2.shape, dtype=float)
         c1 = self.codes[0]
         for j0 in range(0, x2.shape[1], block):
@@ -262,6 +277,25 @@ class FixedEffects:
                 r -= vg
             out[:, j0:j0 + block] = r
         return out[:, 0] if one else out
+
+    def _demean_grid(self, x2: np.ndarray) -> FloatArray:
+        """Balanced panel, no weights: M_D x = x - xbar_unit - xbar_period + xbar on the L1 x L2
+        grid (the same projection as the general path, without sparse sums), column by column."""
+        l1, l2 = self.n_levels
+        n = self.n_obs
+        lin = self._grid
+        out = np.empty(x2.shape, dtype=float)
+        cell = np.empty(n)
+        for j in range(x2.shape[1]):
+            if lin.size:
+                cell[lin] = x2[:, j]
+            else:
+                cell[:] = x2[:, j]
+            g = cell.reshape(l1, l2)
+            g -= g.mean(axis=1, keepdims=True)
+            g -= g.mean(axis=0, keepdims=True)
+            out[:, j] = cell[lin] if lin.size else cell
+        return out
 
     def project(self, x: np.ndarray) -> FloatArray:
         """``P_D x = x - M_D x``: fitted values of the fixed effects alone."""

@@ -262,7 +262,7 @@ def fit_fe_regression(
     timing = panel.timing
     present = set(pd.unique(data[panel.unit]))  # once: a set per unit made this O(units x rows)
     treated_units = [u for u in timing.treated_units if u in present]
-    cohorts = {u: timing.cohort[u] for u in treated_units}
+    cohorts = timing.cohort.reindex(treated_units).to_dict()
     never = [u for u in timing.never_treated if u in present]
     try:
         check, cflags = calendar_check(panel, cohorts, outcome=outcome, treated_units=[str(u) for u in treated_units],
