@@ -148,6 +148,11 @@ print(f"Headline (mean over e = 0..24): {cs.estimate:+.4f}  truth "
 pre = next((c for c in cs.diagnostics if c.name == "pre_trend_wald"), None)
 if pre is not None:
     print(f"Pre-trend test: {pre.text}")
+    if pre.p_value is None:
+        n_pre = int((cs.tables["att_gt"]["time"] < cs.tables["att_gt"]["group"]).sum())
+        print(f"  ({n_pre} pre-designation ATT(g,t) from {data['icb_code'].nunique()} ICBs: their covariance has "
+              "rank <= the number of ICBs, so a joint Wald test does not exist; the pre-period event-study "
+              "rows and their simultaneous band above are the evidence on pre-trends.)")
 
 # %% [markdown]
 # ## 4. Side by side with the truth, and other heterogeneity-robust estimators
