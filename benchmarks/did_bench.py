@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*", default=list(PACKAGES))
     ap.add_argument("--skip", nargs="*", default=[], help="packages to leave out (e.g. --skip moderndid)")
     ap.add_argument("--slow-repeats", type=int, default=1,
-                    help="timed repeats for the slow peers (%s), after their warm-up" % ", ".join(SLOW))
+                    help=f"timed repeats for the slow peers ({', '.join(SLOW)}), after their warm-up")
     ap.add_argument("--datasets", nargs="*", default=["mpdta", "sim6500x96"])
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     args = ap.parse_args(argv)

@@ -44,16 +44,16 @@ import os
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")  # small dense algebra: threads only add overhead on a shared machine
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-import evalint  # noqa: E402
+import evalint
 
 RAMP = 36
 HETERO = {"emergency_admissions": {"by_cohort": {"2017-06": -0.12, "2018-05": -0.10, "2019-06": -0.08,

@@ -123,10 +123,10 @@ def _replicate(r: int) -> dict[str, float]:
     sim_c, data_c = _data(seed + 100_000, {"emergency_admissions": CONSTANT})
     wild = evalint.twfe(_panel(data_c, "treated"), calendar=False, inference=evalint.WildClusterBootstrap(
         by="icb_code", reps=BOOT, weights="webb", seed=seed))
-    return dict(cs=cs.estimate, cs_lo=cs.ci[0], cs_hi=cs.ci[1], cs_truth=POPULATION_ATT,
-                cs_sample_truth=_cs_truth(sim), twfe=tw.estimate, att_all=att_all, twfe_estimand=tw_estimand,
-                wild=wild.estimate, wild_lo=wild.ci[0], wild_hi=wild.ci[1],
-                wild_truth=float(_theta(sim_c)["theta"].mean()))
+    return {"cs": cs.estimate, "cs_lo": cs.ci[0], "cs_hi": cs.ci[1], "cs_truth": POPULATION_ATT,
+            "cs_sample_truth": _cs_truth(sim), "twfe": tw.estimate, "att_all": att_all,
+            "twfe_estimand": tw_estimand, "wild": wild.estimate, "wild_lo": wild.ci[0], "wild_hi": wild.ci[1],
+            "wild_truth": float(_theta(sim_c)["theta"].mean())}
 
 
 def _one_blas_thread() -> contextlib.AbstractContextManager:
