@@ -613,7 +613,9 @@ def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq
             "period (a date, period or year; missing/0/'never' for never treated). For a 0/1 "
             "treated-now indicator use treatment= instead."
         )
-    nun = raw.astype(str).groupby(work[unit], sort=False).nunique()
+    # object columns may mix 2021 and "2021": compare their text; typed columns compare as they are
+    keys = raw.astype(str) if raw.dtype == object else raw
+    nun = keys.groupby(work[unit], sort=False).nunique()
     varies = nun.index[nun > 1]
     if len(varies):
         raise TreatmentError(
@@ -625,7 +627,8 @@ def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq
     per_unit = raw.groupby(work[unit], sort=False).first()
     per_unit = per_unit.reindex(pd.unique(work[unit]))
     some_missing = raw.isna().groupby(work[unit], sort=False).any().reindex(per_unit.index)
-    partial = [u for u, v in per_unit.items() if some_missing[u] and not _is_never(v)]
+    partial = [u for u, v, m in zip(per_unit.index, per_unit.to_numpy(), some_missing.to_numpy())
+               if m and not _is_never(v)]
     if partial:
         raise TreatmentError(
             f"cohort column {col!r} is missing in some rows but not others of {len(partial)} unit(s), "
@@ -633,18 +636,28 @@ def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq
             "means never treated, so the unit's rows disagree. Give every row of a unit the same "
             "first treated period (e.g. df[cohort] = df.groupby(unit)[cohort].transform('first'))."
         )
-    cohort = pd.Series(pd.NaT, index=pd.Index(per_unit.index, name=unit), dtype=f"period[{freq}]")
     first_p, last_p = work[time].min(), work[time].max()
     outside = []
+    periods: list[Any] = []
+    converted: dict[Any, Any] = {}   # each distinct cohort value is parsed once
     for u, v in per_unit.items():
         if _is_never(v):
+            periods.append(pd.NaT)
             continue
         if isinstance(v, (float, np.floating)) and float(v).is_integer():
             v = int(v)
-        p = to_period(v, freq, what=f"cohort of unit {u!r}")
+        try:
+            p = converted[v]
+        except (KeyError, TypeError):
+            p = to_period(v, freq, what=f"cohort of unit {u!r}")
+            try:
+                converted[v] = p
+            except TypeError:  # unhashable value: parse it each time
+                pass
         if p < first_p or p > last_p:
             outside.append((u, p))
-        cohort.loc[u] = p
+        periods.append(p)
+    cohort = pd.Series(pd.array(periods, dtype=f"period[{freq}]"), index=pd.Index(per_unit.index, name=unit))
     if outside:
         shown = "; ".join(f"{u!r}: {p}" for u, p in outside[:5])
         raise TreatmentError(
