@@ -41,6 +41,17 @@ from evalint._typing import FloatArray
 __all__ = ["frank_wolfe_batch", "simplex_weights_batch", "sparsify"]
 
 
+def _compiled():
+    """:mod:`evalint.estimators.synth.fw_compiled` when its numba kernels run, else None.
+
+    The compiled kernels take the same steps (see that module); without numba, or with
+    ``EVALINT_NO_NUMBA=1``, the numpy code below runs.
+    """
+    from evalint.estimators.synth import fw_compiled
+
+    return fw_compiled if fw_compiled.compiled_available() else None
+
+
 def sparsify(weights: FloatArray) -> FloatArray:
     """Zero weights at or below a quarter of each row's largest weight; renormalise rows.
 
@@ -110,6 +121,10 @@ def frank_wolfe_batch(
     x : ndarray, shape (B, m)
     iterations : ndarray of int, shape (B,)
     """
+    fwc = _compiled()
+    if fwc is not None:
+        return fwc.frank_wolfe_batch(A, b, x0, eta, min_decrease=min_decrease, max_iter=max_iter,
+                                     refresh=refresh, n_rows=n_rows, col_mask=col_mask)
     A = np.asarray(A, dtype=float)
     b = np.asarray(b, dtype=float)
     B, n, m = A.shape
@@ -344,6 +359,10 @@ def simplex_weights_batch(
     eta = rows * float(zeta) ** 2
     first = max_iter_pre_sparsify if use_sparsify else max_iter
     kw = {"min_decrease": min_decrease, "n_rows": rows, "col_mask": col_mask}
+    fwc = _compiled()
+    if fwc is not None:  # both rounds and the sparsify step in one compiled call
+        return fwc.simplex_rounds(A, b, x, eta, first=first, max_iter=max_iter, use_sparsify=use_sparsify,
+                                  **kw)[0]
     x, _ = frank_wolfe_batch(A, b, x, eta, max_iter=first, **kw)
     if use_sparsify:
         x, _ = frank_wolfe_batch(A, b, sparsify(x), eta, max_iter=max_iter, **kw)

@@ -1,0 +1,236 @@
+"""Compiled (numba) Frank-Wolfe path for the SDID weights against the numpy path.
+
+The reference is the numpy path of :mod:`evalint.estimators.synth.frank_wolfe`, itself checked
+against diff-diff and the published Prop 99 numbers (tests/unit/test_sdid_peers.py,
+``evalint replicate prop99_synthdid``); the Prop 99 estimate is also checked against the synthdid
+vignette's -15.60383. Each comparison runs the same call twice in this process, once with
+``EVALINT_NO_NUMBA=1`` (numpy) and once without (compiled).
+
+Tolerances: the compiled kernels repeat the numpy path's operations in the same order except inside
+dot products (numpy's ``vecdot``/``@``/``einsum`` use BLAS and SIMD partial sums; the kernels sum
+in index order), which moves ``hg'x``, ``c'x`` and the refreshed gradient by a few ulps. Over
+10,000 steps on nearly flat problems this reaches ~1e-13 in the weights; we assert 1e-12 for
+weights and 1e-10 for estimates and standard errors (tens of packs per capita).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("numba", reason="the compiled Frank-Wolfe path needs the optional numba package "
+                                    "(pip install numba); without it the numpy path runs and is tested "
+                                    "in test_sdid.py")
+
+from evalint.data.panel import Panel
+from evalint.estimators.synth import fw_compiled
+from evalint.estimators.synth.frank_wolfe import (
+    frank_wolfe_batch,
+    simplex_weights_batch,
+    sparsify,
+)
+from evalint.estimators.synth.sdid import synthetic_did
+from evalint.estimators.synth.sdid_replication import prop99_panel
+
+WEIGHT_TOL = 1e-12
+ESTIMATE_TOL = 1e-10
+
+
+@pytest.fixture
+def both(monkeypatch):
+    """Run ``fn`` on the numpy path, then on the compiled path; return both results."""
+
+    def run(fn):
+        monkeypatch.setenv("EVALINT_NO_NUMBA", "1")
+        assert fw_compiled.backend() == "numpy"
+        ref = fn()
+        monkeypatch.delenv("EVALINT_NO_NUMBA")
+        assert fw_compiled.backend() == "numba"
+        return ref, fn()
+
+    return run
+
+
+def _problems(seed, B, n, m, masked):
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(B, n, m)) * rng.uniform(0.5, 20)
+    b = rng.normal(size=(B, n)) * rng.uniform(0.5, 20)
+    mask = np.ones((B, m), dtype=bool)
+    if masked:
+        for k in range(B):
+            mask[k, rng.choice(m, size=int(rng.integers(1, m - 1)), replace=False)] = False
+    return A, b, mask / mask.sum(axis=1, keepdims=True), mask
+
+
+# ------------------------------------------------------------------------------ dispatch
+def test_dispatch_follows_the_environment_switch(monkeypatch):
+    # sabotage the compiled batch kernel: the numpy path must not touch it, the default path must
+    Y = np.random.default_rng(0).normal(size=(3, 8, 6))
+
+    def boom(*args):
+        raise RuntimeError("compiled kernel called")
+
+    monkeypatch.setattr(fw_compiled, "_rounds_gram", boom)
+    monkeypatch.setenv("EVALINT_NO_NUMBA", "1")
+    assert not fw_compiled.compiled_available()
+    assert "EVALINT_NO_NUMBA" in fw_compiled.unavailable_reason()
+    simplex_weights_batch(Y, None, 0.1, intercept=True, min_decrease=1e-6)
+    monkeypatch.setenv("EVALINT_NO_NUMBA", "0")
+    assert fw_compiled.compiled_available() and fw_compiled.unavailable_reason() == ""
+    with pytest.raises(RuntimeError, match="compiled kernel called"):
+        simplex_weights_batch(Y, None, 0.1, intercept=True, min_decrease=1e-6)
+
+
+# ---------------------------------------------------------------- building blocks (exact)
+@pytest.mark.parametrize("n", [1, 5, 7, 8, 9, 16, 37, 127, 128, 129, 300, 1000, 1031, 5000])
+def test_pairwise_sum_is_numpys_sum_bit_for_bit(n):
+    assert fw_compiled.compiled_available()
+    rng = np.random.default_rng(n)
+    a = rng.normal(size=n) * 10.0 ** rng.uniform(-8, 8, size=n)
+    assert fw_compiled._pairwise_sum(a, 0, n) == np.sum(a)
+    w = np.abs(a)[None, :]
+    assert fw_compiled._pairwise_sum(w[0], 0, n) == w.sum(axis=1)[0]
+
+
+@pytest.mark.parametrize("m", [4, 19, 38, 200])
+def test_sparsify_row_is_numpys_sparsify_bit_for_bit(m):
+    assert fw_compiled.compiled_available()
+    rng = np.random.default_rng(m)
+    w = rng.dirichlet(np.full(m, 0.3), size=5)
+    ref = sparsify(w)
+    for k in range(5):
+        row = w[k].copy()
+        fw_compiled._sparsify_row(row)
+        assert np.array_equal(row, ref[k])
+
+
+# ------------------------------------------------------------------- random problems
+# (B, n, m, eta, min_decrease, max_iter, masked); B <= 4 so that the numpy batch reports every
+# problem's own stopping step (see the xfail test below)
+CASES = [
+    (4, 19, 38, 1e-12, 1e-5, 10_000, False),   # Prop 99 shape, nearly unregularised: the cap
+    (3, 38, 19, 1e-12, 1e-6, 10_000, False),   # time-weight shape
+    (4, 12, 30, 0.5, 1e-7, 10_000, False),     # ridge: stops early, well before the cap
+    (4, 25, 10, 1e-3, 1e-6, 3_000, True),      # padded columns
+    (2, 6, 40, 1e-8, 1e-6, 5_000, True),       # fewer rows than columns, padded
+    (3, 30, 150, 1e-6, 1e-6, 2_000, False),    # m > 128
+    (4, 10, 8, 1e-2, 1e-4, 50, False),         # short cap
+]
+
+
+@pytest.mark.parametrize("B,n,m,eta,md,max_iter,masked", CASES)
+def test_batched_problems_take_the_same_steps(both, B, n, m, eta, md, max_iter, masked):
+    A, b, x0, mask = _problems(B * 1000 + m, B, n, m, masked)
+    kw = {"min_decrease": md, "max_iter": max_iter, "col_mask": mask if masked else None}
+    (xn, itn), (xc, itc) = both(lambda: frank_wolfe_batch(A, b, x0, eta, **kw))
+    np.testing.assert_array_equal(itc, itn)
+    assert np.max(np.abs(xc - xn)) <= WEIGHT_TOL
+    assert np.all(xc[~mask] == 0)
+    np.testing.assert_allclose(xc.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    if eta == 1e-12:
+        assert (itn == max_iter).any()  # the case really exercises the cap
+
+
+@pytest.mark.parametrize("B,n,m,eta,md,max_iter,masked", CASES[:5])
+def test_one_problem_path_takes_the_same_steps(both, B, n, m, eta, md, max_iter, masked):
+    A, b, x0, mask = _problems(B * 1000 + m + 1, 1, n, m, masked)
+    kw = {"min_decrease": md, "max_iter": max_iter, "col_mask": mask if masked else None}
+    (xn, itn), (xc, itc) = both(lambda: frank_wolfe_batch(A, b, x0, eta, **kw))
+    assert itc[0] == itn[0]
+    assert np.max(np.abs(xc - xn)) <= WEIGHT_TOL
+    assert np.all(xc[~mask] == 0)
+
+
+@pytest.mark.parametrize("B", [1, 5])
+@pytest.mark.parametrize("masks", ["none", "rows", "cols"])
+def test_two_rounds_with_sparsify_give_the_same_weights(both, B, masks):
+    rng = np.random.default_rng(10 + B)
+    n, m = 19, 30
+    Y = rng.normal(size=(B, n, m + 1)).cumsum(axis=1)
+    row_mask = col_mask = None
+    if masks == "rows":
+        row_mask = rng.uniform(size=(B, n)) < 0.8
+        row_mask[:, :3] = True
+    if masks == "cols":
+        col_mask = rng.uniform(size=(B, m)) < 0.7
+        col_mask[:, :2] = True
+    for zeta, md in ((1e-6, 1e-5), (0.5, 1e-5)):
+        wn, wc = both(lambda zeta=zeta, md=md: simplex_weights_batch(
+            Y, None, zeta, intercept=True, min_decrease=md, row_mask=row_mask, col_mask=col_mask))
+        assert np.max(np.abs(wc - wn)) <= WEIGHT_TOL
+        if col_mask is not None:
+            assert np.all(wc[~col_mask] == 0)
+
+
+def test_two_rounds_report_each_rounds_steps():
+    # simplex_rounds = round 1, sparsify, round 2: the same as calling the compiled one-round
+    # solver twice with numpy's sparsify in between, steps and weights bit for bit
+    assert fw_compiled.compiled_available()
+    A, b, x0, _ = _problems(5, 3, 19, 25, False)
+    kw = {"min_decrease": 1e-5, "refresh": 200, "n_rows": None, "col_mask": None}
+    x, it = fw_compiled.simplex_rounds(A, b, x0, 1e-10, first=100, max_iter=10_000, use_sparsify=True, **kw)
+    x1, it1 = fw_compiled.frank_wolfe_batch(A, b, x0, 1e-10, max_iter=100, **kw)
+    x2, it2 = fw_compiled.frank_wolfe_batch(A, b, sparsify(x1), 1e-10, max_iter=10_000, **kw)
+    np.testing.assert_array_equal(it[:, 0], it1)
+    np.testing.assert_array_equal(it[:, 1], it2)
+    assert np.array_equal(x, x2)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "numpy batch path bookkeeping: a problem that stops while fewer than a quarter of the live "
+    "problems have stopped is not compacted out, and the final `iters[live] = t` overwrites its "
+    "stopping step with the loop's last step (weights are unaffected: the problem is frozen). "
+    "Fix in frank_wolfe.frank_wolfe_batch: set `iters` only for live problems whose `iters` is still 0."))
+def test_numpy_batch_reports_each_problems_own_stopping_step(both, monkeypatch):
+    rng = np.random.default_rng(7)    # problem 2 stops at step 13, the other six run to the cap
+    B, n, m = 7, 9, 19
+    A, b = rng.normal(size=(B, n, m)), rng.normal(size=(B, n))
+    x0 = np.full((B, m), 1.0 / m)
+    kw = {"min_decrease": 1e-7, "max_iter": 3000}
+    (xn, itn), (xc, itc) = both(lambda: frank_wolfe_batch(A, b, x0, 0.5, **kw))
+    assert np.max(np.abs(xc - xn)) <= WEIGHT_TOL
+    # each problem in a numpy batch of two copies of itself (compacted when it stops)
+    monkeypatch.setenv("EVALINT_NO_NUMBA", "1")
+    alone = [frank_wolfe_batch(A[[k, k]], b[[k, k]], x0[[k, k]], 0.5, **kw)[1][0] for k in range(B)]
+    np.testing.assert_array_equal(itc, alone)   # the compiled path reports the own stopping step
+    assert itc.min() < kw["max_iter"]
+    np.testing.assert_array_equal(itn, itc)     # fails while the numpy bookkeeping is wrong
+
+
+# --------------------------------------------------------------------------- Prop 99
+@pytest.mark.parametrize("method", ["sdid", "sc"])
+def test_prop99_estimate_weights_and_placebo_se_match_the_numpy_path(both, method):
+    panel = prop99_panel()
+    rn, rc = both(lambda: synthetic_did(panel, method=method, variance="placebo", reps=200, seed=0,
+                                        calendar=False))
+    assert abs(rc.estimate - rn.estimate) <= ESTIMATE_TOL
+    assert abs(rc.se - rn.se) <= ESTIMATE_TOL
+    for table in ("unit_weights", "time_weights"):
+        a, b = rn.tables[table], rc.tables[table]
+        assert list(a.iloc[:, 0]) == list(b.iloc[:, 0])
+        assert np.max(np.abs(a["weight"].to_numpy(float) - b["weight"].to_numpy(float))) <= WEIGHT_TOL
+    reps_n = rn.tables["placebo_estimates"]["estimate"].to_numpy()
+    reps_c = rc.tables["placebo_estimates"]["estimate"].to_numpy()
+    assert np.max(np.abs(reps_c - reps_n)) <= ESTIMATE_TOL
+    # and the published synthdid vignette estimates (outside evalint), to 5 decimals
+    published = {"sdid": -15.60383, "sc": -19.61966}[method]
+    assert rc.estimate == pytest.approx(published, abs=5e-6)
+
+
+def test_bootstrap_on_a_staggered_design_matches_the_numpy_path(both):
+    # several treated units in two cohorts: the padded, masked replicate batches (row and column masks)
+    rng = np.random.default_rng(21)
+    n_units, years = 16, list(range(2000, 2014))
+    level, trend = rng.normal(20, 4, n_units), np.cumsum(rng.normal(0.5, 1.0, len(years)))
+    cohort = {12: 2008, 13: 2008, 14: 2010, 15: 2010}
+    rows = [{"unit": f"u{i:02d}", "year": y, "d": int(i in cohort and y >= cohort[i]),
+             "y": level[i] + trend[t] + rng.normal() - 2.0 * (i in cohort and y >= cohort[i])}
+            for i in range(n_units) for t, y in enumerate(years)]
+    panel = Panel.from_frame(pd.DataFrame(rows), unit="unit", time="year", outcome="y", treatment="d")
+    rn, rc = both(lambda: synthetic_did(panel, variance="bootstrap", reps=40, seed=3, calendar=False))
+    assert abs(rc.estimate - rn.estimate) <= ESTIMATE_TOL
+    assert abs(rc.se - rn.se) <= ESTIMATE_TOL
+    reps_n = rn.tables["bootstrap_estimates"]["estimate"].to_numpy()
+    reps_c = rc.tables["bootstrap_estimates"]["estimate"].to_numpy()
+    assert np.max(np.abs(reps_c - reps_n)) <= ESTIMATE_TOL
