@@ -98,6 +98,9 @@ def test_sparsify_row_is_numpys_sparsify_bit_for_bit(m):
     assert fw_compiled.compiled_available()
     rng = np.random.default_rng(m)
     w = rng.dirichlet(np.full(m, 0.3), size=5)
+    w[0, 1] = w[0].max() / 4.0            # exactly at the cut: zeroed ("at or below")
+    w[0, 2] = np.nextafter(w[0, 1], 1.0)  # just above it: kept
+    w[0] /= w[0].sum()
     ref = sparsify(w)
     for k in range(5):
         row = w[k].copy()
@@ -140,6 +143,55 @@ def test_one_problem_path_takes_the_same_steps(both, B, n, m, eta, md, max_iter,
     assert itc[0] == itn[0]
     assert np.max(np.abs(xc - xn)) <= WEIGHT_TOL
     assert np.all(xc[~mask] == 0)
+
+
+@pytest.mark.parametrize("B", [1, 3])
+def test_duplicated_columns_and_an_optimal_start(both, B):
+    # Three identical columns: the first step's gradient ties exactly (numpy's argmin takes the
+    # first index, so must the kernels). After that the split of weight among the duplicates is
+    # decided by rounding: the objective changes along it only through eta |x|^2 (1e-10 here), so
+    # ulp-level differences move weight between them (the numpy path's own batched and one-problem
+    # loops differ by ~5e-4 there). What is determined must agree: the other weights, the total
+    # weight of the duplicates, the objective, the steps.
+    rng = np.random.default_rng(40 + B)
+    A, b = rng.normal(size=(B, 15, 9)), rng.normal(size=(B, 15))
+    dup, rest = [2, 6, 7], [0, 1, 3, 4, 5, 8]
+    A[:, :, 6] = A[:, :, 2]
+    A[:, :, 7] = A[:, :, 2]
+    kw = {"min_decrease": 1e-6, "max_iter": 2000}
+    x0 = np.full((B, 9), 1.0 / 9)
+    (xn, itn), (xc, itc) = both(lambda: frank_wolfe_batch(A, b, x0, 1e-10, **kw))
+    np.testing.assert_array_equal(itc, itn)
+    assert np.max(np.abs(xc[:, rest] - xn[:, rest])) <= WEIGHT_TOL
+    assert np.max(np.abs(xc[:, dup].sum(axis=1) - xn[:, dup].sum(axis=1))) <= WEIGHT_TOL
+    for k in range(B):
+        obj = lambda x, k=k: 1e-10 * x @ x + np.sum((A[k] @ x - b[k]) ** 2)
+        assert obj(xc[k]) == pytest.approx(obj(xn[k]), rel=1e-12)
+    b_dup = 3.0 * A[:, :, 2] + 0.1 * rng.normal(size=(B, 15))   # the duplicates are the best vertex
+    (x1n, _), (x1c, _) = both(lambda: frank_wolfe_batch(A, b_dup, x0, 1e-10, min_decrease=1e-6, max_iter=1))
+    assert np.max(np.abs(x1c - x1n)) <= 1e-15         # one step, to the first of the tied vertices
+    np.testing.assert_array_equal(np.argmax(x1n, axis=1), 2)
+    np.testing.assert_array_equal(np.argmax(x1c, axis=1), 2)
+    b_vertex = A[:, :, 4] + 0.0       # target = column 4: the vertex e_4 is the exact optimum
+    start = np.zeros((B, 9))
+    start[:, 4] = 1.0
+    (xn, itn), (xc, itc) = both(lambda: frank_wolfe_batch(A, b_vertex, start, 0.0, **kw))
+    np.testing.assert_array_equal(itn, 2)             # the two obligatory steps, then stop
+    np.testing.assert_array_equal(itc, itn)
+    np.testing.assert_array_equal(xc, start)
+    # two columns, start at e_0, target column 1: one full step (the line search gives 1 up to
+    # rounding and is clipped at 1), then the obligatory second step and stop
+    e0 = np.tile([1.0, 0.0], (B, 1))
+    (xn, itn), (xc, itc) = both(lambda: frank_wolfe_batch(A[:, :, :2], A[:, :, 1] + 0.0, e0, 0.0, **kw))
+    np.testing.assert_array_equal(itn, 2)
+    np.testing.assert_array_equal(itc, itn)
+    assert np.max(np.abs(xc - xn)) <= WEIGHT_TOL
+    assert np.max(np.abs(xc - [0.0, 1.0])) <= 1e-12
+    # without the ridge the duplicates tie exactly at every step: all their new weight goes to the
+    # first of them, in both paths, so every weight is determined
+    (xn, itn), (xc, itc) = both(lambda: frank_wolfe_batch(A, b, x0, 0.0, **kw))
+    np.testing.assert_array_equal(itc, itn)
+    assert np.max(np.abs(xc - xn)) <= WEIGHT_TOL
 
 
 @pytest.mark.parametrize("B", [1, 5])
