@@ -37,6 +37,13 @@ WEIGHT_TOL = 1e-12
 ESTIMATE_TOL = 1e-10
 
 
+@pytest.fixture(autouse=True)
+def _compiled_path_on(monkeypatch):
+    """These tests exercise the kernels, so a suite run under EVALINT_NO_NUMBA=1 does not switch
+    them off (the rest of the suite then runs the numpy path)."""
+    monkeypatch.delenv("EVALINT_NO_NUMBA", raising=False)
+
+
 @pytest.fixture
 def both(monkeypatch):
     """Run ``fn`` on the numpy path, then on the compiled path; return both results."""
@@ -109,8 +116,7 @@ def test_sparsify_row_is_numpys_sparsify_bit_for_bit(m):
 
 
 # ------------------------------------------------------------------- random problems
-# (B, n, m, eta, min_decrease, max_iter, masked); B <= 4 so that the numpy batch reports every
-# problem's own stopping step (see the xfail test below)
+# (B, n, m, eta, min_decrease, max_iter, masked)
 CASES = [
     (4, 19, 38, 1e-12, 1e-5, 10_000, False),   # Prop 99 shape, nearly unregularised: the cap
     (3, 38, 19, 1e-12, 1e-6, 10_000, False),   # time-weight shape
@@ -229,11 +235,6 @@ def test_two_rounds_report_each_rounds_steps():
     assert np.array_equal(x, x2)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "numpy batch path bookkeeping: a problem that stops while fewer than a quarter of the live "
-    "problems have stopped is not compacted out, and the final `iters[live] = t` overwrites its "
-    "stopping step with the loop's last step (weights are unaffected: the problem is frozen). "
-    "Fix in frank_wolfe.frank_wolfe_batch: set `iters` only for live problems whose `iters` is still 0."))
 def test_numpy_batch_reports_each_problems_own_stopping_step(both, monkeypatch):
     rng = np.random.default_rng(7)    # problem 2 stops at step 13, the other six run to the cap
     B, n, m = 7, 9, 19
@@ -247,7 +248,7 @@ def test_numpy_batch_reports_each_problems_own_stopping_step(both, monkeypatch):
     alone = [frank_wolfe_batch(A[[k, k]], b[[k, k]], x0[[k, k]], 0.5, **kw)[1][0] for k in range(B)]
     np.testing.assert_array_equal(itc, alone)   # the compiled path reports the own stopping step
     assert itc.min() < kw["max_iter"]
-    np.testing.assert_array_equal(itn, itc)     # fails while the numpy bookkeeping is wrong
+    np.testing.assert_array_equal(itn, itc)     # the numpy batch too (it once reported the last step)
 
 
 # --------------------------------------------------------------------------- Prop 99

@@ -209,7 +209,9 @@ def frank_wolfe_batch(
                 base = np.arange(live.size) * m
     if live.size:
         x_out[live] = x
-        iters[live] = t
+        # problems that stopped but were not yet compacted out keep their own stopping step
+        unset = live[iters[live] == 0]
+        iters[unset] = t
     return x_out, iters
 
 
