@@ -21,6 +21,13 @@ by the SDID module's author). Add a bench by appending a function to one of thes
 
 Thread settings: OMP/MKL/OPENBLAS threads are pinned to 1 for every package (set before numpy
 is imported) so that timings compare algorithms, not BLAS parallelism.
+
+SDID Frank-Wolfe path: with numba installed the SDID weights run in compiled kernels
+(``evalint.estimators.synth.fw_compiled``); the SDID rows are then labelled "evalint (numba)", and an
+"evalint (numpy)" row (``EVALINT_NO_NUMBA=1`` in its child) times the numpy path in the same run.
+Compilation is excluded from the timings by a warm-up call; the numba import plus kernel load is
+measured separately in fresh processes, once with an empty numba cache (compile) and once with the
+on-disk cache (``cache=True``), and printed below the table.
 """
 
 from __future__ import annotations
@@ -146,12 +153,20 @@ def run_peer(task: str, package: str, fn: Callable[[], Any], timeout: float | No
     return run_task(task, package, fn, repeats=repeats, timeout=timeout)
 
 
+def _ours(package: str) -> bool:
+    """evalint rows: "evalint", or a labelled path such as "evalint (numba)"."""
+    return package == "evalint" or package.startswith("evalint (")
+
+
 def agree(rows: list[Row]) -> None:
-    """Fill each peer row's ``agreement`` against the evalint row of the same task."""
-    ours = {r.task: r for r in rows if r.package == "evalint" and r.seconds is not None}
+    """Fill each other row's ``agreement`` against the first evalint row of the same task."""
+    ours: dict[str, Row] = {}
+    for r in rows:
+        if _ours(r.package) and r.seconds is not None:
+            ours.setdefault(r.task, r)
     for r in rows:
         ref = ours.get(r.task)
-        if r.package == "evalint" or ref is None or r.seconds is None:
+        if r is ref or ref is None or r.seconds is None:
             continue
         parts = []
         if r.estimate is not None and ref.estimate is not None:
@@ -356,6 +371,29 @@ def _mlsynth_sdid(df: pd.DataFrame, reps: int) -> dict[str, Any]:
     return {"estimate": float(res.att), "note": "exact-optimum weights (convex solver)"}
 
 
+def _fw_backend() -> str:
+    from evalint.estimators.synth.fw_compiled import backend
+
+    return backend()
+
+
+def _sdid_paths(fn: Callable[[], Any]) -> list[tuple[str, Callable[[], Any]]]:
+    """(package label, task function) for each Frank-Wolfe path: the default one, labelled by the
+    path that runs ("evalint (numba)" or "evalint (numpy)"), and, when that is numba, the numpy path
+    (``EVALINT_NO_NUMBA=1`` set inside the forked child, so the parent keeps its setting)."""
+    default = _fw_backend()
+
+    def numpy_path() -> Any:
+        os.environ["EVALINT_NO_NUMBA"] = "1"
+        assert _fw_backend() == "numpy"
+        return fn()
+
+    out = [(f"evalint ({default})", fn)]
+    if default == "numba":
+        out.append(("evalint (numpy)", numpy_path))
+    return out
+
+
 def bench_sdid_placebo_prop99(reps: int = 200) -> list[Row]:
     """SDID with ``reps`` placebo replications on Prop 99 (synthdid defaults), every package."""
     from evalint.estimators.synth.sdid import synthetic_did
@@ -364,17 +402,17 @@ def bench_sdid_placebo_prop99(reps: int = 200) -> list[Row]:
     task = f"SDID + {reps} placebo reps, Prop 99"
     df = _sdid_prop99_frame()
     panel = prop99_panel()
-    synthetic_did(panel, reps=2, calendar=False)  # warm-up (imports, caches)
+    synthetic_did(panel, reps=2, calendar=False)  # warm-up (imports, caches, numba compile/load)
 
     def ours() -> dict[str, Any]:
         res = synthetic_did(panel, reps=reps, seed=0, calendar=False)
         w = res.tables["unit_weights"]
-        return {"estimate": res.estimate, "note": f"se {res.se:.4f}",
+        return {"estimate": res.estimate, "note": f"se {res.se:.4f}; Frank-Wolfe: {_fw_backend()}",
                 "weights": pd.Series(w["weight"].to_numpy(float), index=[str(u) for u in w["unit"]])}
 
-    return [run_task(task, "evalint", ours, repeats=3),
-            run_peer(task, "diff-diff", lambda: _diff_diff_sdid(df, reps), repeats=3),
-            run_peer(task, "mlsynth", lambda: _mlsynth_sdid(df, reps), repeats=3)]
+    rows = [run_task(task, label, fn, repeats=3) for label, fn in _sdid_paths(ours)]
+    return rows + [run_peer(task, "diff-diff", lambda: _diff_diff_sdid(df, reps), repeats=3),
+                   run_peer(task, "mlsynth", lambda: _mlsynth_sdid(df, reps), repeats=3)]
 
 
 def bench_sdid_point_prop99() -> list[Row]:
@@ -383,10 +421,51 @@ def bench_sdid_point_prop99() -> list[Row]:
     from evalint.estimators.synth.sdid_replication import prop99_panel
 
     design = panel_design(prop99_panel())
-    row = run_task("SDID point estimate + weights, Prop 99", "evalint",
-                   lambda: fit_design(design.Y, design.start, SdidSettings()).tau, repeats=3)
-    row.note = "about 10,200 sequential Frank-Wolfe steps (synthdid procedure); " + row.note
-    return [row]
+    fit_design(design.Y, design.start, SdidSettings())  # warm-up (numba compile/load)
+    rows = [run_task("SDID point estimate + weights, Prop 99", label, fn, repeats=3)
+            for label, fn in _sdid_paths(lambda: fit_design(design.Y, design.start, SdidSettings()).tau)]
+    for row in rows:
+        row.note = "about 10,200 sequential Frank-Wolfe steps (synthdid procedure); " + row.note
+    return rows
+
+
+_JIT_PROBE = """
+import time
+t0 = time.perf_counter()
+from evalint.estimators.synth import fw_compiled
+assert fw_compiled.compiled_available()
+t1 = time.perf_counter()
+import numpy as np
+from evalint.estimators.synth.frank_wolfe import simplex_weights_batch
+Y = np.random.default_rng(0).normal(size=(2, 6, 5))
+simplex_weights_batch(Y, None, 0.1, intercept=True, min_decrease=1e-6)
+simplex_weights_batch(Y[:1], None, 0.1, intercept=True, min_decrease=1e-6)
+print(t1 - t0, time.perf_counter() - t1)
+"""
+
+
+def jit_times() -> str:
+    """numba import and kernel compile/load, each in a fresh process (not part of any timing)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    if _fw_backend() != "numba":
+        from evalint.estimators.synth.fw_compiled import unavailable_reason
+
+        return f"SDID Frank-Wolfe path: numpy ({unavailable_reason()})"
+    out = []
+    with tempfile.TemporaryDirectory() as cold:
+        for label, extra in (("empty cache (compile)", {"NUMBA_CACHE_DIR": cold}),
+                             ("numba's on-disk cache", {})):
+            proc = subprocess.run([sys.executable, "-c", _JIT_PROBE], capture_output=True, text=True, check=False,
+                                  env={**os.environ, **extra}, timeout=600)
+            if proc.returncode:
+                out.append(f"{label}: failed ({proc.stderr.strip().splitlines()[-1:]})")
+                continue
+            imp, load = (float(v) for v in proc.stdout.split())
+            out.append(f"{label}: import numba {imp:.2f} s + kernels {load:.2f} s")
+    return "SDID Frank-Wolfe path: numba; one-time cost per process (excluded by warm-up calls): " + "; ".join(out)
 
 
 SDID_BENCHES.extend([bench_sdid_point_prop99, bench_sdid_placebo_prop99])
@@ -423,10 +502,10 @@ def speedups(rows: list[Row]) -> list[str]:
             by.setdefault(r.task, {})[r.package] = r.seconds
     out = []
     for task, t in by.items():
-        if "evalint" in t:
+        for ours in [p for p in t if _ours(p)]:
             for pkg, sec in t.items():
-                if pkg != "evalint":
-                    out.append(f"{task}: evalint {t['evalint']:.3f} s vs {pkg} {sec:.3f} s -> {sec / t['evalint']:.1f}x")
+                if not _ours(pkg):
+                    out.append(f"{task}: {ours} {t[ours]:.3f} s vs {pkg} {sec:.3f} s -> {sec / t[ours]:.1f}x")
     return out
 
 
@@ -435,23 +514,26 @@ def machine() -> str:
             f"python {platform.python_version()}; BLAS threads pinned to {os.environ['OMP_NUM_THREADS']}")
 
 
-def print_table(rows: list[Row], load: tuple[Any, Any]) -> None:
+def print_table(rows: list[Row], load: tuple[Any, Any], extra: tuple[str, ...] = ()) -> None:
     print(f"machine: {machine()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"load average (1, 5, 15 min): start {load[0]}, end {load[1]}")
     with pd.option_context("display.max_colwidth", 90, "display.width", 250):
         print(table(rows).to_string(index=False))
     for line in speedups(rows):
         print("  " + line)
+    for line in extra:
+        print(line)
 
 
-def write_markdown(path: str, rows: list[Row], load: tuple[Any, Any], started: str) -> None:
+def write_markdown(path: str, rows: list[Row], load: tuple[Any, Any], started: str,
+                   extra: tuple[str, ...] = ()) -> None:
     frame = table(rows)
     lines = [(f"machine: {machine()}; run started {started}; load average (1, 5, 15 min) at start "
               f"{load[0]}, at end {load[1]}"), "",
              "| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     for rec in frame.itertuples(index=False):
         lines.append("| " + " | ".join(str(v).replace("|", "/") for v in rec) + " |")
-    lines += ["", *[f"- {x}" for x in speedups(rows)], ""]
+    lines += ["", *[f"- {x}" for x in speedups(rows)], *[f"- {x}" for x in extra], ""]
     with open(path, "w") as fh:
         fh.write("\n".join(lines))
 
@@ -475,9 +557,10 @@ def main(argv: list[str] | None = None) -> list[Row]:
         rows.extend(bench())
     agree(rows)
     load = (load0, tuple(round(x, 2) for x in os.getloadavg()))
-    print_table(rows, load)
+    extra = () if args.only == "scm" else (jit_times(),)
+    print_table(rows, load, extra)
     if args.markdown:
-        write_markdown(args.markdown, rows, load, started)
+        write_markdown(args.markdown, rows, load, started, extra)
     return rows
 
 
