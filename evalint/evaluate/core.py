@@ -200,29 +200,55 @@ def _run_its_units(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
 
 
 def _run_did(ctx: _Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[str, Any]]:
+    """Callaway-Sant'Anna on log rates; with few treated units the interval is read differently.
+
+    ``options={"did": {"few_treated": ...}}``: ``"permutation"`` (default) - with 1 to
+    :data:`~evalint.evaluate.pilot.MAX_PERMUTATION_TREATED` treated units and never-treated
+    comparisons, the Conley-Taber permutation interval over up to ``reps("did")`` placebo
+    assignments (closed-form placebo estimates when the fit has no covariates or weights and the
+    panel is balanced; C-S refits with analytic SEs otherwise); with more treated units (or
+    not-yet-treated comparisons) the Welch t interval. ``"welch_t"``: the multiplier-bootstrap SE
+    on a t reference with Welch-Satterthwaite df (2 or more treated units). ``"bootstrap"``: the
+    multiplier-bootstrap interval as it is.
+    """
+    from evalint._typing import check_option
     from evalint.estimators.did.aggregate import aggregate_att
     from evalint.estimators.did.group_time import callaway_santanna
-    from evalint.inference.specs import MultiplierBootstrap
+    from evalint.evaluate.pilot import (
+        FEW_TREATED_METHODS,
+        MAX_PERMUTATION_TREATED,
+        placebo_few_treated,
+        welch_t_interval,
+    )
+    from evalint.inference.specs import Analytic, MultiplierBootstrap
 
     kind = ctx.panel.outcome_kinds[outcome]
     panel = ctx.transformed("log_rate" if kind.is_count else "none").with_outcome(outcome)
-    opts = {"control": plan.options.get("control", "never_treated"), **dict(ctx.options.get("did", {}))}
+    did_opts = dict(ctx.options.get("did", {}))
+    few = check_option("few_treated", did_opts.pop("few_treated", "permutation"), FEW_TREATED_METHODS)
+    opts = {"control": plan.options.get("control", "never_treated"), **did_opts}
     res = callaway_santanna(panel, inference=MultiplierBootstrap(reps=ctx.reps("did"), seed=ctx.seed),
                             calendar=ctx.calendar, alpha=ctx.alpha, **opts)
     extras: dict[str, Any] = {}
-    if len(panel.timing.treated_units) == 1:
-        from evalint.evaluate.pilot import placebo_single_treated
-        from evalint.inference.specs import Analytic
+    n_treated = len(panel.timing.treated_units)
+    state = res.info["cs_state"]
+    if few == "permutation" and n_treated <= MAX_PERMUTATION_TREATED and state.spec["control"] == "never_treated":
+        closed = (not state.spec["covariates"] and not state.spec["weights"] and state.spec["aggregation"] == "simple"
+                  and not state.notes["dropped_units_unbalanced"] and not state.notes["dropped_units_no_pre_period"])
 
         def fit_one(p: Any) -> float:
             return callaway_santanna(p, inference=Analytic(), calendar=False, alpha=ctx.alpha, **opts).estimate
 
-        res, extras["placebo_estimates"] = placebo_single_treated(res, panel, fit_one, ctx.alpha)
-    else:
-        from evalint.evaluate.pilot import welch_t_interval
-
+        res, extras["placebo_estimates"] = placebo_few_treated(
+            res, panel, ctx.alpha, reps=ctx.reps("did"), seed=ctx.seed, fit_one=None if closed else fit_one,
+            anticipation=int(state.spec["anticipation"]), max_e=float(opts.get("max_e", math.inf)))
+    elif few == "welch_t" or (few == "permutation" and n_treated > 1):
+        if n_treated < 2:
+            raise SpecificationError(
+                "few_treated='welch_t' needs at least 2 treated units (the treated part of the variance is "
+                "estimated from them); with one treated unit use the default 'permutation'.")
         res = welch_t_interval(res, ctx.alpha)
-    res = _small_sample_pretrend(res, len(panel.timing.treated_units), ctx.alpha)
+    res = _small_sample_pretrend(res, n_treated, ctx.alpha)
     try:
         extras["event_study"] = aggregate_att(res, "dynamic", min_e=-24, max_e=24)
     except EvalintError as exc:

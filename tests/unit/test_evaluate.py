@@ -6,8 +6,6 @@ from closed-form arithmetic; estimator numbers are only checked against that tru
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -150,7 +148,7 @@ def pilot():
 
 
 def test_pilot_designs_and_flags(pilot):
-    sim, ev = pilot
+    _sim, ev = pilot
     assert ev.designs == ["its", "did", "scm", "sdid"]
     flags = ev.flags_frame()
     assert set(flags.columns) >= {"design", "outcome", "kind", "severity", "message"}
@@ -308,9 +306,12 @@ def test_input_errors_are_typed():
 def test_conley_taber_interval_closed_form():
     from evalint.evaluate.pilot import conley_taber_interval
 
-    placebo = np.arange(-20, 21, dtype=float)          # 41 placebo estimates, quantiles exact
+    placebo = np.arange(-20, 21, dtype=float)[::-1]    # 41 placebo estimates (order does not matter)
+    # alpha = 0.1: order statistics l = floor(42 * 0.05) = 2 and u = 42 - 2 = 40, i.e. -19 and 19
     lo, hi, p = conley_taber_interval(3.0, placebo, alpha=0.1)
-    assert (lo, hi) == pytest.approx((3.0 - 18.0, 3.0 + 18.0))
+    assert (lo, hi) == pytest.approx((3.0 - 19.0, 3.0 + 19.0))
+    # alpha = 0.05: floor(42 * 0.025) = 1, so the placebo range (coverage 40/42 >= 0.95)
+    assert conley_taber_interval(3.0, placebo, alpha=0.05)[:2] == pytest.approx((3.0 - 20.0, 3.0 + 20.0))
     # |placebo| >= 3: 36 of 41, plus the estimate itself, over 42
     assert p == pytest.approx(37 / 42)
     with pytest.raises(EvalintError, match="at least 2 placebo"):

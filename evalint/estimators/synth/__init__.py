@@ -18,12 +18,24 @@ See ``methods/synthetic_control.md``.
 """
 
 from evalint.estimators.synth.augmented import (
-    AugmentedSyntheticControl, Conformal, JackknifePlus, augmented_synthetic_control,
+    AugmentedSyntheticControl,
+    Conformal,
+    JackknifePlus,
+    augmented_synthetic_control,
 )
 from evalint.estimators.synth.scm import Predictor, SyntheticControl, synthetic_control
 from evalint.estimators.synth.sdid import SyntheticDiD, synthetic_did
 from evalint.estimators.synth.simplex import simplex_least_squares
 
-__all__ = ["SyntheticControl", "synthetic_control", "Predictor", "AugmentedSyntheticControl",
-           "augmented_synthetic_control", "Conformal", "JackknifePlus", "SyntheticDiD", "synthetic_did",
-           "simplex_least_squares"]
+__all__ = [
+    "AugmentedSyntheticControl",
+    "Conformal",
+    "JackknifePlus",
+    "Predictor",
+    "SyntheticControl",
+    "SyntheticDiD",
+    "augmented_synthetic_control",
+    "simplex_least_squares",
+    "synthetic_control",
+    "synthetic_did",
+]
