@@ -187,9 +187,13 @@ class Panel:
         periods, fcode = to_periods(work[time], freq, time)
         work[time] = periods
         keys = work[[unit_col, time]]
-        checks.require_no_duplicates(keys, unit_col, time)
         work["_ord"] = pd.PeriodIndex(periods).asi8
         work = work.sort_values([unit_col, "_ord"], kind="stable").reset_index(drop=True)
+        # sorted, a repeated (unit, period) pair sits next to its twin: one pass over two arrays;
+        # the message is built from the frame in its original row order
+        sorted_units, sorted_ords = work[unit_col].to_numpy(), work["_ord"].to_numpy()
+        if len(work) > 1 and ((sorted_ords[1:] == sorted_ords[:-1]) & (sorted_units[1:] == sorted_units[:-1])).any():
+            checks.require_no_duplicates(keys, unit_col, time)
         checks.require_no_gaps(work[unit_col].to_numpy(), work["_ord"].to_numpy(), unit_col, FREQ_NAMES[fcode])
 
         kinds = _resolve_kinds(outcomes, outcome_kind)
@@ -614,9 +618,14 @@ def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq
             "treated-now indicator use treatment= instead."
         )
     # object columns may mix 2021 and "2021": compare their text; typed columns compare as they are
-    keys = raw.astype(str) if raw.dtype == object else raw
-    nun = keys.groupby(work[unit], sort=False).nunique()
-    varies = nun.index[nun > 1]
+    keys = raw.astype(str).where(raw.notna()) if raw.dtype == object else raw
+    # non-missing values must all equal the unit's first non-missing one (missing ones are checked below)
+    unit_codes, unit_values = pd.factorize(work[unit])
+    key_codes, _ = pd.factorize(keys, use_na_sentinel=True)
+    present = key_codes >= 0
+    first_code = np.full(len(unit_values), -1, dtype=np.int64)
+    first_code[unit_codes[present][::-1]] = key_codes[present][::-1]
+    varies = pd.unique(unit_values[unit_codes[present & (key_codes != first_code[unit_codes])]])
     if len(varies):
         raise TreatmentError(
             f"cohort column {col!r} must be constant within each unit (the unit's first treated "
@@ -626,38 +635,42 @@ def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq
         )
     per_unit = raw.groupby(work[unit], sort=False).first()
     per_unit = per_unit.reindex(pd.unique(work[unit]))
-    some_missing = raw.isna().groupby(work[unit], sort=False).any().reindex(per_unit.index)
-    partial = [u for u, v, m in zip(per_unit.index, per_unit.to_numpy(), some_missing.to_numpy())
-               if m and not _is_never(v)]
-    if partial:
+    some_missing = raw.isna().groupby(work[unit], sort=False).any().reindex(per_unit.index).to_numpy()
+    # each distinct cohort value is classified and parsed once, then mapped back to the units
+    try:
+        codes, uniques = pd.factorize(per_unit, use_na_sentinel=True)
+        uniques = list(uniques)
+    except TypeError:  # unhashable values: one "distinct value" per unit
+        codes, uniques = np.arange(len(per_unit)), list(per_unit.to_numpy())
+    first_unit = np.full(len(uniques), -1, dtype=np.int64)
+    valid = codes >= 0
+    first_unit[codes[valid][::-1]] = np.flatnonzero(valid)[::-1]   # first unit holding each value
+    never_value = np.array([_is_never(v) for v in uniques], dtype=bool)
+    never = np.ones(len(per_unit), dtype=bool)
+    never[valid] = never_value[codes[valid]]
+    partial_pos = np.flatnonzero(some_missing & ~never)
+    if partial_pos.size:
+        partial = list(per_unit.index[partial_pos])
         raise TreatmentError(
             f"cohort column {col!r} is missing in some rows but not others of {len(partial)} unit(s), "
-            f"e.g. {format_examples(partial)} ({str(per_unit[partial[0]])!r} elsewhere). A missing cohort "
-            "means never treated, so the unit's rows disagree. Give every row of a unit the same "
+            f"e.g. {format_examples(partial)} ({str(per_unit.iloc[partial_pos[0]])!r} elsewhere). A missing "
+            "cohort means never treated, so the unit's rows disagree. Give every row of a unit the same "
             "first treated period (e.g. df[cohort] = df.groupby(unit)[cohort].transform('first'))."
         )
     first_p, last_p = work[time].min(), work[time].max()
-    outside = []
-    periods: list[Any] = []
-    converted: dict[Any, Any] = {}   # each distinct cohort value is parsed once
-    for u, v in per_unit.items():
-        if _is_never(v):
-            periods.append(pd.NaT)
+    value_periods: list[Any] = []
+    for j, v in enumerate(uniques):
+        if never_value[j]:
+            value_periods.append(pd.NaT)
             continue
         if isinstance(v, (float, np.floating)) and float(v).is_integer():
             v = int(v)
-        try:
-            p = converted[v]
-        except (KeyError, TypeError):
-            p = to_period(v, freq, what=f"cohort of unit {u!r}")
-            try:
-                converted[v] = p
-            except TypeError:  # unhashable value: parse it each time
-                pass
-        if p < first_p or p > last_p:
-            outside.append((u, p))
-        periods.append(p)
-    cohort = pd.Series(pd.array(periods, dtype=f"period[{freq}]"), index=pd.Index(per_unit.index, name=unit))
+        value_periods.append(to_period(v, freq, what=f"cohort of unit {per_unit.index[first_unit[j]]!r}"))
+    by_value = pd.array(value_periods, dtype=f"period[{freq}]")
+    mapped = by_value.take(np.where(never, -1, codes), allow_fill=True)
+    cohort = pd.Series(mapped, index=pd.Index(per_unit.index, name=unit))
+    bad = [j for j, p in enumerate(value_periods) if p is not pd.NaT and (p < first_p or p > last_p)]
+    outside = [(per_unit.index[i], value_periods[codes[i]]) for i in np.flatnonzero(np.isin(codes, bad))] if bad else []
     if outside:
         shown = "; ".join(f"{u!r}: {p}" for u, p in outside[:5])
         raise TreatmentError(
