@@ -287,3 +287,19 @@ def test_bootstrap_on_a_staggered_design_matches_the_numpy_path(both):
     reps_n = rn.tables["bootstrap_estimates"]["estimate"].to_numpy()
     reps_c = rc.tables["bootstrap_estimates"]["estimate"].to_numpy()
     assert np.max(np.abs(reps_c - reps_n)) <= ESTIMATE_TOL
+
+
+def test_kernels_that_cannot_be_set_up_fall_back_to_numpy(monkeypatch):
+    """numba importable but njit(cache=True) failing (e.g. no writable cache directory): the numpy
+    path runs, with the reason, and the SDID estimate is the published one."""
+    import numba
+
+    def broken_njit(*args, **kwargs):
+        raise RuntimeError("cannot cache function: no locator available")
+
+    monkeypatch.setattr(fw_compiled, "_STATE", {"tried": False, "ok": False, "reason": ""})
+    monkeypatch.setattr(numba, "njit", broken_njit)
+    assert fw_compiled.backend() == "numpy"
+    assert "no locator available" in fw_compiled.unavailable_reason()
+    res = synthetic_did(prop99_panel(), reps=2, seed=0, calendar=False)
+    assert res.estimate == pytest.approx(-15.60383, abs=5e-6)

@@ -364,8 +364,14 @@ def _load() -> bool:
             _STATE["reason"] = f"numba not importable ({type(exc).__name__}: {exc})"
             return False
         g = globals()
-        for name in _KERNELS:  # helpers first: later kernels resolve them as compiled functions
-            g[name] = numba.njit(cache=True, nogil=True)(g[name])
+        plain = {name: g[name] for name in _KERNELS}
+        try:
+            for name in _KERNELS:  # helpers first: later kernels resolve them as compiled functions
+                g[name] = numba.njit(cache=True, nogil=True)(g[name])
+        except Exception as exc:  # noqa: BLE001 - e.g. no writable cache directory for cache=True
+            g.update(plain)
+            _STATE["reason"] = f"numba kernels could not be set up ({type(exc).__name__}: {exc})"
+            return False
         _STATE["ok"] = True
     return bool(_STATE["ok"])
 
