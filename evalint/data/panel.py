@@ -187,8 +187,16 @@ class Panel:
         periods, fcode = to_periods(work[time], freq, time)
         work[time] = periods
         keys = work[[unit_col, time]]
-        work["_ord"] = pd.PeriodIndex(periods).asi8
-        work = work.sort_values([unit_col, "_ord"], kind="stable").reset_index(drop=True)
+        ordinals = pd.PeriodIndex(periods).asi8
+        work["_ord"] = ordinals
+        unit_codes, _ = pd.factorize(work[unit_col], sort=True)
+        # long frames usually arrive sorted by unit then period: skip the sort when they do
+        in_order = len(work) < 2 or bool(np.all((unit_codes[1:] > unit_codes[:-1])
+                                                | ((unit_codes[1:] == unit_codes[:-1]) & (ordinals[1:] >= ordinals[:-1]))))
+        if in_order:
+            work = work.reset_index(drop=True)
+        else:
+            work = work.sort_values([unit_col, "_ord"], kind="stable").reset_index(drop=True)
         # sorted, a repeated (unit, period) pair sits next to its twin: one pass over two arrays;
         # the message is built from the frame in its original row order
         sorted_units, sorted_ords = work[unit_col].to_numpy(), work["_ord"].to_numpy()

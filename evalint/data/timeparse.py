@@ -214,14 +214,17 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
         dt = pd.DatetimeIndex(values)
         if dt.tz is not None:
             dt = dt.tz_localize(None)
-        use = fcode or _infer_from_dates(dt, column)
-        per = dt.to_period(use)
-        if fcode is None and pd.Index(per).nunique() != dt.nunique():
+        # each distinct date converted once (a panel repeats every date once per unit)
+        codes, uniq_dates = pd.factorize(dt)
+        uniq_dates = pd.DatetimeIndex(uniq_dates)
+        use = fcode or _infer_from_dates(uniq_dates, column)
+        uniq_periods = uniq_dates.to_period(use)
+        if fcode is None and uniq_periods.nunique() != len(uniq_dates):
             raise TimeParseError(
                 f"time column {column!r}: distinct dates fall in the same {FREQ_NAMES[use]} period; "
                 "the column mixes frequencies or needs freq=."
             )
-        return pd.Series(per, index=values.index), use
+        return pd.Series(uniq_periods.take(codes), index=values.index), use
     if pd.api.types.is_bool_dtype(dtype):
         raise TimeParseError(f"time column {column!r} is boolean; it must hold dates or periods.")
     if pd.api.types.is_numeric_dtype(dtype):
