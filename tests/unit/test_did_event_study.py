@@ -136,8 +136,19 @@ def test_pretrend_test_detects_a_violation_and_flags_it():
     check = next(dg for dg in res.diagnostics if dg.name == "pre_trend_wald")
     assert check.passed is False and check.p_value < 0.001
     assert any(f.source == "pre_trend_wald" and f.severity == "high" for f in res.flags)
-    clean = event_study(make_panel(sim(5)), leads=4, lags=3, inference=Clustered(), calendar=False)
-    assert next(dg for dg in clean.diagnostics if dg.name == "pre_trend_wald").passed in (True, False)
+
+
+
+def test_pretrend_test_size_under_parallel_trends():
+    """No pre-trend: over 60 simulated panels the 5% Wald test rejects no more often than the
+    99.9% quantile of Binomial(60, 0.05) allows (9 of 60)."""
+    p_values = []
+    for seed in range(100, 160):
+        res = event_study(make_panel(sim(seed)), leads=4, lags=3, inference=Clustered(), calendar=False)
+        p_values.append(next(dg for dg in res.diagnostics if dg.name == "pre_trend_wald").p_value)
+    p_values = np.asarray(p_values)
+    assert np.all((p_values >= 0) & (p_values <= 1))
+    assert np.sum(p_values < 0.05) <= stats.binom.ppf(0.999, 60, 0.05)
 
 
 def test_cr2_and_wild_bootstrap_for_the_average():
