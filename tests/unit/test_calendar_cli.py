@@ -115,3 +115,15 @@ def test_errors_and_presets(capsys):
         assert name in out
     assert main(["calendar"]) == 0
     assert "list" in capsys.readouterr().out
+
+
+def test_python_dash_m_runs_the_same_command_line():
+    """``python -m evalint --version`` prints the installed package version, as the console script does."""
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    out = subprocess.run([sys.executable, "-m", "evalint", "--version"], capture_output=True, text=True,
+                         check=False, cwd=REPO, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert version("evalint") in out.stdout
