@@ -77,6 +77,8 @@ class CheckResult:
     table : pandas.DataFrame, optional
         Details (e.g. the threatening events).
     statistic, p_value : float, optional
+    df : int, optional
+        Degrees of freedom of ``statistic`` (e.g. the number of restrictions of a Wald test).
     flags : tuple of Flag
         Flags the check raises for the result it belongs to.
     """
@@ -88,6 +90,7 @@ class CheckResult:
     statistic: float | None = None
     p_value: float | None = None
     flags: tuple[Flag, ...] = field(default=())
+    df: int | None = None
 
     def __str__(self) -> str:
         status = {True: "passed", False: "FAILED", None: "not run"}[self.passed]

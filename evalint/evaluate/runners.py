@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -150,9 +149,6 @@ def _run_did(ctx: _Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[s
     return res, extras
 
 
-_PRE_CELLS = re.compile(r"over (\d+) pre-treatment ATT")
-
-
 def _small_sample_pretrend(result: Any, n_treated: int, alpha: float) -> Any:
     """Read Callaway-Sant'Anna's joint pre-trend Wald test against the number of treated units.
 
@@ -170,10 +166,9 @@ def _small_sample_pretrend(result: Any, n_treated: int, alpha: float) -> Any:
     from scipy import stats
 
     old = next((d for d in result.diagnostics if d.name == "pre_trend_wald"), None)
-    found = _PRE_CELLS.search(old.text) if old is not None else None
-    if old is None or found is None or old.statistic is None or not math.isfinite(old.statistic):
+    if old is None or old.df is None or old.statistic is None or not math.isfinite(old.statistic):
         return result
-    k, w, n = int(found.group(1)), float(old.statistic), int(n_treated)
+    k, w, n = int(old.df), float(old.statistic), int(n_treated)
     first = old.text.split(" - ")[0]
     if n <= k:
         new = CheckResult("pre_trend_wald", None,
@@ -181,7 +176,7 @@ def _small_sample_pretrend(result: Any, n_treated: int, alpha: float) -> Any:
                           f"estimated from only {n} treated unit(s) (no more than the {k} cells tested), so the "
                           "chi-squared test over-rejects heavily (it rejects exactly parallel trends in most "
                           "simulated draws). Judge the pre-trends from the event-study figure, or shorten the "
-                          "pre-period.", statistic=w, p_value=None)
+                          "pre-period.", statistic=w, p_value=None, df=k)
         flags = (Flag("diagnostic", "low", new.text, source="pre_trend_wald"),)
     else:
         f = w * (n - k) / (k * (n - 1))
@@ -190,7 +185,7 @@ def _small_sample_pretrend(result: Any, n_treated: int, alpha: float) -> Any:
         text = (f"{first}; with the covariance estimated from {n} treated units the small-sample (Hotelling) "
                 f"form is F({k}, {n - k}) = {f:.3f}, p = {p:.4f}"
                 + ("" if passed else f" - pre-treatment effects differ from zero at the {alpha:g} level"))
-        new = CheckResult("pre_trend_wald", passed, text, statistic=f, p_value=p)
+        new = CheckResult("pre_trend_wald", passed, text, statistic=f, p_value=p, df=k)
         flags = () if passed else (Flag("diagnostic", "medium", text, source="pre_trend_wald"),)
     diagnostics = tuple(new if d is old else d for d in result.diagnostics)
     kept = tuple(fl for fl in result.flags if fl.source != "pre_trend_wald")

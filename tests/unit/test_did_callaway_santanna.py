@@ -365,7 +365,12 @@ def test_result_schema_summary_plot():
     assert f.loc[0, "term"] == "ATT (dynamic, e>=0)"
     assert f["band_low"].iloc[1:].notna().all()
     assert "Callaway-Sant'Anna" in str(r.summary())
-    assert any(d.name == "pre_trend_wald" for d in r.diagnostics)
+    pre = next(d for d in r.diagnostics if d.name == "pre_trend_wald")
+    cells = r.tables["att_gt"]
+    # the Wald statistic's df is the number of pre-treatment cells with a variance, and its
+    # p-value the chi-squared tail at that df
+    n_pre = int(((cells["time"] < cells["group"]) & (cells["std_error"] > 0)).sum())
+    assert pre.df == n_pre and pre.p_value == pytest.approx(stats.chi2.sf(pre.statistic, n_pre), rel=1e-12)
     assert any(d.name == "policy_calendar" and d.passed is None for d in r.diagnostics)
     fig = r.plot()
     assert fig is not None

@@ -30,7 +30,7 @@ def _wald(k: int, w: float) -> CheckResult:
     p = float(stats.chi2.sf(w, k))
     text = (f"Joint Wald pre-test of parallel trends over {k} pre-treatment ATT(g,t): W = {w:.3f}, df = {k}, "
             f"p = {p:.4f} - pre-treatment effects differ from zero at the 0.05 level")
-    return CheckResult("pre_trend_wald", p >= 0.05, text, statistic=w, p_value=p,
+    return CheckResult("pre_trend_wald", p >= 0.05, text, statistic=w, p_value=p, df=k,
                        flags=(Flag("diagnostic", "medium", text, source="pre_trend_wald"),))
 
 

@@ -336,7 +336,7 @@ def pretrend_wald(cells: GroupTimeCells, alpha: float) -> CheckResult:
             f"W = {w:.3f}, df = {len(pre)}, p = {p:.4f}"
             + ("" if passed else f" - pre-treatment effects differ from zero at the {alpha:g} level"))
     flags = () if passed else (Flag("diagnostic", "medium", text, source="pre_trend_wald"),)
-    return CheckResult("pre_trend_wald", passed, text, statistic=w, p_value=p, flags=flags)
+    return CheckResult("pre_trend_wald", passed, text, statistic=w, p_value=p, flags=flags, df=len(pre))
 
 
 _ESTIMANDS = {
