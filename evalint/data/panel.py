@@ -1,38 +1,33 @@
 """The validated unit x period panel every estimator consumes.
 
-Build one with :meth:`Panel.from_frame`. Validation happens once, there: a Panel that
-exists is a valid panel. The input frame is never mutated.
+Build one with :meth:`Panel.from_frame`. Validation happens once, there (the checks are in
+:mod:`evalint.data.build`): a Panel that exists is a valid panel. The input frame is never
+mutated.
 """
 
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from evalint.data import checks
-from evalint.data.timeparse import FREQ_NAMES, to_period, to_periods
+from evalint.data.build import frame_parts
+from evalint.data.timeparse import FREQ_NAMES, to_period
 from evalint.data.timing import TreatmentTiming
 from evalint.errors import (
-    DroppedRowsWarning,
     EmptyDataError,
     InvalidValueError,
-    MissingValuesError,
     SpecificationError,
-    TreatmentError,
     UnbalancedPanelError,
     column_not_found,
     format_examples,
 )
-from evalint.outcomes import OutcomeKind, get_outcome
+from evalint.outcomes import OutcomeKind
 
 __all__ = ["Panel"]
-
-_NEVER_STRINGS = {"", "never", "none", "nan", "nat", "inf", "0"}
 
 
 class Panel:
@@ -57,7 +52,7 @@ class Panel:
         Cohorts and never-treated units, when treatment or cohort was given.
     """
 
-    __slots__ = (
+    __slots__ = (  # noqa: RUF023 - order kept as it was
         "_data", "unit", "time", "outcomes", "outcome_kinds", "treatment", "population",
         "weights", "covariates", "freq", "timing", "_fingerprint", "dropped",
     )
@@ -142,164 +137,10 @@ class Panel:
             non-numeric outcomes, invalid counts/durations/population, non-absorbing or
             non-binary treatment, cohorts outside the data.
         """
-        if not isinstance(df, pd.DataFrame):
-            raise SpecificationError(f"Panel.from_frame expects a pandas DataFrame; got {type(df).__name__}.")
-        if missing not in ("error", "drop"):
-            raise SpecificationError(f"missing={missing!r}; use 'error' or 'drop'.")
-        if treatment is not None and cohort is not None:
-            raise SpecificationError("Give either treatment= (a 0/1 column) or cohort= (first treated period), not both.")
-        outcomes = checks.columns_list(outcome)
-        if not outcomes:
-            raise SpecificationError("outcome= must name at least one column.")
-        covs = checks.columns_list(covariates)
-        _require_distinct_roles(unit, time, outcomes, treatment, cohort, population, weights, covs)
-        roles: dict[str, str | None] = {"unit": unit, "time": time, "treatment": treatment,
-                                        "cohort": cohort, "population": population, "weights": weights}
-        roles.update({"outcome": o for o in outcomes})
-        checks.require_columns(df, {"unit": unit, "time": time})
-        for o in outcomes:
-            checks.require_columns(df, {"outcome": o})
-        checks.require_columns(df, {k: v for k, v in roles.items() if k not in ("unit", "time", "outcome")})
-        for c in covs:
-            checks.require_columns(df, {"covariate": c})
-        if df.shape[0] == 0:
-            raise EmptyDataError("The data frame has no rows; a panel needs at least one unit-period row.")
-
-        single = unit is None
-        unit_col = unit if unit is not None else "unit"
-        used = [c for c in dict.fromkeys([unit, time, *outcomes, treatment, cohort, population, weights, *covs]) if c]
-        work = df.loc[:, used].copy()
-        work.index = pd.RangeIndex(len(work))
-        if single:
-            if unit_col in work.columns:
-                raise SpecificationError("A single series cannot have a column named 'unit'; pass unit='unit'.")
-            work.insert(0, unit_col, "series")
-        if work[unit_col].isna().any():
-            rows = work.index[work[unit_col].isna()].tolist()
-            raise MissingValuesError(
-                f"unit column {unit_col!r} is missing in {len(rows)} row(s) (rows {format_examples(rows)}); "
-                "every row needs a unit id."
-            )
-        if isinstance(work[unit_col].dtype, pd.CategoricalDtype):
-            # plain values: units sort by value, carry no unused categories, and hash the
-            # same (fingerprint) as the equivalent non-categorical column
-            work[unit_col] = work[unit_col].astype(work[unit_col].cat.categories.dtype)
-        periods, fcode = to_periods(work[time], freq, time)
-        work[time] = periods
-        keys = work[[unit_col, time]]
-        ordinals = pd.PeriodIndex(periods).asi8
-        work["_ord"] = ordinals
-        unit_codes, _ = pd.factorize(work[unit_col], sort=True)
-        # long frames usually arrive sorted by unit then period: skip the sort when they do
-        in_order = len(work) < 2 or bool(np.all((unit_codes[1:] > unit_codes[:-1])
-                                                | ((unit_codes[1:] == unit_codes[:-1]) & (ordinals[1:] >= ordinals[:-1]))))
-        if in_order:
-            work = work.reset_index(drop=True)
-        else:
-            work = work.sort_values([unit_col, "_ord"], kind="stable").reset_index(drop=True)
-        # sorted, a repeated (unit, period) pair sits next to its twin: one pass over two arrays;
-        # the message is built from the frame in its original row order
-        sorted_units, sorted_ords = work[unit_col].to_numpy(), work["_ord"].to_numpy()
-        if len(work) > 1 and ((sorted_ords[1:] == sorted_ords[:-1]) & (sorted_units[1:] == sorted_units[:-1])).any():
-            checks.require_no_duplicates(keys, unit_col, time)
-        checks.require_no_gaps(work[unit_col].to_numpy(), work["_ord"].to_numpy(), unit_col, FREQ_NAMES[fcode])
-
-        kinds = _resolve_kinds(outcomes, outcome_kind)
-        keys = work[[unit_col, time]]
-        for o in outcomes:
-            work[o] = checks.require_numeric(work, o, "outcome")
-            checks.require_finite(work[o], keys, o, "outcome")
-        for c in covs:
-            work[c] = checks.require_numeric(work, c, "covariate")
-            checks.require_finite(work[c], keys, c, "covariate")
-        # Treatment timing comes from every row, before rows with missing outcomes are
-        # dropped: a missing outcome in the first treated period must not move the cohort.
-        timing = None
-        if treatment is not None:
-            timing = _timing_from_treatment(work, unit_col, time, treatment, fcode)
-        elif cohort is not None:
-            timing = _timing_from_cohort(work, unit_col, time, cohort, fcode)
-            work = work.drop(columns=[cohort])
-        dropped: dict[str, int] = {}
-        need = list(outcomes) + list(covs)
-        miss = work[need].isna()
-        if miss.to_numpy().any():
-            if missing == "error":
-                col = next(c for c in need if miss[c].any())
-                rows = keys.loc[miss[col]].head(5)
-                shown = "; ".join(f"{a!r} at {b}" for a, b in rows.itertuples(index=False))
-                role = "outcome" if col in outcomes else "covariate"
-                raise MissingValuesError(
-                    f"{role} column {col!r} has {int(miss[col].sum())} missing value(s), e.g. {shown}. "
-                    "evalint never fills them silently. Fill them from the source, or pass "
-                    "missing='drop' to drop those rows (reported as missing cells)."
-                )
-            any_miss = miss.any(axis=1)
-            per_col = {c: int(miss[c].sum()) for c in need if miss[c].any()}
-            kept_units = set(pd.unique(work.loc[~any_miss, unit_col]))
-            gone = [u for u in pd.unique(work[unit_col]) if u not in kept_units]
-            lost = (f" {len(gone)} unit(s) have no rows left and leave the panel: "
-                    f"{format_examples(gone)}." if gone else "")
-            warnings.warn(
-                f"Dropped {int(any_miss.sum())} row(s) with missing values "
-                f"({', '.join(f'{c}: {n}' for c, n in per_col.items())}); those unit-periods are "
-                f"now missing cells of an unbalanced panel.{lost}",
-                DroppedRowsWarning, stacklevel=2,
-            )
-            dropped["missing_values"] = int(any_miss.sum())
-            if gone:
-                dropped["units_without_data"] = len(gone)
-            work = work.loc[~any_miss].reset_index(drop=True)
-            if work.empty:
-                raise EmptyDataError("No rows are left after dropping rows with missing values.")
-            keys = work[[unit_col, time]]
-
-        for o in outcomes:
-            k = kinds[o]
-            if k.is_count:
-                checks.require_range(work[o], keys, o, "outcome", minimum=0, strict=False,
-                                     why=f"{k.label} is a count")
-            elif k.must_be_positive:
-                checks.require_range(work[o], keys, o, "outcome", minimum=0, strict=True,
-                                     why=f"{k.label} is a duration in days")
-        if population is not None:
-            work[population] = checks.require_numeric(work, population, "population")
-            checks.require_not_missing(work[population], keys, population, "population")
-            checks.require_finite(work[population], keys, population, "population")
-            checks.require_range(work[population], keys, population, "population", minimum=0,
-                                 strict=True, why="it is an exposure and enters as log(population)")
-        if weights is not None:
-            work[weights] = checks.require_numeric(work, weights, "weights")
-            checks.require_not_missing(work[weights], keys, weights, "weights")
-            checks.require_finite(work[weights], keys, weights, "weights")
-            checks.require_range(work[weights], keys, weights, "weights", minimum=0, strict=False,
-                                 why="weights cannot be negative")
-
-        if timing is not None:
-            remaining = pd.Index(pd.unique(work[unit_col]), name=unit_col)
-            timing = TreatmentTiming(timing.cohort.reindex(remaining), fcode)
-            first = work.groupby(unit_col, sort=False)["_ord"].min()
-            c_ord = timing.cohort_ordinal()
-            early = c_ord.index[(c_ord <= first.reindex(c_ord.index)).to_numpy()]
-            if len(early):
-                if len(early) == len(c_ord):
-                    raise TreatmentError(
-                        f"Every unit is already treated in its first period (e.g. {format_examples(list(early))}); "
-                        "there are no pre-treatment observations to learn from. Add earlier periods."
-                    )
-                warnings.warn(
-                    f"Dropped {len(early)} unit(s) already treated in their first observed period "
-                    f"({format_examples(list(early))}): they have no pre-treatment data. "
-                    "Add earlier periods to keep them.",
-                    DroppedRowsWarning, stacklevel=2,
-                )
-                dropped["treated_in_first_period"] = len(early)
-                work = work.loc[~work[unit_col].isin(early)].reset_index(drop=True)
-                timing = TreatmentTiming(timing.cohort.drop(early), fcode)
-        work = work.drop(columns=["_ord"])
-        return cls(data=work, unit=unit_col, time=time, outcomes=outcomes, outcome_kinds=kinds,
-                   treatment=treatment, population=population, weights=weights, covariates=covs,
-                   freq=fcode, timing=timing, dropped=dropped)
+        return cls(**frame_parts(df, unit=unit, time=time, outcome=outcome, treatment=treatment,
+                                 cohort=cohort, population=population, weights=weights,
+                                 covariates=covariates, freq=freq, outcome_kind=outcome_kind,
+                                 missing=missing))
 
     # ------------------------------------------------------------------ views
     @property
@@ -523,168 +364,3 @@ class Panel:
         if self.timing is not None:
             s += f"; {len(self.timing.treated_units)} treated in {len(self.timing.cohorts)} cohort(s), {d['never_treated_units']} never treated"
         return s + ")"
-
-
-def _require_distinct_roles(unit: Any, time: Any, outcomes: tuple[str, ...], treatment: Any,
-                            cohort: Any, population: Any, weights: Any,
-                            covariates: tuple[str, ...]) -> None:
-    """Raise SpecificationError when one column is given two roles that exclude each other.
-
-    ``population`` and ``weights`` may name the same column (population weights), and a
-    covariate may be the population or weights column; every other pair must differ.
-    """
-    seen: dict[Any, str] = {}
-    exclusive = [("unit", unit), ("time", time), *[("outcome", o) for o in outcomes],
-                 ("treatment", treatment), ("cohort", cohort)]
-    for role, col in [*exclusive, ("population", population), ("weights", weights),
-                      *[("covariate", c) for c in covariates]]:
-        if col is None:
-            continue
-        prior = seen.get(col)
-        shared_ok = prior is not None and {prior, role} <= {"population", "weights", "covariate"}
-        if prior is not None and not shared_ok:
-            again = "twice" if prior == role else f"as {prior} and as {role}"
-            raise SpecificationError(
-                f"column {col!r} is given {again}; each of unit, time, outcome(s), treatment and "
-                "cohort must name its own column (population/weights/covariates may share one). "
-                f"Pass a different column for {role}=, or copy the column under a new name."
-            )
-        seen.setdefault(col, role)
-
-
-def _resolve_kinds(outcomes: tuple[str, ...], outcome_kind: Any) -> dict[str, OutcomeKind]:
-    kinds: dict[str, OutcomeKind] = {}
-    for o in outcomes:
-        if isinstance(outcome_kind, Mapping):
-            spec = outcome_kind.get(o)
-        elif outcome_kind is not None:
-            spec = outcome_kind if len(outcomes) == 1 or o == outcomes[0] else None
-        else:
-            spec = None
-        if spec is None:
-            try:
-                spec = get_outcome(o)
-            except SpecificationError:
-                spec = "continuous"
-        kinds[o] = get_outcome(spec)
-    return kinds
-
-
-def _timing_from_treatment(work: pd.DataFrame, unit: str, time: str, col: str, freq: str) -> TreatmentTiming:
-    raw = work[col]
-    keys = work[[unit, time]]
-    checks.require_not_missing(raw, keys, col, "treatment")
-    if pd.api.types.is_bool_dtype(raw.dtype):
-        vals = raw.astype(int)
-    else:
-        vals = pd.to_numeric(raw, errors="coerce")
-        bad = vals.isna() | ~vals.isin([0, 1])
-        if bad.any():
-            shown = format_examples(raw[bad].astype(str).unique().tolist())
-            raise TreatmentError(
-                f"treatment column {col!r} must hold only 0 and 1; {int(bad.sum())} row(s) hold "
-                f"{shown}. For a continuous intensity (dose), keep it as a covariate/dose column and "
-                "code treatment as 0/1; for a first-treatment date use cohort=."
-            )
-    vals = vals.astype(int)
-    # non-absorbing: a 1 followed by a 0 within a unit
-    prev_max = vals.groupby(work[unit], sort=False).cummax()
-    off = (prev_max == 1) & (vals == 0)
-    if off.any():
-        rows = keys.loc[off]
-        units_off = pd.unique(rows[unit])
-        first = rows.drop_duplicates(unit).head(5)
-        shown = "; ".join(f"{u!r} switches off at {t}" for u, t in first.itertuples(index=False))
-        raise TreatmentError(
-            f"treatment column {col!r} is not absorbing: {len(units_off)} unit(s) go from 1 back to 0 "
-            f"({shown}). evalint's designs assume that once treated, a unit stays treated. If "
-            "treatment really ends, analyse the switch-off separately, or recode treatment as "
-            "'ever treated from the first treated period' if that is the estimand."
-        )
-    treated = work.loc[vals == 1]
-    first = treated.groupby(unit, sort=False)[time].min()
-    cohort = pd.Series(pd.NaT, index=pd.Index(pd.unique(work[unit]), name=unit), dtype=f"period[{freq}]")
-    cohort.loc[first.index] = first.to_numpy()
-    return TreatmentTiming(cohort.rename("cohort"), freq)
-
-
-def _is_never(v: Any) -> bool:
-    """True for the cohort codes that mean never treated: missing, 0, inf, "never"..."""
-    if v is None or pd.isna(v):
-        return True
-    if isinstance(v, (int, float, np.integer, np.floating)) and (v == 0 or np.isinf(v)):
-        return True
-    return isinstance(v, str) and v.strip().lower() in _NEVER_STRINGS
-
-
-def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq: str) -> TreatmentTiming:
-    raw = work[col]
-    if pd.api.types.is_bool_dtype(raw.dtype):
-        raise TreatmentError(
-            f"cohort column {col!r} holds True/False, but cohort= takes each unit's first treated "
-            "period (a date, period or year; missing/0/'never' for never treated). For a 0/1 "
-            "treated-now indicator use treatment= instead."
-        )
-    # object columns may mix 2021 and "2021": compare their text; typed columns compare as they are
-    keys = raw.astype(str).where(raw.notna()) if raw.dtype == object else raw
-    # non-missing values must all equal the unit's first non-missing one (missing ones are checked below)
-    unit_codes, unit_values = pd.factorize(work[unit])
-    key_codes, _ = pd.factorize(keys, use_na_sentinel=True)
-    present = key_codes >= 0
-    first_code = np.full(len(unit_values), -1, dtype=np.int64)
-    first_code[unit_codes[present][::-1]] = key_codes[present][::-1]
-    varies = pd.unique(unit_values[unit_codes[present & (key_codes != first_code[unit_codes])]])
-    if len(varies):
-        raise TreatmentError(
-            f"cohort column {col!r} must be constant within each unit (the unit's first treated "
-            f"period); it varies for {len(varies)} unit(s), e.g. {format_examples(list(varies))}. "
-            "If the column switches on over time it is a 0/1 indicator: pass it as treatment=; "
-            "otherwise give every row of a unit its first treated period."
-        )
-    per_unit = raw.groupby(work[unit], sort=False).first()
-    per_unit = per_unit.reindex(pd.unique(work[unit]))
-    some_missing = raw.isna().groupby(work[unit], sort=False).any().reindex(per_unit.index).to_numpy()
-    # each distinct cohort value is classified and parsed once, then mapped back to the units
-    try:
-        codes, uniques = pd.factorize(per_unit, use_na_sentinel=True)
-        uniques = list(uniques)
-    except TypeError:  # unhashable values: one "distinct value" per unit
-        codes, uniques = np.arange(len(per_unit)), list(per_unit.to_numpy())
-    first_unit = np.full(len(uniques), -1, dtype=np.int64)
-    valid = codes >= 0
-    first_unit[codes[valid][::-1]] = np.flatnonzero(valid)[::-1]   # first unit holding each value
-    never_value = np.array([_is_never(v) for v in uniques], dtype=bool)
-    never = np.ones(len(per_unit), dtype=bool)
-    never[valid] = never_value[codes[valid]]
-    partial_pos = np.flatnonzero(some_missing & ~never)
-    if partial_pos.size:
-        partial = list(per_unit.index[partial_pos])
-        raise TreatmentError(
-            f"cohort column {col!r} is missing in some rows but not others of {len(partial)} unit(s), "
-            f"e.g. {format_examples(partial)} ({str(per_unit.iloc[partial_pos[0]])!r} elsewhere). A missing "
-            "cohort means never treated, so the unit's rows disagree. Give every row of a unit the same "
-            "first treated period (e.g. df[cohort] = df.groupby(unit)[cohort].transform('first'))."
-        )
-    first_p, last_p = work[time].min(), work[time].max()
-    value_periods: list[Any] = []
-    for j, v in enumerate(uniques):
-        if never_value[j]:
-            value_periods.append(pd.NaT)
-            continue
-        if isinstance(v, (float, np.floating)) and float(v).is_integer():
-            v = int(v)
-        value_periods.append(to_period(v, freq, what=f"cohort of unit {per_unit.index[first_unit[j]]!r}"))
-    by_value = pd.array(value_periods, dtype=f"period[{freq}]")
-    mapped = by_value.take(np.where(never, -1, codes), allow_fill=True)
-    cohort = pd.Series(mapped, index=pd.Index(per_unit.index, name=unit))
-    bad = [j for j, p in enumerate(value_periods) if p is not pd.NaT and (p < first_p or p > last_p)]
-    outside = [(per_unit.index[i], value_periods[codes[i]]) for i in np.flatnonzero(np.isin(codes, bad))] if bad else []
-    if outside:
-        shown = "; ".join(f"{u!r}: {p}" for u, p in outside[:5])
-        raise TreatmentError(
-            f"cohort column {col!r}: {len(outside)} unit(s) have a first treated period outside the "
-            f"data ({first_p}..{last_p}): {shown}. A unit treated after the data ends is never treated "
-            "within it: code its cohort as missing/0; a unit treated before the data starts has no "
-            "pre-period: drop it or add earlier data."
-        )
-    return TreatmentTiming(cohort.rename("cohort"), freq)

@@ -1,0 +1,142 @@
+"""Treatment timing built from a panel's treatment or cohort column.
+
+:func:`_timing_from_treatment` reads an absorbing 0/1 treatment indicator and
+:func:`_timing_from_cohort` a first-treated-period column (missing, 0, ``inf`` or
+``"never"`` for never treated). Each validates its column and returns the
+:class:`~evalint.data.timing.TreatmentTiming` of every unit, or raises
+:class:`~evalint.errors.TreatmentError` naming the units at fault.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalint.data import checks
+from evalint.data.timeparse import to_period
+from evalint.data.timing import TreatmentTiming
+from evalint.errors import TreatmentError, format_examples
+
+_NEVER_STRINGS = {"", "never", "none", "nan", "nat", "inf", "0"}
+
+
+def _timing_from_treatment(work: pd.DataFrame, unit: str, time: str, col: str, freq: str) -> TreatmentTiming:
+    raw = work[col]
+    keys = work[[unit, time]]
+    checks.require_not_missing(raw, keys, col, "treatment")
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        vals = raw.astype(int)
+    else:
+        vals = pd.to_numeric(raw, errors="coerce")
+        bad = vals.isna() | ~vals.isin([0, 1])
+        if bad.any():
+            shown = format_examples(raw[bad].astype(str).unique().tolist())
+            raise TreatmentError(
+                f"treatment column {col!r} must hold only 0 and 1; {int(bad.sum())} row(s) hold "
+                f"{shown}. For a continuous intensity (dose), keep it as a covariate/dose column and "
+                "code treatment as 0/1; for a first-treatment date use cohort=."
+            )
+    vals = vals.astype(int)
+    # non-absorbing: a 1 followed by a 0 within a unit
+    prev_max = vals.groupby(work[unit], sort=False).cummax()
+    off = (prev_max == 1) & (vals == 0)
+    if off.any():
+        rows = keys.loc[off]
+        units_off = pd.unique(rows[unit])
+        first = rows.drop_duplicates(unit).head(5)
+        shown = "; ".join(f"{u!r} switches off at {t}" for u, t in first.itertuples(index=False))
+        raise TreatmentError(
+            f"treatment column {col!r} is not absorbing: {len(units_off)} unit(s) go from 1 back to 0 "
+            f"({shown}). evalint's designs assume that once treated, a unit stays treated. If "
+            "treatment really ends, analyse the switch-off separately, or recode treatment as "
+            "'ever treated from the first treated period' if that is the estimand."
+        )
+    treated = work.loc[vals == 1]
+    first = treated.groupby(unit, sort=False)[time].min()
+    cohort = pd.Series(pd.NaT, index=pd.Index(pd.unique(work[unit]), name=unit), dtype=f"period[{freq}]")
+    cohort.loc[first.index] = first.to_numpy()
+    return TreatmentTiming(cohort.rename("cohort"), freq)
+
+
+def _is_never(v: Any) -> bool:
+    """True for the cohort codes that mean never treated: missing, 0, inf, "never"..."""
+    if v is None or pd.isna(v):
+        return True
+    if isinstance(v, (int, float, np.integer, np.floating)) and (v == 0 or np.isinf(v)):
+        return True
+    return isinstance(v, str) and v.strip().lower() in _NEVER_STRINGS
+
+
+def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq: str) -> TreatmentTiming:
+    raw = work[col]
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        raise TreatmentError(
+            f"cohort column {col!r} holds True/False, but cohort= takes each unit's first treated "
+            "period (a date, period or year; missing/0/'never' for never treated). For a 0/1 "
+            "treated-now indicator use treatment= instead."
+        )
+    # object columns may mix 2021 and "2021": compare their text; typed columns compare as they are
+    keys = raw.astype(str).where(raw.notna()) if raw.dtype == object else raw
+    # non-missing values must all equal the unit's first non-missing one (missing ones are checked below)
+    unit_codes, unit_values = pd.factorize(work[unit])
+    key_codes, _ = pd.factorize(keys, use_na_sentinel=True)
+    present = key_codes >= 0
+    first_code = np.full(len(unit_values), -1, dtype=np.int64)
+    first_code[unit_codes[present][::-1]] = key_codes[present][::-1]
+    varies = pd.unique(unit_values[unit_codes[present & (key_codes != first_code[unit_codes])]])
+    if len(varies):
+        raise TreatmentError(
+            f"cohort column {col!r} must be constant within each unit (the unit's first treated "
+            f"period); it varies for {len(varies)} unit(s), e.g. {format_examples(list(varies))}. "
+            "If the column switches on over time it is a 0/1 indicator: pass it as treatment=; "
+            "otherwise give every row of a unit its first treated period."
+        )
+    per_unit = raw.groupby(work[unit], sort=False).first()
+    per_unit = per_unit.reindex(pd.unique(work[unit]))
+    some_missing = raw.isna().groupby(work[unit], sort=False).any().reindex(per_unit.index).to_numpy()
+    # each distinct cohort value is classified and parsed once, then mapped back to the units
+    try:
+        codes, uniques = pd.factorize(per_unit, use_na_sentinel=True)
+        uniques = list(uniques)
+    except TypeError:  # unhashable values: one "distinct value" per unit
+        codes, uniques = np.arange(len(per_unit)), list(per_unit.to_numpy())
+    first_unit = np.full(len(uniques), -1, dtype=np.int64)
+    valid = codes >= 0
+    first_unit[codes[valid][::-1]] = np.flatnonzero(valid)[::-1]   # first unit holding each value
+    never_value = np.array([_is_never(v) for v in uniques], dtype=bool)
+    never = np.ones(len(per_unit), dtype=bool)
+    never[valid] = never_value[codes[valid]]
+    partial_pos = np.flatnonzero(some_missing & ~never)
+    if partial_pos.size:
+        partial = list(per_unit.index[partial_pos])
+        raise TreatmentError(
+            f"cohort column {col!r} is missing in some rows but not others of {len(partial)} unit(s), "
+            f"e.g. {format_examples(partial)} ({str(per_unit.iloc[partial_pos[0]])!r} elsewhere). A missing "
+            "cohort means never treated, so the unit's rows disagree. Give every row of a unit the same "
+            "first treated period (e.g. df[cohort] = df.groupby(unit)[cohort].transform('first'))."
+        )
+    first_p, last_p = work[time].min(), work[time].max()
+    value_periods: list[Any] = []
+    for j, v in enumerate(uniques):
+        if never_value[j]:
+            value_periods.append(pd.NaT)
+            continue
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            v = int(v)
+        value_periods.append(to_period(v, freq, what=f"cohort of unit {per_unit.index[first_unit[j]]!r}"))
+    by_value = pd.array(value_periods, dtype=f"period[{freq}]")
+    mapped = by_value.take(np.where(never, -1, codes), allow_fill=True)
+    cohort = pd.Series(mapped, index=pd.Index(per_unit.index, name=unit))
+    bad = [j for j, p in enumerate(value_periods) if p is not pd.NaT and (p < first_p or p > last_p)]
+    outside = [(per_unit.index[i], value_periods[codes[i]]) for i in np.flatnonzero(np.isin(codes, bad))] if bad else []
+    if outside:
+        shown = "; ".join(f"{u!r}: {p}" for u, p in outside[:5])
+        raise TreatmentError(
+            f"cohort column {col!r}: {len(outside)} unit(s) have a first treated period outside the "
+            f"data ({first_p}..{last_p}): {shown}. A unit treated after the data ends is never treated "
+            "within it: code its cohort as missing/0; a unit treated before the data starts has no "
+            "pre-period: drop it or add earlier data."
+        )
+    return TreatmentTiming(cohort.rename("cohort"), freq)
