@@ -67,11 +67,10 @@ def frame_parts(
     _require_distinct_roles(unit, time, outcomes, treatment, cohort, population, weights, covs)
     roles: dict[str, str | None] = {"unit": unit, "time": time, "treatment": treatment,
                                     "cohort": cohort, "population": population, "weights": weights}
-    roles.update({"outcome": o for o in outcomes})  # noqa: B035 - moved verbatim
     checks.require_columns(df, {"unit": unit, "time": time})
     for o in outcomes:
         checks.require_columns(df, {"outcome": o})
-    checks.require_columns(df, {k: v for k, v in roles.items() if k not in ("unit", "time", "outcome")})
+    checks.require_columns(df, {k: v for k, v in roles.items() if k not in ("unit", "time")})
     for c in covs:
         checks.require_columns(df, {"covariate": c})
     if df.shape[0] == 0:
