@@ -1,0 +1,398 @@
+"""Policy event records and reading them from the calendar CSV schema.
+
+One job: the :class:`PolicyEvent` record (its validation and CSV row form), the CSV
+schema (:data:`EVENT_COLUMNS`, :data:`REQUIRED_COLUMNS`), building events from a frame in
+that schema (:func:`events_from_frame`), compiling the packaged ``events.csv`` from the
+curated source (:func:`compile_events`) and loading it (``_default_events``). The
+collection and its queries are :class:`evalint.calendar.events.PolicyCalendar`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.resources import files
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+from evalint.errors import (
+    ColumnNotFoundError,
+    DataError,
+    DuplicateRowsError,
+    EmptyDataError,
+    InvalidValueError,
+    MissingValuesError,
+    SpecificationError,
+    TimeParseError,
+    format_examples,
+)
+
+__all__ = [
+    "DIRECTIONS",
+    "EVENT_COLUMNS",
+    "ICS_WAVE_EVENTS",
+    "PRECISIONS",
+    "REQUIRED_COLUMNS",
+    "SCOPES",
+    "PolicyEvent",
+    "compile_events",
+    "events_from_frame",
+    "parse_direction",
+]
+
+#: Columns of the packaged ``events.csv`` (and of :meth:`PolicyCalendar.to_frame`).
+EVENT_COLUMNS = (
+    "event_id", "name", "start_date", "end_date", "date_precision", "nation", "scope",
+    "scope_type", "units", "units_rule", "kind", "outcomes_affected", "expected_direction",
+    "source", "unverified",
+)
+#: Columns a local events CSV must have; the rest have defaults.
+REQUIRED_COLUMNS = ("event_id", "name", "start_date", "source")
+_DEFAULTS = {
+    "end_date": "", "date_precision": "day", "nation": "England", "scope": "national",
+    "kind": "other", "outcomes_affected": "", "expected_direction": "ambiguous", "units": "",
+    "units_rule": "",
+}
+PRECISIONS = ("day", "month", "quarter", "year")
+DIRECTIONS = ("up", "down", "ambiguous")
+SCOPES = ("national", "subset")
+
+#: Calendar event id -> ``ics_wave`` value in ``icbs.csv``: the ICBs each ICS wave covers.
+ICS_WAVE_EVENTS = {
+    "ics_wave1_shadow_acs": "wave1_shadow_acs_2017",
+    "ics_wave2": "wave2_2018",
+    "ics_wave3": "wave3_2019",
+    "ics_wave4": "wave4_2020",
+    "ics_wave5": "wave5_2020_12",
+    "ics_wave6_full_coverage": "wave6_2021_04",
+}
+
+
+def _as_date(value: Any, what: str) -> pd.Timestamp:
+    if isinstance(value, pd.Period):
+        return value.start_time
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        ts = None
+    if ts is None or pd.isna(ts):
+        raise TimeParseError(
+            f"{what}={value!r} is not a date; use an ISO date such as '2022-07-01'."
+        )
+    return ts.tz_localize(None) if ts.tz is not None else ts.normalize()
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return True
+    return not isinstance(value, (pd.Timestamp, pd.Period, str)) and bool(pd.isna(value))
+
+
+def _split(text: Any) -> tuple[str, ...]:
+    if text is None or (isinstance(text, float) and pd.isna(text)):
+        return ()
+    if isinstance(text, str):
+        return tuple(p.strip() for p in text.split(";") if p.strip())
+    return tuple(str(p).strip() for p in text if str(p).strip())
+
+
+def parse_direction(text: Any, outcomes: Iterable[str]) -> dict[str, str]:
+    """Parse ``"outcome:up;outcome:down"`` (or ``"ambiguous"``) into outcome -> direction.
+
+    Every outcome in ``outcomes`` gets an entry; outcomes without a stated direction are
+    ``"ambiguous"``. Parenthetical notes such as ``"down (planned)"`` are dropped.
+    """
+    outcomes = tuple(outcomes)
+    out = dict.fromkeys(outcomes, "ambiguous")
+    if isinstance(text, Mapping):
+        pairs = [(str(k), str(v)) for k, v in text.items()]
+    else:
+        raw = "" if _is_missing(text) else str(text).strip()
+        if raw in ("", "ambiguous"):
+            return out
+        pairs = []
+        for part in _split(raw):
+            if ":" not in part:
+                raise InvalidValueError(
+                    f"expected_direction part {part!r} is not 'outcome:up|down|ambiguous'. "
+                    "Write pairs such as 'emergency_admissions:down;delayed_discharges:up', "
+                    "or just 'ambiguous'."
+                )
+            key, val = part.split(":", 1)
+            pairs.append((key.strip(), re.sub(r"\(.*?\)", "", val).strip().lower()))
+    for key, val in pairs:
+        if val not in DIRECTIONS:
+            raise InvalidValueError(
+                f"expected_direction for {key!r} is {val!r}; use one of {', '.join(DIRECTIONS)}."
+            )
+        out[key] = val
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyEvent:
+    """One dated, sourced event that can move health and care outcomes.
+
+    Parameters
+    ----------
+    id : str
+        Unique identifier (``event_id`` in CSV files).
+    name : str
+        Plain description.
+    start : date-like
+        First day of the event (for month/quarter precision: first day of that period).
+    end : date-like, optional
+        Last day; ``None`` for one-off or open-ended events.
+    source : str
+        Where the dates come from (title and address). Required.
+    date_precision : {"day", "month", "quarter", "year"}
+    nation : str
+        ``"England"``, ``"Scotland"``, ``"Wales"``, ``"NI"`` or ``"UK"``.
+    scope : {"national", "subset"}
+        Whether the event hits every unit of the nation or only some.
+    units : tuple of str, optional
+        Units hit by a subset event (ICB ODS codes in the default calendar); ``None``
+        means every unit (national events) or, for subset events, units not listed.
+    kind : str
+        ``structural_reform``, ``funding``, ``discharge_policy``, ``shock``,
+        ``workforce``, ``data_definition_change``, ``payment_system`` or your own.
+    outcomes : tuple of str
+        Outcomes the event is expected to move (``emergency_admissions``...).
+    direction : mapping
+        Outcome -> ``"up"``, ``"down"`` or ``"ambiguous"``. May also be given as the CSV
+        text ``"outcome:up;outcome:down"``.
+    unverified : bool
+        True when part of the dating or detail is marked unverified in the source text.
+    scope_note : str
+        The free-text scope description.
+    units_rule : str
+        How ``units`` were derived (empty when given directly).
+    """
+
+    id: str
+    name: str
+    start: pd.Timestamp
+    end: pd.Timestamp | None = None
+    date_precision: str = "day"
+    nation: str = "England"
+    scope: str = "national"
+    units: tuple[str, ...] | None = None
+    kind: str = "other"
+    outcomes: tuple[str, ...] = ()
+    direction: Mapping[str, str] = field(default_factory=dict, hash=False)
+    source: str
+    unverified: bool = False
+    scope_note: str = ""
+    units_rule: str = ""
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        if not isinstance(self.id, str) or not self.id.strip():
+            raise InvalidValueError(f"event id must be a non-empty string; got {self.id!r}.")
+        set_(self, "id", self.id.strip())
+        who = f"event {self.id!r}"
+        if not isinstance(self.source, str) or not self.source.strip():
+            raise MissingValuesError(
+                f"{who} has no source. Every calendar event must say where its dates come "
+                "from (title and address); write 'source: unverified' for parts you could "
+                "not check."
+            )
+        set_(self, "start", _as_date(self.start, f"{who} start"))
+        end = None if _is_missing(self.end) else _as_date(self.end, f"{who} end")
+        if end is not None and end < self.start:
+            raise InvalidValueError(
+                f"{who} ends ({end.date()}) before it starts ({self.start.date()}); swap the dates "
+                "or leave end empty for one-off events."
+            )
+        set_(self, "end", end)
+        for name, allowed in (("date_precision", PRECISIONS), ("scope", SCOPES)):
+            if getattr(self, name) not in allowed:
+                raise InvalidValueError(
+                    f"{who}: {name}={getattr(self, name)!r} is not one of {', '.join(allowed)}."
+                )
+        set_(self, "outcomes", _split(self.outcomes))
+        if self.units is not None:
+            units = _split(self.units)
+            if self.scope == "national":
+                raise InvalidValueError(
+                    f"{who} is national but lists units {format_examples(units)}; use "
+                    "scope='subset' for events that hit only some units."
+                )
+            set_(self, "units", units or None)
+        set_(self, "direction", MappingProxyType(parse_direction(self.direction, self.outcomes)))
+        set_(self, "unverified", bool(self.unverified))
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.start, self.end, self.source))
+
+    @property
+    def is_national(self) -> bool:
+        """True when the event hits every unit of its nation."""
+        return self.scope == "national"
+
+    def moves(self, outcome: str) -> bool:
+        """True when ``outcome`` is among the outcomes the event is listed as moving."""
+        return outcome in self.outcomes
+
+    def as_record(self) -> dict[str, Any]:
+        """The event as one row of the calendar CSV schema (:data:`EVENT_COLUMNS`)."""
+        return {
+            "event_id": self.id, "name": self.name, "start_date": self.start,
+            "end_date": self.end if self.end is not None else pd.NaT,
+            "date_precision": self.date_precision, "nation": self.nation,
+            "scope": self.scope_note or self.scope, "scope_type": self.scope,
+            "units": ";".join(self.units) if self.units else "", "units_rule": self.units_rule,
+            "kind": self.kind, "outcomes_affected": ";".join(self.outcomes),
+            "expected_direction": _direction_text(self.direction), "source": self.source,
+            "unverified": self.unverified,
+        }
+
+
+def _direction_text(direction: Mapping[str, str]) -> str:
+    stated = [f"{k}:{v}" for k, v in direction.items() if v != "ambiguous"]
+    return ";".join(stated) if stated else "ambiguous"
+
+
+def _scope_type(text: str, row: str) -> str:
+    low = text.strip().lower()
+    for kind in SCOPES:
+        if low.startswith(kind):
+            return kind
+    raise InvalidValueError(
+        f"{row}: scope {text!r} must start with 'national' or 'subset' (e.g. 'subset: 14 pilot "
+        "areas'); evalint reads that word to decide whether the event hits every unit."
+    )
+
+
+def _row_label(df: pd.DataFrame, i: Any) -> str:
+    eid = df.at[i, "event_id"] if "event_id" in df.columns else None
+    return f"row {i + 2 if isinstance(i, int) else i} (event_id {eid!r})"
+
+
+def events_from_frame(df: pd.DataFrame, origin: str = "frame") -> list[PolicyEvent]:
+    """Validate a frame in the calendar CSV schema and build its events.
+
+    Required columns: :data:`REQUIRED_COLUMNS`; others get defaults. Row numbers in
+    errors count the CSV header as line 1.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise SpecificationError(f"expected a pandas DataFrame of events; got {type(df).__name__}.")
+    df = df.reset_index(drop=True).copy()
+    df.columns = [str(c).strip() for c in df.columns]
+    for col in REQUIRED_COLUMNS:
+        if col not in df.columns:
+            raise ColumnNotFoundError(
+                f"{origin}: required column {col!r} is missing. A calendar CSV needs "
+                f"{', '.join(REQUIRED_COLUMNS)} (and may have {', '.join(_DEFAULTS)}, unverified). "
+                f"Columns found: {format_examples(list(df.columns), limit=20)}."
+                + (" Every event must cite where its dates come from." if col == "source" else "")
+            )
+    if df.empty:
+        raise EmptyDataError(f"{origin}: no events (the file has a header but no rows).")
+    for col, default in _DEFAULTS.items():
+        if col not in df.columns:
+            df[col] = default
+    text = df.astype(object).where(df.notna(), "")
+    text = text.map(lambda v: str(v).strip())
+    dup = text["event_id"][text["event_id"].duplicated(keep=False)]
+    if len(dup):
+        raise DuplicateRowsError(
+            f"{origin}: event_id must be unique; {format_examples(sorted(set(dup)))} appear more "
+            f"than once (rows {format_examples([int(i) + 2 for i in dup.index])}). "
+            "Rename or merge them."
+        )
+    for col in ("event_id", "name", "start_date", "source"):
+        bad = text.index[text[col] == ""]
+        if len(bad):
+            raise MissingValuesError(
+                f"{origin}: column {col!r} is empty in {len(bad)} row(s): "
+                f"{format_examples([_row_label(df, int(i)) for i in bad])}. "
+                + ("Every event needs a source (write 'source: unverified' where you "
+                   "could not check)." if col == "source" else "Fill it in.")
+            )
+    if "unverified" in df.columns:
+        flag = text["unverified"].str.lower()
+        okay = flag.isin(["true", "false", "1", "0", "yes", "no", ""])
+        if not okay.all():
+            i = int(text.index[~okay][0])
+            raise InvalidValueError(
+                f"{origin}: {_row_label(df, i)}: unverified={text.at[i, 'unverified']!r}; "
+                "use true or false."
+            )
+        unverified = flag.isin(["true", "1", "yes"]) | text["source"].str.contains(
+            "unverified", case=False)
+    else:
+        unverified = text["source"].str.contains("unverified", case=False)
+    events = []
+    for i in range(len(text)):
+        r = text.iloc[i]
+        label = _row_label(df, i)
+        for col in ("start_date", "end_date"):
+            if r[col] and pd.isna(pd.to_datetime(r[col], errors="coerce", format="ISO8601")):
+                raise TimeParseError(
+                    f"{origin}: {label}: {col}={r[col]!r} is not an ISO date (YYYY-MM-DD)."
+                )
+        scope_type = r["scope_type"] if "scope_type" in text.columns and r["scope_type"] else \
+            _scope_type(r["scope"] or "national", f"{origin}: {label}")
+        try:
+            events.append(PolicyEvent(
+                id=r["event_id"], name=r["name"], start=r["start_date"], end=r["end_date"] or None,
+                date_precision=r["date_precision"] or "day", nation=r["nation"] or "England",
+                scope=scope_type, units=(r["units"] or None) if scope_type == "subset" else None,
+                kind=r["kind"] or "other", outcomes=r["outcomes_affected"],
+                direction=r["expected_direction"] or "ambiguous", source=r["source"],
+                unverified=bool(unverified.iloc[i]), scope_note=r["scope"],
+                units_rule=r["units_rule"],
+            ))
+        except DataError as exc:
+            raise type(exc)(f"{origin}: {label}: {exc}") from None
+    return events
+
+
+def compile_events(source_csv: str | os.PathLike[str]) -> pd.DataFrame:
+    """Build the packaged calendar table from the curated ``policy_events.csv``.
+
+    Keeps every row and column of the source, and adds ``unverified`` (True where the
+    source text says "unverified"), ``scope_type`` (``national``/``subset``, read from
+    the first word of ``scope``), and ``units``/``units_rule`` for subset events whose
+    units can be derived: the ICS waves map to ICB ODS codes through
+    :func:`evalint.calendar.icbs.load_icbs`.
+    """
+    from evalint.calendar.icbs import load_icbs
+
+    raw = pd.read_csv(source_csv, dtype=str, keep_default_na=False)
+    missing = [c for c in EVENT_COLUMNS if c not in raw.columns
+               and c not in ("scope_type", "units", "units_rule", "unverified")]
+    if missing:
+        raise ColumnNotFoundError(f"{source_csv}: columns {missing} are missing.")
+    out = raw.copy()
+    out["unverified"] = out["source"].str.contains("unverified", case=False)
+    out["scope_type"] = [_scope_type(s, f"event {e!r}")
+                         for s, e in zip(out["scope"], out["event_id"])]
+    icbs = load_icbs()
+    units, rules = [], []
+    for eid in out["event_id"]:
+        wave = ICS_WAVE_EVENTS.get(eid)
+        if wave is None:
+            units.append("")
+            rules.append("")
+            continue
+        codes = sorted(icbs.loc[icbs["ics_wave"] == wave, "icb_ods_code"])
+        units.append(";".join(codes))
+        rules.append(f"ICBs with ics_wave == {wave} in evalint/calendar/icbs.csv")
+    out["units"] = units
+    out["units_rule"] = rules
+    return out[list(EVENT_COLUMNS)]
+
+
+@lru_cache(maxsize=1)
+def _default_events() -> tuple[PolicyEvent, ...]:
+    path = files("evalint.calendar").joinpath("events.csv")
+    with path.open("r", encoding="utf-8") as fh:
+        df = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    return tuple(events_from_frame(df, origin="evalint/calendar/events.csv"))
