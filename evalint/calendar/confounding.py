@@ -5,7 +5,8 @@ event of the relevant nation whose start or end falls inside the estimation wind
 placed in one overlap category, judged on whether it moves the outcome (listed, or
 indirectly through a documented channel) and whether it hits treated and comparison
 units differently, and given a severity. The rules are written out in
-``methods/policy_churn.md``; this module is their only implementation.
+``methods/policy_churn.md``; this module and :mod:`evalint.calendar.overlap_rules` (the
+per-event overlap, reach, coverage and severity rules) are their only implementation.
 
 References
 ----------
@@ -31,6 +32,18 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from evalint._typing import check_positive_int
+from evalint.calendar.overlap_rules import (
+    INDIRECT_CHANNELS,
+    MEASUREMENT_KINDS,
+    OVERLAPS,
+    _Change,
+    _change_points,
+    _channel,
+    _classify,
+    _coverage,
+    _gap,
+    _severity,
+)
 from evalint.calendar.presets import Intervention, list_presets, resolve_preset
 from evalint.data.timeparse import FREQ_NAMES, normalise_freq, to_period
 from evalint.diagnostics.base import CheckResult, Flag
@@ -45,44 +58,6 @@ __all__ = [
     "SINGLE_SERIES_DESIGNS", "COMPARISON_DESIGNS",
 ]
 
-#: Outcome checked -> {outcome an event lists: (short channel name, mechanism)}.
-#: An event that does not list the checked outcome but lists one of these is treated as
-#: moving it indirectly, with severity one step lower than a listed event.
-INDIRECT_CHANNELS: dict[str, dict[str, tuple[str, str]]] = {
-    "emergency_admissions": {
-        "delayed_discharges": ("bed occupancy", "it moves delayed discharges, and beds held by "
-                               "patients ready to leave limit how many emergencies can be "
-                               "admitted"),
-        "elective_admissions": ("shared capacity", "it moves elective activity, and staff and beds "
-                                "are shared between elective and emergency care (e.g. strikes)"),
-        "length_of_stay": ("bed occupancy", "it moves length of stay, and bed occupancy limits "
-                           "how many emergencies can be admitted"),
-        "ae_attendances": ("A&E front door", "it moves A&E attendances, the route into most "
-                           "emergency admissions"),
-    },
-    "length_of_stay": {
-        "delayed_discharges": ("delayed days", "it moves delayed discharges, whose extra days "
-                               "are part of length of stay"),
-        "emergency_admissions": ("case mix", "it moves emergency admissions, which changes who is "
-                                 "admitted and so mean length of stay"),
-        "care_home_admissions": ("discharge destinations", "it moves care home placements, where "
-                                 "many delayed patients go on discharge"),
-    },
-    "delayed_discharges": {
-        "length_of_stay": ("discharge flow", "it moves length of stay, which acts through when "
-                           "patients are discharged"),
-        "care_home_admissions": ("discharge destinations", "it moves care home placements, the "
-                                 "capacity delayed patients wait for"),
-        "emergency_admissions": ("inflow", "it moves emergency admissions, the inflow of patients "
-                                 "who later need discharge support"),
-    },
-}
-
-#: Event kinds that change how outcomes are recorded, not what happens: they reach only the
-#: outcomes they list (no indirect channel).
-MEASUREMENT_KINDS = frozenset({"data_definition_change"})
-OVERLAPS = ("co_timed", "anticipation", "straddles", "post_window", "pre_window")
-_NEAR = frozenset({"co_timed", "anticipation", "straddles"})
 SINGLE_SERIES_DESIGNS = ("its",)
 COMPARISON_DESIGNS = ("cits", "did", "event_study", "staggered_did", "synth", "sdid", "ascm")
 TABLE_COLUMNS = (
@@ -91,8 +66,6 @@ TABLE_COLUMNS = (
     "kind", "scope", "nation",
 )
 _SEV_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
-_STEP_DOWN = {"high": "medium", "medium": "low", "low": "low"}
-_PRECISION_MONTHS = {"day": 0, "month": 1, "quarter": 3, "year": 12}
 _UNIT = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 
 
@@ -105,13 +78,6 @@ class _Plan:
     treated: frozenset[str] | None
     own: frozenset[str]
     related: frozenset[str]
-
-
-@dataclass(frozen=True)
-class _Change:
-    what: str  # "start" or "end"
-    lo: pd.Period
-    hi: pd.Period
 
 
 # ---------------------------------------------------------------------------------
@@ -220,120 +186,7 @@ def _resolve_outcome(outcome: Any, calendar: PolicyCalendar) -> str | None:
 
 
 # ---------------------------------------------------------------------------------
-# timing
-def _change_points(event: PolicyEvent, freq: str, start_only: bool) -> list[_Change]:
-    months = _PRECISION_MONTHS[event.date_precision]
-    lo = to_period(event.start, freq)
-    hi = to_period(event.start + pd.DateOffset(months=months) - pd.Timedelta(days=1), freq) \
-        if months else lo
-    out = [_Change("start", lo, hi)]
-    if event.end is not None and not start_only:
-        after = event.end + pd.Timedelta(days=1)
-        if months:
-            unit = {1: "M", 3: "Q", 12: "Y"}[months]
-            first = event.end.to_period(unit).start_time
-            out.append(_Change("end", to_period(first, freq), to_period(after, freq)))
-        else:
-            p = to_period(after, freq)
-            out.append(_Change("end", p, p))
-    return out
-
-
-def _gap(a: pd.Period, b: pd.Period) -> int:
-    return (a - b).n
-
-
-def _classify(event: PolicyEvent, changes: list[_Change], cohorts: list[pd.Period],
-              w0: pd.Period, w1: pd.Period, k: int, start_only: bool
-              ) -> tuple[str, _Change, pd.Period] | None:
-    inside = [c for c in changes if c.hi >= w0 and c.lo <= w1]
-    if not inside:
-        return None
-    best: tuple[int, int, int, str, _Change, pd.Period] | None = None
-    for t in cohorts:
-        for c in inside:
-            if c.hi >= t and c.lo <= t + k:
-                cand = (0, abs(_gap(max(c.lo, t), t)), t.ordinal, "co_timed", c, t)
-            elif c.hi >= t - k and c.lo <= t - 1:
-                cand = (1, abs(_gap(min(c.hi, t - 1), t)), t.ordinal, "anticipation", c, t)
-            else:
-                continue
-            if best is None or cand[:3] < best[:3]:
-                best = cand
-        if best is None and not start_only and event.end is not None:
-            if to_period(event.start, t.freqstr) < t <= to_period(event.end, t.freqstr):
-                best = (2, 0, t.ordinal, "straddles", inside[0], t)
-    if best is not None:
-        return best[3], best[4], best[5]
-    first = cohorts[0]
-    post = [c for c in inside if c.hi >= first]
-    if post:
-        return "post_window", post[0], first
-    return "pre_window", inside[-1], first
-
-
-# ---------------------------------------------------------------------------------
-# units and severity
-def _channel(event: PolicyEvent, outcome: str | None) -> tuple[str, str, str] | None:
-    """(channel, direction, mechanism) or None when the event does not reach the outcome."""
-    if outcome is None:
-        if not event.outcomes:
-            return None
-        dirs = {event.direction.get(o, "ambiguous") for o in event.outcomes}
-        return "listed", (dirs.pop() if len(dirs) == 1 else "ambiguous"), ""
-    if event.moves(outcome):
-        return "listed", event.direction.get(outcome, "ambiguous"), ""
-    if event.kind in MEASUREMENT_KINDS:
-        return None  # a change in how one outcome is recorded does not move another
-    for listed, (short, mechanism) in INDIRECT_CHANNELS.get(outcome, {}).items():
-        if event.moves(listed):
-            return f"indirect ({short})", "ambiguous", mechanism
-    return None
-
-
-def _coverage(event: PolicyEvent, groups: dict[str, frozenset[str]],
-              evaluated: frozenset[str] | None, universe: frozenset[str],
-              comparison_design: bool) -> tuple[bool, bool | None, str]:
-    """(relevant, differential, sentence about units)."""
-    if event.is_national:
-        where = f"national ({event.nation})"
-        if comparison_design:
-            return True, False, f"{where}, so it hits treated and comparison units alike"
-        return True, None, f"{where}, so it hits every unit"
-    if event.units is None:
-        return True, None, ("it hits only some units, which the calendar does not list, so it "
-                            "may hit treated and comparison units differently")
-    units = frozenset(event.units)
-    if evaluated is None:
-        return True, None, f"it hits {len(units)} listed units (evaluated units not given)"
-    if not (evaluated & universe):
-        return True, None, ("it lists units as ICB ODS codes but the evaluated units use other "
-                            "ids, so the overlap is unknown")
-    hit = units & evaluated
-    if not hit:
-        return False, None, ""
-    shares = {g: len(members & units) / len(members) for g, members in groups.items()}
-    parts = [f"{len(members & units)} of {len(members)} {g} units" for g, members in groups.items()]
-    text = "it hits " + ", ".join(parts)
-    if not comparison_design or len(groups) < 2:
-        return True, None, text
-    return True, len(set(shares.values())) > 1, text
-
-
-def _severity(overlap: str, comparison_design: bool, differential: bool | None,
-              indirect: bool) -> str:
-    near = overlap in _NEAR
-    if not comparison_design:
-        sev = "high" if near else "medium"
-    elif differential is True:
-        sev = "high"
-    elif differential is None:
-        sev = "high" if near else "medium"
-    else:
-        sev = "medium" if near else "low"
-    return _STEP_DOWN[sev] if indirect else sev
-
-
+# reasons
 def _timing_phrase(overlap: str, change: _Change, t: pd.Period, freq: str, staggered: bool,
                    event: PolicyEvent, pre: int, post: int) -> str:
     unit = _UNIT[freq]
