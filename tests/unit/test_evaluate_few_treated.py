@@ -227,3 +227,16 @@ def test_permutation_coverage_slow(treated):
     lo, hi = _band(cov["permutation"].size)
     assert lo <= cov["permutation"].mean() <= hi, (cov["permutation"].mean(), lo, hi)
     assert cov["bootstrap"].mean() < lo
+
+
+EIGHT = ("QE1", "QF7", "QGH", "QH8", "QHG", "QHL", "QHM", "QJ2")
+
+
+@pytest.mark.slow
+def test_default_above_five_treated_covers_slow():
+    """8 treated ICBs: the default (``few_treated="permutation"``) reads the multiplier SE on a
+    Welch t reference above 5 treated units; over 600 intervals its coverage is inside the 99.8%
+    binomial band around 95%."""
+    cov = _coverage(EIGHT, range(1000, 1200))["permutation"]
+    lo, hi = _band(cov.size)
+    assert lo <= cov.mean() <= hi, (cov.mean(), lo, hi)
