@@ -100,14 +100,24 @@ def frame_parts(
     keys = work[[unit_col, time]]
     ordinals = pd.PeriodIndex(periods).asi8
     work["_ord"] = ordinals
-    unit_codes, _ = pd.factorize(work[unit_col], sort=True)
+    # numeric units order as their factorize(sort=True) codes would: compare the values
+    by_value = isinstance(work[unit_col].dtype, np.dtype) and work[unit_col].dtype.kind in "iufmM"
+    unit_codes = work[unit_col].to_numpy() if by_value else pd.factorize(work[unit_col], sort=True)[0]
     # long frames usually arrive sorted by unit then period: skip the sort when they do
     in_order = len(work) < 2 or bool(np.all((unit_codes[1:] > unit_codes[:-1])
                                             | ((unit_codes[1:] == unit_codes[:-1]) & (ordinals[1:] >= ordinals[:-1]))))
     if in_order:
         work = work.reset_index(drop=True)
+        sorted_codes = unit_codes
     else:
-        work = work.sort_values([unit_col, "_ord"], kind="stable").reset_index(drop=True)
+        work = work.sort_values([unit_col, "_ord"], kind="stable")
+        sorted_codes = unit_codes[work.index.to_numpy()]
+        work = work.reset_index(drop=True)
+    # first row of each unit's run; None when a unit's rows are not one run (then the
+    # per-unit steps below group by value instead). Sorted values always form runs.
+    unit_starts: np.ndarray | None = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    if not by_value and len(unit_starts) != int(sorted_codes.max()) + 1:
+        unit_starts = None
     # sorted, a repeated (unit, period) pair sits next to its twin: one pass over two arrays;
     # the message is built from the frame in its original row order
     sorted_units, sorted_ords = work[unit_col].to_numpy(), work["_ord"].to_numpy()
@@ -129,7 +139,7 @@ def frame_parts(
     if treatment is not None:
         timing = _timing_from_treatment(work, unit_col, time, treatment, fcode)
     elif cohort is not None:
-        timing = _timing_from_cohort(work, unit_col, time, cohort, fcode)
+        timing = _timing_from_cohort(work, unit_col, time, cohort, fcode, unit_starts)
         work = work.drop(columns=[cohort])
     dropped: dict[str, int] = {}
     need = list(outcomes) + list(covs)
@@ -187,9 +197,16 @@ def frame_parts(
                              why="weights cannot be negative")
 
     if timing is not None:
-        remaining = pd.Index(pd.unique(work[unit_col]), name=unit_col)
-        timing = TreatmentTiming(timing.cohort.reindex(remaining), fcode)
-        first = work.groupby(unit_col, sort=False)["_ord"].min()
+        if unit_starts is not None and "missing_values" not in dropped:
+            # rows unchanged since the sort: the units are the timing's, in the same order,
+            # and each unit's first period is its first row
+            remaining = timing.cohort.index
+            timing = TreatmentTiming(timing.cohort.reindex(remaining), fcode)
+            first = pd.Series(work["_ord"].to_numpy()[unit_starts], index=remaining)
+        else:
+            remaining = pd.Index(pd.unique(work[unit_col]), name=unit_col)
+            timing = TreatmentTiming(timing.cohort.reindex(remaining), fcode)
+            first = work.groupby(unit_col, sort=False)["_ord"].min()
         c_ord = timing.cohort_ordinal()
         early = c_ord.index[(c_ord <= first.reindex(c_ord.index)).to_numpy()]
         if len(early):

@@ -246,11 +246,14 @@ class Panel:
             h = hashlib.sha256()
             h.update("|".join(map(str, self._data.columns)).encode())
             h.update(f"|freq={self.freq}".encode())
-            frame = self._data.copy()
+            frame = self._data.copy(deep=False)  # (assigning a column leaves _data as it is)
             frame[self.time] = pd.PeriodIndex(frame[self.time]).asi8
-            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+            h.update(np.ascontiguousarray(pd.util.hash_pandas_object(frame, index=False).to_numpy()))
             if self.timing is not None:  # cohorts are data too (cohort= drops its column)
-                coh = self.timing.cohort.reindex(self.units)
+                # = self.units: each unit first occurs at the start of one of its runs of rows
+                uid = frame[self.unit]
+                runs = np.flatnonzero(np.r_[True, uid.to_numpy()[1:] != uid.to_numpy()[:-1]])
+                coh = self.timing.cohort.reindex(pd.Index(pd.unique(uid.iloc[runs]), name=self.unit))
                 h.update(b"|cohort")
                 h.update(np.where(coh.isna(), np.iinfo(np.int64).min,
                                   pd.PeriodIndex(coh).asi8).astype(np.int64).tobytes())

@@ -69,7 +69,33 @@ def _is_never(v: Any) -> bool:
     return isinstance(v, str) and v.strip().lower() in _NEVER_STRINGS
 
 
-def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq: str) -> TreatmentTiming:
+def _cohort_by_run(raw: pd.Series, starts: np.ndarray) -> tuple[bool, np.ndarray, np.ndarray]:
+    """Per-unit cohort steps when each unit's rows form one run starting at ``starts``.
+
+    For plain numeric or datetime64 columns (where ``!=`` is the equality ``factorize``
+    uses): whether the non-missing values vary within some unit, each unit's first
+    non-missing value (its first row's missing value if it has none, as ``groupby.first``)
+    and whether the unit has a missing value.
+    """
+    vals = raw.to_numpy()
+    present = raw.notna().to_numpy()
+    run = np.zeros(len(vals), dtype=np.intp)
+    run[starts[1:]] = 1
+    run = np.cumsum(run)
+    pidx = np.flatnonzero(present)
+    pu, pv = run[pidx], vals[pidx]
+    same = pu[1:] == pu[:-1]
+    varies = bool(np.any(same & (pv[1:] != pv[:-1])))
+    first_row = starts.copy()
+    firsts = np.flatnonzero(np.r_[True, ~same]) if len(pidx) else pidx
+    first_row[pu[firsts]] = pidx[firsts]
+    some_missing = np.logical_or.reduceat(~present, starts)
+    return varies, vals[first_row], some_missing
+
+
+def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq: str,
+                        unit_starts: np.ndarray | None = None) -> TreatmentTiming:
+    """``unit_starts``: first row of each unit when every unit's rows form one run (optional)."""
     raw = work[col]
     if pd.api.types.is_bool_dtype(raw.dtype):
         raise TreatmentError(
@@ -77,6 +103,11 @@ def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq
             "period (a date, period or year; missing/0/'never' for never treated). For a 0/1 "
             "treated-now indicator use treatment= instead."
         )
+    if unit_starts is not None and isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iufM":
+        varies_any, first_vals, some_missing = _cohort_by_run(raw, unit_starts)
+        if not varies_any:   # (if they vary, the general steps below name the units)
+            per_unit = pd.Series(first_vals, index=pd.unique(work[unit].iloc[unit_starts]), name=col)
+            return _timing_from_per_unit(work, unit, time, col, freq, per_unit, some_missing)
     # object columns may mix 2021 and "2021": compare their text; typed columns compare as they are
     keys = raw.astype(str).where(raw.notna()) if raw.dtype == object else raw
     # non-missing values must all equal the unit's first non-missing one (missing ones are checked below)
@@ -96,6 +127,12 @@ def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq
     per_unit = raw.groupby(work[unit], sort=False).first()
     per_unit = per_unit.reindex(pd.unique(work[unit]))
     some_missing = raw.isna().groupby(work[unit], sort=False).any().reindex(per_unit.index).to_numpy()
+    return _timing_from_per_unit(work, unit, time, col, freq, per_unit, some_missing)
+
+
+def _timing_from_per_unit(work: pd.DataFrame, unit: str, time: str, col: str, freq: str,
+                          per_unit: pd.Series, some_missing: np.ndarray) -> TreatmentTiming:
+    """Classify and parse each unit's cohort value (``per_unit``, in order of first appearance)."""
     # each distinct cohort value is classified and parsed once, then mapped back to the units
     try:
         codes, uniques = pd.factorize(per_unit, use_na_sentinel=True)

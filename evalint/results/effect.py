@@ -281,7 +281,8 @@ def make_result(
         p_value=float(p_value) if p_value is not None else p, alpha=a, inference=inference,
         provenance=Provenance.build(panel, seed=seed, call=kwargs.pop("call", ""), spec=spec),
         outcome_label=label or outcome,
-        n_units=kwargs.pop("n_units", None if panel is None else panel.n_units),
-        n_periods=kwargs.pop("n_periods", None if panel is None else panel.n_periods),
+        n_units=kwargs.pop("n_units") if "n_units" in kwargs else None if panel is None else panel.n_units,
+        n_periods=(kwargs.pop("n_periods") if "n_periods" in kwargs
+                   else None if panel is None else panel.n_periods),
         **kwargs,
     )

@@ -278,6 +278,7 @@ class CallawaySantAnna:
                 "base_period": self.base_period, "aggregation": self.aggregation,
                 "unbalanced": self.unbalanced, "weights": self.weights, "outcome": outcome,
                 "inference": repr(spec_inf), "alpha": a}
+        n_periods = panel.n_periods
         state = CSState(
             cells=cells, inference=spec_inf, inference_info=info, cluster=cluster,
             bootstrap_cells=self.bootstrap_cells, outcome=outcome,
@@ -286,7 +287,7 @@ class CallawaySantAnna:
             base_flags=tuple(flags) + tuple(cal_flags),
             intervention="staggered: " + ", ".join(
                 f"{p} ({int(np.sum(cells.unit_cohort == g))} units)" for g, p in cohort_period.items()),
-            n_obs=cells.n_units * panel.n_periods, n_periods=panel.n_periods,
+            n_obs=cells.n_units * n_periods, n_periods=n_periods,
             extra_info=_info_lines(self, covs, notes, len(cells.att), cells, cluster_col if cluster is not None else None),
         )
         return build_result(state, self.aggregation, alpha=a, min_e=self.min_e, max_e=self.max_e,

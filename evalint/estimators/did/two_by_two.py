@@ -154,8 +154,11 @@ def _difference_of_means(y: np.ndarray, w: np.ndarray, row: np.ndarray, n_rows: 
         block -= centre[r, nz]
         block *= scale[r, nz]
         block *= w[idx, None]
-        if len(nz) == nz[-1] - nz[0] + 1 and len(idx) == idx[-1] - idx[0] + 1:
+        cols_run = len(nz) == nz[-1] - nz[0] + 1
+        if cols_run and len(idx) == idx[-1] - idx[0] + 1:
             infl[idx[0]:idx[-1] + 1, nz[0]:nz[-1] + 1] = block
+        elif cols_run:   # rows by index, columns by slice: cheaper than np.ix_
+            infl[idx, nz[0]:nz[-1] + 1] = block
         else:
             infl[np.ix_(idx, nz)] = block
     return att, infl
