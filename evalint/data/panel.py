@@ -170,6 +170,11 @@ class Panel:
     def periods(self) -> pd.PeriodIndex:
         """Every period from the first to the last in the data (no gaps)."""
         per = self._data[self.time]
+        if isinstance(per.dtype, pd.PeriodDtype) and len(per) and not per.isna().any():
+            # = per.min(), per.max(), from the integer ordinals (faster on long columns)
+            o = per.array.asi8
+            lo, hi = (pd.Period(ordinal=int(v), freq=per.dtype.freq) for v in (o.min(), o.max()))
+            return pd.period_range(lo, hi, freq=self.freq, name=self.time)
         return pd.period_range(per.min(), per.max(), freq=self.freq, name=self.time)
 
     @property

@@ -305,11 +305,12 @@ def _cross_product_by_cohort(cells: GroupTimeCells, cols: np.ndarray) -> np.ndar
     key = np.where(np.isnan(coh), -np.inf, coh)
     order = np.argsort(key, kind="stable")
     bounds = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1], True])
+    nonzero = cells.influence != 0   # gathered per block as bytes, then only the needed values
     for a, b in zip(bounds[:-1], bounds[1:]):
-        rows = cells.influence[order[a:b]]  # whole rows: contiguous copies
-        nz = np.flatnonzero(np.any(rows != 0, axis=0)[cols])
+        units = order[a:b]
+        nz = np.flatnonzero(np.any(nonzero[units], axis=0)[cols])
         if len(nz):
-            sub = rows[:, cols[nz]]
+            sub = cells.influence[np.ix_(units, cols[nz])]
             out[np.ix_(nz, nz)] += sub.T @ sub
     return out
 
