@@ -10,6 +10,7 @@ from evalint.data.panel import Panel
 from evalint.errors import InferenceError
 from evalint.estimators.synth.placebo import rank_p_value
 from evalint.estimators.synth.scm import synthetic_control
+from evalint.inference.specs import Placebo
 
 
 def null_frame(n_units=10, T=24, start=16, seed=0, effect=0.0, treated=("u0",)):
@@ -75,7 +76,15 @@ def test_several_treated_units_joint_p_value_reproducible():
     a = synthetic_control(panel_of(df), calendar=False, seed=7, leave_one_out=False)
     b = synthetic_control(panel_of(df), calendar=False, seed=7, leave_one_out=False)
     assert a.p_value == b.p_value
-    assert 1 / 1001 <= a.p_value < 0.05  # a large effect on both units
+    # a large effect on both units: the joint statistic exceeds every one of the 1,000 random
+    # placebo draws, so p is the smallest attainable value, 1 / (1000 + 1)
+    assert a.p_value == pytest.approx(1 / 1001, rel=1e-12)
+    # the seed the draws used is the one reported
+    assert a.inference.seed == 7 and "seed 7" in a.inference.description
+    c = synthetic_control(panel_of(df), calendar=False, seed=7, leave_one_out=False,
+                          inference=Placebo(reps=200, seed=3))
+    assert c.inference.seed == 3 and "seed 3" in c.inference.description
+    assert c.p_value == pytest.approx(1 / 201, rel=1e-12)
     summ = a.tables["placebo_summary"]
     assert set(summ.loc[~summ["placebo"], "unit"]) == {"u0", "u1"}
     # placebo donors never include a treated unit

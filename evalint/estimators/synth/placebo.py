@@ -183,8 +183,11 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
                         panel: Panel, inference: Any, calendar: Any, alpha: float, seed: int | None,
                         placebo_reps: int, method: str) -> EffectResult:
     """Placebos, diagnostics, tables and the EffectResult of an SCM fit."""
-    spec = inference if inference is not None else Placebo()
+    # one seed: an explicit Placebo spec's own (as for SDID), otherwise the ``seed`` argument;
+    # the description and provenance report the seed the draws used
+    spec = inference if inference is not None else Placebo(seed=seed)
     require_supported(type(estimator).__name__, spec, (Placebo,))
+    seed = spec.seed
     if spec.reps is not None:  # draws of the joint test for several treated units
         placebo_reps = int(spec.reps)
     diagnostics: list[CheckResult] = []

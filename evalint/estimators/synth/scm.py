@@ -354,7 +354,9 @@ class SyntheticControl:
             Policy-calendar check (``False`` skips it).
         alpha : float
         seed : int
-            Seeds the Monte Carlo p-value for several treated units.
+            Seeds the Monte Carlo p-value for several treated units. An explicit
+            ``inference=Placebo(reps=..., seed=...)`` overrides it (its seed is the one used and
+            reported).
         placebo_reps : int
             Draws for that p-value.
 
