@@ -159,7 +159,20 @@ def test_cr2_and_wild_bootstrap_for_the_average():
         cr2 = event_study(make_panel(df), leads=3, lags=3, inference=Clustered(by="cluster", kind="CR2"),
                           clusters=clusters, calendar=False)
         wild = event_study(make_panel(df), leads=3, lags=3, clusters=clusters, calendar=False)
-    assert 1 < cr2.inference.df < 17  # Satterthwaite df for the averaged contrast, below G - 1
+    # CR2 SE and Satterthwaite df of the averaged post contrast against the brute-force
+    # dummy-variable computation (N x N hat matrix, Bell-McCaffrey adjustment per cluster)
+    from test_inference_cluster import _brute_cr2
+
+    d, cols, keep = dummies(df, 3, 3)
+    d = d.loc[keep].assign(month_code=lambda x: x["month"].astype(str))
+    lo_e, hi_e = cr2.info["averaged_event_times"]
+    post = [c for c in cols if lo_e <= int(c[1:]) - 100 <= hi_e]
+    contrast = [1.0 / len(post) if c in post else 0.0 for c in cols]
+    se_brute, df_brute = _brute_cr2(d, cols, ["unit", "month_code"], d["cluster"].to_numpy(), contrasts=[contrast])
+    assert cr2.inference.df == pytest.approx(df_brute[-1], rel=1e-6)
+    eff = cr2.effects.set_index("rel_time")
+    for c, se in zip(cols, se_brute):
+        assert eff.loc[float(int(c[1:]) - 100), "std_error"] == pytest.approx(se, rel=1e-6)
     assert wild.inference.name == "WildClusterBootstrap" and wild.inference.reps == 9999
     lo, hi = wild.ci
     assert lo < wild.estimate < hi

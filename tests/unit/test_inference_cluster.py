@@ -127,8 +127,11 @@ def test_cr1_matches_pyfixest(rule, k_fixef):
     np.testing.assert_allclose(cv.se, m.se().to_numpy(), rtol=1e-6)
 
 
-def _brute_cr2(df, xcols, fecols, clusters, w=None):
-    """CR2 and Satterthwaite df from the full dummy-variable model and its N x N hat matrix."""
+def _brute_cr2(df, xcols, fecols, clusters, w=None, contrasts=()):
+    """CR2 and Satterthwaite df from the full dummy-variable model and its N x N hat matrix.
+
+    Returns the SEs and dfs of each coefficient in ``xcols``, followed by the dfs of each
+    ``contrasts`` vector (over ``xcols``) when given."""
     ww = np.ones(len(df)) if w is None else w
     sw = np.sqrt(ww)
     X = np.column_stack([df[xcols].to_numpy(float), _dummies(df, fecols)]) * sw[:, None]
@@ -150,9 +153,10 @@ def _brute_cr2(df, xcols, fecols, clusters, w=None):
         meat += np.outer(s, s)
     V = (M @ meat @ M)[:k, :k]
     dfs = []
-    for j in range(k):
+    vectors = [np.eye(k)[j] for j in range(k)] + [np.asarray(v, dtype=float) for v in contrasts]
+    for v in vectors:
         c = np.zeros(X.shape[1])
-        c[j] = 1
+        c[:k] = v
         Q = []
         for g in np.unique(groups):
             r = np.where(groups == g)[0]
@@ -177,7 +181,9 @@ def test_cr2_and_satterthwaite_match_brute_force(weighted):
     # a contrast: variance c'Vc, Satterthwaite df for that contrast (not the per-coefficient ones)
     var, dfc = cv.contrast(np.array([1.0, 1.0]))
     assert var == pytest.approx(cv.vcov.sum(), rel=1e-12)
-    assert dfc > 1
+    _, dfs_c = _brute_cr2(df, ["d", "x"], ["unit", "period"], df["cluster"].to_numpy(), w,
+                          contrasts=[[1.0, 1.0]])
+    assert dfc == pytest.approx(dfs_c[-1], rel=1e-8)
 
 
 def test_cr2_without_fixed_effects_matches_brute_force():
