@@ -7,12 +7,7 @@ events threatening each result.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version as _version
-
-try:
-    __version__ = _version("evalint")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.1.0"
+from evalint._version import __version__
 
 from evalint import datasets, errors
 from evalint.calendar import (

@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from evalint import __version__
+from evalint._version import __version__
 from evalint.errors import EvalintError
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {

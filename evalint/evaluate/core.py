@@ -306,7 +306,7 @@ def evaluate(
             kwargs[name] = value
     if calendar is False:
         kwargs["calendar"] = False
-    from evalint import __version__
+    from evalint._version import __version__
 
     provenance = {
         "evalint_version": __version__,

@@ -29,6 +29,7 @@ _PLOTTERS: dict[str, str] = {
     "effects_over_time": "evalint.plotting.effects:plot_effects_over_time",
     "its": "evalint.plotting.its:plot_its",
     "synth": "evalint.plotting.synth:plot_synth",
+    "bacon": "evalint.plotting.bacon:plot_bacon",
 }
 
 SEVERITY_COLOURS = {"high": "#d62728", "medium": "#ff7f0e", "low": "#bcbd22", "info": "#7f7f7f"}

@@ -64,7 +64,7 @@ class Provenance:
     @classmethod
     def build(cls, panel: Panel | None = None, *, seed: int | None = None, call: str = "",
               spec: Mapping[str, Any] | None = None) -> Provenance:
-        from evalint import __version__
+        from evalint._version import __version__
 
         return cls(
             evalint_version=__version__,

@@ -22,7 +22,7 @@ See ``methods/did.md``.
 """
 
 from evalint.estimators.did.aggregate import aggregate_att
-from evalint.estimators.did.bacon import BaconDecomposition, bacon_decomposition, plot_bacon
+from evalint.estimators.did.bacon import BaconDecomposition, bacon_decomposition
 from evalint.estimators.did.dose import DoseResponse, dose_response
 from evalint.estimators.did.event_study import EventStudy, event_study
 from evalint.estimators.did.group_time import CallawaySantAnna, callaway_santanna
@@ -32,4 +32,4 @@ from evalint.estimators.did.twfe import TWFE, twfe
 
 __all__ = ["TWFE", "twfe", "EventStudy", "event_study", "DoseResponse", "dose_response",
            "CallawaySantAnna", "callaway_santanna", "aggregate_att", "SunAbraham", "sun_abraham",
-           "ImputationDiD", "imputation_did", "BaconDecomposition", "bacon_decomposition", "plot_bacon"]
+           "ImputationDiD", "imputation_did", "BaconDecomposition", "bacon_decomposition"]

@@ -47,16 +47,13 @@ from evalint.estimators.did.imputation import (
 )
 from evalint.inference.cluster import cluster_vcov
 from evalint.inference.specs import Analytic, Clustered, require_supported
-from evalint.plotting.base import new_axes, register_plot
 from evalint.results.effect import InferenceInfo, make_result
 
 if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure
-
     from evalint.data.panel import Panel
     from evalint.results.effect import EffectResult
 
-__all__ = ["BaconDecomposition", "bacon_decomposition", "plot_bacon"]
+__all__ = ["BaconDecomposition", "bacon_decomposition"]
 
 REFERENCES = (
     ("Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing. "
@@ -66,8 +63,6 @@ REFERENCES = (
 TREATED_VS_NEVER = "treated vs never treated"
 EARLY_VS_LATE = "earlier vs later treated"
 LATE_VS_EARLY = "later vs earlier treated (forbidden)"
-
-register_plot("bacon", "evalint.estimators.did.bacon:plot_bacon")
 
 
 @register_estimator
@@ -361,25 +356,3 @@ def bacon_decomposition(panel: Panel, *, outcome: str | None = None, forbidden_t
     if outcome is not None:
         panel = panel.with_outcome(outcome)
     return BaconDecomposition(forbidden_threshold=forbidden_threshold).fit(panel, calendar=calendar, alpha=alpha)
-
-
-def plot_bacon(result: EffectResult, ax: Any = None, **_: Any) -> Figure:
-    """Scatter of 2x2 estimates against their TWFE weights, by comparison type.
-
-    The dashed line is the TWFE estimate (the weighted mean of the points).
-    """
-    fig, ax = new_axes(ax, figsize=(7, 4.8))
-    table = result.tables["bacon"]
-    styles = {TREATED_VS_NEVER: ("o", "C0"), EARLY_VS_LATE: ("s", "C2"), LATE_VS_EARLY: ("^", "C3")}
-    for kind, (marker, colour) in styles.items():
-        sub = table.loc[table["comparison"] == kind]
-        if len(sub):
-            ax.scatter(sub["weight"], sub["estimate"], marker=marker, color=colour, label=kind, alpha=0.8)
-    ax.axhline(result.estimate, color="black", ls="--", lw=0.9, label=f"TWFE = {result.estimate:.3g}")
-    ax.axhline(0, color="grey", lw=0.6)
-    ax.set_xlabel("Weight in the TWFE estimate")
-    ax.set_ylabel(f"2x2 DiD estimate ({result.outcome_label or result.outcome})")
-    ax.set_title("Goodman-Bacon decomposition", fontsize=10)
-    ax.legend(fontsize=8, frameon=False)
-    fig.tight_layout()
-    return fig
