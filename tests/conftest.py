@@ -23,3 +23,19 @@ def shared_reference() -> Path:
             "(the project's shared/reference), or check out shared/ beside the repository"
         )
     return found
+
+
+@pytest.fixture(scope="session")
+def realdata_root() -> Path:
+    """The real NHS data folder (``<source>/<file>``), found by
+    :func:`evalint.datasets.realdata.realdata_dir` (``$EVALINT_REALDATA_DIR`` or
+    ``shared/realdata`` beside the checkout). Skips the test only when the folder is absent."""
+    from evalint.datasets.realdata import realdata_dir
+
+    found = realdata_dir()
+    if found is None:
+        pytest.skip(
+            "real NHS data not found: set EVALINT_REALDATA_DIR or check out shared/realdata "
+            "beside the repository"
+        )
+    return found
