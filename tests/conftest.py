@@ -39,3 +39,10 @@ def realdata_root() -> Path:
             "beside the repository"
         )
     return found
+
+
+@pytest.fixture(autouse=True)
+def _realdata_marker_skips_without_files(request: pytest.FixtureRequest) -> None:
+    """A test marked ``realdata`` skips when the real-data folder is absent (and only then)."""
+    if request.node.get_closest_marker("realdata") is not None:
+        request.getfixturevalue("realdata_root")
