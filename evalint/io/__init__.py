@@ -40,6 +40,7 @@ from evalint.io.ae_timeseries import AE_TIMESERIES_MEASURES, read_ae_england_tim
 from evalint.io.discharge_timeseries import read_discharge_timeseries
 from evalint.io.dtoc import read_dtoc_england
 from evalint.io.healthyr import HEALTHYR_TABLES, read_healthyr, read_healthyr_discharge
+from evalint.io.bcf import read_bcf_intermediate_care
 from evalint.io.kh03 import read_kh03_beds
 from evalint.io.ons_population import read_ons_mye
 from evalint.io.quality import (
@@ -49,6 +50,8 @@ from evalint.io.quality import (
     check_zero_filled,
     quality_checks,
 )
+from evalint.io.sources import SourceInfo, list_sources, read_source, source_info, source_paths
+from evalint.io.tidy import to_monthly, to_panel
 from evalint.io.discharge_sitrep import (
     FLOWS,
     SITREP_MEASURES,
@@ -66,6 +69,14 @@ __all__ = [
     "check_vintages",
     "check_zero_filled",
     "quality_checks",
+    "SourceInfo",
+    "list_sources",
+    "read_bcf_intermediate_care",
+    "read_source",
+    "source_info",
+    "source_paths",
+    "to_monthly",
+    "to_panel",
     "read_ae_england_timeseries",
     "read_discharge_timeseries",
     "read_dtoc_england",

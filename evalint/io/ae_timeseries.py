@@ -63,7 +63,7 @@ def _grid(src: Any, sheet: str) -> tuple[pd.DataFrame, str]:
             f"{p.name}: no sheet {sheet!r}; sheets found: {book.sheet_names}. Expected the "
             "NHS England 'Monthly A&E Time Series' workbook (sheets Activity, Performance, ...)."
         )
-    return book.parse(sheet, header=None), p.name
+    return pd.read_excel(book, sheet_name=sheet, header=None), p.name
 
 
 def read_ae_england_timeseries(path: str | Path | pd.DataFrame, *,

@@ -62,7 +62,7 @@ def read_discharge_timeseries(path: str | Path, *, sheet: str = "Daily Series") 
         book = pd.ExcelFile(p)
         if sheet not in book.sheet_names:
             raise ColumnNotFoundError(f"{p.name}: no sheet {sheet!r}; sheets: {book.sheet_names}.")
-        grid = book.parse(sheet, header=None)
+        grid = pd.read_excel(book, sheet_name=sheet, header=None)
     hdr = None
     for r in range(min(30, len(grid))):
         cells = [normalise_header(v) for v in grid.iloc[r] if isinstance(v, str)]

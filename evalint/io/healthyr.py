@@ -10,8 +10,9 @@ They are the only copies in ``shared/realdata`` running to 2025, and they carry 
 2. missing daily submissions written as 0 are found by
    :func:`evalint.io.quality.check_zero_filled` and set to NaN (``zeros="missing"``); the
    "discharged 17:01-23:59" column, no longer published from June 2023, becomes NaN then;
-3. a warning names what was changed, and ``attrs["evalint_io"]["checks"]`` keeps the
-   :class:`~evalint.diagnostics.base.CheckResult` objects (their flags go into an evaluation).
+3. a warning names what was changed, and ``attrs["evalint_io"]["checks"]`` keeps the checks'
+   results as plain dicts (name, passed, text, flags); rerun the checks of
+   :mod:`evalint.io.quality` on the frame for the CheckResult objects.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import pandas as pd
 from evalint._typing import check_option
 from evalint.errors import ColumnNotFoundError, DroppedRowsWarning, SpecificationError, TimeParseError
 from evalint.io._headers import MissingValuesWarning
-from evalint.io.quality import check_copied_months, check_zero_filled
+from evalint.io.quality import check_copied_months, check_zero_filled, summarise
 
 __all__ = ["HEALTHYR_TABLES", "read_healthyr", "read_healthyr_discharge"]
 
@@ -99,8 +100,8 @@ def read_healthyr(
         ``org_code``, ``org_level`` ("trust" or "icb"), ``period`` (monthly tables, first of
         month) or ``date`` (daily tables), the measures (float) and, for monthly A&E tables, the
         published percentages are not kept (recompute them from the counts).
-        ``attrs["evalint_io"]`` has ``table``, ``checks`` (CheckResult list), ``dropped_months``
-        and ``zeros_set_missing``.
+        ``attrs["evalint_io"]`` has ``table``, ``checks`` (the checks run, as plain dicts:
+        name, passed, text, flags), ``dropped_months`` and ``zeros_set_missing``.
 
     Raises
     ------
@@ -174,6 +175,7 @@ def read_healthyr(
                 + ", ".join(f"{c}: {n}" for c, n in info["zeros_set_missing"].items())
                 + ". Pass zeros='keep' to keep them.", MissingValuesWarning, stacklevel=2)
     out = out.sort_values(["org_code", time], kind="stable").reset_index(drop=True)
+    info["checks"] = summarise(info["checks"])
     out.attrs["evalint_io"] = info
     return out
 
@@ -196,7 +198,9 @@ def read_healthyr_discharge(criteria_path: str | Path, discharged_path: str | Pa
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if a["org_level"].iat[0] != b["org_level"].iat[0]:
         raise SpecificationError("read_healthyr_discharge: one file is trust level, the other ICB level.")
-    m = a.merge(b.drop(columns="org_level"), on=["org_code", "date"], how="outer")
+    a_, b_ = a.copy(), b.drop(columns="org_level")
+    a_.attrs, b_.attrs = {}, {}
+    m = a_.merge(b_, on=["org_code", "date"], how="outer")
     out = pd.DataFrame({
         "date": m["date"], "region": pd.NA, "org_code": m["org_code"], "org_name": m["org_code"],
         "level": a["org_level"].iat[0],

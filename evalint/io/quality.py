@@ -39,6 +39,7 @@ __all__ = [
     "check_vintages",
     "check_zero_filled",
     "quality_checks",
+    "summarise",
 ]
 
 
@@ -103,6 +104,7 @@ def check_copied_months(
     if not cols:
         raise SpecificationError("check_copied_months: no numeric measure column to compare.")
     work = frame[[unit, time, *cols]].copy()
+    work.attrs = {}
     work["_m"] = pd.to_datetime(work[time]).dt.to_period("M")
     work = work.drop_duplicates([unit, "_m"])
     # only rows with at least one non-zero, non-missing value can show a copy
@@ -177,7 +179,8 @@ def check_zero_filled(
         per lost period (high). ``statistic`` is the number of suspect cells.
     """
     _need(frame, [unit, time, measure], "check_zero_filled")
-    work = frame[[unit, time, measure]]
+    work = frame[[unit, time, measure]].copy()
+    work.attrs = {}
     vals = pd.to_numeric(work[measure], errors="coerce")
     typical = vals.groupby(work[unit]).transform("median")
     suspect = (vals == 0) & (typical >= min_typical)
@@ -254,7 +257,9 @@ def check_org_changes(
         s = s.loc[s[old] != s[new]]
         succ = dict(zip(s[old].astype(str), s[new].astype(str)))
     t = pd.to_datetime(frame[time])
-    span = frame.assign(_t=t).groupby(unit)["_t"].agg(["min", "max"])
+    bare = frame[[unit]].copy()
+    bare.attrs = {}
+    span = bare.assign(_t=t.to_numpy()).groupby(unit)["_t"].agg(["min", "max"])
     lo, hi = t.min(), t.max()
     present = set(span.index.astype(str))
     rows = []
@@ -329,7 +334,9 @@ def check_vintages(
     keys = list(keys)
     _need(first, [*keys, *cols], f"check_vintages ({labels[0]})")
     _need(second, [*keys, *cols], f"check_vintages ({labels[1]})")
-    both = first[[*keys, *cols]].merge(second[[*keys, *cols]], on=keys, suffixes=("_a", "_b"))
+    a_, b_ = first[[*keys, *cols]].copy(), second[[*keys, *cols]].copy()
+    a_.attrs, b_.attrs = {}, {}
+    both = a_.merge(b_, on=keys, suffixes=("_a", "_b"))
     parts = []
     counts = {}
     for c in cols:
@@ -356,6 +363,12 @@ def check_vintages(
     text = "; ".join(f"{c}: {k} of {n} common cells differ" for c, (n, k) in counts.items())
     return CheckResult(name="vintages", passed=n_diff == 0, text=f"{labels[0]} vs {labels[1]}: {text}.",
                        table=table, statistic=float(n_diff), flags=tuple(flags))
+
+
+def summarise(results: Sequence[CheckResult]) -> list[dict]:
+    """Plain-data form of check results (name, passed, text, flags as dicts) for ``attrs``."""
+    return [{"name": r.name, "passed": r.passed, "text": r.text,
+             "flags": [f.as_dict() for f in r.flags]} for r in results]
 
 
 def quality_checks(
