@@ -5,8 +5,8 @@
 - Trusts: attribution weights :func:`trust_icb_weights` (``"activity"``, ``"catchment"``,
   ``"main"``, ``"host"``), :func:`trust_main_icb`, successions :func:`trust_successors` and
   :func:`harmonise_trust_codes`.
-- Areas: :func:`ccg_to_icb`, :func:`subicb_to_icb`, :func:`ltla_to_icb` (population shares for
-  split authorities).
+- Areas: :func:`ccg_to_icb`, :func:`subicb_to_icb`, :func:`stp_to_icb`, :func:`ltla_to_icb`
+  (shares for split areas), :func:`areas_to_icb` (an area series onto the 2022 ICBs).
 - Denominators: :func:`icb_population` (monthly, by age band), :func:`add_population`,
   :func:`trust_catchment_population`, :func:`rate_per_100k`.
 - Aggregation: :func:`trust_to_icb` -> :class:`ICBAggregation` (values and coverage).
@@ -18,7 +18,14 @@ defects: methods/geography.md.
 
 from evalint.geography._source import SUPPORTED_VINTAGES
 from evalint.geography.aggregate import ICBAggregation, trust_to_icb
-from evalint.geography.areas import ccg_to_icb, ltla_to_icb, subicb_to_icb
+from evalint.geography.areas import (
+    AREA_LEVELS,
+    areas_to_icb,
+    ccg_to_icb,
+    ltla_to_icb,
+    stp_to_icb,
+    subicb_to_icb,
+)
 from evalint.geography.errors import (
     AmbiguousSuccessionError,
     UnknownCodeError,
@@ -50,6 +57,9 @@ __all__ = [
     "UnsupportedVintageError",
     "ICBAggregation",
     "trust_to_icb",
+    "AREA_LEVELS",
+    "areas_to_icb",
+    "stp_to_icb",
     "ccg_to_icb",
     "ltla_to_icb",
     "subicb_to_icb",

@@ -190,3 +190,33 @@ def test_trust_catchment_population_is_the_ohid_file(realdata_root):
     assert out["trust"].nunique() == raw["TrustCode"].nunique()
     with pytest.raises(geo.UnknownCodeError, match="RDZ"):  # a predecessor code: no catchment
         geo.trust_catchment_population(["2019-07"], trusts=["R0A", "RDZ"])
+
+
+@pytestmark_real
+def test_ltla_populations_apportioned_to_icbs_reproduce_the_ons_icb_populations(realdata_root):
+    folder = realdata_root / "population_icb_ltla"
+    ltla = pd.read_csv(folder / "ltla22_population_mye_2017_2019_2020.csv")
+    icb = pd.read_csv(folder / "icb22_population_mye_2017_2019_2020.csv")
+    before = ltla.copy()
+    ours = geo.areas_to_icb(ltla, ["total_population", "pop_65plus"], area="ltla22_code",
+                            level="ltla22", time="mid_year")
+    pd.testing.assert_frame_equal(ltla, before)
+    both = ours.merge(icb, on=["icb22_code", "mid_year"], suffixes=("", "_ons"))
+    assert len(both) == 126
+    ratio = both["total_population"] / both["total_population_ons"]
+    # the split shares are 2020 populations: exact in 2020, within 0.1% in 2017 and 2019
+    assert (ratio[both["mid_year"] == 2020] - 1).abs().max() < 1e-9
+    assert (ratio - 1).abs().max() < 0.001
+    assert ours.groupby("mid_year")["total_population"].sum().round().to_dict() == {
+        2017: 55_619_430, 2019: 56_286_961, 2020: 56_550_138}
+    with pytest.raises(geo.UnknownCodeError, match="E10000029"):
+        geo.areas_to_icb(ltla.assign(ltla22_code="E10000029"), "total_population",
+                         area="ltla22_code", level="ltla22")
+
+
+@pytestmark_real
+def test_stp_2021_to_icb_2022_splits_four_stps():
+    stp = geo.stp_to_icb()
+    assert sorted(stp.loc[stp["split"], "stp21_code"].unique()) == [
+        "E54000007", "E54000009", "E54000016", "E54000021"]
+    assert (stp.groupby("stp21_code")["share"].sum() - 1).abs().max() < 1e-12
