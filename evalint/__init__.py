@@ -42,6 +42,8 @@ from evalint.estimators.synth import (
     synthetic_control, synthetic_did,
 )
 from evalint.evaluate import Evaluation, evaluate
+from evalint import geography
+from evalint.geography import add_population, icb_population, trust_to_icb
 
 __all__ = [
     "__version__",
@@ -85,4 +87,6 @@ __all__ = [
     "AugmentedSyntheticControl", "Conformal", "JackknifePlus", "synthetic_did", "SyntheticDiD",
     # one question, every design
     "evaluate", "Evaluation",
+    # geography and denominators (2022 ICBs)
+    "geography", "trust_to_icb", "add_population", "icb_population",
 ]

@@ -115,11 +115,12 @@ print("weights used, by basis (trust-ICB rows):", act.weights["basis"].value_cou
 low = act.low_coverage(0.95)
 print(f"ICB-months with coverage < 95%: {len(low)}, in months "
       f"{', '.join(sorted(set(low['period'].astype(str))))}")
-print("lowest:", low.nsmallest(3, "coverage")[["icb22_code", "period", "coverage"]]
+print("lowest in 2021:", low[low["period"] < pd.Period("2022-01", "M")].nsmallest(3, "coverage")[["icb22_code", "period", "coverage"]]
       .to_string(index=False).replace("\n", "; "))
 START, END = "2021-09", "2025-01"
 print(f"analysis window {START} to {END}: every ICB covered >= 95% "
-      f"(2021-04..08 lack trusts whose predecessor codes the source dropped; 2025-02/03 copied)")
+      f"(2021-04..08 lack trusts whose predecessor codes the source dropped; "
+      "2025-02/03 are the copied months the reader dropped: no trust reports, coverage 0)")
 
 # %% [markdown]
 # ## 5. Denominators

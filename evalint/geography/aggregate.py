@@ -52,7 +52,8 @@ class ICBAggregation:
     Attributes
     ----------
     frame : pandas.DataFrame
-        One row per ICB x month (all 42 ICBs, every month in the input): ``icb22_code``, the time
+        One row per ICB x month (all 42 ICBs, every month from the first to the last in the
+        input; months no trust reports have NaN values and coverage 0): ``icb22_code``, the time
         column (Period[M]), the value column(s), ``coverage`` (0-1) and ``n_trusts`` (trusts
         contributing).
     weights : pandas.DataFrame
@@ -175,7 +176,9 @@ def trust_to_icb(
 
     used = table[table["trust"].isin(set(data["trust"]))].reset_index(drop=True)
     merged = data.merge(used[["trust", "icb22_code", "weight"]], on="trust", how="inner")
-    months = pd.PeriodIndex(sorted(data["month"].unique()), freq="M")
+    # every month from the first to the last: a month no trust reports is a row with NaN values
+    # and coverage 0, not a silent gap
+    months = pd.period_range(data["month"].min(), data["month"].max(), freq="M")
     icbs = icb_table(vintage)["icb22_code"].tolist()
     grid = pd.MultiIndex.from_product([icbs, months], names=["icb22_code", "month"])
 
