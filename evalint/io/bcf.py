@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import warnings
+
+import numpy as np
 import pandas as pd
 
 from evalint.errors import ColumnNotFoundError, SpecificationError
+from evalint.io._headers import InconsistentTotalsWarning
 
 __all__ = ["read_bcf_intermediate_care"]
 
@@ -37,7 +41,9 @@ def read_bcf_intermediate_care(path: str | Path) -> pd.DataFrame:
         ``org_code`` (ONS LA code), ``org_level`` ("hwb"), ``org_name``,
         ``bcf_bed_based_ic_gbp``, ``bcf_reablement_gbp``, ``bcf_intermediate_care_gbp`` (their
         sum; NaN when either is missing), ``population_18plus``, ``population_65plus``,
-        ``reablement_episodes_65plus``, ``year`` ("2022-23"). Missing spend stays NaN.
+        ``reablement_episodes_65plus``, ``year`` ("2022-23"). Missing spend stays NaN. The
+        table's ``Total`` row is not a board: it is removed (kept in
+        ``attrs["evalint_io"]["total_row"]``) and checked against the sum over boards.
 
     Raises
     ------
@@ -56,12 +62,25 @@ def read_bcf_intermediate_care(path: str | Path) -> pd.DataFrame:
     if miss:
         raise ColumnNotFoundError(f"{p.name}: missing column(s) {miss}; expected the BCF 2022-23 "
                                   f"table with {list(_COLUMNS)}; found {list(raw.columns)[:20]}.")
-    out = raw[list(_COLUMNS)].rename(columns=_COLUMNS)
+    is_total = raw["Code"].astype(str).str.strip().str.casefold() == "total"
+    total = raw.loc[is_total]
+    raw = raw.loc[~is_total]
+    out = raw[list(_COLUMNS)].rename(columns=_COLUMNS).reset_index(drop=True)
     out.insert(1, "org_level", "hwb")
     for c in ("bcf_bed_based_ic_gbp", "bcf_reablement_gbp", "population_18plus",
               "population_65plus", "reablement_episodes_65plus"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     out["bcf_intermediate_care_gbp"] = out["bcf_bed_based_ic_gbp"] + out["bcf_reablement_gbp"]
     out["year"] = "2022-23"
-    out.attrs["evalint_io"] = {"file": p.name}
+    info: dict = {"file": p.name, "total_row": {}}
+    for src, col in (("Bed based intermediate Care Services", "bcf_bed_based_ic_gbp"),
+                     ("Reablement in a persons own home", "bcf_reablement_gbp")):
+        if len(total):
+            published = float(pd.to_numeric(total[src], errors="coerce").iloc[0])
+            info["total_row"][col] = published
+            if not np.isclose(out[col].sum(), published, rtol=1e-9):
+                warnings.warn(f"{p.name}: the 'Total' row's {src!r} ({published:,.0f}) differs from "
+                              f"the sum over boards ({out[col].sum():,.0f}).",
+                              InconsistentTotalsWarning, stacklevel=2)
+    out.attrs["evalint_io"] = info
     return out

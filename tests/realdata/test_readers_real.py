@@ -113,5 +113,9 @@ def test_dtoc_kh03_population_published_totals(realdata_root):
     # ONS mid-year estimates, England
     assert pop.to_dict() == {2017: 55_619_430, 2019: 56_286_961, 2020: 56_550_138}
     bcf = read_source("bcf_2022_23_intermediate_care")
-    assert bcf["bcf_bed_based_ic_gbp"].sum() / 1e9 == pytest.approx(1.248, abs=0.0005)
-    assert bcf["bcf_reablement_gbp"].sum() / 1e9 == pytest.approx(1.159, abs=0.0005)
+    # 151 boards; the table's own 'Total' row (GBP 624,155,185 bed-based, 579,656,508
+    # reablement) equals the sum over boards. (SOURCE.md's GBP 1.248 bn / 1.159 bn sums the
+    # Total row in as well: twice the real totals.)
+    assert len(bcf) == 151 and "Total" not in set(bcf["org_code"])
+    assert bcf["bcf_bed_based_ic_gbp"].sum() == pytest.approx(624_155_185.28, abs=1)
+    assert bcf["bcf_reablement_gbp"].sum() == pytest.approx(579_656_507.75, abs=1)
