@@ -11,6 +11,7 @@ Example::
     weights = "spells"                # optional: bed-days for length of stay
     # covariates = [], cohort = "...", treatment = "...", missing = "error" | "drop"
     # or, instead of path: [data.simulate] with simulate_nhs() arguments (seed, adoption, effects, ...)
+    # or source = "healthyr_icb_criteria_to_reside" (a real-data reader, evalint.io.list_sources())
     # trust rows onto ICBs (evalint.geography; methods/geography.md):
     # geography = "icb2022"           # unit holds trust codes: successions, then trust_to_icb
     # attribution = "activity"        # "activity" | "catchment" | "main" | "host"
@@ -46,7 +47,8 @@ from evalint.errors import SpecificationError
 __all__ = ["EvaluateConfig", "load_config", "build_panel"]
 
 _DATA_KEYS = {"path", "unit", "time", "outcomes", "outcome", "population", "weights", "covariates", "cohort",
-              "treatment", "missing", "freq", "simulate", "geography", "attribution", "splits", "denominator"}
+              "treatment", "missing", "freq", "simulate", "geography", "attribution", "splits", "denominator",
+              "source"}
 _EVAL_KEYS = {"intervention", "treated", "outcomes", "designs", "alpha", "seed", "fast", "calendar", "start", "end",
               "options"}
 _OUT_KEYS = {"dir", "formats", "name"}
@@ -93,7 +95,7 @@ def load_config(path: str | Path) -> EvaluateConfig:
     if not data:
         raise SpecificationError(f"{p}: the [data] table is missing; it needs path (or simulate), unit, time, outcomes.")
     _check_keys(data, _DATA_KEYS, "data", p)
-    if "simulate" not in data:
+    if "simulate" not in data and "source" not in data:
         missing = [k for k in ("path", "time") if k not in data]
         if "outcomes" not in data and "outcome" not in data:
             missing.append("outcomes")
@@ -124,6 +126,10 @@ def build_panel(cfg: EvaluateConfig) -> Any:
         from evalint.datasets import simulate_nhs
 
         return simulate_nhs(**dict(d["simulate"])).panel
+    if "source" in d:  # a registered real-data source: evalint/evaluate/config_sources.py
+        from evalint.evaluate.config_sources import build_source_panel
+
+        return build_source_panel(cfg, _apply_geography)
     path = Path(d["path"])
     if not path.is_file():
         raise SpecificationError(f"{cfg.source}: [data] path {str(path)!r} does not exist.")
