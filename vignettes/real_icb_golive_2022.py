@@ -33,11 +33,9 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pandas as pd
 
 import evalint.io as eio
-from evalint.calendar import resolve_preset
 from evalint.data.panel import Panel
 from evalint.estimators.its import count_its
 
