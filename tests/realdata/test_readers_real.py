@@ -119,3 +119,22 @@ def test_dtoc_kh03_population_published_totals(realdata_root):
     assert len(bcf) == 151 and "Total" not in set(bcf["org_code"])
     assert bcf["bcf_bed_based_ic_gbp"].sum() == pytest.approx(624_155_185.28, abs=1)
     assert bcf["bcf_reablement_gbp"].sum() == pytest.approx(579_656_507.75, abs=1)
+
+
+@pytest.mark.slow
+def test_all_22_webfiles_match_the_health_foundation_parse(realdata_root):
+    """Every organisation-day of the 22 monthly webfiles against the Health Foundation's own
+    parse of the same files (daily_nctr_by_org.csv, made by their make_tidy.py): same rows,
+    same values; only the lost day's aggregate rows differ (published 0, read as missing)."""
+    d = read_source("discharge_sitrep_webfiles")
+    hf = pd.read_csv(realdata_root / "discharge_sitrep_acute" / "daily_nctr_by_org.csv")
+    assert len(d) == len(hf) == 114_220
+    m = d.assign(date=d["date"].dt.strftime("%Y-%m-%d")).merge(hf, on=["date", "org_code"])
+    assert len(m) == len(hf)
+    for ours, theirs in (("nctr_patients", "nctr"), ("discharged_patients", "discharged"),
+                         ("nctr_remaining_patients", "remaining_nctr")):
+        both = m[ours].notna() & m[theirs].notna()
+        assert (m.loc[both, ours] == m.loc[both, theirs]).all()
+        differ = m.loc[m[ours].isna() != m[theirs].isna()]
+        assert set(differ["date"]) == {"2022-06-19"} and (differ[theirs] == 0).all()
+        assert len(differ) == 50
