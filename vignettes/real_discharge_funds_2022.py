@@ -95,6 +95,18 @@ print(f"CHECK icb_sum_over_england_min {ratio.min():.4f}")
 print(f"CHECK icb_sum_over_england_max {ratio.max():.4f}")
 print(f"CHECK icb_sum_months {len(both)}")
 
+# The whole ICB series, April 2022 - August 2025: England (sum over ICBs) by quarter, and the
+# spread between ICBs per 100,000 residents (ONS mid-year estimates carried to months).
+
+# %%
+icb_pop = icb_population(icb["month"].unique())
+per = icb.merge(icb_pop.rename(columns={"icb22_code": "org_code"}), on=["org_code", "month"])
+per["nctr_per_100k"] = per["nctr_patients"] / per["population"] * 1e5
+q = per.groupby(per["month"].dt.asfreq("Q"))
+summary = pd.DataFrame({"england_nctr (sum of ICBs)": q["nctr_patients"].sum() / q["month"].nunique(),
+                        "ICB min /100k": q["nctr_per_100k"].min(), "ICB max /100k": q["nctr_per_100k"].max()})
+print(summary.round(1).to_string())
+
 # %% [markdown]
 # ## 3. National interrupted time series
 #
