@@ -8,7 +8,7 @@
 - Areas: :func:`ccg_to_icb`, :func:`subicb_to_icb`, :func:`stp_to_icb`, :func:`ltla_to_icb`
   (shares for split areas), :func:`areas_to_icb` (an area series onto the 2022 ICBs).
 - Denominators: :func:`icb_population` (monthly, by age band), :func:`add_population`,
-  :func:`trust_catchment_population`, :func:`rate_per_100k`.
+  :func:`trust_catchment_population`, :func:`add_catchment_population`, :func:`rate_per_100k`.
 - Aggregation: :func:`trust_to_icb` -> :class:`ICBAggregation` (values and coverage).
 
 The lookups are read from the real-data folder (``$EVALINT_REALDATA_DIR`` or ``shared/realdata``
@@ -34,6 +34,7 @@ from evalint.geography.errors import (
 from evalint.geography.icbs import icb_codes, icb_name, icb_table, load_icbs, to_icb_code
 from evalint.geography.population import (
     AGE_BANDS,
+    add_catchment_population,
     add_population,
     icb_population,
     icb_population_years,
@@ -69,6 +70,7 @@ __all__ = [
     "load_icbs",
     "to_icb_code",
     "add_population",
+    "add_catchment_population",
     "icb_population",
     "icb_population_years",
     "rate_per_100k",

@@ -41,6 +41,7 @@ __all__ = [
     "icb_population",
     "add_population",
     "trust_catchment_population",
+    "add_catchment_population",
     "rate_per_100k",
 ]
 
@@ -211,6 +212,40 @@ def trust_catchment_population(
         parts.append(pd.DataFrame({"trust": code, "month": idx, "population": pop,
                                    "population_extrapolated": flag}))
     return pd.concat(parts, ignore_index=True)
+
+
+def add_catchment_population(
+    frame: pd.DataFrame,
+    *,
+    trust: str = "trust",
+    time: str = "month",
+    column: str = "population",
+    source_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """A copy of a trust x month frame with the OHID catchment population of each trust (and
+    ``<column>_extrapolated``), for trust-level rates (``Panel.from_frame(..., population=column)``).
+    The input frame is not modified.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        When ``trust`` or ``time`` is not a column.
+    UnknownCodeError
+        Naming trusts with no catchment population.
+    """
+    for col in (trust, time):
+        if col not in frame.columns:
+            raise ColumnNotFoundError(
+                f"column {col!r} not in the frame; columns: {format_examples(frame.columns)}")
+    codes = frame[trust].astype(str).str.strip().str.upper().tolist()
+    months = _months(frame[time])
+    table = trust_catchment_population(months, sorted(set(codes)), source_dir=source_dir)
+    keyed = table.set_index(["trust", "month"])
+    key = pd.MultiIndex.from_arrays([codes, months])
+    out = frame.copy()
+    out[column] = keyed["population"].reindex(key).to_numpy()
+    out[f"{column}_extrapolated"] = keyed["population_extrapolated"].reindex(key).to_numpy()
+    return out
 
 
 def rate_per_100k(count: Any, population: Any) -> Any:

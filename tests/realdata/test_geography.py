@@ -220,3 +220,20 @@ def test_stp_2021_to_icb_2022_splits_four_stps():
     assert sorted(stp.loc[stp["split"], "stp21_code"].unique()) == [
         "E54000007", "E54000009", "E54000016", "E54000021"]
     assert (stp.groupby("stp21_code")["share"].sum() - 1).abs().max() < 1e-12
+
+
+@pytestmark_real
+def test_add_catchment_population_gives_trust_rates(realdata_root):
+    raw = pd.read_csv(realdata_root / "hf_trust_quarterly_beds_los" / "trust_pop.csv")
+    frame = pd.DataFrame({"trust": ["R0A", "rjE", "R0A"], "month": ["2019-07", "2022-01", "2022-01"],
+                          "admissions": [1.0, 2.0, 3.0]})
+    before = frame.copy()
+    out = geo.add_catchment_population(frame)
+    pd.testing.assert_frame_equal(frame, before)
+    r0a_2020 = raw.query("CatchmentYear == 2020 and TrustCode == 'R0A'")["trust_total_catchment"].iloc[0]
+    rje_2020 = raw.query("CatchmentYear == 2020 and TrustCode == 'RJE'")["trust_total_catchment"].iloc[0]
+    assert out["population"].iloc[1] == pytest.approx(rje_2020)
+    assert out["population"].iloc[2] == pytest.approx(r0a_2020)
+    assert out["population_extrapolated"].tolist() == [False, True, True]
+    with pytest.raises(ColumnNotFoundError, match="provider"):
+        geo.add_catchment_population(frame, trust="provider")
