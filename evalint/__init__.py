@@ -44,6 +44,8 @@ from evalint.estimators.synth import (
 from evalint.evaluate import Evaluation, evaluate
 from evalint import geography
 from evalint.geography import add_population, icb_population, trust_to_icb
+from evalint import io
+from evalint.io import list_sources, read_source
 
 __all__ = [
     "__version__",
@@ -89,4 +91,6 @@ __all__ = [
     "evaluate", "Evaluation",
     # geography and denominators (2022 ICBs)
     "geography", "trust_to_icb", "add_population", "icb_population",
+    # real NHS England / ONS publications (evalint.io; methods/data_sources.md)
+    "io", "read_source", "list_sources",
 ]
