@@ -79,6 +79,9 @@ print(f"CHECK england_remaining_2021-04 {eng.loc[pd.Period('2021-04', 'M'), 'nct
 
 icb_daily = eio.read_healthyr_discharge(realdata_path("healthyr_nhse_uec", "england_icb_criteria_to_reside.csv"),
                                         realdata_path("healthyr_nhse_uec", "england_icb_discharged_patients.csv"))
+for part in ("criteria", "discharged"):  # the reader's data-quality checks (evalint.io.quality)
+    for chk in icb_daily.attrs["evalint_io"][part]["checks"]:
+        print(f"data check ({part}): {chk['text']}")
 icb = eio.aggregate_to_month(icb_daily)
 icb["month"] = icb["period"].dt.to_period("M")
 print(f"{icb['org_code'].nunique()} ICBs, {icb['month'].min()} - {icb['month'].max()}")
