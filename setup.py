@@ -10,7 +10,9 @@ setup(
     package_data={
         "evalint": ["py.typed"],
         "evalint.calendar": ["*.csv"],
+        "evalint.geography": ["*.csv"],
         "evalint.datasets": ["*.csv", "*.toml"],
+        "evalint.io": ["*.toml"],
         "evalint.reference_data": ["*.md", "*/*.toml", "*/*.md", "*/*.R", "*/*.py"],
     },
     include_package_data=False,

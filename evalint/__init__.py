@@ -37,6 +37,10 @@ from evalint.estimators.synth import (
     synthetic_control, synthetic_did,
 )
 from evalint.evaluate import Evaluation, evaluate
+from evalint import geography
+from evalint.geography import add_population, icb_population, trust_to_icb
+from evalint import io
+from evalint.io import list_sources, read_source
 
 __all__ = [
     "__version__",
@@ -80,4 +84,8 @@ __all__ = [
     "AugmentedSyntheticControl", "Conformal", "JackknifePlus", "synthetic_did", "SyntheticDiD",
     # one question, every design
     "evaluate", "Evaluation",
+    # geography and denominators (2022 ICBs)
+    "geography", "trust_to_icb", "add_population", "icb_population",
+    # real NHS England / ONS publications (evalint.io; methods/data_sources.md)
+    "io", "read_source", "list_sources",
 ]

@@ -23,3 +23,26 @@ def shared_reference() -> Path:
             "(the project's shared/reference), or check out shared/ beside the repository"
         )
     return found
+
+
+@pytest.fixture(scope="session")
+def realdata_root() -> Path:
+    """The real NHS data folder (``<source>/<file>``), found by
+    :func:`evalint.datasets.realdata.realdata_dir` (``$EVALINT_REALDATA_DIR`` or
+    ``shared/realdata`` beside the checkout). Skips the test only when the folder is absent."""
+    from evalint.datasets.realdata import realdata_dir
+
+    found = realdata_dir()
+    if found is None:
+        pytest.skip(
+            "real NHS data not found: set EVALINT_REALDATA_DIR or check out shared/realdata "
+            "beside the repository"
+        )
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _realdata_marker_skips_without_files(request: pytest.FixtureRequest) -> None:
+    """A test marked ``realdata`` skips when the real-data folder is absent (and only then)."""
+    if request.node.get_closest_marker("realdata") is not None:
+        request.getfixturevalue("realdata_root")

@@ -384,7 +384,7 @@ def compile_events(source_csv: str | os.PathLike[str]) -> pd.DataFrame:
             continue
         codes = sorted(icbs.loc[icbs["ics_wave"] == wave, "icb_ods_code"])
         units.append(";".join(codes))
-        rules.append(f"ICBs with ics_wave == {wave} in evalint/calendar/icbs.csv")
+        rules.append(f"ICBs with ics_wave == {wave} in evalint/geography/icbs.csv")
     out["units"] = units
     out["units_rule"] = rules
     return out[list(EVENT_COLUMNS)]

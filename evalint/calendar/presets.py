@@ -143,7 +143,7 @@ def _ics_waves() -> Intervention:
             "coverage), one designation date per ICB. STPs (2016-2021) are the footprints ICSs "
             "grew from: only their start is checked."
         ),
-        source="evalint/calendar/icbs.csv (ics_designation_date per ICB; sources per row, from "
+        source="evalint/geography/icbs.csv (ics_designation_date per ICB; sources per row, from "
                "the project's ics_icb.csv)",
     )
 

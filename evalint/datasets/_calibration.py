@@ -28,7 +28,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from evalint.calendar.icbs import load_icbs
+from evalint.geography import load_icbs
 
 __all__ = [
     "ENGLAND_POPULATION_2019",

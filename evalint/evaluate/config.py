@@ -11,6 +11,12 @@ Example::
     weights = "spells"                # optional: bed-days for length of stay
     # covariates = [], cohort = "...", treatment = "...", missing = "error" | "drop"
     # or, instead of path: [data.simulate] with simulate_nhs() arguments (seed, adoption, effects, ...)
+    # or source = "healthyr_icb_criteria_to_reside" (a real-data reader, evalint.io.list_sources())
+    # trust rows onto ICBs (evalint.geography; methods/geography.md):
+    # geography = "icb2022"           # unit holds trust codes: successions, then trust_to_icb
+    # attribution = "activity"        # "activity" | "catchment" | "main" | "host"
+    # splits = { RW6 = "RM3" }        # successor of a split predecessor trust
+    # denominator = "all"             # ONS population column (age "all" | "18+" | "65+" | "75+")
 
     [evaluation]
     intervention = "ics_golive_2022"  # a preset, a date, or a table [evaluation.intervention] unit = date
@@ -41,7 +47,8 @@ from evalint.errors import SpecificationError
 __all__ = ["EvaluateConfig", "load_config", "build_panel"]
 
 _DATA_KEYS = {"path", "unit", "time", "outcomes", "outcome", "population", "weights", "covariates", "cohort",
-              "treatment", "missing", "freq", "simulate"}
+              "treatment", "missing", "freq", "simulate", "geography", "attribution", "splits", "denominator",
+              "source"}
 _EVAL_KEYS = {"intervention", "treated", "outcomes", "designs", "alpha", "seed", "fast", "calendar", "start", "end",
               "options"}
 _OUT_KEYS = {"dir", "formats", "name"}
@@ -88,7 +95,7 @@ def load_config(path: str | Path) -> EvaluateConfig:
     if not data:
         raise SpecificationError(f"{p}: the [data] table is missing; it needs path (or simulate), unit, time, outcomes.")
     _check_keys(data, _DATA_KEYS, "data", p)
-    if "simulate" not in data:
+    if "simulate" not in data and "source" not in data:
         missing = [k for k in ("path", "time") if k not in data]
         if "outcomes" not in data and "outcome" not in data:
             missing.append("outcomes")
@@ -119,6 +126,10 @@ def build_panel(cfg: EvaluateConfig) -> Any:
         from evalint.datasets import simulate_nhs
 
         return simulate_nhs(**dict(d["simulate"])).panel
+    if "source" in d:  # a registered real-data source: evalint/evaluate/config_sources.py
+        from evalint.evaluate.config_sources import build_source_panel
+
+        return build_source_panel(cfg, _apply_geography)
     path = Path(d["path"])
     if not path.is_file():
         raise SpecificationError(f"{cfg.source}: [data] path {str(path)!r} does not exist.")
@@ -129,11 +140,46 @@ def build_panel(cfg: EvaluateConfig) -> Any:
     else:
         raise SpecificationError(f"{cfg.source}: [data] path {str(path)!r}: use a .csv or .parquet file.")
     outcomes = d.get("outcomes", d.get("outcome"))
+    frame, d = _apply_geography(cfg, frame, d, outcomes)
     return Panel.from_frame(
         frame, unit=d.get("unit"), time=d["time"], outcome=outcomes, treatment=d.get("treatment"),
         cohort=d.get("cohort"), population=d.get("population"), weights=d.get("weights"),
         covariates=d.get("covariates", ()), freq=d.get("freq"), missing=d.get("missing", "error"),
     )
+
+
+def _apply_geography(cfg: EvaluateConfig, frame: pd.DataFrame, d: Mapping[str, Any],
+                     outcomes: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """``geography`` / ``attribution`` / ``splits`` / ``denominator`` of ``[data]``: trust rows to
+    the 2022 ICBs and an ONS population column (:mod:`evalint.geography`)."""
+    d = dict(d)
+    geography = d.get("geography")
+    if geography is None and any(k in d for k in ("attribution", "splits")):
+        raise SpecificationError(f"{cfg.source}: [data] attribution/splits need geography = \"icb2022\".")
+    if geography is not None:
+        from evalint import geography as geo
+
+        if geography != "icb2022":
+            raise SpecificationError(
+                f"{cfg.source}: [data] geography = {geography!r}; the one supported is \"icb2022\" "
+                "(trust rows onto the 42 ICBs of July 2022).")
+        if not d.get("unit"):
+            raise SpecificationError(f"{cfg.source}: [data] geography needs unit = the trust code column.")
+        values = [outcomes] if isinstance(outcomes, str) else list(outcomes)
+        frame = geo.harmonise_trust_codes(frame, d["unit"], time=d["time"], splits=d.get("splits"))
+        agg = geo.trust_to_icb(frame, values, trust=d["unit"], time=d["time"],
+                               weights=d.get("attribution", "activity"))
+        frame, d["unit"] = agg.frame, "icb22_code"
+    denominator = d.get("denominator")
+    if denominator is not None:
+        from evalint import geography as geo
+
+        if d.get("population"):
+            raise SpecificationError(f"{cfg.source}: [data] give population or denominator, not both.")
+        frame = geo.add_population(frame, unit=d.get("unit") or "icb22_code", time=d["time"],
+                                   age=str(denominator))
+        d["population"] = "population"
+    return frame, d
 
 
 def evaluate_kwargs(cfg: EvaluateConfig) -> dict[str, Any]:

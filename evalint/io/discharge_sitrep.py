@@ -42,8 +42,8 @@ __all__ = ["FLOWS", "SITREP_MEASURES", "STOCKS", "aggregate_to_month", "read_dis
 
 _ID_SPEC: dict[str, tuple[str, ...]] = {
     "region": ("Region", "NHS England Region", "Region Name"),
-    "org_code": ("Org Code", "Organisation Code", "Code", "Provider Code"),
-    "org_name": ("Org Name", "Organisation Name", "Name", "Provider Name"),
+    "org_code": ("Org Code", "Organisation Code", "Code", "Provider Code", "ICB Code"),
+    "org_name": ("Org Name", "Organisation Name", "Name", "Provider Name", "ICB Name"),
 }
 
 #: Canonical measure -> accepted headers (first = the published header).
@@ -61,7 +61,7 @@ STOCKS: tuple[str, ...] = ("nctr_patients", "nctr_remaining_patients")
 #: Daily counts of events (discharges on the day): summed over the month.
 FLOWS: tuple[str, ...] = ("discharged_patients", "discharged_by_1700", "discharged_1701_2359")
 
-_LEVELS = ("trust", "icb", "england", "all")
+_LEVELS = ("trust", "icb", "region", "england", "all")
 _ICB_CODE = re.compile(r"^Q[A-Z0-9]{2}$")
 
 
@@ -144,6 +144,9 @@ def _locate(grid: pd.DataFrame, name: str) -> tuple[int, dict[str, int], list[tu
             header_row = r
             break
     if header_row is None:
+        published = _locate_published(text, grid, name)
+        if published is not None:
+            return published
         raise ColumnNotFoundError(
             f"{name}: no header row with 'Org Code' and a measure such as "
             f"{SITREP_MEASURES['nctr_patients'][0]!r} in the first 60 rows. Is this the "
@@ -197,6 +200,61 @@ def _locate(grid: pd.DataFrame, name: str) -> tuple[int, dict[str, int], list[tu
     return header_row, ids, dated, ignored
 
 
+def _locate_published(text: pd.DataFrame, grid: pd.DataFrame, name: str) -> tuple[int, dict[str, int], list[tuple[int, str, pd.Timestamp]], list[str]] | None:
+    """The monthly webfile layout: a measure row on its own, dates above it, section heads below.
+
+    NHS England's ``Daily-discharge-sitrep-monthly-data-webfile`` "Table 2" puts the measure
+    names in one row (one block per day, the date above the block's first column); below it
+    come the England and regional rows (name only, in the column left of the first measure),
+    then a section headed ``Region | ICB Code | ICB Name`` and one headed ``Region | Org Code |
+    Org Name``. Returns the same tuple as :func:`_locate` with ``header_row`` the measure row
+    and id columns (region, org_code, org_name) taken from the first section heading, or None
+    when the grid is not of this layout.
+    """
+    measure_row = None
+    for r in range(min(len(text), 60)):
+        norms = [normalise_header(c) for c in text.iloc[r] if c]
+        if sum(n in _MEASURE_LOOKUP for n in norms) >= 2:
+            measure_row = r
+            break
+    if measure_row is None:
+        return None
+    section_row = None
+    for r in range(measure_row + 1, len(text)):
+        norms = {normalise_header(c) for c in text.iloc[r] if c}
+        if "region" in norms and norms & {"org code", "icb code"}:
+            section_row = r
+            break
+    if section_row is None:
+        return None
+    ids: dict[str, int] = {}
+    for c, h in text.iloc[section_row].items():
+        key = normalise_header(h) if h else ""
+        if key in _ID_LOOKUP:
+            ids.setdefault(_ID_LOOKUP[key], int(c))
+    if "org_code" not in ids or "org_name" not in ids:
+        return None
+    measures = [(int(c), _MEASURE_LOOKUP[normalise_header(h)])
+                for c, h in text.iloc[measure_row].items()
+                if h and normalise_header(h) in _MEASURE_LOOKUP]
+    date_row = measure_row - 1
+    if date_row < 0:
+        raise TimeParseError(f"{name}: no row above the measure row {measure_row + 1} for the dates.")
+    found = {c: _parse_date(grid.iat[date_row, c]) for c in range(grid.shape[1])}
+    found = {c: d for c, d in found.items() if d is not None}
+    dated: list[tuple[int, str, pd.Timestamp]] = []
+    for c, measure in measures:
+        left = [cc for cc in found if cc <= c]
+        if not left:
+            raise TimeParseError(
+                f"{name}: measure column {c + 1} ({measure}) has no date in row {date_row + 1} "
+                "above it or to its left; each day's block needs its date (Table 2 layout: "
+                "dates in the row above the measure names)."
+            )
+        dated.append((c, measure, found[max(left)]))
+    return measure_row, ids, dated, []
+
+
 def _classify(org_code: str, org_name: str, section: str) -> str:
     code, nm, sec = org_code.upper(), org_name.upper(), section.upper()
     if nm.startswith("ENGLAND") or code == "ENGLAND":
@@ -234,6 +292,8 @@ def _tidy_one(grid: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]]:
         level = _classify(code, org, section)
         if level == "england" and code in ("", "-"):
             code = "ENGLAND"
+        elif not code and not section:  # published layout: regions above the ICB section
+            level, code, region = "region", org, org
         records.append((int(r) + 1, region or pd.NA, code, org, level, values))
     if not records:
         raise EmptyDataError(f"{name}: no data rows below the header row {header_row + 1}.")
@@ -285,7 +345,7 @@ def _tidy_one(grid: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]]:
 def read_discharge_sitrep(
     path_or_paths: str | Path | pd.DataFrame | Sequence[str | Path | pd.DataFrame],
     *,
-    level: Literal["trust", "icb", "england", "all"] = "trust",
+    level: Literal["trust", "icb", "region", "england", "all"] = "trust",
     sheet: str | int = "Table 2",
 ) -> pd.DataFrame:
     """Read the acute discharge sitrep (criteria to reside) daily sheet into a tidy frame.
@@ -293,13 +353,18 @@ def read_discharge_sitrep(
     Parameters
     ----------
     path_or_paths : path, DataFrame or sequence of them
-        Monthly files: CSV exports of the "Table 2" sheet, ``.xlsx`` workbooks (needs an
-        Excel engine such as openpyxl) or frames read with ``header=None``. Several files
+        Monthly files: the published ``.xlsx`` webfiles as downloaded (sheet "Table 2":
+        measure names in one row, dates above, England/region rows, then ``Region | ICB Code
+        | ICB Name`` and ``Region | Org Code | Org Name`` sections; both the 2022 four-column
+        and the 2023+ three-column day blocks), CSV exports of that sheet, or frames read
+        with ``header=None``. Several files
         (months) are stacked; an organisation may appear once per day.
     level : {"trust", "icb", "england", "all"}
         Rows to return. England rows are those whose name starts with ``ENGLAND``; ICB rows
         those under a section heading mentioning ICB, or with an ODS ICB code (``Q`` + 2
-        characters) or "Integrated Care Board" in the name; the rest are trusts. Rows of other
+        characters) or "Integrated Care Board" in the name; region rows (published webfile
+        layout) those above the first section heading without a code (``org_code`` is the
+        region name); the rest are trusts. Rows of other
         levels are dropped with a :class:`~evalint.errors.DroppedRowsWarning`.
     sheet : str or int
         Sheet to read from a workbook.
@@ -355,10 +420,21 @@ def read_discharge_sitrep(
         )
     info: dict[str, Any] = {"files": layouts}
     # days on which no trust/ICB reported (e.g. 19 June 2022: England 0, trusts '-')
-    below = frame.loc[frame["level"] != "england"]
+    base = "trust" if (frame["level"] == "trust").any() else None
+    below = frame.loc[frame["level"] == base] if base else frame.loc[frame["level"] != "england"]
     by_date = below.groupby("date")["nctr_patients"].apply(lambda s: bool(s.isna().all()))
-    lost = [f"{d:%Y-%m-%d}" for d in by_date.index[by_date.to_numpy()]]
+    lost_days = by_date.index[by_date.to_numpy()]
+    lost = [f"{d:%Y-%m-%d}" for d in lost_days]
     info["days_without_data"] = lost
+    # on such a day the aggregate rows (England, regions, ICBs) are printed as 0: not a count
+    zero_filled = frame["date"].isin(lost_days) & (frame["level"] != "trust")
+    measures = [m for m in SITREP_MEASURES if m in frame.columns]
+    zero_filled &= frame[measures].fillna(0).eq(0).all(axis=1)
+    if zero_filled.any():
+        frame = frame.copy()
+        frame.loc[zero_filled, measures] = np.nan
+    info["zero_filled_rows_set_missing"] = int(zero_filled.sum())
+    frame = frame.assign(_zero_filled=zero_filled.to_numpy())
     if level != "all":
         other = frame["level"] != level
         if other.any():
@@ -378,7 +454,7 @@ def read_discharge_sitrep(
         carried = {name for name, have in layouts.items()
                    if m in have or (m == "discharged_patients"
                                     and {"discharged_by_1700", "discharged_1701_2359"} <= set(have))}
-        n = int((frame[m].isna() & frame["source"].isin(carried)).sum())
+        n = int((frame[m].isna() & frame["source"].isin(carried) & ~frame["_zero_filled"]).sum())
         if n:
             counts[m] = n
     info["missing"] = counts
@@ -386,8 +462,9 @@ def read_discharge_sitrep(
         warnings.warn(
             f"discharge sitrep: {sum(counts.values())} missing cell(s) ('-' or blank) kept as NaN, "
             "never filled with 0: " + ", ".join(f"{m}: {n}" for m, n in counts.items())
-            + (f". Days on which no trust or ICB has an nctr_patients value (a lost day; the "
-               f"England row may show 0): {format_examples(lost)}" if lost else "")
+            + (f". Days on which no trust has an nctr_patients value (a lost day; the "
+               f"England/region/ICB rows printed 0 on it, {int(zero_filled.sum())} row(s), are set "
+               f"to NaN): {format_examples(lost)}" if lost else "")
             + ". Measures a file's layout does not carry are NaN and not counted here.",
             MissingValuesWarning, stacklevel=2,
         )

@@ -23,8 +23,6 @@ _spec.loader.exec_module(import_graph)
 
 #: upward imports still in the code (each runs inside a function, so it works at run time).
 KNOWN_UPWARD = {
-    # the synthetic-data calibration reads the ICB list from the calendar package
-    ("evalint.datasets._calibration", "evalint.calendar.icbs"),
     # Evaluation.report()/write() call the renderers instead of the report rendering an Evaluation
     ("evalint.evaluate.core", "evalint.report.figures"),
     ("evalint.evaluate.core", "evalint.report.html"),

@@ -1,7 +1,7 @@
 """Policy calendar: package data, events, presets and the confounding check.
 
 Expected values come from outside the code under test: the project's curated CSVs
-(``shared/domain/policy_events.csv``, ``evalint/calendar/icbs.csv``), read here with plain
+(``shared/domain/policy_events.csv``, ``evalint/geography/icbs.csv``), read here with plain
 pandas, and closed-form window arithmetic on synthetic calendars (an event placed k
 periods from the intervention must land in the category and severity the rules in
 ``methods/policy_churn.md`` give for k).
@@ -96,7 +96,7 @@ def test_scope_type_is_first_word_of_scope(shared_events, default_cal):
 
 
 def test_ics_wave_units_are_the_icbs_of_that_wave(default_cal):
-    icbs = pd.read_csv(REPO / "evalint" / "calendar" / "icbs.csv", dtype=str, keep_default_na=False)
+    icbs = pd.read_csv(REPO / "evalint" / "geography" / "icbs.csv", dtype=str, keep_default_na=False)
     waves = {"ics_wave1_shadow_acs": "wave1_shadow_acs_2017", "ics_wave2": "wave2_2018",
              "ics_wave3": "wave3_2019", "ics_wave4": "wave4_2020", "ics_wave5": "wave5_2020_12",
              "ics_wave6_full_coverage": "wave6_2021_04"}

@@ -267,7 +267,9 @@ def test_sitrep_four_column_layout():
     # 19 June 2022: trusts '-', England 0 -> NaN kept, the lost day reported
     assert raa.loc[pd.Timestamp("2022-06-19"), ["nctr_patients"]].isna().all()
     eng = df.loc[df["org_code"] == "ENGLAND"].set_index("date")
-    assert eng.loc[pd.Timestamp("2022-06-19"), "nctr_patients"] == 0
+    # the England row printed 0 on the lost day: a zero-filled missing value, set to NaN
+    assert np.isnan(eng.loc[pd.Timestamp("2022-06-19"), "nctr_patients"])
+    assert df.attrs["evalint_io"]["zero_filled_rows_set_missing"] == 1
     assert df.attrs["evalint_io"]["days_without_data"] == ["2022-06-19"]
     msg = str(_of(caught, MissingValuesWarning)[0].message)
     assert "10 missing cell(s)" in msg and "2022-06-19" in msg
