@@ -190,6 +190,9 @@ def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool =
         warnings.simplefilter("ignore")  # every warning is recorded in the Evaluation and its report
         ev = evaluate(sim.panel, demo_intervention(), outcomes=list(OUTCOMES), start=DEMO_START, seed=seed,
                       fast=fast, call=f"evalint demo --seed {seed} {'--fast' if fast else '--full'}")
+        from evalint.report.content import attach_truth
+
+        attach_truth(ev, dict(zip(truth["outcome"], truth["true_absolute"])), "simulated truth")
         html = ev.report(out / "report.html")
         ev.report(out / "report.md")
     table = ev.table().merge(truth, on="outcome", how="left")
