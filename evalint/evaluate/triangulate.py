@@ -28,6 +28,8 @@ from typing import Any
 
 import pandas as pd
 
+from evalint.results.pvalues import fmt_p
+
 __all__ = ["ASSUMPTIONS", "TABLE_COLUMNS", "Entry", "Verdict", "headline_for", "key_diagnostic", "verdict_for"]
 
 #: the identifying assumption of each design, named in disagreement verdicts
@@ -118,7 +120,7 @@ def key_diagnostic(design: str, diagnostics: Sequence[Any]) -> str:
                 parts.append(f"{n} passed in {len(ran)} of {len(ran)} units")
             continue
         d = ds[0]
-        stat = f", p = {d.p_value:.3g}" if d.p_value is not None and math.isfinite(d.p_value) else ""
+        stat = f", {fmt_p(d.p_value)}" if d.p_value is not None and math.isfinite(d.p_value) else ""
         if d.passed is None and d.statistic is not None and math.isfinite(d.statistic):
             parts.append(f"{n} = {d.statistic:.3g} (informational)")
         else:

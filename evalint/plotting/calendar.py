@@ -173,6 +173,8 @@ def plot_calendar_timeline(
         head += f" ({dropped} less severe event(s) not drawn)"
     if frame.empty:
         ax.text(0.5, 0.5, "no dated confounding flags", transform=ax.transAxes, ha="center", va="center")
-    ax.set_title(drawable(head), fontsize=10, loc="left")
+    import textwrap
+
+    ax.set_title("\n".join(textwrap.wrap(drawable(head), 64)), fontsize=10, loc="left")
     fig.tight_layout()
     return fig

@@ -428,7 +428,7 @@ def build_report(ev: Any, figures: list[FigureImage] | None = None) -> tuple[str
                                    [Block("figure", f) for f in mine]))
         other = [f for f in rest if not any(f.slug.endswith("_" + o) for o in ev.outcomes)]
         for f in other:
-            fs.add("figure", f)
+            fs.add("details", (f.title, [Block("figure", f)]))
         if not figures:
             fs.p("No figures.")
         secs.append(fs)

@@ -82,8 +82,8 @@ def test_every_outcome_gets_each_figure(evaluation):
     figs = evaluation.figures()
     slugs = [f.slug for f in figs]
     for o in ("emergency_admissions", "length_of_stay"):
-        assert [s for s in slugs if s.endswith(o)] == [f"its_{o}", f"event_study_{o}", f"sdid_{o}", f"calendar_{o}"]
-    assert slugs[0] == "forest"  # the summary's figure, first
+        assert [s for s in slugs if s.endswith(o)] == [f"its_{o}", f"event_study_{o}", f"sdid_{o}"]
+    assert slugs[0] == "forest" and slugs[-1] == "calendar"  # the summary's figure first; one timeline
     for f in figs:
         assert f.error is None and f.png[:8] == b"\x89PNG\r\n\x1a\n" and len(f.png) > 10_000, f.slug
     assert evaluation.figures() is figs  # drawn once
