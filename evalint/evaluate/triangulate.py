@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from evalint.results.pvalues import fmt_p
+from evalint.results.numbers import fmt, fmt_p
 
 __all__ = ["ASSUMPTIONS", "TABLE_COLUMNS", "Entry", "Verdict", "headline_for", "key_diagnostic", "verdict_for"]
 
@@ -229,9 +229,9 @@ def _change(e: Entry, pct: int, with_ci: bool = True) -> str:
     use_pct = all(math.isfinite(v) for v in (s.percent, s.pct_low, s.pct_high))
     est, lo, hi = (s.percent, s.pct_low, s.pct_high) if use_pct else (s.absolute, s.abs_low, s.abs_high)
     unit = "%" if use_pct else ""
-    out = f"{'+' if est > 0 else ''}{_fmt(est)}{unit}"
+    out = f"{'+' if est > 0 else ''}{fmt(est)}{unit}"
     if with_ci:
-        out += f" ({pct}% CI {_fmt(lo)}{unit} to {_fmt(hi)}{unit})"
+        out += f" ({pct}% CI {fmt(lo)}{unit} to {fmt(hi)}{unit})"
     return out
 
 
@@ -242,7 +242,7 @@ def _range(ok: Sequence[Entry]) -> str:
         vals, unit = sorted(abs(v) for v in pcts), "%"
     else:
         vals, unit = sorted(abs(e.scaled.absolute) for e in ok), ""
-    return f"{_fmt(vals[0])}{unit} to {_fmt(vals[-1])}{unit}"
+    return f"{fmt(vals[0])}{unit} to {fmt(vals[-1])}{unit}"
 
 
 def headline_for(outcome: str, status: str, ok: Sequence[Entry], alpha: float = 0.05) -> str:

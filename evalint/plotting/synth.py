@@ -17,7 +17,7 @@ import pandas as pd
 from evalint.errors import SpecificationError
 from evalint.plotting.base import new_axes
 from evalint.plotting.style import OKABE_ITO, drawable, short_labels, styled, wrap_label
-from evalint.results.pvalues import fmt_p, p_value_draws
+from evalint.results.numbers import fmt_p, p_value_draws
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure

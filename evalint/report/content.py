@@ -22,13 +22,11 @@ from typing import Any
 
 import pandas as pd
 
-from evalint.results.pvalues import fmt_p, p_value_draws
+from evalint.results.numbers import SIG, fmt, fmt_ci, fmt_p, p_value_draws
 
 __all__ = ["Block", "Card", "ReportSection", "build_report", "FigureImage", "attach_truth", "fmt", "fmt_p",
            "p_value_draws", "post_period", "results_table", "threats_table", "conclusions"]
 
-#: significant figures of every number in the report's tables
-SIG = 3
 #: at most this many threats in an outcome's summary
 TOP_THREATS = 5
 
@@ -77,40 +75,6 @@ class ReportSection:
     def add(self, kind: str, value: Any) -> ReportSection:
         self.blocks.append(Block(kind, value))
         return self
-
-
-# ----------------------------------------------------------------------------- numbers
-def fmt(x: Any, sig: int = SIG) -> str:
-    """Every number of the report: ``sig`` significant figures, thousands grouped, no exponent
-    between 1e-4 and 1e15; "" for missing values.
-
-    Examples: -41.336 -> "-41.3", -2.8095 -> "-2.81", -104431.65 -> "-104,000", 0.000999 -> "0.000999".
-    """
-    if x is None or isinstance(x, str):
-        return "" if x is None else x
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not math.isfinite(v):
-        return ""
-    if v == 0:
-        return "0"
-    mag = math.floor(math.log10(abs(v)))
-    if mag < -4 or mag >= 15:
-        return f"{v:.{sig - 1}e}"
-    decimals = sig - 1 - mag
-    r = round(v, decimals)
-    if r != 0 and math.floor(math.log10(abs(r))) > mag:  # 9.996 -> 10.0: one digit fewer after the point
-        decimals -= 1
-        r = round(v, decimals)
-    return f"{r:,.{max(decimals, 0)}f}"
-
-
-def fmt_ci(lo: Any, hi: Any, unit: str = "") -> str:
-    """"lo to hi" with one formatter ("" when either end is missing)."""
-    a, b = fmt(lo), fmt(hi)
-    return f"{a}{unit} to {b}{unit}" if a and b else ""
 
 
 # ----------------------------------------------------------------------------- truth, periods, words

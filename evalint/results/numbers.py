@@ -1,4 +1,5 @@
-"""p-values as text, honest to the procedure that produced them.
+"""Numbers as text: one formatter for every number of a report (:func:`fmt`), and p-values
+honest to the procedure that produced them (:func:`fmt_p`).
 
 A p-value from ``B`` random placebo, permutation or bootstrap draws cannot be smaller than
 ``1/(B + 1)``; anything below is an artefact (e.g. a normal approximation to a placebo SE), so
@@ -10,18 +11,50 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["fmt_p", "p_value_draws"]
+__all__ = ["SIG", "fmt", "fmt_ci", "fmt_p", "p_value_draws"]
+
+#: significant figures of every number in a report
+SIG = 3
 
 #: inference names whose p-value comes from a finite set of random draws
 _DRAWN = ("placebo", "permutation", "bootstrap", "randomi")
 
 
-def _fmt(x: float, sig: int = 2) -> str:
-    if x == 0:
+def fmt(x: Any, sig: int = SIG) -> str:
+    """Every number of the report: ``sig`` significant figures, thousands grouped, no exponent
+    between 1e-4 and 1e15; "" for missing values.
+
+    Examples: -41.336 -> "-41.3", -2.8095 -> "-2.81", -104431.65 -> "-104,000", 0.000999 -> "0.000999".
+    """
+    if x is None or isinstance(x, str):
+        return "" if x is None else x
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not math.isfinite(v):
+        return ""
+    if v == 0:
         return "0"
-    mag = math.floor(math.log10(abs(x)))
-    decimals = max(sig - 1 - mag, 0)
-    return f"{round(x, decimals):,.{decimals}f}"
+    mag = math.floor(math.log10(abs(v)))
+    if mag < -4 or mag >= 15:
+        return f"{v:.{sig - 1}e}"
+    decimals = sig - 1 - mag
+    r = round(v, decimals)
+    if r != 0 and math.floor(math.log10(abs(r))) > mag:  # 9.996 -> 10.0: one digit fewer after the point
+        decimals -= 1
+        r = round(v, decimals)
+    return f"{r:,.{max(decimals, 0)}f}"
+
+
+def fmt_ci(lo: Any, hi: Any, unit: str = "") -> str:
+    """"lo to hi" with one formatter ("" when either end is missing)."""
+    a, b = fmt(lo), fmt(hi)
+    return f"{a}{unit} to {b}{unit}" if a and b else ""
+
+
+def _fmt(x: float) -> str:
+    return fmt(x, 2)
 
 
 def p_value_draws(result: Any) -> int | None:
