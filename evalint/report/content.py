@@ -171,6 +171,13 @@ _TIMING_WORDS = (("same period as the intervention", "starts or ends with the in
 _SEVERITY_SCORE = {"high": 10.0, "medium": 5.0, "low": 1.0, "info": 0.0}
 
 
+def _flags(ev: Any) -> pd.DataFrame:
+    """``ev.flags_frame()``, built once per evaluation (an Evaluation does not change)."""
+    if "flags_frame" not in ev._cache:
+        ev._cache["flags_frame"] = ev.flags_frame()
+    return ev._cache["flags_frame"]
+
+
 def _top_threats(ev: Any, outcome: str, n: int = TOP_THREATS) -> pd.DataFrame:
     """The ranked threats of one outcome: columns rank, event_id, name, score, reason, source.
 
@@ -179,8 +186,15 @@ def _top_threats(ev: Any, outcome: str, n: int = TOP_THREATS) -> pd.DataFrame:
     post-period, then baseline), then how many designs flag it. The policy-calendar ranking
     replaces this body when it lands; the columns stay.
     """
+    key = ("top_threats", outcome)
+    if key not in ev._cache:
+        ev._cache[key] = _rank_threats(ev, outcome)
+    return ev._cache[key].head(n).reset_index(drop=True)
+
+
+def _rank_threats(ev: Any, outcome: str) -> pd.DataFrame:
     cols = ["rank", "event_id", "name", "score", "reason", "source"]
-    f = ev.flags_frame()
+    f = _flags(ev)
     f = f.loc[(f["outcome"] == outcome) & (f["kind"] == "confounding") & f["event_id"].notna()]
     if f.empty:
         return pd.DataFrame(columns=cols)
@@ -193,13 +207,13 @@ def _top_threats(ev: Any, outcome: str, n: int = TOP_THREATS) -> pd.DataFrame:
         when = next((w for k, w in _TIMING_WORDS if k in reason), reason.split(";")[0].strip().lower())
         rows.append({"event_id": eid, "name": _short_name(name, 60), "score": round(score, 2),
                      "reason": f"{best['severity']}: {when}", "source": best["source"]})
-    out = pd.DataFrame(rows).sort_values(["score", "event_id"], ascending=[False, True]).head(n)
+    out = pd.DataFrame(rows).sort_values(["score", "event_id"], ascending=[False, True])
     return out.assign(rank=range(1, len(out) + 1))[cols].reset_index(drop=True)
 
 
 def threats_table(ev: Any, outcome: str) -> pd.DataFrame:
     """Flags of one outcome: one row per distinct flag, with the designs that carry it."""
-    f = ev.flags_frame()
+    f = _flags(ev)
     f = f.loc[f["outcome"] == outcome]
     if f.empty:
         return pd.DataFrame(columns=["Severity", "Kind", "Event / check", "Designs", "Message"])
