@@ -43,7 +43,9 @@ def plot_forest(table: pd.DataFrame, *, truth: Mapping[str, float] | None = None
     Parameters
     ----------
     table : DataFrame
-        The long triangulation table (one row per design x outcome).
+        The long triangulation table (one row per design x outcome). An optional ``note``
+        column replaces a row's estimate by its text (e.g. "no credible estimate: fails its
+        checks"), so a number its checks do not support is not drawn.
     truth : mapping, optional
         Outcome -> true effect on the absolute scale (drawn as a dashed line).
     truth_label : str
@@ -91,7 +93,13 @@ def plot_forest(table: pd.DataFrame, *, truth: Mapping[str, float] | None = None
         for _, r in t.iterrows():
             yi = pos[r["label"]]
             colour = DESIGN_COLOURS.get(r["design"], OKABE_ITO["black"])
-            if r["status"] == "ok" and all(math.isfinite(float(r[c])) for c in ("absolute", "abs_low", "abs_high")):
+            note = str(r.get("note", "") or "") if "note" in t.columns else ""
+            if note and r["status"] == "ok":
+                # an estimate its own checks do not support: no dot, the reason in words
+                ax.text(0.02, yi, drawable(note), transform=ax.get_yaxis_transform(), va="center", fontsize=8,
+                        color=OKABE_ITO["vermillion"])
+                right.append((yi, ""))
+            elif r["status"] == "ok" and all(math.isfinite(float(r[c])) for c in ("absolute", "abs_low", "abs_high")):
                 est, lo, hi = float(r["absolute"]), float(r["abs_low"]), float(r["abs_high"])
                 ax.errorbar([est], [yi], xerr=[[est - lo], [hi - est]], fmt="o", color=colour, ms=6, capsize=3,
                             lw=1.8, zorder=3)

@@ -55,8 +55,13 @@ def forest_figure(ev: Any) -> FigureImage:
     caption = (f"Each design's effect per period in {_where(ev)}, averaged over {post_period(ev)}, with its {pct}% "
                "confidence interval, on the common absolute scale (% change on the right); grey line: no effect"
                + (f"; dashed line: the {label}." if truth else "."))
+    table = ev.table()
+    # the only design of an outcome failing its checks: no number drawn (the summary says so)
+    no_credible = {o for o, v in ev.verdicts.items() if str(getattr(v, "headline", "")).startswith("No credible")}
+    table["note"] = ["no credible estimate: fails its checks" if o in no_credible else ""
+                     for o in table["outcome"]]
     return _figure("forest", "Forest plot: every design's estimate on the common scale", caption,
-                   lambda: plot_forest(ev.table(), truth=truth, truth_label=label or "true effect",
+                   lambda: plot_forest(table, truth=truth, truth_label=label or "true effect",
                                        outcome_labels={o: outcome_words(ev, o) for o in ev.outcomes},
                                        alpha=ev.alpha))
 

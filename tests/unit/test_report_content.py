@@ -113,3 +113,38 @@ def test_html_has_no_empty_header_rows_and_outcomes_in_words(evaluation):
     assert "<th></th>" not in html and "<th> </th>" not in html
     assert "emergency_admissions (emergency_admissions)" not in html
     assert "<details>" in html and "<details open" not in html
+
+
+def test_no_credible_estimate_leads_the_summary_without_numbers():
+    """ITS alone on a panel where its residual checks fail: the summary says so, numbers stay in the tables."""
+    from evalint.datasets import simulate_nhs
+    from evalint.evaluate import evaluate
+    from evalint.report.content import build_report
+    from evalint.report.figures import forest_figure
+
+    pilot = {"QHG": "2023-04", "QUE": "2023-04"}
+    sim = simulate_nhs(seed=3, adoption=pilot, effects={"emergency_admissions": -0.05})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ev = evaluate(sim.panel, pilot, outcomes=["emergency_admissions"], start="2021-07", fast=True, seed=3,
+                      designs=["its"])
+    e = ev.entries[("its", "emergency_admissions")]
+    v = ev.verdicts["emergency_admissions"]
+    assert v.status == "single_design"
+    if not e.failed_diagnostics:
+        pytest.skip("ITS passed every check on this draw: nothing to withhold")
+    _, secs = build_report(ev, figures=[])
+    card = next(b.value for b in secs[0].blocks if b.kind == "cards")[0]
+    assert card.blocks[0].value.startswith("No credible estimate for emergency admissions")
+    can = next(b.value for b in card.blocks if b.kind == "list")
+    assert can[0].startswith("Nothing about the effect")
+    import matplotlib.pyplot as plt
+    from evalint.plotting.forest import plot_forest
+
+    t = ev.table().assign(note="no credible estimate: fails its checks")
+    fig = plot_forest(t)
+    ax = fig.axes[0]
+    assert "no credible estimate: fails its checks" in [x.get_text() for x in ax.texts]
+    assert not [ln for ln in ax.lines if ln.get_marker() == "o" and len(ln.get_xdata())]  # no dot drawn
+    plt.close(fig)
+    assert forest_figure(ev).png is not None
