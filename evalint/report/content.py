@@ -258,7 +258,9 @@ def conclusions(ev: Any, outcome: str) -> tuple[list[str], list[str]]:
     name = ev.assignment.name
     can: list[str] = []
     cannot: list[str] = []
-    n_high_events = sum(1 for r in _top_threats(ev, outcome, n=10_000)["reason"] if str(r).startswith("high"))
+    f = _flags(ev)
+    n_high_events = f.loc[(f["outcome"] == outcome) & (f["kind"] == "confounding") & (f["severity"] == "high"),
+                          "event_id"].dropna().nunique()
     pct = round((1 - ev.alpha) * 100)
     if v.status in ("no_design",) or (v.status == "single_design" and ok and ok[0].failed_diagnostics):
         can.append(f"Nothing about the effect of {name} on {what} from these data.")
