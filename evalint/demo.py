@@ -119,7 +119,9 @@ def demo_truth(sim: Any) -> pd.DataFrame:
 
 
 def _fmt(x: float, digits: int = 3) -> str:
-    return "n/a" if not math.isfinite(x) else f"{x:.{digits}g}"
+    from evalint.results.numbers import fmt
+
+    return "n/a" if not math.isfinite(x) else fmt(x, digits)  # the report's one formatter
 
 
 def _console_table(ev: Any, truth: pd.DataFrame) -> str:
@@ -190,6 +192,9 @@ def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool =
         warnings.simplefilter("ignore")  # every warning is recorded in the Evaluation and its report
         ev = evaluate(sim.panel, demo_intervention(), outcomes=list(OUTCOMES), start=DEMO_START, seed=seed,
                       fast=fast, call=f"evalint demo --seed {seed} {'--fast' if fast else '--full'}")
+        from evalint.report.content import attach_truth
+
+        attach_truth(ev, dict(zip(truth["outcome"], truth["true_absolute"])), "simulated truth")
         html = ev.report(out / "report.html")
         ev.report(out / "report.md")
     table = ev.table().merge(truth, on="outcome", how="left")
@@ -209,9 +214,8 @@ def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool =
     say("\nVerdicts (the full text names every failed diagnostic; see the report):")
     for o in ev.outcomes:
         v = ev.verdicts[o]
-        head = v.text.split(":")[0] if v.status in ("agree", "disagree_sign", "disagree_magnitude") else v.text
-        say(textwrap.fill(f"{o}: {v.status.replace('_', ' ').upper()}. {head}.", 100, initial_indent="  ",
-                          subsequent_indent="    "))
+        say(textwrap.fill(f"{o}: {v.status.replace('_', ' ').upper()}. {v.headline or v.text}", 100,
+                          initial_indent="  ", subsequent_indent="    "))
     calendar = flags.loc[flags["event_id"].notna()]
     events = sorted(set(calendar.loc[calendar["severity"] == "high", "event_id"]))
     n_diag = int((flags["kind"] == "diagnostic").sum())

@@ -28,7 +28,9 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["ASSUMPTIONS", "TABLE_COLUMNS", "Entry", "Verdict", "key_diagnostic", "verdict_for"]
+from evalint.results.numbers import fmt, fmt_p
+
+__all__ = ["ASSUMPTIONS", "TABLE_COLUMNS", "Entry", "Verdict", "headline_for", "key_diagnostic", "verdict_for"]
 
 #: the identifying assumption of each design, named in disagreement verdicts
 ASSUMPTIONS = {
@@ -88,6 +90,8 @@ class Verdict:
     failed_designs: tuple[str, ...] = ()
     failed_diagnostics: tuple[str, ...] = field(default=())
     high_flags: int = 0
+    #: the verdict in one sentence, for the report's summary (``text`` has the full reasoning)
+    headline: str = ""
 
     def __str__(self) -> str:
         return f"{self.outcome}: {self.status} - {self.text}"
@@ -116,7 +120,7 @@ def key_diagnostic(design: str, diagnostics: Sequence[Any]) -> str:
                 parts.append(f"{n} passed in {len(ran)} of {len(ran)} units")
             continue
         d = ds[0]
-        stat = f", p = {d.p_value:.3g}" if d.p_value is not None and math.isfinite(d.p_value) else ""
+        stat = f", {fmt_p(d.p_value)}" if d.p_value is not None and math.isfinite(d.p_value) else ""
         if d.passed is None and d.statistic is not None and math.isfinite(d.statistic):
             parts.append(f"{n} = {d.statistic:.3g} (informational)")
         else:
@@ -206,7 +210,75 @@ def verdict_for(outcome: str, entries: Sequence[Entry], alpha: float = 0.05) -> 
         tail.append(f"{n_high} high-severity flag(s) across the designs (see threats and flags).")
     text = " ".join([head, *tail])
     return Verdict(outcome=outcome, status=status, text=text, designs=tuple(e.design for e in ok),
-                   failed_designs=tuple(failed_designs), failed_diagnostics=tuple(failed_diag), high_flags=n_high)
+                   failed_designs=tuple(failed_designs), failed_diagnostics=tuple(failed_diag), high_flags=n_high,
+                   headline=headline_for(outcome, status, ok, alpha))
+
+
+def _outcome_words(outcome: str) -> str:
+    from evalint.outcomes import get_outcome
+
+    try:
+        return get_outcome(outcome).label.lower()
+    except Exception:  # noqa: BLE001 - an unregistered outcome is named by its column
+        return outcome.replace("_", " ")
+
+
+def _change(e: Entry, pct: int, with_ci: bool = True) -> str:
+    """"-4.69% (95% CI -8.88% to -0.504%)" on the percent scale, else on the absolute one."""
+    s = e.scaled
+    use_pct = all(math.isfinite(v) for v in (s.percent, s.pct_low, s.pct_high))
+    est, lo, hi = (s.percent, s.pct_low, s.pct_high) if use_pct else (s.absolute, s.abs_low, s.abs_high)
+    unit = "%" if use_pct else ""
+    out = f"{'+' if est > 0 else ''}{fmt(est)}{unit}"
+    if with_ci:
+        out += f" ({pct}% CI {fmt(lo)}{unit} to {fmt(hi)}{unit})"
+    return out
+
+
+def _range(ok: Sequence[Entry]) -> str:
+    """The span of the designs' estimates, in percent when every design has one."""
+    pcts = [e.scaled.percent for e in ok]
+    if all(math.isfinite(v) for v in pcts):
+        vals, unit = sorted(abs(v) for v in pcts), "%"
+    else:
+        vals, unit = sorted(abs(e.scaled.absolute) for e in ok), ""
+    return f"{fmt(vals[0])}{unit} to {fmt(vals[-1])}{unit}"
+
+
+def headline_for(outcome: str, status: str, ok: Sequence[Entry], alpha: float = 0.05) -> str:
+    """The verdict in one sentence a reader can act on (the summary's first line per outcome).
+
+    When the only design with an estimate fails one of its diagnostics, or no design produced
+    one, the sentence says there is no credible estimate rather than quoting a number.
+    """
+    pct = round((1 - alpha) * 100)
+    what = _outcome_words(outcome)
+    if status == "no_design" or not ok:
+        return f"No credible estimate for {what}: no design produced one."
+    if status == "single_design":
+        e = ok[0]
+        failed = [d.name.replace("_", " ") for d in e.failed_diagnostics]
+        if failed:
+            return (f"No credible estimate for {what}: the only design with an estimate ({e.label}) fails its "
+                    f"checks ({', '.join(failed)}).")
+        return (f"Only one design ({e.label}) estimates {what}: {_change(e, pct)}; nothing to triangulate "
+                "it against.")
+    n = len(ok)
+    excl = [e for e in ok if _interval(e)[0] > 0 or _interval(e)[1] < 0]
+    direction = "fall" if ok[0].scaled.absolute < 0 else "rise"
+    if status == "disagree_sign":
+        return (f"The {n} designs disagree on the direction of the change in {what}; no conclusion on its "
+                "direction can be drawn.")
+    if status == "disagree_magnitude":
+        return (f"The {n} designs agree on a {direction} in {what} but not on its size ({_range(ok)}): "
+                f"their {pct}% intervals do not all overlap.")
+    if not excl:
+        return f"No design detects a change in {what}: all {n} {pct}% intervals include zero."
+    if len(excl) == n:
+        return (f"All {n} designs find a {direction} in {what} of {_range(ok)}, and their {pct}% intervals "
+                "overlap and exclude zero.")
+    return (f"The {n} designs agree on a {direction} in {what} ({_range(ok)}), but only {len(excl)} of {n} "
+            f"{pct}% intervals exclude zero.")
 
 
 def _label(design: str, entries: Sequence[Entry]) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.errors import SpecificationError
+from evalint.plotting.style import SEVERITY_COLOURS, drawable
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -20,7 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from evalint.results.effect import EffectResult
 
-__all__ = ["plot_result", "register_plot", "new_axes", "to_plot_x", "shade_flags", "SEVERITY_COLOURS"]
+__all__ = ["plot_result", "register_plot", "new_axes", "to_plot_x", "shade_flags", "mark_threats", "effect_label",
+           "SEVERITY_COLOURS"]
 
 #: plot kind -> "module:function"; each function takes (result, **kwargs) and returns a Figure.
 _PLOTTERS: dict[str, str] = {
@@ -32,7 +34,6 @@ _PLOTTERS: dict[str, str] = {
     "bacon": "evalint.plotting.bacon:plot_bacon",
 }
 
-SEVERITY_COLOURS = {"high": "#d62728", "medium": "#ff7f0e", "low": "#bcbd22", "info": "#7f7f7f"}
 
 
 def register_plot(kind: str, target: str) -> None:
@@ -105,3 +106,82 @@ def shade_flags(ax: Axes, flags: Any, *, label: bool = True, max_labels: int = 6
             ax.text(start, 0.98 - 0.06 * seen, f" {f.event_id}", transform=ax.get_xaxis_transform(),
                     fontsize=7, color=colour, va="top")
             seen += 1
+
+
+def _span(f: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
+    start = pd.Timestamp(str(f.start)) if not isinstance(f.start, pd.Period) else f.start.start_time
+    end_v = f.end if f.end is not None else f.start
+    end = pd.Timestamp(str(end_v)) if not isinstance(end_v, pd.Period) else end_v.end_time
+    return start, max(end, start + pd.Timedelta(days=20))
+
+
+def event_name(f: Any, limit: int = 48) -> str:
+    """A flag's event name in words (from "Name (event_id): reason"), shortened to ``limit``."""
+    msg = str(getattr(f, "message", ""))
+    eid = getattr(f, "event_id", None) or ""
+    name = msg.split(f" ({eid}):", 1)[0] if eid and f" ({eid}):" in msg else (eid or msg)
+    name = drawable(" ".join(name.split()))
+    return name if len(name) <= limit else name[: limit - 1].rstrip(" ,;:(") + "…"
+
+
+def mark_threats(ax: Axes, flags: Any, *, at: Any = None, max_events: int = 4) -> list[tuple[Any, str]]:
+    """Mark the most relevant confounding events as numbered bars in a strip above the plot.
+
+    At most ``max_events`` events (most severe first, then nearest to ``at``, the
+    intervention date), each a thin bar over its span (clipped to the view) with its number;
+    returns legend entries ``(handle, "1 Name")`` for a key. Nothing covers the data.
+    """
+    from matplotlib.patches import Patch, Rectangle
+    import matplotlib.dates as mdates
+
+    order = {"high": 0, "medium": 1, "low": 2, "info": 3}
+    t0 = pd.Timestamp(str(at)) if at is not None and not isinstance(at, pd.Period) else (
+        at.start_time if isinstance(at, pd.Period) else None)
+    seen: dict[str, Any] = {}
+    for f in flags:
+        if f.kind != "confounding" or f.start is None:
+            continue
+        key = f.event_id or f.message
+        if key not in seen or order.get(f.severity, 9) < order.get(seen[key].severity, 9):
+            seen[key] = f
+
+    def rank(f: Any) -> tuple[int, float]:
+        a, b = _span(f)
+        dist = 0.0 if t0 is None or a <= t0 <= b else min(abs((a - t0).days), abs((b - t0).days))
+        return order.get(f.severity, 9), dist
+
+    chosen = sorted(seen.values(), key=rank)[:max_events]
+    lo, hi = ax.get_xlim()
+    out = []
+    trans = ax.get_xaxis_transform()
+    for i, f in enumerate(sorted(chosen, key=lambda f: _span(f)[0])):
+        a, b = (mdates.date2num(x) for x in _span(f))
+        a, b = max(a, lo), min(b, hi)
+        if b <= a:
+            continue
+        colour = SEVERITY_COLOURS.get(f.severity, "#999999")
+        y = 1.015 + 0.045 * i
+        ax.add_patch(Rectangle((a, y), b - a, 0.03, transform=trans, color=colour, clip_on=False, lw=0))
+        ax.text(a, y + 0.015, f"{i + 1} ", transform=trans, ha="right", va="center", fontsize=7, color=colour,
+                fontweight="bold", clip_on=False)
+        out.append((Patch(color=colour), f"{i + 1} {event_name(f)} ({f.severity})"))
+    ax.set_xlim(lo, hi)
+    return out
+
+
+def effect_label(r: Any) -> str:
+    """The y-axis label of an effect plot, in the words of its scale.
+
+    A log-scale outcome ("log delayed discharges per 100,000") gives "Difference in log delayed
+    discharges per 100,000 (x100 ≈ % change)"; a rate ratio "Rate ratio of ..."; otherwise
+    "Effect on <outcome>". The scale's internal name never appears.
+    """
+    label = drawable(getattr(r, "outcome_label", "") or getattr(r, "outcome", ""))
+    scale = str(getattr(r, "scale", "absolute"))
+    if scale in ("rate_ratio", "ratio"):
+        return f"Rate ratio of {label} (1 = no effect)"
+    if label.lower().startswith("log ") or scale in ("log", "log_rate"):
+        return f"Difference in {label}\n(x100 ≈ % change)"
+    if scale in ("percent", "relative"):
+        return f"Effect on {label} (%)"
+    return f"Effect on {label}"

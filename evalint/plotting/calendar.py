@@ -1,8 +1,10 @@
 """The policy-calendar timeline: the intervention and the flagged events, by severity.
 
 One horizontal bar per flagged calendar event (from its start to its end; a short bar for
-one-day events), coloured by the flag's severity, with the intervention date(s) drawn as
-vertical lines (a shaded span from the first to the last date for staggered roll-outs).
+one-day events), coloured by the flag's severity (Okabe–Ito), named in words in a label column
+left of the plot (so labels never overlap bars or each other), with the intervention date(s)
+drawn as vertical lines (a shaded span from the first to the last date for staggered
+roll-outs).
 Consumes :class:`~evalint.diagnostics.Flag` objects or a flags frame, never estimator
 internals; matplotlib is imported lazily.
 """
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from evalint.plotting.base import SEVERITY_COLOURS, new_axes
+from evalint.plotting.style import drawable, styled
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -42,7 +45,10 @@ def _timestamp(value: Any, end: bool = False) -> pd.Timestamp | None:
 
 
 def timeline_frame(flags: Any) -> pd.DataFrame:
-    """Confounding flags as one row per event (most severe kept): event_id, severity, start, end, message."""
+    """Confounding flags as one row per event (most severe kept): event_id, name, severity, start, end, message.
+
+    ``name`` is the event's name in words, read from the flag message ("Name (event_id): ...").
+    """
     if isinstance(flags, pd.DataFrame):
         rows = flags.to_dict("records")
     else:
@@ -56,15 +62,23 @@ def timeline_frame(flags: Any) -> pd.DataFrame:
             continue
         end = _timestamp(r.get("end"), end=True) or start
         eid = str(r.get("event_id") or r.get("message", "")[:30])
-        row = {"event_id": eid, "severity": r.get("severity", "info"), "start": start, "end": max(end, start),
-               "message": r.get("message", "")}
+        msg = str(r.get("message", ""))
+        name = msg.split(f" ({eid}):", 1)[0].strip() if f" ({eid}):" in msg else eid
+        row = {"event_id": eid, "name": name, "severity": r.get("severity", "info"), "start": start,
+               "end": max(end, start), "message": msg}
         old = keep.get(eid)
         if old is None or _ORDER.get(row["severity"], 9) < _ORDER.get(old["severity"], 9):
             keep[eid] = row
-    out = pd.DataFrame(list(keep.values()), columns=["event_id", "severity", "start", "end", "message"])
+    out = pd.DataFrame(list(keep.values()), columns=["event_id", "name", "severity", "start", "end", "message"])
     return out.sort_values(["start", "event_id"]).reset_index(drop=True)
 
 
+def _label(name: str, limit: int = 46) -> str:
+    name = drawable(" ".join(str(name).split()))
+    return name if len(name) <= limit else name[: limit - 1].rstrip(" ,;:(") + "…"
+
+
+@styled
 def plot_calendar_timeline(
     flags: Iterable[Any] | pd.DataFrame,
     *,
@@ -118,14 +132,13 @@ def plot_calendar_timeline(
     w0, w1 = _timestamp(start), _timestamp(end, end=True)
     left = w0 - pd.DateOffset(months=VIEW_MARGIN_MONTHS) if w0 is not None else None
     right = w1 + pd.DateOffset(months=VIEW_MARGIN_MONTHS) if w1 is not None else None
+    ticks = []
     for i, r in frame.iterrows():
         width = max((r["end"] - r["start"]).days, 20)
-        colour = SEVERITY_COLOURS.get(r["severity"], "#7f7f7f")
-        ax.barh(i, width, left=r["start"], height=0.6, color=colour, alpha=0.85)
-        if left is not None and r["start"] < left:
-            ax.text(left, i, f" {r['event_id']} (from {r['start']:%Y-%m})", va="center", ha="left", fontsize=7)
-        else:
-            ax.text(r["start"], i, f" {r['event_id']} ", va="center", ha="right", fontsize=7)
+        colour = SEVERITY_COLOURS.get(r["severity"], "#999999")
+        ax.barh(i, width, left=r["start"], height=0.6, color=colour, alpha=0.9)
+        cut = left is not None and r["start"] < left
+        ticks.append(_label(r["name"]) + (f" (from {r['start']:%Y-%m})" if cut else ""))
     dates: Sequence[Any]
     if intervention is None:
         dates = []
@@ -146,18 +159,22 @@ def plot_calendar_timeline(
     hi_all = max([*frame["end"], *stamps]) if len(frame) or stamps else None
     if left is not None or right is not None:
         ax.set_xlim(left if left is not None else lo_all, right if right is not None else hi_all)
-    ax.set_yticks([])
+    ax.set_yticks(range(len(frame)), ticks, fontsize=7.5)
+    ax.tick_params(axis="y", length=0)
     ax.set_ylim(-0.8, max(len(frame), 1) - 0.2)
     ax.invert_yaxis()
     handles = [mpatches.Patch(color=SEVERITY_COLOURS[s], label=s) for s in ("high", "medium", "low", "info")
                if s in set(frame["severity"])]
     handles.append(mpatches.Patch(color="black", label="intervention"))
-    ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.8)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.5 / max(height - 1.0, 1.0)),
+              fontsize=7.5, frameon=False, ncol=len(handles), title="severity")
     head = title or "Policy calendar: intervention and flagged events"
     if dropped:
         head += f" ({dropped} less severe event(s) not drawn)"
     if frame.empty:
         ax.text(0.5, 0.5, "no dated confounding flags", transform=ax.transAxes, ha="center", va="center")
-    ax.set_title(head, fontsize=10)
+    import textwrap
+
+    ax.set_title("\n".join(textwrap.wrap(drawable(head), 64)), fontsize=10, loc="left")
     fig.tight_layout()
     return fig

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from evalint.errors import SpecificationError
-from evalint.plotting.base import new_axes, shade_flags, to_plot_x
+from evalint.plotting.base import mark_threats, new_axes, to_plot_x
+from evalint.plotting.style import OKABE_ITO, drawable, styled
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -24,14 +25,16 @@ __all__ = ["plot_its"]
 _NEEDED = ("time", "observed", "fitted", "counterfactual", "cf_low", "cf_high", "phase")
 
 
+@styled
 def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
              flag_severity: tuple[str, ...] = ("high",), title: str | None = None, **_: Any) -> Figure:
     """Plot an ITS result.
 
     Observed values (points), the fitted model (solid line), the no-intervention
     counterfactual after the interruption (dashed) with its pointwise confidence band, the
-    intervention date(s) (vertical lines), the transition window (hatched) and the spans of
-    confounding policy events flagged by the calendar check (shaded by severity).
+    intervention date(s) (vertical lines, labelled above the plot), the transition window
+    (hatched) and, in a strip above the plot, the few most relevant confounding policy events
+    flagged by the calendar check (numbered, named in a key below; nothing shades the data).
 
     Parameters
     ----------
@@ -40,11 +43,12 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
     ax : matplotlib Axes, optional
         Draw into this axes; otherwise a new figure is made.
     show_flags : bool
-        Shade flagged events.
+        Mark flagged events in the strip.
     flag_severity : tuple of str
-        Severities of confounding flags to shade (default: high only; all flags stay in
-        ``result.flags`` and the summary).
+        Severities of confounding flags to mark (default: high only, at most four, nearest the
+        intervention first; all flags stay in ``result.flags`` and the summary).
     title : str, optional
+        Default: the outcome, the dates and the estimate in words.
 
     Returns
     -------
@@ -56,13 +60,11 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
             "plot_its needs result.series with columns " + ", ".join(_NEEDED) + "; this result has "
             + ("none" if s is None else ", ".join(map(str, s.columns))) + ". Use result.plot() on an ITS result."
         )
-    import matplotlib.dates as mdates
-
     fig, ax = new_axes(ax)
     x = to_plot_x(s["time"])
     phase = s["phase"].astype(str).to_numpy()
     post = phase != "pre"
-    ax.plot(x, s["observed"].to_numpy(float), "o", ms=3.5, color="0.35", label="observed", zorder=3)
+    ax.plot(x, s["observed"].to_numpy(float), "o", ms=3.5, color="0.3", label="observed", zorder=3)
     spec = result.provenance.spec or {}
     inter = spec.get("interventions") if isinstance(spec, dict) else None
     inter = inter if isinstance(inter, dict) else {}
@@ -72,15 +74,15 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
     edges = [0, *sorted(b for b in breaks if 0 < b < len(x)), len(x)]
     fitted = s["fitted"].to_numpy(float)
     for j, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
-        ax.plot(x[a:b], fitted[a:b], "-", color="C0", lw=1.8, label="fitted model" if j == 0 else None, zorder=4)
+        ax.plot(x[a:b], fitted[a:b], "-", color=OKABE_ITO["blue"], lw=1.8, label="fitted model" if j == 0 else None, zorder=4)
     if post.any():
         first = int(np.argmax(post))
         xs = x[first:]
         sl = slice(first, None)
-        ax.plot(xs, s["counterfactual"].to_numpy(float)[sl], "--", color="C4", lw=1.6,
+        ax.plot(xs, s["counterfactual"].to_numpy(float)[sl], "--", color=OKABE_ITO["vermillion"], lw=1.6,
                 label="counterfactual (no intervention)", zorder=4)
         pct = int(round((1 - result.alpha) * 100))
-        ax.fill_between(xs, s["cf_low"].to_numpy(float)[sl], s["cf_high"].to_numpy(float)[sl], color="C4",
+        ax.fill_between(xs, s["cf_low"].to_numpy(float)[sl], s["cf_high"].to_numpy(float)[sl], color=OKABE_ITO["vermillion"],
                         alpha=0.15, lw=0, label=f"{pct}% CI of counterfactual")
     trans = np.flatnonzero(phase == "transition")
     if len(trans):
@@ -92,34 +94,37 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
     for i, (name, per) in enumerate(inter.items()):
         t = pd.Period(per).start_time
         ax.axvline(t, color="black", lw=1.0, ls=":" if i else "-")
-        ax.text(t, 0.02, f"{name} ({per}) ", transform=ax.get_xaxis_transform(), fontsize=7, rotation=90,
-                va="bottom", ha="right", bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 1})
     shown = [f for f in result.flags if f.kind == "confounding" and f.severity in flag_severity]
-    if show_flags:
-        lim = ax.get_xlim()
-        n_text = len(ax.texts)
-        shade_flags(ax, shown)
-        ax.set_xlim(lim)
-        for txt in ax.texts[n_text:]:  # event labels starting before the data would sit outside the axes
-            if txt.get_position()[0] is not None and mdates.date2num(txt.get_position()[0]) < lim[0]:
-                txt.set_x(mdates.num2date(lim[0]))
+    key = []
+    if show_flags and shown:
+        first_inter = next(iter(inter.values()), None)
+        key = mark_threats(ax, shown, at=first_inter)
     first_t = s["time"].iloc[0]
     freq = getattr(first_t, "freqstr", "")[:1] if isinstance(first_t, pd.Period) else ""
     ax.set_xlabel({"M": "Month", "Q": "Quarter", "W": "Week", "D": "Day", "Y": "Year"}.get(freq, "Period"))
-    label = result.outcome_label or result.outcome
+    label = drawable(result.outcome_label or result.outcome)
     ax.set_ylabel(label)
+    pct = int(round((1 - result.alpha) * 100))
+    lo, hi = result.ci
+    if result.scale in ("rate_ratio", "ratio"):
+        what = (f"rate ratio {result.estimate:.3g} ({pct}% CI {lo:.3g} to {hi:.3g}): "
+                f"{(result.estimate - 1) * 100:+.1f}%")
+    else:
+        what = f"level change {result.estimate:.3g} ({pct}% CI {lo:.3g} to {hi:.3g})"
+    starts = ", ".join(str(p) for p in dict.fromkeys(inter.values()))
+    sub = f"Estimated effect: {what}" + (f"; starts {starts} (black line)" if starts else "")
     if title is None:
-        lo, hi = result.ci
-        title = (f"{result.method}\n{result.term} = {result.estimate:.3g} "
-                 f"({int(round((1 - result.alpha) * 100))}% CI {lo:.3g} to {hi:.3g}; {result.scale})")
-    ax.set_title(title, fontsize=9)
-    n_conf = len(shown)
+        title = f"{label}: observed and without the intervention, {times[0]} to {times[-1]}"
+    n_rows = len(key)
+    ax.set_title(drawable(title) + "\n" + sub, fontsize=9, loc="left", pad=6 + 13 * n_rows)
     handles, labels = ax.get_legend_handles_labels()
-    if show_flags and n_conf:
-        from matplotlib.patches import Patch
-
-        handles.append(Patch(facecolor="#d62728", alpha=0.15))
-        labels.append(f"flagged policy events ({n_conf}, severity {'/'.join(flag_severity)})")
     ax.legend(handles, labels, fontsize=7, frameon=False, loc="best")
-    fig.tight_layout()
+    if key:
+        fig.legend([h for h, _ in key], [t for _, t in key], loc="lower left", fontsize=7, frameon=False,
+                   ncol=2 if len(key) > 2 else 1, title=f"Flagged policy events ({len(shown)}, severity {'/'.join(flag_severity)}; "
+                   f"{len(key)} most relevant in the strip above the plot)",
+                   title_fontsize=7, bbox_to_anchor=(0.0, -0.01), alignment="left")
+        fig.tight_layout(rect=(0, 0.06 + 0.035 * ((len(key) + 1) // 2), 1, 1))
+    else:
+        fig.tight_layout()
     return fig

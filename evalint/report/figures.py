@@ -1,5 +1,7 @@
-"""The report's figures as PNG bytes: ITS counterfactual, event study, synthetic vs actual,
-and the policy-calendar timeline, per outcome.
+"""The report's figures as PNG bytes, each drawn once per evaluation and shared by the HTML and
+Markdown reports (:meth:`evalint.Evaluation.figures` caches them): the forest plot of every
+design (the summary's figure), then per outcome the ITS counterfactual, the event study,
+synthetic vs actual; then one policy-calendar timeline of the events flagged on any outcome.
 
 A figure that cannot be drawn is kept with its error message (the report says so).
 """
@@ -9,7 +11,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from evalint.report.content import FigureImage
+from evalint.report.content import FigureImage, outcome_words, post_period, truth_of
 
 __all__ = ["build_figures", "DPI"]
 
@@ -17,63 +19,109 @@ DPI = 90
 
 
 def _png(fig: Any) -> bytes:
+    """PNG bytes at the figure's own layout (every evalint figure lays itself out with
+    ``tight_layout``, so no second ``bbox_inches="tight"`` render is needed: ~20% faster)."""
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=DPI)
     plt.close(fig)
     return buf.getvalue()
 
 
 def _figure(slug: str, title: str, caption: str, draw: Any) -> FigureImage:
+    import matplotlib
+
     try:
-        return FigureImage(slug, title, caption, png=_png(draw()))
+        # drawn at the PNG's resolution, so the text layouts computed for the layout are reused when saving
+        with matplotlib.rc_context({"figure.dpi": DPI}):
+            fig = draw()
+        return FigureImage(slug, title, caption, png=_png(fig))
     except Exception as exc:  # noqa: BLE001 - the report shows why a figure is missing
         return FigureImage(slug, title, caption, error=f"{type(exc).__name__}: {exc}")
 
 
+def _where(ev: Any) -> str:
+    n = len(ev.assignment.treated_units)
+    return f"the {n} treated unit{'s' if n != 1 else ''}"
+
+
+def forest_figure(ev: Any) -> FigureImage:
+    """Every design's estimate and interval on the common scale, one panel per outcome."""
+    from evalint.plotting.forest import plot_forest
+
+    truth, label = truth_of(ev)
+    pct = round((1 - ev.alpha) * 100)
+    caption = (f"Each design's effect per period in {_where(ev)}, averaged over {post_period(ev)}, with its {pct}% "
+               "confidence interval, on the common absolute scale (% change on the right); grey line: no effect"
+               + (f"; dashed line: the {label}." if truth else "."))
+    table = ev.table()
+    # the only design of an outcome failing its checks: no number drawn (the summary says so)
+    no_credible = {o for o, v in ev.verdicts.items() if str(getattr(v, "headline", "")).startswith("No credible")}
+    table["note"] = ["no credible estimate: fails its checks" if o in no_credible else ""
+                     for o in table["outcome"]]
+    return _figure("forest", "Forest plot: every design's estimate on the common scale", caption,
+                   lambda: plot_forest(table, truth=truth, truth_label=label or "true effect",
+                                       outcome_labels={o: outcome_words(ev, o) for o in ev.outcomes},
+                                       alpha=ev.alpha))
+
+
 def build_figures(ev: Any) -> list[FigureImage]:
-    """Every figure of the report of evaluation ``ev``."""
+    """Every figure of the report of evaluation ``ev`` (the forest plot first)."""
     import matplotlib
 
     if matplotlib.get_backend().lower() not in ("agg",):
         matplotlib.use("Agg")
     from evalint.plotting.calendar import plot_calendar_timeline
 
-    out: list[FigureImage] = []
+    out: list[FigureImage] = [forest_figure(ev)]
     res = ev.results
+    name = ev.assignment.name
+    where = _where(ev)
+    span = f"{ev.window[0]} to {ev.window[1]}"
     for o in ev.outcomes:
+        words = outcome_words(ev, o)
         its = res.get(("its", o))
         if its is not None and hasattr(its, "plot"):
-            out.append(_figure(f"its_{o}", f"ITS counterfactual: {o}",
-                               "Observed series of the treated units, fitted model and the no-intervention "
-                               "counterfactual with its pointwise band; high-severity calendar events shaded.",
-                               its.plot))
+            out.append(_figure(f"its_{o}", f"ITS counterfactual: {words}",
+                               f"{words} in {where} ({span}): observed, the fitted model and the no-intervention "
+                               "counterfactual with its pointwise band; the strip below marks the "
+                               "high-severity calendar events that overlap the window.",
+                               lambda its=its, words=words: its.plot(
+                                   title=f"{words}, {where}, {span}: observed and without {name}")))
         unit_fit = ev.extras.get(("its_units", o), {}).get("by_unit")
         if unit_fit is not None and len(unit_fit.results):
             first = next(iter(unit_fit.results.values()))
-            out.append(_figure(f"its_unit_{o}", f"ITS counterfactual, first treated unit: {o}",
-                               f"One unit's ITS ({first.info.get('Unit', '')}) of the {len(unit_fit.results)} "
-                               "pooled; every unit's estimate is in the pooled result's 'units' table.", first.plot))
+            unit = first.info.get("Unit", "")
+            out.append(_figure(f"its_unit_{o}", f"ITS counterfactual, first treated unit: {words}",
+                               f"One unit's ITS ({unit}) of the {len(unit_fit.results)} pooled; every unit's "
+                               "estimate is in the pooled result's 'units' table.",
+                               lambda first=first, unit=unit, words=words: first.plot(
+                                   title=f"{words}, {unit}, {span}: observed and without {name}")))
         es = ev.extras.get(("did", o), {}).get("event_study")
         if es is not None:
-            scale = "log rate (x100 ~ % change)" if ev.panel.outcome_kinds[o].is_count else "outcome units"
-            out.append(_figure(f"event_study_{o}", f"Event study (Callaway-Sant'Anna, dynamic): {o}",
-                               f"ATT by months since adoption on the {scale} scale, pointwise intervals and "
-                               "simultaneous bands.", es.plot))
-        for key, name in (("sdid", "Synthetic DiD"), ("scm", "Synthetic control")):
+            scale = ("log rate (x100 ~ % change)" if ev.panel.outcome_kinds[o].is_count else "outcome units")
+            out.append(_figure(f"event_study_{o}", f"Event study (Callaway-Sant'Anna): {words}",
+                               f"Effect on {words.lower()} by months since the start in {where}, on the {scale} "
+                               "scale: pointwise intervals (bars) and simultaneous bands (shaded).",
+                               lambda es=es, words=words: es.plot(
+                                   title=f"{words}: effect by time since {name} started, {where}")))
+        for key, label in (("sdid", "Synthetic DiD"), ("scm", "Synthetic control")):
             r = res.get((key, o))
             if r is not None and hasattr(r, "plot"):
-                out.append(_figure(f"{key}_{o}", f"{name}: treated vs synthetic, {o}",
-                                   "Treated units against their synthetic comparison (rates per 100,000 or log "
-                                   "rates for counts).", r.plot))
+                out.append(_figure(f"{key}_{o}", f"{label}: {words}, treated vs synthetic",
+                                   f"{words} in a treated unit against its synthetic comparison (rates per 100,000, "
+                                   "log rates for counts), the gap with placebo gaps where available, and the "
+                                   "donor weights.", r.plot))
                 break
-        flags = [f for e in ev.entries.values() if e.outcome == o for f in e.flags]
-        dates = [c.start_time for c in ev.assignment.cohorts]
-        out.append(_figure(f"calendar_{o}", f"Policy calendar: {o}",
-                           "Intervention date(s) (black) and the calendar events flagged by any design, coloured "
-                           "by severity; dotted lines mark the analysis window.",
-                           lambda flags=flags, dates=dates: plot_calendar_timeline(
-                               flags, intervention=dates, start=ev.window[0], end=ev.window[1],
-                               title=f"Policy calendar: {ev.assignment.name} and events flagged on {o}")))
+    # one timeline for every outcome: the events flagged on any of them (one figure, not one per outcome)
+    flags = [f for e in ev.entries.values() for f in e.flags]
+    dates = [c.start_time for c in ev.assignment.cohorts]
+    out.append(_figure("calendar", "Policy calendar: concurrent events flagged",
+                       "The intervention date(s) (black line) and the calendar events flagged by any design on any "
+                       "outcome, coloured by their most severe flag; dotted lines mark the analysis window. Which "
+                       "outcome and design each flag concerns: Threats and flags.",
+                       lambda: plot_calendar_timeline(
+                           flags, intervention=dates, start=ev.window[0], end=ev.window[1],
+                           title=f"Concurrent policies flagged around {name} ({span})")))
     return out

@@ -27,12 +27,17 @@ def _table(df: pd.DataFrame) -> str:
 
 def _block(b: Block, fig_dir: str) -> str:
     if b.kind == "p":
-        return f"**{b.value[:b.value.find(':') + 1]}**{b.value[b.value.find(':') + 1:]}" \
-            if b.value.startswith("Verdict") else b.value
+        return b.value
+    if b.kind == "verdict":
+        return f"**{b.value}**"
     if b.kind == "h3":
         return f"### {b.value}"
+    if b.kind == "h4":
+        return f"#### {b.value}"
     if b.kind == "list":
         return "\n".join(f"- {i}" for i in b.value)
+    if b.kind == "olist":
+        return "\n".join(f"{k}. {i}" for k, i in enumerate(b.value, 1))
     if b.kind == "pairs":
         return "\n".join(f"- **{k}**: {v}" for k, v in b.value)
     if b.kind == "table":
@@ -44,6 +49,13 @@ def _block(b: Block, fig_dir: str) -> str:
         if f.png is None:
             return f"*{f.title}: could not be drawn ({f.error}).*"
         return f"![{f.title}]({fig_dir}/{f.slug}.png)\n\n*{f.title}.* {f.caption}"
+    if b.kind == "cards":
+        return "\n\n".join(f"### {c.title}\n\n" + "\n\n".join(_block(x, fig_dir) for x in c.blocks)
+                           for c in b.value)
+    if b.kind == "details":
+        head, blocks = b.value
+        inner = "\n\n".join(_block(x, fig_dir) for x in blocks)
+        return f"<details><summary>{head}</summary>\n\n{inner}\n\n</details>"
     return ""
 
 
@@ -59,7 +71,10 @@ def render_markdown(ev: Any, fig_dir: str = "figures", figures: list | None = No
 
 
 def write_markdown(ev: Any, path: str | Path) -> Path:
-    """Write ``path`` (Markdown) and its figures to ``<stem>_figures/``; return the path."""
+    """Write ``path`` (Markdown) and its figures to ``<stem>_figures/``; return the path.
+
+    The figures are the evaluation's cached ones (drawn once, shared with the HTML report).
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fig_dir = p.parent / f"{p.stem}_figures"

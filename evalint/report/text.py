@@ -48,19 +48,30 @@ def render_text(ev: Any) -> str:
             lines.append(f"  re-run: {ev.call}")
             continue
         lines += ["", s.title, "-" * len(s.title)]
-        for b in s.blocks:
-            if b.kind == "p":
-                lines += textwrap.wrap(b.value, WIDTH)
-            elif b.kind == "h3":
-                lines += ["", b.value]
-            elif b.kind == "list":
-                for item in b.value:
-                    lines += textwrap.wrap(item, WIDTH, initial_indent="  - ", subsequent_indent="    ")
-            elif b.kind == "pairs":
-                lines += [f"  {k}: {v}" for k, v in b.value]
-            elif b.kind == "table":
-                t = b.value.drop(columns=[c for c in ("Inference / error",) if c in b.value.columns])
-                lines.append(_table(t))
-            elif b.kind == "code":
-                lines.append("  " + b.value)
+        _blocks(s.blocks, lines)
     return "\n".join(lines)
+
+
+def _blocks(blocks: list, lines: list[str]) -> None:
+    for b in blocks:
+        if b.kind in ("p", "verdict"):
+            lines += textwrap.wrap(b.value, WIDTH)
+        elif b.kind in ("h3", "h4"):
+            lines += ["", b.value] if b.kind == "h3" else [b.value + ":"]
+        elif b.kind in ("list", "olist"):
+            for k, item in enumerate(b.value, 1):
+                lead = f"  {k}. " if b.kind == "olist" else "  - "
+                lines += textwrap.wrap(item, WIDTH, initial_indent=lead, subsequent_indent="    ")
+        elif b.kind == "pairs":
+            lines += [f"  {k}: {v}" for k, v in b.value]
+        elif b.kind == "table":
+            t = b.value.drop(columns=[c for c in ("Inference / error",) if c in b.value.columns])
+            lines.append(_table(t))
+        elif b.kind == "code":
+            lines.append("  " + b.value)
+        elif b.kind == "cards":
+            for c in b.value:
+                lines += ["", c.title]
+                _blocks(c.blocks, lines)
+        elif b.kind == "details":
+            _blocks(b.value[1], lines)

@@ -48,6 +48,8 @@ class InferenceInfo:
     reps: int | None = None
     seed: int | None = None
     note: str = ""
+    #: random draws behind a placebo/permutation p-value when they differ from ``reps``
+    draws: int | None = None
 
 
 @dataclass(frozen=True)

@@ -116,14 +116,14 @@ def test_demo_flags_and_verdicts(demo):
 def test_demo_writes_reports_and_tidy_tables(demo):
     _, out, _ = demo
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert html.count("<img src='data:image/png;base64,") >= 3 * 4  # ITS, event study, synth, calendar x 3
+    assert html.count("<img src='data:image/png;base64,") >= 3 * 3 + 2  # forest; ITS, event study, synth x 3; calendar
     for label in ("ITS (aggregate treated series)", "DiD (Callaway-Sant'Anna)", "Synthetic control (Abadie)",
                   "Synthetic DiD", "Threats and flags", "asc_discharge_fund_2023_25", "evalint demo --seed 2022"):
         assert label.replace("'", "&#x27;") in html or label in html, label
     assert not re.findall(r"(?:src|href)\s*=\s*['\"]?(?!data:)[a-z]+:", html)  # nothing to fetch
     md = (out / "report.md").read_text(encoding="utf-8")
     figs = sorted((out / "report_figures").glob("*.png"))
-    assert len(figs) >= 12 and all(f.stat().st_size > 5_000 for f in figs)
+    assert len(figs) >= 11 and all(f.stat().st_size > 5_000 for f in figs)
     assert all(f"report_figures/{f.name}" in md for f in figs)
     effects = pd.read_csv(out / "effects.csv")
     assert list(effects.columns[: len(TIDY_COLUMNS)]) == TIDY_COLUMNS

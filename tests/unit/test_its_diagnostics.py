@@ -83,7 +83,8 @@ def test_calendar_check_runs_and_flags_reach_summary_frame_and_plot():
     ax = fig.axes[0]
     assert ax.get_ylabel().startswith("Length of stay") and ax.get_xlabel() == "Month"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "counterfactual (no intervention)" in labels and any("flagged policy events" in x for x in labels)
+    labels += [t.get_text() for lg in fig.legends for t in [lg.get_title(), *lg.get_texts()]]  # the events' key
+    assert "counterfactual (no intervention)" in labels and any("flagged policy events" in x.lower() for x in labels)
     assert len(ax.patches) >= 1
 
 

@@ -51,6 +51,19 @@ PROBE = r"""<script id="evalint-probe">
     };
   });
   window.addEventListener('load', function () {
+    // the page as it opens (every <details> collapsed): where the summary ends, how tall the page is
+    var summary = document.getElementById('summary');
+    var sr = summary ? summary.getBoundingClientRect() : null;
+    var layout = {width: document.documentElement.clientWidth,
+                  page_height: document.documentElement.scrollHeight,
+                  summary_bottom: sr ? sr.bottom + window.scrollY : null,
+                  summary_images: summary ? Array.prototype.map.call(summary.querySelectorAll('img'),
+                      function (i) { return {alt: i.alt, height: i.getBoundingClientRect().height}; }) : [],
+                  details: document.querySelectorAll('details').length,
+                  details_open: document.querySelectorAll('details[open]').length};
+    // then every detail opened, so each figure can be measured
+    Array.prototype.forEach.call(document.querySelectorAll('details'), function (d) { d.open = true; });
+    layout.page_height_open = document.documentElement.scrollHeight;
     var images = Array.prototype.map.call(document.images, function (img) {
       var r = img.getBoundingClientRect();
       var info = {alt: img.alt, complete: img.complete, width: img.naturalWidth, height: img.naturalHeight,
@@ -72,7 +85,7 @@ PROBE = r"""<script id="evalint-probe">
     var out = document.createElement('pre');
     out.id = 'evalint-probe-result';
     out.textContent = JSON.stringify({problems: problems, images: images, headings: headings,
-                                      title: document.title});
+                                      title: document.title, layout: layout});
     document.body.appendChild(out);
   });
 })();
@@ -80,14 +93,19 @@ PROBE = r"""<script id="evalint-probe">
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-extensions", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000")
+                  "--disable-extensions", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000",
+                  "--window-size=1280,1500", "--hide-scrollbars")
 CONSOLE_LINE = re.compile(r"CONSOLE[(:]\d*\)?\]?\s*(.*)")
 #: seconds to load one page (the demo report takes about 2 s)
 TIMEOUT = 60
 #: a figure counts as drawn when at least this share of its pixels is not (near) white
 MIN_INK = 0.01
-SECTIONS = ["Question", "Data", "Design choices", "Results and verdicts", "Figures", "Threats and flags",
+SECTIONS = ["Summary", "Question", "Data", "Design choices", "Results and verdicts", "Figures", "Threats and flags",
             "Provenance"]
+#: the reader's first screen at 1280 px wide: the summary must end within it
+FIRST_SCREEN_PX = 1500
+#: the whole page with every <details> collapsed
+MAX_PAGE_PX = 8000
 
 
 def chromium() -> str:
@@ -194,7 +212,7 @@ def _png(color: str) -> str:
 def test_report_loads_cleanly_and_every_figure_renders(report, tmp_path):
     html = report.read_text(encoding="utf-8")
     n_img = html.count("<img ")
-    assert n_img >= 12  # ITS, event study, synthetic, calendar for each of 3 outcomes
+    assert n_img >= 11  # forest plot; ITS, event study, synthetic for each of 3 outcomes; calendar
     assert "<script" not in html.lower()  # a static report: nothing to run, nothing to fetch
     probe, console, _ = load_in_browser(report, tmp_path)
     assert probe is not None
@@ -204,6 +222,31 @@ def test_report_loads_cleanly_and_every_figure_renders(report, tmp_path):
     assert problems_of(report, tmp_path, expect_images=n_img) == []
     for im in probe["images"]:
         assert im["width"] > 300 and im["height"] > 150 and im["ink"] > MIN_INK, im
+
+
+def test_summary_fits_the_first_screen_with_the_forest_plot_and_the_page_is_short(report, tmp_path):
+    probe, _, stderr = load_in_browser(report, tmp_path)
+    assert probe is not None, stderr[-800:]
+    lay = probe["layout"]
+    assert lay["width"] == 1280
+    assert probe["headings"][0] == "Summary"  # the answer first
+    assert lay["summary_bottom"] is not None and lay["summary_bottom"] <= FIRST_SCREEN_PX, lay
+    forest = [i for i in lay["summary_images"] if i["alt"].startswith("Forest plot")]
+    assert len(forest) == 1 and forest[0]["height"] > 150, lay["summary_images"]
+    assert lay["details"] >= 8 and lay["details_open"] == 0  # details present, collapsed when the page opens
+    assert lay["page_height"] < MAX_PAGE_PX, lay
+    assert lay["page_height_open"] > lay["page_height"] + 3000  # the figures and flag tables are in the details
+
+
+def test_layout_check_catches_a_summary_pushed_off_the_first_screen(report, tmp_path):
+    tall = _variant(report, tmp_path, "tall_summary.html",
+                    lambda h: h.replace("<section id='summary'><h2>Summary</h2>",
+                                        "<section id='summary'><h2>Summary</h2><div style='height:1600px'></div>", 1))
+    probe, _, _ = load_in_browser(tall, tmp_path)
+    assert probe["layout"]["summary_bottom"] > FIRST_SCREEN_PX
+    long_page = _variant(report, tmp_path, "open_details.html", lambda h: h.replace("<details>", "<details open>"))
+    probe, _, _ = load_in_browser(long_page, tmp_path)
+    assert probe["layout"]["details_open"] > 0 and probe["layout"]["page_height"] > 12_000
 
 
 # ----------------------------------------------------------------------------- the check can fail

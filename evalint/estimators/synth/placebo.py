@@ -223,6 +223,7 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
     # ---- in-space placebos (cached per start date: same donors, same fits)
     se, p_value, note = np.nan, np.nan, ""
     ci = (np.nan, np.nan)
+    p_draws: int | None = None  # placebo ratios behind the p-value (its resolution is 1/(p_draws + 1))
     try:
         cache: dict[Any, tuple[pd.DataFrame, pd.DataFrame]] = {}
         gaps_all, summ_all, ratios_t, plac_ratios, plac_att = [], [], [], [], []
@@ -255,6 +256,7 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
         n_t = len(fits)
         if n_t == 1:
             p_value, rank = rank_p_value(ratios_t[0], plac_ratios[0])
+            p_draws = len(plac_ratios[0])
             se = float(np.std(plac_att[0], ddof=1))
             note = (f"p-value: rank {rank} of {len(plac_ratios[0]) + 1} post/pre MSPE ratios (Abadie et al. "
                     "2010); SE: standard deviation of the donors' placebo effects; CI: estimate +/- z*SE.")
@@ -272,6 +274,7 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
                 pick = rng.permutation(J)[:n_t]
                 draws[r] = np.mean([plac_ratios[i][pick[i]] for i in range(n_t)])
             p_value = float((1 + np.sum(draws >= stat)) / (1 + placebo_reps))
+            p_draws = placebo_reps
             se = float(np.sqrt(np.sum([np.var(a, ddof=1) for a in plac_att])) / n_t)
             note = (f"p-value: mean post/pre MSPE ratio of {n_t} treated units against {placebo_reps} "
                     f"draws of distinct donors' placebo ratios (seed {seed}); SE from placebo effects "
@@ -296,7 +299,8 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
     flags.extend(cal_flags)
 
     n_donors = len(design.donors)
-    info_obj = InferenceInfo(name="placebo", description=spec.description, reps=n_donors, seed=seed, note=note)
+    info_obj = InferenceInfo(name="placebo", description=spec.description, reps=n_donors, seed=seed, note=note,
+                             draws=p_draws)
     effects_frame = tidy(pd.DataFrame(effects)) if effects else tidy(None)
     return make_result(
         method=method, estimand="ATT: average post-treatment gap, treated minus synthetic control",
