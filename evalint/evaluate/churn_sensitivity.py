@@ -109,6 +109,35 @@ def _rebuild(panel: Panel, data: pd.DataFrame, timing: TreatmentTiming | None = 
                  dropped=dict(panel.dropped))
 
 
+def _donut(panel: Panel, window: set[pd.Period]) -> Panel:
+    """The panel without the ``window`` periods, periods renumbered to stay consecutive.
+
+    Estimators need a contiguous time index; with period effects (DiD, synthetic control)
+    renumbering changes nothing else. A unit first treated inside the window is treated
+    from the first period after it.
+    """
+    d = panel.data
+    periods = list(panel.periods)
+    keep = [p for p in periods if p not in window]
+    new = pd.period_range(end=periods[-1], periods=len(keep), freq=periods[-1].freq)
+    relabel = dict(zip(keep, new))
+    out = d.loc[~d[panel.time].isin(window)].copy()
+    out[panel.time] = out[panel.time].map(relabel)
+    cohort = panel.timing.cohort.copy() if panel.timing is not None else None
+    if cohort is not None:
+        def move(c: Any) -> Any:
+            if pd.isna(c):
+                return c
+            later = [p for p in keep if p >= c]
+            return relabel[later[0]] if later else pd.NaT
+        cohort = cohort.map(move)
+        if panel.treatment is not None:
+            coh = out[panel.unit].map(cohort)
+            out[panel.treatment] = (coh.notna() & (out[panel.time] >= coh)).astype(int)
+    tm = TreatmentTiming(cohort, panel.freq) if cohort is not None else None
+    return _rebuild(panel, out, tm)
+
+
 def _estimate(fit: Callable[[Panel], Any], panel: Panel) -> tuple[float, float, float]:
     res = fit(panel)
     ci = getattr(res, "ci", None)
@@ -257,9 +286,10 @@ def churn_sensitivity(fit: Callable[[Panel], Any], panel: Panel, threats: Any, *
             elif len(pre_left) < 2 or not post_left:
                 add(eid, "donut", None, "not possible: the window would remove the pre- or post-period")
             else:
-                attempt(eid, "donut", lambda w=window: _rebuild(panel, d.loc[~d[panel.time].isin(w)]),
+                attempt(eid, "donut", lambda w=window: _donut(panel, w),
                         f"{len(window)} period(s) excluded: "
-                        f"{', '.join(str(p) for p in sorted(window))}")
+                        f"{', '.join(str(p) for p in sorted(window))} (earlier periods renumbered to "
+                        "stay consecutive; treatment starts at the first period after the window)")
         if "regressor" in checks:
             x = event_regressor(event, panel, cal)
             if not comparison:
