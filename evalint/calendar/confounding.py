@@ -363,7 +363,13 @@ def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: A
             continue
         weight = duration_weight(event, fcode)
         unconfirmed = measurement and collection is None and bool(event.collections)
-        steps = int(weight < 0.5) + int(event.magnitude == "small") + int(unconfirmed)
+        diluted = (not comparison_design and level == "national" and not event.is_national
+                   and event.nation == nation)
+        steps = (int(weight < 0.5) + int(event.magnitude == "small") + int(unconfirmed)
+                 + int(diluted))
+        magnitude = event.magnitude
+        if measurement and collection is not None and event.collections:
+            magnitude = "large"  # a confirmed break in the series' own collection
         if reach is None:
             severity, channel, direction, mechanism = "info", "none", "", ""
         else:
@@ -394,6 +400,9 @@ def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: A
                          f"{_UNIT[fcode]}: a blip, not a level shift (severity lowered one step)")
         if event.magnitude == "small" and reach is not None:
             parts.append("its expected effect is small (severity lowered one step)")
+        if diluted and reach is not None:
+            parts.append("it hits only some areas, so its effect on national totals is diluted "
+                         "(severity lowered one step)")
         if event.date_precision != "day":
             parts.append(f"its date is known to the {event.date_precision}")
         if event.unverified:
@@ -408,10 +417,10 @@ def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: A
             "source": event.source, "unverified": event.unverified, "channel": channel,
             "changes_in": str(change.lo) if change.lo == change.hi else f"{change.lo}..{change.hi}",
             "kind": event.kind, "scope": event.scope, "nation": event.nation,
-            "phase": event.phase, "magnitude": event.magnitude, "weight": weight, "smd": smd,
+            "phase": event.phase, "magnitude": magnitude, "weight": weight, "smd": smd,
             "score": 0.0 if reach is None else threat_score(
-                overlap, channel, event.magnitude, weight, differential, comparison_design,
-                unconfirmed),
+                overlap, channel, magnitude, weight, differential, comparison_design,
+                unconfirmed) * (0.5 if diluted else 1.0),
             "design": "comparison" if comparison_design else "single",
         })
     rows.sort(key=lambda r: (_SEV_ORDER[r["severity"]], r["start"], r["event_id"]))

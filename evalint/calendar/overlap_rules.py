@@ -68,7 +68,11 @@ MEASUREMENT_KINDS = frozenset({"data_definition_change", "data_availability"})
 GENERAL_KINDS = frozenset({"shock", "workforce"})
 _PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 30.44, "Q": 91.31, "Y": 365.25}
 OVERLAPS = ("co_timed", "anticipation", "straddles", "post_window", "pre_window")
-_NEAR = frozenset({"co_timed", "anticipation", "straddles"})
+#: Overlaps where the event changes close to the intervention. ``straddles`` is not near:
+#: the event runs across the intervention date and changes only elsewhere in the window,
+#: so its level is on both sides of the interruption (it is judged like a change in the
+#: pre- or post-period).
+_NEAR = frozenset({"co_timed", "anticipation"})
 _STEP_DOWN = {"high": "medium", "medium": "low", "low": "low"}
 _PRECISION_MONTHS = {"day": 0, "month": 1, "quarter": 3, "year": 12}
 

@@ -352,7 +352,7 @@ def test_overlap_and_severity_single_series(rule_cal):
     tab = res.table.set_index("event_id")
     expected = {
         "cotimed": ("co_timed", "high"), "anticip": ("anticipation", "high"),
-        "straddle": ("straddles", "high"), "ends_at_t": ("co_timed", "high"),
+        "straddle": ("straddles", "medium"), "ends_at_t": ("co_timed", "high"),
         "post": ("post_window", "medium"), "pre": ("pre_window", "medium"),
         "edge_pre": ("pre_window", "medium"), "edge_post": ("post_window", "medium"),
         "indirect": ("co_timed", "medium"),
