@@ -16,7 +16,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 from evalint import datasets, errors
 from evalint.calendar import (
-    Intervention, PolicyCalendar, PolicyEvent, describe_presets, list_presets, resolve_preset,
+    Intervention, IntensityTable, PolicyCalendar, PolicyEvent, combine_threats, describe_presets,
+    list_presets, rank_threats, read_intensity_csv, resolve_preset,
 )
 from evalint.data import Panel, TreatmentTiming, to_period
 from evalint.datasets import SimulatedPanel, list_datasets, simulate_nhs, simulate_series
@@ -42,6 +43,7 @@ from evalint.estimators.synth import (
     synthetic_control, synthetic_did,
 )
 from evalint.evaluate import Evaluation, evaluate
+from evalint.evaluate.churn_sensitivity import ChurnSensitivity, churn_sensitivity
 
 __all__ = [
     "__version__",
@@ -59,6 +61,12 @@ __all__ = [
     "PolicyCalendar",
     "PolicyEvent",
     "Intervention",
+    "IntensityTable",
+    "read_intensity_csv",
+    "rank_threats",
+    "combine_threats",
+    "churn_sensitivity",
+    "ChurnSensitivity",
     "resolve_preset",
     "list_presets",
     "describe_presets",

@@ -427,6 +427,7 @@ def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: A
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     table["differential"] = table["differential"].astype(object)
     threats = rank_threats(table, limit=top, unit=_UNIT[fcode])
+    threats["outcome"] = target or ""
     flags = tuple(
         Flag(kind="confounding", severity=r["severity"],
              message=f"{r['name']} ({r['event_id']}): {r['reason']}", source=r["source"],

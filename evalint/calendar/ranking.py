@@ -111,6 +111,7 @@ def rank_threats(table: pd.DataFrame, *, limit: int = TOP_N, unit: str = "month"
     t = table.loc[table["severity"].isin(["high", "medium"]) & (table["score"] >= MIN_SCORE)].copy()
     if t.empty:
         return pd.DataFrame(columns=list(THREAT_COLUMNS))
+    t = t.copy()
     t["_sev"] = t["severity"].map(_SEV)
     t = t.sort_values(["score", "_sev", "start", "event_id"], ascending=[False, True, True, True],
                       kind="stable").head(limit)
@@ -135,8 +136,12 @@ def combine_threats(checks: Iterable[Any], *, limit: int = TOP_N) -> pd.DataFram
         return pd.DataFrame(columns=[*THREAT_COLUMNS, "checks"])
     allt = pd.concat(frames, ignore_index=True)
     counts = allt.groupby("event_id").size()
-    best = (allt.sort_values(["score", "event_id"], ascending=[False, True], kind="stable")
+    # ties: prefer the check where the event is listed for the outcome
+    allt["_listed"] = (allt["channel"] != "listed").astype(int)
+    best = (allt.sort_values(["score", "_listed", "event_id"], ascending=[False, True, True],
+                             kind="stable")
             .drop_duplicates("event_id").head(limit).copy())
+    best = best.drop(columns="_listed")
     best["checks"] = best["event_id"].map(counts).astype(int)
     best["rank"] = range(1, len(best) + 1)
     return best.reset_index(drop=True)
