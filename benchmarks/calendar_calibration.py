@@ -130,7 +130,7 @@ def part_b(reps: int = 500, seed: int = 2026) -> list[str]:
     rng = np.random.default_rng(seed)
     regions = sorted(region.unique())
     rows = []
-    fit = lambda p: twfe(p, inference=Clustered(kind="CR2"), calendar=False)  # noqa: E731
+    fit = lambda p: twfe(p, inference=Clustered(kind="CR1"), calendar=False)  # noqa: E731
     for r in range(reps):
         k = int(rng.integers(1, 6))
         treated = list(rng.choice(units, size=k, replace=False))
@@ -164,7 +164,7 @@ def part_b(reps: int = 500, seed: int = 2026) -> list[str]:
     df = pd.DataFrame(rows)
     truth = -0.05
     lines = [f"### Differential-exposure rule: {reps} replications (seed {seed})", "",
-             "| group | reps | mean abs d | mean abs bias, main DiD | coverage of 95% CI (CR2), main | "
+             "| group | reps | mean abs d | mean abs bias, main DiD | coverage of 95% CI (CR1), main | "
              "mean abs bias after regressor | coverage after regressor |", "|---|---|---|---|---|---|---|"]
     for name, g in (("flagged (abs d >= 0.25)", df.loc[df["flag"]]), ("not flagged", df.loc[~df["flag"]]),
                     ("all", df)):

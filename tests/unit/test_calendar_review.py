@@ -112,3 +112,43 @@ def test_discharge_fund_phases_are_one_policy(cal):
     # in date order: 22 Sep, 16 Nov, 1 Dec (spending, tranche 1), 9 Jan (bed fund), 31 Jan
     assert [str(e.start.date()) for e in rows] == [
         "2022-09-22", "2022-11-16", "2022-12-01", "2022-12-01", "2023-01-09", "2023-01-31"]
+
+
+# --------------------------------------------------------------------------------- intensity
+def test_shipped_bcf_intensity_matches_the_source_file():
+    """Gloucestershire ICB (QR1) is one county HWB (E10000013): its intensity is that HWB's
+    BCF 2022-23 bed-based intermediate care + reablement spend per 18+ resident, read here
+    from the published row: (1,741,144 + 7,246,000) / 519,401 = 17.30, computed below with plain
+    pandas from BCF.csv, not through evalint."""
+    from evalint.calendar.intensity import builtin_intensity, realdata_dir
+
+    folder = realdata_dir()
+    if folder is None:
+        pytest.skip("shared/realdata not found beside the checkout (set EVALINT_REALDATA_DIR)")
+    raw = pd.read_csv(folder / "bcf_2022_23_intermediate_care_la" / "BCF.csv")
+    row = raw.set_index("Code").loc["E10000013"]
+    expected = (row["Bed based intermediate Care Services"]
+                + row["Reablement in a persons own home"]) / row["value"]
+    table = builtin_intensity("bcf_intermediate_care_2022_23")
+    assert table.values["QR1"] == pytest.approx(expected, rel=1e-12)
+    assert len(table.values) == 39 and table.area_type == "icb"
+    assert expected == pytest.approx((1_741_144 + 7_246_000) / 519_401)
+    # the file's own Total row is the sum of the HWB rows (£0.624bn bed-based; SOURCE.md's
+    # £1.248bn adds the Total row to itself); the HWB rows evalint reads are complete
+    hwb = raw.loc[raw["Code"].str.startswith("E", na=False)]
+    total = raw.set_index("Code").loc["Total"]
+    assert hwb["Bed based intermediate Care Services"].sum() == pytest.approx(
+        total["Bed based intermediate Care Services"], rel=1e-9)
+    cal = PolicyCalendar.default()
+    assert cal.intensity_table("asc_discharge_fund_2022_23").name == "bcf_intermediate_care_2022_23"
+
+
+def test_intensity_absent_without_real_data(monkeypatch, tmp_path):
+    from evalint.calendar.intensity import builtin_intensity
+
+    monkeypatch.setenv("EVALINT_REALDATA_DIR", str(tmp_path))
+    assert builtin_intensity("bcf_intermediate_care_2022_23") is None
+    from evalint.errors import SpecificationError
+
+    with pytest.raises(SpecificationError, match="not shipped"):
+        builtin_intensity("allocations_2031")
