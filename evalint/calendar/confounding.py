@@ -46,8 +46,8 @@ from evalint.calendar.overlap_rules import (
     _severity,
     duration_weight,
 )
-from evalint.calendar.ranking import rank_threats, threat_score
 from evalint.calendar.presets import Intervention, list_presets, resolve_preset
+from evalint.calendar.ranking import rank_threats, threat_score
 from evalint.data.timeparse import FREQ_NAMES, normalise_freq, to_period
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import SpecificationError, TimeParseError, format_examples

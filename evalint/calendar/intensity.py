@@ -37,7 +37,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -241,7 +241,7 @@ def list_builtin_intensity() -> list[str]:
     return sorted(_BUILTIN)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _builtin(name: str, folder: str) -> IntensityTable:
     return _BUILTIN[name](Path(folder))
 

@@ -45,7 +45,7 @@ CHANNEL_WEIGHT = {"listed": 1.0, "indirect": 0.4, "unknown outcome": 0.3, "none"
 MAGNITUDE_WEIGHT = {"small": 0.3, "medium": 0.6, "large": 1.0}
 _SEV = {"high": 0, "medium": 1, "low": 2, "info": 3}
 THREAT_COLUMNS = ("rank", "event_id", "name", "score", "reason", "source", "severity", "overlap",
-                  "channel", "differential", "smd", "start", "end")
+                  "channel", "direction", "differential", "smd", "start", "end")
 
 
 def _channel_key(channel: str) -> str:
@@ -61,9 +61,7 @@ def threat_score(overlap: str, channel: str, magnitude: str, weight: float,
     size = MAGNITUDE_WEIGHT.get(magnitude, 0.6) * min(max(weight, 0.0), 1.0)
     if unconfirmed_collection:
         size *= 0.5
-    if not comparison_design:
-        expo = 1.0
-    elif differential is True:
+    if not comparison_design or differential is True:
         expo = 1.0
     elif differential is None:
         expo = 0.5
@@ -136,8 +134,9 @@ def combine_threats(checks: Iterable[Any], *, limit: int = TOP_N) -> pd.DataFram
         return pd.DataFrame(columns=[*THREAT_COLUMNS, "checks"])
     allt = pd.concat(frames, ignore_index=True)
     counts = allt.groupby("event_id").size()
-    # ties: prefer the check where the event is listed for the outcome
-    allt["_listed"] = (allt["channel"] != "listed").astype(int)
+    # ties: prefer the check where the event is listed for the outcome with a known direction
+    allt["_listed"] = ((allt["channel"] != "listed").astype(int) * 2
+                       + allt.get("direction", pd.Series("", index=allt.index)).isin(["ambiguous", ""]).astype(int))
     best = (allt.sort_values(["score", "_listed", "event_id"], ascending=[False, True, True],
                              kind="stable")
             .drop_duplicates("event_id").head(limit).copy())

@@ -327,7 +327,7 @@ def churn_sensitivity(fit: Callable[[Panel], Any], panel: Panel, threats: Any, *
                     add(eid, "drop_exposed", None, "not possible: exposure missing for a group")
                 else:
                     dist = (cc - float(ct.mean())).abs().sort_values(ascending=False, kind="stable")
-                    k = max(1, int(round(drop_share * len(comparison))))
+                    k = max(1, round(drop_share * len(comparison)))
                     drop = set(dist.index[:k])
                     if len(comparison) - len(drop) < 2:
                         add(eid, "drop_exposed", None, "not possible: too few comparison units left")
