@@ -434,7 +434,7 @@ class Evaluation:
             return callaway_santanna(p, inference=Analytic(), calendar=False, alpha=self.alpha)
 
         iv = self.assignment.intervention
-        out = churn_sensitivity(fit, panel, check, calendar=calendar,
+        out = churn_sensitivity(fit, panel, check, calendar=calendar, alpha=self.alpha,
                                 alternative_dates=getattr(iv, "alternative_dates", ()) or ())
         self._cache[key] = out
         return out
