@@ -19,7 +19,9 @@ re-estimates (``methods/policy_churn.md`` section 8):
     the same in treated and comparison units (imputation logic as in Borusyak, Jaravel and
     Spiess 2024). The interval adds the coefficient's uncertainty (CR1 by unit) to the
     refit's: ``se^2 = se_fit^2 + (L(x) se_beta)^2`` with ``L(x)`` the same fit applied to
-    ``x`` (normal approximation; covariance between the two ignored). Comparison designs only; with no exposure that varies between units the
+    ``x`` (normal approximation; covariance between the two ignored). It still undercovers
+    when shocks are correlated across units (72-81% for a nominal 95% in
+    benchmarks/calendar_calibration.py): read it as a point sensitivity. Comparison designs only; with no exposure that varies between units the
     regressor is collinear with the period effects and the row says so.
 ``drop_exposed``
     Drop the quarter of comparison units whose exposure is furthest from the treated units'
