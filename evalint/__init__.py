@@ -11,7 +11,8 @@ from evalint._version import __version__
 
 from evalint import datasets, errors
 from evalint.calendar import (
-    Intervention, PolicyCalendar, PolicyEvent, describe_presets, list_presets, resolve_preset,
+    Intervention, IntensityTable, PolicyCalendar, PolicyEvent, combine_threats, describe_presets,
+    list_presets, rank_threats, read_intensity_csv, resolve_preset,
 )
 from evalint.data import Panel, TreatmentTiming, to_period
 from evalint.datasets import SimulatedPanel, list_datasets, simulate_nhs, simulate_series
@@ -41,6 +42,7 @@ from evalint import geography
 from evalint.geography import add_population, icb_population, trust_to_icb
 from evalint import io
 from evalint.io import list_sources, read_source
+from evalint.evaluate.churn_sensitivity import ChurnSensitivity, churn_sensitivity
 
 __all__ = [
     "__version__",
@@ -58,6 +60,12 @@ __all__ = [
     "PolicyCalendar",
     "PolicyEvent",
     "Intervention",
+    "IntensityTable",
+    "read_intensity_csv",
+    "rank_threats",
+    "combine_threats",
+    "churn_sensitivity",
+    "ChurnSensitivity",
     "resolve_preset",
     "list_presets",
     "describe_presets",

@@ -223,6 +223,13 @@ def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool =
         f"Flags: {calendar['event_id'].nunique()} calendar events flagged across designs and outcomes, "
         f"{len(events)} of them high severity ({', '.join(events)}); {n_diag} diagnostic flag(s).", 100,
         initial_indent="\n", subsequent_indent="  "))
+    top = ev.ranked_threats()
+    if len(top):
+        say("  Top calendar threats (ranked by co-timing, channel, size and differential exposure):")
+        for r in top.itertuples():
+            where = f" [{r.outcome}]" if getattr(r, "outcome", "") else ""
+            say(textwrap.fill(f"{r.rank}. {r.event_id}{where}: {r.reason}", 100, initial_indent="    ",
+                              subsequent_indent="       "))
     its_dd = flags.loc[(flags["design"] == "its") & (flags["outcome"] == "delayed_discharges")]
     if ev.verdicts["delayed_discharges"].status != "agree" and \
             "asc_discharge_fund_2023_25" in set(its_dd["event_id"].dropna()):

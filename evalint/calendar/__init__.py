@@ -8,12 +8,17 @@
   (``ics_golive_2022``, ``ics_waves``, ``asc_discharge_fund_2022``, ``bcf_2015``,
   ``vanguards_2015``).
 - :func:`load_icbs`: the 42 ICBs with their ICS waves.
+- :class:`IntensityTable`, :func:`read_intensity_csv`: per-area intensity of an event
+  (:meth:`PolicyCalendar.with_intensity`); :func:`rank_threats` / :func:`combine_threats`:
+  the ranked short list (``CheckResult.ranked_threats()``).
 """
 
 from evalint.calendar.confounding import INDIRECT_CHANNELS, check_confounding
 from evalint.calendar.events import PolicyCalendar, PolicyEvent
 from evalint.calendar.icbs import load_icbs
+from evalint.calendar.intensity import IntensityTable, read_intensity_csv
 from evalint.calendar.presets import Intervention, describe_presets, list_presets, resolve_preset
+from evalint.calendar.ranking import combine_threats, rank_threats
 
 __all__ = [
     "PolicyCalendar",
@@ -25,4 +30,8 @@ __all__ = [
     "check_confounding",
     "INDIRECT_CHANNELS",
     "load_icbs",
+    "IntensityTable",
+    "read_intensity_csv",
+    "rank_threats",
+    "combine_threats",
 ]

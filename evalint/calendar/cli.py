@@ -45,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="events active on or after DATE")
     p.add_argument("--to", dest="date_to", metavar="DATE", help="events active on or before DATE")
     p.add_argument("--nation", help="only events of this nation (England, Scotland, Wales, NI)")
+    p.add_argument("--phase", nargs="?", const="", default=None, metavar="PHASE",
+                   help="show each event's policy, phase and end type; with PHASE (announced, "
+                        "allocated, paid, spending, in_effect, ended, superseded) only that phase")
+    p.add_argument("--intensity", action="store_true",
+                   help="only events with a per-area intensity table: its name, unit, areas and "
+                        "range (shipped tables are read from the real-data folder)")
     common(p)
 
     p = sub.add_parser("check", help="list the events that threaten an evaluation",
@@ -61,6 +67,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--co-timed", dest="co_timed", type=int, default=3,
                    help="periods either side of the intervention counted as co-timed (3)")
     p.add_argument("--design", help="its, cits, did, event_study, staggered_did, synth, sdid, ascm")
+    p.add_argument("--collection", help="data collection of the series (discharge_sitrep, dtoc, "
+                                        "hes_apc, sus, ae_monthly, ecds): other collections' "
+                                        "definition changes are skipped")
+    p.add_argument("--level", help="geographic level of the series (national, icb, ccg, trust)")
+    p.add_argument("--top", type=int, default=5, help="length of the ranked list (5)")
     p.add_argument("--treated", help="comma-separated treated unit ids (ICB ODS codes)")
     p.add_argument("--comparison", help="comma-separated comparison unit ids")
     p.add_argument("--nation", default="England", help="nation evaluated (England)")
@@ -153,12 +164,35 @@ def _run_list(args: argparse.Namespace) -> int:
         cal = cal.for_outcome(outcome)
     if args.nation:
         cal = cal.for_nation(args.nation)
+    if args.phase:
+        from evalint.calendar.event_records import PHASES
+
+        if args.phase not in PHASES:
+            raise SpecificationError(f"--phase {args.phase!r} is not one of {', '.join(PHASES)}.")
+        cal = cal.for_phase(args.phase)
+    if args.intensity:
+        cal = PolicyCalendar((e for e in cal if e.intensity), cal._tables)
     df = cal.to_frame()
     df["name"] = df["unverified"].map({True: "* ", False: ""}) + df["name"]
     cols = [("event_id", "event_id", 37), ("start_date", "start", 10), ("end_date", "end", 10),
             ("nation", "nation", 8), ("name", "name", 30), ("source", "source", 28)]
     if args.full:
         cols.insert(5, ("outcomes_affected", "outcomes", 40))
+    if args.phase is not None:
+        cols[3:3] = [("policy", "policy", 26), ("phase", "phase", 9), ("end_type", "end_type", 10)]
+    if args.intensity:
+        info = []
+        for e in cal:
+            table = cal.intensity_table(e)
+            if table is None:
+                info.append(f"{e.intensity}: not available (set EVALINT_REALDATA_DIR or place "
+                            "shared/realdata beside the checkout)")
+            else:
+                v = table.values
+                info.append(f"{table.name}: {len(v)} {table.area_type} areas, {v.min():.3g} to "
+                            f"{v.max():.3g} {table.unit}")
+        df["intensity_info"] = info
+        cols.insert(3, ("intensity_info", "intensity", 60))
     print(f"{len(df)} event(s)" + (f" moving {args.outcome}" if args.outcome else "")
           + (f" active between {args.date_from or '...'} and {args.date_to or '...'}"
              if args.date_from or args.date_to else "") + ".")
@@ -175,9 +209,27 @@ def _run_check(args: argparse.Namespace) -> int:
         _intervention(args.intervention), outcome=args.outcome, pre=args.pre, post=args.post,
         freq=args.freq, treated_units=_units(args.treated),
         comparison_units=_units(args.comparison), design=args.design, co_timed=args.co_timed,
-        nation=args.nation, include_all=args.include_all,
+        nation=args.nation, include_all=args.include_all, collection=args.collection,
+        level=args.level, top=args.top,
     )
+    threats = res.ranked_threats()
+    print(f"Top threats (ranked by co-timing, channel to the outcome, size and differential "
+          f"exposure; {len(threats)} of {int((res.table['severity'] != 'info').sum())} flagged "
+          "event(s)):")
+    if len(threats) == 0:
+        print("  none")
+    for r in threats.itertuples():
+        print(f"{r.rank}. {r.event_id}  {_cut(r.name, None if args.full else 70)}  "
+              f"[score {r.score:.2f}, {r.severity}]")
+        print(textwrap.fill(r.reason, width=_WIDTH, initial_indent="     why: ",
+                            subsequent_indent="          "))
+        print(textwrap.fill(r.source, width=_WIDTH, initial_indent="  source: ",
+                            subsequent_indent="          ", max_lines=None if args.full else 2,
+                            placeholder=" ..."))
+    print()
     print(textwrap.fill(str(res), width=_WIDTH, break_on_hyphens=False))
+    print()
+    print("All flagged events (the flags table):")
     table = res.table.copy()
     if len(table):
         table["name"] = table["unverified"].map({True: "* ", False: ""}) + table["name"]

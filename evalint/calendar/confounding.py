@@ -33,6 +33,7 @@ import pandas as pd
 
 from evalint._typing import check_positive_int
 from evalint.calendar.overlap_rules import (
+    GENERAL_KINDS,
     INDIRECT_CHANNELS,
     MEASUREMENT_KINDS,
     OVERLAPS,
@@ -43,8 +44,10 @@ from evalint.calendar.overlap_rules import (
     _coverage,
     _gap,
     _severity,
+    duration_weight,
 )
 from evalint.calendar.presets import Intervention, list_presets, resolve_preset
+from evalint.calendar.ranking import rank_threats, threat_score
 from evalint.data.timeparse import FREQ_NAMES, normalise_freq, to_period
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import SpecificationError, TimeParseError, format_examples
@@ -63,7 +66,7 @@ COMPARISON_DESIGNS = ("cits", "did", "event_study", "staggered_did", "synth", "s
 TABLE_COLUMNS = (
     "event_id", "name", "start", "end", "overlap", "moves_outcome", "direction",
     "differential", "severity", "reason", "source", "unverified", "channel", "changes_in",
-    "kind", "scope", "nation",
+    "kind", "scope", "nation", "phase", "magnitude", "weight", "smd", "score", "design",
 )
 _SEV_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
 _UNIT = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
@@ -227,7 +230,8 @@ def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: A
                       treated_units: Iterable[Any] | None = None,
                       comparison_units: Iterable[Any] | None = None, design: str | None = None,
                       co_timed: int = 3, nation: str = "England",
-                      include_all: bool = False) -> CheckResult:
+                      include_all: bool = False, collection: str | None = None,
+                      level: str | None = None, top: int = 5) -> CheckResult:
     """Flag calendar events that threaten an evaluation.
 
     Parameters
@@ -260,13 +264,26 @@ def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: A
         Events of other nations are ignored (UK-wide events always count).
     include_all : bool
         Also list in-window events that do not reach the outcome (severity ``"info"``).
+    collection : str, optional
+        The data collection the series comes from (``discharge_sitrep``, ``dtoc``,
+        ``hes_apc``, ``sus``, ``ae_monthly``, ``ecds``...). Data-definition changes of other
+        collections are then skipped; when not given they are kept one severity step lower.
+    level : str, optional
+        Geographic level of the series (``national``, ``icb``, ``ccg``, ``trust``...).
+        Geography changes (ICB boundaries, CCG -> ICB reporting) are skipped for levels they
+        do not change. Default: ``national`` for a single-series design of a national
+        intervention, else unknown (kept).
+    top : int
+        Length of the ranked short list (``CheckResult.threats``), at most 5 by default.
 
     Returns
     -------
     CheckResult
         ``name="policy_calendar"``; ``passed`` is False when any threat is high;
         ``table`` has :data:`TABLE_COLUMNS`; ``flags`` holds one confounding
-        :class:`~evalint.diagnostics.Flag` per threat, sorted by severity then start.
+        :class:`~evalint.diagnostics.Flag` per threat, sorted by severity then start;
+        ``threats`` (and ``ranked_threats()``) the ranked short list of at most ``top``
+        rows (:func:`evalint.calendar.ranking.rank_threats`).
 
     References
     ----------
@@ -307,8 +324,12 @@ def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: A
     universe = frozenset(u for e in calendar.events if e.units for u in e.units)
     w0, w1 = cohorts[0] - pre, cohorts[-1] + (post - 1)
 
+    top = check_positive_int("top", top, minimum=1)
+    if level is None and not comparison_design and (
+            treated is None or (len(treated) >= 42 and universe <= treated)):
+        level = "national"
     rows: list[dict[str, Any]] = []
-    counts = {"nation": 0, "own": 0}
+    counts = {"nation": 0, "own": 0, "collection": 0, "level": 0, "not_general": 0}
     for event in calendar.events:
         if event.id in plan.own:
             counts["own"] += 1
@@ -322,19 +343,40 @@ def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: A
         if placed is None:
             continue
         overlap, change, t = placed
+        measurement = event.kind in MEASUREMENT_KINDS
+        if measurement and collection is not None and event.collections \
+                and collection not in event.collections:
+            counts["collection"] += 1
+            continue
+        if measurement and level is not None and event.geo_levels \
+                and level not in event.geo_levels:
+            counts["level"] += 1
+            continue
         reach = _channel(event, target)
+        if reach is None and target is None and event.outcomes:
+            counts["not_general"] += 1
         if reach is None and not include_all:
             continue
-        relevant, differential, units_text = _coverage(event, groups, evaluated, universe,
-                                                       comparison_design)
+        relevant, differential, units_text, smd = _coverage(
+            event, groups, evaluated, universe, comparison_design, calendar)
         if not relevant:
             continue
+        weight = duration_weight(event, fcode)
+        unconfirmed = measurement and collection is None and bool(event.collections)
+        diluted = (not comparison_design and level == "national" and not event.is_national
+                   and event.nation == nation)
+        steps = (int(weight < 0.5) + int(event.magnitude == "small") + int(unconfirmed)
+                 + int(diluted))
+        magnitude = event.magnitude
+        if measurement and collection is not None and event.collections:
+            magnitude = "large"  # a confirmed break in the series' own collection
         if reach is None:
             severity, channel, direction, mechanism = "info", "none", "", ""
         else:
             channel, direction, mechanism = reach
             severity = _severity(overlap, comparison_design, differential,
-                                 channel.startswith("indirect"))
+                                 channel.startswith("indirect") or channel == "unknown outcome",
+                                 steps_down=steps)
         outcome_text = target.replace("_", " ") if target else "the outcome"
         if reach is None:
             moves_text = f"it is not listed as moving {outcome_text}"
@@ -348,7 +390,19 @@ def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: A
         if start_only:
             parts.insert(1, "an earlier stage of the same policy, so only its start is checked")
         if event.kind == "data_definition_change" and reach is not None:
-            parts.insert(1, "it changes how the data are collected or defined (a series break)")
+            parts.insert(1, "it changes how the data are collected or defined (a series break)"
+                         + (f" in {', '.join(event.collections)} data" if event.collections else ""))
+        if unconfirmed and reach is not None:
+            parts.append(f"it matters only if the series comes from {'/'.join(event.collections)} "
+                         "(pass collection= to confirm; severity lowered one step)")
+        if weight < 0.5 and reach is not None:
+            parts.append(f"it lasts {event.duration_days} day(s), {weight:.0%} of one "
+                         f"{_UNIT[fcode]}: a blip, not a level shift (severity lowered one step)")
+        if event.magnitude == "small" and reach is not None:
+            parts.append("its expected effect is small (severity lowered one step)")
+        if diluted and reach is not None:
+            parts.append("it hits only some areas, so its effect on national totals is diluted "
+                         "(severity lowered one step)")
         if event.date_precision != "day":
             parts.append(f"its date is known to the {event.date_precision}")
         if event.unverified:
@@ -363,10 +417,17 @@ def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: A
             "source": event.source, "unverified": event.unverified, "channel": channel,
             "changes_in": str(change.lo) if change.lo == change.hi else f"{change.lo}..{change.hi}",
             "kind": event.kind, "scope": event.scope, "nation": event.nation,
+            "phase": event.phase, "magnitude": magnitude, "weight": weight, "smd": smd,
+            "score": 0.0 if reach is None else threat_score(
+                overlap, channel, magnitude, weight, differential, comparison_design,
+                unconfirmed) * (0.5 if diluted else 1.0),
+            "design": "comparison" if comparison_design else "single",
         })
     rows.sort(key=lambda r: (_SEV_ORDER[r["severity"]], r["start"], r["event_id"]))
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     table["differential"] = table["differential"].astype(object)
+    threats = rank_threats(table, limit=top, unit=_UNIT[fcode])
+    threats["outcome"] = target or ""
     flags = tuple(
         Flag(kind="confounding", severity=r["severity"],
              message=f"{r['name']} ({r['event_id']}): {r['reason']}", source=r["source"],
@@ -376,7 +437,7 @@ def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: A
     )
     n = {s: sum(1 for f in flags if f.severity == s) for s in ("high", "medium", "low")}
     passed = n["high"] == 0
-    outcome_label = target or "any outcome"
+    outcome_label = target or "an outcome the calendar does not know"
     design_text = ("comparison design" if comparison_design else "single-series design")
     text = (
         f"Policy calendar check of {plan.label} on {outcome_label} ({design_text}; "
@@ -391,5 +452,18 @@ def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: A
            if counts["own"] else "")
         + (f" {counts['nation']} event(s) outside {nation} were ignored."
            if counts["nation"] else "")
+        + (f" {counts['collection']} data-definition change(s) of other collections than "
+           f"{collection} were skipped." if counts["collection"] else "")
+        + (f" {counts['level']} geography change(s) that do not alter {level} series were "
+           "skipped." if counts["level"] else "")
+        + (f" The outcome is not one the calendar knows: only system-wide shocks and strikes "
+           f"(kinds {', '.join(sorted(GENERAL_KINDS))}) were considered, one severity step "
+           f"lower; {counts['not_general']} policy, funding and data-definition event(s) in the "
+           "window that list specific outcomes were not. Name one of the calendar's outcomes "
+           "to check them." if target is None else "")
+        + (f" Top {len(threats)} threat(s), ranked: "
+           + "; ".join(f"{r.rank}. {r.event_id}" for r in threats.itertuples()) + "."
+           if len(threats) else " No ranked threat.")
     )
-    return CheckResult(name="policy_calendar", passed=passed, text=text, table=table, flags=flags)
+    return CheckResult(name="policy_calendar", passed=passed, text=text, table=table, flags=flags,
+                       threats=threats)

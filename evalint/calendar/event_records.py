@@ -34,6 +34,9 @@ from evalint.errors import (
 
 __all__ = [
     "DIRECTIONS",
+    "END_TYPES",
+    "MAGNITUDES",
+    "PHASES",
     "EVENT_COLUMNS",
     "ICS_WAVE_EVENTS",
     "PRECISIONS",
@@ -49,16 +52,26 @@ __all__ = [
 EVENT_COLUMNS = (
     "event_id", "name", "start_date", "end_date", "date_precision", "nation", "scope",
     "scope_type", "units", "units_rule", "kind", "outcomes_affected", "expected_direction",
-    "source", "unverified",
+    "source", "unverified", "policy", "phase", "end_type", "magnitude", "collections",
+    "geo_levels", "intensity", "alt_start", "revision",
 )
 #: Columns a local events CSV must have; the rest have defaults.
 REQUIRED_COLUMNS = ("event_id", "name", "start_date", "source")
 _DEFAULTS = {
     "end_date": "", "date_precision": "day", "nation": "England", "scope": "national",
     "kind": "other", "outcomes_affected": "", "expected_direction": "ambiguous", "units": "",
-    "units_rule": "",
+    "units_rule": "", "policy": "", "phase": "in_effect", "end_type": "", "magnitude": "medium",
+    "collections": "", "geo_levels": "", "intensity": "", "alt_start": "", "revision": "",
 }
 PRECISIONS = ("day", "month", "quarter", "year")
+#: Phases of a policy; each calendar row is one phase (``policy`` groups the rows).
+PHASES = ("announced", "allocated", "paid", "spending", "in_effect", "ended", "superseded")
+#: What an event's ``end`` means. Only ``ended`` is a change point: ``superseded`` (a
+#: successor took over), ``target`` (a target date, not an end), ``continues`` (funding
+#: ended but the service continued) and ``end_event`` (the end is its own calendar row).
+END_TYPES = ("ended", "superseded", "target", "continues", "end_event")
+#: Rough expected size of an event's effect on the outcomes it lists.
+MAGNITUDES = ("small", "medium", "large")
 DIRECTIONS = ("up", "down", "ambiguous")
 SCOPES = ("national", "subset")
 
@@ -172,6 +185,31 @@ class PolicyEvent:
         The free-text scope description.
     units_rule : str
         How ``units`` were derived (empty when given directly).
+    policy : str
+        The policy this row is one phase of (default: the event id). Rows of one policy
+        (announcement, allocation, tranches, spending period, end) share it.
+    phase : {"announced", "allocated", "paid", "spending", "in_effect", "ended", "superseded"}
+        Which phase of the policy this row dates.
+    end_type : {"ended", "superseded", "target", "continues", "end_event"}
+        What ``end`` means (default ``"ended"`` when there is an end). Only ``"ended"`` is a
+        change point; a superseded policy, a target date or a service that continued after
+        its funding stopped has no change point at its end.
+    magnitude : {"small", "medium", "large"}
+        Rough expected size of its effect on the outcomes it lists (curator's judgement;
+        announcements and strikes are small).
+    collections : tuple of str
+        For data-definition changes: the data collections whose definition changes
+        (``dtoc``, ``discharge_sitrep``, ``hes_apc``, ``ecds``...); empty = any.
+    geo_levels : tuple of str
+        Geographic levels a geography change affects (``icb``, ``ccg``, ``sub_icb``);
+        empty = every level including national totals.
+    intensity : str
+        Name of the per-area intensity table of this event (see
+        :mod:`evalint.calendar.intensity`), or empty.
+    alt_start : date-like, optional
+        An alternative start date the sources support (used by sensitivity runs).
+    revision : str
+        Where the row was revised (a section/row of the calendar review), or empty.
     """
 
     id: str
@@ -189,6 +227,15 @@ class PolicyEvent:
     unverified: bool = False
     scope_note: str = ""
     units_rule: str = ""
+    policy: str = ""
+    phase: str = "in_effect"
+    end_type: str = ""
+    magnitude: str = "medium"
+    collections: tuple[str, ...] = ()
+    geo_levels: tuple[str, ...] = ()
+    intensity: str = ""
+    alt_start: pd.Timestamp | None = None
+    revision: str = ""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -226,6 +273,25 @@ class PolicyEvent:
             set_(self, "units", units or None)
         set_(self, "direction", MappingProxyType(parse_direction(self.direction, self.outcomes)))
         set_(self, "unverified", bool(self.unverified))
+        set_(self, "policy", (self.policy or "").strip() or self.id)
+        set_(self, "end_type", (self.end_type or "").strip() or ("ended" if end is not None else ""))
+        set_(self, "phase", (self.phase or "").strip() or "in_effect")
+        set_(self, "magnitude", (self.magnitude or "").strip() or "medium")
+        for name, allowed in (("phase", PHASES), ("magnitude", MAGNITUDES)):
+            if getattr(self, name) not in allowed:
+                raise InvalidValueError(
+                    f"{who}: {name}={getattr(self, name)!r} is not one of {', '.join(allowed)}."
+                )
+        if self.end_type and self.end_type not in END_TYPES:
+            raise InvalidValueError(
+                f"{who}: end_type={self.end_type!r} is not one of {', '.join(END_TYPES)} (only "
+                "'ended' makes the end a change point)."
+            )
+        set_(self, "collections", _split(self.collections))
+        set_(self, "geo_levels", _split(self.geo_levels))
+        set_(self, "intensity", (self.intensity or "").strip())
+        alt = None if _is_missing(self.alt_start) else _as_date(self.alt_start, f"{who} alt_start")
+        set_(self, "alt_start", alt)
 
     def __hash__(self) -> int:
         return hash((self.id, self.start, self.end, self.source))
@@ -234,6 +300,18 @@ class PolicyEvent:
     def is_national(self) -> bool:
         """True when the event hits every unit of its nation."""
         return self.scope == "national"
+
+    @property
+    def end_is_change(self) -> bool:
+        """True when the event's end is a change point (``end_type == "ended"``)."""
+        return self.end is not None and self.end_type == "ended"
+
+    @property
+    def duration_days(self) -> int | None:
+        """Days from start to end inclusive; ``None`` for one-off or open-ended events."""
+        if self.end is None:
+            return None
+        return int((self.end - self.start).days) + 1
 
     def moves(self, outcome: str) -> bool:
         """True when ``outcome`` is among the outcomes the event is listed as moving."""
@@ -249,7 +327,12 @@ class PolicyEvent:
             "units": ";".join(self.units) if self.units else "", "units_rule": self.units_rule,
             "kind": self.kind, "outcomes_affected": ";".join(self.outcomes),
             "expected_direction": _direction_text(self.direction), "source": self.source,
-            "unverified": self.unverified,
+            "unverified": self.unverified, "policy": self.policy, "phase": self.phase,
+            "end_type": self.end_type, "magnitude": self.magnitude,
+            "collections": ";".join(self.collections), "geo_levels": ";".join(self.geo_levels),
+            "intensity": self.intensity,
+            "alt_start": self.alt_start if self.alt_start is not None else pd.NaT,
+            "revision": self.revision,
         }
 
 
@@ -332,7 +415,7 @@ def events_from_frame(df: pd.DataFrame, origin: str = "frame") -> list[PolicyEve
     for i in range(len(text)):
         r = text.iloc[i]
         label = _row_label(df, i)
-        for col in ("start_date", "end_date"):
+        for col in ("start_date", "end_date", "alt_start"):
             if r[col] and pd.isna(pd.to_datetime(r[col], errors="coerce", format="ISO8601")):
                 raise TimeParseError(
                     f"{origin}: {label}: {col}={r[col]!r} is not an ISO date (YYYY-MM-DD)."
@@ -347,30 +430,98 @@ def events_from_frame(df: pd.DataFrame, origin: str = "frame") -> list[PolicyEve
                 kind=r["kind"] or "other", outcomes=r["outcomes_affected"],
                 direction=r["expected_direction"] or "ambiguous", source=r["source"],
                 unverified=bool(unverified.iloc[i]), scope_note=r["scope"],
-                units_rule=r["units_rule"],
+                units_rule=r["units_rule"], policy=r["policy"], phase=r["phase"],
+                end_type=r["end_type"], magnitude=r["magnitude"], collections=r["collections"],
+                geo_levels=r["geo_levels"], intensity=r["intensity"],
+                alt_start=r["alt_start"] or None, revision=r["revision"],
             ))
         except DataError as exc:
             raise type(exc)(f"{origin}: {label}: {exc}") from None
     return events
 
 
-def compile_events(source_csv: str | os.PathLike[str]) -> pd.DataFrame:
+#: Columns of ``event_revisions.csv`` besides the event columns it may set.
+REVISION_COLUMNS = ("action", "event_id", "review_ref")
+_SOURCE_COLUMNS = ("event_id", "name", "start_date", "end_date", "date_precision", "nation",
+                   "scope", "kind", "outcomes_affected", "expected_direction", "source")
+
+
+def _read_revisions(path: str | os.PathLike[str] | None) -> pd.DataFrame:
+    if path is None:
+        res = files("evalint.calendar").joinpath("event_revisions.csv")
+        with res.open("r", encoding="utf-8") as fh:
+            return pd.read_csv(fh, dtype=str, keep_default_na=False)
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def apply_revisions(raw: pd.DataFrame, revisions: pd.DataFrame) -> pd.DataFrame:
+    """Apply a revision table to a calendar in the curated CSV schema.
+
+    Each revision row has ``action`` (``update``, ``add`` or ``remove``), ``event_id``,
+    ``review_ref`` (the section/row of the calendar review it implements) and any event
+    columns. ``update`` sets the non-empty cells it gives; ``add`` appends a new event (its
+    id must be new); ``remove`` drops a row that is not an event. The result has a
+    ``revision`` column naming the review references applied to each row.
+    """
+    out = raw.copy()
+    extra = [c for c in revisions.columns if c not in REVISION_COLUMNS]
+    for col in extra + ["revision"]:
+        if col not in out.columns:
+            out[col] = ""
+    out = out.set_index("event_id", drop=False)
+    for i, r in revisions.iterrows():
+        action, eid, ref = r["action"].strip(), r["event_id"].strip(), r["review_ref"].strip()
+        where = f"revision row {int(i) + 2} ({action} {eid!r})"
+        if action == "remove":
+            if eid not in out.index:
+                raise InvalidValueError(f"{where}: no such event to remove.")
+            out = out.drop(index=eid)
+            continue
+        values = {c: r[c] for c in extra if r[c] != ""}
+        if action == "update":
+            if eid not in out.index:
+                raise InvalidValueError(f"{where}: no such event to update.")
+            for c, v in values.items():
+                out.at[eid, c] = v
+            prev = out.at[eid, "revision"]
+            out.at[eid, "revision"] = f"{prev} | {ref}" if prev else ref
+        elif action == "add":
+            if eid in out.index:
+                raise DuplicateRowsError(f"{where}: event {eid!r} already exists; use update.")
+            row = dict.fromkeys(out.columns, "")
+            row.update(values)
+            row["event_id"], row["revision"] = eid, ref
+            row.setdefault("nation", "England")
+            if not row.get("nation"):
+                row["nation"] = "England"
+            out.loc[eid] = pd.Series(row)
+        else:
+            raise InvalidValueError(f"{where}: action must be update, add or remove.")
+    return out.reset_index(drop=True)
+
+
+def compile_events(source_csv: str | os.PathLike[str],
+                   revisions: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Build the packaged calendar table from the curated ``policy_events.csv``.
 
-    Keeps every row and column of the source, and adds ``unverified`` (True where the
-    source text says "unverified"), ``scope_type`` (``national``/``subset``, read from
-    the first word of ``scope``), and ``units``/``units_rule`` for subset events whose
-    units can be derived: the ICS waves map to ICB ODS codes through
-    :func:`evalint.calendar.icbs.load_icbs`.
+    Applies the revisions of ``revisions`` (default: the packaged ``event_revisions.csv``,
+    which implements the corrections, additions and removals of the December 2026 calendar
+    review with their primary sources; see :func:`apply_revisions`), then adds
+    ``unverified`` (True where the source text says "unverified"), ``scope_type``
+    (``national``/``subset``, read from the first word of ``scope``), and
+    ``units``/``units_rule`` for subset events whose units can be derived: the ICS waves
+    map to ICB ODS codes through :func:`evalint.calendar.icbs.load_icbs`.
     """
     from evalint.calendar.icbs import load_icbs
 
     raw = pd.read_csv(source_csv, dtype=str, keep_default_na=False)
-    missing = [c for c in EVENT_COLUMNS if c not in raw.columns
-               and c not in ("scope_type", "units", "units_rule", "unverified")]
+    missing = [c for c in _SOURCE_COLUMNS if c not in raw.columns]
     if missing:
         raise ColumnNotFoundError(f"{source_csv}: columns {missing} are missing.")
-    out = raw.copy()
+    out = apply_revisions(raw, _read_revisions(revisions))
+    for col, default in _DEFAULTS.items():
+        if col not in out.columns:
+            out[col] = default
     out["unverified"] = out["source"].str.contains("unverified", case=False)
     out["scope_type"] = [_scope_type(s, f"event {e!r}")
                          for s, e in zip(out["scope"], out["event_id"])]
@@ -387,7 +538,8 @@ def compile_events(source_csv: str | os.PathLike[str]) -> pd.DataFrame:
         rules.append(f"ICBs with ics_wave == {wave} in evalint/geography/icbs.csv")
     out["units"] = units
     out["units_rule"] = rules
-    return out[list(EVENT_COLUMNS)]
+    out = out.sort_values(["start_date", "event_id"], kind="stable")
+    return out[list(EVENT_COLUMNS)].reset_index(drop=True)
 
 
 @lru_cache(maxsize=1)

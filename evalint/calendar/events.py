@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ from evalint.calendar.event_records import (  # noqa: F401 - moved to event_reco
     events_from_frame,
     parse_direction,
 )
+from evalint.calendar.intensity import IntensityTable, builtin_intensity, list_builtin_intensity
 from evalint.errors import (
     DataError,
     DuplicateRowsError,
@@ -71,9 +72,10 @@ class PolicyCalendar:
     >>> res.table[["event_id", "overlap", "severity"]]  # doctest: +SKIP
     """
 
-    __slots__ = ("_events", "_by_id")
+    __slots__ = ("_events", "_by_id", "_tables")
 
-    def __init__(self, events: Iterable[PolicyEvent] = ()) -> None:
+    def __init__(self, events: Iterable[PolicyEvent] = (),
+                 tables: Mapping[str, IntensityTable] | None = None) -> None:
         evs = list(events)
         by_id: dict[str, PolicyEvent] = {}
         for e in evs:
@@ -89,11 +91,13 @@ class PolicyCalendar:
             by_id[e.id] = e
         self._events = tuple(sorted(evs, key=_sort_key))
         self._by_id = by_id
+        self._tables: dict[str, IntensityTable] = dict(tables or {})
 
     # construction -----------------------------------------------------------------
     @classmethod
     def default(cls) -> PolicyCalendar:
-        """The curated calendar shipped with evalint (78 events; England plus other nations)."""
+        """The curated calendar shipped with evalint (England plus other nations; revised
+        against the December 2026 calendar review, see ``event_revisions.csv``)."""
         return cls(_default_events())
 
     @classmethod
@@ -158,18 +162,19 @@ class PolicyCalendar:
             event = PolicyEvent(**kw)
         elif not isinstance(event, PolicyEvent):
             raise SpecificationError(f"add() expects a PolicyEvent; got {type(event).__name__}.")
-        return PolicyCalendar((*self._events, event))
+        return PolicyCalendar((*self._events, event), self._tables)
 
     def combine(self, other: PolicyCalendar | Iterable[PolicyEvent]) -> PolicyCalendar:
         """Return a calendar holding the events of both (ids must not clash)."""
         others = other.events if isinstance(other, PolicyCalendar) else tuple(other)
-        return PolicyCalendar((*self._events, *others))
+        tables = {**self._tables, **(other._tables if isinstance(other, PolicyCalendar) else {})}
+        return PolicyCalendar((*self._events, *others), tables)
 
     def replace_event(self, event_id: str, **changes: Any) -> PolicyCalendar:
         """Return a calendar where event ``event_id`` has ``changes`` applied."""
         old = self.get(event_id)
         new = replace(old, **changes)
-        return PolicyCalendar(new if e.id == event_id else e for e in self._events)
+        return PolicyCalendar((new if e.id == event_id else e for e in self._events), self._tables)
 
     # queries ----------------------------------------------------------------------
     @property
@@ -194,17 +199,52 @@ class PolicyCalendar:
         if hi < lo:
             raise SpecificationError(f"between(): end {hi.date()} is before start {lo.date()}.")
         return PolicyCalendar(
-            e for e in self._events
-            if e.start <= hi and (e.end if e.end is not None else e.start) >= lo
-        )
+            (e for e in self._events
+             if e.start <= hi and (e.end if e.end is not None else e.start) >= lo), self._tables)
 
     def for_outcome(self, outcome: str) -> PolicyCalendar:
         """Events listed as moving ``outcome``."""
-        return PolicyCalendar(e for e in self._events if e.moves(outcome))
+        return PolicyCalendar((e for e in self._events if e.moves(outcome)), self._tables)
 
     def for_nation(self, nation: str) -> PolicyCalendar:
         """Events of ``nation`` (and UK-wide events)."""
-        return PolicyCalendar(e for e in self._events if e.nation in (nation, "UK"))
+        return PolicyCalendar((e for e in self._events if e.nation in (nation, "UK")), self._tables)
+
+    def for_phase(self, phase: str) -> PolicyCalendar:
+        """Events dating phase ``phase`` of their policy (``announced``, ``paid``...)."""
+        return PolicyCalendar((e for e in self._events if e.phase == phase), self._tables)
+
+    def policy_events(self, policy: str) -> PolicyCalendar:
+        """The rows (phases) of one policy, by the ``policy`` field."""
+        return PolicyCalendar((e for e in self._events if e.policy == policy), self._tables)
+
+    # intensity ----------------------------------------------------------------------
+    def with_intensity(self, event_id: str, table: IntensityTable) -> PolicyCalendar:
+        """Return a calendar where event ``event_id`` has the per-area intensity ``table``.
+
+        ``table`` is an :class:`~evalint.calendar.intensity.IntensityTable` (read one with
+        :func:`~evalint.calendar.intensity.read_intensity_csv`); its area codes must be the
+        unit ids of the panels you check (ICB ODS codes for the default calendar).
+        """
+        if not isinstance(table, IntensityTable):
+            raise SpecificationError(
+                f"with_intensity() expects an IntensityTable; got {type(table).__name__}. Read a "
+                "CSV with evalint.calendar.intensity.read_intensity_csv(path).")
+        old = self.get(event_id)
+        new = replace(old, intensity=table.name)
+        tables = {**self._tables, table.name: table}
+        return PolicyCalendar((new if e.id == event_id else e for e in self._events), tables)
+
+    def intensity_table(self, event: PolicyEvent | str) -> IntensityTable | None:
+        """The intensity table of ``event`` (attached, else shipped), or ``None``."""
+        ev = self.get(event) if isinstance(event, str) else event
+        if not ev.intensity:
+            return None
+        if ev.intensity in self._tables:
+            return self._tables[ev.intensity]
+        if ev.intensity in list_builtin_intensity():
+            return builtin_intensity(ev.intensity)
+        return None
 
     @property
     def outcomes(self) -> tuple[str, ...]:
@@ -229,7 +269,9 @@ class PolicyCalendar:
     def check(self, intervention: Any, *, outcome: str | None, pre: int = 24, post: int = 12,
               freq: str = "M", treated_units: Iterable[str] | None = None,
               comparison_units: Iterable[str] | None = None, design: str | None = None,
-              co_timed: int = 3, nation: str = "England", include_all: bool = False) -> CheckResult:
+              co_timed: int = 3, nation: str = "England", include_all: bool = False,
+              collection: str | None = None, level: str | None = None, top: int = 5
+              ) -> CheckResult:
         """List the events that threaten an evaluation of ``intervention`` on ``outcome``.
 
         See :func:`evalint.calendar.confounding.check_confounding` for the parameters,
@@ -240,7 +282,8 @@ class PolicyCalendar:
         return check_confounding(
             self, intervention, outcome=outcome, pre=pre, post=post, freq=freq,
             treated_units=treated_units, comparison_units=comparison_units, design=design,
-            co_timed=co_timed, nation=nation, include_all=include_all,
+            co_timed=co_timed, nation=nation, include_all=include_all, collection=collection,
+            level=level, top=top,
         )
 
     # dunder -----------------------------------------------------------------------

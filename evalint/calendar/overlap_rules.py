@@ -12,6 +12,7 @@ builds the threat table and flags.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,8 @@ from evalint.data.timeparse import to_period
 if TYPE_CHECKING:  # pragma: no cover
     from evalint.calendar.events import PolicyEvent
 
-__all__ = ["INDIRECT_CHANNELS", "MEASUREMENT_KINDS", "OVERLAPS"]
+__all__ = ["GENERAL_KINDS", "INDIRECT_CHANNELS", "MEASUREMENT_KINDS", "OVERLAPS",
+           "duration_weight"]
 
 #: Outcome checked -> {outcome an event lists: (short channel name, mechanism)}.
 #: An event that does not list the checked outcome but lists one of these is treated as
@@ -59,9 +61,18 @@ INDIRECT_CHANNELS: dict[str, dict[str, tuple[str, str]]] = {
 
 #: Event kinds that change how outcomes are recorded, not what happens: they reach only the
 #: outcomes they list (no indirect channel).
-MEASUREMENT_KINDS = frozenset({"data_definition_change"})
+MEASUREMENT_KINDS = frozenset({"data_definition_change", "data_availability"})
+#: Event kinds considered for an outcome the calendar does not know: system-wide shocks
+#: and strikes move most hospital outcomes; a policy aimed at named outcomes, or a change to
+#: a named data collection, is not assumed to move an unknown one.
+GENERAL_KINDS = frozenset({"shock", "workforce"})
+_PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 30.44, "Q": 91.31, "Y": 365.25}
 OVERLAPS = ("co_timed", "anticipation", "straddles", "post_window", "pre_window")
-_NEAR = frozenset({"co_timed", "anticipation", "straddles"})
+#: Overlaps where the event changes close to the intervention. ``straddles`` is not near:
+#: the event runs across the intervention date and changes only elsewhere in the window,
+#: so its level is on both sides of the interruption (it is judged like a change in the
+#: pre- or post-period).
+_NEAR = frozenset({"co_timed", "anticipation"})
 _STEP_DOWN = {"high": "medium", "medium": "low", "low": "low"}
 _PRECISION_MONTHS = {"day": 0, "month": 1, "quarter": 3, "year": 12}
 
@@ -81,7 +92,7 @@ def _change_points(event: PolicyEvent, freq: str, start_only: bool) -> list[_Cha
     hi = to_period(event.start + pd.DateOffset(months=months) - pd.Timedelta(days=1), freq) \
         if months else lo
     out = [_Change("start", lo, hi)]
-    if event.end is not None and not start_only:
+    if event.end_is_change and not start_only:
         after = event.end + pd.Timedelta(days=1)
         if months:
             unit = {1: "M", 3: "Q", 12: "Y"}[months]
@@ -114,7 +125,7 @@ def _classify(event: PolicyEvent, changes: list[_Change], cohorts: list[pd.Perio
                 continue
             if best is None or cand[:3] < best[:3]:
                 best = cand
-        if best is None and not start_only and event.end is not None:
+        if best is None and not start_only and event.end_is_change:
             if to_period(event.start, t.freqstr) < t <= to_period(event.end, t.freqstr):
                 best = (2, 0, t.ordinal, "straddles", inside[0], t)
     if best is not None:
@@ -126,15 +137,28 @@ def _classify(event: PolicyEvent, changes: list[_Change], cohorts: list[pd.Perio
     return "pre_window", inside[-1], first
 
 
+def duration_weight(event: PolicyEvent, freq: str) -> float:
+    """Share of one period of ``freq`` the event lasts, capped at 1 (open-ended: 1).
+
+    A two-day strike in a monthly series weighs 2/30.44 = 0.066: a blip in one month, not
+    a level shift.
+    """
+    days = event.duration_days
+    if days is None:
+        return 1.0
+    return min(1.0, days / _PERIOD_DAYS[freq])
+
+
 # ---------------------------------------------------------------------------------
 # units and severity
 def _channel(event: PolicyEvent, outcome: str | None) -> tuple[str, str, str] | None:
     """(channel, direction, mechanism) or None when the event does not reach the outcome."""
     if outcome is None:
-        if not event.outcomes:
+        if event.kind not in GENERAL_KINDS or not event.outcomes:
             return None
-        dirs = {event.direction.get(o, "ambiguous") for o in event.outcomes}
-        return "listed", (dirs.pop() if len(dirs) == 1 else "ambiguous"), ""
+        return ("unknown outcome", "ambiguous",
+                "the outcome is not one the calendar knows; system-wide shocks and strikes move "
+                "most hospital outcomes")
     if event.moves(outcome):
         return "listed", event.direction.get(outcome, "ambiguous"), ""
     if event.kind in MEASUREMENT_KINDS:
@@ -147,35 +171,70 @@ def _channel(event: PolicyEvent, outcome: str | None) -> tuple[str, str, str] | 
 
 def _coverage(event: PolicyEvent, groups: dict[str, frozenset[str]],
               evaluated: frozenset[str] | None, universe: frozenset[str],
-              comparison_design: bool) -> tuple[bool, bool | None, str]:
-    """(relevant, differential, sentence about units)."""
+              comparison_design: bool, calendar: object = None
+              ) -> tuple[bool, bool | None, str, float]:
+    """(relevant, differential, sentence about units, standardised difference of exposure)."""
+    from evalint.calendar.exposure import DIFFERENTIAL_SMD, standardised_difference, unit_exposure
+
+    nan = float("nan")
     if event.is_national:
         where = f"national ({event.nation})"
+        if comparison_design and len(groups) >= 2 and calendar is not None:
+            members = sorted(set().union(*groups.values()))
+            expo, what = unit_exposure(event, members, calendar)
+            if expo is not None and len(expo) >= 2:
+                d = _max_smd(groups, expo, standardised_difference)
+                if math.isnan(d):
+                    return True, False, (f"{where}; its {what} does not cover both groups, so it is "
+                                         "treated as hitting them alike"), d
+                diff = abs(d) >= DIFFERENTIAL_SMD
+                return True, diff, (
+                    f"{where}, but its {what} differs between the groups (standardised difference "
+                    f"{d:+.2f}; differential at |d| >= {DIFFERENTIAL_SMD})" if diff else
+                    f"{where}, and its {what} is similar in the groups (standardised difference "
+                    f"{d:+.2f}, below {DIFFERENTIAL_SMD})"), d
         if comparison_design:
-            return True, False, f"{where}, so it hits treated and comparison units alike"
-        return True, None, f"{where}, so it hits every unit"
+            return True, False, f"{where}, so it hits treated and comparison units alike", nan
+        return True, None, f"{where}, so it hits every unit", nan
     if event.units is None:
         return True, None, ("it hits only some units, which the calendar does not list, so it "
-                            "may hit treated and comparison units differently")
+                            "may hit treated and comparison units differently"), nan
     units = frozenset(event.units)
     if evaluated is None:
-        return True, None, f"it hits {len(units)} listed units (evaluated units not given)"
+        return True, None, f"it hits {len(units)} listed units (evaluated units not given)", nan
     if not (evaluated & universe):
         return True, None, ("it lists units as ICB ODS codes but the evaluated units use other "
-                            "ids, so the overlap is unknown")
+                            "ids, so the overlap is unknown"), nan
     hit = units & evaluated
     if not hit:
-        return False, None, ""
-    shares = {g: len(members & units) / len(members) for g, members in groups.items()}
+        return False, None, "", nan
     parts = [f"{len(members & units)} of {len(members)} {g} units" for g, members in groups.items()]
     text = "it hits " + ", ".join(parts)
     if not comparison_design or len(groups) < 2:
-        return True, None, text
-    return True, len(set(shares.values())) > 1, text
+        return True, None, text, nan
+    members = sorted(set().union(*groups.values()))
+    expo = pd.Series([1.0 if u in units else 0.0 for u in members], index=members)
+    d = _max_smd(groups, expo, standardised_difference)
+    diff = abs(d) >= DIFFERENTIAL_SMD
+    return True, diff, f"{text} (standardised difference {d:+.2f})", d
+
+
+def _max_smd(groups: dict[str, frozenset[str]], expo: pd.Series, smd: object) -> float:
+    """Largest |standardised difference| of exposure between one group and the others."""
+    best = float("nan")
+    names = list(groups)
+    for i, g in enumerate(names):
+        for h in names[i + 1:]:
+            a = expo.reindex([u for u in groups[g] if u in expo.index]).to_numpy(float)
+            b = expo.reindex([u for u in groups[h] if u in expo.index]).to_numpy(float)
+            d = smd(a, b)  # type: ignore[operator]
+            if not math.isnan(d) and (math.isnan(best) or abs(d) > abs(best)):
+                best = d
+    return best
 
 
 def _severity(overlap: str, comparison_design: bool, differential: bool | None,
-              indirect: bool) -> str:
+              indirect: bool, steps_down: int = 0) -> str:
     near = overlap in _NEAR
     if not comparison_design:
         sev = "high" if near else "medium"
@@ -185,5 +244,7 @@ def _severity(overlap: str, comparison_design: bool, differential: bool | None,
         sev = "high" if near else "medium"
     else:
         sev = "medium" if near else "low"
-    return _STEP_DOWN[sev] if indirect else sev
+    for _ in range(int(indirect) + steps_down):
+        sev = _STEP_DOWN[sev]
+    return sev
 

@@ -53,6 +53,14 @@ class Intervention:
     related_event_ids : tuple of str
         Earlier stages of the same policy whose *end* is the hand-over to this
         intervention: only their start is assessed as a possible confounder.
+    phase : str
+        The policy phase the date is taken from (the one that reaches patients: money
+        paid or spent, a service in effect), e.g. ``"spending"``.
+    anticipation_start : pandas.Timestamp, optional
+        Start of the anticipation window (e.g. the announcement): periods from here to
+        ``date`` are anticipation, not pre-period.
+    alternative_dates : tuple of pandas.Timestamp
+        Other intervention dates the sources support (used by sensitivity re-estimates).
     """
 
     name: str
@@ -64,6 +72,9 @@ class Intervention:
     source: str = ""
     end: pd.Timestamp | None = None
     related_event_ids: tuple[str, ...] = ()
+    phase: str = ""
+    anticipation_start: pd.Timestamp | None = None
+    alternative_dates: tuple[pd.Timestamp, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.date is None) == (self.unit_dates is None):
@@ -87,6 +98,9 @@ class Intervention:
             set_(self, "units", tuple(self.units))
         if self.end is not None:
             set_(self, "end", pd.Timestamp(self.end))
+        if self.anticipation_start is not None:
+            set_(self, "anticipation_start", pd.Timestamp(self.anticipation_start))
+        set_(self, "alternative_dates", tuple(pd.Timestamp(d) for d in self.alternative_dates))
 
     def __hash__(self) -> int:
         return hash((self.name, self.event_ids, self.date, self.units))
@@ -151,15 +165,20 @@ def _ics_waves() -> Intervention:
 def _asc_discharge_fund_2022() -> Intervention:
     cal = _calendar()
     fund, beds = cal.get("asc_discharge_fund_2022_23"), cal.get("discharge_fund_200m_jan2023")
+    ann, alloc = cal.get("asc_discharge_fund_announced"), cal.get("asc_discharge_fund_2022_allocations")
+    own = tuple(e.id for e in cal.events if e.policy == fund.policy)
     return Intervention(
-        name="asc_discharge_fund_2022", date=fund.start, end=fund.end,
-        event_ids=("asc_discharge_fund_2022_23", "discharge_fund_200m_jan2023",
-                   "asc_discharge_fund_announced"),
+        name="asc_discharge_fund_2022", date=fund.start, end=fund.end, phase=fund.phase,
+        anticipation_start=ann.start, alternative_dates=(alloc.start,),
+        event_ids=own,
         description=(
-            "Adult Social Care Discharge Fund 2022-23 (£500m to local authorities and ICBs, "
-            f"{fund.start.date()} to {fund.end.date()}), plus the additional £200m fund for ICBs "
-            f"to buy short-term care home beds ({beds.start.date()} to {beds.end.date()}); the "
-            "September 2022 announcement is part of the same policy."
+            "Adult Social Care Discharge Fund 2022-23 (£500m to local authorities and ICBs) and "
+            f"the additional £200m fund for ICBs to buy short-term care beds ({beds.start.date()} "
+            f"to {beds.end.date()}). The date is the phase that reaches patients: money paid from "
+            f"December 2022 (40%; 60% at the end of January 2023), spending period "
+            f"{fund.start.date():%B %Y} to {fund.end.date():%B %Y}. The announcement "
+            f"({ann.start.date()}) to the allocations ({alloc.start.date()}) is the anticipation "
+            f"window; {alloc.start.date()} is the alternative date for sensitivity runs."
         ),
         source=f"{fund.id}: {fund.source} | {beds.id}: {beds.source}",
     )

@@ -81,6 +81,9 @@ class CheckResult:
         Degrees of freedom of ``statistic`` (e.g. the number of restrictions of a Wald test).
     flags : tuple of Flag
         Flags the check raises for the result it belongs to.
+    threats : pandas.DataFrame, optional
+        The policy-calendar check's short ranked list (at most five rows: ``rank,
+        event_id, name, score, reason, source`` and more); see :meth:`ranked_threats`.
     """
 
     name: str
@@ -91,6 +94,16 @@ class CheckResult:
     p_value: float | None = None
     flags: tuple[Flag, ...] = field(default=())
     df: int | None = None
+    threats: pd.DataFrame | None = None
+
+    def ranked_threats(self) -> pd.DataFrame:
+        """The ranked top threats (``rank, event_id, name, score, reason, source``...).
+
+        Empty (same columns) for checks that rank nothing.
+        """
+        if self.threats is not None:
+            return self.threats.copy()
+        return pd.DataFrame(columns=["rank", "event_id", "name", "score", "reason", "source"])
 
     def __str__(self) -> str:
         status = {True: "passed", False: "FAILED", None: "not run"}[self.passed]

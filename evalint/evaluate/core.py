@@ -388,6 +388,57 @@ class Evaluation:
             self._cache["figures"] = build_figures(self)
         return self._cache["figures"]
 
+    def ranked_threats(self, outcome: str | None = None, limit: int = 5) -> pd.DataFrame:
+        """The short list of policy-calendar threats (at most ``limit``) across designs.
+
+        Combines each result's calendar check (``CheckResult.ranked_threats()``) for
+        ``outcome`` (default: every outcome); each event keeps its highest score. Columns
+        ``rank, event_id, name, score, reason, source, ...``; see methods/policy_churn.md.
+        """
+        from evalint.calendar.ranking import combine_threats
+
+        outs = self.outcomes if outcome is None else (outcome,)
+        checks = [d for (_, o), e in self.entries.items() if o in outs for d in e.diagnostics
+                  if getattr(d, "name", "") == "policy_calendar"]
+        return combine_threats(checks, limit=limit)
+
+    def churn_sensitivity(self, outcome: str, design: str = "did", calendar: Any = None) -> Any:
+        """Churn-sensitivity re-estimates of one design on one outcome (cached).
+
+        For each top threat of that result's calendar check: donut, event regressor, drop
+        the most differently exposed comparison units; and the preset's alternative date.
+        The DiD is refitted as Callaway-Sant'Anna with analytic inference (the same point
+        estimate as the main fit) on the scale the design compares (log rates for counts).
+        Returns :class:`evalint.evaluate.churn_sensitivity.ChurnSensitivity`.
+        """
+        key = f"churn:{design}:{outcome}"
+        if key in self._cache:
+            return self._cache[key]
+        from evalint.estimators.did.group_time import callaway_santanna
+        from evalint.evaluate.churn_sensitivity import churn_sensitivity
+        from evalint.inference.specs import Analytic
+
+        if design != "did":
+            raise SpecificationError(f"churn_sensitivity() supports design='did' for now; got {design!r}.")
+        res = self.result(design, outcome)
+        if isinstance(res, DesignFailure):
+            raise SpecificationError(f"design {design!r} failed on {outcome!r}: {res}")
+        check = next((d for d in res.diagnostics if getattr(d, "name", "") == "policy_calendar"), None)
+        kind = self.panel.outcome_kinds[outcome]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            panel = _derived_panel(self.panel, self.assignment.cohort,
+                                   "log_rate" if kind.is_count else "none").with_outcome(outcome)
+
+        def fit(p: Any) -> Any:
+            return callaway_santanna(p, inference=Analytic(), calendar=False, alpha=self.alpha)
+
+        iv = self.assignment.intervention
+        out = churn_sensitivity(fit, panel, check, calendar=calendar, alpha=self.alpha,
+                                alternative_dates=getattr(iv, "alternative_dates", ()) or ())
+        self._cache[key] = out
+        return out
+
     @property
     def designs(self) -> list[str]:
         """Keys of the designs run (``its``, ``its_units``, ``did``, ``scm``, ``sdid``)."""

@@ -16,13 +16,12 @@ never shows a value below the smallest the draws can give, ``1/(draws + 1)``.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from evalint.results.numbers import SIG, fmt, fmt_ci, fmt_p, p_value_draws
+from evalint.results.numbers import fmt, fmt_ci, fmt_p, p_value_draws
 
 __all__ = ["Block", "Card", "ReportSection", "build_report", "FigureImage", "attach_truth", "fmt", "fmt_p",
            "p_value_draws", "post_period", "results_table", "threats_table", "conclusions"]
@@ -147,28 +146,16 @@ def results_table(ev: Any, outcome: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _event_name(message: str, event_id: str) -> tuple[str, str]:
-    """(name, reason) from a calendar flag's message "Name (event_id): reason"."""
-    tag = f" ({event_id}):"
-    if event_id and tag in message:
-        name, reason = message.split(tag, 1)
-        return name.strip(), reason.strip()
-    return event_id or message[:40], message
-
-
 def _short_name(name: str, limit: int = 70) -> str:
     name = " ".join(name.split())
     return name if len(name) <= limit else name[: limit - 1].rstrip(" ,;:(") + "…"
 
 
-_TIMING_SCORE = (("same period as the intervention", 3.0), ("across the intervention", 3.0),
-                 ("co-timed", 3.0), ("anticipation", 2.0), ("post-period", 1.5), ("after the intervention", 1.5))
-#: the timing of a flagged event in a few words (first match wins)
-_TIMING_WORDS = (("same period as the intervention", "starts or ends with the intervention"),
-                 ("across the intervention", "spans the intervention date"), ("co-timed", "co-timed"),
-                 ("anticipation", "just before the start"), ("post-period", "during the post-period"),
-                 ("after the intervention", "after the start"), ("pre-period", "in the baseline period"))
-_SEVERITY_SCORE = {"high": 10.0, "medium": 5.0, "low": 1.0, "info": 0.0}
+def _brief_reason(reason: str) -> str:
+    """The first two clauses of a ranked threat's reason (when it changes; its channel to the outcome).
+
+    The whole reason stays in the flags table of the details."""
+    return "; ".join(part.strip() for part in reason.rstrip(".").split(";")[:2])
 
 
 def _flags(ev: Any) -> pd.DataFrame:
@@ -179,36 +166,16 @@ def _flags(ev: Any) -> pd.DataFrame:
 
 
 def _top_threats(ev: Any, outcome: str, n: int = TOP_THREATS) -> pd.DataFrame:
-    """The ranked threats of one outcome: columns rank, event_id, name, score, reason, source.
+    """The ranked policy-calendar threats of one outcome (at most ``n``).
 
-    Interim ranking from the calendar flags that exist: severity first, then how close the
-    event sits to the intervention (co-timed or straddling, then anticipation window, then
-    post-period, then baseline), then how many designs flag it. The policy-calendar ranking
-    replaces this body when it lands; the columns stay.
+    The calendar's own ranking (``Evaluation.ranked_threats``: co-timing, channel to the
+    outcome, size and differential exposure; rules in methods/policy_churn.md), built once per
+    evaluation and outcome. Columns include rank, event_id, name, score, reason, source.
     """
     key = ("top_threats", outcome)
     if key not in ev._cache:
-        ev._cache[key] = _rank_threats(ev, outcome)
+        ev._cache[key] = ev.ranked_threats(outcome=outcome, limit=n)
     return ev._cache[key].head(n).reset_index(drop=True)
-
-
-def _rank_threats(ev: Any, outcome: str) -> pd.DataFrame:
-    cols = ["rank", "event_id", "name", "score", "reason", "source"]
-    f = _flags(ev)
-    f = f.loc[(f["outcome"] == outcome) & (f["kind"] == "confounding") & f["event_id"].notna()]
-    if f.empty:
-        return pd.DataFrame(columns=cols)
-    rows = []
-    for eid, g in f.groupby("event_id", sort=False):
-        best = g.sort_values("severity", key=lambda s: s.map({"high": 0, "medium": 1, "low": 2}).fillna(3)).iloc[0]
-        name, reason = _event_name(str(best["message"]), str(eid))
-        timing = max((v for k, v in _TIMING_SCORE if k in reason), default=0.0)
-        score = _SEVERITY_SCORE.get(best["severity"], 0.0) + timing + 0.1 * g["design"].nunique()
-        when = next((w for k, w in _TIMING_WORDS if k in reason), reason.split(";")[0].strip().lower())
-        rows.append({"event_id": eid, "name": _short_name(name, 60), "score": round(score, 2),
-                     "reason": f"{best['severity']}: {when}", "source": best["source"]})
-    out = pd.DataFrame(rows).sort_values(["score", "event_id"], ascending=[False, True])
-    return out.assign(rank=range(1, len(out) + 1))[cols].reset_index(drop=True)
 
 
 def threats_table(ev: Any, outcome: str) -> pd.DataFrame:
@@ -325,7 +292,8 @@ def _summary_card(ev: Any, outcome: str) -> Card:
     card.blocks.append(Block("list", cannot))
     threats = _top_threats(ev, outcome)
     card.blocks.append(Block("h4", f"Top threats ({len(threats)})"))
-    card.blocks.append(Block("olist", [f"{r['name']} ({r['reason']})" for _, r in threats.iterrows()]
+    card.blocks.append(Block("olist", [f"{_short_name(str(r['name']), 60)} ({_brief_reason(str(r['reason']))})"
+                              for _, r in threats.iterrows()]
                              or ["No concurrent policy event flagged."]))
     return card
 

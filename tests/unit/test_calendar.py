@@ -71,28 +71,49 @@ def ev(id_: str, start: str, end: str | None = None, outcomes: str = "emergency_
 
 
 # --------------------------------------------------------------------------------- package data
-def test_package_keeps_every_row_and_source_column(shared_events, package_events):
-    assert len(package_events) == len(shared_events) == 78
-    assert set(package_events["event_id"]) == set(shared_events["event_id"])
-    merged = shared_events.merge(package_events, on="event_id", suffixes=("_shared", ""))
-    for col in shared_events.columns.drop("event_id"):
-        assert (merged[col + "_shared"] == merged[col]).all(), col
+def _revisions() -> pd.DataFrame:
+    return pd.read_csv(REPO / "evalint" / "calendar" / "event_revisions.csv", dtype=str,
+                       keep_default_na=False)
 
 
-def test_unverified_marker_matches_source_text(shared_events, package_events):
-    expected = shared_events.set_index("event_id")["source"].str.contains("unverified", case=False)
+def test_package_is_shared_csv_plus_revisions(shared_events, package_events):
+    """Every shared row is kept unless a revision removes it; only revised cells change."""
+    rev = _revisions()
+    removed = set(rev.loc[rev["action"] == "remove", "event_id"])
+    added = set(rev.loc[rev["action"] == "add", "event_id"])
+    assert removed == {"discharge_funding_evaluation_nihr", "doctors_strikes_summer_autumn_2023"}
+    assert set(package_events["event_id"]) == (set(shared_events["event_id"]) - removed) | added
+    assert len(package_events) == len(shared_events) - len(removed) + len(added)
+    upd = rev.loc[rev["action"] == "update"]
+    pkg = package_events.set_index("event_id")
+    for _, row in shared_events.iterrows():
+        if row["event_id"] in removed:
+            continue
+        changed = {c for _, r in upd.loc[upd["event_id"] == row["event_id"]].iterrows()
+                   for c in rev.columns if c not in ("action", "event_id", "review_ref") and r[c]}
+        for col in shared_events.columns.drop("event_id"):
+            if col not in changed:
+                assert pkg.at[row["event_id"], col] == row[col], (row["event_id"], col)
+    # every revised or added row says which part of the review it implements
+    for eid in set(upd["event_id"]) | added:
+        assert pkg.at[eid, "revision"], eid
+
+
+def test_unverified_marker_matches_source_text(package_events):
+    expected = package_events.set_index("event_id")["source"].str.contains("unverified", case=False)
     got = package_events.set_index("event_id")["unverified"].map({"True": True, "False": False})
     assert got.loc[expected.index].tolist() == expected.tolist()
-    assert expected.sum() == 21  # rows of the shared CSV whose source says "unverified"
     cal = PolicyCalendar.default()
     assert {e.id for e in cal if e.unverified} == set(expected[expected].index)
+    # the review corroborated ICS wave 5's membership and the COVID-era rows' sources
+    assert not cal.get("ics_wave5").unverified and not cal.get("covid_omicron").unverified
 
 
-def test_scope_type_is_first_word_of_scope(shared_events, default_cal):
-    first = shared_events.set_index("event_id")["scope"].str.split(r"[\s:(,]", regex=True).str[0]
+def test_scope_type_is_first_word_of_scope(package_events, default_cal):
+    first = package_events.set_index("event_id")["scope"].str.split(r"[\s:(,]", regex=True).str[0]
     for event in default_cal:
         assert event.scope == first[event.id]
-        assert event.scope_note == shared_events.set_index("event_id").at[event.id, "scope"]
+        assert event.scope_note == package_events.set_index("event_id").at[event.id, "scope"]
 
 
 def test_ics_wave_units_are_the_icbs_of_that_wave(default_cal):
@@ -111,7 +132,7 @@ def test_ics_wave_units_are_the_icbs_of_that_wave(default_cal):
 
 
 def test_default_calendar_events(shared_events, default_cal):
-    assert len(default_cal) == 78
+    assert len(default_cal) == len(_revisions().query("action == 'add'")) + 78 - 2
     assert {e.nation for e in default_cal} == {"England", "Scotland", "Wales", "NI"}
     row = shared_events.set_index("event_id").loc["bcf_2015_16"]
     bcf = default_cal.get("bcf_2015_16")
@@ -191,7 +212,7 @@ def test_from_csv_end_before_start_and_bad_scope(tmp_path):
 def test_add_returns_new_calendar(default_cal):
     bigger = default_cal.add(id="local_x", name="Local X", start="2022-07-01",
                              outcomes="emergency_admissions", source="local board minutes")
-    assert len(bigger) == 79 and len(default_cal) == 78
+    assert len(bigger) == len(default_cal) + 1
     assert "local_x" in bigger and "local_x" not in default_cal
     also = default_cal.add(event_id="local_y", name="Y", start_date="2022-01-01", source="s",
                            outcomes_affected="delayed_discharges;length_of_stay",
@@ -232,7 +253,10 @@ def test_presets_dates_units_and_events(default_cal, shared_events):
     asc = resolve_preset("asc_discharge_fund_2022")
     assert {"asc_discharge_fund_2022_23", "discharge_fund_200m_jan2023"} <= set(asc.event_ids)
     src = shared_events.set_index("event_id")
-    assert asc.date == pd.Timestamp(src.at["asc_discharge_fund_2022_23", "start_date"])
+    # money reached the frontline in December 2022 (40% tranche; review section 1b)
+    assert asc.date == pd.Timestamp("2022-12-01") and asc.phase == "spending"
+    assert asc.anticipation_start == pd.Timestamp("2022-09-22")
+    assert asc.alternative_dates == (pd.Timestamp("2022-11-16"),)
     assert asc.end == pd.Timestamp("2023-03-31")
     assert resolve_preset("bcf_2015").date == pd.Timestamp("2015-04-01")
     vanguards = resolve_preset("vanguards_2015")
@@ -266,20 +290,22 @@ def test_preset_never_flagged_against_itself(default_cal, name):
 
 
 # --------------------------------------------------------------------------------- done criterion
-def test_ics_golive_check_lists_the_discharge_and_strike_events(default_cal, shared_events):
+def test_ics_golive_check_lists_the_discharge_and_strike_events(default_cal, package_events):
     res = default_cal.check("ics_golive_2022", outcome="emergency_admissions", pre=24, post=12)
     assert res.name == "policy_calendar"
     table = res.table.set_index("event_id")
-    expected = ["covid_hospital_discharge_requirements", "hds_policy_operating_model",
+    # the March 2020 requirements were superseded on 1 Sep 2020 (no change point at their end)
+    expected = ["discharge_100_day_challenge", "covid_omicron_ba45", "hds_policy_operating_model",
                 "hdcs_policy_2021", "d2a_national_funding_ends", "asc_discharge_fund_2022_23",
                 "discharge_fund_200m_jan2023", "rcn_strike_dec2022", "jr_doctors_strike_mar2023",
                 "winter_2022_23_pressure"]
-    src = shared_events.set_index("event_id")["source"]
+    src = package_events.set_index("event_id")["source"]
     for eid in expected:
         assert eid in table.index, eid
         assert table.at[eid, "source"] == src[eid]
         assert table.at[eid, "reason"]
     assert "icb_statutory_go_live" not in table.index  # the intervention itself
+    assert "covid_hospital_discharge_requirements" not in table.index
     # CSV lists only delayed discharges/LOS for the discharge policies: indirect channel
     assert table.at["d2a_national_funding_ends", "channel"] == "indirect (bed occupancy)"
     assert table.at["rcn_strike_dec2022", "channel"] == "indirect (shared capacity)"
@@ -326,7 +352,7 @@ def test_overlap_and_severity_single_series(rule_cal):
     tab = res.table.set_index("event_id")
     expected = {
         "cotimed": ("co_timed", "high"), "anticip": ("anticipation", "high"),
-        "straddle": ("straddles", "high"), "ends_at_t": ("co_timed", "high"),
+        "straddle": ("straddles", "medium"), "ends_at_t": ("co_timed", "high"),
         "post": ("post_window", "medium"), "pre": ("pre_window", "medium"),
         "edge_pre": ("pre_window", "medium"), "edge_post": ("post_window", "medium"),
         "indirect": ("co_timed", "medium"),
@@ -451,9 +477,11 @@ def test_staggered_per_unit_dates():
 def test_ics_waves_window_spans_all_cohorts(default_cal):
     res = default_cal.check("ics_waves", outcome="emergency_admissions", pre=24, post=12)
     tab = res.table.set_index("event_id")
-    # window 2015-06 (2017-06 - 24) to 2022-03 (2021-04 + 11): BCF year 1 ends in 2016-04,
-    # the statutory go-live (2022-07) is outside
-    assert tab.at["bcf_2015_16", "overlap"] == "pre_window"
+    # window 2015-06 (2017-06 - 24) to 2022-03 (2021-04 + 11): BCF year 1's end (2016-03) is
+    # the hand-over to the annual cycles (superseded: no change point), whose start
+    # (2016-04) is in the pre-period; the statutory go-live (2022-07) is outside
+    assert "bcf_2015_16" not in tab.index
+    assert tab.at["bcf_annual_cycle", "overlap"] == "pre_window"
     assert "icb_statutory_go_live" not in tab.index
     assert "stps_formed" in tab.index and "earlier stage" in tab.at["stps_formed", "reason"]
     assert not {e for e in tab.index if e.startswith("ics_wave")}
@@ -491,8 +519,10 @@ def test_outcome_validation(rule_cal):
     kw = dict(pre=12, post=12, co_timed=2)
     alias = rule_cal.check(T, outcome="admissions", **kw).table
     assert alias.equals(rule_cal.check(T, outcome="emergency_admissions", **kw).table)
-    anything = rule_cal.check(T, outcome=None, **kw).table
-    assert "unrelated" in set(anything["event_id"])  # any listed outcome counts
+    unknown = rule_cal.check(T, outcome=None, **kw)
+    # an outcome the calendar does not know: only system-wide shocks and strikes count
+    assert set(unknown.table["kind"]) <= {"shock", "workforce"}
+    assert "does not know" in unknown.text
     with pytest.raises(SpecificationError, match="design"):
         rule_cal.check(T, outcome="emergency_admissions", design="rdd")
     with pytest.raises(SpecificationError, match="post"):

@@ -13,7 +13,7 @@ import pytest
 from evalint.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
-DONE = ["covid_hospital_discharge_requirements", "hds_policy_operating_model", "hdcs_policy_2021",
+DONE = ["discharge_100_day_challenge", "hds_policy_operating_model", "hdcs_policy_2021",
         "d2a_national_funding_ends", "asc_discharge_fund_2022_23", "discharge_fund_200m_jan2023",
         "rcn_strike_dec2022"]
 
@@ -42,16 +42,21 @@ def test_check_done_criterion(capsys, sources):
                "--outcome", "emergency_admissions", "--pre", "24", "--post", "12"])
     out = capsys.readouterr().out
     assert rc == 0
-    rows = _rows(out)
+    rows = _rows(out[out.index("All flagged events"):])
     for eid in DONE:
         assert eid in rows, eid
         # the (possibly truncated) source is printed on the event's row
         shown = rows[eid].split("  ")[-1].strip()
         assert sources[eid].startswith(shown.removesuffix("...")), eid
     assert "icb_statutory_go_live" not in out
-    assert "* COVID-19 Omicron" in rows["covid_omicron"]  # unverified marker
+    assert "* COVID-19 Delta" in rows["covid_delta"]  # unverified marker
     assert "* " not in rows["rcn_strike_dec2022"]
     assert "FAILED" in out and "2020-07 to 2023-06" in out
+    # the ranked list comes first: at most five numbered lines, each with event id and name
+    head = out[:out.index("[FAILED]")]
+    ranked = [line for line in head.splitlines() if line[:2] in {f"{i}." for i in range(1, 10)}]
+    assert 1 <= len(ranked) <= 5
+    assert ranked[0].startswith("1. winter_2022_23_pressure  Winter 2022/23")
     assert max(len(line) for line in out.splitlines()) <= 140
 
 
@@ -73,7 +78,7 @@ def test_check_with_local_events_and_strict(tmp_path, capsys):
                "emergency_admissions", "--csv", str(path), "--strict"])
     out = capsys.readouterr().out
     assert rc == 1  # co-timed event moving the outcome is high severity
-    line = _rows(out)["local_frailty_unit"]
+    line = _rows(out[out.index("All flagged events"):])["local_frailty_unit"]
     assert line.startswith("high") and "co_timed" in line and "trust board minutes" in line
 
 
@@ -82,6 +87,24 @@ def test_check_staggered_and_comparison(capsys):
                "--outcome", "delayed_discharges", "--comparison", "QM7,QH8"])
     out = capsys.readouterr().out
     assert rc == 0 and "diff" in out and "comparison design" in out
+
+
+def test_list_phase_and_intensity(capsys):
+    rc = main(["calendar", "list", "--phase", "paid"])
+    out = capsys.readouterr().out
+    rows = _rows(out)
+    assert rc == 0 and "phase" in out and "end_type" in out
+    assert {"asc_discharge_fund_2022_tranche1", "asc_discharge_fund_2022_tranche2"} <= set(rows)
+    assert all("  paid  " in line for k, line in rows.items() if k != "*")
+    rc = main(["calendar", "list", "--phase"])
+    assert rc == 0 and "superseded" in _rows(capsys.readouterr().out)["ics_wave3"]
+    rc = main(["calendar", "list", "--intensity"])
+    out = capsys.readouterr().out
+    rows = _rows(out)
+    assert rc == 0 and "asc_discharge_fund_2022_23" in rows and "covid_lockdown1" not in rows
+    assert "bcf_intermediate_care_2022_23" in rows["asc_discharge_fund_2022_23"]
+    assert main(["calendar", "list", "--phase", "launched"]) == 2
+    capsys.readouterr()
 
 
 def test_list_filters(capsys):
@@ -95,7 +118,8 @@ def test_list_filters(capsys):
     assert "covid_lockdown1" not in rows  # 2020
     rc = main(["calendar", "list"])
     out = capsys.readouterr().out
-    assert out.startswith("78 event(s)") and "scotland_ijbs_live" in out
+    n = len(pd.read_csv(REPO / "evalint" / "calendar" / "events.csv", dtype=str))
+    assert out.startswith(f"{n} event(s)") and "scotland_ijbs_live" in out
 
 
 def test_errors_and_presets(capsys):

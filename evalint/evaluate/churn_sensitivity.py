@@ -1,0 +1,385 @@
+"""Churn sensitivity: how much does each top calendar threat move the estimate?
+
+One job: for each ranked threat of a policy-calendar check, refit the same design on a
+changed panel and report the estimate, its interval and the change from the main estimate.
+The fit is any function ``fit(panel) -> result`` whose result has ``estimate`` and ``ci``
+(an :class:`~evalint.results.EffectResult`), so the engine works for every design. The
+re-estimates (``methods/policy_churn.md`` section 8):
+
+``donut``
+    Drop the periods the event changes in (its start, its end when that is a change point,
+    widened by date precision) from every unit. Assumes the event acts only inside that
+    window; not possible when the window would remove every pre- or post-period.
+``regressor``
+    Add the event as a regressor: ``x_it = exposure_i * 1[t in the event's active
+    periods]`` (exposure = the event's per-area intensity, or membership of its unit list).
+    Its coefficient is estimated on the untreated cells (comparison units, and treated units
+    before treatment) with unit and period fixed effects, then ``beta * x_it`` is removed
+    from the outcome before refitting. Assumes the event's effect is linear in exposure and
+    the same in treated and comparison units (imputation logic as in Borusyak, Jaravel and
+    Spiess 2024). The interval adds the coefficient's uncertainty (CR1 by unit) to the
+    refit's: ``se^2 = se_fit^2 + (L(x) se_beta)^2`` with ``L(x)`` the same fit applied to
+    ``x`` (normal approximation; covariance between the two ignored). It still undercovers
+    when shocks are correlated across units (72-81% for a nominal 95% in
+    benchmarks/calendar_calibration.py): read it as a point sensitivity. Comparison designs only; with no exposure that varies between units the
+    regressor is collinear with the period effects and the row says so.
+``drop_exposed``
+    Drop the quarter of comparison units whose exposure is furthest from the treated units'
+    mean exposure (for a unit-list event: the comparison units it hits, i.e. the most exposed
+    ones). Assumes the remaining comparison units still satisfy parallel trends.
+``alternative_date``
+    Move the intervention to the alternative date the calendar records (e.g. the discharge
+    fund's allocation date, 16 Nov 2022, instead of the December 2022 money). One row, not
+    per threat.
+
+References
+----------
+Borusyak, K., Jaravel, X. and Spiess, J. (2024). Revisiting event-study designs: robust and
+efficient estimation. *Review of Economic Studies* 91(6), 3253-3285.
+Bernal, J. L., Cummins, S. and Gasparrini, A. (2017). Interrupted time series regression for
+the evaluation of public health interventions: a tutorial. *International Journal of
+Epidemiology* 46(1), 348-355 (excluding or modelling co-interventions).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from evalint.data.panel import Panel
+from evalint.data.timing import TreatmentTiming
+from evalint.errors import EvalintError, SpecificationError
+
+__all__ = ["CHURN_COLUMNS", "ChurnSensitivity", "churn_sensitivity", "event_regressor"]
+
+CHURN_COLUMNS = ("event_id", "check", "estimate", "conf_low", "conf_high", "change",
+                 "change_pct", "note")
+_CHECKS = ("donut", "regressor", "drop_exposed")
+
+
+@dataclass(frozen=True)
+class ChurnSensitivity:
+    """The churn-sensitivity table and the main estimate it is compared with.
+
+    Attributes
+    ----------
+    main : float
+        The main estimate.
+    main_ci : tuple of float
+    table : pandas.DataFrame
+        :data:`CHURN_COLUMNS`: one row per threat and re-estimate (``note`` says why a
+        re-estimate was not possible; its numbers are then NaN).
+    """
+
+    main: float
+    main_ci: tuple[float, float]
+    table: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table with the main estimate as the first row (``check == "main"``)."""
+        head = pd.DataFrame([{"event_id": "", "check": "main", "estimate": self.main,
+                              "conf_low": self.main_ci[0], "conf_high": self.main_ci[1],
+                              "change": 0.0, "change_pct": 0.0, "note": "main estimate"}])
+        return pd.concat([head, self.table], ignore_index=True)[list(CHURN_COLUMNS)]
+
+    def summary_lines(self) -> list[str]:
+        """Plain-text lines, one per re-estimate."""
+        out = [f"Churn sensitivity (main estimate {self.main:.4g}, "
+               f"interval {self.main_ci[0]:.4g} to {self.main_ci[1]:.4g}):"]
+        for r in self.table.itertuples():
+            if math.isnan(r.estimate):
+                out.append(f"  {r.event_id} / {r.check}: not run ({r.note})")
+            else:
+                out.append(f"  {r.event_id} / {r.check}: {r.estimate:.4g} ({r.conf_low:.4g} to "
+                           f"{r.conf_high:.4g}); change {r.change:+.4g}")
+        return out
+
+
+# ---------------------------------------------------------------------------------
+def _rebuild(panel: Panel, data: pd.DataFrame, timing: TreatmentTiming | None = None) -> Panel:
+    units = pd.unique(data[panel.unit])
+    tm = timing if timing is not None else panel.timing
+    if tm is not None:
+        tm = TreatmentTiming(tm.cohort.reindex(units), panel.freq)
+    return Panel(data=data.reset_index(drop=True), unit=panel.unit, time=panel.time,
+                 outcomes=panel.outcomes, outcome_kinds=panel.outcome_kinds,
+                 treatment=panel.treatment, population=panel.population, weights=panel.weights,
+                 covariates=panel.covariates, freq=panel.freq, timing=tm,
+                 dropped=dict(panel.dropped))
+
+
+def _donut(panel: Panel, window: set[pd.Period]) -> Panel:
+    """The panel without the ``window`` periods, periods renumbered to stay consecutive.
+
+    Estimators need a contiguous time index; with period effects (DiD, synthetic control)
+    renumbering changes nothing else. A unit first treated inside the window is treated
+    from the first period after it.
+    """
+    d = panel.data
+    periods = list(panel.periods)
+    keep = [p for p in periods if p not in window]
+    new = pd.period_range(end=periods[-1], periods=len(keep), freq=periods[-1].freq)
+    relabel = dict(zip(keep, new))
+    out = d.loc[~d[panel.time].isin(window)].copy()
+    out[panel.time] = out[panel.time].map(relabel)
+    cohort = panel.timing.cohort.copy() if panel.timing is not None else None
+    if cohort is not None:
+        def move(c: Any) -> Any:
+            if pd.isna(c):
+                return c
+            later = [p for p in keep if p >= c]
+            return relabel[later[0]] if later else pd.NaT
+        cohort = cohort.map(move)
+        if panel.treatment is not None:
+            coh = out[panel.unit].map(cohort)
+            out[panel.treatment] = (coh.notna() & (out[panel.time] >= coh)).astype(int)
+    tm = TreatmentTiming(cohort, panel.freq) if cohort is not None else None
+    return _rebuild(panel, out, tm)
+
+
+def _estimate(fit: Callable[[Panel], Any], panel: Panel) -> tuple[float, float, float]:
+    res = fit(panel)
+    ci = getattr(res, "ci", None)
+    if ci is None and hasattr(res, "conf_int"):
+        ci = res.conf_int()
+    lo, hi = (math.nan, math.nan) if ci is None else (float(ci[0]), float(ci[1]))
+    return float(res.estimate), lo, hi
+
+
+def _event_periods(event: Any, panel: Panel, active: bool) -> pd.PeriodIndex:
+    """Periods of the panel the event is active in (``active``) or changes in."""
+    from evalint.calendar.overlap_rules import _change_points
+
+    periods = panel.periods
+    if active:
+        end = event.end if event.end is not None else periods[-1].end_time
+        lo, hi = pd.Period(event.start, panel.freq), pd.Period(end, panel.freq)
+        return periods[(periods >= lo) & (periods <= hi)]
+    keep = []
+    for c in _change_points(event, panel.freq, False):
+        keep += [p for p in periods if c.lo <= p <= c.hi]
+    return pd.PeriodIndex(sorted(set(keep)), freq=periods.freq)
+
+
+def _exposure(event: Any, calendar: Any, units: Sequence[str]) -> pd.Series | None:
+    from evalint.calendar.exposure import unit_exposure
+
+    expo, _ = unit_exposure(event, [str(u) for u in units], calendar)
+    return expo
+
+
+def event_regressor(event: Any, panel: Panel, calendar: Any = None) -> pd.Series | None:
+    """``exposure_i * 1[t active]`` for every cell of ``panel`` (aligned with ``panel.data``).
+
+    ``None`` when the event has no exposure that varies between the panel's units.
+    """
+    expo = _exposure(event, calendar, [str(u) for u in panel.units])
+    if expo is None or len(expo) < 2 or float(expo.std(ddof=0)) == 0.0:
+        return None
+    d = panel.data
+    active = set(_event_periods(event, panel, active=True))
+    x = d[panel.unit].astype(str).map(expo).astype(float)
+    on = d[panel.time].isin(active).to_numpy()
+    return pd.Series(np.where(on, x.to_numpy(), 0.0), index=d.index).fillna(0.0)
+
+
+def _twfe_beta(y: np.ndarray, x: np.ndarray, unit: np.ndarray, time: np.ndarray
+               ) -> tuple[float, float]:
+    """OLS slope of y on x with unit and period dummies, and its CR1 standard error by unit."""
+    u_codes, u_idx = np.unique(unit, return_inverse=True)
+    t_codes, t_idx = np.unique(time, return_inverse=True)
+    n = len(y)
+    du = np.zeros((n, len(u_codes)))
+    du[np.arange(n), u_idx] = 1.0
+    dt = np.zeros((n, max(len(t_codes) - 1, 0)))
+    if len(t_codes) > 1:
+        rows = np.flatnonzero(t_idx > 0)
+        dt[rows, t_idx[rows] - 1] = 1.0
+    design = np.hstack([x.reshape(-1, 1), du, dt])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ coef
+    bread = np.linalg.pinv(design.T @ design)
+    meat = np.zeros_like(bread)
+    for g in range(len(u_codes)):
+        sg = design[u_idx == g].T @ resid[u_idx == g]
+        meat += np.outer(sg, sg)
+    k = np.linalg.matrix_rank(design)
+    g_n = len(u_codes)
+    factor = g_n / max(g_n - 1, 1) * (n - 1) / max(n - k, 1)
+    var = factor * (bread @ meat @ bread)[0, 0]
+    return float(coef[0]), float(np.sqrt(max(var, 0.0)))
+
+
+def _threat_ids(threats: Any) -> list[str]:
+    if threats is None:
+        return []
+    if hasattr(threats, "ranked_threats"):
+        threats = threats.ranked_threats()
+    if isinstance(threats, pd.DataFrame):
+        return [str(e) for e in threats["event_id"]]
+    return [str(t) for t in threats]
+
+
+def churn_sensitivity(fit: Callable[[Panel], Any], panel: Panel, threats: Any, *,
+                      calendar: Any = None, alternative_dates: Iterable[Any] = (),
+                      checks: Sequence[str] = _CHECKS, drop_share: float = 0.25,
+                      max_threats: int = 5, alpha: float = 0.05) -> ChurnSensitivity:
+    """Re-estimate under each top threat and tabulate the change from the main estimate.
+
+    Parameters
+    ----------
+    fit : callable
+        ``fit(panel) -> result`` with ``result.estimate`` and ``result.ci``; the same design
+        and options as the main estimate.
+    panel : Panel
+        The panel of the main estimate, with treatment timing.
+    threats : CheckResult, DataFrame or list of event ids
+        The ranked threats (``CheckResult.ranked_threats()``); at most ``max_threats`` used.
+    calendar : PolicyCalendar, optional
+        Where the events and their intensity tables come from (default: the packaged one).
+    alternative_dates : iterable of date-like
+        Alternative intervention dates (e.g. ``Intervention.alternative_dates``).
+    checks : sequence of {"donut", "regressor", "drop_exposed"}
+    drop_share : float
+        Share of comparison units dropped by ``drop_exposed`` (default a quarter).
+    alpha : float
+        Level of the fit's intervals (used to widen the regressor interval).
+
+    Returns
+    -------
+    ChurnSensitivity
+    """
+    from evalint.calendar import PolicyCalendar
+
+    bad = [c for c in checks if c not in _CHECKS]
+    if bad:
+        raise SpecificationError(f"checks {bad} are not known; use {', '.join(_CHECKS)}.")
+    if panel.timing is None:
+        raise SpecificationError("churn_sensitivity needs a panel with treatment timing (treatment= "
+                                 "or cohort= in Panel.from_frame).")
+    if not 0 < drop_share < 1:
+        raise SpecificationError(f"drop_share={drop_share!r} must be between 0 and 1.")
+    cal = calendar if calendar is not None else PolicyCalendar.default()
+    main, lo, hi = _estimate(fit, panel)
+    cohort = panel.timing.cohort
+    treated = [str(u) for u in cohort.index[cohort.notna()]]
+    comparison = [str(u) for u in cohort.index[cohort.isna()]]
+    first = cohort.dropna().min() if cohort.notna().any() else None
+    rows: list[dict[str, Any]] = []
+
+    def add(eid: str, check: str, est: tuple[float, float, float] | None, note: str) -> None:
+        e, cl, ch = est if est is not None else (math.nan, math.nan, math.nan)
+        rows.append({"event_id": eid, "check": check, "estimate": e, "conf_low": cl,
+                     "conf_high": ch, "change": e - main,
+                     "change_pct": (100 * (e - main) / abs(main)) if main else math.nan,
+                     "note": note})
+
+    def attempt(eid: str, check: str, make: Callable[[], Panel], note: str) -> None:
+        try:
+            est = _estimate(fit, make())
+        except (EvalintError, ValueError, np.linalg.LinAlgError) as exc:
+            add(eid, check, None, f"not possible: {exc}")
+            return
+        add(eid, check, est, note)
+
+    d = panel.data
+    for eid in _threat_ids(threats)[:max_threats]:
+        if eid not in cal:
+            add(eid, "donut", None, "not possible: event not in the calendar")
+            continue
+        event = cal.get(eid)
+        if "donut" in checks:
+            window = set(_event_periods(event, panel, active=False))
+            pre_left = [p for p in panel.periods if first is not None and p < first and p not in window]
+            post_left = [p for p in panel.periods if first is not None and p >= first and p not in window]
+            if not window:
+                add(eid, "donut", None, "not possible: the event changes outside the panel's periods")
+            elif len(pre_left) < 2 or not post_left:
+                add(eid, "donut", None, "not possible: the window would remove the pre- or post-period")
+            else:
+                attempt(eid, "donut", lambda w=window: _donut(panel, w),
+                        f"{len(window)} period(s) excluded: "
+                        f"{', '.join(str(p) for p in sorted(window))} (earlier periods renumbered to "
+                        "stay consecutive; treatment starts at the first period after the window)")
+        if "regressor" in checks:
+            x = event_regressor(event, panel, cal)
+            if not comparison:
+                add(eid, "regressor", None, "not possible: single-series design (no comparison units)")
+            elif x is None:
+                add(eid, "regressor", None, "not possible: no exposure that varies between units "
+                                            "(collinear with the period effects)")
+            else:
+                untreated = d[panel.unit].astype(str).isin(comparison).to_numpy()
+                if first is not None:
+                    untreated = untreated | (d[panel.time] < first).to_numpy()
+                y = d[panel.outcome].to_numpy(float)
+                xs = x.to_numpy(float)
+                if float(np.std(xs[untreated])) == 0.0:
+                    add(eid, "regressor", None, "not possible: the regressor does not vary in the "
+                                                "untreated cells")
+                else:
+                    beta, se_beta = _twfe_beta(
+                        y[untreated], xs[untreated], d[panel.unit].to_numpy()[untreated],
+                        d[panel.time].astype(str).to_numpy()[untreated])
+                    adj = d.copy()
+                    adj[panel.outcome] = y - beta * xs
+                    xpan = d.copy()
+                    xpan[panel.outcome] = xs
+                    try:
+                        est = _estimate(fit, _rebuild(panel, adj))
+                        lx = _estimate(fit, _rebuild(panel, xpan))[0]  # the fit applied to x
+                    except (EvalintError, ValueError, np.linalg.LinAlgError) as exc:
+                        add(eid, "regressor", None, f"not possible: {exc}")
+                    else:
+                        e, cl, ch = est
+                        z = float(norm.ppf(1 - alpha / 2))
+                        se_fit = (ch - cl) / (2 * z)
+                        se = math.sqrt(se_fit ** 2 + (lx * se_beta) ** 2)
+                        add(eid, "regressor", (e, e - z * se, e + z * se),
+                            f"event coefficient {beta:.4g} (SE {se_beta:.3g}) per unit of exposure, "
+                            "estimated on untreated cells with unit and period effects; interval "
+                            "widened for its uncertainty (normal approximation)")
+        if "drop_exposed" in checks:
+            expo = _exposure(event, cal, treated + comparison)
+            if not comparison:
+                add(eid, "drop_exposed", None, "not possible: no comparison units")
+            elif expo is None:
+                add(eid, "drop_exposed", None, "not possible: exposure unknown or the same everywhere")
+            else:
+                ct = expo.reindex([u for u in treated if u in expo.index])
+                cc = expo.reindex([u for u in comparison if u in expo.index])
+                if ct.empty or cc.empty:
+                    add(eid, "drop_exposed", None, "not possible: exposure missing for a group")
+                else:
+                    dist = (cc - float(ct.mean())).abs().sort_values(ascending=False, kind="stable")
+                    k = max(1, round(drop_share * len(comparison)))
+                    drop = set(dist.index[:k])
+                    if len(comparison) - len(drop) < 2:
+                        add(eid, "drop_exposed", None, "not possible: too few comparison units left")
+                    else:
+                        attempt(eid, "drop_exposed",
+                                lambda dr=drop: _rebuild(panel, d.loc[~d[panel.unit].astype(str).isin(dr)]),
+                                f"{len(drop)} comparison unit(s) dropped (exposure furthest from the "
+                                f"treated mean): {', '.join(sorted(drop)[:6])}"
+                                + (" ..." if len(drop) > 6 else ""))
+    for alt in alternative_dates:
+        p = pd.Period(pd.Timestamp(alt), panel.freq)
+        if first is None:
+            break
+        new = cohort.copy()
+        new[new == first] = p
+        tm = TreatmentTiming(new, panel.freq)
+        data = d.copy()
+        if panel.treatment is not None:
+            coh = data[panel.unit].map(new)
+            data[panel.treatment] = (coh.notna() & (data[panel.time] >= coh)).astype(int)
+        attempt("", "alternative_date", lambda dt=data, t=tm: _rebuild(panel, dt, t),
+                f"intervention moved from {first} to {p}")
+    table = pd.DataFrame(rows, columns=list(CHURN_COLUMNS))
+    return ChurnSensitivity(main=main, main_ci=(lo, hi), table=table)
