@@ -20,6 +20,8 @@ The tree::
     │   ├── TreatmentError         non-absorbing or non-binary treatment, bad cohorts
     │   └── UnbalancedPanelError   an estimator needing balance met missing cells
     ├── SpecificationError         arguments that do not fit together
+    │   └── ConfigError            a TOML configuration key of the wrong name or type
+    ├── OutputError                an output path that cannot be written (file, read-only, not empty)
     ├── InferenceError             inference that cannot be computed as asked
     └── ReplicationError           a replication target that cannot be run
 
@@ -45,6 +47,8 @@ __all__ = [
     "TreatmentError",
     "UnbalancedPanelError",
     "SpecificationError",
+    "ConfigError",
+    "OutputError",
     "InferenceError",
     "ReplicationError",
     "EvalintWarning",
@@ -110,6 +114,15 @@ class UnbalancedPanelError(DataError):
 
 class SpecificationError(EvalintError):
     """Arguments that are invalid or do not fit together (or do not fit the data)."""
+
+
+class ConfigError(SpecificationError):
+    """A configuration file (TOML) with an unknown key, a key of the wrong type, or bad encoding."""
+
+
+class OutputError(EvalintError):
+    """An output path that cannot be written: a file where a folder is needed, no write
+    permission, or a non-empty folder without ``overwrite``."""
 
 
 class InferenceError(EvalintError):

@@ -1,0 +1,294 @@
+"""The command line on bad input: exit 2 with one line ``evalint: error: ...`` and no traceback.
+
+Subprocess tests run the console script as a user does (real exit code, stderr); the rest
+call :func:`evalint.cli.main` in-process. Output folders: a non-empty folder is refused
+unless ``--overwrite``, which replaces it whole; a failed run leaves the earlier output whole.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from evalint.cli import main
+
+SIM = """
+[data]
+simulate = {seed = 1, adoption = {QHG = "2023-04", QUE = "2023-04"}}
+[evaluation]
+fast = true
+start = "2021-07"
+outcomes = ["emergency_admissions"]
+designs = ["its"]
+"""
+
+
+def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "evalint", *args], capture_output=True, text=True,
+                          timeout=300, cwd=cwd, check=False, env={**os.environ, "MPLBACKEND": "Agg"})
+
+
+def _one_error_line(proc: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("evalint: error:")]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def _write(path: Path, text: str | bytes) -> Path:
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_no_command_exits_nonzero():
+    proc = _cli()
+    assert proc.returncode == 2
+    assert "no command given" in _one_error_line(proc)
+
+
+def test_wrong_toml_type_subprocess(tmp_path):
+    cfg = _write(tmp_path / "c.toml", SIM.replace("fast = true", 'fast = "false"'))
+    proc = _cli("evaluate", str(cfg), "--quiet")
+    assert proc.returncode == 2
+    line = _one_error_line(proc)
+    assert "[evaluation] fast must be true or false" in line and '"false"' in line
+
+
+def test_non_utf8_config_subprocess(tmp_path):
+    cfg = _write(tmp_path / "c.toml", b'[data]\npath = "caf\xe9.csv"\n')
+    proc = _cli("evaluate", str(cfg))
+    assert proc.returncode == 2
+    line = _one_error_line(proc)
+    assert "not UTF-8" in line and "line 2" in line
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    cfg = _write(tmp_path / "c.toml", SIM.replace("fast = true", 'fast = "false"'))
+    proc = _cli("--debug", "evaluate", str(cfg))
+    assert proc.returncode != 0 and "Traceback" in proc.stderr and "ConfigError" in proc.stderr
+
+
+def test_empty_csv_subprocess(tmp_path):
+    (tmp_path / "d.csv").write_text("")
+    cfg = _write(tmp_path / "c.toml", '[data]\npath = "d.csv"\nunit = "u"\ntime = "t"\noutcomes = ["y"]\n')
+    proc = _cli("evaluate", str(cfg))
+    assert proc.returncode == 2
+    assert "is empty (0 bytes)" in _one_error_line(proc)
+
+
+def test_output_folder_rules_subprocess(tmp_path):
+    """First run exits 0; the second refuses the non-empty folder; --overwrite replaces it whole."""
+    cfg = _write(tmp_path / "c.toml", SIM)
+    out = tmp_path / "out"
+    first = _cli("evaluate", str(cfg), "--quiet", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    assert (out / "report.html").is_file() and (out / "triangulation.csv").is_file()
+    (out / "report_figures" / "stale_from_earlier_run.png").write_bytes(b"x")
+    before = (out / "report.html").read_bytes()
+    second = _cli("evaluate", str(cfg), "--quiet", "--out", str(out))
+    assert second.returncode == 2
+    assert "is not empty" in _one_error_line(second) and "--overwrite" in second.stderr
+    assert (out / "report.html").read_bytes() == before  # untouched
+    third = _cli("evaluate", str(cfg), "--quiet", "--out", str(out), "--overwrite")
+    assert third.returncode == 0, third.stderr
+    assert not (out / "report_figures" / "stale_from_earlier_run.png").exists()
+    assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name or ".old-" in p.name]
+
+
+def test_every_design_failed_exits_1(tmp_path, monkeypatch, capsys):
+    """A run where the only design fails exits 1 and says so (the report still records why)."""
+    import importlib
+
+    runners = importlib.import_module("evalint.evaluate.runners")
+    from evalint.errors import InferenceError
+
+    def failing(ctx, outcome):
+        raise InferenceError("the fit failed for a reason the report shows")
+
+    monkeypatch.setitem(runners._RUNNERS, "its", failing)
+    cfg = _write(tmp_path / "c.toml", SIM)
+    assert main(["evaluate", str(cfg), "--quiet", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "every design failed" in err and "the fit failed" in err
+    assert (tmp_path / "o" / "report.html").is_file()
+
+
+# ---- in-process: the configuration checks (each asserts the class and the words) ----
+
+@pytest.mark.parametrize(
+    ("snippet", "replace", "words"),
+    [
+        ("fast = true", 'fast = "yes"', ["fast must be true or false", '"yes"']),
+        ("fast = true", "fast = 1", ["fast must be true or false", "got 1"]),
+        ("fast = true", 'seed = "3"', ["seed must be an integer", "without quotes"]),
+        ("fast = true", "seed = 1.5", ["seed must be an integer"]),
+        ("fast = true", "seed = -1", ["non-negative"]),
+        ("fast = true", "alpha = 5", ["alpha must be a number between 0 and 0.5"]),
+        ("fast = true", 'alpha = "0.05"', ["alpha must be a number"]),
+        ("fast = true", "calendar = 0", ["calendar must be true or false"]),
+        ('designs = ["its"]', 'designs = ["its", "rdd"]', ['"rdd" is not one of']),
+        ('designs = ["its"]', "designs = 3", ["designs must be a string or list of strings"]),
+        ('outcomes = ["emergency_admissions"]', "outcomes = [1, 2]", ["every item must be a quoted string"]),
+        ('start = "2021-07"', "start = 2021", ["start must be a string or date"]),
+        ("fast = true", "fasst = true", ["unknown key 'fasst' in [evaluation]", "Did you mean 'fast'?"]),
+        ("[evaluation]", "[evaluaton]", ["unknown section 'evaluaton'", "Did you mean 'evaluation'?"]),
+        ("[evaluation]", "[output]\nfromats = ['md']\n[evaluation]", ["unknown key 'fromats'", "'formats'"]),
+        ("[evaluation]", "[output]\noverwrite = 'yes'\n[evaluation]", ["overwrite must be true or false"]),
+        ("[evaluation]", "[output]\nname = '../x'\n[evaluation]", ["plain file name"]),
+        ("[evaluation]", "[output]\nformats = ['pdf']\n[evaluation]", ["use a list of 'html' and/or 'md'"]),
+        ("[data]", "data = 3\n[x]", ["unknown section 'x'"]),
+    ],
+)
+def test_config_type_errors(tmp_path, capsys, snippet, replace, words):
+    from evalint.errors import ConfigError
+    from evalint.evaluate.config import load_config
+
+    cfg = _write(tmp_path / "c.toml", SIM.replace(snippet, replace, 1))
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    for w in words:
+        assert w.lower() in str(err.value).lower(), str(err.value)
+    assert main(["evaluate", str(cfg)]) == 2
+    assert capsys.readouterr().err.startswith("evalint: error:")
+
+
+def test_data_key_types(tmp_path):
+    from evalint.errors import ConfigError
+    from evalint.evaluate.config import load_config
+
+    cfg = _write(tmp_path / "c.toml", '[data]\npath = "d.csv"\nunit = 3\ntime = "t"\noutcomes = ["y"]\n')
+    with pytest.raises(ConfigError, match=r"\[data\] unit must be a string; got 3"):
+        load_config(cfg)
+    cfg = _write(tmp_path / "c.toml", '[data]\npath = "d.csv"\ntime = "t"\noutcomes = ["y"]\nmissing = "fill"\n')
+    with pytest.raises(ConfigError, match=r'"fill" is not one of .error., .drop.'):
+        load_config(cfg)
+    cfg = _write(tmp_path / "c.toml", '[data]\npath = "d.csv"\ntime = "t"\noutcome = ["y"]\noutcmes = ["z"]\n')
+    with pytest.raises(ConfigError, match=r"Did you mean 'outcomes'\?"):
+        load_config(cfg)
+
+
+def test_config_path_is_a_folder(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "cls", "words"),
+    [
+        ("unit,t,y\n", "EmptyDataError", ["header", "no data rows"]),
+        ("\n\n", "EmptyDataError", ["no data"]),
+    ],
+)
+def test_csv_without_rows(tmp_path, content, cls, words):
+    import evalint.errors as E
+    from evalint.evaluate.config import read_table
+
+    (tmp_path / "d.csv").write_text(content)
+    with pytest.raises(getattr(E, cls)) as err:
+        read_table(tmp_path / "d.csv")
+    for w in words:
+        assert w in str(err.value)
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_csv_delimiter_is_sniffed(tmp_path, sep):
+    from evalint.evaluate.config import read_table
+
+    (tmp_path / "d.csv").write_text(sep.join(["unit", "month", "y"]) + "\n" + sep.join(["A", "2020-01", "1,5"]) + "\n")
+    frame = read_table(tmp_path / "d.csv")
+    assert list(frame.columns) == ["unit", "month", "y"]
+
+
+def test_data_path_is_a_folder_or_missing(tmp_path):
+    from evalint.errors import DataError
+    from evalint.evaluate.config import read_table
+
+    with pytest.raises(DataError, match="is a folder, not a file"):
+        read_table(tmp_path)
+    with pytest.raises(DataError, match="does not exist"):
+        read_table(tmp_path / "nope.csv")
+    (tmp_path / "d.xlsx").write_text("x")
+    with pytest.raises(DataError, match="use a .csv or .parquet file"):
+        read_table(tmp_path / "d.xlsx")
+
+
+def test_output_path_that_is_a_file(tmp_path, capsys):
+    cfg = _write(tmp_path / "c.toml", SIM)
+    (tmp_path / "f").write_text("x")
+    assert main(["evaluate", str(cfg), "--quiet", "--out", str(tmp_path / "f")]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert main(["evaluate", str(cfg), "--quiet", "--out", str(tmp_path / "f" / "sub")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_output_path_not_writable(tmp_path, capsys):
+    from evalint._output import check_output_folder
+    from evalint.errors import OutputError
+
+    if os.geteuid() == 0:  # root writes anywhere chmod allows; /proc refuses even root
+        target = Path("/proc/evalint-no-such-dir/out")
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o555)
+        target = ro / "out"
+    with pytest.raises(OutputError, match="(not writable|cannot write)"):
+        check_output_folder(target)
+
+
+def test_overwrite_refuses_a_folder_evalint_did_not_write(tmp_path):
+    from evalint._output import output_folder
+    from evalint.errors import OutputError
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.docx").write_text("precious")
+    with pytest.raises(OutputError, match="holds files evalint did not write"):
+        with output_folder(tmp_path / "mine", overwrite=True):
+            pass
+    assert (tmp_path / "mine" / "thesis.docx").read_text() == "precious"
+
+
+def test_failed_write_leaves_the_old_folder_whole(tmp_path):
+    from evalint._output import output_folder
+
+    out = tmp_path / "out"
+    with output_folder(out) as tmp:
+        (tmp / "report.html").write_text("old")
+    with pytest.raises(RuntimeError):
+        with output_folder(out, overwrite=True) as tmp:
+            (tmp / "report.html").write_text("new, half written")
+            raise RuntimeError("a design crashed half way")
+    assert (out / "report.html").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_demo_refuses_a_file_and_a_non_empty_folder(tmp_path, capsys):
+    (tmp_path / "f").write_text("x")
+    assert main(["demo", "--quiet", "--out", str(tmp_path / "f")]) == 2
+    assert "is a file" in capsys.readouterr().err
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "report.html").write_text("earlier")
+    assert main(["demo", "--quiet", "--out", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err
+    assert "is not empty" in err and "--overwrite" in err
+    assert (tmp_path / "d" / "report.html").read_text() == "earlier"
+
+
+def test_unexpected_exception_is_one_line(monkeypatch, capsys):
+    import evalint.demo as demo
+
+    def boom(*a, **k):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(demo, "run_demo", boom)
+    assert main(["demo", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("evalint: error: unexpected ZeroDivisionError") and "--debug" in err
