@@ -58,6 +58,7 @@ __all__ = [
     "UnbalancedPanelWarning",
     "DiagnosticWarning",
     "format_examples",
+    "plain",
 ]
 
 
@@ -157,12 +158,23 @@ class DiagnosticWarning(EvalintWarning):
     """A model diagnostic failed (autocorrelation, overdispersion, poor pre-fit...)."""
 
 
+def plain(value: Any) -> Any:
+    """A value as a user wrote it, for messages: numpy scalars as Python values (``8001``,
+    not ``np.int64(8001)``), timestamps at midnight as dates (``2022-04-01``)."""
+    if hasattr(value, "item") and type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    if type(value).__name__ == "Timestamp" and value == value.normalize():
+        return str(value.date())
+    return value
+
+
 def format_examples(items: Iterable[Any], limit: int = 5) -> str:
     """Format the first ``limit`` items of ``items`` for an error message.
 
     Returns e.g. ``"'a', 'b', 'c' (and 7 more)"``.
     """
     items = list(items)
+    items = [plain(i) for i in items]
     shown = ", ".join(repr(i) if isinstance(i, str) else str(i) for i in items[:limit])
     extra = len(items) - limit
     return shown + (f" (and {extra} more)" if extra > 0 else "")

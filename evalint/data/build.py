@@ -21,6 +21,7 @@ from evalint.data.timeparse import FREQ_NAMES, to_periods
 from evalint.data.timing import TreatmentTiming
 from evalint.data.timing_build import _timing_from_cohort, _timing_from_treatment
 from evalint.errors import (
+    DataError,
     DroppedRowsWarning,
     EmptyDataError,
     MissingValuesError,
@@ -67,6 +68,7 @@ def frame_parts(
     _require_distinct_roles(unit, time, outcomes, treatment, cohort, population, weights, covs)
     roles: dict[str, str | None] = {"unit": unit, "time": time, "treatment": treatment,
                                     "cohort": cohort, "population": population, "weights": weights}
+    _require_unique_columns(df, [unit, time, *outcomes, treatment, cohort, population, weights, *covs])
     checks.require_columns(df, {"unit": unit, "time": time})
     for o in outcomes:
         checks.require_columns(df, {"outcome": o})
@@ -130,9 +132,11 @@ def frame_parts(
     for o in outcomes:
         work[o] = checks.require_numeric(work, o, "outcome")
         checks.require_finite(work[o], keys, o, "outcome")
+        checks.require_magnitude(work[o], keys, o, "outcome")
     for c in covs:
         work[c] = checks.require_numeric(work, c, "covariate")
         checks.require_finite(work[c], keys, c, "covariate")
+        checks.require_magnitude(work[c], keys, c, "covariate")
     # Treatment timing comes from every row, before rows with missing outcomes are
     # dropped: a missing outcome in the first treated period must not move the cohort.
     timing = None
@@ -187,12 +191,14 @@ def frame_parts(
         work[population] = checks.require_numeric(work, population, "population")
         checks.require_not_missing(work[population], keys, population, "population")
         checks.require_finite(work[population], keys, population, "population")
+        checks.require_magnitude(work[population], keys, population, "population", two_sided=True)
         checks.require_range(work[population], keys, population, "population", minimum=0,
                              strict=True, why="it is an exposure and enters as log(population)")
     if weights is not None:
         work[weights] = checks.require_numeric(work, weights, "weights")
         checks.require_not_missing(work[weights], keys, weights, "weights")
         checks.require_finite(work[weights], keys, weights, "weights")
+        checks.require_magnitude(work[weights], keys, weights, "weights")
         checks.require_range(work[weights], keys, weights, "weights", minimum=0, strict=False,
                              why="weights cannot be negative")
 
@@ -228,6 +234,19 @@ def frame_parts(
     return {"data": work, "unit": unit_col, "time": time, "outcomes": outcomes, "outcome_kinds": kinds,
             "treatment": treatment, "population": population, "weights": weights, "covariates": covs,
             "freq": fcode, "timing": timing, "dropped": dropped}
+
+
+def _require_unique_columns(df: pd.DataFrame, used: Sequence[Any]) -> None:
+    """Raise DataError when a column the panel uses appears more than once in ``df``."""
+    dup = df.columns[df.columns.duplicated()]
+    clash = [c for c in dict.fromkeys(dup) if c in set(u for u in used if u is not None)]
+    if clash:
+        where = [i for i, c in enumerate(df.columns) if c == clash[0]]
+        raise DataError(
+            f"column name {clash[0]!r} appears {len(where)} times in the data (positions "
+            f"{format_examples(where)}), so evalint cannot tell which one to use. Rename or drop the "
+            "duplicates first, e.g. df = df.loc[:, ~df.columns.duplicated()] if they are copies."
+        )
 
 
 def _require_distinct_roles(unit: Any, time: Any, outcomes: tuple[str, ...], treatment: Any,

@@ -11,9 +11,13 @@ Register an estimator with :func:`register_estimator` so the contract test suite
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+from evalint.data.guards import require_outcome, require_panel, require_varying
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import SpecificationError
 
@@ -45,7 +49,50 @@ def register_estimator(cls: type) -> type:
     if not hasattr(cls, "contract_example"):
         raise SpecificationError(f"{cls.__name__} needs a `contract_example()` classmethod to be registered.")
     ESTIMATORS[name] = cls
+    _guard_fit(cls)
     return cls
+
+
+#: how many guarded ``fit`` calls are running: inner fits (placebos, refits) are not re-checked
+_FIT_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("evalint_fit_depth", default=0)
+
+
+def _guard_fit(cls: type) -> None:
+    """Wrap ``cls.fit`` so a user's call is checked first: a Panel, and a valid ``outcome``."""
+    fit = cls.fit
+    if getattr(fit, "_evalint_guarded", False):
+        return
+
+    @functools.wraps(fit)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        depth = _FIT_DEPTH.get()
+        if depth == 0:
+            panel = args[0] if args else kwargs.get("panel")
+            require_panel(panel, cls.name)
+            outcome = kwargs.get("outcome")
+            if outcome is None:
+                own = getattr(self, "outcome", None)
+                outcome = own if isinstance(own, str) else None
+            require_outcome(panel, outcome, cls.name)
+            require_varying(panel, outcome, cls.name)
+        token = _FIT_DEPTH.set(depth + 1)
+        try:
+            return fit(self, *args, **kwargs)
+        finally:
+            _FIT_DEPTH.reset(token)
+
+    guarded._evalint_guarded = True  # type: ignore[attr-defined]
+    cls.fit = guarded  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def trusted_fits() -> Any:
+    """Inside, estimator fits skip the user-input checks (evaluate() chooses outcomes itself)."""
+    token = _FIT_DEPTH.set(_FIT_DEPTH.get() + 1)
+    try:
+        yield
+    finally:
+        _FIT_DEPTH.reset(token)
 
 
 def get_estimator(name: str) -> type:

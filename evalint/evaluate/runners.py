@@ -234,6 +234,11 @@ _RUNNERS = {"its": _run_its, "its_units": _run_its_units, "scm": _run_scm, "sdid
 
 
 def _fit(plan: DesignPlan, ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
-    if plan.key == "did":
-        return _run_did(ctx, outcome, plan)
-    return _RUNNERS[plan.key](ctx, outcome)
+    from evalint.data.guards import require_varying
+    from evalint.estimators.base import trusted_fits
+
+    require_varying(ctx.panel, outcome, plan.label)
+    with trusted_fits():  # evaluate() names each outcome itself; the user-input checks ran once
+        if plan.key == "did":
+            return _run_did(ctx, outcome, plan)
+        return _RUNNERS[plan.key](ctx, outcome)
