@@ -10,6 +10,7 @@ The tree::
     EvalintError (ValueError)
     ├── DataError                  the data break a rule
     │   ├── ColumnNotFoundError
+    │   │   └── OutcomeNotFoundError   (also a SpecificationError) outcome= not an outcome
     │   ├── EmptyDataError
     │   ├── DuplicateRowsError
     │   ├── MissingValuesError
@@ -37,6 +38,7 @@ __all__ = [
     "EvalintError",
     "DataError",
     "ColumnNotFoundError",
+    "OutcomeNotFoundError",
     "EmptyDataError",
     "DuplicateRowsError",
     "MissingValuesError",
@@ -115,6 +117,10 @@ class UnbalancedPanelError(DataError):
 
 class SpecificationError(EvalintError):
     """Arguments that are invalid or do not fit together (or do not fit the data)."""
+
+
+class OutcomeNotFoundError(ColumnNotFoundError, SpecificationError):
+    """``outcome=`` names a column that is not one of the panel's outcomes."""
 
 
 class ConfigError(SpecificationError):

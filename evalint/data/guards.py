@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evalint.errors import ColumnNotFoundError, InvalidValueError, SpecificationError, format_examples
+from evalint.errors import InvalidValueError, OutcomeNotFoundError, SpecificationError, format_examples
 
 __all__ = ["require_panel", "require_outcome", "require_varying"]
 
@@ -37,7 +37,7 @@ def require_panel(obj: Any, where: str) -> None:
     )
 
 
-def require_outcome(panel: Any, outcome: Any, where: str) -> None:
+def require_outcome(panel: Any, outcome: Any, where: str, comparison_outcome: Any = None) -> None:
     """Check ``outcome`` against ``panel.outcomes``.
 
     ``outcome=None`` is allowed on a one-outcome panel, or on one whose primary outcome was
@@ -46,7 +46,8 @@ def require_outcome(panel: Any, outcome: Any, where: str) -> None:
     """
     choices = ", ".join(repr(o) for o in panel.outcomes)
     if outcome is None:
-        if len(panel.outcomes) > 1 and not getattr(panel, "_primary_chosen", False):
+        left = [o for o in panel.outcomes if o != comparison_outcome]
+        if len(left) > 1 and not getattr(panel, "_primary_chosen", False):
             raise SpecificationError(
                 f"{where}: this panel has {len(panel.outcomes)} outcomes ({choices}); say which one to "
                 f"estimate with outcome=<one of them> (or panel.with_outcome(...)). evalint does not "
@@ -58,7 +59,7 @@ def require_outcome(panel: Any, outcome: Any, where: str) -> None:
     if outcome not in panel.outcomes:
         extra = (f" {outcome!r} is a column of the panel's data but not an outcome; rebuild the panel "
                  "with it in Panel.from_frame(outcome=[...]).") if outcome in panel.data.columns else ""
-        raise ColumnNotFoundError(
+        raise OutcomeNotFoundError(
             f"{where}: outcome={outcome!r} is not an outcome of this panel; its outcomes are {choices}.{extra}"
         )
 

@@ -73,7 +73,7 @@ def _guard_fit(cls: type) -> None:
             if outcome is None:
                 own = getattr(self, "outcome", None)
                 outcome = own if isinstance(own, str) else None
-            require_outcome(panel, outcome, cls.name)
+            require_outcome(panel, outcome, cls.name, kwargs.get("comparison_outcome"))
             require_varying(panel, outcome, cls.name)
         token = _FIT_DEPTH.set(depth + 1)
         try:
