@@ -351,11 +351,15 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
                 )
             per = pd.PeriodIndex([pd.Period(year=int(v), freq="Y") for v in arr], freq="Y")
             return pd.Series(per, index=values.index), "Y"
+        first = int(arr.min())
         raise TimeParseError(
-            f"time column {column!r} holds integers that are not years (e.g. "
-            f"{format_examples(values.unique()[:5].tolist())}). evalint needs calendar time: "
-            "map the index to dates (e.g. pd.period_range('2016-04', periods=T, freq='M')) "
-            "so interventions and policy events can be placed."
+            f"time column {column!r} holds integers that are not calendar years (e.g. "
+            f"{format_examples(values.unique()[:5].tolist())}). Integers are read as years "
+            "(1000-3000, annual periods). An ordinal index (survey waves 0/1, periods 1..T) needs the "
+            "calendar time it stands for, because interventions and policy events are placed by date: "
+            f"e.g. df[{column!r}] = pd.period_range('2016-04', periods=T, freq='M')[df[{column!r}] - {first}] "
+            "for consecutive months, or the wave dates themselves with freq= set to the interval between "
+            "them (e.g. freq='Q')."
         )
     return _string_periods(values.astype(object), fcode, column)
 

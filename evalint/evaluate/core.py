@@ -496,6 +496,9 @@ class Evaluation:
         from evalint._output import check_writable_parent, replace_file_set
 
         p = Path(path)
+        if p.is_dir():
+            raise OutputError(f"report path {str(p)!r} is a folder; give a file name such as "
+                              f"{str(p / ('report' + (p.suffix or '.html')))!r}.")
         if p.suffix.lower() in (".html", ".htm"):
             from evalint.report.html import write_html as writer
         elif p.suffix.lower() in (".md", ".markdown"):
@@ -503,9 +506,6 @@ class Evaluation:
         else:
             raise SpecificationError(
                 f"report path {str(p)!r} must end in .html or .md (got {p.suffix or 'no suffix'!r}).")
-        if p.is_dir():
-            raise OutputError(f"report path {str(p)!r} is a folder; give a file name such as "
-                              f"{str(p / ('report' + p.suffix))!r}.")
         parent = check_writable_parent(p, "report path")
         tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.partial-", dir=parent))
         try:

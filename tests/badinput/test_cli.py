@@ -292,3 +292,59 @@ def test_unexpected_exception_is_one_line(monkeypatch, capsys):
     assert main(["demo", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("evalint: error: unexpected ZeroDivisionError") and "--debug" in err
+
+
+@pytest.fixture(scope="module")
+def small_evaluation():
+    import numpy as np
+    import pandas as pd
+
+    import evalint
+
+    rng = np.random.default_rng(0)
+    months = pd.period_range("2019-01", periods=30, freq="M")
+    df = pd.DataFrame([{"unit": f"u{i}", "month": m, "y": 50 + i + rng.normal(0, 1)
+                        + (3 if i == 0 and m >= months[20] else 0), "cohort": str(months[20]) if i == 0 else "never"}
+                       for i in range(6) for m in months])
+    p = evalint.Panel.from_frame(df, unit="unit", time="month", outcome="y", cohort="cohort")
+    return evalint.evaluate(p, designs=["its"], fast=True, calendar=False)
+
+
+def test_report_path_errors(small_evaluation, tmp_path):
+    from evalint.errors import OutputError, SpecificationError
+
+    with pytest.raises(OutputError, match="is a folder; give a file name"):
+        small_evaluation.report(tmp_path)
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(OutputError, match="is a file, not a folder"):
+        small_evaluation.report(tmp_path / "f" / "r.html")
+    with pytest.raises(SpecificationError, match="must end in .html or .md"):
+        small_evaluation.report(tmp_path / "r.pdf")
+
+
+def test_report_replaces_its_figures_whole_and_leaves_no_temporaries(small_evaluation, tmp_path):
+    small_evaluation.report(tmp_path / "r.md")
+    stale = tmp_path / "r_figures" / "stale.png"
+    stale.write_bytes(b"old")
+    small_evaluation.report(tmp_path / "r.md")
+    assert not stale.exists() and (tmp_path / "r.md").is_file()
+    assert any((tmp_path / "r_figures").iterdir())
+    small_evaluation.report(tmp_path / "r.html")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.md", "r_figures"]
+
+
+def test_failed_report_leaves_the_old_report(small_evaluation, tmp_path, monkeypatch):
+    import evalint.report.html as html
+
+    small_evaluation.report(tmp_path / "r.html")
+    before = (tmp_path / "r.html").read_bytes()
+
+    def broken(ev, path):
+        path.write_text("half")
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(html, "write_html", broken)
+    with pytest.raises(RuntimeError):
+        small_evaluation.report(tmp_path / "r.html")
+    assert (tmp_path / "r.html").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]

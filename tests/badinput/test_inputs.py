@@ -355,3 +355,40 @@ def test_duplicate_rows_message(frame):
     with pytest.raises(DuplicateRowsError) as err:
         Panel.from_frame(df, unit="unit", time="month", outcome="admissions")
     _check(err, "unit='U0', month=2020-06", "one row per unit and period")
+
+
+# ------------------------------------------------------------------ integer time axes
+def _annual(first: int = 2006, last: int = 2021, effect: float = 5.0) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = [{"unit": f"u{i}", "year": y, "y": 100 + i + 2 * (y - first) + rng.normal(0, 0.5)
+             + (effect if i < 2 and y >= 2017 else 0.0), "cohort": 2017 if i < 2 else 0}
+            for i in range(8) for y in range(first, last + 1)]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("cast", [int, float, str])
+def test_integer_years_are_annual_periods(cast):
+    df = _annual()
+    df["year"] = df["year"].map(cast)
+    p = Panel.from_frame(df, unit="unit", time="year", outcome="y", cohort="cohort")
+    assert p.freq == "Y" and p.n_periods == 16 and str(p.periods[0]) == "2006"
+
+
+def test_annual_panel_through_the_estimators_and_evaluate():
+    """A 2-unit step of 5 from 2017 in otherwise parallel linear series (noise SD 0.5)."""
+    p = Panel.from_frame(_annual(), unit="unit", time="year", outcome="y", cohort="cohort")
+    cs = evalint.callaway_santanna(p, seed=1)
+    assert cs.ci[0] < 5.0 < cs.ci[1]
+    single = p.subset(units=["u0"])
+    its = evalint.segmented_regression(single, 2017, calendar=False, impact="step")
+    assert abs(its.estimate - 5.0) < 2.0
+    ev = evalint.evaluate(p, fast=True, calendar=False)
+    assert not any(k[0] == "its" for k in ev.failures), ev.failures  # no monthly seasonality on annual data
+
+
+@pytest.mark.parametrize("values", [[0, 1], [1, 2, 3, 4]])
+def test_ordinal_integers_get_a_message_with_the_mapping(values):
+    df = pd.DataFrame({"unit": "A", "wave": values, "y": np.arange(len(values), dtype=float) + 1})
+    with pytest.raises(TimeParseError) as err:
+        Panel.from_frame(df, unit="unit", time="wave", outcome="y")
+    _check(err, "not calendar years", "survey waves 0/1", f"df['wave'] - {values[0]}]")
