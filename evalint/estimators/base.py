@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.panel import Panel
     from evalint.results.effect import EffectResult
 
-__all__ = ["Estimator", "ESTIMATORS", "register_estimator", "get_estimator", "calendar_check"]
+__all__ = ["Estimator", "ESTIMATORS", "register_estimator", "get_estimator", "calendar_check",
+           "seeded_inference", "accepts_seed"]
 
 
 @runtime_checkable
@@ -143,3 +144,60 @@ def calendar_check(
     check = cal.check(inter, outcome=kind, pre=pre, post=post, freq=panel.freq,
                       treated_units=treated_units, comparison_units=comparison_units, design=design)
     return check, tuple(check.flags)
+
+
+def seeded_inference(inference: Any, seed: Any, where: str, default: Any = None) -> Any:
+    """The inference spec ``seed=`` asks for: the one way in for a randomised estimator's seed.
+
+    ``inference=None`` takes ``default`` (a random spec class such as MultiplierBootstrap, or
+    None when the estimator's default draws nothing); a spec with a ``seed`` field gets
+    ``seed``; a spec seeded differently, or one that draws nothing, is a SpecificationError
+    naming where the seed goes.
+    """
+    import dataclasses
+
+    if seed is None:
+        return inference
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SpecificationError(f"{where}: seed must be a non-negative integer; got {seed!r}.")
+    if inference is None:
+        if default is None:
+            raise SpecificationError(
+                f"{where}: seed={seed}: the default inference draws nothing at random, so there is nothing to "
+                f"seed. For a bootstrap pass inference=WildClusterBootstrap(seed={seed}); otherwise drop seed=."
+            )
+        return default(seed=seed)
+    fields = {f.name for f in dataclasses.fields(inference)} if dataclasses.is_dataclass(inference) else set()
+    if "seed" not in fields:
+        raise SpecificationError(
+            f"{where}: seed={seed}: inference={type(inference).__name__}() draws nothing at random, so there is "
+            "nothing to seed. Drop seed=, or choose a bootstrap/placebo inference and give it the seed."
+        )
+    own = getattr(inference, "seed", None)
+    default_seed = next((f.default for f in dataclasses.fields(inference) if f.name == "seed"), None)
+    if own not in (default_seed, seed):
+        raise SpecificationError(
+            f"{where}: seed={seed} and inference={type(inference).__name__}(seed={own}) disagree; give the seed "
+            "once, either as seed= or inside the inference spec."
+        )
+    return dataclasses.replace(inference, seed=seed)
+
+
+def accepts_seed(fn: Any, default: Any = None) -> Any:
+    """Give a public estimator function a ``seed=`` keyword routed by :func:`seeded_inference`."""
+    import inspect
+
+    @functools.wraps(fn)
+    def with_seed(*args: Any, seed: Any = None, **kwargs: Any) -> Any:
+        if seed is not None:
+            kwargs["inference"] = seeded_inference(kwargs.get("inference"), seed, fn.__name__, default)
+        return fn(*args, **kwargs)
+
+    sig = inspect.signature(fn)
+    if "seed" not in sig.parameters:
+        params = list(sig.parameters.values())
+        extra = inspect.Parameter("seed", inspect.Parameter.KEYWORD_ONLY, default=None)
+        tail = [p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD]
+        head = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        with_seed.__signature__ = sig.replace(parameters=[*head, extra, *tail])  # type: ignore[attr-defined]
+    return with_seed

@@ -179,6 +179,8 @@ def load_config(path: str | Path) -> EvaluateConfig:
     p = Path(path).resolve()
     if p.is_dir():
         raise ConfigError(f"configuration file {str(path)!r} is a folder; give the .toml file inside it.")
+    if p.exists() and not p.is_file():
+        raise ConfigError(f"configuration file {str(path)!r} is not a regular file; give a .toml file.")
     if not p.is_file():
         raise ConfigError(f"configuration file {str(path)!r} does not exist.")
     try:

@@ -392,3 +392,16 @@ def test_ordinal_integers_get_a_message_with_the_mapping(values):
     with pytest.raises(TimeParseError) as err:
         Panel.from_frame(df, unit="unit", time="wave", outcome="y")
     _check(err, "not calendar years", "survey waves 0/1", f"df['wave'] - {values[0]}]")
+
+
+@pytest.mark.parametrize("name", ["twfe", "event_study"])
+def test_seed_on_wild_bootstrap_estimators(panel2, name):
+    from evalint.inference import WildClusterBootstrap
+
+    fn = getattr(evalint, name)
+    a = fn(panel2, outcome="admissions", inference=WildClusterBootstrap(reps=199), seed=4)
+    b = fn(panel2, outcome="admissions", inference=WildClusterBootstrap(reps=199, seed=4))
+    assert a.ci == b.ci and a.p_value == b.p_value
+    with pytest.raises(SpecificationError) as err:
+        fn(panel2, outcome="admissions", seed=4)
+    _check(err, f"{name}: seed=4", "draws nothing at random", "WildClusterBootstrap(seed=4)")

@@ -328,26 +328,7 @@ def callaway_santanna(panel: Any, *, inference: Any = None, calendar: Any = None
     the same argument as in ``synthetic_control``, ``synthetic_did`` and ``evaluate``.
     """
     if "seed" in options:
-        inference = _seeded(inference, options.pop("seed"))
+        from evalint.estimators.base import seeded_inference
+
+        inference = seeded_inference(inference, options.pop("seed"), "callaway_santanna", MultiplierBootstrap)
     return CallawaySantAnna(**options).fit(panel, inference=inference, calendar=calendar, alpha=alpha)
-
-
-def _seeded(inference: Any, seed: Any) -> Any:
-    """The inference spec that ``seed=`` asks for (the one way in for the bootstrap seed)."""
-    import dataclasses
-
-    if seed is None:
-        return inference
-    if inference is None:
-        return MultiplierBootstrap(seed=seed)
-    if isinstance(inference, MultiplierBootstrap):
-        if inference.seed not in (0, seed):
-            raise SpecificationError(
-                f"seed={seed!r} and inference=MultiplierBootstrap(seed={inference.seed!r}) disagree; give the "
-                "seed once, either as seed= or inside MultiplierBootstrap(seed=...)."
-            )
-        return dataclasses.replace(inference, seed=seed)
-    raise SpecificationError(
-        f"seed={seed!r}: inference={type(inference).__name__}() draws nothing at random, so there is nothing to "
-        "seed. Drop seed=, or use inference=MultiplierBootstrap(seed=...) for bootstrap inference."
-    )
