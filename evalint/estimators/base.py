@@ -17,9 +17,11 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+import numpy as np
+
 from evalint.data.guards import require_outcome, require_panel, require_varying
 from evalint.diagnostics.base import CheckResult, Flag
-from evalint.errors import SpecificationError
+from evalint.errors import InferenceError, SpecificationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.panel import Panel
@@ -79,6 +81,15 @@ def _guard_fit(cls: type) -> None:
         token = _FIT_DEPTH.set(depth + 1)
         try:
             return fit(self, *args, **kwargs)
+        except np.linalg.LinAlgError as exc:
+            if depth:
+                raise
+            raise InferenceError(
+                f"{cls.name}: the linear algebra of the fit failed ({exc}). This usually means collinear "
+                "covariates or fixed effects (a covariate constant within units, a unit with one period), "
+                "or values so large that the arithmetic overflows. Check the covariates and the panel's "
+                "values; Panel.describe() shows the panel."
+            ) from exc
         finally:
             _FIT_DEPTH.reset(token)
 

@@ -348,3 +348,8 @@ def test_failed_report_leaves_the_old_report(small_evaluation, tmp_path, monkeyp
         small_evaluation.report(tmp_path / "r.html")
     assert (tmp_path / "r.html").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]
+
+
+def test_evaluation_summary_has_no_raw_dicts(small_evaluation):
+    text = small_evaluation.summary()
+    assert "replications: " in text and "{" not in text and "np." not in text

@@ -405,3 +405,20 @@ def test_seed_on_wild_bootstrap_estimators(panel2, name):
     with pytest.raises(SpecificationError) as err:
         fn(panel2, outcome="admissions", seed=4)
     _check(err, f"{name}: seed=4", "draws nothing at random", "WildClusterBootstrap(seed=4)")
+
+
+def test_linalg_failure_becomes_inference_error(panel2, monkeypatch):
+    """A LinAlgError inside any fit reaches the user as a typed InferenceError saying what to check."""
+    from evalint.errors import InferenceError
+
+    def singular(*a, **k):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(np.linalg, "lstsq", singular)
+    monkeypatch.setattr(np.linalg, "solve", singular)
+    monkeypatch.setattr(np.linalg, "inv", singular)
+    monkeypatch.setattr(np.linalg, "pinv", singular)
+    monkeypatch.setattr(np.linalg, "qr", singular)
+    with pytest.raises(InferenceError) as err:
+        evalint.twfe(panel2, outcome="admissions")
+    _check(err, "twfe: the linear algebra of the fit failed (Singular matrix)", "collinear covariates")
