@@ -47,6 +47,11 @@ def require_numeric(df: pd.DataFrame, column: str, role: str) -> pd.Series:
     s = df[column]
     if pd.api.types.is_bool_dtype(s.dtype) and role != "treatment":
         return s.astype(float)
+    if pd.api.types.is_complex_dtype(s.dtype):
+        raise NonNumericError(
+            f"{role} column {column!r} holds complex numbers; it must be real-valued. Take the real part "
+            "deliberately (np.real) if that is what it means."
+        )
     if pd.api.types.is_numeric_dtype(s.dtype):
         return s.astype(float)
     conv = pd.to_numeric(s, errors="coerce")
@@ -162,14 +167,14 @@ MAX_RATIO = 1e9
 
 
 def require_magnitude(values: pd.Series, keys: pd.DataFrame, column: str, role: str,
-                      two_sided: bool = False) -> None:
+                      exposure: bool = False) -> None:
     """Raise InvalidValueError for absurd magnitudes (e.g. 1e308) that would overflow later.
 
     A finite value can still break the arithmetic after it: squares, rates per 100,000 and
     least squares overflow or lose every digit (LAPACK fails, or a synthetic control reports a
-    finite effect of 1e16 %). Values beyond :data:`MAX_ABS_VALUE`, or more than
-    :data:`MAX_RATIO` times the column's median non-zero size (``two_sided``: or less than
-    1/MAX_RATIO of it, for exposures such as population), are refused with their rows.
+    finite effect of 1e16 %). Values beyond :data:`MAX_ABS_VALUE` are refused with their rows;
+    for an ``exposure`` (population, weights) also values more than :data:`MAX_RATIO` times, or
+    less than 1/MAX_RATIO of, the column's median non-zero size (a rate per 100,000 divides by it).
     """
     arr = np.abs(values.to_numpy(dtype=float, na_value=np.nan))
     ok = np.isfinite(arr)
@@ -178,19 +183,19 @@ def require_magnitude(values: pd.Series, keys: pd.DataFrame, column: str, role: 
         return
     typical = float(np.median(nonzero))
     with np.errstate(invalid="ignore"):
-        bad = ok & ((arr > MAX_ABS_VALUE) | (arr > typical * MAX_RATIO))
-        if two_sided:
-            bad |= ok & (arr > 0) & (arr < typical / MAX_RATIO)
+        bad = ok & (arr > MAX_ABS_VALUE)
+        if exposure:
+            bad |= ok & ((arr > typical * MAX_RATIO) | ((arr > 0) & (arr < typical / MAX_RATIO)))
     if bad.any():
         raw = values.to_numpy(dtype=float, na_value=np.nan)
         rows = keys.loc[bad].head(5)
         shown = "; ".join(f"{a!r} at {b} = {v:g}" for (a, b), v in zip(rows.itertuples(index=False), raw[bad][:5]))
         raise InvalidValueError(
             f"{role} column {column!r} has {int(bad.sum())} value(s) of an impossible magnitude: {shown} "
-            f"(the column's typical size is {typical:g}; evalint refuses values beyond {MAX_ABS_VALUE:g} or "
-            f"{MAX_RATIO:g} times{' (or below 1/' + format(MAX_RATIO, 'g') + ' of)' if two_sided else ''} the "
-            "typical size, which overflow or swamp every estimate). Correct them at the source, or set them "
-            "to NaN and pass missing='drop'."
+            f"(the column's typical size is {typical:g}; evalint refuses values beyond {MAX_ABS_VALUE:g}"
+            f"{f', or {MAX_RATIO:g} times (or below 1/{MAX_RATIO:g} of) the typical size for an exposure' if exposure else ''}"
+            ", which overflow or swamp every estimate). Correct them at the source, or set them to NaN and "
+            "pass missing='drop'."
         )
 
 

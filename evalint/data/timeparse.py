@@ -130,9 +130,10 @@ _SLASHED = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})$")
 def _rows_of(values: pd.Series, bad: list[Any]) -> str:
     """``'2021-13' (row 5)`` for the first few bad values: where to look in the frame."""
     shown = []
+    key = values.astype(str).str.strip()
     for b in bad[:3]:
-        rows = values.index[values.astype(str).str.strip() == str(b)].tolist()
-        shown.append(f"{b!r} (row {format_examples(rows, limit=3)})")
+        rows = values.index[key == str(b)].tolist()
+        shown.append(f"{b!r} (row {format_examples(rows, limit=3)})" if rows else repr(b))
     more = f" and {len(bad) - 3} more value(s)" if len(bad) > 3 else ""
     return ", ".join(shown) + more
 
@@ -335,6 +336,11 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
         return pd.Series(uniq_periods.take(codes), index=values.index), use
     if pd.api.types.is_bool_dtype(dtype):
         raise TimeParseError(f"time column {column!r} is boolean; it must hold dates or periods.")
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        raise TimeParseError(
+            f"time column {column!r} holds durations (e.g. {format_examples(values.astype(str).unique()[:3].tolist())}), "
+            "not dates or periods. Add them to the start date they count from (start + df[col]) first."
+        )
     if pd.api.types.is_numeric_dtype(dtype):
         arr = values.to_numpy(dtype=float)
         if not np.all(np.mod(arr, 1) == 0):

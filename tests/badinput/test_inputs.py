@@ -422,3 +422,35 @@ def test_linalg_failure_becomes_inference_error(panel2, monkeypatch):
     with pytest.raises(InferenceError) as err:
         evalint.twfe(panel2, outcome="admissions")
     _check(err, "twfe: the linear algebra of the fit failed (Singular matrix)", "collinear covariates")
+
+
+@pytest.mark.parametrize(
+    ("change", "cls", "words"),
+    [
+        (lambda d: d.assign(unit=[[1]] * len(d)), DataError, ["unit column 'unit' holds list values"]),
+        (lambda d: d.assign(unit=[1 if i % 2 else "1" for i in range(len(d))]), DataError,
+         ["unit column 'unit' mixes types", "astype(str)"]),
+        (lambda d: d.assign(admissions=d["admissions"] + 1j), evalint.errors.NonNumericError,
+         ["holds complex numbers"]),
+        (lambda d: d.assign(month=pd.to_timedelta(np.arange(len(d)) % 24, unit="D")), TimeParseError,
+         ["holds durations"]),
+        (lambda d: d.assign(month=d["month"].map(lambda m: m == "2020-01")), TimeParseError, ["is boolean"]),
+        (lambda d: d.assign(admissions=d["admissions"].astype(str).str.replace("1", "l")),
+         evalint.errors.NonNumericError, ["must be numeric"]),
+    ],
+)
+def test_odd_column_types(frame, change, cls, words):
+    df = change(frame.copy())
+    before = df.copy()
+    with pytest.raises(cls) as err:
+        Panel.from_frame(df, unit="unit", time="month", outcome="admissions")
+    _check(err, *words)
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_column_named_zero_and_time_none(frame):
+    p = Panel.from_frame(frame.rename(columns={"unit": 0}), unit=0, time="month", outcome="admissions")
+    assert p.n_units == 6
+    with pytest.raises(SpecificationError) as err:
+        Panel.from_frame(frame, unit="unit", time=None, outcome="admissions")
+    _check(err, "time= is required")
