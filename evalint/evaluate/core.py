@@ -231,6 +231,9 @@ def evaluate(
     a = check_alpha(alpha)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise SpecificationError(f"seed must be a non-negative integer; got {seed!r}.")
+    if not isinstance(fast, (bool, np.bool_)):
+        raise SpecificationError(f"fast must be True or False; got {fast!r} ({type(fast).__name__}). "
+                                 "A string such as 'false' would read as true.")
     if isinstance(outcomes, str):
         outcomes = [outcomes]
     outs = list(panel.outcomes) if outcomes is None else list(outcomes)

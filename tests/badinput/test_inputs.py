@@ -454,3 +454,16 @@ def test_column_named_zero_and_time_none(frame):
     with pytest.raises(SpecificationError) as err:
         Panel.from_frame(frame, unit="unit", time=None, outcome="admissions")
     _check(err, "time= is required")
+
+
+def test_callaway_santanna_unknown_option(panel2):
+    with pytest.raises(SpecificationError) as err:
+        evalint.callaway_santanna(panel2, outcome="admissions", contol="never_treated")
+    _check(err, "unknown option(s) 'contol'", "did you mean 'control'?")
+
+
+@pytest.mark.parametrize("fast", ["false", "yes", 1, None])
+def test_evaluate_fast_must_be_bool(panel2, fast):
+    with pytest.raises(SpecificationError) as err:
+        evalint.evaluate(panel2, outcomes=["admissions"], fast=fast, calendar=False)
+    _check(err, "fast must be True or False")
