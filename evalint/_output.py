@@ -25,7 +25,8 @@ __all__ = ["MARKER", "check_output_folder", "output_folder", "replace_file_set",
 
 #: written into every output folder so that ``--overwrite`` knows the folder is evalint's
 MARKER = ".evalint-output"
-_OURS_SUFFIXES = (".html", ".md", ".csv", ".png", ".svg", ".json", ".txt")
+_OURS_SUFFIXES = (".html", ".md")
+_OURS_CSV = {"triangulation.csv", "flags.csv", "diagnostics.csv", "effects.csv", "truth.csv"}
 
 
 def check_writable_parent(target: Path, what: str) -> Path:
@@ -58,12 +59,13 @@ def _looks_like_ours(folder: Path) -> bool:
     for entry in folder.iterdir():
         if entry.is_dir() and not entry.name.endswith("_figures"):
             return False
-        if entry.is_file() and not entry.name.endswith(_OURS_SUFFIXES):
+        if entry.is_file() and not (entry.name.endswith(_OURS_SUFFIXES) or entry.name in _OURS_CSV):
             return False
     return True
 
 
-def check_output_folder(out: str | Path, *, overwrite: bool = False, option: str = "--overwrite") -> Path:
+def check_output_folder(out: str | Path, *, overwrite: bool = False, option: str = "--overwrite",
+                        protect: tuple[Path, ...] = ()) -> Path:
     """Raise OutputError unless ``out`` can be (re)written; return its absolute path.
 
     Parameters
@@ -74,14 +76,21 @@ def check_output_folder(out: str | Path, *, overwrite: bool = False, option: str
         Replace a non-empty ``out`` (only if it looks like evalint output).
     option : str
         How the caller spells "overwrite", for the message.
+    protect : tuple of paths
+        Inputs (configuration, data) that must not lie inside ``out``.
 
     Raises
     ------
     OutputError
-        ``out`` is a file, is not empty (without ``overwrite``), holds files evalint did not
+        ``out`` contains a protected input, is a file, is not empty (without ``overwrite``), holds files evalint did not
         write, or its parent is not writable.
     """
     out = Path(out).expanduser().absolute()
+    for keep in protect:
+        keep = Path(keep).resolve()
+        if out.resolve() in (keep, *keep.parents):
+            raise OutputError(f"output folder {str(out)!r} contains the input {str(keep)!r}; writing the "
+                              "report there could replace it. Choose another output folder.")
     if out.exists() and not out.is_dir():
         raise OutputError(f"output folder {str(out)!r} is a file. Give a folder path (it is created).")
     if out.is_dir() and any(out.iterdir()):
@@ -104,7 +113,8 @@ def check_output_folder(out: str | Path, *, overwrite: bool = False, option: str
 
 
 @contextlib.contextmanager
-def output_folder(out: str | Path, *, overwrite: bool = False, option: str = "--overwrite") -> Iterator[Path]:
+def output_folder(out: str | Path, *, overwrite: bool = False, option: str = "--overwrite",
+                  protect: tuple[Path, ...] = ()) -> Iterator[Path]:
     """Yield a temporary folder to write into; on success it replaces ``out`` in one move.
 
     Parameters
@@ -121,7 +131,7 @@ def output_folder(out: str | Path, *, overwrite: bool = False, option: str = "--
     OutputError
         As :func:`check_output_folder`.
     """
-    out = check_output_folder(out, overwrite=overwrite, option=option)
+    out = check_output_folder(out, overwrite=overwrite, option=option, protect=protect)
     parent = out.parent
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
     try:

@@ -83,11 +83,15 @@ def run(args: argparse.Namespace) -> int:
     from evalint.evaluate.core import evaluate
 
     cfg = load_config(args.config)
-    panel = build_panel(cfg)
-    kw = evaluate_kwargs(cfg)
     out = Path(args.out).resolve() if args.out else cfg.out_dir
     overwrite = args.overwrite or cfg.overwrite
     option = "--overwrite (or overwrite = true in [output])"
+    protect = (cfg.source, *([Path(cfg.data["path"])] if "path" in cfg.data else []))
+    panel = build_panel(cfg)
+    kw = evaluate_kwargs(cfg)
+    # a file, read-only or input-holding output folder is refused now; a non-empty one once the
+    # evaluation's arguments are known to be valid, before the first fit
+    check_output_folder(out, overwrite=True, option=option, protect=protect)
     if args.fast:
         kw["fast"] = True
     if args.seed is not None:
@@ -101,13 +105,13 @@ def run(args: argparse.Namespace) -> int:
         # the output folder is checked once evaluate() has validated its arguments and
         # before the first (possibly long) fit
         if not checked:
-            check_output_folder(out, overwrite=overwrite, option=option)
+            check_output_folder(out, overwrite=overwrite, option=option, protect=protect)
             checked.append(True)
         if bar is not None:
             bar(done, total, label)
 
     ev = evaluate(panel, progress=progress, call=call, **kw)
-    with output_folder(out, overwrite=overwrite, option=option) as tmp:
+    with output_folder(out, overwrite=overwrite, option=option, protect=protect) as tmp:
         written = []
         for fmt in cfg.formats:
             written.append(ev.report(tmp / f"{cfg.name}.{fmt}"))

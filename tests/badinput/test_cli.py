@@ -353,3 +353,25 @@ def test_failed_report_leaves_the_old_report(small_evaluation, tmp_path, monkeyp
 def test_evaluation_summary_has_no_raw_dicts(small_evaluation):
     text = small_evaluation.summary()
     assert "replications: " in text and "{" not in text and "np." not in text
+
+
+def test_output_folder_holding_the_inputs_is_refused(tmp_path, capsys):
+    import pandas as pd
+
+    pd.DataFrame({"u": ["A"] * 3, "m": ["2020-01", "2020-02", "2020-03"], "y": [1.0, 2, 3]}).to_csv(
+        tmp_path / "d.csv", index=False)
+    cfg = _write(tmp_path / "c.toml", '[data]\npath = "d.csv"\nunit = "u"\ntime = "m"\noutcomes = ["y"]\n')
+    assert main(["evaluate", str(cfg), "--out", str(tmp_path), "--overwrite"]) == 2
+    assert "contains the input" in capsys.readouterr().err
+    assert (tmp_path / "d.csv").is_file()
+
+
+def test_overwrite_never_replaces_a_folder_of_user_csvs(tmp_path):
+    from evalint._output import output_folder
+    from evalint.errors import OutputError
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "icb_monthly.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(OutputError, match="holds files evalint did not write"):
+        with output_folder(tmp_path / "data", overwrite=True):
+            pass
