@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from evalint.results.effect import EffectResult
 
 __all__ = ["Estimator", "ESTIMATORS", "register_estimator", "get_estimator", "calendar_check",
-           "seeded_inference", "accepts_seed"]
+           "seeded_inference", "accepts_seed", "accepts_outcome"]
 
 
 @runtime_checkable
@@ -212,3 +212,25 @@ def accepts_seed(fn: Any, default: Any = None) -> Any:
         head = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
         with_seed.__signature__ = sig.replace(parameters=[*head, extra, *tail])  # type: ignore[attr-defined]
     return with_seed
+
+
+def accepts_outcome(fn: Any) -> Any:
+    """Give a public estimator function without one an ``outcome=`` keyword (``panel.with_outcome``)."""
+    import inspect
+
+    @functools.wraps(fn)
+    def with_outcome(panel: Any, *args: Any, outcome: str | None = None, **kwargs: Any) -> Any:
+        if outcome is not None:
+            require_panel(panel, fn.__name__)
+            require_outcome(panel, outcome, fn.__name__)
+            panel = panel.with_outcome(outcome)
+        return fn(panel, *args, **kwargs)
+
+    sig = inspect.signature(fn)
+    if "outcome" not in sig.parameters:
+        params = list(sig.parameters.values())
+        extra = inspect.Parameter("outcome", inspect.Parameter.KEYWORD_ONLY, default=None)
+        tail = [p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD]
+        head = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        with_outcome.__signature__ = sig.replace(parameters=[*head, extra, *tail])  # type: ignore[attr-defined]
+    return with_outcome

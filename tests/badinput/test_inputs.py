@@ -467,3 +467,12 @@ def test_evaluate_fast_must_be_bool(panel2, fast):
     with pytest.raises(SpecificationError) as err:
         evalint.evaluate(panel2, outcomes=["admissions"], fast=fast, calendar=False)
     _check(err, "fast must be True or False")
+
+
+def test_synthetic_did_takes_outcome(panel2):
+    a = evalint.synthetic_did(panel2, outcome="los", seed=1)
+    b = evalint.synthetic_did(panel2.with_outcome("los"), seed=1)
+    assert a.estimate == b.estimate and a.outcome == "los"
+    with pytest.raises(ColumnNotFoundError) as err:
+        evalint.synthetic_did(panel2, outcome="nope")
+    _check(err, "synthetic_did: outcome='nope' is not an outcome of this panel")
