@@ -275,7 +275,7 @@ def read_table(path: str | Path, source: Any = None) -> pd.DataFrame:
     if counts[","] and counts[sep] == counts[","]:
         sep = ","
     try:
-        frame = pd.read_csv(path, sep=sep)
+        frame = pd.read_csv(path, sep=sep, encoding="utf-8-sig")  # Excel's UTF-8 files start with a BOM
     except pd.errors.EmptyDataError:
         raise EmptyDataError(f"{where} {str(path)!r} has no columns (empty file).") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:

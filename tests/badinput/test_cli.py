@@ -375,3 +375,14 @@ def test_overwrite_never_replaces_a_folder_of_user_csvs(tmp_path):
     with pytest.raises(OutputError, match="holds files evalint did not write"):
         with output_folder(tmp_path / "data", overwrite=True):
             pass
+
+
+def test_csv_with_excel_bom_and_non_utf8(tmp_path):
+    from evalint.errors import DataError
+    from evalint.evaluate.config import read_table
+
+    (tmp_path / "bom.csv").write_bytes("\ufeffunit,month,y\nA,2020-01,1\n".encode("utf-8"))
+    assert list(read_table(tmp_path / "bom.csv").columns) == ["unit", "month", "y"]
+    (tmp_path / "latin.csv").write_bytes("unit,month,y\nSt Helen\xe9s,2020-01,1\n".encode("latin-1"))
+    with pytest.raises(DataError, match="Save it as comma-separated UTF-8 text"):
+        read_table(tmp_path / "latin.csv")
