@@ -60,24 +60,30 @@ def register_estimator(cls: type) -> type:
 _FIT_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("evalint_fit_depth", default=0)
 
 
+#: registry name -> the public function users call, for messages
+_PUBLIC_NAMES = {"its_count": "count_its", "its_segmented": "segmented_regression", "its_controlled": "controlled_its",
+                 "imputation": "imputation_did", "bacon": "bacon_decomposition", "dose": "dose_response"}
+
+
 def _guard_fit(cls: type) -> None:
     """Wrap ``cls.fit`` so a user's call is checked first: a Panel, and a valid ``outcome``."""
     fit = cls.fit
     if getattr(fit, "_evalint_guarded", False):
         return
+    where = _PUBLIC_NAMES.get(cls.name, cls.name)
 
     @functools.wraps(fit)
     def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
         depth = _FIT_DEPTH.get()
         if depth == 0:
             panel = args[0] if args else kwargs.get("panel")
-            require_panel(panel, cls.name)
+            require_panel(panel, where)
             outcome = kwargs.get("outcome")
             if outcome is None:
                 own = getattr(self, "outcome", None)
                 outcome = own if isinstance(own, str) else None
-            require_outcome(panel, outcome, cls.name, kwargs.get("comparison_outcome"))
-            require_varying(panel, outcome, cls.name)
+            require_outcome(panel, outcome, where, kwargs.get("comparison_outcome"))
+            require_varying(panel, outcome, where)
         token = _FIT_DEPTH.set(depth + 1)
         try:
             return fit(self, *args, **kwargs)
@@ -85,7 +91,7 @@ def _guard_fit(cls: type) -> None:
             if depth:
                 raise
             raise InferenceError(
-                f"{cls.name}: the linear algebra of the fit failed ({exc}). This usually means collinear "
+                f"{where}: the linear algebra of the fit failed ({exc}). This usually means collinear "
                 "covariates or fixed effects (a covariate constant within units, a unit with one period), "
                 "or values so large that the arithmetic overflows. Check the covariates and the panel's "
                 "values; Panel.describe() shows the panel."
