@@ -15,7 +15,6 @@ import math
 
 import pandas as pd
 
-from evalint.errors import ReplicationError
 from evalint.replication.targets import list_targets, load_target, run_target
 
 
@@ -40,9 +39,7 @@ def _attempt(tid: str) -> tuple[pd.DataFrame | None, str, str]:
         return run_target(tid), "ran", ""
     except (DatasetNotFoundError, ChecksumError) as exc:
         return None, "skipped", " ".join(str(exc).split())
-    except ReplicationError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - one target's crash must not hide the others
+    except Exception as exc:  # noqa: BLE001 - one target's failure must not hide the others
         return None, "failed", f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
@@ -52,8 +49,10 @@ def run(args: argparse.Namespace) -> int:
             print(t)
         return 0
     ids = list_targets() if args.all or not args.ids else args.ids
-    for i in ids:  # every id checked before any target runs
-        load_target(i)
+    from evalint.replication.runners import resolve_runner
+
+    for i in ids:  # every id and runner checked before any target runs
+        resolve_runner(load_target(i).runner, i)
     frames: list[pd.DataFrame] = []
     problems: list[tuple[str, str, str]] = []
     for i in ids:

@@ -83,3 +83,21 @@ def test_a_crashing_target_does_not_stop_the_others(tmp_path, monkeypatch, capsy
     out = capsys.readouterr().out
     assert "a_ok: 1/1 quantities within tolerance" in out
     assert "b_crash: FAILED - TypeError" in out and "1 target(s) failed" in out
+
+
+def test_runner_raising_replication_error_is_a_failed_target(tmp_path, monkeypatch, capsys):
+    import evalint.replication.runners as runners
+
+    d = tmp_path / "q"
+    d.mkdir()
+    (d / "target.toml").write_text('id = "q"\ntitle = "t"\nrunner = "selftest"\n[[quantities]]\n'
+                                   'quantity = "slope"\nreference = 3\ntolerance = 1e-9\n')
+
+    def bad(target):
+        raise ReplicationError("quantity 'slope' is not understood by the runner")
+
+    real = runners.resolve_runner
+    monkeypatch.setattr(runners, "resolve_runner", lambda spec, tid: (real(spec, tid), bad)[1])
+    monkeypatch.setenv("EVALINT_REFERENCE_DATA", str(tmp_path))
+    assert main(["replicate", "q"]) == 1
+    assert "q: FAILED - ReplicationError: quantity 'slope' is not understood" in capsys.readouterr().out
