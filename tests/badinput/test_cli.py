@@ -62,12 +62,11 @@ def test_wrong_toml_type_subprocess(tmp_path):
     assert "[evaluation] fast must be true or false" in line and '"false"' in line
 
 
-def test_non_utf8_config_subprocess(tmp_path):
+def test_non_utf8_config(tmp_path, capsys):
     cfg = _write(tmp_path / "c.toml", b'[data]\npath = "caf\xe9.csv"\n')
-    proc = _cli("evaluate", str(cfg))
-    assert proc.returncode == 2
-    line = _one_error_line(proc)
-    assert "not UTF-8" in line and "line 2" in line
+    assert main(["evaluate", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("evalint: error:") and "not UTF-8" in err and "line 2" in err
 
 
 def test_debug_shows_the_traceback(tmp_path):
@@ -76,29 +75,27 @@ def test_debug_shows_the_traceback(tmp_path):
     assert proc.returncode != 0 and "Traceback" in proc.stderr and "ConfigError" in proc.stderr
 
 
-def test_empty_csv_subprocess(tmp_path):
+def test_empty_csv(tmp_path, capsys):
     (tmp_path / "d.csv").write_text("")
     cfg = _write(tmp_path / "c.toml", '[data]\npath = "d.csv"\nunit = "u"\ntime = "t"\noutcomes = ["y"]\n')
-    proc = _cli("evaluate", str(cfg))
-    assert proc.returncode == 2
-    assert "is empty (0 bytes)" in _one_error_line(proc)
+    assert main(["evaluate", str(cfg)]) == 2
+    assert "is empty (0 bytes)" in capsys.readouterr().err
 
 
-def test_output_folder_rules_subprocess(tmp_path):
+def test_output_folder_rules(tmp_path, capsys):
     """First run exits 0; the second refuses the non-empty folder; --overwrite replaces it whole."""
     cfg = _write(tmp_path / "c.toml", SIM)
     out = tmp_path / "out"
-    first = _cli("evaluate", str(cfg), "--quiet", "--out", str(out))
-    assert first.returncode == 0, first.stderr
+    assert main(["evaluate", str(cfg), "--quiet", "--out", str(out)]) == 0
     assert (out / "report.html").is_file() and (out / "triangulation.csv").is_file()
     (out / "report_figures" / "stale_from_earlier_run.png").write_bytes(b"x")
     before = (out / "report.html").read_bytes()
-    second = _cli("evaluate", str(cfg), "--quiet", "--out", str(out))
-    assert second.returncode == 2
-    assert "is not empty" in _one_error_line(second) and "--overwrite" in second.stderr
+    capsys.readouterr()
+    assert main(["evaluate", str(cfg), "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("evalint: error:") and "is not empty" in err and "--overwrite" in err
     assert (out / "report.html").read_bytes() == before  # untouched
-    third = _cli("evaluate", str(cfg), "--quiet", "--out", str(out), "--overwrite")
-    assert third.returncode == 0, third.stderr
+    assert main(["evaluate", str(cfg), "--quiet", "--out", str(out), "--overwrite"]) == 0
     assert not (out / "report_figures" / "stale_from_earlier_run.png").exists()
     assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name or ".old-" in p.name]
 
