@@ -103,7 +103,8 @@ def check_output_folder(out: str | Path, *, overwrite: bool = False, option: str
             raise OutputError(
                 f"output folder {str(out)!r} holds files evalint did not write ({format_examples(names)}); "
                 f"{option} only replaces an earlier evalint output folder. Choose a new folder.")
-        if Path.cwd().resolve() in (out.resolve(), *out.resolve().parents):
+        cwd = Path.cwd().resolve()
+        if out.resolve() in (cwd, *cwd.parents):
             raise OutputError(f"output folder {str(out)!r} contains the current directory; "
                               "choose another folder to replace.")
     check_writable_parent(out, "output folder")

@@ -383,3 +383,18 @@ def test_csv_with_excel_bom_and_non_utf8(tmp_path):
     (tmp_path / "latin.csv").write_bytes("unit,month,y\nSt Helen\xe9s,2020-01,1\n".encode("latin-1"))
     with pytest.raises(DataError, match="Save it as comma-separated UTF-8 text"):
         read_table(tmp_path / "latin.csv")
+
+
+def test_overwrite_from_the_parent_folder_and_refused_for_the_current_one(tmp_path, monkeypatch):
+    from evalint._output import output_folder
+    from evalint.errors import OutputError
+
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):  # a relative out inside the current directory is replaced in place
+        with output_folder("out", overwrite=True) as tmp:
+            (tmp / "report.html").write_text("x")
+    assert (tmp_path / "out" / "report.html").read_text() == "x"
+    monkeypatch.chdir(tmp_path / "out")
+    with pytest.raises(OutputError, match="contains the current directory"):
+        with output_folder(tmp_path / "out", overwrite=True):
+            pass
