@@ -141,6 +141,10 @@ def output_folder(out: str | Path, *, overwrite: bool = False, option: str = "--
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if out.is_dir() and not any(out.iterdir()):  # an empty folder (perhaps the current one) stays put
+        replace_file_set(tmp, out)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     old = None
     if out.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))

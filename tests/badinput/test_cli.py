@@ -398,3 +398,14 @@ def test_overwrite_from_the_parent_folder_and_refused_for_the_current_one(tmp_pa
     with pytest.raises(OutputError, match="contains the current directory"):
         with output_folder(tmp_path / "out", overwrite=True):
             pass
+
+
+def test_empty_current_folder_as_output(tmp_path, monkeypatch):
+    from evalint._output import output_folder
+
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    with output_folder(".") as tmp:
+        (tmp / "report.html").write_text("x")
+    assert (tmp_path / "here" / "report.html").read_text() == "x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here"]
