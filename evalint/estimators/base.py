@@ -60,6 +60,49 @@ def register_estimator(cls: type) -> type:
 _FIT_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("evalint_fit_depth", default=0)
 
 
+def _fit_keeping_warning_sites(fit: Any, self: Any, args: tuple, kwargs: dict) -> Any:
+    """Call ``fit``; its warnings keep pointing where they pointed without the guard's frame.
+
+    An estimator warns with a ``stacklevel`` counted from its ``fit``; the guard adds one frame,
+    which would move every warning one frame inwards (onto this module). The warnings are
+    recorded and re-issued one frame further out, with the caller's filters and registry.
+    """
+    import sys
+    import warnings
+
+    guard_frame = sys._getframe(1)
+    recorded: list[Any] = []
+    try:
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            try:
+                return fit(self, *args, **kwargs)
+            finally:
+                recorded = list(rec)
+    finally:
+        outer = []
+        f = guard_frame.f_back
+        while f is not None:
+            outer.append(f)
+            f = f.f_back
+        for w in recorded:
+            target = None
+            if w.filename == __file__:
+                target = outer[0] if outer else None  # pointed at the guard: its caller is meant
+            else:
+                for i, fr in enumerate(outer):
+                    if fr.f_code.co_filename == w.filename and fr.f_lineno == w.lineno:
+                        target = outer[i + 1] if i + 1 < len(outer) else fr
+                        break
+            if target is None:  # a site inside the fit: unchanged
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+            else:
+                g = target.f_globals
+                warnings.warn_explicit(w.message, w.category, target.f_code.co_filename, target.f_lineno,
+                                       module=g.get("__name__"), registry=g.setdefault("__warningregistry__", {}),
+                                       source=w.source)
+
+
 #: registry name -> the public function users call, for messages
 _PUBLIC_NAMES = {"its_count": "count_its", "its_segmented": "segmented_regression", "its_controlled": "controlled_its",
                  "imputation": "imputation_did", "bacon": "bacon_decomposition", "dose": "dose_response"}
@@ -86,7 +129,9 @@ def _guard_fit(cls: type) -> None:
             require_varying(panel, outcome, where)
         token = _FIT_DEPTH.set(depth + 1)
         try:
-            return fit(self, *args, **kwargs)
+            if depth:
+                return fit(self, *args, **kwargs)
+            return _fit_keeping_warning_sites(fit, self, args, kwargs)
         except np.linalg.LinAlgError as exc:
             if depth:
                 raise

@@ -476,3 +476,20 @@ def test_synthetic_did_takes_outcome(panel2):
     with pytest.raises(ColumnNotFoundError) as err:
         evalint.synthetic_did(panel2, outcome="nope")
     _check(err, "synthetic_did: outcome='nope' is not an outcome of this panel")
+
+
+def test_estimator_warnings_point_at_the_callers_code(panel2):
+    """The input guard adds a frame around fit; warnings must still point at the user's line."""
+    import warnings
+
+    from evalint.estimators.did import TWFE
+    from evalint.inference import WildClusterBootstrap
+
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        evalint.twfe(panel2, outcome="admissions", inference=WildClusterBootstrap(reps=199, seed=1))
+        TWFE().fit(panel2, outcome="admissions", inference=WildClusterBootstrap(reps=199, seed=1))
+    few = [w for w in rec if issubclass(w.category, evalint.errors.FewClustersWarning)]
+    assert len(few) == 2
+    assert all(not w.filename.endswith("estimators/base.py") for w in few), [w.filename for w in few]
+    assert few[1].filename == __file__  # TWFE().fit called here directly
