@@ -297,6 +297,10 @@ def build_panel(cfg: EvaluateConfig) -> Any:
     if "simulate" in d:
         from evalint.datasets import simulate_nhs
 
+        import inspect
+
+        allowed = sorted(inspect.signature(simulate_nhs).parameters)
+        _check_keys(d["simulate"], set(allowed), "data.simulate", cfg.source)
         return simulate_nhs(**dict(d["simulate"])).panel
     frame = read_table(d["path"], cfg.source)
     outcomes = d.get("outcomes", d.get("outcome"))

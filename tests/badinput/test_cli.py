@@ -409,3 +409,10 @@ def test_empty_current_folder_as_output(tmp_path, monkeypatch):
         (tmp / "report.html").write_text("x")
     assert (tmp_path / "here" / "report.html").read_text() == "x"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["here"]
+
+
+def test_simulate_table_unknown_key(tmp_path, capsys):
+    cfg = _write(tmp_path / "c.toml", SIM.replace("seed = 1,", "sed = 1,"))
+    assert main(["evaluate", str(cfg), "--quiet", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown key 'sed' in [data.simulate]" in err and "Did you mean 'seed'?" in err
