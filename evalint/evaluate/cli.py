@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(ev.summary())
         print(f"\nWrote {', '.join(p.name for p in written)}, triangulation.csv, flags.csv, diagnostics.csv to {out}/")
-    if ev.failures:
+    if ev.failures and not args.quiet and n_ok:
         print(f"{len(ev.failures)} design fit(s) failed; the reasons are in the report.", file=sys.stderr)
     if n_ok == 0:
         reasons = "; ".join(f"{d} on {o}: {str(f)[:200]}" for (d, o), f in list(ev.failures.items())[:3])
