@@ -3,6 +3,11 @@
 Subcommands live in their own modules and register themselves here through
 :data:`SUBCOMMANDS`: each entry maps a name to ``(module, help)``; the module provides
 ``add_arguments(parser)`` and ``run(args) -> int``.
+
+Exit codes: 0 success; 1 the command ran but its answer is a failure (``evaluate``: every
+design failed; ``replicate``: a quantity outside tolerance or a target skipped); 2 bad usage,
+configuration or data, printed as one line ``evalint: error: ...`` without a traceback
+(``--debug`` re-raises to show it); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evaluate health and social care integration with quasi-experimental designs.",
     )
     parser.add_argument("--version", action="version", version=f"evalint {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -38,17 +44,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``evalint`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
-        parser.print_help()
-        return 0
+        parser.print_help(sys.stderr)
+        print("\nevalint: error: no command given; choose one of: " + ", ".join(SUBCOMMANDS) + ".",
+              file=sys.stderr)
+        return 2
     try:
         return int(importlib.import_module(args._module).run(args) or 0)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("evalint: interrupted", file=sys.stderr)
+        return 130
     except EvalintError as exc:
-        print(f"evalint: error: {exc}", file=sys.stderr)
+        if args.debug:
+            raise
+        print(f"evalint: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if args.debug:
+            raise
+        where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        print(f"evalint: error: cannot read or write{where}: {exc.strerror or _one_line(exc)}.", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the console script never shows a raw traceback
+        if args.debug:
+            raise
+        print(f"evalint: error: unexpected {type(exc).__name__}: {_one_line(exc)} "
+              "(this is a bug in evalint or an input it does not check yet; rerun with --debug "
+              "for the traceback and report it).", file=sys.stderr)
         return 2
 
 

@@ -146,7 +146,7 @@ def _console_table(ev: Any, truth: pd.DataFrame) -> str:
 
 
 def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool = True,
-             quiet: bool = False) -> Any:
+             quiet: bool = False, overwrite: bool = False) -> Any:
     """Run the demo evaluation; write the reports and CSVs to ``out``; return the Evaluation.
 
     Writes ``report.html`` (self-contained: open it in any browser), ``report.md`` with
@@ -164,6 +164,10 @@ def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool =
         Fewer bootstrap / placebo replications and no SCM leave-one-out (seconds, not minutes).
     quiet : bool
         Print nothing.
+    overwrite : bool
+        Replace ``out`` when it holds an earlier run (a non-empty folder is refused otherwise).
+        Files are written to a temporary folder moved into place at the end, so a failed run
+        leaves the earlier output whole.
     """
     import matplotlib
 
@@ -171,8 +175,9 @@ def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool =
     from evalint.evaluate import evaluate
 
     started = time.perf_counter()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    from evalint._output import check_output_folder, output_folder
+
+    out = check_output_folder(out, overwrite=overwrite)
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     sim = simulate_demo_panel(seed)
     truth = demo_truth(sim)
@@ -195,17 +200,21 @@ def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool =
         from evalint.report.content import attach_truth
 
         attach_truth(ev, dict(zip(truth["outcome"], truth["true_absolute"])), "simulated truth")
-        html = ev.report(out / "report.html")
-        ev.report(out / "report.md")
-    table = ev.table().merge(truth, on="outcome", how="left")
-    table.to_csv(out / "triangulation.csv", index=False)
-    truth.to_csv(out / "truth.csv", index=False)
-    effects = [r.to_frame().assign(design=d, outcome_evaluated=o)
-               for (d, o), r in ev.results.items() if hasattr(r, "to_frame")]
-    pd.concat(effects, ignore_index=True).to_csv(out / "effects.csv", index=False)
-    flags = ev.flags_frame()
-    flags.to_csv(out / "flags.csv", index=False)
-    ev.diagnostics_frame().to_csv(out / "diagnostics.csv", index=False)
+    with output_folder(out, overwrite=overwrite) as tmp:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ev.report(tmp / "report.html")
+            ev.report(tmp / "report.md")
+        table = ev.table().merge(truth, on="outcome", how="left")
+        table.to_csv(tmp / "triangulation.csv", index=False)
+        truth.to_csv(tmp / "truth.csv", index=False)
+        effects = [r.to_frame().assign(design=d, outcome_evaluated=o)
+                   for (d, o), r in ev.results.items() if hasattr(r, "to_frame")]
+        pd.concat(effects, ignore_index=True).to_csv(tmp / "effects.csv", index=False)
+        flags = ev.flags_frame()
+        flags.to_csv(tmp / "flags.csv", index=False)
+        ev.diagnostics_frame().to_csv(tmp / "diagnostics.csv", index=False)
+    html = out / "report.html"
 
     pct = round((1 - ev.alpha) * 100)
     say(f"Triangulation: effect per month in the pilot ICBs after April 2023 ({pct}% CI); absolute\n"
@@ -251,6 +260,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     speed.add_argument("--full", dest="fast", action="store_false",
                        help="full replications (999 multiplier bootstrap, 200 SDID placebos, SCM leave-one-out; about 20 s)")
     parser.add_argument("--quiet", action="store_true", help="write files only")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the output folder when it holds an earlier run")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -258,5 +269,5 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seed < 0:
         raise SpecificationError(f"--seed must be a non-negative integer; got {args.seed}.")
-    run_demo(args.out, seed=args.seed, fast=args.fast, quiet=args.quiet)
+    run_demo(args.out, seed=args.seed, fast=args.fast, quiet=args.quiet, overwrite=args.overwrite)
     return 0

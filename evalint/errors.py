@@ -10,6 +10,7 @@ The tree::
     EvalintError (ValueError)
     ├── DataError                  the data break a rule
     │   ├── ColumnNotFoundError
+    │   │   └── OutcomeNotFoundError   (also a SpecificationError) outcome= not an outcome
     │   ├── EmptyDataError
     │   ├── DuplicateRowsError
     │   ├── MissingValuesError
@@ -20,6 +21,8 @@ The tree::
     │   ├── TreatmentError         non-absorbing or non-binary treatment, bad cohorts
     │   └── UnbalancedPanelError   an estimator needing balance met missing cells
     ├── SpecificationError         arguments that do not fit together
+    │   └── ConfigError            a TOML configuration key of the wrong name or type
+    ├── OutputError                an output path that cannot be written (file, read-only, not empty)
     ├── InferenceError             inference that cannot be computed as asked
     └── ReplicationError           a replication target that cannot be run
 
@@ -35,6 +38,7 @@ __all__ = [
     "EvalintError",
     "DataError",
     "ColumnNotFoundError",
+    "OutcomeNotFoundError",
     "EmptyDataError",
     "DuplicateRowsError",
     "MissingValuesError",
@@ -45,6 +49,8 @@ __all__ = [
     "TreatmentError",
     "UnbalancedPanelError",
     "SpecificationError",
+    "ConfigError",
+    "OutputError",
     "InferenceError",
     "ReplicationError",
     "EvalintWarning",
@@ -54,6 +60,7 @@ __all__ = [
     "UnbalancedPanelWarning",
     "DiagnosticWarning",
     "format_examples",
+    "plain",
 ]
 
 
@@ -112,6 +119,19 @@ class SpecificationError(EvalintError):
     """Arguments that are invalid or do not fit together (or do not fit the data)."""
 
 
+class OutcomeNotFoundError(ColumnNotFoundError, SpecificationError):
+    """``outcome=`` names a column that is not one of the panel's outcomes."""
+
+
+class ConfigError(SpecificationError):
+    """A configuration file (TOML) with an unknown key, a key of the wrong type, or bad encoding."""
+
+
+class OutputError(EvalintError):
+    """An output path that cannot be written: a file where a folder is needed, no write
+    permission, or a non-empty folder without ``overwrite``."""
+
+
 class InferenceError(EvalintError):
     """Inference that cannot be computed as requested."""
 
@@ -144,12 +164,23 @@ class DiagnosticWarning(EvalintWarning):
     """A model diagnostic failed (autocorrelation, overdispersion, poor pre-fit...)."""
 
 
+def plain(value: Any) -> Any:
+    """A value as a user wrote it, for messages: numpy scalars as Python values (``8001``,
+    not ``np.int64(8001)``), timestamps at midnight as dates (``2022-04-01``)."""
+    if hasattr(value, "item") and type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    if type(value).__name__ == "Timestamp" and value == value.normalize():
+        return str(value.date())
+    return value
+
+
 def format_examples(items: Iterable[Any], limit: int = 5) -> str:
     """Format the first ``limit`` items of ``items`` for an error message.
 
     Returns e.g. ``"'a', 'b', 'c' (and 7 more)"``.
     """
     items = list(items)
+    items = [plain(i) for i in items]
     shown = ", ".join(repr(i) if isinstance(i, str) else str(i) for i in items[:limit])
     extra = len(items) - limit
     return shown + (f" (and {extra} more)" if extra > 0 else "")

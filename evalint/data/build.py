@@ -21,6 +21,7 @@ from evalint.data.timeparse import FREQ_NAMES, to_periods
 from evalint.data.timing import TreatmentTiming
 from evalint.data.timing_build import _timing_from_cohort, _timing_from_treatment
 from evalint.errors import (
+    DataError,
     DroppedRowsWarning,
     EmptyDataError,
     MissingValuesError,
@@ -60,6 +61,9 @@ def frame_parts(
         raise SpecificationError(f"missing={missing!r}; use 'error' or 'drop'.")
     if treatment is not None and cohort is not None:
         raise SpecificationError("Give either treatment= (a 0/1 column) or cohort= (first treated period), not both.")
+    if time is None:
+        raise SpecificationError("time= is required: the column holding each row's period (dates, '2022-07', "
+                                 "'2022Q3' or integer years).")
     outcomes = checks.columns_list(outcome)
     if not outcomes:
         raise SpecificationError("outcome= must name at least one column.")
@@ -67,6 +71,7 @@ def frame_parts(
     _require_distinct_roles(unit, time, outcomes, treatment, cohort, population, weights, covs)
     roles: dict[str, str | None] = {"unit": unit, "time": time, "treatment": treatment,
                                     "cohort": cohort, "population": population, "weights": weights}
+    _require_unique_columns(df, [unit, time, *outcomes, treatment, cohort, population, weights, *covs])
     checks.require_columns(df, {"unit": unit, "time": time})
     for o in outcomes:
         checks.require_columns(df, {"outcome": o})
@@ -78,7 +83,8 @@ def frame_parts(
 
     single = unit is None
     unit_col = unit if unit is not None else "unit"
-    used = [c for c in dict.fromkeys([unit, time, *outcomes, treatment, cohort, population, weights, *covs]) if c]
+    used = [c for c in dict.fromkeys([unit, time, *outcomes, treatment, cohort, population, weights, *covs])
+            if c is not None]
     work = df.loc[:, used].copy()
     work.index = pd.RangeIndex(len(work))
     if single:
@@ -91,6 +97,7 @@ def frame_parts(
             f"unit column {unit_col!r} is missing in {len(rows)} row(s) (rows {format_examples(rows)}); "
             "every row needs a unit id."
         )
+    _require_plain_units(work[unit_col], unit_col)
     if isinstance(work[unit_col].dtype, pd.CategoricalDtype):
         # plain values: units sort by value, carry no unused categories, and hash the
         # same (fingerprint) as the equivalent non-categorical column
@@ -130,9 +137,11 @@ def frame_parts(
     for o in outcomes:
         work[o] = checks.require_numeric(work, o, "outcome")
         checks.require_finite(work[o], keys, o, "outcome")
+        checks.require_magnitude(work[o], keys, o, "outcome")
     for c in covs:
         work[c] = checks.require_numeric(work, c, "covariate")
         checks.require_finite(work[c], keys, c, "covariate")
+        checks.require_magnitude(work[c], keys, c, "covariate")
     # Treatment timing comes from every row, before rows with missing outcomes are
     # dropped: a missing outcome in the first treated period must not move the cohort.
     timing = None
@@ -187,12 +196,14 @@ def frame_parts(
         work[population] = checks.require_numeric(work, population, "population")
         checks.require_not_missing(work[population], keys, population, "population")
         checks.require_finite(work[population], keys, population, "population")
+        checks.require_magnitude(work[population], keys, population, "population", exposure=True)
         checks.require_range(work[population], keys, population, "population", minimum=0,
                              strict=True, why="it is an exposure and enters as log(population)")
     if weights is not None:
         work[weights] = checks.require_numeric(work, weights, "weights")
         checks.require_not_missing(work[weights], keys, weights, "weights")
         checks.require_finite(work[weights], keys, weights, "weights")
+        checks.require_magnitude(work[weights], keys, weights, "weights", exposure=True)
         checks.require_range(work[weights], keys, weights, "weights", minimum=0, strict=False,
                              why="weights cannot be negative")
 
@@ -228,6 +239,47 @@ def frame_parts(
     return {"data": work, "unit": unit_col, "time": time, "outcomes": outcomes, "outcome_kinds": kinds,
             "treatment": treatment, "population": population, "weights": weights, "covariates": covs,
             "freq": fcode, "timing": timing, "dropped": dropped}
+
+
+def _require_plain_units(ids: pd.Series, column: str) -> None:
+    """Raise DataError for unit ids that are unhashable (lists) or mix types (1 and '1')."""
+    if ids.dtype != object:
+        return
+    inferred = pd.api.types.infer_dtype(ids, skipna=True)
+    if inferred in ("string", "integer", "floating", "mixed-integer-float", "decimal", "bytes", "empty",
+                    "date", "datetime", "period"):
+        return
+    kinds: dict[str, Any] = {}
+    for v in ids.to_numpy():
+        kinds.setdefault(type(v).__name__, v)
+        if len(kinds) > 1:
+            break
+    bad = next((v for v in kinds.values() if not getattr(type(v), "__hash__", None)), None)
+    if bad is not None:
+        raise DataError(
+            f"unit column {column!r} holds {type(bad).__name__} values such as {bad!r}; unit ids must be "
+            "strings or numbers."
+        )
+    if len(kinds) > 1 and not all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+                                  for v in kinds.values()):
+        shown = ", ".join(f"{v!r} ({t})" for t, v in kinds.items())
+        raise DataError(
+            f"unit column {column!r} mixes types: {shown}. 1 and '1' would be different units; convert the "
+            f"column to one type first, e.g. df[{column!r}] = df[{column!r}].astype(str)."
+        )
+
+
+def _require_unique_columns(df: pd.DataFrame, used: Sequence[Any]) -> None:
+    """Raise DataError when a column the panel uses appears more than once in ``df``."""
+    dup = df.columns[df.columns.duplicated()]
+    clash = [c for c in dict.fromkeys(dup) if c in set(u for u in used if u is not None)]
+    if clash:
+        where = [i for i, c in enumerate(df.columns) if c == clash[0]]
+        raise DataError(
+            f"column name {clash[0]!r} appears {len(where)} times in the data (positions "
+            f"{format_examples(where)}), so evalint cannot tell which one to use. Rename or drop the "
+            "duplicates first, e.g. df = df.loc[:, ~df.columns.duplicated()] if they are copies."
+        )
 
 
 def _require_distinct_roles(unit: Any, time: Any, outcomes: tuple[str, ...], treatment: Any,

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.errors import (
+    plain,
     DuplicateRowsError,
     GapError,
     InvalidValueError,
@@ -46,6 +47,11 @@ def require_numeric(df: pd.DataFrame, column: str, role: str) -> pd.Series:
     s = df[column]
     if pd.api.types.is_bool_dtype(s.dtype) and role != "treatment":
         return s.astype(float)
+    if pd.api.types.is_complex_dtype(s.dtype):
+        raise NonNumericError(
+            f"{role} column {column!r} holds complex numbers; it must be real-valued. Take the real part "
+            "deliberately (np.real) if that is what it means."
+        )
     if pd.api.types.is_numeric_dtype(s.dtype):
         return s.astype(float)
     conv = pd.to_numeric(s, errors="coerce")
@@ -70,7 +76,7 @@ def require_no_duplicates(keys: pd.DataFrame, unit: str, time: str) -> None:
     dup = keys.duplicated([unit, time], keep=False)
     if dup.any():
         first = keys.loc[dup].drop_duplicates([unit, time]).head(5)
-        shown = "; ".join(f"{unit}={u!r}, {time}={t}" for u, t in zip(first[unit], first[time]))
+        shown = "; ".join(f"{unit}={plain(u)!r}, {time}={t}" for u, t in zip(first[unit], first[time]))
         n_pairs = int(keys.loc[dup].drop_duplicates([unit, time]).shape[0])
         raise DuplicateRowsError(
             f"{int(dup.sum())} rows share a ({unit}, {time}) pair with another row "
@@ -102,7 +108,7 @@ def require_no_gaps(units: np.ndarray, ordinals: np.ndarray, unit: str, freq_nam
             mixed.append(u)
         ords = ordinals[mask]
         full = np.arange(ords.min(), ords.max() + 1)
-        details.append(f"{unit}={u!r} misses {len(np.setdiff1d(full, ords))} period(s)")
+        details.append(f"{unit}={plain(u)!r} misses {len(np.setdiff1d(full, ords))} period(s)")
     if mixed and len(mixed) == min(len(bad_units), 5):
         raise TimeParseError(
             f"units {format_examples(mixed)} step by more than one {freq_name} period every time: "
@@ -151,6 +157,45 @@ def require_finite(values: pd.Series, keys: pd.DataFrame, column: str, role: str
             f"{role} column {column!r} must be finite; {int(bad.sum())} row(s) hold +/-inf: {shown}. "
             "Infinite values usually come from dividing by zero upstream; correct them, or set them "
             "to NaN and pass missing='drop' to report them as missing cells."
+        )
+
+
+#: no count, rate, duration, population or cost in health and care data comes near this
+MAX_ABS_VALUE = 1e15
+#: a value this many times the column's typical (median non-zero) size is a data-entry error
+MAX_RATIO = 1e9
+
+
+def require_magnitude(values: pd.Series, keys: pd.DataFrame, column: str, role: str,
+                      exposure: bool = False) -> None:
+    """Raise InvalidValueError for absurd magnitudes (e.g. 1e308) that would overflow later.
+
+    A finite value can still break the arithmetic after it: squares, rates per 100,000 and
+    least squares overflow or lose every digit (LAPACK fails, or a synthetic control reports a
+    finite effect of 1e16 %). Values beyond :data:`MAX_ABS_VALUE` are refused with their rows;
+    for an ``exposure`` (population, weights) also values more than :data:`MAX_RATIO` times, or
+    less than 1/MAX_RATIO of, the column's median non-zero size (a rate per 100,000 divides by it).
+    """
+    arr = np.abs(values.to_numpy(dtype=float, na_value=np.nan))
+    ok = np.isfinite(arr)
+    nonzero = arr[ok & (arr > 0)]
+    if nonzero.size == 0:
+        return
+    typical = float(np.median(nonzero))
+    with np.errstate(invalid="ignore"):
+        bad = ok & (arr > MAX_ABS_VALUE)
+        if exposure:
+            bad |= ok & ((arr > typical * MAX_RATIO) | ((arr > 0) & (arr < typical / MAX_RATIO)))
+    if bad.any():
+        raw = values.to_numpy(dtype=float, na_value=np.nan)
+        rows = keys.loc[bad].head(5)
+        shown = "; ".join(f"{a!r} at {b} = {v:g}" for (a, b), v in zip(rows.itertuples(index=False), raw[bad][:5]))
+        raise InvalidValueError(
+            f"{role} column {column!r} has {int(bad.sum())} value(s) of an impossible magnitude: {shown} "
+            f"(the column's typical size is {typical:g}; evalint refuses values beyond {MAX_ABS_VALUE:g}"
+            f"{f', or {MAX_RATIO:g} times (or below 1/{MAX_RATIO:g} of) the typical size for an exposure' if exposure else ''}"
+            ", which overflow or swamp every estimate). Correct them at the source, or set them to NaN and "
+            "pass missing='drop'."
         )
 
 

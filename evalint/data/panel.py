@@ -18,6 +18,7 @@ from evalint.data.build import frame_parts
 from evalint.data.timeparse import FREQ_NAMES, to_period
 from evalint.data.timing import TreatmentTiming
 from evalint.errors import (
+    plain,
     EmptyDataError,
     InvalidValueError,
     SpecificationError,
@@ -54,7 +55,7 @@ class Panel:
 
     __slots__ = (  # noqa: RUF023 - order kept as it was
         "_data", "unit", "time", "outcomes", "outcome_kinds", "treatment", "population",
-        "weights", "covariates", "freq", "timing", "_fingerprint", "dropped",
+        "weights", "covariates", "freq", "timing", "_fingerprint", "dropped", "_primary_chosen",
     )
 
     def __init__(self, *, data: pd.DataFrame, unit: str, time: str, outcomes: tuple[str, ...],
@@ -206,7 +207,7 @@ class Panel:
         if self.is_balanced:
             return
         cells = self.missing_cells()
-        shown = "; ".join(f"{u!r} at {t}" for u, t in cells.head(6).itertuples(index=False))
+        shown = "; ".join(f"{plain(u)!r} at {t}" for u, t in cells.head(6).itertuples(index=False))
         raise UnbalancedPanelError(
             f"{purpose} needs a balanced panel, but {len(cells)} unit-period cell(s) are missing, "
             f"e.g. {shown}. Fill them from the source, or restrict to units/periods observed "
@@ -280,6 +281,21 @@ class Panel:
                     "Check the spelling and the type (1 and '1' are different ids)."
                 )
             d = d.loc[d[self.unit].isin(units)]
+        if start is not None and end is not None and self.period(start, "start") > self.period(end, "end"):
+            raise SpecificationError(
+                f"start={_plain(start)!r} is after end={_plain(end)!r} ({self.period(start, 'start')} > "
+                f"{self.period(end, 'end')}); swap them, or drop one to keep the rest of the panel."
+            )
+        if start is not None and self.period(start, "start") > self.periods[-1]:
+            raise SpecificationError(
+                f"start={_plain(start)!r} is after the panel's last period {self.periods[-1]}; "
+                f"the panel runs {self.periods[0]} to {self.periods[-1]}."
+            )
+        if end is not None and self.period(end, "end") < self.periods[0]:
+            raise SpecificationError(
+                f"end={_plain(end)!r} is before the panel's first period {self.periods[0]}; "
+                f"the panel runs {self.periods[0]} to {self.periods[-1]}."
+            )
         if start is not None:
             d = d.loc[d[self.time] >= self.period(start, "start")]
         if end is not None:
@@ -289,20 +305,24 @@ class Panel:
         timing = self.timing
         if timing is not None:
             timing = TreatmentTiming(timing.cohort.reindex(pd.unique(d[self.unit])), self.freq)
-        return Panel(data=d.reset_index(drop=True), unit=self.unit, time=self.time,
-                     outcomes=self.outcomes, outcome_kinds=self.outcome_kinds,
-                     treatment=self.treatment, population=self.population, weights=self.weights,
-                     covariates=self.covariates, freq=self.freq, timing=timing, dropped=dict(self.dropped))
+        sub = Panel(data=d.reset_index(drop=True), unit=self.unit, time=self.time,
+                    outcomes=self.outcomes, outcome_kinds=self.outcome_kinds,
+                    treatment=self.treatment, population=self.population, weights=self.weights,
+                    covariates=self.covariates, freq=self.freq, timing=timing, dropped=dict(self.dropped))
+        sub._primary_chosen = getattr(self, "_primary_chosen", False)
+        return sub
 
     def with_outcome(self, outcome: str) -> Panel:
         """The same panel with ``outcome`` as the primary outcome."""
         if outcome not in self.outcomes:
             raise SpecificationError(f"outcome {outcome!r} is not one of this panel's outcomes {self.outcomes}.")
         order = (outcome, *[o for o in self.outcomes if o != outcome])
-        return Panel(data=self._data, unit=self.unit, time=self.time, outcomes=order,
+        chosen = Panel(data=self._data, unit=self.unit, time=self.time, outcomes=order,
                      outcome_kinds=self.outcome_kinds, treatment=self.treatment,
                      population=self.population, weights=self.weights, covariates=self.covariates,
                      freq=self.freq, timing=self.timing, dropped=dict(self.dropped))
+        chosen._primary_chosen = True  # estimators may use it without outcome=
+        return chosen
 
     def aggregate(self, name: str = "total", units: Sequence[Any] | None = None) -> Panel:
         """Collapse units into one series (e.g. the national series from 42 ICBs).
@@ -339,10 +359,12 @@ class Panel:
         if src.weights:
             out[src.weights] = g[src.weights].sum().to_numpy()
         out.insert(0, src.unit, name)
-        return Panel(data=out, unit=src.unit, time=src.time, outcomes=src.outcomes,
-                     outcome_kinds=src.outcome_kinds, treatment=None, population=src.population,
-                     weights=src.weights, covariates=src.covariates, freq=src.freq, timing=None,
-                     dropped=dict(src.dropped))
+        agg = Panel(data=out, unit=src.unit, time=src.time, outcomes=src.outcomes,
+                    outcome_kinds=src.outcome_kinds, treatment=None, population=src.population,
+                    weights=src.weights, covariates=src.covariates, freq=src.freq, timing=None,
+                    dropped=dict(src.dropped))
+        agg._primary_chosen = getattr(src, "_primary_chosen", False)
+        return agg
 
     # ---------------------------------------------------------------- report
     def describe(self) -> dict[str, Any]:
@@ -372,3 +394,12 @@ class Panel:
         if self.timing is not None:
             s += f"; {len(self.timing.treated_units)} treated in {len(self.timing.cohorts)} cohort(s), {d['never_treated_units']} never treated"
         return s + ")"
+
+
+def _plain(value: Any) -> Any:
+    """A value as a user wrote it: numpy scalars as Python, timestamps at midnight as dates."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return str(value.date())
+    return value

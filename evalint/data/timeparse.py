@@ -122,12 +122,88 @@ def _infer_from_dates(dates: pd.DatetimeIndex, column: str) -> str:
     )
 
 
+#: frequencies from finest to coarsest
+_ORDER = "DWMQY"
+_SLASHED = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})$")
+
+
+def _rows_of(values: pd.Series, bad: list[Any]) -> str:
+    """``'2021-13' (row 5)`` for the first few bad values: where to look in the frame."""
+    shown = []
+    key = values.astype(str).str.strip()
+    for b in bad[:3]:
+        rows = values.index[key == str(b)].tolist()
+        shown.append(f"{b!r} (row {format_examples(rows, limit=3)})" if rows else repr(b))
+    more = f" and {len(bad) - 3} more value(s)" if len(bad) > 3 else ""
+    return ", ".join(shown) + more
+
+
+def _require_matching_freq(have: str, freq: str, column: str, examples: list[Any]) -> None:
+    """Raise when ``freq=`` differs from the frequency the values themselves show."""
+    if have == freq:
+        return
+    finer = _ORDER.index(freq) < _ORDER.index(have)
+    why = (f"freq={freq!r} is finer, so each {FREQ_NAMES[have][:-2] if have != 'D' else 'day'} would become "
+           f"one {FREQ_NAMES[freq]} period and the {FREQ_NAMES[freq]} periods between them would look missing"
+           if finer else
+           f"freq={freq!r} is coarser, so several {FREQ_NAMES[have]} values would fall in one "
+           f"{FREQ_NAMES[freq]} period and look like duplicates")
+    fix = (f"Pass freq={have!r} (or leave freq= out)" if finer else
+           f"Pass freq={have!r}, or aggregate the data to {FREQ_NAMES[freq]} totals first")
+    raise TimeParseError(
+        f"time column {column!r} holds {FREQ_NAMES[have]} values (e.g. {format_examples(examples, limit=3)}) "
+        f"but {why}. {fix}."
+    )
+
+
+def _dayfirst(text: pd.Series, column: str) -> bool | None:
+    """Day-first or month-first for ``dd/mm/yyyy``-like strings; None when none are slashed."""
+    m = text.str.extract(_SLASHED)
+    if m[0].isna().all():
+        return None
+    m = m.dropna().astype(int)
+    a, b = m[0], m[1]
+    if (a > 12).any() and (b > 12).any():
+        raise TimeParseError(
+            f"time column {column!r} mixes day-first and month-first dates (e.g. "
+            f"{format_examples(text[(a > 12).reindex(text.index, fill_value=False)].tolist()[:1] + text[(b > 12).reindex(text.index, fill_value=False)].tolist()[:1])}). "
+            "Use one format, ideally ISO ('2019-04-01')."
+        )
+    if (a > 12).any():
+        return True
+    if (b > 12).any():
+        return False
+    # every value is ambiguous (both parts <= 12): monthly data on one day of the month
+    # show it — the constant part is the day
+    if a.nunique() == 1 and b.nunique() > 1:
+        return True
+    if b.nunique() == 1 and a.nunique() > 1:
+        return False
+    raise TimeParseError(
+        f"time column {column!r}: dates such as {format_examples(text.iloc[:3].tolist())} could be day-first "
+        "(UK, 01/04/2019 = 1 April) or month-first (US, = 4 January), and the values do not show which. "
+        f"Convert them first: df[{column!r}] = pd.to_datetime(df[{column!r}], dayfirst=True) for UK dates, "
+        "or format='%m/%d/%Y' for US dates; ISO dates ('2019-04-01') need nothing."
+    )
+
+
 def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[pd.Series, str]:
     uniq = pd.Series(values.dropna().unique())
     text = uniq.astype(str).str.strip()
     kinds = pd.Series("date", index=text.index)
     for kind, pat in _PATTERNS:
         kinds[text.str.match(pat)] = kind
+    if (kinds == "date").any() and (kinds != "date").any():
+        # values that are neither a period pattern nor a date are typos, not another frequency
+        maybe = text[kinds == "date"]
+        junk = maybe[pd.to_datetime(maybe, errors="coerce", format="mixed").isna()]
+        if len(junk):
+            raise TimeParseError(
+                f"time column {column!r}: {len(junk)} value(s) are not dates or periods: "
+                f"{_rows_of(values, junk.tolist())}. The other values look like "
+                f"{FREQ_NAMES[kinds[kinds != 'date'].iloc[0]]} periods such as {text[kinds != 'date'].iloc[0]!r}; "
+                "fix or drop those rows."
+            )
     found = sorted(set(kinds))
     if len(found) > 1:
         examples = [text[kinds == k].iloc[0] for k in found]
@@ -139,20 +215,33 @@ def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[p
     kind = found[0]
     mapping: dict[Any, pd.Period]
     if kind == "date":
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=False)
+        dayfirst = _dayfirst(text, column)
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=bool(dayfirst))
         bad = text[parsed.isna()]
         if len(bad):
             raise TimeParseError(
-                f"time column {column!r}: {len(bad)} value(s) do not parse as dates, e.g. "
-                f"{format_examples(bad.tolist())}. Use ISO dates such as '2022-07-01', "
+                f"time column {column!r}: {len(bad)} value(s) do not parse as dates: "
+                f"{_rows_of(values, bad.tolist())}. Use ISO dates such as '2022-07-01', "
                 "'2022-07' (month), '2022Q3' (quarter) or '2022' (year)."
             )
-        use = freq or _infer_from_dates(pd.DatetimeIndex(parsed), column)
-        per = pd.DatetimeIndex(parsed).to_period(use)
-        if freq is None and per.nunique() != len(per):
+        dates = pd.DatetimeIndex(parsed)
+        if freq is not None and len(dates.unique()) > 1:
+            try:
+                seen = _infer_from_dates(dates, column)
+            except TimeParseError:
+                seen = None
+            if seen is not None:
+                _require_matching_freq(seen, freq, column, text.tolist())
+        use = freq or _infer_from_dates(dates, column)
+        per = dates.to_period(use)
+        if per.nunique() != len(per):
+            clash = pd.Series(text.to_numpy(), index=per.asi8)
+            dup = clash[clash.index.duplicated(keep=False)]
             raise TimeParseError(
-                f"time column {column!r}: distinct dates fall in the same {FREQ_NAMES[use]} "
-                "period; the column mixes frequencies or needs freq=."
+                f"time column {column!r}: distinct dates fall in the same {FREQ_NAMES[use]} period "
+                f"(e.g. {format_examples(dup.tolist()[:2])}); the column mixes frequencies"
+                f"{'' if freq is None else f' or is finer than freq={freq!r}'}. "
+                + ("Pass freq= explicitly." if freq is None else "Aggregate to that frequency first.")
             )
         mapping = dict(zip(uniq, per))
     else:
@@ -164,9 +253,22 @@ def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[p
             if per is None:
                 raise TimeParseError(f"time column {column!r}: ISO weeks need freq='W'.")
         else:
-            per = pd.PeriodIndex(text.str.replace(r"\s|-(?=Q)", "", regex=True), freq=kind)
-            if use != kind:
-                per = per.asfreq(use, how="start")
+            if freq is not None:
+                _require_matching_freq(kind, freq, column, text.tolist())
+            clean = text.str.replace(r"\s|-(?=Q)", "", regex=True)
+            try:
+                per = pd.PeriodIndex(clean, freq=kind)
+            except (ValueError, TypeError):
+                bad = []
+                for t, c in zip(text, clean):
+                    try:
+                        pd.Period(c, freq=kind)
+                    except (ValueError, TypeError):
+                        bad.append(t)
+                raise TimeParseError(
+                    f"time column {column!r}: {len(bad)} value(s) are not valid {FREQ_NAMES[kind]} periods: "
+                    f"{_rows_of(values, bad)} (months run 1-12, quarters Q1-Q4). Fix those rows."
+                ) from None
         mapping = dict(zip(uniq, per))
     out = values.map(mapping)
     return pd.Series(pd.PeriodIndex(out, freq=use), index=values.index), use
@@ -217,6 +319,13 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
         # each distinct date converted once (a panel repeats every date once per unit)
         codes, uniq_dates = pd.factorize(dt)
         uniq_dates = pd.DatetimeIndex(uniq_dates)
+        if fcode is not None and len(uniq_dates) > 1:
+            try:
+                seen = _infer_from_dates(uniq_dates, column)
+            except TimeParseError:
+                seen = None
+            if seen is not None:
+                _require_matching_freq(seen, fcode, column, [str(d.date()) for d in uniq_dates.sort_values()[:3]])
         use = fcode or _infer_from_dates(uniq_dates, column)
         uniq_periods = uniq_dates.to_period(use)
         if fcode is None and uniq_periods.nunique() != len(uniq_dates):
@@ -227,6 +336,11 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
         return pd.Series(uniq_periods.take(codes), index=values.index), use
     if pd.api.types.is_bool_dtype(dtype):
         raise TimeParseError(f"time column {column!r} is boolean; it must hold dates or periods.")
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        raise TimeParseError(
+            f"time column {column!r} holds durations (e.g. {format_examples(values.astype(str).unique()[:3].tolist())}), "
+            "not dates or periods. Add them to the start date they count from (start + df[col]) first."
+        )
     if pd.api.types.is_numeric_dtype(dtype):
         arr = values.to_numpy(dtype=float)
         if not np.all(np.mod(arr, 1) == 0):
@@ -243,11 +357,15 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
                 )
             per = pd.PeriodIndex([pd.Period(year=int(v), freq="Y") for v in arr], freq="Y")
             return pd.Series(per, index=values.index), "Y"
+        first = int(arr.min())
         raise TimeParseError(
-            f"time column {column!r} holds integers that are not years (e.g. "
-            f"{format_examples(values.unique()[:5].tolist())}). evalint needs calendar time: "
-            "map the index to dates (e.g. pd.period_range('2016-04', periods=T, freq='M')) "
-            "so interventions and policy events can be placed."
+            f"time column {column!r} holds integers that are not calendar years (e.g. "
+            f"{format_examples(values.unique()[:5].tolist())}). Integers are read as years "
+            "(1000-3000, annual periods). An ordinal index (survey waves 0/1, periods 1..T) needs the "
+            "calendar time it stands for, because interventions and policy events are placed by date: "
+            f"e.g. df[{column!r}] = pd.period_range('2016-04', periods=T, freq='M')[df[{column!r}] - {first}] "
+            "for consecutive months, or the wave dates themselves with freq= set to the interval between "
+            "them (e.g. freq='Q')."
         )
     return _string_periods(values.astype(object), fcode, column)
 

@@ -17,7 +17,7 @@ import pandas as pd
 from evalint.data import checks
 from evalint.data.timeparse import to_period
 from evalint.data.timing import TreatmentTiming
-from evalint.errors import TreatmentError, format_examples
+from evalint.errors import TreatmentError, format_examples, plain
 
 _NEVER_STRINGS = {"", "never", "none", "nan", "nat", "inf", "0"}
 
@@ -46,7 +46,7 @@ def _timing_from_treatment(work: pd.DataFrame, unit: str, time: str, col: str, f
         rows = keys.loc[off]
         units_off = pd.unique(rows[unit])
         first = rows.drop_duplicates(unit).head(5)
-        shown = "; ".join(f"{u!r} switches off at {t}" for u, t in first.itertuples(index=False))
+        shown = "; ".join(f"{plain(u)!r} switches off at {t}" for u, t in first.itertuples(index=False))
         raise TreatmentError(
             f"treatment column {col!r} is not absorbing: {len(units_off)} unit(s) go from 1 back to 0 "
             f"({shown}). evalint's designs assume that once treated, a unit stays treated. If "
@@ -162,14 +162,14 @@ def _timing_from_per_unit(work: pd.DataFrame, unit: str, time: str, col: str, fr
             continue
         if isinstance(v, (float, np.floating)) and float(v).is_integer():
             v = int(v)
-        value_periods.append(to_period(v, freq, what=f"cohort of unit {per_unit.index[first_unit[j]]!r}"))
+        value_periods.append(to_period(v, freq, what=f"cohort of unit {plain(per_unit.index[first_unit[j]])!r}"))
     by_value = pd.array(value_periods, dtype=f"period[{freq}]")
     mapped = by_value.take(np.where(never, -1, codes), allow_fill=True)
     cohort = pd.Series(mapped, index=pd.Index(per_unit.index, name=unit))
     bad = [j for j, p in enumerate(value_periods) if p is not pd.NaT and (p < first_p or p > last_p)]
     outside = [(per_unit.index[i], value_periods[codes[i]]) for i in np.flatnonzero(np.isin(codes, bad))] if bad else []
     if outside:
-        shown = "; ".join(f"{u!r}: {p}" for u, p in outside[:5])
+        shown = "; ".join(f"{plain(u)!r}: {p}" for u, p in outside[:5])
         raise TreatmentError(
             f"cohort column {col!r}: {len(outside)} unit(s) have a first treated period outside the "
             f"data ({first_p}..{last_p}): {shown}. A unit treated after the data ends is never treated "

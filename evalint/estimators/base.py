@@ -11,17 +11,24 @@ Register an estimator with :func:`register_estimator` so the contract test suite
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+import numpy as np
+
+from evalint.data.guards import require_outcome, require_panel, require_varying
 from evalint.diagnostics.base import CheckResult, Flag
-from evalint.errors import SpecificationError
+from evalint.errors import InferenceError, SpecificationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.panel import Panel
     from evalint.results.effect import EffectResult
 
-__all__ = ["Estimator", "ESTIMATORS", "register_estimator", "get_estimator", "calendar_check"]
+__all__ = ["Estimator", "ESTIMATORS", "register_estimator", "get_estimator", "calendar_check",
+           "seeded_inference", "accepts_seed", "accepts_outcome"]
 
 
 @runtime_checkable
@@ -45,7 +52,110 @@ def register_estimator(cls: type) -> type:
     if not hasattr(cls, "contract_example"):
         raise SpecificationError(f"{cls.__name__} needs a `contract_example()` classmethod to be registered.")
     ESTIMATORS[name] = cls
+    _guard_fit(cls)
     return cls
+
+
+#: how many guarded ``fit`` calls are running: inner fits (placebos, refits) are not re-checked
+_FIT_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("evalint_fit_depth", default=0)
+
+
+def _fit_keeping_warning_sites(fit: Any, self: Any, args: tuple, kwargs: dict) -> Any:
+    """Call ``fit``; its warnings keep pointing where they pointed without the guard's frame.
+
+    An estimator warns with a ``stacklevel`` counted from its ``fit``; the guard adds one frame,
+    which would move every warning one frame inwards (onto this module). The warnings are
+    recorded and re-issued one frame further out, with the caller's filters and registry.
+    """
+    import sys
+    import warnings
+
+    guard_frame = sys._getframe(1)
+    recorded: list[Any] = []
+    try:
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            try:
+                return fit(self, *args, **kwargs)
+            finally:
+                recorded = list(rec)
+    finally:
+        outer = []
+        f = guard_frame.f_back
+        while f is not None:
+            outer.append(f)
+            f = f.f_back
+        for w in recorded:
+            target = None
+            if w.filename == __file__:
+                target = outer[0] if outer else None  # pointed at the guard: its caller is meant
+            else:
+                for i, fr in enumerate(outer):
+                    if fr.f_code.co_filename == w.filename and fr.f_lineno == w.lineno:
+                        target = outer[i + 1] if i + 1 < len(outer) else fr
+                        break
+            if target is None:  # a site inside the fit: unchanged
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+            else:
+                g = target.f_globals
+                warnings.warn_explicit(w.message, w.category, target.f_code.co_filename, target.f_lineno,
+                                       module=g.get("__name__"), registry=g.setdefault("__warningregistry__", {}),
+                                       source=w.source)
+
+
+#: registry name -> the public function users call, for messages
+_PUBLIC_NAMES = {"its_count": "count_its", "its_segmented": "segmented_regression", "its_controlled": "controlled_its",
+                 "imputation": "imputation_did", "bacon": "bacon_decomposition", "dose": "dose_response"}
+
+
+def _guard_fit(cls: type) -> None:
+    """Wrap ``cls.fit`` so a user's call is checked first: a Panel, and a valid ``outcome``."""
+    fit = cls.fit
+    if getattr(fit, "_evalint_guarded", False):
+        return
+    where = _PUBLIC_NAMES.get(cls.name, cls.name)
+
+    @functools.wraps(fit)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        depth = _FIT_DEPTH.get()
+        if depth == 0:
+            panel = args[0] if args else kwargs.get("panel")
+            require_panel(panel, where)
+            outcome = kwargs.get("outcome")
+            if outcome is None:
+                own = getattr(self, "outcome", None)
+                outcome = own if isinstance(own, str) else None
+            require_outcome(panel, outcome, where, kwargs.get("comparison_outcome"))
+            require_varying(panel, outcome, where)
+        token = _FIT_DEPTH.set(depth + 1)
+        try:
+            if depth:
+                return fit(self, *args, **kwargs)
+            return _fit_keeping_warning_sites(fit, self, args, kwargs)
+        except np.linalg.LinAlgError as exc:
+            if depth:
+                raise
+            raise InferenceError(
+                f"{where}: the linear algebra of the fit failed ({exc}). This usually means collinear "
+                "covariates or fixed effects (a covariate constant within units, a unit with one period), "
+                "or values so large that the arithmetic overflows. Check the covariates and the panel's "
+                "values; Panel.describe() shows the panel."
+            ) from exc
+        finally:
+            _FIT_DEPTH.reset(token)
+
+    guarded._evalint_guarded = True  # type: ignore[attr-defined]
+    cls.fit = guarded  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def trusted_fits() -> Any:
+    """Inside, estimator fits skip the user-input checks (evaluate() chooses outcomes itself)."""
+    token = _FIT_DEPTH.set(_FIT_DEPTH.get() + 1)
+    try:
+        yield
+    finally:
+        _FIT_DEPTH.reset(token)
 
 
 def get_estimator(name: str) -> type:
@@ -96,3 +206,82 @@ def calendar_check(
     check = cal.check(inter, outcome=kind, pre=pre, post=post, freq=panel.freq,
                       treated_units=treated_units, comparison_units=comparison_units, design=design)
     return check, tuple(check.flags)
+
+
+def seeded_inference(inference: Any, seed: Any, where: str, default: Any = None) -> Any:
+    """The inference spec ``seed=`` asks for: the one way in for a randomised estimator's seed.
+
+    ``inference=None`` takes ``default`` (a random spec class such as MultiplierBootstrap, or
+    None when the estimator's default draws nothing); a spec with a ``seed`` field gets
+    ``seed``; a spec seeded differently, or one that draws nothing, is a SpecificationError
+    naming where the seed goes.
+    """
+    import dataclasses
+
+    if seed is None:
+        return inference
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SpecificationError(f"{where}: seed must be a non-negative integer; got {seed!r}.")
+    if inference is None:
+        if default is None:
+            raise SpecificationError(
+                f"{where}: seed={seed}: the default inference draws nothing at random, so there is nothing to "
+                f"seed. For a bootstrap pass inference=WildClusterBootstrap(seed={seed}); otherwise drop seed=."
+            )
+        return default(seed=seed)
+    fields = {f.name for f in dataclasses.fields(inference)} if dataclasses.is_dataclass(inference) else set()
+    if "seed" not in fields:
+        raise SpecificationError(
+            f"{where}: seed={seed}: inference={type(inference).__name__}() draws nothing at random, so there is "
+            "nothing to seed. Drop seed=, or choose a bootstrap/placebo inference and give it the seed."
+        )
+    own = getattr(inference, "seed", None)
+    default_seed = next((f.default for f in dataclasses.fields(inference) if f.name == "seed"), None)
+    if own not in (default_seed, seed):
+        raise SpecificationError(
+            f"{where}: seed={seed} and inference={type(inference).__name__}(seed={own}) disagree; give the seed "
+            "once, either as seed= or inside the inference spec."
+        )
+    return dataclasses.replace(inference, seed=seed)
+
+
+def accepts_seed(fn: Any, default: Any = None) -> Any:
+    """Give a public estimator function a ``seed=`` keyword routed by :func:`seeded_inference`."""
+    import inspect
+
+    @functools.wraps(fn)
+    def with_seed(*args: Any, seed: Any = None, **kwargs: Any) -> Any:
+        if seed is not None:
+            kwargs["inference"] = seeded_inference(kwargs.get("inference"), seed, fn.__name__, default)
+        return fn(*args, **kwargs)
+
+    sig = inspect.signature(fn)
+    if "seed" not in sig.parameters:
+        params = list(sig.parameters.values())
+        extra = inspect.Parameter("seed", inspect.Parameter.KEYWORD_ONLY, default=None)
+        tail = [p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD]
+        head = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        with_seed.__signature__ = sig.replace(parameters=[*head, extra, *tail])  # type: ignore[attr-defined]
+    return with_seed
+
+
+def accepts_outcome(fn: Any) -> Any:
+    """Give a public estimator function without one an ``outcome=`` keyword (``panel.with_outcome``)."""
+    import inspect
+
+    @functools.wraps(fn)
+    def with_outcome(panel: Any, *args: Any, outcome: str | None = None, **kwargs: Any) -> Any:
+        if outcome is not None:
+            require_panel(panel, fn.__name__)
+            require_outcome(panel, outcome, fn.__name__)
+            panel = panel.with_outcome(outcome)
+        return fn(panel, *args, **kwargs)
+
+    sig = inspect.signature(fn)
+    if "outcome" not in sig.parameters:
+        params = list(sig.parameters.values())
+        extra = inspect.Parameter("outcome", inspect.Parameter.KEYWORD_ONLY, default=None)
+        tail = [p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD]
+        head = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        with_outcome.__signature__ = sig.replace(parameters=[*head, extra, *tail])  # type: ignore[attr-defined]
+    return with_outcome

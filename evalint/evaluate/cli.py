@@ -55,8 +55,10 @@ EXAMPLE = """example CONFIG.toml (paths relative to the file):
   name = "report"
 
 Writes <dir>/<name>.html (self-contained), <name>.md (+ <name>_figures/), triangulation.csv,
-flags.csv and diagnostics.csv. Exit 0 on success (failed designs are reported, not fatal);
-exit 2 with "evalint: error: ..." when the configuration or the data are invalid.
+flags.csv and diagnostics.csv, into a new or empty folder (--overwrite replaces an earlier run's
+folder as a whole; a failed run leaves the old one untouched). Exit 0 when at least one design
+gave an estimate (failed designs are reported); exit 1 when every design failed; exit 2 with
+one line "evalint: error: ..." when the configuration or the data are invalid.
 """
 
 
@@ -69,36 +71,61 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fast", action="store_true", help="fewer bootstrap/placebo replications")
     parser.add_argument("--seed", type=int, default=None, help="override [evaluation] seed")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary; files only")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a non-empty output folder holding an earlier evalint run")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation the configuration describes; 0 on success (failed designs are reported)."""
     from pathlib import Path
 
+    from evalint._output import check_output_folder, output_folder
     from evalint.evaluate.core import evaluate
 
     cfg = load_config(args.config)
+    out = Path(args.out).resolve() if args.out else cfg.out_dir
+    overwrite = args.overwrite or cfg.overwrite
+    option = "--overwrite (or overwrite = true in [output])"
+    protect = (cfg.source, *([Path(cfg.data["path"])] if "path" in cfg.data else []))
     panel = build_panel(cfg)
     kw = evaluate_kwargs(cfg)
+    # a file, read-only or input-holding output folder is refused now; a non-empty one once the
+    # evaluation's arguments are known to be valid, before the first fit
+    check_output_folder(out, overwrite=True, option=option, protect=protect)
     if args.fast:
         kw["fast"] = True
     if args.seed is not None:
         kw["seed"] = args.seed
     call = "evalint evaluate " + str(args.config) + (" --fast" if args.fast else "") + \
         (f" --seed {args.seed}" if args.seed is not None else "")
-    progress = None if args.quiet else TextProgress()
+    bar = None if args.quiet else TextProgress()
+    checked: list[bool] = []
+
+    def progress(done: int, total: int, label: str) -> None:
+        # the output folder is checked once evaluate() has validated its arguments and
+        # before the first (possibly long) fit
+        if not checked:
+            check_output_folder(out, overwrite=overwrite, option=option, protect=protect)
+            checked.append(True)
+        if bar is not None:
+            bar(done, total, label)
+
     ev = evaluate(panel, progress=progress, call=call, **kw)
-    out = Path(args.out).resolve() if args.out else cfg.out_dir
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for fmt in cfg.formats:
-        written.append(ev.report(out / f"{cfg.name}.{fmt}"))
-    ev.table().to_csv(out / "triangulation.csv", index=False)
-    ev.flags_frame().to_csv(out / "flags.csv", index=False)
-    ev.diagnostics_frame().to_csv(out / "diagnostics.csv", index=False)
+    with output_folder(out, overwrite=overwrite, option=option, protect=protect) as tmp:
+        written = []
+        for fmt in cfg.formats:
+            written.append(ev.report(tmp / f"{cfg.name}.{fmt}"))
+        ev.table().to_csv(tmp / "triangulation.csv", index=False)
+        ev.flags_frame().to_csv(tmp / "flags.csv", index=False)
+        ev.diagnostics_frame().to_csv(tmp / "diagnostics.csv", index=False)
+    n_ok = sum(1 for e in ev.entries.values() if e.ok)
     if not args.quiet:
         print(ev.summary())
         print(f"\nWrote {', '.join(p.name for p in written)}, triangulation.csv, flags.csv, diagnostics.csv to {out}/")
-        if ev.failures:
-            print(f"{len(ev.failures)} design fit(s) failed; the reasons are in the report.", file=sys.stderr)
+    if ev.failures and not args.quiet and n_ok:
+        print(f"{len(ev.failures)} design fit(s) failed; the reasons are in the report.", file=sys.stderr)
+    if n_ok == 0:
+        reasons = "; ".join(f"{d} on {o}: {str(f)[:200]}" for (d, o), f in list(ev.failures.items())[:3])
+        print(f"evalint: every design failed, no estimate ({reasons}).", file=sys.stderr)
+        return 1
     return 0

@@ -35,6 +35,8 @@ try:  # Python >= 3.11
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10 (tomli is a dependency there)
     import tomli as tomllib  # type: ignore[no-redef]
+import datetime as _dt
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,16 +44,106 @@ from typing import Any
 
 import pandas as pd
 
-from evalint.errors import SpecificationError
+from evalint.errors import ConfigError, DataError, EmptyDataError, SpecificationError
 
-__all__ = ["EvaluateConfig", "load_config", "build_panel"]
+__all__ = ["EvaluateConfig", "load_config", "build_panel", "read_table", "SCHEMA"]
 
 _DATA_KEYS = {"path", "unit", "time", "outcomes", "outcome", "population", "weights", "covariates", "cohort",
               "treatment", "missing", "freq", "simulate", "geography", "attribution", "splits", "denominator",
               "source"}
 _EVAL_KEYS = {"intervention", "treated", "outcomes", "designs", "alpha", "seed", "fast", "calendar", "start", "end",
               "options"}
-_OUT_KEYS = {"dir", "formats", "name"}
+_OUT_KEYS = {"dir", "formats", "name", "overwrite"}
+
+# Each key's one type. Names: "string", "boolean", "integer", "number", "table", "date",
+# "list of strings". A key listed in the _*_KEYS sets but not here is not type-checked.
+_STR, _BOOL, _INT, _NUM, _TABLE = "string", "boolean", "integer", "number", "table"
+_LIST = "list of strings"
+_DATE = "date"
+SCHEMA: dict[str, dict[str, tuple[str, ...]]] = {
+    "data": {"path": (_STR,), "unit": (_STR,), "time": (_STR,), "outcomes": (_STR, _LIST), "outcome": (_STR, _LIST),
+             "population": (_STR,), "weights": (_STR,), "covariates": (_STR, _LIST), "cohort": (_STR,),
+             "treatment": (_STR,), "missing": (_STR,), "freq": (_STR,), "simulate": (_TABLE,),
+             "geography": (_STR,), "attribution": (_STR,), "splits": (_TABLE,), "denominator": (_STR,),
+             "source": (_STR,)},
+    "evaluation": {"intervention": (_STR, _DATE, _TABLE), "treated": (_STR, _LIST), "outcomes": (_STR, _LIST),
+                   "designs": (_STR, _LIST), "alpha": (_NUM,), "seed": (_INT,), "fast": (_BOOL,),
+                   "calendar": (_BOOL,), "start": (_STR, _DATE), "end": (_STR, _DATE), "options": (_TABLE,)},
+    "output": {"dir": (_STR,), "formats": (_STR, _LIST), "name": (_STR,), "overwrite": (_BOOL,)},
+}
+_CHOICES = {("data", "missing"): ("error", "drop"), ("evaluation", "designs"): ("auto", "its", "did", "synth")}
+
+
+def _is(value: Any, kind: str) -> bool:
+    if kind == _STR:
+        return isinstance(value, str)
+    if kind == _BOOL:
+        return isinstance(value, bool)
+    if kind == _INT:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == _NUM:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == _TABLE:
+        return isinstance(value, dict)
+    if kind == _DATE:
+        return isinstance(value, (_dt.date, _dt.datetime))
+    if kind == _LIST:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def _toml_repr(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value + '"'
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_repr(v) for v in value[:5]) + (", ..." if len(value) > 5 else "") + "]"
+    return str(value)
+
+
+def _check_types(table: Mapping[str, Any], section: str, path: Path) -> None:
+    schema = SCHEMA.get(section, {})
+    for key, value in table.items():
+        kinds = schema.get(key)
+        if kinds is None:
+            continue
+        if not any(_is(value, k) for k in kinds):
+            want = " or ".join(kinds)
+            hint = ""
+            if _BOOL in kinds and isinstance(value, str):
+                hint = f" Write {key} = true or {key} = false, without quotes."
+            elif (_INT in kinds or _NUM in kinds) and isinstance(value, str):
+                hint = f" Write the number without quotes, e.g. {key} = {value.strip() or 0}."
+            elif isinstance(value, list) and _LIST in kinds:
+                hint = " Every item must be a quoted string."
+            article = "an" if want[0] in "aeiou" else "a"
+            must = "true or false (a boolean)" if kinds == (_BOOL,) else f"{article} {want}"
+            raise ConfigError(
+                f"{path}: [{section}] {key} must be {must}; got {_toml_repr(value)} "
+                f"({type(value).__name__}).{hint}")
+        choices = _CHOICES.get((section, key))
+        if choices is not None:
+            items = value if isinstance(value, list) else [value]
+            bad = [v for v in items if v not in choices]
+            if bad:
+                raise ConfigError(f"{path}: [{section}] {key} = {_toml_repr(value)}: {_toml_repr(bad[0])} is not "
+                                  f"one of {', '.join(repr(c) for c in choices)}.")
+    if section == "evaluation":
+        if "seed" in table and table["seed"] < 0:
+            raise ConfigError(f"{path}: [evaluation] seed must be a non-negative integer; got {table['seed']}.")
+        if "alpha" in table and not 0 < table["alpha"] < 0.5:
+            raise ConfigError(f"{path}: [evaluation] alpha must be a number between 0 and 0.5 "
+                              f"(e.g. 0.05); got {table['alpha']}.")
+        inter = table.get("intervention")
+        if isinstance(inter, dict):
+            bad_dates = [k for k, v in inter.items() if not (_is(v, _STR) or _is(v, _DATE))]
+            if bad_dates:
+                raise ConfigError(f"{path}: [evaluation.intervention] maps a unit to its first treated date; "
+                                  f"{bad_dates[0]} = {_toml_repr(inter[bad_dates[0]])} is not a date or "
+                                  "string such as \"2023-04\".")
 
 
 @dataclass(frozen=True)
@@ -65,56 +157,145 @@ class EvaluateConfig:
     formats: tuple[str, ...] = ("html", "md")
     name: str = "report"
     raw: Mapping[str, Any] = field(default_factory=dict)
+    overwrite: bool = False
 
 
 def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str, path: Path) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
-        raise SpecificationError(
-            f"{path}: unknown key(s) {unknown} in [{where}]; allowed: {', '.join(sorted(allowed))}."
+        key = unknown[0]
+        close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+        what = "section" if where == "top level" else "key"
+        place = "at the top level" if where == "top level" else f"in [{where}]"
+        mean = f" Did you mean {close[0]!r}?" if close else ""
+        others = f" (and {', '.join(repr(u) for u in unknown[1:])})" if len(unknown) > 1 else ""
+        raise ConfigError(
+            f"{path}: unknown {what} {key!r}{others} {place}.{mean} Allowed: {', '.join(sorted(allowed))}."
         )
 
 
 def load_config(path: str | Path) -> EvaluateConfig:
     """Read and check a configuration file.
 
+    Every key has one type (:data:`SCHEMA`): ``fast = "false"`` is an error, not true.
+
     Raises
     ------
-    SpecificationError
-        Missing file, invalid TOML, unknown or missing keys, bad formats.
+    ConfigError
+        Missing or unreadable file, not UTF-8, invalid TOML, unknown keys (with a
+        did-you-mean), keys of the wrong type, missing keys, bad formats.
     """
     p = Path(path).resolve()
+    if p.is_dir():
+        raise ConfigError(f"configuration file {str(path)!r} is a folder; give the .toml file inside it.")
+    if p.exists() and not p.is_file():
+        raise ConfigError(f"configuration file {str(path)!r} is not a regular file; give a .toml file.")
     if not p.is_file():
-        raise SpecificationError(f"configuration file {str(path)!r} does not exist.")
+        raise ConfigError(f"configuration file {str(path)!r} does not exist.")
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        raw_bytes = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"configuration file {str(path)!r} cannot be read ({exc.strerror}).") from None
+    try:
+        text = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw_bytes[:exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{p}: not UTF-8 text (byte 0x{raw_bytes[exc.start]:02x} on line {line}). TOML files must be "
+            "UTF-8: save the file as UTF-8 in your editor."
+        ) from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SpecificationError(f"{p}: not valid TOML ({exc}). See `evalint evaluate --help` for an example.") from None
+        raise ConfigError(f"{p}: not valid TOML ({exc}). See `evalint evaluate --help` for an example.") from None
     _check_keys(raw, {"data", "evaluation", "output"}, "top level", p)
+    for section in ("data", "evaluation", "output"):
+        if section in raw and not isinstance(raw[section], dict):
+            raise ConfigError(f"{p}: {section} must be a table ([{section}]); got {_toml_repr(raw[section])}.")
     data = dict(raw.get("data", {}))
     if not data:
-        raise SpecificationError(f"{p}: the [data] table is missing; it needs path (or simulate), unit, time, outcomes.")
+        raise ConfigError(f"{p}: the [data] table is missing; it needs path (or simulate), unit, time, outcomes.")
     _check_keys(data, _DATA_KEYS, "data", p)
+    _check_types(data, "data", p)
     if "simulate" not in data and "source" not in data:
         missing = [k for k in ("path", "time") if k not in data]
         if "outcomes" not in data and "outcome" not in data:
             missing.append("outcomes")
         if missing:
-            raise SpecificationError(f"{p}: [data] needs {', '.join(missing)} (or a [data.simulate] table).")
+            raise ConfigError(f"{p}: [data] needs {', '.join(missing)} (or a [data.simulate] table).")
         data["path"] = str((p.parent / data["path"]).resolve())
     ev = dict(raw.get("evaluation", {}))
     _check_keys(ev, _EVAL_KEYS, "evaluation", p)
+    _check_types(ev, "evaluation", p)
     out = dict(raw.get("output", {}))
     _check_keys(out, _OUT_KEYS, "output", p)
+    _check_types(out, "output", p)
     formats = out.get("formats", ["html", "md"])
     if isinstance(formats, str):
         formats = [formats]
     bad = [f for f in formats if f not in ("html", "md")]
     if bad or not formats:
-        raise SpecificationError(f"{p}: [output] formats {formats!r}; use a list of 'html' and/or 'md'.")
+        raise ConfigError(f"{p}: [output] formats {formats!r}; use a list of 'html' and/or 'md'.")
+    name = str(out.get("name", "report"))
+    if not name or "/" in name or "\\" in name or name in (".", ".."):
+        raise ConfigError(f"{p}: [output] name {name!r} must be a plain file name without folders, e.g. \"report\".")
     out_dir = (p.parent / out.get("dir", "evalint-report")).resolve()
     return EvaluateConfig(source=p, data=data, evaluation=ev, out_dir=out_dir, formats=tuple(formats),
-                          name=str(out.get("name", "report")), raw=raw)
+                          name=name, raw=raw, overwrite=bool(out.get("overwrite", False)))
+
+
+def read_table(path: str | Path, source: Any = None) -> pd.DataFrame:
+    """Read a CSV (delimiter sniffed: comma, semicolon, tab or pipe) or Parquet file.
+
+    Raises
+    ------
+    DataError
+        The path is a folder or missing, the file is empty, or it does not parse.
+    """
+    path = Path(path)
+    where = f"{source}: [data] path" if source is not None else "data path"
+    if path.is_dir():
+        raise DataError(f"{where} {str(path)!r} is a folder, not a file; give the .csv or .parquet file inside it.")
+    if not path.is_file():
+        raise DataError(f"{where} {str(path)!r} does not exist.")
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        try:
+            return pd.read_parquet(path)
+        except (ImportError, ValueError, OSError) as exc:
+            raise DataError(f"{where} {str(path)!r} cannot be read as Parquet ({exc}).") from None
+    if suffix not in (".csv", ".txt", ".gz", ".tsv"):
+        raise DataError(f"{where} {str(path)!r}: use a .csv or .parquet file (got {suffix or 'no suffix'!r}).")
+    if path.stat().st_size == 0:
+        raise EmptyDataError(f"{where} {str(path)!r} is empty (0 bytes); it needs a header row and data rows.")
+    import gzip
+
+    opener = gzip.open if suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:  # type: ignore[operator]
+            sample = fh.read(64 * 1024)
+    except OSError as exc:
+        raise DataError(f"{where} {str(path)!r} cannot be read ({exc}).") from None
+    if not sample.strip():
+        raise EmptyDataError(f"{where} {str(path)!r} holds no data (only blank lines).")
+    header = sample.splitlines()[0]
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    sep = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    if counts[","] and counts[sep] == counts[","]:
+        sep = ","
+    try:
+        frame = pd.read_csv(path, sep=sep, encoding="utf-8-sig")  # Excel's UTF-8 files start with a BOM
+    except pd.errors.EmptyDataError:
+        raise EmptyDataError(f"{where} {str(path)!r} has no columns (empty file).") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(
+            f"{where} {str(path)!r} does not parse as a CSV with delimiter {sep!r} ({str(exc).splitlines()[0]}). "
+            "Save it as comma-separated UTF-8 text."
+        ) from None
+    if frame.shape[0] == 0:
+        raise EmptyDataError(f"{where} {str(path)!r} has a header ({', '.join(map(str, frame.columns[:10]))}) "
+                             "but no data rows.")
+    return frame
 
 
 def build_panel(cfg: EvaluateConfig) -> Any:
@@ -125,20 +306,16 @@ def build_panel(cfg: EvaluateConfig) -> Any:
     if "simulate" in d:
         from evalint.datasets import simulate_nhs
 
+        import inspect
+
+        allowed = sorted(inspect.signature(simulate_nhs).parameters)
+        _check_keys(d["simulate"], set(allowed), "data.simulate", cfg.source)
         return simulate_nhs(**dict(d["simulate"])).panel
     if "source" in d:  # a registered real-data source: evalint/evaluate/config_sources.py
         from evalint.evaluate.config_sources import build_source_panel
 
         return build_source_panel(cfg, _apply_geography)
-    path = Path(d["path"])
-    if not path.is_file():
-        raise SpecificationError(f"{cfg.source}: [data] path {str(path)!r} does not exist.")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        frame = pd.read_parquet(path)
-    elif path.suffix.lower() in (".csv", ".txt", ".gz"):
-        frame = pd.read_csv(path)
-    else:
-        raise SpecificationError(f"{cfg.source}: [data] path {str(path)!r}: use a .csv or .parquet file.")
+    frame = read_table(d["path"], cfg.source)
     outcomes = d.get("outcomes", d.get("outcome"))
     frame, d = _apply_geography(cfg, frame, d, outcomes)
     return Panel.from_frame(
@@ -193,6 +370,6 @@ def evaluate_kwargs(cfg: EvaluateConfig) -> dict[str, Any]:
             kw[k] = ev[k]
     if "calendar" in ev:
         if not isinstance(ev["calendar"], bool):
-            raise SpecificationError(f"{cfg.source}: [evaluation] calendar must be true or false.")
+            raise ConfigError(f"{cfg.source}: [evaluation] calendar must be true or false.")
         kw["calendar"] = None if ev["calendar"] else False
     return kw

@@ -34,7 +34,7 @@ import pandas as pd
 
 from evalint._typing import check_alpha
 from evalint.diagnostics.base import flags_frame
-from evalint.errors import EvalintError, SpecificationError
+from evalint.errors import EvalintError, OutputError, SpecificationError
 from evalint.evaluate.designs import Assignment, DesignPlan, choose_designs, resolve_assignment
 from evalint.evaluate.runners import (
     ITS_DEFAULTS,  # noqa: F401 - moved to runners; still importable from here
@@ -231,6 +231,9 @@ def evaluate(
     a = check_alpha(alpha)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise SpecificationError(f"seed must be a non-negative integer; got {seed!r}.")
+    if not isinstance(fast, (bool, np.bool_)):
+        raise SpecificationError(f"fast must be True or False; got {fast!r} ({type(fast).__name__}). "
+                                 "A string such as 'false' would read as true.")
     if isinstance(outcomes, str):
         outcomes = [outcomes]
     outs = list(panel.outcomes) if outcomes is None else list(outcomes)
@@ -528,17 +531,43 @@ class Evaluation:
         return render_text(self)
 
     def report(self, path: str | Path) -> Path:
-        """Write the report: ``.html`` (self-contained) or ``.md`` (figures beside it)."""
+        """Write the report: ``.html`` (self-contained) or ``.md`` (figures beside it).
+
+        The report is written into a temporary folder beside ``path`` and moved into place
+        when complete: a failure leaves an earlier report (and its figures) whole. A Markdown
+        report's ``<stem>_figures/`` folder is replaced as a whole.
+
+        Raises
+        ------
+        SpecificationError
+            ``path`` does not end in .html or .md.
+        OutputError
+            ``path`` is a folder, its parent is a file, or the folder is not writable.
+        """
+        import shutil
+        import tempfile
+
+        from evalint._output import check_writable_parent, replace_file_set
+
         p = Path(path)
+        if p.is_dir():
+            raise OutputError(f"report path {str(p)!r} is a folder; give a file name such as "
+                              f"{str(p / ('report' + (p.suffix or '.html')))!r}.")
         if p.suffix.lower() in (".html", ".htm"):
-            from evalint.report.html import write_html
-
-            return write_html(self, p)
-        if p.suffix.lower() in (".md", ".markdown"):
-            from evalint.report.markdown import write_markdown
-
-            return write_markdown(self, p)
-        raise SpecificationError(f"report path {str(p)!r} must end in .html or .md (got {p.suffix or 'no suffix'!r}).")
+            from evalint.report.html import write_html as writer
+        elif p.suffix.lower() in (".md", ".markdown"):
+            from evalint.report.markdown import write_markdown as writer
+        else:
+            raise SpecificationError(
+                f"report path {str(p)!r} must end in .html or .md (got {p.suffix or 'no suffix'!r}).")
+        parent = check_writable_parent(p, "report path")
+        tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.partial-", dir=parent))
+        try:
+            writer(self, tmp / p.name)
+            replace_file_set(tmp, parent)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return p
 
     def __str__(self) -> str:
         return self.summary()

@@ -268,6 +268,7 @@ def placebo_few_treated(result: Any, panel: Any, alpha: float, *, reps: int, see
                                      cohort="_evalint_placebo", population=panel.population,
                                      weights=panel.weights, covariates=list(panel.covariates), freq=panel.freq,
                                      outcome_kind=dict(panel.outcome_kinds))
+                p._primary_chosen = getattr(panel, "_primary_chosen", False)
                 estimates.append(float(fit_one(p)))
         placebo = np.asarray(estimates)
     low, high, p_value = conley_taber_interval(result.estimate, placebo, alpha)

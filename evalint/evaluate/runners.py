@@ -33,6 +33,15 @@ ITS_DEFAULTS: dict[str, Any] = {"impact": "step", "seasonality": "fourier", "har
 UNIT_FAIL_SHARE = 0.10
 
 
+def _its_options(ctx: _Context) -> dict[str, Any]:
+    """ITS defaults and the user's options; annual data have no within-year season to model."""
+    defaults = dict(ITS_DEFAULTS)
+    if ctx.panel.freq == "Y":
+        defaults.pop("seasonality")
+        defaults.pop("harmonics")
+    return {**defaults, **dict(ctx.options.get("its", {}))}
+
+
 def _summarise_unit_checks(results: Mapping[Any, Any]) -> tuple[CheckResult, ...]:
     by_name: dict[str, list[Any]] = {}
     for r in results.values():
@@ -58,7 +67,7 @@ def _run_its(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
     treated = a.treated_units
     series = ctx.panel.aggregate("treated units" if a.never_treated else "all units",
                                  units=treated if a.never_treated else None)
-    opts = {**ITS_DEFAULTS, **dict(ctx.options.get("its", {}))}
+    opts = _its_options(ctx)
     date = a.intervention if a.intervention is not None else a.cohorts[0].start_time
     res = its(series, date, outcome=outcome, calendar=ctx.calendar, alpha=ctx.alpha, **opts)
     return res, {}
@@ -70,7 +79,7 @@ def _run_its_units(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
     from evalint.estimators.its import its_by_unit
 
     a = ctx.assignment
-    opts = {**ITS_DEFAULTS, **dict(ctx.options.get("its", {}))}
+    opts = _its_options(ctx)
     iv = a.intervention if a.intervention is not None and a.intervention.unit_dates is not None else None
     by = its_by_unit(ctx.panel, iv, outcome=outcome, units=a.treated_units, calendar=ctx.calendar,
                      alpha=ctx.alpha, on_error="skip", **opts)
@@ -234,6 +243,11 @@ _RUNNERS = {"its": _run_its, "its_units": _run_its_units, "scm": _run_scm, "sdid
 
 
 def _fit(plan: DesignPlan, ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
-    if plan.key == "did":
-        return _run_did(ctx, outcome, plan)
-    return _RUNNERS[plan.key](ctx, outcome)
+    from evalint.data.guards import require_varying
+    from evalint.estimators.base import trusted_fits
+
+    require_varying(ctx.panel, outcome, plan.label)
+    with trusted_fits():  # evaluate() names each outcome itself; the user-input checks ran once
+        if plan.key == "did":
+            return _run_did(ctx, outcome, plan)
+        return _RUNNERS[plan.key](ctx, outcome)

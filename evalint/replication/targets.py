@@ -6,7 +6,7 @@ package as ``evalint.reference_data``)::
     id = "sicily_its"
     title = "..."
     dataset = "sicily_its"
-    runner = "evalint.estimators.its.replication:run_sicily_its"
+    runner = "sicily_its"          # a name registered in evalint.replication.runners
     reference_script = "..."
     [[quantities]]
     quantity = "poisson.level"
@@ -22,9 +22,9 @@ last published digit for published tables; the stated precision for reference so
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -107,16 +107,34 @@ def list_targets(include_internal: bool = False) -> list[str]:
     return [i for i in ids if include_internal or not i.startswith("_")]
 
 
+#: a target id is a plain name: never a path
+TARGET_ID = re.compile(r"^[a-z0-9_]+$")
+
+
 def load_target(target_id: str) -> Target:
-    """Load ``reference_data/<target_id>/target.toml``."""
+    """Load ``reference_data/<target_id>/target.toml``.
+
+    Raises
+    ------
+    ReplicationError
+        ``target_id`` is not a ``[a-z0-9_]+`` name of an installed target, or its file is malformed.
+    """
+    if not isinstance(target_id, str) or not TARGET_ID.match(target_id):
+        raise ReplicationError(
+            f"{target_id!r} is not a target id: ids are lower-case names ([a-z0-9_]+) of the installed "
+            f"targets ({', '.join(list_targets()) or 'none'}; see `evalint replicate --list`), never paths."
+        )
     path = targets_root() / target_id / "target.toml"
     if not path.is_file():
         raise ReplicationError(
             f"replication target {target_id!r} not found under {targets_root()}; "
             f"known targets: {', '.join(list_targets()) or 'none'}."
         )
-    with path.open("rb") as fh:
-        raw = tomllib.load(fh)
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ReplicationError(f"target file {path} is not valid TOML ({exc}).") from None
     try:
         qs = tuple(
             Quantity(quantity=str(q["quantity"]), reference=float(q["reference"]),
@@ -139,12 +157,10 @@ def run_target(target: Target | str) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``target, quantity, reference, reproduced, tolerance, relative, pass, source``.
     """
+    from evalint.replication.runners import resolve_runner
+
     t = load_target(target) if isinstance(target, str) else target
-    module, _, func = t.runner.partition(":")
-    try:
-        fn = getattr(importlib.import_module(module), func)
-    except (ImportError, AttributeError) as exc:
-        raise ReplicationError(f"target {t.id!r}: runner {t.runner!r} cannot be imported ({exc}).") from None
+    fn = resolve_runner(t.runner, t.id)
     reproduced = fn(t.raw)
     rows = []
     for q in t.quantities:

@@ -44,7 +44,9 @@ def render_text(ev: Any) -> str:
         if s.title == "Provenance":
             lines += ["", s.title, "-" * len(s.title)]
             for k in ("evalint_version", "data_fingerprint", "seed", "alpha", "fast", "replications", "created"):
-                lines.append(f"  {k.replace('_', ' ')}: {ev.provenance[k]}")
+                v = ev.provenance[k]
+                v = ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else v
+                lines.append(f"  {k.replace('_', ' ')}: {v}")
             lines.append(f"  re-run: {ev.call}")
             continue
         lines += ["", s.title, "-" * len(s.title)]

@@ -176,7 +176,7 @@ class EffectResult:
             ``"overall"``: the headline row only; ``"coefficients"``: model terms;
             ``"all"``: all three, with a ``table`` column saying which.
         """
-        stat = self.estimate / self.se if self.se and np.isfinite(self.se) and self.se > 0 else np.nan
+        stat = self._headline_statistic()
         head = tidy(pd.DataFrame([{
             "term": self.term, "estimate": self.estimate, "std_error": self.se, "statistic": stat,
             "p_value": self.p_value, "conf_low": self.ci[0], "conf_high": self.ci[1],
@@ -195,6 +195,27 @@ class EffectResult:
         from evalint.errors import SpecificationError
 
         raise SpecificationError(f"which={which!r}; use 'effects', 'overall', 'coefficients' or 'all'.")
+
+    def _headline_statistic(self) -> float:
+        """The test statistic of the headline row, on the scale its p-value is computed on.
+
+        A rate ratio is tested on the log scale: z = log(RR) / SE(log RR), the model
+        coefficient's own statistic (estimate / SE on the ratio scale would be a different,
+        meaningless number).
+        """
+        if self.scale == "rate_ratio":
+            coef = self.coefficients
+            if isinstance(coef, pd.DataFrame) and len(coef) and "term" in coef and self.estimate > 0:
+                row = coef.loc[coef["term"] == self.term]
+                if len(row) and np.isclose(np.exp(float(row["estimate"].iloc[0])), self.estimate, rtol=1e-9):
+                    return float(row["statistic"].iloc[0])
+            if self.estimate > 0 and self.ci[0] > 0 and np.isfinite(self.ci[1]):
+                from evalint.inference.normal import critical_value
+
+                log_se = (np.log(self.ci[1]) - np.log(self.ci[0])) / (2 * critical_value(self.alpha, self.inference.df))
+                return float(np.log(self.estimate) / log_se) if log_se > 0 else np.nan
+            return np.nan
+        return self.estimate / self.se if self.se and np.isfinite(self.se) and self.se > 0 else np.nan
 
     def flags_frame(self) -> pd.DataFrame:
         """The flags as a tidy table (kind, severity, message, source, event_id, start, end)."""

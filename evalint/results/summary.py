@@ -27,6 +27,13 @@ def format_number(x: Any, digits: int = 4) -> str:
         return ""
     if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
+    if isinstance(x, dict):  # per-unit values: "A: 1.2, B: 3.4", not a raw dict
+        return ", ".join(f"{k.item() if isinstance(k, np.generic) else k}: {format_number(v, digits)}"
+                         for k, v in x.items())
+    if isinstance(x, (list, tuple)) and all(np.ndim(v) == 0 for v in x):
+        return ", ".join(format_number(v, digits) if not isinstance(v, str) else v for v in x)
+    if isinstance(x, pd.Timestamp):
+        return str(x.date()) if x == x.normalize() else str(x)
     if isinstance(x, (int, np.integer)):
         return f"{int(x):,}"
     if isinstance(x, (float, np.floating)):
@@ -94,7 +101,7 @@ class Summary:
             ("Inference", r.inference.description + (f"; {r.inference.note}" if r.inference.note else "")),
         ]
         if r.intervention is not None:
-            head.pairs.insert(2, ("Intervention", str(r.intervention)))
+            head.pairs.insert(2, ("Intervention", format_number(r.intervention)))
         dims = [f"{r.n_units} unit(s)" if r.n_units else "", f"{r.n_periods} period(s)" if r.n_periods else "",
                 f"{r.n_obs} observations" if r.n_obs else ""]
         if any(dims):

@@ -415,7 +415,8 @@ def test_policy_calendar_check_runs_on_staggered_icb_panel():
     sim = simulate_nhs(adoption="ics_waves", seed=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = callaway_santanna(sim.panel, control="not_yet_treated", inference=AN, aggregation="dynamic")
+        r = callaway_santanna(sim.panel, outcome="emergency_admissions", control="not_yet_treated", inference=AN,
+                              aggregation="dynamic")
     cal = next(d for d in r.diagnostics if d.name == "policy_calendar")
     assert cal.passed is not None
     assert all(f.kind == "confounding" for f in cal.flags)

@@ -159,7 +159,7 @@ def _write(root: Path, text: str, name: str = "bad.toml") -> Path:
 BAD = {
     "invalid_toml": ("[data\npath = 'x.csv'", ["not valid TOML"]),
     "unknown_data_key": (GOOD.replace('unit = "icb_code"', 'unit_col = "icb_code"'),
-                         ["unknown key(s) ['unit_col'] in [data]", "allowed:"]),
+                         ["unknown key 'unit_col' in [data]", "Did you mean 'unit'?", "Allowed:"]),
     "missing_data_table": ("[evaluation]\nintervention = 'ics_golive_2022'\n", ["[data] table is missing"]),
     "missing_outcomes": (GOOD.replace('outcomes = ["emergency_admissions", "length_of_stay", '
                                       '"delayed_discharges"]\npopulation', "population"),
@@ -177,7 +177,7 @@ BAD = {
     "outcome_not_a_column": (GOOD.replace('"delayed_discharges"]', '"delayed_discharge"]'),
                              ["delayed_discharge"]),
     "unknown_design": (GOOD.replace("fast = true", 'fast = true\ndesigns = ["rdd"]'),
-                       ["designs contains 'rdd'"]),
+                       ['designs = ["rdd"]', '"rdd" is not one of']),
 }
 
 

@@ -38,7 +38,8 @@ def test_each_unit_and_pooled(sim):
 
 def test_pooling_closed_form_for_equal_estimates(sim):
     """Identical per-unit estimates: tau^2 = 0 and the pooled SE is se / sqrt(k)."""
-    r = count_its(sim.panel.aggregate("England"), "2022-07", impact="step", calendar=False)
+    r = count_its(sim.panel.aggregate("England"), "2022-07", outcome="emergency_admissions", impact="step",
+                  calendar=False)
     pooled = pool_its({i: r for i in range(4)})
     assert pooled.estimate == pytest.approx(r.estimate, rel=1e-12)
     se_log = r.se / r.estimate
@@ -48,7 +49,8 @@ def test_pooling_closed_form_for_equal_estimates(sim):
 
 def test_national_series_from_aggregate(sim):
     nat = sim.panel.aggregate("England")
-    r = count_its(nat, "2022-07-01", impact="step", seasonality="fourier", harmonics=1, calendar=False)
+    r = count_its(nat, "2022-07-01", outcome="emergency_admissions", impact="step", seasonality="fourier",
+                  harmonics=1, calendar=False)
     assert r.info["Unit"] == "England" and r.ci[0] < 0.95 < r.ci[1]
 
 
@@ -79,10 +81,10 @@ def test_calendar_presets_as_interventions(sim):
     from evalint.calendar import resolve_preset
 
     nat = sim.panel.aggregate("England")
-    r = count_its(nat, "ics_golive_2022", impact="step")
+    r = count_its(nat, "ics_golive_2022", outcome="emergency_admissions", impact="step")
     assert r.term == "level_ics_golive_2022" and r.intervention == "ics_golive_2022 2022-07"
     own = set(resolve_preset("ics_golive_2022").event_ids)
     assert not own & {f.event_id for f in r.flags}
-    plain = count_its(nat, "2022-07-01", impact="step")
+    plain = count_its(nat, "2022-07-01", outcome="emergency_admissions", impact="step")
     assert own & {f.event_id for f in plain.flags}      # with a bare date the go-live is reported
     assert r.estimate == pytest.approx(plain.estimate, rel=1e-12)

@@ -36,7 +36,7 @@ def _X(n=60, start=36):
 
 def test_differential_terms_equal_difference_series_ols():
     p = _panel()
-    r = controlled_its(p, "2021-01", unit="north", comparison="south", calendar=False)
+    r = controlled_its(p, "2021-01", unit="north", comparison="south", outcome="y", calendar=False)
     m = p.to_matrix("y")
     d = (m.loc["north"] - m.loc["south"]).to_numpy()
     b = np.linalg.lstsq(_X(), d, rcond=None)[0]
@@ -50,7 +50,8 @@ def test_differential_terms_equal_difference_series_ols():
 def test_counterfactual_adds_the_comparison_change():
     """Treated counterfactual = treated fit minus the differential terms."""
     p = _panel(1)
-    r = controlled_its(p, "2021-01", unit="north", comparison="south", errors="model", calendar=False)
+    r = controlled_its(p, "2021-01", unit="north", comparison="south", outcome="y", errors="model",
+                       calendar=False)
     c = r.coefficients.set_index("term")["estimate"]
     s = r.series
     t = np.arange(1, 61)
@@ -62,7 +63,7 @@ def test_counterfactual_adds_the_comparison_change():
 
 def test_units_from_cohorts_and_comparison_outcome():
     p = _panel(2, cohort=True)
-    r = ControlledITS().fit(p, calendar=False)
+    r = ControlledITS().fit(p, outcome="y", calendar=False)
     assert "'north' vs unit 'south'" in r.estimand and r.intervention == "intervention 2021-01"
     r2 = controlled_its(p, "2021-01", unit="north", comparison_outcome="other", calendar=False)
     assert "outcome 'other'" in r2.estimand

@@ -323,5 +323,23 @@ def callaway_santanna(panel: Any, *, inference: Any = None, calendar: Any = None
     Examples
     --------
     >>> res = callaway_santanna(panel, control="not_yet_treated", aggregation="dynamic")  # doctest: +SKIP
+
+    ``seed=`` seeds the default multiplier bootstrap (as ``inference=MultiplierBootstrap(seed=...)``),
+    the same argument as in ``synthetic_control``, ``synthetic_did`` and ``evaluate``.
     """
+    if "seed" in options:
+        from evalint.estimators.base import seeded_inference
+
+        inference = seeded_inference(inference, options.pop("seed"), "callaway_santanna", MultiplierBootstrap)
+    import dataclasses
+    import difflib
+
+    unknown = sorted(set(options) - {f.name for f in dataclasses.fields(CallawaySantAnna)})
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], [f.name for f in dataclasses.fields(CallawaySantAnna)], n=1)
+        raise SpecificationError(
+            f"callaway_santanna got unknown option(s) {', '.join(map(repr, unknown))}"
+            f"{f'; did you mean {close[0]!r}?' if close else '.'} Options: "
+            f"{', '.join(f.name for f in dataclasses.fields(CallawaySantAnna))}, seed, inference, calendar, alpha."
+        )
     return CallawaySantAnna(**options).fit(panel, inference=inference, calendar=calendar, alpha=alpha)

@@ -41,6 +41,10 @@ def its(panel: Any, intervention: Any = None, *, outcome: str | None = None, mod
     ``model`` to override ("poisson", "quasi_poisson", "negative_binomial", "gls_ar", "ols").
     Other keyword arguments go to :func:`count_its` or :func:`segmented_regression`.
     """
+    from evalint.data.guards import require_outcome, require_panel
+
+    require_panel(panel, "its")
+    require_outcome(panel, outcome, "its")
     name = outcome or panel.outcome
     if name not in panel.outcome_kinds:
         from evalint.errors import SpecificationError

@@ -25,6 +25,11 @@ from evalint.estimators.synth.augmented import (
 )
 from evalint.estimators.synth.scm import Predictor, SyntheticControl, synthetic_control
 from evalint.estimators.synth.sdid import SyntheticDiD, synthetic_did
+
+# outcome= like every other estimator (the choice on a multi-outcome panel)
+from evalint.estimators.base import accepts_outcome as _accepts_outcome  # noqa: E402
+
+synthetic_did = _accepts_outcome(synthetic_did)
 from evalint.estimators.synth.simplex import simplex_least_squares
 
 __all__ = [
