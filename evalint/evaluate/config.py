@@ -10,6 +10,9 @@ Example::
     population = "population"         # optional: rates per 100,000
     weights = "spells"                # optional: bed-days for length of stay
     # covariates = [], cohort = "...", treatment = "...", missing = "error" | "drop"
+    # cluster = "icb_code"            # optional: units nested in clusters (e.g. practices in ICBs);
+    #                                 # DiD inference is clustered by it
+
     # or, instead of path: [data.simulate] with simulate_nhs() arguments (seed, adoption, effects, ...)
 
     [evaluation]
@@ -41,7 +44,7 @@ from evalint.errors import SpecificationError
 __all__ = ["EvaluateConfig", "load_config", "build_panel"]
 
 _DATA_KEYS = {"path", "unit", "time", "outcomes", "outcome", "population", "weights", "covariates", "cohort",
-              "treatment", "missing", "freq", "simulate"}
+              "treatment", "missing", "freq", "simulate", "cluster"}
 _EVAL_KEYS = {"intervention", "treated", "outcomes", "designs", "alpha", "seed", "fast", "calendar", "start", "end",
               "options"}
 _OUT_KEYS = {"dir", "formats", "name"}
@@ -133,6 +136,7 @@ def build_panel(cfg: EvaluateConfig) -> Any:
         frame, unit=d.get("unit"), time=d["time"], outcome=outcomes, treatment=d.get("treatment"),
         cohort=d.get("cohort"), population=d.get("population"), weights=d.get("weights"),
         covariates=d.get("covariates", ()), freq=d.get("freq"), missing=d.get("missing", "error"),
+        cluster=d.get("cluster"),
     )
 
 

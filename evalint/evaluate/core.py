@@ -113,7 +113,8 @@ def _derived_panel(panel: Any, cohort: pd.Series, transform: str) -> Any:
         warnings.simplefilter("ignore")
         return Panel.from_frame(d, unit=panel.unit, time=panel.time, outcome=list(panel.outcomes),
                                 cohort="_evalint_cohort", population=panel.population, weights=panel.weights,
-                                covariates=list(panel.covariates), freq=panel.freq, outcome_kind=kinds)
+                                covariates=list(panel.covariates), freq=panel.freq, outcome_kind=kinds,
+                                cluster=getattr(panel, "cluster", None))
 
 
 # --------------------------------------------------------------------------- runner context

@@ -267,7 +267,7 @@ def placebo_few_treated(result: Any, panel: Any, alpha: float, *, reps: int, see
                 p = Panel.from_frame(frame, unit=panel.unit, time=panel.time, outcome=list(panel.outcomes),
                                      cohort="_evalint_placebo", population=panel.population,
                                      weights=panel.weights, covariates=list(panel.covariates), freq=panel.freq,
-                                     outcome_kind=dict(panel.outcome_kinds))
+                                     outcome_kind=dict(panel.outcome_kinds), cluster=panel.cluster)
                 estimates.append(float(fit_one(p)))
         placebo = np.asarray(estimates)
     low, high, p_value = conley_taber_interval(result.estimate, placebo, alpha)

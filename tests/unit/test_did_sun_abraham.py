@@ -137,7 +137,9 @@ def test_bad_inference_and_options():
 
     with pytest.raises(SpecificationError):
         SunAbraham(control="not_yet_treated")
-    with pytest.raises(SpecificationError, match="clusters by unit"):
+    from evalint.errors import ColumnNotFoundError
+
+    with pytest.raises(ColumnNotFoundError, match="region"):  # a cluster column the panel does not hold
         SunAbraham().fit(_panel(df), inference=Clustered(by="region"), calendar=False)
     # CR2: same point estimates, Satterthwaite df per contrast below G - 1
     r1 = SunAbraham().fit(_panel(df), calendar=False)

@@ -59,6 +59,7 @@ from evalint.errors import (
     format_examples,
 )
 from evalint.estimators.base import calendar_check, register_estimator
+from evalint.estimators.did.clustering import cluster_phrase
 from evalint.estimators.did.group_time_cells import (
     GroupTimeCells,
     _outcome_matrix,  # noqa: F401 - moved to group_time_cells; still importable from here
@@ -186,7 +187,9 @@ class CallawaySantAnna:
         inference : MultiplierBootstrap, Analytic or Clustered, optional
             Default ``MultiplierBootstrap()`` (999 reps, seed 0, simultaneous bands), as R
             ``did``. ``Analytic()``: influence-function SEs; ``Clustered(by=col)``:
-            cluster-robust influence-function SEs (col constant within unit).
+            cluster-robust influence-function SEs (col constant within unit). Every form
+            clusters by the panel's declared ``cluster`` (``Panel.from_frame(...,
+            cluster=col)``) unless it names another column.
         calendar : PolicyCalendar, None or False
             Policy calendar for confounding flags (``False`` skips the check).
         alpha : float
@@ -203,8 +206,10 @@ class CallawaySantAnna:
                 "MultiplierBootstrap(cluster=...)."
             )
         outcome = self.outcome or panel.outcome
+        # explicit choice in the spec, else the panel's declared cluster (else units: None here)
         cluster_col = getattr(spec_inf, "by", None) if isinstance(spec_inf, Clustered) else getattr(
             spec_inf, "cluster", None)
+        cluster_col = cluster_col or getattr(panel, "cluster", None)
         # covariates=None means the panel's covariates, except a column used only to cluster
         covs = (tuple(c for c in panel.covariates if c != cluster_col) if self.covariates is None
                 else tuple(self.covariates))
@@ -222,8 +227,7 @@ class CallawaySantAnna:
                 raise InferenceError(
                     f"cluster column {cluster_col!r} is not in the panel (it keeps only declared "
                     f"columns: {format_examples(list(map(str, data.columns)), 20)}). Declare it when "
-                    f"building the Panel, e.g. covariates=[..., {cluster_col!r}]; with the "
-                    "estimator's covariates=None it is then used for clustering only."
+                    f"building the Panel: Panel.from_frame(..., cluster={cluster_col!r})."
                 )
             per_unit = data.groupby(panel.unit, sort=False)[cluster_col].nunique()
             if (per_unit > 1).any():
@@ -251,15 +255,15 @@ class CallawaySantAnna:
                 flags.append(Flag("data", "low", f"{notes[key]} {what}.", source="callaway_santanna"))
 
         if isinstance(spec_inf, MultiplierBootstrap):
-            c = f", clustered by {cluster_col}" if cluster is not None else ""
+            c = f", {cluster_phrase(cluster_col, n_clusters)}" if cluster is not None else ""
             info = InferenceInfo("MultiplierBootstrap",
                                  f"multiplier bootstrap on influence functions ({spec_inf.reps} reps, "
                                  f"Rademacher weights, seed {spec_inf.seed}{c}); SE = IQR/1.349; "
                                  "simultaneous bands by sup-t", clusters=n_clusters, reps=spec_inf.reps,
                                  seed=spec_inf.seed)
         elif cluster is not None:
-            info = InferenceInfo("Clustered", f"cluster-robust influence-function SEs by {cluster_col} "
-                                 f"({n_clusters} clusters), normal reference", clusters=n_clusters)
+            info = InferenceInfo("Clustered", "cluster-robust influence-function SEs, "
+                                 f"{cluster_phrase(cluster_col, n_clusters)}, normal reference", clusters=n_clusters)
         else:
             info = InferenceInfo("Analytic", "analytic influence-function SEs (units independent), "
                                  "normal reference")

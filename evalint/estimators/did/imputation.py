@@ -60,6 +60,7 @@ from evalint.estimators.did.imputation_untreated_model import (
     _fit_untreated,
 )
 from evalint.estimators.did.twfe import describe_adoption
+from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
 from evalint.inference.normal import wald
 from evalint.inference.specs import Analytic, Clustered, require_supported
 from evalint.results.effect import InferenceInfo, make_result
@@ -281,12 +282,12 @@ class ImputationDiD:
         """
         inference = Analytic() if inference is None else inference
         require_supported("Imputation DiD (BJS)", inference, (Analytic, Clustered))
-        if isinstance(inference, Clustered) and (inference.kind != "CR1" or inference.by not in (None, panel.unit)):
+        if isinstance(inference, Clustered) and inference.kind != "CR1":
             raise SpecificationError(
-                "Imputation DiD uses the BJS (2024) Theorem 3 variance clustered by unit; "
-                f"Clustered(by={inference.by!r}, kind={inference.kind!r}) is not available. "
-                "Use inference=None or Clustered()."
+                "Imputation DiD uses the BJS (2024) Theorem 3 variance (sums of scores by cluster); "
+                f"Clustered(kind={inference.kind!r}) is not available. Use inference=None or Clustered()."
             )
+        by = cluster_column(panel, inference)
         timing = require_timing(panel, "Imputation DiD (BJS)")
         flags = cohort_size_checks(timing)
         note_unbal = unbalanced_note(panel, "Imputation DiD")
@@ -318,7 +319,11 @@ class ImputationDiD:
             )
         tau = np.where(imputable, fr["y"].to_numpy() - fit.predict(fr, covs), np.nan)
         rel = fr["rel"].to_numpy()
-        clusters = fr["u"].to_numpy()
+        if by == panel.unit:
+            clusters, n_clusters, cluster_index = fr["u"].to_numpy(), panel.n_units, pd.Index(panel.units)
+        else:
+            codes, uniq = pd.factorize(unit_cluster_labels(panel, by, panel.units), sort=True)
+            clusters, n_clusters, cluster_index = codes[fr["u"].to_numpy()], len(uniq), pd.Index(uniq)
 
         # estimands: overall (event time >= 0) and each horizon
         targets: list[tuple[str, float | None, np.ndarray]] = []
@@ -341,7 +346,7 @@ class ImputationDiD:
         headline_psi = None
         for j, (term, h, w) in enumerate(targets):
             est = float(np.nansum(w * np.nan_to_num(tau)))
-            psi = _cluster_scores(fit, fr, covs, w, tau, groups, clusters, panel.n_units,
+            psi = _cluster_scores(fit, fr, covs, w, tau, groups, clusters, n_clusters,
                                   self.leave_one_out)
             se = float(np.sqrt((psi ** 2).sum()))
             n_cells = int((w > 0).sum())
@@ -385,16 +390,17 @@ class ImputationDiD:
             method="Imputation DiD (Borusyak-Jaravel-Spiess)",
             estimand="ATT: equally weighted average of effects over treated cells (event time >= 0)",
             term="ATT", outcome=panel.outcome, estimate=est, se=se, alpha=alpha,
-            inference=InferenceInfo("BJS Theorem 3", "conservative variance of BJS (2024) Theorem 3, clustered "
-                                    f"by unit, {self.aux_partition.replace('_', ' x ')} auxiliary averaging"
+            inference=InferenceInfo("BJS Theorem 3", "conservative variance of BJS (2024) Theorem 3, "
+                                    f"{cluster_phrase(by, n_clusters)}, "
+                                    f"{self.aux_partition.replace('_', ' x ')} auxiliary averaging"
                                     + (" with the leave-one-out refinement (App. A.9)" if self.leave_one_out else "")
-                                    + ", normal reference", clusters=panel.n_units),
+                                    + ", normal reference", clusters=n_clusters),
             panel=panel, spec={"estimator": self.name, "anticipation": a, "horizon_max": self.horizon_max,
                                "pretrends": self.pretrends, "aux_partition": self.aux_partition,
                                "use_covariates": self.use_covariates, "leave_one_out": self.leave_one_out},
             effects=effects, coefficients=fit.coefficient_frame(covs), tables=tables,
             diagnostics=tuple(diagnostics), flags=tuple(flags) + tuple(cal_flags),
-            influence=headline_psi, influence_index=pd.Index(panel.units, name=panel.unit),
+            influence=headline_psi, influence_index=cluster_index.rename(by),
             plot_kind="event_study", intervention=describe_adoption(panel),
             n_obs=len(fr), info=info, references=REFERENCES,
         )

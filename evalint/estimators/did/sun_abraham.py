@@ -54,6 +54,7 @@ from evalint.estimators.did.imputation import (
     unbalanced_note,
     unit_cluster_vcov,
 )
+from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
 from evalint.inference.normal import wald
 from evalint.inference.specs import Analytic, Clustered, require_supported
 from evalint.results.effect import InferenceInfo, make_result
@@ -136,11 +137,7 @@ class SunAbraham:
         """
         inference = Clustered() if inference is None else inference
         require_supported("Sun-Abraham", inference, (Analytic, Clustered))
-        if isinstance(inference, Clustered) and inference.by not in (None, panel.unit):
-            raise SpecificationError(
-                f"Sun-Abraham clusters by unit ({panel.unit!r}); got Clustered(by={inference.by!r}). "
-                "Use inference=Clustered() or Clustered(kind='CR2')."
-            )
+        by = cluster_column(panel, inference)
         timing = require_timing(panel, "Sun-Abraham")
         flags = cohort_size_checks(timing)
         note_unbal = unbalanced_note(panel, "Sun-Abraham")
@@ -198,7 +195,8 @@ class SunAbraham:
         fe = FixedEffects.from_codes([units, fr["t"].to_numpy()], names=("unit", "period"))
         fit = fe_lstsq(fr["y"].to_numpy(), xmat, fe, names=names)
         kind = inference.kind if isinstance(inference, Clustered) else "CR1"
-        cv = unit_cluster_vcov(fit, units, kind)
+        cl_rows = units if by == panel.unit else unit_cluster_labels(panel, by, panel.units)[units]
+        cv = unit_cluster_vcov(fit, cl_rows, kind)
         vcov, n_clusters = cv.vcov, cv.n_clusters
         df = n_clusters - 1
         k = len(cells)
@@ -283,7 +281,7 @@ class SunAbraham:
             method="Sun-Abraham interaction-weighted event study",
             estimand="average post-treatment effect: treated cells (e >= 0) weighted equally",
             term="ATT (post average)", outcome=panel.outcome, estimate=att, se=att_se, alpha=alpha,
-            inference=InferenceInfo(kind, _describe(kind, panel.unit, att_df), df=att_df, clusters=n_clusters),
+            inference=InferenceInfo(kind, _describe(kind, by, att_df) + f"; {cluster_phrase(by, n_clusters)}", df=att_df, clusters=n_clusters),
             panel=panel, spec={"estimator": self.name, "control": self.control, "anticipation": a},
             effects=effects, coefficients=coef, diagnostics=tuple(diagnostics),
             flags=tuple(flags) + tuple(cal_flags), plot_kind="event_study",

@@ -41,6 +41,7 @@ from evalint.errors import (
     column_not_found, format_examples,
 )
 from evalint.estimators.base import calendar_check, register_estimator
+from evalint.estimators.did.clustering import cluster_column, cluster_phrase, with_cluster
 from evalint.estimators.did.fe import FEFit, FixedEffects, fe_lstsq
 from evalint.inference.cluster import ClusterVcov, cluster_vcov
 from evalint.inference.normal import wald
@@ -52,6 +53,9 @@ __all__ = ["TWFE", "twfe", "fit_fe_regression", "RegressionFit", "FEW_CLUSTERS_B
            "FEW_CLUSTERS_WARN", "FEW_TREATED_CLUSTERS_WARN",
            "check_treatment", "covariate_frame", "describe_adoption", "simulated_panel"]
 
+#: CR1 small-sample rule when the inference does not choose one (fixest/Stata xtreg fe convention;
+#: methods/did.md "Small-sample conventions")
+DEFAULT_SMALL_SAMPLE = "nested"
 #: below this many clusters the default inference is the wild cluster bootstrap
 FEW_CLUSTERS_BOOTSTRAP = 50
 #: below this many clusters a FewClustersWarning is raised whatever the inference
@@ -106,7 +110,9 @@ class RegressionFit:
         spec = self.spec
         note = " ".join(self.notes)
         seed = spec.seed if isinstance(spec, WildClusterBootstrap) else None
-        return InferenceInfo(name=type(spec).__name__, description=spec.description, df=df,
+        by = self.info.get("cluster_by", "unit")
+        desc = f"{spec.description}; {cluster_phrase(by, self.vcov.n_clusters)}"
+        return InferenceInfo(name=type(spec).__name__, description=desc, df=df,
                              clusters=self.vcov.n_clusters, reps=reps, seed=seed, note=note)
 
     def coefficient_frame(self, alpha: float) -> pd.DataFrame:
@@ -121,7 +127,11 @@ class RegressionFit:
 
 
 def _clusters_for(panel: Any, rows: pd.DataFrame, spec: Any, clusters: Any) -> tuple[np.ndarray, str]:
-    by = getattr(spec, "by", None)
+    """Cluster labels per row and the name of the clustering level.
+
+    ``clusters=`` (a unit -> label mapping) wins; then the spec's ``by``; then the panel's
+    declared cluster; then the unit (:func:`~evalint.estimators.did.clustering.cluster_column`).
+    """
     if clusters is not None:
         mapping = pd.Series(clusters) if isinstance(clusters, Mapping) else clusters
         if not isinstance(mapping, pd.Series):
@@ -130,9 +140,10 @@ def _clusters_for(panel: Any, rows: pd.DataFrame, spec: Any, clusters: Any) -> t
         if lab.isna().any():
             miss = pd.unique(rows.loc[lab.isna(), panel.unit])
             raise InferenceError(f"clusters= has no cluster for {len(miss)} unit(s): {format_examples(list(miss))}.")
-        return lab.to_numpy(), by or "cluster"
+        return lab.to_numpy(), getattr(spec, "by", None) or mapping.name or "clusters= mapping"
+    by = cluster_column(panel, spec)
     # labels keep their dtype: an object array of 10^6 integer labels would hold ~40 MB
-    if by is None or by == panel.unit:
+    if by == panel.unit:
         return rows[panel.unit].to_numpy(), panel.unit
     if by not in rows.columns:
         raise column_not_found(by, "cluster", list(rows.columns))
@@ -221,6 +232,7 @@ def fit_fe_regression(
     if spec is not None:
         require_supported(estimator_name, spec, (Clustered, WildClusterBootstrap))
     cl, by = _clusters_for(panel, data, spec, clusters)
+    spec = with_cluster(spec, by)
     n_cl = int(pd.Series(cl).nunique())
     if n_cl < 2:
         raise InferenceError(
@@ -240,7 +252,8 @@ def fit_fe_regression(
     elif isinstance(spec, WildClusterBootstrap):
         notes.append("p-value and CI from the restricted wild cluster bootstrap; the standard error shown is CR1.")
     kind = spec.kind if isinstance(spec, Clustered) else "CR1"
-    vc = cluster_vcov(fit, cl, kind=kind)
+    rule = spec.small_sample if isinstance(spec, Clustered) else DEFAULT_SMALL_SAMPLE
+    vc = cluster_vcov(fit, cl, kind=kind, small_sample=rule)
     flags: list[Flag] = []
     n_tr_cl = None
     if treated_rows is not None:
@@ -342,7 +355,11 @@ class TWFE:
 
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             outcome: str | None = None, clusters: Mapping[Any, Any] | pd.Series | None = None) -> EffectResult:
-        """Fit TWFE; see the class docstring. ``clusters`` maps unit -> cluster label."""
+        """Fit TWFE; see the class docstring.
+
+        Clusters: ``clusters`` (a unit -> cluster label mapping), else the inference's
+        ``by``, else the panel's declared ``cluster``, else the unit.
+        """
         outcome = outcome or panel.outcome
         check_treatment(panel, "TWFE")
         d = panel.treated_indicator().astype(float).reset_index(drop=True)
