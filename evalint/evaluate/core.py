@@ -41,7 +41,6 @@ from evalint.evaluate.runners import (
     UNIT_FAIL_SHARE,  # noqa: F401
     _fit,
     _scaled,
-    _small_sample_pretrend,  # noqa: F401
 )
 from evalint.evaluate.scale import (
     PER,

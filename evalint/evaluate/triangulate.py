@@ -41,7 +41,7 @@ ASSUMPTIONS = {
 _KEY_DIAGNOSTICS = {
     "its": ("ljung_box", "durbin_watson", "acf_pacf"),
     "its_units": ("ljung_box", "durbin_watson"),
-    "did": ("pre_trend_wald",),
+    "did": ("pre_trend",),
     "scm": ("scm_prefit",),
     "sdid": ("pre_fit_rmspe",),
 }

@@ -108,7 +108,7 @@ def test_demo_flags_and_verdicts(demo):
     assert len(fund) and (fund["severity"] == "high").all()
     assert "asc_discharge_fund_2023_25" in text
     diag = pd.read_csv(out / "diagnostics.csv")
-    assert {"pre_trend_wald", "scm_prefit", "ljung_box"} <= set(diag["name"])
+    assert {"pre_trend", "scm_prefit", "ljung_box"} <= set(diag["name"])
     # the verdict on delayed discharges reports the disagreement that the confounder causes
     assert re.search(r"delayed_discharges: DISAGREE", text)
 

@@ -68,7 +68,8 @@ def panelols(df, cols, clusters=None):
 @pytest.mark.parametrize("reference", [-1, -2])
 def test_coefficients_average_and_pretest_equal_panelols(reference):
     df = sim(1)
-    res = event_study(make_panel(df), leads=4, lags=5, reference=reference, inference=Clustered(small_sample="CR1S"), calendar=False)
+    res = event_study(make_panel(df), leads=4, lags=5, reference=reference, inference=Clustered(small_sample="CR1S"), calendar=False,
+                      pretrend="wald")
     d, cols, _ = dummies(df, 4, 5, refs=(reference,))
     ref = panelols(d, cols)
     eff = res.effects.set_index("rel_time")
@@ -132,7 +133,7 @@ def test_drop_instead_of_bin_warns_and_equals_panelols_on_kept_rows():
 
 def test_pretrend_test_detects_a_violation_and_flags_it():
     df = sim(4, pre_trend=0.4)
-    res = event_study(make_panel(df), leads=4, lags=3, inference=Clustered(small_sample="CR1S"), calendar=False)
+    res = event_study(make_panel(df), leads=4, lags=3, inference=Clustered(small_sample="CR1S"), calendar=False, pretrend="wald")
     check = next(dg for dg in res.diagnostics if dg.name == "pre_trend_wald")
     assert check.passed is False and check.p_value < 0.001
     assert any(f.source == "pre_trend_wald" and f.severity == "high" for f in res.flags)
@@ -144,7 +145,8 @@ def test_pretrend_test_size_under_parallel_trends():
     99.9% quantile of Binomial(60, 0.05) allows (9 of 60)."""
     p_values = []
     for seed in range(100, 160):
-        res = event_study(make_panel(sim(seed)), leads=4, lags=3, inference=Clustered(small_sample="CR1S"), calendar=False)
+        res = event_study(make_panel(sim(seed)), leads=4, lags=3, inference=Clustered(small_sample="CR1S"), calendar=False,
+                           pretrend="wald")
         p_values.append(next(dg for dg in res.diagnostics if dg.name == "pre_trend_wald").p_value)
     p_values = np.asarray(p_values)
     assert np.all((p_values >= 0) & (p_values <= 1))

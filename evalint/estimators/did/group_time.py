@@ -111,6 +111,13 @@ class CallawaySantAnna:
         ATT(g,t) (SEs and a simultaneous band in ``tables["att_gt"]``). Otherwise the
         ATT(g,t) table carries analytic (influence-function) SEs and only the reported
         aggregation is bootstrapped.
+    pretrend : {"trend", "joint", "wald"}
+        The pre-trend check (:mod:`evalint.diagnostics.pretrend`): ``"trend"`` (default)
+        tests the linear pre-trend of the event-time aggregated pre-treatment ATTs on a t
+        reference with Welch df (size <= 5% with few treated units, benchmarks/RESULTS.md);
+        ``"joint"`` their Hotelling F; ``"wald"`` R ``did``'s chi-square Wald test on every
+        pre-treatment ATT(g,t) (``pre_trend_wald``; it over-rejects with many pre-treatment
+        cells and few units, kept for replication).
 
     Notes
     -----
@@ -142,6 +149,7 @@ class CallawaySantAnna:
     weights: bool = False
     bootstrap_cells: bool = False
     outcome: str | None = field(default=None)
+    pretrend: Literal["trend", "joint", "wald"] = "trend"
 
     def __post_init__(self) -> None:
         check_option("control", self.control, ("never_treated", "not_yet_treated"))
@@ -149,6 +157,7 @@ class CallawaySantAnna:
         check_option("base_period", self.base_period, ("varying", "universal"))
         check_option("aggregation", self.aggregation, ("simple", "dynamic", "group", "calendar"))
         check_option("unbalanced", self.unbalanced, ("balance", "error"))
+        check_option("pretrend", self.pretrend, ("trend", "joint", "wald"))
         check_positive_int("anticipation", self.anticipation, minimum=0)
         if self.balance_e is not None:
             check_positive_int("balance_e", self.balance_e, minimum=0)
@@ -280,7 +289,7 @@ class CallawaySantAnna:
         spec = {"estimator": self.name, "control": self.control, "estimation": self.estimation,
                 "covariates": list(covs), "anticipation": self.anticipation,
                 "base_period": self.base_period, "aggregation": self.aggregation,
-                "unbalanced": self.unbalanced, "weights": self.weights, "outcome": outcome,
+                "unbalanced": self.unbalanced, "weights": self.weights, "outcome": outcome, "pretrend": self.pretrend,
                 "inference": repr(spec_inf), "alpha": a}
         n_periods = panel.n_periods
         state = CSState(
@@ -293,6 +302,7 @@ class CallawaySantAnna:
                 f"{p} ({int(np.sum(cells.unit_cohort == g))} units)" for g, p in cohort_period.items()),
             n_obs=cells.n_units * n_periods, n_periods=n_periods,
             extra_info=_info_lines(self, covs, notes, len(cells.att), cells, cluster_col if cluster is not None else None),
+            pretrend=self.pretrend,
         )
         return build_result(state, self.aggregation, alpha=a, min_e=self.min_e, max_e=self.max_e,
                             balance_e=self.balance_e, panel=panel)

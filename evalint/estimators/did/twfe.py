@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.diagnostics.base import CheckResult, Flag
+from evalint.diagnostics.pretrend import pretrend_check, wald_check
 from evalint.errors import (
     FewClustersWarning, InferenceError, SpecificationError, TreatmentError, UnbalancedPanelWarning,
     column_not_found, format_examples,
@@ -89,6 +90,28 @@ class RegressionFit:
     flags: tuple[Flag, ...]
     diagnostics: tuple[CheckResult, ...]
     notes: list[str] = field(default_factory=list)
+    treated_clusters: np.ndarray | None = None  # per cluster (vcov order): holds treated rows
+
+    def pretrend(self, pre_terms: list[str], event_times: list[float], *, method: str = "trend",
+                 reference: float = -1.0, alpha: float = 0.05, severity: str = "high") -> CheckResult:
+        """Pre-trend check on pre-period coefficients (:mod:`evalint.diagnostics.pretrend`).
+
+        ``"trend"``/``"joint"``: levels relative to ``reference``, each cluster's contribution
+        from the cluster-robust scores, Welch df from treated and untreated clusters.
+        ``"wald"``: joint Wald ``F(q, G-1)`` with the cluster-robust covariance.
+        """
+        if not pre_terms:
+            return CheckResult("pre_trend" if method != "wald" else "pre_trend_wald", None,
+                               "no pre-period coefficients to test (only the reference period).")
+        idx = [self.fit.names.index(t) for t in pre_terms]
+        if method == "wald":
+            return wald_check(self.fit.coef[idx], self.vcov.vcov[np.ix_(idx, idx)], df2=self.vcov.n_clusters - 1,
+                              alpha=alpha, what=f"pre-period coefficient(s) ({self.vcov.kind} covariance)",
+                              severity=severity, terms=pre_terms)
+        treated = (self.treated_clusters if self.treated_clusters is not None
+                   else np.ones(self.vcov.n_clusters, bool))
+        return pretrend_check(event_times, self.fit.coef[idx], self.vcov.contributions(idx), treated,
+                              method=method, form="levels", reference=reference, alpha=alpha, severity=severity)
 
     def contrast_inference(self, c: np.ndarray, alpha: float) -> dict[str, Any]:
         """Estimate, SE, df, p-value and CI of ``c'b`` under the declared inference."""
@@ -286,8 +309,9 @@ def fit_fe_regression(
     if check is not None:
         diags.append(check)
     flags.extend(cflags)
+    tr_cl = None if treated_rows is None else vc.cluster_any(np.asarray(treated_rows, bool))
     return RegressionFit(fit=fit, vcov=vc, spec=spec, clusters=cl, rows=data, info=info, flags=tuple(flags),
-                         diagnostics=tuple(diags), notes=notes)
+                         diagnostics=tuple(diags), notes=notes, treated_clusters=tr_cl)
 
 
 def check_treatment(panel: Any, estimator_name: str) -> None:
