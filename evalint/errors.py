@@ -52,6 +52,7 @@ __all__ = [
     "FewClustersWarning",
     "ConfoundingWarning",
     "UnbalancedPanelWarning",
+    "ShortSeriesWarning",
     "DiagnosticWarning",
     "format_examples",
 ]
@@ -138,6 +139,10 @@ class ConfoundingWarning(EvalintWarning):
 
 class UnbalancedPanelWarning(EvalintWarning):
     """The panel is unbalanced; the message says which cells are used."""
+
+
+class ShortSeriesWarning(EvalintWarning):
+    """A time series is too short for the model asked of it (pre-period points per coefficient)."""
 
 
 class DiagnosticWarning(EvalintWarning):
