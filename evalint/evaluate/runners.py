@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import EvalintError, SpecificationError
@@ -106,41 +109,36 @@ def _run_did(ctx: _Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[s
     """
     from evalint._typing import check_option
     from evalint.estimators.did.aggregate import aggregate_att
+    from evalint.errors import FewTreatedWarning
     from evalint.estimators.did.group_time import callaway_santanna
-    from evalint.evaluate.pilot import (
-        FEW_TREATED_METHODS,
-        MAX_PERMUTATION_TREATED,
-        placebo_few_treated,
-        welch_t_interval,
-    )
-    from evalint.inference.specs import Analytic, MultiplierBootstrap
+    from evalint.estimators.did.permutation import n_treated_groups
+    from evalint.evaluate.pilot import FEW_TREATED_METHODS, MAX_PERMUTATION_TREATED, welch_t_interval
+    from evalint.inference.permutation import ConleyTaber
+    from evalint.inference.specs import MultiplierBootstrap
 
     kind = ctx.panel.outcome_kinds[outcome]
     panel = ctx.transformed("log_rate" if kind.is_count else "none").with_outcome(outcome)
     did_opts = dict(ctx.options.get("did", {}))
     few = check_option("few_treated", did_opts.pop("few_treated", "permutation"), FEW_TREATED_METHODS)
     opts = {"control": plan.options.get("control", "never_treated"), **did_opts}
-    res = callaway_santanna(panel, inference=MultiplierBootstrap(reps=ctx.reps("did"), seed=ctx.seed),
-                            calendar=ctx.calendar, alpha=ctx.alpha, **opts)
     extras: dict[str, Any] = {}
-    n_treated = len(panel.timing.treated_units)
-    state = res.info["cs_state"]
-    if few == "permutation" and n_treated <= MAX_PERMUTATION_TREATED and state.spec["control"] == "never_treated":
-        closed = (not state.spec["covariates"] and not state.spec["weights"] and state.spec["aggregation"] == "simple"
-                  and not state.notes["dropped_units_unbalanced"] and not state.notes["dropped_units_no_pre_period"])
-
-        def fit_one(p: Any) -> float:
-            return callaway_santanna(p, inference=Analytic(), calendar=False, alpha=ctx.alpha, **opts).estimate
-
-        res, extras["placebo_estimates"] = placebo_few_treated(
-            res, panel, ctx.alpha, reps=ctx.reps("did"), seed=ctx.seed, fit_one=None if closed else fit_one,
-            anticipation=int(state.spec["anticipation"]), max_e=float(opts.get("max_e", math.inf)))
-    elif few == "welch_t" or (few == "permutation" and n_treated > 1):
-        if n_treated < 2:
-            raise SpecificationError(
-                "few_treated='welch_t' needs at least 2 treated units (the treated part of the variance is "
-                "estimated from them); with one treated unit use the default 'permutation'.")
-        res = welch_t_interval(res, ctx.alpha)
+    n_treated = n_treated_groups(panel)
+    if few == "permutation" and n_treated <= MAX_PERMUTATION_TREATED and opts["control"] == "never_treated":
+        # the same inference object a direct call takes (closed-form placebos when possible)
+        res = callaway_santanna(panel, inference=ConleyTaber(reps=ctx.reps("did"), seed=ctx.seed),
+                                calendar=ctx.calendar, alpha=ctx.alpha, **opts)
+        extras["placebo_estimates"] = np.asarray(res.info["placebo_estimates"])
+    else:
+        with warnings.catch_warnings():  # the few-treated reading is decided here, below
+            warnings.filterwarnings("ignore", category=FewTreatedWarning)
+            res = callaway_santanna(panel, inference=MultiplierBootstrap(reps=ctx.reps("did"), seed=ctx.seed),
+                                    calendar=ctx.calendar, alpha=ctx.alpha, **opts)
+        if few == "welch_t" or (few == "permutation" and n_treated > 1):
+            if n_treated < 2:
+                raise SpecificationError(
+                    "few_treated='welch_t' needs at least 2 treated units (the treated part of the variance is "
+                    "estimated from them); with one treated unit use the default 'permutation'.")
+            res = welch_t_interval(res, ctx.alpha)
     try:
         extras["event_study"] = aggregate_att(res, "dynamic", min_e=-24, max_e=24)
     except EvalintError as exc:

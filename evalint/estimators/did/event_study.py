@@ -49,10 +49,12 @@ from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import DroppedRowsWarning, SpecificationError
 from evalint.estimators.base import register_estimator
 from evalint.estimators.did.twfe import (
-    REFERENCES_TWFE, RegressionFit, check_treatment, covariate_frame, describe_adoption, fit_fe_regression,
+    REFERENCES_TWFE, RegressionFit, check_treatment, conley_taber_fit, covariate_frame, describe_adoption,
+    fit_fe_regression,
     simulated_panel,
 )
 from evalint.inference.normal import wald
+from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import Clustered
 from evalint.results.effect import EffectResult, make_result, tidy
 
@@ -175,7 +177,14 @@ class EventStudy:
 
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             outcome: str | None = None, clusters: Mapping[Any, Any] | pd.Series | None = None) -> EffectResult:
-        """Fit the event study; ``clusters`` maps unit -> cluster label when not clustering by unit."""
+        """Fit the event study; ``clusters`` maps unit -> cluster label when not clustering by unit.
+
+        ``inference=ConleyTaber()`` replaces the headline (average post-period effect) interval by
+        the permutation one; the event-time rows keep their cluster-robust intervals.
+        """
+        if isinstance(inference, ConleyTaber):
+            return conley_taber_fit(self, panel, inference, calendar=calendar, alpha=alpha, outcome=outcome,
+                                    clusters=clusters)
         outcome = outcome or panel.outcome
         check_treatment(panel, "EventStudy")
         design, times, keep = relative_time_design(panel, self.leads, self.lags, self.references, self.bin_endpoints)

@@ -54,12 +54,14 @@ from evalint.diagnostics.base import Flag
 from evalint.errors import (
     DiagnosticWarning,
     FewClustersWarning,
+    FewTreatedWarning,
     InferenceError,
     SpecificationError,
     format_examples,
 )
 from evalint.estimators.base import calendar_check, register_estimator
 from evalint.estimators.did.clustering import cluster_phrase
+from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
 from evalint.estimators.did.group_time_cells import (
     GroupTimeCells,
     _outcome_matrix,  # noqa: F401 - moved to group_time_cells; still importable from here
@@ -67,6 +69,7 @@ from evalint.estimators.did.group_time_cells import (
 )
 from evalint.estimators.did.two_by_two import TRIM_LEVEL  # noqa: F401 - moved to two_by_two
 from evalint.inference.multiplier import cluster_codes
+from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import Analytic, Clustered, MultiplierBootstrap, require_supported
 from evalint.results.effect import InferenceInfo
 
@@ -134,7 +137,7 @@ class CallawaySantAnna:
     """
 
     name: ClassVar[str] = "callaway_santanna"
-    supported_inference: ClassVar[tuple[type, ...]] = (MultiplierBootstrap, Analytic, Clustered)
+    supported_inference: ClassVar[tuple[type, ...]] = (MultiplierBootstrap, Analytic, Clustered, ConleyTaber)
 
     control: Literal["never_treated", "not_yet_treated"] = "never_treated"
     estimation: Literal["dr", "ipw", "reg"] = "dr"
@@ -168,6 +171,9 @@ class CallawaySantAnna:
         if self.min_e > self.max_e:
             raise SpecificationError(f"min_e={self.min_e} is larger than max_e={self.max_e}.")
 
+    def _fit_conley_taber(self, panel: Any, spec: ConleyTaber, calendar: Any, alpha: float) -> Any:
+        return _cs_fit_conley_taber(self, panel, spec, calendar, alpha)
+
     @classmethod
     def contract_example(cls) -> tuple[CallawaySantAnna, Any, dict]:
         """A small simulated staggered panel (40 units x 8 years, 2 cohorts + never treated)."""
@@ -193,12 +199,14 @@ class CallawaySantAnna:
         ----------
         panel : Panel
             With treatment timing (``cohort=`` or ``treatment=``).
-        inference : MultiplierBootstrap, Analytic or Clustered, optional
+        inference : MultiplierBootstrap, Analytic, Clustered or ConleyTaber, optional
             Default ``MultiplierBootstrap()`` (999 reps, seed 0, simultaneous bands), as R
             ``did``. ``Analytic()``: influence-function SEs; ``Clustered(by=col)``:
             cluster-robust influence-function SEs (col constant within unit). Every form
             clusters by the panel's declared ``cluster`` (``Panel.from_frame(...,
-            cluster=col)``) unless it names another column.
+            cluster=col)``) unless it names another column. ``ConleyTaber()``: permutation
+            interval over placebo treated sets of never-treated units (the choice with 1-5
+            treated units; other forms then warn, :class:`~evalint.errors.FewTreatedWarning`).
         calendar : PolicyCalendar, None or False
             Policy calendar for confounding flags (``False`` skips the check).
         alpha : float
@@ -208,6 +216,8 @@ class CallawaySantAnna:
         a = check_alpha(alpha)
         spec_inf = MultiplierBootstrap() if inference is None else inference
         require_supported("CallawaySantAnna", spec_inf, self.supported_inference)
+        if isinstance(spec_inf, ConleyTaber):
+            return self._fit_conley_taber(panel, spec_inf, calendar, a)
         if isinstance(spec_inf, Clustered) and spec_inf.kind != "CR1":
             raise SpecificationError(
                 "CallawaySantAnna supports Clustered(kind='CR1') (cluster sums of influence "
@@ -228,6 +238,9 @@ class CallawaySantAnna:
             weights=self.weights,
         )
         flags: list[Flag] = []
+        few = warn_few_treated("CallawaySantAnna", panel, f"{type(spec_inf).__name__} interval")
+        if few is not None:
+            flags.append(few)
         cluster = None
         n_clusters = None
         if cluster_col is not None and cluster_col != panel.unit:
@@ -306,6 +319,28 @@ class CallawaySantAnna:
         )
         return build_result(state, self.aggregation, alpha=a, min_e=self.min_e, max_e=self.max_e,
                             balance_e=self.balance_e, panel=panel)
+
+
+def _cs_fit_conley_taber(est: CallawaySantAnna, panel: Any, spec: ConleyTaber, calendar: Any, alpha: float) -> Any:
+    """C-S with Conley-Taber permutation inference (closed-form placebos when possible)."""
+    import dataclasses
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FewTreatedWarning)
+        base = est.fit(panel, inference=Analytic(), calendar=calendar, alpha=alpha)
+    state = base.info["cs_state"]
+    grouped = bool(getattr(panel, "cluster", None)) and panel.cluster != panel.unit
+    closed = None
+    if (est.control == "never_treated" and not state.spec["covariates"] and not est.weights
+            and est.aggregation == "simple" and not grouped and not state.notes["dropped_units_unbalanced"]
+            and not state.notes["dropped_units_no_pre_period"]):
+        closed = {"anticipation": est.anticipation, "max_e": est.max_e}
+    plain = dataclasses.replace(est)
+
+    def fit_one(p: Any) -> float:
+        return plain.fit(p, inference=Analytic(), calendar=False, alpha=alpha).estimate
+
+    return with_conley_taber(base, panel, spec, alpha, fit_one=fit_one, closed_form=closed)
 
 
 def _info_lines(est: CallawaySantAnna, covs: tuple[str, ...], notes: dict, n_cells: int,

@@ -62,6 +62,7 @@ from evalint.estimators.did.imputation_untreated_model import (
 )
 from evalint.estimators.did.twfe import describe_adoption
 from evalint.diagnostics.pretrend import pretrend_check
+from evalint.estimators.did.permutation import warn_few_treated
 from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
 from evalint.inference.normal import wald
 from evalint.inference.specs import Analytic, Clustered, require_supported
@@ -298,6 +299,9 @@ class ImputationDiD:
         by = cluster_column(panel, inference)
         timing = require_timing(panel, "Imputation DiD (BJS)")
         flags = cohort_size_checks(timing)
+        few = warn_few_treated("Imputation DiD", panel, "Theorem 3 interval")
+        if few is not None:
+            flags.append(few)
         note_unbal = unbalanced_note(panel, "Imputation DiD")
         if panel.weights:
             flags.append(Flag("data", "info", f"weights column {panel.weights!r} is not used: the "

@@ -54,6 +54,7 @@ from evalint.estimators.did.imputation import (
     unit_cluster_vcov,
 )
 from evalint.diagnostics.pretrend import pretrend_check, wald_check
+from evalint.estimators.did.permutation import warn_few_treated
 from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
 from evalint.inference.normal import wald
 from evalint.inference.specs import Analytic, Clustered, require_supported
@@ -145,6 +146,9 @@ class SunAbraham:
         by = cluster_column(panel, inference)
         timing = require_timing(panel, "Sun-Abraham")
         flags = cohort_size_checks(timing)
+        few = warn_few_treated("Sun-Abraham", panel, "cluster-robust interval")
+        if few is not None:
+            flags.append(few)
         note_unbal = unbalanced_note(panel, "Sun-Abraham")
         if panel.weights:
             flags.append(Flag("data", "info", f"weights column {panel.weights!r} is not used: the Sun-Abraham "

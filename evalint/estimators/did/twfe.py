@@ -44,6 +44,8 @@ from evalint.errors import (
 from evalint.estimators.base import calendar_check, register_estimator
 from evalint.estimators.did.clustering import cluster_column, cluster_phrase, with_cluster
 from evalint.estimators.did.fe import FEFit, FixedEffects, fe_lstsq
+from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
+from evalint.inference.permutation import ConleyTaber
 from evalint.inference.cluster import ClusterVcov, cluster_vcov
 from evalint.inference.normal import wald
 from evalint.inference.specs import Clustered, WildClusterBootstrap, require_supported
@@ -293,6 +295,10 @@ def fit_fe_regression(
         warnings.warn(msg, FewClustersWarning, stacklevel=3)
         flags.append(Flag(kind="inference", severity="medium", message=msg, source="MacKinnon & Webb (2017)"))
     info.update(clusters=n_cl, cluster_by=by, small_sample=vc.small_sample, n_absorbed=fit.n_absorbed)
+    if panel.timing is not None:
+        few_t = warn_few_treated(estimator_name, panel, f"{type(spec).__name__} interval", stacklevel=4)
+        if few_t is not None:
+            flags.append(few_t)
 
     diags: list[CheckResult] = []
     timing = panel.timing
@@ -312,6 +318,21 @@ def fit_fe_regression(
     tr_cl = None if treated_rows is None else vc.cluster_any(np.asarray(treated_rows, bool))
     return RegressionFit(fit=fit, vcov=vc, spec=spec, clusters=cl, rows=data, info=info, flags=tuple(flags),
                          diagnostics=tuple(diags), notes=notes, treated_clusters=tr_cl)
+
+
+def conley_taber_fit(est: Any, panel: Any, spec: ConleyTaber, *, calendar: Any, alpha: float,
+                     outcome: str | None, clusters: Any) -> EffectResult:
+    """A regression DiD (TWFE, event study) with Conley-Taber permutation inference: the headline
+    estimate refitted on placebo panels (point estimates only, CR1 for speed)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FewClustersWarning)
+        base = est.fit(panel, inference=Clustered(), calendar=calendar, alpha=alpha, outcome=outcome,
+                       clusters=clusters)
+
+    def fit_one(p: Any) -> float:
+        return est.fit(p, inference=Clustered(), calendar=False, alpha=alpha, outcome=outcome).estimate
+
+    return with_conley_taber(base, panel, spec, alpha, fit_one=fit_one)
 
 
 def check_treatment(panel: Any, estimator_name: str) -> None:
@@ -382,8 +403,14 @@ class TWFE:
         """Fit TWFE; see the class docstring.
 
         Clusters: ``clusters`` (a unit -> cluster label mapping), else the inference's
-        ``by``, else the panel's declared ``cluster``, else the unit.
+        ``by``, else the panel's declared ``cluster``, else the unit. ``inference``:
+        ``Clustered``, ``WildClusterBootstrap`` (default below 50 clusters) or
+        ``ConleyTaber`` (permutation over placebo treated sets; the choice with 1-5 treated
+        units, for which the others warn).
         """
+        if isinstance(inference, ConleyTaber):
+            return conley_taber_fit(self, panel, inference, calendar=calendar, alpha=alpha, outcome=outcome,
+                                    clusters=clusters)
         outcome = outcome or panel.outcome
         check_treatment(panel, "TWFE")
         d = panel.treated_indicator().astype(float).reset_index(drop=True)
