@@ -325,8 +325,9 @@ def _cs_fit_conley_taber(est: CallawaySantAnna, panel: Any, spec: ConleyTaber, c
     """C-S with Conley-Taber permutation inference (closed-form placebos when possible)."""
     import dataclasses
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # both are about the SEs the permutation replaces
         warnings.filterwarnings("ignore", category=FewTreatedWarning)
+        warnings.filterwarnings("ignore", message=".*has a single unit", category=DiagnosticWarning)
         base = est.fit(panel, inference=Analytic(), calendar=calendar, alpha=alpha)
     state = base.info["cs_state"]
     grouped = bool(getattr(panel, "cluster", None)) and panel.cluster != panel.unit
