@@ -113,3 +113,18 @@ def test_callaway_santanna_cluster_se_is_the_cluster_sum_of_influence_functions(
     n = len(psi)
     assert r.estimate == pytest.approx(r_unit.estimate, rel=1e-12)
     assert r.se == pytest.approx(np.sqrt((sums ** 2).sum()) / n, rel=1e-8)
+
+
+def test_evaluate_and_its_config_cluster_by_the_declared_cluster(tmp_path):
+    from evalint.evaluate.config import build_panel, load_config
+
+    df = _frame(6)
+    df.to_csv(tmp_path / "d.csv", index=False)
+    (tmp_path / "c.toml").write_text('[data]\npath = "d.csv"\nunit = "unit"\ntime = "year"\noutcomes = ["y"]\n'
+                                     'cohort = "cohort"\ncluster = "icb"\n[evaluation]\ndesigns = ["did"]\n')
+    panel = build_panel(load_config(tmp_path / "c.toml"))
+    assert panel.cluster == "icb" and panel.n_clusters == 24
+    intervention = {u: str(c) for u, c in df.groupby("unit")["cohort"].first().items() if c}
+    ev = _quiet(evalint.evaluate, panel, intervention, outcomes=["y"], designs=["did"], calendar=False, fast=True)
+    r = ev.result("did", "y")
+    assert "clustered by icb (24 clusters)" in r.inference.description
