@@ -205,19 +205,127 @@ def run_its(reps: int, seed: int, *, families: Sequence[str] = ("its_count", "it
     return out
 
 
+# ------------------------------------------------------------ synthetic control
+SCM_UNITS, SCM_PRE, SCM_POST, SCM_EFFECT = 42, 48, 12, -5.0
+
+
+def scm_frame(rng: np.random.Generator, effect: float, *, n_units: int = SCM_UNITS, pre: int = SCM_PRE,
+              post: int = SCM_POST) -> pd.DataFrame:
+    """One-treated-unit factor model: 42 ICB-like units, monthly, unit 0 treated for the last ``post`` months.
+
+    ``y_it = 100 + 5 a_i + lam_i1 f_1t + lam_i2 f_2t + 3 cos(2 pi m_t / 12) + e_it`` with random-walk
+    factors ``f`` (SD 1 per month), loadings U(0.5, 1.5), level shifts ``a_i ~ N(0, 1)`` and AR(1)
+    noise (rho 0.5, marginal SD 1); the treated unit is drawn like every other unit (exchangeable),
+    and its post-period outcome is shifted by ``effect``.
+    """
+    T = pre + post
+    f = np.cumsum(rng.standard_normal((2, T)), axis=1)
+    lam = rng.uniform(0.5, 1.5, (n_units, 2))
+    a = rng.standard_normal(n_units)
+    m = np.arange(T) % 12 + 1
+    e = ar1(rng, n_units, T, 0.5, 1.0)
+    Y = 100 + 5 * a[:, None] + lam @ f + 3 * np.cos(2 * np.pi * m / 12)[None, :] + e
+    Y[0, pre:] += effect
+    periods = pd.period_range("2018-01", periods=T, freq="M")
+    return pd.DataFrame({"unit": np.repeat([f"icb{i:02d}" for i in range(n_units)], T),
+                         "month": np.tile(periods, n_units), "y": Y.ravel(),
+                         "treated": np.r_[np.r_[np.zeros(pre), np.ones(post)], np.zeros((n_units - 1) * T)].astype(int)})
+
+
+def run_scm(reps: int, seed: int, *, n_units: int = SCM_UNITS, alpha: float = 0.05, pre: int = SCM_PRE,
+            post: int = SCM_POST) -> pd.DataFrame:
+    """Coverage of the SCM interval (effect -5) and size of its placebo test (no effect), outcome-only SC."""
+    from evalint import Panel
+    from evalint.estimators.synth.scm import synthetic_control
+
+    rows = []
+    for label, effect in (("effect -5", SCM_EFFECT), ("no effect (size)", 0.0)):
+        rng = np.random.default_rng(np.random.SeedSequence([seed, int(effect != 0)]))
+        est, lo, hi, se, p = (np.full(reps, np.nan) for _ in range(5))
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for r in range(reps):
+                df = scm_frame(rng, effect, n_units=n_units, pre=pre, post=post)
+                panel = Panel.from_frame(df, unit="unit", time="month", outcome="y", treatment="treated")
+                res = synthetic_control(panel, calendar=False, leave_one_out=False, alpha=alpha)
+                est[r], se[r], p[r] = res.estimate, res.se, res.p_value
+                lo[r], hi[r] = res.ci
+        secs = time.perf_counter() - t0
+        fin = np.isfinite(lo) & np.isfinite(hi)
+        cover = (lo <= effect) & (effect <= hi)
+        cover = np.where(np.isnan(lo) & np.isnan(hi), False, cover) | (np.isinf(lo) & np.isinf(hi))
+        rows.append({"family": "scm", "method": "placebo rank-test inversion", "dgp":
+                     f"{n_units} units, 1 treated, {pre}+{post} months, {label}", "term": "att",
+                     "reps": reps, "failed": 0, "coverage": float(cover.mean()), "bias": float(np.mean(est) - effect),
+                     "width": float(np.mean((hi - lo)[fin])) if fin.any() else float("inf"),
+                     "se_sd": float(np.nanmean(se) / np.std(est, ddof=1)),
+                     "size": float(np.mean(p <= alpha)), "consistent": float(np.mean((p <= alpha) == ~(
+                         (lo <= 0) & (0 <= hi)))), "seconds": secs})
+    out = pd.DataFrame(rows)
+    out["band_lo"], out["band_hi"] = binomial_band(reps)
+    return out
+
+
+#: the defaults whose coverage run() reports (name in run_its -> label)
+DEFAULTS = {"its_count": ("qp_ar1_reml", "count ITS: quasi-Poisson + AR(1) errors (REML, adjusted)"),
+            "its_continuous": ("gls_ar1_reml", "continuous ITS: GLS AR(1) errors (REML, adjusted)")}
+
+
+def run(reps: int, seed: int) -> pd.DataFrame:
+    """The default intervals' coverage, for benchmarks/coverage.py.
+
+    Columns: family, default, dgp, reps, coverage, bias, width, se_sd, band_lo, band_hi, size
+    (size only for the SCM placebo test under no effect, where coverage = 1 - size). ITS rows:
+    the level-change term on the seasonal series (T in {48, 72, 120}, rho in {0, 0.3, 0.6});
+    SCM rows: the one-treated-unit factor model.
+    """
+    rows = []
+    for fam, (method, label) in DEFAULTS.items():
+        df = run_its(reps, seed, families=(fam,), methods=(method,), seasonal=(True,), step_only=False)
+        df = df.loc[df["term"] == "level"]
+        for _, r in df.iterrows():
+            rows.append({"family": fam, "default": label, "dgp": r["dgp"] + ", level change", "reps": r["reps"],
+                         "coverage": r["coverage"], "bias": r["bias"], "width": r["width"], "se_sd": r["se_sd"],
+                         "size": np.nan})
+    sc = run_scm(reps, seed)
+    for _, r in sc.iterrows():
+        size_row = "size" in r["dgp"]
+        rows.append({"family": "scm", "default": "synthetic control: placebo rank-test inversion",
+                     "dgp": r["dgp"], "reps": r["reps"], "coverage": 1 - r["size"] if size_row else r["coverage"],
+                     "bias": r["bias"], "width": r["width"], "se_sd": r["se_sd"],
+                     "size": r["size"] if size_row else np.nan})
+    out = pd.DataFrame(rows)
+    out["band_lo"], out["band_hi"] = binomial_band(reps)
+    return out[["family", "default", "dgp", "reps", "coverage", "bias", "width", "se_sd", "band_lo", "band_hi",
+                "size"]]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=500)
     ap.add_argument("--seed", type=int, default=20261205)
-    ap.add_argument("--families", nargs="*", default=["its_count", "its_continuous"])
+    ap.add_argument("--families", nargs="*", default=["its_count", "its_continuous"],
+                    help="its_count, its_continuous and/or scm")
     ap.add_argument("--methods", nargs="*", default=None)
     ap.add_argument("--lengths", nargs="*", type=int, default=list(LENGTHS))
     ap.add_argument("--rhos", nargs="*", type=float, default=list(RHOS))
+    ap.add_argument("--seasonal-only", action="store_true")
+    ap.add_argument("--no-step-only", action="store_true")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     t0 = time.perf_counter()
+    if "scm" in args.families:
+        sc = run_scm(args.reps, args.seed)
+        print(sc.drop(columns=["band_lo", "band_hi"]).round(4).to_string(index=False))
+        if args.out:
+            sc.to_csv(args.out.replace(".csv", "_scm.csv"), index=False)
+        args.families = [f for f in args.families if f != "scm"]
+        if not args.families:
+            return
     df = run_its(args.reps, args.seed, families=args.families, methods=args.methods, lengths=args.lengths,
-                 rhos=args.rhos)
+                 rhos=args.rhos, seasonal=(True,) if args.seasonal_only else (True, False),
+                 step_only=not args.no_step_only)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_rows", 500)
     print(df.drop(columns=["band_lo", "band_hi"]).round(4).to_string(index=False))

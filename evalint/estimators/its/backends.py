@@ -215,7 +215,13 @@ def _whiten(phi: np.ndarray, A: np.ndarray, times: np.ndarray) -> tuple[np.ndarr
     n = A.shape[0]
     if p == 0:
         return A, 0.0
-    contiguous = bool(np.all(np.diff(times) == 1))
+    contiguous = bool(times[-1] - times[0] == n - 1)   # increasing positions: no gaps
+    if contiguous and p == 1:
+        f = float(phi[0])
+        out = np.empty_like(A)
+        out[0] = A[0] * np.sqrt(1.0 - f * f)
+        out[1:] = A[1:] - f * A[:-1]
+        return out, -float(np.log(1.0 - f * f))
     if contiguous:
         g = _ar_acov(phi, p - 1)
         Gp = linalg.toeplitz(g[:p])
