@@ -54,6 +54,26 @@ def _summarise_unit_checks(results: Mapping[Any, Any]) -> tuple[CheckResult, ...
     return tuple(out)
 
 
+def _its_options(ctx: _Context) -> dict[str, Any]:
+    """ITS options: the defaults, then the user's; seasonal terms only for sub-annual data.
+
+    Fourier terms need a seasonal cycle: none for annual panels (they made every annual ITS
+    fail), at most one pair for quarterly ones (the second pair's sine is zero at P = 4). Options
+    the user gives are kept as given.
+    """
+    from evalint.estimators.its.design import season_period
+
+    user = dict(ctx.options.get("its", {}))
+    opts = {**ITS_DEFAULTS, **user}
+    P = season_period(ctx.panel.freq)
+    if "seasonality" not in user and opts.get("seasonality") == "fourier":
+        if P < 3:
+            opts["seasonality"] = None
+        elif "harmonics" not in user:
+            opts["harmonics"] = min(int(opts.get("harmonics", 2)), (P - 1) // 2)
+    return opts
+
+
 def _run_its(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
     from evalint.estimators.its import its
 
@@ -61,7 +81,7 @@ def _run_its(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
     treated = a.treated_units
     series = ctx.panel.aggregate("treated units" if a.never_treated else "all units",
                                  units=treated if a.never_treated else None)
-    opts = {**ITS_DEFAULTS, **dict(ctx.options.get("its", {}))}
+    opts = _its_options(ctx)
     date = a.intervention if a.intervention is not None else a.cohorts[0].start_time
     res = its(series, date, outcome=outcome, calendar=ctx.calendar, alpha=ctx.alpha, **opts)
     return res, {}
@@ -73,7 +93,7 @@ def _run_its_units(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
     from evalint.estimators.its import its_by_unit
 
     a = ctx.assignment
-    opts = {**ITS_DEFAULTS, **dict(ctx.options.get("its", {}))}
+    opts = _its_options(ctx)
     iv = a.intervention if a.intervention is not None and a.intervention.unit_dates is not None else None
     by = its_by_unit(ctx.panel, iv, outcome=outcome, units=a.treated_units, calendar=ctx.calendar,
                      alpha=ctx.alpha, on_error="skip", **opts)
