@@ -169,7 +169,7 @@ APART = {
 def verdict_for(outcome: str, entries: Sequence[Entry], alpha: float = 0.05) -> Verdict:
     """Apply the verdict rules to the design entries of one outcome (designs in :data:`APART` excluded)."""
     ok = [e for e in entries if e.ok and e.design not in APART]
-    apart = [e for e in entries if e.ok and e.design in APART]
+    shown_apart = [e for e in entries if e.ok and e.design in APART]
     failed_designs, failed_diag, n_high = _caveats(entries)
     pct = round((1 - alpha) * 100)
     if not ok:
@@ -212,7 +212,7 @@ def verdict_for(outcome: str, entries: Sequence[Entry], alpha: float = 0.05) -> 
                 head += (" No failed diagnostic explains it; the designs rest on different assumptions: "
                          + "; ".join(f"{_label(d, ok)}: {ASSUMPTIONS.get(d, '')}" for d in sorted(involved)) + ".")
     tail = []
-    for e in apart:
+    for e in shown_apart:
         lo, hi = _interval(e)
         tail.append(f"Not in the verdict: {e.label} {_fmt(e.scaled.absolute)} ({_fmt(lo)} to {_fmt(hi)}); "
                     f"{APART[e.design]}.")

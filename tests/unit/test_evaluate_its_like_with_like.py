@@ -53,3 +53,8 @@ def test_annual_panel_runs_its_without_seasonal_terms():
     res = ev.results[("its", "emergency_admissions")]
     assert not isinstance(res, DesignFailure), res
     assert res.info["Seasonality"] == "none"
+
+
+def test_apart_note_with_a_magnitude_disagreement():
+    v = verdict_for("y", [_entry("its_units", 5, 3, 7), _entry("did", -4, -5, -3), _entry("scm", -1, -2, -0.5)])
+    assert v.status == "disagree_magnitude" and "Not in the verdict" in v.text
