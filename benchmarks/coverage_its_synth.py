@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -155,7 +156,7 @@ def _ci(fit: Any, term: str, alpha: float = 0.05) -> tuple[float, float, float, 
 def run_its(reps: int, seed: int, *, families: Sequence[str] = ("its_count", "its_continuous"),
             methods: Sequence[str] | None = None, lengths: Sequence[int] = LENGTHS,
             rhos: Sequence[float] = RHOS, seasonal: Sequence[bool] = (True, False),
-            step_only: bool = True) -> pd.DataFrame:
+            step_only: bool = True, progress: str | None = None) -> pd.DataFrame:
     """Coverage of every requested ITS method over the DGP grid (one row per method x cell x term)."""
     rows: list[dict[str, Any]] = []
     ss = np.random.SeedSequence(seed)
@@ -199,6 +200,9 @@ def run_its(reps: int, seed: int, *, families: Sequence[str] = ("its_count", "it
                             a = res[term]
                             rows.append({"family": fam, "method": name, "dgp": label, "term": term.split("_")[0],
                                          **_summ(a[:, 0], a[:, 1], a[:, 2], a[:, 3], truth), "seconds": secs})
+                        if progress:   # one line per finished cell, so partial runs are usable
+                            pd.DataFrame(rows[-len(truths):]).to_csv(progress, mode="a", index=False,
+                                                                     header=not Path(progress).exists())
     out = pd.DataFrame(rows)
     band = binomial_band(reps)
     out["band_lo"], out["band_hi"] = band
@@ -233,13 +237,20 @@ def scm_frame(rng: np.random.Generator, effect: float, *, n_units: int = SCM_UNI
 
 
 def run_scm(reps: int, seed: int, *, n_units: int = SCM_UNITS, alpha: float = 0.05, pre: int = SCM_PRE,
-            post: int = SCM_POST) -> pd.DataFrame:
-    """Coverage of the SCM interval (effect -5) and size of its placebo test (no effect), outcome-only SC."""
+            post: int = SCM_POST, effects: Sequence[float] = (SCM_EFFECT, 0.0),
+            progress: str | None = None) -> pd.DataFrame:
+    """Coverage of the SCM interval (effect -5) and size of its placebo test (no effect), outcome-only SC.
+
+    With a constant effect the test of the true effect sees exactly the no-effect data (the effect
+    is subtracted from the treated unit's post period before ranking), so with the same draws
+    coverage = 1 - size; both are run as a check unless ``effects`` says otherwise. ``progress``:
+    a CSV to which every replication's estimate, interval and p-value is appended.
+    """
     from evalint import Panel
     from evalint.estimators.synth.scm import synthetic_control
 
     rows = []
-    for label, effect in (("effect -5", SCM_EFFECT), ("no effect (size)", 0.0)):
+    for label, effect in ((f"effect {e:g}" if e else "no effect (size)", e) for e in effects):
         rng = np.random.default_rng(np.random.SeedSequence([seed, int(effect != 0)]))
         est, lo, hi, se, p = (np.full(reps, np.nan) for _ in range(5))
         t0 = time.perf_counter()
@@ -251,6 +262,10 @@ def run_scm(reps: int, seed: int, *, n_units: int = SCM_UNITS, alpha: float = 0.
                 res = synthetic_control(panel, calendar=False, leave_one_out=False, alpha=alpha)
                 est[r], se[r], p[r] = res.estimate, res.se, res.p_value
                 lo[r], hi[r] = res.ci
+                if progress:
+                    pd.DataFrame([{"effect": effect, "rep": r, "estimate": est[r], "se": se[r], "p": p[r],
+                                   "lo": lo[r], "hi": hi[r]}]).to_csv(progress, mode="a", index=False,
+                                                                     header=not Path(progress).exists())
         secs = time.perf_counter() - t0
         fin = np.isfinite(lo) & np.isfinite(hi)
         cover = (lo <= effect) & (effect <= hi)
@@ -312,11 +327,14 @@ def main() -> None:
     ap.add_argument("--rhos", nargs="*", type=float, default=list(RHOS))
     ap.add_argument("--seasonal-only", action="store_true")
     ap.add_argument("--no-step-only", action="store_true")
+    ap.add_argument("--scm-effect-only", action="store_true")
+    ap.add_argument("--progress", default=None, help="CSV appended as cells/replications finish")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     t0 = time.perf_counter()
     if "scm" in args.families:
-        sc = run_scm(args.reps, args.seed)
+        sc = run_scm(args.reps, args.seed, effects=(SCM_EFFECT,) if args.scm_effect_only else (SCM_EFFECT, 0.0),
+                     progress=args.progress)
         print(sc.drop(columns=["band_lo", "band_hi"]).round(4).to_string(index=False))
         if args.out:
             sc.to_csv(args.out.replace(".csv", "_scm.csv"), index=False)
@@ -325,7 +343,7 @@ def main() -> None:
             return
     df = run_its(args.reps, args.seed, families=args.families, methods=args.methods, lengths=args.lengths,
                  rhos=args.rhos, seasonal=(True,) if args.seasonal_only else (True, False),
-                 step_only=not args.no_step_only)
+                 step_only=not args.no_step_only, progress=args.progress)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_rows", 500)
     print(df.drop(columns=["band_lo", "band_hi"]).round(4).to_string(index=False))
