@@ -194,10 +194,12 @@ def _summarise(records: list[dict[str, tuple]], dgp: str, truth: float | None) -
 
 def _loop(reps: int, seed: int, fn: Callable[[np.random.Generator], dict[str, tuple]]) -> list[dict[str, tuple]]:
     out = []
-    for child in np.random.SeedSequence(seed).spawn(reps):
+    for i, child in enumerate(np.random.SeedSequence(seed).spawn(reps)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out.append(fn(np.random.default_rng(child)))
+        if (i + 1) % 50 == 0:
+            print(f"  {i + 1}/{reps} replications", file=sys.stderr, flush=True)
     return out
 
 
