@@ -146,3 +146,10 @@ def test_short_pre_period_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ShortSeriesWarning)
         count_its(_panel(72), "2019-07", seasonality="fourier", calendar=False)
+
+
+def test_short_pre_period_is_also_a_flag_on_the_result():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = count_its(_panel(40), "2017-07", seasonality="fourier", calendar=False)
+    assert any(f.source == "short_pre_period" for f in r.flags)

@@ -198,14 +198,14 @@ def prepare_design(series: SeriesData, dates: Any, spec: DesignSpec, *, min_pre:
     return design, focus
 
 
-def warn_short_pre(design: Design, series: SeriesData, inference: Any) -> None:
+def warn_short_pre(design: Design, series: SeriesData, inference: Any) -> tuple[Flag, ...]:
     """ShortSeriesWarning when the pre-period is short for the model asked of it.
 
     The pre-period identifies the intercept, the trend, the seasonal terms and the AR
     coefficients. The rule: at least 3 pre-period points per such coefficient, and two full
     seasonal cycles when seasonal terms are fitted. Below that the simulated coverage of the
     default interval is not established (methods/its.md section 10: the shortest series
-    simulated had 32 pre-period months for 6 such coefficients).
+    simulated had 32 pre-period months for 7 such coefficients). Returns the matching flag.
     """
     import warnings
 
@@ -222,17 +222,18 @@ def warn_short_pre(design: Design, series: SeriesData, inference: Any) -> None:
     seasonal = any(c.startswith(("sin", "cos", "season_")) for c in pre_terms)
     P = season_period(series.freq)
     need = max(3 * k, 2 * P if seasonal else 0)
-    if n_pre < need:
-        warnings.warn(
-            f"The pre-period of {series.outcome!r} (unit {series.unit!r}) has {n_pre} "
+    if n_pre >= need:
+        return ()
+    msg = (f"The pre-period of {series.outcome!r} (unit {series.unit!r}) has {n_pre} "
             f"{FREQ_NAMES[series.freq]} points for {k} pre-period coefficients ({', '.join(pre_terms)}"
             + (f", {ar} AR" if ar else "") + ")"
             + (f" and {P}-period seasonality" if seasonal else "")
             + f"; at least {need} are advised (3 per coefficient"
             + (", two seasonal cycles" if seasonal else "")
             + "). The interval's coverage is not established below that: add earlier data, fit fewer "
-            "seasonal terms (harmonics=1) or no seasonality, or read the interval as approximate.",
-            ShortSeriesWarning, stacklevel=4)
+            "seasonal terms (harmonics=1) or no seasonality, or read the interval as approximate.")
+    warnings.warn(msg, ShortSeriesWarning, stacklevel=4)
+    return (Flag(kind="data", severity="medium", message=msg, source="short_pre_period"),)
 
 
 def check_count_series(series: SeriesData, design: Design) -> tuple[Flag, ...]:

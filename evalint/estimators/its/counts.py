@@ -161,8 +161,8 @@ class CountITS(ITSDesignMixin):
                 "with it. Use model='quasi_poisson'.")
         dates = resolve_dates(self.interventions, intervention, panel, series)
         design, focus = prepare_design(series, dates, self.design_spec(), min_pre=self.min_pre, focus=self.focus)
-        warn_short_pre(design, series, inference)
-        flags: list[Flag] = list(check_count_series(series, design))
+        short = warn_short_pre(design, series, inference)
+        flags: list[Flag] = list(check_count_series(series, design)) + list(short)
         offset = None
         if self.offset and series.population is not None:
             offset = np.log(series.population)

@@ -208,7 +208,7 @@ class SegmentedRegression(ITSDesignMixin):
         dates = resolve_dates(self.interventions, intervention, panel, series)
         design, focus = prepare_design(series, dates, self.design_spec(), min_pre=self.min_pre, focus=self.focus)
         inf = self._inference(inference, kind.default_its_model)
-        warn_short_pre(design, series, inf)
+        short = warn_short_pre(design, series, inf)
         if isinstance(inf, ARErrors):
             fit = fit_gls_ar(series.y, design.X, design.include, inf)
             method = "Segmented regression (GLS, AR errors)"
@@ -218,7 +218,8 @@ class SegmentedRegression(ITSDesignMixin):
             method = "Segmented regression (OLS" + (", Newey-West)" if isinstance(inf, NeweyWest) else ")")
             refs = ITS_REFERENCES + (NW_REFS if isinstance(inf, NeweyWest) else ())
         return assemble_result(estimator=self, method=method, panel=panel, series=series, design=design,
-                               fit=fit, focus=focus, alpha=a, calendar=calendar, references=refs)
+                               fit=fit, focus=focus, alpha=a, calendar=calendar, references=refs,
+                               extra_flags=short)
 
 
 def segmented_regression(panel: Any, intervention: Any = None, *, outcome: str | None = None,
