@@ -88,7 +88,7 @@ def count_series(rng: np.random.Generator, reps: int, T: int, rho: float, season
 def continuous_series(rng: np.random.Generator, reps: int, T: int, rho: float, seasonal: bool) -> np.ndarray:
     t = np.arange(1, T + 1)
     t0 = _post(T)
-    mean = 6 + 0.01 * t + 0.3 / 0.08 * 0.08 * _season(T, seasonal) * 1.0 + TRUE_LEVEL * (t > t0) \
+    mean = 6 + 0.01 * t + 0.3 * _season(T, seasonal) + TRUE_LEVEL * (t > t0) \
         + TRUE_SLOPE * np.maximum(0, t - t0)
     return mean + ar1(rng, reps, T, rho, 0.3)
 

@@ -153,3 +153,18 @@ def test_short_pre_period_is_also_a_flag_on_the_result():
         warnings.simplefilter("ignore")
         r = count_its(_panel(40), "2017-07", seasonality="fourier", calendar=False)
     assert any(f.source == "short_pre_period" for f in r.flags)
+
+
+def test_reml_at_a_unit_root_is_held_at_the_bound_and_flagged():
+    """A random-walk error makes the restricted likelihood rise to rho = 1: the fit holds 0.99 and says so."""
+    rng = np.random.default_rng(8)
+    T = 45
+    y = 6 + np.cumsum(rng.normal(scale=0.05, size=T)) - 0.3 * (np.arange(T) >= 21)
+    df = pd.DataFrame({"month": pd.period_range("2021-07", periods=T, freq="M"), "y": y})
+    p = Panel.from_frame(df, time="month", outcome="y")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = segmented_regression(p, "2023-04", impact="step", calendar=False)
+    if r.info["AR error coefficients"] == "0.9900":
+        assert any(f.source == "ar_at_bound" for f in r.flags)
+    assert np.isfinite(r.ci[0]) and np.isfinite(r.ci[1])

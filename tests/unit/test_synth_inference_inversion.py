@@ -70,6 +70,10 @@ def test_closed_form_edge_cases():
     # gaps that vary more than any constant effect allows -> empty set
     (lo, hi), _, _ = inverted_rank_interval([np.array([-30.0, 30.0])], [1.0], np.arange(1.0, 10.0), 0.1)
     assert np.isnan(lo) and np.isnan(hi)
+    # several treated units: centred on the mean of their ATTs (the headline)
+    (lo, hi), _, _ = inverted_rank_interval([np.array([1.0, 3.0]), np.array([5.0, 7.0])], [1.0, 3.0],
+                                            np.arange(1.0, 40.0), 0.1)
+    assert (lo + hi) / 2 == pytest.approx(4.0)
 
 
 def test_treated_unit_outside_the_hull_is_flagged_in_the_direct_call():
@@ -140,3 +144,15 @@ def test_scm_coverage_within_binomial_band_42_units():
     size_row = out.loc[out["dgp"].str.contains("size")].iloc[0]
     assert lo <= cov_row["coverage"] <= hi
     assert size_row["size"] <= 1 - lo
+
+
+def test_several_treated_units_interval_contains_the_headline_and_agrees_with_p():
+    rng = np.random.default_rng(9)
+    df = cov.scm_frame(rng, -3.0, n_units=16, pre=30, post=8)
+    df.loc[df["unit"] == "icb01", "treated"] = df.loc[df["unit"] == "icb00", "treated"].to_numpy()
+    t1 = (df["unit"] == "icb01") & (df["treated"] == 1)
+    df.loc[t1, "y"] -= 6.0
+    res = synthetic_control(_panel(df), calendar=False, leave_one_out=False, alpha=0.1)
+    lo, hi = res.ci
+    assert lo <= res.estimate <= hi
+    assert (lo <= 0 <= hi) == (res.p_value > 0.1)

@@ -36,6 +36,9 @@ from evalint.inference.hac import hac_covariance
 from evalint.inference.specs import ARErrors, NeweyWest
 from evalint.results.effect import InferenceInfo
 
+#: largest AR(1) coefficient a REML fit may take (the restricted likelihood can rise to a unit root)
+MAX_PACF = 0.99
+
 __all__ = ["ModelFit", "fit_ols", "fit_gls_ar", "fit_glm_ar", "fit_glm", "ar_loglik", "check_rank", "irls_poisson"]
 
 
@@ -278,7 +281,12 @@ def _fit_ar_order(y: np.ndarray, X: np.ndarray, times: np.ndarray, p: int, reml:
     theta0 = np.arctanh(start)
 
     def nll(theta: np.ndarray) -> float:
-        return -_profile(_pacf_to_ar(np.tanh(theta)), y, X, times, reml)[0]
+        # at |pacf| = 1 (theta beyond ~19 in floating point) the whitened design is singular
+        try:
+            v = -_profile(_pacf_to_ar(np.tanh(theta)), y, X, times, reml)[0]
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            return np.inf
+        return v if np.isfinite(v) else np.inf
 
     if p == 1:
         res = optimize.minimize_scalar(lambda t: nll(np.array([t])), bracket=(theta0[0] - 0.5, theta0[0] + 0.5),
@@ -287,6 +295,14 @@ def _fit_ar_order(y: np.ndarray, X: np.ndarray, times: np.ndarray, p: int, reml:
     else:
         res = optimize.minimize(nll, theta0, method="BFGS", options={"gtol": 1e-9})
         theta = res.x
+    if reml and p == 1 and (not np.all(np.isfinite(theta)) or np.any(np.abs(np.tanh(theta)) > MAX_PACF)):
+        # the restricted likelihood of a short trending series can rise towards a unit root;
+        # the AR(1) coefficient is then held at the bound MAX_PACF (a near-random-walk error,
+        # whose wide interval is the honest reading) and the fit says so (info["ar_at_bound"])
+        lim = float(np.arctanh(MAX_PACF))
+        res = optimize.minimize_scalar(lambda t: nll(np.array([t])), bounds=(-lim, lim), method="bounded",
+                                       options={"xatol": 1e-10})
+        theta = np.array([res.x])
     if not np.all(np.isfinite(theta)) or np.any(np.abs(np.tanh(theta)) > 1 - 1e-10):
         raise InferenceError(
             f"The AR({p}) error model did not converge to a stationary solution (partial "
@@ -342,19 +358,19 @@ def _estimated_ar_adjustment(phi: np.ndarray, y: np.ndarray, X: np.ndarray, time
         ll, beta, Xw, _, rss = _profile(_pacf_to_ar(np.tanh(th)), y, X, times, reml)
         return ll, beta, rss / (n - k) * np.linalg.inv(Xw.T @ Xw)
 
-    ll0, b0, V0 = at(theta)
-    E = np.eye(p) * h
-    plus = [at(theta + E[i]) for i in range(p)]
-    minus = [at(theta - E[i]) for i in range(p)]
-    Hs = np.empty((p, p))
-    for i in range(p):
-        Hs[i, i] = (plus[i][0] - 2 * ll0 + minus[i][0]) / h ** 2
-        for j in range(i):
-            pp = at(theta + E[i] + E[j])[0]
-            Hs[i, j] = Hs[j, i] = (pp - plus[i][0] - plus[j][0] + ll0) / h ** 2
     try:
+        ll0, b0, V0 = at(theta)
+        E = np.eye(p) * h
+        plus = [at(theta + E[i]) for i in range(p)]
+        minus = [at(theta - E[i]) for i in range(p)]
+        Hs = np.empty((p, p))
+        for i in range(p):
+            Hs[i, i] = (plus[i][0] - 2 * ll0 + minus[i][0]) / h ** 2
+            for j in range(i):
+                pp = at(theta + E[i] + E[j])[0]
+                Hs[i, j] = Hs[j, i] = (pp - plus[i][0] - plus[j][0] + ll0) / h ** 2
         S = np.linalg.inv(-Hs)
-    except np.linalg.LinAlgError:
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError):
         return None
     if not np.all(np.linalg.eigvalsh(S) > 0):
         return None
@@ -397,7 +413,8 @@ def fit_gls_ar(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, spec: ARErro
         df=df, note="phi = " + (", ".join(f"{v:.3f}" for v in phi) if p else "none (independent errors)"),
     )
     extra: dict[str, Any] = {"ar_order": p, "ar_coefficients": phi.tolist(), "sigma_ml": float(np.sqrt(sigma2)),
-                             "ar_method": "reml" if reml else "ml"}
+                             "ar_method": "reml" if reml else "ml",
+                             "ar_at_bound": bool(p and np.max(np.abs(_ar_to_pacf(phi))) >= MAX_PACF - 1e-6)}
     if spec.order is None:
         extra["ar_order_table"] = pd.DataFrame(table)
     return ModelFit(params=pd.Series(beta, index=cols), cov=pd.DataFrame(V, index=cols, columns=cols),
@@ -504,6 +521,7 @@ def fit_glm_ar(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, offset: np.n
 
     ll = float(np.sum(yf * np.log(mu) - mu - gammaln(yf + 1)))
     extra: dict[str, Any] = {"ar_order": p, "ar_coefficients": phi.tolist(), "ar_method": "reml" if reml else "ml",
+                             "ar_at_bound": bool(p and np.max(np.abs(_ar_to_pacf(phi))) >= MAX_PACF - 1e-6),
                              "pearson_dispersion": pearson / (n - k), "pearson_chi2": pearson, "df_resid": n - k,
                              "ar_dispersion": s2}
     if spec.order is None:

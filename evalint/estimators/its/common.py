@@ -394,6 +394,11 @@ def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesDa
         info["Pearson dispersion"] = float(fit.info["pearson_dispersion"])
     coefs = coefficient_frame(fit, alpha)
     tables: dict[str, pd.DataFrame] = {"counterfactual": cf.series, "cumulative": cf.cumulative}
+    if fit.info.get("ar_at_bound"):
+        flags.append(Flag(kind="diagnostic", severity="medium", source="ar_at_bound",
+                          message="The AR(1) error coefficient reached its bound (0.99): the series wanders "
+                          "around its trend like a random walk over this window, so the interval is wide; "
+                          "a longer pre-period or a different trend model may be needed."))
     if fit.model in ("gls_ar", "quasi_poisson_ar"):
         phi = list(fit.info["ar_coefficients"])
         info["AR error coefficients"] = ", ".join(f"{v:.4f}" for v in phi) if phi else "none (AR(0))"

@@ -6,8 +6,8 @@
   among all of them; the p-value is ``rank / (J + 1)`` (Abadie 2021, eq. 12). The
   placebo standard error is the standard deviation of the donors' placebo effects
   (Arkhangelsky et al. 2021, Algorithm 4 idea).
-* With several treated units the test statistic is the mean of their RMSPE ratios and
-  its null distribution is drawn (``reps`` times, seeded) by giving each treated unit a
+* With several treated units the test statistic is their mean post-MSPE over their mean
+  pre-MSPE and its null distribution is drawn (``reps`` times, seeded) by giving each treated unit a
   distinct random donor's placebo ratio (Cavallo et al. 2013 style).
 * **In-time placebo**: move the intervention to an earlier date and use only data before
   the real one; a large "effect" there signals a poor design.
@@ -82,8 +82,9 @@ def inverted_rank_interval(gaps_post: Sequence[np.ndarray], pre_mspe: Sequence[f
     Under ``H0: effect = tau`` in every post period, the treated unit's gaps become
     ``g_t - tau`` while the placebos' statistics do not change (the treated unit is never a
     donor and its weights depend on pre-period data only). The test statistic is the
-    post/pre MSPE ratio, ``r_i(tau) = ((mean(g_i) - tau)^2 + var(g_i)) / pre_mspe_i`` (population
-    variance over post periods), averaged over treated units; its p-value is
+    post/pre MSPE ratio, with post-MSPE ``(mean(g_i) - tau)^2 + var(g_i)`` (population variance
+    over post periods); with several treated units, their mean post-MSPE over their mean
+    pre-MSPE (so the set is centred on the mean of the units' ATTs, the headline); its p-value is
     ``(1 + #{draws >= stat(tau)}) / (1 + n_draws)`` (ties count against the treated units). The
     confidence set ``{tau : p(tau) > alpha}`` is an interval because ``stat`` is a convex
     quadratic in ``tau``, and the reported p-value is ``p(0)``, so ``0`` lies in the interval
@@ -117,11 +118,12 @@ def inverted_rank_interval(gaps_post: Sequence[np.ndarray], pre_mspe: Sequence[f
     means = np.array([float(np.mean(g)) for g in gaps_post])
     varp = np.array([float(np.var(g)) for g in gaps_post])
     pre = np.array(pre_mspe, dtype=float)
-    with np.errstate(divide="ignore"):
-        inv = np.where(pre > 0, 1.0 / pre, np.inf)
+
+    pbar = float(np.mean(pre))
 
     def stat(tau: float) -> float:
-        return float(np.mean(((means - tau) ** 2 + varp) * inv))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.float64(np.mean((means - tau) ** 2 + varp)) / np.float64(pbar))
 
     def pval(st: float) -> float:
         return float((1 + np.sum(d >= st)) / (1 + R))
@@ -131,18 +133,17 @@ def inverted_rank_interval(gaps_post: Sequence[np.ndarray], pre_mspe: Sequence[f
     m_star = int(np.floor(alpha * (1 + R) - 1)) + 1
     if m_star <= 0:
         return (-np.inf, np.inf), p0, 1.0 / (1 + R)
-    if m_star > R or not np.all(np.isfinite(inv)):
+    if m_star > R or not pbar > 0:
         return (np.nan, np.nan), p0, 1.0 / (1 + R)
     crit = d[m_star - 1]                         # stat(tau) <= crit  <=>  accepted
-    # stat(tau) = a tau^2 - 2 b tau + c
-    a = float(np.mean(inv))
-    b = float(np.mean(means * inv))
-    c = float(np.mean((means ** 2 + varp) * inv))
-    disc = b * b - a * (c - crit)
+    # stat(tau) = [(tau - mean(m))^2 + var(m) + mean(v)] / pbar: centred on the mean of the units' ATTs
+    centre = float(np.mean(means))
+    rest = float(np.var(means) + np.mean(varp))
+    disc = crit * pbar - rest
     if disc < 0:
         return (np.nan, np.nan), p0, 1.0 / (1 + R)
-    half = np.sqrt(disc) / a
-    return (b / a - half, b / a + half), p0, 1.0 / (1 + R)
+    half = float(np.sqrt(disc))
+    return (centre - half, centre + half), p0, 1.0 / (1 + R)
 
 
 def in_space_placebos(prob: SCMProblem, design: SynthDesign, fit: UnitFit) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -364,6 +365,8 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
     try:
         cache: dict[Any, tuple[pd.DataFrame, pd.DataFrame]] = {}
         gaps_all, summ_all, ratios_t, plac_ratios, plac_att = [], [], [], [], []
+        plac_pre: list[np.ndarray] = []
+        plac_post: list[np.ndarray] = []
         for f in fits:
             if f.start not in cache:
                 cache[f.start] = in_space_placebos(prob, design, f)
@@ -387,6 +390,8 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
             summ_all.append(s)
             ratios_t.append(treated_ratio)
             plac_ratios.append(pl["ratio"].to_numpy())
+            plac_pre.append(pl["pre_mspe"].to_numpy(dtype=float))
+            plac_post.append(pl["post_mspe"].to_numpy(dtype=float))
             plac_att.append(pl["att"].to_numpy())
         tables["placebo_gaps"] = pd.concat(gaps_all, ignore_index=True)
         tables["placebo_summary"] = pd.concat(summ_all, ignore_index=True)
@@ -404,15 +409,18 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
                     f"are only {len(design.donors)} donors."
                 )
             rng = np.random.default_rng(seed)
-            stat = float(np.mean(ratios_t))
+            # ratio of the treated units' mean post-MSPE to their mean pre-MSPE: its inversion is
+            # centred on the headline (the simple average of the units' ATTs)
+            stat = float(np.mean([f.post_mspe for f in fits]) / np.mean([f.pre_mspe for f in fits]))
             draws = np.empty(placebo_reps)
             J = len(design.donors)
             for r in range(placebo_reps):
                 pick = rng.permutation(J)[:n_t]
-                draws[r] = np.mean([plac_ratios[i][pick[i]] for i in range(n_t)])
+                draws[r] = (np.mean([plac_post[i][pick[i]] for i in range(n_t)])
+                            / np.mean([plac_pre[i][pick[i]] for i in range(n_t)]))
             p_value = float((1 + np.sum(draws >= stat)) / (1 + placebo_reps))
             se = float(np.sqrt(np.sum([np.var(a, ddof=1) for a in plac_att])) / n_t)
-            note = (f"p-value: mean post/pre MSPE ratio of {n_t} treated units against {placebo_reps} "
+            note = (f"p-value: mean post-MSPE over mean pre-MSPE of {n_t} treated units against {placebo_reps} "
                     f"draws of distinct donors' placebo ratios (seed {seed})")
         ci, p_inv, min_p = inverted_rank_interval([f.gaps[~f.pre_mask] for f in fits], [f.pre_mspe for f in fits],
                                                   draws, alpha)
