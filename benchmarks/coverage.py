@@ -24,8 +24,8 @@ drifts by ``delta`` per month towards adoption.
   adopting in month 30; ``tau = 0.2`` (coverage) and ``tau = 0`` (size of the interval as a test).
   The default there is Conley-Taber permutation (``inference=ConleyTaber()``, what evaluate()
   uses); the multiplier bootstrap is shown for contrast (it warns in a direct call).
-* ``linear violation``: the ``few treated`` design with ``delta = 0.01`` (power of the
-  pre-trend tests; not an interval row).
+* ``linear violation``: the ``few treated`` design with ``delta = 0.01`` or ``0.03`` per month
+  (``--deltas``; power of the pre-trend tests; not an interval row).
 
 Coverage = share of replications whose 95% interval contains the truth; for pre-trend tests the
 table gives size (rejection rate at 5%) and ``coverage = 1 - size``. The band is the central 99%
@@ -203,9 +203,9 @@ def _loop(reps: int, seed: int, fn: Callable[[np.random.Generator], dict[str, tu
     return out
 
 
-def run_did(reps: int, seed: int, designs: tuple[str, ...] = ("nested", "few", "few_null", "violation")
-            ) -> pd.DataFrame:
-    """The DiD rows (columns :data:`COLUMNS`)."""
+def run_did(reps: int, seed: int, designs: tuple[str, ...] = ("nested", "few", "few_null", "violation"),
+            deltas: tuple[float, ...] = (DELTA,)) -> pd.DataFrame:
+    """The DiD rows (columns :data:`COLUMNS`); ``deltas``: pre-trend slopes of the power rows."""
     rows: list[dict[str, Any]] = []
     if "nested" in designs:
         rows += _summarise(_loop(reps, seed, _nested_rep), "nested: 42 ICBs x 3 units, 21 ICBs treated "
@@ -216,9 +216,9 @@ def run_did(reps: int, seed: int, designs: tuple[str, ...] = ("nested", "few", "
     if "few_null" in designs:
         rows += _summarise(_loop(reps, seed + 2, lambda r: _few_rep(r, 0.0)),
                            "few treated, zero effect (interval as a test)", 0.0)
-    if "violation" in designs:
-        rec = _loop(reps, seed + 3, lambda r: _few_rep(r, TAU, DELTA))
-        rows += [r for r in _summarise(rec, f"few treated, linear pre-trend {DELTA} per month", None)
+    for j, delta in enumerate(deltas if "violation" in designs else ()):
+        rec = _loop(reps, seed + 3 + j, lambda r, d=delta: _few_rep(r, TAU, d))
+        rows += [r for r in _summarise(rec, f"few treated, linear pre-trend {delta:g} per month", None)
                  if r["family"] == "DiD pre-trend"]
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -265,10 +265,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=20261204)
     ap.add_argument("--only", choices=["did", "all"], default="all")
     ap.add_argument("--designs", nargs="*", default=["nested", "few", "few_null", "violation"])
+    ap.add_argument("--deltas", nargs="*", type=float, default=[DELTA], help="pre-trend slopes for power")
     ap.add_argument("--out", type=Path, default=None, help="CSV of the table rows")
     a = ap.parse_args(argv)
     t0 = time.time()
-    df = run_did(a.reps, a.seed, tuple(a.designs)) if a.only == "did" else run(a.reps, a.seed)
+    df = run_did(a.reps, a.seed, tuple(a.designs), tuple(a.deltas)) if a.only == "did" else run(a.reps, a.seed)
     if a.out is not None:
         df.to_csv(a.out, index=False)
     print(format_table(df))
