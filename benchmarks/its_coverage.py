@@ -55,7 +55,7 @@ def one_replication(seed: int) -> dict[str, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for model in ("quasi_poisson", "negative_binomial"):
-            r = CountITS(model=model, **design).fit(panel, outcome="emergency_admissions", calendar=False)
+            r = CountITS(model=model, errors="model", **design).fit(panel, outcome="emergency_admissions", calendar=False)
             out[f"{model}_est"] = r.estimate
             out[f"{model}_cover"] = float(r.ci[0] <= TRUE_RR <= r.ci[1])
             if model == "quasi_poisson":

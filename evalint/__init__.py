@@ -20,6 +20,7 @@ from evalint.datasets import load as load_dataset
 from evalint.diagnostics import CheckResult, Flag
 from evalint.outcomes import OutcomeKind, get_outcome, list_outcomes, register_outcome
 from evalint.results import EffectResult, InferenceInfo, Provenance
+from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import (
     Analytic, ARErrors, Bootstrap, Clustered, Jackknife, MultiplierBootstrap, NeweyWest, Placebo,
     WildClusterBootstrap,
@@ -78,7 +79,7 @@ __all__ = [
     "InferenceInfo",
     "Provenance",
     # inference specifications
-    "Analytic", "NeweyWest", "ARErrors", "Clustered", "WildClusterBootstrap", "MultiplierBootstrap",
+    "Analytic", "NeweyWest", "ARErrors", "Clustered", "WildClusterBootstrap", "MultiplierBootstrap", "ConleyTaber",
     "Placebo", "Jackknife", "Bootstrap",
     # interrupted time series
     "its", "segmented_regression", "SegmentedRegression", "count_its", "CountITS", "controlled_its",

@@ -240,8 +240,7 @@ def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool =
             say(textwrap.fill(f"{r.rank}. {r.event_id}{where}: {r.reason}", 100, initial_indent="    ",
                               subsequent_indent="       "))
     its_dd = flags.loc[(flags["design"] == "its") & (flags["outcome"] == "delayed_discharges")]
-    if ev.verdicts["delayed_discharges"].status != "agree" and \
-            "asc_discharge_fund_2023_25" in set(its_dd["event_id"].dropna()):
+    if "asc_discharge_fund_2023_25" in set(its_dd["event_id"].dropna()):
         say("  Delayed discharges: ITS on the pilot ICBs alone also measures the national discharge fund that\n"
             "  started the same month (asc_discharge_fund_2023_25, flagged); the comparison designs\n"
             "  difference it out.")

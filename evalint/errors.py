@@ -56,8 +56,10 @@ __all__ = [
     "EvalintWarning",
     "DroppedRowsWarning",
     "FewClustersWarning",
+    "FewTreatedWarning",
     "ConfoundingWarning",
     "UnbalancedPanelWarning",
+    "ShortSeriesWarning",
     "DiagnosticWarning",
     "format_examples",
     "plain",
@@ -152,12 +154,21 @@ class FewClustersWarning(EvalintWarning):
     """Too few clusters for cluster-robust asymptotics to be trusted."""
 
 
+class FewTreatedWarning(FewClustersWarning):
+    """A DiD with at most five treated units (clusters) and an asymptotic or bootstrap
+    interval; the message names ``inference=ConleyTaber()``."""
+
+
 class ConfoundingWarning(EvalintWarning):
     """A concurrent policy event threatens the evaluation."""
 
 
 class UnbalancedPanelWarning(EvalintWarning):
     """The panel is unbalanced; the message says which cells are used."""
+
+
+class ShortSeriesWarning(EvalintWarning):
+    """A time series is too short for the model asked of it (pre-period points per coefficient)."""
 
 
 class DiagnosticWarning(EvalintWarning):

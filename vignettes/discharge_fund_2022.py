@@ -187,7 +187,7 @@ table["truth"] = np.where(table["rel_month"] >= 0, TRUE_SLOPE, 0.0)
 table["covers truth"] = (table["conf_low"] <= table["truth"]) & (table["truth"] <= table["conf_high"])
 print(table[["rel_month", "estimate", "conf_low", "conf_high", "truth", "covers truth"]].round(4)
       .to_string(index=False))
-pre_test = next(d for d in es.diagnostics if d.name == "pre_trend_wald")
+pre_test = next(d for d in es.diagnostics if d.name == "pre_trend")
 pre = table.loc[table["rel_month"] < -1, "estimate"]
 print(f"\nPre-period slopes: {int((pre > 0).sum())} of {len(pre)} above zero, mean {pre.mean():+.4f} "
       "(all relative to October 2022)")
@@ -238,7 +238,7 @@ for name, s in (("as simulated above", sim), ("winter shock in high-allocation I
         r = dose_response(p, "gbp_above_lowest", calendar=False, inference=Clustered(kind="CR2"))
         e = dose_response(p, "gbp_above_lowest", form="event_study", leads=12, lags=4, calendar=False,
                           inference=Clustered(kind="CR2"))
-    pt = next(d for d in e.diagnostics if d.name == "pre_trend_wald")
+    pt = next(d for d in e.diagnostics if d.name == "pre_trend")
     threats.append({"scenario": name, "TWFE slope": r.estimate, "low": r.ci[0], "high": r.ci[1],
                     "truth": TRUE_SLOPE, "event-study pre-trend p": pt.p_value})
 threats = pd.DataFrame(threats)

@@ -145,7 +145,7 @@ print(f"Pointwise 95% intervals cover the truth at {es['covered'].mean():.0%} of
       f"{bool(((es['band_low'] <= es['truth']) & (es['truth'] <= es['band_high'])).all())}.")
 print(f"Headline (mean over e = 0..24): {cs.estimate:+.4f}  truth "
       f"{float(true_by_e.loc[0:24].mean()):+.4f}")
-pre = next((c for c in cs.diagnostics if c.name == "pre_trend_wald"), None)
+pre = next((c for c in cs.diagnostics if c.name == "pre_trend"), None)
 if pre is not None:
     print(f"Pre-trend test: {pre.text}")
     if pre.p_value is None:

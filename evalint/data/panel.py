@@ -21,6 +21,7 @@ from evalint.errors import (
     plain,
     EmptyDataError,
     InvalidValueError,
+    MissingValuesError,
     SpecificationError,
     UnbalancedPanelError,
     column_not_found,
@@ -55,13 +56,14 @@ class Panel:
 
     __slots__ = (  # noqa: RUF023 - order kept as it was
         "_data", "unit", "time", "outcomes", "outcome_kinds", "treatment", "population",
-        "weights", "covariates", "freq", "timing", "_fingerprint", "dropped", "_primary_chosen",
+        "weights", "covariates", "freq", "timing", "_fingerprint", "dropped", "_primary_chosen", "cluster",
     )
 
     def __init__(self, *, data: pd.DataFrame, unit: str, time: str, outcomes: tuple[str, ...],
                  outcome_kinds: dict[str, OutcomeKind], treatment: str | None,
                  population: str | None, weights: str | None, covariates: tuple[str, ...],
-                 freq: str, timing: TreatmentTiming | None, dropped: dict[str, int]) -> None:
+                 freq: str, timing: TreatmentTiming | None, dropped: dict[str, int],
+                 cluster: str | None = None) -> None:
         self._data = data
         self.unit = unit
         self.time = time
@@ -74,6 +76,7 @@ class Panel:
         self.freq = freq
         self.timing = timing
         self.dropped = dropped
+        self.cluster = cluster
         self._fingerprint: str | None = None
 
     # ------------------------------------------------------------------ build
@@ -93,6 +96,7 @@ class Panel:
         freq: str | None = None,
         outcome_kind: str | OutcomeKind | Mapping[str, str | OutcomeKind] | None = None,
         missing: Literal["error", "drop"] = "error",
+        cluster: str | None = None,
     ) -> Panel:
         """Validate a long DataFrame of unit x period rows and build a Panel.
 
@@ -126,6 +130,12 @@ class Panel:
         missing : {"error", "drop"}
             Missing outcome or covariate values raise (default) or are dropped with a
             :class:`~evalint.errors.DroppedRowsWarning` giving the count.
+        cluster : str, optional
+            The level at which treatment is assigned and shocks are shared, e.g. the ICB of a
+            practice or trust: a column constant within each unit. Kept on the panel
+            (:attr:`cluster`) and used by default by every DiD estimator and by
+            :func:`~evalint.evaluate` for cluster-robust inference (Abadie, Athey, Imbens &
+            Wooldridge 2023). Omitted: units are the clusters.
 
         Returns
         -------
@@ -136,12 +146,16 @@ class Panel:
         evalint.errors.DataError
             Missing columns, empty data, duplicates, gaps, bad time values, missing or
             non-numeric outcomes, invalid counts/durations/population, non-absorbing or
-            non-binary treatment, cohorts outside the data.
+            non-binary treatment, cohorts outside the data, a cluster column that is missing
+            or changes within a unit.
         """
-        return cls(**frame_parts(df, unit=unit, time=time, outcome=outcome, treatment=treatment,
-                                 cohort=cohort, population=population, weights=weights,
-                                 covariates=covariates, freq=freq, outcome_kind=outcome_kind,
-                                 missing=missing))
+        parts = frame_parts(df, unit=unit, time=time, outcome=outcome, treatment=treatment,
+                            cohort=cohort, population=population, weights=weights,
+                            covariates=covariates, freq=freq, outcome_kind=outcome_kind,
+                            missing=missing)
+        if cluster is not None:
+            parts["data"] = _attach_cluster(df, parts, cluster, cohort=cohort, treatment=treatment)
+        return cls(**parts, cluster=cluster)
 
     # ------------------------------------------------------------------ views
     @property
@@ -185,6 +199,18 @@ class Panel:
     @property
     def n_periods(self) -> int:
         return len(self.periods)
+
+    @property
+    def n_clusters(self) -> int:
+        """Number of clusters (:attr:`cluster` levels; the number of units when no cluster is declared)."""
+        return int(self._data[self.cluster].nunique()) if self.cluster else self.n_units
+
+    def unit_clusters(self) -> pd.Series:
+        """Each unit's cluster label (index: units in panel order); the unit itself when undeclared."""
+        if self.cluster is None:
+            return pd.Series(self.units, index=self.units, name=self.unit)
+        first = self._data.groupby(self.unit, sort=False)[self.cluster].first()
+        return first.reindex(self.units)
 
     @property
     def is_single_series(self) -> bool:
@@ -308,7 +334,8 @@ class Panel:
         sub = Panel(data=d.reset_index(drop=True), unit=self.unit, time=self.time,
                     outcomes=self.outcomes, outcome_kinds=self.outcome_kinds,
                     treatment=self.treatment, population=self.population, weights=self.weights,
-                    covariates=self.covariates, freq=self.freq, timing=timing, dropped=dict(self.dropped))
+                    covariates=self.covariates, freq=self.freq, timing=timing, dropped=dict(self.dropped),
+                    cluster=self.cluster)
         sub._primary_chosen = getattr(self, "_primary_chosen", False)
         return sub
 
@@ -320,7 +347,7 @@ class Panel:
         chosen = Panel(data=self._data, unit=self.unit, time=self.time, outcomes=order,
                      outcome_kinds=self.outcome_kinds, treatment=self.treatment,
                      population=self.population, weights=self.weights, covariates=self.covariates,
-                     freq=self.freq, timing=self.timing, dropped=dict(self.dropped))
+                     freq=self.freq, timing=self.timing, dropped=dict(self.dropped), cluster=self.cluster)
         chosen._primary_chosen = True  # estimators may use it without outcome=
         return chosen
 
@@ -381,6 +408,9 @@ class Panel:
             "outcomes": {o: self.outcome_kinds[o].name for o in self.outcomes},
             "dropped": dict(self.dropped),
         }
+        if self.cluster is not None:
+            info["cluster"] = self.cluster
+            info["clusters"] = self.n_clusters
         if self.timing is not None:
             info["never_treated_units"] = len(self.timing.never_treated)
             info["cohorts"] = {str(k): int(v) for k, v in self.timing.cohort_sizes.items()}
@@ -403,3 +433,45 @@ def _plain(value: Any) -> Any:
     if isinstance(value, pd.Timestamp) and value == value.normalize():
         return str(value.date())
     return value
+
+
+def _attach_cluster(df: pd.DataFrame, parts: dict[str, Any], cluster: str, *, cohort: str | None,
+                    treatment: str | None) -> pd.DataFrame:
+    """The validated frame with the ``cluster`` column (one label per unit) added.
+
+    Raises a typed error when the column is absent, has missing labels, changes within a
+    unit (naming the units), or is the time/outcome/treatment/cohort column.
+    """
+    unit = parts["unit"]
+    if cluster not in df.columns:
+        raise column_not_found(cluster, "cluster", list(df.columns))
+    clash = {parts["time"]: "time", cohort: "cohort", treatment: "treatment",
+             **{o: "outcome" for o in parts["outcomes"]}}
+    if cluster in clash and cluster is not None:
+        raise SpecificationError(
+            f"cluster={cluster!r} is also the {clash[cluster]} column; the cluster must be a grouping "
+            "of units (e.g. the ICB of a practice). Pass the column that holds each unit's group.")
+    data = parts["data"]
+    if cluster == unit:
+        return data
+    if unit not in df.columns:  # single series: one unit, one cluster
+        raise SpecificationError("cluster= needs a panel of several units (unit=); a single series has one.")
+    labels = df[cluster]
+    if labels.isna().any():
+        bad = pd.unique(df.loc[labels.isna(), unit])
+        raise MissingValuesError(
+            f"cluster column {cluster!r} is missing for {len(bad)} unit(s) ({format_examples(list(bad))}); "
+            "every unit needs a cluster label.")
+    per_unit = labels.groupby(df[unit], sort=False).nunique()
+    varying = per_unit.index[per_unit.to_numpy() > 1]
+    if len(varying):
+        first = varying[0]
+        seen = format_examples(list(pd.unique(labels[df[unit] == first])))
+        raise InvalidValueError(
+            f"cluster column {cluster!r} changes within {len(varying)} unit(s) ({format_examples(list(varying))}; "
+            f"e.g. {first!r} has {seen}); a cluster must contain whole units. Give each unit one label "
+            "(e.g. its ICB at the start of the period), or cluster at a coarser level.")
+    mapping = labels.groupby(df[unit], sort=False).first()
+    out = data.copy(deep=False)
+    out[cluster] = data[unit].map(mapping).to_numpy()
+    return out

@@ -10,6 +10,9 @@ Example::
     population = "population"         # optional: rates per 100,000
     weights = "spells"                # optional: bed-days for length of stay
     # covariates = [], cohort = "...", treatment = "...", missing = "error" | "drop"
+    # cluster = "icb_code"            # optional: units nested in clusters (e.g. practices in ICBs);
+    #                                 # DiD inference is clustered by it
+
     # or, instead of path: [data.simulate] with simulate_nhs() arguments (seed, adoption, effects, ...)
     # or source = "healthyr_icb_criteria_to_reside" (a real-data reader, evalint.io.list_sources())
     # trust rows onto ICBs (evalint.geography; methods/geography.md):
@@ -50,7 +53,7 @@ __all__ = ["EvaluateConfig", "load_config", "build_panel", "read_table", "SCHEMA
 
 _DATA_KEYS = {"path", "unit", "time", "outcomes", "outcome", "population", "weights", "covariates", "cohort",
               "treatment", "missing", "freq", "simulate", "geography", "attribution", "splits", "denominator",
-              "source"}
+              "source", "cluster"}
 _EVAL_KEYS = {"intervention", "treated", "outcomes", "designs", "alpha", "seed", "fast", "calendar", "start", "end",
               "options"}
 _OUT_KEYS = {"dir", "formats", "name", "overwrite"}
@@ -65,7 +68,7 @@ SCHEMA: dict[str, dict[str, tuple[str, ...]]] = {
              "population": (_STR,), "weights": (_STR,), "covariates": (_STR, _LIST), "cohort": (_STR,),
              "treatment": (_STR,), "missing": (_STR,), "freq": (_STR,), "simulate": (_TABLE,),
              "geography": (_STR,), "attribution": (_STR,), "splits": (_TABLE,), "denominator": (_STR,),
-             "source": (_STR,)},
+             "source": (_STR,), "cluster": (_STR,)},
     "evaluation": {"intervention": (_STR, _DATE, _TABLE), "treated": (_STR, _LIST), "outcomes": (_STR, _LIST),
                    "designs": (_STR, _LIST), "alpha": (_NUM,), "seed": (_INT,), "fast": (_BOOL,),
                    "calendar": (_BOOL,), "start": (_STR, _DATE), "end": (_STR, _DATE), "options": (_TABLE,)},
@@ -322,6 +325,7 @@ def build_panel(cfg: EvaluateConfig) -> Any:
         frame, unit=d.get("unit"), time=d["time"], outcome=outcomes, treatment=d.get("treatment"),
         cohort=d.get("cohort"), population=d.get("population"), weights=d.get("weights"),
         covariates=d.get("covariates", ()), freq=d.get("freq"), missing=d.get("missing", "error"),
+        cluster=d.get("cluster"),
     )
 
 

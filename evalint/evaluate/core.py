@@ -41,7 +41,6 @@ from evalint.evaluate.runners import (
     UNIT_FAIL_SHARE,  # noqa: F401
     _fit,
     _scaled,
-    _small_sample_pretrend,  # noqa: F401
 )
 from evalint.evaluate.scale import (
     PER,
@@ -113,7 +112,8 @@ def _derived_panel(panel: Any, cohort: pd.Series, transform: str) -> Any:
         warnings.simplefilter("ignore")
         return Panel.from_frame(d, unit=panel.unit, time=panel.time, outcome=list(panel.outcomes),
                                 cohort="_evalint_cohort", population=panel.population, weights=panel.weights,
-                                covariates=list(panel.covariates), freq=panel.freq, outcome_kind=kinds)
+                                covariates=list(panel.covariates), freq=panel.freq, outcome_kind=kinds,
+                                cluster=getattr(panel, "cluster", None))
 
 
 # --------------------------------------------------------------------------- runner context

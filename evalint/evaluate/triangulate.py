@@ -9,6 +9,10 @@ Verdict rules (``methods/evaluate.md``):
 * ``single_design``: only one design produced an estimate (no triangulation);
 * ``no_design``: none did.
 
+Designs in :data:`APART` (the pooled per-unit ITS on a staggered panel, whose estimand is the
+level change at each unit's date rather than the average post-period effect) are shown in the
+table but not part of the verdict; the verdict text says so.
+
 Every verdict text names the designs that failed (with their error), every failed
 diagnostic of every design and the number of high-severity flags, whatever the status:
 no verdict hides a failed diagnostic.
@@ -30,7 +34,8 @@ import pandas as pd
 
 from evalint.results.numbers import fmt, fmt_p
 
-__all__ = ["ASSUMPTIONS", "TABLE_COLUMNS", "Entry", "Verdict", "headline_for", "key_diagnostic", "verdict_for"]
+__all__ = ["APART", "ASSUMPTIONS", "TABLE_COLUMNS", "Entry", "Verdict", "headline_for", "key_diagnostic",
+           "verdict_for"]
 
 #: the identifying assumption of each design, named in disagreement verdicts
 ASSUMPTIONS = {
@@ -43,7 +48,7 @@ ASSUMPTIONS = {
 _KEY_DIAGNOSTICS = {
     "its": ("ljung_box", "durbin_watson", "acf_pacf"),
     "its_units": ("ljung_box", "durbin_watson"),
-    "did": ("pre_trend_wald",),
+    "did": ("pre_trend",),
     "scm": ("scm_prefit",),
     "sdid": ("pre_fit_rmspe",),
 }
@@ -157,9 +162,19 @@ def _caveats(entries: Sequence[Entry]) -> tuple[list[str], list[str], int]:
     return failed_designs, failed_diag, n_high
 
 
+#: designs shown in the table but left out of the verdict, with the reason
+APART = {
+    "its_units": ("the per-unit ITS pools each unit's level change at its own date, not the average "
+                  "post-period effect the comparison designs estimate (in simulations with effects that "
+                  "build up after adoption its interval covered the comparison designs' estimand in 0% "
+                  "of draws), so it is shown apart and not triangulated"),
+}
+
+
 def verdict_for(outcome: str, entries: Sequence[Entry], alpha: float = 0.05) -> Verdict:
-    """Apply the verdict rules to the design entries of one outcome."""
-    ok = [e for e in entries if e.ok]
+    """Apply the verdict rules to the design entries of one outcome (designs in :data:`APART` excluded)."""
+    ok = [e for e in entries if e.ok and e.design not in APART]
+    shown_apart = [e for e in entries if e.ok and e.design in APART]
     failed_designs, failed_diag, n_high = _caveats(entries)
     pct = round((1 - alpha) * 100)
     if not ok:
@@ -202,6 +217,10 @@ def verdict_for(outcome: str, entries: Sequence[Entry], alpha: float = 0.05) -> 
                 head += (" No failed diagnostic explains it; the designs rest on different assumptions: "
                          + "; ".join(f"{_label(d, ok)}: {ASSUMPTIONS.get(d, '')}" for d in sorted(involved)) + ".")
     tail = []
+    for e in shown_apart:
+        lo, hi = _interval(e)
+        tail.append(f"Not in the verdict: {e.label} {_fmt(e.scaled.absolute)} ({_fmt(lo)} to {_fmt(hi)}); "
+                    f"{APART[e.design]}.")
     if failed_designs:
         tail.append("Designs that failed: " + "; ".join(failed_designs) + ".")
     if failed_diag and status in ("agree", "single_design", "no_design"):

@@ -1,6 +1,7 @@
 """The shared inference layer: declarations and Wald statistics."""
 
 from evalint.inference.normal import critical_value, wald
+from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import (
     Analytic, ARErrors, Bootstrap, Clustered, InferenceSpec, Jackknife, MultiplierBootstrap,
     NeweyWest, Placebo, WildClusterBootstrap, require_supported,
@@ -9,5 +10,5 @@ from evalint.inference.specs import (
 __all__ = [
     "wald", "critical_value", "InferenceSpec", "Analytic", "NeweyWest", "ARErrors", "Clustered",
     "WildClusterBootstrap", "MultiplierBootstrap", "Placebo", "Jackknife", "Bootstrap",
-    "require_supported",
+    "require_supported", "ConleyTaber",
 ]

@@ -171,6 +171,22 @@ class ClusterVcov:
     _fit: FEFit = field(repr=False)
     _codes: np.ndarray = field(repr=False)
     _ax: np.ndarray | None = field(repr=False, default=None)   # rows: A_g X*_g stacked in row order
+    _scores: np.ndarray | None = field(repr=False, default=None)  # G x k cluster scores (CR2: adjusted)
+
+    def contributions(self, columns: np.ndarray | list[int] | None = None) -> np.ndarray:
+        """Each cluster's contribution ``Z`` (G x k) to the coefficients: ``Z'Z`` is :attr:`vcov`.
+
+        ``Z_g = sqrt(c_ss) (sum_{i in g} x~_i w_i e_i)' M`` for CR1 (``A_g``-adjusted for CR2);
+        clusters in the order of the sorted labels. ``columns`` selects coefficients.
+        """
+        if self._scores is None:  # pragma: no cover - always set by cluster_vcov
+            raise InferenceError("cluster contributions are not available for this covariance.")
+        z = np.sqrt(self.factor) * (self._scores @ self._fit.bread)
+        return z if columns is None else z[:, np.asarray(columns)]
+
+    def cluster_any(self, rows: np.ndarray) -> np.ndarray:
+        """Per cluster (sorted-label order): does it hold any row where ``rows`` is True?"""
+        return np.bincount(self._codes, weights=np.asarray(rows, dtype=float), minlength=self.n_clusters) > 0
 
     @property
     def se(self) -> np.ndarray:
@@ -255,7 +271,7 @@ def cluster_vcov(fit: FEFit, clusters: np.ndarray | pd.Series, *, kind: Literal[
         meat = scores.T @ scores
         vc = factor * fit.bread @ meat @ fit.bread
         return ClusterVcov(vcov=vc, names=fit.names, kind="CR1", n_clusters=ng, small_sample=small_sample,
-                           factor=factor, df=np.full(k, float(ng - 1)), _fit=fit, _codes=codes)
+                           factor=factor, df=np.full(k, float(ng - 1)), _fit=fit, _codes=codes, _scores=scores)
     sizes = np.bincount(codes, minlength=ng)
     if sizes.max() > MAX_CR2_CLUSTER_SIZE:
         raise InferenceError(
@@ -274,7 +290,7 @@ def cluster_vcov(fit: FEFit, clusters: np.ndarray | pd.Series, *, kind: Literal[
         _cr2_blocks(fit, xs, es, codes, ng, order, starts, sw, ax, scores)
     vc = fit.bread @ (scores.T @ scores) @ fit.bread
     out = ClusterVcov(vcov=vc, names=fit.names, kind="CR2", n_clusters=ng, small_sample="none", factor=1.0,
-                      df=np.zeros(k), _fit=fit, _codes=codes, _ax=ax)
+                      df=np.zeros(k), _fit=fit, _codes=codes, _ax=ax, _scores=scores)
     df = np.array([out._satterthwaite(np.eye(k)[i]) for i in range(k)])
     object.__setattr__(out, "df", df)
     return out

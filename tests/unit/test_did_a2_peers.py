@@ -225,7 +225,7 @@ def test_bjs_pretrend_test_vs_pyfixest_on_untreated_cells():
     # CR1 by unit (fixest small-sample rule): coefficients, SEs and the Wald F from pyfixest
     pf = pytest.importorskip("pyfixest")
     panel = PANELS["balanced"]
-    r = _quiet(ImputationDiD(pretrends=3).fit, panel, calendar=False)
+    r = _quiet(ImputationDiD(pretrends=3, pretrend_test="wald").fit, panel, calendar=False)
     d = _peer_frame(panel)
     rel = d.t - d.ft
     d0 = d.loc[(d.ft == 0) | (rel < 0)].copy()

@@ -365,6 +365,10 @@ def test_result_schema_summary_plot():
     assert f.loc[0, "term"] == "ATT (dynamic, e>=0)"
     assert f["band_low"].iloc[1:].notna().all()
     assert "Callaway-Sant'Anna" in str(r.summary())
+    assert any(d.name == "pre_trend" for d in r.diagnostics)  # the default (linear trend) check
+    import dataclasses
+
+    r = dataclasses.replace(est, pretrend="wald").fit(panel, **kw)
     pre = next(d for d in r.diagnostics if d.name == "pre_trend_wald")
     cells = r.tables["att_gt"]
     # the Wald statistic's df is the number of pre-treatment cells with a variance, and its

@@ -184,13 +184,13 @@ def test_pretrend_test_has_nominal_size_and_power():
     reps = 60
     for s in range(reps):
         df = _frame(seed=100 + s, starts=(4, 6), n_per=8, n_never=10, T=9)
-        r = ImputationDiD(pretrends=3).fit(_panel(df), calendar=False)
+        r = ImputationDiD(pretrends=3, pretrend_test="wald").fit(_panel(df), calendar=False)
         chk = next(d for d in r.diagnostics if d.name == "bjs_pretrend_test")
         rej_null += chk.p_value < 0.05
         df2 = df.copy()
         lead = (df2.g >= 0) & (df2.t < df2.g)
         df2.loc[lead, "y"] += 0.5 * (df2.t - df2.g)[lead]
-        r2 = ImputationDiD(pretrends=3).fit(_panel(df2), calendar=False)
+        r2 = ImputationDiD(pretrends=3, pretrend_test="wald").fit(_panel(df2), calendar=False)
         chk2 = next(d for d in r2.diagnostics if d.name == "bjs_pretrend_test")
         rej_alt += chk2.p_value < 0.05
     # size: binomial(60, 0.05) upper 99.9% quantile

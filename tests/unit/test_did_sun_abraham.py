@@ -113,7 +113,7 @@ def test_pre_trend_wald_check_and_flag():
     df = _frame(seed=5, n_per=(8, 8), n_never=10)
     lead = (df.g >= 0) & (df.t < df.g)
     df.loc[lead, "y"] += 1.0 * (df.t - df.g)[lead]
-    r = sun_abraham(_panel(df), calendar=False)
+    r = sun_abraham(_panel(df), calendar=False, pretrend="wald")
     chk = next(d for d in r.diagnostics if d.name == "pre_trend_wald")
     assert chk.passed is False and chk.p_value < 0.01
     assert any(f.source == "pre_trend_wald" and f.kind == "diagnostic" for f in r.flags)
@@ -137,7 +137,9 @@ def test_bad_inference_and_options():
 
     with pytest.raises(SpecificationError):
         SunAbraham(control="not_yet_treated")
-    with pytest.raises(SpecificationError, match="clusters by unit"):
+    from evalint.errors import ColumnNotFoundError
+
+    with pytest.raises(ColumnNotFoundError, match="region"):  # a cluster column the panel does not hold
         SunAbraham().fit(_panel(df), inference=Clustered(by="region"), calendar=False)
     # CR2: same point estimates, Satterthwaite df per contrast below G - 1
     r1 = SunAbraham().fit(_panel(df), calendar=False)

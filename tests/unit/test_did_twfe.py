@@ -53,7 +53,7 @@ def panelols(df, cols, weights=None):
 @pytest.mark.parametrize("covariates", [(), ("x",)])
 def test_equals_panelols(covariates):
     df = sim(1)
-    res = twfe(make_panel(df, covariates=list(covariates)), inference=Clustered(), calendar=False)
+    res = twfe(make_panel(df, covariates=list(covariates)), inference=Clustered(small_sample="CR1S"), calendar=False)
     ref = panelols(df, ["treated", *covariates])
     assert res.estimate == pytest.approx(ref.params["treated"], rel=1e-8, abs=1e-10)
     assert res.se == pytest.approx(ref.std_errors["treated"], rel=1e-8)
@@ -65,7 +65,7 @@ def test_equals_panelols(covariates):
 def test_weighted_equals_panelols():
     df = sim(2)
     df["w"] = np.random.default_rng(0).uniform(0.5, 2, len(df))
-    res = twfe(make_panel(df, weights="w"), inference=Clustered(), calendar=False)
+    res = twfe(make_panel(df, weights="w"), inference=Clustered(small_sample="CR1S"), calendar=False)
     ref = panelols(df, ["treated"], weights="w")
     assert res.estimate == pytest.approx(ref.params["treated"], rel=1e-8)
     assert res.se == pytest.approx(ref.std_errors["treated"], rel=1e-8)
@@ -77,7 +77,7 @@ def test_equals_pyfixest_clustered_by_coarser_level():
     df = sim(3, per_cluster=3)
     clusters = df.groupby("unit")["cluster"].first()
     for kind in ("CR1",):
-        res = twfe(make_panel(df, covariates=["x"]), inference=Clustered(by="cluster", kind=kind),
+        res = twfe(make_panel(df, covariates=["x"]), inference=Clustered(by="cluster", kind=kind, small_sample="CR1S"),
                    clusters=clusters, calendar=False)
         d = df.assign(t=df["month"].map(lambda p: p.ordinal))
         m = pf.feols("y ~ treated + x | unit + t", data=d, vcov={"CRV1": "cluster"},
@@ -88,7 +88,7 @@ def test_equals_pyfixest_clustered_by_coarser_level():
 
 def test_two_by_two_is_the_difference_in_mean_changes():
     df = sim(4, n_periods=2, cohorts=(1,), never=30)
-    res = twfe(make_panel(df), inference=Clustered(), calendar=False)
+    res = twfe(make_panel(df), inference=Clustered(small_sample="CR1S"), calendar=False)
     tr = df["unit"].isin(df.loc[df["treated"] == 1, "unit"])
     m = df.groupby([tr, df["month"]])["y"].mean()
     periods = sorted(df["month"].unique())
@@ -105,7 +105,7 @@ def test_unbalanced_panel_warns_with_count_and_uses_observed_cells():
         panel = make_panel(df, missing="drop")
     df = df.dropna(subset=["y"]).reset_index(drop=True)
     with pytest.warns(UnbalancedPanelWarning, match="25 of 720"):
-        res = twfe(panel, inference=Clustered(), calendar=False)
+        res = twfe(panel, inference=Clustered(small_sample="CR1S"), calendar=False)
     ref = panelols(df, ["treated"])
     assert res.estimate == pytest.approx(ref.params["treated"], rel=1e-8)
     assert res.se == pytest.approx(ref.std_errors["treated"], rel=1e-8)
@@ -114,7 +114,7 @@ def test_unbalanced_panel_warns_with_count_and_uses_observed_cells():
 
 def test_rate_per_population():
     df = sim(6)
-    res = twfe(make_panel(df, population="pop"), per_population=1000, inference=Clustered(), calendar=False)
+    res = twfe(make_panel(df, population="pop"), per_population=1000, inference=Clustered(small_sample="CR1S"), calendar=False)
     ref = panelols(df.assign(y=df["y"] / df["pop"] * 1000), ["treated"])
     assert res.estimate == pytest.approx(ref.params["treated"], rel=1e-8)
     assert "rate per 1000" in res.scale
@@ -142,11 +142,11 @@ def test_few_clusters_warning_rule():
 
 def test_policy_calendar_check_runs_for_did():
     df = sim(10, start="2021-01", n_periods=24, cohorts=(10, 18))
-    res = twfe(make_panel(df), inference=Clustered())
+    res = twfe(make_panel(df), inference=Clustered(small_sample="CR1S"))
     check = [d for d in res.diagnostics if d.name == "policy_calendar"]
     assert check and check[0].passed in (True, False)
     assert all(f.source for f in res.flags if f.kind == "confounding")
-    off = twfe(make_panel(df), inference=Clustered(), calendar=False)
+    off = twfe(make_panel(df), inference=Clustered(small_sample="CR1S"), calendar=False)
     assert [d for d in off.diagnostics if d.name == "policy_calendar"][0].passed is None
 
 
@@ -196,9 +196,9 @@ def test_unbiased_with_constant_effects_and_biased_with_growing_effects():
     const, dyn, truth_dyn = [], [], []
     for s in range(20):
         df = sim(100 + s, effect=1.0, never=0, cohorts=(3, 6, 9))
-        const.append(twfe(make_panel(df), inference=Clustered(), calendar=False).estimate)
+        const.append(twfe(make_panel(df), inference=Clustered(small_sample="CR1S"), calendar=False).estimate)
         df2 = sim(200 + s, effect=1.0, dynamic=0.5, never=0, cohorts=(3, 6, 9))
-        dyn.append(twfe(make_panel(df2), inference=Clustered(), calendar=False).estimate)
+        dyn.append(twfe(make_panel(df2), inference=Clustered(small_sample="CR1S"), calendar=False).estimate)
         g = df2.groupby("unit")["treated"].transform(lambda s_: s_.idxmax())
         rel = df2.index - g
         truth_dyn.append(float((1.0 + 0.5 * rel[df2["treated"] == 1]).mean()))
@@ -211,12 +211,12 @@ def test_dose_twfe_equals_panelols_and_carries_the_caveat():
     df = sim(16)
     df["dose_d"] = df["dose"] * df["treated"]
     panel = make_panel(df, covariates=["dose"])
-    res = dose_response(panel, "dose", inference=Clustered(), calendar=False)
+    res = dose_response(panel, "dose", inference=Clustered(small_sample="CR1S"), calendar=False)
     ref = panelols(df, ["dose_d"])
     assert res.estimate == pytest.approx(ref.params["dose_d"], rel=1e-8)
     assert res.se == pytest.approx(ref.std_errors["dose_d"], rel=1e-8)
     assert any("strong parallel trends" in f.message for f in res.flags)
-    both = dose_response(panel, "dose", extensive_margin=True, inference=Clustered(), calendar=False)
+    both = dose_response(panel, "dose", extensive_margin=True, inference=Clustered(small_sample="CR1S"), calendar=False)
     ref2 = panelols(df, ["dose_d", "treated"])
     assert both.estimate == pytest.approx(ref2.params["dose_d"], rel=1e-8)
 
@@ -225,7 +225,7 @@ def test_dose_event_study_equals_panelols():
     df = sim(17)
     panel = make_panel(df, covariates=["dose"])
     res = DoseResponse(dose="dose", form="event_study", leads=3, lags=3).fit(
-        panel, inference=Clustered(), calendar=False)
+        panel, inference=Clustered(small_sample="CR1S"), calendar=False)
     g = df.loc[df["treated"] == 1].groupby("unit")["month"].min().map(lambda p: p.ordinal)
     rel = (df["month"].map(lambda p: p.ordinal) - df["unit"].map(g)).clip(-3, 3)
     cols = []

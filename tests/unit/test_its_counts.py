@@ -50,7 +50,8 @@ def test_poisson_matches_statsmodels_glm():
 
 def test_quasi_poisson_scales_by_pearson_dispersion_with_t_reference():
     panel, y, pop = _counts(2, alpha=0.01)
-    r = count_its(panel, "2021-01", impact="step", seasonality="fourier", harmonics=1, calendar=False)
+    r = count_its(panel, "2021-01", impact="step", seasonality="fourier", harmonics=1, calendar=False,
+                  errors="model")
     ref = sm.GLM(y, _X(), family=sm.families.Poisson(), offset=np.log(pop)).fit(scale="X2", tol=1e-12)
     np.testing.assert_allclose(r.coefficients["std_error"], ref.bse, rtol=1e-5)
     assert r.info["Pearson dispersion"] == pytest.approx(ref.scale, rel=1e-5)
@@ -134,10 +135,14 @@ def test_no_population_offset_is_flagged():
     assert any("offset=False" in f.message for f in r2.flags)
 
 
-def test_ar_errors_rejected_for_counts():
+def test_ar_errors_only_with_quasi_poisson():
     panel, _, _ = _counts(11)
-    with pytest.raises(SpecificationError, match="supported: Analytic, NeweyWest"):
-        count_its(panel, "2021-01", inference=ARErrors(), calendar=False)
+    with pytest.raises(SpecificationError, match="quasi-Poisson GLM with AR errors"):
+        count_its(panel, "2021-01", model="negative_binomial", inference=ARErrors(), calendar=False)
+    with pytest.raises(SpecificationError, match="quasi-Poisson GLM with AR errors"):
+        count_its(panel, "2021-01", model="poisson", errors="ar", calendar=False)
+    r = count_its(panel, "2021-01", inference=ARErrors(), calendar=False)
+    assert r.inference.name == "ARErrors" and r.method.endswith("AR(1) errors)")
 
 
 def test_negative_values_rejected():

@@ -49,7 +49,7 @@ def hits() -> dict[str, np.ndarray]:
             sim = simulate_series(seed=int(s), intervention="2021-04", covid=False, days_in_month=False,
                                   effects={"emergency_admissions": TRUE_RR - 1, "length_of_stay": TRUE_LOS,
                                            "delayed_discharges": 0.0})
-            r = CountITS(model="quasi_poisson", **design).fit(sim.panel, outcome="emergency_admissions",
+            r = CountITS(model="quasi_poisson", errors="model", **design).fit(sim.panel, outcome="emergency_admissions",
                                                               calendar=False)
             qp.append(r.ci[0] <= TRUE_RR <= r.ci[1])
             tr = sim.truth

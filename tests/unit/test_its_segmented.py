@@ -51,7 +51,7 @@ def test_newey_west_matches_statsmodels_hac():
 
 def test_default_nw_lag_follows_rule():
     panel, _ = _series(2)
-    r = SegmentedRegression(interventions="2021-04").fit(panel, calendar=False)
+    r = SegmentedRegression(interventions="2021-04", errors="newey_west").fit(panel, calendar=False)
     assert r.inference.name == "NeweyWest" and "3 lag(s)" in r.inference.description  # floor(4 (96/100)^(2/9)) = 3
 
 
@@ -61,7 +61,8 @@ def test_gls_ar_matches_exact_ml_of_statsmodels_arima(order):
     from statsmodels.tsa.arima.model import ARIMA
 
     panel, y = _series(3, phi=0.5)
-    r = SegmentedRegression(interventions="2021-04", errors="ar", ar_order=order).fit(panel, calendar=False)
+    r = SegmentedRegression(interventions="2021-04", errors="ar", ar_order=order, ar_method="ml",
+                            ar_adjust=False).fit(panel, calendar=False)
     ref = ARIMA(y, exog=_X()[:, 1:], order=(order, 0, 0), trend="c").fit(method="innovations_mle")
     ours = r.coefficients["estimate"].to_numpy()
     np.testing.assert_allclose(ours, ref.params[:4], rtol=2e-4, atol=2e-4)
@@ -148,7 +149,8 @@ def test_gls_with_excluded_transition_rows_is_exact_ml_over_the_gaps():
     from scipy import stats as st
 
     panel, y = _series(11, phi=0.5)
-    r = SegmentedRegression(interventions="2021-04", errors="ar", transition=3).fit(panel, calendar=False)
+    r = SegmentedRegression(interventions="2021-04", errors="ar", transition=3, ar_method="ml",
+                            ar_adjust=False).fit(panel, calendar=False)
     keep = np.r_[np.arange(60), np.arange(63, 96)]
     phi = float(r.tables["ar_errors"]["phi"].iloc[0])
     t = np.arange(1, 97)

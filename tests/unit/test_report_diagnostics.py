@@ -1,5 +1,5 @@
 """The diagnostics the evaluation report leads with: the one-line key diagnostic per design and
-the small-sample reading of Callaway-Sant'Anna's joint pre-trend test.
+the pre-trend check evaluate() reports for Callaway-Sant'Anna.
 
 Numbers come from scipy's F distribution (closed form) and from simulations with exactly
 parallel trends (simulate_nhs: unit and month effects multiplicative, so log rates are parallel).
@@ -16,7 +16,6 @@ from scipy import stats
 from evalint.datasets import simulate_nhs
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.evaluate import evaluate
-from evalint.evaluate.core import _small_sample_pretrend
 from evalint.evaluate.triangulate import key_diagnostic
 
 
@@ -43,58 +42,31 @@ def test_key_diagnostic_lines():
     assert key_diagnostic("scm", units[:1] * 4) == "scm_prefit passed in 4 of 4 units"
     rmspe = CheckResult("pre_fit_rmspe", None, "informational", statistic=0.01431)
     assert key_diagnostic("sdid", [rmspe]) == "pre_fit_rmspe = 0.0143 (informational)"
-    assert key_diagnostic("did", [CheckResult("pre_trend_wald", None, "n/a")]) == "pre_trend_wald not run"
+    assert key_diagnostic("did", [CheckResult("pre_trend", None, "n/a")]) == "pre_trend not run"
     assert key_diagnostic("did", []) == "none reported"
 
 
-def test_pretrend_hotelling_form_closed_form():
-    old = _wald(5, 20.0)
-    other = Flag("confounding", "high", "winter", event_id="w")
-    new = _small_sample_pretrend(_Result((old,), (other, *old.flags)), n_treated=21, alpha=0.05)
-    d = new.diagnostics[0]
-    f = 20.0 * (21 - 5) / (5 * (21 - 1))
-    assert d.statistic == pytest.approx(f) and f == pytest.approx(3.2)
-    assert d.p_value == pytest.approx(stats.f.sf(3.2, 5, 16))
-    assert d.passed is False and "F(5, 16) = 3.200" in d.text and "W = 20.000" in d.text
-    assert [fl.source for fl in new.flags] == [other.source, "pre_trend_wald"] and new.flags[0] is other
-    # a smaller W passes, and its flag goes
-    ok = _small_sample_pretrend(_Result((_wald(5, 12.0),), _wald(5, 12.0).flags), n_treated=21, alpha=0.05)
-    assert ok.diagnostics[0].passed is True and ok.flags == ()
-    assert ok.diagnostics[0].p_value == pytest.approx(stats.f.sf(12.0 * 16 / 100, 5, 16))
-
-
-def test_pretrend_not_interpretable_with_fewer_treated_units_than_cells():
-    old = _wald(20, 208.4)
-    new = _small_sample_pretrend(_Result((old,), old.flags), n_treated=4, alpha=0.05)
-    d = new.diagnostics[0]
-    assert d.passed is None and d.p_value is None and d.statistic == 208.4
-    assert "Not interpretable" in d.text and "only 4 treated unit(s)" in d.text and "W = 208.400" in d.text
-    assert [(f.severity, f.source) for f in new.flags] == [("low", "pre_trend_wald")]
-    # anything else passes through untouched
-    other = CheckResult("policy_calendar", False, "calendar")
-    same = _small_sample_pretrend(_Result((other,), ()), n_treated=4, alpha=0.05)
-    assert same.diagnostics == (other,)
-
-
 def test_pretrend_size_under_exact_parallel_trends():
-    """21 treated ICBs, 11 pre-period cells, no effect anywhere: the chi-squared reading rejects
-    in most draws; the small-sample reading at about the nominal rate or below."""
+    """21 treated ICBs, 11 pre-period cells, no effect anywhere: R did's chi-squared Wald on the
+    ATT(g,t) rejects in most draws; evaluate()'s pre-trend check (the linear-trend test of
+    evalint.diagnostics.pretrend) at about the nominal rate or below."""
     from evalint.calendar.icbs import load_icbs
+    from evalint.estimators.did.aggregate import pretrend_wald
 
     codes = sorted(load_icbs()["icb_ods_code"])[:21]
     adoption = {u: "2023-04" for u in codes}
-    raw, corrected = [], []
+    raw, default = [], []
     for seed in range(8):
         sim = simulate_nhs(seed=seed, adoption=adoption)
         ev = evaluate(sim.panel, adoption, outcomes=["emergency_admissions"], designs=["did"], fast=True,
                       start="2022-04", calendar=False, seed=seed)
-        d = next(c for c in ev.result("did", "emergency_admissions").diagnostics if c.name == "pre_trend_wald")
-        assert "F(11, 10)" in d.text
-        w = float(d.text.split("W = ")[1].split(",")[0])
-        raw.append(stats.chi2.sf(w, 11) < 0.05)
-        corrected.append(d.passed is False)
-    assert np.mean(raw) >= 0.5        # the uncorrected test: 5% nominal, far more in fact
-    assert np.sum(corrected) <= 1     # the corrected one: at most 1 of 8 draws (nominal 5%)
+        res = ev.result("did", "emergency_admissions")
+        d = next(c for c in res.diagnostics if c.name == "pre_trend")
+        assert "Linear pre-trend test over 11 pre-treatment event time(s)" in d.text
+        raw.append(pretrend_wald(res.info["cs_state"].cells, 0.05).passed is False)
+        default.append(d.passed is False)
+    assert np.mean(raw) >= 0.5        # the chi-squared Wald: 5% nominal, far more in fact
+    assert np.sum(default) <= 1       # the default: at most 1 of 8 draws (nominal 5%)
 
 
 # ----------------------------------------------------------------------------- few treated units: Welch t option

@@ -39,8 +39,15 @@ from scipy import stats
 
 from evalint._typing import check_alpha, check_option
 from evalint.diagnostics.base import CheckResult, Flag
-from evalint.errors import SpecificationError
-from evalint.inference.multiplier import _DEGENERATE, influence_se, multiplier_bootstrap, sup_t_critical
+from evalint.diagnostics.pretrend import pretrend_check, wald_check
+from evalint.errors import EvalintError, SpecificationError
+from evalint.inference.multiplier import (
+    _DEGENERATE,
+    _cluster_sums,
+    influence_se,
+    multiplier_bootstrap,
+    sup_t_critical,
+)
 from evalint.inference.normal import wald
 from evalint.inference.specs import InferenceSpec, MultiplierBootstrap
 from evalint.results.effect import EffectResult, InferenceInfo, make_result, tidy
@@ -286,6 +293,7 @@ class CSState:
     n_obs: int | None = None
     n_periods: int | None = None
     extra_info: dict = field(default_factory=dict)
+    pretrend: str = "trend"
 
     def __str__(self) -> str:  # shown in summaries: keep it one line
         return (f"{len(self.cells.att)} ATT(g,t) cells x {self.cells.n_units} units with influence "
@@ -316,7 +324,11 @@ def _cross_product_by_cohort(cells: GroupTimeCells, cols: np.ndarray) -> np.ndar
 
 
 def pretrend_wald(cells: GroupTimeCells, alpha: float) -> CheckResult:
-    """Joint Wald test that all pre-treatment ATT(g,t) are zero (analytic V, as R did's att_gt pre-test)."""
+    """Joint Wald test that all pre-treatment ATT(g,t) are zero (analytic V, as R did's att_gt pre-test).
+
+    Kept for replication (``pretrend="wald"``): with many pre-treatment cells and few units it
+    rejects exactly parallel trends almost always (methods/did.md, "Pre-trend tests").
+    """
     pre = np.flatnonzero(cells.time < cells.group)
     n = cells.n_units
     v = _cross_product_by_cohort(cells, pre) / n**2
@@ -325,19 +337,43 @@ def pretrend_wald(cells: GroupTimeCells, alpha: float) -> CheckResult:
     if not len(pre):
         return CheckResult("pre_trend_wald", None, "No pre-treatment ATT(g,t) cells with a variance: "
                            "the parallel-trends pre-test cannot be run.")
-    a = cells.att[pre]
     ev = np.abs(np.linalg.eigvalsh(v))  # v is symmetric: its singular values are |eigenvalues|
     if not ev.min() > 0 or ev.max() / ev.min() > 1 / np.finfo(float).eps:
         return CheckResult("pre_trend_wald", None, "The covariance of the pre-treatment ATT(g,t) is "
                            "singular; the pre-test is not reported.")
-    w = float(a @ np.linalg.solve(v, a))
-    p = float(stats.chi2.sf(w, len(pre)))
-    passed = p >= alpha
-    text = (f"Joint Wald pre-test of parallel trends over {len(pre)} pre-treatment ATT(g,t): "
-            f"W = {w:.3f}, df = {len(pre)}, p = {p:.4f}"
-            + ("" if passed else f" - pre-treatment effects differ from zero at the {alpha:g} level"))
-    flags = () if passed else (Flag("diagnostic", "medium", text, source="pre_trend_wald"),)
-    return CheckResult("pre_trend_wald", passed, text, statistic=w, p_value=p, flags=flags, df=len(pre))
+    return wald_check(cells.att[pre], v, df2=None, alpha=alpha, what="pre-treatment ATT(g,t)")
+
+
+def cs_pretrend(state: CSState, alpha: float) -> CheckResult:
+    """The pre-trend check ``state.pretrend`` asks for (:mod:`evalint.diagnostics.pretrend`).
+
+    ``"trend"``/``"joint"``: on the pre-treatment ATT(g,t) aggregated by event time (the
+    dynamic aggregation at e < 0, with its influence functions), each cluster's contribution
+    the cluster sum of the influence functions / n; the varying base period gives
+    period-on-period changes, the universal one levels relative to e = -1 - anticipation.
+    ``"wald"``: :func:`pretrend_wald` (R ``did``).
+    """
+    cells = state.cells
+    if state.pretrend == "wald":
+        return pretrend_wald(cells, alpha)
+    try:
+        agg = aggregate_cells(cells, "dynamic", max_e=-1)
+    except EvalintError as exc:
+        return CheckResult("pre_trend", None, f"Pre-trend test not run: {exc}")
+    n = cells.n_units
+    treated = ~np.isnan(cells.unit_cohort)
+    if state.cluster is not None:
+        ng = int(np.max(state.cluster)) + 1
+        z = _cluster_sums(agg.influence, np.asarray(state.cluster), ng) / n
+        tr = np.bincount(state.cluster, weights=treated.astype(float), minlength=ng) > 0
+    else:
+        z, tr = agg.influence / n, treated
+    ant = int(state.spec.get("anticipation", 0))
+    universal = state.spec.get("base_period") == "universal"
+    e = np.asarray(agg.labels, dtype=float)
+    keep = e != -1 - ant if universal else np.ones(len(e), bool)
+    return pretrend_check(e[keep], agg.estimates[keep], z[:, keep], tr, method=state.pretrend,
+                          form="levels" if universal else "differences", reference=-1.0 - ant, alpha=alpha)
 
 
 _ESTIMANDS = {
@@ -360,7 +396,7 @@ def build_result(state: CSState, kind: str = "simple", *, alpha: float = 0.05, m
     df = state.inference_info.df
     effects = _rows_frame(cells, agg, se[1:], crit, a, df)
     table = att_gt_table(state, a, df)
-    diagnostics = tuple(state.base_diagnostics) + (pretrend_wald(cells, a),)
+    diagnostics = tuple(state.base_diagnostics) + (cs_pretrend(state, a),)
     flags = tuple(state.base_flags) + tuple(f for d in diagnostics[-1:] for f in d.flags)
     info: dict[str, Any] = {"aggregation": kind}
     if kind == "dynamic":

@@ -76,7 +76,8 @@ def run_mpdta(target: dict) -> dict[str, float]:
         opts = specs[spec]
         est = CallawaySantAnna(control=opts.get("control", "never_treated"),
                                estimation=opts.get("estimation", "dr"),
-                               covariates=tuple(opts.get("covariates", ())), bootstrap_cells=True)
+                               covariates=tuple(opts.get("covariates", ())), bootstrap_cells=True,
+                               pretrend="wald")  # R did's att_gt pre-test
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = est.fit(panel, inference=boot, calendar=False)

@@ -43,17 +43,18 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from evalint._typing import check_positive_int
+from evalint._typing import check_option, check_positive_int
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import DroppedRowsWarning, SpecificationError
 from evalint.estimators.base import register_estimator
 from evalint.estimators.did.twfe import (
-    REFERENCES_TWFE, RegressionFit, check_treatment, covariate_frame, describe_adoption, fit_fe_regression,
+    REFERENCES_TWFE, RegressionFit, check_treatment, conley_taber_fit, covariate_frame, describe_adoption,
+    fit_fe_regression,
     simulated_panel,
 )
 from evalint.inference.normal import wald
+from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import Clustered
 from evalint.results.effect import EffectResult, make_result, tidy
 
@@ -106,27 +107,12 @@ def relative_time_design(panel: Any, leads: int, lags: int, reference: Sequence[
 
 
 def pretrend_wald(rf: RegressionFit, pre_terms: list[str], alpha: float = 0.05) -> CheckResult:
-    """Joint Wald test that all pre-period coefficients are zero: F = b'V^{-1}b / q ~ F(q, G-1)."""
-    if not pre_terms:
-        return CheckResult("pre_trend_wald", None, "no pre-period coefficients to test (only the reference period).")
-    idx = [rf.fit.names.index(t) for t in pre_terms]
-    b = rf.fit.coef[idx]
-    v = rf.vcov.vcov[np.ix_(idx, idx)]
-    q = len(idx)
-    w = float(b @ np.linalg.pinv(v) @ b)
-    f = w / q
-    df2 = rf.vcov.n_clusters - 1
-    p = float(stats.f.sf(f, q, df2))
-    passed = p >= alpha
-    text = (f"Joint Wald test of {q} pre-period coefficient(s) = 0 ({rf.vcov.kind} covariance): F({q}, {df2}) = "
-            f"{f:.3f}, p = {p:.3g}. " + ("No evidence against parallel pre-trends at this level; a pre-test has "
-                                        "limited power and passing it does not establish parallel trends "
-                                        "(Roth 2022; Roth et al. 2023)." if passed else
-                                        "Pre-period coefficients differ from zero: parallel trends or no-"
-                                        "anticipation is doubtful."))
-    flags = () if passed else (Flag(kind="diagnostic", severity="high", message=text, source="pre_trend_wald"),)
-    table = pd.DataFrame({"term": pre_terms, "estimate": b, "std_error": np.sqrt(np.diag(v))})
-    return CheckResult("pre_trend_wald", passed, text, table=table, statistic=f, p_value=p, flags=flags)
+    """Joint Wald test that all pre-period coefficients are zero: F = b'V^{-1}b / q ~ F(q, G-1).
+
+    ``EventStudy(pretrend="wald")``; it over-rejects with many leads and few treated clusters
+    (methods/did.md, "Pre-trend tests").
+    """
+    return rf.pretrend(pre_terms, [], method="wald", alpha=alpha)
 
 
 @register_estimator
@@ -148,6 +134,10 @@ class EventStudy:
         Model ``outcome / population * per_population``.
     average_post : (int, int), optional
         Event times averaged for the headline (default ``0..lags-1`` when binned, else ``0..lags``).
+    pretrend : {"trend", "joint", "wald"}
+        Pre-trend check (:mod:`evalint.diagnostics.pretrend`): the linear trend of the lead
+        coefficients on a Welch-t reference (default), their Hotelling F, or the joint Wald
+        ``F(q, G-1)`` (``pre_trend_wald``, over-rejects with many leads and few treated clusters).
     """
 
     name: ClassVar[str] = "event_study"
@@ -158,8 +148,10 @@ class EventStudy:
     covariates: tuple[str, ...] | None = None
     per_population: float | None = None
     average_post: tuple[int, int] | None = None
+    pretrend: str = "trend"
 
     def __post_init__(self) -> None:
+        check_option("pretrend", self.pretrend, ("trend", "joint", "wald"))
         check_positive_int("leads", self.leads, minimum=1)
         check_positive_int("lags", self.lags, minimum=0)
         ref = (self.reference,) if isinstance(self.reference, (int, np.integer)) else tuple(self.reference)
@@ -185,7 +177,14 @@ class EventStudy:
 
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             outcome: str | None = None, clusters: Mapping[Any, Any] | pd.Series | None = None) -> EffectResult:
-        """Fit the event study; ``clusters`` maps unit -> cluster label when not clustering by unit."""
+        """Fit the event study; ``clusters`` maps unit -> cluster label when not clustering by unit.
+
+        ``inference=ConleyTaber()`` replaces the headline (average post-period effect) interval by
+        the permutation one; the event-time rows keep their cluster-robust intervals.
+        """
+        if isinstance(inference, ConleyTaber):
+            return conley_taber_fit(self, panel, inference, calendar=calendar, alpha=alpha, outcome=outcome,
+                                    clusters=clusters)
         outcome = outcome or panel.outcome
         check_treatment(panel, "EventStudy")
         design, times, keep = relative_time_design(panel, self.leads, self.lags, self.references, self.bin_endpoints)
@@ -223,8 +222,13 @@ class EventStudy:
                          "p_value": p, "conf_low": lo, "conf_high": hi, "rel_time": float(e), "df": df,
                          "reference": False, "binned": binned})
         effects = tidy(pd.DataFrame(rows))
-        pre_terms = [term_name(e) for e in times if e < 0]
-        pre = pretrend_wald(rf, pre_terms, alpha=0.05)
+        if self.pretrend == "wald":
+            pre = pretrend_wald(rf, [term_name(e) for e in times if e < 0], alpha=0.05)
+        else:  # the binned end point pools several event times: left out of the linear trend
+            pre_t = [e for e in times if e < 0 and not (self.bin_endpoints and e == -self.leads)]
+            pre = rf.pretrend([term_name(e) for e in pre_t], pre_t, method=self.pretrend,
+                              reference=float(max(r for r in self.references if r < 0) if any(
+                                  r < 0 for r in self.references) else -1), alpha=0.05)
         flags = list(rf.flags) + list(pre.flags)
         if panel.timing.is_staggered:
             flags.append(Flag(kind="diagnostic", severity="medium", source="Sun & Abraham (2021)",
@@ -260,10 +264,11 @@ def event_study(panel: Any, *, leads: int = 12, lags: int = 24, reference: int |
                 bin_endpoints: bool = True, covariates: Sequence[str] | None = None,
                 per_population: float | None = None, average_post: tuple[int, int] | None = None,
                 inference: Any = None, calendar: Any = None, alpha: float = 0.05,
-                clusters: Mapping[Any, Any] | pd.Series | None = None, outcome: str | None = None) -> EffectResult:
+                clusters: Mapping[Any, Any] | pd.Series | None = None, outcome: str | None = None,
+                pretrend: str = "trend") -> EffectResult:
     """Fit :class:`EventStudy` (convenience wrapper)."""
     ref = reference if isinstance(reference, (int, np.integer)) else tuple(reference)
     return EventStudy(leads=leads, lags=lags, reference=ref, bin_endpoints=bin_endpoints,
                       covariates=None if covariates is None else tuple(covariates), per_population=per_population,
-                      average_post=average_post).fit(panel, inference=inference, calendar=calendar, alpha=alpha,
+                      average_post=average_post, pretrend=pretrend).fit(panel, inference=inference, calendar=calendar, alpha=alpha,
                                                      clusters=clusters, outcome=outcome)

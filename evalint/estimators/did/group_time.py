@@ -54,11 +54,14 @@ from evalint.diagnostics.base import Flag
 from evalint.errors import (
     DiagnosticWarning,
     FewClustersWarning,
+    FewTreatedWarning,
     InferenceError,
     SpecificationError,
     format_examples,
 )
 from evalint.estimators.base import calendar_check, register_estimator
+from evalint.estimators.did.clustering import cluster_phrase
+from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
 from evalint.estimators.did.group_time_cells import (
     GroupTimeCells,
     _outcome_matrix,  # noqa: F401 - moved to group_time_cells; still importable from here
@@ -66,6 +69,7 @@ from evalint.estimators.did.group_time_cells import (
 )
 from evalint.estimators.did.two_by_two import TRIM_LEVEL  # noqa: F401 - moved to two_by_two
 from evalint.inference.multiplier import cluster_codes
+from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import Analytic, Clustered, MultiplierBootstrap, require_supported
 from evalint.results.effect import InferenceInfo
 
@@ -110,6 +114,13 @@ class CallawaySantAnna:
         ATT(g,t) (SEs and a simultaneous band in ``tables["att_gt"]``). Otherwise the
         ATT(g,t) table carries analytic (influence-function) SEs and only the reported
         aggregation is bootstrapped.
+    pretrend : {"trend", "joint", "wald"}
+        The pre-trend check (:mod:`evalint.diagnostics.pretrend`): ``"trend"`` (default)
+        tests the linear pre-trend of the event-time aggregated pre-treatment ATTs on a t
+        reference with Welch df (size <= 5% with few treated units, benchmarks/RESULTS.md);
+        ``"joint"`` their Hotelling F; ``"wald"`` R ``did``'s chi-square Wald test on every
+        pre-treatment ATT(g,t) (``pre_trend_wald``; it over-rejects with many pre-treatment
+        cells and few units, kept for replication).
 
     Notes
     -----
@@ -126,7 +137,7 @@ class CallawaySantAnna:
     """
 
     name: ClassVar[str] = "callaway_santanna"
-    supported_inference: ClassVar[tuple[type, ...]] = (MultiplierBootstrap, Analytic, Clustered)
+    supported_inference: ClassVar[tuple[type, ...]] = (MultiplierBootstrap, Analytic, Clustered, ConleyTaber)
 
     control: Literal["never_treated", "not_yet_treated"] = "never_treated"
     estimation: Literal["dr", "ipw", "reg"] = "dr"
@@ -141,6 +152,7 @@ class CallawaySantAnna:
     weights: bool = False
     bootstrap_cells: bool = False
     outcome: str | None = field(default=None)
+    pretrend: Literal["trend", "joint", "wald"] = "trend"
 
     def __post_init__(self) -> None:
         check_option("control", self.control, ("never_treated", "not_yet_treated"))
@@ -148,6 +160,7 @@ class CallawaySantAnna:
         check_option("base_period", self.base_period, ("varying", "universal"))
         check_option("aggregation", self.aggregation, ("simple", "dynamic", "group", "calendar"))
         check_option("unbalanced", self.unbalanced, ("balance", "error"))
+        check_option("pretrend", self.pretrend, ("trend", "joint", "wald"))
         check_positive_int("anticipation", self.anticipation, minimum=0)
         if self.balance_e is not None:
             check_positive_int("balance_e", self.balance_e, minimum=0)
@@ -157,6 +170,9 @@ class CallawaySantAnna:
             object.__setattr__(self, "covariates", tuple(self.covariates))
         if self.min_e > self.max_e:
             raise SpecificationError(f"min_e={self.min_e} is larger than max_e={self.max_e}.")
+
+    def _fit_conley_taber(self, panel: Any, spec: ConleyTaber, calendar: Any, alpha: float) -> Any:
+        return _cs_fit_conley_taber(self, panel, spec, calendar, alpha)
 
     @classmethod
     def contract_example(cls) -> tuple[CallawaySantAnna, Any, dict]:
@@ -183,10 +199,14 @@ class CallawaySantAnna:
         ----------
         panel : Panel
             With treatment timing (``cohort=`` or ``treatment=``).
-        inference : MultiplierBootstrap, Analytic or Clustered, optional
+        inference : MultiplierBootstrap, Analytic, Clustered or ConleyTaber, optional
             Default ``MultiplierBootstrap()`` (999 reps, seed 0, simultaneous bands), as R
             ``did``. ``Analytic()``: influence-function SEs; ``Clustered(by=col)``:
-            cluster-robust influence-function SEs (col constant within unit).
+            cluster-robust influence-function SEs (col constant within unit). Every form
+            clusters by the panel's declared ``cluster`` (``Panel.from_frame(...,
+            cluster=col)``) unless it names another column. ``ConleyTaber()``: permutation
+            interval over placebo treated sets of never-treated units (the choice with 1-5
+            treated units; other forms then warn, :class:`~evalint.errors.FewTreatedWarning`).
         calendar : PolicyCalendar, None or False
             Policy calendar for confounding flags (``False`` skips the check).
         alpha : float
@@ -196,6 +216,8 @@ class CallawaySantAnna:
         a = check_alpha(alpha)
         spec_inf = MultiplierBootstrap() if inference is None else inference
         require_supported("CallawaySantAnna", spec_inf, self.supported_inference)
+        if isinstance(spec_inf, ConleyTaber):
+            return self._fit_conley_taber(panel, spec_inf, calendar, a)
         if isinstance(spec_inf, Clustered) and spec_inf.kind != "CR1":
             raise SpecificationError(
                 "CallawaySantAnna supports Clustered(kind='CR1') (cluster sums of influence "
@@ -203,8 +225,10 @@ class CallawaySantAnna:
                 "MultiplierBootstrap(cluster=...)."
             )
         outcome = self.outcome or panel.outcome
+        # explicit choice in the spec, else the panel's declared cluster (else units: None here)
         cluster_col = getattr(spec_inf, "by", None) if isinstance(spec_inf, Clustered) else getattr(
             spec_inf, "cluster", None)
+        cluster_col = cluster_col or getattr(panel, "cluster", None)
         # covariates=None means the panel's covariates, except a column used only to cluster
         covs = (tuple(c for c in panel.covariates if c != cluster_col) if self.covariates is None
                 else tuple(self.covariates))
@@ -214,6 +238,9 @@ class CallawaySantAnna:
             weights=self.weights,
         )
         flags: list[Flag] = []
+        few = warn_few_treated("CallawaySantAnna", panel, f"{type(spec_inf).__name__} interval")
+        if few is not None:
+            flags.append(few)
         cluster = None
         n_clusters = None
         if cluster_col is not None and cluster_col != panel.unit:
@@ -222,8 +249,7 @@ class CallawaySantAnna:
                 raise InferenceError(
                     f"cluster column {cluster_col!r} is not in the panel (it keeps only declared "
                     f"columns: {format_examples(list(map(str, data.columns)), 20)}). Declare it when "
-                    f"building the Panel, e.g. covariates=[..., {cluster_col!r}]; with the "
-                    "estimator's covariates=None it is then used for clustering only."
+                    f"building the Panel: Panel.from_frame(..., cluster={cluster_col!r})."
                 )
             per_unit = data.groupby(panel.unit, sort=False)[cluster_col].nunique()
             if (per_unit > 1).any():
@@ -251,15 +277,15 @@ class CallawaySantAnna:
                 flags.append(Flag("data", "low", f"{notes[key]} {what}.", source="callaway_santanna"))
 
         if isinstance(spec_inf, MultiplierBootstrap):
-            c = f", clustered by {cluster_col}" if cluster is not None else ""
+            c = f", {cluster_phrase(cluster_col, n_clusters)}" if cluster is not None else ""
             info = InferenceInfo("MultiplierBootstrap",
                                  f"multiplier bootstrap on influence functions ({spec_inf.reps} reps, "
                                  f"Rademacher weights, seed {spec_inf.seed}{c}); SE = IQR/1.349; "
                                  "simultaneous bands by sup-t", clusters=n_clusters, reps=spec_inf.reps,
                                  seed=spec_inf.seed)
         elif cluster is not None:
-            info = InferenceInfo("Clustered", f"cluster-robust influence-function SEs by {cluster_col} "
-                                 f"({n_clusters} clusters), normal reference", clusters=n_clusters)
+            info = InferenceInfo("Clustered", "cluster-robust influence-function SEs, "
+                                 f"{cluster_phrase(cluster_col, n_clusters)}, normal reference", clusters=n_clusters)
         else:
             info = InferenceInfo("Analytic", "analytic influence-function SEs (units independent), "
                                  "normal reference")
@@ -276,7 +302,7 @@ class CallawaySantAnna:
         spec = {"estimator": self.name, "control": self.control, "estimation": self.estimation,
                 "covariates": list(covs), "anticipation": self.anticipation,
                 "base_period": self.base_period, "aggregation": self.aggregation,
-                "unbalanced": self.unbalanced, "weights": self.weights, "outcome": outcome,
+                "unbalanced": self.unbalanced, "weights": self.weights, "outcome": outcome, "pretrend": self.pretrend,
                 "inference": repr(spec_inf), "alpha": a}
         n_periods = panel.n_periods
         state = CSState(
@@ -289,9 +315,33 @@ class CallawaySantAnna:
                 f"{p} ({int(np.sum(cells.unit_cohort == g))} units)" for g, p in cohort_period.items()),
             n_obs=cells.n_units * n_periods, n_periods=n_periods,
             extra_info=_info_lines(self, covs, notes, len(cells.att), cells, cluster_col if cluster is not None else None),
+            pretrend=self.pretrend,
         )
         return build_result(state, self.aggregation, alpha=a, min_e=self.min_e, max_e=self.max_e,
                             balance_e=self.balance_e, panel=panel)
+
+
+def _cs_fit_conley_taber(est: CallawaySantAnna, panel: Any, spec: ConleyTaber, calendar: Any, alpha: float) -> Any:
+    """C-S with Conley-Taber permutation inference (closed-form placebos when possible)."""
+    import dataclasses
+
+    with warnings.catch_warnings():  # both are about the SEs the permutation replaces
+        warnings.filterwarnings("ignore", category=FewTreatedWarning)
+        warnings.filterwarnings("ignore", message=".*has a single unit", category=DiagnosticWarning)
+        base = est.fit(panel, inference=Analytic(), calendar=calendar, alpha=alpha)
+    state = base.info["cs_state"]
+    grouped = bool(getattr(panel, "cluster", None)) and panel.cluster != panel.unit
+    closed = None
+    if (est.control == "never_treated" and not state.spec["covariates"] and not est.weights
+            and est.aggregation == "simple" and not grouped and not state.notes["dropped_units_unbalanced"]
+            and not state.notes["dropped_units_no_pre_period"]):
+        closed = {"anticipation": est.anticipation, "max_e": est.max_e}
+    plain = dataclasses.replace(est)
+
+    def fit_one(p: Any) -> float:
+        return plain.fit(p, inference=Analytic(), calendar=False, alpha=alpha).estimate
+
+    return with_conley_taber(base, panel, spec, alpha, fit_one=fit_one, closed_form=closed)
 
 
 def _info_lines(est: CallawaySantAnna, covs: tuple[str, ...], notes: dict, n_cells: int,

@@ -35,6 +35,7 @@ and efficient estimation. *Review of Economic Studies* 91(6), 3253-3285.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -60,6 +61,9 @@ from evalint.estimators.did.imputation_untreated_model import (
     _fit_untreated,
 )
 from evalint.estimators.did.twfe import describe_adoption
+from evalint.diagnostics.pretrend import pretrend_check
+from evalint.estimators.did.permutation import warn_few_treated
+from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
 from evalint.inference.normal import wald
 from evalint.inference.specs import Analytic, Clustered, require_supported
 from evalint.results.effect import InferenceInfo, make_result
@@ -207,6 +211,10 @@ class ImputationDiD:
     pretrends : int
         ``K > 0`` runs BJS Test 1 with the ``K`` periods before treatment (before the
         anticipation window); 0 (default) skips it.
+    pretrend_test : {"trend", "joint", "wald"}
+        How the ``K`` lead coefficients are tested (:mod:`evalint.diagnostics.pretrend`):
+        their linear trend on a Welch-t reference (default, check ``pre_trend``), Hotelling
+        F, or BJS's joint F(K, G-1) (``"wald"``, check ``bjs_pretrend_test``, as pyfixest).
     aux_partition : {"cohort_horizon", "cohort", "horizon"}
         Groups over which the auxiliary ``tau_tilde`` of Theorem 3 averages imputed
         effects (default cohort x event time, as in the paper).
@@ -245,10 +253,12 @@ class ImputationDiD:
     aux_partition: Literal["cohort_horizon", "cohort", "horizon"] = "cohort_horizon"
     use_covariates: bool = True
     leave_one_out: bool = True
+    pretrend_test: Literal["trend", "joint", "wald"] = "trend"
 
     def __post_init__(self) -> None:
         check_positive_int("anticipation", self.anticipation, minimum=0)
         check_positive_int("pretrends", self.pretrends, minimum=0)
+        check_option("pretrend_test", self.pretrend_test, ("trend", "joint", "wald"))
         if self.horizon_max is not None:
             check_positive_int("horizon_max", self.horizon_max, minimum=0)
         check_option("aux_partition", self.aux_partition, ("cohort_horizon", "cohort", "horizon"))
@@ -281,14 +291,17 @@ class ImputationDiD:
         """
         inference = Analytic() if inference is None else inference
         require_supported("Imputation DiD (BJS)", inference, (Analytic, Clustered))
-        if isinstance(inference, Clustered) and (inference.kind != "CR1" or inference.by not in (None, panel.unit)):
+        if isinstance(inference, Clustered) and inference.kind != "CR1":
             raise SpecificationError(
-                "Imputation DiD uses the BJS (2024) Theorem 3 variance clustered by unit; "
-                f"Clustered(by={inference.by!r}, kind={inference.kind!r}) is not available. "
-                "Use inference=None or Clustered()."
+                "Imputation DiD uses the BJS (2024) Theorem 3 variance (sums of scores by cluster); "
+                f"Clustered(kind={inference.kind!r}) is not available. Use inference=None or Clustered()."
             )
+        by = cluster_column(panel, inference)
         timing = require_timing(panel, "Imputation DiD (BJS)")
         flags = cohort_size_checks(timing)
+        few = warn_few_treated("Imputation DiD", panel, "Theorem 3 interval")
+        if few is not None:
+            flags.append(few)
         note_unbal = unbalanced_note(panel, "Imputation DiD")
         if panel.weights:
             flags.append(Flag("data", "info", f"weights column {panel.weights!r} is not used: the "
@@ -318,7 +331,11 @@ class ImputationDiD:
             )
         tau = np.where(imputable, fr["y"].to_numpy() - fit.predict(fr, covs), np.nan)
         rel = fr["rel"].to_numpy()
-        clusters = fr["u"].to_numpy()
+        if by == panel.unit:
+            clusters, n_clusters, cluster_index = fr["u"].to_numpy(), panel.n_units, pd.Index(panel.units)
+        else:
+            codes, uniq = pd.factorize(unit_cluster_labels(panel, by, panel.units), sort=True)
+            clusters, n_clusters, cluster_index = codes[fr["u"].to_numpy()], len(uniq), pd.Index(uniq)
 
         # estimands: overall (event time >= 0) and each horizon
         targets: list[tuple[str, float | None, np.ndarray]] = []
@@ -341,7 +358,7 @@ class ImputationDiD:
         headline_psi = None
         for j, (term, h, w) in enumerate(targets):
             est = float(np.nansum(w * np.nan_to_num(tau)))
-            psi = _cluster_scores(fit, fr, covs, w, tau, groups, clusters, panel.n_units,
+            psi = _cluster_scores(fit, fr, covs, w, tau, groups, clusters, n_clusters,
                                   self.leave_one_out)
             se = float(np.sqrt((psi ** 2).sum()))
             n_cells = int((w > 0).sum())
@@ -357,11 +374,14 @@ class ImputationDiD:
         effects = pd.DataFrame(rows)
         diagnostics: list[CheckResult] = []
         if self.pretrends:
-            check, pre_rows = _pretrend_test(fr, ~treated_all, covs, self.pretrends, a, alpha)
+            unit_cl = (np.arange(panel.n_units) if by == panel.unit
+                       else pd.factorize(unit_cluster_labels(panel, by, panel.units), sort=True)[0])
+            check, pre_rows = _pretrend_test(fr, ~treated_all, covs, self.pretrends, a, alpha,
+                                             method=self.pretrend_test, unit_cluster=unit_cl)
             diagnostics.append(check)
             effects = pd.concat([pd.DataFrame(pre_rows), effects], ignore_index=True)
             if check.passed is False:
-                flags.append(Flag("diagnostic", "medium", check.text, source="bjs_pretrend_test"))
+                flags.append(Flag("diagnostic", "medium", check.text, source=check.name))
             info["reference_period"] += (f"; pre-trend coefficients are relative to untreated periods "
                                          f"more than {self.pretrends + a} before adoption and never-treated units")
         stat, p, lo, hi = wald(effects["estimate"].to_numpy(float), effects["std_error"].to_numpy(float), alpha)
@@ -385,16 +405,17 @@ class ImputationDiD:
             method="Imputation DiD (Borusyak-Jaravel-Spiess)",
             estimand="ATT: equally weighted average of effects over treated cells (event time >= 0)",
             term="ATT", outcome=panel.outcome, estimate=est, se=se, alpha=alpha,
-            inference=InferenceInfo("BJS Theorem 3", "conservative variance of BJS (2024) Theorem 3, clustered "
-                                    f"by unit, {self.aux_partition.replace('_', ' x ')} auxiliary averaging"
+            inference=InferenceInfo("BJS Theorem 3", "conservative variance of BJS (2024) Theorem 3, "
+                                    f"{cluster_phrase(by, n_clusters)}, "
+                                    f"{self.aux_partition.replace('_', ' x ')} auxiliary averaging"
                                     + (" with the leave-one-out refinement (App. A.9)" if self.leave_one_out else "")
-                                    + ", normal reference", clusters=panel.n_units),
+                                    + ", normal reference", clusters=n_clusters),
             panel=panel, spec={"estimator": self.name, "anticipation": a, "horizon_max": self.horizon_max,
                                "pretrends": self.pretrends, "aux_partition": self.aux_partition,
                                "use_covariates": self.use_covariates, "leave_one_out": self.leave_one_out},
             effects=effects, coefficients=fit.coefficient_frame(covs), tables=tables,
             diagnostics=tuple(diagnostics), flags=tuple(flags) + tuple(cal_flags),
-            influence=headline_psi, influence_index=pd.Index(panel.units, name=panel.unit),
+            influence=headline_psi, influence_index=cluster_index.rename(by),
             plot_kind="event_study", intervention=describe_adoption(panel),
             n_obs=len(fr), info=info, references=REFERENCES,
         )
@@ -402,15 +423,22 @@ class ImputationDiD:
 
 # ----------------------------------------------------------------------------- pre-trend test
 def _pretrend_test(fr: pd.DataFrame, mask0: np.ndarray, covs: list[str], k: int, a: int,
-                   alpha: float) -> tuple[CheckResult, list[dict[str, Any]]]:
-    """BJS Test 1: lead indicators on Omega_0, CR1 (fixest rule) cluster-robust joint F(K, G-1)."""
+                   alpha: float, *, method: str = "trend", unit_cluster: np.ndarray | None = None
+                   ) -> tuple[CheckResult, list[dict[str, Any]]]:
+    """BJS Test 1: lead indicators on Omega_0 with CR1 (fixest rule) cluster-robust scores.
+
+    ``method="wald"``: joint F(K, G-1) (``bjs_pretrend_test``, as BJS and pyfixest);
+    ``"trend"``/``"joint"``: :func:`evalint.diagnostics.pretrend.pretrend_check` on the lead
+    coefficients (``pre_trend``; levels relative to the cells more than K periods before).
+    """
     rows0 = np.flatnonzero(mask0)
     d0 = fr.iloc[rows0]
     u0 = d0["u"].to_numpy()
     rel = d0["rel"].to_numpy()
     leads = [h for h in range(-a - 1, -a - k - 1, -1) if np.any(rel == h)]
+    name = "bjs_pretrend_test" if method == "wald" else "pre_trend"
     if not leads:
-        return CheckResult("bjs_pretrend_test", None, "BJS pre-trend test not run: no untreated cells of "
+        return CheckResult(name, None, "BJS pre-trend test not run: no untreated cells of "
                            "treated units in the lead window."), []
     from evalint.estimators.did.fe import FixedEffects, fe_lstsq
 
@@ -421,17 +449,22 @@ def _pretrend_test(fr: pd.DataFrame, mask0: np.ndarray, covs: list[str], k: int,
     try:
         fit = fe_lstsq(d0["y"].to_numpy(float), x, fe, names=names)
     except SpecificationError as exc:
-        return CheckResult("bjs_pretrend_test", None, f"BJS pre-trend test not run: {exc}"), []
-    cv = unit_cluster_vcov(fit, u0, "CR1")
+        return CheckResult(name, None, f"BJS pre-trend test not run: {exc}"), []
+    cl0 = u0 if unit_cluster is None else np.asarray(unit_cluster)[u0]
+    cv = unit_cluster_vcov(fit, cl0, "CR1")
     n_lead = len(leads)
     g = cv.n_clusters
     b = fit.coef[:n_lead]
     v = cv.vcov[:n_lead, :n_lead]
-    fstat = float(b @ np.linalg.solve(v, b) / n_lead)
-    pval = float(stats.f.sf(fstat, n_lead, g - 1))
     se = np.sqrt(np.diag(v))
     rows = [{"term": f"pre[{h}]", "estimate": float(b[i]), "std_error": float(se[i]), "rel_time": float(h),
              "kind": "pretrend"} for i, h in enumerate(leads)]
+    if method != "wald":
+        chk = pretrend_check(leads, b, cv.contributions(np.arange(n_lead)), cv.cluster_any(d0["g"].to_numpy() >= 0),
+                             method=method, form="levels", reference=float(-a - k - 1), alpha=alpha)
+        return dataclasses.replace(chk, text="BJS (2024) Test 1 leads: " + chk.text, flags=()), rows
+    fstat = float(b @ np.linalg.solve(v, b) / n_lead)
+    pval = float(stats.f.sf(fstat, n_lead, g - 1))
     passed = pval >= alpha
     text = (f"BJS (2024) Test 1: {n_lead} lead(s) ({', '.join(map(str, leads))}) added to the untreated-cell "
             f"regression, joint F({n_lead}, {g - 1}) = {fstat:.3f}, p = {pval:.3g}; "
@@ -441,7 +474,8 @@ def _pretrend_test(fr: pd.DataFrame, mask0: np.ndarray, covs: list[str], k: int,
 
 
 def imputation_did(panel: Panel, *, outcome: str | None = None, anticipation: int = 0,
-                   horizon_max: int | None = None, pretrends: int = 0, use_covariates: bool = True,
+                   horizon_max: int | None = None, pretrends: int = 0, pretrend_test: str = "trend",
+                   use_covariates: bool = True,
                    leave_one_out: bool = True, calendar: Any = None, alpha: float = 0.05) -> EffectResult:
     """Borusyak-Jaravel-Spiess (2024) imputation estimator (see :class:`ImputationDiD`).
 
@@ -466,5 +500,6 @@ def imputation_did(panel: Panel, *, outcome: str | None = None, anticipation: in
     if outcome is not None:
         panel = panel.with_outcome(outcome)
     est = ImputationDiD(anticipation=anticipation, horizon_max=horizon_max, pretrends=pretrends,
-                        use_covariates=use_covariates, leave_one_out=leave_one_out)
+                        use_covariates=use_covariates, leave_one_out=leave_one_out,
+                        pretrend_test=pretrend_test)  # type: ignore[arg-type]
     return est.fit(panel, calendar=calendar, alpha=alpha)

@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evalint._typing import check_option, check_positive_int
 from evalint.diagnostics.base import CheckResult, Flag
@@ -54,6 +53,9 @@ from evalint.estimators.did.imputation import (
     unbalanced_note,
     unit_cluster_vcov,
 )
+from evalint.diagnostics.pretrend import pretrend_check, wald_check
+from evalint.estimators.did.permutation import warn_few_treated
+from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
 from evalint.inference.normal import wald
 from evalint.inference.specs import Analytic, Clustered, require_supported
 from evalint.results.effect import InferenceInfo, make_result
@@ -92,8 +94,11 @@ class SunAbraham:
     treatment; covariates constant within unit are absorbed and refused). Analytic
     weights are not used. Inference: ``Clustered(kind="CR1")`` by unit (default), with a
     t(G-1) reference, or ``Clustered(kind="CR2")`` (Bell-McCaffrey) with Satterthwaite
-    degrees of freedom for each event-time effect and the headline (the pre-trend F test
-    keeps G-1 denominator df).
+    degrees of freedom for each event-time effect and the headline. Clusters: the
+    panel's declared ``cluster`` unless ``Clustered(by=...)`` names another column.
+    ``pretrend``: the pre-trend check (:mod:`evalint.diagnostics.pretrend`) on the
+    pre-period IW effects - linear trend on a Welch-t reference (default), Hotelling F
+    (``"joint"``), or the joint Wald ``F(q, G-1)`` (``"wald"``, ``pre_trend_wald``).
 
     References
     ----------
@@ -103,9 +108,11 @@ class SunAbraham:
     name: ClassVar[str] = "sun_abraham"
     control: Literal["never_treated", "last_treated"] = "never_treated"
     anticipation: int = 0
+    pretrend: Literal["trend", "joint", "wald"] = "trend"
 
     def __post_init__(self) -> None:
         check_option("control", self.control, ("never_treated", "last_treated"))
+        check_option("pretrend", self.pretrend, ("trend", "joint", "wald"))
         check_positive_int("anticipation", self.anticipation, minimum=0)
 
     @classmethod
@@ -136,13 +143,12 @@ class SunAbraham:
         """
         inference = Clustered() if inference is None else inference
         require_supported("Sun-Abraham", inference, (Analytic, Clustered))
-        if isinstance(inference, Clustered) and inference.by not in (None, panel.unit):
-            raise SpecificationError(
-                f"Sun-Abraham clusters by unit ({panel.unit!r}); got Clustered(by={inference.by!r}). "
-                "Use inference=Clustered() or Clustered(kind='CR2')."
-            )
+        by = cluster_column(panel, inference)
         timing = require_timing(panel, "Sun-Abraham")
         flags = cohort_size_checks(timing)
+        few = warn_few_treated("Sun-Abraham", panel, "cluster-robust interval")
+        if few is not None:
+            flags.append(few)
         note_unbal = unbalanced_note(panel, "Sun-Abraham")
         if panel.weights:
             flags.append(Flag("data", "info", f"weights column {panel.weights!r} is not used: the Sun-Abraham "
@@ -198,7 +204,8 @@ class SunAbraham:
         fe = FixedEffects.from_codes([units, fr["t"].to_numpy()], names=("unit", "period"))
         fit = fe_lstsq(fr["y"].to_numpy(), xmat, fe, names=names)
         kind = inference.kind if isinstance(inference, Clustered) else "CR1"
-        cv = unit_cluster_vcov(fit, units, kind)
+        cl_rows = units if by == panel.unit else unit_cluster_labels(panel, by, panel.units)[units]
+        cv = unit_cluster_vcov(fit, cl_rows, kind)
         vcov, n_clusters = cv.vcov, cv.n_clusters
         df = n_clusters - 1
         k = len(cells)
@@ -256,21 +263,14 @@ class SunAbraham:
         if pre:
             wmat = np.vstack([wv for _, wv in pre])
             b = wmat @ delta
-            v = wmat @ vdelta @ wmat.T
-            q = len(pre)
-            try:
-                fstat = float(b @ np.linalg.solve(v, b) / q)
-                pval = float(stats.f.sf(fstat, q, df))
-                ok = pval >= alpha
-                text = (f"Joint Wald test of the {q} pre-period IW effects (e < {ref}) = 0: "
-                        f"F({q}, {df}) = {fstat:.3f}, p = {pval:.3g}; "
-                        + ("no evidence against parallel trends." if ok else "parallel trends are in doubt."))
-                diagnostics.append(CheckResult("pre_trend_wald", ok, text, statistic=fstat, p_value=pval))
-                if not ok:
-                    flags.append(Flag("diagnostic", "medium", text, source="pre_trend_wald"))
-            except np.linalg.LinAlgError:
-                diagnostics.append(CheckResult("pre_trend_wald", None, "pre-trend Wald test not computable: "
-                                               "singular covariance of the pre-period effects."))
+            if self.pretrend == "wald":
+                chk = wald_check(b, wmat @ vdelta @ wmat.T, df2=df, alpha=alpha, what="pre-period IW effects")
+            else:
+                z = cv.contributions(np.arange(k)) @ wmat.T
+                chk = pretrend_check([e for e, _ in pre], b, z, cv.cluster_any(g >= 0), method=self.pretrend,
+                                     form="levels", reference=float(ref), alpha=alpha)
+            diagnostics.append(chk)
+            flags.extend(chk.flags)
         cal_check, cal_flags = calendar_for_staggered(panel, timing, calendar)
         if cal_check is not None:
             diagnostics.append(cal_check)
@@ -283,7 +283,7 @@ class SunAbraham:
             method="Sun-Abraham interaction-weighted event study",
             estimand="average post-treatment effect: treated cells (e >= 0) weighted equally",
             term="ATT (post average)", outcome=panel.outcome, estimate=att, se=att_se, alpha=alpha,
-            inference=InferenceInfo(kind, _describe(kind, panel.unit, att_df), df=att_df, clusters=n_clusters),
+            inference=InferenceInfo(kind, _describe(kind, by, att_df) + f"; {cluster_phrase(by, n_clusters)}", df=att_df, clusters=n_clusters),
             panel=panel, spec={"estimator": self.name, "control": self.control, "anticipation": a},
             effects=effects, coefficients=coef, diagnostics=tuple(diagnostics),
             flags=tuple(flags) + tuple(cal_flags), plot_kind="event_study",
@@ -311,7 +311,7 @@ def _with_wald(frame: pd.DataFrame, alpha: float) -> pd.DataFrame:
 
 def sun_abraham(panel: Panel, *, outcome: str | None = None, control: str = "never_treated",
                 anticipation: int = 0, inference: Any = None, calendar: Any = None,
-                alpha: float = 0.05) -> EffectResult:
+                alpha: float = 0.05, pretrend: str = "trend") -> EffectResult:
     """Sun-Abraham (2021) interaction-weighted event study (see :class:`SunAbraham`).
 
     Parameters
@@ -335,5 +335,5 @@ def sun_abraham(panel: Panel, *, outcome: str | None = None, control: str = "nev
     """
     if outcome is not None:
         panel = panel.with_outcome(outcome)
-    return SunAbraham(control=control, anticipation=anticipation).fit(   # type: ignore[arg-type]
+    return SunAbraham(control=control, anticipation=anticipation, pretrend=pretrend).fit(   # type: ignore[arg-type]
         panel, inference=inference, calendar=calendar, alpha=alpha)

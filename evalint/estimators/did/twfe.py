@@ -36,12 +36,16 @@ import numpy as np
 import pandas as pd
 
 from evalint.diagnostics.base import CheckResult, Flag
+from evalint.diagnostics.pretrend import pretrend_check, wald_check
 from evalint.errors import (
     FewClustersWarning, InferenceError, SpecificationError, TreatmentError, UnbalancedPanelWarning,
     column_not_found, format_examples,
 )
 from evalint.estimators.base import calendar_check, register_estimator
+from evalint.estimators.did.clustering import cluster_column, cluster_phrase, with_cluster
 from evalint.estimators.did.fe import FEFit, FixedEffects, fe_lstsq
+from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
+from evalint.inference.permutation import ConleyTaber
 from evalint.inference.cluster import ClusterVcov, cluster_vcov
 from evalint.inference.normal import wald
 from evalint.inference.specs import Clustered, WildClusterBootstrap, require_supported
@@ -52,6 +56,9 @@ __all__ = ["TWFE", "twfe", "fit_fe_regression", "RegressionFit", "FEW_CLUSTERS_B
            "FEW_CLUSTERS_WARN", "FEW_TREATED_CLUSTERS_WARN",
            "check_treatment", "covariate_frame", "describe_adoption", "simulated_panel"]
 
+#: CR1 small-sample rule when the inference does not choose one (fixest/Stata xtreg fe convention;
+#: methods/did.md "Small-sample conventions")
+DEFAULT_SMALL_SAMPLE = "nested"
 #: below this many clusters the default inference is the wild cluster bootstrap
 FEW_CLUSTERS_BOOTSTRAP = 50
 #: below this many clusters a FewClustersWarning is raised whatever the inference
@@ -85,6 +92,28 @@ class RegressionFit:
     flags: tuple[Flag, ...]
     diagnostics: tuple[CheckResult, ...]
     notes: list[str] = field(default_factory=list)
+    treated_clusters: np.ndarray | None = None  # per cluster (vcov order): holds treated rows
+
+    def pretrend(self, pre_terms: list[str], event_times: list[float], *, method: str = "trend",
+                 reference: float = -1.0, alpha: float = 0.05, severity: str = "high") -> CheckResult:
+        """Pre-trend check on pre-period coefficients (:mod:`evalint.diagnostics.pretrend`).
+
+        ``"trend"``/``"joint"``: levels relative to ``reference``, each cluster's contribution
+        from the cluster-robust scores, Welch df from treated and untreated clusters.
+        ``"wald"``: joint Wald ``F(q, G-1)`` with the cluster-robust covariance.
+        """
+        if not pre_terms:
+            return CheckResult("pre_trend" if method != "wald" else "pre_trend_wald", None,
+                               "no pre-period coefficients to test (only the reference period).")
+        idx = [self.fit.names.index(t) for t in pre_terms]
+        if method == "wald":
+            return wald_check(self.fit.coef[idx], self.vcov.vcov[np.ix_(idx, idx)], df2=self.vcov.n_clusters - 1,
+                              alpha=alpha, what=f"pre-period coefficient(s) ({self.vcov.kind} covariance)",
+                              severity=severity, terms=pre_terms)
+        treated = (self.treated_clusters if self.treated_clusters is not None
+                   else np.ones(self.vcov.n_clusters, bool))
+        return pretrend_check(event_times, self.fit.coef[idx], self.vcov.contributions(idx), treated,
+                              method=method, form="levels", reference=reference, alpha=alpha, severity=severity)
 
     def contrast_inference(self, c: np.ndarray, alpha: float) -> dict[str, Any]:
         """Estimate, SE, df, p-value and CI of ``c'b`` under the declared inference."""
@@ -106,7 +135,9 @@ class RegressionFit:
         spec = self.spec
         note = " ".join(self.notes)
         seed = spec.seed if isinstance(spec, WildClusterBootstrap) else None
-        return InferenceInfo(name=type(spec).__name__, description=spec.description, df=df,
+        by = self.info.get("cluster_by", "unit")
+        desc = f"{spec.description}; {cluster_phrase(by, self.vcov.n_clusters)}"
+        return InferenceInfo(name=type(spec).__name__, description=desc, df=df,
                              clusters=self.vcov.n_clusters, reps=reps, seed=seed, note=note)
 
     def coefficient_frame(self, alpha: float) -> pd.DataFrame:
@@ -121,7 +152,11 @@ class RegressionFit:
 
 
 def _clusters_for(panel: Any, rows: pd.DataFrame, spec: Any, clusters: Any) -> tuple[np.ndarray, str]:
-    by = getattr(spec, "by", None)
+    """Cluster labels per row and the name of the clustering level.
+
+    ``clusters=`` (a unit -> label mapping) wins; then the spec's ``by``; then the panel's
+    declared cluster; then the unit (:func:`~evalint.estimators.did.clustering.cluster_column`).
+    """
     if clusters is not None:
         mapping = pd.Series(clusters) if isinstance(clusters, Mapping) else clusters
         if not isinstance(mapping, pd.Series):
@@ -130,9 +165,10 @@ def _clusters_for(panel: Any, rows: pd.DataFrame, spec: Any, clusters: Any) -> t
         if lab.isna().any():
             miss = pd.unique(rows.loc[lab.isna(), panel.unit])
             raise InferenceError(f"clusters= has no cluster for {len(miss)} unit(s): {format_examples(list(miss))}.")
-        return lab.to_numpy(), by or "cluster"
+        return lab.to_numpy(), getattr(spec, "by", None) or mapping.name or "clusters= mapping"
+    by = cluster_column(panel, spec)
     # labels keep their dtype: an object array of 10^6 integer labels would hold ~40 MB
-    if by is None or by == panel.unit:
+    if by == panel.unit:
         return rows[panel.unit].to_numpy(), panel.unit
     if by not in rows.columns:
         raise column_not_found(by, "cluster", list(rows.columns))
@@ -221,6 +257,7 @@ def fit_fe_regression(
     if spec is not None:
         require_supported(estimator_name, spec, (Clustered, WildClusterBootstrap))
     cl, by = _clusters_for(panel, data, spec, clusters)
+    spec = with_cluster(spec, by)
     n_cl = int(pd.Series(cl).nunique())
     if n_cl < 2:
         raise InferenceError(
@@ -240,7 +277,8 @@ def fit_fe_regression(
     elif isinstance(spec, WildClusterBootstrap):
         notes.append("p-value and CI from the restricted wild cluster bootstrap; the standard error shown is CR1.")
     kind = spec.kind if isinstance(spec, Clustered) else "CR1"
-    vc = cluster_vcov(fit, cl, kind=kind)
+    rule = spec.small_sample if isinstance(spec, Clustered) else DEFAULT_SMALL_SAMPLE
+    vc = cluster_vcov(fit, cl, kind=kind, small_sample=rule)
     flags: list[Flag] = []
     n_tr_cl = None
     if treated_rows is not None:
@@ -257,6 +295,10 @@ def fit_fe_regression(
         warnings.warn(msg, FewClustersWarning, stacklevel=3)
         flags.append(Flag(kind="inference", severity="medium", message=msg, source="MacKinnon & Webb (2017)"))
     info.update(clusters=n_cl, cluster_by=by, small_sample=vc.small_sample, n_absorbed=fit.n_absorbed)
+    if panel.timing is not None:
+        few_t = warn_few_treated(estimator_name, panel, f"{type(spec).__name__} interval", stacklevel=4)
+        if few_t is not None:
+            flags.append(few_t)
 
     diags: list[CheckResult] = []
     timing = panel.timing
@@ -273,8 +315,24 @@ def fit_fe_regression(
     if check is not None:
         diags.append(check)
     flags.extend(cflags)
+    tr_cl = None if treated_rows is None else vc.cluster_any(np.asarray(treated_rows, bool))
     return RegressionFit(fit=fit, vcov=vc, spec=spec, clusters=cl, rows=data, info=info, flags=tuple(flags),
-                         diagnostics=tuple(diags), notes=notes)
+                         diagnostics=tuple(diags), notes=notes, treated_clusters=tr_cl)
+
+
+def conley_taber_fit(est: Any, panel: Any, spec: ConleyTaber, *, calendar: Any, alpha: float,
+                     outcome: str | None, clusters: Any) -> EffectResult:
+    """A regression DiD (TWFE, event study) with Conley-Taber permutation inference: the headline
+    estimate refitted on placebo panels (point estimates only, CR1 for speed)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FewClustersWarning)
+        base = est.fit(panel, inference=Clustered(), calendar=calendar, alpha=alpha, outcome=outcome,
+                       clusters=clusters)
+
+    def fit_one(p: Any) -> float:
+        return est.fit(p, inference=Clustered(), calendar=False, alpha=alpha, outcome=outcome).estimate
+
+    return with_conley_taber(base, panel, spec, alpha, fit_one=fit_one)
 
 
 def check_treatment(panel: Any, estimator_name: str) -> None:
@@ -342,7 +400,17 @@ class TWFE:
 
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             outcome: str | None = None, clusters: Mapping[Any, Any] | pd.Series | None = None) -> EffectResult:
-        """Fit TWFE; see the class docstring. ``clusters`` maps unit -> cluster label."""
+        """Fit TWFE; see the class docstring.
+
+        Clusters: ``clusters`` (a unit -> cluster label mapping), else the inference's
+        ``by``, else the panel's declared ``cluster``, else the unit. ``inference``:
+        ``Clustered``, ``WildClusterBootstrap`` (default below 50 clusters) or
+        ``ConleyTaber`` (permutation over placebo treated sets; the choice with 1-5 treated
+        units, for which the others warn).
+        """
+        if isinstance(inference, ConleyTaber):
+            return conley_taber_fit(self, panel, inference, calendar=calendar, alpha=alpha, outcome=outcome,
+                                    clusters=clusters)
         outcome = outcome or panel.outcome
         check_treatment(panel, "TWFE")
         d = panel.treated_indicator().astype(float).reset_index(drop=True)

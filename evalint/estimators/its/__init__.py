@@ -36,8 +36,8 @@ def its(panel: Any, intervention: Any = None, *, outcome: str | None = None, mod
     """Interrupted time series with the model the outcome kind calls for.
 
     ``model=None`` uses ``panel.outcome_kinds[outcome].default_its_model``: quasi-Poisson
-    (with a log(population) offset) for admissions and delayed discharges, GLS with AR(1)
-    errors for length of stay, OLS with Newey-West for other continuous outcomes. Give
+    with AR(1) errors (and a log(population) offset) for admissions and delayed discharges, GLS
+    with AR(1) errors for continuous outcomes (``errors="newey_west"`` for OLS + Newey-West). Give
     ``model`` to override ("poisson", "quasi_poisson", "negative_binomial", "gls_ar", "ols").
     Other keyword arguments go to :func:`count_its` or :func:`segmented_regression`.
     """
@@ -53,10 +53,10 @@ def its(panel: Any, intervention: Any = None, *, outcome: str | None = None, mod
     chosen = model or panel.outcome_kinds[name].default_its_model
     if chosen in COUNT_MODELS:
         return count_its(panel, intervention, outcome=name, model=chosen, **options)
-    if chosen == "gls_ar":
+    if chosen in ("gls_ar", "ols"):
+        # both use the default interval, GLS with AR(1) errors (REML, adjusted): OLS + Newey-West
+        # under-covers on monthly series (methods/its.md section 10); errors= overrides
         options.setdefault("errors", "ar")
-    elif chosen == "ols":
-        options.setdefault("errors", "newey_west")
     else:
         from evalint.errors import SpecificationError
 

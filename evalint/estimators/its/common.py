@@ -26,7 +26,7 @@ from evalint.estimators.its.counterfactual import CounterfactualResult, counterf
 from evalint.estimators.its.design import Design, DesignSpec, build_design, resolve_interventions, season_period
 from evalint.results.effect import EffectResult, make_result
 
-__all__ = ["SeriesData", "extract_series", "resolve_dates", "prepare_design", "model_diagnostics",
+__all__ = ["SeriesData", "extract_series", "resolve_dates", "prepare_design", "model_diagnostics", "warn_short_pre",
            "assemble_result", "ITS_REFERENCES", "DEFAULT_MIN_PRE"]
 
 DEFAULT_MIN_PRE = 8
@@ -198,6 +198,44 @@ def prepare_design(series: SeriesData, dates: Any, spec: DesignSpec, *, min_pre:
     return design, focus
 
 
+def warn_short_pre(design: Design, series: SeriesData, inference: Any) -> tuple[Flag, ...]:
+    """ShortSeriesWarning when the pre-period is short for the model asked of it.
+
+    The pre-period identifies the intercept, the trend, the seasonal terms and the AR
+    coefficients. The rule: at least 3 pre-period points per such coefficient, and two full
+    seasonal cycles when seasonal terms are fitted. Below that the simulated coverage of the
+    default interval is not established (methods/its.md section 10: the shortest series
+    simulated had 32 pre-period months for 7 such coefficients). Returns the matching flag.
+    """
+    import warnings
+
+    from evalint.errors import ShortSeriesWarning
+
+    first = design.interruptions[0]
+    n_pre = int(design.include[: first.index].sum())
+    pre_terms = [c for c in design.X.columns if not c.startswith(("level_", "slope_", "ramp_"))]
+    ar = 0
+    order = getattr(inference, "order", None)
+    if type(inference).__name__ == "ARErrors":
+        ar = order if order is not None else getattr(inference, "max_order", 1)
+    k = len(pre_terms) + ar
+    seasonal = any(c.startswith(("sin", "cos", "season_")) for c in pre_terms)
+    P = season_period(series.freq)
+    need = max(3 * k, 2 * P if seasonal else 0)
+    if n_pre >= need:
+        return ()
+    msg = (f"The pre-period of {series.outcome!r} (unit {series.unit!r}) has {n_pre} "
+            f"{FREQ_NAMES[series.freq]} points for {k} pre-period coefficients ({', '.join(pre_terms)}"
+            + (f", {ar} AR" if ar else "") + ")"
+            + (f" and {P}-period seasonality" if seasonal else "")
+            + f"; at least {need} are advised (3 per coefficient"
+            + (", two seasonal cycles" if seasonal else "")
+            + "). The interval's coverage is not established below that: add earlier data, fit fewer "
+            "seasonal terms (harmonics=1) or no seasonality, or read the interval as approximate.")
+    warnings.warn(msg, ShortSeriesWarning, stacklevel=4)
+    return (Flag(kind="data", severity="medium", message=msg, source="short_pre_period"),)
+
+
 def check_count_series(series: SeriesData, design: Design) -> tuple[Flag, ...]:
     """Zeros under a log link: allowed, but a segment of all zeros has no finite level."""
     y = series.y
@@ -224,9 +262,10 @@ def check_count_series(series: SeriesData, design: Design) -> tuple[Flag, ...]:
 def model_diagnostics(fit: ModelFit, series: SeriesData) -> tuple[list[CheckResult], list[Flag]]:
     """Autocorrelation checks on the fit's residuals and, for Poisson, overdispersion."""
     robust = {"NeweyWest": "hac", "ARErrors": "ar"}.get(fit.inference.name, "none")
-    what = {"gls_ar": "normalised (whitened) residuals", "ols": "OLS residuals"}.get(fit.model, "Pearson residuals")
+    what = {"gls_ar": "normalised (whitened) residuals", "ols": "OLS residuals",
+            "quasi_poisson_ar": "normalised (whitened) working residuals"}.get(fit.model, "Pearson residuals")
     period = season_period(series.freq) if series.freq != "Y" else None
-    model_df = int(fit.info.get("ar_order", 0)) if fit.model == "gls_ar" else 0
+    model_df = int(fit.info.get("ar_order", 0)) if fit.model in ("gls_ar", "quasi_poisson_ar") else 0
     checks = list(residual_autocorrelation(fit.resid, period=period, robust=robust, model_df=model_df, what=what))
     flags = [f for c in checks for f in c.flags]
     if fit.link == "log":
@@ -247,6 +286,11 @@ def model_diagnostics(fit: ModelFit, series: SeriesData) -> tuple[list[CheckResu
             checks.append(CheckResult("overdispersion", not over, statistic=disp, p_value=p, flags=fl,
                                       text=f"Pearson dispersion {disp:.3f} on {dfr} df (1 = Poisson variance)"))
             flags.extend(fl)
+        elif fit.model == "quasi_poisson_ar":
+            checks.append(CheckResult("overdispersion", True, statistic=float(fit.info["ar_dispersion"]),
+                                      text=f"dispersion {fit.info['ar_dispersion']:.3f} of the AR-whitened working "
+                                      f"residuals (Pearson dispersion without AR errors {disp:.3f} on {dfr} df), "
+                                      "used to scale the standard errors"))
         elif fit.model == "quasi_poisson":
             checks.append(CheckResult("overdispersion", True, statistic=disp, p_value=p,
                                       text=f"Pearson dispersion {disp:.3f} on {dfr} df, used to scale the "
@@ -346,11 +390,16 @@ def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesDa
             f"{cum['estimate']:,.1f} ({pct}% CI {cum['conf_low']:,.1f} to {cum['conf_high']:,.1f}) over "
             f"{int(cum['periods'])} periods, {cum['percent']:+.1f}% vs counterfactual",
     }
-    if fit.model in ("quasi_poisson", "poisson"):
+    if fit.model in ("quasi_poisson", "poisson", "quasi_poisson_ar"):
         info["Pearson dispersion"] = float(fit.info["pearson_dispersion"])
     coefs = coefficient_frame(fit, alpha)
     tables: dict[str, pd.DataFrame] = {"counterfactual": cf.series, "cumulative": cf.cumulative}
-    if fit.model == "gls_ar":
+    if fit.info.get("ar_at_bound"):
+        flags.append(Flag(kind="diagnostic", severity="medium", source="ar_at_bound",
+                          message="The AR(1) error coefficient reached its bound (0.99): the series wanders "
+                          "around its trend like a random walk over this window, so the interval is wide; "
+                          "a longer pre-period or a different trend model may be needed."))
+    if fit.model in ("gls_ar", "quasi_poisson_ar"):
         phi = list(fit.info["ar_coefficients"])
         info["AR error coefficients"] = ", ".join(f"{v:.4f}" for v in phi) if phi else "none (AR(0))"
         tables["ar_errors"] = pd.DataFrame({"lag": np.arange(1, len(phi) + 1), "phi": phi})

@@ -35,19 +35,23 @@ from evalint._typing import check_alpha, check_option
 from evalint.diagnostics.base import Flag
 from evalint.errors import SpecificationError
 from evalint.estimators.base import register_estimator
-from evalint.estimators.its.backends import fit_glm
+from evalint.estimators.its.backends import fit_glm, fit_glm_ar
 from evalint.estimators.its.common import (
     ITS_REFERENCES, assemble_result, check_count_series, extract_series, prepare_design, resolve_dates,
+    warn_short_pre,
 )
 from evalint.estimators.its.segmented import NW_REFS, ITSDesignMixin
-from evalint.inference.specs import Analytic, NeweyWest, require_supported
+from evalint.inference.specs import Analytic, ARErrors, NeweyWest, require_supported
 from evalint.results.effect import EffectResult
 
 __all__ = ["CountITS", "count_its", "COUNT_MODELS"]
 
 COUNT_MODELS = ("quasi_poisson", "poisson", "negative_binomial")
 _LABELS = {"quasi_poisson": "quasi-Poisson", "poisson": "Poisson", "negative_binomial": "negative binomial"}
-_GLM_REF = ("McCullagh P, Nelder JA (1989). Generalized Linear Models, 2nd ed. Chapman & Hall.",)
+_GLM_REF = ("McCullagh P, Nelder JA (1989). Generalized Linear Models, 2nd ed. Chapman & Hall.",
+            "Zeger SL (1988). A regression model for time series of counts. Biometrika 75:621-629.",
+            "Kackar RN, Harville DA (1984). Approximations for standard errors of estimators of fixed and "
+            "random effects in mixed linear models. JASA 79:853-862.")
 
 
 @register_estimator
@@ -64,8 +68,19 @@ class CountITS(ITSDesignMixin):
         Use log(population) as offset when the panel has a population column (default True).
     hac_lags, small_sample, prewhite :
         Used when ``inference=NeweyWest(...)`` is not given but ``errors="newey_west"``.
-    errors : {"model", "newey_west"}
-        Model-based standard errors (default) or Newey-West HAC.
+    errors : {"ar", "model", "newey_west"}, optional
+        ``None`` (default): ``"ar"`` for the quasi-Poisson model, ``"model"`` for Poisson and
+        negative binomial. ``"ar"``: quasi-Poisson GLM with AR(``ar_order``) errors estimated
+        jointly (iteratively reweighted GLS, REML), widened for the estimated AR coefficient,
+        t reference with Satterthwaite df: the interval that held 93-97% coverage on
+        autocorrelated monthly series (methods/its.md section 10). ``"model"``: model-based
+        standard errors assuming independent months (R's ``glm``; 73-91% coverage when the log
+        rate has AR(1) noise with rho 0.3-0.6). ``"newey_west"``: HAC standard errors.
+    ar_order : int
+        AR order for ``errors="ar"`` (fixed in advance; default 1).
+    ar_method : {"reml", "ml"}
+    ar_adjust : bool
+        Widen for the estimated AR coefficients (Kackar-Harville) with Satterthwaite df.
     (design parameters: see :class:`~evalint.estimators.its.segmented.ITSDesignMixin`)
 
     References
@@ -77,16 +92,25 @@ class CountITS(ITSDesignMixin):
 
     model: Literal["quasi_poisson", "poisson", "negative_binomial"] | None = None
     offset: bool = True
-    errors: Literal["model", "newey_west"] = "model"
+    errors: Literal["ar", "model", "newey_west"] | None = None
     hac_lags: int | None = None
     small_sample: bool = False
     prewhite: bool = False
+    ar_order: int | None = 1
+    ar_method: Literal["reml", "ml"] = "reml"
+    ar_adjust: bool = True
 
     def __post_init__(self) -> None:
         self._check_design()
         if self.model is not None:
             check_option("model", self.model, COUNT_MODELS)
-        check_option("errors", self.errors, ("model", "newey_west"))
+        if self.errors is not None:
+            check_option("errors", self.errors, ("ar", "model", "newey_west"))
+        check_option("ar_method", self.ar_method, ("reml", "ml"))
+        if self.errors == "ar" and self.model not in (None, "quasi_poisson"):
+            raise SpecificationError(
+                f"errors='ar' fits a quasi-Poisson GLM with AR errors; model={self.model!r} cannot be combined "
+                "with it. Use model='quasi_poisson' (or leave model unset), or errors='model'/'newey_west'.")
 
     @classmethod
     def contract_example(cls) -> tuple[CountITS, Any, dict[str, Any]]:
@@ -106,7 +130,8 @@ class CountITS(ITSDesignMixin):
             outcome: str | None = None, unit: Any = None, intervention: Any = None) -> EffectResult:
         """Fit to one series of ``panel`` (see :meth:`SegmentedRegression.fit` for the arguments).
 
-        ``inference``: :class:`~evalint.inference.Analytic` (model-based, default) or
+        ``inference``: :class:`~evalint.inference.ARErrors` (quasi-Poisson with AR errors, the
+        default through ``errors``), :class:`~evalint.inference.Analytic` (model-based) or
         :class:`~evalint.inference.NeweyWest`.
         """
         a = check_alpha(alpha)
@@ -121,12 +146,23 @@ class CountITS(ITSDesignMixin):
                 "Use segmented_regression() for a continuous outcome."
             )
         if inference is None:
-            inference = (NeweyWest(lags=self.hac_lags, small_sample=self.small_sample)
-                         if self.errors == "newey_west" else Analytic())
-        require_supported(self.name, inference, (Analytic, NeweyWest))
+            errors = self.errors or ("ar" if model == "quasi_poisson" else "model")
+            if errors == "ar" and model != "quasi_poisson":
+                raise SpecificationError(
+                    f"errors='ar' fits a quasi-Poisson GLM with AR errors; the outcome kind's model is {model!r}. "
+                    "Pass model='quasi_poisson' or errors='model'.")
+            inference = (NeweyWest(lags=self.hac_lags, small_sample=self.small_sample) if errors == "newey_west"
+                         else ARErrors(order=self.ar_order, method=self.ar_method, adjust=self.ar_adjust)
+                         if errors == "ar" else Analytic())
+        require_supported(self.name, inference, (Analytic, NeweyWest, ARErrors))
+        if isinstance(inference, ARErrors) and model != "quasi_poisson":
+            raise SpecificationError(
+                f"inference=ARErrors fits a quasi-Poisson GLM with AR errors; model={model!r} cannot be combined "
+                "with it. Use model='quasi_poisson'.")
         dates = resolve_dates(self.interventions, intervention, panel, series)
         design, focus = prepare_design(series, dates, self.design_spec(), min_pre=self.min_pre, focus=self.focus)
-        flags: list[Flag] = list(check_count_series(series, design))
+        short = warn_short_pre(design, series, inference)
+        flags: list[Flag] = list(check_count_series(series, design)) + list(short)
         offset = None
         if self.offset and series.population is not None:
             offset = np.log(series.population)
@@ -136,9 +172,13 @@ class CountITS(ITSDesignMixin):
                               message=f"No log(population) offset ({why}): the model describes counts, so "
                               "population growth is absorbed into the trend. Build the panel with "
                               "population= to model rates."))
-        fit = fit_glm(series.y, design.X, design.include, offset, model, inference, prewhite=self.prewhite)
+        if isinstance(inference, ARErrors):
+            fit = fit_glm_ar(series.y, design.X, design.include, offset, inference)
+        else:
+            fit = fit_glm(series.y, design.X, design.include, offset, model, inference, prewhite=self.prewhite)
         method = f"Count ITS ({_LABELS[model]} GLM" + (", log(population) offset" if offset is not None else "") + \
-            (", Newey-West)" if isinstance(inference, NeweyWest) else ")")
+            (", Newey-West)" if isinstance(inference, NeweyWest) else
+             f", AR({fit.info['ar_order']}) errors)" if isinstance(inference, ARErrors) else ")")
         refs = ITS_REFERENCES + _GLM_REF + (NW_REFS if isinstance(inference, NeweyWest) else ())
         extra: dict[str, Any] = {}
         if offset is not None:

@@ -77,16 +77,16 @@ def run_sicily_its(target: dict[str, Any] | None = None, frame: pd.DataFrame | N
     harm = ["sin1", "cos1", "sin2", "cos2"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = CountITS(interventions=ban, impact="step", model="poisson").fit(panel, **kw)
+        r = CountITS(interventions=ban, impact="step", model="poisson", errors="model").fit(panel, **kw)
         _collect(out, "poisson_step", r, step)
-        r = CountITS(interventions=ban, impact="step", model="quasi_poisson").fit(panel, **kw)
+        r = CountITS(interventions=ban, impact="step", model="quasi_poisson", errors="model").fit(panel, **kw)
         _collect(out, "quasipoisson_step", r, step)
         out["quasipoisson_step:dispersion"] = float(r.info["Pearson dispersion"])
-        r = CountITS(interventions=ban, impact="step", model="quasi_poisson", seasonality="fourier",
+        r = CountITS(interventions=ban, impact="step", model="quasi_poisson", errors="model", seasonality="fourier",
                      harmonics=2).fit(panel, **kw)
         _collect(out, "quasipoisson_step_harmonic2", r, step + harm)
         out["quasipoisson_step_harmonic2:dispersion"] = float(r.info["Pearson dispersion"])
-        r = CountITS(interventions=ban, impact="step_slope", model="quasi_poisson", seasonality="fourier",
+        r = CountITS(interventions=ban, impact="step_slope", model="quasi_poisson", errors="model", seasonality="fourier",
                      harmonics=2).fit(panel, **kw)
         _collect(out, "quasipoisson_step_slope_harmonic2", r, step + ["post_time"] + harm)
         kw["outcome"] = "rate"
@@ -97,7 +97,7 @@ def run_sicily_its(target: dict[str, Any] | None = None, frame: pd.DataFrame | N
                               ("ols_hac_lag6", NeweyWest(lags=6)),
                               ("ols_plain", Analytic())):
             _collect(out, model_id, seg.fit(panel, inference=inf, **kw), lin)
-        r = seg.fit(panel, inference=ARErrors(order=1), **kw)
+        r = seg.fit(panel, inference=ARErrors(order=1, method="ml", adjust=False), **kw)
         _collect(out, "gls_ar1_ml", r, lin)
         out["gls_ar1_ml:phi"] = float(r.tables["ar_errors"]["phi"].iloc[0])
     return out

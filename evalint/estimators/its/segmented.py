@@ -41,6 +41,7 @@ from evalint.errors import SpecificationError
 from evalint.estimators.base import register_estimator
 from evalint.estimators.its.backends import fit_gls_ar, fit_ols
 from evalint.estimators.its.common import (
+    warn_short_pre,
     DEFAULT_MIN_PRE, ITS_REFERENCES, assemble_result, extract_series, prepare_design, resolve_dates,
 )
 from evalint.estimators.its.design import DesignSpec
@@ -110,9 +111,12 @@ class SegmentedRegression(ITSDesignMixin):
 
     Parameters
     ----------
-    errors : {"newey_west", "ar", "ols"}, optional
-        How autocorrelated errors are handled. ``None``: from the outcome kind
-        (``gls_ar`` -> ``"ar"``, otherwise ``"newey_west"``).
+    errors : {"ar", "newey_west", "ols"}, optional
+        How autocorrelated errors are handled. ``None`` (default): ``"ar"``, GLS with AR(1)
+        errors estimated by REML, widened for the estimated AR coefficient, t reference with
+        Satterthwaite df: the interval that held 93-97% coverage in simulation (methods/its.md
+        section 10; benchmarks/coverage_its_synth.py). ``"newey_west"``: OLS + Newey-West
+        (under-covers in series of 48-120 months: 75-90%); ``"ols"``: independent errors.
     hac_lags : int, optional
         Newey-West truncation lag; ``None`` uses floor(4 (T/100)^(2/9)).
     small_sample : bool
@@ -120,8 +124,13 @@ class SegmentedRegression(ITSDesignMixin):
     prewhite : bool
         VAR(1) prewhitening of the Newey-West scores (R's ``prewhite=TRUE``).
     ar_order : int or None
-        AR order for ``errors="ar"``; ``None`` chooses it by AIC up to ``max_ar_order``.
+        AR order for ``errors="ar"`` (default 1, fixed in advance: no residual pretest decides
+        the interval); ``None`` chooses it by AIC up to ``max_ar_order``.
     max_ar_order : int
+    ar_method : {"reml", "ml"}
+        How the AR coefficients are estimated (``"ml"`` as ``nlme::gls(method="ML")``).
+    ar_adjust : bool
+        Widen for the estimated AR coefficients (Kackar-Harville) with Satterthwaite df.
     (design parameters: see :class:`ITSDesignMixin`)
 
     References
@@ -137,9 +146,12 @@ class SegmentedRegression(ITSDesignMixin):
     prewhite: bool = False
     ar_order: int | None = 1
     max_ar_order: int = 4
+    ar_method: Literal["reml", "ml"] = "reml"
+    ar_adjust: bool = True
 
     def __post_init__(self) -> None:
         self._check_design()
+        check_option("ar_method", self.ar_method, ("reml", "ml"))
         if self.errors is not None:
             check_option("errors", self.errors, ("newey_west", "ar", "ols"))
         if self.hac_lags is not None:
@@ -164,11 +176,12 @@ class SegmentedRegression(ITSDesignMixin):
         if inference is not None:
             require_supported(self.name, inference, (NeweyWest, ARErrors, Analytic))
             return inference
-        errors = self.errors or ("ar" if kind_default == "gls_ar" else "newey_west")
+        errors = self.errors or "ar"
         if errors == "newey_west":
             return NeweyWest(lags=self.hac_lags, small_sample=self.small_sample)
         if errors == "ar":
-            return ARErrors(order=self.ar_order, max_order=self.max_ar_order)
+            return ARErrors(order=self.ar_order, max_order=self.max_ar_order, method=self.ar_method,
+                            adjust=self.ar_adjust)
         return Analytic()
 
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
@@ -195,6 +208,7 @@ class SegmentedRegression(ITSDesignMixin):
         dates = resolve_dates(self.interventions, intervention, panel, series)
         design, focus = prepare_design(series, dates, self.design_spec(), min_pre=self.min_pre, focus=self.focus)
         inf = self._inference(inference, kind.default_its_model)
+        short = warn_short_pre(design, series, inf)
         if isinstance(inf, ARErrors):
             fit = fit_gls_ar(series.y, design.X, design.include, inf)
             method = "Segmented regression (GLS, AR errors)"
@@ -204,7 +218,8 @@ class SegmentedRegression(ITSDesignMixin):
             method = "Segmented regression (OLS" + (", Newey-West)" if isinstance(inf, NeweyWest) else ")")
             refs = ITS_REFERENCES + (NW_REFS if isinstance(inf, NeweyWest) else ())
         return assemble_result(estimator=self, method=method, panel=panel, series=series, design=design,
-                               fit=fit, focus=focus, alpha=a, calendar=calendar, references=refs)
+                               fit=fit, focus=focus, alpha=a, calendar=calendar, references=refs,
+                               extra_flags=short)
 
 
 def segmented_regression(panel: Any, intervention: Any = None, *, outcome: str | None = None,

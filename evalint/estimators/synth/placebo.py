@@ -6,8 +6,8 @@
   among all of them; the p-value is ``rank / (J + 1)`` (Abadie 2021, eq. 12). The
   placebo standard error is the standard deviation of the donors' placebo effects
   (Arkhangelsky et al. 2021, Algorithm 4 idea).
-* With several treated units the test statistic is the mean of their RMSPE ratios and
-  its null distribution is drawn (``reps`` times, seeded) by giving each treated unit a
+* With several treated units the test statistic is their mean post-MSPE over their mean
+  pre-MSPE and its null distribution is drawn (``reps`` times, seeded) by giving each treated unit a
   distinct random donor's placebo ratio (Cavallo et al. 2013 style).
 * **In-time placebo**: move the intervention to an earlier date and use only data before
   the real one; a large "effect" there signals a poor design.
@@ -21,6 +21,12 @@ control method. *AJPS* 59(2), 495-510 (in-time placebos, leave-one-out).
 Abadie, A. (2021). Using synthetic controls. *JEL* 59(2), 391-425.
 Cavallo, E., Galiani, S., Noy, I. & Pantano, J. (2013). Catastrophic natural disasters and
 economic growth. *REStat* 95(5), 1549-1561.
+Firpo, S. & Possebom, V. (2018). Synthetic control method: inference, sensitivity analysis and
+confidence sets. *Journal of Causal Inference* 6(2).
+
+The confidence interval inverts the same rank test that gives the p-value (constant-effect
+null; :func:`inverted_rank_interval`), so the interval excludes zero exactly when the p-value is
+at most alpha.
 """
 
 from __future__ import annotations
@@ -45,6 +51,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "assemble_scm_result",
+    "hull_diagnostic",
+    "inverted_rank_interval",
+    "v_diagnostic",
     "in_space_placebos",
     "in_time_placebo",
     "leave_one_out",
@@ -64,6 +73,77 @@ def rank_p_value(treated_ratio: float, placebo_ratios: Sequence[float]) -> tuple
         raise InferenceError("rank p-value needs at least one placebo unit; there are none.")
     rank = 1 + int(np.sum(r >= treated_ratio))
     return rank / (r.size + 1), rank
+
+
+def inverted_rank_interval(gaps_post: Sequence[np.ndarray], pre_mspe: Sequence[float], null_draws: np.ndarray,
+                           alpha: float) -> tuple[tuple[float, float], float, float]:
+    """Confidence set for a constant effect by inverting the placebo rank test (Firpo & Possebom 2018).
+
+    Under ``H0: effect = tau`` in every post period, the treated unit's gaps become
+    ``g_t - tau`` while the placebos' statistics do not change (the treated unit is never a
+    donor and its weights depend on pre-period data only). The test statistic is the
+    post/pre MSPE ratio, with post-MSPE ``(mean(g_i) - tau)^2 + var(g_i)`` (population variance
+    over post periods); with several treated units, their mean post-MSPE over their mean
+    pre-MSPE (so the set is centred on the mean of the units' ATTs, the headline); its p-value is
+    ``(1 + #{draws >= stat(tau)}) / (1 + n_draws)`` (ties count against the treated units). The
+    confidence set ``{tau : p(tau) > alpha}`` is an interval because ``stat`` is a convex
+    quadratic in ``tau``, and the reported p-value is ``p(0)``, so ``0`` lies in the interval
+    exactly when the p-value exceeds ``alpha``: the two cannot disagree.
+
+    Parameters
+    ----------
+    gaps_post : sequence of arrays
+        Each treated unit's post-period gaps.
+    pre_mspe : sequence of float
+        Each treated unit's pre-period MSPE.
+    null_draws : array
+        The statistic's null draws (placebo ratios, or means of distinct placebos' ratios).
+    alpha : float
+
+    Returns
+    -------
+    (low, high), p_value, min_p
+        ``(-inf, inf)`` when even the most extreme statistic has p > alpha (too few placebos
+        for this level), ``(nan, nan)`` when no constant effect is consistent with the data.
+        ``min_p = 1/(1 + n_draws)`` is the smallest attainable p-value.
+
+    References
+    ----------
+    Firpo S, Possebom V (2018). Synthetic control method: inference, sensitivity analysis and
+    confidence sets. Journal of Causal Inference 6(2).
+    """
+    d = np.sort(np.asarray(null_draws, dtype=float))[::-1]     # descending
+    R = d.size
+    n = len(gaps_post)
+    means = np.array([float(np.mean(g)) for g in gaps_post])
+    varp = np.array([float(np.var(g)) for g in gaps_post])
+    pre = np.array(pre_mspe, dtype=float)
+
+    pbar = float(np.mean(pre))
+
+    def stat(tau: float) -> float:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.float64(np.mean((means - tau) ** 2 + varp)) / np.float64(pbar))
+
+    def pval(st: float) -> float:
+        return float((1 + np.sum(d >= st)) / (1 + R))
+
+    p0 = pval(stat(0.0))
+    # accepted iff 1 + m > alpha (1 + R), m = #{draws >= stat}: need m >= m_star
+    m_star = int(np.floor(alpha * (1 + R) - 1)) + 1
+    if m_star <= 0:
+        return (-np.inf, np.inf), p0, 1.0 / (1 + R)
+    if m_star > R or not pbar > 0:
+        return (np.nan, np.nan), p0, 1.0 / (1 + R)
+    crit = d[m_star - 1]                         # stat(tau) <= crit  <=>  accepted
+    # stat(tau) = [(tau - mean(m))^2 + var(m) + mean(v)] / pbar: centred on the mean of the units' ATTs
+    centre = float(np.mean(means))
+    rest = float(np.var(means) + np.mean(varp))
+    disc = crit * pbar - rest
+    if disc < 0:
+        return (np.nan, np.nan), p0, 1.0 / (1 + R)
+    half = float(np.sqrt(disc))
+    return (centre - half, centre + half), p0, 1.0 / (1 + R)
 
 
 def in_space_placebos(prob: SCMProblem, design: SynthDesign, fit: UnitFit) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -179,6 +259,65 @@ def prefit_diagnostics(fit: UnitFit, design: SynthDesign, tolerance: float) -> t
     return CheckResult("scm_prefit", passed, text, statistic=rmspe, flags=tuple(flags)), flags
 
 
+#: treated pre-period RMSPE above this quantile of the placebos' is flagged (outside the convex hull)
+HULL_QUANTILE = 0.9
+#: V share on one predictor above which the V search is flagged
+V_CONCENTRATION = 0.9
+
+
+def hull_diagnostic(summary: pd.DataFrame) -> tuple[list[CheckResult], list[Flag]]:
+    """Flag treated units whose pre-period fit is worse than most placebos' (outside the donors' hull).
+
+    A treated unit that no weighted average of donors can track has a pre-period RMSPE large
+    against the placebo fits; its post/pre ratio is then deflated and the rank test loses its
+    meaning (Abadie et al. 2010 discard placebos with pre-MSPE above 5 times the treated one's
+    for the mirror reason). Rule: flagged when its pre-RMSPE exceeds the 90% quantile of the
+    placebos' pre-RMSPEs.
+    """
+    checks: list[CheckResult] = []
+    flags: list[Flag] = []
+    for tu, s in summary.groupby("treated_unit", sort=False):
+        pl = np.sqrt(s.loc[s["placebo"], "pre_mspe"].to_numpy(float))
+        own = float(np.sqrt(s.loc[~s["placebo"], "pre_mspe"].iloc[0]))
+        if pl.size == 0:
+            continue
+        q = float(np.quantile(pl, HULL_QUANTILE))
+        share = float(np.mean(pl < own))
+        ok = own <= q
+        text = (f"{tu!r}: pre-period RMSPE {own:.4g} is larger than that of {share:.0%} of the {pl.size} placebo "
+                f"fits (their {HULL_QUANTILE:.0%} quantile {q:.4g})")
+        fl: tuple[Flag, ...] = ()
+        if not ok:
+            fl = (Flag("diagnostic", "high", text + ": the treated unit lies outside the donors' convex hull, so "
+                       "the synthetic control does not track it and the placebo p-value and interval are not "
+                       "reliable. Consider augmented SCM, synthetic DiD, or a different donor pool.",
+                       source="scm_convex_hull"),)
+        checks.append(CheckResult("scm_convex_hull", ok, text, statistic=own, flags=fl))
+        flags.extend(fl)
+    return checks, flags
+
+
+def v_diagnostic(fit: UnitFit) -> tuple[CheckResult | None, list[Flag]]:
+    """Report the V search (loss from each start) and flag V concentrated on one predictor."""
+    if fit.v is None or len(fit.v) < 2:
+        return None, []
+    top = int(np.argmax(fit.v))
+    share = float(fit.v[top])
+    name = fit.predictor_names[top] if fit.predictor_names else str(top)
+    starts = getattr(fit, "v_search", None) or {}
+    loss_txt = ", ".join(f"{k} {val:.5g}" for k, val in starts.items())
+    text = (f"{fit.unit!r}: V search pre-period loss {fit.loss:.5g}" + (f" (by start: {loss_txt})" if loss_txt else "")
+            + f"; largest V weight {share:.1%} on {name!r}")
+    fl: list[Flag] = []
+    ok = share <= V_CONCENTRATION
+    if not ok:
+        fl.append(Flag("diagnostic", "medium", text + f": V is concentrated (> {V_CONCENTRATION:.0%}) on one predictor, "
+                       "so the other predictors barely shape the weights. Check that predictor's scale and "
+                       "relevance, or use v_method='regression' or outcome-only SC as a sensitivity check.",
+                       source="scm_v_concentrated"))
+    return CheckResult("scm_v_search", ok, text, statistic=share, flags=tuple(fl)), fl
+
+
 def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, fits: list[UnitFit], *,
                         panel: Panel, inference: Any, calendar: Any, alpha: float, seed: int | None,
                         placebo_reps: int, method: str) -> EffectResult:
@@ -227,6 +366,8 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
     try:
         cache: dict[Any, tuple[pd.DataFrame, pd.DataFrame]] = {}
         gaps_all, summ_all, ratios_t, plac_ratios, plac_att = [], [], [], [], []
+        plac_pre: list[np.ndarray] = []
+        plac_post: list[np.ndarray] = []
         for f in fits:
             if f.start not in cache:
                 cache[f.start] = in_space_placebos(prob, design, f)
@@ -250,6 +391,8 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
             summ_all.append(s)
             ratios_t.append(treated_ratio)
             plac_ratios.append(pl["ratio"].to_numpy())
+            plac_pre.append(pl["pre_mspe"].to_numpy(dtype=float))
+            plac_post.append(pl["post_mspe"].to_numpy(dtype=float))
             plac_att.append(pl["att"].to_numpy())
         tables["placebo_gaps"] = pd.concat(gaps_all, ignore_index=True)
         tables["placebo_summary"] = pd.concat(summ_all, ignore_index=True)
@@ -258,8 +401,9 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
             p_value, rank = rank_p_value(ratios_t[0], plac_ratios[0])
             p_draws = len(plac_ratios[0])
             se = float(np.std(plac_att[0], ddof=1))
+            draws = np.asarray(plac_ratios[0], dtype=float)
             note = (f"p-value: rank {rank} of {len(plac_ratios[0]) + 1} post/pre MSPE ratios (Abadie et al. "
-                    "2010); SE: standard deviation of the donors' placebo effects; CI: estimate +/- z*SE.")
+                    "2010)")
         else:
             if len(design.donors) < n_t:
                 raise InferenceError(
@@ -267,25 +411,51 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
                     f"are only {len(design.donors)} donors."
                 )
             rng = np.random.default_rng(seed)
-            stat = float(np.mean(ratios_t))
+            # ratio of the treated units' mean post-MSPE to their mean pre-MSPE: its inversion is
+            # centred on the headline (the simple average of the units' ATTs)
+            stat = float(np.mean([f.post_mspe for f in fits]) / np.mean([f.pre_mspe for f in fits]))
             draws = np.empty(placebo_reps)
             J = len(design.donors)
             for r in range(placebo_reps):
                 pick = rng.permutation(J)[:n_t]
-                draws[r] = np.mean([plac_ratios[i][pick[i]] for i in range(n_t)])
+                draws[r] = (np.mean([plac_post[i][pick[i]] for i in range(n_t)])
+                            / np.mean([plac_pre[i][pick[i]] for i in range(n_t)]))
             p_value = float((1 + np.sum(draws >= stat)) / (1 + placebo_reps))
             p_draws = placebo_reps
             se = float(np.sqrt(np.sum([np.var(a, ddof=1) for a in plac_att])) / n_t)
-            note = (f"p-value: mean post/pre MSPE ratio of {n_t} treated units against {placebo_reps} "
-                    f"draws of distinct donors' placebo ratios (seed {seed}); SE from placebo effects "
-                    "assuming independent units.")
-        from scipy.stats import norm
-
-        z = float(norm.ppf(1 - alpha / 2))
-        ci = (estimate - z * se, estimate + z * se)
+            note = (f"p-value: mean post-MSPE over mean pre-MSPE of {n_t} treated units against {placebo_reps} "
+                    f"draws of distinct donors' placebo ratios (seed {seed})")
+        ci, p_inv, min_p = inverted_rank_interval([f.gaps[~f.pre_mask] for f in fits], [f.pre_mspe for f in fits],
+                                                  draws, alpha)
+        if not np.isclose(p_inv, p_value, rtol=1e-12, atol=1e-15):  # pragma: no cover - same statistic
+            raise InferenceError(f"internal: inverted p-value {p_inv} differs from the rank p-value {p_value}.")
+        pct = int(round((1 - alpha) * 100))
+        if np.isinf(ci[0]):
+            note += (f"; {pct}% CI unbounded: with {len(draws)} placebo draws the smallest attainable p-value is "
+                     f"{min_p:.3g} > {alpha:g}, so no effect can be rejected (more donors are needed)")
+            flags.append(Flag("inference", "high", f"synthetic control: the smallest attainable placebo p-value is "
+                              f"{min_p:.3g} (> alpha = {alpha:g}) with {len(draws)} placebo draws; no effect size can "
+                              "be rejected and the interval is unbounded. Add donors.", source="scm_placebo"))
+        elif np.isnan(ci[0]):
+            note += (f"; {pct}% CI empty: no constant effect is consistent with the post-period gaps (they vary "
+                     "too much over time relative to the placebos)")
+        else:
+            note += (f"; {pct}% CI: the constant effects not rejected by the same rank test (test inversion, "
+                     f"Firpo & Possebom 2018), so it excludes 0 exactly when p <= {alpha:g}; smallest attainable "
+                     f"p = {min_p:.3g}; SE: standard deviation of the placebo effects (descriptive)")
     except InferenceError as exc:
         flags.append(Flag("inference", "high", f"placebo inference not available: {exc}", source="scm_placebo"))
         note = f"no placebo inference: {exc}"
+
+    if "placebo_summary" in tables:
+        h_check, h_flags = hull_diagnostic(tables["placebo_summary"])
+        diagnostics.extend(h_check)
+        flags.extend(h_flags)
+    for f in fits:
+        v_check, v_flags = v_diagnostic(f)
+        if v_check is not None:
+            diagnostics.append(v_check)
+            flags.extend(v_flags)
 
     if estimator.leave_one_out:
         tables["leave_one_out"] = pd.concat([leave_one_out(prob, design, f) for f in fits], ignore_index=True)

@@ -10,8 +10,11 @@ deviation across units). V is chosen (Abadie, Diamond & Hainmueller 2010, Sectio
 
 * ``"nested"``: minimise the pre-period mean squared prediction error of the outcome,
   :math:`\\frac{1}{T_0}\\|Z_1 - Z_0 W(V)\\|^2`, over V (outer derivative-free search on
-  :math:`V = |x| / \\sum|x|`, as Synth parametrises it: Powell from the equal and the
-  regression-based starts, then a Nelder–Mead polish from the best; inner exact
+  :math:`V = |x| / \\sum|x|`, as Synth parametrises it: the equal and regression-based V
+  themselves, Powell from each, a single Nelder–Mead from equal V, then a Nelder–Mead polish
+  from the best; the best of all is kept and the loss from each start is reported
+  (``UnitFit.v_search``; the ``scm_v_search`` check, which flags V concentrated above 90% on
+  one predictor); inner exact
   :func:`~evalint.estimators.synth.simplex.simplex_least_squares`). The outer loss is
   piecewise smooth with many local minima, so different software lands on different
   (close) optima;
@@ -99,6 +102,7 @@ def fit_scm_weights(
     custom_v: FloatArray | None = None,
     standardize: bool = True,
     max_evaluations: int = 3000,
+    report: dict[str, float] | None = None,
 ) -> tuple[FloatArray, FloatArray, float]:
     """Donor weights W and predictor weights V for one treated unit.
 
@@ -119,6 +123,11 @@ def fit_scm_weights(
         Divide each predictor by its standard deviation across units.
     max_evaluations : int
         Budget of inner solves per Nelder–Mead start.
+    report : dict, optional
+        Filled (nested V) with the pre-period loss reached from each start: ``equal`` and
+        ``regression`` (the starts themselves), ``powell_equal``, ``powell_regression``,
+        ``nelder_mead_equal`` (a single Nelder–Mead from equal V) and ``final`` (the best,
+        polished).
 
     Returns
     -------
@@ -163,20 +172,38 @@ def fit_scm_weights(
                 return np.inf
             return loss_of(solve(a / s))
 
-        best_x, best_f = starts[0], outer(starts[0])
-        for x0 in starts:  # Powell from each start (robust on this piecewise-smooth loss) ...
+        rep: dict[str, float] = {}
+        best_x, best_f = starts[0], np.inf
+        for label, x0 in zip(("equal", "regression"), starts):  # the starts themselves ...
+            f0 = outer(x0)
+            rep[label] = f0
+            if f0 < best_f:
+                best_x, best_f = x0, f0
+        for label, x0 in zip(("equal", "regression"), starts):  # ... Powell from each ...
             res = minimize(outer, x0, method="Powell", options={"maxfev": max_evaluations})
+            rep[f"powell_{label}"] = float(res.fun)
             if res.fun < best_f:
                 best_x, best_f = res.x, float(res.fun)
-        # ... then a Nelder-Mead polish from the best point
+        # ... a single Nelder-Mead from equal V (the common default elsewhere) ...
+        res = minimize(outer, starts[0], method="Nelder-Mead",
+                       options={"maxfev": max_evaluations // 3, "xatol": 1e-5, "fatol": 1e-9, "adaptive": K > 4})
+        rep["nelder_mead_equal"] = float(res.fun)
+        if res.fun < best_f:
+            best_x, best_f = res.x, float(res.fun)
+        # ... then a Nelder-Mead polish from the best point; the best of all is kept
         res = minimize(outer, best_x, method="Nelder-Mead",
                        options={"maxfev": max_evaluations // 3, "xatol": 1e-5, "fatol": 1e-9,
                                 "adaptive": K > 4})
         if res.fun < best_f:
-            best_x = res.x
+            best_x, best_f = res.x, float(res.fun)
         v = np.abs(best_x) / np.abs(best_x).sum()
+        if report is not None:
+            report.update(rep)
     w = simplex_least_squares(X0s, X1s, row_weights=v).weights
-    return w, v, loss_of(w)
+    loss = loss_of(w)
+    if report is not None and v_method == "nested":
+        report["final"] = loss
+    return w, v, loss
 
 
 @dataclass(frozen=True)
@@ -195,6 +222,7 @@ class UnitFit:
     synthetic: FloatArray
     pre_mask: np.ndarray
     loss: float
+    v_search: dict[str, float] | None = None
 
     @property
     def gaps(self) -> FloatArray:
@@ -262,12 +290,14 @@ class SCMProblem:
         X = self._predictors_of([unit, *donors], Y.index, periods[pre][-1])
         Xa = X.to_numpy(dtype=float)
         X1, X0 = Xa[:, 0], Xa[:, 1:]
+        rep: dict[str, float] = {}
         w, v, loss = fit_scm_weights(
             X1, X0, y1[opt], Y0[opt], v_method=self.v_method,
             custom_v=None if self.custom_v is None else np.asarray(self.custom_v),
-            standardize=self.standardize, max_evaluations=self.max_evaluations,
+            standardize=self.standardize, max_evaluations=self.max_evaluations, report=rep,
         )
-        return UnitFit(unit, start, tuple(donors), w, v, tuple(X.index), X1, X0, y1, Y0 @ w, pre, loss)
+        return UnitFit(unit, start, tuple(donors), w, v, tuple(X.index), X1, X0, y1, Y0 @ w, pre, loss,
+                       v_search=rep or None)
 
 
 # --------------------------------------------------------------------------- estimator

@@ -1,0 +1,235 @@
+"""Pre-trend tests for difference-in-differences: one module for every DiD estimator.
+
+The inputs are the pre-treatment effects aggregated by event time (``e < 0``), and each
+cluster's contribution to them: a ``G x E`` matrix ``Z`` with ``V = Z'Z`` the (cluster-robust
+or influence-function) covariance of the ``E`` estimates, and which clusters hold treated
+units. Callaway-Sant'Anna, Sun-Abraham, the imputation estimator and the TWFE event study
+all provide these.
+
+Three tests:
+
+``"trend"`` (default)
+    The linear pre-trend: the slope per period of the pre-treatment path, a single linear
+    contrast ``c'b`` with ``t = c'b / sqrt(c'Vc)``. ``form="levels"`` (effects relative to a
+    reference period ``r``, e.g. event studies and C-S with a universal base period):
+    ``c_e = (e - r) / sum (e - r)^2``, the least-squares slope through the reference point.
+    ``form="differences"`` (period-on-period changes, C-S's varying base period): the mean of
+    the changes. Variance ``S_T + S_U`` with ``S_s = G_s/(G_s - 1) sum_{g in s} (Z_g c)^2``
+    over the treated and untreated clusters (each side's variance of a mean from ``G_s``
+    clusters; influence functions and CR1 scores divide by ``G_s``, which alone made the test
+    over-reject, 6.3% instead of 5% with 4 treated units); reference distribution ``t`` with
+    Welch-Satterthwaite degrees of freedom
+    ``df = (S_T + S_U)^2 / (S_T^2/(G_T - 1) + S_U^2/(G_U - 1))`` (Welch 1947), so that with
+    one side alone it is the two-sample Welch t-test exactly: with a handful of treated units the treated share dominates and the
+    reference approaches ``t(G_T - 1)``, the exact small-sample reference when the treated
+    units' contributions are normal. With one treated cluster the treated share cannot be
+    estimated and the test is reported as not available.
+``"joint"``
+    All ``E`` event-time effects (in at most ``G_T - 2`` consecutive bins, averaged) jointly,
+    Hotelling's small-sample form ``F = W (n - k) / (k (n - 1)) ~ F(k, n - k)`` with
+    ``W = b'V^-b`` and ``n = min(G_T, G_U)`` (the covariance is estimated from ``n``
+    independent clusters on the scarcer side).
+``"wald"``
+    The joint Wald test on the estimator's own pre-treatment coefficients with a chi-square
+    (``df2=None``, R ``did``'s ``att_gt`` pre-test) or ``F(q, df2)`` reference
+    (:func:`wald_check`). With many pre-treatment cells and few units its covariance is
+    estimated from fewer units than cells and it rejects exactly parallel trends almost
+    always (benchmarks/RESULTS.md); kept for replication.
+
+Size and power on NHS-shaped panels are in methods/did.md ("Pre-trend tests").
+
+References
+----------
+Welch, B. L. (1947). The generalization of 'Student's' problem when several different
+    population variances are involved. Biometrika 34(1/2), 28-35.
+Hotelling, H. (1931). The generalization of Student's ratio. Annals of Mathematical
+    Statistics 2(3), 360-378.
+Roth, J. (2022). Pretest with caution: event-study estimates after testing for parallel
+    trends. American Economic Review: Insights 4(3), 305-322.
+Callaway, B. & Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time
+    periods. Journal of Econometrics 225(2), 200-230.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evalint._typing import check_option
+from evalint.diagnostics.base import CheckResult, Flag
+
+__all__ = ["PRETREND_METHODS", "pretrend_check", "trend_contrast", "wald_check", "welch_df", "welch_variance"]
+
+PRETREND_METHODS = ("trend", "joint", "wald")
+_CAVEAT = ("A pre-test has limited power and passing it does not establish parallel trends "
+           "(Roth 2022).")
+
+
+def _side_shares(z: np.ndarray, treated: np.ndarray) -> list[tuple[float, int]]:
+    """``(G_s/(G_s-1) sum_{g in s} z_g^2, G_s)`` for the treated and untreated sides."""
+    out = []
+    for side in (treated, ~treated):
+        g = int(side.sum())
+        s = float(np.sum(z[side] ** 2))
+        out.append((s * g / (g - 1) if g > 1 else s, g))
+    return out
+
+
+def welch_variance(z: np.ndarray, treated: np.ndarray) -> float:
+    """Variance of a contrast from its cluster contributions, each side's sum of squares
+    scaled by ``G_s/(G_s-1)`` (the variance of a mean estimated from ``G_s`` clusters)."""
+    return sum(s for s, _ in _side_shares(np.asarray(z, float), np.asarray(treated, bool)))
+
+
+def welch_df(z: np.ndarray, treated: np.ndarray) -> float | None:
+    """Welch-Satterthwaite df of :func:`welch_variance` split into treated and untreated clusters.
+
+    None when a side with a non-zero share has a single cluster (its variance is not estimable).
+    """
+    num, den = 0.0, 0.0
+    for s, g in _side_shares(np.asarray(z, float), np.asarray(treated, bool)):
+        num += s
+        if s <= 0:
+            continue
+        if g < 2:
+            return None
+        den += s * s / (g - 1)
+    if den <= 0:
+        return None
+    return num * num / den
+
+
+def trend_contrast(event_times: np.ndarray, form: Literal["levels", "differences"], reference: float = -1.0
+                   ) -> np.ndarray:
+    """Weights ``c`` with ``c'b`` the per-period slope of the pre-treatment path (see module docstring)."""
+    e = np.asarray(event_times, dtype=float)
+    if form == "differences":
+        return np.full(len(e), 1.0 / len(e))
+    d = e - float(reference)
+    return d / float(d @ d)
+
+
+def _bins(n_cols: int, k: int) -> np.ndarray:
+    """``k x n_cols`` averaging matrix over consecutive event times."""
+    edges = np.linspace(0, n_cols, k + 1).round().astype(int)
+    out = np.zeros((k, n_cols))
+    for j in range(k):
+        out[j, edges[j]:edges[j + 1]] = 1.0 / (edges[j + 1] - edges[j])
+    return out
+
+
+def pretrend_check(event_times: Sequence[float], estimates: Sequence[float], contributions: np.ndarray,
+                   treated: np.ndarray, *, method: str = "trend",
+                   form: Literal["levels", "differences"] = "levels", reference: float = -1.0,
+                   alpha: float = 0.05, name: str = "pre_trend", severity: str = "medium") -> CheckResult:
+    """Pre-trend test on event-time aggregated pre-treatment effects (``"trend"`` or ``"joint"``).
+
+    Parameters
+    ----------
+    event_times, estimates : (E,) arrays
+        Pre-treatment event times (< 0) and the effects at them.
+    contributions : (G, E) array
+        Each cluster's contribution: the covariance of ``estimates`` is ``Z'Z``.
+    treated : (G,) bool array
+        Clusters holding treated units.
+    method : {"trend", "joint"}
+    form : {"levels", "differences"}
+        Effects relative to ``reference`` (levels) or period-on-period changes.
+    alpha : float
+    name : str
+        Name of the returned check.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` None when the test cannot be computed (no pre-period effects, one treated
+        cluster), with the reason in ``text``; ``table`` holds the effects tested.
+    """
+    check_option("method", method, ("trend", "joint"))
+    check_option("form", form, ("levels", "differences"))
+    e = np.asarray(event_times, dtype=float)
+    b = np.asarray(estimates, dtype=float)
+    z = np.asarray(contributions, dtype=float).reshape(-1, len(b)) if len(b) else np.zeros((0, 0))
+    treated = np.asarray(treated, dtype=bool)
+    ok = np.isfinite(b) & np.all(np.isfinite(z), axis=0) if len(b) else np.zeros(0, bool)
+    e, b, z = e[ok], b[ok], z[:, ok]
+    g_t, g_u = int(treated.sum()), int((~treated).sum())
+    table = pd.DataFrame({"rel_time": e, "estimate": b, "std_error": np.sqrt(np.einsum("ge,ge->e", z, z))})
+    if len(b) == 0:
+        return CheckResult(name, None, "Pre-trend test not run: no pre-treatment event-time effects.")
+    if g_t < 2:
+        return CheckResult(name, None, f"Pre-trend test not available: {g_t} treated cluster(s), so the treated "
+                           "side of its variance cannot be estimated. Judge the pre-period from the event-study "
+                           "figure, or use a placebo (permutation) comparison.", table=table)
+    if method == "trend":
+        c = trend_contrast(e, form, reference)
+        est = float(c @ b)
+        zc = z @ c
+        se = float(np.sqrt(welch_variance(zc, treated)))
+        df = welch_df(zc, treated)
+        if df is None or se <= 0:
+            return CheckResult(name, None, "Pre-trend test not available: the variance of the pre-treatment slope "
+                               "is not estimable from these clusters.", table=table)
+        t = est / se
+        p = float(2 * stats.t.sf(abs(t), df))
+        what = (f"Linear pre-trend test over {len(b)} pre-treatment event time(s): slope {est:.4g} per period "
+                f"(SE {se:.3g}), t = {t:.3f} on {df:.1f} Welch df (treated/untreated clusters {g_t}/{g_u}), "
+                f"p = {p:.3g}")
+        stat, dfv = t, df
+    else:
+        n = min(g_t, g_u)
+        k = min(len(b), n - 2)
+        if k < 1:
+            return CheckResult(name, None, f"Joint pre-trend test not available: {n} clusters on the scarcer side "
+                               "leave no degrees of freedom; use the linear trend test.", table=table)
+        a = _bins(len(b), k)
+        bb, zz = a @ b, z @ a.T
+        v = zz.T @ zz
+        w = float(bb @ np.linalg.pinv(v) @ bb)
+        stat = w * (n - k) / (k * (n - 1))
+        p = float(stats.f.sf(stat, k, n - k))
+        dfv = float(k)
+        what = (f"Joint pre-trend test over {len(b)} pre-treatment event time(s) in {k} bin(s): Hotelling "
+                f"F({k}, {n - k}) = {stat:.3f} with the covariance from {n} clusters, p = {p:.3g}")
+    passed = p >= alpha
+    text = what + (f". No evidence of a pre-trend at the {alpha:g} level. {_CAVEAT}" if passed else
+                   f" - the pre-treatment path differs from parallel trends at the {alpha:g} level.")
+    flags = () if passed else (Flag("diagnostic", severity, text, source=name),)
+    return CheckResult(name, passed, text, table=table, statistic=float(stat), p_value=p, flags=flags, df=dfv)
+
+
+def wald_check(estimates: np.ndarray, vcov: np.ndarray, *, df2: float | None = None, alpha: float = 0.05,
+               what: str = "pre-treatment effect(s)", name: str = "pre_trend_wald",
+               severity: str = "medium", terms: Sequence[str] | None = None) -> CheckResult:
+    """Joint Wald test that ``estimates`` are zero: chi-square(q) (``df2=None``) or ``F(q, df2)``.
+
+    ``W = b'V^+b`` with the Moore-Penrose inverse and ``q`` the rank of ``V`` (R ``did``'s
+    pre-test uses the chi-square form on every pre-treatment ATT(g,t)).
+    """
+    b = np.asarray(estimates, dtype=float)
+    v = np.asarray(vcov, dtype=float)
+    if b.size == 0:
+        return CheckResult(name, None, f"No {what} to test.")
+    q = int(np.linalg.matrix_rank(v))
+    if q == 0:
+        return CheckResult(name, None, f"The covariance of the {what} is zero; the Wald test is not defined.")
+    w = float(b @ np.linalg.pinv(v) @ b)
+    if df2 is None:
+        stat, p = w, float(stats.chi2.sf(w, q))
+        ref = f"W = {w:.3f}, chi-square({q})"
+    else:
+        stat = w / q
+        p = float(stats.f.sf(stat, q, df2))
+        ref = f"F({q}, {df2:g}) = {stat:.3f}"
+    passed = p >= alpha
+    text = (f"Joint Wald test that {len(b)} {what} are zero: {ref}, p = {p:.4g}"
+            + (f". {_CAVEAT}" if passed else f" - pre-treatment effects differ from zero at the {alpha:g} level."))
+    flags = () if passed else (Flag("diagnostic", severity, text, source=name),)
+    table = None
+    if terms is not None:
+        table = pd.DataFrame({"term": list(terms), "estimate": b, "std_error": np.sqrt(np.diag(v))})
+    return CheckResult(name, passed, text, table=table, statistic=stat, p_value=p, flags=flags, df=q)
