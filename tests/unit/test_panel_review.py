@@ -6,7 +6,6 @@ Every expected value here is worked out by hand from the input frame (closed for
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
@@ -283,7 +282,9 @@ def test_every_error_above_is_an_evalint_error():
 # -------------------------------------------------------------- performance
 
 
-def test_build_of_6500_units_by_96_months_is_fast():
+def test_build_of_6500_units_by_96_months_from_a_shuffled_frame():
+    # Correctness at benchmark scale; the build's speed is measured in benchmarks/did_bench.py,
+    # never asserted in a test.
     rng = np.random.default_rng(0)
     U, T = 6500, 96
     df = pd.DataFrame({
@@ -294,15 +295,11 @@ def test_build_of_6500_units_by_96_months_is_fast():
     start = np.repeat(np.where(rng.random(U) < 0.5, 40, T + 1), T)
     df["treat"] = (np.tile(np.arange(T), U) >= start).astype(int)
     df = df.sample(frac=1, random_state=1)
-    t0 = time.perf_counter()
     p = Panel.from_frame(df, unit="unit", time="month", outcome="y", treatment="treat")
     rel = p.relative_time()
     fp = p.fingerprint
-    elapsed = time.perf_counter() - t0
     assert p.n_units == U and p.n_periods == T and len(fp) == 16
     assert rel.notna().sum() == len(p.timing.treated_units) * T
-    # was ~3.6 s (per-row Period boxing); now ~0.5 s. Generous bound for slow CI machines.
-    assert elapsed < 3.0, f"build + relative_time + fingerprint took {elapsed:.2f} s"
 
 
 # ------------------------------------------------------------------ summary
