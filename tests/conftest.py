@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-# benchmarks/coverage.py has the name of the coverage.py package, which numba imports when it is
-# installed. Bind the name now, before a test puts benchmarks/ on sys.path: to the package, or
-# (not installed) to None, so that `import coverage` raises ImportError as it should.
-try:
-    import coverage  # noqa: F401
-except ImportError:  # pragma: no cover - depends on the environment
-    sys.modules["coverage"] = None  # type: ignore[assignment]
 
 
 @pytest.fixture(scope="session")

@@ -217,7 +217,7 @@ def dose_fit(intensity: pd.Series, label: str) -> dict:
     res = dose_response(panel, "dose", calendar=False, inference=Clustered(kind="CR2"))
     es = dose_response(panel, "dose", form="event_study", leads=7, lags=3, calendar=False,
                        inference=Clustered(kind="CR2"))
-    pre_test = next(x for x in es.diagnostics if x.name == "pre_trend_wald")
+    pre_test = next(x for x in es.diagnostics if x.name == "pre_trend")
     return {"intensity": label, "icbs": len(intensity), "comparison_icbs": len(low),
             "slope": res.estimate, "ci_low": res.ci[0], "ci_high": res.ci[1],
             "pre_trend_p": pre_test.p_value}

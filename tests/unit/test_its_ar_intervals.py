@@ -11,6 +11,7 @@ with known truth.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import warnings
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import optimize, stats
+from scipy import optimize
 
 from evalint import Panel
 from evalint.errors import ShortSeriesWarning
@@ -27,8 +28,11 @@ from evalint.estimators.its.backends import fit_glm, fit_glm_ar, fit_gls_ar
 from evalint.inference.fixed_b import fixed_b_critical_value
 from evalint.inference.specs import Analytic, ARErrors
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import coverage_its_synth as cov  # noqa: E402
+_BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "coverage_its_synth.py"
+_spec = importlib.util.spec_from_file_location("evalint_bench_coverage_its_synth", _BENCH)
+cov = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = cov  # dataclasses look their module up by name
+_spec.loader.exec_module(cov)
 
 
 def _kv(b: float) -> float:

@@ -9,6 +9,7 @@ truth (exchangeable treated unit, where the rank test is exact) within the binom
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -20,8 +21,11 @@ from evalint.data.panel import Panel
 from evalint.estimators.synth.placebo import inverted_rank_interval
 from evalint.estimators.synth.scm import Predictor, fit_scm_weights, synthetic_control
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import coverage_its_synth as cov  # noqa: E402
+_BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "coverage_its_synth.py"
+_spec = importlib.util.spec_from_file_location("evalint_bench_coverage_its_synth", _BENCH)
+cov = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = cov  # dataclasses look their module up by name
+_spec.loader.exec_module(cov)
 
 
 def _frame(seed: int, effect: float, n_units: int = 16) -> pd.DataFrame:
