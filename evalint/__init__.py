@@ -37,6 +37,7 @@ from evalint.estimators.synth import (
     synthetic_control, synthetic_did,
 )
 from evalint.evaluate import Evaluation, evaluate
+from evalint.sensitivity import HonestDiDResult, honest_did
 
 __all__ = [
     "__version__",
@@ -80,4 +81,6 @@ __all__ = [
     "AugmentedSyntheticControl", "Conformal", "JackknifePlus", "synthetic_did", "SyntheticDiD",
     # one question, every design
     "evaluate", "Evaluation",
+    # sensitivity of event studies
+    "honest_did", "HonestDiDResult",
 ]

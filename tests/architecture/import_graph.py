@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("estimators",),
     ("evaluate", "replication"),
     ("plotting", "report"),
+    ("sensitivity",),
     ("demo", "cli", "__main__"),
     ("evalint",),
 )
