@@ -84,10 +84,11 @@ def moment_problem(betahat: np.ndarray, sigma: np.ndarray, n_pre: int, l_vec: np
     ``l theta / l'l + B gamma`` with ``B`` a basis of the complement of ``l``, so the moments are
     ``Y(theta) = A beta_hat - d - (A_post l / l'l) theta`` with nuisance matrix ``A_post B``.
     ``post_moments_only`` keeps the rows that involve a post-period (as the HonestDiD R package
-    does by default); rows on pre-periods alone do not depend on ``theta``.
+    does by default, when there is more than one post-period); rows on pre-periods alone do not
+    depend on ``theta``.
     """
     n_post = len(l_vec)
-    if post_moments_only and n_post:
+    if post_moments_only and n_post > 1:
         rows = np.flatnonzero(np.any(np.abs(a[:, n_pre:]) > 0, axis=1))
         a, d = a[rows], d[rows]
     a_post = a[:, n_pre:]
