@@ -37,7 +37,7 @@ from evalint.estimators.synth import (
     synthetic_control, synthetic_did,
 )
 from evalint.evaluate import Evaluation, evaluate
-from evalint.sensitivity import HonestDiDResult, honest_did
+from evalint.sensitivity import HonestDiDResult, honest_did, pretrend_power
 
 __all__ = [
     "__version__",
@@ -82,5 +82,5 @@ __all__ = [
     # one question, every design
     "evaluate", "Evaluation",
     # sensitivity of event studies
-    "honest_did", "HonestDiDResult",
+    "honest_did", "HonestDiDResult", "pretrend_power",
 ]

@@ -6,6 +6,7 @@ Reads event-study results only through their public tables (``effects`` and
 
 from evalint.sensitivity.event_time import EventTimeEstimates, event_time_estimates
 from evalint.sensitivity.honest_did import HonestDiDResult, honest_did, honest_did_estimates
+from evalint.sensitivity.pretrend_power import pretest_power, pretrend_power
 
 __all__ = ["EventTimeEstimates", "event_time_estimates", "HonestDiDResult", "honest_did",
-           "honest_did_estimates"]
+           "honest_did_estimates", "pretrend_power", "pretest_power"]
