@@ -37,7 +37,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy import special
 from scipy.optimize import linprog
 
 __all__ = ["MomentProblem", "truncated_normal_reject"]
@@ -45,6 +45,22 @@ __all__ = ["MomentProblem", "truncated_normal_reject"]
 #: Above this many candidate bases the vertices of P are not listed; linear programs are used.
 MAX_BASES = 60_000
 _TOL = 1e-10
+#: Vertices and least-favourable critical values depend on the covariance and the restriction
+#: only, not on the estimates: kept for re-use (sensitivity curves, simulations), at most this many.
+_CACHE_SIZE = 256
+_VERTEX_CACHE: dict[bytes, np.ndarray] = {}
+_LF_CACHE: dict[bytes, float] = {}
+
+
+def _key(*parts: object) -> bytes:
+    return b"|".join(np.ascontiguousarray(p, dtype=float).tobytes() if isinstance(p, np.ndarray)
+                     else repr(p).encode() for p in parts)
+
+
+def _remember(cache: dict, key: bytes, value: object) -> None:
+    if len(cache) >= _CACHE_SIZE:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
 
 
 def truncated_normal_reject(eta: np.ndarray, sd: np.ndarray, v_lo: np.ndarray, v_up: np.ndarray,
@@ -55,8 +71,9 @@ def truncated_normal_reject(eta: np.ndarray, sd: np.ndarray, v_lo: np.ndarray, v
     z, zl, zu = eta / sd, lo / sd, up / sd
     upper_side = zl > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        num = np.where(upper_side, stats.norm.sf(z) - stats.norm.sf(zu), stats.norm.cdf(zu) - stats.norm.cdf(z))
-        den = np.where(upper_side, stats.norm.sf(zl) - stats.norm.sf(zu), stats.norm.cdf(zu) - stats.norm.cdf(zl))
+        cdf, sf = special.ndtr, (lambda x: special.ndtr(-x))
+        num = np.where(upper_side, sf(z) - sf(zu), cdf(zu) - cdf(z))
+        den = np.where(upper_side, sf(zl) - sf(zu), cdf(zu) - cdf(zl))
         pval = np.where(den > 0, num / den, np.where(z >= zu, 0.0, 1.0))
     return pval < alpha
 
@@ -76,7 +93,6 @@ class MomentProblem:
     sd: np.ndarray = field(init=False)
     vertices: np.ndarray | None = field(init=False, default=None)
     empty: bool = field(init=False, default=False)
-    _lf: dict = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.sd = np.sqrt(np.clip(np.diag(self.sigma_y), 0.0, None))
@@ -90,7 +106,10 @@ class MomentProblem:
             resid = self.sd - x @ (x.T @ self.sd)
             self.empty = bool(np.linalg.norm(resid) <= 1e-10 * np.linalg.norm(self.sd))
         if not self.empty and math.comb(len(self.y0), x.shape[1] + 1) <= MAX_BASES:
-            self.vertices = self._enumerate()
+            key = _key(x, self.sd)
+            if key not in _VERTEX_CACHE:
+                _remember(_VERTEX_CACHE, key, self._enumerate())
+            self.vertices = _VERTEX_CACHE[key]
 
     # ------------------------------------------------------------ the polytope P
     def _enumerate(self) -> np.ndarray:
@@ -167,14 +186,14 @@ class MomentProblem:
 
     def lf_critical(self, kappa: float, sims: int, seed: int) -> float:
         """``1 - kappa`` quantile of ``eta`` under ``Y ~ N(0, Sigma_Y)`` (``sims`` draws)."""
-        key = (kappa, sims, seed)
-        if key not in self._lf:
+        key = _key(self.sigma_y, self.x, kappa, sims, seed)
+        if key not in _LF_CACHE:
             rng = np.random.default_rng(seed)
             w, v = np.linalg.eigh(self.sigma_y)
             root = v * np.sqrt(np.clip(w, 0.0, None))
             draws = root @ rng.standard_normal((len(self.y0), sims))
-            self._lf[key] = float(np.quantile(self.eta_only(draws), 1.0 - kappa))
-        return self._lf[key]
+            _remember(_LF_CACHE, key, float(np.quantile(self.eta_only(draws), 1.0 - kappa)))
+        return _LF_CACHE[key]
 
     def accepts(self, theta: np.ndarray, alpha: float, *, hybrid: str = "conditional",
                 kappa: float | None = None, sims: int = 1000, seed: int = 0) -> np.ndarray:

@@ -74,9 +74,30 @@ class FLCI:
     max_bias: float
 
 
+_WEIGHTS: dict[bytes, tuple[np.ndarray, float, float]] = {}
+
+
 def flci_smoothness(betahat: np.ndarray, sigma: np.ndarray, n_pre: int, l_vec: np.ndarray, m: float,
                     alpha: float = 0.05, grid: int = 12) -> FLCI:
-    """The optimal FLCI for ``l'tau`` under ``Delta^SD(m)`` (see the module docstring)."""
+    """The optimal FLCI for ``l'tau`` under ``Delta^SD(m)`` (see the module docstring).
+
+    The weights depend on ``sigma``, ``l``, ``m`` and ``alpha`` only; they are kept for re-use
+    with other estimates (the last 256 problems).
+    """
+    key = b"|".join([np.ascontiguousarray(sigma, dtype=float).tobytes(),
+                     np.ascontiguousarray(l_vec, dtype=float).tobytes(), repr((n_pre, float(m), alpha, grid)).encode()])
+    if key not in _WEIGHTS:
+        if len(_WEIGHTS) >= 256:
+            _WEIGHTS.pop(next(iter(_WEIGHTS)))
+        f = _flci(np.zeros(len(sigma)), sigma, n_pre, l_vec, m, alpha, grid)
+        _WEIGHTS[key] = (f.weights, f.half_length, f.sd, f.max_bias)
+    v, half, sd, bias = _WEIGHTS[key]
+    est = float(v @ np.asarray(betahat, dtype=float))
+    return FLCI(est - half, est + half, est, half, v.copy(), sd, bias)
+
+
+def _flci(betahat: np.ndarray, sigma: np.ndarray, n_pre: int, l_vec: np.ndarray, m: float,
+          alpha: float, grid: int) -> FLCI:
     n_post = len(l_vec)
     l = np.asarray(l_vec, dtype=float)
     t, k = _trend_and_kernel(n_pre, n_post)
