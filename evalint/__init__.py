@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from evalint._version import __version__
 
-from evalint import datasets, errors
+from evalint import datasets, design, errors
 from evalint.calendar import (
     Intervention, PolicyCalendar, PolicyEvent, describe_presets, list_presets, resolve_preset,
 )
@@ -43,6 +43,7 @@ __all__ = [
     "__version__",
     "errors",
     "datasets",
+    "design",
     "Panel",
     "TreatmentTiming",
     "to_period",

@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("inference",),
     ("results",),
     ("estimators",),
-    ("evaluate", "replication"),
+    ("evaluate", "replication", "design"),
     ("plotting", "report"),
     ("sensitivity",),
     ("demo", "cli", "__main__"),
