@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
 from evalint._typing import check_alpha, check_positive_int
 from evalint.errors import SpecificationError

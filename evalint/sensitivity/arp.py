@@ -129,7 +129,7 @@ class MomentProblem:
         return np.unique(np.round(full, 14), axis=0)
 
     def _eta_lp(self, y: np.ndarray) -> tuple[float, np.ndarray]:
-        m, p = self.x.shape
+        p = self.x.shape[1]
         res = linprog(np.r_[1.0, np.zeros(p)], A_ub=np.column_stack([-self.sd, -self.x]), b_ub=-y,
                       bounds=[(None, None)] * (p + 1), method="highs")
         if res.status != 0:
@@ -137,7 +137,7 @@ class MomentProblem:
         return float(res.fun), -np.asarray(res.ineqlin.marginals)
 
     def _interval_lp(self, s: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-        m, p = self.x.shape
+        p = self.x.shape[1]
         a_ub = np.column_stack([-(self.sd - b), -self.x])
         out = []
         for sign in (1.0, -1.0):  # min c, then max c

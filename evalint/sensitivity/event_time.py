@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from evalint.errors import SpecificationError
 
@@ -112,7 +111,7 @@ def event_time_estimates(result: object) -> EventTimeEstimates:
         raise SpecificationError(f"need pre-period (e <= -2) and post-period (e >= 0) estimates; got "
                                  f"event times {', '.join(f'{e:g}' for e in keep)}.")
     want_pre = [float(e) for e in range(int(pre[0]), -1)]
-    want_post = [float(e) for e in range(0, int(post[-1]) + 1)]
+    want_post = [float(e) for e in range(int(post[-1]) + 1)]
     missing = sorted(set(want_pre + want_post) - set(pre + post))
     if missing:
         raise SpecificationError(f"event time(s) {', '.join(f'{e:g}' for e in missing)} missing inside the "
