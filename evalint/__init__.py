@@ -38,6 +38,7 @@ from evalint.estimators.synth import (
 )
 from evalint.evaluate import Evaluation, evaluate
 from evalint.sensitivity import HonestDiDResult, honest_did, pretrend_power
+from evalint.sensitivity import RobustnessResult, leave_one_out, negative_control, placebo_in_time
 
 __all__ = [
     "__version__",
@@ -84,4 +85,6 @@ __all__ = [
     "evaluate", "Evaluation",
     # sensitivity of event studies
     "honest_did", "HonestDiDResult", "pretrend_power",
+    # robustness checks
+    "placebo_in_time", "negative_control", "leave_one_out", "RobustnessResult",
 ]
