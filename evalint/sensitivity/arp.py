@@ -65,8 +65,9 @@ def _remember(cache: dict, key: bytes, value: object) -> None:
 
 def truncated_normal_reject(eta: np.ndarray, sd: np.ndarray, v_lo: np.ndarray, v_up: np.ndarray,
                             alpha: float) -> np.ndarray:
-    """Whether ``eta`` exceeds the ``1 - alpha`` quantile of ``N(0, sd^2)`` truncated to
-    ``[v_lo, v_up]`` (vectorised; survival functions on the upper side keep tail precision)."""
+    """Whether ``eta`` exceeds ``max(0, q)``, ``q`` the ``1 - alpha`` quantile of ``N(0, sd^2)``
+    truncated to ``[v_lo, v_up]`` (vectorised; survival functions on the upper side keep tail
+    precision). A non-positive statistic is never rejected (as in the HonestDiD R package)."""
     eta, sd, lo, up = (np.asarray(x, dtype=float) for x in (eta, sd, v_lo, v_up))
     z, zl, zu = eta / sd, lo / sd, up / sd
     upper_side = zl > 0
@@ -75,7 +76,7 @@ def truncated_normal_reject(eta: np.ndarray, sd: np.ndarray, v_lo: np.ndarray, v
         num = np.where(upper_side, sf(z) - sf(zu), cdf(zu) - cdf(z))
         den = np.where(upper_side, sf(zl) - sf(zu), cdf(zu) - cdf(zl))
         pval = np.where(den > 0, num / den, np.where(z >= zu, 0.0, 1.0))
-    return pval < alpha
+    return (pval < alpha) & (eta > 0)
 
 
 @dataclass
