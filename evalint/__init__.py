@@ -39,6 +39,7 @@ from evalint.estimators.synth import (
 from evalint.evaluate import Evaluation, evaluate
 from evalint.sensitivity import HonestDiDResult, honest_did, pretrend_power
 from evalint.sensitivity import RobustnessResult, leave_one_out, negative_control, placebo_in_time
+from evalint.matching import MatchResult, match_comparisons
 
 __all__ = [
     "__version__",
@@ -87,4 +88,6 @@ __all__ = [
     "honest_did", "HonestDiDResult", "pretrend_power",
     # robustness checks
     "placebo_in_time", "negative_control", "leave_one_out", "RobustnessResult",
+    # matched comparison areas
+    "match_comparisons", "MatchResult",
 ]

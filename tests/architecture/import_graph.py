@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("inference",),
     ("results",),
     ("estimators",),
-    ("evaluate", "replication", "design"),
+    ("evaluate", "replication", "design", "matching"),
     ("plotting", "report"),
     ("sensitivity",),
     ("demo", "cli", "__main__"),
