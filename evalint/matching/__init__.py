@@ -8,4 +8,4 @@ Assumptions and the uncertainty of the matching step: methods/matching.md.
 from evalint.matching.balance import balance_table, control_weights
 from evalint.matching.match import MatchResult, match_comparisons
 
-__all__ = ["match_comparisons", "MatchResult", "balance_table", "control_weights"]
+__all__ = ["MatchResult", "balance_table", "control_weights", "match_comparisons"]

@@ -84,7 +84,16 @@ def propensity_logit(features: pd.DataFrame, treated: list, candidates: list, pe
         w = p * (1 - p)
         grad = z.T @ (y - p) - pen * beta
         hess = (z * w[:, None]).T @ z + np.diag(pen)
-        step = np.linalg.solve(hess, grad)
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            step = np.full_like(beta, np.nan)
+        if not np.all(np.isfinite(step)):
+            raise SpecificationError(
+                f"The propensity model does not converge: the features {format_examples(list(features.columns))} "
+                "separate treated from candidate units. Use penalty > 0 (the default 1.0) or "
+                "method='mahalanobis'."
+            )
         beta = beta + step
         if np.max(np.abs(step)) < tol:
             break

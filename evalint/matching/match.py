@@ -20,15 +20,15 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 REFERENCES = (
-    "Stuart EA (2010). Matching methods for causal inference: a review and a look forward. "
-    "Statistical Science 25(1):1-21.",
-    "Austin PC (2011). Optimal caliper widths for propensity-score matching when estimating differences in "
-    "means and differences in proportions in observational studies. Pharmaceutical Statistics 10(2):150-161.",
-    "Daw JR, Hatfield LA (2018). Matching and regression to the mean in difference-in-differences analysis. "
-    "Health Services Research 53(6):4138-4156.",
-    "Steventon A, Bardsley M, Billings J, Dixon J, Doll H, Hirani S, et al. (2012). Effect of telehealth on use "
+    ("Stuart EA (2010). Matching methods for causal inference: a review and a look forward. "
+    "Statistical Science 25(1):1-21."),
+    ("Austin PC (2011). Optimal caliper widths for propensity-score matching when estimating differences in "
+    "means and differences in proportions in observational studies. Pharmaceutical Statistics 10(2):150-161."),
+    ("Daw JR, Hatfield LA (2018). Matching and regression to the mean in difference-in-differences analysis. "
+    "Health Services Research 53(6):4138-4156."),
+    ("Steventon A, Bardsley M, Billings J, Dixon J, Doll H, Hirani S, et al. (2012). Effect of telehealth on use "
     "of secondary care and mortality: findings from the Whole System Demonstrator cluster randomised trial. "
-    "BMJ 344:e3874; and the Health Foundation Improvement Analytics Unit statistical analysis protocols.",
+    "BMJ 344:e3874; and the Health Foundation Improvement Analytics Unit statistical analysis protocols."),
 )
 
 

@@ -18,10 +18,10 @@ from evalint.sensitivity.refit import resolve_design, result_row, retime, treate
 from evalint.sensitivity.robustness import RobustnessResult
 
 REFERENCES = (
-    "Abadie A, Diamond A, Hainmueller J (2015). Comparative politics and the synthetic control method. "
-    "American Journal of Political Science 59(2):495-510 (leave-one-out robustness).",
-    "Abadie A (2021). Using synthetic controls: feasibility, data requirements, and methodological aspects. "
-    "Journal of Economic Literature 59(2):391-425.",
+    ("Abadie A, Diamond A, Hainmueller J (2015). Comparative politics and the synthetic control method. "
+    "American Journal of Political Science 59(2):495-510 (leave-one-out robustness)."),
+    ("Abadie A (2021). Using synthetic controls: feasibility, data requirements, and methodological aspects. "
+    "Journal of Economic Literature 59(2):391-425."),
 )
 
 

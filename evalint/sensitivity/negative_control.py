@@ -19,10 +19,10 @@ from evalint.sensitivity.refit import resolve_design, result_row, retime, treate
 from evalint.sensitivity.robustness import RobustnessResult
 
 REFERENCES = (
-    "Lipsitch M, Tchetgen Tchetgen E, Cohen T (2010). Negative controls: a tool for detecting confounding "
-    "and bias in observational studies. Epidemiology 21(3):383-388.",
-    "Arnold BF, Ercumen A (2016). Negative control outcomes: a tool to detect bias in randomized trials. "
-    "JAMA 316(24):2597-2598.",
+    ("Lipsitch M, Tchetgen Tchetgen E, Cohen T (2010). Negative controls: a tool for detecting confounding "
+    "and bias in observational studies. Epidemiology 21(3):383-388."),
+    ("Arnold BF, Ercumen A (2016). Negative control outcomes: a tool to detect bias in randomized trials. "
+    "JAMA 316(24):2597-2598."),
 )
 
 
@@ -123,8 +123,8 @@ def negative_control(
     else:
         verdict = (f"No effect on the negative-control outcome(s){adj_word} (smallest p = {p:.3g} >= {alpha:g}): "
                    "no sign of a bias these outcomes share with the primary one.")
-    notes = ("A negative control only reveals biases it shares with the primary outcome; its test has the "
-             "size of the design's own test (methods/sensitivity.md).",)
+    notes = (("A negative control only reveals biases it shares with the primary outcome; its test has the "
+             "size of the design's own test (methods/sensitivity.md)."),)
     info = {"intervention": str(start), "treated": list(tr), "controls": controls}
     return RobustnessResult(check="negative_control", design=design.name, estimate=float(table["estimate"].iloc[0]),
                             p_value=p, alpha=alpha, table=table, verdict=verdict, notes=notes, info=info,

@@ -18,7 +18,12 @@ import pandas as pd
 from evalint.data import Panel
 from evalint.errors import SpecificationError, TreatmentError, format_examples
 from evalint.sensitivity.refit import (
-    centred, effect_scale, resolve_design, result_row, retime, treated_and_start,
+    centred,
+    effect_scale,
+    resolve_design,
+    result_row,
+    retime,
+    treated_and_start,
 )
 from evalint.sensitivity.robustness import RobustnessResult
 
@@ -26,12 +31,12 @@ from evalint.sensitivity.robustness import RobustnessResult
 DEFAULT_PRE = {"M": 24, "Q": 8, "W": 104, "D": 730, "Y": 8}
 
 REFERENCES = (
-    "Abadie A, Diamond A, Hainmueller J (2015). Comparative politics and the synthetic control method. "
-    "American Journal of Political Science 59(2):495-510 (placebo in time).",
-    "Bertrand M, Duflo E, Mullainathan S (2004). How much should we trust differences-in-differences "
-    "estimates? Quarterly Journal of Economics 119(1):249-275.",
-    "Lopez Bernal J, Cummins S, Gasparrini A (2018). The use of controls in interrupted time series "
-    "studies of public health interventions. International Journal of Epidemiology 47(6):2082-2093.",
+    ("Abadie A, Diamond A, Hainmueller J (2015). Comparative politics and the synthetic control method. "
+    "American Journal of Political Science 59(2):495-510 (placebo in time)."),
+    ("Bertrand M, Duflo E, Mullainathan S (2004). How much should we trust differences-in-differences "
+    "estimates? Quarterly Journal of Economics 119(1):249-275."),
+    ("Lopez Bernal J, Cummins S, Gasparrini A (2018). The use of controls in interrupted time series "
+    "studies of public health interventions. International Journal of Epidemiology 47(6):2082-2093."),
 )
 
 

@@ -65,9 +65,8 @@ def resolve_design(estimator: str | Callable[..., Any], options: Mapping[str, An
         For a function: whether it reads treatment from the panel's cohorts. Defaults to
         whether the panel has treatment timing (decided by the caller).
     """
-    import evalint.estimators.did as did
     import evalint.estimators.its as its_mod
-    import evalint.estimators.synth as synth
+    from evalint.estimators import did, synth
 
     opts = dict(options)
     opts.setdefault("calendar", False)
