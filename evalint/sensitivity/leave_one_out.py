@@ -14,7 +14,13 @@ import pandas as pd
 
 from evalint.data import Panel
 from evalint.errors import SpecificationError, TreatmentError, format_examples
-from evalint.sensitivity.refit import resolve_design, result_row, retime, treated_and_start
+from evalint.sensitivity.refit import (
+    resolve_design,
+    result_row,
+    retime,
+    treated_and_start,
+    without_other_treated,
+)
 from evalint.sensitivity.robustness import RobustnessResult
 
 REFERENCES = (
@@ -68,6 +74,7 @@ def leave_one_out(
     if start is None or not tr:
         raise TreatmentError("leave_one_out needs treated units and their start: pass treated= and "
                              "intervention=, or build the panel with cohort=/treatment=.")
+    panel, others = without_other_treated(panel, tr)
     opts = dict(options)
     donors = opts.pop("donors", None)
     pool = [u for u in (donors if donors is not None else panel.units) if u not in set(tr)]
@@ -116,6 +123,8 @@ def leave_one_out(
     if sig_changes:
         notes.append(f"Dropping {format_examples(sig_changes)} changes whether the estimate is significant at "
                      f"{alpha:g}.")
+    if others:
+        notes.append(f"Units treated at other dates ({format_examples(others)}) are left out of every refit.")
     notes.append("Descriptive: the leave-one-out range is not a confidence interval.")
     info = {"intervention": str(start), "treated": list(tr), "units": list(units), "range": (lo, hi),
             "most_influential": worst["dropped"]}

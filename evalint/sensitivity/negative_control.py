@@ -15,7 +15,13 @@ import pandas as pd
 
 from evalint.data import Panel
 from evalint.errors import SpecificationError, TreatmentError, format_examples
-from evalint.sensitivity.refit import resolve_design, result_row, retime, treated_and_start
+from evalint.sensitivity.refit import (
+    resolve_design,
+    result_row,
+    retime,
+    treated_and_start,
+    without_other_treated,
+)
 from evalint.sensitivity.robustness import RobustnessResult
 
 REFERENCES = (
@@ -98,6 +104,7 @@ def negative_control(
         raise SpecificationError("negative_control needs the intervention date: pass intervention=<date>.")
     if design.uses_timing and not tr:
         raise TreatmentError(f"{design.name} needs treated units: pass treated=<unit or list>.")
+    panel, others = without_other_treated(panel, tr)
     base = retime(panel, tr, start) if (design.uses_timing or (timed and design.name == "custom")) else panel
     rows = []
     for role, col in [("primary", panel.outcome), *(("negative_control", c) for c in controls)]:
@@ -125,7 +132,9 @@ def negative_control(
                    "no sign of a bias these outcomes share with the primary one.")
     notes = (("A negative control only reveals biases it shares with the primary outcome; its test has the "
              "size of the design's own test (methods/sensitivity.md)."),)
-    info = {"intervention": str(start), "treated": list(tr), "controls": controls}
+    if others:
+        notes = (*notes, f"Units treated at other dates ({format_examples(others)}) are left out of every fit.")
+    info = {"intervention": str(start), "treated": list(tr), "controls": controls, "dropped_treated": others}
     return RobustnessResult(check="negative_control", design=design.name, estimate=float(table["estimate"].iloc[0]),
                             p_value=p, alpha=alpha, table=table, verdict=verdict, notes=notes, info=info,
                             references=REFERENCES)

@@ -24,6 +24,7 @@ from evalint.sensitivity.refit import (
     result_row,
     retime,
     treated_and_start,
+    without_other_treated,
 )
 from evalint.sensitivity.robustness import RobustnessResult
 
@@ -151,6 +152,7 @@ def placebo_in_time(
     if design.uses_timing and not tr:
         raise TreatmentError(f"{design.name} needs treated units: pass treated=<unit or list>, or build the "
                              "panel with treatment= or cohort=.")
+    panel, others = without_other_treated(panel, tr)
     periods = panel.periods
     if start not in periods:
         raise SpecificationError(f"intervention {start} is outside the panel's periods "
@@ -216,6 +218,8 @@ def placebo_in_time(
     n = int(np.isfinite(plac).sum())
     k = round(p * (n + 1)) - 1 if np.isfinite(p) else 0
     notes = []
+    if others:
+        notes.append(f"Units treated at other dates ({format_examples(others)}) are left out of every refit.")
     if n < plac.size:
         bad = table.loc[1:].loc[~np.isfinite(plac), "intervention"].tolist()
         notes.append(f"{plac.size - n} placebo fit(s) gave no finite estimate and are left out: "
@@ -239,7 +243,7 @@ def placebo_in_time(
                    "when nothing happened, so the estimate is not distinguishable from the series' own "
                    "variation.")
     info = {"intervention": str(start), "window": h, "pre_periods": "all" if expanding else pre,
-            "n_placebos": n, "alternative": alternative, "treated": list(tr), "null": null,
+            "n_placebos": n, "alternative": alternative, "treated": list(tr), "dropped_treated": others, "null": null,
             "log_scale": log}
     return RobustnessResult(check="placebo_in_time", design=design.name, estimate=float(table["estimate"].iloc[0]),
                             p_value=float(p), alpha=alpha, table=table, verdict=verdict, notes=tuple(notes),

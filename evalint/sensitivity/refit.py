@@ -120,6 +120,20 @@ def treated_and_start(panel: Panel, treated: Any, intervention: Any) -> tuple[li
     return tr, start
 
 
+def without_other_treated(panel: Panel, treated: Sequence[Any]) -> tuple[Panel, list[Any]]:
+    """The panel without units treated in its timing but not in ``treated`` (and those units).
+
+    Refits re-time only ``treated``; a unit treated at another date must not become a control.
+    """
+    if panel.timing is None:
+        return panel, []
+    chosen = set(treated)
+    other = [u for u in panel.timing.treated_units if u not in chosen]
+    if not other:
+        return panel, []
+    return panel.subset(units=[u for u in panel.units if u not in set(other)]), other
+
+
 def retime(panel: Panel, treated: Sequence[Any], start: pd.Period | None) -> Panel:
     """A copy of ``panel`` whose ``treated`` units are first treated at ``start`` (others never).
 

@@ -220,3 +220,18 @@ def test_placebo_did_retimes_treated_units_only_and_keeps_input():
     assert all(t == ["u0"] and c == {d} for d, t, c in seen)
     assert [d for d, _, _ in seen][:2] == ["2022-01", "2020-07"]
     pd.testing.assert_frame_equal(panel.data, data_before)
+
+
+def test_units_treated_at_other_dates_are_left_out():
+    df = _did_panel(n_units=5, n_periods=30, start=24)
+    df.loc[df["unit"] == "u1", "cohort"] = pd.Period("2021-03", "M")
+    panel = evalint.Panel.from_frame(df, unit="unit", time="month", outcome="y", cohort="cohort")
+    seen = []
+
+    def fit(p, d):
+        seen.append(sorted(p.units))
+        return SimpleNamespace(estimate=0.0, se=1.0, ci=(-1, 1), p_value=1.0, scale="absolute")
+
+    res = placebo_in_time(panel, fit, treated="u0", intervention="2022-01", window=3, pre_periods=6)
+    assert all("u1" not in units for units in seen) and res.info["dropped_treated"] == ["u1"]
+    assert any("'u1'" in n for n in res.notes)
