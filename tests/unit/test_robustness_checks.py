@@ -77,21 +77,37 @@ def test_placebo_its_actual_row_equals_public_estimator_refit():
     assert any("cannot reject" in n for n in res.notes)
 
 
-def test_placebo_size_within_binomial_band_iid():
-    """Known truth (no effect, iid noise): rejection rate of the 10% rank test with 9 placebos."""
-    reps, alpha = 100, 0.10
-    rej = 0
+def _numpy_rejection_rate(reps=20000, seed=1):
+    """The same rank test written directly in numpy: iid N(0,1) series of 26, 6-period windows."""
+    y = np.random.default_rng(seed).normal(size=(reps, 26))
+
+    def stat(j):
+        return y[:, j:j + 6].mean(1) - y[:, j - 6:j].mean(1)
+
+    actual = stat(20)
+    plac = np.stack([stat(j) for j in range(6, 15)], axis=1)
+    p = (1 + (np.abs(plac) >= np.abs(actual)[:, None]).sum(1)) / 10
+    return float((p <= 0.1 + 1e-12).mean())
+
+
+def test_placebo_rejection_rate_matches_independent_simulation_iid():
+    """Known truth (no effect, iid noise), 10% rank test with 9 placebos.
+
+    Overlapping windows make the test anti-conservative even for iid noise: a direct numpy
+    simulation (20,000 draws) gives a rejection rate near 0.144, not 0.10. evalint's machinery
+    (windows, refits, ranks) must reproduce that rate within the 99% band of 100 replications.
+    """
+    truth = _numpy_rejection_rate()
+    assert truth > 0.12  # the documented over-rejection (0.144 +- 0.003)
+    reps, alpha, rej = 100, 0.10, 0
     for r in range(reps):
         panel = evalint.Panel.from_frame(_series(26, seed=100 + r), time="month", outcome="y")
         res = placebo_in_time(panel, _mean_shift, intervention=panel.periods[20], window=6, pre_periods=6,
                               alpha=alpha)
         assert res.info["n_placebos"] == 9
         rej += res.p_value <= alpha + 1e-12
-    # with 9 placebos the rank test rejects when the actual is the most extreme: level 1/10;
-    # 99% binomial band for 100 replications
-    level = 0.1
-    half = 2.576 * math.sqrt(level * (1 - level) / reps)
-    assert level - half <= rej / reps <= level + half, rej / reps
+    half = 2.576 * math.sqrt(truth * (1 - truth) / reps)
+    assert truth - half <= rej / reps <= truth + half, (rej / reps, truth)
 
 
 def test_placebo_detects_a_real_shift():
