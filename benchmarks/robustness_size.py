@@ -117,7 +117,33 @@ def run(design: str, reps: int, seed0: int = 20261205) -> Path:
 def band(rate: float, n: int, z: float = 1.96) -> tuple[float, float]:
     """Binomial band around ``rate`` for ``n`` replications (normal approximation)."""
     h = z * math.sqrt(rate * (1 - rate) / n)
-    return rate - h, rate + h
+    return max(0.0, rate - h), rate + h
+
+
+def overlap_table(draws: int = 20000, seed: int = 0) -> str:
+    """Why the rank test over-rejects: the same windows on AR(1) Gaussian noise, in numpy.
+
+    Statistic: mean of the 12 post periods minus mean of the 24 pre periods, at the actual date
+    (period 54 of 66) and the 19 placebo dates (periods 24-42); rank p-value as in evalint.
+    """
+    rng = np.random.default_rng(seed)
+    lines = ["| AR(1) coefficient | rejection rate at 5% (19 placebos) | Monte Carlo SE |", "|---|---|---|"]
+    for rho in (0.0, 0.3, 0.6):
+        e = rng.normal(size=(draws, 66))
+        y = np.empty_like(e)
+        y[:, 0] = e[:, 0]
+        for t in range(1, 66):
+            y[:, t] = rho * y[:, t - 1] + math.sqrt(1 - rho**2) * e[:, t]
+
+        def stat(j: int, y: np.ndarray = y) -> np.ndarray:
+            return y[:, j:j + WINDOW].mean(1) - y[:, j - PRE:j].mean(1)
+
+        act = stat(54)
+        plac = np.stack([stat(j) for j in range(24, 43)], axis=1)
+        p = (1 + (np.abs(plac) >= np.abs(act)[:, None]).sum(1)) / 20
+        r = float((p <= 0.05 + 1e-12).mean())
+        lines.append(f"| {rho:g} | {r:.3f} | {math.sqrt(r * (1 - r) / draws):.4f} |")
+    return "\n".join(lines)
 
 
 def table(alpha: float = 0.05) -> str:
@@ -150,6 +176,8 @@ if __name__ == "__main__":
     a = ap.parse_args()
     if a.table:
         print(table())
+        print()
+        print(overlap_table())
     else:
         for dsg in (DESIGNS if a.design == "all" else [a.design]):
             print(run(dsg, a.reps))
