@@ -10,7 +10,7 @@ import pytest
 from scipy.spatial.distance import mahalanobis as scipy_mahalanobis
 
 import evalint
-from evalint.errors import ColumnNotFoundError, SpecificationError, TreatmentError
+from evalint.errors import ColumnNotFoundError, MissingValuesError, SpecificationError, TreatmentError
 from evalint.matching import match_comparisons
 
 pytestmark = pytest.mark.filterwarnings("ignore::evalint.errors.EvalintWarning")
@@ -175,3 +175,13 @@ def test_typed_errors_name_unit_and_column():
                                   covariates=["x", "c"])
     with pytest.raises(SpecificationError, match="'c'"):
         match_comparisons(pc, on=("level", "c"))
+
+
+def test_unit_without_pre_period_data_is_named():
+    df = _frame()
+    df.loc[(df["unit"] == "u5") & (df["month"] < pd.Period("2021-09", "M")), "y"] = np.nan
+    with pytest.warns(Warning):
+        panel = evalint.Panel.from_frame(df, unit="unit", time="month", outcome="y", cohort="cohort",
+                                         covariates=["x"], missing="drop")
+    with pytest.raises(MissingValuesError, match="'u5'"):
+        match_comparisons(panel, on=("level", "trend"))
