@@ -10,7 +10,12 @@ import pytest
 from scipy.spatial.distance import mahalanobis as scipy_mahalanobis
 
 import evalint
-from evalint.errors import ColumnNotFoundError, MissingValuesError, SpecificationError, TreatmentError
+from evalint.errors import (
+    ColumnNotFoundError,
+    MissingValuesError,
+    SpecificationError,
+    TreatmentError,
+)
 from evalint.matching import match_comparisons
 
 pytestmark = pytest.mark.filterwarnings("ignore::evalint.errors.EvalintWarning")
