@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from evalint._version import __version__
 
-from evalint import datasets, errors
+from evalint import datasets, design, errors
 from evalint.calendar import (
     Intervention, IntensityTable, PolicyCalendar, PolicyEvent, combine_threats, describe_presets,
     list_presets, rank_threats, read_intensity_csv, resolve_preset,
@@ -44,11 +44,15 @@ from evalint.geography import add_population, icb_population, trust_to_icb
 from evalint import io
 from evalint.io import list_sources, read_source
 from evalint.evaluate.churn_sensitivity import ChurnSensitivity, churn_sensitivity
+from evalint.sensitivity import HonestDiDResult, honest_did, pretrend_power
+from evalint.sensitivity import RobustnessResult, leave_one_out, negative_control, placebo_in_time
+from evalint.matching import MatchResult, match_comparisons
 
 __all__ = [
     "__version__",
     "errors",
     "datasets",
+    "design",
     "Panel",
     "TreatmentTiming",
     "to_period",
@@ -97,4 +101,10 @@ __all__ = [
     "geography", "trust_to_icb", "add_population", "icb_population",
     # real NHS England / ONS publications (evalint.io; methods/data_sources.md)
     "io", "read_source", "list_sources",
+    # sensitivity of event studies
+    "honest_did", "HonestDiDResult", "pretrend_power",
+    # robustness checks
+    "placebo_in_time", "negative_control", "leave_one_out", "RobustnessResult",
+    # matched comparison areas
+    "match_comparisons", "MatchResult",
 ]

@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "calendar": ("evalint.calendar.cli", "query the policy calendar (list, check)"),
     "replicate": ("evalint.replication.cli", "re-run published estimates: published vs reproduced"),
     "evaluate": ("evalint.evaluate.cli", "run evaluate() from a TOML config and write the report"),
+    "power": ("evalint.design.cli", "minimum detectable effects of planned DiD designs from a TOML config"),
 }
 
 

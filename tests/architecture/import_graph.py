@@ -30,8 +30,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("inference",),
     ("results",),
     ("estimators",),
-    ("evaluate", "replication"),
+    ("evaluate", "replication", "design", "matching"),
     ("plotting", "report"),
+    ("sensitivity",),
     ("demo", "cli", "__main__"),
     ("evalint",),
 )

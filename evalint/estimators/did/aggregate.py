@@ -417,7 +417,7 @@ def build_result(state: CSState, kind: str = "simple", *, alpha: float = 0.05, m
         method="Callaway-Sant'Anna", estimand=_ESTIMANDS[kind], term=term, outcome=state.outcome,
         outcome_label=state.outcome_label, estimate=agg.overall, se=float(se[0]), alpha=a,
         inference=state.inference_info, panel=panel, seed=getattr(state.inference, "seed", None),
-        spec=state.spec, effects=effects, tables={"att_gt": table}, diagnostics=diagnostics,
+        spec=state.spec, effects=effects, tables=_tables(state, agg, table), diagnostics=diagnostics,
         flags=flags, influence=cells.influence, influence_index=cells.units,
         plot_kind={"dynamic": "event_study", "calendar": "effects_over_time"}.get(kind, "estimate"),
         intervention=state.intervention, n_obs=state.n_obs, n_units=cells.n_units,
@@ -432,6 +432,22 @@ def build_result(state: CSState, kind: str = "simple", *, alpha: float = 0.05, m
     if provenance is not None:
         res = dataclasses.replace(res, provenance=provenance)
     return res
+
+
+def _tables(state: CSState, agg: Aggregation, table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``att_gt``, plus for the dynamic aggregation ``event_time_vcov``: the analytic covariance of
+    the event-time estimates from their influence functions (clustered as the SEs are), indexed
+    by event time; read by :mod:`evalint.sensitivity` (HonestDiD, pre-trend power)."""
+    out = {"att_gt": table}
+    if agg.kind == "dynamic":
+        m = agg.influence
+        if state.cluster is not None:
+            sums = np.zeros((int(np.max(state.cluster)) + 1, m.shape[1]))
+            np.add.at(sums, np.asarray(state.cluster), m)
+            m = sums
+        lab = pd.Index(agg.labels.astype(float), name="rel_time")
+        out["event_time_vcov"] = pd.DataFrame(m.T @ m / agg.influence.shape[0] ** 2, index=lab, columns=lab)
+    return out
 
 
 def aggregate_att(result: EffectResult, kind: str = "simple", *, min_e: float = -np.inf,

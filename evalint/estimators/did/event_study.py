@@ -249,6 +249,7 @@ class EventStudy:
             spec={"estimator": self.name, "leads": self.leads, "lags": self.lags, "reference": self.references,
                   "bin_endpoints": self.bin_endpoints, "covariates": self.covariates},
             ci=inf["ci"], p_value=inf["p_value"], effects=effects, coefficients=rf.coefficient_frame(alpha),
+            tables={"event_time_vcov": _event_time_vcov(rf, times)},
             diagnostics=tuple(rf.diagnostics) + (pre,), flags=tuple(flags), plot_kind="event_study",
             intervention=describe_adoption(panel), n_obs=rf.fit.n_obs, info=info, references=REFERENCES_ES,
             scale=f"rate per {self.per_population:g}" if self.per_population else "absolute",
@@ -258,6 +259,15 @@ class EventStudy:
     def contract_example(cls) -> tuple[EventStudy, Any, dict[str, Any]]:
         panel = simulated_panel(n_units=24, n_periods=10, seed=2)
         return cls(leads=3, lags=3), panel, {"calendar": False, "inference": Clustered(kind="CR1")}
+
+
+def _event_time_vcov(rf: RegressionFit, times: list[int]) -> pd.DataFrame:
+    """Covariance of the event-time coefficients (the fit's cluster-robust one), indexed by event
+    time; read by :mod:`evalint.sensitivity` (HonestDiD, pre-trend power)."""
+    ts = sorted(times)
+    idx = [rf.fit.names.index(term_name(e)) for e in ts]
+    lab = pd.Index([float(e) for e in ts], name="rel_time")
+    return pd.DataFrame(rf.vcov.vcov[np.ix_(idx, idx)], index=lab, columns=lab)
 
 
 def event_study(panel: Any, *, leads: int = 12, lags: int = 24, reference: int | Sequence[int] = -1,

@@ -286,10 +286,19 @@ class SunAbraham:
             inference=InferenceInfo(kind, _describe(kind, by, att_df) + f"; {cluster_phrase(by, n_clusters)}", df=att_df, clusters=n_clusters),
             panel=panel, spec={"estimator": self.name, "control": self.control, "anticipation": a},
             effects=effects, coefficients=coef, diagnostics=tuple(diagnostics),
+            tables={"event_time_vcov": _event_time_vcov(wvecs, vdelta)},
             flags=tuple(flags) + tuple(cal_flags), plot_kind="event_study",
             intervention=describe_adoption(panel),
             n_obs=len(fr), info=info, references=REFERENCES,
         )
+
+
+def _event_time_vcov(wvecs: list[tuple[int, np.ndarray]], vdelta: np.ndarray) -> pd.DataFrame:
+    """Covariance ``W V W'`` of the IW event-time effects (rows of ``W``: each event time's cohort
+    shares), indexed by event time; read by :mod:`evalint.sensitivity`."""
+    w = np.vstack([wv for _, wv in wvecs])
+    lab = pd.Index([float(e) for e, _ in wvecs], name="rel_time")
+    return pd.DataFrame(w @ vdelta @ w.T, index=lab, columns=lab)
 
 
 def _describe(kind: str, unit: str, df: float) -> str:
