@@ -71,7 +71,7 @@ def _codes(s: pd.Series) -> pd.Series:
 def _period(d: pd.Series, freq: str) -> pd.Series:
     if freq == "M":
         return d.dt.to_period("M").dt.start_time
-    return d - pd.to_timedelta(d.dt.weekday, unit="D")
+    return d - pd.to_timedelta(d.dt.day_of_week, unit="D")
 
 
 def run_pandas(source: Any, fields: FieldMap, *, unit: str, freq: str,

@@ -57,7 +57,10 @@ def run_spark(source: Any, build: Any, *, spark: Any = None) -> pd.DataFrame:
     df.createOrReplaceTempView(_VIEW)
     try:
         sql = build(list(df.columns), _VIEW, "spark")
-        out = session.sql(sql).toPandas()
+        result = session.sql(sql)
+        names = list(result.columns)
+        # the aggregate is small: collect rows rather than depend on Spark's pandas bridge
+        out = pd.DataFrame([tuple(r) for r in result.collect()], columns=names)
     finally:
         session.catalog.dropTempView(_VIEW)
     return out
