@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from evalint._version import __version__
 
-from evalint import datasets, errors
+from evalint import datasets, errors, records
 from evalint.calendar import (
     Intervention, PolicyCalendar, PolicyEvent, describe_presets, list_presets, resolve_preset,
 )
@@ -37,8 +37,10 @@ from evalint.estimators.synth import (
     synthetic_control, synthetic_did,
 )
 from evalint.evaluate import Evaluation, evaluate
+from evalint.records import episodes_to_panel, simulate_episodes
 
 __all__ = [
+    "records", "episodes_to_panel", "simulate_episodes",
     "__version__",
     "errors",
     "datasets",

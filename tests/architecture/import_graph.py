@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("outcomes",),
     ("data",),
     ("geography", "datasets", "io", "diagnostics"),
-    ("calendar",),
+    ("calendar", "records"),
     ("inference",),
     ("results",),
     ("estimators",),
