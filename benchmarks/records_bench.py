@@ -71,7 +71,7 @@ def _worker(engine: str, path: str) -> None:
     rf = episodes_to_frame(path, engine=engine, spark=spark, on_bad="ignore")
     wall = time.perf_counter() - t
     print(json.dumps({"wall_s": wall, "session_start_s": start_s,
-                      "cells": int(len(rf.frame)),
+                      "cells": len(rf.frame),
                       "emergency_admissions": int(rf.frame["emergency_admissions"].sum())}))
 
 
@@ -92,7 +92,7 @@ def _run(engine: str, path: str) -> dict:
 
 
 def _load() -> str:
-    return open("/proc/loadavg").read().split()[0]
+    return Path("/proc/loadavg").read_text().split()[0]
 
 
 def main() -> None:
@@ -136,21 +136,22 @@ def main() -> None:
 def report() -> None:
     records = sorted(json.loads(OUT.read_text()), key=lambda r: (r["n_episodes"], r["engine"]))
     cpu = "unknown"
-    for line in open("/proc/cpuinfo"):
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    mem_gb = int(open("/proc/meminfo").readline().split()[1]) / 1024 ** 2
+    mem_gb = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 ** 2
     lines = [
         "", "## Record-level episodes to a monthly ICB panel (`benchmarks/records_bench.py`)", "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GB RAM, "
+        (f"Machine: {platform.machine()}, {os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GB RAM, "
         f"Python {platform.python_version()}; shared with other jobs, so the 1-minute load "
         "average before and after each run is given (a load of 15-20 on 2 cores means each "
         "run got a fraction of a core: wall times are upper bounds). Synthetic HES-like "
         "episodes (`simulate_episodes`, seed 2026, 48 months, 42 ICBs), hive-partitioned "
         "parquet; all five outcomes plus the data-quality counts in one query; peak = "
-        "resident memory of the whole process tree (Spark: driver JVM included).", "",
-        "| episodes | engine | wall (s) | Spark session start (s) | peak memory (MB) | load before / after | date |",
+        "resident memory of the whole process tree (Spark: driver JVM included)."), "",
+        ("| episodes | engine | wall (s) | Spark session start (s) | peak memory (MB) "
+         "| load before / after | date |"),
         "|---|---|---|---|---|---|---|",
     ]
     for r in records:

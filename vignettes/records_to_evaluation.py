@@ -136,6 +136,6 @@ print(f"TWFE, log(1 + delayed-discharge days): {res_d.estimate:.3f} "
       f"(95% CI {res_d.ci[0]:.3f} to {res_d.ci[1]:.3f}); the waits were cut by 20% before rounding")
 
 # %%
-import shutil  # noqa: E402
+import shutil
 
 shutil.rmtree(work, ignore_errors=True)

@@ -19,8 +19,19 @@ from evalint.records.simulate import SimulatedEpisodes, simulate_episodes
 from evalint.records.validate import RecordsDataError, RecordsQualityWarning, quality_table
 
 __all__ = [
-    "HES_FIELDS", "FieldMap", "EMERGENCY_METHODS", "KNOWN_METHODS", "OUTCOMES", "ENGINES",
-    "RecordsFrame", "episodes_to_frame", "episodes_to_panel", "records_panel",
-    "SimulatedEpisodes", "simulate_episodes", "RecordsDataError", "RecordsQualityWarning",
+    "EMERGENCY_METHODS",
+    "ENGINES",
+    "HES_FIELDS",
+    "KNOWN_METHODS",
+    "OUTCOMES",
+    "FieldMap",
+    "RecordsDataError",
+    "RecordsFrame",
+    "RecordsQualityWarning",
+    "SimulatedEpisodes",
+    "episodes_to_frame",
+    "episodes_to_panel",
     "quality_table",
+    "records_panel",
+    "simulate_episodes",
 ]

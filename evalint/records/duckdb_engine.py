@@ -17,7 +17,7 @@ import pandas as pd
 
 from evalint.errors import SpecificationError
 
-__all__ = ["run_duckdb", "duckdb_source", "source_columns_duckdb"]
+__all__ = ["duckdb_source", "run_duckdb", "source_columns_duckdb"]
 
 
 def _import():

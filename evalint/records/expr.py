@@ -10,12 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Expr", "Col", "Lit", "In", "IsNull", "NotNull", "And", "Or", "Cmp", "Days", "Flag",
-           "IfElse", "DIALECTS"]
+__all__ = [
+    "DIALECTS",
+    "And",
+    "Cmp",
+    "Col",
+    "Days",
+    "Expr",
+    "Flag",
+    "IfElse",
+    "In",
+    "IsNull",
+    "Lit",
+    "NotNull",
+    "Or",
+]
 
 DIALECTS = ("duckdb", "spark")
 
@@ -181,7 +195,7 @@ class IfElse(Expr):
         return a.where(c, b)
 
 
-def Flag(cond: Expr) -> Expr:  # noqa: N802 - reads as a constructor
+def Flag(cond: Expr) -> Expr:
     """1 where ``cond`` holds, else 0 (null -> 0)."""
     return IfElse(cond, Lit(1), Lit(0))
 
@@ -202,13 +216,13 @@ class Bands(Expr):
 
     def labels(self) -> list[str]:
         b = self.breaks
-        return [f"{lo}-{hi - 1}" for lo, hi in zip(b[:-1], b[1:])] + [f"{b[-1]}+"]
+        return [f"{lo}-{hi - 1}" for lo, hi in pairwise(b)] + [f"{b[-1]}+"]
 
     def sql(self, dialect: str) -> str:
         x = self.expr.sql(dialect)
         labs = self.labels()
         parts = [f"WHEN {x} IS NULL OR {x} < {self.breaks[0]} THEN 'unknown'"]
-        for hi, lab in zip(self.breaks[1:], labs[:-1]):
+        for hi, lab in zip(self.breaks[1:], labs[:-1], strict=True):
             parts.append(f"WHEN {x} < {hi} THEN {_quote(lab)}")
         return f"(CASE {' '.join(parts)} ELSE {_quote(labs[-1])} END)"
 

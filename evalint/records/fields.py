@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from evalint.errors import ColumnNotFoundError, SpecificationError, format_examples
 
-__all__ = ["FieldMap", "HES_FIELDS", "ROLE_DESCRIPTIONS", "resolve_fields"]
+__all__ = ["HES_FIELDS", "ROLE_DESCRIPTIONS", "FieldMap", "resolve_fields"]
 
 #: role -> default HES APC column
 HES_FIELDS: dict[str, str] = {

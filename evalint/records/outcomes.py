@@ -19,10 +19,30 @@ specification).
 
 from __future__ import annotations
 
-from evalint.records.expr import And, Cmp, Col, Days, Expr, Flag, IfElse, In, IsNull, Lit, NotNull, Or
+from evalint.records.expr import (
+           And,
+           Cmp,
+           Col,
+           Days,
+           Expr,
+           Flag,
+           IfElse,
+           In,
+           IsNull,
+           Lit,
+           NotNull,
+           Or,
+)
 
-__all__ = ["EMERGENCY_METHODS", "KNOWN_METHODS", "SPELL_TERMS", "QUALITY_TERMS",
-           "OUTCOMES", "RATIO_OUTCOMES", "included"]
+__all__ = [
+           "EMERGENCY_METHODS",
+           "KNOWN_METHODS",
+           "OUTCOMES",
+           "QUALITY_TERMS",
+           "RATIO_OUTCOMES",
+           "SPELL_TERMS",
+           "included",
+]
 
 #: HES ADMIMETH codes of an emergency admission
 EMERGENCY_METHODS = ("21", "22", "23", "24", "25", "2A", "2B", "2C", "2D", "28")

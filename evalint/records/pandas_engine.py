@@ -50,7 +50,7 @@ def source_columns_pandas(source: Any) -> list[str]:
     if not path.exists():
         raise SpecificationError(f"source {str(source)!r} does not exist.")
     if path.suffix.lower() == ".csv" or (path.is_dir() and not any(path.rglob("*.parquet"))):
-        first = sorted(path.rglob("*.csv"))[0] if path.is_dir() else path
+        first = min(path.rglob("*.csv")) if path.is_dir() else path
         return [str(c) for c in pd.read_csv(first, nrows=0).columns]
     import pyarrow.dataset as ds
 

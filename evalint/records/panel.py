@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from evalint.records.lookup import icb_lookup
 from evalint.records.outcomes import OUTCOMES, RATIO_OUTCOMES, SPELL_TERMS
 from evalint.records.validate import quality_table, report_quality
 
-__all__ = ["RecordsFrame", "episodes_to_frame", "episodes_to_panel", "records_panel", "ENGINES"]
+__all__ = ["ENGINES", "RecordsFrame", "episodes_to_frame", "episodes_to_panel", "records_panel"]
 
 ENGINES = ("duckdb", "spark", "pandas")
 _TIME = {"M": "month", "W": "week"}

@@ -20,7 +20,7 @@ from evalint.records.expr import Bands, Col, _quote
 from evalint.records.fields import UNIT_ROLES, FieldMap
 from evalint.records.outcomes import QUALITY_TERMS, SPELL_TERMS, included
 
-__all__ = ["build_query", "period_sql", "TERM_COLUMNS", "QUALITY_COLUMNS"]
+__all__ = ["QUALITY_COLUMNS", "TERM_COLUMNS", "build_query", "period_sql"]
 
 TERM_COLUMNS = tuple(SPELL_TERMS)
 QUALITY_COLUMNS = tuple(QUALITY_TERMS)

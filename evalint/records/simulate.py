@@ -37,8 +37,9 @@ import pandas as pd
 
 from evalint.errors import SpecificationError
 from evalint.records.lookup import icb_table
+from evalint.records.parallel import parallel_map
 
-__all__ = ["simulate_episodes", "SimulatedEpisodes", "EMERGENCY_CODES", "ELECTIVE_CODES"]
+__all__ = ["ELECTIVE_CODES", "EMERGENCY_CODES", "SimulatedEpisodes", "simulate_episodes"]
 
 EMERGENCY_CODES = ("21", "22", "23", "24", "25", "2A", "2B", "2C", "2D", "28")
 _EMERGENCY_P = (0.70, 0.08, 0.02, 0.04, 0.03, 0.02, 0.04, 0.01, 0.02, 0.04)
@@ -89,6 +90,8 @@ def simulate_episodes(
     delay_effect: float = -0.20,
     effect_date: str = "2021-04-01",
     overwrite: bool = True,
+    n_jobs: int = 1,
+    backend: str = "loky",
 ) -> SimulatedEpisodes:
     """Write ``n_episodes`` synthetic HES-like episodes as hive-partitioned parquet.
 
@@ -113,6 +116,9 @@ def simulate_episodes(
         First day of the effect.
     overwrite : bool
         Remove ``path`` first when it exists.
+    n_jobs, backend : int, str
+        Chunks of 2 million episodes are written in parallel through
+        :func:`evalint.records.parallel.parallel_map`; the files are identical for any value.
 
     Returns
     -------
@@ -123,9 +129,6 @@ def simulate_episodes(
     ----------
     NHS Digital (2020). Hospital Admitted Patient Care Activity 2019-20.
     """
-    import pyarrow as pa
-    import pyarrow.dataset as ds
-
     if int(n_episodes) != n_episodes or n_episodes < 1:
         raise SpecificationError(f"n_episodes must be a positive integer; got {n_episodes!r}.")
     if not -1.0 < effect <= 0.0 or not -1.0 < delay_effect <= 1.0:
@@ -141,21 +144,16 @@ def simulate_episodes(
     icbs = icb_table()["icb"].tolist()
     root = np.random.SeedSequence(int(seed))
     setup_ss, chunks_ss = root.spawn(2)
+    chunk_seed = int(chunks_ss.generate_state(1, np.uint64)[0])
     setup = np.random.default_rng(setup_ss)
     sizes = _icb_sizes(setup, len(icbs))
     treated_idx = np.sort(setup.choice(len(icbs), size=min(n_treated, len(icbs)), replace=False))
     world = _World.build(setup, icbs, sizes, treated_idx, start, months, effect_date)
 
     n_chunks = -(-n_episodes // _CHUNK)
-    for k, css in enumerate(chunks_ss.spawn(n_chunks)):
-        target = min(_CHUNK, n_episodes - k * _CHUNK)
-        table = _chunk_table(world, css, k, target, effect, delay_effect)
-        ds.write_dataset(
-            table, path, format="parquet",
-            partitioning=ds.partitioning(pa.schema([("year", pa.int16())]), flavor="hive"),
-            basename_template=f"chunk{k:04d}-{{i}}.parquet",
-            existing_data_behavior="overwrite_or_ignore",
-        )
+    tasks = [(k, min(_CHUNK, n_episodes - k * _CHUNK)) for k in range(n_chunks)]
+    parallel_map(_ChunkWriter(world, str(path), effect, delay_effect), tasks, seed=chunk_seed,
+                 n_jobs=n_jobs, backend=backend)
     out = SimulatedEpisodes(
         path=str(path), n_episodes=n_episodes, seed=int(seed), start=str(start), months=int(months),
         effect=float(effect), delay_effect=float(delay_effect), effect_date=str(effect_date),
@@ -163,6 +161,31 @@ def simulate_episodes(
     )
     (path / "_truth.json").write_text(json.dumps(out.to_dict(), indent=1))
     return out
+
+
+@dataclass(frozen=True)
+class _ChunkWriter:
+    """Writes chunk ``k`` of the extract (picklable for process backends)."""
+
+    world: _World
+    path: str
+    effect: float
+    delay_effect: float
+
+    def __call__(self, task: tuple[int, int], rng: np.random.Generator) -> int:
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        k, target = task
+        table = _chunk_table(self.world, rng.bit_generator.seed_seq, k, target, self.effect,
+                             self.delay_effect)
+        ds.write_dataset(
+            table, self.path, format="parquet",
+            partitioning=ds.partitioning(pa.schema([("year", pa.int16())]), flavor="hive"),
+            basename_template=f"chunk{k:04d}-{{i}}.parquet",
+            existing_data_behavior="overwrite_or_ignore",
+        )
+        return table.num_rows
 
 
 @dataclass

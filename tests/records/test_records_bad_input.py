@@ -17,7 +17,7 @@ from evalint.records import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
-import handmade  # noqa: E402
+import handmade
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "pandas"])

@@ -12,7 +12,7 @@ import pytest
 from evalint.records import RecordsQualityWarning, episodes_to_frame, episodes_to_panel
 
 sys.path.insert(0, str(Path(__file__).parent))
-import handmade  # noqa: E402
+import handmade
 
 
 def _check_handmade(rf):
@@ -42,7 +42,7 @@ def test_handmade_numbers(engine, as_csv, tmp_path):
     with pytest.warns(RecordsQualityWarning) as rec:
         rf = episodes_to_frame(src, engine=engine, fields={"discharge_ready_date": "disreadydate"})
     _check_handmade(rf)
-    w = [x.message for x in rec if isinstance(x.message, RecordsQualityWarning)][0]
+    w = next(x.message for x in rec if isinstance(x.message, RecordsQualityWarning))
     assert "discharge_before_admission: 1" in str(w) and len(w.table) == 9
 
 
@@ -66,7 +66,7 @@ def test_duckdb_relation_source():
 @pytest.mark.parametrize("unit,freq,age", [("icb", "M", None), ("provider", "W", None),
                                            ("gp_practice", "M", None), ("icb", "W", (0, 18, 65, 85))])
 def test_duckdb_equals_pandas_on_generated_files(small_extract, unit, freq, age):
-    kw = dict(unit=unit, freq=freq, age_bands=age)
+    kw = {"unit": unit, "freq": freq, "age_bands": age}
     d = episodes_to_frame(small_extract.path, engine="duckdb", **kw)
     p = episodes_to_frame(small_extract.path, engine="pandas", **kw)
     pd.testing.assert_frame_equal(d.frame, p.frame, check_dtype=False)

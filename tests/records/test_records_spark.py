@@ -14,8 +14,8 @@ import pytest
 from evalint.records import RecordsQualityWarning, episodes_to_frame, records_panel
 
 sys.path.insert(0, str(Path(__file__).parent))
-import handmade  # noqa: E402
-from test_records_engines import _check_handmade  # noqa: E402
+import handmade
+from test_records_engines import _check_handmade
 
 pytestmark = pytest.mark.spark
 
