@@ -106,7 +106,9 @@ if os.environ.get("EVALINT_VIGNETTE_SPARK", "") not in ("", "0"):
     from pyspark.sql import SparkSession
 
     spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
-             .config("spark.sql.shuffle.partitions", "4").getOrCreate())
+             .config("spark.sql.shuffle.partitions", "4")
+             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
     panel_spark = episodes_to_panel(spark.read.parquet(sim.path), engine="spark", spark=spark)
     print("Spark panel identical to DuckDB's:", panel_spark.fingerprint == panel.fingerprint)
     spark.stop()
