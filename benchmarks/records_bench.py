@@ -3,7 +3,9 @@
 For each size the synthetic HES-like extract is written once (partitioned parquet, cached under
 ``--data``), then each engine runs in a fresh process; wall time is measured inside that
 process around ``episodes_to_frame`` (Spark: session start reported separately), peak memory
-by polling the resident set size of the whole process tree (Spark's JVM included) every 0.1 s.
+by polling the resident set size of the whole process tree (Spark's JVM included) every 0.1 s,
+CPU time (user + system, whole tree, from the process start: includes interpreter start-up) by
+the same polling; on a shared machine CPU time is the load-independent figure.
 
 Usage::
 
@@ -29,8 +31,12 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "records_bench.json"
 
 
-def _tree_rss_mb(root: int) -> float:
-    """Resident memory (MB) of ``root`` and all its descendants."""
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _tree_rss_mb(root: int, cpu: dict[int, float] | None = None) -> float:
+    """Resident memory (MB) of ``root`` and all its descendants; ``cpu`` collects each
+    process's user + system CPU seconds as last seen."""
     children: dict[int, list[int]] = {}
     for p in Path("/proc").iterdir():
         if not p.name.isdigit():
@@ -45,6 +51,9 @@ def _tree_rss_mb(root: int) -> float:
         pid = stack.pop()
         stack.extend(children.get(pid, []))
         try:
+            if cpu is not None:
+                st = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                cpu[pid] = (int(st[11]) + int(st[12])) / _TICK
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
@@ -80,14 +89,15 @@ def _run(engine: str, path: str) -> dict:
     proc = subprocess.Popen([sys.executable, __file__, "--worker", engine, path],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     peak = 0.0
+    cpu: dict[int, float] = {}
     while proc.poll() is None:
-        peak = max(peak, _tree_rss_mb(proc.pid))
+        peak = max(peak, _tree_rss_mb(proc.pid, cpu))
         time.sleep(0.1)
     out = proc.stdout.read().strip().splitlines()
     if proc.returncode != 0 or not out:
         return {"engine": engine, "error": f"exit {proc.returncode}", "peak_mb": peak}
     rec = json.loads(out[-1])
-    rec.update(engine=engine, peak_mb=peak)
+    rec.update(engine=engine, peak_mb=peak, cpu_s=sum(cpu.values()))
     return rec
 
 
@@ -150,17 +160,18 @@ def report() -> None:
         "episodes (`simulate_episodes`, seed 2026, 48 months, 42 ICBs), hive-partitioned "
         "parquet; all five outcomes plus the data-quality counts in one query; peak = "
         "resident memory of the whole process tree (Spark: driver JVM included)."), "",
-        ("| episodes | engine | wall (s) | Spark session start (s) | peak memory (MB) "
-         "| load before / after | date |"),
-        "|---|---|---|---|---|---|---|",
+        ("| episodes | engine | wall (s) | CPU (s) | Spark session start (s) "
+         "| peak memory (MB) | load before / after | date |"),
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in records:
         if "error" in r:
-            lines.append(f"| {r['n_episodes']:,} | {r['engine']} | failed ({r['error']}) | | "
+            lines.append(f"| {r['n_episodes']:,} | {r['engine']} | failed ({r['error']}) | | | "
                          f"{r['peak_mb']:,.0f} | {r['load_before']} / {r['load_after']} | {r['date']} |")
             continue
         ss = f"{r['session_start_s']:.1f}" if r["engine"] == "spark" else "–"
-        lines.append(f"| {r['n_episodes']:,} | {r['engine']} | {r['wall_s']:.1f} | {ss} | "
+        cs = f"{r['cpu_s']:.0f}" if "cpu_s" in r else "–"
+        lines.append(f"| {r['n_episodes']:,} | {r['engine']} | {r['wall_s']:.1f} | {cs} | {ss} | "
                      f"{r['peak_mb']:,.0f} | {r['load_before']} / {r['load_after']} | {r['date']} |")
     lines.append("")
     with open(HERE / "RESULTS.md", "a") as fh:
