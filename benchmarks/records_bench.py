@@ -77,7 +77,11 @@ def _worker(engine: str, path: str) -> None:
         spark.sparkContext.setLogLevel("ERROR")
         start_s = time.perf_counter() - t
     t = time.perf_counter()
-    rf = episodes_to_frame(path, engine=engine, spark=spark, on_bad="ignore")
+    kw = {}
+    if engine == "duckdb" and os.environ.get("RECORDS_BENCH_DUCKDB_MEMORY"):
+        limit = os.environ["RECORDS_BENCH_DUCKDB_MEMORY"]
+        kw["memory_limit"] = None if limit == "none" else limit
+    rf = episodes_to_frame(path, engine=engine, spark=spark, on_bad="ignore", **kw)
     wall = time.perf_counter() - t
     print(json.dumps({"wall_s": wall, "session_start_s": start_s,
                       "cells": len(rf.frame),
@@ -111,6 +115,9 @@ def main() -> None:
     ap.add_argument("--engines", nargs="+", default=["duckdb", "spark", "pandas"])
     ap.add_argument("--pandas-max", type=float, default=1e7, help="largest size run with pandas")
     ap.add_argument("--data", default="/tmp/evalint_records_bench")
+    ap.add_argument("--duckdb-memory", default=None,
+                    help="DuckDB memory_limit, e.g. 8GB; 'none' = DuckDB's default (80%% of RAM); "
+                         "omitted = evalint's default (3GB)")
     ap.add_argument("--worker", nargs=2)
     ap.add_argument("--report", action="store_true")
     a = ap.parse_args()
@@ -123,6 +130,8 @@ def main() -> None:
     sys.path.insert(0, str(HERE.parent))
     from evalint.records import simulate_episodes
 
+    if a.duckdb_memory:
+        os.environ["RECORDS_BENCH_DUCKDB_MEMORY"] = a.duckdb_memory
     records = json.loads(OUT.read_text()) if OUT.exists() else []
     for n in (int(s) for s in a.sizes):
         path = Path(a.data) / f"n{n}"
@@ -135,11 +144,15 @@ def main() -> None:
                 continue
             load0 = _load()
             rec = _run(engine, str(path))
+            label = engine
+            if engine == "duckdb" and a.duckdb_memory:
+                label = f"duckdb (memory_limit {a.duckdb_memory})"
+            rec["engine"] = label
             rec.update(n_episodes=n, load_before=load0, load_after=_load(),
                        date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
             print(json.dumps(rec), flush=True)
             records = [r for r in records
-                       if not (r["n_episodes"] == n and r["engine"] == engine)] + [rec]
+                       if not (r["n_episodes"] == n and r["engine"] == label)] + [rec]
             OUT.write_text(json.dumps(records, indent=1))
 
 

@@ -84,7 +84,11 @@ def run_duckdb(source: Any, build: Any, *, memory_limit: str | None = None,
     con = duckdb.connect(":memory:")
     try:
         if memory_limit:
+            import tempfile
+
+            spill = Path(tempfile.gettempdir()) / "evalint_duckdb_spill"
             con.execute(f"SET memory_limit = '{memory_limit}'")
+            con.execute(f"SET temp_directory = '{spill.as_posix()}'")
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         con.execute("SET preserve_insertion_order = false")
