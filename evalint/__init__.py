@@ -10,6 +10,7 @@ from __future__ import annotations
 from evalint._version import __version__
 
 from evalint import datasets, design, errors
+from evalint import datasets, errors, records
 from evalint.calendar import (
     Intervention, IntensityTable, PolicyCalendar, PolicyEvent, combine_threats, describe_presets,
     list_presets, rank_threats, read_intensity_csv, resolve_preset,
@@ -47,8 +48,10 @@ from evalint.evaluate.churn_sensitivity import ChurnSensitivity, churn_sensitivi
 from evalint.sensitivity import HonestDiDResult, honest_did, pretrend_power
 from evalint.sensitivity import RobustnessResult, leave_one_out, negative_control, placebo_in_time
 from evalint.matching import MatchResult, match_comparisons
+from evalint.records import episodes_to_panel, simulate_episodes
 
 __all__ = [
+    "records", "episodes_to_panel", "simulate_episodes",
     "__version__",
     "errors",
     "datasets",

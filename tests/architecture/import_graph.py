@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "_typing", "_version", "_output"),
     ("outcomes",),
     ("data",),
-    ("geography", "datasets", "io", "diagnostics"),
+    ("geography", "datasets", "io", "diagnostics", "records"),
     ("calendar",),
     ("inference",),
     ("results",),

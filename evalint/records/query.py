@@ -1,0 +1,106 @@
+"""The one query: episodes -> spells -> unit x period sums, rendered for DuckDB or Spark SQL.
+
+The stages are the same for every engine (the pandas engine follows them step by step):
+
+1. episodes -> one row per spell: the first episode's admission method, area and age (by
+   episode order), the earliest admission date, the latest discharge and discharge-ready dates;
+2. the unit (ICB through the lookup; provider or GP practice as recorded), the period the
+   spell's admission falls in, and the discharge date of the patient's previous spell;
+3. sums of :data:`~evalint.records.outcomes.SPELL_TERMS` over included spells and of
+   :data:`~evalint.records.outcomes.QUALITY_TERMS` over all spells, by unit and period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from evalint.records.expr import Bands, Col, _quote
+from evalint.records.fields import UNIT_ROLES, FieldMap
+from evalint.records.outcomes import QUALITY_TERMS, SPELL_TERMS, included
+
+__all__ = ["QUALITY_COLUMNS", "TERM_COLUMNS", "build_query", "period_sql"]
+
+TERM_COLUMNS = tuple(SPELL_TERMS)
+QUALITY_COLUMNS = tuple(QUALITY_TERMS)
+
+
+def _ident(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _q(name: str, dialect: str) -> str:
+    """Quote a source column name."""
+    return _ident(name) if dialect == "spark" else '"' + name.replace('"', '""') + '"'
+
+
+def period_sql(expr: str, freq: str, dialect: str) -> str:
+    """First day of the month/week (Monday) holding ``expr``, as a DATE."""
+    if dialect == "duckdb":
+        part = "month" if freq == "M" else "week"
+        return f"CAST(date_trunc('{part}', {expr}) AS DATE)"
+    return f"trunc({expr}, '{'MM' if freq == 'M' else 'WEEK'}')"
+
+
+def _lookup_values(lookup: pd.DataFrame) -> str:
+    rows = ", ".join(f"({_quote(a)}, {_quote(u)})" for a, u in
+                     zip(lookup["area_code"], lookup["unit"]))
+    return f"(VALUES {rows}) AS lk(area_code, lk_unit)"
+
+
+def build_query(fields: FieldMap, *, source: str, dialect: str, unit: str, freq: str,
+                lookup: pd.DataFrame | None, age_bands: Sequence[int] | None) -> str:
+    """SQL text computing the unit x period sums from the episode table named ``source``."""
+    s = "VARCHAR" if dialect == "duckdb" else "STRING"
+
+    def c(role: str) -> str:
+        return _q(fields[role], dialect)
+
+    ready = (f"CAST({c('discharge_ready_date')} AS DATE)" if fields.has("discharge_ready_date")
+             else "CAST(NULL AS DATE)")
+    age_sel = f", {c('age')} AS age" if age_bands is not None else ""
+    age_agg = ", min_by(age, ord) AS age" if age_bands is not None else ""
+    area = c(UNIT_ROLES[unit])
+    if lookup is not None:
+        join = f"LEFT JOIN {_lookup_values(lookup)} ON sp.area = lk.area_code"
+        unit_expr = "lk.lk_unit"
+    else:
+        join = ""
+        unit_expr = "sp.area"
+    band = ""
+    group = "unit, period"
+    if age_bands is not None:
+        band = f", {Bands(Col('age'), tuple(age_bands)).sql(dialect)} AS age_band"
+        group += ", age_band"
+    inc = included.sql(dialect)
+    terms = ",\n  ".join(
+        f"SUM(CASE WHEN {inc} THEN {e.sql(dialect)} ELSE 0 END) AS {name}"
+        for name, e in SPELL_TERMS.items())
+    quality = ",\n  ".join(f"SUM({e.sql(dialect)}) AS {name}"
+                           for name, (e, _) in QUALITY_TERMS.items())
+    return f"""
+WITH ep AS (
+  SELECT {c('spell_id')} AS spell, {c('patient_id')} AS patient, {c('episode_order')} AS ord,
+         CAST({c('admission_date')} AS DATE) AS admit, CAST({c('discharge_date')} AS DATE) AS disch,
+         {ready} AS ready, CAST({c('admission_method')} AS {s}) AS method,
+         CAST({area} AS {s}) AS area{age_sel}
+  FROM {source}
+), sp AS (
+  SELECT spell, min(patient) AS patient, count(*) AS n_episodes, min(admit) AS admit,
+         max(disch) AS disch, max(ready) AS ready, min_by(method, ord) AS method,
+         min_by(area, ord) AS area{age_agg}
+  FROM ep GROUP BY spell
+), sl AS (
+  SELECT sp.*, {unit_expr} AS unit, {period_sql('sp.admit', freq, dialect)} AS period,
+         LAG(sp.disch) OVER (PARTITION BY sp.patient
+                             ORDER BY sp.admit ASC NULLS LAST, sp.spell ASC) AS prev_disch
+  FROM sp {join}
+)
+SELECT {group},
+  COUNT(*) AS all_spells, SUM(n_episodes) AS all_episodes,
+  {terms},
+  {quality}
+FROM (SELECT sl.*{band} FROM sl) t
+GROUP BY {group}
+"""
