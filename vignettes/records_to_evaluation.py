@@ -129,7 +129,7 @@ f["treated"] = (f["icb"].isin(sim.treated_icbs)
                 & (f["month"] >= pd.Timestamp(sim.effect_date))).astype(int)
 did = Panel.from_frame(f, unit="icb", time="month", treatment="treated", freq="M",
                        outcome=["log_emergency_admissions", "log_delayed_days"])
-res = twfe(did)
+res = twfe(did, outcome="log_emergency_admissions")
 lo, hi = res.ci
 print(f"TWFE, log emergency admissions: {res.estimate:.3f} (95% CI {lo:.3f} to {hi:.3f}); "
       f"truth {np.log(0.9):.3f}; covered: {lo <= np.log(0.9) <= hi}")

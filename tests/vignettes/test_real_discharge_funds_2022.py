@@ -10,32 +10,19 @@ table's HWB total to GBP 1 (population shares sum to one).
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from vignette_helpers import VIGNETTES_DIR, check_line, run_vignette
 
 pytestmark = pytest.mark.realdata
-SCRIPT = Path(__file__).resolve().parents[2] / "vignettes" / "real_discharge_funds_2022.py"
+SCRIPT = VIGNETTES_DIR / "real_discharge_funds_2022.py"
 
 
 @pytest.fixture(scope="module")
 def output(realdata_root) -> str:
-    env = dict(os.environ, MPLBACKEND="Agg", EVALINT_REALDATA_DIR=str(realdata_root))
-    proc = subprocess.run([sys.executable, str(SCRIPT)], cwd=SCRIPT.parents[1], env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout
+    return run_vignette(SCRIPT, EVALINT_REALDATA_DIR=str(realdata_root))
 
-
-def _check(output: str, key: str) -> str:
-    m = re.search(rf"^CHECK {re.escape(key)} (.+)$", output, flags=re.M)
-    assert m, f"no CHECK {key} line"
-    return m.group(1)
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +40,11 @@ def england(realdata_root) -> pd.DataFrame:
 
 def test_england_figures(output, england):
     monthly = england.groupby(england["date"].dt.to_period("M"))["remaining"].mean()
-    assert float(_check(output, "england_remaining_2023-01")) == pytest.approx(monthly["2023-01"], abs=0.1)
-    assert float(_check(output, "england_remaining_2021-04")) == pytest.approx(monthly["2021-04"], abs=0.1)
+    assert float(check_line(output, "england_remaining_2023-01")) == pytest.approx(monthly["2023-01"], abs=0.1)
+    assert float(check_line(output, "england_remaining_2021-04")) == pytest.approx(monthly["2021-04"], abs=0.1)
     # published: 13,965 a day in January 2023, peak 14,789 on 7 January 2023 (SOURCE.md)
     assert monthly["2023-01"] == pytest.approx(13_965, abs=0.5)
-    value, day = _check(output, "england_winter_peak").split()
+    value, day = check_line(output, "england_winter_peak").split()
     assert (int(value), day) == (14_789, "2023-01-07")
 
 
@@ -73,9 +60,9 @@ def test_icb_rows_sum_to_england(output, england, realdata_root):
     e = england.groupby(england["date"].dt.to_period("M"))["nctr"].mean()
     common = [m for m in full if m in e.index]
     ratio = s[common] / e[common]
-    assert int(_check(output, "icb_sum_months")) == len(common) >= 8
-    assert float(_check(output, "icb_sum_over_england_min")) == pytest.approx(ratio.min(), abs=1e-4)
-    assert float(_check(output, "icb_sum_over_england_max")) == pytest.approx(ratio.max(), abs=1e-4)
+    assert int(check_line(output, "icb_sum_months")) == len(common) >= 8
+    assert float(check_line(output, "icb_sum_over_england_min")) == pytest.approx(ratio.min(), abs=1e-4)
+    assert float(check_line(output, "icb_sum_over_england_max")) == pytest.approx(ratio.max(), abs=1e-4)
     assert 0.98 <= ratio.min() and ratio.max() <= 1.02
 
 
@@ -83,8 +70,8 @@ def test_bcf_mapped_total(output, realdata_root):
     bcf = pd.read_csv(realdata_root / "bcf_2022_23_intermediate_care_la" / "BCF.csv")
     bcf = bcf.loc[bcf["Code"] != "Total"]
     both = (bcf["Bed based intermediate Care Services"] + bcf["Reablement in a persons own home"]).sum()
-    assert float(_check(output, "bcf_table_gbp")) == pytest.approx(both, abs=1)
-    assert float(_check(output, "bcf_mapped_gbp")) == pytest.approx(both, abs=1)
+    assert float(check_line(output, "bcf_table_gbp")) == pytest.approx(both, abs=1)
+    assert float(check_line(output, "bcf_mapped_gbp")) == pytest.approx(both, abs=1)
 
 
 def test_conclusion_is_stated(output):

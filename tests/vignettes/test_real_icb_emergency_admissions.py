@@ -10,46 +10,33 @@ sum over trusts.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from vignette_helpers import VIGNETTES_DIR, check_line, run_vignette
 
 pytestmark = pytest.mark.realdata
-SCRIPT = Path(__file__).resolve().parents[2] / "vignettes" / "real_icb_emergency_admissions.py"
+SCRIPT = VIGNETTES_DIR / "real_icb_emergency_admissions.py"
 
 
 @pytest.fixture(scope="module")
 def output(realdata_root) -> str:
-    env = dict(os.environ, MPLBACKEND="Agg", EVALINT_REALDATA_DIR=str(realdata_root))
-    proc = subprocess.run([sys.executable, str(SCRIPT)], cwd=SCRIPT.parents[1], env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "Traceback" not in proc.stderr
-    return proc.stdout
+    return run_vignette(SCRIPT, EVALINT_REALDATA_DIR=str(realdata_root))
 
-
-def _check(output: str, key: str) -> str:
-    match = re.search(rf"^CHECK {re.escape(key)} (.+)$", output, flags=re.M)
-    assert match, f"no CHECK {key} line in the vignette output"
-    return match.group(1)
 
 
 def test_published_icb_rows_are_reproduced(output, realdata_root):
     published = pd.read_csv(realdata_root / "healthyr_nhse_uec" / "england_icb_accidents_emergency.csv")
     # 42 ICBs x 40 months, less the two months the source copied from 2024
-    assert int(_check(output, "icb_months_compared")) == len(published) - 2 * 42
-    assert float(_check(output, "icb_months_exact_share")) >= 0.97
-    assert float(_check(output, "icb_months_max_abs_pct_diff")) <= 2.0
+    assert int(check_line(output, "icb_months_compared")) == len(published) - 2 * 42
+    assert float(check_line(output, "icb_months_exact_share")) >= 0.97
+    assert float(check_line(output, "icb_months_max_abs_pct_diff")) <= 2.0
 
 
 @pytest.mark.parametrize("month", ["2023-01", "2024-01"])
 def test_england_totals_are_reproduced(output, realdata_root, month):
-    line = _check(output, f"england_{month}")
+    line = check_line(output, f"england_{month}")
     ours = float(re.search(r"sum_over_icbs=(\d+)", line).group(1))
     shown = float(re.search(r"england_timeseries=(\d+)", line).group(1))
     series = pd.read_csv(realdata_root / "ae_england_monthly_timeseries" / "england_ae_activity_monthly.csv")
