@@ -8,6 +8,7 @@ false, and the definitions never negate a nullable condition.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -34,14 +35,16 @@ __all__ = [
 DIALECTS = ("duckdb", "spark")
 
 
-class Expr:
+class Expr(ABC):
     """Base class: ``sql(dialect)`` renders, ``pandas(frame)`` evaluates."""
 
-    def sql(self, dialect: str) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def sql(self, dialect: str) -> str:
+        """The expression as SQL in ``dialect`` (one of :data:`DIALECTS`)."""
 
-    def pandas(self, df: pd.DataFrame) -> pd.Series:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def pandas(self, df: pd.DataFrame) -> pd.Series:
+        """The expression evaluated on the columns of ``df``."""
 
 
 @dataclass(frozen=True)
