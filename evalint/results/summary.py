@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from evalint.results.numbers import fmt_p, p_value_draws
+
 if TYPE_CHECKING:  # pragma: no cover
     from evalint.results.effect import EffectResult
 
@@ -96,7 +98,7 @@ class Summary:
             ("Estimand", r.estimand),
             (f"{r.term}", f"{format_number(r.estimate) or na} ({ci})"),
             ("Std. error", format_number(r.se) or na),
-            ("p-value", format_number(r.p_value) or na),
+            ("p-value", fmt_p(r.p_value, p_value_draws(r)) or na),
             ("Scale", r.scale),
             ("Inference", r.inference.description + (f"; {r.inference.note}" if r.inference.note else "")),
         ]

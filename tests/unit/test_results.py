@@ -156,3 +156,14 @@ def test_with_alpha_keeps_rate_ratio_intervals_on_the_log_scale(panel):
                              ci=(float(np.exp(-0.1 - z95 * 0.05)), float(np.exp(-0.1 + z95 * 0.05))))
     r90 = rr.with_alpha(0.10)
     assert r90.ci == pytest.approx((np.exp(-0.1 - z90 * 0.05), np.exp(-0.1 + z90 * 0.05)), rel=1e-12)
+
+
+def test_summary_bounds_a_placebo_p_value_by_its_draws(panel):
+    """30 placebo draws cannot support p below 1/31 (Phipson & Smyth 2010); the summary says so."""
+    r = toy_two_by_two(panel)
+    placebo = dataclasses.replace(
+        r, p_value=1e-12, inference=InferenceInfo(name="placebo", description="in-space placebo test", reps=30))
+    assert "p < 0.033 (1/31)" in placebo.summary()
+    assert "1e-12" not in placebo.summary()
+    analytic = dataclasses.replace(r, p_value=0.0123)
+    assert "0.0123" in analytic.summary()
