@@ -98,7 +98,7 @@ class Summary:
             ("Estimand", r.estimand),
             (f"{r.term}", f"{format_number(r.estimate) or na} ({ci})"),
             ("Std. error", format_number(r.se) or na),
-            ("p-value", fmt_p(r.p_value, p_value_draws(r)) or na),
+            ("p-value", fmt_p(r.p_value, p_value_draws(r)).removeprefix("p = ").removeprefix("p ") or na),
             ("Scale", r.scale),
             ("Inference", r.inference.description + (f"; {r.inference.note}" if r.inference.note else "")),
         ]
