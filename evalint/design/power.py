@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from functools import partial
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evalint._parallel import parallel_map
 from evalint._typing import check_alpha, check_positive_int
 from evalint.errors import SpecificationError
 
@@ -65,39 +67,53 @@ def fit_did(data: pd.DataFrame, outcome: str, alpha: float) -> tuple[float, floa
     return float(res.estimate), float(res.se), df, bool(res.p_value < alpha)
 
 
+def _replication(r: int, _rng: Any, *, n_treated: int, pre: int, post: int, outcome: str, seed: int,
+                 codes: tuple[str, ...], first: pd.Period, last: pd.Period, adopt: str,
+                 effect: float | None, alpha: float) -> dict[str, Any]:
+    """Replication ``r``: draw the treated ICBs and a panel, fit the DiD.
+
+    It seeds itself from ``(seed, n_treated, pre, post, r)`` (the stream handed in by
+    :func:`evalint._parallel.parallel_map` is not used), so every replication is the same
+    whatever the number of workers and equal to the serial loop.
+    """
+    from evalint.datasets.simulate import simulate_nhs
+
+    rng = np.random.default_rng([seed, n_treated, pre, post, r])
+    treated = list(rng.choice(list(codes), size=n_treated, replace=False))
+    eff = None if effect is None else {outcome: float(effect)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sim = simulate_nhs(seed=int(rng.integers(2**31 - 1)), start=str(first), end=str(last),
+                           adoption=(treated, adopt), effects=eff, covid=False)
+    est, se, df, rej = fit_did(sim.data, outcome, alpha)
+    return {"rep": r, "estimate": est, "se": se, "df": df, "rejects": rej}
+
+
 def simulate_null(n_treated: int, pre: int, post: int, *, outcome: str = "emergency_admissions", reps: int = 200,
-                  seed: int = 0, start: str = "2016-04", alpha: float = 0.05, effect: float | None = None
-                  ) -> pd.DataFrame:
+                  seed: int = 0, start: str = "2016-04", alpha: float = 0.05, effect: float | None = None,
+                  n_jobs: int = 1, backend: str = "loky") -> pd.DataFrame:
     """``reps`` replications of the design: estimate, SE, df (and whether H0 is rejected).
 
     ``effect`` (relative, e.g. -0.05) generates a constant effect in the treated ICBs' counts
-    from adoption on (used to validate the MDE); ``None`` simulates no effect.
+    from adoption on (used to validate the MDE); ``None`` simulates no effect. The replications
+    run through :func:`evalint._parallel.parallel_map` (``n_jobs`` workers on a joblib
+    ``backend``); the result is the same for any ``n_jobs`` and ``backend``.
     """
     from evalint.datasets.simulate import simulate_nhs
 
     first, last = _months(start, pre + post)
     adopt = str(first + pre)
-    rows = []
-    codes: list[str] | None = None
-    for r in range(reps):
-        rng = np.random.default_rng([seed, n_treated, pre, post, r])
-        if codes is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                codes = sorted(simulate_nhs(seed=0, start=str(first), end=str(first + 1), covid=False)
-                               .data["icb_code"].unique())
-        if not 1 <= n_treated < len(codes):
-            raise SpecificationError(f"n_treated={n_treated}: between 1 and {len(codes) - 1} of the "
-                                     f"{len(codes)} ICBs (some must stay untreated).")
-        treated = list(rng.choice(codes, size=n_treated, replace=False))
-        eff = None if effect is None else {outcome: float(effect)}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            sim = simulate_nhs(seed=int(rng.integers(2**31 - 1)), start=str(first), end=str(last),
-                               adoption=(treated, adopt), effects=eff, covid=False)
-        est, se, df, rej = fit_did(sim.data, outcome, alpha)
-        rows.append({"rep": r, "estimate": est, "se": se, "df": df, "rejects": rej})
-    return pd.DataFrame(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        codes = tuple(sorted(simulate_nhs(seed=0, start=str(first), end=str(first + 1), covid=False)
+                             .data["icb_code"].unique()))
+    if not 1 <= n_treated < len(codes):
+        raise SpecificationError(f"n_treated={n_treated}: between 1 and {len(codes) - 1} of the "
+                                 f"{len(codes)} ICBs (some must stay untreated).")
+    one = partial(_replication, n_treated=n_treated, pre=pre, post=post, outcome=outcome, seed=seed,
+                  codes=codes, first=first, last=last, adopt=adopt, effect=effect, alpha=alpha)
+    rows = parallel_map(one, range(reps), seed=seed, n_jobs=n_jobs, backend=backend)
+    return pd.DataFrame(rows, columns=["rep", "estimate", "se", "df", "rejects"])
 
 
 def _power_at(null: pd.DataFrame, rho: float, alpha: float) -> float:
@@ -166,7 +182,8 @@ class DesignPower:
 def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[int] = 24,
           post: int | Sequence[int] = (12, 24), outcome: str = "emergency_admissions", power: float = 0.8,
           alpha: float = 0.05, reps: int = 200, seed: int = 0, start: str = "2016-04",
-          reductions: Sequence[float] | None = None) -> DesignPower:
+          reductions: Sequence[float] | None = None, n_jobs: int = 1,
+          backend: str = "loky") -> DesignPower:
     """Minimum detectable effect and power of planned DiD designs, by simulation on NHS panels.
 
     Parameters
@@ -188,6 +205,10 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
         First simulated month.
     reductions : sequence of float, optional
         Relative reductions for the power curves (default 0 to 30% by 1%).
+    n_jobs, backend : int, str
+        Workers and joblib backend for the replications (``"loky"`` processes by default;
+        ``"dask"`` or ``"ray"`` after registering a cluster with joblib; needs the ``records``
+        extra for joblib). The result is the same for any ``n_jobs`` and ``backend``.
 
     Returns
     -------
@@ -211,7 +232,8 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
         for b in np.atleast_1d(pre):
             for f in np.atleast_1d(post):
                 n_, b_, f_ = (check_positive_int(k, int(v)) for k, v in (("n_treated", n), ("pre", b), ("post", f)))
-                null = simulate_null(n_, b_, f_, outcome=outcome, reps=reps, seed=seed, start=start, alpha=a)
+                null = simulate_null(n_, b_, f_, outcome=outcome, reps=reps, seed=seed, start=start, alpha=a,
+                                     n_jobs=n_jobs, backend=backend)
                 mde = _mde(null, float(power), a)
                 pw = _power_at(null, -mde, a) if np.isfinite(mde) else np.nan
                 rows.append({"n_treated": n_, "pre": b_, "post": f_, "mde": mde, "power_at_mde": pw,

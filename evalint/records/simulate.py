@@ -37,7 +37,7 @@ import pandas as pd
 
 from evalint.errors import SpecificationError
 from evalint.records.lookup import icb_table
-from evalint.records.parallel import parallel_map
+from evalint._parallel import parallel_map
 
 __all__ = ["ELECTIVE_CODES", "EMERGENCY_CODES", "SimulatedEpisodes", "simulate_episodes"]
 
@@ -118,7 +118,7 @@ def simulate_episodes(
         Remove ``path`` first when it exists.
     n_jobs, backend : int, str
         Chunks of 2 million episodes are written in parallel through
-        :func:`evalint.records.parallel.parallel_map`; the files are identical for any value.
+        :func:`evalint._parallel.parallel_map`; the files are identical for any value.
 
     Returns
     -------

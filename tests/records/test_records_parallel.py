@@ -8,7 +8,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from evalint.records import simulate_episodes
-from evalint.records.parallel import parallel_map
+from evalint._parallel import parallel_map
 
 pytest.importorskip("joblib")
 
