@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalint._parallel import parallel_map
 from evalint.data import Panel
 from evalint.errors import SpecificationError, TreatmentError, format_examples
 from evalint.sensitivity.refit import (
@@ -39,6 +40,8 @@ def leave_one_out(
     intervention: Any = None,
     treated: Any = None,
     alpha: float = 0.05,
+    n_jobs: int = 1,
+    backend: str = "loky",
     **options: Any,
 ) -> RobustnessResult:
     """Refit the design once per comparison unit, leaving that unit out.
@@ -55,6 +58,10 @@ def leave_one_out(
         Start and treated units (default from the panel's timing).
     alpha : float
         Level used for the ``significant`` column.
+    n_jobs, backend : int, str
+        Workers and joblib backend for the refits (:func:`evalint._parallel.parallel_map`;
+        ``"loky"`` processes by default, ``"threading"``, or ``"dask"``/``"ray"`` once registered
+        with joblib; n_jobs > 1 needs joblib from the ``records`` extra). Same table for any value.
     **options
         Passed to the estimator (a ``donors=`` list loses the dropped unit in each refit).
 
@@ -102,8 +109,9 @@ def leave_one_out(
 
     rows = []
     name = "custom"
-    for drop in [None, *units]:
-        res, name = fit_without(drop)
+    drops = [None, *units]
+    fits = parallel_map(lambda drop, _rng: fit_without(drop), drops, seed=0, n_jobs=n_jobs, backend=backend)
+    for drop, (res, name) in zip(drops, fits):
         row = {"role": "all" if drop is None else "dropped", "dropped": drop}
         row.update(result_row(res, alpha))
         rows.append(row)

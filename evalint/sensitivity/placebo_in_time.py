@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from evalint._parallel import parallel_map
 from evalint.data import Panel
 from evalint.errors import SpecificationError, TreatmentError, format_examples
 from evalint.sensitivity.refit import (
@@ -84,6 +85,8 @@ def placebo_in_time(
     dates: Sequence[Any] | None = None,
     alternative: Literal["two-sided", "greater", "less"] = "two-sided",
     alpha: float = 0.05,
+    n_jobs: int = 1,
+    backend: str = "loky",
     **options: Any,
 ) -> RobustnessResult:
     """Placebo-in-time check of an ITS, synthetic control or DiD estimate.
@@ -116,6 +119,10 @@ def placebo_in_time(
         Two-sided compares magnitudes (on the log scale for rate ratios).
     alpha : float
         Level at which the verdict reads the rank p-value.
+    n_jobs, backend : int, str
+        Workers and joblib backend for the refits (:func:`evalint._parallel.parallel_map`;
+        ``"loky"`` processes by default, ``"threading"``, or ``"dask"``/``"ray"`` once registered
+        with joblib; n_jobs > 1 needs joblib from the ``records`` extra). Same table for any value.
     **options
         Passed to the estimator (refits skip the policy-calendar check unless ``calendar=``).
 
@@ -205,8 +212,9 @@ def placebo_in_time(
     rows = []
     log = False
     null = 0.0
-    for role, j in [("actual", i0), *(("placebo", j) for j in feasible)]:
-        res, lo, hi = fit_at(j)
+    tasks = [("actual", i0), *(("placebo", j) for j in feasible)]
+    fits = parallel_map(lambda task, _rng: fit_at(task[1]), tasks, seed=0, n_jobs=n_jobs, backend=backend)
+    for (role, j), (res, lo, hi) in zip(tasks, fits):
         if role == "actual":
             null, log = effect_scale(res)
         row = {"role": role, "intervention": str(periods[j]), "window_start": str(lo), "window_end": str(hi)}

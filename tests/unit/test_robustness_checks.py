@@ -251,3 +251,18 @@ def test_units_treated_at_other_dates_are_left_out():
     res = placebo_in_time(panel, fit, treated="u0", intervention="2022-01", window=3, pre_periods=6)
     assert all("u1" not in units for units in seen) and res.info["dropped_treated"] == ["u1"]
     assert any("'u1'" in n for n in res.notes)
+
+
+def test_refits_in_parallel_give_the_same_tables():
+    pytest.importorskip("joblib")
+    df = _series(72, seed=3).assign(y=lambda d: 100 + d["y"] * 5)
+    series = evalint.Panel.from_frame(df, time="month", outcome="y")
+    kw = dict(intervention="2022-01", window=12, pre_periods=24, dates=["2019-06", "2020-01"])
+    serial = placebo_in_time(series, "its", **kw).to_frame()
+    pd.testing.assert_frame_equal(serial, placebo_in_time(series, "its", n_jobs=2, **kw).to_frame())
+    pd.testing.assert_frame_equal(
+        serial, placebo_in_time(series, "its", n_jobs=2, backend="threading", **kw).to_frame())
+    panel = evalint.Panel.from_frame(_did_panel(), unit="unit", time="month", outcome="y", cohort="cohort")
+    loo = leave_one_out(panel, "twfe", inference=evalint.Clustered()).to_frame()
+    pd.testing.assert_frame_equal(loo, leave_one_out(panel, "twfe", inference=evalint.Clustered(),
+                                                     n_jobs=2).to_frame())
