@@ -422,6 +422,31 @@ def fit_gls_ar(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, spec: ARErro
                     inference=info, model="gls_ar", scale=sigma2, loglik=ll, aic=aic, info=extra)
 
 
+def _poisson_start(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, offset: np.ndarray | None
+                   ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                              np.ndarray, np.ndarray]:
+    """The Poisson log-link IRLS fit every count back-end starts from, on the included rows.
+
+    Returns the column names, the included design and outcome, the offset (all rows and included
+    rows), and the Poisson coefficients, means and working weights. Raises InferenceError when
+    the fit diverges (McCullagh & Nelder 1989, section 2.5).
+    """
+    cols = list(X.columns)
+    Xf = X.to_numpy(float)[include]
+    yf = y[include]
+    check_rank(Xf, cols)
+    off_all = np.zeros(len(y)) if offset is None else np.asarray(offset, float)
+    off = off_all[include]
+    beta, mu, w2, conv = irls_poisson(yf, Xf, off)
+    if not conv or not np.all(np.isfinite(beta)):
+        raise InferenceError(
+            "The Poisson log-link fit did not converge (coefficients diverge). This happens when a "
+            "whole segment of the series is zero or the counts are separated by a term; check the "
+            "series, or use a shorter window."
+        )
+    return cols, Xf, yf, off_all, off, beta, mu, w2
+
+
 def fit_glm_ar(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, offset: np.ndarray | None,
                spec: ARErrors, *, maxit: int = 50, tol: float = 1e-8) -> ModelFit:
     """Log-link count regression with quasi-Poisson variance and AR(p) errors, estimated jointly.
@@ -440,21 +465,9 @@ def fit_glm_ar(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, offset: np.n
     Zeger SL (1988). A regression model for time series of counts. Biometrika 75:621-629.
     McCullagh P, Nelder JA (1989). Generalized Linear Models, 2nd ed. Chapman & Hall.
     """
-    cols = list(X.columns)
-    Xf = X.to_numpy(float)[include]
-    yf = y[include]
-    check_rank(Xf, cols)
+    cols, Xf, yf, off_all, off, beta, mu, w2 = _poisson_start(y, X, include, offset)
     n, k = Xf.shape
     times = np.flatnonzero(include)
-    off_all = np.zeros(len(y)) if offset is None else np.asarray(offset, float)
-    off = off_all[include]
-    beta, mu, w2, conv = irls_poisson(yf, Xf, off)
-    if not conv or not np.all(np.isfinite(beta)):
-        raise InferenceError(
-            "The Poisson log-link fit did not converge (coefficients diverge). This happens when a "
-            "whole segment of the series is zero or the counts are separated by a term; check the "
-            "series, or use a shorter window."
-        )
     pearson = float(np.sum(w2 * ((yf - mu) / mu) ** 2))
     res = None
     converged = False
@@ -572,20 +585,8 @@ def irls_poisson(y: np.ndarray, X: np.ndarray, offset: np.ndarray, *, epsilon: f
 def fit_glm(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, offset: np.ndarray | None,
             model: str, inference: Any, prewhite: bool = False, time_index: np.ndarray | None = None) -> ModelFit:
     """Poisson, quasi-Poisson (Pearson dispersion) or negative binomial (NB2) log-link GLM."""
-    cols = list(X.columns)
-    Xf = X.to_numpy(float)[include]
-    yf = y[include]
-    check_rank(Xf, cols)
+    cols, Xf, yf, off_all, off, beta, mu, w2 = _poisson_start(y, X, include, offset)
     n, k = Xf.shape
-    off_all = np.zeros(len(y)) if offset is None else np.asarray(offset, float)
-    off = off_all[include]
-    beta, mu, w2, conv = irls_poisson(yf, Xf, off)
-    if not conv or not np.all(np.isfinite(beta)):
-        raise InferenceError(
-            "The Poisson log-link fit did not converge (coefficients diverge). This happens when a "
-            "whole segment of the series is zero or the counts are separated by a term; check the "
-            "series, or use a shorter window."
-        )
     bread_model = np.linalg.inv((Xf * w2[:, None]).T @ Xf)
     pearson = float(np.sum(w2 * ((yf - mu) / mu) ** 2))
     dispersion = pearson / (n - k)
