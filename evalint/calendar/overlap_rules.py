@@ -225,8 +225,8 @@ def _max_smd(groups: dict[str, frozenset[str]], expo: pd.Series, smd: object) ->
     names = list(groups)
     for i, g in enumerate(names):
         for h in names[i + 1:]:
-            a = expo.reindex([u for u in groups[g] if u in expo.index]).to_numpy(float)
-            b = expo.reindex([u for u in groups[h] if u in expo.index]).to_numpy(float)
+            a = expo.reindex([u for u in sorted(groups[g]) if u in expo.index]).to_numpy(float)
+            b = expo.reindex([u for u in sorted(groups[h]) if u in expo.index]).to_numpy(float)
             d = smd(a, b)  # type: ignore[operator]
             if not math.isnan(d) and (math.isnan(best) or abs(d) > abs(best)):
                 best = d
