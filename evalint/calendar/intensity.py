@@ -185,21 +185,14 @@ def realdata_dir() -> Path | None:
 def hwb_to_icb(folder: Path) -> pd.DataFrame:
     """Population weights mapping upper-tier local authorities (HWBs) to ICBs.
 
-    Minimal local mapping (to be replaced by ``evalint.geography`` at merge): LTLA 2022 ->
-    ICB 2022 pieces with their 2020 population (``ltla22_to_icb22.csv``), LTLA -> upper-tier
-    authority (``lookup_ltla21_utla21.csv``; LTLA codes unchanged between 2021 and 2022).
-    Returns ``hwb_code, icb, pop`` (one row per HWB x ICB piece).
+    The geography's upper-tier lookup (:func:`evalint.geography.areas.utla_to_icb`) read from
+    the real-data folder ``folder``. Returns ``hwb_code, icb, pop`` (one row per HWB x ICB piece,
+    ``pop`` the piece's 2020 population).
     """
-    lk = folder / "lookups_trust_icb_la"
-    ltla = pd.read_csv(lk / "ltla22_to_icb22.csv", dtype={"ltla22_code": str, "icb22_code_h": str})
-    utla = pd.read_csv(lk / "lookup_ltla21_utla21.csv", dtype=str)
-    m = ltla.merge(utla, left_on="ltla22_code", right_on="ltla21_code", how="left")
-    miss = m["utla21_code"].isna()
-    if miss.any():  # an LTLA without an upper tier is its own upper tier
-        m.loc[miss, "utla21_code"] = m.loc[miss, "ltla22_code"]
-    out = (m.groupby(["utla21_code", "icb22_code_h"], as_index=False)["pop2020"].sum()
-           .rename(columns={"utla21_code": "hwb_code", "icb22_code_h": "icb", "pop2020": "pop"}))
-    return out
+    from evalint.geography.areas import utla_to_icb
+
+    return (utla_to_icb(source_dir=folder)[["utla21_code", "icb22_code_h", "pop2020"]]
+            .rename(columns={"utla21_code": "hwb_code", "icb22_code_h": "icb", "pop2020": "pop"}))
 
 
 def _bcf_intermediate_care_2022_23(folder: Path) -> IntensityTable:

@@ -25,6 +25,7 @@ from evalint.geography.areas import (
     ltla_to_icb,
     stp_to_icb,
     subicb_to_icb,
+    utla_to_icb,
 )
 from evalint.geography.errors import (
     AmbiguousSuccessionError,
@@ -64,6 +65,7 @@ __all__ = [
     "ccg_to_icb",
     "ltla_to_icb",
     "subicb_to_icb",
+    "utla_to_icb",
     "icb_codes",
     "icb_name",
     "icb_table",

@@ -20,7 +20,8 @@ import pandas as pd
 
 from evalint.geography._source import LOOKUPS, check_vintage, read_lookup
 
-__all__ = ["AREA_LEVELS", "ccg_to_icb", "subicb_to_icb", "stp_to_icb", "ltla_to_icb", "areas_to_icb"]
+__all__ = ["AREA_LEVELS", "ccg_to_icb", "subicb_to_icb", "stp_to_icb", "ltla_to_icb", "utla_to_icb",
+           "areas_to_icb"]
 
 
 def ccg_to_icb(*, vintage: str = "2022", source_dir: str | Path | None = None) -> pd.DataFrame:
@@ -65,8 +66,41 @@ def ltla_to_icb(*, vintage: str = "2022", source_dir: str | Path | None = None) 
     return df.drop(columns=["share_of_ltla_pop"]).reset_index(drop=True)
 
 
+def utla_to_icb(*, vintage: str = "2022", source_dir: str | Path | None = None) -> pd.DataFrame:
+    """Upper-tier local authority (2021; the Health and Wellbeing Board areas of the Better Care
+    Fund) -> ICB 2022 with the population share of the authority in each ICB.
+
+    Built from the LTLA pieces (:func:`ltla_to_icb`) and the ONS LTLA -> upper-tier lookup
+    (``lookup_ltla21_utla21.csv``; LTLA codes are the same in 2021 and 2022). A unitary authority
+    missing from that lookup is its own upper tier.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``utla21_code``, ``utla21_name``, ``icb22_code``, ``icb22_code_h``, ``pop2020``, ``share``
+        (sums to 1 per authority), ``split`` (True for authorities split across ICBs).
+
+    References
+    ----------
+    Office for National Statistics (2021). Local Authority District to County and Unitary
+    Authority (April 2021) lookup in England and Wales.
+    """
+    ltla = ltla_to_icb(vintage=vintage, source_dir=source_dir)
+    upper = read_lookup(LOOKUPS, "lookup_ltla21_utla21.csv", str_columns=("ltla21_code", "utla21_code"),
+                        source_dir=source_dir)[["ltla21_code", "utla21_code", "utla21_name"]]
+    m = ltla.merge(upper, left_on="ltla22_code", right_on="ltla21_code", how="left")
+    own = m["utla21_code"].isna()
+    m.loc[own, "utla21_code"] = m.loc[own, "ltla22_code"]
+    m.loc[own, "utla21_name"] = m.loc[own, "ltla22_name"]
+    out = (m.groupby(["utla21_code", "utla21_name", "icb22_code", "icb22_code_h"], as_index=False)["pop2020"]
+           .sum())
+    out["share"] = out["pop2020"] / out.groupby("utla21_code")["pop2020"].transform("sum")
+    out["split"] = out.groupby("utla21_code")["icb22_code"].transform("size") > 1
+    return out.reset_index(drop=True)
+
+
 #: Earlier / other boundary sets that can be put on the 2022 ICBs, and their area code column.
-AREA_LEVELS = ("ccg21", "subicb22", "stp21", "ltla22")
+AREA_LEVELS = ("ccg21", "subicb22", "stp21", "ltla22", "utla21")
 
 
 def stp_to_icb(*, vintage: str = "2022", source_dir: str | Path | None = None) -> pd.DataFrame:
@@ -108,8 +142,9 @@ def areas_to_icb(
     area : str
         Area code column (ONS codes: E38... for CCGs/sub-ICBs, E54... for STPs, E06-E09 for
         LTLAs).
-    level : {"ccg21", "subicb22", "stp21", "ltla22"}
-        Which boundary set the codes are on.
+    level : {"ccg21", "subicb22", "stp21", "ltla22", "utla21"}
+        Which boundary set the codes are on (``"utla21"``: upper-tier authorities, i.e. the
+        Health and Wellbeing Boards of the Better Care Fund).
     time : str, optional
         Period column, kept as a key.
 
@@ -140,6 +175,7 @@ def areas_to_icb(
     lookups = {
         "ccg21": (ccg_to_icb, "ccg21_code"), "subicb22": (subicb_to_icb, "sicbl22_code"),
         "stp21": (stp_to_icb, "stp21_code"), "ltla22": (ltla_to_icb, "ltla22_code"),
+        "utla21": (utla_to_icb, "utla21_code"),
     }
     func, code_col = lookups[level]
     table = func(vintage=vintage, source_dir=source_dir)[[code_col, "icb22_code", "share"]]

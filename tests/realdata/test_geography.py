@@ -237,3 +237,26 @@ def test_add_catchment_population_gives_trust_rates(realdata_root):
     assert out["population_extrapolated"].tolist() == [False, True, True]
     with pytest.raises(ColumnNotFoundError, match="provider"):
         geo.add_catchment_population(frame, trust="provider")
+
+
+@pytestmark_real
+def test_upper_tier_authorities_apportioned_to_icbs_reproduce_the_ons_icb_populations(realdata_root):
+    # upper-tier authorities (the BCF's Health and Wellbeing Boards): summing the ONS LTLA 2020
+    # populations to upper tier and apportioning them with utla_to_icb gives the ONS ICB 2020
+    # populations (exact: the shares are 2020 populations), and Kent's ICB is Kent and Medway
+    folder = realdata_root / "population_icb_ltla"
+    ltla = pd.read_csv(folder / "ltla22_population_mye_2017_2019_2020.csv")
+    icb = pd.read_csv(folder / "icb22_population_mye_2017_2019_2020.csv")
+    upper = geo.utla_to_icb()
+    assert (upper.groupby("utla21_code")["share"].sum() - 1).abs().max() < 1e-12
+    assert upper.loc[upper["utla21_code"] == "E10000016", "icb22_code_h"].tolist() == ["QKS"]
+    lt = pd.read_csv(realdata_root / "lookups_trust_icb_la" / "lookup_ltla21_utla21.csv")
+    y20 = ltla.loc[ltla["mid_year"] == 2020].merge(lt, left_on="ltla22_code", right_on="ltla21_code",
+                                                   how="left")
+    y20["utla21_code"] = y20["utla21_code"].fillna(y20["ltla22_code"])
+    per_utla = y20.groupby("utla21_code", as_index=False)["total_population"].sum()
+    ours = geo.areas_to_icb(per_utla, "total_population", area="utla21_code", level="utla21")
+    both = ours.merge(icb.loc[icb["mid_year"] == 2020], on="icb22_code", suffixes=("", "_ons"))
+    assert len(both) == 42
+    assert (both["total_population"] / both["total_population_ons"] - 1).abs().max() < 1e-9
+    assert round(ours["total_population"].sum()) == 56_550_138
