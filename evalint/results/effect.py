@@ -16,7 +16,7 @@ import dataclasses
 import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,7 @@ import pandas as pd
 from evalint._typing import check_alpha
 from evalint.diagnostics.base import CheckResult, Flag, flags_frame
 from evalint.inference.normal import wald
+from evalint.results.state import FamilyState
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -32,6 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from evalint.results.summary import Summary
 
 __all__ = ["EffectResult", "InferenceInfo", "Provenance", "TIDY_COLUMNS", "make_result", "tidy"]
+
+S = TypeVar("S", bound=FamilyState)
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high",
                 "group", "time", "rel_time", "band_low", "band_high"]
@@ -50,6 +53,8 @@ class InferenceInfo:
     note: str = ""
     #: random draws behind a placebo/permutation p-value when they differ from ``reps``
     draws: int | None = None
+    #: the placebo estimates behind a permutation interval (Conley-Taber), else ``None``
+    placebo_estimates: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,14 @@ class EffectResult:
     flags : tuple of Flag
     influence : numpy.ndarray or None
         Influence function rows keyed by ``influence_index`` (DiD).
+    state : FamilyState or None
+        The typed per-family state downstream code reads (C-S cells and influence functions,
+        SCM V and donor weights, SDID unit/time weights, ITS model, event-study reference
+        period); see :mod:`evalint.results.state` and :meth:`state_as`. ``None`` for
+        estimators whose results nothing reads back (TWFE, Bacon, ASCM, pooled ITS).
+    info : mapping of str -> str or number
+        Display only: extra "label: value" lines of the summary, in order. Nothing reads them
+        back; what code needs is in :attr:`state`.
     provenance : Provenance
     plot_kind : str
         Which figure :meth:`plot` draws: ``"its"``, ``"event_study"``, ``"synth"``, ``"estimate"``.
@@ -159,8 +172,25 @@ class EffectResult:
     n_periods: int | None = None
     info: Mapping[str, Any] = field(default_factory=dict)
     references: tuple[str, ...] = ()
+    state: FamilyState | None = None
 
     # ---------------------------------------------------------------- views
+    def state_as(self, kind: type[S]) -> S:
+        """The result's family state, checked to be a ``kind`` (e.g. ``CSState``).
+
+        Raises
+        ------
+        SpecificationError
+            The result is of another family (its method is named).
+        """
+        if not isinstance(self.state, kind):
+            from evalint.errors import SpecificationError
+
+            raise SpecificationError(
+                f"this needs a result carrying a {kind.__name__} state; got a result of method "
+                f"{self.method!r} (state {type(self.state).__name__}).")
+        return self.state
+
     @property
     def conf_int(self) -> tuple[float, float]:
         """Alias of :attr:`ci`."""
