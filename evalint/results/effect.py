@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from evalint._typing import check_alpha
+from evalint._version import __version__
 from evalint.diagnostics.base import CheckResult, Flag, flags_frame
 from evalint.inference.normal import wald
 from evalint.results.state import FamilyState
@@ -59,7 +60,30 @@ class InferenceInfo:
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a result came from: package version, data fingerprint, seed, call."""
+    """Where a result or an evaluation came from: package version, data fingerprint, seed, call.
+
+    The one provenance type of evalint: an :class:`EffectResult` fills the first six fields;
+    an :class:`~evalint.evaluate.Evaluation` also the evaluation's settings (the fingerprint of
+    the analysed window, alpha, fast mode, replications, calendar, run time) and the versions
+    of numpy and pandas (``environment``). The version is read from :mod:`evalint._version`.
+
+    Attributes
+    ----------
+    evalint_version : str
+    data_fingerprint : str or None
+        :attr:`Panel.fingerprint <evalint.data.Panel.fingerprint>` of the data given.
+    seed : int or None
+    created : str
+        UTC time stamp, ``YYYY-MM-DDTHH:MM:SSZ``.
+    call : str
+        The call that re-runs it ("" when not recorded).
+    spec : mapping
+        The estimator's settings (results).
+    analysed_fingerprint, alpha, fast, replications, calendar, runtime_seconds : optional
+        An evaluation's settings (``None`` for a single result).
+    environment : mapping of str -> str
+        Versions of the numerical libraries (evaluations: ``numpy``, ``pandas``).
+    """
 
     evalint_version: str
     data_fingerprint: str | None
@@ -67,12 +91,18 @@ class Provenance:
     created: str
     call: str = ""
     spec: Mapping[str, Any] = field(default_factory=dict)
+    analysed_fingerprint: str | None = None
+    alpha: float | None = None
+    fast: bool | None = None
+    replications: Mapping[str, int] | None = None
+    calendar: str | None = None
+    runtime_seconds: float | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, panel: Panel | None = None, *, seed: int | None = None, call: str = "",
-              spec: Mapping[str, Any] | None = None) -> Provenance:
-        from evalint._version import __version__
-
+              spec: Mapping[str, Any] | None = None, **evaluation: Any) -> Provenance:
+        """Stamp a provenance now (UTC) for ``panel``; ``evaluation`` fills the optional fields."""
         return cls(
             evalint_version=__version__,
             data_fingerprint=None if panel is None else panel.fingerprint,
@@ -80,7 +110,29 @@ class Provenance:
             created=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             call=call,
             spec=dict(spec or {}),
+            **evaluation,
         )
+
+    def facts(self) -> list[tuple[str, Any]]:
+        """The recorded facts as ``(name, value)`` pairs for display, in field order.
+
+        Unset optional fields are left out; the call and the spec are not facts (reports show
+        the call on its own), the environment's versions come last under their own names.
+        """
+        out: list[tuple[str, Any]] = [("evalint_version", self.evalint_version),
+                                      ("data_fingerprint", self.data_fingerprint)]
+        if self.analysed_fingerprint is not None:
+            out.append(("analysed_fingerprint", self.analysed_fingerprint))
+        out.append(("seed", self.seed))
+        for name, value in (("alpha", self.alpha), ("fast", self.fast), ("replications", self.replications),
+                            ("calendar", self.calendar)):
+            if value is not None:
+                out.append((name, value))
+        out.append(("created", self.created))
+        if self.runtime_seconds is not None:
+            out.append(("runtime_seconds", self.runtime_seconds))
+        out.extend(self.environment.items())
+        return out
 
 
 def tidy(frame: pd.DataFrame | None) -> pd.DataFrame:

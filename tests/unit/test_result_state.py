@@ -124,3 +124,19 @@ def test_sdid_state(results):
 
 # the Conley-Taber placebo estimates are on ``result.inference.placebo_estimates``: checked against
 # by-hand TWFE refits in tests/unit/test_did_conley_taber.py
+
+
+def test_one_provenance_type_for_results_and_evaluations(results):
+    """A result and an evaluation carry the same Provenance type, with the version of evalint._version."""
+    from evalint._version import __version__
+    from evalint.evaluate.core import Evaluation
+    from evalint.results import Provenance
+
+    r = results["its_segmented"]
+    assert isinstance(r.provenance, Provenance) and r.provenance.evalint_version == __version__
+    hints = Evaluation.__dataclass_fields__["provenance"].type
+    assert hints in (Provenance, "Provenance")
+    p = Provenance.build(None, seed=3, alpha=0.05, fast=True, replications={"did": 9},
+                         environment={"numpy": "x"})
+    assert [k for k, _ in p.facts()] == ["evalint_version", "data_fingerprint", "seed", "alpha", "fast",
+                                         "replications", "created", "numpy"]
