@@ -25,13 +25,14 @@ from evalint._typing import check_alpha
 from evalint._version import __version__
 from evalint.diagnostics.base import CheckResult, Flag, flags_frame
 from evalint.inference.normal import wald
+from evalint.results.plots import result_plotter
 from evalint.results.state import FamilyState
+from evalint.results.summary import Summary
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
     from evalint.data.panel import Panel
-    from evalint.results.summary import Summary
 
 __all__ = ["EffectResult", "InferenceInfo", "Provenance", "TIDY_COLUMNS", "make_result", "tidy"]
 
@@ -314,15 +315,16 @@ class EffectResult:
     def summary(self) -> Summary:
         """A :class:`~evalint.results.summary.Summary`: ``str()`` for text, ``.as_markdown()``,
         ``.as_html()``, all rendered from the same content."""
-        from evalint.results.summary import Summary
-
         return Summary.from_result(self)
 
     def plot(self, kind: str | None = None, **kwargs: Any) -> Figure:
-        """Draw the result's figure (see :func:`evalint.plotting.plot_result`)."""
-        from evalint.plotting import plot_result
+        """Draw the result's figure (see :func:`evalint.plotting.plot_result`).
 
-        return plot_result(self, kind=kind, **kwargs)
+        The plotting function is the one :mod:`evalint.plotting` registers in
+        :mod:`evalint.results.plots` when imported (``import evalint`` imports it).
+        """
+        figure: Figure = result_plotter()(self, kind=kind, **kwargs)
+        return figure
 
     def with_flags(self, flags: tuple[Flag, ...] | list[Flag]) -> EffectResult:
         """A copy with ``flags`` appended."""

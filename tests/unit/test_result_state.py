@@ -140,3 +140,28 @@ def test_one_provenance_type_for_results_and_evaluations(results):
                          environment={"numpy": "x"})
     assert [k for k, _ in p.facts()] == ["evalint_version", "data_fingerprint", "seed", "alpha", "fast",
                                          "replications", "created", "numpy"]
+
+
+def test_plot_works_in_a_fresh_process_that_imports_only_evalint():
+    """results does not import plotting: EffectResult.plot() finds the function plotting registered
+    (evalint.results.plots) because ``import evalint`` imports evalint.plotting."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, matplotlib; matplotlib.use('Agg'); import evalint\n"
+        "from evalint.estimators.base import get_estimator\n"
+        "est, panel, kw = get_estimator('its_segmented').contract_example()\n"
+        "fig = est.fit(panel, **kw).plot()\n"
+        "print(type(fig).__name__, 'evalint.plotting' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["Figure", "True"]
+
+
+def test_result_plotter_missing_is_a_clear_error(monkeypatch):
+    from evalint.results import plots
+
+    monkeypatch.setattr(plots, "_REGISTERED", [])
+    with pytest.raises(SpecificationError, match="import evalint.plotting"):
+        plots.result_plotter()
