@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from evalint.data.panel import Panel
 
-__all__ = ["EffectResult", "InferenceInfo", "Provenance", "TIDY_COLUMNS", "make_result", "tidy"]
+__all__ = ["TIDY_COLUMNS", "EffectResult", "InferenceInfo", "Provenance", "make_result", "tidy"]
 
 S = TypeVar("S", bound=FamilyState)
 
@@ -125,8 +125,8 @@ class Provenance:
         if self.analysed_fingerprint is not None:
             out.append(("analysed_fingerprint", self.analysed_fingerprint))
         out.append(("seed", self.seed))
-        for name, value in (("alpha", self.alpha), ("fast", self.fast), ("replications", self.replications),
-                            ("calendar", self.calendar)):
+        for name, value in (("alpha", self.alpha), ("fast", self.fast),
+                            ("replications", self.replications), ("calendar", self.calendar)):
             if value is not None:
                 out.append((name, value))
         out.append(("created", self.created))

@@ -1,4 +1,4 @@
-"""Where :meth:`EffectResult.plot() <evalint.results.EffectResult.plot>` finds its plotting function.
+"""Where :meth:`EffectResult.plot() <evalint.results.EffectResult.plot>` finds its plot function.
 
 ``results`` sits below ``plotting`` in the layer order, so it cannot import it. Instead the
 plotting package registers its dispatcher here when it is imported
@@ -25,9 +25,10 @@ _REGISTERED: list[ResultPlotter] = []
 
 
 def register_result_plotter(plotter: ResultPlotter) -> None:
-    """Make ``plotter`` the function :meth:`EffectResult.plot` calls (the last one registered wins)."""
+    """Make ``plotter`` the function :meth:`EffectResult.plot` calls (the last registered wins)."""
     if not callable(plotter):
-        raise SpecificationError(f"the result plotter must be callable; got {type(plotter).__name__}.")
+        raise SpecificationError(
+            f"the result plotter must be callable; got {type(plotter).__name__}.")
     _REGISTERED.append(plotter)
 
 
@@ -40,6 +41,7 @@ def result_plotter() -> ResultPlotter:
         None is registered (``evalint.plotting`` was not imported).
     """
     if not _REGISTERED:
-        raise SpecificationError("no plotting function is registered for results; import evalint.plotting "
-                                 "(import evalint does) before calling result.plot().")
+        raise SpecificationError(
+            "no plotting function is registered for results; import evalint.plotting "
+            "(import evalint does) before calling result.plot().")
     return _REGISTERED[-1]

@@ -17,7 +17,7 @@ import pandas as pd
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.results.numbers import fmt_p, p_value_draws
 
-__all__ = ["Summary", "Section", "SummarisedResult", "format_number"]
+__all__ = ["Section", "SummarisedResult", "Summary", "format_number"]
 
 
 class _Inference(Protocol):

@@ -106,7 +106,8 @@ def test_scm_state(results):
     s = results["synthetic_control"].state
     assert set(s.weights) == set(s.v) == set(s.pre_mspe)
     for unit, w in s.weights.items():
-        assert isinstance(w, pd.Series) and w.sum() == pytest.approx(1.0, abs=1e-8) and (w >= -1e-12).all()
+        assert isinstance(w, pd.Series) and (w >= -1e-12).all()
+        assert w.sum() == pytest.approx(1.0, abs=1e-8)
         v = s.v[unit]
         assert v is None or (isinstance(v, pd.Series) and (v >= 0).all())
         assert s.pre_mspe[unit] >= 0
@@ -127,7 +128,7 @@ def test_sdid_state(results):
 
 
 def test_one_provenance_type_for_results_and_evaluations(results):
-    """A result and an evaluation carry the same Provenance type, with the version of evalint._version."""
+    """Results and evaluations carry one Provenance type, the version from evalint._version."""
     from evalint._version import __version__
     from evalint.evaluate.core import Evaluation
     from evalint.results import Provenance
@@ -138,8 +139,8 @@ def test_one_provenance_type_for_results_and_evaluations(results):
     assert hints in (Provenance, "Provenance")
     p = Provenance.build(None, seed=3, alpha=0.05, fast=True, replications={"did": 9},
                          environment={"numpy": "x"})
-    assert [k for k, _ in p.facts()] == ["evalint_version", "data_fingerprint", "seed", "alpha", "fast",
-                                         "replications", "created", "numpy"]
+    assert [k for k, _ in p.facts()] == ["evalint_version", "data_fingerprint", "seed", "alpha",
+                                         "fast", "replications", "created", "numpy"]
 
 
 def test_plot_works_in_a_fresh_process_that_imports_only_evalint():
@@ -155,7 +156,8 @@ def test_plot_works_in_a_fresh_process_that_imports_only_evalint():
         "fig = est.fit(panel, **kw).plot()\n"
         "print(type(fig).__name__, 'evalint.plotting' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         check=True)
     assert out.stdout.split() == ["Figure", "True"]
 
 
