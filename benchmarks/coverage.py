@@ -117,7 +117,7 @@ def _nested_rep(rng: np.random.Generator) -> dict[str, tuple]:
     cs = evalint.callaway_santanna(p, calendar=False)
     out["C-S default (multiplier, clustered by declared ICB)"] = (cs.estimate, cs.ci, cs.se)
     out["pre: C-S linear trend (default)"] = (_pre(cs),)
-    out["pre: C-S R did chi-square Wald (pretrend='wald')"] = (float(pretrend_wald(cs.info["cs_state"].cells,
+    out["pre: C-S R did chi-square Wald (pretrend='wald')"] = (float(pretrend_wald(cs.state.cells,
                                                                                    0.05).passed is False),)
     unit = evalint.callaway_santanna(_panel(df, None), calendar=False)
     out["C-S multiplier by unit (cluster not declared) [contrast]"] = (unit.estimate, unit.ci, unit.se)
@@ -150,7 +150,7 @@ def _few_rep(rng: np.random.Generator, tau: float, delta: float = 0.0) -> dict[s
     mb = evalint.callaway_santanna(p, calendar=False)
     out["C-S multiplier bootstrap (warns with <= 5 treated) [contrast]"] = (mb.estimate, mb.ci, mb.se)
     out["pre: C-S linear trend (default)"] = (_pre(mb),)
-    out["pre: C-S R did chi-square Wald (pretrend='wald')"] = (float(pretrend_wald(mb.info["cs_state"].cells,
+    out["pre: C-S R did chi-square Wald (pretrend='wald')"] = (float(pretrend_wald(mb.state.cells,
                                                                                    0.05).passed is False),)
     joint = evalint.callaway_santanna(p, calendar=False, inference=evalint.Analytic(), pretrend="joint")
     out["pre: C-S joint Hotelling F (pretrend='joint')"] = (_pre(joint),)

@@ -216,7 +216,7 @@ def bench_adh_nested_placebo() -> list[Row]:
     def ours() -> dict[str, Any]:
         res = est.fit(panel, predictor_data=df, calendar=False)
         return {"estimate": res.estimate, "weights": _weights(res),
-                "note": f"pre-MSPE {res.info['pre_mspe']['California']:.3f}, p = {res.p_value:.4f}"}
+                "note": f"pre-MSPE {res.state.pre_mspe['California']:.3f}, p = {res.p_value:.4f}"}
 
     rows = [run_task(task, "evalint", ours, repeats=2)]
 

@@ -21,6 +21,7 @@ from evalint.datasets import load as load_dataset
 from evalint.diagnostics import CheckResult, Flag
 from evalint.outcomes import OutcomeKind, get_outcome, list_outcomes, register_outcome
 from evalint.results import EffectResult, InferenceInfo, Provenance
+from evalint import plotting  # registers EffectResult.plot()'s plotting function (evalint.results.plots)
 from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import (
     Analytic, ARErrors, Bootstrap, Clustered, Jackknife, MultiplierBootstrap, NeweyWest, Placebo,

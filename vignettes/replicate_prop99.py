@@ -89,8 +89,8 @@ time_w = sdid.tables["time_weights"].assign(year=lambda d: [p.year for p in d["t
 time_w = time_w.loc[time_w["weight"] > 0, ["year", "weight"]]
 time_w["published"] = [target.get(f"SDID_lambda[{y}]") for y in time_w["year"]]
 print(time_w.round(3).to_string(index=False))
-print(f"effective controls {sdid.info['effective_controls']:.3f} (published {target['N0_effective']}), "
-      f"effective pre-periods {sdid.info['effective_pre_periods']:.3f} (published {target['T0_effective']})")
+print(f"effective controls {sdid.state.effective_controls:.3f} (published {target['N0_effective']}), "
+      f"effective pre-periods {sdid.state.effective_pre_periods:.3f} (published {target['T0_effective']})")
 
 # %% [markdown]
 # ## The figure

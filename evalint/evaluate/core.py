@@ -21,7 +21,6 @@ difference-in-differences. American Economic Review 111(12), 4088-4118.
 
 from __future__ import annotations
 
-import datetime as _dt
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -51,6 +50,7 @@ from evalint.evaluate.scale import (
     treated_post_totals,
 )
 from evalint.evaluate.triangulate import Entry, Verdict, table_rows, verdict_for
+from evalint.results.effect import Provenance
 
 __all__ = ["FAST_REPS", "FULL_REPS", "DesignFailure", "Evaluation", "evaluate"]
 
@@ -309,27 +309,18 @@ def evaluate(
             kwargs[name] = value
     if calendar is False:
         kwargs["calendar"] = False
-    from evalint._version import __version__
-
-    provenance = {
-        "evalint_version": __version__,
-        "data_fingerprint": panel.fingerprint,
-        "analysed_fingerprint": work.fingerprint,
-        "seed": int(seed),
-        "alpha": a,
-        "fast": bool(fast),
-        "replications": dict(FAST_REPS if fast else FULL_REPS),
-        "calendar": "off" if calendar is False else ("packaged default" if calendar is None else "user supplied"),
-        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "runtime_seconds": round(time.perf_counter() - started, 2),
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-    }
+    call = call or _call_string(intervention, kwargs)
+    provenance = Provenance.build(
+        panel, seed=int(seed), call=call, analysed_fingerprint=work.fingerprint, alpha=a, fast=bool(fast),
+        replications=dict(FAST_REPS if fast else FULL_REPS),
+        calendar="off" if calendar is False else ("packaged default" if calendar is None else "user supplied"),
+        runtime_seconds=round(time.perf_counter() - started, 2),
+        environment={"numpy": np.__version__, "pandas": pd.__version__})
     return Evaluation(
         panel=cohort_panel, source_panel=panel, assignment=assignment, outcomes=tuple(outs), plans=tuple(plans),
         skipped=skipped, results=results, extras=extras, entries=entries, scaled=scaled, totals=totals,
         specs=specs, verdicts=verdicts, alpha=a, seed=int(seed), fast=bool(fast),
-        call=call or _call_string(intervention, kwargs), provenance=provenance, runtimes=runtimes,
+        call=call, provenance=provenance, runtimes=runtimes,
         warnings=pd.DataFrame(caught, columns=["design", "outcome", "category", "message"]),
         window=(str(work.periods[0]), str(work.periods[-1])),
     )
@@ -356,8 +347,9 @@ class Evaluation:
         Treated units and their first treated periods.
     call : str
         The call that re-runs this evaluation.
-    provenance : dict
-        evalint version, data fingerprint, seed, replications, time stamp.
+    provenance : Provenance
+        evalint version, data fingerprint, seed, replications, time stamp
+        (:class:`~evalint.results.Provenance`, the type results carry).
     """
 
     panel: Any
@@ -377,7 +369,7 @@ class Evaluation:
     seed: int
     fast: bool
     call: str
-    provenance: dict[str, Any]
+    provenance: Provenance
     runtimes: dict[tuple[str, str], float]
     warnings: pd.DataFrame
     window: tuple[str, str]

@@ -90,7 +90,7 @@ def placebo_few_treated(result: Any, panel: Any, alpha: float, *, reps: int, see
     closed = None if fit_one is not None else {"anticipation": anticipation, "max_e": max_e}
     out = with_conley_taber(result, panel, ConleyTaber(reps=reps, seed=seed), alpha,
                             fit_one=fit_one if fit_one is not None else (lambda p: np.nan), closed_form=closed)
-    return out, np.asarray(out.info["placebo_estimates"])
+    return out, np.asarray(out.inference.placebo_estimates)
 
 
 def welch_df(psi: np.ndarray, treated: np.ndarray) -> float:
@@ -130,13 +130,13 @@ def welch_t_interval(result: Any, alpha: float) -> Any:
     """
     from scipy import stats
 
-    from evalint.estimators.did.aggregate import aggregate_cells
+    from evalint.estimators.did.aggregate import CSState, aggregate_cells
 
-    state = result.info.get("cs_state") if isinstance(result.info, dict) else None
+    state = result.state if isinstance(result.state, CSState) else None
     if state is None or not np.isfinite(result.se) or result.se <= 0:
         return result
     cells = state.cells
-    psi = aggregate_cells(cells, result.info.get("aggregation", "simple")).overall_influence
+    psi = aggregate_cells(cells, state.aggregation).overall_influence
     treated = ~np.isnan(np.asarray(cells.unit_cohort, dtype=float))
     if treated.sum() < 2:
         return result

@@ -156,7 +156,7 @@ def _run_did(ctx: _Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[s
         # the same inference object a direct call takes (closed-form placebos when possible)
         res = callaway_santanna(panel, inference=ConleyTaber(reps=ctx.reps("did"), seed=ctx.seed),
                                 calendar=ctx.calendar, alpha=ctx.alpha, **opts)
-        extras["placebo_estimates"] = np.asarray(res.info["placebo_estimates"])
+        extras["placebo_estimates"] = np.asarray(res.inference.placebo_estimates)
     else:
         with warnings.catch_warnings():  # the few-treated reading is decided here, below
             warnings.filterwarnings("ignore", category=FewTreatedWarning)

@@ -58,7 +58,7 @@ def plot_event_study(r: EffectResult, ax: Any = None, *, title: str | None = Non
             ax.errorbar(x[mask], y[mask], yerr=[yl, yh], fmt="o", color=colour, capsize=3, label=lab)
     ax.axhline(0, color="grey", lw=0.8)
     ax.axvline(-0.5, color="black", lw=0.8, ls=":")
-    ref = r.info.get("reference_period") if isinstance(r.info, dict) else None
+    ref = r.state.reference_label() if r.state is not None else None
     ax.set_xlabel("Periods since the start (0 = first treated period"
                   + (f"; reference: {ref})" if ref is not None else ")"))
     ax.set_ylabel(_ylabel(r))

@@ -410,7 +410,7 @@ def build_report(ev: Any, figures: list[FigureImage] | None = None) -> tuple[str
     pv.p("Re-run with:")
     pv.add("code", ev.call)
     pv.add("details", ("Versions, data fingerprint, seeds and run times",
-                       [Block("pairs", [(k.replace("_", " ").capitalize(), str(v)) for k, v in ev.provenance.items()]),
+                       [Block("pairs", [(k.replace("_", " ").capitalize(), str(v)) for k, v in ev.provenance.facts()]),
                         Block("pairs", [(f"Run time: {k[0]} / {k[1]}", f"{v:.2f} s")
                                         for k, v in ev.runtimes.items()])]))
     secs.append(pv)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from evalint.estimators.its.state import ITSState
 from evalint.report.content import FigureImage, outcome_words, post_period, truth_of
 
 __all__ = ["build_figures", "DPI"]
@@ -92,7 +93,7 @@ def build_figures(ev: Any) -> list[FigureImage]:
         unit_fit = ev.extras.get(("its_units", o), {}).get("by_unit")
         if unit_fit is not None and len(unit_fit.results):
             first = next(iter(unit_fit.results.values()))
-            unit = first.info.get("Unit", "")
+            unit = first.state_as(ITSState).unit
             out.append(_figure(f"its_unit_{o}", f"ITS counterfactual, first treated unit: {words}",
                                f"One unit's ITS ({unit}) of the {len(unit_fit.results)} pooled; every unit's "
                                "estimate is in the pooled result's 'units' table.",

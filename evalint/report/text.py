@@ -43,8 +43,10 @@ def render_text(ev: Any) -> str:
             continue
         if s.title == "Provenance":
             lines += ["", s.title, "-" * len(s.title)]
-            for k in ("evalint_version", "data_fingerprint", "seed", "alpha", "fast", "replications", "created"):
-                v = ev.provenance[k]
+            pv = ev.provenance
+            for k, v in (("evalint_version", pv.evalint_version), ("data_fingerprint", pv.data_fingerprint),
+                         ("seed", pv.seed), ("alpha", pv.alpha), ("fast", pv.fast),
+                         ("replications", pv.replications), ("created", pv.created)):
                 v = ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else v
                 lines.append(f"  {k.replace('_', ' ')}: {v}")
             lines.append(f"  re-run: {ev.call}")

@@ -16,22 +16,27 @@ import dataclasses
 import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from evalint._typing import check_alpha
+from evalint._version import __version__
 from evalint.diagnostics.base import CheckResult, Flag, flags_frame
 from evalint.inference.normal import wald
+from evalint.results.plots import result_plotter
+from evalint.results.state import FamilyState
+from evalint.results.summary import Summary
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
     from evalint.data.panel import Panel
-    from evalint.results.summary import Summary
 
-__all__ = ["EffectResult", "InferenceInfo", "Provenance", "TIDY_COLUMNS", "make_result", "tidy"]
+__all__ = ["TIDY_COLUMNS", "EffectResult", "InferenceInfo", "Provenance", "make_result", "tidy"]
+
+S = TypeVar("S", bound=FamilyState)
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high",
                 "group", "time", "rel_time", "band_low", "band_high"]
@@ -50,11 +55,36 @@ class InferenceInfo:
     note: str = ""
     #: random draws behind a placebo/permutation p-value when they differ from ``reps``
     draws: int | None = None
+    #: the placebo estimates behind a permutation interval (Conley-Taber), else ``None``
+    placebo_estimates: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a result came from: package version, data fingerprint, seed, call."""
+    """Where a result or an evaluation came from: package version, data fingerprint, seed, call.
+
+    The one provenance type of evalint: an :class:`EffectResult` fills the first six fields;
+    an :class:`~evalint.evaluate.Evaluation` also the evaluation's settings (the fingerprint of
+    the analysed window, alpha, fast mode, replications, calendar, run time) and the versions
+    of numpy and pandas (``environment``). The version is read from :mod:`evalint._version`.
+
+    Attributes
+    ----------
+    evalint_version : str
+    data_fingerprint : str or None
+        :attr:`Panel.fingerprint <evalint.data.Panel.fingerprint>` of the data given.
+    seed : int or None
+    created : str
+        UTC time stamp, ``YYYY-MM-DDTHH:MM:SSZ``.
+    call : str
+        The call that re-runs it ("" when not recorded).
+    spec : mapping
+        The estimator's settings (results).
+    analysed_fingerprint, alpha, fast, replications, calendar, runtime_seconds : optional
+        An evaluation's settings (``None`` for a single result).
+    environment : mapping of str -> str
+        Versions of the numerical libraries (evaluations: ``numpy``, ``pandas``).
+    """
 
     evalint_version: str
     data_fingerprint: str | None
@@ -62,12 +92,18 @@ class Provenance:
     created: str
     call: str = ""
     spec: Mapping[str, Any] = field(default_factory=dict)
+    analysed_fingerprint: str | None = None
+    alpha: float | None = None
+    fast: bool | None = None
+    replications: Mapping[str, int] | None = None
+    calendar: str | None = None
+    runtime_seconds: float | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, panel: Panel | None = None, *, seed: int | None = None, call: str = "",
-              spec: Mapping[str, Any] | None = None) -> Provenance:
-        from evalint._version import __version__
-
+              spec: Mapping[str, Any] | None = None, **evaluation: Any) -> Provenance:
+        """Stamp a provenance now (UTC) for ``panel``; ``evaluation`` fills the optional fields."""
         return cls(
             evalint_version=__version__,
             data_fingerprint=None if panel is None else panel.fingerprint,
@@ -75,7 +111,29 @@ class Provenance:
             created=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             call=call,
             spec=dict(spec or {}),
+            **evaluation,
         )
+
+    def facts(self) -> list[tuple[str, Any]]:
+        """The recorded facts as ``(name, value)`` pairs for display, in field order.
+
+        Unset optional fields are left out; the call and the spec are not facts (reports show
+        the call on its own), the environment's versions come last under their own names.
+        """
+        out: list[tuple[str, Any]] = [("evalint_version", self.evalint_version),
+                                      ("data_fingerprint", self.data_fingerprint)]
+        if self.analysed_fingerprint is not None:
+            out.append(("analysed_fingerprint", self.analysed_fingerprint))
+        out.append(("seed", self.seed))
+        for name, value in (("alpha", self.alpha), ("fast", self.fast),
+                            ("replications", self.replications), ("calendar", self.calendar)):
+            if value is not None:
+                out.append((name, value))
+        out.append(("created", self.created))
+        if self.runtime_seconds is not None:
+            out.append(("runtime_seconds", self.runtime_seconds))
+        out.extend(self.environment.items())
+        return out
 
 
 def tidy(frame: pd.DataFrame | None) -> pd.DataFrame:
@@ -124,6 +182,14 @@ class EffectResult:
     flags : tuple of Flag
     influence : numpy.ndarray or None
         Influence function rows keyed by ``influence_index`` (DiD).
+    state : FamilyState or None
+        The typed per-family state downstream code reads (C-S cells and influence functions,
+        SCM V and donor weights, SDID unit/time weights, ITS model, event-study reference
+        period); see :mod:`evalint.results.state` and :meth:`state_as`. ``None`` for
+        estimators whose results nothing reads back (TWFE, Bacon, ASCM, pooled ITS).
+    info : mapping of str -> str or number
+        Display only: extra "label: value" lines of the summary, in order. Nothing reads them
+        back; what code needs is in :attr:`state`.
     provenance : Provenance
     plot_kind : str
         Which figure :meth:`plot` draws: ``"its"``, ``"event_study"``, ``"synth"``, ``"estimate"``.
@@ -159,8 +225,25 @@ class EffectResult:
     n_periods: int | None = None
     info: Mapping[str, Any] = field(default_factory=dict)
     references: tuple[str, ...] = ()
+    state: FamilyState | None = None
 
     # ---------------------------------------------------------------- views
+    def state_as(self, kind: type[S]) -> S:
+        """The result's family state, checked to be a ``kind`` (e.g. ``CSState``).
+
+        Raises
+        ------
+        SpecificationError
+            The result is of another family (its method is named).
+        """
+        if not isinstance(self.state, kind):
+            from evalint.errors import SpecificationError
+
+            raise SpecificationError(
+                f"this needs a result carrying a {kind.__name__} state; got a result of method "
+                f"{self.method!r} (state {type(self.state).__name__}).")
+        return self.state
+
     @property
     def conf_int(self) -> tuple[float, float]:
         """Alias of :attr:`ci`."""
@@ -232,15 +315,16 @@ class EffectResult:
     def summary(self) -> Summary:
         """A :class:`~evalint.results.summary.Summary`: ``str()`` for text, ``.as_markdown()``,
         ``.as_html()``, all rendered from the same content."""
-        from evalint.results.summary import Summary
-
         return Summary.from_result(self)
 
     def plot(self, kind: str | None = None, **kwargs: Any) -> Figure:
-        """Draw the result's figure (see :func:`evalint.plotting.plot_result`)."""
-        from evalint.plotting import plot_result
+        """Draw the result's figure (see :func:`evalint.plotting.plot_result`).
 
-        return plot_result(self, kind=kind, **kwargs)
+        The plotting function is the one :mod:`evalint.plotting` registers in
+        :mod:`evalint.results.plots` when imported (``import evalint`` imports it).
+        """
+        figure: Figure = result_plotter()(self, kind=kind, **kwargs)
+        return figure
 
     def with_flags(self, flags: tuple[Flag, ...] | list[Flag]) -> EffectResult:
         """A copy with ``flags`` appended."""

@@ -7,18 +7,90 @@ A :class:`Summary` is a list of sections; each section is a title plus blocks
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from evalint.diagnostics.base import CheckResult, Flag
 from evalint.results.numbers import fmt_p, p_value_draws
 
-if TYPE_CHECKING:  # pragma: no cover
-    from evalint.results.effect import EffectResult
+__all__ = ["Section", "SummarisedResult", "Summary", "format_number"]
 
-__all__ = ["Summary", "Section", "format_number"]
+
+class _Inference(Protocol):
+    @property
+    def description(self) -> str: ...
+    @property
+    def note(self) -> str: ...
+
+
+class _Provenance(Protocol):
+    @property
+    def evalint_version(self) -> str: ...
+    @property
+    def data_fingerprint(self) -> str | None: ...
+    @property
+    def seed(self) -> int | None: ...
+    @property
+    def created(self) -> str: ...
+    @property
+    def call(self) -> str: ...
+
+
+class SummarisedResult(Protocol):
+    """What :meth:`Summary.from_result` reads: the attributes of an
+    :class:`~evalint.results.EffectResult` (typed here so this module need not import it)."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def estimand(self) -> str: ...
+    @property
+    def term(self) -> str: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def outcome_label(self) -> str: ...
+    @property
+    def estimate(self) -> float: ...
+    @property
+    def se(self) -> float: ...
+    @property
+    def ci(self) -> tuple[float, float]: ...
+    @property
+    def p_value(self) -> float: ...
+    @property
+    def alpha(self) -> float: ...
+    @property
+    def scale(self) -> str: ...
+    @property
+    def inference(self) -> _Inference: ...
+    @property
+    def provenance(self) -> _Provenance: ...
+    @property
+    def intervention(self) -> Any: ...
+    @property
+    def n_units(self) -> int | None: ...
+    @property
+    def n_periods(self) -> int | None: ...
+    @property
+    def n_obs(self) -> int | None: ...
+    @property
+    def info(self) -> Mapping[str, Any]: ...
+    @property
+    def flags(self) -> tuple[Flag, ...]: ...
+    @property
+    def effects(self) -> pd.DataFrame: ...
+    @property
+    def coefficients(self) -> pd.DataFrame: ...
+    @property
+    def diagnostics(self) -> tuple[CheckResult, ...]: ...
+    @property
+    def references(self) -> tuple[str, ...]: ...
+    def flags_frame(self) -> pd.DataFrame: ...
 
 MAX_ROWS = 30
 
@@ -85,7 +157,7 @@ class Summary:
 
     # ------------------------------------------------------------- content
     @classmethod
-    def from_result(cls, r: EffectResult) -> Summary:
+    def from_result(cls, r: SummarisedResult) -> Summary:
         pct = _confidence_label(r.alpha)
         lo, hi = r.ci
         na = "not available"

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evalint.errors import SpecificationError
+from evalint.estimators.did.state import EventTimeState
 
 __all__ = ["EventTimeEstimates", "event_time_estimates"]
 
@@ -118,7 +119,8 @@ def event_time_estimates(result: object) -> EventTimeEstimates:
                                  "window: the restrictions need consecutive event times; narrow the window "
                                  "(min_e/max_e, leads/lags).")
     order = pre + post
-    if getattr(result, "info", {}).get("bin_endpoints"):
+    state = getattr(result, "state", None)
+    if isinstance(state, EventTimeState) and state.bin_endpoints:
         notes.append("end points are binned (the first and last coefficients pool several event times); "
                      "the restrictions treat each as one period")
     sigma = vc.loc[order, order].to_numpy(float)

@@ -31,8 +31,6 @@ KNOWN_UPWARD = {
     # the cluster-robust and wild-bootstrap variances are written against the FE solver's fit
     ("evalint.inference.cluster", "evalint.estimators.did.fe"),
     ("evalint.inference.wild", "evalint.estimators.did.fe"),
-    # EffectResult.plot() dispatches to the plotting package
-    ("evalint.results.effect", "evalint.plotting"),
 }
 
 #: import cycles still in the code (broken at run time by function-level imports).
@@ -42,7 +40,6 @@ KNOWN_CYCLES = {
     ("evalint.estimators.did.aggregate", "evalint.estimators.did.group_time"),
     ("evalint.estimators.synth.placebo", "evalint.estimators.synth.scm"),
     ("evalint.evaluate.core", "evalint.evaluate.runners"),
-    ("evalint.results.effect", "evalint.results.summary"),
 }
 
 

@@ -188,7 +188,7 @@ def test_reaggregation_equals_refit_and_keeps_influence():
 def test_simple_aggregate_se_includes_weight_estimation_term():
     df = simulate(seed=7, dynamic=0.5)
     res = callaway_santanna(panel_of(df), inference=AN, calendar=False)
-    cells = res.info["cs_state"].cells
+    cells = res.state.cells
     agg = aggregate_cells(cells, "simple")
     post = cells.time >= cells.group
     sizes = np.array([np.sum(cells.unit_cohort == g) for g in cells.group[post]], dtype=float)
@@ -409,7 +409,7 @@ def test_aggregate_alias_uses_r_argument_name():
     r = callaway_santanna(panel_of(simulate(seed=19)), inference=AN, calendar=False)
     assert aggregate(r, type="group").estimate == aggregate_att(r, "group").estimate
     with pytest.raises(SpecificationError, match="Callaway-Sant'Anna result"):
-        aggregate_att(r.__class__(**{**r.__dict__, "info": {}}), "group")
+        aggregate_att(r.__class__(**{**r.__dict__, "state": None}), "group")
 
 
 def test_policy_calendar_check_runs_on_staggered_icb_panel():

@@ -87,7 +87,7 @@ def test_permutation_interval_equals_brute_force(kind):
     else:
         res = evalint.event_study(panel, leads=3, lags=2, bin_endpoints=False, inference=spec, calendar=False,
                                   alpha=alpha)
-    placebo = np.asarray(res.info["placebo_estimates"])
+    placebo = np.asarray(res.inference.placebo_estimates)
     assert placebo.size == 45
     if kind != "event_study":
         ref = _brute(df, "twfe" if kind == "twfe" else "cs")
@@ -123,10 +123,10 @@ def test_cluster_level_permutation_reassigns_whole_clusters():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = evalint.twfe(panel, inference=ConleyTaber(), calendar=False)
-    assert np.asarray(res.info["placebo_estimates"]).size == 5   # C(5, 1)
+    assert np.asarray(res.inference.placebo_estimates).size == 5   # C(5, 1)
     ctrl = df[df.cohort == 0]
     ref = []
     for c in sorted(ctrl.icb.unique()):
         d = ((ctrl.icb == c) & (ctrl.year >= 2000 + START)).to_numpy(float)
         ref.append(_twfe_lstsq(ctrl.y.to_numpy(), ctrl.unit.to_numpy(), ctrl.year.to_numpy(), d))
-    np.testing.assert_allclose(np.sort(res.info["placebo_estimates"]), np.sort(ref), rtol=1e-9)
+    np.testing.assert_allclose(np.sort(res.inference.placebo_estimates), np.sort(ref), rtol=1e-9)

@@ -18,7 +18,8 @@ from scipy import stats
 
 from evalint.datasets import simulate_nhs
 from evalint.errors import InferenceError
-from evalint.estimators.did.group_time import _outcome_matrix, callaway_santanna
+from evalint.estimators.did.group_time import callaway_santanna
+from evalint.estimators.did.group_time_cells import outcome_matrix
 from evalint.evaluate import evaluate
 from evalint.evaluate.pilot import (
     cs_simple_att,
@@ -60,7 +61,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Cohort .* has a single unit")
 @pytest.mark.parametrize("kw", [{}, {"anticipation": 1}, {"max_e": 5}, {"anticipation": 2, "max_e": 3}])
 def test_closed_form_simple_att_equals_full_cs_fit(kw):
     panel = _log_rate_panel({"QHG": "2023-04", "QUE": "2023-04", "QM7": "2022-10"})
-    y, units, per = _outcome_matrix(panel, panel.outcome)
+    y, units, per = outcome_matrix(panel, panel.outcome)
     full = callaway_santanna(panel, inference=Analytic(), calendar=False, **kw).estimate
     closed = cs_simple_att(y, per, _cohort_ordinals(panel, units), **kw)
     assert closed == pytest.approx(full, abs=1e-10)

@@ -106,7 +106,7 @@ def test_callaway_santanna_cluster_se_is_the_cluster_sum_of_influence_functions(
                     inference=evalint.Analytic())
     from evalint.estimators.did.aggregate import aggregate_cells
 
-    cells = r_unit.info["cs_state"].cells
+    cells = r_unit.state.cells
     psi = aggregate_cells(cells, "simple").overall_influence
     labels = p.unit_clusters().reindex(cells.units).to_numpy()
     sums = pd.Series(psi).groupby(labels).sum().to_numpy()

@@ -63,7 +63,7 @@ def test_pretrend_size_under_exact_parallel_trends():
         res = ev.result("did", "emergency_admissions")
         d = next(c for c in res.diagnostics if c.name == "pre_trend")
         assert "Linear pre-trend test over 11 pre-treatment event time(s)" in d.text
-        raw.append(pretrend_wald(res.info["cs_state"].cells, 0.05).passed is False)
+        raw.append(pretrend_wald(res.state.cells, 0.05).passed is False)
         default.append(d.passed is False)
     assert np.mean(raw) >= 0.5        # the chi-squared Wald: 5% nominal, far more in fact
     assert np.sum(default) <= 1       # the default: at most 1 of 8 draws (nominal 5%)

@@ -141,7 +141,10 @@ def test_event_study_plot_from_tidy_effects(panel):
     r = toy_two_by_two(panel)
     es = pd.DataFrame({"term": [f"e{e}" for e in range(-3, 3)], "rel_time": range(-3, 3),
                        "estimate": [0, 0.1, 0, 1, 2, 3], "conf_low": [-1] * 6, "conf_high": [4] * 6})
-    r2 = dataclasses.replace(r, effects=tidy(es), plot_kind="event_study", info={"reference_period": -1})
+    from evalint.estimators.did.state import EventTimeState
+
+    r2 = dataclasses.replace(r, effects=tidy(es), plot_kind="event_study",
+                             state=EventTimeState(reference_period=-1))
     fig = r2.plot()
     assert isinstance(fig, Figure) and "reference: -1" in fig.axes[0].get_xlabel()
 

@@ -51,6 +51,7 @@ from evalint.inference.multiplier import (
 from evalint.inference.normal import wald
 from evalint.inference.specs import InferenceSpec, MultiplierBootstrap
 from evalint.results.effect import EffectResult, InferenceInfo, make_result, tidy
+from evalint.results.state import FamilyState
 
 if TYPE_CHECKING:  # pragma: no cover
     from evalint.estimators.did.group_time import GroupTimeCells
@@ -274,9 +275,15 @@ def att_gt_table(state: Any, alpha: float, df: float | None) -> pd.DataFrame:
     return out
 
 
-@dataclass(frozen=True)
-class CSState:
-    """What a Callaway-Sant'Anna result needs to be re-aggregated without refitting."""
+@dataclass(frozen=True, eq=False)
+class CSState(FamilyState):
+    """What a Callaway-Sant'Anna result needs to be re-aggregated without refitting.
+
+    The result's typed state (``result.state``; :mod:`evalint.results.state`): every
+    ATT(g,t) cell with its influence functions (``cells``), the inference declaration and
+    cluster codes, the call's settings (``spec``, also :attr:`covariates`), the fit's notes,
+    and ``aggregation``, the aggregation the result shows.
+    """
 
     cells: GroupTimeCells
     inference: InferenceSpec
@@ -294,6 +301,22 @@ class CSState:
     n_periods: int | None = None
     extra_info: dict = field(default_factory=dict)
     pretrend: str = "trend"
+    aggregation: str = "simple"
+
+    @property
+    def covariates(self) -> tuple[str, ...]:
+        """The covariates the ATT(g,t) were adjusted for (empty: none)."""
+        return tuple(self.spec.get("covariates", ()))
+
+    @property
+    def reference_period(self) -> str:
+        """What the ATT(g,t) are relative to: the varying or the universal base period."""
+        return ("varying: t-1 before treatment, g-1-anticipation after"
+                if self.spec.get("base_period") == "varying" else "universal: g-1-anticipation")
+
+    def reference_label(self) -> str:
+        """:attr:`reference_period` (the event-study figure's axis label shows it)."""
+        return self.reference_period
 
     def __str__(self) -> str:  # shown in summaries: keep it one line
         return (f"{len(self.cells.att)} ATT(g,t) cells x {self.cells.n_units} units with influence "
@@ -405,12 +428,10 @@ def build_result(state: CSState, kind: str = "simple", *, alpha: float = 0.05, m
     if kind in ("simple", "group") and np.isfinite(max_e):
         info["max_e"] = f"{max_e:g}"
     info.update(state.extra_info)
-    info["reference_period"] = ("varying: t-1 before treatment, g-1-anticipation after"
-                                if state.spec.get("base_period") == "varying"
-                                else "universal: g-1-anticipation")
+    info["reference_period"] = state.reference_period
     if crit is not None:
         info["critical_value_band"] = crit
-    info["cs_state"] = state
+    info["cs_state"] = str(state)
     term = {"simple": "ATT (simple)", "dynamic": "ATT (dynamic, e>=0)", "group": "ATT (group)",
             "calendar": "ATT (calendar)"}[kind]
     res = make_result(
@@ -421,7 +442,7 @@ def build_result(state: CSState, kind: str = "simple", *, alpha: float = 0.05, m
         flags=flags, influence=cells.influence, influence_index=cells.units,
         plot_kind={"dynamic": "event_study", "calendar": "effects_over_time"}.get(kind, "estimate"),
         intervention=state.intervention, n_obs=state.n_obs, n_units=cells.n_units,
-        n_periods=state.n_periods, info=info,
+        n_periods=state.n_periods, info=info, state=dataclasses.replace(state, aggregation=kind),
         references=(
             "Callaway, B. & Sant'Anna, P.H.C. (2021). Difference-in-differences with multiple time "
             "periods. Journal of Econometrics 225(2), 200-230.",
@@ -471,7 +492,7 @@ def aggregate_att(result: EffectResult, kind: str = "simple", *, min_e: float = 
     --------
     >>> es = aggregate_att(fit, "dynamic", min_e=-3, max_e=3)   # doctest: +SKIP
     """
-    state = result.info.get("cs_state") if isinstance(result.info, dict) else None
+    state = result.state
     if not isinstance(state, CSState):
         raise SpecificationError(
             "aggregate_att needs a Callaway-Sant'Anna result (from CallawaySantAnna.fit or "

@@ -5,7 +5,7 @@ for treated units (never-treated units have all dummies zero). Relative times ou
 ``[-leads, lags]`` are binned into the end points by default (``bin_endpoints=True``: the
 first dummy is "``<= -leads``", the last "``>= lags``"), or their rows are dropped with a
 counted warning (``bin_endpoints=False``). The reference period (default -1, the last
-untreated period) is omitted and stated in every summary (``result.info["reference_period"]``).
+untreated period) is omitted and stated in every summary and kept in ``result.state.reference_period``.
 
 Reported:
 
@@ -56,6 +56,7 @@ from evalint.estimators.did.twfe import (
 from evalint.inference.normal import wald
 from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import Clustered
+from evalint.estimators.did.state import EventTimeState
 from evalint.results.effect import EffectResult, make_result, tidy
 
 __all__ = ["EventStudy", "event_study", "relative_time_design", "pretrend_wald"]
@@ -252,6 +253,9 @@ class EventStudy:
             tables={"event_time_vcov": _event_time_vcov(rf, times)},
             diagnostics=tuple(rf.diagnostics) + (pre,), flags=tuple(flags), plot_kind="event_study",
             intervention=describe_adoption(panel), n_obs=rf.fit.n_obs, info=info, references=REFERENCES_ES,
+            state=EventTimeState(reference_period=self.references[0] if len(self.references) == 1
+                                 else self.references, window=(-self.leads, self.lags),
+                                 bin_endpoints=self.bin_endpoints),
             scale=f"rate per {self.per_population:g}" if self.per_population else "absolute",
         )
 

@@ -64,7 +64,6 @@ from evalint.estimators.did.clustering import cluster_phrase
 from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
 from evalint.estimators.did.group_time_cells import (
     GroupTimeCells,
-    _outcome_matrix,  # noqa: F401 - moved to group_time_cells; still importable from here
     estimate_group_time,
 )
 from evalint.estimators.did.two_by_two import TRIM_LEVEL  # noqa: F401 - moved to two_by_two
@@ -325,14 +324,16 @@ def _cs_fit_conley_taber(est: CallawaySantAnna, panel: Any, spec: ConleyTaber, c
     """C-S with Conley-Taber permutation inference (closed-form placebos when possible)."""
     import dataclasses
 
+    from evalint.estimators.did.aggregate import CSState
+
     with warnings.catch_warnings():  # both are about the SEs the permutation replaces
         warnings.filterwarnings("ignore", category=FewTreatedWarning)
         warnings.filterwarnings("ignore", message=".*has a single unit", category=DiagnosticWarning)
         base = est.fit(panel, inference=Analytic(), calendar=calendar, alpha=alpha)
-    state = base.info["cs_state"]
+    state = base.state_as(CSState)
     grouped = bool(getattr(panel, "cluster", None)) and panel.cluster != panel.unit
     closed = None
-    if (est.control == "never_treated" and not state.spec["covariates"] and not est.weights
+    if (est.control == "never_treated" and not state.covariates and not est.weights
             and est.aggregation == "simple" and not grouped and not state.notes["dropped_units_unbalanced"]
             and not state.notes["dropped_units_no_pre_period"]):
         closed = {"anticipation": est.anticipation, "max_e": est.max_e}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,7 @@ from evalint.errors import (
 )
 from evalint.estimators.did.two_by_two import _check_rank, _difference_of_means, _two_by_two
 
-__all__ = ["GroupTimeCells", "estimate_group_time"]
+__all__ = ["GroupTimeCells", "estimate_group_time", "outcome_matrix"]
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def estimate_group_time(
             "Callaway-Sant'Anna needs treatment timing: build the Panel with cohort= (first treated "
             "period) or treatment= (absorbing 0/1)."
         )
-    y, units, per = _outcome_matrix(panel, outcome)
+    y, units, per = outcome_matrix(panel, outcome)
     keep = np.ones(len(units), dtype=bool)
 
     missing = np.isnan(y)
@@ -266,11 +267,32 @@ def estimate_group_time(
 
 
 
-def _outcome_matrix(panel, outcome: str) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+def outcome_matrix(panel: Any, outcome: str) -> tuple[np.ndarray, pd.Index, np.ndarray]:
     """Units x periods outcome matrix, unit ids and period ordinals (NaN for missing cells).
 
-    A Panel is stored sorted by unit then period, so a balanced one reshapes directly
+    The matrix every ATT(g,t) cell and the closed-form Conley-Taber placebos are computed
+    from. A Panel is stored sorted by unit then period, so a balanced one reshapes directly
     (no pivot); otherwise :meth:`Panel.to_matrix` pivots.
+
+    Parameters
+    ----------
+    panel : Panel
+    outcome : str
+        An outcome column of ``panel``.
+
+    Returns
+    -------
+    y : numpy.ndarray
+        ``(n_units, n_periods)`` outcomes; NaN where a unit has no row for a period.
+    units : pandas.Index
+        Unit ids, the rows of ``y`` (named by the panel's unit column).
+    periods : numpy.ndarray of int64
+        Period ordinals (``pandas.Period.ordinal``), the columns of ``y``, consecutive.
+
+    References
+    ----------
+    Callaway, B. & Sant'Anna, P.H.C. (2021). Difference-in-differences with multiple time
+    periods. Journal of Econometrics 225(2), 200-230.
     """
     data = panel.data
     uid = data[panel.unit].to_numpy()

@@ -64,6 +64,7 @@ from evalint.estimators.did.twfe import describe_adoption
 from evalint.diagnostics.pretrend import pretrend_check
 from evalint.estimators.did.permutation import warn_few_treated
 from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
+from evalint.estimators.did.state import EventTimeState
 from evalint.inference.normal import wald
 from evalint.inference.specs import Analytic, Clustered, require_supported
 from evalint.results.effect import InferenceInfo, make_result
@@ -418,6 +419,7 @@ class ImputationDiD:
             influence=headline_psi, influence_index=cluster_index.rename(by),
             plot_kind="event_study", intervention=describe_adoption(panel),
             n_obs=len(fr), info=info, references=REFERENCES,
+            state=EventTimeState(reference_period=info["reference_period"]),
         )
 
 

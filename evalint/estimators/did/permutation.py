@@ -153,7 +153,8 @@ def with_conley_taber(result: Any, panel: Any, spec: ConleyTaber, alpha: float, 
     Returns
     -------
     EffectResult
-        With ``info["placebo_estimates"]`` the placebo estimates.
+        With ``inference.placebo_estimates`` the placebo estimates (and their one-line
+        description in the summary).
 
     Raises
     ------
@@ -188,9 +189,9 @@ def with_conley_taber(result: Any, panel: Any, spec: ConleyTaber, alpha: float, 
     draws = placebo_assignments(len(control_groups), dates, spec.reps, 0 if spec.seed is None else spec.seed)
     grouped = bool(getattr(panel, "cluster", None)) and panel.cluster != panel.unit
     if closed_form is not None and not grouped:
-        from evalint.estimators.did.group_time_cells import _outcome_matrix
+        from evalint.estimators.did.group_time_cells import outcome_matrix
 
-        y, units, per = _outcome_matrix(panel, panel.outcome)
+        y, units, per = outcome_matrix(panel, panel.outcome)
         y0 = y[units.get_indexer(control_groups)]
         if np.isnan(y0).any():
             raise InferenceError("closed-form placebo estimates need a balanced panel.")
@@ -224,7 +225,7 @@ def with_conley_taber(result: Any, panel: Any, spec: ConleyTaber, alpha: float, 
     info = InferenceInfo(
         name="placebo_permutation",
         description=(f"Conley-Taber permutation over {what} (seed {spec.seed}); SE = SD of the placebo estimates"),
-        reps=m, seed=None if every else spec.seed,
+        reps=m, seed=None if every else spec.seed, placebo_estimates=placebo,
         note=(f"{k} treated {level}(s): the estimator's own SEs understate uncertainty, so its interval was "
               "replaced by the permutation interval; assumes the placebo units' estimation errors are "
               "exchangeable with the treated units' (similar size and noise)"),
@@ -243,6 +244,6 @@ def with_conley_taber(result: Any, panel: Any, spec: ConleyTaber, alpha: float, 
             f"interval spans the placebo range, coverage {(hi_rank - lo_rank) / (m + 1):.0%}. Add comparison units.",
             source="placebo_permutation"),)
     new_info = dict(result.info) if isinstance(result.info, dict) else {}
-    new_info["placebo_estimates"] = PlaceboEstimates(placebo)
+    new_info["placebo_estimates"] = str(PlaceboEstimates(placebo))
     return dataclasses.replace(result, se=float(np.std(placebo, ddof=1)), ci=(low, high), p_value=p_value,
                                inference=info, flags=flags, info=new_info)

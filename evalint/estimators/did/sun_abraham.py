@@ -56,6 +56,7 @@ from evalint.estimators.did.imputation import (
 from evalint.diagnostics.pretrend import pretrend_check, wald_check
 from evalint.estimators.did.permutation import warn_few_treated
 from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
+from evalint.estimators.did.state import EventTimeState
 from evalint.inference.normal import wald
 from evalint.inference.specs import Analytic, Clustered, require_supported
 from evalint.results.effect import InferenceInfo, make_result
@@ -290,6 +291,7 @@ class SunAbraham:
             flags=tuple(flags) + tuple(cal_flags), plot_kind="event_study",
             intervention=describe_adoption(panel),
             n_obs=len(fr), info=info, references=REFERENCES,
+            state=EventTimeState(reference_period=info["reference_period"]),
         )
 
 

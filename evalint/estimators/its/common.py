@@ -24,6 +24,7 @@ from evalint.estimators.base import calendar_check
 from evalint.estimators.its.backends import ModelFit
 from evalint.estimators.its.counterfactual import CounterfactualResult, counterfactual_effects
 from evalint.estimators.its.design import Design, DesignSpec, build_design, resolve_interventions, season_period
+from evalint.estimators.its.state import ITSState
 from evalint.results.effect import EffectResult, make_result
 
 __all__ = ["SeriesData", "extract_series", "resolve_dates", "prepare_design", "model_diagnostics", "warn_short_pre",
@@ -424,5 +425,9 @@ def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesDa
         tables=tables, diagnostics=tuple(checks), flags=tuple(flags), scale=head["scale"], plot_kind="its",
         intervention=inter_str, n_obs=int(design.include.sum()), n_units=1, n_periods=len(series.periods),
         info=info, references=references,
+        state=ITSState(unit=str(series.unit), model=fit.model,
+                       pearson_dispersion=(float(fit.info["pearson_dispersion"]) if fit.model in (
+                           "quasi_poisson", "poisson", "quasi_poisson_ar") else None),
+                       ar_coefficients=tuple(float(v) for v in fit.info.get("ar_coefficients", ()))),
         outcome_label=f"{kind.label} ({kind.unit_label})" if kind.name != "continuous" else series.outcome,
     )

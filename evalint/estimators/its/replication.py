@@ -81,11 +81,11 @@ def run_sicily_its(target: dict[str, Any] | None = None, frame: pd.DataFrame | N
         _collect(out, "poisson_step", r, step)
         r = CountITS(interventions=ban, impact="step", model="quasi_poisson", errors="model").fit(panel, **kw)
         _collect(out, "quasipoisson_step", r, step)
-        out["quasipoisson_step:dispersion"] = float(r.info["Pearson dispersion"])
+        out["quasipoisson_step:dispersion"] = _dispersion(r)
         r = CountITS(interventions=ban, impact="step", model="quasi_poisson", errors="model", seasonality="fourier",
                      harmonics=2).fit(panel, **kw)
         _collect(out, "quasipoisson_step_harmonic2", r, step + harm)
-        out["quasipoisson_step_harmonic2:dispersion"] = float(r.info["Pearson dispersion"])
+        out["quasipoisson_step_harmonic2:dispersion"] = _dispersion(r)
         r = CountITS(interventions=ban, impact="step_slope", model="quasi_poisson", errors="model", seasonality="fourier",
                      harmonics=2).fit(panel, **kw)
         _collect(out, "quasipoisson_step_slope_harmonic2", r, step + ["post_time"] + harm)
@@ -101,3 +101,11 @@ def run_sicily_its(target: dict[str, Any] | None = None, frame: pd.DataFrame | N
         _collect(out, "gls_ar1_ml", r, lin)
         out["gls_ar1_ml:phi"] = float(r.tables["ar_errors"]["phi"].iloc[0])
     return out
+
+
+def _dispersion(result: Any) -> float:
+    """The Pearson dispersion of a quasi-Poisson ITS result (from its typed state)."""
+    from evalint.estimators.its.state import ITSState
+
+    value = result.state_as(ITSState).pearson_dispersion
+    return float("nan") if value is None else float(value)

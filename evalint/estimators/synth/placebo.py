@@ -41,6 +41,7 @@ from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import InferenceError, SpecificationError
 from evalint.estimators.base import calendar_check
 from evalint.inference.specs import Placebo, require_supported
+from evalint.estimators.synth.state import SCMState
 from evalint.results.effect import InferenceInfo, make_result, tidy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -484,6 +485,11 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
               "pre_rmspe": {str(f.unit): float(np.sqrt(f.pre_mspe)) for f in fits},
               "post_mspe": {str(f.unit): f.post_mspe for f in fits},
               "att_by_unit": {str(f.unit): f.att for f in fits}, "n_donors": n_donors},
+        state=SCMState(
+            weights={str(f.unit): pd.Series(f.weights, index=list(f.donors), name="weight") for f in fits},
+            v={str(f.unit): None if f.v is None else pd.Series(f.v, index=list(f.predictor_names), name="v")
+               for f in fits},
+            pre_mspe={str(f.unit): f.pre_mspe for f in fits}),
         references=(
             ("Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for comparative "
             "case studies. JASA 105(490), 493-505."),

@@ -73,6 +73,7 @@ from evalint.estimators.synth.sdid_core import (
     replicate_estimates,
 )
 from evalint.estimators.synth.sdid_design import PanelDesign, panel_design, residualise
+from evalint.estimators.synth.state import SDIDState
 from evalint.results.effect import tidy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -313,6 +314,9 @@ class SyntheticDiD:
             effects=tidy(effects), series=series, tables=tables, diagnostics=diagnostics, flags=flags,
             plot_kind="synth", intervention=intervention, n_obs=int(design.Y.size),
             n_units=len(design.units), info=info, references=_REFERENCES,
+            state=SDIDState(method=self.method, unit_weights=tables["unit_weights"],
+                            time_weights=tables["time_weights"], effective_controls=info["effective_controls"],
+                            effective_pre_periods=info["effective_pre_periods"]),
         )
 
     @classmethod

@@ -46,6 +46,7 @@ def run_prop99_synthdid(target: dict | None = None) -> dict[str, float]:
     ``T0_effective``.
     """
     from evalint.estimators.synth.sdid import synthetic_did
+    from evalint.estimators.synth.state import SDIDState
 
     panel = prop99_panel()
     out: dict[str, float] = {}
@@ -66,6 +67,7 @@ def run_prop99_synthdid(target: dict | None = None) -> dict[str, float]:
             tw = res.tables["time_weights"]
             for t, w in zip(tw["time"], tw["weight"]):
                 out[f"SDID_lambda[{t}]"] = float(w)
-            out["N0_effective"] = float(res.info["effective_controls"])
-            out["T0_effective"] = float(res.info["effective_pre_periods"])
+            state = res.state_as(SDIDState)
+            out["N0_effective"] = state.effective_controls
+            out["T0_effective"] = state.effective_pre_periods
     return out
