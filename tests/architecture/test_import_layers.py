@@ -41,7 +41,6 @@ KNOWN_CYCLES = {
      "evalint.calendar.overlap_rules", "evalint.calendar.presets"),
     ("evalint.estimators.did.aggregate", "evalint.estimators.did.group_time"),
     ("evalint.estimators.synth.placebo", "evalint.estimators.synth.scm"),
-    ("evalint.evaluate.core", "evalint.evaluate.runners"),
     ("evalint.results.effect", "evalint.results.summary"),
 }
 

@@ -102,15 +102,17 @@ def test_output_folder_rules(tmp_path, capsys):
 
 def test_every_design_failed_exits_1(tmp_path, monkeypatch, capsys):
     """A run where the only design fails exits 1 and says so (the report still records why)."""
-    import importlib
+    import dataclasses
 
-    runners = importlib.import_module("evalint.evaluate.runners")
     from evalint.errors import InferenceError
+    from evalint.evaluate import registry
 
-    def failing(ctx, outcome):
+    def failing(ctx, outcome, plan):
         raise InferenceError("the fit failed for a reason the report shows")
 
-    monkeypatch.setitem(runners._RUNNERS, "its", failing)
+    its = registry.get_design("its")
+    broken = dataclasses.replace(its, variants=tuple(dataclasses.replace(v, run=failing) for v in its.variants))
+    monkeypatch.setitem(registry._DESIGNS, "its", broken)
     cfg = _write(tmp_path / "c.toml", SIM)
     assert main(["evaluate", str(cfg), "--quiet", "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
