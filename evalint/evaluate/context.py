@@ -28,46 +28,44 @@ def derived_panel(panel: Any, cohort: pd.Series, transform: str) -> Any:
     """The panel with the assignment's cohorts and (for counts) rates or log rates.
 
     ``transform``: ``"none"`` (the outcomes as they are), ``"rate"`` (counts per 100,000
-    population when the panel has one) or ``"log_rate"`` (their logarithm). The input panel
-    is not changed.
+    population when the panel has one) or ``"log_rate"`` (their logarithm). Built with
+    :meth:`~evalint.data.panel.Panel.with_timing` and
+    :meth:`~evalint.data.panel.Panel.with_values`; the input panel is not changed.
     """
-    from evalint.data.panel import Panel
     from evalint.outcomes import OutcomeKind
 
-    d = panel.data
-    d["_evalint_cohort"] = d[panel.unit].map(cohort)
-    kinds = {}
-    for o in panel.outcomes:
-        k = panel.outcome_kinds[o]
-        if transform != "none" and k.is_count:
-            v = d[o].astype(float)
-            per = ""
-            if panel.population:
-                v = v / d[panel.population].astype(float) * PER
-                per = " per 100,000"
-            if transform == "log_rate":
-                bad = int((v <= 0).sum())
-                if bad:
-                    raise SpecificationError(
-                        f"outcome {o!r} has {bad} zero cell(s); the log-scale comparison (parallel trends in "
-                        "log rates) needs positive counts. Aggregate to larger units or periods, or restrict "
-                        "the window, so every cell has at least one event."
-                    )
-                v = np.log(v)
-                label, unit_label = f"log {k.label.lower()}{per}", f"log {k.unit_label}{per}"
-            else:
-                label, unit_label = f"{k.label}{per}", f"{k.unit_label}{per}"
-            d[o] = v
-            kinds[o] = OutcomeKind(name=k.name, label=label, measure="continuous", unit_label=unit_label,
-                                   description=f"{k.label} transformed for comparison designs ({transform}).")
-        else:
-            kinds[o] = k
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return Panel.from_frame(d, unit=panel.unit, time=panel.time, outcome=list(panel.outcomes),
-                                cohort="_evalint_cohort", population=panel.population, weights=panel.weights,
-                                covariates=list(panel.covariates), freq=panel.freq, outcome_kind=kinds,
-                                cluster=getattr(panel, "cluster", None))
+        timed = panel.with_timing(cohort)
+    if transform == "none":
+        return timed
+    d = timed.data
+    values, kinds = {}, {}
+    for o in timed.outcomes:
+        k = timed.outcome_kinds[o]
+        if not k.is_count:
+            continue
+        v = d[o].astype(float)
+        per = ""
+        if timed.population:
+            v = v / d[timed.population].astype(float) * PER
+            per = " per 100,000"
+        if transform == "log_rate":
+            bad = int((v <= 0).sum())
+            if bad:
+                raise SpecificationError(
+                    f"outcome {o!r} has {bad} zero cell(s); the log-scale comparison (parallel trends in "
+                    "log rates) needs positive counts. Aggregate to larger units or periods, or restrict "
+                    "the window, so every cell has at least one event."
+                )
+            v = np.log(v)
+            label, unit_label = f"log {k.label.lower()}{per}", f"log {k.unit_label}{per}"
+        else:
+            label, unit_label = f"{k.label}{per}", f"{k.unit_label}{per}"
+        values[o] = v.to_numpy()
+        kinds[o] = OutcomeKind(name=k.name, label=label, measure="continuous", unit_label=unit_label,
+                               description=f"{k.label} transformed for comparison designs ({transform}).")
+    return timed.with_values(values, kinds)
 
 
 @dataclass
