@@ -39,6 +39,7 @@ from evalint.evaluate.context import Context as _Context
 from evalint.evaluate.context import derived_panel as _derived_panel
 from evalint.evaluate.designs import Assignment, DesignPlan, choose_designs, resolve_assignment
 from evalint.evaluate.registry import option_keys, replications
+from evalint.evaluate.renderers import renderer, writer, writer_suffixes
 from evalint.evaluate.runners import (
     ITS_DEFAULTS,  # noqa: F401 - moved to runners; still importable from here
     UNIT_FAIL_SHARE,  # noqa: F401
@@ -347,9 +348,7 @@ class Evaluation:
     def figures(self) -> list[Any]:
         """The report's figures (:class:`~evalint.report.content.FigureImage`), drawn once and cached."""
         if "figures" not in self._cache:
-            from evalint.report.figures import build_figures
-
-            self._cache["figures"] = build_figures(self)
+            self._cache["figures"] = renderer("figures")(self)
         return self._cache["figures"]
 
     def ranked_threats(self, outcome: str | None = None, limit: int = 5) -> pd.DataFrame:
@@ -487,12 +486,13 @@ class Evaluation:
 
     def summary(self) -> str:
         """Plain-text summary: question, designs, the triangulation table, verdicts."""
-        from evalint.report.text import render_text
-
-        return render_text(self)
+        return renderer("text")(self)
 
     def report(self, path: str | Path) -> Path:
         """Write the report: ``.html`` (self-contained) or ``.md`` (figures beside it).
+
+        The writers are the report layer's (:mod:`evalint.report`, registered in
+        :mod:`evalint.evaluate.renderers` when ``evalint`` is imported).
 
         The report is written into a temporary folder beside ``path`` and moved into place
         when complete: a failure leaves an earlier report (and its figures) whole. A Markdown
@@ -514,17 +514,15 @@ class Evaluation:
         if p.is_dir():
             raise OutputError(f"report path {str(p)!r} is a folder; give a file name such as "
                               f"{str(p / ('report' + (p.suffix or '.html')))!r}.")
-        if p.suffix.lower() in (".html", ".htm"):
-            from evalint.report.html import write_html as writer
-        elif p.suffix.lower() in (".md", ".markdown"):
-            from evalint.report.markdown import write_markdown as writer
-        else:
+        write = writer(p.suffix)
+        if write is None:
+            known = " or ".join(writer_suffixes()) or "a registered suffix (import evalint.report)"
             raise SpecificationError(
-                f"report path {str(p)!r} must end in .html or .md (got {p.suffix or 'no suffix'!r}).")
+                f"report path {str(p)!r} must end in {known} (got {p.suffix or 'no suffix'!r}).")
         parent = check_writable_parent(p, "report path")
         tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.partial-", dir=parent))
         try:
-            writer(self, tmp / p.name)
+            write(self, tmp / p.name)
             replace_file_set(tmp, parent)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
