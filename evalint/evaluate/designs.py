@@ -36,7 +36,12 @@ from evalint.errors import EvalintError, SpecificationError, TreatmentError, for
 from evalint.evaluate.registry import DesignPlan, VariantView, list_designs
 
 __all__ = [
-    "Assignment", "DesignPlan", "FAMILIES", "DESIGN_LABELS", "resolve_assignment", "choose_designs",
+    "DESIGN_LABELS",
+    "FAMILIES",
+    "Assignment",
+    "DesignPlan",
+    "choose_designs",
+    "resolve_assignment",
 ]
 
 
@@ -254,9 +259,8 @@ def choose_designs(panel: Any, assignment: Assignment, designs: str | Sequence[s
     """
     registered = list_designs()
     names = [d.name for d in registered]
-    if isinstance(designs, str):
-        if designs != "auto":
-            designs = [designs]
+    if isinstance(designs, str) and designs != "auto":
+        designs = [designs]
     if designs == "auto":
         wanted = list(names)
     else:

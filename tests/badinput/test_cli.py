@@ -333,7 +333,7 @@ def test_report_replaces_its_figures_whole_and_leaves_no_temporaries(small_evalu
 
 
 def test_failed_report_leaves_the_old_report(small_evaluation, tmp_path, monkeypatch):
-    import evalint.report.html as html
+    from evalint.evaluate import renderers
 
     small_evaluation.report(tmp_path / "r.html")
     before = (tmp_path / "r.html").read_bytes()
@@ -342,7 +342,7 @@ def test_failed_report_leaves_the_old_report(small_evaluation, tmp_path, monkeyp
         path.write_text("half")
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr(html, "write_html", broken)
+    monkeypatch.setattr(renderers, "_WRITERS", [((".html", ".htm"), broken)])
     with pytest.raises(RuntimeError):
         small_evaluation.report(tmp_path / "r.html")
     assert (tmp_path / "r.html").read_bytes() == before

@@ -19,7 +19,13 @@ import pytest
 from evalint.datasets import simulate_nhs
 from evalint.errors import ConfigError, SpecificationError
 from evalint.evaluate import evaluate
-from evalint.evaluate.registry import Design, FigureSpec, Variant, register_design, unregister_design
+from evalint.evaluate.registry import (
+    Design,
+    FigureSpec,
+    Variant,
+    register_design,
+    unregister_design,
+)
 from evalint.evaluate.scale import from_absolute
 from evalint.results.effect import InferenceInfo, make_result
 

@@ -45,7 +45,11 @@ def _run_did(ctx: Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[st
     from evalint.estimators.did.aggregate import aggregate_att
     from evalint.estimators.did.group_time import callaway_santanna
     from evalint.estimators.did.permutation import n_treated_groups
-    from evalint.evaluate.pilot import FEW_TREATED_METHODS, MAX_PERMUTATION_TREATED, welch_t_interval
+    from evalint.evaluate.pilot import (
+        FEW_TREATED_METHODS,
+        MAX_PERMUTATION_TREATED,
+        welch_t_interval,
+    )
     from evalint.inference.permutation import ConleyTaber
     from evalint.inference.specs import MultiplierBootstrap
 
