@@ -41,6 +41,7 @@ from evalint.estimators.synth import (
     synthetic_control, synthetic_did,
 )
 from evalint.evaluate import Evaluation, evaluate
+from evalint import report  # noqa: F401 - registers the renderers Evaluation.summary()/report() use
 from evalint import geography
 from evalint.geography import add_population, icb_population, trust_to_icb
 from evalint import io

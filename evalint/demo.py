@@ -127,8 +127,9 @@ def _fmt(x: float, digits: int = 3) -> str:
 def _console_table(ev: Any, truth: pd.DataFrame) -> str:
     t = ev.table()
     tr = truth.set_index("outcome")
-    short = {"its": "ITS", "its_units": "ITS (per unit)", "did": "DiD (C-S)", "scm": "Synth. control",
-             "sdid": "Synth. DiD"}
+    from evalint.evaluate.registry import variants
+
+    short = {v.key: v.short_label or v.label for v in variants()}
     lines = [f"{'outcome':<21}{'design':<15}{'effect (95% CI)':>31}{'% change (95% CI)':>27}"]
     for o in ev.outcomes:
         unit = "days" if o == "length_of_stay" else "per 100k"

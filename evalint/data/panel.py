@@ -351,6 +351,112 @@ class Panel:
         chosen._primary_chosen = True  # estimators may use it without outcome=
         return chosen
 
+    def with_timing(self, cohort: Mapping[Any, Any] | pd.Series) -> Panel:
+        """The same panel with new treatment timing: ``cohort`` maps unit -> first treated period.
+
+        The panel :meth:`from_frame` would build from :attr:`data` with ``cohort`` as a cohort
+        column, without the round trip through a DataFrame (the data were validated once).
+        Units missing from ``cohort``, and missing / ``NaT`` / 0 / ``"never"`` values, are
+        never treated; periods are read as in :meth:`from_frame` (dates, ``"2022-07"``,
+        ``pd.Period``). The treatment column, if any, is dropped (the new timing replaces it);
+        everything else (outcomes, roles, cluster, rows dropped so far) is kept. As in
+        :meth:`from_frame`, a unit treated in its first observed period has no pre-period and
+        is dropped with a :class:`~evalint.errors.DroppedRowsWarning`. Neither the panel nor
+        ``cohort`` is changed.
+
+        Raises
+        ------
+        SpecificationError
+            ``cohort`` names units not in the panel.
+        TreatmentError
+            A period outside the data; every unit treated in its first period.
+        """
+        import warnings
+
+        from evalint.data.timing_build import _timing_from_per_unit
+        from evalint.errors import DroppedRowsWarning, TreatmentError
+
+        src = cohort if isinstance(cohort, pd.Series) else pd.Series(dict(cohort), dtype=object)
+        units = self.units
+        unknown = [u for u in src.index if u not in set(units)]
+        if unknown:
+            raise SpecificationError(
+                f"with_timing: cohort names {len(unknown)} unit(s) not in the panel: {format_examples(unknown)}. "
+                f"Units in the panel: {format_examples(list(units), limit=10)}.")
+        d = self._data
+        per_unit = src.reindex(units)
+        timing = _timing_from_per_unit(d, self.unit, self.time, "cohort", self.freq, per_unit,
+                                       np.zeros(len(per_unit), dtype=bool))
+        if self.treatment is not None and self.treatment in d.columns:
+            d = d.drop(columns=[self.treatment])
+        dropped = dict(self.dropped)
+        first = pd.Series(pd.PeriodIndex(d.groupby(self.unit, sort=False)[self.time].min()).asi8,
+                          index=pd.unique(d[self.unit]))
+        c_ord = timing.cohort_ordinal()
+        early = c_ord.index[(c_ord <= first.reindex(c_ord.index)).to_numpy()]
+        if len(early):
+            if len(early) == len(c_ord):
+                raise TreatmentError(
+                    f"Every unit is already treated in its first period (e.g. {format_examples(list(early))}); "
+                    "there are no pre-treatment observations to learn from. Add earlier periods.")
+            warnings.warn(
+                f"Dropped {len(early)} unit(s) already treated in their first observed period "
+                f"({format_examples(list(early))}): they have no pre-treatment data. "
+                "Add earlier periods to keep them.", DroppedRowsWarning, stacklevel=2)
+            dropped["treated_in_first_period"] = dropped.get("treated_in_first_period", 0) + len(early)
+            d = d.loc[~d[self.unit].isin(early)].reset_index(drop=True)
+            timing = TreatmentTiming(timing.cohort.drop(early), self.freq)
+        timed = Panel(data=d, unit=self.unit, time=self.time, outcomes=self.outcomes,
+                      outcome_kinds=self.outcome_kinds, treatment=None, population=self.population,
+                      weights=self.weights, covariates=self.covariates, freq=self.freq, timing=timing,
+                      dropped=dropped, cluster=self.cluster)
+        timed._primary_chosen = getattr(self, "_primary_chosen", False)
+        return timed
+
+    def with_values(self, values: Mapping[str, Any], kinds: Mapping[str, OutcomeKind] | None = None) -> Panel:
+        """The same panel with outcome columns replaced (e.g. rates or log rates) and, optionally, their kinds.
+
+        ``values``: outcome -> one value per row of :attr:`data` (in its order). The new values
+        are checked as :meth:`from_frame` checks outcomes (numeric, finite, of sane magnitude,
+        within the kind's range). Neither the panel nor ``values`` is changed.
+
+        Raises
+        ------
+        SpecificationError
+            A name that is not an outcome of the panel, or values of the wrong length.
+        evalint.errors.DataError
+            Non-numeric, infinite or out-of-range values.
+        """
+        from evalint.data import checks
+
+        d = self._data.copy(deep=False)
+        new_kinds = dict(self.outcome_kinds)
+        keys = d[[self.unit, self.time]]
+        for o, v in values.items():
+            if o not in self.outcomes:
+                raise SpecificationError(f"with_values: {o!r} is not one of this panel's outcomes {self.outcomes}.")
+            arr = np.asarray(v)
+            if arr.shape != (len(d),):
+                raise SpecificationError(f"with_values: {o!r} has {arr.shape} values; the panel has {len(d)} rows.")
+            d[o] = arr
+            d[o] = checks.require_numeric(d, o, "outcome")
+            checks.require_finite(d[o], keys, o, "outcome")
+            checks.require_magnitude(d[o], keys, o, "outcome")
+            if kinds is not None and o in kinds:
+                new_kinds[o] = kinds[o]
+            k = new_kinds[o]
+            if k.is_count:
+                checks.require_range(d[o], keys, o, "outcome", minimum=0, strict=False, why=f"{k.label} is a count")
+            elif k.must_be_positive:
+                checks.require_range(d[o], keys, o, "outcome", minimum=0, strict=True,
+                                     why=f"{k.label} is a duration in days")
+        out = Panel(data=d, unit=self.unit, time=self.time, outcomes=self.outcomes, outcome_kinds=new_kinds,
+                    treatment=self.treatment, population=self.population, weights=self.weights,
+                    covariates=self.covariates, freq=self.freq, timing=self.timing, dropped=dict(self.dropped),
+                    cluster=self.cluster)
+        out._primary_chosen = getattr(self, "_primary_chosen", False)
+        return out
+
     def aggregate(self, name: str = "total", units: Sequence[Any] | None = None) -> Panel:
         """Collapse units into one series (e.g. the national series from 42 ICBs).
 

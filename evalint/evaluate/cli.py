@@ -46,7 +46,7 @@ EXAMPLE = """example CONFIG.toml (paths relative to the file):
 
   [evaluation]
   intervention = "ics_golive_2022"  # a preset, a date, or a table [evaluation.intervention] unit = date
-  # treated = [...], outcomes = [...], designs = "auto" | ["its", "did", "synth"], alpha = 0.05,
+  # treated = [...], outcomes = [...], designs = "auto" | {designs}, alpha = 0.05,
   # seed = 0, fast = false, calendar = true, start = "2021-04", end = "2025-03"
 
   [output]
@@ -64,7 +64,9 @@ one line "evalint: error: ..." when the configuration or the data are invalid.
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``evalint evaluate``."""
-    parser.epilog = EXAMPLE
+    from evalint.evaluate.registry import design_names
+
+    parser.epilog = EXAMPLE.replace("{designs}", "[" + ", ".join(f'"{n}"' for n in design_names()) + "]")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("config", help="TOML file: [data], [evaluation], [output] (see evalint.evaluate.config)")
     parser.add_argument("--out", default=None, help="output folder (overrides [output] dir)")

@@ -23,7 +23,7 @@ Example::
 
     [evaluation]
     intervention = "ics_golive_2022"  # a preset, a date, or a table [evaluation.intervention] unit = date
-    # treated = ["QHG"], outcomes = [...], designs = "auto" | ["its", "did", "synth"],
+    # treated = ["QHG"], outcomes = [...], designs = "auto" | ["its", "did", "synth"] (registered designs),
     # alpha = 0.05, seed = 0, fast = false, calendar = true, start = "2020-09", end = "2025-03"
 
     [output]
@@ -48,6 +48,7 @@ from typing import Any
 import pandas as pd
 
 from evalint.errors import ConfigError, DataError, EmptyDataError, SpecificationError
+from evalint.evaluate.registry import design_names
 
 __all__ = ["EvaluateConfig", "load_config", "build_panel", "read_table", "SCHEMA"]
 
@@ -74,7 +75,14 @@ SCHEMA: dict[str, dict[str, tuple[str, ...]]] = {
                    "calendar": (_BOOL,), "start": (_STR, _DATE), "end": (_STR, _DATE), "options": (_TABLE,)},
     "output": {"dir": (_STR,), "formats": (_STR, _LIST), "name": (_STR,), "overwrite": (_BOOL,)},
 }
-_CHOICES = {("data", "missing"): ("error", "drop"), ("evaluation", "designs"): ("auto", "its", "did", "synth")}
+_CHOICES = {("data", "missing"): ("error", "drop")}
+
+
+def _choices(section: str, key: str) -> tuple[str, ...] | None:
+    """The values a key may take (``designs``: ``"auto"`` and the registered design names)."""
+    if (section, key) == ("evaluation", "designs"):
+        return ("auto", *design_names())
+    return _CHOICES.get((section, key))
 
 
 def _is(value: Any, kind: str) -> bool:
@@ -127,7 +135,7 @@ def _check_types(table: Mapping[str, Any], section: str, path: Path) -> None:
             raise ConfigError(
                 f"{path}: [{section}] {key} must be {must}; got {_toml_repr(value)} "
                 f"({type(value).__name__}).{hint}")
-        choices = _CHOICES.get((section, key))
+        choices = _choices(section, key)
         if choices is not None:
             items = value if isinstance(value, list) else [value]
             bad = [v for v in items if v not in choices]

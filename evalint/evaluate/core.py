@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,11 @@ import pandas as pd
 from evalint._typing import check_alpha
 from evalint.diagnostics.base import flags_frame
 from evalint.errors import EvalintError, OutputError, SpecificationError
+from evalint.evaluate.context import Context as _Context
+from evalint.evaluate.context import derived_panel as _derived_panel
 from evalint.evaluate.designs import Assignment, DesignPlan, choose_designs, resolve_assignment
+from evalint.evaluate.registry import option_keys, replications
+from evalint.evaluate.renderers import renderer, writer, writer_suffixes
 from evalint.evaluate.runners import (
     ITS_DEFAULTS,  # noqa: F401 - moved to runners; still importable from here
     UNIT_FAIL_SHARE,  # noqa: F401
@@ -42,7 +46,6 @@ from evalint.evaluate.runners import (
     _scaled,
 )
 from evalint.evaluate.scale import (
-    PER,
     CellTotals,
     ScaledEffect,
     ScaleSpec,
@@ -53,10 +56,6 @@ from evalint.evaluate.triangulate import Entry, Verdict, table_rows, verdict_for
 from evalint.results.effect import Provenance
 
 __all__ = ["FAST_REPS", "FULL_REPS", "DesignFailure", "Evaluation", "evaluate"]
-
-#: bootstrap / placebo replications: (CS multiplier bootstrap, SDID placebo, SCM p-value draws)
-FULL_REPS = {"did": 999, "sdid": 200, "scm": 1000}
-FAST_REPS = {"did": 199, "sdid": 30, "scm": 200}
 
 Progress = Callable[[int, int, str], None]
 
@@ -74,70 +73,29 @@ class DesignFailure:
         return f"{self.error_type}: {self.message}"
 
 
-# --------------------------------------------------------------------------- panels
-def _derived_panel(panel: Any, cohort: pd.Series, transform: str) -> Any:
-    """The panel with the assignment's cohorts and (for counts) rates or log rates."""
-    from evalint.data.panel import Panel
-    from evalint.outcomes import OutcomeKind
+class _Replications(Mapping[str, int]):
+    """Design replications name -> number (full or ``fast``), read from the design registry."""
 
-    d = panel.data
-    d["_evalint_cohort"] = d[panel.unit].map(cohort)
-    kinds = {}
-    for o in panel.outcomes:
-        k = panel.outcome_kinds[o]
-        if transform != "none" and k.is_count:
-            v = d[o].astype(float)
-            per = ""
-            if panel.population:
-                v = v / d[panel.population].astype(float) * PER
-                per = " per 100,000"
-            if transform == "log_rate":
-                bad = int((v <= 0).sum())
-                if bad:
-                    raise SpecificationError(
-                        f"outcome {o!r} has {bad} zero cell(s); the log-scale comparison (parallel trends in "
-                        "log rates) needs positive counts. Aggregate to larger units or periods, or restrict "
-                        "the window, so every cell has at least one event."
-                    )
-                v = np.log(v)
-                label, unit_label = f"log {k.label.lower()}{per}", f"log {k.unit_label}{per}"
-            else:
-                label, unit_label = f"{k.label}{per}", f"{k.unit_label}{per}"
-            d[o] = v
-            kinds[o] = OutcomeKind(name=k.name, label=label, measure="continuous", unit_label=unit_label,
-                                   description=f"{k.label} transformed for comparison designs ({transform}).")
-        else:
-            kinds[o] = k
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return Panel.from_frame(d, unit=panel.unit, time=panel.time, outcome=list(panel.outcomes),
-                                cohort="_evalint_cohort", population=panel.population, weights=panel.weights,
-                                covariates=list(panel.covariates), freq=panel.freq, outcome_kind=kinds,
-                                cluster=getattr(panel, "cluster", None))
+    def __init__(self, fast: bool) -> None:
+        self._fast = fast
+
+    def __getitem__(self, key: str) -> int:
+        return replications(self._fast)[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(replications(self._fast))
+
+    def __len__(self) -> int:
+        return len(replications(self._fast))
+
+    def __repr__(self) -> str:
+        return repr(replications(self._fast))
 
 
-# --------------------------------------------------------------------------- runner context
-@dataclass
-class _Context:
-    panel: Any                  # window panel with the assignment's cohorts (original scale)
-    assignment: Assignment
-    alpha: float
-    seed: int
-    fast: bool
-    calendar: Any
-    options: Mapping[str, Mapping[str, Any]]
-    derived: dict[str, Any] = field(default_factory=dict)
-
-    def transformed(self, transform: str) -> Any:
-        if transform == "none":
-            return self.panel
-        if transform not in self.derived:
-            self.derived[transform] = _derived_panel(self.panel, self.assignment.cohort, transform)
-        return self.derived[transform]
-
-    def reps(self, key: str) -> int:
-        return (FAST_REPS if self.fast else FULL_REPS)[key]
-
+#: bootstrap / placebo replications each design declares (CS multiplier bootstrap, SDID placebo,
+#: SCM p-value draws): a view of the design registry
+FULL_REPS: Mapping[str, int] = _Replications(False)
+FAST_REPS: Mapping[str, int] = _Replications(True)
 
 # --------------------------------------------------------------------------- the call string
 def _call_string(intervention: Any, kwargs: Mapping[str, Any]) -> str:
@@ -187,8 +145,10 @@ def evaluate(
         (other units are comparisons), or ``None`` for the panel's own treatment timing.
     outcomes : sequence of str, optional
         Default: all the panel's outcomes.
-    designs : "auto" or sequence of {"its", "did", "synth"}
-        ``"auto"`` runs every design the data support and records why the others were skipped.
+    designs : "auto" or sequence of str
+        Registered design names (:func:`evalint.evaluate.registry.design_names`: ``"its"``,
+        ``"did"``, ``"synth"`` built in). ``"auto"`` runs every design the data support and
+        records why the others were skipped.
     treated : sequence, optional
         Units treated at a single ``intervention`` date (default: every unit, or the preset's).
     alpha : float
@@ -203,7 +163,8 @@ def evaluate(
     start, end : date-like, optional
         Analysis window (e.g. ``start="2020-09"`` to leave out the first COVID-19 wave).
     options : mapping, optional
-        Per-design estimator options: ``{"its": {...}, "did": {...}, "scm": {...}, "sdid": {...}}``.
+        Per-design estimator options: ``{"its": {...}, "did": {...}, "scm": {...}, "sdid": {...}}``
+        (the keys are :func:`evalint.evaluate.registry.option_keys`).
     progress : callable, optional
         ``progress(done, total, label)`` before each fit and once at the end.
     call : str, optional
@@ -244,9 +205,10 @@ def evaluate(
             f"{', '.join(panel.outcomes)}. Build the panel with outcome=[...] listing them."
         )
     options = dict(options or {})
-    bad_opt = [k for k in options if k not in ("its", "did", "scm", "sdid")]
+    keys = option_keys()
+    bad_opt = [k for k in options if k not in keys]
     if bad_opt:
-        raise SpecificationError(f"options has unknown design key(s) {bad_opt}; use 'its', 'did', 'scm', 'sdid'.")
+        raise SpecificationError(f"options has unknown design key(s) {bad_opt}; use {', '.join(map(repr, keys))}.")
     started = time.perf_counter()
     work = panel.subset(start=start, end=end) if (start is not None or end is not None) else panel
     assignment = resolve_assignment(work, intervention, treated)
@@ -312,7 +274,7 @@ def evaluate(
     call = call or _call_string(intervention, kwargs)
     provenance = Provenance.build(
         panel, seed=int(seed), call=call, analysed_fingerprint=work.fingerprint, alpha=a, fast=bool(fast),
-        replications=dict(FAST_REPS if fast else FULL_REPS),
+        replications=replications(bool(fast)),
         calendar="off" if calendar is False else ("packaged default" if calendar is None else "user supplied"),
         runtime_seconds=round(time.perf_counter() - started, 2),
         environment={"numpy": np.__version__, "pandas": pd.__version__})
@@ -378,9 +340,7 @@ class Evaluation:
     def figures(self) -> list[Any]:
         """The report's figures (:class:`~evalint.report.content.FigureImage`), drawn once and cached."""
         if "figures" not in self._cache:
-            from evalint.report.figures import build_figures
-
-            self._cache["figures"] = build_figures(self)
+            self._cache["figures"] = renderer("figures")(self)
         return self._cache["figures"]
 
     def ranked_threats(self, outcome: str | None = None, limit: int = 5) -> pd.DataFrame:
@@ -518,12 +478,13 @@ class Evaluation:
 
     def summary(self) -> str:
         """Plain-text summary: question, designs, the triangulation table, verdicts."""
-        from evalint.report.text import render_text
-
-        return render_text(self)
+        return renderer("text")(self)
 
     def report(self, path: str | Path) -> Path:
         """Write the report: ``.html`` (self-contained) or ``.md`` (figures beside it).
+
+        The writers are the report layer's (:mod:`evalint.report`, registered in
+        :mod:`evalint.evaluate.renderers` when ``evalint`` is imported).
 
         The report is written into a temporary folder beside ``path`` and moved into place
         when complete: a failure leaves an earlier report (and its figures) whole. A Markdown
@@ -545,17 +506,15 @@ class Evaluation:
         if p.is_dir():
             raise OutputError(f"report path {str(p)!r} is a folder; give a file name such as "
                               f"{str(p / ('report' + (p.suffix or '.html')))!r}.")
-        if p.suffix.lower() in (".html", ".htm"):
-            from evalint.report.html import write_html as writer
-        elif p.suffix.lower() in (".md", ".markdown"):
-            from evalint.report.markdown import write_markdown as writer
-        else:
+        write = writer(p.suffix)
+        if write is None:
+            known = " or ".join(writer_suffixes()) or "a registered suffix (import evalint.report)"
             raise SpecificationError(
-                f"report path {str(p)!r} must end in .html or .md (got {p.suffix or 'no suffix'!r}).")
+                f"report path {str(p)!r} must end in {known} (got {p.suffix or 'no suffix'!r}).")
         parent = check_writable_parent(p, "report path")
         tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.partial-", dir=parent))
         try:
-            writer(self, tmp / p.name)
+            write(self, tmp / p.name)
             replace_file_set(tmp, parent)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

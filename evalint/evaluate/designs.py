@@ -1,9 +1,10 @@
-"""Which designs an evaluation can run, and why the others are skipped.
+"""Who is treated from when, which designs an evaluation can run, and why the others are skipped.
 
 :func:`resolve_assignment` turns the ``intervention=`` of :func:`evalint.evaluate` (a
 calendar preset, a date, or a mapping unit -> date) into one first-treated period per
-unit of the panel. :func:`choose_designs` then applies the rules written down in
-``methods/evaluate.md``:
+unit of the panel. :func:`choose_designs` then asks every registered design
+(:mod:`evalint.evaluate.registry`; the built-in ones in :mod:`evalint.evaluate.plugins`)
+whether the data identify it; the rules are written down in ``methods/evaluate.md``:
 
 * interrupted time series (ITS): always, when treated units have enough pre-periods; on
   the aggregate series of the treated units when they share one date, per unit at each
@@ -11,8 +12,7 @@ unit of the panel. :func:`choose_designs` then applies the rules written down in
 * difference-in-differences (Callaway-Sant'Anna): when comparison units exist: never-treated
   units (at least two), else not-yet-treated units when adoption is staggered;
 * synthetic control (Abadie SCM) and synthetic DiD: when few units are treated
-  (at most :data:`MAX_SYNTH_TREATED`) and at least :data:`MIN_SYNTH_DONORS` never-treated
-  donors exist.
+  (at most 5) and at least 5 never-treated donors exist.
 
 References
 ----------
@@ -26,36 +26,45 @@ for the evaluation of public health interventions: a tutorial. IJE 46(1), 348-35
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from evalint.errors import EvalintError, SpecificationError, TreatmentError, format_examples
+from evalint.evaluate.registry import DesignPlan, VariantView, list_designs
 
 __all__ = [
-    "Assignment", "DesignPlan", "FAMILIES", "DESIGN_LABELS", "MAX_SYNTH_TREATED", "MIN_SYNTH_DONORS",
-    "MIN_PRE_PERIODS", "resolve_assignment", "choose_designs",
+    "DESIGN_LABELS",
+    "FAMILIES",
+    "Assignment",
+    "DesignPlan",
+    "choose_designs",
+    "resolve_assignment",
 ]
 
-#: design family -> the design keys it may run
-FAMILIES: dict[str, tuple[str, ...]] = {
-    "its": ("its", "its_units"),
-    "did": ("did",),
-    "synth": ("scm", "sdid"),
-}
-DESIGN_LABELS: dict[str, str] = {
-    "its": "ITS (aggregate treated series)",
-    "its_units": "ITS (per unit, pooled)",
-    "did": "DiD (Callaway-Sant'Anna)",
-    "scm": "Synthetic control (Abadie)",
-    "sdid": "Synthetic DiD",
-}
-MAX_SYNTH_TREATED = 5
-MIN_SYNTH_DONORS = 5
-MIN_PRE_PERIODS = 8
+
+class _Families(Mapping[str, tuple[str, ...]]):
+    """Design name -> the result keys it may run, read from the registry."""
+
+    def _items(self) -> dict[str, tuple[str, ...]]:
+        return {d.name: tuple(v.key for v in d.variants) for d in list_designs()}
+
+    def __getitem__(self, name: str) -> tuple[str, ...]:
+        return self._items()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+
+#: design name -> the design keys it may run (a view of the registry)
+FAMILIES: Mapping[str, tuple[str, ...]] = _Families()
+#: design key -> report label (a view of the registry)
+DESIGN_LABELS: Mapping[str, str] = VariantView("label")
 
 
 @dataclass(frozen=True)
@@ -112,17 +121,6 @@ class Assignment:
         else:
             when = f"{self.cohorts[0]}"
         return (f"{self.name}: {n_t} treated unit(s) ({when}); {n_c} never-treated unit(s) in the data")
-
-
-@dataclass(frozen=True)
-class DesignPlan:
-    """One design to run: its key, family, label and why it was chosen."""
-
-    key: str
-    family: str
-    label: str
-    reason: str
-    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _period(panel: Any, value: Any, what: str) -> pd.Period:
@@ -240,112 +238,53 @@ def resolve_assignment(panel: Any, intervention: Any, treated: Sequence[Any] | N
                       source=source, ignored_units=tuple(ignored))
 
 
-def _n_pre(panel: Any, assignment: Assignment) -> int:
-    periods = panel.periods
-    return int(np.sum(periods < assignment.cohorts[0]))
-
-
 def choose_designs(panel: Any, assignment: Assignment, designs: str | Sequence[str] = "auto"
                    ) -> tuple[list[DesignPlan], dict[str, str]]:
-    """The designs to run and, for each design family not run, the reason.
+    """The designs to run and, for each design not run, the reason.
 
     Parameters
     ----------
     panel : Panel
     assignment : Assignment
-    designs : "auto" or sequence of {"its", "did", "synth"}
-        ``"auto"`` tries every family; a list restricts to those (a requested family that
+    designs : "auto" or sequence of registered design names (``"its"``, ``"did"``, ``"synth"``)
+        ``"auto"`` tries every design; a list restricts to those (a requested design that
         is not identified is still skipped, with the reason).
 
     Returns
     -------
     plans : list of DesignPlan
+        In registration order.
     skipped : dict
-        Family (or design key) -> plain-language reason.
+        Design name -> plain-language reason.
     """
-    if isinstance(designs, str):
-        if designs != "auto":
-            designs = [designs]
+    registered = list_designs()
+    names = [d.name for d in registered]
+    if isinstance(designs, str) and designs != "auto":
+        designs = [designs]
     if designs == "auto":
-        wanted = list(FAMILIES)
+        wanted = list(names)
     else:
         wanted = []
         for d in designs:
-            if d not in FAMILIES:
+            if d not in names:
                 raise SpecificationError(
-                    f"designs contains {d!r}; use 'auto' or a list of {', '.join(FAMILIES)} "
-                    "(ITS, difference-in-differences, synthetic control)."
+                    f"designs contains {d!r}; use 'auto' or a list of {', '.join(names)} "
+                    f"({', '.join(x.title for x in registered)})."
                 )
             wanted.append(d)
         if not wanted:
-            raise SpecificationError("designs is empty; use 'auto' or a list of 'its', 'did', 'synth'.")
-    treated, never = assignment.treated_units, assignment.never_treated
-    n_t, n_c, n_units = len(treated), len(never), len(assignment.cohort)
-    staggered = assignment.is_staggered
+            raise SpecificationError(f"designs is empty; use 'auto' or a list of {', '.join(map(repr, names))}.")
     plans: list[DesignPlan] = []
     skipped: dict[str, str] = {}
-    not_requested = [f for f in FAMILIES if f not in wanted]
-    for f in not_requested:
-        skipped[f] = "not requested (designs=" + repr(list(wanted)) + ")"
-
-    # --- ITS
-    if "its" in wanted:
-        n_pre = _n_pre(panel, assignment)
-        if n_pre < MIN_PRE_PERIODS:
-            skipped["its"] = (f"only {n_pre} period(s) before the first intervention date "
-                              f"({assignment.cohorts[0]}); ITS needs at least {MIN_PRE_PERIODS} to estimate "
-                              "the pre-existing level and trend")
-        elif staggered:
-            plans.append(DesignPlan("its_units", "its", DESIGN_LABELS["its_units"],
-                                    f"adoption is staggered ({len(assignment.cohorts)} dates): an ITS per treated "
-                                    f"unit at its own date ({n_t} units), pooled by random-effects meta-analysis"))
+    for f in names:
+        if f not in wanted:
+            skipped[f] = "not requested (designs=" + repr(list(wanted)) + ")"
+    for design in registered:
+        if design.name not in wanted:
+            continue
+        chosen = design.identify(panel, assignment)
+        if isinstance(chosen, str):
+            skipped[design.name] = chosen
         else:
-            what = "all units" if n_c == 0 else f"the {n_t} treated unit(s)"
-            plans.append(DesignPlan("its", "its", DESIGN_LABELS["its"],
-                                    f"one intervention date ({assignment.cohorts[0]}): ITS on the aggregate "
-                                    f"series of {what}, which needs no comparison units"))
-    # --- DiD
-    if "did" in wanted:
-        if n_c >= 2:
-            plans.append(DesignPlan("did", "did", DESIGN_LABELS["did"],
-                                    f"{n_c} never-treated comparison unit(s): Callaway-Sant'Anna with "
-                                    "never-treated comparisons"
-                                    + (f", staggered over {len(assignment.cohorts)} cohorts" if staggered else
-                                       " (one cohort: the 2x2 comparison of treated and never-treated units)"),
-                                    {"control": "never_treated"}))
-        elif staggered:
-            plans.append(DesignPlan("did", "did", DESIGN_LABELS["did"],
-                                    f"{'no' if n_c == 0 else 'only one'} never-treated unit but adoption is "
-                                    f"staggered ({len(assignment.cohorts)} cohorts): Callaway-Sant'Anna with "
-                                    "not-yet-treated comparisons (the last cohort has no comparison after its "
-                                    "date, so it contributes only before)",
-                                    {"control": "not_yet_treated"}))
-        else:
-            if n_c == 0:
-                skipped["did"] = (f"{assignment.name} treats all {n_units} units on one date "
-                                  f"({assignment.cohorts[0]}): no comparison units, so difference-in-"
-                                  "differences is not identified")
-            else:
-                skipped["did"] = (f"only {n_c} never-treated unit and a single adoption date: one "
-                                  "comparison unit cannot support difference-in-differences inference")
-    # --- synthetic control
-    if "synth" in wanted:
-        if n_c == 0:
-            skipped["synth"] = (f"no never-treated units ({assignment.name} treats all {n_units} units"
-                                f"{' on one date' if not staggered else ''}): no donor pool, so synthetic "
-                                "control is not identified")
-        elif n_t > MAX_SYNTH_TREATED:
-            skipped["synth"] = (f"{n_t} units are treated (more than {MAX_SYNTH_TREATED}): synthetic control "
-                                "is a design for a few treated units; difference-in-differences uses the "
-                                "comparison units instead")
-        elif n_c < MIN_SYNTH_DONORS:
-            skipped["synth"] = (f"only {n_c} never-treated donor(s) (fewer than {MIN_SYNTH_DONORS}): too few "
-                                "to build a synthetic comparison or to run placebo inference")
-        else:
-            plans.append(DesignPlan("scm", "synth", DESIGN_LABELS["scm"],
-                                    f"{n_t} treated unit(s) and {n_c} never-treated donors: a synthetic "
-                                    "control per treated unit, placebo inference over the donors"))
-            plans.append(DesignPlan("sdid", "synth", DESIGN_LABELS["sdid"],
-                                    f"{n_t} treated unit(s) and {n_c} never-treated donors: synthetic DiD "
-                                    "(unit and time weights), placebo variance"))
+            plans.extend(chosen)
     return plans, skipped

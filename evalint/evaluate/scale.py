@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["CellTotals", "ScaleSpec", "ScaledEffect", "treated_post_totals", "scale_spec",
-           "from_relative", "from_absolute", "from_its_cumulative", "PER"]
+           "from_relative", "from_absolute", "from_its_cumulative", "from_result", "PER"]
 
 PER = 100_000.0
 #: outcome kind -> how each period's effect is turned into a cumulative quantity
@@ -238,3 +238,22 @@ def from_its_cumulative(result: Any, totals: CellTotals, spec: ScaleSpec) -> Sca
         conversion=f"ITS counterfactual (delta method): absolute = {how}; percent from the counterfactual "
                    "table; cumulative = absolute x M",
     )
+
+
+def from_result(result: Any, totals: CellTotals, *, log_scale: bool = False, unit: str = "") -> ScaledEffect:
+    """An estimator's headline effect on the common scale.
+
+    A rate ratio (pooled per-unit count ITS) is a relative effect ``ratio - 1``; with
+    ``log_scale`` (a DiD on log rates) the effect ``b`` is the relative effect ``exp(b) - 1``;
+    otherwise it is absolute, in the panel's (or the transformed panel's) units, ``unit``
+    naming them in the native description.
+    """
+    lo, hi = result.ci
+    if result.scale == "rate_ratio":
+        return from_relative(result.estimate - 1, lo - 1, hi - 1, totals,
+                             native=f"rate ratio {result.estimate:.4g} ({lo:.4g} to {hi:.4g})")
+    if log_scale:
+        return from_relative(math.expm1(result.estimate), math.expm1(lo), math.expm1(hi), totals,
+                             native=f"ATT on log rate {result.estimate:.4g} ({lo:.4g} to {hi:.4g})")
+    return from_absolute(result.estimate, lo, hi, totals,
+                         native=f"{result.term} {result.estimate:.4g} ({lo:.4g} to {hi:.4g}) {unit}".strip())

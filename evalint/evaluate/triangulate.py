@@ -9,7 +9,7 @@ Verdict rules (``methods/evaluate.md``):
 * ``single_design``: only one design produced an estimate (no triangulation);
 * ``no_design``: none did.
 
-Designs in :data:`APART` (the pooled per-unit ITS on a staggered panel, whose estimand is the
+Designs in :data:`APART` (variants declared ``apart`` in the design registry, e.g. the pooled per-unit ITS on a staggered panel, whose estimand is the
 level change at each unit's date rather than the average post-period effect) are shown in the
 table but not part of the verdict; the verdict text says so.
 
@@ -26,32 +26,22 @@ epidemiology. International Journal of Epidemiology 45(6), 1866-1886.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from evalint.evaluate.registry import VariantView
 from evalint.results.numbers import fmt, fmt_p
 
 __all__ = ["APART", "ASSUMPTIONS", "TABLE_COLUMNS", "Entry", "Verdict", "headline_for", "key_diagnostic",
            "verdict_for"]
 
-#: the identifying assumption of each design, named in disagreement verdicts
-ASSUMPTIONS = {
-    "its": "no other change at the intervention date and a correctly extrapolated pre-trend",
-    "its_units": "no other change at each unit's date and correctly extrapolated unit pre-trends",
-    "did": "parallel trends between treated and comparison units (on the log scale for counts)",
-    "scm": "a synthetic comparison that tracks the treated units before and would have after",
-    "sdid": "parallel trends after unit and time weighting",
-}
-_KEY_DIAGNOSTICS = {
-    "its": ("ljung_box", "durbin_watson", "acf_pacf"),
-    "its_units": ("ljung_box", "durbin_watson"),
-    "did": ("pre_trend",),
-    "scm": ("scm_prefit",),
-    "sdid": ("pre_fit_rmspe",),
-}
+#: the identifying assumption of each design, named in disagreement verdicts (a view of the
+#: design registry, :mod:`evalint.evaluate.registry`)
+ASSUMPTIONS: Mapping[str, str] = VariantView("assumption")
+_KEY_DIAGNOSTICS: Mapping[str, tuple[str, ...]] = VariantView("key_diagnostics")
 TABLE_COLUMNS = ["outcome", "design", "label", "status", "absolute", "abs_low", "abs_high", "abs_label",
                  "percent", "pct_low", "pct_high", "cumulative", "cum_low", "cum_high", "cum_label",
                  "native", "inference", "key_diagnostic", "failed_diagnostics", "high_flags", "error"]
@@ -162,13 +152,8 @@ def _caveats(entries: Sequence[Entry]) -> tuple[list[str], list[str], int]:
     return failed_designs, failed_diag, n_high
 
 
-#: designs shown in the table but left out of the verdict, with the reason
-APART = {
-    "its_units": ("the per-unit ITS pools each unit's level change at its own date, not the average "
-                  "post-period effect the comparison designs estimate (in simulations with effects that "
-                  "build up after adoption its interval covered the comparison designs' estimand in 0% "
-                  "of draws), so it is shown apart and not triangulated"),
-}
+#: designs shown in the table but left out of the verdict, with the reason (a view of the registry)
+APART: Mapping[str, str] = VariantView("apart", skip_none=True)
 
 
 def verdict_for(outcome: str, entries: Sequence[Entry], alpha: float = 0.05) -> Verdict:

@@ -1,7 +1,7 @@
 """The report's figures as PNG bytes, each drawn once per evaluation and shared by the HTML and
 Markdown reports (:meth:`evalint.Evaluation.figures` caches them): the forest plot of every
-design (the summary's figure), then per outcome the ITS counterfactual, the event study,
-synthetic vs actual; then one policy-calendar timeline of the events flagged on any outcome.
+design (the summary's figure), then per outcome each design's figures (declared by the design
+plug-in: the ITS counterfactual, the event study, synthetic vs actual); then one policy-calendar timeline of the events flagged on any outcome.
 
 A figure that cannot be drawn is kept with its error message (the report says so).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from evalint.estimators.its.state import ITSState
+from evalint.evaluate.registry import list_designs
 from evalint.report.content import FigureImage, outcome_words, post_period, truth_of
 
 __all__ = ["build_figures", "DPI"]
@@ -76,45 +76,15 @@ def build_figures(ev: Any) -> list[FigureImage]:
     from evalint.plotting.calendar import plot_calendar_timeline
 
     out: list[FigureImage] = [forest_figure(ev)]
-    res = ev.results
     name = ev.assignment.name
     where = _where(ev)
     span = f"{ev.window[0]} to {ev.window[1]}"
     for o in ev.outcomes:
         words = outcome_words(ev, o)
-        its = res.get(("its", o))
-        if its is not None and hasattr(its, "plot"):
-            out.append(_figure(f"its_{o}", f"ITS counterfactual: {words}",
-                               f"{words} in {where} ({span}): observed, the fitted model and the no-intervention "
-                               "counterfactual with its pointwise band; the strip below marks the "
-                               "high-severity calendar events that overlap the window.",
-                               lambda its=its, words=words: its.plot(
-                                   title=f"{words}, {where}, {span}: observed and without {name}")))
-        unit_fit = ev.extras.get(("its_units", o), {}).get("by_unit")
-        if unit_fit is not None and len(unit_fit.results):
-            first = next(iter(unit_fit.results.values()))
-            unit = first.state_as(ITSState).unit
-            out.append(_figure(f"its_unit_{o}", f"ITS counterfactual, first treated unit: {words}",
-                               f"One unit's ITS ({unit}) of the {len(unit_fit.results)} pooled; every unit's "
-                               "estimate is in the pooled result's 'units' table.",
-                               lambda first=first, unit=unit, words=words: first.plot(
-                                   title=f"{words}, {unit}, {span}: observed and without {name}")))
-        es = ev.extras.get(("did", o), {}).get("event_study")
-        if es is not None:
-            scale = ("log rate (x100 ~ % change)" if ev.panel.outcome_kinds[o].is_count else "outcome units")
-            out.append(_figure(f"event_study_{o}", f"Event study (Callaway-Sant'Anna): {words}",
-                               f"Effect on {words.lower()} by months since the start in {where}, on the {scale} "
-                               "scale: pointwise intervals (bars) and simultaneous bands (shaded).",
-                               lambda es=es, words=words: es.plot(
-                                   title=f"{words}: effect by time since {name} started, {where}")))
-        for key, label in (("sdid", "Synthetic DiD"), ("scm", "Synthetic control")):
-            r = res.get((key, o))
-            if r is not None and hasattr(r, "plot"):
-                out.append(_figure(f"{key}_{o}", f"{label}: {words}, treated vs synthetic",
-                                   f"{words} in a treated unit against its synthetic comparison (rates per 100,000, "
-                                   "log rates for counts), the gap with placebo gaps where available, and the "
-                                   "donor weights.", r.plot))
-                break
+        for design in list_designs():  # each design's own figures (evalint.evaluate.plugins)
+            if design.figures is not None:
+                out.extend(_figure(f.slug, f.title, f.caption, f.draw)
+                           for f in design.figures(ev, o, words, where, span, name))
     # one timeline for every outcome: the events flagged on any of them (one figure, not one per outcome)
     flags = [f for e in ev.entries.values() for f in e.flags]
     dates = [c.start_time for c in ev.assignment.cohorts]

@@ -137,22 +137,13 @@ def without_other_treated(panel: Panel, treated: Sequence[Any]) -> tuple[Panel, 
 def retime(panel: Panel, treated: Sequence[Any], start: pd.Period | None) -> Panel:
     """A copy of ``panel`` whose ``treated`` units are first treated at ``start`` (others never).
 
-    The input panel is not changed; the treatment column, if any, is replaced by cohorts.
+    The input panel is not changed; the treatment column, if any, is replaced by cohorts
+    (:meth:`~evalint.data.panel.Panel.with_timing`).
     """
-    d = panel.data
-    if panel.treatment is not None and panel.treatment in d.columns:
-        d = d.drop(columns=[panel.treatment])
-    chosen = set(treated)
-    units = d[panel.unit]
-    coh = pd.Series([start if (start is not None and u in chosen) else None for u in units],
-                    index=d.index, dtype=object)
-    d = d.assign(_evalint_refit_cohort=coh)
+    cohort = {u: start for u in treated} if start is not None else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return Panel.from_frame(d, unit=panel.unit, time=panel.time, outcome=list(panel.outcomes),
-                                cohort="_evalint_refit_cohort", population=panel.population,
-                                weights=panel.weights, covariates=list(panel.covariates), freq=panel.freq,
-                                outcome_kind=dict(panel.outcome_kinds))
+        return panel.with_timing(cohort)
 
 
 def effect_scale(result: Any) -> tuple[float, bool]:

@@ -23,11 +23,6 @@ _spec.loader.exec_module(import_graph)
 
 #: upward imports still in the code (each runs inside a function, so it works at run time).
 KNOWN_UPWARD = {
-    # Evaluation.report()/write() call the renderers instead of the report rendering an Evaluation
-    ("evalint.evaluate.core", "evalint.report.figures"),
-    ("evalint.evaluate.core", "evalint.report.html"),
-    ("evalint.evaluate.core", "evalint.report.markdown"),
-    ("evalint.evaluate.core", "evalint.report.text"),
     # the cluster-robust and wild-bootstrap variances are written against the FE solver's fit
     ("evalint.inference.cluster", "evalint.estimators.did.fe"),
     ("evalint.inference.wild", "evalint.estimators.did.fe"),
@@ -39,7 +34,6 @@ KNOWN_CYCLES = {
      "evalint.calendar.overlap_rules", "evalint.calendar.presets"),
     ("evalint.estimators.did.aggregate", "evalint.estimators.did.group_time"),
     ("evalint.estimators.synth.placebo", "evalint.estimators.synth.scm"),
-    ("evalint.evaluate.core", "evalint.evaluate.runners"),
 }
 
 

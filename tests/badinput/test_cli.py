@@ -102,15 +102,17 @@ def test_output_folder_rules(tmp_path, capsys):
 
 def test_every_design_failed_exits_1(tmp_path, monkeypatch, capsys):
     """A run where the only design fails exits 1 and says so (the report still records why)."""
-    import importlib
+    import dataclasses
 
-    runners = importlib.import_module("evalint.evaluate.runners")
     from evalint.errors import InferenceError
+    from evalint.evaluate import registry
 
-    def failing(ctx, outcome):
+    def failing(ctx, outcome, plan):
         raise InferenceError("the fit failed for a reason the report shows")
 
-    monkeypatch.setitem(runners._RUNNERS, "its", failing)
+    its = registry.get_design("its")
+    broken = dataclasses.replace(its, variants=tuple(dataclasses.replace(v, run=failing) for v in its.variants))
+    monkeypatch.setitem(registry._DESIGNS, "its", broken)
     cfg = _write(tmp_path / "c.toml", SIM)
     assert main(["evaluate", str(cfg), "--quiet", "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
@@ -331,7 +333,7 @@ def test_report_replaces_its_figures_whole_and_leaves_no_temporaries(small_evalu
 
 
 def test_failed_report_leaves_the_old_report(small_evaluation, tmp_path, monkeypatch):
-    import evalint.report.html as html
+    from evalint.evaluate import renderers
 
     small_evaluation.report(tmp_path / "r.html")
     before = (tmp_path / "r.html").read_bytes()
@@ -340,7 +342,7 @@ def test_failed_report_leaves_the_old_report(small_evaluation, tmp_path, monkeyp
         path.write_text("half")
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr(html, "write_html", broken)
+    monkeypatch.setattr(renderers, "_WRITERS", [((".html", ".htm"), broken)])
     with pytest.raises(RuntimeError):
         small_evaluation.report(tmp_path / "r.html")
     assert (tmp_path / "r.html").read_bytes() == before
