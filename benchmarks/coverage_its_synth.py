@@ -326,6 +326,7 @@ def main() -> None:
     ap.add_argument("--lengths", nargs="*", type=int, default=list(LENGTHS))
     ap.add_argument("--rhos", nargs="*", type=float, default=list(RHOS))
     ap.add_argument("--seasonal-only", action="store_true")
+    ap.add_argument("--no-season-only", action="store_true", help="only the series without seasonality")
     ap.add_argument("--no-step-only", action="store_true")
     ap.add_argument("--scm-effect-only", action="store_true")
     ap.add_argument("--progress", default=None, help="CSV appended as cells/replications finish")
@@ -342,7 +343,7 @@ def main() -> None:
         if not args.families:
             return
     df = run_its(args.reps, args.seed, families=args.families, methods=args.methods, lengths=args.lengths,
-                 rhos=args.rhos, seasonal=(True,) if args.seasonal_only else (True, False),
+                 rhos=args.rhos, seasonal=(True,) if args.seasonal_only else (False,) if args.no_season_only else (True, False),
                  step_only=not args.no_step_only, progress=args.progress)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_rows", 500)
