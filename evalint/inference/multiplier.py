@@ -33,11 +33,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 from evalint._typing import check_alpha, check_option, check_positive_int
 from evalint.errors import InferenceError
+from evalint.inference.cluster import cluster_codes as _codes
 
 __all__ = ["BootstrapDraws", "multiplier_bootstrap", "influence_se", "cluster_codes", "sup_t_critical"]
 
@@ -74,21 +74,9 @@ class BootstrapDraws:
 
 
 def cluster_codes(labels: Any, n: int) -> tuple[np.ndarray, int]:
-    """Integer codes 0..G-1 for cluster labels (length ``n``); raises with fewer than 2 clusters."""
-    lab = pd.Series(np.asarray(labels))
-    if len(lab) != n:
-        raise InferenceError(f"cluster labels have length {len(lab)} but the influence function has {n} rows.")
-    if lab.isna().any():
-        raise InferenceError(f"{int(lab.isna().sum())} unit(s) have a missing cluster label; every unit needs one.")
-    codes, uniques = pd.factorize(lab, sort=True)
-    g = len(uniques)
-    if g < 2:
-        raise InferenceError(
-            f"cluster-robust inference needs at least 2 clusters; the cluster variable has {g} "
-            f"({list(uniques)[:3]}). Cluster by a coarser-than-unit variable that varies, or "
-            "drop clustering (inference=MultiplierBootstrap() clusters by unit)."
-        )
-    return codes.astype(np.int64), g
+    """Integer codes 0..G-1 for one cluster label per unit of an influence function (length ``n``):
+    :func:`evalint.inference.cluster.cluster_codes` with the influence-function wording."""
+    return _codes(labels, n, per="unit")
 
 
 def _cluster_sums(psi: np.ndarray, codes: np.ndarray | None, g: int) -> np.ndarray:

@@ -4,7 +4,7 @@ API
 ---
 ``wild_cluster_bootstrap(fit, clusters, contrast, null=0.0, reps=9999, weights="webb",
 seed=0, alpha=0.05) -> WildBootstrapResult``
-    ``fit`` is an :class:`~evalint.estimators.did.fe.FEFit`; ``contrast`` a coefficient
+    ``fit`` is any :class:`~evalint.inference.interface.LinearFit`; ``contrast`` a coefficient
     name, index or a length-k vector ``c`` (testing ``c'b = null``). Returns the CR1
     t-statistic, the bootstrap p-value (symmetric: share of ``|t*| >= |t|``) and the
     (1 - alpha) confidence interval by test inversion.
@@ -57,7 +57,7 @@ from evalint.errors import InferenceError, SpecificationError
 from evalint.inference.cluster import cluster_codes, small_sample_factor
 
 if TYPE_CHECKING:  # pragma: no cover
-    from evalint.estimators.did.fe import FEFit
+    from evalint.inference.interface import LinearFit
 
 __all__ = ["WildBootstrapResult", "wild_cluster_bootstrap", "draw_weights"]
 
@@ -113,7 +113,7 @@ def draw_weights(n_clusters: int, reps: int, kind: str, seed: int | None) -> tup
     return _WEBB[rng.integers(0, 6, size=(n_clusters, reps))], False
 
 
-def _contrast_vector(fit: FEFit, contrast: int | str | np.ndarray) -> np.ndarray:
+def _contrast_vector(fit: LinearFit, contrast: int | str | np.ndarray) -> np.ndarray:
     k = fit.n_coef
     if isinstance(contrast, str):
         if contrast not in fit.names:
@@ -128,7 +128,7 @@ def _contrast_vector(fit: FEFit, contrast: int | str | np.ndarray) -> np.ndarray
 
 
 def wild_cluster_bootstrap(
-    fit: FEFit,
+    fit: LinearFit,
     clusters: np.ndarray | pd.Series,
     contrast: int | str | np.ndarray = 0,
     *,
@@ -144,7 +144,7 @@ def wild_cluster_bootstrap(
 
     Parameters
     ----------
-    fit : FEFit
+    fit : LinearFit
     clusters : array-like
         One cluster label per row.
     contrast : str, int or array

@@ -28,9 +28,6 @@ KNOWN_UPWARD = {
     ("evalint.evaluate.core", "evalint.report.html"),
     ("evalint.evaluate.core", "evalint.report.markdown"),
     ("evalint.evaluate.core", "evalint.report.text"),
-    # the cluster-robust and wild-bootstrap variances are written against the FE solver's fit
-    ("evalint.inference.cluster", "evalint.estimators.did.fe"),
-    ("evalint.inference.wild", "evalint.estimators.did.fe"),
     # EffectResult.plot() dispatches to the plotting package
     ("evalint.results.effect", "evalint.plotting"),
 }

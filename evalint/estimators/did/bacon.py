@@ -46,7 +46,8 @@ from evalint.estimators.did.imputation import (
     require_timing,
 )
 from evalint.inference.cluster import cluster_vcov
-from evalint.inference.specs import Analytic, Clustered, require_supported
+from evalint.inference.dispatch import resolve_inference
+from evalint.inference.specs import Analytic, Clustered
 from evalint.results.effect import InferenceInfo, make_result
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -99,6 +100,8 @@ class BaconDecomposition:
     """
 
     name: ClassVar[str] = "bacon"
+    supported_inference: ClassVar[tuple[type, ...]] = (Analytic, Clustered)
+    inference_label: ClassVar[str] = "Goodman-Bacon decomposition"
     forbidden_threshold: float = 0.10
 
     def __post_init__(self) -> None:
@@ -111,6 +114,10 @@ class BaconDecomposition:
         from evalint.estimators.did.imputation import example_staggered_panel
 
         return cls(), example_staggered_panel(seed=3), {"calendar": False}
+
+    def default_inference(self) -> Any:
+        """``inference=None``: cluster-robust (CR1) standard errors of the TWFE coefficient."""
+        return Clustered()
 
     def fit(self, panel: Panel, *, inference: Any = None, calendar: Any = None,
             alpha: float = 0.05) -> EffectResult:
@@ -134,8 +141,7 @@ class BaconDecomposition:
             its weight and estimate; ``tables["bacon_by_type"]`` = weight and weighted
             mean estimate per comparison type; ``plot_kind="bacon"``.
         """
-        inference = Clustered() if inference is None else inference
-        require_supported("Goodman-Bacon decomposition", inference, (Analytic, Clustered))
+        inference = resolve_inference(self, inference)
         if isinstance(inference, Clustered) and inference.by not in (None, panel.unit):
             raise SpecificationError(
                 "Goodman-Bacon decomposition reports the TWFE SE clustered by unit; "

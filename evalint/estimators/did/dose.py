@@ -42,7 +42,7 @@ from evalint.estimators.did.event_study import EventStudy, relative_time_design
 from evalint.estimators.did.twfe import (
     REFERENCES_TWFE, check_treatment, covariate_frame, describe_adoption, fit_fe_regression,
 )
-from evalint.inference.specs import Clustered
+from evalint.inference.specs import Clustered, WildClusterBootstrap
 from evalint.results.effect import EffectResult, make_result
 
 __all__ = ["DoseResponse", "dose_response"]
@@ -75,6 +75,8 @@ class DoseResponse:
     """
 
     name: ClassVar[str] = "dose_response"
+    supported_inference: ClassVar[tuple[type, ...]] = (Clustered, WildClusterBootstrap)
+    inference_label: ClassVar[str] = "DoseResponse"
     dose: str = "dose"
     form: str = "twfe"
     extensive_margin: bool = False
@@ -98,6 +100,11 @@ class DoseResponse:
         return EventStudy(leads=self.leads, lags=self.lags, reference=self.reference,
                           bin_endpoints=self.bin_endpoints, covariates=self.covariates,
                           per_population=self.per_population)
+
+    def default_inference(self) -> None:
+        """``inference=None`` is chosen from the data by :func:`fit_fe_regression`: the restricted wild
+        cluster bootstrap below ``FEW_CLUSTERS_BOOTSTRAP`` clusters, CR1 otherwise."""
+        return None
 
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             outcome: str | None = None, clusters: Mapping[Any, Any] | pd.Series | None = None) -> EffectResult:

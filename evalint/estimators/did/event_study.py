@@ -55,7 +55,7 @@ from evalint.estimators.did.twfe import (
 )
 from evalint.inference.normal import wald
 from evalint.inference.permutation import ConleyTaber
-from evalint.inference.specs import Clustered
+from evalint.inference.specs import Clustered, WildClusterBootstrap
 from evalint.results.effect import EffectResult, make_result, tidy
 
 __all__ = ["EventStudy", "event_study", "relative_time_design", "pretrend_wald"]
@@ -141,6 +141,8 @@ class EventStudy:
     """
 
     name: ClassVar[str] = "event_study"
+    supported_inference: ClassVar[tuple[type, ...]] = (Clustered, WildClusterBootstrap, ConleyTaber)
+    inference_label: ClassVar[str] = "EventStudy"
     leads: int = 12
     lags: int = 24
     reference: int | tuple[int, ...] = -1
@@ -174,6 +176,11 @@ class EventStudy:
             return self.average_post
         last = self.lags - 1 if (self.bin_endpoints and self.lags > 0) else self.lags
         return 0, last
+
+    def default_inference(self) -> None:
+        """``inference=None`` is chosen from the data by :func:`fit_fe_regression`: the restricted wild
+        cluster bootstrap below ``FEW_CLUSTERS_BOOTSTRAP`` clusters, CR1 otherwise."""
+        return None
 
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             outcome: str | None = None, clusters: Mapping[Any, Any] | pd.Series | None = None) -> EffectResult:

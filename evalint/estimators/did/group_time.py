@@ -70,7 +70,8 @@ from evalint.estimators.did.group_time_cells import (
 from evalint.estimators.did.two_by_two import TRIM_LEVEL  # noqa: F401 - moved to two_by_two
 from evalint.inference.multiplier import cluster_codes
 from evalint.inference.permutation import ConleyTaber
-from evalint.inference.specs import Analytic, Clustered, MultiplierBootstrap, require_supported
+from evalint.inference.dispatch import resolve_inference
+from evalint.inference.specs import Analytic, Clustered, MultiplierBootstrap
 from evalint.results.effect import InferenceInfo
 
 __all__ = ["CallawaySantAnna", "GroupTimeCells", "callaway_santanna", "estimate_group_time"]
@@ -138,6 +139,7 @@ class CallawaySantAnna:
 
     name: ClassVar[str] = "callaway_santanna"
     supported_inference: ClassVar[tuple[type, ...]] = (MultiplierBootstrap, Analytic, Clustered, ConleyTaber)
+    inference_label: ClassVar[str] = "CallawaySantAnna"
 
     control: Literal["never_treated", "not_yet_treated"] = "never_treated"
     estimation: Literal["dr", "ipw", "reg"] = "dr"
@@ -191,6 +193,10 @@ class CallawaySantAnna:
         return cls(aggregation="dynamic"), panel, {"calendar": False,
                                                     "inference": MultiplierBootstrap(reps=199, seed=3)}
 
+    def default_inference(self) -> MultiplierBootstrap:
+        """``inference=None``: the multiplier bootstrap with uniform bands (as R ``did``)."""
+        return MultiplierBootstrap()
+
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None,
             alpha: float = 0.05) -> Any:
         """Estimate every ATT(g,t) and report the chosen aggregation.
@@ -214,8 +220,7 @@ class CallawaySantAnna:
         from evalint.estimators.did.aggregate import CSState, build_result
 
         a = check_alpha(alpha)
-        spec_inf = MultiplierBootstrap() if inference is None else inference
-        require_supported("CallawaySantAnna", spec_inf, self.supported_inference)
+        spec_inf = resolve_inference(self, inference)
         if isinstance(spec_inf, ConleyTaber):
             return self._fit_conley_taber(panel, spec_inf, calendar, a)
         if isinstance(spec_inf, Clustered) and spec_inf.kind != "CR1":

@@ -65,7 +65,8 @@ from evalint.diagnostics.pretrend import pretrend_check
 from evalint.estimators.did.permutation import warn_few_treated
 from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
 from evalint.inference.normal import wald
-from evalint.inference.specs import Analytic, Clustered, require_supported
+from evalint.inference.dispatch import resolve_inference
+from evalint.inference.specs import Analytic, Clustered
 from evalint.results.effect import InferenceInfo, make_result
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -247,6 +248,8 @@ class ImputationDiD:
     """
 
     name: ClassVar[str] = "imputation"
+    supported_inference: ClassVar[tuple[type, ...]] = (Analytic, Clustered)
+    inference_label: ClassVar[str] = "Imputation DiD (BJS)"
     anticipation: int = 0
     horizon_max: int | None = None
     pretrends: int = 0
@@ -266,6 +269,10 @@ class ImputationDiD:
     @classmethod
     def contract_example(cls) -> tuple[ImputationDiD, Panel, dict[str, Any]]:
         return cls(pretrends=2), example_staggered_panel(seed=1), {"calendar": False}
+
+    def default_inference(self) -> Any:
+        """``inference=None``: the BJS Theorem 3 conservative variance, clustered by unit."""
+        return Analytic()
 
     def fit(self, panel: Panel, *, inference: Any = None, calendar: Any = None,
             alpha: float = 0.05) -> EffectResult:
@@ -289,8 +296,7 @@ class ImputationDiD:
             ``pretrends > 0``; ``tables["imputed_effects"]`` = every imputed cell effect; ``influence`` = each
             cluster's contribution ``sum_t v_it eps_tilde_it`` to the overall ATT.
         """
-        inference = Analytic() if inference is None else inference
-        require_supported("Imputation DiD (BJS)", inference, (Analytic, Clustered))
+        inference = resolve_inference(self, inference)
         if isinstance(inference, Clustered) and inference.kind != "CR1":
             raise SpecificationError(
                 "Imputation DiD uses the BJS (2024) Theorem 3 variance (sums of scores by cluster); "

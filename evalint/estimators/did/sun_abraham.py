@@ -57,7 +57,8 @@ from evalint.diagnostics.pretrend import pretrend_check, wald_check
 from evalint.estimators.did.permutation import warn_few_treated
 from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
 from evalint.inference.normal import wald
-from evalint.inference.specs import Analytic, Clustered, require_supported
+from evalint.inference.dispatch import resolve_inference
+from evalint.inference.specs import Analytic, Clustered
 from evalint.results.effect import InferenceInfo, make_result
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -106,6 +107,8 @@ class SunAbraham:
     """
 
     name: ClassVar[str] = "sun_abraham"
+    supported_inference: ClassVar[tuple[type, ...]] = (Analytic, Clustered)
+    inference_label: ClassVar[str] = "Sun-Abraham"
     control: Literal["never_treated", "last_treated"] = "never_treated"
     anticipation: int = 0
     pretrend: Literal["trend", "joint", "wald"] = "trend"
@@ -118,6 +121,10 @@ class SunAbraham:
     @classmethod
     def contract_example(cls) -> tuple[SunAbraham, Panel, dict[str, Any]]:
         return cls(), example_staggered_panel(seed=2), {"calendar": False}
+
+    def default_inference(self) -> Any:
+        """``inference=None``: cluster-robust (CR1) standard errors, delta method for the aggregates."""
+        return Clustered()
 
     def fit(self, panel: Panel, *, inference: Any = None, calendar: Any = None,
             alpha: float = 0.05) -> EffectResult:
@@ -141,8 +148,7 @@ class SunAbraham:
             cohort x relative-period effects with their IW weights.
             ``info["reference_period"]`` states the reference period.
         """
-        inference = Clustered() if inference is None else inference
-        require_supported("Sun-Abraham", inference, (Analytic, Clustered))
+        inference = resolve_inference(self, inference)
         by = cluster_column(panel, inference)
         timing = require_timing(panel, "Sun-Abraham")
         flags = cohort_size_checks(timing)

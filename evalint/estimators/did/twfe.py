@@ -46,10 +46,10 @@ from evalint.estimators.did.clustering import cluster_column, cluster_phrase, wi
 from evalint.estimators.did.fe import FEFit, FixedEffects, fe_lstsq
 from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
 from evalint.inference.permutation import ConleyTaber
-from evalint.inference.cluster import ClusterVcov, cluster_vcov
+from evalint.inference.cluster import ClusterVcov
+from evalint.inference.dispatch import linear_contrast, linear_covariance
 from evalint.inference.normal import wald
 from evalint.inference.specs import Clustered, WildClusterBootstrap, require_supported
-from evalint.inference.wild import WildBootstrapResult, wild_cluster_bootstrap
 from evalint.results.effect import EffectResult, InferenceInfo, make_result, tidy
 
 __all__ = ["TWFE", "twfe", "fit_fe_regression", "RegressionFit", "FEW_CLUSTERS_BOOTSTRAP",
@@ -117,19 +117,7 @@ class RegressionFit:
 
     def contrast_inference(self, c: np.ndarray, alpha: float) -> dict[str, Any]:
         """Estimate, SE, df, p-value and CI of ``c'b`` under the declared inference."""
-        est = float(c @ self.fit.coef)
-        var, df = self.vcov.contrast(c)
-        se = float(np.sqrt(var))
-        out: dict[str, Any] = {"estimate": est, "se": se, "df": df}
-        if isinstance(self.spec, WildClusterBootstrap):
-            wb: WildBootstrapResult = wild_cluster_bootstrap(
-                self.fit, self.clusters, c, reps=self.spec.reps, weights=self.spec.weights,
-                seed=self.spec.seed, alpha=alpha)
-            out.update(p_value=wb.p_value, ci=wb.ci, reps=wb.reps, enumerated=wb.enumerated)
-        else:
-            _, p, lo, hi = wald(est, se, alpha, df)
-            out.update(p_value=p, ci=(lo, hi))
-        return out
+        return linear_contrast(self.fit, self.vcov, self.clusters, self.spec, c, alpha).as_dict()
 
     def inference_info(self, df: float | None, reps: int | None = None) -> InferenceInfo:
         spec = self.spec
@@ -276,9 +264,7 @@ def fit_fe_regression(
         notes.append(f"Only {n_cl} clusters: consider WildClusterBootstrap() or Clustered(kind='CR2').")
     elif isinstance(spec, WildClusterBootstrap):
         notes.append("p-value and CI from the restricted wild cluster bootstrap; the standard error shown is CR1.")
-    kind = spec.kind if isinstance(spec, Clustered) else "CR1"
-    rule = spec.small_sample if isinstance(spec, Clustered) else DEFAULT_SMALL_SAMPLE
-    vc = cluster_vcov(fit, cl, kind=kind, small_sample=rule)
+    vc = linear_covariance(fit, cl, spec, DEFAULT_SMALL_SAMPLE)
     flags: list[Flag] = []
     n_tr_cl = None
     if treated_rows is not None:
@@ -389,6 +375,8 @@ class TWFE:
     """
 
     name: ClassVar[str] = "twfe"
+    supported_inference: ClassVar[tuple[type, ...]] = (Clustered, WildClusterBootstrap, ConleyTaber)
+    inference_label: ClassVar[str] = "TWFE"
     covariates: tuple[str, ...] | None = None
     per_population: float | None = None
 
@@ -397,6 +385,11 @@ class TWFE:
             object.__setattr__(self, "covariates", tuple(self.covariates))
         if self.per_population is not None and not float(self.per_population) > 0:
             raise SpecificationError(f"per_population must be > 0; got {self.per_population!r}.")
+
+    def default_inference(self) -> None:
+        """``inference=None`` is chosen from the data by :func:`fit_fe_regression`: the restricted wild
+        cluster bootstrap below ``FEW_CLUSTERS_BOOTSTRAP`` clusters, CR1 otherwise."""
+        return None
 
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             outcome: str | None = None, clusters: Mapping[Any, Any] | pd.Series | None = None) -> EffectResult:

@@ -64,7 +64,7 @@ from evalint.estimators.synth.augmented_weights import (
 from evalint.estimators.synth.matrices import synth_design
 from evalint.estimators.synth.placebo import prefit_diagnostics
 from evalint.estimators.synth.scm import UnitFit
-from evalint.inference.specs import require_supported
+from evalint.inference.dispatch import resolve_inference
 from evalint.results.effect import InferenceInfo, make_result, tidy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -94,6 +94,8 @@ class AugmentedSyntheticControl:
     """
 
     name: ClassVar[str] = "augmented_synthetic_control"
+    supported_inference: ClassVar[tuple[type, ...]] = (Conformal, JackknifePlus)
+    inference_label: ClassVar[str] = "AugmentedSyntheticControl"
 
     lambda_: float | str = "cv"
     prefit_tolerance: float = 0.1
@@ -105,12 +107,15 @@ class AugmentedSyntheticControl:
         elif not (isinstance(self.lambda_, (int, float)) and self.lambda_ >= 0 and np.isfinite(self.lambda_)):
             raise SpecificationError(f"lambda_ must be a finite number >= 0 or 'cv'; got {self.lambda_!r}.")
 
+    def default_inference(self) -> Conformal:
+        """``inference=None``: the conformal interval (Chernozhukov, Wuthrich & Zhu 2021)."""
+        return Conformal()
+
     def fit(self, panel: Panel, *, treated: Any = None, intervention: Any = None,
             donors: Sequence[Any] | None = None, outcome: str | None = None, inference: Any = None,
             calendar: Any = None, alpha: float = 0.05, seed: int | None = 0) -> EffectResult:
         """Fit the ridge ASCM of each treated unit; conformal interval for the average effect."""
-        spec = inference if inference is not None else Conformal()
-        require_supported("AugmentedSyntheticControl", spec, (Conformal, JackknifePlus))
+        spec = resolve_inference(self, inference)
         design = synth_design(panel, treated=treated, intervention=intervention, donors=donors, outcome=outcome)
         times = [str(p) for p in design.periods]
         Y0_all = design.Y.loc[list(design.donors)].to_numpy(dtype=float)  # donors x T

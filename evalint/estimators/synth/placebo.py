@@ -40,7 +40,9 @@ import pandas as pd
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import InferenceError, SpecificationError
 from evalint.estimators.base import calendar_check
-from evalint.inference.specs import Placebo, require_supported
+from evalint.inference.randomisation import rank_test
+from evalint.inference.dispatch import resolve_inference
+from evalint.inference.specs import Placebo
 from evalint.results.effect import InferenceInfo, make_result, tidy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,11 +70,10 @@ def rank_p_value(treated_ratio: float, placebo_ratios: Sequence[float]) -> tuple
     Returns ``(p, rank)`` with rank 1 = largest ratio; ties count against the treated
     unit (conservative). ``p = rank / (1 + number of placebos)``.
     """
-    r = np.asarray(placebo_ratios, dtype=float)
-    if r.size == 0:
+    if len(placebo_ratios) == 0:
         raise InferenceError("rank p-value needs at least one placebo unit; there are none.")
-    rank = 1 + int(np.sum(r >= treated_ratio))
-    return rank / (r.size + 1), rank
+    test = rank_test(treated_ratio, placebo_ratios, alternative="greater", drop_nonfinite=False)
+    return test.p_value, test.rank
 
 
 def inverted_rank_interval(gaps_post: Sequence[np.ndarray], pre_mspe: Sequence[float], null_draws: np.ndarray,
@@ -324,8 +325,7 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
     """Placebos, diagnostics, tables and the EffectResult of an SCM fit."""
     # one seed: an explicit Placebo spec's own (as for SDID), otherwise the ``seed`` argument;
     # the description and provenance report the seed the draws used
-    spec = inference if inference is not None else Placebo(seed=seed)
-    require_supported(type(estimator).__name__, spec, (Placebo,))
+    spec = resolve_inference(estimator, inference) or Placebo(seed=seed)
     seed = spec.seed
     if spec.reps is not None:  # draws of the joint test for several treated units
         placebo_reps = int(spec.reps)

@@ -52,6 +52,7 @@ from scipy.optimize import minimize
 
 from evalint._typing import FloatArray, check_option, check_positive_int
 from evalint.errors import SpecificationError
+from evalint.inference.specs import Placebo
 from evalint.estimators.base import register_estimator
 from evalint.estimators.synth.matrices import Predictor, predictor_matrix, synth_design
 from evalint.estimators.synth.simplex import simplex_least_squares, simplex_weights_from_differences
@@ -333,6 +334,8 @@ class SyntheticControl:
     """
 
     name: ClassVar[str] = "synthetic_control"
+    supported_inference: ClassVar[tuple[type, ...]] = (Placebo,)
+    inference_label: ClassVar[str] = "SyntheticControl"
 
     predictors: tuple[Predictor, ...] | None = None
     v_method: str = "nested"
@@ -362,6 +365,10 @@ class SyntheticControl:
         """The refit recipe (used by placebos)."""
         return SCMProblem(self.predictors, self.v_method, self.custom_v, self.optimization_window,
                           self.standardize, self.max_evaluations, panel, predictor_data)
+
+    def default_inference(self) -> None:
+        """``inference=None``: in-space placebos over every donor, seeded by the fit's ``seed``."""
+        return None
 
     def fit(self, panel: Panel, *, treated: Any = None, intervention: Any = None,
             donors: Sequence[Any] | None = None, outcome: str | None = None,

@@ -58,6 +58,8 @@ import pandas as pd
 from evalint._typing import check_alpha, check_option, check_positive_int
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import InferenceError, SpecificationError
+from evalint.inference.dispatch import resolve_inference
+from evalint.inference.specs import Bootstrap, Jackknife, Placebo
 from evalint.estimators.base import calendar_check, register_estimator
 from evalint.estimators.synth.sdid_core import (
     METHODS,
@@ -168,11 +170,8 @@ def _prefit_check(design: PanelDesign, fit: DesignFit) -> CheckResult:
 
 
 def _inference_choice(spec: Any, variance: str, reps: int, seed: int | None) -> tuple[str, int, int | None]:
-    from evalint.inference.specs import Bootstrap, Jackknife, Placebo, require_supported
-
     if spec is None:
         return variance, reps, seed
-    require_supported("SyntheticDiD", spec, (Placebo, Bootstrap, Jackknife))
     if isinstance(spec, Placebo):
         return "placebo", reps if spec.reps is None else spec.reps, spec.seed
     if isinstance(spec, Bootstrap):
@@ -214,6 +213,8 @@ class SyntheticDiD:
     """
 
     name: ClassVar[str] = "synthetic_did"
+    supported_inference: ClassVar[tuple[type, ...]] = (Placebo, Bootstrap, Jackknife)
+    inference_label: ClassVar[str] = "SyntheticDiD"
     method: str = "sdid"
     variance: str = "placebo"
     reps: int = 200
@@ -243,6 +244,10 @@ class SyntheticDiD:
     def settings(self) -> SdidSettings:
         return SdidSettings(self.method, self.eta_omega, self.eta_lambda, self.sparsify, self.max_iter)
 
+    def default_inference(self) -> None:
+        """``inference=None``: the variance the estimator's ``variance``/``reps``/``seed`` name."""
+        return None
+
     def fit(self, panel: Panel, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             treated: Any = None) -> EffectResult:
         """Estimate the ATT with its variance; see the class docstring.
@@ -262,7 +267,7 @@ class SyntheticDiD:
         from evalint.results.effect import InferenceInfo, make_result
 
         alpha = check_alpha(alpha)
-        variance, reps, seed = _inference_choice(inference, self.variance, self.reps, self.seed)
+        variance, reps, seed = _inference_choice(resolve_inference(self, inference), self.variance, self.reps, self.seed)
         design = panel_design(panel, treated, self.covariates)
         settings = self.settings
         fit = fit_design(design.Y, design.start, settings)
