@@ -113,6 +113,10 @@ def run_calendar_query(panel: Any, query: CalendarQuery | None, calendar: Any) -
 class FitTemplate:
     """Mixin: the fit template (see the module docstring). Subclasses write :meth:`_fit_core`."""
 
+    def _resolve_inference(self, inference: Any) -> Any:
+        """Step 1's spec check: :func:`~evalint.inference.dispatch.resolve_inference` (a family may narrow it)."""
+        return resolve_inference(self, inference)
+
     def _fit_core(self, panel: Any, spec: Any, *, alpha: float, calendar: Any,
                   **options: Any) -> FitCore | EffectResult:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -121,7 +125,7 @@ class FitTemplate:
                 **options: Any) -> EffectResult:
         """Validate (the spec; the data checks ran in the registry's wrapper), run the core, run the
         calendar check once, build the result."""
-        spec = resolve_inference(self, inference)
+        spec = self._resolve_inference(inference)
         core = self._fit_core(panel, spec, alpha=alpha, calendar=calendar, **options)
         if not isinstance(core, FitCore):
             return core
