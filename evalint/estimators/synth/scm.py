@@ -52,6 +52,7 @@ from scipy.optimize import minimize
 
 from evalint._typing import FloatArray, check_option, check_positive_int
 from evalint.errors import SpecificationError
+from evalint.estimators.template import FitCore, FitTemplate
 from evalint.inference.specs import Placebo
 from evalint.estimators.base import register_estimator
 from evalint.estimators.synth.matrices import Predictor, predictor_matrix, synth_design
@@ -304,7 +305,7 @@ class SCMProblem:
 # --------------------------------------------------------------------------- estimator
 @register_estimator
 @dataclass(frozen=True)
-class SyntheticControl:
+class SyntheticControl(FitTemplate):
     """Abadie synthetic control with predictors, nested V and placebo inference.
 
     Parameters
@@ -401,6 +402,15 @@ class SyntheticControl:
         -------
         EffectResult
         """
+        return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha, treated=treated,
+                            intervention=intervention, donors=donors, outcome=outcome,
+                            predictor_data=predictor_data, seed=seed, placebo_reps=placebo_reps)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any,
+                  treated: Any = None, intervention: Any = None,
+                  donors: Sequence[Any] | None = None, outcome: str | None = None,
+                  predictor_data: pd.DataFrame | None = None, seed: int | None = 0,
+                  placebo_reps: int = 1000) -> FitCore:
         from evalint.estimators.synth.placebo import assemble_scm_result
 
         design = synth_design(panel, treated=treated, intervention=intervention, donors=donors,

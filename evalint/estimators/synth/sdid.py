@@ -58,9 +58,9 @@ import pandas as pd
 from evalint._typing import check_alpha, check_option, check_positive_int
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import InferenceError, SpecificationError
-from evalint.inference.dispatch import resolve_inference
+from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
 from evalint.inference.specs import Bootstrap, Jackknife, Placebo
-from evalint.estimators.base import calendar_check, register_estimator
+from evalint.estimators.base import register_estimator
 from evalint.estimators.synth.sdid_core import (
     METHODS,
     CohortFit,
@@ -181,7 +181,7 @@ def _inference_choice(spec: Any, variance: str, reps: int, seed: int | None) -> 
 
 @register_estimator
 @dataclass(frozen=True)
-class SyntheticDiD:
+class SyntheticDiD(FitTemplate):
     """Synthetic difference-in-differences (and SC / DiD as settings of the same core).
 
     Parameters
@@ -263,11 +263,14 @@ class SyntheticDiD:
         treated : unit, list of units or mapping unit -> first treated date, optional
             Default: the panel's treatment timing.
         """
+        return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha, treated=treated)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any, treated: Any = None) -> FitCore:
         from evalint.estimators.synth.sdid_variance import sdid_variance
         from evalint.results.effect import InferenceInfo, make_result
 
         alpha = check_alpha(alpha)
-        variance, reps, seed = _inference_choice(resolve_inference(self, inference), self.variance, self.reps, self.seed)
+        variance, reps, seed = _inference_choice(inference, self.variance, self.reps, self.seed)
         design = panel_design(panel, treated, self.covariates)
         settings = self.settings
         fit = fit_design(design.Y, design.start, settings)
@@ -280,45 +283,47 @@ class SyntheticDiD:
         staggered = len(fit.cohorts) > 1
         intervention = ({u: p.start_time for u, p in design.cohort.items()} if staggered
                         else next(iter(design.cohort.values())).start_time)
-        check, flags = calendar_check(panel, intervention, outcome=panel.outcome,
-                                      treated_units=design.treated_units,
-                                      comparison_units=design.control_units, calendar=calendar,
-                                      design="synth")
-        diagnostics = tuple(d for d in (check, _prefit_check(design, fit)) if d is not None)
-        ci = p_value = None
-        if not np.isfinite(var.se):
-            raise InferenceError(f"the {variance} standard error could not be computed (got {var.se}).")
-        if var.se == 0.0:
-            # every replicate gave the same estimate (noise-free data): a degenerate, not a
-            # missing, interval; say so rather than return NaN
-            ci, p_value = (fit.tau, fit.tau), (1.0 if fit.tau == 0 else 0.0)
-            flags = (*flags, Flag(kind="inference", severity="medium", source=f"{variance} variance",
-                                  message=f"All {var.replicates.size} {variance} replicate estimates are "
-                                  "identical, so the standard error is 0 and the interval is a point: the "
-                                  "data look noise-free; treat the interval as uninformative."))
-        c0 = fit.cohorts[0]
-        info = {"n_control": len(design.control_units), "n_treated": len(design.treated_units),
-                "cohorts": [str(design.periods[c.start]) for c in fit.cohorts],
-                "noise_level": c0.reg.noise, "zeta_omega": c0.reg.zeta_omega,
-                "zeta_lambda": c0.reg.zeta_lambda,
-                "effective_controls": float(1.0 / np.sum(c0.omega ** 2)),
-                "effective_pre_periods": float(1.0 / np.sum(c0.lam ** 2)) if c0.lam.sum() > 0 else float("nan"),
-                "covariates": list(design.covariates)}
-        return make_result(
-            method=_METHOD_NAMES[self.method],
-            estimand=("ATT: average effect on the treated units over their post-treatment periods"
-                      + (" (cohort estimates weighted by treated cells)" if staggered else "")),
-            term="ATT", outcome=panel.outcome, estimate=fit.tau, se=var.se, alpha=alpha, ci=ci,
-            p_value=p_value,
-            inference=InferenceInfo(name=variance, description=var.note, reps=var.reps, seed=var.seed,
-                                    note="normal-theory interval tau +/- z * se, as in Arkhangelsky et al. (2021)"),
-            panel=panel, seed=seed, spec={"estimator": self.name, **{k: getattr(self, k) for k in (
-                "method", "variance", "reps", "seed", "covariates", "eta_omega", "eta_lambda",
-                "sparsify", "max_iter")}, "variance_used": variance, "treated": treated},
-            effects=tidy(effects), series=series, tables=tables, diagnostics=diagnostics, flags=flags,
-            plot_kind="synth", intervention=intervention, n_obs=int(design.Y.size),
-            n_units=len(design.units), info=info, references=_REFERENCES,
-        )
+        query = CalendarQuery(intervention, outcome=panel.outcome, treated_units=design.treated_units,
+                              comparison_units=design.control_units, design="synth")
+
+        def finish(cal: CalendarOutcome) -> EffectResult:
+            check, flags = cal.check, cal.flags
+            diagnostics = tuple(d for d in (check, _prefit_check(design, fit)) if d is not None)
+            ci = p_value = None
+            if not np.isfinite(var.se):
+                raise InferenceError(f"the {variance} standard error could not be computed (got {var.se}).")
+            if var.se == 0.0:
+                # every replicate gave the same estimate (noise-free data): a degenerate, not a
+                # missing, interval; say so rather than return NaN
+                ci, p_value = (fit.tau, fit.tau), (1.0 if fit.tau == 0 else 0.0)
+                flags = (*flags, Flag(kind="inference", severity="medium", source=f"{variance} variance",
+                                      message=f"All {var.replicates.size} {variance} replicate estimates are "
+                                      "identical, so the standard error is 0 and the interval is a point: the "
+                                      "data look noise-free; treat the interval as uninformative."))
+            c0 = fit.cohorts[0]
+            info = {"n_control": len(design.control_units), "n_treated": len(design.treated_units),
+                    "cohorts": [str(design.periods[c.start]) for c in fit.cohorts],
+                    "noise_level": c0.reg.noise, "zeta_omega": c0.reg.zeta_omega,
+                    "zeta_lambda": c0.reg.zeta_lambda,
+                    "effective_controls": float(1.0 / np.sum(c0.omega ** 2)),
+                    "effective_pre_periods": float(1.0 / np.sum(c0.lam ** 2)) if c0.lam.sum() > 0 else float("nan"),
+                    "covariates": list(design.covariates)}
+            return make_result(
+                method=_METHOD_NAMES[self.method],
+                estimand=("ATT: average effect on the treated units over their post-treatment periods"
+                          + (" (cohort estimates weighted by treated cells)" if staggered else "")),
+                term="ATT", outcome=panel.outcome, estimate=fit.tau, se=var.se, alpha=alpha, ci=ci,
+                p_value=p_value,
+                inference=InferenceInfo(name=variance, description=var.note, reps=var.reps, seed=var.seed,
+                                        note="normal-theory interval tau +/- z * se, as in Arkhangelsky et al. (2021)"),
+                panel=panel, seed=seed, spec={"estimator": self.name, **{k: getattr(self, k) for k in (
+                    "method", "variance", "reps", "seed", "covariates", "eta_omega", "eta_lambda",
+                    "sparsify", "max_iter")}, "variance_used": variance, "treated": treated},
+                effects=tidy(effects), series=series, tables=tables, diagnostics=diagnostics, flags=flags,
+                plot_kind="synth", intervention=intervention, n_obs=int(design.Y.size),
+                n_units=len(design.units), info=info, references=_REFERENCES,
+            )
+        return FitCore(query, finish)
 
     @classmethod
     def contract_example(cls) -> tuple[SyntheticDiD, Panel, dict]:
