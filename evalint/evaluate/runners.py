@@ -27,6 +27,7 @@ from evalint.evaluate.scale import (
     from_its_cumulative,
     from_relative,
 )
+from evalint.inference.specs import Placebo
 
 if TYPE_CHECKING:
     from evalint.evaluate.core import _Context
@@ -180,8 +181,8 @@ def _run_scm(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
 
     panel = ctx.transformed("rate")
     opts = {"leave_one_out": not ctx.fast, **dict(ctx.options.get("scm", {}))}
-    res = synthetic_control(panel, outcome=outcome, calendar=ctx.calendar, alpha=ctx.alpha, seed=ctx.seed,
-                            **opts)
+    res = synthetic_control(panel, outcome=outcome, calendar=ctx.calendar, alpha=ctx.alpha,
+                            inference=Placebo(seed=ctx.seed), **opts)
     return res, {}
 
 
@@ -191,7 +192,7 @@ def _run_sdid(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
     kind = ctx.panel.outcome_kinds[outcome]
     panel = ctx.transformed("log_rate" if kind.is_count else "none").with_outcome(outcome)
     opts = dict(ctx.options.get("sdid", {}))
-    res = synthetic_did(panel, method="sdid", variance="placebo", reps=ctx.reps("sdid"), seed=ctx.seed,
+    res = synthetic_did(panel, method="sdid", inference=Placebo(reps=ctx.reps("sdid"), seed=ctx.seed),
                         calendar=ctx.calendar, alpha=ctx.alpha, **opts)
     return res, {}
 

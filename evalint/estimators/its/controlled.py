@@ -62,10 +62,12 @@ class ControlledITS(ITSDesignMixin):
     ----------
     model : {"ols", "quasi_poisson", "poisson", "negative_binomial"}, optional
         ``None``: quasi-Poisson for count outcomes, OLS otherwise.
-    errors : {"newey_west", "model"}
-        Newey-West HAC over time (default) or model-based standard errors.
+    errors : {"newey_west", "model"}, optional
+        Deprecated, with ``hac_lags`` (a :class:`~evalint.errors.SettingDeprecationWarning`): pass
+        ``fit(inference=NeweyWest(lags=...) | Analytic())``. ``None``: Newey-West HAC over time
+        (the default), ``"model"``: model-based standard errors.
     hac_lags, small_sample :
-        Newey-West options.
+        Newey-West options (``hac_lags`` deprecated: ``NeweyWest(lags=...)``).
     offset : bool
         log(population) offset for count models when the panel has population.
     (design parameters: see :class:`~evalint.estimators.its.segmented.ITSDesignMixin`)
@@ -79,7 +81,7 @@ class ControlledITS(ITSDesignMixin):
     supported_inference: ClassVar[tuple[type, ...]] = (Analytic, NeweyWest)
 
     model: Literal["ols", "quasi_poisson", "poisson", "negative_binomial"] | None = None
-    errors: Literal["newey_west", "model"] = "newey_west"
+    errors: Literal["newey_west", "model"] | None = None
     hac_lags: int | None = None
     small_sample: bool = False
     offset: bool = True
@@ -88,7 +90,9 @@ class ControlledITS(ITSDesignMixin):
         self._check_design()
         if self.model is not None:
             check_option("model", self.model, _MODELS)
-        check_option("errors", self.errors, ("newey_west", "model"))
+        if self.errors is not None:
+            check_option("errors", self.errors, ("newey_west", "model"))
+        self._warn_duplicate_inference(repr(self.default_inference()))
 
     @classmethod
     def contract_example(cls) -> tuple[ControlledITS, Any, dict[str, Any]]:
@@ -110,7 +114,7 @@ class ControlledITS(ITSDesignMixin):
     def default_inference(self) -> Any:
         """``inference=None``: model-based standard errors, or Newey-West when ``errors="newey_west"``."""
         return NeweyWest(lags=self.hac_lags, small_sample=self.small_sample) \
-            if self.errors == "newey_west" else Analytic()
+            if self.errors in (None, "newey_west") else Analytic()
 
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             outcome: str | None = None, unit: Any = None, comparison: Any = None,

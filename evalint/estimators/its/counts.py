@@ -71,7 +71,9 @@ class CountITS(ITSDesignMixin):
     hac_lags, small_sample, prewhite :
         Used when ``inference=NeweyWest(...)`` is not given but ``errors="newey_west"``.
     errors : {"ar", "model", "newey_west"}, optional
-        ``None`` (default): ``"ar"`` for the quasi-Poisson model, ``"model"`` for Poisson and
+        Deprecated, with ``hac_lags`` (a :class:`~evalint.errors.SettingDeprecationWarning`): pass
+        ``fit(inference=ARErrors() | Analytic() | NeweyWest(lags=...))``; still honoured for one
+        release. ``None`` (default): ``"ar"`` for the quasi-Poisson model, ``"model"`` for Poisson and
         negative binomial. ``"ar"``: quasi-Poisson GLM with AR(``ar_order``) errors estimated
         jointly (iteratively reweighted GLS, REML), widened for the estimated AR coefficient,
         t reference with Satterthwaite df: the interval that held 93-97% coverage on
@@ -114,6 +116,13 @@ class CountITS(ITSDesignMixin):
             raise SpecificationError(
                 f"errors='ar' fits a quasi-Poisson GLM with AR errors; model={self.model!r} cannot be combined "
                 "with it. Use model='quasi_poisson' (or leave model unset), or errors='model'/'newey_west'.")
+        errors = self.errors
+        self._warn_duplicate_inference(
+            repr(NeweyWest(lags=self.hac_lags, small_sample=self.small_sample)) if errors == "newey_west" else
+            repr(ARErrors(order=self.ar_order, method=self.ar_method, adjust=self.ar_adjust)) if errors == "ar"
+            else "Analytic()" if errors == "model" else
+            f"{NeweyWest(lags=self.hac_lags, small_sample=self.small_sample)!r} for Newey-West (hac_lags alone "
+            "changes nothing)")
 
     @classmethod
     def contract_example(cls) -> tuple[CountITS, Any, dict[str, Any]]:

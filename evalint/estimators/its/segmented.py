@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from evalint._typing import check_alpha, check_option, check_positive_int
-from evalint.errors import SpecificationError
+from evalint.errors import SpecificationError, warn_deprecated_setting
 from evalint.estimators.base import register_estimator
 from evalint.estimators.its.backends import fit_gls_ar, fit_ols
 from evalint.estimators.its.common import (
@@ -93,6 +93,14 @@ class ITSDesignMixin(FitTemplate):
     focus: str | None = None
     min_pre: int = DEFAULT_MIN_PRE
 
+
+    def _warn_duplicate_inference(self, replacement: str) -> None:
+        """``errors=``/``hac_lags=`` duplicate the inference spec: still honoured (through
+        ``default_inference``) for one release, with a warning naming the spec to pass instead."""
+        given = [f"{k}={getattr(self, k)!r}" for k in ("errors", "hac_lags") if getattr(self, k) is not None]
+        if given:
+            warn_deprecated_setting(f"{type(self).__name__}({', '.join(given)})", f"fit(inference={replacement})",
+                                    stacklevel=5)
     def design_spec(self) -> DesignSpec:
         return DesignSpec(impact=self.impact, lag=self.lag, transition=self.transition,
                           transition_mode=self.transition_mode, seasonality=self.seasonality,
@@ -113,13 +121,15 @@ class SegmentedRegression(ITSDesignMixin):
     Parameters
     ----------
     errors : {"ar", "newey_west", "ols"}, optional
-        How autocorrelated errors are handled. ``None`` (default): ``"ar"``, GLS with AR(1)
+        Deprecated (a :class:`~evalint.errors.SettingDeprecationWarning`): pass
+        ``fit(inference=ARErrors() | NeweyWest(lags=...) | Analytic())`` instead; still honoured
+        for one release. How autocorrelated errors are handled. ``None`` (default): ``"ar"``, GLS with AR(1)
         errors estimated by REML, widened for the estimated AR coefficient, t reference with
         Satterthwaite df: the interval that held 93-97% coverage in simulation (methods/its.md
         section 10; benchmarks/coverage_its_synth.py). ``"newey_west"``: OLS + Newey-West
         (under-covers in series of 48-120 months: 75-90%); ``"ols"``: independent errors.
     hac_lags : int, optional
-        Newey-West truncation lag; ``None`` uses floor(4 (T/100)^(2/9)).
+        Deprecated: ``inference=NeweyWest(lags=...)``. Newey-West truncation lag; ``None`` uses floor(4 (T/100)^(2/9)).
     small_sample : bool
         Newey-West small-sample factor T/(T-k) (R ``adjust=TRUE``).
     prewhite : bool
@@ -161,6 +171,7 @@ class SegmentedRegression(ITSDesignMixin):
         if self.ar_order is not None:
             check_positive_int("ar_order", self.ar_order, minimum=1)
         check_positive_int("max_ar_order", self.max_ar_order, minimum=1)
+        self._warn_duplicate_inference(repr(self.default_inference()))
 
     @classmethod
     def contract_example(cls) -> tuple[SegmentedRegression, Any, dict[str, Any]]:

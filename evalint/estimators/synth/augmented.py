@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.diagnostics.base import Flag
-from evalint.errors import SpecificationError
+from evalint.errors import SpecificationError, warn_deprecated_setting
 from evalint.estimators.base import register_estimator
 from evalint.estimators.synth.augmented_inference import (
     Conformal,
@@ -73,6 +73,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["AugmentedSyntheticControl", "Conformal", "JackknifePlus", "augmented_synthetic_control",
            "jackknife_plus", "ridge_ascm_weights"]
+
+
+def _no_seed(seed: Any, where: str) -> None:
+    """The deprecated ``seed=`` of the ridge ASCM: warn (nothing is drawn at random) and drop it."""
+    if seed is not None:
+        warn_deprecated_setting(f"{where}(seed={seed!r})", "no seed (conformal and jackknife+ inference draw "
+                                "nothing at random; the seed was recorded but never used)", stacklevel=4)
 
 
 @register_estimator
@@ -113,14 +120,19 @@ class AugmentedSyntheticControl(FitTemplate):
 
     def fit(self, panel: Panel, *, treated: Any = None, intervention: Any = None,
             donors: Sequence[Any] | None = None, outcome: str | None = None, inference: Any = None,
-            calendar: Any = None, alpha: float = 0.05, seed: int | None = 0) -> EffectResult:
-        """Fit the ridge ASCM of each treated unit; conformal interval for the average effect."""
+            calendar: Any = None, alpha: float = 0.05, seed: Any = None) -> EffectResult:
+        """Fit the ridge ASCM of each treated unit; conformal interval for the average effect.
+
+        ``seed`` is deprecated and ignored (a :class:`~evalint.errors.SettingDeprecationWarning`):
+        conformal and jackknife+ inference draw nothing at random, so the result records no seed.
+        """
+        _no_seed(seed, "AugmentedSyntheticControl.fit")
         return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha, treated=treated,
-                            intervention=intervention, donors=donors, outcome=outcome, seed=seed)
+                            intervention=intervention, donors=donors, outcome=outcome)
 
     def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any,
                   treated: Any = None, intervention: Any = None,
-                  donors: Sequence[Any] | None = None, outcome: str | None = None, seed: int | None = 0) -> FitCore:
+                  donors: Sequence[Any] | None = None, outcome: str | None = None) -> FitCore:
         spec = inference
         design = synth_design(panel, treated=treated, intervention=intervention, donors=donors, outcome=outcome)
         times = [str(p) for p in design.periods]
@@ -206,8 +218,8 @@ class AugmentedSyntheticControl(FitTemplate):
                 term="att", outcome=design.outcome, estimate=estimate, se=se, alpha=alpha,
                 inference=InferenceInfo(name="jackknife+" if isinstance(spec, JackknifePlus) else "conformal",
                                         description=spec.description,
-                                        seed=seed, note=note),
-                panel=panel, seed=seed, spec={"estimator": repr(self), "lambda": lams,
+                                        seed=None, note=note),
+                panel=panel, seed=None, spec={"estimator": repr(self), "lambda": lams,
                                               "treated": list(map(str, design.treated)), "start": start_map},
                 ci=(float(lo), float(hi)), p_value=p0, effects=effects_frame,
                 series=pd.concat(series, ignore_index=True), tables=tables, diagnostics=tuple(diagnostics),
@@ -237,8 +249,10 @@ class AugmentedSyntheticControl(FitTemplate):
 def augmented_synthetic_control(panel: Panel, *, treated: Any = None, intervention: Any = None,
                                 donors: Sequence[Any] | None = None, outcome: str | None = None,
                                 lambda_: float | str = "cv", inference: Any = None, calendar: Any = None,
-                                alpha: float = 0.05, seed: int | None = 0) -> EffectResult:
+                                alpha: float = 0.05, seed: Any = None) -> EffectResult:
     """Convenience wrapper: ``AugmentedSyntheticControl(lambda_=...).fit(panel, ...)``.
+
+    ``seed`` is deprecated and ignored (nothing is drawn at random).
 
     References
     ----------
@@ -246,4 +260,4 @@ def augmented_synthetic_control(panel: Panel, *, treated: Any = None, interventi
     """
     return AugmentedSyntheticControl(lambda_=lambda_).fit(
         panel, treated=treated, intervention=intervention, donors=donors, outcome=outcome,
-        inference=inference, calendar=calendar, alpha=alpha, seed=seed)
+        inference=inference, calendar=calendar, alpha=alpha, seed=_no_seed(seed, "augmented_synthetic_control"))

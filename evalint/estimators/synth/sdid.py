@@ -48,6 +48,7 @@ Kranz, S. (2022). Synthetic difference-in-differences with time-varying covariat
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -57,7 +58,7 @@ import pandas as pd
 
 from evalint._typing import check_alpha, check_option, check_positive_int
 from evalint.diagnostics.base import CheckResult, Flag
-from evalint.errors import InferenceError, SpecificationError
+from evalint.errors import InferenceError, SettingDeprecationWarning, SpecificationError, warn_deprecated_setting
 from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
 from evalint.inference.specs import Bootstrap, Jackknife, Placebo
 from evalint.estimators.base import register_estimator
@@ -179,6 +180,11 @@ def _inference_choice(spec: Any, variance: str, reps: int, seed: int | None) -> 
     return "jackknife", reps, None
 
 
+#: the deprecated settings and their defaults (the default inference: Placebo(reps=200, seed=0))
+_DEPRECATED_DEFAULTS: dict[str, Any] = {"variance": "placebo", "reps": 200, "seed": 0}
+_UNSET: Any = object()
+
+
 @register_estimator
 @dataclass(frozen=True)
 class SyntheticDiD(FitTemplate):
@@ -189,13 +195,13 @@ class SyntheticDiD(FitTemplate):
     method : {"sdid", "sc", "did"}
         Which weights (module docstring table). ``"sc"`` is synthdid's ``sc_estimate``
         (``eta_omega = 1e-6``, no intercept, no time weights); ``"did"`` uses uniform weights.
-    variance : {"placebo", "bootstrap", "jackknife"}
-        Arkhangelsky et al. (2021) Algorithms 4, 2 and 3. Placebo needs more controls than
-        treated units; bootstrap and jackknife need more than one treated unit.
-    reps : int
-        Placebo/bootstrap replications.
-    seed : int or None
-        Seed of the one random generator used (numpy ``default_rng``).
+    variance, reps, seed :
+        Deprecated (a :class:`~evalint.errors.SettingDeprecationWarning` when set away from
+        ``"placebo"``, 200, 0): pass ``fit(inference=Placebo(reps=..., seed=...))``,
+        ``Bootstrap(reps=..., seed=...)`` or ``Jackknife()`` (Arkhangelsky et al. 2021
+        Algorithms 4, 2 and 3; placebo needs more controls than treated units, bootstrap and
+        jackknife more than one treated unit). Still honoured for one release as the default
+        spec; the seed is the spec's, for the one random generator used (numpy ``default_rng``).
     covariates : tuple of str
         Time-varying covariates to residualise the outcome on (unit and period fixed effects,
         fitted on untreated cells) before estimating.
@@ -232,6 +238,10 @@ class SyntheticDiD(FitTemplate):
         check_positive_int("max_iter", self.max_iter, minimum=2)
         if self.seed is not None and not isinstance(self.seed, (int, np.integer)):
             raise SpecificationError(f"seed must be an integer or None; got {self.seed!r}.")
+        given = [f"{k}={getattr(self, k)!r}" for k, d in _DEPRECATED_DEFAULTS.items() if getattr(self, k) != d]
+        if given:
+            warn_deprecated_setting(f"SyntheticDiD({', '.join(given)})",
+                                    f"fit(inference={self.default_inference()!r})", stacklevel=4)
         if isinstance(self.covariates, str):
             object.__setattr__(self, "covariates", (self.covariates,))
         object.__setattr__(self, "covariates", tuple(self.covariates))
@@ -244,9 +254,14 @@ class SyntheticDiD(FitTemplate):
     def settings(self) -> SdidSettings:
         return SdidSettings(self.method, self.eta_omega, self.eta_lambda, self.sparsify, self.max_iter)
 
-    def default_inference(self) -> None:
-        """``inference=None``: the variance the estimator's ``variance``/``reps``/``seed`` name."""
-        return None
+    def default_inference(self) -> Placebo | Bootstrap | Jackknife:
+        """``inference=None``: placebo variance (Algorithm 4), 200 replications, seed 0 (or what the
+        deprecated ``variance``/``reps``/``seed`` name)."""
+        if self.variance == "placebo":
+            return Placebo(reps=self.reps, seed=self.seed)
+        if self.variance == "bootstrap":
+            return Bootstrap(reps=self.reps, seed=self.seed)
+        return Jackknife()
 
     def fit(self, panel: Panel, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             treated: Any = None) -> EffectResult:
@@ -344,9 +359,10 @@ class SyntheticDiD(FitTemplate):
         return cls(reps=50, max_iter=2000), panel, {"calendar": False}
 
 
-def synthetic_did(panel: Panel, treated: Any = None, method: str = "sdid", variance: str = "placebo",
-                  reps: int = 200, seed: int | None = 0, *, covariates: Sequence[str] = (),
-                  calendar: Any = None, alpha: float = 0.05, **options: Any) -> EffectResult:
+def synthetic_did(panel: Panel, treated: Any = None, method: str = "sdid", variance: Any = _UNSET,
+                  reps: Any = _UNSET, seed: Any = _UNSET, *, covariates: Sequence[str] = (),
+                  inference: Any = None, calendar: Any = None, alpha: float = 0.05,
+                  **options: Any) -> EffectResult:
     """Fit :class:`SyntheticDiD` in one call.
 
     Parameters
@@ -355,9 +371,11 @@ def synthetic_did(panel: Panel, treated: Any = None, method: str = "sdid", varia
     treated : unit, list of units or mapping unit -> first treated date, optional
         Default: the panel's treatment timing (block or staggered adoption).
     method : {"sdid", "sc", "did"}
-    variance : {"placebo", "bootstrap", "jackknife"}
-    reps : int
-    seed : int or None
+    variance, reps, seed :
+        Deprecated: pass ``inference=Placebo(reps=..., seed=...)`` (the default: 200 placebo
+        replications, seed 0), ``Bootstrap(...)`` or ``Jackknife()``; still honoured for one
+        release (a :class:`~evalint.errors.SettingDeprecationWarning`).
+    inference : Placebo, Bootstrap or Jackknife, optional
     covariates : sequence of str
         Covariates to residualise the outcome on (untreated cells, two-way fixed effects).
     calendar : PolicyCalendar, None or False
@@ -377,6 +395,14 @@ def synthetic_did(panel: Panel, treated: Any = None, method: str = "sdid", varia
     Arkhangelsky, D., Athey, S., Hirshberg, D. A., Imbens, G. W. & Wager, S. (2021).
     Synthetic Difference-in-Differences. American Economic Review 111(12), 4088-4118.
     """
-    est = SyntheticDiD(method=method, variance=variance, reps=reps, seed=seed,
-                       covariates=tuple(covariates), **options)
-    return est.fit(panel, calendar=calendar, alpha=alpha, treated=treated)
+    old = {k: v for k, v in (("variance", variance), ("reps", reps), ("seed", seed)) if v is not _UNSET}
+    if old:
+        with warnings.catch_warnings():  # one warning, naming this function, not the class
+            warnings.simplefilter("ignore", SettingDeprecationWarning)
+            spec = SyntheticDiD(**old).default_inference()
+        warn_deprecated_setting(f"synthetic_did({', '.join(f'{k}={v!r}' for k, v in old.items())})",
+                                f"synthetic_did(..., inference={spec!r})", stacklevel=3)
+        if inference is None:
+            inference = spec
+    est = SyntheticDiD(method=method, covariates=tuple(covariates), **options)
+    return est.fit(panel, inference=inference, calendar=calendar, alpha=alpha, treated=treated)
