@@ -66,7 +66,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -147,20 +147,20 @@ def small_sample_factor(rule: str, n_obs: int, n_params: int, n_clusters: int,
     return g / (g - 1) * base / denom
 
 
-def _blas_single_thread():
+def _blas_single_thread() -> contextlib.AbstractContextManager[Any]:
     """Limit BLAS to one thread while doing many small eigendecompositions (threading
     overhead dominates at these sizes); a no-op when threadpoolctl is not installed."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - optional
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return cast(contextlib.AbstractContextManager[Any], threadpool_limits(limits=1, user_api="blas"))
 
 
 def _inv_sqrt_psd(m: np.ndarray) -> np.ndarray:
     vals, vecs = np.linalg.eigh((m + m.T) / 2)
     keep = vals > _PINV_TOL
-    return (vecs[:, keep] / np.sqrt(vals[keep])) @ vecs[:, keep].T
+    return cast(np.ndarray, (vecs[:, keep] / np.sqrt(vals[keep])) @ vecs[:, keep].T)
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,7 +202,7 @@ class ClusterVcov:
         if self._scores is None:  # pragma: no cover - always set by cluster_vcov
             raise InferenceError("cluster contributions are not available for this covariance.")
         z = np.sqrt(self.factor) * (self._scores @ self._fit.bread)
-        return z if columns is None else z[:, np.asarray(columns)]
+        return cast(np.ndarray, z if columns is None else z[:, np.asarray(columns)])
 
     def cluster_any(self, rows: np.ndarray) -> np.ndarray:
         """Per cluster (sorted-label order): does it hold any row where ``rows`` is True?"""

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -118,9 +118,9 @@ def _contrast_vector(fit: LinearFit, contrast: int | str | np.ndarray) -> np.nda
     if isinstance(contrast, str):
         if contrast not in fit.names:
             raise SpecificationError(f"contrast {contrast!r} is not a coefficient; have {list(fit.names)}.")
-        return np.eye(k)[fit.names.index(contrast)]
+        return cast(np.ndarray, np.eye(k)[fit.names.index(contrast)])
     if isinstance(contrast, (int, np.integer)):
-        return np.eye(k)[int(contrast)]
+        return cast(np.ndarray, np.eye(k)[int(contrast)])
     c = np.asarray(contrast, dtype=float).ravel()
     if c.shape != (k,):
         raise SpecificationError(f"contrast vector has length {c.size}; the fit has {k} coefficients.")
@@ -193,7 +193,7 @@ def wild_cluster_bootstrap(
             return z - np.outer(s, (s @ z) / float(s @ s))
         if sw is None:
             return fit.fe.demean(z)
-        return fit.fe.demean(z / sw[:, None]) * sw[:, None]
+        return cast(np.ndarray, fit.fe.demean(z / sw[:, None]) * sw[:, None])
 
     def k1(vec: np.ndarray) -> np.ndarray:  # K1[g, h] = sum_{o in g} xm_o [M_D(vec 1_h)]_o
         out = np.zeros((ng, ng))
