@@ -12,8 +12,8 @@ monthly April 2016 - March 2025 (108 months), catchment population P_i ~ U(150k,
 Fits (one per trust and outcome, 360 in all), each with the ICS go-live (July 2022) as the
 interruption, step + slope change and two Fourier pairs:
 * admissions and delayed discharges: quasi-Poisson GLM with log(population) offset and Newey-West
-  HAC standard errors (CountITS, errors="newey_west");
-* length of stay: GLS with AR(1) errors by maximum likelihood (SegmentedRegression, errors="ar").
+  HAC standard errors (CountITS, inference=NeweyWest());
+* length of stay: GLS with AR(1) errors by maximum likelihood (SegmentedRegression, inference=ARErrors()).
 Every fit builds the full EffectResult (counterfactual, per-period and cumulative effects, residual
 diagnostics). The policy-calendar check is off by default (``--calendar`` switches it on).
 
@@ -68,17 +68,18 @@ def make_panel(seed: int = 0):
 def fit_units(args):
     panel, units, calendar = args
     from evalint.estimators.its import CountITS, SegmentedRegression
+    from evalint.inference import ARErrors, NeweyWest
 
     design = {"interventions": GO_LIVE, "impact": "step_slope", "seasonality": "fourier", "harmonics": 2}
-    count = CountITS(model="quasi_poisson", errors="newey_west", **design)
-    gls = SegmentedRegression(errors="ar", ar_order=1, **design)
+    count = (CountITS(model="quasi_poisson", **design), NeweyWest())
+    gls = (SegmentedRegression(**design), ARErrors(order=1))
     out = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for u in units:
             for outcome, est in (("emergency_admissions", count), ("delayed_discharges", count),
                                  ("length_of_stay", gls)):
-                r = est.fit(panel, unit=u, outcome=outcome, calendar=None if calendar else False)
+                r = est[0].fit(panel, unit=u, outcome=outcome, calendar=None if calendar else False, inference=est[1])
                 out.append((u, outcome, r.estimate, r.ci[0], r.ci[1]))
     use = resource.getrusage(resource.RUSAGE_SELF)
     return out, use.ru_maxrss

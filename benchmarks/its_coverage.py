@@ -47,6 +47,7 @@ def simulate(seed: int):
 
 def one_replication(seed: int) -> dict[str, float]:
     from evalint.estimators.its import CountITS, SegmentedRegression
+    from evalint.inference import Analytic, ARErrors, NeweyWest
 
     sim = simulate(seed)
     panel = sim.panel
@@ -55,7 +56,8 @@ def one_replication(seed: int) -> dict[str, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for model in ("quasi_poisson", "negative_binomial"):
-            r = CountITS(model=model, errors="model", **design).fit(panel, outcome="emergency_admissions", calendar=False)
+            r = CountITS(model=model, **design).fit(panel, outcome="emergency_admissions", calendar=False,
+                                                  inference=Analytic())
             out[f"{model}_est"] = r.estimate
             out[f"{model}_cover"] = float(r.ci[0] <= TRUE_RR <= r.ci[1])
             if model == "quasi_poisson":
@@ -64,11 +66,12 @@ def one_replication(seed: int) -> dict[str, float]:
                 true_cum = float(tr["effect"].sum())
                 c = r.tables["cumulative"].iloc[0]
                 out["cumulative_cover"] = float(c["conf_low"] <= true_cum <= c["conf_high"])
-        r = SegmentedRegression(errors="ar", ar_order=1, **design).fit(panel, outcome="length_of_stay",
-                                                                      calendar=False)
+        r = SegmentedRegression(**design).fit(panel, outcome="length_of_stay", calendar=False,
+                                              inference=ARErrors(order=1))
         out["gls_ar1_est"] = r.estimate
         out["gls_ar1_cover"] = float(r.ci[0] <= TRUE_LOS <= r.ci[1])
-        r = SegmentedRegression(errors="newey_west", **design).fit(panel, outcome="length_of_stay", calendar=False)
+        r = SegmentedRegression(**design).fit(panel, outcome="length_of_stay", calendar=False,
+                                              inference=NeweyWest())
         out["ols_newey_west_est"] = r.estimate
         out["ols_newey_west_cover"] = float(r.ci[0] <= TRUE_LOS <= r.ci[1])
     return out

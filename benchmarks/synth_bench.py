@@ -397,15 +397,16 @@ def _sdid_paths(fn: Callable[[], Any]) -> list[tuple[str, Callable[[], Any]]]:
 def bench_sdid_placebo_prop99(reps: int = 200) -> list[Row]:
     """SDID with ``reps`` placebo replications on Prop 99 (synthdid defaults), every package."""
     from evalint.estimators.synth.sdid import synthetic_did
+    from evalint.inference import Placebo
     from evalint.estimators.synth.sdid_replication import prop99_panel
 
     task = f"SDID + {reps} placebo reps, Prop 99"
     df = _sdid_prop99_frame()
     panel = prop99_panel()
-    synthetic_did(panel, reps=2, calendar=False)  # warm-up (imports, caches, numba compile/load)
+    synthetic_did(panel, inference=Placebo(reps=2), calendar=False)  # warm-up (imports, caches, numba compile/load)
 
     def ours() -> dict[str, Any]:
-        res = synthetic_did(panel, reps=reps, seed=0, calendar=False)
+        res = synthetic_did(panel, inference=Placebo(reps=reps, seed=0), calendar=False)
         w = res.tables["unit_weights"]
         return {"estimate": res.estimate, "note": f"se {res.se:.4f}; Frank-Wolfe: {_fw_backend()}",
                 "weights": pd.Series(w["weight"].to_numpy(float), index=[str(u) for u in w["unit"]])}

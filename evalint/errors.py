@@ -54,6 +54,8 @@ __all__ = [
     "InferenceError",
     "ReplicationError",
     "EvalintWarning",
+    "SettingDeprecationWarning",
+    "warn_deprecated_setting",
     "DroppedRowsWarning",
     "FewClustersWarning",
     "FewTreatedWarning",
@@ -173,6 +175,19 @@ class ShortSeriesWarning(EvalintWarning):
 
 class DiagnosticWarning(EvalintWarning):
     """A model diagnostic failed (autocorrelation, overdispersion, poor pre-fit...)."""
+
+
+class SettingDeprecationWarning(EvalintWarning, DeprecationWarning):
+    """A setting that duplicates the inference spec (or a seed nothing draws with) was used; it still
+    works for one release. The message names the replacement (``inference=...``)."""
+
+
+def warn_deprecated_setting(old: str, new: str, stacklevel: int = 3) -> None:
+    """Warn that ``old`` (a setting as the user wrote it) is deprecated in favour of ``new``."""
+    import warnings
+
+    warnings.warn(f"{old} is deprecated and will be removed in the next release; use {new} instead.",
+                  SettingDeprecationWarning, stacklevel=stacklevel)
 
 
 def plain(value: Any) -> Any:

@@ -25,6 +25,7 @@ from evalint.calendar import resolve_preset
 from evalint.calendar.icbs import load_icbs
 from evalint.datasets import simulate_nhs
 from evalint.estimators.its import count_its, its_by_unit, segmented_regression
+from evalint.inference import ARErrors, NeweyWest
 
 OUT = os.environ.get("EVALINT_VIGNETTE_OUT")
 TRUE_EFFECT = -0.08
@@ -82,7 +83,7 @@ res = count_its(
     impact="step",
     seasonality="fourier",
     harmonics=2,
-    errors="newey_west",
+    inference=NeweyWest(),
     outcome="delayed_discharges",
 )
 print(res.summary())
@@ -138,7 +139,7 @@ if OUT:
 # %%
 slope = count_its(national, interventions={"ics": "2022-07-01", "discharge_fund": FUND.date},
                   focus="discharge_fund", impact="step_slope", seasonality="fourier", harmonics=2,
-                  errors="newey_west", outcome="delayed_discharges", calendar=False)
+                  inference=NeweyWest(), outcome="delayed_discharges", calendar=False)
 c2 = slope.tables["cumulative"].iloc[0]
 print(f"step+slope: rate ratio {slope.estimate:.3f}; cumulative {c2['estimate']:,.0f} "
       f"(95% CI {c2['conf_low']:,.0f} to {c2['conf_high']:,.0f}) vs truth {truth['effect'].sum():,.0f}")
@@ -148,7 +149,7 @@ from evalint.data.panel import Panel  # noqa: E402
 
 rate_panel = Panel.from_frame(rate, unit=national.unit, time=national.time, outcome="rate")
 gls = segmented_regression(rate_panel, {"ics": "2022-07-01", "discharge_fund": FUND.date}, impact="step",
-                           focus="discharge_fund", seasonality="fourier", errors="ar", calendar=False)
+                           focus="discharge_fund", seasonality="fourier", inference=ARErrors(), calendar=False)
 print(f"GLS-AR(1) level change in delayed patients per 100,000: {gls.estimate:.2f} "
       f"(95% CI {gls.ci[0]:.2f} to {gls.ci[1]:.2f})")
 with warnings.catch_warnings():

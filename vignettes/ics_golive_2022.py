@@ -31,6 +31,7 @@ from evalint.calendar import resolve_preset
 from evalint.datasets import simulate_nhs
 from evalint.estimators.its import count_its, its_by_unit
 from evalint.evaluate import evaluate
+from evalint.inference import NeweyWest
 
 FAST = os.environ.get("EVALINT_VIGNETTE_FAST", "") not in ("", "0")
 OUT = os.environ.get("EVALINT_VIGNETTE_OUT")
@@ -145,7 +146,7 @@ def triangulate(sim, ev) -> pd.DataFrame:
         both = count_its(window.aggregate("England"), interventions={"ics": "ics_golive_2022",
                                                                      "fund": "asc_discharge_fund_2022"},
                          focus="ics", outcome="delayed_discharges", impact="step", seasonality="fourier",
-                         harmonics=2, errors="newey_west")
+                         harmonics=2, inference=NeweyWest())
     rows.append({"outcome": "delayed_discharges", "design": "national ITS + discharge fund term",
                  "estimate": 100 * (both.estimate - 1), "low": 100 * (both.ci[0] - 1),
                  "high": 100 * (both.ci[1] - 1)})

@@ -212,7 +212,7 @@ print(f"{ecds.id}: {ecds.name} ({ecds.start:%Y-%m-%d}; source: {ecds.source[:90]
 ecds_iv = Intervention(name="ecds_type1_2", event_ids=(ecds.id,), date=ecds.start,
                        description=ecds.name, source=ecds.source)
 its_ecds = evalint.count_its(nat_panel, ecds_iv, outcome="attendances", impact="step",
-                             seasonality="fourier", harmonics=2, errors="newey_west")
+                             seasonality="fourier", harmonics=2, inference=evalint.NeweyWest())
 lo, hi = its_ecds.ci
 print(f"Level change at {ecds.start:%Y-%m}: rate ratio {its_ecds.estimate:.3f} (95% CI {lo:.3f} to {hi:.3f}), "
       f"p = {its_ecds.p_value:.2f}")
@@ -246,7 +246,7 @@ ibcf = calendar.get("ibcf_spring_budget_2017")
 ibcf_iv = Intervention(name=ibcf.id, event_ids=(ibcf.id,), date=ibcf.start, description=ibcf.name,
                        source=ibcf.source)
 its_4hr = evalint.segmented_regression(nat_panel, ibcf_iv, outcome="performance_4hr", impact="step",
-                                       seasonality="fourier", harmonics=2, errors="newey_west")
+                                       seasonality="fourier", harmonics=2, inference=evalint.NeweyWest())
 lo, hi = its_4hr.ci
 print(f"Level change in type-1 4-hour performance at {ibcf.start:%Y-%m}: {its_4hr.estimate:+.2f} "
       f"percentage points (95% CI {lo:+.2f} to {hi:+.2f})")
@@ -281,8 +281,8 @@ if FAST:
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     by_trust = evalint.its_by_unit(
-        trusts, ecds.start, outcome="attendances", units=units, calendar=False,
-        estimator=evalint.CountITS(impact="step", seasonality="fourier", harmonics=2, errors="newey_west"))
+        trusts, ecds.start, outcome="attendances", units=units, calendar=False, inference=evalint.NeweyWest(),
+        estimator=evalint.CountITS(impact="step", seasonality="fourier", harmonics=2))
 p = by_trust.pooled
 per_trust = by_trust.to_frame()
 print(f"{len(by_trust)} trusts; pooled rate ratio {p.estimate:.3f} (95% CI {p.ci[0]:.3f} to {p.ci[1]:.3f}), "

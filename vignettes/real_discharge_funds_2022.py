@@ -40,7 +40,7 @@ from evalint.data.panel import Panel
 from evalint.datasets.realdata import realdata_path
 from evalint.estimators.its import count_its
 from evalint.geography import icb_population, icb_table, ltla_to_icb
-from evalint.inference.specs import Clustered
+from evalint.inference.specs import Clustered, NeweyWest
 
 warnings.simplefilter("ignore")
 pd.set_option("display.width", 120)
@@ -130,7 +130,7 @@ nat_panel = Panel.from_frame(nat, time="month", outcome="delayed_patients", popu
 # the preset, moved to the month the money arrived: its own calendar events are not flagged
 fund_dec = dataclasses.replace(fund, date=FIRST_MONEY.to_timestamp())
 its = count_its(nat_panel, interventions={"fund": fund_dec}, impact="step",
-                seasonality="fourier", harmonics=1, errors="newey_west")
+                seasonality="fourier", harmonics=1, inference=NeweyWest())
 lo, hi = its.ci
 print(f"National ITS: rate ratio at December 2022 {its.estimate:.3f} (95% CI {lo:.3f} to {hi:.3f})")
 flags = its.flags_frame()

@@ -38,6 +38,7 @@ import pandas as pd
 import evalint.io as eio
 from evalint.data.panel import Panel
 from evalint.estimators.its import count_its
+from evalint.inference import NeweyWest
 
 warnings.simplefilter("ignore")
 pd.set_option("display.width", 120)
@@ -74,7 +75,7 @@ panel = Panel.from_frame(frame, time="month", outcome="emergency_admissions", ou
 # pre-COVID projection. The calendar is checked in B, where the interruption is July 2022.
 
 # %%
-common = dict(seasonality="month", errors="newey_west", offset=False)
+common = dict(seasonality="month", inference=NeweyWest(), offset=False)
 a = count_its(panel, interventions={"golive_vs_precovid": COVID_START}, impact="step",
               transition=28, calendar=False, **common)
 print(f"A (COVID excluded): rate ratio from July 2022 {a.estimate:.3f} (95% CI {a.ci[0]:.3f} to {a.ci[1]:.3f})")

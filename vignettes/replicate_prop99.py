@@ -24,6 +24,7 @@ import pandas as pd
 
 from evalint.estimators.synth.sdid import synthetic_did
 from evalint.estimators.synth.sdid_replication import prop99_panel
+from evalint.inference import Placebo
 from evalint.replication import load_target
 
 FAST = os.environ.get("EVALINT_VIGNETTE_FAST", "") not in ("", "0")
@@ -50,7 +51,7 @@ print(panel)
 
 # %%
 target = {q.quantity: q.reference for q in load_target("prop99_synthdid").quantities}
-fits = {label: synthetic_did(panel, method=method, variance="placebo", reps=REPS, seed=12345,
+fits = {label: synthetic_did(panel, method=method, inference=Placebo(reps=REPS, seed=12345),
                              calendar=False)
         for method, label in (("sdid", "SDID"), ("sc", "SC"), ("did", "DID"))}
 table = pd.DataFrame({

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
@@ -56,6 +57,8 @@ def register_estimator(cls: type) -> type:
     return cls
 
 
+_TEMPLATE_FILE = os.path.join(os.path.dirname(__file__), "template.py")
+
 #: how many guarded ``fit`` calls are running: inner fits (placebos, refits) are not re-checked
 _FIT_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("evalint_fit_depth", default=0)
 
@@ -72,6 +75,12 @@ def _fit_keeping_warning_sites(fit: Any, self: Any, args: tuple, kwargs: dict) -
 
     guard_frame = sys._getframe(1)
     recorded: list[Any] = []
+    # the fit template adds frames (run_fit, _fit_core) between fit and the estimator's code: a
+    # warning landing in the template, or on the line of fit that hands over to it, is meant for
+    # fit's caller, as one landing on the guard is
+    code = getattr(fit, "__code__", None)
+    lines = [ln for *_, ln in code.co_lines() if ln is not None] if code is not None else []
+    span = (code.co_filename, min(lines), max(lines)) if lines and hasattr(self, "run_fit") else None
     try:
         with warnings.catch_warnings(record=True) as rec:
             warnings.simplefilter("always")
@@ -87,8 +96,9 @@ def _fit_keeping_warning_sites(fit: Any, self: Any, args: tuple, kwargs: dict) -
             f = f.f_back
         for w in recorded:
             target = None
-            if w.filename == __file__:
-                target = outer[0] if outer else None  # pointed at the guard: its caller is meant
+            if w.filename in (__file__, _TEMPLATE_FILE) or (
+                    span is not None and w.filename == span[0] and span[1] <= w.lineno <= span[2]):
+                target = outer[0] if outer else None  # pointed at the guard/template: its caller is meant
             else:
                 for i, fr in enumerate(outer):
                     if fr.f_code.co_filename == w.filename and fr.f_lineno == w.lineno:

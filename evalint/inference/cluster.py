@@ -4,8 +4,9 @@
 API
 ---
 ``cluster_vcov(fit, clusters, kind="CR1"|"CR2", small_sample="CR1S") -> ClusterVcov``
-    ``fit`` is an :class:`~evalint.estimators.did.fe.FEFit` (least squares with absorbed
-    fixed effects; with ``fe=None`` an ordinary regression with an intercept).
+    ``fit`` is any :class:`~evalint.inference.interface.LinearFit` (least squares with absorbed
+    fixed effects; with ``fe=None`` an ordinary regression with an intercept; the DiD solver's
+    ``FEFit`` is one).
     ``clusters`` is one label per row. The result holds the covariance of the non-absorbed
     coefficients, ``se``, ``df`` (per coefficient) and :meth:`ClusterVcov.contrast` for any
     linear combination ``c'b`` (variance and degrees of freedom: ``G - 1`` for CR1,
@@ -65,7 +66,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -75,7 +76,7 @@ from evalint._typing import check_option
 from evalint.errors import InferenceError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from evalint.estimators.did.fe import FEFit
+    from evalint.inference.interface import LinearFit
 
 __all__ = ["ClusterVcov", "cluster_vcov", "cluster_codes", "small_sample_factor", "MAX_CR2_CLUSTER_SIZE",
            "SMALL_SAMPLE_RULES"]
@@ -85,22 +86,41 @@ SMALL_SAMPLE_RULES = ("CR1S", "nested", "CR1")
 _PINV_TOL = 1e-12
 
 
-def cluster_codes(clusters: np.ndarray | pd.Series, n_obs: int | None = None) -> tuple[np.ndarray, int]:
-    """Integer cluster codes and the number of clusters; raises InferenceError if < 2."""
+def cluster_codes(clusters: np.ndarray | pd.Series, n_obs: int | None = None, *,
+                  per: Literal["row", "unit"] = "row") -> tuple[np.ndarray, int]:
+    """Integer cluster codes 0..G-1 (in sorted-label order) and the number of clusters G.
+
+    The one cluster coder of the package: regression rows (``per="row"``: cluster-robust and
+    wild-bootstrap variances) and influence-function units (``per="unit"``: the multiplier
+    bootstrap and analytic influence-function SEs) differ only in the wording of the errors.
+
+    Raises
+    ------
+    InferenceError
+        ``n_obs`` labels expected and a different number given, a missing label, or fewer
+        than 2 clusters.
+    """
     raw = np.asarray(clusters)
     # integer/bool labels are factorized as they are (an object copy of 10^6 labels costs ~50 MB)
     arr = pd.Series(raw if raw.dtype.kind in "iub" else np.asarray(clusters, dtype=object))
     if n_obs is not None and len(arr) != n_obs:
-        raise InferenceError(f"clusters has {len(arr)} labels for {n_obs} rows; give one label per row.")
+        raise InferenceError(
+            f"clusters has {len(arr)} labels for {n_obs} rows; give one label per row." if per == "row" else
+            f"cluster labels have length {len(arr)} but the influence function has {n_obs} rows.")
     if arr.isna().any():
-        raise InferenceError(f"clusters has {int(arr.isna().sum())} missing label(s); every row needs a cluster.")
+        raise InferenceError(
+            f"clusters has {int(arr.isna().sum())} missing label(s); every row needs a cluster." if per == "row" else
+            f"{int(arr.isna().sum())} unit(s) have a missing cluster label; every unit needs one.")
     codes, uniq = pd.factorize(arr, sort=True)
     g = len(uniq)
     if g < 2:
         raise InferenceError(
             f"cluster-robust inference needs at least 2 clusters; the data have {g} "
             f"({', '.join(map(str, uniq[:3]))}). Cluster at a level with more groups, or use "
-            "inference that does not cluster."
+            "inference that does not cluster." if per == "row" else
+            f"cluster-robust inference needs at least 2 clusters; the cluster variable has {g} "
+            f"({list(uniq)[:3]}). Cluster by a coarser-than-unit variable that varies, or "
+            "drop clustering (inference=MultiplierBootstrap() clusters by unit)."
         )
     return codes.astype(np.int64), g
 
@@ -127,20 +147,20 @@ def small_sample_factor(rule: str, n_obs: int, n_params: int, n_clusters: int,
     return g / (g - 1) * base / denom
 
 
-def _blas_single_thread():
+def _blas_single_thread() -> contextlib.AbstractContextManager[Any]:
     """Limit BLAS to one thread while doing many small eigendecompositions (threading
     overhead dominates at these sizes); a no-op when threadpoolctl is not installed."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - optional
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return cast(contextlib.AbstractContextManager[Any], threadpool_limits(limits=1, user_api="blas"))
 
 
 def _inv_sqrt_psd(m: np.ndarray) -> np.ndarray:
     vals, vecs = np.linalg.eigh((m + m.T) / 2)
     keep = vals > _PINV_TOL
-    return (vecs[:, keep] / np.sqrt(vals[keep])) @ vecs[:, keep].T
+    return cast(np.ndarray, (vecs[:, keep] / np.sqrt(vals[keep])) @ vecs[:, keep].T)
 
 
 @dataclass(frozen=True, eq=False)
@@ -168,7 +188,7 @@ class ClusterVcov:
     small_sample: str
     factor: float
     df: np.ndarray
-    _fit: FEFit = field(repr=False)
+    _fit: LinearFit = field(repr=False)
     _codes: np.ndarray = field(repr=False)
     _ax: np.ndarray | None = field(repr=False, default=None)   # rows: A_g X*_g stacked in row order
     _scores: np.ndarray | None = field(repr=False, default=None)  # G x k cluster scores (CR2: adjusted)
@@ -182,7 +202,7 @@ class ClusterVcov:
         if self._scores is None:  # pragma: no cover - always set by cluster_vcov
             raise InferenceError("cluster contributions are not available for this covariance.")
         z = np.sqrt(self.factor) * (self._scores @ self._fit.bread)
-        return z if columns is None else z[:, np.asarray(columns)]
+        return cast(np.ndarray, z if columns is None else z[:, np.asarray(columns)])
 
     def cluster_any(self, rows: np.ndarray) -> np.ndarray:
         """Per cluster (sorted-label order): does it hold any row where ``rows`` is True?"""
@@ -234,14 +254,15 @@ def _cluster_sum(codes: np.ndarray, ng: int, xs: np.ndarray, es: np.ndarray) -> 
     return np.asarray(agg @ xs)
 
 
-def cluster_vcov(fit: FEFit, clusters: np.ndarray | pd.Series, *, kind: Literal["CR1", "CR2"] = "CR1",
+def cluster_vcov(fit: LinearFit, clusters: np.ndarray | pd.Series, *, kind: Literal["CR1", "CR2"] = "CR1",
                  small_sample: str = "CR1S") -> ClusterVcov:
     """Cluster-robust covariance of a fixed-effects least-squares fit.
 
     Parameters
     ----------
-    fit : FEFit
-        From :func:`evalint.estimators.did.fe.fe_lstsq`.
+    fit : LinearFit
+        Any least-squares fit with the :class:`~evalint.inference.interface.LinearFit` interface
+        (:func:`evalint.estimators.did.fe.fe_lstsq` returns one).
     clusters : array-like
         One cluster label per row of the fit.
     kind : {"CR1", "CR2"}
@@ -296,7 +317,7 @@ def cluster_vcov(fit: FEFit, clusters: np.ndarray | pd.Series, *, kind: Literal[
     return out
 
 
-def _cr2_blocks(fit: FEFit, xs: np.ndarray, es: np.ndarray, codes: np.ndarray, ng: int, order: np.ndarray,
+def _cr2_blocks(fit: LinearFit, xs: np.ndarray, es: np.ndarray, codes: np.ndarray, ng: int, order: np.ndarray,
                 starts: np.ndarray, sw: np.ndarray | None, ax: np.ndarray, scores: np.ndarray) -> None:
     """Fill ``ax`` (rows A_g X*_g) and ``scores`` (X*_g' A_g e*_g) cluster by cluster."""
     for j in range(ng):

@@ -91,7 +91,9 @@ def equivalent_t_df(crit: float, alpha: float = 0.05) -> float | None:
     z = stats.norm.ppf(1 - alpha / 2)
     if crit <= z * (1 + 1e-9):
         return None
-    f = lambda d: stats.t.ppf(1 - alpha / 2, d) - crit  # noqa: E731
+    def f(d: float) -> float:
+        return float(stats.t.ppf(1 - alpha / 2, d) - crit)
+
     if f(0.05) < 0:
         return 0.05
     return float(optimize.brentq(f, 0.05, 1e7))

@@ -35,7 +35,7 @@ of Statistical Software 11(10).
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 
@@ -56,7 +56,7 @@ def _var1(u: FloatArray) -> tuple[FloatArray, FloatArray]:
     """VAR(1) without intercept by OLS: u_t = A u_{t-1} + e_t; returns (A, residuals)."""
     y, x = u[1:], u[:-1]
     coef, *_ = np.linalg.lstsq(x, y, rcond=None)   # y = x @ coef  ->  A = coef'
-    return coef.T, y - x @ coef
+    return cast(FloatArray, coef.T), y - x @ coef
 
 
 def bw_newey_west(scores: FloatArray, *, prewhite: bool = True, weights: FloatArray | None = None) -> float:
@@ -135,7 +135,7 @@ def hac_meat(scores: FloatArray, lags: int, *, prewhite: bool = False, adjust: b
         except np.linalg.LinAlgError:
             raise InferenceError("prewhitening VAR(1) has a unit root (I - A singular); use prewhite=False.") from None
         meat = D @ meat @ D.T
-    return meat
+    return cast(FloatArray, meat)
 
 
 def hac_covariance(

@@ -30,14 +30,14 @@ Annals of Statistics 21(1), 255-285.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 from evalint._typing import check_alpha, check_option, check_positive_int
 from evalint.errors import InferenceError
+from evalint.inference.cluster import cluster_codes as _codes
 
 __all__ = ["BootstrapDraws", "multiplier_bootstrap", "influence_se", "cluster_codes", "sup_t_critical"]
 
@@ -74,21 +74,9 @@ class BootstrapDraws:
 
 
 def cluster_codes(labels: Any, n: int) -> tuple[np.ndarray, int]:
-    """Integer codes 0..G-1 for cluster labels (length ``n``); raises with fewer than 2 clusters."""
-    lab = pd.Series(np.asarray(labels))
-    if len(lab) != n:
-        raise InferenceError(f"cluster labels have length {len(lab)} but the influence function has {n} rows.")
-    if lab.isna().any():
-        raise InferenceError(f"{int(lab.isna().sum())} unit(s) have a missing cluster label; every unit needs one.")
-    codes, uniques = pd.factorize(lab, sort=True)
-    g = len(uniques)
-    if g < 2:
-        raise InferenceError(
-            f"cluster-robust inference needs at least 2 clusters; the cluster variable has {g} "
-            f"({list(uniques)[:3]}). Cluster by a coarser-than-unit variable that varies, or "
-            "drop clustering (inference=MultiplierBootstrap() clusters by unit)."
-        )
-    return codes.astype(np.int64), g
+    """Integer codes 0..G-1 for one cluster label per unit of an influence function (length ``n``):
+    :func:`evalint.inference.cluster.cluster_codes` with the influence-function wording."""
+    return _codes(labels, n, per="unit")
 
 
 def _cluster_sums(psi: np.ndarray, codes: np.ndarray | None, g: int) -> np.ndarray:
@@ -131,7 +119,7 @@ def _byte_table_product(raw: np.ndarray, m: np.ndarray) -> np.ndarray:
     pad = np.zeros((nb * 8, m.shape[1]))
     pad[: m.shape[0]] = m
     table = np.einsum("bi,jik->jbk", _BYTE_BITS, pad.reshape(nb, 8, m.shape[1]))  # bytes x 256 x k
-    return table[np.arange(nb)[None, :], raw].sum(axis=1)
+    return cast(np.ndarray, table[np.arange(nb)[None, :], raw].sum(axis=1))
 
 
 def _draw_block(rng: np.random.Generator, rows: int, m: np.ndarray, kind: str) -> np.ndarray:
@@ -141,20 +129,20 @@ def _draw_block(rng: np.random.Generator, rows: int, m: np.ndarray, kind: str) -
         # U = 2B - 1 with B fair bits taken from random bytes: U @ m = 2 (B @ m) - colsum(m)
         raw = rng.integers(0, 256, size=(rows, (n + 7) // 8), dtype=np.uint8)
         if m.shape[1] <= _LUT_MAX_COLS:
-            return 2.0 * _byte_table_product(raw, m) - m.sum(axis=0)
+            return cast(np.ndarray, 2.0 * _byte_table_product(raw, m) - m.sum(axis=0))
         bits = np.unpackbits(raw, axis=1, count=n).astype(np.float64)
-        return 2.0 * (bits @ m) - m.sum(axis=0)
+        return cast(np.ndarray, 2.0 * (bits @ m) - m.sum(axis=0))
     # Mammen's two-point distribution: mean 0, variance 1, third moment 1
     s5 = np.sqrt(5.0)
     p = (s5 + 1) / (2 * s5)
     lo, hi = -(s5 - 1) / 2, (s5 + 1) / 2
-    return np.where(rng.random((rows, n)) < p, lo, hi) @ m
+    return cast(np.ndarray, np.where(rng.random((rows, n)) < p, lo, hi) @ m)
 
 
 def _type1_quantile(sorted_cols: np.ndarray, p: float) -> np.ndarray:
     """R quantile type 1 on already-sorted columns: x_(ceil(B p))."""
     b = sorted_cols.shape[0]
-    return sorted_cols[max(int(np.ceil(b * p)) - 1, 0)]
+    return cast(np.ndarray, sorted_cols[max(int(np.ceil(b * p)) - 1, 0)])
 
 
 def sup_t_critical(draws: np.ndarray, se: np.ndarray, alpha: float = 0.05) -> float:

@@ -7,6 +7,8 @@ unless degrees of freedom are given, then Student t.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy import stats
 
@@ -23,7 +25,7 @@ def critical_value(alpha: float, df: float | None = None) -> float:
     return float(stats.t.ppf(1 - a / 2, df))
 
 
-def wald(estimate, se, alpha: float = 0.05, df: float | None = None):
+def wald(estimate: Any, se: Any, alpha: float = 0.05, df: float | None = None) -> tuple[Any, Any, Any, Any]:
     """Statistic, two-sided p-value and (1 - alpha) interval for estimate/se.
 
     Parameters

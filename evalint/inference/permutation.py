@@ -39,6 +39,7 @@ import numpy as np
 
 from evalint._typing import check_positive_int
 from evalint.errors import InferenceError
+from evalint.inference.randomisation import rank_test
 from evalint.inference.specs import InferenceSpec
 
 __all__ = [
@@ -118,7 +119,7 @@ def conley_taber_interval(estimate: float, placebo: np.ndarray, alpha: float) ->
     lo_rank, hi_rank = permutation_ranks(placebo.size, alpha)
     ordered = np.sort(placebo)
     q_low, q_high = ordered[lo_rank - 1], ordered[hi_rank - 1]
-    p = (1 + int(np.sum(np.abs(placebo) >= abs(estimate) - 1e-12))) / (placebo.size + 1)
+    p = rank_test(estimate, placebo, tol=1e-12, drop_nonfinite=False).p_value
     return float(estimate - q_high), float(estimate - q_low), float(min(p, 1.0))
 
 

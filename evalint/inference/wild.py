@@ -4,7 +4,7 @@ API
 ---
 ``wild_cluster_bootstrap(fit, clusters, contrast, null=0.0, reps=9999, weights="webb",
 seed=0, alpha=0.05) -> WildBootstrapResult``
-    ``fit`` is an :class:`~evalint.estimators.did.fe.FEFit`; ``contrast`` a coefficient
+    ``fit`` is any :class:`~evalint.inference.interface.LinearFit`; ``contrast`` a coefficient
     name, index or a length-k vector ``c`` (testing ``c'b = null``). Returns the CR1
     t-statistic, the bootstrap p-value (symmetric: share of ``|t*| >= |t|``) and the
     (1 - alpha) confidence interval by test inversion.
@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,7 @@ from evalint.errors import InferenceError, SpecificationError
 from evalint.inference.cluster import cluster_codes, small_sample_factor
 
 if TYPE_CHECKING:  # pragma: no cover
-    from evalint.estimators.did.fe import FEFit
+    from evalint.inference.interface import LinearFit
 
 __all__ = ["WildBootstrapResult", "wild_cluster_bootstrap", "draw_weights"]
 
@@ -113,14 +113,14 @@ def draw_weights(n_clusters: int, reps: int, kind: str, seed: int | None) -> tup
     return _WEBB[rng.integers(0, 6, size=(n_clusters, reps))], False
 
 
-def _contrast_vector(fit: FEFit, contrast: int | str | np.ndarray) -> np.ndarray:
+def _contrast_vector(fit: LinearFit, contrast: int | str | np.ndarray) -> np.ndarray:
     k = fit.n_coef
     if isinstance(contrast, str):
         if contrast not in fit.names:
             raise SpecificationError(f"contrast {contrast!r} is not a coefficient; have {list(fit.names)}.")
-        return np.eye(k)[fit.names.index(contrast)]
+        return cast(np.ndarray, np.eye(k)[fit.names.index(contrast)])
     if isinstance(contrast, (int, np.integer)):
-        return np.eye(k)[int(contrast)]
+        return cast(np.ndarray, np.eye(k)[int(contrast)])
     c = np.asarray(contrast, dtype=float).ravel()
     if c.shape != (k,):
         raise SpecificationError(f"contrast vector has length {c.size}; the fit has {k} coefficients.")
@@ -128,7 +128,7 @@ def _contrast_vector(fit: FEFit, contrast: int | str | np.ndarray) -> np.ndarray
 
 
 def wild_cluster_bootstrap(
-    fit: FEFit,
+    fit: LinearFit,
     clusters: np.ndarray | pd.Series,
     contrast: int | str | np.ndarray = 0,
     *,
@@ -144,7 +144,7 @@ def wild_cluster_bootstrap(
 
     Parameters
     ----------
-    fit : FEFit
+    fit : LinearFit
     clusters : array-like
         One cluster label per row.
     contrast : str, int or array
@@ -193,7 +193,7 @@ def wild_cluster_bootstrap(
             return z - np.outer(s, (s @ z) / float(s @ s))
         if sw is None:
             return fit.fe.demean(z)
-        return fit.fe.demean(z / sw[:, None]) * sw[:, None]
+        return cast(np.ndarray, fit.fe.demean(z / sw[:, None]) * sw[:, None])
 
     def k1(vec: np.ndarray) -> np.ndarray:  # K1[g, h] = sum_{o in g} xm_o [M_D(vec 1_h)]_o
         out = np.zeros((ng, ng))

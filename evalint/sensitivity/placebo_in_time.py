@@ -18,6 +18,7 @@ import pandas as pd
 from evalint._parallel import parallel_map
 from evalint.data import Panel
 from evalint.errors import SpecificationError, TreatmentError, format_examples
+from evalint.inference.randomisation import rank_test
 from evalint.sensitivity.refit import (
     centred,
     effect_scale,
@@ -58,20 +59,8 @@ def rank_p_value(actual: float, placebos: np.ndarray, alternative: str = "two-si
     and exchangeability of the actual and placebo statistics, ``P(p <= a) <= a``; the smallest
     attainable value is ``1 / (n + 1)``. NaN placebos are ignored.
     """
-    s = np.asarray(placebos, dtype=float)
-    s = s[np.isfinite(s)]
-    if not np.isfinite(actual):
-        return float("nan")
-    tol = 1e-12 * max(1.0, abs(actual))
-    if alternative == "two-sided":
-        k = int(np.sum(np.abs(s) >= abs(actual) - tol))
-    elif alternative == "greater":
-        k = int(np.sum(s >= actual - tol))
-    elif alternative == "less":
-        k = int(np.sum(s <= actual + tol))
-    else:
-        raise SpecificationError(f"alternative={alternative!r}; use 'two-sided', 'greater' or 'less'.")
-    return (1 + k) / (1 + s.size)
+    tol = 1e-12 * max(1.0, abs(actual)) if np.isfinite(actual) else 0.0
+    return rank_test(actual, placebos, alternative=alternative, tol=tol).p_value  # type: ignore[arg-type]
 
 
 def placebo_in_time(

@@ -22,11 +22,7 @@ sys.modules["import_graph"] = import_graph
 _spec.loader.exec_module(import_graph)
 
 #: upward imports still in the code (each runs inside a function, so it works at run time).
-KNOWN_UPWARD = {
-    # the cluster-robust and wild-bootstrap variances are written against the FE solver's fit
-    ("evalint.inference.cluster", "evalint.estimators.did.fe"),
-    ("evalint.inference.wild", "evalint.estimators.did.fe"),
-}
+KNOWN_UPWARD: set[tuple[str, str]] = set()
 
 #: import cycles still in the code (broken at run time by function-level imports).
 KNOWN_CYCLES = {

@@ -96,3 +96,28 @@ def test_unsupported_inference_is_refused(fitted):
     kw["inference"] = _Unsupported()
     with pytest.raises(EvalintError):
         est.fit(panel, **kw)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_inference_is_declared(name):
+    """Every estimator declares the specs it supports and its default (evalint.inference.dispatch)."""
+    from evalint.inference.dispatch import SupportsInference
+
+    cls = ESTIMATORS[name]
+    assert cls.supported_inference and all(isinstance(t, type) for t in cls.supported_inference)
+    est, _, _ = cls.contract_example()
+    assert isinstance(est, SupportsInference)
+    default = est.default_inference()
+    assert default is None or isinstance(default, cls.supported_inference)
+
+
+def test_unsupported_inference_names_the_estimator(fitted):
+    _, est, _, panel, _, kwargs, _ = fitted
+    import re
+
+    from evalint.inference.dispatch import _label
+
+    kw = dict(kwargs)
+    kw["inference"] = _Unsupported()
+    with pytest.raises(EvalintError, match=f"^{re.escape(_label(est))} does not support inference=_Unsupported; supported: "):
+        est.fit(panel, **kw)

@@ -40,13 +40,14 @@ from evalint.errors import EvalintWarning, SpecificationError, TreatmentError
 from evalint.estimators.base import register_estimator
 from evalint.estimators.did.fe import FixedEffects, fe_lstsq
 from evalint.estimators.did.imputation import (
-    calendar_for_staggered,
+    staggered_calendar_query,
     cohort_size_checks,
     describe_adoption,
     require_timing,
 )
 from evalint.inference.cluster import cluster_vcov
-from evalint.inference.specs import Analytic, Clustered, require_supported
+from evalint.estimators.template import CalendarOutcome, FitCore, FitTemplate
+from evalint.inference.specs import Analytic, Clustered
 from evalint.results.effect import InferenceInfo, make_result
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -67,7 +68,7 @@ LATE_VS_EARLY = "later vs earlier treated (forbidden)"
 
 @register_estimator
 @dataclass(frozen=True)
-class BaconDecomposition:
+class BaconDecomposition(FitTemplate):
     """Goodman-Bacon (2021) decomposition of the TWFE DiD coefficient.
 
     Parameters
@@ -99,6 +100,8 @@ class BaconDecomposition:
     """
 
     name: ClassVar[str] = "bacon"
+    supported_inference: ClassVar[tuple[type, ...]] = (Analytic, Clustered)
+    inference_label: ClassVar[str] = "Goodman-Bacon decomposition"
     forbidden_threshold: float = 0.10
 
     def __post_init__(self) -> None:
@@ -111,6 +114,10 @@ class BaconDecomposition:
         from evalint.estimators.did.imputation import example_staggered_panel
 
         return cls(), example_staggered_panel(seed=3), {"calendar": False}
+
+    def default_inference(self) -> Any:
+        """``inference=None``: cluster-robust (CR1) standard errors of the TWFE coefficient."""
+        return Clustered()
 
     def fit(self, panel: Panel, *, inference: Any = None, calendar: Any = None,
             alpha: float = 0.05) -> EffectResult:
@@ -134,8 +141,9 @@ class BaconDecomposition:
             its weight and estimate; ``tables["bacon_by_type"]`` = weight and weighted
             mean estimate per comparison type; ``plot_kind="bacon"``.
         """
-        inference = Clustered() if inference is None else inference
-        require_supported("Goodman-Bacon decomposition", inference, (Analytic, Clustered))
+        return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any) -> FitCore:
         if isinstance(inference, Clustered) and inference.by not in (None, panel.unit):
             raise SpecificationError(
                 "Goodman-Bacon decomposition reports the TWFE SE clustered by unit; "
@@ -183,39 +191,41 @@ class BaconDecomposition:
                 "biased. Prefer Callaway-Sant'Anna, Sun-Abraham or the imputation estimator.",
                 source="bacon_forbidden_weight"))
         check = CheckResult("bacon_forbidden_weight", passed, text, table=by_type, statistic=forbidden)
-        cal_check, cal_flags = calendar_for_staggered(panel, timing, calendar)
-        diagnostics = tuple(d for d in (check, cal_check) if d is not None)
+        def finish(cal: CalendarOutcome) -> EffectResult:
+            cal_check, cal_flags = cal.check, cal.flags
+            diagnostics = tuple(d for d in (check, cal_check) if d is not None)
 
-        effects = table.assign(
-            term=[f"{r.comparison}: {r.treated} vs {r.control}" for r in table.itertuples()],
-            std_error=np.nan, group=table["treated"], time=None,
-        )[["term", "estimate", "std_error", "group", "time", "comparison", "treated", "control",
-           "weight", "forbidden"]]
-        info: dict[str, Any] = {
-            "weight: treated vs never treated": float(table.loc[table["comparison"] == TREATED_VS_NEVER, "weight"].sum()),
-            "weight: earlier vs later treated": float(table.loc[table["comparison"] == EARLY_VS_LATE, "weight"].sum()),
-            "weight: later vs earlier treated (forbidden)": forbidden,
-            "forbidden_threshold": thr,
-            "sum of weights": float(table["weight"].sum()),
-            "weighted sum of 2x2 estimates": float((table["weight"] * table["estimate"]).sum()),
-            "effects_note": "Each row is one 2x2 DiD with its weight in the TWFE estimate (column 'weight' "
-                            "in to_frame()/tables['bacon']); the 2x2 estimates have no SEs.",
-        }
-        return make_result(
-            method="Goodman-Bacon decomposition of TWFE",
-            estimand="TWFE coefficient on the treatment dummy (unit and period FE), decomposed into 2x2 DiDs",
-            term="TWFE", outcome=panel.outcome, estimate=twfe, se=se, alpha=alpha,
-            inference=InferenceInfo(
-                kind, ("TWFE SE clustered by unit, CR1S factor G/(G-1)(N-1)/(N-p) with p counting the unit and "
-                       f"period effects, t({df:.0f}) reference" if kind == "CR1" else
-                       f"TWFE SE clustered by unit, CR2 (Bell-McCaffrey), Satterthwaite t({df:.1f}) reference"),
-                df=df, clusters=cv.n_clusters),
-            panel=panel, spec={"estimator": self.name, "forbidden_threshold": thr},
-            effects=effects, tables={"bacon": table, "bacon_by_type": by_type},
-            diagnostics=diagnostics, flags=tuple(flags) + tuple(cal_flags), plot_kind="bacon",
-            intervention=describe_adoption(panel),
-            n_obs=int(ymat.size), info=info, references=REFERENCES,
-        )
+            effects = table.assign(
+                term=[f"{r.comparison}: {r.treated} vs {r.control}" for r in table.itertuples()],
+                std_error=np.nan, group=table["treated"], time=None,
+            )[["term", "estimate", "std_error", "group", "time", "comparison", "treated", "control",
+               "weight", "forbidden"]]
+            info: dict[str, Any] = {
+                "weight: treated vs never treated": float(table.loc[table["comparison"] == TREATED_VS_NEVER, "weight"].sum()),
+                "weight: earlier vs later treated": float(table.loc[table["comparison"] == EARLY_VS_LATE, "weight"].sum()),
+                "weight: later vs earlier treated (forbidden)": forbidden,
+                "forbidden_threshold": thr,
+                "sum of weights": float(table["weight"].sum()),
+                "weighted sum of 2x2 estimates": float((table["weight"] * table["estimate"]).sum()),
+                "effects_note": "Each row is one 2x2 DiD with its weight in the TWFE estimate (column 'weight' "
+                                "in to_frame()/tables['bacon']); the 2x2 estimates have no SEs.",
+            }
+            return make_result(
+                method="Goodman-Bacon decomposition of TWFE",
+                estimand="TWFE coefficient on the treatment dummy (unit and period FE), decomposed into 2x2 DiDs",
+                term="TWFE", outcome=panel.outcome, estimate=twfe, se=se, alpha=alpha,
+                inference=InferenceInfo(
+                    kind, ("TWFE SE clustered by unit, CR1S factor G/(G-1)(N-1)/(N-p) with p counting the unit and "
+                           f"period effects, t({df:.0f}) reference" if kind == "CR1" else
+                           f"TWFE SE clustered by unit, CR2 (Bell-McCaffrey), Satterthwaite t({df:.1f}) reference"),
+                    df=df, clusters=cv.n_clusters),
+                panel=panel, spec={"estimator": self.name, "forbidden_threshold": thr},
+                effects=effects, tables={"bacon": table, "bacon_by_type": by_type},
+                diagnostics=diagnostics, flags=tuple(flags) + tuple(cal_flags), plot_kind="bacon",
+                intervention=describe_adoption(panel),
+                n_obs=int(ymat.size), info=info, references=REFERENCES,
+            )
+        return FitCore(staggered_calendar_query(panel, timing), finish)
 
 
 def _start_index(timing: Any, panel: Panel) -> np.ndarray:

@@ -41,8 +41,10 @@ from evalint.estimators.base import register_estimator
 from evalint.estimators.did.event_study import EventStudy, relative_time_design
 from evalint.estimators.did.twfe import (
     REFERENCES_TWFE, check_treatment, covariate_frame, describe_adoption, fit_fe_regression,
+    resolve_regression_inference,
 )
-from evalint.inference.specs import Clustered
+from evalint.estimators.template import CalendarOutcome, FitCore, FitTemplate
+from evalint.inference.specs import Clustered, WildClusterBootstrap
 from evalint.results.effect import EffectResult, make_result
 
 __all__ = ["DoseResponse", "dose_response"]
@@ -56,7 +58,7 @@ REFERENCES_DOSE = ("Callaway, B., Goodman-Bacon, A. & Sant'Anna, P. H. C. (2024)
 
 @register_estimator
 @dataclass(frozen=True)
-class DoseResponse:
+class DoseResponse(FitTemplate):
     """TWFE with a continuous treatment intensity.
 
     Parameters
@@ -75,6 +77,8 @@ class DoseResponse:
     """
 
     name: ClassVar[str] = "dose_response"
+    supported_inference: ClassVar[tuple[type, ...]] = (Clustered, WildClusterBootstrap)
+    inference_label: ClassVar[str] = "DoseResponse"
     dose: str = "dose"
     form: str = "twfe"
     extensive_margin: bool = False
@@ -99,9 +103,22 @@ class DoseResponse:
                           bin_endpoints=self.bin_endpoints, covariates=self.covariates,
                           per_population=self.per_population)
 
+    def default_inference(self) -> None:
+        """``inference=None`` is chosen from the data by :func:`fit_fe_regression`: the restricted wild
+        cluster bootstrap below ``FEW_CLUSTERS_BOOTSTRAP`` clusters, CR1 otherwise."""
+        return None
+
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             outcome: str | None = None, clusters: Mapping[Any, Any] | pd.Series | None = None) -> EffectResult:
         """Fit the dose model; see the class docstring."""
+        return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha, outcome=outcome,
+                            clusters=clusters)
+
+    def _resolve_inference(self, inference: Any) -> Any:
+        return resolve_regression_inference(self, inference)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any, outcome: str | None = None,
+                  clusters: Mapping[Any, Any] | pd.Series | None = None) -> FitCore:
         outcome = outcome or panel.outcome
         check_treatment(panel, "DoseResponse")
         data = panel.data
@@ -123,23 +140,31 @@ class DoseResponse:
             es = self._es()
             design, times, keep = relative_time_design(panel, self.leads, self.lags, es.references,
                                                        self.bin_endpoints, scale=scale)
-            rf = fit_fe_regression(panel, pd.concat([design, cov], axis=1), outcome=outcome, inference=inference,
-                                   alpha=alpha, calendar=calendar, clusters=clusters, treated_rows=treated_rows,
-                                   per_population=self.per_population, estimator_name="DoseResponse",
-                                   rows_mask=None if keep.all() else keep)
-            rf = type(rf)(**{**rf.__dict__, "flags": tuple(rf.flags) + tuple(flags)})
-            res = es._result(panel, rf, times, outcome, alpha, method="TWFE dose event study",
-                             term_prefix="dose_", extra_info=info,
-                             estimand=f"average post-period effect per unit of {self.dose} "
-                                      f"(unit's mean treated-period dose; reference period {self.reference})")
-            return res
+            rf0 = fit_fe_regression(panel, pd.concat([design, cov], axis=1), outcome=outcome, inference=inference,
+                                    alpha=alpha, clusters=clusters, treated_rows=treated_rows,
+                                    per_population=self.per_population, estimator_name="DoseResponse",
+                                    rows_mask=None if keep.all() else keep)
+
+            def finish_es(cal: CalendarOutcome) -> EffectResult:
+                rf = rf0.with_calendar(cal)
+                rf = type(rf)(**{**rf.__dict__, "flags": tuple(rf.flags) + tuple(flags)})
+                return es._result(panel, rf, times, outcome, alpha, method="TWFE dose event study",
+                                  term_prefix="dose_", extra_info=info,
+                                  estimand=f"average post-period effect per unit of {self.dose} "
+                                           f"(unit's mean treated-period dose; reference period {self.reference})")
+            return FitCore(rf0.calendar, finish_es)
         cols = {"dose": dose * treated}
         if self.extensive_margin:
             cols["treated"] = treated
         design = pd.concat([pd.DataFrame(cols), cov], axis=1)
-        rf = fit_fe_regression(panel, design, outcome=outcome, inference=inference, alpha=alpha, calendar=calendar,
-                               clusters=clusters, treated_rows=treated_rows, per_population=self.per_population,
-                               estimator_name="DoseResponse")
+        rf0 = fit_fe_regression(panel, design, outcome=outcome, inference=inference, alpha=alpha,
+                                clusters=clusters, treated_rows=treated_rows, per_population=self.per_population,
+                                estimator_name="DoseResponse")
+        return FitCore(rf0.calendar,
+                       lambda cal: self._result(panel, rf0.with_calendar(cal), outcome, alpha, flags, info))
+
+    def _result(self, panel: Any, rf: Any, outcome: str, alpha: float, flags: list[Flag],
+                info: dict[str, Any]) -> EffectResult:
         inf = rf.contrast_inference(np.eye(rf.fit.n_coef)[0], alpha)
         return make_result(
             method="TWFE dose-response", outcome=outcome,

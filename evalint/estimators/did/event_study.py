@@ -50,13 +50,14 @@ from evalint.errors import DroppedRowsWarning, SpecificationError
 from evalint.estimators.base import register_estimator
 from evalint.estimators.did.twfe import (
     REFERENCES_TWFE, RegressionFit, check_treatment, conley_taber_fit, covariate_frame, describe_adoption,
-    fit_fe_regression,
+    fit_fe_regression, resolve_regression_inference,
     simulated_panel,
 )
+from evalint.estimators.template import FitCore, FitTemplate
 from evalint.inference.normal import wald
 from evalint.inference.permutation import ConleyTaber
-from evalint.inference.specs import Clustered
 from evalint.estimators.did.state import EventTimeState
+from evalint.inference.specs import Clustered, WildClusterBootstrap
 from evalint.results.effect import EffectResult, make_result, tidy
 
 __all__ = ["EventStudy", "event_study", "relative_time_design", "pretrend_wald"]
@@ -118,7 +119,7 @@ def pretrend_wald(rf: RegressionFit, pre_terms: list[str], alpha: float = 0.05) 
 
 @register_estimator
 @dataclass(frozen=True)
-class EventStudy:
+class EventStudy(FitTemplate):
     """TWFE event study with binned end points and a chosen reference period.
 
     Parameters
@@ -142,6 +143,8 @@ class EventStudy:
     """
 
     name: ClassVar[str] = "event_study"
+    supported_inference: ClassVar[tuple[type, ...]] = (Clustered, WildClusterBootstrap, ConleyTaber)
+    inference_label: ClassVar[str] = "EventStudy"
     leads: int = 12
     lags: int = 24
     reference: int | tuple[int, ...] = -1
@@ -176,6 +179,11 @@ class EventStudy:
         last = self.lags - 1 if (self.bin_endpoints and self.lags > 0) else self.lags
         return 0, last
 
+    def default_inference(self) -> None:
+        """``inference=None`` is chosen from the data by :func:`fit_fe_regression`: the restricted wild
+        cluster bootstrap below ``FEW_CLUSTERS_BOOTSTRAP`` clusters, CR1 otherwise."""
+        return None
+
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             outcome: str | None = None, clusters: Mapping[Any, Any] | pd.Series | None = None) -> EffectResult:
         """Fit the event study; ``clusters`` maps unit -> cluster label when not clustering by unit.
@@ -183,6 +191,14 @@ class EventStudy:
         ``inference=ConleyTaber()`` replaces the headline (average post-period effect) interval by
         the permutation one; the event-time rows keep their cluster-robust intervals.
         """
+        return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha, outcome=outcome,
+                            clusters=clusters)
+
+    def _resolve_inference(self, inference: Any) -> Any:
+        return resolve_regression_inference(self, inference)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any, outcome: str | None = None,
+                  clusters: Mapping[Any, Any] | pd.Series | None = None) -> FitCore | EffectResult:
         if isinstance(inference, ConleyTaber):
             return conley_taber_fit(self, panel, inference, calendar=calendar, alpha=alpha, outcome=outcome,
                                     clusters=clusters)
@@ -192,10 +208,10 @@ class EventStudy:
         covs = covariate_frame(panel, self.covariates)
         full = pd.concat([design, covs], axis=1)
         treated_rows = panel.data[panel.unit].isin(panel.timing.treated_units).to_numpy()
-        rf = fit_fe_regression(panel, full, outcome=outcome, inference=inference, alpha=alpha, calendar=calendar,
+        rf = fit_fe_regression(panel, full, outcome=outcome, inference=inference, alpha=alpha,
                                clusters=clusters, treated_rows=treated_rows, per_population=self.per_population,
                                estimator_name="EventStudy", rows_mask=None if keep.all() else keep)
-        return self._result(panel, rf, times, outcome, alpha)
+        return FitCore(rf.calendar, lambda cal: self._result(panel, rf.with_calendar(cal), times, outcome, alpha))
 
     def _result(self, panel: Any, rf: RegressionFit, times: list[int], outcome: str, alpha: float,
                 method: str = "TWFE event study", term_prefix: str = "", extra_info: dict | None = None,

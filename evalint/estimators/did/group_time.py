@@ -59,9 +59,11 @@ from evalint.errors import (
     SpecificationError,
     format_examples,
 )
-from evalint.estimators.base import calendar_check, register_estimator
+from evalint.estimators.base import register_estimator
 from evalint.estimators.did.clustering import cluster_phrase
 from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
+from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
+from evalint.results.effect import EffectResult
 from evalint.estimators.did.group_time_cells import (
     GroupTimeCells,
     estimate_group_time,
@@ -69,7 +71,7 @@ from evalint.estimators.did.group_time_cells import (
 from evalint.estimators.did.two_by_two import TRIM_LEVEL  # noqa: F401 - moved to two_by_two
 from evalint.inference.multiplier import cluster_codes
 from evalint.inference.permutation import ConleyTaber
-from evalint.inference.specs import Analytic, Clustered, MultiplierBootstrap, require_supported
+from evalint.inference.specs import Analytic, Clustered, MultiplierBootstrap
 from evalint.results.effect import InferenceInfo
 
 __all__ = ["CallawaySantAnna", "GroupTimeCells", "callaway_santanna", "estimate_group_time"]
@@ -79,7 +81,7 @@ __all__ = ["CallawaySantAnna", "GroupTimeCells", "callaway_santanna", "estimate_
 # --------------------------------------------------------------------------- estimator
 @register_estimator
 @dataclass(frozen=True)
-class CallawaySantAnna:
+class CallawaySantAnna(FitTemplate):
     """Callaway & Sant'Anna (2021) staggered difference-in-differences.
 
     Parameters
@@ -137,6 +139,7 @@ class CallawaySantAnna:
 
     name: ClassVar[str] = "callaway_santanna"
     supported_inference: ClassVar[tuple[type, ...]] = (MultiplierBootstrap, Analytic, Clustered, ConleyTaber)
+    inference_label: ClassVar[str] = "CallawaySantAnna"
 
     control: Literal["never_treated", "not_yet_treated"] = "never_treated"
     estimation: Literal["dr", "ipw", "reg"] = "dr"
@@ -190,8 +193,12 @@ class CallawaySantAnna:
         return cls(aggregation="dynamic"), panel, {"calendar": False,
                                                     "inference": MultiplierBootstrap(reps=199, seed=3)}
 
+    def default_inference(self) -> MultiplierBootstrap:
+        """``inference=None``: the multiplier bootstrap with uniform bands (as R ``did``)."""
+        return MultiplierBootstrap()
+
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None,
-            alpha: float = 0.05) -> Any:
+            alpha: float = 0.05) -> EffectResult:
         """Estimate every ATT(g,t) and report the chosen aggregation.
 
         Parameters
@@ -210,11 +217,13 @@ class CallawaySantAnna:
             Policy calendar for confounding flags (``False`` skips the check).
         alpha : float
         """
+        return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any) -> FitCore | EffectResult:
+        spec_inf = inference
         from evalint.estimators.did.aggregate import CSState, build_result
 
         a = check_alpha(alpha)
-        spec_inf = MultiplierBootstrap() if inference is None else inference
-        require_supported("CallawaySantAnna", spec_inf, self.supported_inference)
         if isinstance(spec_inf, ConleyTaber):
             return self._fit_conley_taber(panel, spec_inf, calendar, a)
         if isinstance(spec_inf, Clustered) and spec_inf.kind != "CR1":
@@ -290,34 +299,35 @@ class CallawaySantAnna:
                                  "normal reference")
         is_treated = ~np.isnan(cells.unit_cohort)
         cohort_period = {g: cells.period(g) for g in np.unique(cells.group)}
-        if calendar is False:
-            check, cal_flags = calendar_check(panel, None, calendar=False)
-        else:  # staggered: each treated unit's cohort date; comparison = units never used as treated
+        query = None
+        if calendar is not False:  # staggered: each treated unit's cohort date; comparison = units never treated
             labels = {g: str(p) for g, p in cohort_period.items()}
             dates = {str(u): labels[c] for u, c in zip(cells.units[is_treated], cells.unit_cohort[is_treated])}
-            check, cal_flags = calendar_check(
-                panel, dates, outcome=outcome, treated_units=list(dates),
-                comparison_units=[str(u) for u in cells.units[~is_treated]], calendar=calendar, design="did")
-        spec = {"estimator": self.name, "control": self.control, "estimation": self.estimation,
-                "covariates": list(covs), "anticipation": self.anticipation,
-                "base_period": self.base_period, "aggregation": self.aggregation,
-                "unbalanced": self.unbalanced, "weights": self.weights, "outcome": outcome, "pretrend": self.pretrend,
-                "inference": repr(spec_inf), "alpha": a}
-        n_periods = panel.n_periods
-        state = CSState(
-            cells=cells, inference=spec_inf, inference_info=info, cluster=cluster,
-            bootstrap_cells=self.bootstrap_cells, outcome=outcome,
-            outcome_label=panel.outcome_kinds[outcome].label if outcome in panel.outcome_kinds else outcome,
-            spec=spec, notes=notes, base_diagnostics=(check,) if check is not None else (),
-            base_flags=tuple(flags) + tuple(cal_flags),
-            intervention="staggered: " + ", ".join(
-                f"{p} ({int(np.sum(cells.unit_cohort == g))} units)" for g, p in cohort_period.items()),
-            n_obs=cells.n_units * n_periods, n_periods=n_periods,
-            extra_info=_info_lines(self, covs, notes, len(cells.att), cells, cluster_col if cluster is not None else None),
-            pretrend=self.pretrend,
-        )
-        return build_result(state, self.aggregation, alpha=a, min_e=self.min_e, max_e=self.max_e,
-                            balance_e=self.balance_e, panel=panel)
+            query = CalendarQuery(dates, outcome=outcome, treated_units=list(dates),
+                                  comparison_units=[str(u) for u in cells.units[~is_treated]], design="did")
+        def finish(cal: CalendarOutcome) -> EffectResult:
+            check, cal_flags = cal.check, cal.flags
+            spec = {"estimator": self.name, "control": self.control, "estimation": self.estimation,
+                    "covariates": list(covs), "anticipation": self.anticipation,
+                    "base_period": self.base_period, "aggregation": self.aggregation,
+                    "unbalanced": self.unbalanced, "weights": self.weights, "outcome": outcome, "pretrend": self.pretrend,
+                    "inference": repr(spec_inf), "alpha": a}
+            n_periods = panel.n_periods
+            state = CSState(
+                cells=cells, inference=spec_inf, inference_info=info, cluster=cluster,
+                bootstrap_cells=self.bootstrap_cells, outcome=outcome,
+                outcome_label=panel.outcome_kinds[outcome].label if outcome in panel.outcome_kinds else outcome,
+                spec=spec, notes=notes, base_diagnostics=(check,) if check is not None else (),
+                base_flags=tuple(flags) + tuple(cal_flags),
+                intervention="staggered: " + ", ".join(
+                    f"{p} ({int(np.sum(cells.unit_cohort == g))} units)" for g, p in cohort_period.items()),
+                n_obs=cells.n_units * n_periods, n_periods=n_periods,
+                extra_info=_info_lines(self, covs, notes, len(cells.att), cells, cluster_col if cluster is not None else None),
+                pretrend=self.pretrend,
+            )
+            return build_result(state, self.aggregation, alpha=a, min_e=self.min_e, max_e=self.max_e,
+                                balance_e=self.balance_e, panel=panel)
+        return FitCore(query, finish)
 
 
 def _cs_fit_conley_taber(est: CallawaySantAnna, panel: Any, spec: ConleyTaber, calendar: Any, alpha: float) -> Any:

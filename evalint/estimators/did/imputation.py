@@ -54,7 +54,8 @@ from evalint.errors import (
     UnbalancedPanelWarning,
     format_examples,
 )
-from evalint.estimators.base import calendar_check, register_estimator
+from evalint.estimators.base import register_estimator
+from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
 from evalint.estimators.did.imputation_untreated_model import (
     _aux_groups,
     _cluster_scores,
@@ -66,7 +67,7 @@ from evalint.estimators.did.permutation import warn_few_treated
 from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
 from evalint.estimators.did.state import EventTimeState
 from evalint.inference.normal import wald
-from evalint.inference.specs import Analytic, Clustered, require_supported
+from evalint.inference.specs import Analytic, Clustered
 from evalint.results.effect import InferenceInfo, make_result
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -123,13 +124,13 @@ def unbalanced_note(panel: Panel, purpose: str, *, warn: bool = True) -> str:
     return msg
 
 
-def calendar_for_staggered(panel: Panel, timing: TreatmentTiming, calendar: Any) -> tuple[CheckResult | None, tuple[Flag, ...]]:
-    """Run the policy-calendar check for a staggered design (design="did")."""
+def staggered_calendar_query(panel: Panel, timing: TreatmentTiming) -> CalendarQuery:
+    """Where the policy-calendar check of a staggered design looks (design="did"): each treated
+    unit's cohort date, the never-treated units as comparisons."""
     intervention = {u: c for u, c in timing.cohort.dropna().items()}
     comparison = list(timing.never_treated)
-    return calendar_check(panel, intervention, outcome=panel.outcome,
-                          treated_units=list(timing.treated_units),
-                          comparison_units=comparison or None, calendar=calendar, design="did")
+    return CalendarQuery(intervention, outcome=panel.outcome, treated_units=list(timing.treated_units),
+                         comparison_units=comparison or None, design="did")
 
 
 def staggered_frame(panel: Panel) -> pd.DataFrame:
@@ -198,7 +199,7 @@ def unit_cluster_vcov(fit: Any, clusters: np.ndarray, kind: str) -> Any:
 # ----------------------------------------------------------------------------- the estimator
 @register_estimator
 @dataclass(frozen=True)
-class ImputationDiD:
+class ImputationDiD(FitTemplate):
     """Borusyak-Jaravel-Spiess (2024) imputation estimator.
 
     Parameters
@@ -248,6 +249,8 @@ class ImputationDiD:
     """
 
     name: ClassVar[str] = "imputation"
+    supported_inference: ClassVar[tuple[type, ...]] = (Analytic, Clustered)
+    inference_label: ClassVar[str] = "Imputation DiD (BJS)"
     anticipation: int = 0
     horizon_max: int | None = None
     pretrends: int = 0
@@ -267,6 +270,10 @@ class ImputationDiD:
     @classmethod
     def contract_example(cls) -> tuple[ImputationDiD, Panel, dict[str, Any]]:
         return cls(pretrends=2), example_staggered_panel(seed=1), {"calendar": False}
+
+    def default_inference(self) -> Any:
+        """``inference=None``: the BJS Theorem 3 conservative variance, clustered by unit."""
+        return Analytic()
 
     def fit(self, panel: Panel, *, inference: Any = None, calendar: Any = None,
             alpha: float = 0.05) -> EffectResult:
@@ -290,8 +297,9 @@ class ImputationDiD:
             ``pretrends > 0``; ``tables["imputed_effects"]`` = every imputed cell effect; ``influence`` = each
             cluster's contribution ``sum_t v_it eps_tilde_it`` to the overall ATT.
         """
-        inference = Analytic() if inference is None else inference
-        require_supported("Imputation DiD (BJS)", inference, (Analytic, Clustered))
+        return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any) -> FitCore:
         if isinstance(inference, Clustered) and inference.kind != "CR1":
             raise SpecificationError(
                 "Imputation DiD uses the BJS (2024) Theorem 3 variance (sums of scores by cluster); "
@@ -387,40 +395,42 @@ class ImputationDiD:
                                          f"more than {self.pretrends + a} before adoption and never-treated units")
         stat, p, lo, hi = wald(effects["estimate"].to_numpy(float), effects["std_error"].to_numpy(float), alpha)
         effects = effects.assign(statistic=stat, p_value=p, conf_low=lo, conf_high=hi)
-        cal_check, cal_flags = calendar_for_staggered(panel, timing, calendar)
-        if cal_check is not None:
-            diagnostics.append(cal_check)
-        if note_unbal:
-            info["unbalanced panel"] = note_unbal
-        if covs:
-            info["covariates"] = ", ".join(covs) + " (time-varying values used cell by cell in the untreated fit)"
-        info["anticipation"] = a
-        info["effects_note"] = ("Event-time effects (kind 'imputation') average imputed effects over treated cells "
-                                "at that horizon; kind 'cohort' rows over each cohort's treated cells"
-                                + ("; kind 'pretrend' rows are BJS Test 1 coefficients." if self.pretrends else "."))
-        tables = {"imputed_effects": pd.DataFrame({
-            panel.unit: panel.units[fr["u"].to_numpy()], panel.time: panel.periods[fr["t"].to_numpy()],
-            "rel_time": rel, "tau_hat": tau})[imputable].reset_index(drop=True)}
-        est, se = headline
-        return make_result(
-            method="Imputation DiD (Borusyak-Jaravel-Spiess)",
-            estimand="ATT: equally weighted average of effects over treated cells (event time >= 0)",
-            term="ATT", outcome=panel.outcome, estimate=est, se=se, alpha=alpha,
-            inference=InferenceInfo("BJS Theorem 3", "conservative variance of BJS (2024) Theorem 3, "
-                                    f"{cluster_phrase(by, n_clusters)}, "
-                                    f"{self.aux_partition.replace('_', ' x ')} auxiliary averaging"
-                                    + (" with the leave-one-out refinement (App. A.9)" if self.leave_one_out else "")
-                                    + ", normal reference", clusters=n_clusters),
-            panel=panel, spec={"estimator": self.name, "anticipation": a, "horizon_max": self.horizon_max,
-                               "pretrends": self.pretrends, "aux_partition": self.aux_partition,
-                               "use_covariates": self.use_covariates, "leave_one_out": self.leave_one_out},
-            effects=effects, coefficients=fit.coefficient_frame(covs), tables=tables,
-            diagnostics=tuple(diagnostics), flags=tuple(flags) + tuple(cal_flags),
-            influence=headline_psi, influence_index=cluster_index.rename(by),
-            plot_kind="event_study", intervention=describe_adoption(panel),
-            n_obs=len(fr), info=info, references=REFERENCES,
-            state=EventTimeState(reference_period=info["reference_period"]),
-        )
+        def finish(cal: CalendarOutcome) -> EffectResult:
+            cal_check, cal_flags = cal.check, cal.flags
+            if cal_check is not None:
+                diagnostics.append(cal_check)
+            if note_unbal:
+                info["unbalanced panel"] = note_unbal
+            if covs:
+                info["covariates"] = ", ".join(covs) + " (time-varying values used cell by cell in the untreated fit)"
+            info["anticipation"] = a
+            info["effects_note"] = ("Event-time effects (kind 'imputation') average imputed effects over treated cells "
+                                    "at that horizon; kind 'cohort' rows over each cohort's treated cells"
+                                    + ("; kind 'pretrend' rows are BJS Test 1 coefficients." if self.pretrends else "."))
+            tables = {"imputed_effects": pd.DataFrame({
+                panel.unit: panel.units[fr["u"].to_numpy()], panel.time: panel.periods[fr["t"].to_numpy()],
+                "rel_time": rel, "tau_hat": tau})[imputable].reset_index(drop=True)}
+            est, se = headline
+            return make_result(
+                method="Imputation DiD (Borusyak-Jaravel-Spiess)",
+                estimand="ATT: equally weighted average of effects over treated cells (event time >= 0)",
+                term="ATT", outcome=panel.outcome, estimate=est, se=se, alpha=alpha,
+                inference=InferenceInfo("BJS Theorem 3", "conservative variance of BJS (2024) Theorem 3, "
+                                        f"{cluster_phrase(by, n_clusters)}, "
+                                        f"{self.aux_partition.replace('_', ' x ')} auxiliary averaging"
+                                        + (" with the leave-one-out refinement (App. A.9)" if self.leave_one_out else "")
+                                        + ", normal reference", clusters=n_clusters),
+                panel=panel, spec={"estimator": self.name, "anticipation": a, "horizon_max": self.horizon_max,
+                                   "pretrends": self.pretrends, "aux_partition": self.aux_partition,
+                                   "use_covariates": self.use_covariates, "leave_one_out": self.leave_one_out},
+                effects=effects, coefficients=fit.coefficient_frame(covs), tables=tables,
+                diagnostics=tuple(diagnostics), flags=tuple(flags) + tuple(cal_flags),
+                influence=headline_psi, influence_index=cluster_index.rename(by),
+                plot_kind="event_study", intervention=describe_adoption(panel),
+                n_obs=len(fr), info=info, references=REFERENCES,
+                state=EventTimeState(reference_period=info["reference_period"]),
+            )
+        return FitCore(staggered_calendar_query(panel, timing), finish)
 
 
 # ----------------------------------------------------------------------------- pre-trend test

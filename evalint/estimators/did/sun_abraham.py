@@ -44,7 +44,7 @@ from evalint.errors import SpecificationError, TreatmentError
 from evalint.estimators.base import register_estimator
 from evalint.estimators.did.fe import FixedEffects, fe_lstsq
 from evalint.estimators.did.imputation import (
-    calendar_for_staggered,
+    staggered_calendar_query,
     cohort_size_checks,
     describe_adoption,
     example_staggered_panel,
@@ -58,7 +58,8 @@ from evalint.estimators.did.permutation import warn_few_treated
 from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
 from evalint.estimators.did.state import EventTimeState
 from evalint.inference.normal import wald
-from evalint.inference.specs import Analytic, Clustered, require_supported
+from evalint.estimators.template import CalendarOutcome, FitCore, FitTemplate
+from evalint.inference.specs import Analytic, Clustered
 from evalint.results.effect import InferenceInfo, make_result
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -75,7 +76,7 @@ REFERENCES = (
 
 @register_estimator
 @dataclass(frozen=True)
-class SunAbraham:
+class SunAbraham(FitTemplate):
     """Sun-Abraham (2021) interaction-weighted event-study estimator.
 
     Parameters
@@ -107,6 +108,8 @@ class SunAbraham:
     """
 
     name: ClassVar[str] = "sun_abraham"
+    supported_inference: ClassVar[tuple[type, ...]] = (Analytic, Clustered)
+    inference_label: ClassVar[str] = "Sun-Abraham"
     control: Literal["never_treated", "last_treated"] = "never_treated"
     anticipation: int = 0
     pretrend: Literal["trend", "joint", "wald"] = "trend"
@@ -119,6 +122,10 @@ class SunAbraham:
     @classmethod
     def contract_example(cls) -> tuple[SunAbraham, Panel, dict[str, Any]]:
         return cls(), example_staggered_panel(seed=2), {"calendar": False}
+
+    def default_inference(self) -> Any:
+        """``inference=None``: cluster-robust (CR1) standard errors, delta method for the aggregates."""
+        return Clustered()
 
     def fit(self, panel: Panel, *, inference: Any = None, calendar: Any = None,
             alpha: float = 0.05) -> EffectResult:
@@ -142,8 +149,9 @@ class SunAbraham:
             cohort x relative-period effects with their IW weights.
             ``info["reference_period"]`` states the reference period.
         """
-        inference = Clustered() if inference is None else inference
-        require_supported("Sun-Abraham", inference, (Analytic, Clustered))
+        return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any) -> FitCore:
         by = cluster_column(panel, inference)
         timing = require_timing(panel, "Sun-Abraham")
         flags = cohort_size_checks(timing)
@@ -272,27 +280,29 @@ class SunAbraham:
                                      form="levels", reference=float(ref), alpha=alpha)
             diagnostics.append(chk)
             flags.extend(chk.flags)
-        cal_check, cal_flags = calendar_for_staggered(panel, timing, calendar)
-        if cal_check is not None:
-            diagnostics.append(cal_check)
-        if note_unbal:
-            info["unbalanced panel"] = note_unbal
-        info["anticipation"] = a
-        info["effects_note"] = (f"Interaction-weighted event-time effects relative to e={ref}; cohort shares "
-                                "are treated as fixed in the SEs.")
-        return make_result(
-            method="Sun-Abraham interaction-weighted event study",
-            estimand="average post-treatment effect: treated cells (e >= 0) weighted equally",
-            term="ATT (post average)", outcome=panel.outcome, estimate=att, se=att_se, alpha=alpha,
-            inference=InferenceInfo(kind, _describe(kind, by, att_df) + f"; {cluster_phrase(by, n_clusters)}", df=att_df, clusters=n_clusters),
-            panel=panel, spec={"estimator": self.name, "control": self.control, "anticipation": a},
-            effects=effects, coefficients=coef, diagnostics=tuple(diagnostics),
-            tables={"event_time_vcov": _event_time_vcov(wvecs, vdelta)},
-            flags=tuple(flags) + tuple(cal_flags), plot_kind="event_study",
-            intervention=describe_adoption(panel),
-            n_obs=len(fr), info=info, references=REFERENCES,
-            state=EventTimeState(reference_period=info["reference_period"]),
-        )
+        def finish(cal: CalendarOutcome) -> EffectResult:
+            cal_check, cal_flags = cal.check, cal.flags
+            if cal_check is not None:
+                diagnostics.append(cal_check)
+            if note_unbal:
+                info["unbalanced panel"] = note_unbal
+            info["anticipation"] = a
+            info["effects_note"] = (f"Interaction-weighted event-time effects relative to e={ref}; cohort shares "
+                                    "are treated as fixed in the SEs.")
+            return make_result(
+                method="Sun-Abraham interaction-weighted event study",
+                estimand="average post-treatment effect: treated cells (e >= 0) weighted equally",
+                term="ATT (post average)", outcome=panel.outcome, estimate=att, se=att_se, alpha=alpha,
+                inference=InferenceInfo(kind, _describe(kind, by, att_df) + f"; {cluster_phrase(by, n_clusters)}", df=att_df, clusters=n_clusters),
+                panel=panel, spec={"estimator": self.name, "control": self.control, "anticipation": a},
+                effects=effects, coefficients=coef, diagnostics=tuple(diagnostics),
+                tables={"event_time_vcov": _event_time_vcov(wvecs, vdelta)},
+                flags=tuple(flags) + tuple(cal_flags), plot_kind="event_study",
+                intervention=describe_adoption(panel),
+                n_obs=len(fr), info=info, references=REFERENCES,
+                state=EventTimeState(reference_period=info["reference_period"]),
+            )
+        return FitCore(staggered_calendar_query(panel, timing), finish)
 
 
 def _event_time_vcov(wvecs: list[tuple[int, np.ndarray]], vdelta: np.ndarray) -> pd.DataFrame:

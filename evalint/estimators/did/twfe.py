@@ -27,6 +27,7 @@ Cameron, A. C., Gelbach, J. B. & Miller, D. L. (2008). Bootstrap-based improveme
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,15 +42,16 @@ from evalint.errors import (
     FewClustersWarning, InferenceError, SpecificationError, TreatmentError, UnbalancedPanelWarning,
     column_not_found, format_examples,
 )
-from evalint.estimators.base import calendar_check, register_estimator
+from evalint.estimators.base import register_estimator
 from evalint.estimators.did.clustering import cluster_column, cluster_phrase, with_cluster
 from evalint.estimators.did.fe import FEFit, FixedEffects, fe_lstsq
 from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
+from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
 from evalint.inference.permutation import ConleyTaber
-from evalint.inference.cluster import ClusterVcov, cluster_vcov
+from evalint.inference.cluster import ClusterVcov
+from evalint.inference.dispatch import linear_contrast, linear_covariance, resolve_inference
 from evalint.inference.normal import wald
-from evalint.inference.specs import Clustered, WildClusterBootstrap, require_supported
-from evalint.inference.wild import WildBootstrapResult, wild_cluster_bootstrap
+from evalint.inference.specs import Clustered, WildClusterBootstrap
 from evalint.results.effect import EffectResult, InferenceInfo, make_result, tidy
 
 __all__ = ["TWFE", "twfe", "fit_fe_regression", "RegressionFit", "FEW_CLUSTERS_BOOTSTRAP",
@@ -93,6 +95,12 @@ class RegressionFit:
     diagnostics: tuple[CheckResult, ...]
     notes: list[str] = field(default_factory=list)
     treated_clusters: np.ndarray | None = None  # per cluster (vcov order): holds treated rows
+    calendar: CalendarQuery | None = None  # where the fit template's calendar check looks
+
+    def with_calendar(self, cal: CalendarOutcome) -> RegressionFit:
+        """This fit with the calendar check the template ran appended to its diagnostics and flags."""
+        return dataclasses.replace(self, diagnostics=tuple(self.diagnostics) + tuple(cal.checks),
+                                   flags=tuple(self.flags) + tuple(cal.flags))
 
     def pretrend(self, pre_terms: list[str], event_times: list[float], *, method: str = "trend",
                  reference: float = -1.0, alpha: float = 0.05, severity: str = "high") -> CheckResult:
@@ -117,19 +125,7 @@ class RegressionFit:
 
     def contrast_inference(self, c: np.ndarray, alpha: float) -> dict[str, Any]:
         """Estimate, SE, df, p-value and CI of ``c'b`` under the declared inference."""
-        est = float(c @ self.fit.coef)
-        var, df = self.vcov.contrast(c)
-        se = float(np.sqrt(var))
-        out: dict[str, Any] = {"estimate": est, "se": se, "df": df}
-        if isinstance(self.spec, WildClusterBootstrap):
-            wb: WildBootstrapResult = wild_cluster_bootstrap(
-                self.fit, self.clusters, c, reps=self.spec.reps, weights=self.spec.weights,
-                seed=self.spec.seed, alpha=alpha)
-            out.update(p_value=wb.p_value, ci=wb.ci, reps=wb.reps, enumerated=wb.enumerated)
-        else:
-            _, p, lo, hi = wald(est, se, alpha, df)
-            out.update(p_value=p, ci=(lo, hi))
-        return out
+        return linear_contrast(self.fit, self.vcov, self.clusters, self.spec, c, alpha).as_dict()
 
     def inference_info(self, df: float | None, reps: int | None = None) -> InferenceInfo:
         spec = self.spec
@@ -189,7 +185,6 @@ def fit_fe_regression(
     outcome: str,
     inference: Any,
     alpha: float,
-    calendar: Any,
     clusters: Any = None,
     treated_rows: np.ndarray | None = None,
     per_population: float | None = None,
@@ -208,7 +203,6 @@ def fit_fe_regression(
         None: the wild cluster bootstrap (default spec) when there are fewer than
         ``FEW_CLUSTERS_BOOTSTRAP`` clusters, CR1 otherwise.
     alpha : float
-    calendar : PolicyCalendar, None or False
     clusters : mapping unit -> cluster, optional
         Cluster labels when the clustering level is not a panel column.
     treated_rows : bool array, optional
@@ -253,9 +247,7 @@ def fit_fe_regression(
         xmat = design.to_numpy(dtype=float)
     fit = fe_lstsq(y, xmat, fe, names=list(design.columns), weights=w)
 
-    spec = inference
-    if spec is not None:
-        require_supported(estimator_name, spec, (Clustered, WildClusterBootstrap))
+    spec = inference  # resolved by the fit template (resolve_regression_inference)
     cl, by = _clusters_for(panel, data, spec, clusters)
     spec = with_cluster(spec, by)
     n_cl = int(pd.Series(cl).nunique())
@@ -276,9 +268,7 @@ def fit_fe_regression(
         notes.append(f"Only {n_cl} clusters: consider WildClusterBootstrap() or Clustered(kind='CR2').")
     elif isinstance(spec, WildClusterBootstrap):
         notes.append("p-value and CI from the restricted wild cluster bootstrap; the standard error shown is CR1.")
-    kind = spec.kind if isinstance(spec, Clustered) else "CR1"
-    rule = spec.small_sample if isinstance(spec, Clustered) else DEFAULT_SMALL_SAMPLE
-    vc = cluster_vcov(fit, cl, kind=kind, small_sample=rule)
+    vc = linear_covariance(fit, cl, spec, DEFAULT_SMALL_SAMPLE)
     flags: list[Flag] = []
     n_tr_cl = None
     if treated_rows is not None:
@@ -300,24 +290,25 @@ def fit_fe_regression(
         if few_t is not None:
             flags.append(few_t)
 
-    diags: list[CheckResult] = []
     timing = panel.timing
     present = set(pd.unique(data[panel.unit]))  # once: a set per unit made this O(units x rows)
     treated_units = [u for u in timing.treated_units if u in present]
     cohorts = timing.cohort.reindex(treated_units).to_dict()
     never = [u for u in timing.never_treated if u in present]
-    try:
-        check, cflags = calendar_check(panel, cohorts, outcome=outcome, treated_units=[str(u) for u in treated_units],
-                                       comparison_units=[str(u) for u in never] or None, calendar=calendar,
-                                       design="did")
-    except ImportError:  # pragma: no cover - the calendar ships with the package
-        check, cflags = CheckResult("policy_calendar", None, "policy calendar unavailable"), ()
-    if check is not None:
-        diags.append(check)
-    flags.extend(cflags)
+    query = CalendarQuery(cohorts, outcome=outcome, treated_units=[str(u) for u in treated_units],
+                          comparison_units=[str(u) for u in never] or None, design="did")
     tr_cl = None if treated_rows is None else vc.cluster_any(np.asarray(treated_rows, bool))
     return RegressionFit(fit=fit, vcov=vc, spec=spec, clusters=cl, rows=data, info=info, flags=tuple(flags),
-                         diagnostics=tuple(diags), notes=notes, treated_clusters=tr_cl)
+                         diagnostics=(), notes=notes, treated_clusters=tr_cl, calendar=query)
+
+
+def resolve_regression_inference(estimator: Any, inference: Any) -> Any:
+    """The spec of a fixed-effects regression DiD (TWFE, event study, dose-response): ConleyTaber as
+    it is (the permutation refits the estimator), otherwise a ``Clustered`` or ``WildClusterBootstrap``
+    spec (``None``: chosen from the data by :func:`fit_fe_regression`)."""
+    if isinstance(inference, ConleyTaber) and ConleyTaber in estimator.supported_inference:
+        return inference
+    return resolve_inference(estimator, inference, supported=(Clustered, WildClusterBootstrap))
 
 
 def conley_taber_fit(est: Any, panel: Any, spec: ConleyTaber, *, calendar: Any, alpha: float,
@@ -371,7 +362,7 @@ def covariate_frame(panel: Any, covariates: Sequence[str] | None) -> pd.DataFram
 
 @register_estimator
 @dataclass(frozen=True)
-class TWFE:
+class TWFE(FitTemplate):
     """Two-way fixed effects DiD: unit and period effects, absorbing treatment, covariates.
 
     Parameters
@@ -389,6 +380,8 @@ class TWFE:
     """
 
     name: ClassVar[str] = "twfe"
+    supported_inference: ClassVar[tuple[type, ...]] = (Clustered, WildClusterBootstrap, ConleyTaber)
+    inference_label: ClassVar[str] = "TWFE"
     covariates: tuple[str, ...] | None = None
     per_population: float | None = None
 
@@ -397,6 +390,11 @@ class TWFE:
             object.__setattr__(self, "covariates", tuple(self.covariates))
         if self.per_population is not None and not float(self.per_population) > 0:
             raise SpecificationError(f"per_population must be > 0; got {self.per_population!r}.")
+
+    def default_inference(self) -> None:
+        """``inference=None`` is chosen from the data by :func:`fit_fe_regression`: the restricted wild
+        cluster bootstrap below ``FEW_CLUSTERS_BOOTSTRAP`` clusters, CR1 otherwise."""
+        return None
 
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             outcome: str | None = None, clusters: Mapping[Any, Any] | pd.Series | None = None) -> EffectResult:
@@ -408,6 +406,14 @@ class TWFE:
         ``ConleyTaber`` (permutation over placebo treated sets; the choice with 1-5 treated
         units, for which the others warn).
         """
+        return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha, outcome=outcome,
+                            clusters=clusters)
+
+    def _resolve_inference(self, inference: Any) -> Any:
+        return resolve_regression_inference(self, inference)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any, outcome: str | None = None,
+                  clusters: Mapping[Any, Any] | pd.Series | None = None) -> FitCore | EffectResult:
         if isinstance(inference, ConleyTaber):
             return conley_taber_fit(self, panel, inference, calendar=calendar, alpha=alpha, outcome=outcome,
                                     clusters=clusters)
@@ -416,8 +422,11 @@ class TWFE:
         d = panel.treated_indicator().astype(float).reset_index(drop=True)
         design = pd.concat([d.rename("treated"), covariate_frame(panel, self.covariates)], axis=1)
         treated_rows = panel.data[panel.unit].isin(panel.timing.treated_units).to_numpy()
-        rf = fit_fe_regression(panel, design, outcome=outcome, inference=inference, alpha=alpha, calendar=calendar,
-                               clusters=clusters, treated_rows=treated_rows, per_population=self.per_population)
+        rf0 = fit_fe_regression(panel, design, outcome=outcome, inference=inference, alpha=alpha,
+                                clusters=clusters, treated_rows=treated_rows, per_population=self.per_population)
+        return FitCore(rf0.calendar, lambda cal: self._result(panel, rf0.with_calendar(cal), outcome, alpha))
+
+    def _result(self, panel: Any, rf: RegressionFit, outcome: str, alpha: float) -> EffectResult:
         c = np.eye(rf.fit.n_coef)[0]
         inf = rf.contrast_inference(c, alpha)
         two_by_two = panel.n_periods == 2 and len(panel.timing.cohorts) == 1

@@ -20,7 +20,7 @@ from evalint.errors import (
     UnbalancedPanelError,
     format_examples,
 )
-from evalint.estimators.base import calendar_check
+from evalint.estimators.template import CalendarOutcome, CalendarQuery
 from evalint.estimators.its.backends import ModelFit
 from evalint.estimators.its.counterfactual import CounterfactualResult, counterfactual_effects
 from evalint.estimators.its.design import Design, DesignSpec, build_design, resolve_interventions, season_period
@@ -28,7 +28,7 @@ from evalint.estimators.its.state import ITSState
 from evalint.results.effect import EffectResult, make_result
 
 __all__ = ["SeriesData", "extract_series", "resolve_dates", "prepare_design", "model_diagnostics", "warn_short_pre",
-           "assemble_result", "ITS_REFERENCES", "DEFAULT_MIN_PRE"]
+           "assemble_result", "its_calendar_query", "ITS_REFERENCES", "DEFAULT_MIN_PRE"]
 
 DEFAULT_MIN_PRE = 8
 
@@ -303,26 +303,20 @@ def model_diagnostics(fit: ModelFit, series: SeriesData) -> tuple[list[CheckResu
     return checks, flags
 
 
-def run_calendar(panel: Any, series: SeriesData, design: Design, focus: str, calendar: Any
-                 ) -> tuple[list[CheckResult], list[Flag]]:
-    """The policy-calendar check over the series' window around the focus interruption."""
+def its_calendar_query(panel: Any, series: SeriesData, design: Design, focus: str) -> CalendarQuery:
+    """Where the policy-calendar check of an ITS fit looks: the series' window around the focus
+    interruption (a preset intervention with its own dates, phases and units)."""
     inter = next(i for i in design.interruptions if i.name == focus)
     pre = int(inter.index)
     post = int(len(series.periods) - inter.index)
     treated = [series.unit] if series.from_panel_of > 1 else None
     preset = design.presets.get(focus)
-    if preset is not None and calendar is not False:
-        from evalint.calendar import PolicyCalendar
-
-        cal = PolicyCalendar.default() if calendar is None or calendar is True else calendar
-        kind = panel.outcome_kinds[series.outcome].name
-        check = cal.check(preset, outcome=kind, pre=max(pre, 1), post=max(post, 1), freq=series.freq,
-                          treated_units=treated if treated and preset.units and series.unit in preset.units else None,
-                          design="its")
-        return [check], list(check.flags)
-    check, flags = calendar_check(panel, inter.period, outcome=series.outcome, pre=max(pre, 1),
-                                  post=max(post, 1), treated_units=treated, calendar=calendar, design="its")
-    return ([check] if check is not None else []), list(flags)
+    if preset is not None:
+        return CalendarQuery(inter.period, outcome=series.outcome, pre=max(pre, 1), post=max(post, 1),
+                             treated_units=treated if treated and preset.units and series.unit in preset.units
+                             else None, design="its", preset=preset, freq=series.freq)
+    return CalendarQuery(inter.period, outcome=series.outcome, pre=max(pre, 1), post=max(post, 1),
+                         treated_units=treated, design="its")
 
 
 def coefficient_frame(fit: ModelFit, alpha: float) -> pd.DataFrame:
@@ -356,13 +350,14 @@ def headline(fit: ModelFit, term: str, alpha: float) -> dict[str, Any]:
 
 
 def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesData, design: Design,
-                    fit: ModelFit, focus: str, alpha: float, calendar: Any, extra_flags: tuple[Flag, ...] = (),
+                    fit: ModelFit, focus: str, alpha: float, cal: CalendarOutcome, extra_flags: tuple[Flag, ...] = (),
                     cf: CounterfactualResult | None = None, term: str | None = None,
                     estimand: str | None = None, references: tuple[str, ...] = ITS_REFERENCES,
                     extra_info: dict[str, Any] | None = None) -> EffectResult:
-    """Diagnostics, calendar check, counterfactual and the EffectResult of one ITS fit."""
+    """Diagnostics, counterfactual and the EffectResult of one ITS fit (``cal``: the calendar check
+    the fit template ran on :func:`its_calendar_query`)."""
     checks, flags = model_diagnostics(fit, series)
-    cal_checks, cal_flags = run_calendar(panel, series, design, focus, calendar)
+    cal_checks, cal_flags = cal.checks, cal.flags
     checks = cal_checks + checks
     flags = list(cal_flags) + flags + list(extra_flags)
     if cf is None:

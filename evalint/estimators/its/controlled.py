@@ -36,11 +36,12 @@ from evalint.errors import SpecificationError
 from evalint.estimators.base import register_estimator
 from evalint.estimators.its.backends import fit_glm, fit_ols
 from evalint.estimators.its.common import (
-    ITS_REFERENCES, SeriesData, assemble_result, extract_series, prepare_design, resolve_dates,
+    ITS_REFERENCES, SeriesData, assemble_result, extract_series, its_calendar_query, prepare_design, resolve_dates,
 )
 from evalint.estimators.its.counterfactual import counterfactual_effects
 from evalint.estimators.its.segmented import NW_REFS, ITSDesignMixin
-from evalint.inference.specs import Analytic, NeweyWest, require_supported
+from evalint.estimators.template import FitCore
+from evalint.inference.specs import Analytic, NeweyWest
 from evalint.results.effect import EffectResult
 
 __all__ = ["ControlledITS", "controlled_its"]
@@ -61,10 +62,12 @@ class ControlledITS(ITSDesignMixin):
     ----------
     model : {"ols", "quasi_poisson", "poisson", "negative_binomial"}, optional
         ``None``: quasi-Poisson for count outcomes, OLS otherwise.
-    errors : {"newey_west", "model"}
-        Newey-West HAC over time (default) or model-based standard errors.
+    errors : {"newey_west", "model"}, optional
+        Deprecated, with ``hac_lags`` (a :class:`~evalint.errors.SettingDeprecationWarning`): pass
+        ``fit(inference=NeweyWest(lags=...) | Analytic())``. ``None``: Newey-West HAC over time
+        (the default), ``"model"``: model-based standard errors.
     hac_lags, small_sample :
-        Newey-West options.
+        Newey-West options (``hac_lags`` deprecated: ``NeweyWest(lags=...)``).
     offset : bool
         log(population) offset for count models when the panel has population.
     (design parameters: see :class:`~evalint.estimators.its.segmented.ITSDesignMixin`)
@@ -75,9 +78,10 @@ class ControlledITS(ITSDesignMixin):
     """
 
     name: ClassVar[str] = "its_controlled"
+    supported_inference: ClassVar[tuple[type, ...]] = (Analytic, NeweyWest)
 
     model: Literal["ols", "quasi_poisson", "poisson", "negative_binomial"] | None = None
-    errors: Literal["newey_west", "model"] = "newey_west"
+    errors: Literal["newey_west", "model"] | None = None
     hac_lags: int | None = None
     small_sample: bool = False
     offset: bool = True
@@ -86,7 +90,9 @@ class ControlledITS(ITSDesignMixin):
         self._check_design()
         if self.model is not None:
             check_option("model", self.model, _MODELS)
-        check_option("errors", self.errors, ("newey_west", "model"))
+        if self.errors is not None:
+            check_option("errors", self.errors, ("newey_west", "model"))
+        self._warn_duplicate_inference(repr(self.default_inference()))
 
     @classmethod
     def contract_example(cls) -> tuple[ControlledITS, Any, dict[str, Any]]:
@@ -105,6 +111,11 @@ class ControlledITS(ITSDesignMixin):
         return cls(interventions="2021-01-01"), panel, {"calendar": False, "unit": "treated",
                                                          "comparison": "comparison"}
 
+    def default_inference(self) -> Any:
+        """``inference=None``: model-based standard errors, or Newey-West when ``errors="newey_west"``."""
+        return NeweyWest(lags=self.hac_lags, small_sample=self.small_sample) \
+            if self.errors in (None, "newey_west") else Analytic()
+
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             outcome: str | None = None, unit: Any = None, comparison: Any = None,
             comparison_outcome: str | None = None, intervention: Any = None) -> EffectResult:
@@ -113,6 +124,12 @@ class ControlledITS(ITSDesignMixin):
         With a two-unit panel built with ``cohort=``/``treatment=``, ``unit`` and
         ``comparison`` default to the treated and the never-treated unit.
         """
+        return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha, outcome=outcome, unit=unit,
+                            comparison=comparison, comparison_outcome=comparison_outcome, intervention=intervention)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any, outcome: str | None = None,
+                  unit: Any = None, comparison: Any = None, comparison_outcome: str | None = None,
+                  intervention: Any = None) -> FitCore:
         a = check_alpha(alpha)
         unit, comparison = self._units(panel, unit, comparison, comparison_outcome)
         treated = extract_series(panel, outcome, unit)
@@ -122,10 +139,6 @@ class ControlledITS(ITSDesignMixin):
         treated, comp = _common_span(treated, comp)
         kind = panel.outcome_kinds[treated.outcome]
         model = self.model or ("quasi_poisson" if kind.is_count else "ols")
-        if inference is None:
-            inference = NeweyWest(lags=self.hac_lags, small_sample=self.small_sample) \
-                if self.errors == "newey_west" else Analytic()
-        require_supported(self.name, inference, (Analytic, NeweyWest))
         dates = resolve_dates(self.interventions, intervention, panel, treated)
         design, focus = prepare_design(treated, dates, self.design_spec(), min_pre=self.min_pre, focus=self.focus)
         T = len(treated.periods)
@@ -163,12 +176,10 @@ class ControlledITS(ITSDesignMixin):
         what = "level" if not term.split(":", 1)[1].startswith("slope_") else "slope"
         estimand = f"differential {what} change ({scale}) at {when} ({focus}): {treated.unit!r} vs {vs}"
         refs = ITS_REFERENCES + _REFS + (NW_REFS if isinstance(inference, NeweyWest) else ())
-        return assemble_result(
-            estimator=self, method=f"Controlled ITS ({label}" + (", Newey-West)" if isinstance(inference, NeweyWest) else ")"),
-            panel=panel, series=treated, design=design, fit=diag_fit, focus=focus, alpha=a, calendar=calendar,
-            cf=cf, term=term, estimand=estimand, references=refs,
-            extra_info={"Comparison": vs},
-        )
+        method = f"Controlled ITS ({label}" + (", Newey-West)" if isinstance(inference, NeweyWest) else ")")
+        return FitCore(its_calendar_query(panel, treated, design, focus), lambda cal: assemble_result(
+            estimator=self, method=method, panel=panel, series=treated, design=design, fit=diag_fit, focus=focus,
+            alpha=a, cal=cal, cf=cf, term=term, estimand=estimand, references=refs, extra_info={"Comparison": vs}))
 
     @staticmethod
     def _units(panel: Any, unit: Any, comparison: Any, comparison_outcome: str | None) -> tuple[Any, Any]:

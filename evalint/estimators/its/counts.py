@@ -37,11 +37,13 @@ from evalint.errors import SpecificationError
 from evalint.estimators.base import register_estimator
 from evalint.estimators.its.backends import fit_glm, fit_glm_ar
 from evalint.estimators.its.common import (
-    ITS_REFERENCES, assemble_result, check_count_series, extract_series, prepare_design, resolve_dates,
+    ITS_REFERENCES, assemble_result, check_count_series, extract_series, its_calendar_query, prepare_design,
+    resolve_dates,
     warn_short_pre,
 )
 from evalint.estimators.its.segmented import NW_REFS, ITSDesignMixin
-from evalint.inference.specs import Analytic, ARErrors, NeweyWest, require_supported
+from evalint.estimators.template import FitCore
+from evalint.inference.specs import Analytic, ARErrors, NeweyWest
 from evalint.results.effect import EffectResult
 
 __all__ = ["CountITS", "count_its", "COUNT_MODELS"]
@@ -69,7 +71,9 @@ class CountITS(ITSDesignMixin):
     hac_lags, small_sample, prewhite :
         Used when ``inference=NeweyWest(...)`` is not given but ``errors="newey_west"``.
     errors : {"ar", "model", "newey_west"}, optional
-        ``None`` (default): ``"ar"`` for the quasi-Poisson model, ``"model"`` for Poisson and
+        Deprecated, with ``hac_lags`` (a :class:`~evalint.errors.SettingDeprecationWarning`): pass
+        ``fit(inference=ARErrors() | Analytic() | NeweyWest(lags=...))``; still honoured for one
+        release. ``None`` (default): ``"ar"`` for the quasi-Poisson model, ``"model"`` for Poisson and
         negative binomial. ``"ar"``: quasi-Poisson GLM with AR(``ar_order``) errors estimated
         jointly (iteratively reweighted GLS, REML), widened for the estimated AR coefficient,
         t reference with Satterthwaite df: the interval that held 93-97% coverage on
@@ -89,6 +93,7 @@ class CountITS(ITSDesignMixin):
     """
 
     name: ClassVar[str] = "its_count"
+    supported_inference: ClassVar[tuple[type, ...]] = (Analytic, NeweyWest, ARErrors)
 
     model: Literal["quasi_poisson", "poisson", "negative_binomial"] | None = None
     offset: bool = True
@@ -111,6 +116,13 @@ class CountITS(ITSDesignMixin):
             raise SpecificationError(
                 f"errors='ar' fits a quasi-Poisson GLM with AR errors; model={self.model!r} cannot be combined "
                 "with it. Use model='quasi_poisson' (or leave model unset), or errors='model'/'newey_west'.")
+        errors = self.errors
+        self._warn_duplicate_inference(
+            repr(NeweyWest(lags=self.hac_lags, small_sample=self.small_sample)) if errors == "newey_west" else
+            repr(ARErrors(order=self.ar_order, method=self.ar_method, adjust=self.ar_adjust)) if errors == "ar"
+            else "Analytic()" if errors == "model" else
+            f"{NeweyWest(lags=self.hac_lags, small_sample=self.small_sample)!r} for Newey-West (hac_lags alone "
+            "changes nothing)")
 
     @classmethod
     def contract_example(cls) -> tuple[CountITS, Any, dict[str, Any]]:
@@ -126,6 +138,11 @@ class CountITS(ITSDesignMixin):
         panel = Panel.from_frame(df, time="month", outcome="emergency_admissions", population="population")
         return cls(interventions="2021-01-01", impact="step"), panel, {"calendar": False}
 
+    def default_inference(self) -> None:
+        """``inference=None`` is chosen in :meth:`fit` from the model (itself from the outcome kind):
+        AR(1) errors for the quasi-Poisson GLM, model-based otherwise, or what ``errors=`` names."""
+        return None
+
     def fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             outcome: str | None = None, unit: Any = None, intervention: Any = None) -> EffectResult:
         """Fit to one series of ``panel`` (see :meth:`SegmentedRegression.fit` for the arguments).
@@ -134,6 +151,11 @@ class CountITS(ITSDesignMixin):
         default through ``errors``), :class:`~evalint.inference.Analytic` (model-based) or
         :class:`~evalint.inference.NeweyWest`.
         """
+        return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha, outcome=outcome, unit=unit,
+                            intervention=intervention)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any, outcome: str | None = None,
+                  unit: Any = None, intervention: Any = None) -> FitCore:
         a = check_alpha(alpha)
         series = extract_series(panel, outcome, unit)
         kind = panel.outcome_kinds[series.outcome]
@@ -154,7 +176,6 @@ class CountITS(ITSDesignMixin):
             inference = (NeweyWest(lags=self.hac_lags, small_sample=self.small_sample) if errors == "newey_west"
                          else ARErrors(order=self.ar_order, method=self.ar_method, adjust=self.ar_adjust)
                          if errors == "ar" else Analytic())
-        require_supported(self.name, inference, (Analytic, NeweyWest, ARErrors))
         if isinstance(inference, ARErrors) and model != "quasi_poisson":
             raise SpecificationError(
                 f"inference=ARErrors fits a quasi-Poisson GLM with AR errors; model={model!r} cannot be combined "
@@ -183,9 +204,9 @@ class CountITS(ITSDesignMixin):
         extra: dict[str, Any] = {}
         if offset is not None:
             extra["Exposure"] = f"log({panel.population}) offset"
-        return assemble_result(estimator=self, method=method, panel=panel, series=series, design=design,
-                               fit=fit, focus=focus, alpha=a, calendar=calendar, extra_flags=tuple(flags),
-                               references=refs, extra_info=extra)
+        return FitCore(its_calendar_query(panel, series, design, focus), lambda cal: assemble_result(
+            estimator=self, method=method, panel=panel, series=series, design=design, fit=fit, focus=focus,
+            alpha=a, cal=cal, extra_flags=tuple(flags), references=refs, extra_info=extra))
 
 
 def count_its(panel: Any, intervention: Any = None, *, outcome: str | None = None, unit: Any = None,

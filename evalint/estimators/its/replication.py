@@ -71,25 +71,26 @@ def run_sicily_its(target: dict[str, Any] | None = None, frame: pd.DataFrame | N
 
     panel = sicily_panel(frame)
     ban = {"smokban": "2005-01"}
-    kw: dict[str, Any] = {"calendar": False, "outcome": "aces"}
+    kw: dict[str, Any] = {"calendar": False, "outcome": "aces", "inference": Analytic()}
     out: dict[str, float] = {}
     step = ["(Intercept)", "smokban", "time"]
     harm = ["sin1", "cos1", "sin2", "cos2"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = CountITS(interventions=ban, impact="step", model="poisson", errors="model").fit(panel, **kw)
+        r = CountITS(interventions=ban, impact="step", model="poisson").fit(panel, **kw)
         _collect(out, "poisson_step", r, step)
-        r = CountITS(interventions=ban, impact="step", model="quasi_poisson", errors="model").fit(panel, **kw)
+        r = CountITS(interventions=ban, impact="step", model="quasi_poisson").fit(panel, **kw)
         _collect(out, "quasipoisson_step", r, step)
         out["quasipoisson_step:dispersion"] = _dispersion(r)
-        r = CountITS(interventions=ban, impact="step", model="quasi_poisson", errors="model", seasonality="fourier",
+        r = CountITS(interventions=ban, impact="step", model="quasi_poisson", seasonality="fourier",
                      harmonics=2).fit(panel, **kw)
         _collect(out, "quasipoisson_step_harmonic2", r, step + harm)
         out["quasipoisson_step_harmonic2:dispersion"] = _dispersion(r)
-        r = CountITS(interventions=ban, impact="step_slope", model="quasi_poisson", errors="model", seasonality="fourier",
+        r = CountITS(interventions=ban, impact="step_slope", model="quasi_poisson", seasonality="fourier",
                      harmonics=2).fit(panel, **kw)
         _collect(out, "quasipoisson_step_slope_harmonic2", r, step + ["post_time"] + harm)
         kw["outcome"] = "rate"
+        del kw["inference"]
         lin = ["(Intercept)", "time", "smokban", "post_time"]
         seg = SegmentedRegression(interventions=ban, impact="step_slope")
         for model_id, inf in (("ols_hac_lag3", NeweyWest(lags=3)),

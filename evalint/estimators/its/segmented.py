@@ -37,15 +37,16 @@ import numpy as np
 import pandas as pd
 
 from evalint._typing import check_alpha, check_option, check_positive_int
-from evalint.errors import SpecificationError
+from evalint.errors import SpecificationError, warn_deprecated_setting
 from evalint.estimators.base import register_estimator
 from evalint.estimators.its.backends import fit_gls_ar, fit_ols
 from evalint.estimators.its.common import (
     warn_short_pre,
-    DEFAULT_MIN_PRE, ITS_REFERENCES, assemble_result, extract_series, prepare_design, resolve_dates,
+    DEFAULT_MIN_PRE, ITS_REFERENCES, assemble_result, extract_series, its_calendar_query, prepare_design, resolve_dates,
 )
 from evalint.estimators.its.design import DesignSpec
-from evalint.inference.specs import Analytic, ARErrors, NeweyWest, require_supported
+from evalint.estimators.template import FitCore, FitTemplate
+from evalint.inference.specs import Analytic, ARErrors, NeweyWest
 from evalint.results.effect import EffectResult
 
 __all__ = ["ITSDesignMixin", "SegmentedRegression", "segmented_regression"]
@@ -58,7 +59,7 @@ NW_REFS = (
 
 
 @dataclass(frozen=True)
-class ITSDesignMixin:
+class ITSDesignMixin(FitTemplate):
     """Design hyperparameters shared by every ITS estimator (see :class:`DesignSpec`).
 
     Parameters
@@ -92,6 +93,14 @@ class ITSDesignMixin:
     focus: str | None = None
     min_pre: int = DEFAULT_MIN_PRE
 
+
+    def _warn_duplicate_inference(self, replacement: str) -> None:
+        """``errors=``/``hac_lags=`` duplicate the inference spec: still honoured (through
+        ``default_inference``) for one release, with a warning naming the spec to pass instead."""
+        given = [f"{k}={getattr(self, k)!r}" for k in ("errors", "hac_lags") if getattr(self, k) is not None]
+        if given:
+            warn_deprecated_setting(f"{type(self).__name__}({', '.join(given)})", f"fit(inference={replacement})",
+                                    stacklevel=5)
     def design_spec(self) -> DesignSpec:
         return DesignSpec(impact=self.impact, lag=self.lag, transition=self.transition,
                           transition_mode=self.transition_mode, seasonality=self.seasonality,
@@ -112,13 +121,15 @@ class SegmentedRegression(ITSDesignMixin):
     Parameters
     ----------
     errors : {"ar", "newey_west", "ols"}, optional
-        How autocorrelated errors are handled. ``None`` (default): ``"ar"``, GLS with AR(1)
+        Deprecated (a :class:`~evalint.errors.SettingDeprecationWarning`): pass
+        ``fit(inference=ARErrors() | NeweyWest(lags=...) | Analytic())`` instead; still honoured
+        for one release. How autocorrelated errors are handled. ``None`` (default): ``"ar"``, GLS with AR(1)
         errors estimated by REML, widened for the estimated AR coefficient, t reference with
         Satterthwaite df: the interval that held 93-97% coverage in simulation (methods/its.md
         section 10; benchmarks/coverage_its_synth.py). ``"newey_west"``: OLS + Newey-West
         (under-covers in series of 48-120 months: 75-90%); ``"ols"``: independent errors.
     hac_lags : int, optional
-        Newey-West truncation lag; ``None`` uses floor(4 (T/100)^(2/9)).
+        Deprecated: ``inference=NeweyWest(lags=...)``. Newey-West truncation lag; ``None`` uses floor(4 (T/100)^(2/9)).
     small_sample : bool
         Newey-West small-sample factor T/(T-k) (R ``adjust=TRUE``).
     prewhite : bool
@@ -139,6 +150,7 @@ class SegmentedRegression(ITSDesignMixin):
     """
 
     name: ClassVar[str] = "its_segmented"
+    supported_inference: ClassVar[tuple[type, ...]] = (NeweyWest, ARErrors, Analytic)
 
     errors: Literal["newey_west", "ar", "ols"] | None = None
     hac_lags: int | None = None
@@ -159,6 +171,7 @@ class SegmentedRegression(ITSDesignMixin):
         if self.ar_order is not None:
             check_positive_int("ar_order", self.ar_order, minimum=1)
         check_positive_int("max_ar_order", self.max_ar_order, minimum=1)
+        self._warn_duplicate_inference(repr(self.default_inference()))
 
     @classmethod
     def contract_example(cls) -> tuple[SegmentedRegression, Any, dict[str, Any]]:
@@ -172,10 +185,8 @@ class SegmentedRegression(ITSDesignMixin):
         panel = Panel.from_frame(df, time="month", outcome="y")
         return cls(interventions="2021-01-01"), panel, {"calendar": False}
 
-    def _inference(self, inference: Any, kind_default: str) -> Any:
-        if inference is not None:
-            require_supported(self.name, inference, (NeweyWest, ARErrors, Analytic))
-            return inference
+    def default_inference(self) -> Any:
+        """``inference=None``: GLS with AR errors (REML, adjusted), or what ``errors=`` names."""
         errors = self.errors or "ar"
         if errors == "newey_west":
             return NeweyWest(lags=self.hac_lags, small_sample=self.small_sample)
@@ -202,12 +213,16 @@ class SegmentedRegression(ITSDesignMixin):
         intervention : date or mapping, optional
             The date(s), when not given to the estimator.
         """
+        return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha, outcome=outcome, unit=unit,
+                            intervention=intervention)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any, outcome: str | None = None,
+                  unit: Any = None, intervention: Any = None) -> FitCore:
         a = check_alpha(alpha)
+        inf = inference
         series = extract_series(panel, outcome, unit)
-        kind = panel.outcome_kinds[series.outcome]
         dates = resolve_dates(self.interventions, intervention, panel, series)
         design, focus = prepare_design(series, dates, self.design_spec(), min_pre=self.min_pre, focus=self.focus)
-        inf = self._inference(inference, kind.default_its_model)
         short = warn_short_pre(design, series, inf)
         if isinstance(inf, ARErrors):
             fit = fit_gls_ar(series.y, design.X, design.include, inf)
@@ -217,9 +232,9 @@ class SegmentedRegression(ITSDesignMixin):
             fit = fit_ols(series.y, design.X, design.include, inf, prewhite=self.prewhite)
             method = "Segmented regression (OLS" + (", Newey-West)" if isinstance(inf, NeweyWest) else ")")
             refs = ITS_REFERENCES + (NW_REFS if isinstance(inf, NeweyWest) else ())
-        return assemble_result(estimator=self, method=method, panel=panel, series=series, design=design,
-                               fit=fit, focus=focus, alpha=a, calendar=calendar, references=refs,
-                               extra_flags=short)
+        return FitCore(its_calendar_query(panel, series, design, focus), lambda cal: assemble_result(
+            estimator=self, method=method, panel=panel, series=series, design=design, fit=fit, focus=focus,
+            alpha=a, cal=cal, references=refs, extra_flags=short))
 
 
 def segmented_regression(panel: Any, intervention: Any = None, *, outcome: str | None = None,

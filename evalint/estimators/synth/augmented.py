@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 
 from evalint.diagnostics.base import Flag
-from evalint.errors import SpecificationError
-from evalint.estimators.base import calendar_check, register_estimator
+from evalint.errors import SpecificationError, warn_deprecated_setting
+from evalint.estimators.base import register_estimator
 from evalint.estimators.synth.augmented_inference import (
     Conformal,
     JackknifePlus,
@@ -64,7 +64,7 @@ from evalint.estimators.synth.augmented_weights import (
 from evalint.estimators.synth.matrices import synth_design
 from evalint.estimators.synth.placebo import prefit_diagnostics
 from evalint.estimators.synth.scm import UnitFit
-from evalint.inference.specs import require_supported
+from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
 from evalint.results.effect import InferenceInfo, make_result, tidy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -75,9 +75,16 @@ __all__ = ["AugmentedSyntheticControl", "Conformal", "JackknifePlus", "augmented
            "jackknife_plus", "ridge_ascm_weights"]
 
 
+def _no_seed(seed: Any, where: str) -> None:
+    """The deprecated ``seed=`` of the ridge ASCM: warn (nothing is drawn at random) and drop it."""
+    if seed is not None:
+        warn_deprecated_setting(f"{where}(seed={seed!r})", "no seed (conformal and jackknife+ inference draw "
+                                "nothing at random; the seed was recorded but never used)", stacklevel=4)
+
+
 @register_estimator
 @dataclass(frozen=True)
-class AugmentedSyntheticControl:
+class AugmentedSyntheticControl(FitTemplate):
     """Ridge augmented synthetic control (outcome-only, lagged outcomes as predictors).
 
     Parameters
@@ -94,6 +101,8 @@ class AugmentedSyntheticControl:
     """
 
     name: ClassVar[str] = "augmented_synthetic_control"
+    supported_inference: ClassVar[tuple[type, ...]] = (Conformal, JackknifePlus)
+    inference_label: ClassVar[str] = "AugmentedSyntheticControl"
 
     lambda_: float | str = "cv"
     prefit_tolerance: float = 0.1
@@ -105,12 +114,26 @@ class AugmentedSyntheticControl:
         elif not (isinstance(self.lambda_, (int, float)) and self.lambda_ >= 0 and np.isfinite(self.lambda_)):
             raise SpecificationError(f"lambda_ must be a finite number >= 0 or 'cv'; got {self.lambda_!r}.")
 
+    def default_inference(self) -> Conformal:
+        """``inference=None``: the conformal interval (Chernozhukov, Wuthrich & Zhu 2021)."""
+        return Conformal()
+
     def fit(self, panel: Panel, *, treated: Any = None, intervention: Any = None,
             donors: Sequence[Any] | None = None, outcome: str | None = None, inference: Any = None,
-            calendar: Any = None, alpha: float = 0.05, seed: int | None = 0) -> EffectResult:
-        """Fit the ridge ASCM of each treated unit; conformal interval for the average effect."""
-        spec = inference if inference is not None else Conformal()
-        require_supported("AugmentedSyntheticControl", spec, (Conformal, JackknifePlus))
+            calendar: Any = None, alpha: float = 0.05, seed: Any = None) -> EffectResult:
+        """Fit the ridge ASCM of each treated unit; conformal interval for the average effect.
+
+        ``seed`` is deprecated and ignored (a :class:`~evalint.errors.SettingDeprecationWarning`):
+        conformal and jackknife+ inference draw nothing at random, so the result records no seed.
+        """
+        _no_seed(seed, "AugmentedSyntheticControl.fit")
+        return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha, treated=treated,
+                            intervention=intervention, donors=donors, outcome=outcome)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any,
+                  treated: Any = None, intervention: Any = None,
+                  donors: Sequence[Any] | None = None, outcome: str | None = None) -> FitCore:
+        spec = inference
         design = synth_design(panel, treated=treated, intervention=intervention, donors=donors, outcome=outcome)
         times = [str(p) for p in design.periods]
         Y0_all = design.Y.loc[list(design.donors)].to_numpy(dtype=float)  # donors x T
@@ -178,39 +201,41 @@ class AugmentedSyntheticControl:
             note = "SE shown is the conformal interval's half-width divided by z (for display only)."
         start_map = {u: str(p) for u, p in design.start.items()}
         inter = next(iter(start_map.values())) if len(set(start_map.values())) == 1 else start_map
-        cal_check, cal_flags = calendar_check(panel, inter, outcome=design.outcome,
-                                              treated_units=list(design.treated),
-                                              comparison_units=list(design.donors), calendar=calendar,
-                                              design="synth")
-        if cal_check is not None:
-            diagnostics.append(cal_check)
-        flags.extend(cal_flags)
-        tables = {"donor_weights": pd.DataFrame(weight_rows)}
-        if cv_tables:
-            tables["lambda_cv"] = pd.concat(cv_tables, ignore_index=True)
-        return make_result(
-            method="Augmented synthetic control (ridge)",
-            estimand="ATT: average post-treatment gap, treated minus ridge-augmented synthetic control",
-            term="att", outcome=design.outcome, estimate=estimate, se=se, alpha=alpha,
-            inference=InferenceInfo(name="jackknife+" if isinstance(spec, JackknifePlus) else "conformal",
-                                    description=spec.description,
-                                    seed=seed, note=note),
-            panel=panel, seed=seed, spec={"estimator": repr(self), "lambda": lams,
-                                          "treated": list(map(str, design.treated)), "start": start_map},
-            ci=(float(lo), float(hi)), p_value=p0, effects=effects_frame,
-            series=pd.concat(series, ignore_index=True), tables=tables, diagnostics=tuple(diagnostics),
-            flags=tuple(flags), plot_kind="synth", intervention=inter, n_obs=int(design.Y.size),
-            info={"lambda": {str(u): lm for u, lm in zip(design.treated, lams)},
-                  "att_by_unit": {str(u): a for u, a in zip(design.treated, atts)}},
-            references=(
-                ("Ben-Michael, E., Feller, A. & Rothstein, J. (2021). The augmented synthetic control method. "
-                "JASA 116(536), 1789-1803."),
-                ("Barber, R. F., Candes, E. J., Ramdas, A. & Tibshirani, R. J. (2021). Predictive inference "
-                 "with the jackknife+. Annals of Statistics 49(1), 486-507.") if isinstance(spec, JackknifePlus) else
-                ("Chernozhukov, V., Wuthrich, K. & Zhu, Y. (2021). An exact and robust conformal inference "
-                "method for counterfactual and synthetic controls. JASA 116(536), 1849-1864."),
-            ),
-        )
+        query = CalendarQuery(inter, outcome=design.outcome, treated_units=list(design.treated),
+                              comparison_units=list(design.donors), design="synth")
+
+        def finish(cal: CalendarOutcome) -> EffectResult:
+            cal_check, cal_flags = cal.check, cal.flags
+            if cal_check is not None:
+                diagnostics.append(cal_check)
+            flags.extend(cal_flags)
+            tables = {"donor_weights": pd.DataFrame(weight_rows)}
+            if cv_tables:
+                tables["lambda_cv"] = pd.concat(cv_tables, ignore_index=True)
+            return make_result(
+                method="Augmented synthetic control (ridge)",
+                estimand="ATT: average post-treatment gap, treated minus ridge-augmented synthetic control",
+                term="att", outcome=design.outcome, estimate=estimate, se=se, alpha=alpha,
+                inference=InferenceInfo(name="jackknife+" if isinstance(spec, JackknifePlus) else "conformal",
+                                        description=spec.description,
+                                        seed=None, note=note),
+                panel=panel, seed=None, spec={"estimator": repr(self), "lambda": lams,
+                                              "treated": list(map(str, design.treated)), "start": start_map},
+                ci=(float(lo), float(hi)), p_value=p0, effects=effects_frame,
+                series=pd.concat(series, ignore_index=True), tables=tables, diagnostics=tuple(diagnostics),
+                flags=tuple(flags), plot_kind="synth", intervention=inter, n_obs=int(design.Y.size),
+                info={"lambda": {str(u): lm for u, lm in zip(design.treated, lams)},
+                      "att_by_unit": {str(u): a for u, a in zip(design.treated, atts)}},
+                references=(
+                    ("Ben-Michael, E., Feller, A. & Rothstein, J. (2021). The augmented synthetic control method. "
+                    "JASA 116(536), 1789-1803."),
+                    ("Barber, R. F., Candes, E. J., Ramdas, A. & Tibshirani, R. J. (2021). Predictive inference "
+                     "with the jackknife+. Annals of Statistics 49(1), 486-507.") if isinstance(spec, JackknifePlus) else
+                    ("Chernozhukov, V., Wuthrich, K. & Zhu, Y. (2021). An exact and robust conformal inference "
+                    "method for counterfactual and synthetic controls. JASA 116(536), 1849-1864."),
+                ),
+            )
+        return FitCore(query, finish)
 
     @classmethod
     def contract_example(cls) -> tuple[AugmentedSyntheticControl, Panel, dict[str, Any]]:
@@ -224,8 +249,10 @@ class AugmentedSyntheticControl:
 def augmented_synthetic_control(panel: Panel, *, treated: Any = None, intervention: Any = None,
                                 donors: Sequence[Any] | None = None, outcome: str | None = None,
                                 lambda_: float | str = "cv", inference: Any = None, calendar: Any = None,
-                                alpha: float = 0.05, seed: int | None = 0) -> EffectResult:
+                                alpha: float = 0.05, seed: Any = None) -> EffectResult:
     """Convenience wrapper: ``AugmentedSyntheticControl(lambda_=...).fit(panel, ...)``.
+
+    ``seed`` is deprecated and ignored (nothing is drawn at random).
 
     References
     ----------
@@ -233,4 +260,4 @@ def augmented_synthetic_control(panel: Panel, *, treated: Any = None, interventi
     """
     return AugmentedSyntheticControl(lambda_=lambda_).fit(
         panel, treated=treated, intervention=intervention, donors=donors, outcome=outcome,
-        inference=inference, calendar=calendar, alpha=alpha, seed=seed)
+        inference=inference, calendar=calendar, alpha=alpha, seed=_no_seed(seed, "augmented_synthetic_control"))

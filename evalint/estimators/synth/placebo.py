@@ -39,9 +39,10 @@ import pandas as pd
 
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import InferenceError, SpecificationError
-from evalint.estimators.base import calendar_check
-from evalint.inference.specs import Placebo, require_supported
 from evalint.estimators.synth.state import SCMState
+from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore
+from evalint.inference.randomisation import rank_test
+from evalint.inference.specs import Placebo
 from evalint.results.effect import InferenceInfo, make_result, tidy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -69,11 +70,10 @@ def rank_p_value(treated_ratio: float, placebo_ratios: Sequence[float]) -> tuple
     Returns ``(p, rank)`` with rank 1 = largest ratio; ties count against the treated
     unit (conservative). ``p = rank / (1 + number of placebos)``.
     """
-    r = np.asarray(placebo_ratios, dtype=float)
-    if r.size == 0:
+    if len(placebo_ratios) == 0:
         raise InferenceError("rank p-value needs at least one placebo unit; there are none.")
-    rank = 1 + int(np.sum(r >= treated_ratio))
-    return rank / (r.size + 1), rank
+    test = rank_test(treated_ratio, placebo_ratios, alternative="greater", drop_nonfinite=False)
+    return test.p_value, test.rank
 
 
 def inverted_rank_interval(gaps_post: Sequence[np.ndarray], pre_mspe: Sequence[float], null_draws: np.ndarray,
@@ -321,12 +321,12 @@ def v_diagnostic(fit: UnitFit) -> tuple[CheckResult | None, list[Flag]]:
 
 def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, fits: list[UnitFit], *,
                         panel: Panel, inference: Any, calendar: Any, alpha: float, seed: int | None,
-                        placebo_reps: int, method: str) -> EffectResult:
-    """Placebos, diagnostics, tables and the EffectResult of an SCM fit."""
+                        placebo_reps: int, method: str) -> FitCore:
+    """Placebos, diagnostics and tables of an SCM fit; the fit template's calendar check, then the
+    EffectResult (:class:`~evalint.estimators.template.FitCore`)."""
     # one seed: an explicit Placebo spec's own (as for SDID), otherwise the ``seed`` argument;
     # the description and provenance report the seed the draws used
-    spec = inference if inference is not None else Placebo(seed=seed)
-    require_supported(type(estimator).__name__, spec, (Placebo,))
+    spec = inference if inference is not None else Placebo(seed=seed)  # resolved by the fit template
     seed = spec.seed
     if spec.reps is not None:  # draws of the joint test for several treated units
         placebo_reps = int(spec.reps)
@@ -463,36 +463,40 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
 
     start_map = {u: str(p) for u, p in design.start.items()}
     inter = next(iter(start_map.values())) if len(set(start_map.values())) == 1 else start_map
-    cal_check, cal_flags = calendar_check(panel, inter, outcome=design.outcome, treated_units=list(design.treated),
-                                          comparison_units=list(design.donors), calendar=calendar, design="synth")
-    if cal_check is not None:
-        diagnostics.append(cal_check)
-    flags.extend(cal_flags)
+    query = CalendarQuery(inter, outcome=design.outcome, treated_units=list(design.treated),
+                          comparison_units=list(design.donors), design="synth")
 
-    n_donors = len(design.donors)
-    info_obj = InferenceInfo(name="placebo", description=spec.description, reps=n_donors, seed=seed, note=note,
-                             draws=p_draws)
-    effects_frame = tidy(pd.DataFrame(effects)) if effects else tidy(None)
-    return make_result(
-        method=method, estimand="ATT: average post-treatment gap, treated minus synthetic control",
-        term="att", outcome=design.outcome, estimate=estimate, se=se, alpha=alpha, inference=info_obj,
-        panel=panel, seed=seed, spec={"estimator": repr(estimator), "treated": list(map(str, design.treated)),
-                                      "donors": list(map(str, design.donors)), "start": start_map},
-        ci=ci, p_value=p_value, effects=effects_frame, series=pd.concat(series, ignore_index=True),
-        tables=tables, diagnostics=tuple(diagnostics), flags=tuple(flags), plot_kind="synth",
-        intervention=inter, n_obs=int(design.Y.size),
-        info={"pre_mspe": {str(f.unit): f.pre_mspe for f in fits},
-              "pre_rmspe": {str(f.unit): float(np.sqrt(f.pre_mspe)) for f in fits},
-              "post_mspe": {str(f.unit): f.post_mspe for f in fits},
-              "att_by_unit": {str(f.unit): f.att for f in fits}, "n_donors": n_donors},
-        state=SCMState(
-            weights={str(f.unit): pd.Series(f.weights, index=list(f.donors), name="weight") for f in fits},
-            v={str(f.unit): None if f.v is None else pd.Series(f.v, index=list(f.predictor_names), name="v")
-               for f in fits},
-            pre_mspe={str(f.unit): f.pre_mspe for f in fits}),
-        references=(
-            ("Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for comparative "
-            "case studies. JASA 105(490), 493-505."),
-            "Abadie, A. (2021). Using synthetic controls. JEL 59(2), 391-425.",
-        ),
-    )
+    def finish(cal: CalendarOutcome) -> EffectResult:
+        cal_check, cal_flags = cal.check, cal.flags
+        if cal_check is not None:
+            diagnostics.append(cal_check)
+        flags.extend(cal_flags)
+
+        n_donors = len(design.donors)
+        info_obj = InferenceInfo(name="placebo", description=spec.description, reps=n_donors, seed=seed, note=note,
+                                 draws=p_draws)
+        effects_frame = tidy(pd.DataFrame(effects)) if effects else tidy(None)
+        return make_result(
+            method=method, estimand="ATT: average post-treatment gap, treated minus synthetic control",
+            term="att", outcome=design.outcome, estimate=estimate, se=se, alpha=alpha, inference=info_obj,
+            panel=panel, seed=seed, spec={"estimator": repr(estimator), "treated": list(map(str, design.treated)),
+                                          "donors": list(map(str, design.donors)), "start": start_map},
+            ci=ci, p_value=p_value, effects=effects_frame, series=pd.concat(series, ignore_index=True),
+            tables=tables, diagnostics=tuple(diagnostics), flags=tuple(flags), plot_kind="synth",
+            intervention=inter, n_obs=int(design.Y.size),
+            info={"pre_mspe": {str(f.unit): f.pre_mspe for f in fits},
+                  "pre_rmspe": {str(f.unit): float(np.sqrt(f.pre_mspe)) for f in fits},
+                  "post_mspe": {str(f.unit): f.post_mspe for f in fits},
+                  "att_by_unit": {str(f.unit): f.att for f in fits}, "n_donors": n_donors},
+            references=(
+                ("Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for comparative "
+                "case studies. JASA 105(490), 493-505."),
+                "Abadie, A. (2021). Using synthetic controls. JEL 59(2), 391-425.",
+            ),
+            state=SCMState(
+                weights={str(f.unit): pd.Series(f.weights, index=list(f.donors), name="weight") for f in fits},
+                v={str(f.unit): None if f.v is None else pd.Series(f.v, index=list(f.predictor_names), name="v")
+                   for f in fits},
+                pre_mspe={str(f.unit): f.pre_mspe for f in fits}),
+        )
+    return FitCore(query, finish)

@@ -51,7 +51,9 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from evalint._typing import FloatArray, check_option, check_positive_int
-from evalint.errors import SpecificationError
+from evalint.errors import SpecificationError, warn_deprecated_setting
+from evalint.estimators.template import FitCore, FitTemplate
+from evalint.inference.specs import Placebo
 from evalint.estimators.base import register_estimator
 from evalint.estimators.synth.matrices import Predictor, predictor_matrix, synth_design
 from evalint.estimators.synth.simplex import simplex_least_squares, simplex_weights_from_differences
@@ -301,9 +303,24 @@ class SCMProblem:
 
 
 # --------------------------------------------------------------------------- estimator
+_UNSET: Any = object()
+
+
+def placebo_seed(inference: Any, seed: Any, where: str) -> Any:
+    """Map the deprecated ``seed=`` of a synthetic-control fit to ``inference=Placebo(seed=...)``
+    (with a :class:`~evalint.errors.SettingDeprecationWarning`); an explicit spec keeps its own seed."""
+    if seed is _UNSET:
+        return inference
+    spec = inference if inference is not None else Placebo(seed=seed)
+    warn_deprecated_setting(f"{where}(seed={seed!r})", f"inference={Placebo(seed=seed)!r}"
+                            + ("" if inference is None else " (the inference given keeps its own seed)"),
+                            stacklevel=4)
+    return spec
+
+
 @register_estimator
 @dataclass(frozen=True)
-class SyntheticControl:
+class SyntheticControl(FitTemplate):
     """Abadie synthetic control with predictors, nested V and placebo inference.
 
     Parameters
@@ -333,6 +350,8 @@ class SyntheticControl:
     """
 
     name: ClassVar[str] = "synthetic_control"
+    supported_inference: ClassVar[tuple[type, ...]] = (Placebo,)
+    inference_label: ClassVar[str] = "SyntheticControl"
 
     predictors: tuple[Predictor, ...] | None = None
     v_method: str = "nested"
@@ -363,10 +382,14 @@ class SyntheticControl:
         return SCMProblem(self.predictors, self.v_method, self.custom_v, self.optimization_window,
                           self.standardize, self.max_evaluations, panel, predictor_data)
 
+    def default_inference(self) -> Placebo:
+        """``inference=None``: in-space placebos over every donor (``Placebo()``, seed 0)."""
+        return Placebo()
+
     def fit(self, panel: Panel, *, treated: Any = None, intervention: Any = None,
             donors: Sequence[Any] | None = None, outcome: str | None = None,
             predictor_data: pd.DataFrame | None = None, inference: Any = None,
-            calendar: Any = None, alpha: float = 0.05, seed: int | None = 0,
+            calendar: Any = None, alpha: float = 0.05, seed: Any = _UNSET,
             placebo_reps: int = 1000) -> EffectResult:
         """Fit the synthetic control of each treated unit and run placebo inference.
 
@@ -384,9 +407,10 @@ class SyntheticControl:
             Policy-calendar check (``False`` skips it).
         alpha : float
         seed : int
-            Seeds the Monte Carlo p-value for several treated units. An explicit
-            ``inference=Placebo(reps=..., seed=...)`` overrides it (its seed is the one used and
-            reported).
+            Deprecated (a :class:`~evalint.errors.SettingDeprecationWarning`): pass
+            ``inference=Placebo(seed=...)``, the one way a seed reaches the fit (it seeds the Monte
+            Carlo p-value for several treated units). Still honoured for one release when
+            ``inference`` is not given.
         placebo_reps : int
             Draws for that p-value.
 
@@ -394,6 +418,15 @@ class SyntheticControl:
         -------
         EffectResult
         """
+        inference = placebo_seed(inference, seed, "SyntheticControl.fit")
+        return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha, treated=treated,
+                            intervention=intervention, donors=donors, outcome=outcome,
+                            predictor_data=predictor_data, placebo_reps=placebo_reps)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any,
+                  treated: Any = None, intervention: Any = None,
+                  donors: Sequence[Any] | None = None, outcome: str | None = None,
+                  predictor_data: pd.DataFrame | None = None, placebo_reps: int = 1000) -> FitCore:
         from evalint.estimators.synth.placebo import assemble_scm_result
 
         design = synth_design(panel, treated=treated, intervention=intervention, donors=donors,
@@ -402,7 +435,7 @@ class SyntheticControl:
         fits = [prob.fit_unit(u, design.donors, design.Y, design.periods, design.start[u])
                 for u in design.treated]
         return assemble_scm_result(self, prob, design, fits, panel=panel, inference=inference,
-                                   calendar=calendar, alpha=alpha, seed=seed, placebo_reps=placebo_reps,
+                                   calendar=calendar, alpha=alpha, seed=None, placebo_reps=placebo_reps,
                                    method="Synthetic control (Abadie)")
 
     @classmethod
@@ -430,9 +463,11 @@ def synthetic_control(panel: Panel, *, treated: Any = None, intervention: Any = 
                       donors: Sequence[Any] | None = None, outcome: str | None = None,
                       predictors: Sequence[Predictor] | None = None, v_method: str = "nested",
                       predictor_data: pd.DataFrame | None = None, inference: Any = None,
-                      calendar: Any = None, alpha: float = 0.05, seed: int | None = 0,
+                      calendar: Any = None, alpha: float = 0.05, seed: Any = _UNSET,
                       **options: Any) -> EffectResult:
     """Convenience wrapper: ``SyntheticControl(predictors=..., v_method=..., **options).fit(panel, ...)``.
+
+    ``seed=`` is deprecated: pass ``inference=Placebo(seed=...)``.
 
     References
     ----------
@@ -440,9 +475,9 @@ def synthetic_control(panel: Panel, *, treated: Any = None, intervention: Any = 
     """
     est = SyntheticControl(predictors=None if predictors is None else tuple(predictors),
                            v_method=v_method, **options)
+    inference = placebo_seed(inference, seed, "synthetic_control")
     return est.fit(panel, treated=treated, intervention=intervention, donors=donors, outcome=outcome,
-                   predictor_data=predictor_data, inference=inference, calendar=calendar, alpha=alpha,
-                   seed=seed)
+                   predictor_data=predictor_data, inference=inference, calendar=calendar, alpha=alpha)
 
 
 # --------------------------------------------------------------------------- replication

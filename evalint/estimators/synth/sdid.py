@@ -48,6 +48,7 @@ Kranz, S. (2022). Synthetic difference-in-differences with time-varying covariat
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -57,8 +58,10 @@ import pandas as pd
 
 from evalint._typing import check_alpha, check_option, check_positive_int
 from evalint.diagnostics.base import CheckResult, Flag
-from evalint.errors import InferenceError, SpecificationError
-from evalint.estimators.base import calendar_check, register_estimator
+from evalint.errors import InferenceError, SettingDeprecationWarning, SpecificationError, warn_deprecated_setting
+from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
+from evalint.inference.specs import Bootstrap, Jackknife, Placebo
+from evalint.estimators.base import register_estimator
 from evalint.estimators.synth.sdid_core import (
     METHODS,
     CohortFit,
@@ -169,11 +172,8 @@ def _prefit_check(design: PanelDesign, fit: DesignFit) -> CheckResult:
 
 
 def _inference_choice(spec: Any, variance: str, reps: int, seed: int | None) -> tuple[str, int, int | None]:
-    from evalint.inference.specs import Bootstrap, Jackknife, Placebo, require_supported
-
     if spec is None:
         return variance, reps, seed
-    require_supported("SyntheticDiD", spec, (Placebo, Bootstrap, Jackknife))
     if isinstance(spec, Placebo):
         return "placebo", reps if spec.reps is None else spec.reps, spec.seed
     if isinstance(spec, Bootstrap):
@@ -181,9 +181,14 @@ def _inference_choice(spec: Any, variance: str, reps: int, seed: int | None) -> 
     return "jackknife", reps, None
 
 
+#: the deprecated settings and their defaults (the default inference: Placebo(reps=200, seed=0))
+_DEPRECATED_DEFAULTS: dict[str, Any] = {"variance": "placebo", "reps": 200, "seed": 0}
+_UNSET: Any = object()
+
+
 @register_estimator
 @dataclass(frozen=True)
-class SyntheticDiD:
+class SyntheticDiD(FitTemplate):
     """Synthetic difference-in-differences (and SC / DiD as settings of the same core).
 
     Parameters
@@ -191,13 +196,13 @@ class SyntheticDiD:
     method : {"sdid", "sc", "did"}
         Which weights (module docstring table). ``"sc"`` is synthdid's ``sc_estimate``
         (``eta_omega = 1e-6``, no intercept, no time weights); ``"did"`` uses uniform weights.
-    variance : {"placebo", "bootstrap", "jackknife"}
-        Arkhangelsky et al. (2021) Algorithms 4, 2 and 3. Placebo needs more controls than
-        treated units; bootstrap and jackknife need more than one treated unit.
-    reps : int
-        Placebo/bootstrap replications.
-    seed : int or None
-        Seed of the one random generator used (numpy ``default_rng``).
+    variance, reps, seed :
+        Deprecated (a :class:`~evalint.errors.SettingDeprecationWarning` when set away from
+        ``"placebo"``, 200, 0): pass ``fit(inference=Placebo(reps=..., seed=...))``,
+        ``Bootstrap(reps=..., seed=...)`` or ``Jackknife()`` (Arkhangelsky et al. 2021
+        Algorithms 4, 2 and 3; placebo needs more controls than treated units, bootstrap and
+        jackknife more than one treated unit). Still honoured for one release as the default
+        spec; the seed is the spec's, for the one random generator used (numpy ``default_rng``).
     covariates : tuple of str
         Time-varying covariates to residualise the outcome on (unit and period fixed effects,
         fitted on untreated cells) before estimating.
@@ -215,6 +220,8 @@ class SyntheticDiD:
     """
 
     name: ClassVar[str] = "synthetic_did"
+    supported_inference: ClassVar[tuple[type, ...]] = (Placebo, Bootstrap, Jackknife)
+    inference_label: ClassVar[str] = "SyntheticDiD"
     method: str = "sdid"
     variance: str = "placebo"
     reps: int = 200
@@ -232,6 +239,10 @@ class SyntheticDiD:
         check_positive_int("max_iter", self.max_iter, minimum=2)
         if self.seed is not None and not isinstance(self.seed, (int, np.integer)):
             raise SpecificationError(f"seed must be an integer or None; got {self.seed!r}.")
+        given = [f"{k}={getattr(self, k)!r}" for k, d in _DEPRECATED_DEFAULTS.items() if getattr(self, k) != d]
+        if given:
+            warn_deprecated_setting(f"SyntheticDiD({', '.join(given)})",
+                                    f"fit(inference={self.default_inference()!r})", stacklevel=4)
         if isinstance(self.covariates, str):
             object.__setattr__(self, "covariates", (self.covariates,))
         object.__setattr__(self, "covariates", tuple(self.covariates))
@@ -243,6 +254,15 @@ class SyntheticDiD:
     @property
     def settings(self) -> SdidSettings:
         return SdidSettings(self.method, self.eta_omega, self.eta_lambda, self.sparsify, self.max_iter)
+
+    def default_inference(self) -> Placebo | Bootstrap | Jackknife:
+        """``inference=None``: placebo variance (Algorithm 4), 200 replications, seed 0 (or what the
+        deprecated ``variance``/``reps``/``seed`` name)."""
+        if self.variance == "placebo":
+            return Placebo(reps=self.reps, seed=self.seed)
+        if self.variance == "bootstrap":
+            return Bootstrap(reps=self.reps, seed=self.seed)
+        return Jackknife()
 
     def fit(self, panel: Panel, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
             treated: Any = None) -> EffectResult:
@@ -259,6 +279,9 @@ class SyntheticDiD:
         treated : unit, list of units or mapping unit -> first treated date, optional
             Default: the panel's treatment timing.
         """
+        return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha, treated=treated)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any, treated: Any = None) -> FitCore:
         from evalint.estimators.synth.sdid_variance import sdid_variance
         from evalint.results.effect import InferenceInfo, make_result
 
@@ -276,48 +299,50 @@ class SyntheticDiD:
         staggered = len(fit.cohorts) > 1
         intervention = ({u: p.start_time for u, p in design.cohort.items()} if staggered
                         else next(iter(design.cohort.values())).start_time)
-        check, flags = calendar_check(panel, intervention, outcome=panel.outcome,
-                                      treated_units=design.treated_units,
-                                      comparison_units=design.control_units, calendar=calendar,
-                                      design="synth")
-        diagnostics = tuple(d for d in (check, _prefit_check(design, fit)) if d is not None)
-        ci = p_value = None
-        if not np.isfinite(var.se):
-            raise InferenceError(f"the {variance} standard error could not be computed (got {var.se}).")
-        if var.se == 0.0:
-            # every replicate gave the same estimate (noise-free data): a degenerate, not a
-            # missing, interval; say so rather than return NaN
-            ci, p_value = (fit.tau, fit.tau), (1.0 if fit.tau == 0 else 0.0)
-            flags = (*flags, Flag(kind="inference", severity="medium", source=f"{variance} variance",
-                                  message=f"All {var.replicates.size} {variance} replicate estimates are "
-                                  "identical, so the standard error is 0 and the interval is a point: the "
-                                  "data look noise-free; treat the interval as uninformative."))
-        c0 = fit.cohorts[0]
-        info = {"n_control": len(design.control_units), "n_treated": len(design.treated_units),
-                "cohorts": [str(design.periods[c.start]) for c in fit.cohorts],
-                "noise_level": c0.reg.noise, "zeta_omega": c0.reg.zeta_omega,
-                "zeta_lambda": c0.reg.zeta_lambda,
-                "effective_controls": float(1.0 / np.sum(c0.omega ** 2)),
-                "effective_pre_periods": float(1.0 / np.sum(c0.lam ** 2)) if c0.lam.sum() > 0 else float("nan"),
-                "covariates": list(design.covariates)}
-        return make_result(
-            method=_METHOD_NAMES[self.method],
-            estimand=("ATT: average effect on the treated units over their post-treatment periods"
-                      + (" (cohort estimates weighted by treated cells)" if staggered else "")),
-            term="ATT", outcome=panel.outcome, estimate=fit.tau, se=var.se, alpha=alpha, ci=ci,
-            p_value=p_value,
-            inference=InferenceInfo(name=variance, description=var.note, reps=var.reps, seed=var.seed,
-                                    note="normal-theory interval tau +/- z * se, as in Arkhangelsky et al. (2021)"),
-            panel=panel, seed=seed, spec={"estimator": self.name, **{k: getattr(self, k) for k in (
-                "method", "variance", "reps", "seed", "covariates", "eta_omega", "eta_lambda",
-                "sparsify", "max_iter")}, "variance_used": variance, "treated": treated},
-            effects=tidy(effects), series=series, tables=tables, diagnostics=diagnostics, flags=flags,
-            plot_kind="synth", intervention=intervention, n_obs=int(design.Y.size),
-            n_units=len(design.units), info=info, references=_REFERENCES,
-            state=SDIDState(method=self.method, unit_weights=tables["unit_weights"],
-                            time_weights=tables["time_weights"], effective_controls=info["effective_controls"],
-                            effective_pre_periods=info["effective_pre_periods"]),
-        )
+        query = CalendarQuery(intervention, outcome=panel.outcome, treated_units=design.treated_units,
+                              comparison_units=design.control_units, design="synth")
+
+        def finish(cal: CalendarOutcome) -> EffectResult:
+            check, flags = cal.check, cal.flags
+            diagnostics = tuple(d for d in (check, _prefit_check(design, fit)) if d is not None)
+            ci = p_value = None
+            if not np.isfinite(var.se):
+                raise InferenceError(f"the {variance} standard error could not be computed (got {var.se}).")
+            if var.se == 0.0:
+                # every replicate gave the same estimate (noise-free data): a degenerate, not a
+                # missing, interval; say so rather than return NaN
+                ci, p_value = (fit.tau, fit.tau), (1.0 if fit.tau == 0 else 0.0)
+                flags = (*flags, Flag(kind="inference", severity="medium", source=f"{variance} variance",
+                                      message=f"All {var.replicates.size} {variance} replicate estimates are "
+                                      "identical, so the standard error is 0 and the interval is a point: the "
+                                      "data look noise-free; treat the interval as uninformative."))
+            c0 = fit.cohorts[0]
+            info = {"n_control": len(design.control_units), "n_treated": len(design.treated_units),
+                    "cohorts": [str(design.periods[c.start]) for c in fit.cohorts],
+                    "noise_level": c0.reg.noise, "zeta_omega": c0.reg.zeta_omega,
+                    "zeta_lambda": c0.reg.zeta_lambda,
+                    "effective_controls": float(1.0 / np.sum(c0.omega ** 2)),
+                    "effective_pre_periods": float(1.0 / np.sum(c0.lam ** 2)) if c0.lam.sum() > 0 else float("nan"),
+                    "covariates": list(design.covariates)}
+            return make_result(
+                method=_METHOD_NAMES[self.method],
+                estimand=("ATT: average effect on the treated units over their post-treatment periods"
+                          + (" (cohort estimates weighted by treated cells)" if staggered else "")),
+                term="ATT", outcome=panel.outcome, estimate=fit.tau, se=var.se, alpha=alpha, ci=ci,
+                p_value=p_value,
+                inference=InferenceInfo(name=variance, description=var.note, reps=var.reps, seed=var.seed,
+                                        note="normal-theory interval tau +/- z * se, as in Arkhangelsky et al. (2021)"),
+                panel=panel, seed=seed, spec={"estimator": self.name, **{k: getattr(self, k) for k in (
+                    "method", "variance", "reps", "seed", "covariates", "eta_omega", "eta_lambda",
+                    "sparsify", "max_iter")}, "variance_used": variance, "treated": treated},
+                effects=tidy(effects), series=series, tables=tables, diagnostics=diagnostics, flags=flags,
+                plot_kind="synth", intervention=intervention, n_obs=int(design.Y.size),
+                n_units=len(design.units), info=info, references=_REFERENCES,
+                state=SDIDState(method=self.method, unit_weights=tables["unit_weights"],
+                                time_weights=tables["time_weights"], effective_controls=info["effective_controls"],
+                                effective_pre_periods=info["effective_pre_periods"]),
+            )
+        return FitCore(query, finish)
 
     @classmethod
     def contract_example(cls) -> tuple[SyntheticDiD, Panel, dict]:
@@ -338,9 +363,10 @@ class SyntheticDiD:
         return cls(reps=50, max_iter=2000), panel, {"calendar": False}
 
 
-def synthetic_did(panel: Panel, treated: Any = None, method: str = "sdid", variance: str = "placebo",
-                  reps: int = 200, seed: int | None = 0, *, covariates: Sequence[str] = (),
-                  calendar: Any = None, alpha: float = 0.05, **options: Any) -> EffectResult:
+def synthetic_did(panel: Panel, treated: Any = None, method: str = "sdid", variance: Any = _UNSET,
+                  reps: Any = _UNSET, seed: Any = _UNSET, *, covariates: Sequence[str] = (),
+                  inference: Any = None, calendar: Any = None, alpha: float = 0.05,
+                  **options: Any) -> EffectResult:
     """Fit :class:`SyntheticDiD` in one call.
 
     Parameters
@@ -349,9 +375,11 @@ def synthetic_did(panel: Panel, treated: Any = None, method: str = "sdid", varia
     treated : unit, list of units or mapping unit -> first treated date, optional
         Default: the panel's treatment timing (block or staggered adoption).
     method : {"sdid", "sc", "did"}
-    variance : {"placebo", "bootstrap", "jackknife"}
-    reps : int
-    seed : int or None
+    variance, reps, seed :
+        Deprecated: pass ``inference=Placebo(reps=..., seed=...)`` (the default: 200 placebo
+        replications, seed 0), ``Bootstrap(...)`` or ``Jackknife()``; still honoured for one
+        release (a :class:`~evalint.errors.SettingDeprecationWarning`).
+    inference : Placebo, Bootstrap or Jackknife, optional
     covariates : sequence of str
         Covariates to residualise the outcome on (untreated cells, two-way fixed effects).
     calendar : PolicyCalendar, None or False
@@ -371,6 +399,14 @@ def synthetic_did(panel: Panel, treated: Any = None, method: str = "sdid", varia
     Arkhangelsky, D., Athey, S., Hirshberg, D. A., Imbens, G. W. & Wager, S. (2021).
     Synthetic Difference-in-Differences. American Economic Review 111(12), 4088-4118.
     """
-    est = SyntheticDiD(method=method, variance=variance, reps=reps, seed=seed,
-                       covariates=tuple(covariates), **options)
-    return est.fit(panel, calendar=calendar, alpha=alpha, treated=treated)
+    old = {k: v for k, v in (("variance", variance), ("reps", reps), ("seed", seed)) if v is not _UNSET}
+    if old:
+        with warnings.catch_warnings():  # one warning, naming this function, not the class
+            warnings.simplefilter("ignore", SettingDeprecationWarning)
+            spec = SyntheticDiD(**old).default_inference()
+        warn_deprecated_setting(f"synthetic_did({', '.join(f'{k}={v!r}' for k, v in old.items())})",
+                                f"synthetic_did(..., inference={spec!r})", stacklevel=3)
+        if inference is None:
+            inference = spec
+    est = SyntheticDiD(method=method, covariates=tuple(covariates), **options)
+    return est.fit(panel, inference=inference, calendar=calendar, alpha=alpha, treated=treated)

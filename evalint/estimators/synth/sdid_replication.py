@@ -47,12 +47,13 @@ def run_prop99_synthdid(target: dict | None = None) -> dict[str, float]:
     """
     from evalint.estimators.synth.sdid import synthetic_did
     from evalint.estimators.synth.state import SDIDState
+    from evalint.inference.specs import Placebo
 
     panel = prop99_panel()
     out: dict[str, float] = {}
     for method, label in (("sdid", "SDID"), ("sc", "SC"), ("did", "DID")):
-        res = synthetic_did(panel, method=method, variance="placebo", reps=PLACEBO_REPS,
-                            seed=PLACEBO_SEED, calendar=False)
+        res = synthetic_did(panel, method=method, inference=Placebo(reps=PLACEBO_REPS, seed=PLACEBO_SEED),
+                            calendar=False)
         out[f"{label}_tau"] = res.estimate
         out[f"{label}_se_placebo"] = res.se
         uw = res.tables["unit_weights"].set_index("unit")["weight"]

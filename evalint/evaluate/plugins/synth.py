@@ -22,6 +22,7 @@ from typing import Any
 from evalint.evaluate.context import Context
 from evalint.evaluate.registry import Design, DesignPlan, FigureSpec, Variant, register_design
 from evalint.evaluate.scale import from_result
+from evalint.inference.specs import Placebo
 
 __all__ = ["MAX_SYNTH_TREATED", "MIN_SYNTH_DONORS", "SYNTH"]
 
@@ -34,8 +35,8 @@ def _run_scm(ctx: Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[st
 
     panel = ctx.transformed("rate")
     opts = {"leave_one_out": not ctx.fast, **dict(ctx.options.get("scm", {}))}
-    res = synthetic_control(panel, outcome=outcome, calendar=ctx.calendar, alpha=ctx.alpha, seed=ctx.seed,
-                            **opts)
+    res = synthetic_control(panel, outcome=outcome, calendar=ctx.calendar, alpha=ctx.alpha,
+                            inference=Placebo(seed=ctx.seed), **opts)
     return res, {}
 
 
@@ -45,7 +46,7 @@ def _run_sdid(ctx: Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[s
     kind = ctx.panel.outcome_kinds[outcome]
     panel = ctx.transformed("log_rate" if kind.is_count else "none").with_outcome(outcome)
     opts = dict(ctx.options.get("sdid", {}))
-    res = synthetic_did(panel, method="sdid", variance="placebo", reps=ctx.reps("sdid"), seed=ctx.seed,
+    res = synthetic_did(panel, method="sdid", inference=Placebo(reps=ctx.reps("sdid"), seed=ctx.seed),
                         calendar=ctx.calendar, alpha=ctx.alpha, **opts)
     return res, {}
 

@@ -1,0 +1,154 @@
+"""The one inference dispatcher: a declared spec plus what the estimator provides -> inference.
+
+Estimators declare what they support, as linearmodels' covariance classes are chosen by name
+and applied to any fitted model:
+
+- ``supported_inference`` (a ClassVar: the spec classes the estimator accepts, the first
+  being its default family) and ``inference_label`` (the name refusals use);
+- ``default_inference(self)``: the spec used for ``inference=None`` (it may read the
+  estimator's hyperparameters; ``None`` means the core chooses from the data, as TWFE does
+  between CR1 and the wild cluster bootstrap by the number of clusters).
+
+:func:`resolve_inference` turns ``inference=`` into a supported spec (or refuses with the
+supported list, :func:`~evalint.inference.specs.require_supported`). For least-squares
+estimators, :func:`linear_covariance` and :func:`linear_contrast` turn the spec plus the fit's
+:class:`~evalint.inference.interface.LinearFit` interface (scores, bread) and one cluster
+label per row into the covariance, and a contrast's standard error, degrees of freedom,
+p-value and interval: CR1/CR2 (:mod:`~evalint.inference.cluster`) or the restricted wild
+cluster bootstrap (:mod:`~evalint.inference.wild`).
+
+References
+----------
+Sheppard, K. et al. linearmodels (covariance estimators as classes applied to a fit).
+Cameron, A. C. & Miller, D. L. (2015). A practitioner's guide to cluster-robust inference.
+    Journal of Human Resources 50(2), 317-372.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from evalint.inference.cluster import ClusterVcov, cluster_vcov
+from evalint.inference.interface import LinearFit
+from evalint.inference.normal import wald
+from evalint.inference.specs import Clustered, InferenceSpec, WildClusterBootstrap, require_supported
+from evalint.inference.wild import wild_cluster_bootstrap
+
+__all__ = ["SupportsInference", "resolve_inference", "ContrastInference", "linear_covariance",
+           "linear_contrast", "supported_names"]
+
+
+@runtime_checkable
+class SupportsInference(Protocol):
+    """An estimator that declares its inference."""
+
+    supported_inference: ClassVar[tuple[type, ...]]
+
+    def default_inference(self) -> InferenceSpec | None:
+        """The spec used for ``inference=None`` (``None``: chosen by the core from the data)."""
+        ...
+
+
+def _label(estimator: Any) -> str:
+    cls = estimator if isinstance(estimator, type) else type(estimator)
+    label = getattr(cls, "inference_label", None) or getattr(cls, "name", None) or cls.__name__
+    return str(label)
+
+
+def supported_names(estimator: Any) -> tuple[str, ...]:
+    """The names of the spec classes ``estimator`` (class or instance) supports."""
+    cls = estimator if isinstance(estimator, type) else type(estimator)
+    return tuple(t.__name__ for t in getattr(cls, "supported_inference", ()))
+
+
+def resolve_inference(estimator: Any, inference: InferenceSpec | None, *,
+                      supported: Sequence[type] | None = None) -> Any:
+    """The spec a fit runs: ``inference`` if the estimator supports it, else its default.
+
+    Parameters
+    ----------
+    estimator : SupportsInference
+        The estimator instance (its ``default_inference()`` is called for ``None``).
+    inference : InferenceSpec or None
+    supported : sequence of spec classes, optional
+        Narrower than the estimator's ``supported_inference`` (a code path that runs only some).
+
+    Raises
+    ------
+    SpecificationError
+        The spec is not supported; the message names the estimator and the supported specs.
+    """
+    spec = inference
+    if spec is None:
+        default = getattr(estimator, "default_inference", None)
+        spec = default() if callable(default) else None
+        if spec is None:
+            return None
+    allowed = tuple(supported) if supported is not None else tuple(getattr(estimator, "supported_inference", ()))
+    return require_supported(_label(estimator), spec, allowed)
+
+
+@dataclass(frozen=True)
+class ContrastInference:
+    """Inference on one contrast ``c'b`` of a linear fit.
+
+    Attributes
+    ----------
+    estimate, se : float
+        ``c'b`` and its cluster-robust standard error (CR1 under the wild bootstrap).
+    df : float
+        Degrees of freedom of the t reference (``G - 1`` for CR1, Satterthwaite for CR2).
+    p_value : float
+    ci : (float, float)
+    reps : int or None
+        Bootstrap replications (``2^G`` when enumerated), None for analytic inference.
+    enumerated : bool or None
+        Whether the wild bootstrap enumerated every Rademacher sign vector.
+    """
+
+    estimate: float
+    se: float
+    df: float
+    p_value: float
+    ci: tuple[float, float]
+    reps: int | None = None
+    enumerated: bool | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a dict (keys ``estimate, se, df, p_value, ci`` and, bootstrapped, ``reps, enumerated``)."""
+        out: dict[str, Any] = {"estimate": self.estimate, "se": self.se, "df": self.df,
+                               "p_value": self.p_value, "ci": self.ci}
+        if self.reps is not None:
+            out.update(reps=self.reps, enumerated=self.enumerated)
+        return out
+
+
+def linear_covariance(fit: LinearFit, clusters: np.ndarray | pd.Series, spec: InferenceSpec,
+                      default_small_sample: str) -> ClusterVcov:
+    """The cluster-robust covariance a linear spec asks for (CR1 under the wild bootstrap)."""
+    kind = spec.kind if isinstance(spec, Clustered) else "CR1"
+    rule = spec.small_sample if isinstance(spec, Clustered) else default_small_sample
+    return cluster_vcov(fit, clusters, kind=kind, small_sample=rule)
+
+
+def linear_contrast(fit: LinearFit, vcov: ClusterVcov, clusters: np.ndarray | pd.Series, spec: InferenceSpec,
+                    c: np.ndarray, alpha: float) -> ContrastInference:
+    """Estimate, SE, df, p-value and interval of ``c'b`` under ``spec``.
+
+    ``Clustered``: Wald with the covariance's degrees of freedom. ``WildClusterBootstrap``:
+    the restricted wild cluster bootstrap p-value and test-inversion interval, the CR1 SE.
+    """
+    est = float(c @ fit.coef)
+    var, df = vcov.contrast(c)
+    se = float(np.sqrt(var))
+    if isinstance(spec, WildClusterBootstrap):
+        wb = wild_cluster_bootstrap(fit, clusters, c, reps=spec.reps, weights=spec.weights,
+                                    seed=spec.seed, alpha=alpha)
+        return ContrastInference(est, se, df, wb.p_value, wb.ci, reps=wb.reps, enumerated=wb.enumerated)
+    _, p, lo, hi = wald(est, se, alpha, df)
+    return ContrastInference(est, se, df, float(p), (float(lo), float(hi)))
