@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from evalint.estimators.synth.sdid import synthetic_did
-from evalint.estimators.synth.sdid_replication import prop99_panel
+from evalint.replication.prop99_synthdid import prop99_panel
 from evalint.replication import load_target
 
 FAST = os.environ.get("EVALINT_VIGNETTE_FAST", "") not in ("", "0")

@@ -68,7 +68,7 @@ def full_placebo(shared_reference):
         panel_design,
         replicate_estimates,
     )
-    from evalint.estimators.synth.sdid_replication import prop99_panel
+    from evalint.replication.prop99_synthdid import prop99_panel
 
     design = panel_design(prop99_panel())
     n0 = len(design.control_units)

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.peers
 @pytest.fixture(scope="module")
 def prop99(shared_reference):
     from evalint.estimators.synth.sdid import synthetic_did
-    from evalint.estimators.synth.sdid_replication import prop99_panel
+    from evalint.replication.prop99_synthdid import prop99_panel
 
     df = pd.read_csv(shared_reference / "prop99_synthdid" / "data.csv")
     res = synthetic_did(prop99_panel(), variance="placebo", reps=200, seed=0, calendar=False)
@@ -66,7 +66,7 @@ def test_mlsynth_sdid_is_the_exact_optimum_version(prop99):
         fit_design,
         panel_design,
     )
-    from evalint.estimators.synth.sdid_replication import prop99_panel
+    from evalint.replication.prop99_synthdid import prop99_panel
 
     df, res = prop99
     with warnings.catch_warnings():
