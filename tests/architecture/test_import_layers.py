@@ -37,10 +37,6 @@ KNOWN_UPWARD = {
 
 #: import cycles still in the code (broken at run time by function-level imports).
 KNOWN_CYCLES = {
-    ("evalint.calendar.confounding", "evalint.calendar.events", "evalint.calendar.exposure",
-     "evalint.calendar.overlap_rules", "evalint.calendar.presets"),
-    ("evalint.estimators.did.aggregate", "evalint.estimators.did.group_time"),
-    ("evalint.estimators.synth.placebo", "evalint.estimators.synth.scm"),
     ("evalint.evaluate.core", "evalint.evaluate.runners"),
     ("evalint.results.effect", "evalint.results.summary"),
 }

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalint.calendar.icbs import load_icbs
+from evalint.geography.icbs import load_icbs
 from evalint.data import Panel
 from evalint.datasets.simulate import OUTCOMES, SimulatedPanel, simulate_nhs, simulate_series
 from evalint.errors import EvalintError, EvalintWarning, SpecificationError

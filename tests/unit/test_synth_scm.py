@@ -14,12 +14,9 @@ from evalint.errors import (
     TreatmentError,
     UnbalancedPanelError,
 )
-from evalint.estimators.synth.scm import (
-    Predictor,
-    SyntheticControl,
-    fit_scm_weights,
-    synthetic_control,
-)
+from evalint.estimators.synth.matrices import Predictor
+from evalint.estimators.synth.scm import SyntheticControl, synthetic_control
+from evalint.estimators.synth.scm_weights import fit_scm_weights
 
 
 def factor_frame(n_units=12, T=30, start=20, treated=("u0",), effect=-3.0, seed=0, noise=0.1,

@@ -53,7 +53,7 @@ from evalint.inference.specs import InferenceSpec, MultiplierBootstrap
 from evalint.results.effect import EffectResult, InferenceInfo, make_result, tidy
 
 if TYPE_CHECKING:  # pragma: no cover
-    from evalint.estimators.did.group_time import GroupTimeCells
+    from evalint.estimators.did.group_time_cells import GroupTimeCells
 
 __all__ = ["AGGREGATIONS", "Aggregation", "CSState", "aggregate", "aggregate_cells", "aggregate_att", "build_result"]
 

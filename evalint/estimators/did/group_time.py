@@ -59,21 +59,18 @@ from evalint.errors import (
     SpecificationError,
     format_examples,
 )
-from evalint.estimators.base import calendar_check, register_estimator
+from evalint.data.panel import Panel
+from evalint.estimators.base import calendar_check, register_estimator, seeded_inference
+from evalint.estimators.did.aggregate import CSState, build_result
 from evalint.estimators.did.clustering import cluster_phrase
+from evalint.estimators.did.group_time_cells import GroupTimeCells, estimate_group_time
 from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
-from evalint.estimators.did.group_time_cells import (
-    GroupTimeCells,
-    _outcome_matrix,  # noqa: F401 - moved to group_time_cells; still importable from here
-    estimate_group_time,
-)
-from evalint.estimators.did.two_by_two import TRIM_LEVEL  # noqa: F401 - moved to two_by_two
 from evalint.inference.multiplier import cluster_codes
 from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import Analytic, Clustered, MultiplierBootstrap, require_supported
 from evalint.results.effect import InferenceInfo
 
-__all__ = ["CallawaySantAnna", "GroupTimeCells", "callaway_santanna", "estimate_group_time"]
+__all__ = ["CallawaySantAnna", "callaway_santanna"]
 
 
 
@@ -177,8 +174,6 @@ class CallawaySantAnna:
     @classmethod
     def contract_example(cls) -> tuple[CallawaySantAnna, Any, dict]:
         """A small simulated staggered panel (40 units x 8 years, 2 cohorts + never treated)."""
-        from evalint.data.panel import Panel
-
         rng = np.random.default_rng(1)
         units = np.arange(40)
         cohort = np.where(units < 12, 2014, np.where(units < 24, 2016, 0))
@@ -211,8 +206,6 @@ class CallawaySantAnna:
             Policy calendar for confounding flags (``False`` skips the check).
         alpha : float
         """
-        from evalint.estimators.did.aggregate import CSState, build_result
-
         a = check_alpha(alpha)
         spec_inf = MultiplierBootstrap() if inference is None else inference
         require_supported("CallawaySantAnna", spec_inf, self.supported_inference)
@@ -378,8 +371,6 @@ def callaway_santanna(panel: Any, *, inference: Any = None, calendar: Any = None
     the same argument as in ``synthetic_control``, ``synthetic_did`` and ``evaluate``.
     """
     if "seed" in options:
-        from evalint.estimators.base import seeded_inference
-
         inference = seeded_inference(inference, options.pop("seed"), "callaway_santanna", MultiplierBootstrap)
     import dataclasses
     import difflib

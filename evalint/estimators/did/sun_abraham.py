@@ -43,7 +43,7 @@ from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import SpecificationError, TreatmentError
 from evalint.estimators.base import register_estimator
 from evalint.estimators.did.fe import FixedEffects, fe_lstsq
-from evalint.estimators.did.imputation import (
+from evalint.estimators.did.staggered import (
     calendar_for_staggered,
     cohort_size_checks,
     describe_adoption,

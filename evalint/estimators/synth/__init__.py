@@ -23,7 +23,8 @@ from evalint.estimators.synth.augmented import (
     JackknifePlus,
     augmented_synthetic_control,
 )
-from evalint.estimators.synth.scm import Predictor, SyntheticControl, synthetic_control
+from evalint.estimators.synth.matrices import Predictor
+from evalint.estimators.synth.scm import SyntheticControl, synthetic_control
 from evalint.estimators.synth.sdid import SyntheticDiD, synthetic_did
 
 # outcome= like every other estimator (the choice on a multi-outcome panel)

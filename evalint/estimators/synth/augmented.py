@@ -63,7 +63,7 @@ from evalint.estimators.synth.augmented_weights import (
 )
 from evalint.estimators.synth.matrices import synth_design
 from evalint.estimators.synth.placebo import prefit_diagnostics
-from evalint.estimators.synth.scm import UnitFit
+from evalint.estimators.synth.scm_weights import UnitFit
 from evalint.inference.specs import require_supported
 from evalint.results.effect import InferenceInfo, make_result, tidy
 
