@@ -418,7 +418,8 @@ def bench_sdid_placebo_prop99(reps: int = 200) -> list[Row]:
 
 def bench_sdid_point_prop99() -> list[Row]:
     """SDID point estimate and weights only (no variance) on Prop 99."""
-    from evalint.estimators.synth.sdid import SdidSettings, fit_design, panel_design
+    from evalint.estimators.synth.sdid_core import SdidSettings, fit_design
+    from evalint.estimators.synth.sdid_design import panel_design
     from evalint.replication.prop99_synthdid import prop99_panel
 
     design = panel_design(prop99_panel())

@@ -38,7 +38,6 @@ from evalint.calendar.overlap_rules import (
     GENERAL_KINDS,
     INDIRECT_CHANNELS,
     MEASUREMENT_KINDS,
-    OVERLAPS,
     _Change,
     _change_points,
     _channel,
@@ -56,7 +55,7 @@ from evalint.errors import SpecificationError, TimeParseError, format_examples
 from evalint.outcomes import get_outcome
 
 __all__ = [
-    "check_confounding", "INDIRECT_CHANNELS", "MEASUREMENT_KINDS", "OVERLAPS", "TABLE_COLUMNS",
+    "check_confounding", "TABLE_COLUMNS",
     "SINGLE_SERIES_DESIGNS", "COMPARISON_DESIGNS",
 ]
 

@@ -93,7 +93,7 @@ from evalint.datasets._scenario import effect_array, resolve_adoption, resolve_o
 from evalint.datasets._simulated import SimulatedPanel
 from evalint.errors import EvalintError, SpecificationError, format_examples
 
-__all__ = ["SimulatedPanel", "simulate_nhs", "simulate_series", "OUTCOMES"]
+__all__ = ["simulate_nhs", "simulate_series", "OUTCOMES"]
 
 OUTCOMES = cal.OUTCOMES
 _COUNTS = ("emergency_admissions", "delayed_discharges")

@@ -36,12 +36,7 @@ from evalint._typing import check_alpha
 from evalint.diagnostics.base import flags_frame
 from evalint.errors import EvalintError, OutputError, SpecificationError
 from evalint.evaluate.designs import Assignment, DesignPlan, choose_designs, resolve_assignment
-from evalint.evaluate.runners import (
-    ITS_DEFAULTS,  # noqa: F401 - moved to runners; still importable from here
-    UNIT_FAIL_SHARE,  # noqa: F401
-    _fit,
-    _scaled,
-)
+from evalint.evaluate.runners import _fit, _scaled
 from evalint.evaluate.scale import (
     PER,
     CellTotals,

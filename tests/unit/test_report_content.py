@@ -16,7 +16,7 @@ import pytest
 from evalint.diagnostics.base import CheckResult
 from evalint.evaluate.scale import ScaledEffect
 from evalint.evaluate.triangulate import Entry, verdict_for
-from evalint.report.content import fmt, fmt_p
+from evalint.results.numbers import fmt, fmt_p
 
 
 @pytest.mark.parametrize("x, expected", [

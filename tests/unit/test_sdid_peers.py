@@ -59,13 +59,8 @@ def test_mlsynth_sdid_is_the_exact_optimum_version(prop99):
     from mlsynth import SDID
     from scipy.optimize import minimize
 
-    from evalint.estimators.synth.sdid import (
-        SdidSettings,
-        block_regularisation,
-        block_tau,
-        fit_design,
-        panel_design,
-    )
+    from evalint.estimators.synth.sdid_core import SdidSettings, block_regularisation, block_tau, fit_design
+    from evalint.estimators.synth.sdid_design import panel_design
     from evalint.replication.prop99_synthdid import prop99_panel
 
     df, res = prop99

@@ -17,12 +17,8 @@ simplex_least_squares
 See ``methods/synthetic_control.md``.
 """
 
-from evalint.estimators.synth.augmented import (
-    AugmentedSyntheticControl,
-    Conformal,
-    JackknifePlus,
-    augmented_synthetic_control,
-)
+from evalint.estimators.synth.augmented import AugmentedSyntheticControl, augmented_synthetic_control
+from evalint.estimators.synth.augmented_inference import Conformal, JackknifePlus
 from evalint.estimators.synth.matrices import Predictor
 from evalint.estimators.synth.scm import SyntheticControl, synthetic_control
 from evalint.estimators.synth.sdid import SyntheticDiD, synthetic_did

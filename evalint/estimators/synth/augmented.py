@@ -47,17 +47,11 @@ from evalint.estimators.synth.augmented_inference import (
     Conformal,
     JackknifePlus,
     _jackknife_plus_inference,
-    _jk_bounds,  # noqa: F401 - moved to augmented_inference; still importable from here
-    _jk_p_value,  # noqa: F401 - moved to augmented_inference
     _per_period_intervals,
-    _residuals,  # noqa: F401 - moved to augmented_inference
     _spec_source,
     conformal_interval,
-    conformal_p_value,  # noqa: F401 - moved to augmented_inference
-    jackknife_plus,
 )
 from evalint.estimators.synth.augmented_weights import (
-    _lambda_grid,  # noqa: F401 - moved to augmented_weights; still importable from here
     choose_lambda,
     ridge_ascm_weights,
 )
@@ -71,8 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.panel import Panel
     from evalint.results.effect import EffectResult
 
-__all__ = ["AugmentedSyntheticControl", "Conformal", "JackknifePlus", "augmented_synthetic_control",
-           "jackknife_plus", "ridge_ascm_weights"]
+__all__ = ["AugmentedSyntheticControl", "augmented_synthetic_control"]
 
 
 @register_estimator

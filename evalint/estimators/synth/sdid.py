@@ -61,42 +61,18 @@ from evalint.errors import InferenceError, SpecificationError
 from evalint.estimators.base import calendar_check, register_estimator
 from evalint.estimators.synth.sdid_core import (
     METHODS,
-    CohortFit,
     DesignFit,
-    Regularisation,
     SdidSettings,
-    block_regularisation,
-    block_tau,
-    block_weights,
     fit_design,
-    padded_replicate_estimates,
-    replicate_estimates,
 )
-from evalint.estimators.synth.sdid_design import PanelDesign, panel_design, residualise
+from evalint.estimators.synth.sdid_design import PanelDesign, panel_design
 from evalint.results.effect import tidy
 
 if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.panel import Panel
     from evalint.results.effect import EffectResult
 
-__all__ = [
-    "METHODS",
-    "CohortFit",
-    "DesignFit",
-    "PanelDesign",
-    "Regularisation",
-    "SdidSettings",
-    "SyntheticDiD",
-    "block_regularisation",
-    "block_tau",
-    "block_weights",
-    "fit_design",
-    "padded_replicate_estimates",
-    "panel_design",
-    "replicate_estimates",
-    "residualise",
-    "synthetic_did",
-]
+__all__ = ["SyntheticDiD", "synthetic_did"]
 
 
 _METHOD_NAMES = {"sdid": "Synthetic DiD", "sc": "Synthetic control (SDID core, no intercept)",
