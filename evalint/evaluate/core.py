@@ -412,7 +412,7 @@ class Evaluation:
         key = f"churn:{design}:{outcome}"
         if key in self._cache:
             return self._cache[key]
-        from evalint.estimators.did.group_time import callaway_santanna
+        from evalint.estimators.did.cs.estimator import callaway_santanna
         from evalint.evaluate.churn_sensitivity import churn_sensitivity
         from evalint.inference.specs import Analytic
 

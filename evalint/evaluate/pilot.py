@@ -118,7 +118,7 @@ def welch_t_interval(result: Any, alpha: float) -> Any:
     """
     from scipy import stats
 
-    from evalint.estimators.did.aggregate import aggregate_cells
+    from evalint.estimators.did.cs.aggregate import aggregate_cells
 
     state = result.info.get("cs_state") if isinstance(result.info, dict) else None
     if state is None or not np.isfinite(result.se) or result.se <= 0:

@@ -137,9 +137,9 @@ def _run_did(ctx: _Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[s
     multiplier-bootstrap interval as it is.
     """
     from evalint._typing import check_option
-    from evalint.estimators.did.aggregate import aggregate_att
+    from evalint.estimators.did.cs.aggregate import aggregate_att
     from evalint.errors import FewTreatedWarning
-    from evalint.estimators.did.group_time import callaway_santanna
+    from evalint.estimators.did.cs.estimator import callaway_santanna
     from evalint.estimators.did.permutation import n_treated_groups
     from evalint.evaluate.pilot import FEW_TREATED_METHODS, MAX_PERMUTATION_TREATED, welch_t_interval
     from evalint.inference.permutation import ConleyTaber
@@ -176,7 +176,7 @@ def _run_did(ctx: _Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[s
 
 
 def _run_scm(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
-    from evalint.estimators.synth.scm import synthetic_control
+    from evalint.estimators.synth.scm.estimator import synthetic_control
 
     panel = ctx.transformed("rate")
     opts = {"leave_one_out": not ctx.fast, **dict(ctx.options.get("scm", {}))}
@@ -186,7 +186,7 @@ def _run_scm(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
 
 
 def _run_sdid(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
-    from evalint.estimators.synth.sdid import synthetic_did
+    from evalint.estimators.synth.sdid.estimator import synthetic_did
 
     kind = ctx.panel.outcome_kinds[outcome]
     panel = ctx.transformed("log_rate" if kind.is_count else "none").with_outcome(outcome)

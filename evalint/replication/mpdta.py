@@ -26,8 +26,8 @@ import pandas as pd
 from evalint.data.panel import Panel
 from evalint.datasets import load
 from evalint.errors import ReplicationError
-from evalint.estimators.did.aggregate import aggregate_att
-from evalint.estimators.did.group_time import CallawaySantAnna
+from evalint.estimators.did.cs.aggregate import aggregate_att
+from evalint.estimators.did.cs.estimator import CallawaySantAnna
 from evalint.inference import MultiplierBootstrap
 
 __all__ = ["run_mpdta", "mpdta_panel"]

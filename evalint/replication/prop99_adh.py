@@ -21,7 +21,7 @@ import pandas as pd
 from evalint.data.panel import Panel
 from evalint.datasets import load
 from evalint.estimators.synth.matrices import Predictor
-from evalint.estimators.synth.scm import SyntheticControl
+from evalint.estimators.synth.scm.estimator import SyntheticControl
 
 __all__ = ["ADH_PREDICTORS", "prop99_adh_panel", "run_prop99_adh"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from evalint.data.panel import Panel
 from evalint.datasets import load
-from evalint.estimators.synth.sdid import synthetic_did
+from evalint.estimators.synth.sdid.estimator import synthetic_did
 
 __all__ = ["prop99_panel", "run_prop99_synthdid"]
 

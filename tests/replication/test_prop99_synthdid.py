@@ -62,8 +62,8 @@ def test_target_covers_every_published_row(shared_reference):
 @pytest.fixture(scope="module")
 def full_placebo(shared_reference):
     """Every placebo assignment (each control state as the placebo-treated unit), per method."""
-    from evalint.estimators.synth.sdid_core import SdidSettings, fit_design, replicate_estimates
-    from evalint.estimators.synth.sdid_design import panel_design
+    from evalint.estimators.synth.sdid.core import SdidSettings, fit_design, replicate_estimates
+    from evalint.estimators.synth.sdid.design import panel_design
     from evalint.replication.prop99_synthdid import prop99_panel
 
     design = panel_design(prop99_panel())

@@ -23,7 +23,7 @@ from evalint.errors import (
     SpecificationError,
     UnbalancedPanelWarning,
 )
-from evalint.estimators.did.imputation import ImputationDiD, imputation_did
+from evalint.estimators.did.imputation.estimator import ImputationDiD, imputation_did
 from evalint.estimators.did.staggered import example_staggered_panel
 
 

@@ -18,8 +18,8 @@ from scipy import stats
 
 from evalint.datasets import simulate_nhs
 from evalint.errors import InferenceError
-from evalint.estimators.did.group_time import callaway_santanna
-from evalint.estimators.did.group_time_cells import _outcome_matrix
+from evalint.estimators.did.cs.estimator import callaway_santanna
+from evalint.estimators.did.cs.cells import _outcome_matrix
 from evalint.evaluate import evaluate
 from evalint.estimators.did.permutation import cs_simple_att
 from evalint.evaluate.pilot import placebo_few_treated

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.peers
 
 @pytest.fixture(scope="module")
 def prop99(shared_reference):
-    from evalint.estimators.synth.sdid import synthetic_did
+    from evalint.estimators.synth.sdid.estimator import synthetic_did
     from evalint.replication.prop99_synthdid import prop99_panel
 
     df = pd.read_csv(shared_reference / "prop99_synthdid" / "data.csv")
@@ -59,8 +59,8 @@ def test_mlsynth_sdid_is_the_exact_optimum_version(prop99):
     from mlsynth import SDID
     from scipy.optimize import minimize
 
-    from evalint.estimators.synth.sdid_core import SdidSettings, block_regularisation, block_tau, fit_design
-    from evalint.estimators.synth.sdid_design import panel_design
+    from evalint.estimators.synth.sdid.core import SdidSettings, block_regularisation, block_tau, fit_design
+    from evalint.estimators.synth.sdid.design import panel_design
     from evalint.replication.prop99_synthdid import prop99_panel
 
     df, res = prop99

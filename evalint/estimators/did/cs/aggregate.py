@@ -53,7 +53,7 @@ from evalint.inference.specs import InferenceSpec, MultiplierBootstrap
 from evalint.results.effect import EffectResult, InferenceInfo, make_result, tidy
 
 if TYPE_CHECKING:  # pragma: no cover
-    from evalint.estimators.did.group_time_cells import GroupTimeCells
+    from evalint.estimators.did.cs.cells import GroupTimeCells
 
 __all__ = ["AGGREGATIONS", "Aggregation", "CSState", "aggregate", "aggregate_cells", "aggregate_att", "build_result"]
 
@@ -461,7 +461,7 @@ def aggregate_att(result: EffectResult, kind: str = "simple", *, min_e: float = 
     Parameters
     ----------
     result : EffectResult
-        From :class:`~evalint.estimators.did.group_time.CallawaySantAnna`.
+        From :class:`~evalint.estimators.did.cs.estimator.CallawaySantAnna`.
     kind : {"simple", "dynamic", "group", "calendar"}
     min_e, max_e, balance_e : see :func:`aggregate_cells`.
     alpha : float, optional

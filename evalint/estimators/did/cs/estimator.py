@@ -12,12 +12,12 @@ same three estimators R ``did`` calls from DRDID (``reg_did_panel``,
 ``std_ipw_did_panel``, ``drdid_panel``).
 
 Every cell keeps its influence function (one value per unit, zero for units outside the
-cell's 2x2 comparison, scaled by n/n1 as R ``did``); :mod:`evalint.estimators.did.aggregate`
+cell's 2x2 comparison, scaled by n/n1 as R ``did``); :mod:`evalint.estimators.did.cs.aggregate`
 combines them into the simple, dynamic, group and calendar summaries.
 
 This module is the estimator (:class:`CallawaySantAnna`, :func:`callaway_santanna`). The
-cells are computed in :mod:`evalint.estimators.did.group_time_cells` (data preparation,
-cell layout) with the 2x2 estimators of :mod:`evalint.estimators.did.two_by_two`.
+cells are computed in :mod:`evalint.estimators.did.cs.cells` (data preparation,
+cell layout) with the 2x2 estimators of :mod:`evalint.estimators.did.cs.two_by_two`.
 
 Algorithm (numbering as Callaway & Sant'Anna 2021, Section 4, panel data)
 
@@ -61,9 +61,9 @@ from evalint.errors import (
 )
 from evalint.data.panel import Panel
 from evalint.estimators.base import calendar_check, register_estimator, seeded_inference
-from evalint.estimators.did.aggregate import CSState, build_result
+from evalint.estimators.did.cs.aggregate import CSState, build_result
 from evalint.estimators.did.clustering import cluster_phrase
-from evalint.estimators.did.group_time_cells import GroupTimeCells, estimate_group_time
+from evalint.estimators.did.cs.cells import GroupTimeCells, estimate_group_time
 from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
 from evalint.inference.multiplier import cluster_codes
 from evalint.inference.permutation import ConleyTaber
@@ -96,7 +96,7 @@ class CallawaySantAnna:
         Periods before the cohort date in which effects may already occur.
     base_period : {"varying", "universal"}
     aggregation : {"simple", "dynamic", "group", "calendar"}
-        Headline aggregation (others via :func:`~evalint.estimators.did.aggregate.aggregate_att`).
+        Headline aggregation (others via :func:`~evalint.estimators.did.cs.aggregate.aggregate_att`).
     min_e, max_e : float
         Event-time window (dynamic; ``max_e`` also caps simple and group).
     balance_e : int, optional

@@ -22,7 +22,7 @@ indicators for the ``K`` periods before treatment and test them jointly (cluster
 Wald F with (K, G - 1) degrees of freedom).
 
 The untreated-cell fit (step 1) and the Theorem 3 cluster scores live in
-:mod:`evalint.estimators.did.imputation_untreated_model`; this module runs the estimator
+:mod:`evalint.estimators.did.imputation.untreated_model`; this module runs the estimator
 and the pre-trend test and builds the result; the helpers the staggered-adoption estimators
 share are in :mod:`evalint.estimators.did.staggered`.
 
@@ -60,7 +60,7 @@ from evalint.estimators.did.staggered import (
     unbalanced_note,
     unit_cluster_vcov,
 )
-from evalint.estimators.did.imputation_untreated_model import (
+from evalint.estimators.did.imputation.untreated_model import (
     _aux_groups,
     _cluster_scores,
     _fit_untreated,

@@ -15,10 +15,10 @@ This module holds the estimator (:class:`AugmentedSyntheticControl` and
 :func:`augmented_synthetic_control`): per treated unit it computes the weights, the gaps,
 the SC pre-fit diagnostics and the tables, and assembles the result. The weights and the
 cross-validated choice of :math:`\\lambda` (as in ``augsynth``) are in
-:mod:`evalint.estimators.synth.augmented_weights`; the conformal test of Chernozhukov,
+:mod:`evalint.estimators.synth.augmented.weights`; the conformal test of Chernozhukov,
 Wüthrich & Zhu (2021) (default) and the jackknife+ over pre-treatment periods (Barber et
 al. 2021, ``inference=JackknifePlus()``) are in
-:mod:`evalint.estimators.synth.augmented_inference`. Unbounded intervals are flagged,
+:mod:`evalint.estimators.synth.augmented.inference`. Unbounded intervals are flagged,
 never returned as NaN.
 
 References
@@ -43,7 +43,7 @@ import pandas as pd
 from evalint.diagnostics.base import Flag
 from evalint.errors import SpecificationError
 from evalint.estimators.base import calendar_check, register_estimator
-from evalint.estimators.synth.augmented_inference import (
+from evalint.estimators.synth.augmented.inference import (
     Conformal,
     JackknifePlus,
     _jackknife_plus_inference,
@@ -51,13 +51,13 @@ from evalint.estimators.synth.augmented_inference import (
     _spec_source,
     conformal_interval,
 )
-from evalint.estimators.synth.augmented_weights import (
+from evalint.estimators.synth.augmented.weights import (
     choose_lambda,
     ridge_ascm_weights,
 )
 from evalint.estimators.synth.matrices import synth_design
-from evalint.estimators.synth.placebo import prefit_diagnostics
-from evalint.estimators.synth.scm_weights import UnitFit
+from evalint.estimators.synth.scm.placebo import prefit_diagnostics
+from evalint.estimators.synth.scm.weights import UnitFit
 from evalint.inference.specs import require_supported
 from evalint.results.effect import InferenceInfo, make_result, tidy
 
@@ -78,7 +78,7 @@ class AugmentedSyntheticControl:
     lambda_ : float or "cv"
         Ridge penalty; ``"cv"`` picks it by rolling-origin cross-validation (1-SE rule).
     prefit_tolerance : float
-        As in :class:`~evalint.estimators.synth.scm.SyntheticControl` (applied to the
+        As in :class:`~evalint.estimators.synth.scm.estimator.SyntheticControl` (applied to the
         SC pre-fit, before augmentation).
 
     References
@@ -208,7 +208,7 @@ class AugmentedSyntheticControl:
     @classmethod
     def contract_example(cls) -> tuple[AugmentedSyntheticControl, Panel, dict[str, Any]]:
         """The SyntheticControl example panel (1 treated unit, 8 donors, 24 quarters)."""
-        from evalint.estimators.synth.scm import SyntheticControl
+        from evalint.estimators.synth.scm.estimator import SyntheticControl
 
         _, panel, kw = SyntheticControl.contract_example()
         return cls(), panel, kw

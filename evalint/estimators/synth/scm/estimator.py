@@ -53,8 +53,8 @@ from evalint._typing import check_option, check_positive_int
 from evalint.errors import SpecificationError
 from evalint.estimators.base import register_estimator
 from evalint.estimators.synth.matrices import Predictor, synth_design
-from evalint.estimators.synth.placebo import assemble_scm_result
-from evalint.estimators.synth.scm_weights import SCMProblem
+from evalint.estimators.synth.scm.placebo import assemble_scm_result
+from evalint.estimators.synth.scm.weights import SCMProblem
 
 if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.panel import Panel

@@ -46,7 +46,7 @@ from evalint.results.effect import InferenceInfo, make_result, tidy
 if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.panel import Panel
     from evalint.estimators.synth.matrices import SynthDesign
-    from evalint.estimators.synth.scm_weights import SCMProblem, UnitFit
+    from evalint.estimators.synth.scm.weights import SCMProblem, UnitFit
     from evalint.results.effect import EffectResult
 
 __all__ = [

@@ -1,6 +1,6 @@
 """One treated unit's synthetic control: predictor weights V and donor weights W.
 
-:func:`fit_scm_weights` solves the nested problem of :mod:`evalint.estimators.synth.scm`
+:func:`fit_scm_weights` solves the nested problem of :mod:`evalint.estimators.synth.scm.estimator`
 (inner exact simplex least squares for W given V; outer search over V, or V from a
 regression or fixed); :class:`SCMProblem` holds everything needed to (re)fit one unit, so
 the estimator, the in-space placebos and leave-one-out all fit through

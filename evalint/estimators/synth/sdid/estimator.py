@@ -33,9 +33,9 @@ unit and period fixed effects fitted on the untreated cells (Kranz 2022; Clarke 
 
 This module is the estimator (:class:`SyntheticDiD`, :func:`synthetic_did`) and its result
 tables. The weights, estimates and replicate re-estimation are in
-:mod:`evalint.estimators.synth.sdid_core`, the Panel -> outcome matrix step (and covariate
-residualising) in :mod:`evalint.estimators.synth.sdid_design`, and the variance algorithms
-(placebo, bootstrap, jackknife) in :mod:`evalint.estimators.synth.sdid_variance`.
+:mod:`evalint.estimators.synth.sdid.core`, the Panel -> outcome matrix step (and covariate
+residualising) in :mod:`evalint.estimators.synth.sdid.design`, and the variance algorithms
+(placebo, bootstrap, jackknife) in :mod:`evalint.estimators.synth.sdid.variance`.
 
 References
 ----------
@@ -59,13 +59,13 @@ from evalint._typing import check_alpha, check_option, check_positive_int
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import InferenceError, SpecificationError
 from evalint.estimators.base import calendar_check, register_estimator
-from evalint.estimators.synth.sdid_core import (
+from evalint.estimators.synth.sdid.core import (
     METHODS,
     DesignFit,
     SdidSettings,
     fit_design,
 )
-from evalint.estimators.synth.sdid_design import PanelDesign, panel_design
+from evalint.estimators.synth.sdid.design import PanelDesign, panel_design
 from evalint.results.effect import tidy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -234,7 +234,7 @@ class SyntheticDiD:
         treated : unit, list of units or mapping unit -> first treated date, optional
             Default: the panel's treatment timing.
         """
-        from evalint.estimators.synth.sdid_variance import sdid_variance
+        from evalint.estimators.synth.sdid.variance import sdid_variance
         from evalint.results.effect import InferenceInfo, make_result
 
         alpha = check_alpha(alpha)
