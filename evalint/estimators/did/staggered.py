@@ -25,7 +25,13 @@ import pandas as pd
 
 from evalint.data.panel import Panel
 from evalint.diagnostics.base import CheckResult, Flag
-from evalint.errors import FewClustersWarning, SpecificationError, TreatmentError, UnbalancedPanelWarning, format_examples
+from evalint.errors import (
+    FewClustersWarning,
+    SpecificationError,
+    TreatmentError,
+    UnbalancedPanelWarning,
+    format_examples,
+)
 from evalint.estimators.base import calendar_check
 from evalint.inference.cluster import cluster_vcov
 
