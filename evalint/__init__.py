@@ -10,7 +10,7 @@ from __future__ import annotations
 from evalint._version import __version__
 
 from evalint import datasets, design, errors
-from evalint import datasets, errors, records
+from evalint import records
 from evalint.calendar import (
     Intervention, IntensityTable, PolicyCalendar, PolicyEvent, combine_threats, describe_presets,
     list_presets, rank_threats, read_intensity_csv, resolve_preset,

@@ -97,8 +97,6 @@ def _run_its(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
 
 
 def _run_its_units(ctx: _Context, outcome: str) -> tuple[Any, dict[str, Any]]:
-    import dataclasses
-
     from evalint.estimators.its import its_by_unit
 
     a = ctx.assignment

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import warnings
 
-import pandas as pd
 import pytest
 
 from evalint.diagnostics.base import CheckResult

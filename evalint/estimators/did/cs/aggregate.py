@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evalint._typing import check_alpha, check_option
 from evalint.diagnostics.base import CheckResult, Flag

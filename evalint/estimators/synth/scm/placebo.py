@@ -114,7 +114,6 @@ def inverted_rank_interval(gaps_post: Sequence[np.ndarray], pre_mspe: Sequence[f
     """
     d = np.sort(np.asarray(null_draws, dtype=float))[::-1]     # descending
     R = d.size
-    n = len(gaps_post)
     means = np.array([float(np.mean(g)) for g in gaps_post])
     varp = np.array([float(np.var(g)) for g in gaps_post])
     pre = np.array(pre_mspe, dtype=float)
