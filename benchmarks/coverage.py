@@ -58,7 +58,7 @@ import pandas as pd
 from scipy import stats
 
 import evalint
-from evalint.estimators.did.aggregate import pretrend_wald
+from evalint.estimators.did.cs.aggregate import pretrend_wald
 
 COLUMNS = ["family", "default", "dgp", "reps", "coverage", "bias", "width", "se_sd", "band_lo", "band_hi"]
 T_MONTHS = 48

@@ -247,7 +247,7 @@ def run_scm(reps: int, seed: int, *, n_units: int = SCM_UNITS, alpha: float = 0.
     a CSV to which every replication's estimate, interval and p-value is appended.
     """
     from evalint import Panel
-    from evalint.estimators.synth.scm import synthetic_control
+    from evalint.estimators.synth.scm.estimator import synthetic_control
 
     rows = []
     for label, effect in ((f"effect {e:g}" if e else "no effect (size)", e) for e in effects):

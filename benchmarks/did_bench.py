@@ -95,7 +95,7 @@ def _worker(pkg: str, dataset: str, repeats: int) -> dict:
     run = None
     if pkg.startswith("evalint"):
         from evalint.data.panel import Panel
-        from evalint.estimators.did.group_time import CallawaySantAnna
+        from evalint.estimators.did.cs.estimator import CallawaySantAnna
         from evalint.inference import MultiplierBootstrap
 
         work = df.copy()

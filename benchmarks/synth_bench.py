@@ -180,7 +180,7 @@ def agree(rows: list[Row]) -> None:
 
 
 def prop99() -> tuple[Any, pd.DataFrame]:
-    from evalint.estimators.synth.scm import prop99_adh_panel
+    from evalint.replication.prop99_adh import prop99_adh_panel
 
     return prop99_adh_panel()
 
@@ -208,7 +208,8 @@ def _weights(res: Any) -> pd.Series:
 def bench_adh_nested_placebo() -> list[Row]:
     """ADH SCM with predictors, nested V and full in-space placebo (39 fits) on Prop 99."""
     task = "Prop 99: ADH SCM, nested V + in-space placebo (39 fits)"
-    from evalint.estimators.synth.scm import ADH_PREDICTORS, SyntheticControl
+    from evalint.estimators.synth.scm.estimator import SyntheticControl
+    from evalint.replication.prop99_adh import ADH_PREDICTORS
 
     panel, df = prop99()
     est = SyntheticControl(predictors=ADH_PREDICTORS, leave_one_out=False)
@@ -259,7 +260,7 @@ def bench_adh_nested_placebo() -> list[Row]:
 
 
 def _outcome_only(panel: Any) -> dict[str, Any]:
-    from evalint.estimators.synth.scm import SyntheticControl
+    from evalint.estimators.synth.scm.estimator import SyntheticControl
 
     res = SyntheticControl(leave_one_out=False).fit(panel, calendar=False)
     return {"estimate": res.estimate, "weights": _weights(res), "note": f"p = {res.p_value:.4f}"}
@@ -396,9 +397,9 @@ def _sdid_paths(fn: Callable[[], Any]) -> list[tuple[str, Callable[[], Any]]]:
 
 def bench_sdid_placebo_prop99(reps: int = 200) -> list[Row]:
     """SDID with ``reps`` placebo replications on Prop 99 (synthdid defaults), every package."""
-    from evalint.estimators.synth.sdid import synthetic_did
+    from evalint.estimators.synth.sdid.estimator import synthetic_did
+    from evalint.replication.prop99_synthdid import prop99_panel
     from evalint.inference import Placebo
-    from evalint.estimators.synth.sdid_replication import prop99_panel
 
     task = f"SDID + {reps} placebo reps, Prop 99"
     df = _sdid_prop99_frame()
@@ -418,8 +419,9 @@ def bench_sdid_placebo_prop99(reps: int = 200) -> list[Row]:
 
 def bench_sdid_point_prop99() -> list[Row]:
     """SDID point estimate and weights only (no variance) on Prop 99."""
-    from evalint.estimators.synth.sdid import SdidSettings, fit_design, panel_design
-    from evalint.estimators.synth.sdid_replication import prop99_panel
+    from evalint.estimators.synth.sdid.core import SdidSettings, fit_design
+    from evalint.estimators.synth.sdid.design import panel_design
+    from evalint.replication.prop99_synthdid import prop99_panel
 
     design = panel_design(prop99_panel())
     fit_design(design.Y, design.start, SdidSettings())  # warm-up (numba compile/load)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from evalint._version import __version__
 
 from evalint import datasets, design, errors
-from evalint import datasets, errors, records
+from evalint import records
 from evalint.calendar import (
     Intervention, IntensityTable, PolicyCalendar, PolicyEvent, combine_threats, describe_presets,
     list_presets, rank_threats, read_intensity_csv, resolve_preset,
@@ -21,7 +21,7 @@ from evalint.datasets import load as load_dataset
 from evalint.diagnostics import CheckResult, Flag
 from evalint.outcomes import OutcomeKind, get_outcome, list_outcomes, register_outcome
 from evalint.results import EffectResult, InferenceInfo, Provenance
-from evalint import plotting  # registers EffectResult.plot()'s plotting function (evalint.results.plots)
+from evalint import plotting  # noqa: F401 - registers EffectResult.plot()'s plotting function (evalint.results.plots)
 from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import (
     Analytic, ARErrors, Bootstrap, Clustered, Jackknife, MultiplierBootstrap, NeweyWest, Placebo,

@@ -30,7 +30,7 @@ import pandas as pd
 
 from evalint import dose_response
 from evalint.calendar import PolicyCalendar, resolve_preset
-from evalint.calendar.icbs import load_icbs
+from evalint.geography.icbs import load_icbs
 from evalint.data.panel import Panel
 from evalint.datasets import simulate_nhs
 from evalint.errors import EvalintError

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from evalint.calendar import resolve_preset
-from evalint.calendar.icbs import load_icbs
+from evalint.geography.icbs import load_icbs
 from evalint.datasets import simulate_nhs
 from evalint.estimators.its import count_its, its_by_unit, segmented_regression
 from evalint.inference import ARErrors, NeweyWest

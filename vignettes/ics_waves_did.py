@@ -3,7 +3,7 @@
 Integrated care systems were designated in six waves before they became statutory bodies:
 June 2017 (shadow accountable care systems), May 2018, June 2019, May 2020, December 2020 and
 April 2021 (full coverage). Each of the 42 ICB areas has one designation month (preset
-``ics_waves``, from ``evalint.calendar.icbs``). Did designation change emergency admissions?
+``ics_waves``, from ``evalint.geography.icbs``). Did designation change emergency admissions?
 
 This is staggered adoption with **every area eventually treated**, the setting where two-way
 fixed effects (TWFE) can mislead. The data are simulated by :func:`evalint.simulate_nhs` with a

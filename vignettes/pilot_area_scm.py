@@ -25,9 +25,9 @@ import pandas as pd
 
 from evalint.data.panel import Panel
 from evalint.datasets import simulate_nhs
-from evalint.estimators.synth.augmented import augmented_synthetic_control
+from evalint.estimators.synth.augmented.estimator import augmented_synthetic_control
 from evalint.estimators.synth.matrices import Predictor
-from evalint.estimators.synth.scm import SyntheticControl
+from evalint.estimators.synth.scm.estimator import SyntheticControl
 
 FAST = os.environ.get("EVALINT_VIGNETTE_FAST", "") not in ("", "0")
 OUT = os.environ.get("EVALINT_VIGNETTE_OUT")

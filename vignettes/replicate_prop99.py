@@ -5,7 +5,7 @@
 # 1989 tobacco tax and control programme (Proposition 99) on per-capita cigarette sales with
 # synthetic difference-in-differences (SDID), and compare it with synthetic control (SC) and
 # difference-in-differences (DiD). In evalint the three are settings of one estimator,
-# `evalint.estimators.synth.sdid.synthetic_did(panel, method=...)`.
+# `evalint.estimators.synth.sdid.estimator.synthetic_did(panel, method=...)`.
 #
 # This vignette reproduces their Table 1 (estimates and placebo standard errors) and the SDID
 # unit and time weights, and draws the treated-vs-synthetic figure.
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from evalint.estimators.synth.sdid import synthetic_did
-from evalint.estimators.synth.sdid_replication import prop99_panel
+from evalint.estimators.synth.sdid.estimator import synthetic_did
+from evalint.replication.prop99_synthdid import prop99_panel
 from evalint.inference import Placebo
 from evalint.replication import load_target
 

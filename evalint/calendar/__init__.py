@@ -13,12 +13,14 @@
   the ranked short list (``CheckResult.ranked_threats()``).
 """
 
-from evalint.calendar.confounding import INDIRECT_CHANNELS, check_confounding
-from evalint.calendar.events import PolicyCalendar, PolicyEvent
-from evalint.calendar.icbs import load_icbs
+from evalint.calendar.confounding import check_confounding
+from evalint.calendar.event_records import PolicyEvent
+from evalint.calendar.events import PolicyCalendar
 from evalint.calendar.intensity import IntensityTable, read_intensity_csv
+from evalint.calendar.overlap_rules import INDIRECT_CHANNELS
 from evalint.calendar.presets import Intervention, describe_presets, list_presets, resolve_preset
 from evalint.calendar.ranking import combine_threats, rank_threats
+from evalint.geography.icbs import load_icbs
 
 __all__ = [
     "PolicyCalendar",

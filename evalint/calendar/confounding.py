@@ -27,16 +27,17 @@ import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from evalint._typing import check_positive_int
+from evalint.calendar.collection import EventCollection
+from evalint.calendar.event_records import PolicyEvent
 from evalint.calendar.overlap_rules import (
     GENERAL_KINDS,
     INDIRECT_CHANNELS,
     MEASUREMENT_KINDS,
-    OVERLAPS,
     _Change,
     _change_points,
     _channel,
@@ -53,11 +54,8 @@ from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import SpecificationError, TimeParseError, format_examples
 from evalint.outcomes import get_outcome
 
-if TYPE_CHECKING:  # pragma: no cover
-    from evalint.calendar.events import PolicyCalendar, PolicyEvent
-
 __all__ = [
-    "check_confounding", "INDIRECT_CHANNELS", "MEASUREMENT_KINDS", "OVERLAPS", "TABLE_COLUMNS",
+    "check_confounding", "TABLE_COLUMNS",
     "SINGLE_SERIES_DESIGNS", "COMPARISON_DESIGNS",
 ]
 
@@ -167,7 +165,7 @@ def _resolve_intervention(value: Any, freq: str, treated: frozenset[str] | None)
     return _Plan(f"intervention in {period}", {period: treated}, treated, own, related)
 
 
-def _resolve_outcome(outcome: Any, calendar: PolicyCalendar) -> str | None:
+def _resolve_outcome(outcome: Any, calendar: EventCollection) -> str | None:
     if outcome is None:
         return None
     if not isinstance(outcome, str):
@@ -225,7 +223,7 @@ def _design_phrase(severity: str, comparison_design: bool, differential: bool | 
 
 
 # ---------------------------------------------------------------------------------
-def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: Any,
+def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: Any,
                       pre: int = 24, post: int = 12, freq: str = "M",
                       treated_units: Iterable[Any] | None = None,
                       comparison_units: Iterable[Any] | None = None, design: str | None = None,
@@ -236,7 +234,7 @@ def check_confounding(calendar: PolicyCalendar, intervention: Any, *, outcome: A
 
     Parameters
     ----------
-    calendar : PolicyCalendar
+    calendar : PolicyCalendar (any EventCollection)
     intervention : date, pandas.Period, str, Intervention or mapping
         A date (``'2022-07-01'``), a Period, a preset name (see
         :func:`evalint.calendar.presets.list_presets`), an :class:`Intervention`, or a

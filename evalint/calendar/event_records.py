@@ -31,6 +31,7 @@ from evalint.errors import (
     TimeParseError,
     format_examples,
 )
+from evalint.geography.icbs import load_icbs
 
 __all__ = [
     "DIRECTIONS",
@@ -510,10 +511,8 @@ def compile_events(source_csv: str | os.PathLike[str],
     ``unverified`` (True where the source text says "unverified"), ``scope_type``
     (``national``/``subset``, read from the first word of ``scope``), and
     ``units``/``units_rule`` for subset events whose units can be derived: the ICS waves
-    map to ICB ODS codes through :func:`evalint.calendar.icbs.load_icbs`.
+    map to ICB ODS codes through :func:`evalint.geography.icbs.load_icbs`.
     """
-    from evalint.calendar.icbs import load_icbs
-
     raw = pd.read_csv(source_csv, dtype=str, keep_default_na=False)
     missing = [c for c in _SOURCE_COLUMNS if c not in raw.columns]
     if missing:

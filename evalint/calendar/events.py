@@ -18,52 +18,24 @@ threat to interrupted time-series designs). Houghton Mifflin.
 
 from __future__ import annotations
 
-import difflib
-import os
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import fields, replace
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any
 
-import pandas as pd
+from evalint.calendar.collection import EventCollection
+from evalint.calendar.confounding import check_confounding
+from evalint.diagnostics.base import CheckResult
 
-from evalint.calendar.event_records import (  # noqa: F401 - moved to event_records; still importable from here
-    DIRECTIONS,
-    EVENT_COLUMNS,
-    ICS_WAVE_EVENTS,
-    PRECISIONS,
-    REQUIRED_COLUMNS,
-    SCOPES,
-    PolicyEvent,
-    _as_date,
-    _default_events,
-    compile_events,
-    events_from_frame,
-    parse_direction,
-)
-from evalint.calendar.intensity import IntensityTable, builtin_intensity, list_builtin_intensity
-from evalint.errors import (
-    DataError,
-    DuplicateRowsError,
-    SpecificationError,
-    format_examples,
-)
-
-if TYPE_CHECKING:  # pragma: no cover
-    from evalint.diagnostics.base import CheckResult
-
-__all__ = ["PolicyEvent", "PolicyCalendar", "compile_events", "EVENT_COLUMNS", "REQUIRED_COLUMNS"]
+__all__ = ["PolicyCalendar"]
 
 
-def _sort_key(e: PolicyEvent) -> tuple[pd.Timestamp, str]:
-    return (e.start, e.id)
-
-
-class PolicyCalendar:
-    """An immutable, date-ordered collection of :class:`PolicyEvent`.
+class PolicyCalendar(EventCollection):
+    """An immutable, date-ordered collection of
+    :class:`~evalint.calendar.event_records.PolicyEvent`.
 
     Build one with :meth:`default` (the curated calendar), :meth:`from_csv`,
     :meth:`from_frame` or ``PolicyCalendar(events)``; every method that changes the
-    collection returns a new calendar.
+    collection returns a new calendar. The construction and query methods are those of
+    :class:`~evalint.calendar.collection.EventCollection`.
 
     Examples
     --------
@@ -72,199 +44,7 @@ class PolicyCalendar:
     >>> res.table[["event_id", "overlap", "severity"]]  # doctest: +SKIP
     """
 
-    __slots__ = ("_events", "_by_id", "_tables")
-
-    def __init__(self, events: Iterable[PolicyEvent] = (),
-                 tables: Mapping[str, IntensityTable] | None = None) -> None:
-        evs = list(events)
-        by_id: dict[str, PolicyEvent] = {}
-        for e in evs:
-            if not isinstance(e, PolicyEvent):
-                raise SpecificationError(
-                    f"PolicyCalendar holds PolicyEvent objects; got {type(e).__name__}."
-                )
-            if e.id in by_id:
-                raise DuplicateRowsError(
-                    f"event id {e.id!r} appears twice; ids must be unique. Rename the local event "
-                    "or drop the duplicate."
-                )
-            by_id[e.id] = e
-        self._events = tuple(sorted(evs, key=_sort_key))
-        self._by_id = by_id
-        self._tables: dict[str, IntensityTable] = dict(tables or {})
-
-    # construction -----------------------------------------------------------------
-    @classmethod
-    def default(cls) -> PolicyCalendar:
-        """The curated calendar shipped with evalint (England plus other nations; revised
-        against the December 2026 calendar review, see ``event_revisions.csv``)."""
-        return cls(_default_events())
-
-    @classmethod
-    def from_frame(cls, df: pd.DataFrame, *, origin: str = "frame") -> PolicyCalendar:
-        """Build a calendar from a frame in the CSV schema (see :meth:`from_csv`)."""
-        return cls(events_from_frame(df, origin=origin))
-
-    @classmethod
-    def from_csv(cls, path: str | os.PathLike[str]) -> PolicyCalendar:
-        """Read events from a CSV file.
-
-        Required columns: ``event_id, name, start_date, source``. Optional: ``end_date``,
-        ``date_precision`` (day/month/quarter/year), ``nation`` (default England),
-        ``scope`` (text starting ``national`` or ``subset``), ``units`` (``;``-separated
-        unit ids hit by a subset event), ``kind``, ``outcomes_affected`` (``;``-separated),
-        ``expected_direction`` (``outcome:up;outcome:down`` or ``ambiguous``),
-        ``unverified``.
-
-        Raises
-        ------
-        ColumnNotFoundError
-            A required column (e.g. ``source``) is missing.
-        TimeParseError, MissingValuesError, InvalidValueError, DuplicateRowsError
-            A row breaks a rule; the message names the row and event id.
-        """
-        path = os.fspath(path)
-        if not os.path.exists(path):
-            raise SpecificationError(f"events CSV {path!r} does not exist.")
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise DataError(f"events CSV {path!r} cannot be read as CSV: {exc}") from None
-        return cls(events_from_frame(df, origin=path))
-
-    def add(self, event: PolicyEvent | None = None, /, **fields_: Any) -> PolicyCalendar:
-        """Return a new calendar with one more event.
-
-        Pass a :class:`PolicyEvent`, or its fields as keywords (``id``, ``name``,
-        ``start``, ``source`` required; ``outcomes`` may be ``"a;b"`` or a tuple; CSV
-        names ``event_id``, ``start_date``, ``end_date``, ``outcomes_affected`` and
-        ``expected_direction`` are accepted too).
-        """
-        if event is not None and fields_:
-            raise SpecificationError("add() takes a PolicyEvent or keyword fields, not both.")
-        if event is None:
-            aliases = {"event_id": "id", "start_date": "start", "end_date": "end",
-                       "outcomes_affected": "outcomes", "expected_direction": "direction"}
-            kw = {aliases.get(k, k): v for k, v in fields_.items()}
-            known = {f.name for f in fields(PolicyEvent)}
-            unknown = sorted(set(kw) - known)
-            if unknown:
-                raise SpecificationError(
-                    f"add(): unknown field(s) {format_examples(unknown)}; PolicyEvent fields are "
-                    f"{', '.join(sorted(known))}."
-                )
-            missing = [k for k in ("id", "name", "start", "source") if k not in kw]
-            if missing:
-                raise SpecificationError(
-                    f"add(): field(s) {', '.join(missing)} are required (source says where the "
-                    "dates come from)."
-                )
-            event = PolicyEvent(**kw)
-        elif not isinstance(event, PolicyEvent):
-            raise SpecificationError(f"add() expects a PolicyEvent; got {type(event).__name__}.")
-        return PolicyCalendar((*self._events, event), self._tables)
-
-    def combine(self, other: PolicyCalendar | Iterable[PolicyEvent]) -> PolicyCalendar:
-        """Return a calendar holding the events of both (ids must not clash)."""
-        others = other.events if isinstance(other, PolicyCalendar) else tuple(other)
-        tables = {**self._tables, **(other._tables if isinstance(other, PolicyCalendar) else {})}
-        return PolicyCalendar((*self._events, *others), tables)
-
-    def replace_event(self, event_id: str, **changes: Any) -> PolicyCalendar:
-        """Return a calendar where event ``event_id`` has ``changes`` applied."""
-        old = self.get(event_id)
-        new = replace(old, **changes)
-        return PolicyCalendar((new if e.id == event_id else e for e in self._events), self._tables)
-
-    # queries ----------------------------------------------------------------------
-    @property
-    def events(self) -> tuple[PolicyEvent, ...]:
-        """The events, ordered by start date then id."""
-        return self._events
-
-    def get(self, event_id: str) -> PolicyEvent:
-        """The event with id ``event_id``."""
-        try:
-            return self._by_id[event_id]
-        except KeyError:
-            close = difflib.get_close_matches(str(event_id), list(self._by_id), n=3)
-            hint = f" Did you mean {format_examples(close)}?" if close else ""
-            raise SpecificationError(
-                f"no event with id {event_id!r} in this calendar ({len(self)} events).{hint}"
-            ) from None
-
-    def between(self, start: Any, end: Any) -> PolicyCalendar:
-        """Events active at any time from ``start`` to ``end`` (dates, inclusive)."""
-        lo, hi = _as_date(start, "start"), _as_date(end, "end")
-        if hi < lo:
-            raise SpecificationError(f"between(): end {hi.date()} is before start {lo.date()}.")
-        return PolicyCalendar(
-            (e for e in self._events
-             if e.start <= hi and (e.end if e.end is not None else e.start) >= lo), self._tables)
-
-    def for_outcome(self, outcome: str) -> PolicyCalendar:
-        """Events listed as moving ``outcome``."""
-        return PolicyCalendar((e for e in self._events if e.moves(outcome)), self._tables)
-
-    def for_nation(self, nation: str) -> PolicyCalendar:
-        """Events of ``nation`` (and UK-wide events)."""
-        return PolicyCalendar((e for e in self._events if e.nation in (nation, "UK")), self._tables)
-
-    def for_phase(self, phase: str) -> PolicyCalendar:
-        """Events dating phase ``phase`` of their policy (``announced``, ``paid``...)."""
-        return PolicyCalendar((e for e in self._events if e.phase == phase), self._tables)
-
-    def policy_events(self, policy: str) -> PolicyCalendar:
-        """The rows (phases) of one policy, by the ``policy`` field."""
-        return PolicyCalendar((e for e in self._events if e.policy == policy), self._tables)
-
-    # intensity ----------------------------------------------------------------------
-    def with_intensity(self, event_id: str, table: IntensityTable) -> PolicyCalendar:
-        """Return a calendar where event ``event_id`` has the per-area intensity ``table``.
-
-        ``table`` is an :class:`~evalint.calendar.intensity.IntensityTable` (read one with
-        :func:`~evalint.calendar.intensity.read_intensity_csv`); its area codes must be the
-        unit ids of the panels you check (ICB ODS codes for the default calendar).
-        """
-        if not isinstance(table, IntensityTable):
-            raise SpecificationError(
-                f"with_intensity() expects an IntensityTable; got {type(table).__name__}. Read a "
-                "CSV with evalint.calendar.intensity.read_intensity_csv(path).")
-        old = self.get(event_id)
-        new = replace(old, intensity=table.name)
-        tables = {**self._tables, table.name: table}
-        return PolicyCalendar((new if e.id == event_id else e for e in self._events), tables)
-
-    def intensity_table(self, event: PolicyEvent | str) -> IntensityTable | None:
-        """The intensity table of ``event`` (attached, else shipped), or ``None``."""
-        ev = self.get(event) if isinstance(event, str) else event
-        if not ev.intensity:
-            return None
-        if ev.intensity in self._tables:
-            return self._tables[ev.intensity]
-        if ev.intensity in list_builtin_intensity():
-            return builtin_intensity(ev.intensity)
-        return None
-
-    @property
-    def outcomes(self) -> tuple[str, ...]:
-        """Every outcome name some event lists, sorted."""
-        return tuple(sorted({o for e in self._events for o in e.outcomes}))
-
-    def to_frame(self) -> pd.DataFrame:
-        """The events as a frame with :data:`EVENT_COLUMNS` (dates as Timestamps)."""
-        df = pd.DataFrame([e.as_record() for e in self._events], columns=list(EVENT_COLUMNS))
-        for col in ("start_date", "end_date"):
-            df[col] = pd.to_datetime(df[col])
-        df["unverified"] = df["unverified"].astype(bool)
-        return df
-
-    def to_csv(self, path: str | os.PathLike[str]) -> None:
-        """Write the calendar in the CSV schema :meth:`from_csv` reads."""
-        df = self.to_frame()
-        for col in ("start_date", "end_date"):
-            df[col] = df[col].dt.strftime("%Y-%m-%d").fillna("")
-        df.to_csv(path, index=False)
+    __slots__ = ()
 
     def check(self, intervention: Any, *, outcome: str | None, pre: int = 24, post: int = 12,
               freq: str = "M", treated_units: Iterable[str] | None = None,
@@ -277,34 +57,9 @@ class PolicyCalendar:
         See :func:`evalint.calendar.confounding.check_confounding` for the parameters,
         the overlap categories and the severity rules (also in ``methods/policy_churn.md``).
         """
-        from evalint.calendar.confounding import check_confounding
-
         return check_confounding(
             self, intervention, outcome=outcome, pre=pre, post=post, freq=freq,
             treated_units=treated_units, comparison_units=comparison_units, design=design,
             co_timed=co_timed, nation=nation, include_all=include_all, collection=collection,
             level=level, top=top,
         )
-
-    # dunder -----------------------------------------------------------------------
-    def __len__(self) -> int:
-        return len(self._events)
-
-    def __iter__(self) -> Iterator[PolicyEvent]:
-        return iter(self._events)
-
-    def __contains__(self, event_id: object) -> bool:
-        return event_id in self._by_id
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PolicyCalendar) and self._events == other._events
-
-    def __hash__(self) -> int:
-        return hash(self._events)
-
-    def __repr__(self) -> str:
-        if not self._events:
-            return "PolicyCalendar(0 events)"
-        first, last = self._events[0].start.date(), max(
-            (e.end or e.start) for e in self._events).date()
-        return f"PolicyCalendar({len(self)} events, {first} to {last})"

@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:  # pragma: no cover
-    from evalint.calendar.events import PolicyCalendar, PolicyEvent
+from evalint.calendar.collection import EventCollection
+from evalint.calendar.event_records import PolicyEvent
 
 __all__ = ["DIFFERENTIAL_SMD", "standardised_difference", "unit_exposure"]
 
@@ -60,7 +58,7 @@ def standardised_difference(treated: Iterable[float], comparison: Iterable[float
 
 
 def unit_exposure(event: PolicyEvent, units: Iterable[str],
-                  calendar: PolicyCalendar | None = None) -> tuple[pd.Series | None, str]:
+                  calendar: EventCollection | None = None) -> tuple[pd.Series | None, str]:
     """Exposure of ``units`` to ``event`` and what it measures.
 
     Returns ``(series indexed by unit, description)``; the series is ``None`` when exposure

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 import pandas as pd
 
+from evalint.calendar.event_records import PolicyEvent
+from evalint.calendar.exposure import DIFFERENTIAL_SMD, standardised_difference, unit_exposure
 from evalint.data.timeparse import to_period
-
-if TYPE_CHECKING:  # pragma: no cover
-    from evalint.calendar.events import PolicyEvent
 
 __all__ = ["GENERAL_KINDS", "INDIRECT_CHANNELS", "MEASUREMENT_KINDS", "OVERLAPS",
            "duration_weight"]
@@ -174,8 +171,6 @@ def _coverage(event: PolicyEvent, groups: dict[str, frozenset[str]],
               comparison_design: bool, calendar: object = None
               ) -> tuple[bool, bool | None, str, float]:
     """(relevant, differential, sentence about units, standardised difference of exposure)."""
-    from evalint.calendar.exposure import DIFFERENTIAL_SMD, standardised_difference, unit_exposure
-
     nan = float("nan")
     if event.is_national:
         where = f"national ({event.nation})"

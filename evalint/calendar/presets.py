@@ -19,11 +19,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
 
 import pandas as pd
 
+from evalint.calendar.collection import EventCollection
 from evalint.errors import SpecificationError
+from evalint.geography.icbs import load_icbs
 
 __all__ = ["Intervention", "resolve_preset", "list_presets", "describe_presets"]
 
@@ -111,15 +112,11 @@ class Intervention:
         return self.unit_dates is not None and len(set(self.unit_dates.values())) > 1
 
 
-def _calendar() -> Any:
-    from evalint.calendar.events import PolicyCalendar
-
-    return PolicyCalendar.default()
+def _calendar() -> EventCollection:
+    return EventCollection.default()
 
 
 def _icbs() -> pd.DataFrame:
-    from evalint.calendar.icbs import load_icbs
-
     return load_icbs()
 
 

@@ -122,8 +122,9 @@ def frame_parts(
         work = work.reset_index(drop=True)
     # first row of each unit's run; None when a unit's rows are not one run (then the
     # per-unit steps below group by value instead). Sorted values always form runs.
-    unit_starts: np.ndarray | None = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-    if not by_value and len(unit_starts) != int(sorted_codes.max()) + 1:
+    run_starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    unit_starts: np.ndarray | None = run_starts
+    if not by_value and len(run_starts) != int(sorted_codes.max()) + 1:
         unit_starts = None
     # sorted, a repeated (unit, period) pair sits next to its twin: one pass over two arrays;
     # the message is built from the frame in its original row order

@@ -7,6 +7,7 @@ column, units or rows at fault, what was seen, and the fix.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -68,7 +69,7 @@ def require_numeric(df: pd.DataFrame, column: str, role: str) -> pd.Series:
 
 def missing_rows(values: pd.Series, keys: pd.DataFrame) -> pd.DataFrame:
     """The unit/time keys of rows where ``values`` is missing."""
-    return keys.loc[values.isna()]
+    return cast(pd.DataFrame, keys.loc[values.isna()])
 
 
 def require_no_duplicates(keys: pd.DataFrame, unit: str, time: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -58,6 +58,8 @@ class Panel:
         "_data", "unit", "time", "outcomes", "outcome_kinds", "treatment", "population",
         "weights", "covariates", "freq", "timing", "_fingerprint", "dropped", "_primary_chosen", "cluster",
     )
+    #: set by ``with_outcome`` (True: an outcome was chosen, estimators may use it without outcome=)
+    _primary_chosen: bool
 
     def __init__(self, *, data: pd.DataFrame, unit: str, time: str, outcomes: tuple[str, ...],
                  outcome_kinds: dict[str, OutcomeKind], treatment: str | None,
@@ -164,7 +166,7 @@ class Panel:
 
         A (copy-on-write) copy: changing it does not change the panel.
         """
-        return self._data.copy(deep=False)
+        return cast(pd.DataFrame, self._data.copy(deep=False))
 
     @property
     def outcome(self) -> str:
@@ -188,7 +190,8 @@ class Panel:
         if isinstance(per.dtype, pd.PeriodDtype) and len(per) and not per.isna().any():
             # = per.min(), per.max(), from the integer ordinals (faster on long columns)
             o = per.array.asi8
-            lo, hi = (pd.Period(ordinal=int(v), freq=per.dtype.freq) for v in (o.min(), o.max()))
+            offset: Any = per.dtype.freq   # a BaseOffset (the stubs type freq= as a string or Tick)
+            lo, hi = (pd.Period(ordinal=int(v), freq=offset) for v in (o.min(), o.max()))
             return pd.period_range(lo, hi, freq=self.freq, name=self.time)
         return pd.period_range(per.min(), per.max(), freq=self.freq, name=self.time)
 
@@ -208,7 +211,7 @@ class Panel:
     def unit_clusters(self) -> pd.Series:
         """Each unit's cluster label (index: units in panel order); the unit itself when undeclared."""
         if self.cluster is None:
-            return pd.Series(self.units, index=self.units, name=self.unit)
+            return cast(pd.Series, pd.Series(self.units, index=self.units, name=self.unit))
         first = self._data.groupby(self.unit, sort=False)[self.cluster].first()
         return first.reindex(self.units)
 
@@ -221,7 +224,7 @@ class Panel:
         """Unit-period cells of the full grid that have no row (empty if balanced)."""
         grid = pd.MultiIndex.from_product([self.units, self.periods], names=[self.unit, self.time])
         have = pd.MultiIndex.from_frame(self._data[[self.unit, self.time]])
-        return grid.difference(have).to_frame(index=False)
+        return cast(pd.DataFrame, grid.difference(have).to_frame(index=False))
 
     @property
     def is_balanced(self) -> bool:
@@ -253,7 +256,7 @@ class Panel:
                 f"{format_examples([c for c in numeric if c])}."
             )
         mat = self._data.pivot(index=self.unit, columns=self.time, values=col)
-        return mat.reindex(index=self.units, columns=self.periods)
+        return cast(pd.DataFrame, mat.reindex(index=self.units, columns=self.periods))
 
     def period(self, value: Any, what: str = "date") -> pd.Period:
         """Map a date-like value to this panel's period containing it."""
@@ -280,7 +283,7 @@ class Panel:
             h.update(f"|freq={self.freq}".encode())
             frame = self._data.copy(deep=False)  # (assigning a column leaves _data as it is)
             frame[self.time] = pd.PeriodIndex(frame[self.time]).asi8
-            h.update(np.ascontiguousarray(pd.util.hash_pandas_object(frame, index=False).to_numpy()))
+            h.update(np.ascontiguousarray(pd.util.hash_pandas_object(frame, index=False).to_numpy()).tobytes())
             if self.timing is not None:  # cohorts are data too (cohort= drops its column)
                 # = self.units: each unit first occurs at the start of one of its runs of rows
                 uid = frame[self.unit]
@@ -557,7 +560,7 @@ def _attach_cluster(df: pd.DataFrame, parts: dict[str, Any], cluster: str, *, co
         raise SpecificationError(
             f"cluster={cluster!r} is also the {clash[cluster]} column; the cluster must be a grouping "
             "of units (e.g. the ICB of a practice). Pass the column that holds each unit's group.")
-    data = parts["data"]
+    data: pd.DataFrame = parts["data"]
     if cluster == unit:
         return data
     if unit not in df.columns:  # single series: one unit, one cluster
@@ -578,6 +581,6 @@ def _attach_cluster(df: pd.DataFrame, parts: dict[str, Any], cluster: str, *, co
             f"e.g. {first!r} has {seen}); a cluster must contain whole units. Give each unit one label "
             "(e.g. its ICB at the start of the period), or cluster at a coarser level.")
     mapping = labels.groupby(df[unit], sort=False).first()
-    out = data.copy(deep=False)
+    out: pd.DataFrame = data.copy(deep=False)
     out[cluster] = data[unit].map(mapping).to_numpy()
     return out

@@ -9,7 +9,7 @@ intervention point on monthly or quarterly data.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,7 @@ def normalise_freq(freq: Any) -> str:
 
 
 def _period_freq(series: pd.Series) -> str:
-    return normalise_freq(series.dtype.freq)
+    return normalise_freq(cast(pd.PeriodDtype, series.dtype).freq)
 
 
 #: Period anchors whose periods coincide with evalint's (calendar quarters, Monday-Sunday
@@ -417,4 +417,4 @@ def to_period(value: Any, freq: str, what: str = "date") -> pd.Period:
         )
     if ts.tz is not None:
         ts = ts.tz_localize(None)
-    return ts.to_period(fcode)
+    return cast(pd.Period, ts.to_period(fcode))

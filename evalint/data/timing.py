@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -29,12 +30,12 @@ class TreatmentTiming:
     @property
     def never_treated(self) -> pd.Index:
         """Units never treated in the data."""
-        return self.cohort.index[self.cohort.isna()]
+        return cast(pd.Index, self.cohort.index[self.cohort.isna()])
 
     @property
     def treated_units(self) -> pd.Index:
         """Units treated at some point in the data."""
-        return self.cohort.index[self.cohort.notna()]
+        return cast(pd.Index, self.cohort.index[self.cohort.notna()])
 
     @property
     def cohorts(self) -> list[pd.Period]:
@@ -53,7 +54,7 @@ class TreatmentTiming:
 
     def cohort_ordinal(self) -> pd.Series:
         """Cohort as an integer period ordinal (NaN for never treated)."""
-        return pd.Series(_ordinals(self.cohort), index=self.cohort.index, name=self.cohort.name)
+        return cast(pd.Series, pd.Series(_ordinals(self.cohort), index=self.cohort.index, name=self.cohort.name))
 
     def relative_time(self, units: pd.Series, times: pd.Series) -> pd.Series:
         """Periods since first treatment for each (unit, time) row; NaN if never treated.
@@ -62,12 +63,12 @@ class TreatmentTiming:
         """
         start = units.map(self.cohort_ordinal())
         ords = pd.Series(_ordinals(times), index=times.index)
-        return (ords - start).rename("rel_time")
+        return cast(pd.Series, (ords - start).rename("rel_time"))
 
     def treated_indicator(self, units: pd.Series, times: pd.Series) -> pd.Series:
         """0/1 indicator of being treated in each (unit, time) row."""
         rel = self.relative_time(units, times)
-        return (rel >= 0).astype(int).rename("treated")
+        return cast(pd.Series, (rel >= 0).astype(int).rename("treated"))
 
 
 def _ordinals(values: pd.Series) -> np.ndarray:

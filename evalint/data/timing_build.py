@@ -134,9 +134,10 @@ def _timing_from_per_unit(work: pd.DataFrame, unit: str, time: str, col: str, fr
                           per_unit: pd.Series, some_missing: np.ndarray) -> TreatmentTiming:
     """Classify and parse each unit's cohort value (``per_unit``, in order of first appearance)."""
     # each distinct cohort value is classified and parsed once, then mapped back to the units
+    uniques: list[Any]
     try:
-        codes, uniques = pd.factorize(per_unit, use_na_sentinel=True)
-        uniques = list(uniques)
+        codes, distinct = pd.factorize(per_unit, use_na_sentinel=True)
+        uniques = list(distinct)
     except TypeError:  # unhashable values: one "distinct value" per unit
         codes, uniques = np.arange(len(per_unit)), list(per_unit.to_numpy())
     first_unit = np.full(len(uniques), -1, dtype=np.int64)
@@ -162,12 +163,12 @@ def _timing_from_per_unit(work: pd.DataFrame, unit: str, time: str, col: str, fr
             continue
         if isinstance(v, (float, np.floating)) and float(v).is_integer():
             v = int(v)
-        value_periods.append(to_period(v, freq, what=f"cohort of unit {plain(per_unit.index[first_unit[j]])!r}"))
-    by_value = pd.array(value_periods, dtype=f"period[{freq}]")
+        value_periods.append(to_period(v, freq, what=f"cohort of unit {plain(per_unit.index[int(first_unit[j])])!r}"))
+    by_value = pd.array(value_periods, dtype=pd.PeriodDtype(freq))
     mapped = by_value.take(np.where(never, -1, codes), allow_fill=True)
     cohort = pd.Series(mapped, index=pd.Index(per_unit.index, name=unit))
     bad = [j for j, p in enumerate(value_periods) if p is not pd.NaT and (p < first_p or p > last_p)]
-    outside = [(per_unit.index[i], value_periods[codes[i]]) for i in np.flatnonzero(np.isin(codes, bad))] if bad else []
+    outside = [(per_unit.index[int(i)], value_periods[codes[i]]) for i in np.flatnonzero(np.isin(codes, bad))] if bad else []
     if outside:
         shown = "; ".join(f"{plain(u)!r}: {p}" for u, p in outside[:5])
         raise TreatmentError(

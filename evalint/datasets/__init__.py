@@ -9,11 +9,10 @@
 
 from evalint.datasets._calibration import icb_units
 from evalint.datasets._simulated import SimulatedPanel
+from evalint.datasets.catalog import DatasetInfo, FileInfo
 from evalint.datasets.registry import (
     ChecksumError,
-    DatasetInfo,
     DatasetNotFoundError,
-    FileInfo,
     cache_dir,
     download,
     info,

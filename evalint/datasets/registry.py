@@ -30,22 +30,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from evalint.datasets.catalog import (  # noqa: F401 - moved to catalog; still importable from here
-    _DTYPES,
-    ColumnInfo,
-    DatasetInfo,
-    FileInfo,
-    _registry,
-    _toml,
-)
+from evalint.datasets.catalog import DatasetInfo, FileInfo, _registry
 from evalint.errors import DataError, SpecificationError, format_examples
 
 __all__ = [
     "ChecksumError",
     "DatasetNotFoundError",
-    "ColumnInfo",
-    "FileInfo",
-    "DatasetInfo",
     "list_datasets",
     "info",
     "path",

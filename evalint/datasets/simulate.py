@@ -93,7 +93,7 @@ from evalint.datasets._scenario import effect_array, resolve_adoption, resolve_o
 from evalint.datasets._simulated import SimulatedPanel
 from evalint.errors import EvalintError, SpecificationError, format_examples
 
-__all__ = ["SimulatedPanel", "simulate_nhs", "simulate_series", "OUTCOMES"]
+__all__ = ["simulate_nhs", "simulate_series", "OUTCOMES"]
 
 OUTCOMES = cal.OUTCOMES
 _COUNTS = ("emergency_admissions", "delayed_discharges")
@@ -335,7 +335,7 @@ def simulate_nhs(
     adoption : None, str, mapping or tuple
         ``None`` (no treatment); ``"ics_golive_2022"`` (all 42 ICBs at July 2022);
         ``"ics_waves"`` (each ICB at the month of its ICS designation, 2017-2021, from
-        :func:`evalint.calendar.icbs.load_icbs`); ``{icb_code: month}``; or ``(codes, month)``.
+        :func:`evalint.geography.icbs.load_icbs`); ``{icb_code: month}``; or ``(codes, month)``.
         Units not named are never treated; a month after ``end`` means never treated within
         the panel (with a warning).
     effects : mapping, optional
@@ -389,7 +389,7 @@ def simulate_nhs(
         if unknown or not wanted:
             raise SpecificationError(
                 f"units: {format_examples(unknown) if unknown else 'none given'}; use ICB ODS codes "
-                f"from evalint.calendar.icbs.load_icbs(): {format_examples(list(table['icb_code']), limit=42)}."
+                f"from evalint.geography.icbs.load_icbs(): {format_examples(list(table['icb_code']), limit=42)}."
             )
         table = table.loc[table["icb_code"].isin(wanted)].reset_index(drop=True)
     return _generate(table, _months(start, end), unit_col="icb_code", name_col="icb_name",

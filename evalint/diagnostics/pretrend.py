@@ -32,7 +32,9 @@ Three tests:
 ``"wald"``
     The joint Wald test on the estimator's own pre-treatment coefficients with a chi-square
     (``df2=None``, R ``did``'s ``att_gt`` pre-test) or ``F(q, df2)`` reference
-    (:func:`wald_check`). With many pre-treatment cells and few units its covariance is
+    (:func:`wald_check`; the TWFE event study's ``F(q, G - 1)`` and C-S's chi-square, R ``did``), or
+    BJS (2024) Test 1's ``F(K, G - 1)`` on the lead coefficients of the imputation estimator's
+    untreated-cell regression (:func:`lead_wald_check`). With many pre-treatment cells and few units its covariance is
     estimated from fewer units than cells and it rejects exactly parallel trends almost
     always (benchmarks/RESULTS.md); kept for replication.
 
@@ -62,7 +64,8 @@ from scipy import stats
 from evalint._typing import check_option
 from evalint.diagnostics.base import CheckResult, Flag
 
-__all__ = ["PRETREND_METHODS", "pretrend_check", "trend_contrast", "wald_check", "welch_df", "welch_variance"]
+__all__ = ["PRETREND_METHODS", "lead_wald_check", "pretrend_check", "trend_contrast", "wald_check", "welch_df",
+           "welch_variance"]
 
 PRETREND_METHODS = ("trend", "joint", "wald")
 _CAVEAT = ("A pre-test has limited power and passing it does not establish parallel trends "
@@ -233,3 +236,30 @@ def wald_check(estimates: np.ndarray, vcov: np.ndarray, *, df2: float | None = N
     if terms is not None:
         table = pd.DataFrame({"term": list(terms), "estimate": b, "std_error": np.sqrt(np.diag(v))})
     return CheckResult(name, passed, text, table=table, statistic=stat, p_value=p, flags=flags, df=q)
+
+
+def lead_wald_check(leads: Sequence[int], estimates: np.ndarray, vcov: np.ndarray, n_clusters: int, *,
+                    alpha: float = 0.05) -> CheckResult:
+    """BJS (2024) Test 1: joint ``F(K, G - 1)`` that the ``K`` lead coefficients are zero.
+
+    ``F = b'V^{-1}b / K`` with the cluster-robust covariance of the leads added to the
+    untreated-cell regression (``V`` invertible: ``K`` leads with a variance each) and ``G``
+    clusters, as BJS and pyfixest; check ``bjs_pretrend_test``.
+
+    References
+    ----------
+    Borusyak, K., Jaravel, X. & Spiess, J. (2024). Revisiting event-study designs: robust and
+    efficient estimation. Review of Economic Studies 91(6), 3253-3285, Section 4.4.
+    """
+    b = np.asarray(estimates, dtype=float)
+    v = np.asarray(vcov, dtype=float)
+    n_lead = len(leads)
+    g = n_clusters
+    fstat = float(b @ np.linalg.solve(v, b) / n_lead)
+    pval = float(stats.f.sf(fstat, n_lead, g - 1))
+    passed = pval >= alpha
+    text = (f"BJS (2024) Test 1: {n_lead} lead(s) ({', '.join(map(str, leads))}) added to the untreated-cell "
+            f"regression, joint F({n_lead}, {g - 1}) = {fstat:.3f}, p = {pval:.3g}; "
+            + ("no evidence against parallel trends." if passed else
+               "pre-treatment differences are significant: parallel trends are in doubt."))
+    return CheckResult("bjs_pretrend_test", passed, text, statistic=fstat, p_value=pval)

@@ -97,7 +97,8 @@ def run_calendar_query(panel: Any, query: CalendarQuery | None, calendar: Any) -
         cal = PolicyCalendar.default() if calendar is None or calendar is True else calendar
         outcome = query.outcome or panel.outcome
         kind = panel.outcome_kinds[outcome].name if outcome in panel.outcome_kinds else outcome
-        check = cal.check(query.preset, outcome=kind, pre=query.pre, post=query.post, freq=query.freq,
+        check = cal.check(query.preset, outcome=kind, pre=query.pre, post=query.post,  # type: ignore[arg-type]
+                          freq=query.freq,  # type: ignore[arg-type]
                           treated_units=query.treated_units, design=query.design)
         return CalendarOutcome(check, tuple(check.flags))
     try:
@@ -117,9 +118,10 @@ class FitTemplate:
         """Step 1's spec check: :func:`~evalint.inference.dispatch.resolve_inference` (a family may narrow it)."""
         return resolve_inference(self, inference)
 
-    def _fit_core(self, panel: Any, spec: Any, *, alpha: float, calendar: Any,
-                  **options: Any) -> FitCore | EffectResult:  # pragma: no cover - abstract
-        raise NotImplementedError
+    #: The estimator's core, ``(panel, spec, *, alpha, calendar, **its own keywords) -> FitCore``
+    #: (or a finished EffectResult). Each estimator defines it with its own keywords, so it is
+    #: declared as a callable attribute rather than a method with one signature.
+    _fit_core: Callable[..., FitCore | EffectResult]
 
     def run_fit(self, panel: Any, *, inference: Any = None, calendar: Any = None, alpha: float = 0.05,
                 **options: Any) -> EffectResult:

@@ -39,12 +39,7 @@ from evalint.evaluate.context import derived_panel as _derived_panel
 from evalint.evaluate.designs import Assignment, DesignPlan, choose_designs, resolve_assignment
 from evalint.evaluate.registry import option_keys, replications
 from evalint.evaluate.renderers import renderer, writer, writer_suffixes
-from evalint.evaluate.runners import (
-    ITS_DEFAULTS,  # noqa: F401 - moved to runners; still importable from here
-    UNIT_FAIL_SHARE,  # noqa: F401
-    _fit,
-    _scaled,
-)
+from evalint.evaluate.runners import _fit, _scaled
 from evalint.evaluate.scale import (
     CellTotals,
     ScaledEffect,
@@ -369,7 +364,7 @@ class Evaluation:
         key = f"churn:{design}:{outcome}"
         if key in self._cache:
             return self._cache[key]
-        from evalint.estimators.did.group_time import callaway_santanna
+        from evalint.estimators.did.cs.estimator import callaway_santanna
         from evalint.evaluate.churn_sensitivity import churn_sensitivity
         from evalint.inference.specs import Analytic
 

@@ -24,7 +24,7 @@ otherwise ``reps`` random assignments drawn with ``seed``.
 
 Without covariates, with never-treated comparisons and a balanced panel, the simple
 Callaway-Sant'Anna ATT is a closed-form function of unit-level averages
-(:func:`cs_simple_att`), so each placebo costs a few array sums instead of a refit.
+(:func:`evalint.estimators.did.permutation.cs_simple_att`), so each placebo costs a few array sums instead of a refit.
 
 :func:`welch_t_interval` keeps the C-S estimate and SE and reads it on a t reference with
 Welch-Satterthwaite degrees of freedom (``options={"did": {"few_treated": "welch_t"}}``; the
@@ -47,25 +47,13 @@ from typing import Any
 import numpy as np
 
 from evalint.errors import InferenceError
-from evalint.estimators.did.permutation import cs_simple_att, with_conley_taber
-from evalint.inference.permutation import (
-    MAX_FEW_TREATED,
-    ConleyTaber,
-    conley_taber_interval,
-    n_placebo_assignments,
-    permutation_ranks,
-    placebo_assignments,
-)
+from evalint.estimators.did.permutation import with_conley_taber
+from evalint.inference.permutation import MAX_FEW_TREATED, ConleyTaber
 from evalint.results.effect import InferenceInfo
 
 __all__ = [
     "FEW_TREATED_METHODS",
     "MAX_PERMUTATION_TREATED",
-    "conley_taber_interval",
-    "cs_simple_att",
-    "n_placebo_assignments",
-    "permutation_ranks",
-    "placebo_assignments",
     "placebo_few_treated",
     "welch_df",
     "welch_t_interval",
@@ -130,7 +118,7 @@ def welch_t_interval(result: Any, alpha: float) -> Any:
     """
     from scipy import stats
 
-    from evalint.estimators.did.aggregate import CSState, aggregate_cells
+    from evalint.estimators.did.cs.aggregate import CSState, aggregate_cells
 
     state = result.state if isinstance(result.state, CSState) else None
     if state is None or not np.isfinite(result.se) or result.se <= 0:

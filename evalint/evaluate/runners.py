@@ -12,11 +12,10 @@ from typing import Any
 
 from evalint.errors import SpecificationError
 from evalint.evaluate.context import Context
-from evalint.evaluate.plugins.its import ITS_DEFAULTS, UNIT_FAIL_SHARE
 from evalint.evaluate.registry import DesignPlan, Variant, get_variant
 from evalint.evaluate.scale import CellTotals, ScaledEffect, ScaleSpec
 
-__all__ = ["ITS_DEFAULTS", "UNIT_FAIL_SHARE"]
+__all__: list[str] = []
 
 
 def _variant(key: str) -> Variant:

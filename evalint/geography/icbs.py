@@ -2,8 +2,8 @@
 
 Package data (``icbs.csv``) compiled from the project's curated ``ics_icb.csv`` (sources kept per
 row): name, ODS code (``Q..``), ONS code (``E54...``, ICB July 2022), NHS region, statutory
-go-live, ICS wave and designation date. Moved here from ``evalint.calendar.icbs`` (which still
-re-exports :func:`load_icbs`).
+go-live, ICS wave and designation date. ``evalint.calendar`` re-exports :func:`load_icbs` as part of
+its public API.
 """
 
 from __future__ import annotations

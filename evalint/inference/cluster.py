@@ -216,8 +216,9 @@ class ClusterVcov:
         """Coefficients, SEs, df, t and p-values as a table."""
         b = self._fit.coef
         t = b / self.se
-        return pd.DataFrame({"estimate": b, "std_error": self.se, "df": self.df, "statistic": t,
-                             "p_value": 2 * stats.t.sf(np.abs(t), self.df)}, index=list(self.names))
+        out: pd.DataFrame = pd.DataFrame({"estimate": b, "std_error": self.se, "df": self.df, "statistic": t,
+                                          "p_value": 2 * stats.t.sf(np.abs(t), self.df)}, index=list(self.names))
+        return out
 
     def contrast(self, c: np.ndarray) -> tuple[float, float]:
         """Variance and degrees of freedom of ``c'b`` (``c`` a length-k vector)."""

@@ -21,8 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from evalint.results.effect import EffectResult
 
-__all__ = ["plot_result", "register_plot", "new_axes", "to_plot_x", "shade_flags", "mark_threats", "effect_label",
-           "SEVERITY_COLOURS"]
+__all__ = ["plot_result", "register_plot", "new_axes", "to_plot_x", "shade_flags", "mark_threats", "effect_label"]
 
 #: plot kind -> "module:function"; each function takes (result, **kwargs) and returns a Figure.
 _PLOTTERS: dict[str, str] = {

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from evalint.plotting.base import SEVERITY_COLOURS, new_axes
+from evalint.plotting.base import new_axes
+from evalint.plotting.style import SEVERITY_COLOURS
 from evalint.plotting.style import drawable, styled
 
 if TYPE_CHECKING:  # pragma: no cover

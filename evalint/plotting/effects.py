@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 
 from evalint.plotting.base import effect_label, mark_threats, new_axes, to_plot_x
 from evalint.plotting.style import OKABE_ITO, drawable, styled

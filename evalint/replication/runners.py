@@ -4,7 +4,8 @@ A ``target.toml`` names its runner by one of the keys of :data:`RUNNERS` (or, as
 shipped files do, by the exact ``module:function`` string registered here). Anything else is
 refused: a target folder can never make ``evalint replicate`` import and call arbitrary code
 (``builtins:print``, a path, another package). A new runner is added here, in evalint's
-replication package, with the estimator code it calls.
+replication package (one module per target: ``mpdta.py``, ``prop99_adh.py``,
+``prop99_synthdid.py``, ``sicily_its.py``), calling the estimators' public classes.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ __all__ = ["RUNNERS", "resolve_runner"]
 #: runner name -> (module, function); every module is inside evalint
 RUNNERS: dict[str, tuple[str, str]] = {
     "selftest": ("evalint.replication.selftest", "run"),
-    "mpdta": ("evalint.estimators.did.cs_replication", "run_mpdta"),
-    "prop99_adh": ("evalint.estimators.synth.scm", "run_prop99_adh"),
-    "prop99_synthdid": ("evalint.estimators.synth.sdid_replication", "run_prop99_synthdid"),
-    "sicily_its": ("evalint.estimators.its.replication", "run_sicily_its"),
+    "mpdta": ("evalint.replication.mpdta", "run_mpdta"),
+    "prop99_adh": ("evalint.replication.prop99_adh", "run_prop99_adh"),
+    "prop99_synthdid": ("evalint.replication.prop99_synthdid", "run_prop99_synthdid"),
+    "sicily_its": ("evalint.replication.sicily_its", "run_sicily_its"),
 }
 
 

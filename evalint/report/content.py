@@ -23,8 +23,8 @@ import pandas as pd
 
 from evalint.results.numbers import fmt, fmt_ci, fmt_p, p_value_draws
 
-__all__ = ["Block", "Card", "ReportSection", "build_report", "FigureImage", "attach_truth", "fmt", "fmt_p",
-           "p_value_draws", "post_period", "results_table", "threats_table", "conclusions"]
+__all__ = ["Block", "Card", "ReportSection", "build_report", "FigureImage", "attach_truth", "post_period",
+           "results_table", "threats_table", "conclusions"]
 
 #: at most this many threats in an outcome's summary
 TOP_THREATS = 5

@@ -139,13 +139,15 @@ class Provenance:
 def tidy(frame: pd.DataFrame | None) -> pd.DataFrame:
     """Return ``frame`` with every tidy column present, in schema order (extras kept after)."""
     if frame is None:
-        return pd.DataFrame(columns=TIDY_COLUMNS)
+        empty: pd.DataFrame = pd.DataFrame(columns=TIDY_COLUMNS)
+        return empty
     out = frame.copy()
     for c in TIDY_COLUMNS:
         if c not in out.columns:
             out[c] = np.nan if c not in ("term", "group", "time") else None
     extras = [c for c in out.columns if c not in TIDY_COLUMNS]
-    return out[TIDY_COLUMNS + extras].reset_index(drop=True)
+    result: pd.DataFrame = out[TIDY_COLUMNS + extras].reset_index(drop=True)
+    return result
 
 
 @dataclass(frozen=True, eq=False)
@@ -306,11 +308,12 @@ class EffectResult:
 
     def diagnostics_frame(self) -> pd.DataFrame:
         """Diagnostics as a table (name, passed, statistic, p_value, text)."""
-        return pd.DataFrame(
+        table: pd.DataFrame = pd.DataFrame(
             [{"name": d.name, "passed": d.passed, "statistic": d.statistic, "p_value": d.p_value,
               "text": d.text} for d in self.diagnostics],
             columns=["name", "passed", "statistic", "p_value", "text"],
         )
+        return table
 
     def summary(self) -> Summary:
         """A :class:`~evalint.results.summary.Summary`: ``str()`` for text, ``.as_markdown()``,

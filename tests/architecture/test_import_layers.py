@@ -25,12 +25,7 @@ _spec.loader.exec_module(import_graph)
 KNOWN_UPWARD: set[tuple[str, str]] = set()
 
 #: import cycles still in the code (broken at run time by function-level imports).
-KNOWN_CYCLES = {
-    ("evalint.calendar.confounding", "evalint.calendar.events", "evalint.calendar.exposure",
-     "evalint.calendar.overlap_rules", "evalint.calendar.presets"),
-    ("evalint.estimators.did.aggregate", "evalint.estimators.did.group_time"),
-    ("evalint.estimators.synth.placebo", "evalint.estimators.synth.scm"),
-}
+KNOWN_CYCLES: set[tuple[str, ...]] = set()
 
 
 @pytest.fixture(scope="module")

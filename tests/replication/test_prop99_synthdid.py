@@ -62,13 +62,9 @@ def test_target_covers_every_published_row(shared_reference):
 @pytest.fixture(scope="module")
 def full_placebo(shared_reference):
     """Every placebo assignment (each control state as the placebo-treated unit), per method."""
-    from evalint.estimators.synth.sdid import (
-        SdidSettings,
-        fit_design,
-        panel_design,
-        replicate_estimates,
-    )
-    from evalint.estimators.synth.sdid_replication import prop99_panel
+    from evalint.estimators.synth.sdid.core import SdidSettings, fit_design, replicate_estimates
+    from evalint.estimators.synth.sdid.design import panel_design
+    from evalint.replication.prop99_synthdid import prop99_panel
 
     design = panel_design(prop99_panel())
     n0 = len(design.control_units)

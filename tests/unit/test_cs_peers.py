@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from evalint.data.panel import Panel
-from evalint.estimators.did.aggregate import aggregate_att
-from evalint.estimators.did.group_time import callaway_santanna
+from evalint.estimators.did.cs.aggregate import aggregate_att
+from evalint.estimators.did.cs.estimator import callaway_santanna
 from evalint.inference import Analytic
 
 pytestmark = pytest.mark.peers

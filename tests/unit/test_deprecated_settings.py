@@ -60,7 +60,7 @@ def test_its_errors_and_hac_lags_map_to_the_spec(cls_name, old, new):
     ({"reps": 40, "seed": 9}, Placebo(reps=40, seed=9)),
 ])
 def test_sdid_variance_reps_seed_map_to_the_spec(old, new):
-    from evalint.estimators.synth.sdid import SyntheticDiD, synthetic_did
+    from evalint.estimators.synth.sdid.estimator import SyntheticDiD, synthetic_did
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SettingDeprecationWarning)
@@ -74,7 +74,7 @@ def test_sdid_variance_reps_seed_map_to_the_spec(old, new):
 
 
 def test_scm_fit_seed_maps_to_placebo_seed():
-    from evalint.estimators.synth.scm import SyntheticControl, synthetic_control
+    from evalint.estimators.synth.scm.estimator import SyntheticControl, synthetic_control
 
     est, panel, kwargs = SyntheticControl.contract_example()
     with pytest.warns(SettingDeprecationWarning, match=r"seed=5\) .* inference=Placebo\(reps=None, seed=5\)"):
@@ -87,7 +87,7 @@ def test_scm_fit_seed_maps_to_placebo_seed():
 
 
 def test_ascm_records_no_seed_and_warns_on_one():
-    from evalint.estimators.synth.augmented import AugmentedSyntheticControl
+    from evalint.estimators.synth.augmented.estimator import AugmentedSyntheticControl
 
     est, panel, kwargs = AugmentedSyntheticControl.contract_example()
     with warnings.catch_warnings():

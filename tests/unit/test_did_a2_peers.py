@@ -29,7 +29,8 @@ import pytest
 
 from evalint.data.panel import Panel
 from evalint.estimators.did.bacon import bacon_decomposition
-from evalint.estimators.did.imputation import ImputationDiD, example_staggered_panel
+from evalint.estimators.did.imputation.estimator import ImputationDiD
+from evalint.estimators.did.staggered import example_staggered_panel
 from evalint.estimators.did.sun_abraham import SunAbraham, sun_abraham
 
 pytestmark = pytest.mark.peers

@@ -25,8 +25,8 @@ from evalint.errors import (
     UnbalancedPanelError,
     UnbalancedPanelWarning,
 )
-from evalint.estimators.did.aggregate import aggregate_att, aggregate_cells
-from evalint.estimators.did.group_time import CallawaySantAnna, callaway_santanna
+from evalint.estimators.did.cs.aggregate import aggregate_att, aggregate_cells
+from evalint.estimators.did.cs.estimator import CallawaySantAnna, callaway_santanna
 from evalint.inference import Analytic, Clustered, MultiplierBootstrap
 from evalint.inference.multiplier import cluster_codes, influence_se, multiplier_bootstrap
 
@@ -404,7 +404,7 @@ def test_sampling_weights_give_weighted_means_and_must_be_time_invariant():
 
 
 def test_aggregate_alias_uses_r_argument_name():
-    from evalint.estimators.did.aggregate import aggregate
+    from evalint.estimators.did.cs.aggregate import aggregate
 
     r = callaway_santanna(panel_of(simulate(seed=19)), inference=AN, calendar=False)
     assert aggregate(r, type="group").estimate == aggregate_att(r, "group").estimate

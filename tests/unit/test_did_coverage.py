@@ -110,7 +110,7 @@ def _twfe_truths(sim: evalint.SimulatedPanel, data: pd.DataFrame) -> tuple[float
 POPULATION_ATT = _population_att()
 
 
-CODES = sorted(evalint.calendar.icbs.load_icbs()["icb_ods_code"])
+CODES = sorted(evalint.geography.icbs.load_icbs()["icb_ods_code"])
 
 
 def _replicate(r: int) -> dict[str, float]:

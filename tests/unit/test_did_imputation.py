@@ -23,7 +23,8 @@ from evalint.errors import (
     SpecificationError,
     UnbalancedPanelWarning,
 )
-from evalint.estimators.did.imputation import ImputationDiD, example_staggered_panel, imputation_did
+from evalint.estimators.did.imputation.estimator import ImputationDiD, imputation_did
+from evalint.estimators.did.staggered import example_staggered_panel
 
 
 def _frame(seed=0, starts=(3, 5), n_per=5, n_never=6, T=8, effect=lambda g, e: 1.0 + 0.5 * e, noise=0.4):

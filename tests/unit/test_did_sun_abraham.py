@@ -23,7 +23,7 @@ from evalint.errors import (
     TreatmentError,
     UnbalancedPanelWarning,
 )
-from evalint.estimators.did.imputation import example_staggered_panel
+from evalint.estimators.did.staggered import example_staggered_panel
 from evalint.estimators.did.sun_abraham import SunAbraham, sun_abraham
 
 

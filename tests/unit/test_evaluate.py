@@ -304,7 +304,7 @@ def test_input_errors_are_typed():
 
 
 def test_conley_taber_interval_closed_form():
-    from evalint.evaluate.pilot import conley_taber_interval
+    from evalint.inference.permutation import conley_taber_interval
 
     placebo = np.arange(-20, 21, dtype=float)[::-1]    # 41 placebo estimates (order does not matter)
     # alpha = 0.1: order statistics l = floor(42 * 0.05) = 2 and u = 42 - 2 = 40, i.e. -19 and 19

@@ -18,15 +18,12 @@ from scipy import stats
 
 from evalint.datasets import simulate_nhs
 from evalint.errors import InferenceError
-from evalint.estimators.did.group_time import callaway_santanna
-from evalint.estimators.did.group_time_cells import outcome_matrix
+from evalint.estimators.did.cs.estimator import callaway_santanna
+from evalint.estimators.did.cs.cells import outcome_matrix
 from evalint.evaluate import evaluate
-from evalint.evaluate.pilot import (
-    cs_simple_att,
-    n_placebo_assignments,
-    placebo_assignments,
-    placebo_few_treated,
-)
+from evalint.estimators.did.permutation import cs_simple_att
+from evalint.evaluate.pilot import placebo_few_treated
+from evalint.inference.permutation import n_placebo_assignments, placebo_assignments
 from evalint.inference.specs import Analytic
 
 EFFECTS = {"emergency_admissions": -0.05, "length_of_stay": -0.3, "delayed_discharges": -0.10}
@@ -122,7 +119,7 @@ def test_rank_interval_covers_exchangeable_draws(m):
     """Estimate error and m placebo errors i.i.d. (exchangeable by construction): the interval
     covers zero error with probability (u - l) / (m + 1) >= 0.95, inside a 99.8% binomial band
     over 4000 draws; interpolated quantiles (np.quantile) fall short with 41 placebos."""
-    from evalint.evaluate.pilot import conley_taber_interval, permutation_ranks
+    from evalint.inference.permutation import conley_taber_interval, permutation_ranks
 
     rng = np.random.default_rng(20261124)
     draws = rng.standard_t(4, size=(4000, m + 1))

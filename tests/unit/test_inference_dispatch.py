@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from evalint.errors import InferenceError, SpecificationError
-from evalint.inference.cluster import cluster_codes, cluster_vcov
+from evalint.inference.cluster import cluster_codes
 from evalint.inference.dispatch import linear_contrast, linear_covariance, resolve_inference
 from evalint.inference.interface import LinearFit
 from evalint.inference.randomisation import rank_test

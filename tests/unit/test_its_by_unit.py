@@ -14,7 +14,7 @@ from evalint.estimators.its import SegmentedRegression, count_its, its_by_unit, 
 
 @pytest.fixture(scope="module")
 def sim():
-    from evalint.calendar.icbs import load_icbs
+    from evalint.geography.icbs import load_icbs
 
     codes = list(load_icbs()["icb_ods_code"][:6])
     with warnings.catch_warnings():

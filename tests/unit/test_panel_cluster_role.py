@@ -104,7 +104,7 @@ def test_callaway_santanna_cluster_se_is_the_cluster_sum_of_influence_functions(
     r_unit = _quiet(evalint.callaway_santanna, Panel.from_frame(_frame(5), unit="unit", time="year", outcome="y",
                                                                 cohort="cohort"), calendar=False,
                     inference=evalint.Analytic())
-    from evalint.estimators.did.aggregate import aggregate_cells
+    from evalint.estimators.did.cs.aggregate import aggregate_cells
 
     cells = r_unit.state.cells
     psi = aggregate_cells(cells, "simple").overall_influence

@@ -10,13 +10,12 @@ from __future__ import annotations
 import math
 import warnings
 
-import pandas as pd
 import pytest
 
 from evalint.diagnostics.base import CheckResult
 from evalint.evaluate.scale import ScaledEffect
 from evalint.evaluate.triangulate import Entry, verdict_for
-from evalint.report.content import fmt, fmt_p
+from evalint.results.numbers import fmt, fmt_p
 
 
 @pytest.mark.parametrize("x, expected", [

@@ -50,8 +50,8 @@ def test_pretrend_size_under_exact_parallel_trends():
     """21 treated ICBs, 11 pre-period cells, no effect anywhere: R did's chi-squared Wald on the
     ATT(g,t) rejects in most draws; evaluate()'s pre-trend check (the linear-trend test of
     evalint.diagnostics.pretrend) at about the nominal rate or below."""
-    from evalint.calendar.icbs import load_icbs
-    from evalint.estimators.did.aggregate import pretrend_wald
+    from evalint.geography.icbs import load_icbs
+    from evalint.estimators.did.cs.aggregate import pretrend_wald
 
     codes = sorted(load_icbs()["icb_ods_code"])[:21]
     adoption = {u: "2023-04" for u in codes}

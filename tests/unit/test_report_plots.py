@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from evalint.data.panel import Panel
-from evalint.estimators.synth.scm import synthetic_control
+from evalint.estimators.synth.scm.estimator import synthetic_control
 from evalint.plotting.base import effect_label
 from evalint.plotting.forest import plot_forest
 from evalint.plotting.style import OKABE_ITO, drawable, short_labels

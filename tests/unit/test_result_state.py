@@ -16,8 +16,8 @@ import pytest
 
 from evalint.errors import SpecificationError
 from evalint.estimators.base import get_estimator
-from evalint.estimators.did.aggregate import CSState, aggregate_att
-from evalint.estimators.did.group_time_cells import GroupTimeCells
+from evalint.estimators.did.cs.aggregate import CSState, aggregate_att
+from evalint.estimators.did.cs.cells import GroupTimeCells
 from evalint.estimators.did.state import EventTimeState
 from evalint.estimators.its.state import ITSState
 from evalint.estimators.synth.state import SCMState, SDIDState

@@ -1,4 +1,4 @@
-"""Synthetic DiD (evalint.estimators.synth.sdid): solver, special cases, invariances, designs,
+"""Synthetic DiD (evalint.estimators.synth.sdid.estimator): solver, special cases, invariances, designs,
 variance applicability and bad input.
 
 Numbers asserted come from closed forms (DiD means, exact two-way data), an independent QP
@@ -23,14 +23,8 @@ from evalint.errors import (
     UnbalancedPanelError,
 )
 from evalint.estimators.synth.frank_wolfe import frank_wolfe_batch, simplex_weights_batch, sparsify
-from evalint.estimators.synth.sdid import (
-    SdidSettings,
-    SyntheticDiD,
-    block_regularisation,
-    block_weights,
-    fit_design,
-    synthetic_did,
-)
+from evalint.estimators.synth.sdid.estimator import SyntheticDiD, synthetic_did
+from evalint.estimators.synth.sdid.core import SdidSettings, block_regularisation, block_weights, fit_design
 
 
 def _frame(n_units=14, n_treated=3, years=range(2000, 2014), start=2009, effect=-2.0, noise=1.0,
@@ -136,7 +130,7 @@ def test_sdid_with_uniform_weights_is_did_in_the_core():
     Y = df.pivot(index="unit", columns="year", values="y").to_numpy()
     start = np.array([14] * 11 + [9] * 3)
     did = fit_design(Y, start, SdidSettings("did"))
-    from evalint.estimators.synth.sdid import block_tau
+    from evalint.estimators.synth.sdid.core import block_tau
 
     uniform = block_tau(Y[None], 11, 9, np.full((1, 11), 1 / 11), np.full((1, 9), 1 / 9))[0]
     assert did.tau == pytest.approx(uniform, abs=1e-12)

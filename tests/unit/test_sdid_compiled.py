@@ -30,8 +30,8 @@ from evalint.estimators.synth.frank_wolfe import (
     simplex_weights_batch,
     sparsify,
 )
-from evalint.estimators.synth.sdid import synthetic_did
-from evalint.estimators.synth.sdid_replication import prop99_panel
+from evalint.estimators.synth.sdid.estimator import synthetic_did
+from evalint.replication.prop99_synthdid import prop99_panel
 
 WEIGHT_TOL = 1e-12
 ESTIMATE_TOL = 1e-10

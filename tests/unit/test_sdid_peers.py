@@ -25,8 +25,8 @@ pytestmark = pytest.mark.peers
 
 @pytest.fixture(scope="module")
 def prop99(shared_reference):
-    from evalint.estimators.synth.sdid import synthetic_did
-    from evalint.estimators.synth.sdid_replication import prop99_panel
+    from evalint.estimators.synth.sdid.estimator import synthetic_did
+    from evalint.replication.prop99_synthdid import prop99_panel
 
     df = pd.read_csv(shared_reference / "prop99_synthdid" / "data.csv")
     res = synthetic_did(prop99_panel(), variance="placebo", reps=200, seed=0, calendar=False)
@@ -59,14 +59,9 @@ def test_mlsynth_sdid_is_the_exact_optimum_version(prop99):
     from mlsynth import SDID
     from scipy.optimize import minimize
 
-    from evalint.estimators.synth.sdid import (
-        SdidSettings,
-        block_regularisation,
-        block_tau,
-        fit_design,
-        panel_design,
-    )
-    from evalint.estimators.synth.sdid_replication import prop99_panel
+    from evalint.estimators.synth.sdid.core import SdidSettings, block_regularisation, block_tau, fit_design
+    from evalint.estimators.synth.sdid.design import panel_design
+    from evalint.replication.prop99_synthdid import prop99_panel
 
     df, res = prop99
     with warnings.catch_warnings():

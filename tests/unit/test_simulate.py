@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalint.calendar.icbs import load_icbs
+from evalint.geography.icbs import load_icbs
 from evalint.data import Panel
-from evalint.datasets.simulate import OUTCOMES, SimulatedPanel, simulate_nhs, simulate_series
+from evalint.datasets._simulated import SimulatedPanel
+from evalint.datasets.simulate import OUTCOMES, simulate_nhs, simulate_series
 from evalint.errors import EvalintError, EvalintWarning, SpecificationError
 
 

@@ -18,8 +18,10 @@ import pandas as pd
 import pytest
 
 from evalint.data.panel import Panel
-from evalint.estimators.synth.placebo import inverted_rank_interval
-from evalint.estimators.synth.scm import Predictor, fit_scm_weights, synthetic_control
+from evalint.estimators.synth.scm.placebo import inverted_rank_interval
+from evalint.estimators.synth.matrices import Predictor
+from evalint.estimators.synth.scm.estimator import synthetic_control
+from evalint.estimators.synth.scm.weights import fit_scm_weights
 
 _BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "coverage_its_synth.py"
 _spec = importlib.util.spec_from_file_location("evalint_bench_coverage_its_synth", _BENCH)

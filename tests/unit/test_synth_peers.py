@@ -15,7 +15,8 @@ pytestmark = pytest.mark.peers
 
 @pytest.fixture(scope="module")
 def prop99(shared_reference):
-    from evalint.estimators.synth.scm import prop99_adh_panel, synthetic_control
+    from evalint.estimators.synth.scm.estimator import synthetic_control
+    from evalint.replication.prop99_adh import prop99_adh_panel
 
     panel, df = prop99_adh_panel()
     res = synthetic_control(panel, calendar=False, leave_one_out=False, inference=None)

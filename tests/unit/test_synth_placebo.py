@@ -8,8 +8,8 @@ import pytest
 
 from evalint.data.panel import Panel
 from evalint.errors import InferenceError
-from evalint.estimators.synth.placebo import rank_p_value
-from evalint.estimators.synth.scm import synthetic_control
+from evalint.estimators.synth.scm.placebo import rank_p_value
+from evalint.estimators.synth.scm.estimator import synthetic_control
 from evalint.inference.specs import Placebo
 
 
@@ -102,8 +102,8 @@ def test_too_few_donors_for_placebos_is_flagged_not_silent():
 # ----------------------------------------------------------------------------- audit (issue 5)
 def test_in_time_placebo_is_a_refit_on_the_pre_period_only():
     from evalint.errors import SpecificationError
-    from evalint.estimators.synth.placebo import in_time_placebo
-    from evalint.estimators.synth.scm import SyntheticControl
+    from evalint.estimators.synth.scm.placebo import in_time_placebo
+    from evalint.estimators.synth.scm.estimator import SyntheticControl
 
     df = null_frame(effect=-5.0)
     est = SyntheticControl(leave_one_out=False)

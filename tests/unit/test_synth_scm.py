@@ -14,12 +14,9 @@ from evalint.errors import (
     TreatmentError,
     UnbalancedPanelError,
 )
-from evalint.estimators.synth.scm import (
-    Predictor,
-    SyntheticControl,
-    fit_scm_weights,
-    synthetic_control,
-)
+from evalint.estimators.synth.matrices import Predictor
+from evalint.estimators.synth.scm.estimator import SyntheticControl, synthetic_control
+from evalint.estimators.synth.scm.weights import fit_scm_weights
 
 
 def factor_frame(n_units=12, T=30, start=20, treated=("u0",), effect=-3.0, seed=0, noise=0.1,
@@ -213,7 +210,7 @@ def test_policy_calendar_flags_with_default_calendar():
 
 
 def test_leave_one_out_and_in_time_placebo():
-    from evalint.estimators.synth.placebo import in_time_placebo
+    from evalint.estimators.synth.scm.placebo import in_time_placebo
 
     panel = make_panel(factor_frame())
     res = synthetic_control(panel, calendar=False)
@@ -383,8 +380,8 @@ def test_policy_calendar_flags_are_attached_by_every_synth_estimator():
     # SCM, ASCM and SDID each run the calendar check (design="synth") and attach its flags: the
     # event ids must be those of PolicyCalendar.check on the same window, units and outcome.
     from evalint.calendar import PolicyCalendar
-    from evalint.estimators.synth.augmented import augmented_synthetic_control
-    from evalint.estimators.synth.sdid import synthetic_did
+    from evalint.estimators.synth.augmented.estimator import augmented_synthetic_control
+    from evalint.estimators.synth.sdid.estimator import synthetic_did
 
     rng = np.random.default_rng(1)
     months = pd.period_range("2019-04", "2024-03", freq="M")

@@ -21,12 +21,12 @@ BaconDecomposition, bacon_decomposition
 See ``methods/did.md``.
 """
 
-from evalint.estimators.did.aggregate import aggregate_att
+from evalint.estimators.did.cs.aggregate import aggregate_att
 from evalint.estimators.did.bacon import BaconDecomposition, bacon_decomposition
 from evalint.estimators.did.dose import DoseResponse, dose_response
 from evalint.estimators.did.event_study import EventStudy, event_study
-from evalint.estimators.did.group_time import CallawaySantAnna, callaway_santanna
-from evalint.estimators.did.imputation import ImputationDiD, imputation_did
+from evalint.estimators.did.cs.estimator import CallawaySantAnna, callaway_santanna
+from evalint.estimators.did.imputation.estimator import ImputationDiD, imputation_did
 from evalint.estimators.did.sun_abraham import SunAbraham, sun_abraham
 from evalint.estimators.did.twfe import TWFE, twfe
 

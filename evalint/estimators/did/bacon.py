@@ -39,7 +39,7 @@ from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import EvalintWarning, SpecificationError, TreatmentError
 from evalint.estimators.base import register_estimator
 from evalint.estimators.did.fe import FixedEffects, fe_lstsq
-from evalint.estimators.did.imputation import (
+from evalint.estimators.did.staggered import (
     staggered_calendar_query,
     cohort_size_checks,
     describe_adoption,
@@ -111,7 +111,7 @@ class BaconDecomposition(FitTemplate):
 
     @classmethod
     def contract_example(cls) -> tuple[BaconDecomposition, Panel, dict[str, Any]]:
-        from evalint.estimators.did.imputation import example_staggered_panel
+        from evalint.estimators.did.staggered import example_staggered_panel
 
         return cls(), example_staggered_panel(seed=3), {"calendar": False}
 

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from evalint._typing import check_option, check_positive_int
-from evalint.diagnostics.base import CheckResult, Flag
+from evalint.diagnostics.base import Flag
 from evalint.errors import DroppedRowsWarning, SpecificationError
 from evalint.estimators.base import register_estimator
 from evalint.estimators.did.twfe import (
@@ -60,7 +60,7 @@ from evalint.estimators.did.state import EventTimeState
 from evalint.inference.specs import Clustered, WildClusterBootstrap
 from evalint.results.effect import EffectResult, make_result, tidy
 
-__all__ = ["EventStudy", "event_study", "relative_time_design", "pretrend_wald"]
+__all__ = ["EventStudy", "event_study", "relative_time_design"]
 
 REFERENCES_ES = (
     "Roth, J., Sant'Anna, P. H. C., Bilinski, A. & Poe, J. (2023). What's trending in difference-in-differences? "
@@ -106,15 +106,6 @@ def relative_time_design(panel: Any, leads: int, lags: int, reference: Sequence[
         ind = (relc == e) & keep
         mat[:, j] = ind if s is None else ind * s
     return pd.DataFrame(mat, columns=[term_name(e) for e in times], copy=False), times, keep
-
-
-def pretrend_wald(rf: RegressionFit, pre_terms: list[str], alpha: float = 0.05) -> CheckResult:
-    """Joint Wald test that all pre-period coefficients are zero: F = b'V^{-1}b / q ~ F(q, G-1).
-
-    ``EventStudy(pretrend="wald")``; it over-rejects with many leads and few treated clusters
-    (methods/did.md, "Pre-trend tests").
-    """
-    return rf.pretrend(pre_terms, [], method="wald", alpha=alpha)
 
 
 @register_estimator
@@ -240,7 +231,9 @@ class EventStudy(FitTemplate):
                          "reference": False, "binned": binned})
         effects = tidy(pd.DataFrame(rows))
         if self.pretrend == "wald":
-            pre = pretrend_wald(rf, [term_name(e) for e in times if e < 0], alpha=0.05)
+            # joint Wald F(q, G-1) on every lead (diagnostics.pretrend.wald_check); it over-rejects
+            # with many leads and few treated clusters (methods/did.md, "Pre-trend tests")
+            pre = rf.pretrend([term_name(e) for e in times if e < 0], [], method="wald", alpha=0.05)
         else:  # the binned end point pools several event times: left out of the linear trend
             pre_t = [e for e in times if e < 0 and not (self.bin_endpoints and e == -self.leads)]
             pre = rf.pretrend([term_name(e) for e in pre_t], pre_t, method=self.pretrend,

@@ -189,7 +189,7 @@ def with_conley_taber(result: Any, panel: Any, spec: ConleyTaber, alpha: float, 
     draws = placebo_assignments(len(control_groups), dates, spec.reps, 0 if spec.seed is None else spec.seed)
     grouped = bool(getattr(panel, "cluster", None)) and panel.cluster != panel.unit
     if closed_form is not None and not grouped:
-        from evalint.estimators.did.group_time_cells import outcome_matrix
+        from evalint.estimators.did.cs.cells import outcome_matrix
 
         y, units, per = outcome_matrix(panel, panel.outcome)
         y0 = y[units.get_indexer(control_groups)]

@@ -2,7 +2,7 @@
 
 The TWFE event study, the dose event study, Sun-Abraham and the imputation estimator carry
 an :class:`EventTimeState`; Callaway-Sant'Anna carries its own
-:class:`~evalint.estimators.did.aggregate.CSState` (cells and influence functions). See
+:class:`~evalint.estimators.did.cs.aggregate.CSState` (cells and influence functions). See
 :mod:`evalint.results.state` for what is state and what is display.
 """
 

@@ -40,10 +40,10 @@ import pandas as pd
 
 from evalint._typing import check_option, check_positive_int
 from evalint.diagnostics.base import CheckResult, Flag
-from evalint.errors import SpecificationError, TreatmentError
+from evalint.errors import TreatmentError
 from evalint.estimators.base import register_estimator
 from evalint.estimators.did.fe import FixedEffects, fe_lstsq
-from evalint.estimators.did.imputation import (
+from evalint.estimators.did.staggered import (
     staggered_calendar_query,
     cohort_size_checks,
     describe_adoption,

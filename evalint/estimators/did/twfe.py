@@ -48,6 +48,7 @@ from evalint.estimators.did.fe import FEFit, FixedEffects, fe_lstsq
 from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
 from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
 from evalint.inference.permutation import ConleyTaber
+from evalint.estimators.did.staggered import describe_adoption
 from evalint.inference.cluster import ClusterVcov
 from evalint.inference.dispatch import linear_contrast, linear_covariance, resolve_inference
 from evalint.inference.normal import wald
@@ -56,7 +57,7 @@ from evalint.results.effect import EffectResult, InferenceInfo, make_result, tid
 
 __all__ = ["TWFE", "twfe", "fit_fe_regression", "RegressionFit", "FEW_CLUSTERS_BOOTSTRAP",
            "FEW_CLUSTERS_WARN", "FEW_TREATED_CLUSTERS_WARN",
-           "check_treatment", "covariate_frame", "describe_adoption", "simulated_panel"]
+           "check_treatment", "covariate_frame", "simulated_panel"]
 
 #: CR1 small-sample rule when the inference does not choose one (fixest/Stata xtreg fe convention;
 #: methods/did.md "Small-sample conventions")
@@ -342,13 +343,6 @@ def check_treatment(panel: Any, estimator_name: str) -> None:
             f"{estimator_name}: every unit is treated at once ({timing.cohorts[0]}) and none is left "
             "untreated, so the treatment effect cannot be separated from the period effects. Add a "
             "comparison group (never- or later-treated units), or use an interrupted time series design.")
-
-
-def describe_adoption(panel: Any) -> str:
-    """One line: cohorts with their sizes, and the comparison units."""
-    sizes = panel.timing.cohort_sizes
-    parts = ", ".join(f"{k} ({int(v)} unit{'s' if v != 1 else ''})" for k, v in sizes.items())
-    return f"first treated {parts}; {len(panel.timing.never_treated)} never treated"
 
 
 def covariate_frame(panel: Any, covariates: Sequence[str] | None) -> pd.DataFrame:

@@ -17,14 +17,11 @@ simplex_least_squares
 See ``methods/synthetic_control.md``.
 """
 
-from evalint.estimators.synth.augmented import (
-    AugmentedSyntheticControl,
-    Conformal,
-    JackknifePlus,
-    augmented_synthetic_control,
-)
-from evalint.estimators.synth.scm import Predictor, SyntheticControl, synthetic_control
-from evalint.estimators.synth.sdid import SyntheticDiD, synthetic_did
+from evalint.estimators.synth.augmented.estimator import AugmentedSyntheticControl, augmented_synthetic_control
+from evalint.estimators.synth.augmented.inference import Conformal, JackknifePlus
+from evalint.estimators.synth.matrices import Predictor
+from evalint.estimators.synth.scm.estimator import SyntheticControl, synthetic_control
+from evalint.estimators.synth.sdid.estimator import SyntheticDiD, synthetic_did
 
 # outcome= like every other estimator (the choice on a multi-outcome panel)
 from evalint.estimators.base import accepts_outcome as _accepts_outcome  # noqa: E402

@@ -42,8 +42,8 @@ def _run_did(ctx: Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[st
     """
     from evalint._typing import check_option
     from evalint.errors import FewTreatedWarning
-    from evalint.estimators.did.aggregate import aggregate_att
-    from evalint.estimators.did.group_time import callaway_santanna
+    from evalint.estimators.did.cs.aggregate import aggregate_att
+    from evalint.estimators.did.cs.estimator import callaway_santanna
     from evalint.estimators.did.permutation import n_treated_groups
     from evalint.evaluate.pilot import (
         FEW_TREATED_METHODS,

@@ -31,7 +31,7 @@ MIN_SYNTH_DONORS = 5
 
 
 def _run_scm(ctx: Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[str, Any]]:
-    from evalint.estimators.synth.scm import synthetic_control
+    from evalint.estimators.synth.scm.estimator import synthetic_control
 
     panel = ctx.transformed("rate")
     opts = {"leave_one_out": not ctx.fast, **dict(ctx.options.get("scm", {}))}
@@ -41,7 +41,7 @@ def _run_scm(ctx: Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[st
 
 
 def _run_sdid(ctx: Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[str, Any]]:
-    from evalint.estimators.synth.sdid import synthetic_did
+    from evalint.estimators.synth.sdid.estimator import synthetic_did
 
     kind = ctx.panel.outcome_kinds[outcome]
     panel = ctx.transformed("log_rate" if kind.is_count else "none").with_outcome(outcome)

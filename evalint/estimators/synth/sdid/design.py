@@ -5,7 +5,7 @@ builds the units x periods outcome matrix with the controls first and the treate
 adoption order (missing cells are listed, never filled), and optionally residualises the
 outcome on time-varying covariates with unit and period fixed effects fitted on the
 untreated cells (Kranz 2022; Clarke et al. 2023, "projected" method). The estimator that
-uses the design is :mod:`evalint.estimators.synth.sdid`.
+uses the design is :mod:`evalint.estimators.synth.sdid.estimator`.
 
 References
 ----------

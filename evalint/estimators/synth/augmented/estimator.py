@@ -15,10 +15,10 @@ This module holds the estimator (:class:`AugmentedSyntheticControl` and
 :func:`augmented_synthetic_control`): per treated unit it computes the weights, the gaps,
 the SC pre-fit diagnostics and the tables, and assembles the result. The weights and the
 cross-validated choice of :math:`\\lambda` (as in ``augsynth``) are in
-:mod:`evalint.estimators.synth.augmented_weights`; the conformal test of Chernozhukov,
+:mod:`evalint.estimators.synth.augmented.weights`; the conformal test of Chernozhukov,
 Wüthrich & Zhu (2021) (default) and the jackknife+ over pre-treatment periods (Barber et
 al. 2021, ``inference=JackknifePlus()``) are in
-:mod:`evalint.estimators.synth.augmented_inference`. Unbounded intervals are flagged,
+:mod:`evalint.estimators.synth.augmented.inference`. Unbounded intervals are flagged,
 never returned as NaN.
 
 References
@@ -43,27 +43,21 @@ import pandas as pd
 from evalint.diagnostics.base import Flag
 from evalint.errors import SpecificationError, warn_deprecated_setting
 from evalint.estimators.base import register_estimator
-from evalint.estimators.synth.augmented_inference import (
+from evalint.estimators.synth.augmented.inference import (
     Conformal,
     JackknifePlus,
     _jackknife_plus_inference,
-    _jk_bounds,  # noqa: F401 - moved to augmented_inference; still importable from here
-    _jk_p_value,  # noqa: F401 - moved to augmented_inference
     _per_period_intervals,
-    _residuals,  # noqa: F401 - moved to augmented_inference
     _spec_source,
     conformal_interval,
-    conformal_p_value,  # noqa: F401 - moved to augmented_inference
-    jackknife_plus,
 )
-from evalint.estimators.synth.augmented_weights import (
-    _lambda_grid,  # noqa: F401 - moved to augmented_weights; still importable from here
+from evalint.estimators.synth.augmented.weights import (
     choose_lambda,
     ridge_ascm_weights,
 )
 from evalint.estimators.synth.matrices import synth_design
-from evalint.estimators.synth.placebo import prefit_diagnostics
-from evalint.estimators.synth.scm import UnitFit
+from evalint.estimators.synth.scm.placebo import prefit_diagnostics
+from evalint.estimators.synth.scm.weights import UnitFit
 from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
 from evalint.results.effect import InferenceInfo, make_result, tidy
 
@@ -71,8 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.panel import Panel
     from evalint.results.effect import EffectResult
 
-__all__ = ["AugmentedSyntheticControl", "Conformal", "JackknifePlus", "augmented_synthetic_control",
-           "jackknife_plus", "ridge_ascm_weights"]
+__all__ = ["AugmentedSyntheticControl", "augmented_synthetic_control"]
 
 
 def _no_seed(seed: Any, where: str) -> None:
@@ -92,7 +85,7 @@ class AugmentedSyntheticControl(FitTemplate):
     lambda_ : float or "cv"
         Ridge penalty; ``"cv"`` picks it by rolling-origin cross-validation (1-SE rule).
     prefit_tolerance : float
-        As in :class:`~evalint.estimators.synth.scm.SyntheticControl` (applied to the
+        As in :class:`~evalint.estimators.synth.scm.estimator.SyntheticControl` (applied to the
         SC pre-fit, before augmentation).
 
     References
@@ -240,7 +233,7 @@ class AugmentedSyntheticControl(FitTemplate):
     @classmethod
     def contract_example(cls) -> tuple[AugmentedSyntheticControl, Panel, dict[str, Any]]:
         """The SyntheticControl example panel (1 treated unit, 8 donors, 24 quarters)."""
-        from evalint.estimators.synth.scm import SyntheticControl
+        from evalint.estimators.synth.scm.estimator import SyntheticControl
 
         _, panel, kw = SyntheticControl.contract_example()
         return cls(), panel, kw
@@ -258,6 +251,7 @@ def augmented_synthetic_control(panel: Panel, *, treated: Any = None, interventi
     ----------
     Ben-Michael, Feller & Rothstein (2021).
     """
+    _no_seed(seed, "augmented_synthetic_control")
     return AugmentedSyntheticControl(lambda_=lambda_).fit(
         panel, treated=treated, intervention=intervention, donors=donors, outcome=outcome,
-        inference=inference, calendar=calendar, alpha=alpha, seed=_no_seed(seed, "augmented_synthetic_control"))
+        inference=inference, calendar=calendar, alpha=alpha, seed=None)

@@ -12,7 +12,9 @@ Synthetic Difference-in-Differences. American Economic Review 111(12), 4088-4118
 
 from __future__ import annotations
 
-from typing import Any
+from evalint.data.panel import Panel
+from evalint.datasets import load
+from evalint.estimators.synth.sdid.estimator import synthetic_did
 
 __all__ = ["prop99_panel", "run_prop99_synthdid"]
 
@@ -22,11 +24,8 @@ PLACEBO_REPS = 500
 PLACEBO_SEED = 12345
 
 
-def prop99_panel() -> Any:
+def prop99_panel() -> Panel:
     """The Proposition 99 panel as an evalint Panel (outcome PacksPerCapita, treatment ``treated``)."""
-    from evalint.data.panel import Panel
-    from evalint.datasets import load
-
     df = load("prop99_synthdid")
     return Panel.from_frame(df, unit="State", time="Year", outcome="PacksPerCapita", treatment="treated")
 
@@ -45,7 +44,6 @@ def run_prop99_synthdid(target: dict | None = None) -> dict[str, float]:
     ``DID_omega_table_each`` (as printed in the paper-results vignette's weight table), ``SDID_lambda[<year>]``, ``N0_effective``,
     ``T0_effective``.
     """
-    from evalint.estimators.synth.sdid import synthetic_did
     from evalint.estimators.synth.state import SDIDState
     from evalint.inference.specs import Placebo
 

@@ -17,7 +17,7 @@ Each algorithm re-estimates the same design on resampled or reassigned units:
   controls than treated units, and rests on homoskedasticity across units.
 
 Replications of equal shape are solved together as one batch of weight problems
-(:func:`evalint.estimators.synth.sdid_core.replicate_estimates`), which is what makes 200
+(:func:`evalint.estimators.synth.sdid.core.replicate_estimates`), which is what makes 200
 placebo replications cost little more than one fit. Randomness comes from one ``seed``
 through :func:`numpy.random.default_rng`, so results are identical run to run.
 
@@ -39,7 +39,7 @@ import numpy as np
 
 from evalint._typing import FloatArray, check_option, check_positive_int
 from evalint.errors import InferenceError
-from evalint.estimators.synth.sdid_core import (
+from evalint.estimators.synth.sdid.core import (
     DesignFit,
     SdidSettings,
     block_tau,

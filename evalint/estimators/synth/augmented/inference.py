@@ -20,7 +20,7 @@ side) is >= 1 - alpha when periods are exchangeable. With fewer than ``2/alpha -
 pre-periods the interval is unbounded (flagged, never NaN).
 
 The estimator that calls these is
-:class:`~evalint.estimators.synth.augmented.AugmentedSyntheticControl`.
+:class:`~evalint.estimators.synth.augmented.estimator.AugmentedSyntheticControl`.
 
 References
 ----------
@@ -43,7 +43,7 @@ import pandas as pd
 
 from evalint._typing import FloatArray, check_positive_int
 from evalint.diagnostics.base import Flag
-from evalint.estimators.synth.augmented_weights import ridge_ascm_weights
+from evalint.estimators.synth.augmented.weights import ridge_ascm_weights
 from evalint.inference.specs import InferenceSpec
 
 __all__ = ["Conformal", "JackknifePlus", "conformal_interval", "conformal_p_value", "jackknife_plus"]

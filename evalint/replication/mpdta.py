@@ -23,20 +23,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalint.data.panel import Panel
+from evalint.datasets import load
 from evalint.errors import ReplicationError
+from evalint.estimators.did.cs.aggregate import aggregate_att
+from evalint.estimators.did.cs.estimator import CallawaySantAnna
+from evalint.inference import MultiplierBootstrap
 
 __all__ = ["run_mpdta", "mpdta_panel"]
 
 _AGG = re.compile(r"^ATT_(simple|dynamic|group|calendar)(_balance_e(\d+))?(?:_overall|\[(-?\w+)\])$")
 
 
-def mpdta_panel(frame: pd.DataFrame | None = None) -> Any:
+def mpdta_panel(frame: pd.DataFrame | None = None) -> Panel:
     """The mpdta Panel: unit countyreal, time year, outcome lemp, cohort first.treat (0 = never), covariate lpop."""
-    from evalint.data.panel import Panel
-
     if frame is None:
-        from evalint.datasets import load
-
         frame = load("mpdta")
     return Panel.from_frame(frame, unit="countyreal", time="year", outcome="lemp", cohort="first.treat",
                             covariates=["lpop"])
@@ -56,10 +57,6 @@ def _row_value(res: Any, label: str, kind: str) -> tuple[float, float]:
 
 def run_mpdta(target: dict) -> dict[str, float]:
     """Reproduce every quantity of the mpdta target; returns quantity -> value."""
-    from evalint.estimators.did.aggregate import aggregate_att
-    from evalint.estimators.did.group_time import CallawaySantAnna
-    from evalint.inference import MultiplierBootstrap
-
     panel = mpdta_panel()
     specs = target.get("specs", {})
     reps = int(target.get("bootstrap_reps", 20000))
@@ -88,7 +85,8 @@ def run_mpdta(target: dict) -> dict[str, float]:
             is_se = short.startswith("se.")
             q = short[3:] if is_se else short
             if q == "pretest_pvalue":
-                out[name] = float(next(d.p_value for d in fit.diagnostics if d.name == "pre_trend_wald"))
+                p = next(d.p_value for d in fit.diagnostics if d.name == "pre_trend_wald")
+                out[name] = float("nan") if p is None else float(p)
                 continue
             if q.startswith("ATT("):
                 if q not in cells.index:

@@ -33,9 +33,9 @@ unit and period fixed effects fitted on the untreated cells (Kranz 2022; Clarke 
 
 This module is the estimator (:class:`SyntheticDiD`, :func:`synthetic_did`) and its result
 tables. The weights, estimates and replicate re-estimation are in
-:mod:`evalint.estimators.synth.sdid_core`, the Panel -> outcome matrix step (and covariate
-residualising) in :mod:`evalint.estimators.synth.sdid_design`, and the variance algorithms
-(placebo, bootstrap, jackknife) in :mod:`evalint.estimators.synth.sdid_variance`.
+:mod:`evalint.estimators.synth.sdid.core`, the Panel -> outcome matrix step (and covariate
+residualising) in :mod:`evalint.estimators.synth.sdid.design`, and the variance algorithms
+(placebo, bootstrap, jackknife) in :mod:`evalint.estimators.synth.sdid.variance`.
 
 References
 ----------
@@ -62,20 +62,13 @@ from evalint.errors import InferenceError, SettingDeprecationWarning, Specificat
 from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
 from evalint.inference.specs import Bootstrap, Jackknife, Placebo
 from evalint.estimators.base import register_estimator
-from evalint.estimators.synth.sdid_core import (
+from evalint.estimators.synth.sdid.core import (
     METHODS,
-    CohortFit,
     DesignFit,
-    Regularisation,
     SdidSettings,
-    block_regularisation,
-    block_tau,
-    block_weights,
     fit_design,
-    padded_replicate_estimates,
-    replicate_estimates,
 )
-from evalint.estimators.synth.sdid_design import PanelDesign, panel_design, residualise
+from evalint.estimators.synth.sdid.design import PanelDesign, panel_design
 from evalint.estimators.synth.state import SDIDState
 from evalint.results.effect import tidy
 
@@ -83,24 +76,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.panel import Panel
     from evalint.results.effect import EffectResult
 
-__all__ = [
-    "METHODS",
-    "CohortFit",
-    "DesignFit",
-    "PanelDesign",
-    "Regularisation",
-    "SdidSettings",
-    "SyntheticDiD",
-    "block_regularisation",
-    "block_tau",
-    "block_weights",
-    "fit_design",
-    "padded_replicate_estimates",
-    "panel_design",
-    "replicate_estimates",
-    "residualise",
-    "synthetic_did",
-]
+__all__ = ["SyntheticDiD", "synthetic_did"]
 
 
 _METHOD_NAMES = {"sdid": "Synthetic DiD", "sc": "Synthetic control (SDID core, no intercept)",
@@ -282,7 +258,7 @@ class SyntheticDiD(FitTemplate):
         return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha, treated=treated)
 
     def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any, treated: Any = None) -> FitCore:
-        from evalint.estimators.synth.sdid_variance import sdid_variance
+        from evalint.estimators.synth.sdid.variance import sdid_variance
         from evalint.results.effect import InferenceInfo, make_result
 
         alpha = check_alpha(alpha)
@@ -339,8 +315,9 @@ class SyntheticDiD(FitTemplate):
                 plot_kind="synth", intervention=intervention, n_obs=int(design.Y.size),
                 n_units=len(design.units), info=info, references=_REFERENCES,
                 state=SDIDState(method=self.method, unit_weights=tables["unit_weights"],
-                                time_weights=tables["time_weights"], effective_controls=info["effective_controls"],
-                                effective_pre_periods=info["effective_pre_periods"]),
+                                time_weights=tables["time_weights"], effective_controls=float(1.0 / np.sum(c0.omega ** 2)),
+                                effective_pre_periods=float(1.0 / np.sum(c0.lam ** 2)) if c0.lam.sum() > 0
+                                else float("nan")),
             )
         return FitCore(query, finish)
 

@@ -12,12 +12,12 @@ same three estimators R ``did`` calls from DRDID (``reg_did_panel``,
 ``std_ipw_did_panel``, ``drdid_panel``).
 
 Every cell keeps its influence function (one value per unit, zero for units outside the
-cell's 2x2 comparison, scaled by n/n1 as R ``did``); :mod:`evalint.estimators.did.aggregate`
+cell's 2x2 comparison, scaled by n/n1 as R ``did``); :mod:`evalint.estimators.did.cs.aggregate`
 combines them into the simple, dynamic, group and calendar summaries.
 
 This module is the estimator (:class:`CallawaySantAnna`, :func:`callaway_santanna`). The
-cells are computed in :mod:`evalint.estimators.did.group_time_cells` (data preparation,
-cell layout) with the 2x2 estimators of :mod:`evalint.estimators.did.two_by_two`.
+cells are computed in :mod:`evalint.estimators.did.cs.cells` (data preparation,
+cell layout) with the 2x2 estimators of :mod:`evalint.estimators.did.cs.two_by_two`.
 
 Algorithm (numbering as Callaway & Sant'Anna 2021, Section 4, panel data)
 
@@ -59,22 +59,20 @@ from evalint.errors import (
     SpecificationError,
     format_examples,
 )
-from evalint.estimators.base import register_estimator
+from evalint.data.panel import Panel
+from evalint.estimators.base import register_estimator, seeded_inference
+from evalint.estimators.did.cs.aggregate import CSState, build_result
 from evalint.estimators.did.clustering import cluster_phrase
+from evalint.estimators.did.cs.cells import GroupTimeCells, estimate_group_time
 from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
 from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
 from evalint.results.effect import EffectResult
-from evalint.estimators.did.group_time_cells import (
-    GroupTimeCells,
-    estimate_group_time,
-)
-from evalint.estimators.did.two_by_two import TRIM_LEVEL  # noqa: F401 - moved to two_by_two
 from evalint.inference.multiplier import cluster_codes
 from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import Analytic, Clustered, MultiplierBootstrap
 from evalint.results.effect import InferenceInfo
 
-__all__ = ["CallawaySantAnna", "GroupTimeCells", "callaway_santanna", "estimate_group_time"]
+__all__ = ["CallawaySantAnna", "callaway_santanna"]
 
 
 
@@ -100,7 +98,7 @@ class CallawaySantAnna(FitTemplate):
         Periods before the cohort date in which effects may already occur.
     base_period : {"varying", "universal"}
     aggregation : {"simple", "dynamic", "group", "calendar"}
-        Headline aggregation (others via :func:`~evalint.estimators.did.aggregate.aggregate_att`).
+        Headline aggregation (others via :func:`~evalint.estimators.did.cs.aggregate.aggregate_att`).
     min_e, max_e : float
         Event-time window (dynamic; ``max_e`` also caps simple and group).
     balance_e : int, optional
@@ -179,8 +177,6 @@ class CallawaySantAnna(FitTemplate):
     @classmethod
     def contract_example(cls) -> tuple[CallawaySantAnna, Any, dict]:
         """A small simulated staggered panel (40 units x 8 years, 2 cohorts + never treated)."""
-        from evalint.data.panel import Panel
-
         rng = np.random.default_rng(1)
         units = np.arange(40)
         cohort = np.where(units < 12, 2014, np.where(units < 24, 2016, 0))
@@ -221,7 +217,6 @@ class CallawaySantAnna(FitTemplate):
 
     def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any) -> FitCore | EffectResult:
         spec_inf = inference
-        from evalint.estimators.did.aggregate import CSState, build_result
 
         a = check_alpha(alpha)
         if isinstance(spec_inf, ConleyTaber):
@@ -334,7 +329,7 @@ def _cs_fit_conley_taber(est: CallawaySantAnna, panel: Any, spec: ConleyTaber, c
     """C-S with Conley-Taber permutation inference (closed-form placebos when possible)."""
     import dataclasses
 
-    from evalint.estimators.did.aggregate import CSState
+    from evalint.estimators.did.cs.aggregate import CSState
 
     with warnings.catch_warnings():  # both are about the SEs the permutation replaces
         warnings.filterwarnings("ignore", category=FewTreatedWarning)
@@ -389,8 +384,6 @@ def callaway_santanna(panel: Any, *, inference: Any = None, calendar: Any = None
     the same argument as in ``synthetic_control``, ``synthetic_did`` and ``evaluate``.
     """
     if "seed" in options:
-        from evalint.estimators.base import seeded_inference
-
         inference = seeded_inference(inference, options.pop("seed"), "callaway_santanna", MultiplierBootstrap)
     import dataclasses
     import difflib

@@ -48,7 +48,7 @@ from evalint.results.effect import InferenceInfo, make_result, tidy
 if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.panel import Panel
     from evalint.estimators.synth.matrices import SynthDesign
-    from evalint.estimators.synth.scm import SCMProblem, UnitFit
+    from evalint.estimators.synth.scm.weights import SCMProblem, UnitFit
     from evalint.results.effect import EffectResult
 
 __all__ = [
@@ -115,7 +115,6 @@ def inverted_rank_interval(gaps_post: Sequence[np.ndarray], pre_mspe: Sequence[f
     """
     d = np.sort(np.asarray(null_draws, dtype=float))[::-1]     # descending
     R = d.size
-    n = len(gaps_post)
     means = np.array([float(np.mean(g)) for g in gaps_post])
     varp = np.array([float(np.var(g)) for g in gaps_post])
     pre = np.array(pre_mspe, dtype=float)

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evalint._typing import check_alpha, check_option
 from evalint.diagnostics.base import CheckResult, Flag
@@ -54,7 +53,7 @@ from evalint.results.effect import EffectResult, InferenceInfo, make_result, tid
 from evalint.results.state import FamilyState
 
 if TYPE_CHECKING:  # pragma: no cover
-    from evalint.estimators.did.group_time import GroupTimeCells
+    from evalint.estimators.did.cs.cells import GroupTimeCells
 
 __all__ = ["AGGREGATIONS", "Aggregation", "CSState", "aggregate", "aggregate_cells", "aggregate_att", "build_result"]
 
@@ -482,7 +481,7 @@ def aggregate_att(result: EffectResult, kind: str = "simple", *, min_e: float = 
     Parameters
     ----------
     result : EffectResult
-        From :class:`~evalint.estimators.did.group_time.CallawaySantAnna`.
+        From :class:`~evalint.estimators.did.cs.estimator.CallawaySantAnna`.
     kind : {"simple", "dynamic", "group", "calendar"}
     min_e, max_e, balance_e : see :func:`aggregate_cells`.
     alpha : float, optional

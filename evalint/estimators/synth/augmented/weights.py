@@ -13,7 +13,7 @@ pre-period outcomes centred by their donor mean (:func:`ridge_ascm_weights`).
 value of :math:`\\check X_0`), each scored by rolling-origin cross-validation over the
 pre-period (fit on periods 1..i, predict period i+1), keeping the largest :math:`\\lambda`
 within one standard error of the minimum. The estimator using them is
-:class:`~evalint.estimators.synth.augmented.AugmentedSyntheticControl`.
+:class:`~evalint.estimators.synth.augmented.estimator.AugmentedSyntheticControl`.
 
 References
 ----------

@@ -8,7 +8,7 @@ inverse probability weighting (``"ipw"``) or the locally efficient doubly robust
 (``"dr"``) of Sant'Anna & Zhao (2020) - the panel estimators R ``did`` calls from DRDID
 (``reg_did_panel``, ``std_ipw_did_panel``, ``drdid_panel``), with comparison units whose
 propensity score reaches ``TRIM_LEVEL`` trimmed. The cells are laid out in
-:mod:`evalint.estimators.did.group_time_cells`.
+:mod:`evalint.estimators.did.cs.cells`.
 
 References
 ----------

@@ -3,9 +3,9 @@
 From a Panel with treatment timing: the units x periods outcome matrix, time-invariant
 covariates and sampling weights; units and periods that cannot be used are dropped (warned
 and counted); each cohort's cells get their base period and comparison group (steps 1-3 of
-the algorithm in :mod:`evalint.estimators.did.group_time`) and are estimated with the 2x2
-estimators of :mod:`evalint.estimators.did.two_by_two` (step 4). The resulting
-:class:`GroupTimeCells` is what :mod:`evalint.estimators.did.aggregate` combines.
+the algorithm in :mod:`evalint.estimators.did.cs.estimator`) and are estimated with the 2x2
+estimators of :mod:`evalint.estimators.did.cs.two_by_two` (step 4). The resulting
+:class:`GroupTimeCells` is what :mod:`evalint.estimators.did.cs.aggregate` combines.
 
 References
 ----------
@@ -31,7 +31,7 @@ from evalint.errors import (
     UnbalancedPanelWarning,
     format_examples,
 )
-from evalint.estimators.did.two_by_two import _check_rank, _difference_of_means, _two_by_two
+from evalint.estimators.did.cs.two_by_two import _check_rank, _difference_of_means, _two_by_two
 
 __all__ = ["GroupTimeCells", "estimate_group_time", "outcome_matrix"]
 

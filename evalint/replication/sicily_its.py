@@ -16,10 +16,16 @@ evaluation of public health interventions: a tutorial. Int J Epidemiol 46:348-35
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pandas as pd
 
+from evalint.data.panel import Panel
+from evalint.datasets import load
+from evalint.estimators.its.counts import CountITS
+from evalint.estimators.its.segmented import SegmentedRegression
+from evalint.inference.specs import Analytic, ARErrors, NeweyWest
 from evalint.outcomes import OutcomeKind
 
 __all__ = ["run_sicily_its", "sicily_panel", "SICILY_TERMS"]
@@ -35,13 +41,9 @@ _RATE = OutcomeKind(name="ace_rate", label="Acute coronary episodes per 100,000 
                     measure="continuous", unit_label="per 100,000 per month", default_its_model="ols")
 
 
-def sicily_panel(frame: pd.DataFrame | None = None) -> Any:
+def sicily_panel(frame: pd.DataFrame | None = None) -> Panel:
     """The Sicily series as a Panel: ``aces`` (count), ``rate`` = aces/stdpop*1e5, population ``stdpop``."""
-    from evalint.data.panel import Panel
-
     if frame is None:
-        from evalint.datasets import load
-
         frame = load("sicily_its")
     d = pd.DataFrame({
         "month": [f"{int(y):04d}-{int(m):02d}" for y, m in zip(frame["year"], frame["month"])],
@@ -63,12 +65,6 @@ def _collect(out: dict[str, float], model_id: str, res: Any, terms: list[str]) -
 
 def run_sicily_its(target: dict[str, Any] | None = None, frame: pd.DataFrame | None = None) -> dict[str, float]:
     """Reproduce every quantity of the ``sicily_its`` target (see module docstring)."""
-    import warnings
-
-    from evalint.estimators.its.counts import CountITS
-    from evalint.estimators.its.segmented import SegmentedRegression
-    from evalint.inference.specs import Analytic, ARErrors, NeweyWest
-
     panel = sicily_panel(frame)
     ban = {"smokban": "2005-01"}
     kw: dict[str, Any] = {"calendar": False, "outcome": "aces", "inference": Analytic()}

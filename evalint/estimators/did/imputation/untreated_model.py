@@ -1,6 +1,6 @@
 """The untreated-outcome model of the BJS imputation estimator and its Theorem 3 scores.
 
-One job: the linear algebra behind :class:`~evalint.estimators.did.imputation.ImputationDiD`.
+One job: the linear algebra behind :class:`~evalint.estimators.did.imputation.estimator.ImputationDiD`.
 
 * :func:`_fit_untreated` fits ``Y_it = alpha_i + beta_t + X_it' gamma + e_it`` by OLS on the
   untreated cells Omega_0 (unit effects absorbed by within-unit demeaning, a Cholesky factor

@@ -22,10 +22,9 @@ indicators for the ``K`` periods before treatment and test them jointly (cluster
 Wald F with (K, G - 1) degrees of freedom).
 
 The untreated-cell fit (step 1) and the Theorem 3 cluster scores live in
-:mod:`evalint.estimators.did.imputation_untreated_model`; this module runs the estimator
-and the pre-trend test and builds the result. It also holds the small helpers the
-staggered-adoption estimators in this package share (timing checks, one-unit-cohort
-warnings, the policy-calendar call and a simulated example panel).
+:mod:`evalint.estimators.did.imputation.untreated_model`; this module runs the estimator
+and the pre-trend test and builds the result; the helpers the staggered-adoption estimators
+share are in :mod:`evalint.estimators.did.staggered`.
 
 References
 ----------
@@ -42,27 +41,32 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evalint._typing import check_option, check_positive_int
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import (
     DroppedRowsWarning,
-    FewClustersWarning,
     SpecificationError,
     TreatmentError,
-    UnbalancedPanelWarning,
-    format_examples,
 )
 from evalint.estimators.base import register_estimator
-from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
-from evalint.estimators.did.imputation_untreated_model import (
+from evalint.estimators.template import CalendarOutcome, FitCore, FitTemplate
+from evalint.estimators.did.staggered import (
+    staggered_calendar_query,
+    cohort_size_checks,
+    describe_adoption,
+    example_staggered_panel,
+    require_timing,
+    staggered_frame,
+    unbalanced_note,
+    unit_cluster_vcov,
+)
+from evalint.estimators.did.imputation.untreated_model import (
     _aux_groups,
     _cluster_scores,
     _fit_untreated,
 )
-from evalint.estimators.did.twfe import describe_adoption
-from evalint.diagnostics.pretrend import pretrend_check
+from evalint.diagnostics.pretrend import lead_wald_check, pretrend_check
 from evalint.estimators.did.permutation import warn_few_treated
 from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
 from evalint.estimators.did.state import EventTimeState
@@ -72,128 +76,14 @@ from evalint.results.effect import InferenceInfo, make_result
 
 if TYPE_CHECKING:  # pragma: no cover
     from evalint.data.panel import Panel
-    from evalint.data.timing import TreatmentTiming
     from evalint.results.effect import EffectResult
 
-__all__ = ["ImputationDiD", "example_staggered_panel", "imputation_did"]
+__all__ = ["ImputationDiD", "imputation_did"]
 
 REFERENCES = (
     ("Borusyak, K., Jaravel, X. & Spiess, J. (2024). Revisiting event-study designs: robust and "
      "efficient estimation. Review of Economic Studies 91(6), 3253-3285."),
 )
-
-
-# ----------------------------------------------------------------------------- shared helpers
-def require_timing(panel: Panel, purpose: str) -> TreatmentTiming:
-    """The panel's treatment timing, or a clear error when it has none / no treated unit."""
-    if panel.timing is None:
-        raise SpecificationError(
-            f"{purpose} needs treatment timing: build the panel with treatment= (0/1 column) or "
-            "cohort= (first treated period)."
-        )
-    if len(panel.timing.treated_units) == 0:
-        raise TreatmentError(f"{purpose}: no unit is ever treated in the data, so there is no effect to estimate.")
-    return panel.timing
-
-
-def cohort_size_checks(timing: TreatmentTiming, *, warn: bool = True) -> list[Flag]:
-    """Flags (and warnings) for cohorts with a single unit: their SE is not identified."""
-    sizes = timing.cohort_sizes
-    single = [str(c) for c, n in sizes.items() if n == 1]
-    if not single:
-        return []
-    msg = (f"{len(single)} cohort(s) have a single unit ({format_examples(single)}): the standard error "
-           "of that cohort's effects is not identified (one cluster), and clustered SEs of averages "
-           "that include it understate its uncertainty. Pool it with a neighbouring cohort or read "
-           "its effects as descriptive.")
-    if warn:
-        warnings.warn(msg, FewClustersWarning, stacklevel=3)
-    return [Flag("inference", "medium", msg, source="cohort_size")]
-
-
-def unbalanced_note(panel: Panel, purpose: str, *, warn: bool = True) -> str:
-    """Warn (with the count) that an unbalanced panel is used as is; return the note."""
-    if panel.is_balanced:
-        return ""
-    n_missing = len(panel.missing_cells())
-    msg = (f"{purpose}: the panel is unbalanced ({n_missing} missing unit-period cell(s)); every observed "
-           "cell is used as is: the fixed-effects model is fitted on the observed untreated cells and "
-           "effects are averaged over the observed treated cells. Nothing is filled in.")
-    if warn:
-        warnings.warn(msg, UnbalancedPanelWarning, stacklevel=3)
-    return msg
-
-
-def staggered_calendar_query(panel: Panel, timing: TreatmentTiming) -> CalendarQuery:
-    """Where the policy-calendar check of a staggered design looks (design="did"): each treated
-    unit's cohort date, the never-treated units as comparisons."""
-    intervention = {u: c for u, c in timing.cohort.dropna().items()}
-    comparison = list(timing.never_treated)
-    return CalendarQuery(intervention, outcome=panel.outcome, treated_units=list(timing.treated_units),
-                         comparison_units=comparison or None, design="did")
-
-
-def staggered_frame(panel: Panel) -> pd.DataFrame:
-    """Long frame with integer codes: ``u`` (unit), ``t`` (period index), ``y``, ``g`` (first
-    treated period index, -1 if never treated), ``rel`` (t - g, NaN if never treated)."""
-    d = panel.data
-    first = panel.periods[0].ordinal
-    units = panel.units
-    u = pd.Index(units).get_indexer(d[panel.unit])
-    t = d[panel.time].map(lambda p: p.ordinal - first).to_numpy(dtype=np.int64)
-    coh = panel.timing.cohort.reindex(units)
-    g_unit = np.array([-1 if pd.isna(c) else c.ordinal - first for c in coh], dtype=np.int64)
-    g = g_unit[u]
-    rel = np.where(g >= 0, t - g, np.nan)
-    out = pd.DataFrame({"u": u, "t": t, "y": d[panel.outcome].to_numpy(dtype=float), "g": g, "rel": rel})
-    for c in panel.covariates:
-        out[c] = d[c].to_numpy(dtype=float)
-    return out
-
-
-def example_staggered_panel(seed: int = 0, *, n_per_cohort: int = 6, n_never: int = 8, n_periods: int = 12,
-                            starts: tuple[int, ...] = (4, 7, 9), effect: Any = None,
-                            unit_sd: float = 1.0, noise_sd: float = 0.5, covariate: bool = False,
-                            start: str = "2019-01") -> Panel:
-    """A small simulated monthly staggered-adoption panel (for examples and contract tests).
-
-    ``Y_it = a_i + b_t + tau(g, e) 1[e >= 0] (+ 0.5 x_it) + noise``, with cohorts starting at
-    period indices ``starts`` and ``n_never`` never-treated units. ``effect(g, e)`` gives the
-    true effect of cohort start index ``g`` at event time ``e`` (default ``1 + 0.2 e``).
-    """
-    from evalint.data.panel import Panel
-
-    rng = np.random.default_rng(seed)
-    eff = effect or (lambda g, e: 1.0 + 0.2 * e)
-    cohorts = [s for s in starts for _ in range(n_per_cohort)] + [-1] * n_never
-    periods = pd.period_range(start, periods=n_periods, freq="M")
-    b = np.cumsum(rng.normal(0, 0.3, n_periods))
-    rows = []
-    for i, g in enumerate(cohorts):
-        a = rng.normal(0, unit_sd)
-        for t in range(n_periods):
-            x = rng.normal(0, 1) if covariate else 0.0
-            tau = eff(g, t - g) if g >= 0 and t >= g else 0.0
-            rows.append({"unit": f"u{i:03d}", "month": periods[t], "y": a + b[t] + tau + 0.5 * x
-                         + rng.normal(0, noise_sd), "x": x,
-                         "cohort": periods[g] if g >= 0 else None})
-    df = pd.DataFrame(rows)
-    return Panel.from_frame(df, unit="unit", time="month", outcome="y", cohort="cohort",
-                            covariates=["x"] if covariate else ())
-
-
-def unit_cluster_vcov(fit: Any, clusters: np.ndarray, kind: str) -> Any:
-    """Cluster-robust covariance by unit via :func:`evalint.inference.cluster.cluster_vcov`.
-
-    CR1 uses fixest's small-sample rule (``small_sample="nested"``): ``G/(G-1) (n-1)/(n-K)``
-    with the fixed effects nested in the clusters (the unit effects) not counted in K. This
-    matches pyfixest ``feols(..., vcov={"CRV1": unit})`` and diff-diff's SunAbraham
-    (checked in tests/unit/test_did_a2_peers.py). CR2 is Bell-McCaffrey with
-    Satterthwaite df. Used by Sun-Abraham and the BJS pre-trend test.
-    """
-    from evalint.inference.cluster import cluster_vcov
-
-    return cluster_vcov(fit, clusters, kind=kind, small_sample="nested")
 
 
 # ----------------------------------------------------------------------------- the estimator
@@ -475,14 +365,7 @@ def _pretrend_test(fr: pd.DataFrame, mask0: np.ndarray, covs: list[str], k: int,
         chk = pretrend_check(leads, b, cv.contributions(np.arange(n_lead)), cv.cluster_any(d0["g"].to_numpy() >= 0),
                              method=method, form="levels", reference=float(-a - k - 1), alpha=alpha)
         return dataclasses.replace(chk, text="BJS (2024) Test 1 leads: " + chk.text, flags=()), rows
-    fstat = float(b @ np.linalg.solve(v, b) / n_lead)
-    pval = float(stats.f.sf(fstat, n_lead, g - 1))
-    passed = pval >= alpha
-    text = (f"BJS (2024) Test 1: {n_lead} lead(s) ({', '.join(map(str, leads))}) added to the untreated-cell "
-            f"regression, joint F({n_lead}, {g - 1}) = {fstat:.3f}, p = {pval:.3g}; "
-            + ("no evidence against parallel trends." if passed else
-               "pre-treatment differences are significant: parallel trends are in doubt."))
-    return CheckResult("bjs_pretrend_test", passed, text, statistic=fstat, p_value=pval), rows
+    return lead_wald_check(leads, b, v, g, alpha=alpha), rows
 
 
 def imputation_did(panel: Panel, *, outcome: str | None = None, anticipation: int = 0,

@@ -5,10 +5,10 @@ For a block of ``N0`` control rows followed by ``N1`` treated rows of an outcome
 ``tau = (-omega, 1/N1)' Y (-lambda, 1/T1)`` (Arkhangelsky et al. 2021, eq. 1 and
 Algorithm 1). This module chooses the unit weights ``omega`` and time weights ``lambda``
 for SDID, SC and DiD (:class:`SdidSettings`; the table is in
-:mod:`evalint.estimators.synth.sdid`) by Frank-Wolfe
+:mod:`evalint.estimators.synth.sdid.estimator`) by Frank-Wolfe
 (:mod:`evalint.estimators.synth.frank_wolfe`), fits staggered designs cohort by cohort with
 cell-weighted averaging, and re-estimates a fitted design on batches of replicate samples
-for the variance algorithms (:mod:`evalint.estimators.synth.sdid_variance`).
+for the variance algorithms (:mod:`evalint.estimators.synth.sdid.variance`).
 
 References
 ----------
@@ -46,7 +46,7 @@ METHODS = ("sdid", "sc", "did")
 
 @dataclass(frozen=True)
 class SdidSettings:
-    """How the weights are chosen (see the table in :mod:`evalint.estimators.synth.sdid`).
+    """How the weights are chosen (see the table in :mod:`evalint.estimators.synth.sdid.estimator`).
 
     Parameters
     ----------

@@ -1,0 +1,276 @@
+"""The collection of dated policy events: construction, queries, attached intensity tables.
+
+:class:`EventCollection` is an immutable, ordered collection of
+:class:`~evalint.calendar.event_records.PolicyEvent` with everything a calendar does except the
+check; :class:`evalint.calendar.events.PolicyCalendar` is the collection with
+:meth:`~evalint.calendar.events.PolicyCalendar.check`. The split keeps the calendar package free
+of import cycles: the check's rules (:mod:`~evalint.calendar.overlap_rules`,
+:mod:`~evalint.calendar.exposure`, :mod:`~evalint.calendar.confounding`) and the presets read a
+collection from here, and ``events.py`` sits above them.
+
+References
+----------
+Shadish, W. R., Cook, T. D. and Campbell, D. T. (2002). *Experimental and
+Quasi-Experimental Designs for Generalized Causal Inference*, ch. 6 ("history" as a
+threat to interrupted time-series designs). Houghton Mifflin.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import fields, replace
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from evalint.calendar.event_records import (
+    EVENT_COLUMNS,
+    PolicyEvent,
+    _as_date,
+    _default_events,
+    events_from_frame,
+)
+from evalint.calendar.intensity import IntensityTable, builtin_intensity, list_builtin_intensity
+from evalint.errors import (
+    DataError,
+    DuplicateRowsError,
+    SpecificationError,
+    format_examples,
+)
+
+__all__ = ["EventCollection"]
+
+_C = TypeVar("_C", bound="EventCollection")
+
+
+def _sort_key(e: PolicyEvent) -> tuple[pd.Timestamp, str]:
+    return (e.start, e.id)
+
+
+class EventCollection:
+    """An immutable, date-ordered collection of :class:`PolicyEvent` and its queries.
+
+    The base of :class:`~evalint.calendar.events.PolicyCalendar` (which adds
+    :meth:`~evalint.calendar.events.PolicyCalendar.check`); the rules of the check and the
+    presets read a calendar through this type. Every method that changes the collection
+    returns a new collection of the same class.
+    """
+
+    __slots__ = ("_events", "_by_id", "_tables")
+
+    def __init__(self, events: Iterable[PolicyEvent] = (),
+                 tables: Mapping[str, IntensityTable] | None = None) -> None:
+        evs = list(events)
+        by_id: dict[str, PolicyEvent] = {}
+        for e in evs:
+            if not isinstance(e, PolicyEvent):
+                raise SpecificationError(
+                    f"PolicyCalendar holds PolicyEvent objects; got {type(e).__name__}."
+                )
+            if e.id in by_id:
+                raise DuplicateRowsError(
+                    f"event id {e.id!r} appears twice; ids must be unique. Rename the local event "
+                    "or drop the duplicate."
+                )
+            by_id[e.id] = e
+        self._events = tuple(sorted(evs, key=_sort_key))
+        self._by_id = by_id
+        self._tables: dict[str, IntensityTable] = dict(tables or {})
+
+    # construction -----------------------------------------------------------------
+    @classmethod
+    def default(cls: type[_C]) -> _C:
+        """The curated calendar shipped with evalint (England plus other nations; revised
+        against the December 2026 calendar review, see ``event_revisions.csv``)."""
+        return cls(_default_events())
+
+    @classmethod
+    def from_frame(cls: type[_C], df: pd.DataFrame, *, origin: str = "frame") -> _C:
+        """Build a calendar from a frame in the CSV schema (see :meth:`from_csv`)."""
+        return cls(events_from_frame(df, origin=origin))
+
+    @classmethod
+    def from_csv(cls: type[_C], path: str | os.PathLike[str]) -> _C:
+        """Read events from a CSV file.
+
+        Required columns: ``event_id, name, start_date, source``. Optional: ``end_date``,
+        ``date_precision`` (day/month/quarter/year), ``nation`` (default England),
+        ``scope`` (text starting ``national`` or ``subset``), ``units`` (``;``-separated
+        unit ids hit by a subset event), ``kind``, ``outcomes_affected`` (``;``-separated),
+        ``expected_direction`` (``outcome:up;outcome:down`` or ``ambiguous``),
+        ``unverified``.
+
+        Raises
+        ------
+        ColumnNotFoundError
+            A required column (e.g. ``source``) is missing.
+        TimeParseError, MissingValuesError, InvalidValueError, DuplicateRowsError
+            A row breaks a rule; the message names the row and event id.
+        """
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise SpecificationError(f"events CSV {path!r} does not exist.")
+        try:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise DataError(f"events CSV {path!r} cannot be read as CSV: {exc}") from None
+        return cls(events_from_frame(df, origin=path))
+
+    def add(self: _C, event: PolicyEvent | None = None, /, **fields_: Any) -> _C:
+        """Return a new calendar with one more event.
+
+        Pass a :class:`PolicyEvent`, or its fields as keywords (``id``, ``name``,
+        ``start``, ``source`` required; ``outcomes`` may be ``"a;b"`` or a tuple; CSV
+        names ``event_id``, ``start_date``, ``end_date``, ``outcomes_affected`` and
+        ``expected_direction`` are accepted too).
+        """
+        if event is not None and fields_:
+            raise SpecificationError("add() takes a PolicyEvent or keyword fields, not both.")
+        if event is None:
+            aliases = {"event_id": "id", "start_date": "start", "end_date": "end",
+                       "outcomes_affected": "outcomes", "expected_direction": "direction"}
+            kw = {aliases.get(k, k): v for k, v in fields_.items()}
+            known = {f.name for f in fields(PolicyEvent)}
+            unknown = sorted(set(kw) - known)
+            if unknown:
+                raise SpecificationError(
+                    f"add(): unknown field(s) {format_examples(unknown)}; PolicyEvent fields are "
+                    f"{', '.join(sorted(known))}."
+                )
+            missing = [k for k in ("id", "name", "start", "source") if k not in kw]
+            if missing:
+                raise SpecificationError(
+                    f"add(): field(s) {', '.join(missing)} are required (source says where the "
+                    "dates come from)."
+                )
+            event = PolicyEvent(**kw)
+        elif not isinstance(event, PolicyEvent):
+            raise SpecificationError(f"add() expects a PolicyEvent; got {type(event).__name__}.")
+        return type(self)((*self._events, event), self._tables)
+
+    def combine(self: _C, other: EventCollection | Iterable[PolicyEvent]) -> _C:
+        """Return a calendar holding the events of both (ids must not clash)."""
+        others = other.events if isinstance(other, EventCollection) else tuple(other)
+        tables = {**self._tables, **(other._tables if isinstance(other, EventCollection) else {})}
+        return type(self)((*self._events, *others), tables)
+
+    def replace_event(self: _C, event_id: str, **changes: Any) -> _C:
+        """Return a calendar where event ``event_id`` has ``changes`` applied."""
+        old = self.get(event_id)
+        new = replace(old, **changes)
+        return type(self)((new if e.id == event_id else e for e in self._events), self._tables)
+
+    # queries ----------------------------------------------------------------------
+    @property
+    def events(self) -> tuple[PolicyEvent, ...]:
+        """The events, ordered by start date then id."""
+        return self._events
+
+    def get(self, event_id: str) -> PolicyEvent:
+        """The event with id ``event_id``."""
+        try:
+            return self._by_id[event_id]
+        except KeyError:
+            close = difflib.get_close_matches(str(event_id), list(self._by_id), n=3)
+            hint = f" Did you mean {format_examples(close)}?" if close else ""
+            raise SpecificationError(
+                f"no event with id {event_id!r} in this calendar ({len(self)} events).{hint}"
+            ) from None
+
+    def between(self: _C, start: Any, end: Any) -> _C:
+        """Events active at any time from ``start`` to ``end`` (dates, inclusive)."""
+        lo, hi = _as_date(start, "start"), _as_date(end, "end")
+        if hi < lo:
+            raise SpecificationError(f"between(): end {hi.date()} is before start {lo.date()}.")
+        return type(self)(
+            (e for e in self._events
+             if e.start <= hi and (e.end if e.end is not None else e.start) >= lo), self._tables)
+
+    def for_outcome(self: _C, outcome: str) -> _C:
+        """Events listed as moving ``outcome``."""
+        return type(self)((e for e in self._events if e.moves(outcome)), self._tables)
+
+    def for_nation(self: _C, nation: str) -> _C:
+        """Events of ``nation`` (and UK-wide events)."""
+        return type(self)((e for e in self._events if e.nation in (nation, "UK")), self._tables)
+
+    def for_phase(self: _C, phase: str) -> _C:
+        """Events dating phase ``phase`` of their policy (``announced``, ``paid``...)."""
+        return type(self)((e for e in self._events if e.phase == phase), self._tables)
+
+    def policy_events(self: _C, policy: str) -> _C:
+        """The rows (phases) of one policy, by the ``policy`` field."""
+        return type(self)((e for e in self._events if e.policy == policy), self._tables)
+
+    # intensity ----------------------------------------------------------------------
+    def with_intensity(self: _C, event_id: str, table: IntensityTable) -> _C:
+        """Return a calendar where event ``event_id`` has the per-area intensity ``table``.
+
+        ``table`` is an :class:`~evalint.calendar.intensity.IntensityTable` (read one with
+        :func:`~evalint.calendar.intensity.read_intensity_csv`); its area codes must be the
+        unit ids of the panels you check (ICB ODS codes for the default calendar).
+        """
+        if not isinstance(table, IntensityTable):
+            raise SpecificationError(
+                f"with_intensity() expects an IntensityTable; got {type(table).__name__}. Read a "
+                "CSV with evalint.calendar.intensity.read_intensity_csv(path).")
+        old = self.get(event_id)
+        new = replace(old, intensity=table.name)
+        tables = {**self._tables, table.name: table}
+        return type(self)((new if e.id == event_id else e for e in self._events), tables)
+
+    def intensity_table(self, event: PolicyEvent | str) -> IntensityTable | None:
+        """The intensity table of ``event`` (attached, else shipped), or ``None``."""
+        ev = self.get(event) if isinstance(event, str) else event
+        if not ev.intensity:
+            return None
+        if ev.intensity in self._tables:
+            return self._tables[ev.intensity]
+        if ev.intensity in list_builtin_intensity():
+            return builtin_intensity(ev.intensity)
+        return None
+
+    @property
+    def outcomes(self) -> tuple[str, ...]:
+        """Every outcome name some event lists, sorted."""
+        return tuple(sorted({o for e in self._events for o in e.outcomes}))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The events as a frame with :data:`EVENT_COLUMNS` (dates as Timestamps)."""
+        df = pd.DataFrame([e.as_record() for e in self._events], columns=list(EVENT_COLUMNS))
+        for col in ("start_date", "end_date"):
+            df[col] = pd.to_datetime(df[col])
+        df["unverified"] = df["unverified"].astype(bool)
+        return df
+
+    def to_csv(self, path: str | os.PathLike[str]) -> None:
+        """Write the calendar in the CSV schema :meth:`from_csv` reads."""
+        df = self.to_frame()
+        for col in ("start_date", "end_date"):
+            df[col] = df[col].dt.strftime("%Y-%m-%d").fillna("")
+        df.to_csv(path, index=False)
+
+    # dunder -----------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __iter__(self) -> Iterator[PolicyEvent]:
+        return iter(self._events)
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._by_id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EventCollection) and self._events == other._events
+
+    def __hash__(self) -> int:
+        return hash(self._events)
+
+    def __repr__(self) -> str:
+        if not self._events:
+            return f"{type(self).__name__}(0 events)"
+        first, last = self._events[0].start.date(), max(
+            (e.end or e.start) for e in self._events).date()
+        return f"{type(self).__name__}({len(self)} events, {first} to {last})"
