@@ -17,7 +17,12 @@ unit, one column per parameter), as R ``did`` does (``mboot.R``):
   :math:`\\max_j |\\hat\\theta^*_{bj}-\\hat\\theta_j|/\\hat\\sigma_j`.
 
 The draws are a ``(reps x n) @ (n x k)`` product computed in blocks of replications, so
-memory stays bounded whatever ``n`` is. Quantiles use R's type 1 (inverse empirical CDF).
+memory stays bounded whatever ``n`` is. ``psi`` may also be a structured influence operator
+(an object with ``shape``, ``left_multiply(U)`` = ``U @ psi``, ``column_sums()``,
+``column_sq_sums()``, ``by_cluster(codes, G)`` and ``dense()``, such as the cohort form of the
+Callaway-Sant'Anna cells): the same multipliers are drawn and applied through
+``left_multiply``, so the ``n x k`` matrix is never formed. Quantiles use R's type 1 (inverse
+empirical CDF).
 
 References
 ----------
@@ -106,6 +111,10 @@ def influence_se(psi: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarr
     :func:`cluster_codes`) the cluster-robust ``sqrt(sum_c S_c^2) / n`` with ``S_c`` the
     within-cluster sum. Values below ``10 sqrt(eps)`` (degenerate) are NaN, as in R ``did``.
     """
+    if _is_operator(psi):
+        op = psi if cluster is None else psi.by_cluster(np.asarray(cluster), int(np.max(cluster)) + 1)
+        se = np.sqrt(op.column_sq_sums()) / psi.shape[0]
+        return np.where(se <= _DEGENERATE, np.nan, se)
     m = np.asarray(psi, dtype=float)
     vec = m.ndim == 1
     m = m.reshape(len(m), -1)
@@ -134,21 +143,31 @@ def _byte_table_product(raw: np.ndarray, m: np.ndarray) -> np.ndarray:
     return table[np.arange(nb)[None, :], raw].sum(axis=1)
 
 
-def _draw_block(rng: np.random.Generator, rows: int, m: np.ndarray, kind: str) -> np.ndarray:
-    """``U @ m`` for a ``rows x len(m)`` block of multipliers U."""
+def _is_operator(psi: Any) -> bool:
+    """A structured influence operator (see the module docstring) rather than an array."""
+    return hasattr(psi, "left_multiply") and hasattr(psi, "by_cluster")
+
+
+def _draw_block(rng: np.random.Generator, rows: int, m: Any, kind: str,
+                colsum: np.ndarray | None = None) -> np.ndarray:
+    """``U @ m`` for a ``rows x len(m)`` block of multipliers U (``m`` an array or an operator)."""
     n = m.shape[0]
+    op = _is_operator(m)
     if kind == "rademacher":
         # U = 2B - 1 with B fair bits taken from random bytes: U @ m = 2 (B @ m) - colsum(m)
         raw = rng.integers(0, 256, size=(rows, (n + 7) // 8), dtype=np.uint8)
-        if m.shape[1] <= _LUT_MAX_COLS:
-            return 2.0 * _byte_table_product(raw, m) - m.sum(axis=0)
+        if colsum is None:
+            colsum = m.column_sums() if op else m.sum(axis=0)
+        if not op and m.shape[1] <= _LUT_MAX_COLS:
+            return 2.0 * _byte_table_product(raw, m) - colsum
         bits = np.unpackbits(raw, axis=1, count=n).astype(np.float64)
-        return 2.0 * (bits @ m) - m.sum(axis=0)
+        return 2.0 * (m.left_multiply(bits) if op else bits @ m) - colsum
     # Mammen's two-point distribution: mean 0, variance 1, third moment 1
     s5 = np.sqrt(5.0)
     p = (s5 + 1) / (2 * s5)
     lo, hi = -(s5 - 1) / 2, (s5 + 1) / 2
-    return np.where(rng.random((rows, n)) < p, lo, hi) @ m
+    u = np.where(rng.random((rows, n)) < p, lo, hi)
+    return m.left_multiply(u) if op else u @ m
 
 
 def _type1_quantile(sorted_cols: np.ndarray, p: float) -> np.ndarray:
@@ -186,8 +205,8 @@ def multiplier_bootstrap(
 
     Parameters
     ----------
-    psi : ndarray
-        Influence-function values, one row per unit.
+    psi : ndarray or influence operator
+        Influence-function values, one row per unit (or an operator, see the module docstring).
     reps : int
         Bootstrap replications.
     seed : int or None
@@ -207,23 +226,27 @@ def multiplier_bootstrap(
     reps = check_positive_int("reps", reps, minimum=2)
     a = check_alpha(alpha)
     check_option("weights", weights, ("rademacher", "mammen"))
-    m = np.asarray(psi, dtype=float)
-    m = m.reshape(len(m), -1)
+    op = _is_operator(psi)
+    m = psi if op else np.asarray(psi, dtype=float)
+    m = m if op else m.reshape(len(m), -1)
     n, k = m.shape
     if cluster is not None:
         codes = np.asarray(cluster, dtype=np.int64)
         g = int(codes.max()) + 1
         if g < 2:
             raise InferenceError("cluster-robust inference needs at least 2 clusters; got 1.")
-        m = _cluster_sums(m, codes, g)
+        m = m.by_cluster(codes, g) if op else _cluster_sums(m, codes, g)
     else:
         g = n
+    if op and k <= _LUT_MAX_COLS:   # few columns: the byte-table product on the (small) matrix
+        m, op = m.dense(), False
+    colsum = (m.column_sums() if op else m.sum(axis=0)) if weights == "rademacher" else None
     rng = np.random.default_rng(seed)
     draws = np.empty((reps, k))
     block = max(1, min(reps, _BLOCK_BYTES // (8 * m.shape[0])))
     for start in range(0, reps, block):
         stop = min(start + block, reps)
-        draws[start:stop] = _draw_block(rng, stop - start, m, weights)
+        draws[start:stop] = _draw_block(rng, stop - start, m, weights, colsum)
     draws /= n
     srt = np.sort(draws, axis=0)
     sigma = (_type1_quantile(srt, 0.75) - _type1_quantile(srt, 0.25)) / _IQR_NORMAL
