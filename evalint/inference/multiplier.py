@@ -160,8 +160,10 @@ def _draw_block(rng: np.random.Generator, rows: int, m: Any, kind: str,
             colsum = m.column_sums() if op else m.sum(axis=0)
         if not op and m.shape[1] <= _LUT_MAX_COLS:
             return 2.0 * _byte_table_product(raw, m) - colsum
-        bits = np.unpackbits(raw, axis=1, count=n).astype(np.float64)
-        return 2.0 * (m.left_multiply(bits) if op else bits @ m) - colsum
+        bits = np.unpackbits(raw, axis=1, count=n)
+        if op:   # the operator gathers its rows' bits and converts them itself (less memory traffic)
+            return 2.0 * m.left_multiply(bits) - colsum
+        return 2.0 * (bits.astype(np.float64) @ m) - colsum
     # Mammen's two-point distribution: mean 0, variance 1, third moment 1
     s5 = np.sqrt(5.0)
     p = (s5 + 1) / (2 * s5)

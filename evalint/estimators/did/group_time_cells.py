@@ -139,17 +139,20 @@ class CohortInfluence:
             self._groups, self._n, self._unit_level, self._n_rows = _groups, int(_n), False, int(_n_rows)
             return
         self._n, self._n_rows, self._unit_level = len(w), len(w), True
-        unweighted = bool(np.all(w == 1.0))
+        n_t = y.shape[1]
         self._groups = []
+        # per cohort row: its units' positions, [w Y | w] (units x T+1), its cells and coefficients
         for r in range(scale.shape[0]):
             pos = np.flatnonzero(row == r)
             nz = np.flatnonzero(scale[r] != 0)
             if not len(pos) or not len(nz):
                 continue
-            yr = y[pos]
-            wr = w[pos]
-            wy = yr if unweighted else yr * wr[:, None]
-            self._groups.append((pos, yr, wr, wy, nz, jk[nz], bk[nz], scale[r, nz], centre[r, nz]))
+            arr = np.empty((len(pos), n_t + 1))
+            arr[:, :n_t] = y[pos]
+            arr[:, n_t] = w[pos]
+            if np.any(w[pos] != 1.0):
+                arr[:, :n_t] *= w[pos, None]
+            self._groups.append((pos, arr, nz, jk[nz], bk[nz], scale[r, nz], centre[r, nz]))
 
     # ---------------------------------------------------------------- array protocol
     @property
@@ -170,50 +173,49 @@ class CohortInfluence:
         return self.matmul(other)
 
     # ---------------------------------------------------------------- blocks
-    def _block(self, grp: tuple, a: int, b: int) -> np.ndarray:
-        """Rows a:b of one cohort's non-zero block (rows x its cells)."""
-        _, yr, wr, _, _, j, bb, sc, ce = grp
-        blk = yr[a:b][:, j]
-        blk -= yr[a:b][:, bb]
-        if self._unit_level:
-            blk -= ce
-            blk *= sc
-            blk *= wr[a:b, None]
-        else:               # rows are cluster sums: sum w Y and sum w
-            blk -= wr[a:b, None] * ce
-            blk *= sc
+    @staticmethod
+    def _block(grp: tuple, a: int, b: int) -> np.ndarray:
+        """Rows a:b of one cohort's non-zero block (rows x its cells): s (wY_t - wY_b - w c)."""
+        _, arr, _, j, bb, sc, ce = grp
+        rows = arr[a:b]
+        blk = rows[:, j]
+        blk -= rows[:, bb]
+        blk -= rows[:, -1:] * ce
+        blk *= sc
         return blk
 
-    def _chunks(self, grp: tuple):
-        step = max(1, _CHUNK_BYTES // (8 * max(len(grp[4]), 1)))
+    @staticmethod
+    def _chunks(grp: tuple):
+        step = max(1, _CHUNK_BYTES // (8 * max(len(grp[2]), 1)))
         for a in range(0, len(grp[0]), step):
             yield a, min(a + step, len(grp[0]))
 
     def dense(self) -> np.ndarray:
         """The full rows x cells matrix (units x cells, or clusters x cells after :meth:`by_cluster`)."""
-        out = np.zeros((self._n_rows, self._k))
+        return self._rows(0, self._n_rows)
+
+    def _rows(self, lo: int, hi: int) -> np.ndarray:
+        """Dense rows lo:hi (cluster level: sums over the cohorts a cluster's units belong to)."""
+        out = np.zeros((hi - lo, self._k))
         for grp in self._groups:
-            pos, nz = grp[0], grp[4]
-            for a, b in self._chunks(grp):
-                if self._unit_level:
-                    out[np.ix_(pos[a:b], nz)] = self._block(grp, a, b)
-                else:
-                    out[np.ix_(pos[a:b], nz)] += self._block(grp, a, b)
+            pos, nz = grp[0], grp[2]
+            a, b = (int(v) for v in np.searchsorted(pos, [lo, hi]))
+            for c0 in range(a, b, max(1, _CHUNK_BYTES // (8 * len(nz)))):
+                c1 = min(b, c0 + max(1, _CHUNK_BYTES // (8 * len(nz))))
+                out[np.ix_(pos[c0:c1] - lo, nz)] += self._block(grp, c0, c1)
         return out
 
     # ---------------------------------------------------------------- products
     def left_multiply(self, u: np.ndarray) -> np.ndarray:
-        """``u @ psi`` for a (m x rows) matrix ``u``: per cohort ``u_r @ (w Y_r)`` (m x T), then
-        the cells' differences of columns - never the rows x cells matrix."""
-        u = np.asarray(u, dtype=float)
+        """``u @ psi`` for a (m x rows) matrix ``u`` (any numeric dtype, e.g. 0/1 bytes): per cohort
+        ``u_r @ [w Y_r | w_r]`` (m x T+1), then the cells' differences of columns - never the
+        rows x cells matrix."""
         out = np.zeros((u.shape[0], self._k))
-        for pos, _, wr, wy, nz, j, bb, sc, ce in self._groups:
-            ur = u[:, pos]
-            z = ur @ wy
-            s = ur @ wr
+        for pos, arr, nz, j, bb, sc, ce in self._groups:
+            z = np.take(u, pos, axis=1).astype(np.float64, copy=False) @ arr
             d = z[:, j]
             d -= z[:, bb]
-            d -= s[:, None] * ce
+            d -= z[:, -1:] * ce
             d *= sc
             out[:, nz] += d
         return out
@@ -223,23 +225,22 @@ class CohortInfluence:
         return self.left_multiply(np.ones((1, self._n_rows)))[0]
 
     def matmul(self, weights: np.ndarray) -> np.ndarray:
-        """``psi @ weights`` (cells x J, or a cells vector): per cohort ``(w Y_r) D_r - w_r c_r``
-        with ``D_r`` the periods x J loadings of the cells - cost units x periods x J."""
+        """``psi @ weights`` (cells x J, or a cells vector): per cohort ``[w Y_r | w_r] L_r`` with
+        ``L_r`` the (T+1) x J loadings of the cells - cost units x periods x J."""
         wm = np.asarray(weights, dtype=float)
         vec = wm.ndim == 1
         wm = wm.reshape(self._k, -1)
-        n_t = self._groups[0][1].shape[1] if self._groups else 0
         out = np.zeros((self._n_rows, wm.shape[1]))
-        for pos, _, wr, wy, nz, j, bb, sc, ce in self._groups:
+        for pos, arr, nz, j, bb, sc, ce in self._groups:
             coef = sc[:, None] * wm[nz]                 # cells of this cohort x J
-            load = np.zeros((n_t, wm.shape[1]))
+            load = np.zeros((arr.shape[1], wm.shape[1]))
             np.add.at(load, j, coef)
             np.add.at(load, bb, -coef)
-            const = ce @ coef
+            load[-1] = -(ce @ coef)
             if self._unit_level:
-                out[pos] = wy @ load - wr[:, None] * const
+                out[pos] = arr @ load
             else:
-                out[pos] += wy @ load - wr[:, None] * const
+                out[pos] += arr @ load
         return out[:, 0] if vec else out
 
     def column_sq_sums(self) -> np.ndarray:
@@ -249,7 +250,7 @@ class CohortInfluence:
             for grp in self._groups:
                 for a, b in self._chunks(grp):
                     blk = self._block(grp, a, b)
-                    out[grp[4]] += np.einsum("ij,ij->j", blk, blk)
+                    out[grp[2]] += np.einsum("ij,ij->j", blk, blk)
             return out
         step = max(1, _CHUNK_BYTES // (8 * max(self._k, 1)))
         for lo in range(0, self._n_rows, step):
@@ -257,24 +258,16 @@ class CohortInfluence:
             out += np.einsum("ij,ij->j", blk, blk)
         return out
 
-    def _rows(self, lo: int, hi: int) -> np.ndarray:
-        """Dense rows lo:hi (cluster level: sums over the cohorts a cluster's units belong to)."""
-        out = np.zeros((hi - lo, self._k))
-        for grp in self._groups:
-            pos, nz = grp[0], grp[4]
-            a, b = np.searchsorted(pos, [lo, hi])
-            if b > a:
-                out[np.ix_(pos[a:b] - lo, nz)] += self._block(grp, int(a), int(b))
-        return out
-
     def cross_product(self, cols: np.ndarray) -> np.ndarray:
         """``psi[:, cols]' psi[:, cols]`` summed over cohort blocks (unit level)."""
+        if not self._unit_level:
+            raise ValueError("cross_product applies to unit-level influence functions")
         k = len(cols)
         out = np.zeros((k, k))
         where = np.full(self._k, -1)
         where[cols] = np.arange(k)
         for grp in self._groups:
-            loc = where[grp[4]]
+            loc = where[grp[2]]
             keep = np.flatnonzero(loc >= 0)
             if not len(keep):
                 continue
@@ -292,12 +285,11 @@ class CohortInfluence:
             raise ValueError("by_cluster applies to unit-level influence functions")
         codes = np.asarray(codes, dtype=np.int64)
         groups = []
-        for pos, _, wr, wy, nz, j, bb, sc, ce in self._groups:
+        for pos, arr, *rest in self._groups:
             upos, inv = np.unique(codes[pos], return_inverse=True)
-            agg = sparse.csr_matrix((np.ones(len(pos)), (inv, np.arange(len(pos)))), shape=(len(upos), len(pos)))
-            a = np.asarray(agg @ wy)
-            wsum = np.asarray(agg @ wr).ravel()
-            groups.append((upos, a, wsum, a, nz, j, bb, sc, ce))
+            agg = sparse.csr_matrix((np.ones(len(pos)), (inv.ravel(), np.arange(len(pos)))),
+                                    shape=(len(upos), len(pos)))
+            groups.append((upos, np.asarray(agg @ arr), *rest))
         return CohortInfluence(None, None, None, np.empty(self._k), None, None, None,
                                _groups=groups, _n=self._n, _n_rows=n_clusters)
 
@@ -375,7 +367,8 @@ def estimate_group_time(
         notes["dropped_units_no_pre_period"] = int(early.sum())
         keep &= ~early
 
-    y, coh, wvec, units = y[keep], coh[keep], wvec[keep], units[keep]
+    if not keep.all():   # (a boolean index would copy the outcome matrix even when nothing drops)
+        y, coh, wvec, units = y[keep], coh[keep], wvec[keep], units[keep]
     if xmat is not None:
         xmat = xmat[keep]
     never = np.isnan(coh)
