@@ -87,19 +87,30 @@ def _cohort_shares(cells: GroupTimeCells) -> tuple[np.ndarray, np.ndarray]:
     return glist, pg
 
 
-def _weight_term(cells: GroupTimeCells, keep_groups: np.ndarray, keep_pg: np.ndarray,
-                 keep_att: np.ndarray) -> np.ndarray:
-    """n-vector: influence of estimating the cohort-share weights, times the ATTs (R ``wif %*% att``)."""
-    w = cells.unit_weights
+def _unit_cohort_positions(cells: GroupTimeCells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cohort list, each unit's position in it and whether the unit is in a listed cohort."""
+    glist = np.unique(cells.group)
     coh = cells.unit_cohort
+    pos = np.clip(np.searchsorted(glist, np.nan_to_num(coh, nan=-1)), 0, len(glist) - 1)
+    return glist, pos, ~np.isnan(coh) & (glist[pos] == coh)
+
+
+def _weight_term(cells: GroupTimeCells, keep_groups: np.ndarray, keep_pg: np.ndarray,
+                 keep_att: np.ndarray, where: tuple | None = None) -> np.ndarray:
+    """n-vector: influence of estimating the cohort-share weights, times the ATTs (R ``wif %*% att``).
+
+    ``where``: :func:`_unit_cohort_positions` of ``cells``, computed once for many calls.
+    """
+    w = cells.unit_weights
+    glist, pos, hit = _unit_cohort_positions(cells) if where is None else where
     s = keep_pg.sum()
     # per unit: sum over kept cells of w_i 1{G_i = g_k} a_k  and  of w_i 1{G_i = g_k}
     ug, inv = np.unique(keep_groups, return_inverse=True)
-    a_by_g = np.bincount(inv, weights=keep_att, minlength=len(ug))
-    c_by_g = np.bincount(inv, minlength=len(ug)).astype(float)
-    pos = np.searchsorted(ug, np.nan_to_num(coh, nan=-1))
-    pos = np.clip(pos, 0, len(ug) - 1)
-    hit = ~np.isnan(coh) & (ug[pos] == coh)
+    at = np.searchsorted(glist, ug)
+    a_by_g = np.zeros(len(glist))
+    c_by_g = np.zeros(len(glist))
+    a_by_g[at] = np.bincount(inv, weights=keep_att, minlength=len(ug))
+    c_by_g[at] = np.bincount(inv, minlength=len(ug))
     ind_a = np.where(hit, w * a_by_g[pos], 0.0)
     ind_c = np.where(hit, w * c_by_g[pos], 0.0)
     term1 = (ind_a - keep_pg @ keep_att) / s
@@ -123,8 +134,9 @@ def _combine(cells: GroupTimeCells, sets: list[np.ndarray], pg_cell: np.ndarray,
         wmat[idx, c] = wts
     infl = cells.influence @ wmat
     if with_wif:
+        where = _unit_cohort_positions(cells)
         for c, idx in enumerate(sets):
-            infl[:, c] += _weight_term(cells, cells.group[idx], pg_cell[idx], cells.att[idx])
+            infl[:, c] += _weight_term(cells, cells.group[idx], pg_cell[idx], cells.att[idx], where)
     return ests, infl
 
 
