@@ -201,7 +201,7 @@ def _spawn(pkg: str, setting: str, n_units: int, reps: int, draws: int, memory: 
 
 
 def run(sizes=(6500,), reps: int = 3, *, settings=tuple(SETTINGS), packages=PACKAGES, draws: int = DRAWS,
-        memory: bool = True, timeout: float = 1800.0, nice: int = 0) -> list[dict]:
+        memory: bool = True, timeout: float = 1800.0, nice: int = 0, verbose: bool = False) -> list[dict]:
     """Run the comparison; one dict per (size, setting, package).
 
     Parameters
@@ -218,6 +218,8 @@ def run(sizes=(6500,), reps: int = 3, *, settings=tuple(SETTINGS), packages=PACK
         Also measure the peak RSS increase of one more fit.
     timeout, nice : float, int
         Per-process limit in seconds; ``nice`` level of the worker processes.
+    verbose : bool
+        Print each process's summary to stderr as it finishes.
 
     Returns
     -------
@@ -238,6 +240,9 @@ def run(sizes=(6500,), reps: int = 3, *, settings=tuple(SETTINGS), packages=PACK
                 r = _spawn(pkg, setting, n, reps, draws, memory, timeout, nice)
                 r["load_before"] = [round(x, 2) for x in load]
                 got[pkg] = r
+                if verbose:
+                    brief = {k: r.get(k) for k in ("times", "panel_times", "peak_mb", "simple", "skipped")}
+                    print(f"# {n} {setting} {pkg}: {json.dumps(brief, default=float)}", file=sys.stderr, flush=True)
             ref = got.get("evalint", {})
             for pkg, r in got.items():
                 row = {"package": pkg, "setting": setting, "work": SETTINGS[setting], "n_units": n,
@@ -309,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     rows = run(args.sizes, args.reps, settings=args.settings, packages=args.packages, draws=args.draws,
-               memory=not args.no_memory, timeout=args.timeout, nice=args.nice)
+               memory=not args.no_memory, timeout=args.timeout, nice=args.nice, verbose=True)
     end_uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     import diff_diff
     import numpy

@@ -49,6 +49,7 @@ __all__ = ["BootstrapDraws", "multiplier_bootstrap", "influence_se", "cluster_co
 _DEGENERATE = np.sqrt(np.finfo(float).eps) * 10
 _IQR_NORMAL = float(stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
 _BLOCK_BYTES = 32 * 2**20
+_MIN_PRODUCT_ROWS = 128
 
 
 @dataclass(frozen=True)
@@ -148,28 +149,57 @@ def _is_operator(psi: Any) -> bool:
     return hasattr(psi, "left_multiply") and hasattr(psi, "by_cluster")
 
 
-def _draw_block(rng: np.random.Generator, rows: int, m: Any, kind: str,
+def _draw_block(rng: np.random.Generator, rows: int, m: np.ndarray, kind: str,
                 colsum: np.ndarray | None = None) -> np.ndarray:
-    """``U @ m`` for a ``rows x len(m)`` block of multipliers U (``m`` an array or an operator)."""
+    """``U @ m`` for a ``rows x len(m)`` block of multipliers U."""
     n = m.shape[0]
-    op = _is_operator(m)
     if kind == "rademacher":
         # U = 2B - 1 with B fair bits taken from random bytes: U @ m = 2 (B @ m) - colsum(m)
         raw = rng.integers(0, 256, size=(rows, (n + 7) // 8), dtype=np.uint8)
-        if colsum is None:
-            colsum = m.column_sums() if op else m.sum(axis=0)
-        if not op and m.shape[1] <= _LUT_MAX_COLS:
+        colsum = m.sum(axis=0) if colsum is None else colsum
+        if m.shape[1] <= _LUT_MAX_COLS:
             return 2.0 * _byte_table_product(raw, m) - colsum
-        bits = np.unpackbits(raw, axis=1, count=n)
-        if op:   # the operator gathers its rows' bits and converts them itself (less memory traffic)
-            return 2.0 * m.left_multiply(bits) - colsum
-        return 2.0 * (bits.astype(np.float64) @ m) - colsum
-    # Mammen's two-point distribution: mean 0, variance 1, third moment 1
+        bits = np.unpackbits(raw, axis=1, count=n).astype(np.float64)
+        return 2.0 * (bits @ m) - colsum
+    return _mammen(rng, rows, n) @ m
+
+
+def _mammen(rng: np.random.Generator, rows: int, n: int) -> np.ndarray:
+    """Mammen's two-point multipliers: mean 0, variance 1, third moment 1."""
     s5 = np.sqrt(5.0)
     p = (s5 + 1) / (2 * s5)
     lo, hi = -(s5 - 1) / 2, (s5 + 1) / 2
-    u = np.where(rng.random((rows, n)) < p, lo, hi)
-    return m.left_multiply(u) if op else u @ m
+    return np.where(rng.random((rows, n)) < p, lo, hi)
+
+
+def _operator_draws(rng: np.random.Generator, reps: int, block: int, op: Any, kind: str,
+                    colsum: np.ndarray | None) -> np.ndarray:
+    """``U @ psi`` through the operator, with the dense path's multipliers.
+
+    The random numbers are drawn by the same calls in the same order as :func:`_draw_block`
+    (blocks of ``block`` rows), so a seed gives the same draws either way; consecutive blocks
+    are stacked so that each product has at least ``_MIN_PRODUCT_ROWS`` rows (large panels
+    have small blocks). Rademacher multipliers reach the operator as 0/1 bytes.
+    """
+    n = op.shape[0]
+    out = np.empty((reps, op.shape[1]))
+    per = max(1, -(-_MIN_PRODUCT_ROWS // block))
+    start = 0
+    while start < reps:
+        parts, stop = [], start
+        while len(parts) < per and stop < reps:
+            rows = min(block, reps - stop)
+            if kind == "rademacher":
+                raw = rng.integers(0, 256, size=(rows, (n + 7) // 8), dtype=np.uint8)
+                parts.append(np.unpackbits(raw, axis=1, count=n))
+            else:
+                parts.append(_mammen(rng, rows, n))
+            stop += rows
+        u = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        prod = op.left_multiply(u)
+        out[start:stop] = 2.0 * prod - colsum if kind == "rademacher" else prod
+        start = stop
+    return out
 
 
 def _type1_quantile(sorted_cols: np.ndarray, p: float) -> np.ndarray:
@@ -244,11 +274,14 @@ def multiplier_bootstrap(
         m, op = m.dense(), False
     colsum = (m.column_sums() if op else m.sum(axis=0)) if weights == "rademacher" else None
     rng = np.random.default_rng(seed)
-    draws = np.empty((reps, k))
     block = max(1, min(reps, _BLOCK_BYTES // (8 * m.shape[0])))
-    for start in range(0, reps, block):
-        stop = min(start + block, reps)
-        draws[start:stop] = _draw_block(rng, stop - start, m, weights, colsum)
+    if op:
+        draws = _operator_draws(rng, reps, block, m, weights, colsum)
+    else:
+        draws = np.empty((reps, k))
+        for start in range(0, reps, block):
+            stop = min(start + block, reps)
+            draws[start:stop] = _draw_block(rng, stop - start, m, weights, colsum)
     draws /= n
     srt = np.sort(draws, axis=0)
     sigma = (_type1_quantile(srt, 0.75) - _type1_quantile(srt, 0.25)) / _IQR_NORMAL

@@ -128,3 +128,26 @@ def test_fit_with_cell_bootstrap_matches_dense_band():
     np.testing.assert_allclose(tab["band_high"].to_numpy() - tab["estimate"].to_numpy(), bd.crit_value * bd.se,
                                rtol=1e-12, equal_nan=True)
     np.testing.assert_allclose(np.asarray(res.influence), dense, atol=1e-11)
+
+
+def test_large_panel_stacked_blocks_keep_the_same_draws():
+    """With > 32,768 units the multiplier blocks are small and the cohort form stacks them;
+    the draws still equal U @ psi with the seed's multipliers (dense product)."""
+    rng = np.random.default_rng(2)
+    n, n_t = 40_000, 10
+    y = rng.normal(size=(n, n_t))
+    w = np.ones(n)
+    row = rng.integers(0, 3, size=n)                 # rows: cohort 0, cohort 1, never treated
+    jk = np.r_[np.arange(1, n_t), np.arange(1, n_t)]
+    bk = np.r_[np.arange(0, n_t - 1), np.arange(0, n_t - 1)]
+    scale = np.zeros((3, len(jk)))
+    scale[0, :n_t - 1], scale[1, n_t - 1:], scale[2] = 2.0, 3.0, -1.5
+    centre = rng.normal(size=(3, len(jk))) * (scale != 0)
+    op = CohortInfluence(y, w, row, jk, bk, scale, centre)
+    dense = np.asarray(op)
+    for r in range(3):  # the closed form of each cohort's block
+        at = row == r
+        np.testing.assert_allclose(dense[at], scale[r] * (y[at][:, jk] - y[at][:, bk] - centre[r]), atol=1e-12)
+    a = multiplier_bootstrap(op, reps=300, seed=9)
+    b = multiplier_bootstrap(dense, reps=300, seed=9)
+    np.testing.assert_allclose(a.draws, b.draws, rtol=0, atol=1e-13)
