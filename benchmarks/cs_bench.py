@@ -22,10 +22,10 @@ distinct string parsed once with ``pd.to_datetime``, then taken by code: year * 
 0 for never treated) + ``fit``.
 
 Every (package, setting, size) runs in a fresh process with BLAS/OpenMP threads pinned to
-1: a warm-up fit on a 500-unit panel, then the timed fits at the size (``reps``), then one
-memory run: the peak resident set size (VmHWM, reset through ``/proc/self/clear_refs``
-after the data are built) minus the RSS at that point, so it counts everything the fit
-allocates, in Python, NumPy or compiled code. Rows are interleaved across packages.
+1: a warm-up fit on a 500-unit panel, one memory run at the size - the peak resident set
+size (VmHWM, reset through ``/proc/self/clear_refs`` after the data are built) minus the RSS
+at that point, so it counts everything the fit allocates, in Python, NumPy or compiled code -
+then the timed fits (``reps``, best reported). Rows are interleaved across packages.
 
 Usage::
 
@@ -162,25 +162,25 @@ def _worker(pkg: str, setting: str, n_units: int, reps: int, draws: int, memory:
     fit = _fitter(pkg, setting, draws)
     fit(simulate(500, seed=1))          # warm-up: lazy imports, JIT, caches
     df = simulate(n_units)
-    times, panel, fits, out = [], [], [], None
-    for _ in range(reps):
-        out = fit(df)
-        times.append(out["total_s"])
-        panel.append(out["panel_s"])
-        fits.append(out["fit_s"])
-    if memory:
-        out = None
+    peak = None
+    if memory:   # first, so memory freed by earlier fits at this size cannot hide the peak
         gc.collect()
         try:
             with open("/proc/self/clear_refs", "w") as fh:
                 fh.write("5")           # reset the peak RSS to the current RSS
             base = _mem_status()["VmRSS"]
-            out = fit(df)
+            fit(df)
             peak = _mem_status()["VmHWM"] - base
         except OSError:
             peak = float("nan")
-        out = out or fit(df)
-    out.update({"times": times, "panel_times": panel, "fit_times": fits, "peak_mb": peak if memory else None})
+    times, panel, fits, out = [], [], [], None
+    for _ in range(reps):
+        gc.collect()
+        out = fit(df)
+        times.append(out["total_s"])
+        panel.append(out["panel_s"])
+        fits.append(out["fit_s"])
+    out.update({"times": times, "panel_times": panel, "fit_times": fits, "peak_mb": peak})
     return out
 
 
