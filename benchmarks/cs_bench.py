@@ -111,15 +111,16 @@ def _fitter(pkg: str, setting: str, draws: int):
                                bootstrap_cells=setting == "cells")
 
         def fit(df):
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             panel = Panel.from_frame(df, unit="unit", time="month", outcome="y", cohort="cohort_month")
             t1 = time.perf_counter()
             res = est.fit(panel, inference=MultiplierBootstrap(reps=draws, seed=SEED), calendar=False)
-            t2 = time.perf_counter()
+            t2, c2 = time.perf_counter(), time.process_time()
             tab = res.tables["att_gt"]
             per = [p.split("-") for p in tab["group"]], [p.split("-") for p in tab["time"]]
             keys = [(int(a[0]) * 12 + int(a[1]) - 1, int(b[0]) * 12 + int(b[1]) - 1) for a, b in zip(*per)]
-            return {"panel_s": t1 - t0, "fit_s": t2 - t1, "total_s": t2 - t0, "att": tab["estimate"].tolist(),
+            return {"panel_s": t1 - t0, "fit_s": t2 - t1, "total_s": t2 - t0, "cpu_s": c2 - c0,
+                    "att": tab["estimate"].tolist(),
                     "keys": keys, "simple": float(res.estimate), "simple_se": float(res.se),
                     "band": "band_low" in tab.columns, "n_cells": len(tab)}
         return fit
@@ -127,7 +128,7 @@ def _fitter(pkg: str, setting: str, draws: int):
         import diff_diff as dd
 
         def fit(df):
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             work = df[["unit", "y"]].copy()
             work["time"] = _month_index(df["month"])
             work["first_treat"] = _month_index(df["cohort_month"])
@@ -135,9 +136,9 @@ def _fitter(pkg: str, setting: str, draws: int):
             r = dd.CallawaySantAnna(control_group="never_treated", estimation_method="dr", n_bootstrap=draws,
                                     seed=SEED, cband=setting == "cells").fit(
                 work, outcome="y", unit="unit", time="time", first_treat="first_treat")
-            t2 = time.perf_counter()
+            t2, c2 = time.perf_counter(), time.process_time()
             items = sorted(r.group_time_effects.items())
-            return {"panel_s": t1 - t0, "fit_s": t2 - t1, "total_s": t2 - t0,
+            return {"panel_s": t1 - t0, "fit_s": t2 - t1, "total_s": t2 - t0, "cpu_s": c2 - c0,
                     "att": [float(v["effect"]) for _, v in items], "keys": [(int(a), int(b)) for (a, b), _ in items],
                     "simple": float(r.overall_att), "simple_se": float(r.overall_se),
                     "band": getattr(r, "cband_crit_value", None) is not None, "n_cells": len(items)}
@@ -173,14 +174,15 @@ def _worker(pkg: str, setting: str, n_units: int, reps: int, draws: int, memory:
             peak = _mem_status()["VmHWM"] - base
         except OSError:
             peak = float("nan")
-    times, panel, fits, out = [], [], [], None
+    times, panel, fits, cpus, out = [], [], [], [], None
     for _ in range(reps):
         gc.collect()
         out = fit(df)
+        cpus.append(out["cpu_s"])
         times.append(out["total_s"])
         panel.append(out["panel_s"])
         fits.append(out["fit_s"])
-    out.update({"times": times, "panel_times": panel, "fit_times": fits, "peak_mb": peak})
+    out.update({"times": times, "cpu_times": cpus, "panel_times": panel, "fit_times": fits, "peak_mb": peak})
     return out
 
 
@@ -241,7 +243,7 @@ def run(sizes=(6500,), reps: int = 3, *, settings=tuple(SETTINGS), packages=PACK
                 r["load_before"] = [round(x, 2) for x in load]
                 got[pkg] = r
                 if verbose:
-                    brief = {k: r.get(k) for k in ("times", "panel_times", "peak_mb", "simple", "skipped")}
+                    brief = {k: r.get(k) for k in ("times", "cpu_times", "panel_times", "peak_mb", "simple", "skipped")}
                     print(f"# {n} {setting} {pkg}: {json.dumps(brief, default=float)}", file=sys.stderr, flush=True)
             ref = got.get("evalint", {})
             for pkg, r in got.items():
@@ -253,6 +255,7 @@ def run(sizes=(6500,), reps: int = 3, *, settings=tuple(SETTINGS), packages=PACK
                     continue
                 best = int(np.argmin(r["times"]))
                 row.update({"best_s": r["times"][best], "median_s": float(np.median(r["times"])),
+                            "best_cpu_s": min(r["cpu_times"]),
                             "panel_s": r["panel_times"][best], "fit_s": r["fit_times"][best],
                             "per_1000_units_s": r["times"][best] / n * 1000, "peak_mb": r["peak_mb"],
                             "peak_mb_per_1000_units": (None if r["peak_mb"] is None else r["peak_mb"] / n * 1000),
@@ -267,29 +270,32 @@ def run(sizes=(6500,), reps: int = 3, *, settings=tuple(SETTINGS), packages=PACK
                     row["simple_diff"] = abs(r["simple"] - ref["simple"])
                 rows.append(row)
             dd_best = next((x["best_s"] for x in rows[-len(got):] if x["package"] == "diff-diff" and "best_s" in x), None)
+            dd_cpu = next((x["best_cpu_s"] for x in rows[-len(got):] if x["package"] == "diff-diff" and "best_s" in x), None)
             for x in rows[-len(got):]:
                 x["ratio"] = dd_best / x["best_s"] if dd_best and "best_s" in x else None
+                x["ratio_cpu"] = dd_cpu / x["best_cpu_s"] if dd_cpu and "best_s" in x else None
     return rows
 
 
 def table(rows: list[dict]) -> str:
     """A Markdown table of :func:`run`'s rows."""
     head = ("| units x months | setting | package | total s (best) | median s | panel/convert s | fit s "
-            "| s per 1,000 units | peak +MB | MB per 1,000 units | simple ATT (SE) | max abs ATT(g,t) diff | "
-            "diff-diff time / this |\n|" + "---|" * 13)
+            "| CPU s | s per 1,000 units | peak +MB | MB per 1,000 units | simple ATT (SE) | max abs ATT(g,t) diff | "
+            "diff-diff time / this (wall; CPU) |\n|" + "---|" * 14)
     out = [head]
     for r in rows:
         if "skipped" in r:
             out.append(f"| {r['n_units']:,} x {r['n_months']} | {r['setting']} | {r['package']} | {r['skipped']} |"
-                       + " |" * 9)
+                       + " |" * 10)
             continue
         pk = "" if r["peak_mb"] is None else f"{r['peak_mb']:.0f}"
         pk1 = "" if r["peak_mb"] is None else f"{r['peak_mb_per_1000_units']:.1f}"
         out.append(
             f"| {r['n_units']:,} x {r['n_months']} | {r['setting']} | {r['package']} | {r['best_s']:.3f} | "
-            f"{r['median_s']:.3f} | {r['panel_s']:.3f} | {r['fit_s']:.3f} | {r['per_1000_units_s']:.4f} | {pk} | "
+            f"{r['median_s']:.3f} | {r['panel_s']:.3f} | {r['fit_s']:.3f} | {r['best_cpu_s']:.3f} | "
+            f"{r['per_1000_units_s']:.4f} | {pk} | "
             f"{pk1} | {r['simple']:.6f} ({r['simple_se']:.5f}) | {r.get('max_abs_att_diff', float('nan')):.1e} | "
-            f"{'' if r.get('ratio') is None else format(r['ratio'], '.2f')} |")
+            f"{'' if r.get('ratio') is None else format(r['ratio'], '.2f') + '; ' + format(r['ratio_cpu'], '.2f')} |")
     return "\n".join(out)
 
 
