@@ -255,7 +255,6 @@ def _rows_frame(cells: GroupTimeCells, agg: Aggregation, se: np.ndarray, crit: f
 def att_gt_table(state: Any, alpha: float, df: float | None) -> pd.DataFrame:
     """All ATT(g,t) in the tidy schema (plus base_period, n_treated, n_control)."""
     cells = state.cells
-    se = influence_se(cells.influence, state.cluster)
     crit = None
     spec = state.inference
     if isinstance(spec, MultiplierBootstrap) and state.bootstrap_cells:
@@ -264,6 +263,8 @@ def att_gt_table(state: Any, alpha: float, df: float | None) -> pd.DataFrame:
                                   alpha=alpha, cluster=state.cluster)
         se = bd.se
         crit = bd.crit_value if spec.uniform else None
+    else:
+        se = influence_se(cells.influence, state.cluster)
     stat, p, lo, hi = wald(cells.att, se, alpha, df)
     glab, tlab = cells.labels(cells.group), cells.labels(cells.time)
     out = pd.DataFrame({
