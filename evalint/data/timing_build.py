@@ -112,7 +112,13 @@ def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq
         # text (e.g. date strings as read from a CSV): the same run steps on the codes of the
         # distinct strings, each string kept once
         codes, distinct = pd.factorize(raw, use_na_sentinel=True)
-        varies_any, first_codes, some_missing = _cohort_by_run((codes, codes >= 0), unit_starts)
+        change = codes[1:] != codes[:-1]
+        change[unit_starts[1:] - 1] = False
+        if not change.any():   # one code (missing included) per unit run: its first row's code
+            first_codes = codes[unit_starts]
+            varies_any, some_missing = False, first_codes < 0
+        else:                  # (missing in some rows only, or varying: the general steps)
+            varies_any, first_codes, some_missing = _cohort_by_run((codes, codes >= 0), unit_starts)
         if not varies_any:
             ok = first_codes >= 0
             first_vals = np.full(len(first_codes), None, dtype=object)
