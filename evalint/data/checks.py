@@ -182,12 +182,13 @@ def require_magnitude(values: pd.Series, keys: pd.DataFrame, column: str, role: 
     nonzero = arr[ok & (arr > 0)]
     if nonzero.size == 0:
         return
-    typical = float(np.median(nonzero))
+    typical = float(np.median(nonzero)) if exposure else None   # (a median is a partial sort: only when used)
     with np.errstate(invalid="ignore"):
         bad = ok & (arr > MAX_ABS_VALUE)
-        if exposure:
+        if exposure and typical is not None:
             bad |= ok & ((arr > typical * MAX_RATIO) | ((arr > 0) & (arr < typical / MAX_RATIO)))
     if bad.any():
+        typical = float(np.median(nonzero)) if typical is None else typical
         raw = values.to_numpy(dtype=float, na_value=np.nan)
         rows = keys.loc[bad].head(5)
         shown = "; ".join(f"{a!r} at {b} = {v:g}" for (a, b), v in zip(rows.itertuples(index=False), raw[bad][:5]))

@@ -72,9 +72,22 @@ def require_varying(panel: Any, outcome: str | None, where: str) -> None:
     """
     col = outcome if outcome is not None else panel.outcome
     values = panel.data[col]
-    if len(values) > 1 and values.nunique(dropna=True) == 1:
+    if len(values) > 1 and _one_value(values):
         raise InvalidValueError(
             f"{where}: outcome {col!r} is {values.iloc[0]:g} in every one of its {len(values)} rows; a constant "
             "outcome carries no information about an effect (any estimate would be 0 with a false zero-width "
             "interval). Check the column (a failed join or a fill value?) or drop this outcome."
         )
+
+
+def _one_value(values: Any) -> bool:
+    """Whether the non-missing values are all equal (and there is one): min == max for numbers,
+    which needs no hash table of distinct values as ``nunique`` does."""
+    import numpy as np
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        v = values.to_numpy(dtype=float, na_value=np.nan)
+        v = v[~np.isnan(v)] if np.isnan(v).any() else v
+        return len(v) > 0 and bool(v.min() == v.max())
+    return bool(values.nunique(dropna=True) == 1)

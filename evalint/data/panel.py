@@ -276,17 +276,25 @@ class Panel:
 
     @property
     def fingerprint(self) -> str:
-        """A short sha256 of the validated data, for provenance."""
+        """A short sha256 of the validated data, for provenance.
+
+        Computed once per Panel from the columns' buffers (not row by row): each column's
+        values as one contiguous array - numbers as float64, periods as ordinals, other
+        values as codes plus their distinct values, the unit column as runs (the data are
+        sorted by unit) - and each unit's cohort. Equal data give equal fingerprints
+        whatever the input's row order, index or dtypes (int vs float, categorical vs plain).
+        """
         if self._fingerprint is None:
             h = hashlib.sha256()
             h.update("|".join(map(str, self._data.columns)).encode())
             h.update(f"|freq={self.freq}".encode())
-            frame = self._data.copy(deep=False)  # (assigning a column leaves _data as it is)
-            frame[self.time] = pd.PeriodIndex(frame[self.time]).asi8
-            h.update(np.ascontiguousarray(pd.util.hash_pandas_object(frame, index=False).to_numpy()).tobytes())
+            for name in self._data.columns:
+                h.update(f"|{name}".encode())
+                for part in _column_parts(self._data[name], runs=name == self.unit):
+                    h.update(part)
             if self.timing is not None:  # cohorts are data too (cohort= drops its column)
                 # = self.units: each unit first occurs at the start of one of its runs of rows
-                uid = frame[self.unit]
+                uid = self._data[self.unit]
                 runs = np.flatnonzero(np.r_[True, uid.to_numpy()[1:] != uid.to_numpy()[:-1]])
                 coh = self.timing.cohort.reindex(pd.Index(pd.unique(uid.iloc[runs]), name=self.unit))
                 h.update(b"|cohort")
@@ -584,3 +592,32 @@ def _attach_cluster(df: pd.DataFrame, parts: dict[str, Any], cluster: str, *, co
     out: pd.DataFrame = data.copy(deep=False)
     out[cluster] = data[unit].map(mapping).to_numpy()
     return out
+
+
+def _column_parts(col: pd.Series, runs: bool = False) -> list[Any]:
+    """One column as a few contiguous byte strings for :attr:`Panel.fingerprint`.
+
+    Numbers (and booleans) as float64, periods as ordinals (int32 when they fit), anything
+    else as factorised codes plus the text of the distinct values. ``runs``: the values as
+    runs (value, length), for the unit column of a unit-sorted panel.
+    """
+    dtype = col.dtype
+    labels = b""
+    if isinstance(dtype, pd.PeriodDtype):
+        arr = col.array.asi8
+        if len(arr) and -(2**31) < arr.min() and arr.max() < 2**31:
+            arr = arr.astype(np.int32)
+    elif dtype == np.float64:
+        arr = col.to_numpy()
+    elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        arr = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        codes, distinct = pd.factorize(col, use_na_sentinel=True)
+        arr = codes.astype(np.int32 if len(distinct) < 2**31 else np.int64)
+        labels = "\x1f".join(map(str, distinct)).encode()
+    arr = np.ascontiguousarray(arr)
+    if runs and len(arr):
+        starts = np.flatnonzero(np.r_[True, arr[1:] != arr[:-1]])
+        lengths = np.diff(np.r_[starts, len(arr)]).astype(np.int64)
+        return [arr[starts].tobytes(), lengths.tobytes(), labels]
+    return [arr.data.cast("B"), labels]

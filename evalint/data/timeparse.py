@@ -188,7 +188,9 @@ def _dayfirst(text: pd.Series, column: str) -> bool | None:
 
 
 def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[pd.Series, str]:
-    uniq = pd.Series(values.dropna().unique())
+    # each distinct value parsed once (a panel repeats every date once per unit), then taken by code
+    codes, distinct = pd.factorize(values)
+    uniq = pd.Series(np.asarray(distinct, dtype=object))
     text = uniq.astype(str).str.strip()
     kinds = pd.Series("date", index=text.index)
     for kind, pat in _PATTERNS:
@@ -213,7 +215,6 @@ def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[p
             "Use one frequency for the whole panel."
         )
     kind = found[0]
-    mapping: dict[Any, pd.Period]
     if kind == "date":
         dayfirst = _dayfirst(text, column)
         parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=bool(dayfirst))
@@ -243,7 +244,6 @@ def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[p
                 f"{'' if freq is None else f' or is finer than freq={freq!r}'}. "
                 + ("Pass freq= explicitly." if freq is None else "Aggregate to that frequency first.")
             )
-        mapping = dict(zip(uniq, per))
     else:
         use = freq or kind
         if kind == "W":
@@ -269,9 +269,7 @@ def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[p
                     f"time column {column!r}: {len(bad)} value(s) are not valid {FREQ_NAMES[kind]} periods: "
                     f"{_rows_of(values, bad)} (months run 1-12, quarters Q1-Q4). Fix those rows."
                 ) from None
-        mapping = dict(zip(uniq, per))
-    out = values.map(mapping)
-    return pd.Series(pd.PeriodIndex(out, freq=use), index=values.index), use
+    return pd.Series(pd.PeriodIndex(per, freq=use).take(codes), index=values.index), use
 
 
 def to_periods(values: pd.Series, freq: str | None = None, column: str = "time") -> tuple[pd.Series, str]:
@@ -355,8 +353,9 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
                     f"time column {column!r} holds integer years but freq={freq!r}; integers are "
                     "read as years only. Convert to dates for finer frequencies."
                 )
-            per = pd.PeriodIndex([pd.Period(year=int(v), freq="Y") for v in arr], freq="Y")
-            return pd.Series(per, index=values.index), "Y"
+            years, inv = np.unique(arr, return_inverse=True)   # each distinct year once
+            per = pd.PeriodIndex([pd.Period(year=int(v), freq="Y") for v in years], freq="Y")
+            return pd.Series(per.take(inv.ravel()), index=values.index), "Y"
         first = int(arr.min())
         raise TimeParseError(
             f"time column {column!r} holds integers that are not calendar years (e.g. "
@@ -367,7 +366,7 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
             "for consecutive months, or the wave dates themselves with freq= set to the interval between "
             "them (e.g. freq='Q')."
         )
-    return _string_periods(values.astype(object), fcode, column)
+    return _string_periods(values, fcode, column)
 
 
 def to_period(value: Any, freq: str, what: str = "date") -> pd.Period:

@@ -69,16 +69,16 @@ def _is_never(v: Any) -> bool:
     return isinstance(v, str) and v.strip().lower() in _NEVER_STRINGS
 
 
-def _cohort_by_run(raw: pd.Series, starts: np.ndarray) -> tuple[bool, np.ndarray, np.ndarray]:
+def _cohort_by_run(raw: pd.Series | tuple[np.ndarray, np.ndarray], starts: np.ndarray
+                   ) -> tuple[bool, np.ndarray, np.ndarray]:
     """Per-unit cohort steps when each unit's rows form one run starting at ``starts``.
 
     For plain numeric or datetime64 columns (where ``!=`` is the equality ``factorize``
     uses): whether the non-missing values vary within some unit, each unit's first
     non-missing value (its first row's missing value if it has none, as ``groupby.first``)
-    and whether the unit has a missing value.
+    and whether the unit has a missing value. ``raw`` may also be ``(values, present)`` arrays.
     """
-    vals = raw.to_numpy()
-    present = raw.notna().to_numpy()
+    vals, present = raw if isinstance(raw, tuple) else (raw.to_numpy(), raw.notna().to_numpy())
     run = np.zeros(len(vals), dtype=np.intp)
     run[starts[1:]] = 1
     run = np.cumsum(run)
@@ -106,6 +106,23 @@ def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq
     if unit_starts is not None and isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iufM":
         varies_any, first_vals, some_missing = _cohort_by_run(raw, unit_starts)
         if not varies_any:   # (if they vary, the general steps below name the units)
+            per_unit = pd.Series(first_vals, index=pd.unique(work[unit].iloc[unit_starts]), name=col)
+            return _timing_from_per_unit(work, unit, time, col, freq, per_unit, some_missing)
+    if unit_starts is not None and isinstance(raw.dtype, pd.StringDtype):
+        # text (e.g. date strings as read from a CSV): the same run steps on the codes of the
+        # distinct strings, each string kept once
+        codes, distinct = pd.factorize(raw, use_na_sentinel=True)
+        change = codes[1:] != codes[:-1]
+        change[unit_starts[1:] - 1] = False
+        if not change.any():   # one code (missing included) per unit run: its first row's code
+            first_codes = codes[unit_starts]
+            varies_any, some_missing = False, first_codes < 0
+        else:                  # (missing in some rows only, or varying: the general steps)
+            varies_any, first_codes, some_missing = _cohort_by_run((codes, codes >= 0), unit_starts)
+        if not varies_any:
+            ok = first_codes >= 0
+            first_vals = np.full(len(first_codes), None, dtype=object)
+            first_vals[ok] = np.asarray(distinct, dtype=object)[first_codes[ok]]
             per_unit = pd.Series(first_vals, index=pd.unique(work[unit].iloc[unit_starts]), name=col)
             return _timing_from_per_unit(work, unit, time, col, freq, per_unit, some_missing)
     # object columns may mix 2021 and "2021": compare their text; typed columns compare as they are

@@ -17,7 +17,12 @@ unit, one column per parameter), as R ``did`` does (``mboot.R``):
   :math:`\\max_j |\\hat\\theta^*_{bj}-\\hat\\theta_j|/\\hat\\sigma_j`.
 
 The draws are a ``(reps x n) @ (n x k)`` product computed in blocks of replications, so
-memory stays bounded whatever ``n`` is. Quantiles use R's type 1 (inverse empirical CDF).
+memory stays bounded whatever ``n`` is. ``psi`` may also be a structured influence operator
+(an object with ``shape``, ``left_multiply(U)`` = ``U @ psi``, ``column_sums()``,
+``column_sq_sums()``, ``by_cluster(codes, G)`` and ``dense()``, such as the cohort form of the
+Callaway-Sant'Anna cells): the same multipliers are drawn and applied through
+``left_multiply``, so the ``n x k`` matrix is never formed. Quantiles use R's type 1 (inverse
+empirical CDF).
 
 References
 ----------
@@ -44,6 +49,7 @@ __all__ = ["BootstrapDraws", "multiplier_bootstrap", "influence_se", "cluster_co
 _DEGENERATE = np.sqrt(np.finfo(float).eps) * 10
 _IQR_NORMAL = float(stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
 _BLOCK_BYTES = 32 * 2**20
+_MIN_PRODUCT_ROWS = 128
 
 
 @dataclass(frozen=True)
@@ -87,13 +93,17 @@ def _cluster_sums(psi: np.ndarray, codes: np.ndarray | None, g: int) -> np.ndarr
     return out
 
 
-def influence_se(psi: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
+def influence_se(psi: Any, cluster: np.ndarray | None = None) -> np.ndarray:
     """Analytic standard errors from an ``n x k`` (or length-``n``) influence function.
 
     ``sqrt(sum_i psi_i^2) / n``, or with ``cluster`` (integer codes from
     :func:`cluster_codes`) the cluster-robust ``sqrt(sum_c S_c^2) / n`` with ``S_c`` the
     within-cluster sum. Values below ``10 sqrt(eps)`` (degenerate) are NaN, as in R ``did``.
     """
+    if _is_operator(psi):
+        op = psi if cluster is None else psi.by_cluster(np.asarray(cluster), int(np.max(cluster)) + 1)
+        se = np.sqrt(op.column_sq_sums()) / psi.shape[0]
+        return np.where(se <= _DEGENERATE, np.nan, se)
     m = np.asarray(psi, dtype=float)
     vec = m.ndim == 1
     m = m.reshape(len(m), -1)
@@ -122,21 +132,63 @@ def _byte_table_product(raw: np.ndarray, m: np.ndarray) -> np.ndarray:
     return cast(np.ndarray, table[np.arange(nb)[None, :], raw].sum(axis=1))
 
 
-def _draw_block(rng: np.random.Generator, rows: int, m: np.ndarray, kind: str) -> np.ndarray:
+def _is_operator(psi: Any) -> bool:
+    """A structured influence operator (see the module docstring) rather than an array."""
+    return hasattr(psi, "left_multiply") and hasattr(psi, "by_cluster")
+
+
+def _draw_block(rng: np.random.Generator, rows: int, m: np.ndarray, kind: str,
+                colsum: np.ndarray | None = None) -> np.ndarray:
     """``U @ m`` for a ``rows x len(m)`` block of multipliers U."""
     n = m.shape[0]
     if kind == "rademacher":
         # U = 2B - 1 with B fair bits taken from random bytes: U @ m = 2 (B @ m) - colsum(m)
         raw = rng.integers(0, 256, size=(rows, (n + 7) // 8), dtype=np.uint8)
+        colsum = m.sum(axis=0) if colsum is None else colsum
         if m.shape[1] <= _LUT_MAX_COLS:
-            return cast(np.ndarray, 2.0 * _byte_table_product(raw, m) - m.sum(axis=0))
+            return cast(np.ndarray, 2.0 * _byte_table_product(raw, m) - colsum)
         bits = np.unpackbits(raw, axis=1, count=n).astype(np.float64)
-        return cast(np.ndarray, 2.0 * (bits @ m) - m.sum(axis=0))
-    # Mammen's two-point distribution: mean 0, variance 1, third moment 1
+        return cast(np.ndarray, 2.0 * (bits @ m) - colsum)
+    return cast(np.ndarray, _mammen(rng, rows, n) @ m)
+
+
+def _mammen(rng: np.random.Generator, rows: int, n: int) -> np.ndarray:
+    """Mammen's two-point multipliers: mean 0, variance 1, third moment 1."""
     s5 = np.sqrt(5.0)
     p = (s5 + 1) / (2 * s5)
     lo, hi = -(s5 - 1) / 2, (s5 + 1) / 2
-    return cast(np.ndarray, np.where(rng.random((rows, n)) < p, lo, hi) @ m)
+    return cast(np.ndarray, np.where(rng.random((rows, n)) < p, lo, hi))
+
+
+def _operator_draws(rng: np.random.Generator, reps: int, block: int, op: Any, kind: str,
+                    colsum: np.ndarray | None) -> np.ndarray:
+    """``U @ psi`` through the operator, with the dense path's multipliers.
+
+    The random numbers are drawn by the same calls in the same order as :func:`_draw_block`
+    (blocks of ``block`` rows), so a seed gives the same draws either way; consecutive blocks
+    are stacked so that each product has at least ``_MIN_PRODUCT_ROWS`` rows (large panels
+    have small blocks). Rademacher multipliers reach the operator as 0/1 bytes.
+    """
+    n = op.shape[0]
+    out = np.empty((reps, op.shape[1]))
+    per = max(1, -(-_MIN_PRODUCT_ROWS // block))
+    start = 0
+    while start < reps:
+        parts: list[np.ndarray] = []
+        stop = start
+        while len(parts) < per and stop < reps:
+            rows = min(block, reps - stop)
+            if kind == "rademacher":
+                raw = rng.integers(0, 256, size=(rows, (n + 7) // 8), dtype=np.uint8)
+                parts.append(np.unpackbits(raw, axis=1, count=n))
+            else:
+                parts.append(_mammen(rng, rows, n))
+            stop += rows
+        u = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        prod = op.left_multiply(u)
+        out[start:stop] = 2.0 * prod - colsum if kind == "rademacher" else prod
+        start = stop
+    return out
 
 
 def _type1_quantile(sorted_cols: np.ndarray, p: float) -> np.ndarray:
@@ -162,7 +214,7 @@ def sup_t_critical(draws: np.ndarray, se: np.ndarray, alpha: float = 0.05) -> fl
 
 
 def multiplier_bootstrap(
-    psi: np.ndarray,
+    psi: Any,
     *,
     reps: int = 999,
     seed: int | None = 0,
@@ -174,8 +226,8 @@ def multiplier_bootstrap(
 
     Parameters
     ----------
-    psi : ndarray
-        Influence-function values, one row per unit.
+    psi : ndarray or influence operator
+        Influence-function values, one row per unit (or an operator, see the module docstring).
     reps : int
         Bootstrap replications.
     seed : int or None
@@ -195,23 +247,30 @@ def multiplier_bootstrap(
     reps = check_positive_int("reps", reps, minimum=2)
     a = check_alpha(alpha)
     check_option("weights", weights, ("rademacher", "mammen"))
-    m = np.asarray(psi, dtype=float)
-    m = m.reshape(len(m), -1)
+    op = _is_operator(psi)
+    m: Any = psi if op else np.asarray(psi, dtype=float)
+    m = m if op else m.reshape(len(m), -1)
     n, k = m.shape
     if cluster is not None:
         codes = np.asarray(cluster, dtype=np.int64)
         g = int(codes.max()) + 1
         if g < 2:
             raise InferenceError("cluster-robust inference needs at least 2 clusters; got 1.")
-        m = _cluster_sums(m, codes, g)
+        m = m.by_cluster(codes, g) if op else _cluster_sums(m, codes, g)
     else:
         g = n
+    if op and k <= _LUT_MAX_COLS:   # few columns: the byte-table product on the (small) matrix
+        m, op = m.dense(), False
+    colsum = (m.column_sums() if op else m.sum(axis=0)) if weights == "rademacher" else None
     rng = np.random.default_rng(seed)
-    draws = np.empty((reps, k))
     block = max(1, min(reps, _BLOCK_BYTES // (8 * m.shape[0])))
-    for start in range(0, reps, block):
-        stop = min(start + block, reps)
-        draws[start:stop] = _draw_block(rng, stop - start, m, weights)
+    if op:
+        draws = _operator_draws(rng, reps, block, m, weights, colsum)
+    else:
+        draws = np.empty((reps, k))
+        for start in range(0, reps, block):
+            stop = min(start + block, reps)
+            draws[start:stop] = _draw_block(rng, stop - start, m, weights, colsum)
     draws /= n
     srt = np.sort(draws, axis=0)
     sigma = (_type1_quantile(srt, 0.75) - _type1_quantile(srt, 0.25)) / _IQR_NORMAL

@@ -87,19 +87,30 @@ def _cohort_shares(cells: GroupTimeCells) -> tuple[np.ndarray, np.ndarray]:
     return glist, pg
 
 
-def _weight_term(cells: GroupTimeCells, keep_groups: np.ndarray, keep_pg: np.ndarray,
-                 keep_att: np.ndarray) -> np.ndarray:
-    """n-vector: influence of estimating the cohort-share weights, times the ATTs (R ``wif %*% att``)."""
-    w = cells.unit_weights
+def _unit_cohort_positions(cells: GroupTimeCells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cohort list, each unit's position in it and whether the unit is in a listed cohort."""
+    glist = np.unique(cells.group)
     coh = cells.unit_cohort
+    pos = np.clip(np.searchsorted(glist, np.nan_to_num(coh, nan=-1)), 0, len(glist) - 1)
+    return glist, pos, ~np.isnan(coh) & (glist[pos] == coh)
+
+
+def _weight_term(cells: GroupTimeCells, keep_groups: np.ndarray, keep_pg: np.ndarray,
+                 keep_att: np.ndarray, where: tuple | None = None) -> np.ndarray:
+    """n-vector: influence of estimating the cohort-share weights, times the ATTs (R ``wif %*% att``).
+
+    ``where``: :func:`_unit_cohort_positions` of ``cells``, computed once for many calls.
+    """
+    w = cells.unit_weights
+    glist, pos, hit = _unit_cohort_positions(cells) if where is None else where
     s = keep_pg.sum()
     # per unit: sum over kept cells of w_i 1{G_i = g_k} a_k  and  of w_i 1{G_i = g_k}
     ug, inv = np.unique(keep_groups, return_inverse=True)
-    a_by_g = np.bincount(inv, weights=keep_att, minlength=len(ug))
-    c_by_g = np.bincount(inv, minlength=len(ug)).astype(float)
-    pos = np.searchsorted(ug, np.nan_to_num(coh, nan=-1))
-    pos = np.clip(pos, 0, len(ug) - 1)
-    hit = ~np.isnan(coh) & (ug[pos] == coh)
+    at = np.searchsorted(glist, ug)
+    a_by_g = np.zeros(len(glist))
+    c_by_g = np.zeros(len(glist))
+    a_by_g[at] = np.bincount(inv, weights=keep_att, minlength=len(ug))
+    c_by_g[at] = np.bincount(inv, minlength=len(ug))
     ind_a = np.where(hit, w * a_by_g[pos], 0.0)
     ind_c = np.where(hit, w * c_by_g[pos], 0.0)
     term1 = (ind_a - keep_pg @ keep_att) / s
@@ -107,17 +118,26 @@ def _weight_term(cells: GroupTimeCells, keep_groups: np.ndarray, keep_pg: np.nda
     return term1 - term2
 
 
-def _combine(cells: GroupTimeCells, idx: np.ndarray, pg_cell: np.ndarray, with_wif: bool,
-             equal: bool = False) -> tuple[float, np.ndarray]:
-    p = pg_cell[idx]
-    wts = np.full(len(idx), 1.0 / len(idx)) if equal else p / p.sum()
-    est = float(wts @ cells.att[idx])
-    full = np.zeros(cells.influence.shape[1])
-    full[idx] = wts
-    infl = cells.influence @ full  # a mat-vec over all cells avoids copying the selected columns
+def _combine(cells: GroupTimeCells, sets: list[np.ndarray], pg_cell: np.ndarray,
+             with_wif: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Estimates and influence functions (units x len(sets)) of cohort-share weighted means of cells.
+
+    One product ``influence @ W`` for all sets (W: cells x sets of normalised weights); in the
+    cohort form of the cells it costs units x periods x sets, not units x cells x sets.
+    """
+    wmat = np.zeros((len(cells.att), len(sets)))
+    ests = np.empty(len(sets))
+    for c, idx in enumerate(sets):
+        p = pg_cell[idx]
+        wts = p / p.sum()
+        ests[c] = float(wts @ cells.att[idx])
+        wmat[idx, c] = wts
+    infl = cells.influence @ wmat
     if with_wif:
-        infl = infl + _weight_term(cells, cells.group[idx], p, cells.att[idx])
-    return est, infl
+        where = _unit_cohort_positions(cells)
+        for c, idx in enumerate(sets):
+            infl[:, c] += _weight_term(cells, cells.group[idx], pg_cell[idx], cells.att[idx], where)
+    return ests, infl
 
 
 def aggregate_cells(cells: GroupTimeCells, kind: str = "simple", *, min_e: float = -np.inf,
@@ -148,8 +168,8 @@ def aggregate_cells(cells: GroupTimeCells, kind: str = "simple", *, min_e: float
         keep = np.flatnonzero((g <= t) & (e_all <= max_e))
         if not len(keep):
             raise SpecificationError("No post-treatment ATT(g,t) cells to aggregate (check max_e).")
-        est, infl = _combine(cells, keep, pg_cell, with_wif=True)
-        return Aggregation("simple", est, infl, np.array([]), np.array([]), empty, max_e=max_e)
+        est, infl = _combine(cells, [keep], pg_cell, with_wif=True)
+        return Aggregation("simple", float(est[0]), infl[:, 0], np.array([]), np.array([]), empty, max_e=max_e)
 
     if kind == "dynamic":
         include = np.ones(len(g), dtype=bool)
@@ -162,13 +182,8 @@ def aggregate_cells(cells: GroupTimeCells, kind: str = "simple", *, min_e: float
         eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
         if not len(eseq):
             raise SpecificationError("No event times fall within min_e/max_e (and balance_e); widen the window.")
-        ests, infls = [], []
-        for e in eseq:
-            idx = np.flatnonzero((e_all == e) & include)
-            est, infl = _combine(cells, idx, pg_cell, with_wif=True)
-            ests.append(est)
-            infls.append(infl)
-        est_e, inf_e = np.array(ests), np.column_stack(infls)
+        est_e, inf_e = _combine(cells, [np.flatnonzero((e_all == e) & include) for e in eseq], pg_cell,
+                                with_wif=True)
         pos = eseq >= 0
         if not pos.any():
             overall, oinf = np.nan, np.full(cells.n_units, np.nan)
@@ -179,15 +194,13 @@ def aggregate_cells(cells: GroupTimeCells, kind: str = "simple", *, min_e: float
                            min_e=min_e, max_e=max_e, balance_e=balance_e)
 
     if kind == "group":
-        ests, infls = [], []
+        sets = []
         for gg in glist:
             idx = np.flatnonzero((g == gg) & (t >= gg) & (t <= gg + max_e))
             if not len(idx):
                 raise SpecificationError(f"cohort {cells.period(gg)} has no post-treatment cells within max_e.")
-            est, infl = _combine(cells, idx, pg_cell, with_wif=False)
-            ests.append(est)
-            infls.append(infl)
-        est_g, inf_g = np.array(ests), np.column_stack(infls)
+            sets.append(idx)
+        est_g, inf_g = _combine(cells, sets, pg_cell, with_wif=False)
         overall = float(est_g @ pgg / pgg.sum())
         oinf = inf_g @ (pgg / pgg.sum()) + _weight_term(cells, glist, pgg, est_g)
         return Aggregation("group", overall, oinf, glist, est_g, inf_g, max_e=max_e)
@@ -195,13 +208,8 @@ def aggregate_cells(cells: GroupTimeCells, kind: str = "simple", *, min_e: float
     # calendar
     tlist = np.unique(t[t >= g.min()])
     tlist = np.array([tt for tt in tlist if np.any((t == tt) & (g <= t))], dtype=np.int64)
-    ests, infls = [], []
-    for tt in tlist:
-        idx = np.flatnonzero((t == tt) & (g <= t))
-        est, infl = _combine(cells, idx, pg_cell, with_wif=True)
-        ests.append(est)
-        infls.append(infl)
-    est_t, inf_t = np.array(ests), np.column_stack(infls)
+    est_t, inf_t = _combine(cells, [np.flatnonzero((t == tt) & (g <= t)) for tt in tlist], pg_cell,
+                            with_wif=True)
     return Aggregation("calendar", float(est_t.mean()), inf_t.mean(axis=1), tlist, est_t, inf_t)
 
 
@@ -247,7 +255,6 @@ def _rows_frame(cells: GroupTimeCells, agg: Aggregation, se: np.ndarray, crit: f
 def att_gt_table(state: Any, alpha: float, df: float | None) -> pd.DataFrame:
     """All ATT(g,t) in the tidy schema (plus base_period, n_treated, n_control)."""
     cells = state.cells
-    se = influence_se(cells.influence, state.cluster)
     crit = None
     spec = state.inference
     if isinstance(spec, MultiplierBootstrap) and state.bootstrap_cells:
@@ -256,6 +263,8 @@ def att_gt_table(state: Any, alpha: float, df: float | None) -> pd.DataFrame:
                                   alpha=alpha, cluster=state.cluster)
         se = bd.se
         crit = bd.crit_value if spec.uniform else None
+    else:
+        se = influence_se(cells.influence, state.cluster)
     stat, p, lo, hi = wald(cells.att, se, alpha, df)
     glab, tlab = cells.labels(cells.group), cells.labels(cells.time)
     out = pd.DataFrame({
@@ -329,6 +338,8 @@ def _cross_product_by_cohort(cells: GroupTimeCells, cols: np.ndarray) -> np.ndar
     comparison unit, so each cohort's block only touches a few columns: summing block
     products over those columns is several times cheaper than one dense product.
     """
+    if hasattr(cells.influence, "cross_product"):   # cohort form: its blocks directly
+        return cells.influence.cross_product(np.asarray(cols))
     k = len(cols)
     out = np.zeros((k, k))
     coh = cells.unit_cohort

@@ -33,7 +33,7 @@ from evalint.errors import (
 )
 from evalint.estimators.did.cs.two_by_two import _check_rank, _difference_of_means, _two_by_two
 
-__all__ = ["GroupTimeCells", "estimate_group_time", "outcome_matrix"]
+__all__ = ["CohortInfluence", "GroupTimeCells", "estimate_group_time", "outcome_matrix"]
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,10 @@ class GroupTimeCells:
         Period ordinals of each cell's cohort, period and base period.
     att : ndarray
         ATT(g,t) estimates.
-    influence : ndarray (n_units, n_cells)
-        Influence functions (R ``did`` scaling: SE = sqrt(sum psi^2) / n).
+    influence : ndarray or CohortInfluence (n_units, n_cells)
+        Influence functions (R ``did`` scaling: SE = sqrt(sum psi^2) / n). Without
+        covariates a :class:`CohortInfluence` (cohort form; ``numpy.asarray`` gives the dense
+        matrix), with covariates a dense array.
     n_treated, n_control : ndarray of int
         Units in the cell's treated and comparison groups.
     units : pandas.Index
@@ -84,6 +86,212 @@ class GroupTimeCells:
         text = [str(pd.Period(ordinal=int(o), freq=self.freq)) for o in uniq]
         return [text[i] for i in inv.ravel()]
 
+
+
+# --------------------------------------------------------------------------- influence in cohort form
+_CHUNK_BYTES = 32 * 2**20
+
+
+class CohortInfluence:
+    r"""The units x cells influence matrix of the no-covariate ATT(g,t), kept in cohort form.
+
+    Without covariates every ATT(g,t) is a difference of weighted mean changes, so unit i
+    of cohort row r (a treated cohort, a comparison-only cohort or the never treated) has
+
+    .. math:: \psi_{ik} = s_{rk}\, w_i\, (Y_{i,t(k)} - Y_{i,b(k)} - c_{rk}),
+
+    with ``scale`` :math:`s_{rk}` (n / W_G for the cell's treated cohort, -n / W_C for its
+    comparison rows, 0 otherwise) and ``centre`` :math:`c_{rk}` the mean change of the
+    cell's treated or comparison units. The object stores the outcome rows of each cohort
+    (units x periods) and the rows x cells coefficients - memory grows with units, not
+    units x cells - and computes what inference needs from them: ``U @ psi`` for multiplier
+    draws (:meth:`left_multiply`; per cohort ``U_r (w Y_r)``, then differences of columns),
+    ``psi @ W`` for aggregations, column sums of squares for analytic SEs, cluster sums
+    (:meth:`by_cluster`), and the dense matrix only on request (``numpy.asarray``,
+    indexing).
+
+    Parameters
+    ----------
+    y : ndarray (n, T)
+        Outcomes of the units (rows) in the periods (columns).
+    w : ndarray (n,)
+        Sampling weights (as used by the 2x2 estimator).
+    row : ndarray of int (n,)
+        Each unit's cohort row.
+    jk, bk : ndarray of int (K,)
+        Each cell's period and base-period column.
+    scale, centre : ndarray (rows, K)
+
+    References
+    ----------
+    Callaway, B. & Sant'Anna, P.H.C. (2021). Difference-in-differences with multiple time
+    periods. Journal of Econometrics 225(2), 200-230 (Section 4.1).
+    """
+
+    ndim = 2
+    dtype = np.dtype(float)
+
+    def __init__(self, y: np.ndarray | None, w: np.ndarray | None, row: np.ndarray | None,
+                 jk: np.ndarray, bk: np.ndarray, scale: np.ndarray | None, centre: np.ndarray | None,
+                 *, _groups: list | None = None, _n: int | None = None, _n_rows: int | None = None) -> None:
+        self._k = len(jk)
+        if _groups is not None:     # cluster-level copy (by_cluster)
+            self._groups, self._n, self._unit_level, self._n_rows = _groups, int(_n), False, int(_n_rows)
+            return
+        self._n, self._n_rows, self._unit_level = len(w), len(w), True
+        n_t = y.shape[1]
+        self._groups = []
+        # per cohort row: its units' positions, [w Y | w] (units x T+1), its cells and coefficients
+        for r in range(scale.shape[0]):
+            pos = np.flatnonzero(row == r)
+            nz = np.flatnonzero(scale[r] != 0)
+            if not len(pos) or not len(nz):
+                continue
+            arr = np.empty((len(pos), n_t + 1))
+            arr[:, :n_t] = y[pos]
+            arr[:, n_t] = w[pos]
+            if np.any(w[pos] != 1.0):
+                arr[:, :n_t] *= w[pos, None]
+            self._groups.append((pos, arr, nz, jk[nz], bk[nz], scale[r, nz], centre[r, nz]))
+
+    # ---------------------------------------------------------------- array protocol
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self._n_rows, self._k)
+
+    def __len__(self) -> int:
+        return self._n_rows
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self.dense()
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        return self.dense()[key]
+
+    def __matmul__(self, other: Any) -> np.ndarray:
+        return self.matmul(other)
+
+    # ---------------------------------------------------------------- blocks
+    @staticmethod
+    def _block(grp: tuple, a: int, b: int) -> np.ndarray:
+        """Rows a:b of one cohort's non-zero block (rows x its cells): s (wY_t - wY_b - w c)."""
+        _, arr, _, j, bb, sc, ce = grp
+        rows = arr[a:b]
+        blk = rows[:, j]
+        blk -= rows[:, bb]
+        blk -= rows[:, -1:] * ce
+        blk *= sc
+        return blk
+
+    @staticmethod
+    def _chunks(grp: tuple):
+        step = max(1, _CHUNK_BYTES // (8 * max(len(grp[2]), 1)))
+        for a in range(0, len(grp[0]), step):
+            yield a, min(a + step, len(grp[0]))
+
+    def dense(self) -> np.ndarray:
+        """The full rows x cells matrix (units x cells, or clusters x cells after :meth:`by_cluster`)."""
+        return self._rows(0, self._n_rows)
+
+    def _rows(self, lo: int, hi: int) -> np.ndarray:
+        """Dense rows lo:hi (cluster level: sums over the cohorts a cluster's units belong to)."""
+        out = np.zeros((hi - lo, self._k))
+        for grp in self._groups:
+            pos, nz = grp[0], grp[2]
+            a, b = (int(v) for v in np.searchsorted(pos, [lo, hi]))
+            for c0 in range(a, b, max(1, _CHUNK_BYTES // (8 * len(nz)))):
+                c1 = min(b, c0 + max(1, _CHUNK_BYTES // (8 * len(nz))))
+                out[np.ix_(pos[c0:c1] - lo, nz)] += self._block(grp, c0, c1)
+        return out
+
+    # ---------------------------------------------------------------- products
+    def left_multiply(self, u: np.ndarray) -> np.ndarray:
+        """``u @ psi`` for a (m x rows) matrix ``u`` (any numeric dtype, e.g. 0/1 bytes): per cohort
+        ``u_r @ [w Y_r | w_r]`` (m x T+1), then the cells' differences of columns - never the
+        rows x cells matrix."""
+        out = np.zeros((u.shape[0], self._k))
+        for pos, arr, nz, j, bb, sc, ce in self._groups:
+            z = np.take(u, pos, axis=1).astype(np.float64, copy=False) @ arr
+            d = z[:, j]
+            d -= z[:, bb]
+            d -= z[:, -1:] * ce
+            d *= sc
+            out[:, nz] += d
+        return out
+
+    def column_sums(self) -> np.ndarray:
+        """``1' psi`` (zero up to rounding for differences of means)."""
+        return self.left_multiply(np.ones((1, self._n_rows)))[0]
+
+    def matmul(self, weights: np.ndarray) -> np.ndarray:
+        """``psi @ weights`` (cells x J, or a cells vector): per cohort ``[w Y_r | w_r] L_r`` with
+        ``L_r`` the (T+1) x J loadings of the cells - cost units x periods x J."""
+        wm = np.asarray(weights, dtype=float)
+        vec = wm.ndim == 1
+        wm = wm.reshape(self._k, -1)
+        out = np.zeros((self._n_rows, wm.shape[1]))
+        for pos, arr, nz, j, bb, sc, ce in self._groups:
+            coef = sc[:, None] * wm[nz]                 # cells of this cohort x J
+            load = np.zeros((arr.shape[1], wm.shape[1]))
+            np.add.at(load, j, coef)
+            np.add.at(load, bb, -coef)
+            load[-1] = -(ce @ coef)
+            if self._unit_level:
+                out[pos] = arr @ load
+            else:
+                out[pos] += arr @ load
+        return out[:, 0] if vec else out
+
+    def column_sq_sums(self) -> np.ndarray:
+        """``sum_i psi_ik^2`` per cell (of cluster sums after :meth:`by_cluster`)."""
+        out = np.zeros(self._k)
+        if self._unit_level:    # each unit is in one cohort row: square the cohort blocks
+            for grp in self._groups:
+                for a, b in self._chunks(grp):
+                    blk = self._block(grp, a, b)
+                    out[grp[2]] += np.einsum("ij,ij->j", blk, blk)
+            return out
+        step = max(1, _CHUNK_BYTES // (8 * max(self._k, 1)))
+        for lo in range(0, self._n_rows, step):
+            blk = self._rows(lo, min(lo + step, self._n_rows))
+            out += np.einsum("ij,ij->j", blk, blk)
+        return out
+
+    def cross_product(self, cols: np.ndarray) -> np.ndarray:
+        """``psi[:, cols]' psi[:, cols]`` summed over cohort blocks (unit level)."""
+        if not self._unit_level:
+            raise ValueError("cross_product applies to unit-level influence functions")
+        k = len(cols)
+        out = np.zeros((k, k))
+        where = np.full(self._k, -1)
+        where[cols] = np.arange(k)
+        for grp in self._groups:
+            loc = where[grp[2]]
+            keep = np.flatnonzero(loc >= 0)
+            if not len(keep):
+                continue
+            li = loc[keep]
+            for a, b in self._chunks(grp):
+                blk = self._block(grp, a, b)[:, keep]
+                out[np.ix_(li, li)] += blk.T @ blk
+        return out
+
+    def by_cluster(self, codes: np.ndarray, n_clusters: int) -> CohortInfluence:
+        """The same influence in cluster sums: rows = clusters (codes 0..G-1 per unit)."""
+        from scipy import sparse
+
+        if not self._unit_level:
+            raise ValueError("by_cluster applies to unit-level influence functions")
+        codes = np.asarray(codes, dtype=np.int64)
+        groups = []
+        for pos, arr, *rest in self._groups:
+            upos, inv = np.unique(codes[pos], return_inverse=True)
+            agg = sparse.csr_matrix((np.ones(len(pos)), (inv.ravel(), np.arange(len(pos)))),
+                                    shape=(len(upos), len(pos)))
+            groups.append((upos, np.asarray(agg @ arr), *rest))
+        return CohortInfluence(None, None, None, np.empty(self._k), None, None, None,
+                               _groups=groups, _n=self._n, _n_rows=n_clusters)
 
 
 # --------------------------------------------------------------------------- cell layout
@@ -159,7 +367,8 @@ def estimate_group_time(
         notes["dropped_units_no_pre_period"] = int(early.sum())
         keep &= ~early
 
-    y, coh, wvec, units = y[keep], coh[keep], wvec[keep], units[keep]
+    if not keep.all():   # (a boolean index would copy the outcome matrix even when nothing drops)
+        y, coh, wvec, units = y[keep], coh[keep], wvec[keep], units[keep]
     if xmat is not None:
         xmat = xmat[keep]
     never = np.isnan(coh)
@@ -228,7 +437,8 @@ def estimate_group_time(
         )
 
     if xmat is None:
-        att, infl = _difference_of_means(y, wvec, row, len(row_vals), jk, bk, treat, ctrl)
+        att, scale, centre = _difference_of_means(y, wvec, row, len(row_vals), jk, bk, treat, ctrl)
+        infl = CohortInfluence(y, wvec, row, jk, bk, scale, centre)
     else:
         names = ("(intercept)",) + tuple(covariates)
         _check_rank(xmat, names[1:] if xmat.shape[1] > 1 else names, "the full sample")

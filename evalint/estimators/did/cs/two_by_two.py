@@ -118,12 +118,16 @@ def _two_by_two(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, met
 
 
 def _difference_of_means(y: np.ndarray, w: np.ndarray, row: np.ndarray, n_rows: int, jk: np.ndarray,
-                         bk: np.ndarray, treat: np.ndarray, ctrl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                         bk: np.ndarray, treat: np.ndarray, ctrl: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All ATT(g,t) without covariates at once (weighted means of outcome changes).
 
     ATT = m_G - m_C with m the weighted mean change of the cell's treated (comparison) units;
     influence psi_i = n w_i (dY_i - m_G) / W_G for treated units, -n w_i (dY_i - m_C) / W_C
-    for comparison units, 0 otherwise (the DR/IPW/OR estimators all reduce to this).
+    for comparison units, 0 otherwise (the DR/IPW/OR estimators all reduce to this). The
+    influence function is returned in cohort form: ``scale`` and ``centre`` (cohort rows x
+    cells) with psi_ik = scale[r_i, k] w_i (Y_i,t(k) - Y_i,b(k) - centre[r_i, k]), so no
+    units x cells matrix is formed here (see ``CohortInfluence``).
     """
     n = len(w)
     onehot = np.zeros((n, n_rows))
@@ -141,24 +145,4 @@ def _difference_of_means(y: np.ndarray, w: np.ndarray, row: np.ndarray, n_rows: 
     att = m_t - m_c
     scale = np.where(treat, n / w_t, 0.0) - np.where(ctrl, n / w_c, 0.0)   # (rows x K)
     centre = np.where(treat, m_t, 0.0) + np.where(ctrl, m_c, 0.0)
-    infl = np.zeros((n, len(jk)))
-    # one block per cohort row, only over the cells where that cohort is treated or comparison
-    for r in range(n_rows):
-        idx = np.flatnonzero(row == r)
-        nz = np.flatnonzero(scale[r] != 0)
-        if not len(idx) or not len(nz):
-            continue
-        sub = y[idx]
-        block = sub[:, jk[nz]]
-        block -= sub[:, bk[nz]]
-        block -= centre[r, nz]
-        block *= scale[r, nz]
-        block *= w[idx, None]
-        cols_run = len(nz) == nz[-1] - nz[0] + 1
-        if cols_run and len(idx) == idx[-1] - idx[0] + 1:
-            infl[idx[0]:idx[-1] + 1, nz[0]:nz[-1] + 1] = block
-        elif cols_run:   # rows by index, columns by slice: cheaper than np.ix_
-            infl[idx, nz[0]:nz[-1] + 1] = block
-        else:
-            infl[np.ix_(idx, nz)] = block
-    return att, infl
+    return att, scale, centre
