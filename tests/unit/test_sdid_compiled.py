@@ -40,8 +40,10 @@ ESTIMATE_TOL = 1e-10
 @pytest.fixture(autouse=True)
 def _compiled_path_on(monkeypatch):
     """These tests exercise the kernels, so a suite run under EVALINT_NO_NUMBA=1 does not switch
-    them off (the rest of the suite then runs the numpy path)."""
+    them off (the rest of the suite then runs the numpy path); ``EVALINT_NUMBA=1`` sends every
+    problem to the kernels, however small (by default only large ones go)."""
     monkeypatch.delenv("EVALINT_NO_NUMBA", raising=False)
+    monkeypatch.setenv("EVALINT_NUMBA", "1")
 
 
 @pytest.fixture
@@ -303,3 +305,16 @@ def test_kernels_that_cannot_be_set_up_fall_back_to_numpy(monkeypatch):
     assert "no locator available" in fw_compiled.unavailable_reason()
     res = synthetic_did(prop99_panel(), reps=2, seed=0, calendar=False)
     assert res.estimate == pytest.approx(-15.60383, abs=5e-6)
+
+
+def test_by_default_only_large_problems_take_the_kernels(monkeypatch):
+    # auto mode: small problems stay on numpy (no numba import for a one-off Prop 99-sized fit)
+    monkeypatch.delenv("EVALINT_NUMBA")
+    assert not fw_compiled.use_compiled(200 * 19 * 37)
+    assert fw_compiled.use_compiled(fw_compiled.MIN_COMPILED_SIZE)
+    monkeypatch.setenv("EVALINT_NUMBA", "0")
+    assert not fw_compiled.use_compiled(10**9)
+    monkeypatch.setenv("EVALINT_NUMBA", "1")
+    assert fw_compiled.use_compiled(1)
+    monkeypatch.setenv("EVALINT_NO_NUMBA", "1")
+    assert not fw_compiled.use_compiled(10**9)
