@@ -45,7 +45,8 @@ def _build(obj: Any, group: str) -> None:
     make = builders.pop(group, None)
     if make is None:  # pragma: no cover - a field neither built nor deferred cannot happen
         raise AttributeError(group)
-    obj.__dict__.update(make())
+    for name, value in make().items():
+        obj.__dict__.setdefault(name, value)  # a value already set (e.g. by object.__setattr__) is kept
 
 
 class LazyEffectResult(EffectResult):
