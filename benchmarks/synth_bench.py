@@ -37,6 +37,13 @@ import os
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import sys
+from pathlib import Path
+
+# benchmarks/ off the import path (running this script puts it first): benchmarks/coverage.py would shadow the
+# coverage package that numba tries to import
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import argparse
 import multiprocessing as mp
 import platform
