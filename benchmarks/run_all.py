@@ -90,12 +90,12 @@ TASKS: dict[str, tuple[tuple[str, ...], int, str]] = {
     "sc_weights": (("evalint", "pysyncon"), 3,
                    "Prop 99 outcome-only SC weights alone (no placebo): evalint's exact simplex least squares; "
                    "pysyncon Synth with custom V = sd^2 (undoing its predictor scaling). Best of 3."),
-    "sdid_warm": (("evalint", "evalint (numba)", "diff-diff"), 2,
+    "sdid_warm": (("evalint", "evalint (auto)", "diff-diff"), 2,
                   "Prop 99 (synthdid's data), synthetic DiD with synthdid's defaults and 200 placebo replicates "
                   "(seed 0). Timed: the fit, best of 3 after a warm-up fit in the same process. evalint takes its "
-                  "default path (numpy for this size); 'evalint (numba)' forces the compiled kernels "
-                  "(EVALINT_NUMBA=1, kernels loaded by the warm-up)."),
-    "sdid_fresh": (("evalint", "evalint (numba)", "diff-diff"), 3,
+                  "default path (numba kernels when numba is installed, loaded by the warm-up); 'evalint (auto)' "
+                  "sets EVALINT_NUMBA=auto (numpy for a problem of this size)."),
+    "sdid_fresh": (("evalint", "evalint (auto)", "diff-diff"), 3,
                    "the sdid_warm fit as a one-off: import of the package + the first fit, in a fresh process "
                    "(interpreter start-up, the same for both, excluded)."),
     "its_fleet": (("evalint", "statsmodels"), 3,
@@ -194,8 +194,8 @@ def _w_sc(side: str, which: str) -> dict:
 
 
 def _w_sdid(side: str, fresh: bool) -> dict:
-    if side == "evalint (numba)":
-        os.environ["EVALINT_NUMBA"] = "1"
+    if side == "evalint (auto)":
+        os.environ["EVALINT_NUMBA"] = "auto"
     t = _now()
     if side.startswith("evalint"):
         from evalint.estimators.synth.sdid import synthetic_did
@@ -229,7 +229,7 @@ def _w_sdid(side: str, fresh: bool) -> dict:
     else:
         _timed(fn, 1)
         times, out = _timed(fn, 3)
-    path = ("numba" if side == "evalint (numba)" else "numpy") if side.startswith("evalint") else "compiled (Rust)"
+    path = ("numba" if "numba" in sys.modules else "numpy") if side.startswith("evalint") else "compiled (Rust)"
     return {"import_s": imp, "times": times, "estimate": out["estimate"], "weights": out["weights"],
             "note": f"se {out['se']:.4f}; Frank-Wolfe: {path}"
             + (f"; numba imported: {'numba' in sys.modules}" if side.startswith("evalint") else "")}
