@@ -354,9 +354,13 @@ def _f(x: Any, spec: str = ".3f") -> str:
 
 
 def markdown(results: list[dict], meta: dict) -> str:
+    runs = meta.get("combined", [meta])
+    when = "; ".join(f"run {m['start']} – {m['end']} UTC, `uptime` before: `{m['uptime_before']}`, after: "
+                     f"`{m['uptime_after']}`" for m in runs)
     lines = [BEGIN, "## Speed against peer packages (`python benchmarks/run_all.py`)", "",
-             f"Run {meta['start']} – {meta['end']} UTC on {meta['machine']}; `uptime` before: `{meta['uptime_before']}`; "
-             f"after: `{meta['uptime_after']}`. The machine (2 cores) is shared with other work: the load averages "
+             f"On {meta['machine']}; {when}"
+             + (" (tasks from the later run replace the earlier run's; each task gives its own load)"
+                if len(runs) > 1 else "") + ". The machine (2 cores) is shared with other work: the load averages "
              "per task are given, and the sides of each task were run alternately in fresh processes (A, B, A, B) "
              "so that load changes hit both. Threads of every BLAS/OpenMP/numba/polars/rayon pool pinned to 1. "
              "Times are wall-clock seconds of the work stated; 'best' is the best over the processes (each "
@@ -371,7 +375,9 @@ def markdown(results: list[dict], meta: dict) -> str:
             else:
                 lines += [f"Load {r['load_before']} → {r['load_after']}.", "", r["table"], ""]
             continue
-        lines += [f"### {r['task']}: load {r['load_before']} → {r['load_after']}, {r['rounds']} interleaved rounds", "",
+        started = f", run of {r['run']['start']} UTC" if "run" in r and len(runs) > 1 else ""
+        lines += [f"### {r['task']}: load {r['load_before']} → {r['load_after']}, {r['rounds']} interleaved rounds"
+                  f"{started}", "",
                   f"Work (both sides): {r['work']}", "",
                   "| package | best s | median s | per-process best s | import s | max abs diff vs evalint | "
                   "peer best / this best | note |", "|---|---|---|---|---|---|---|---|"]
@@ -409,9 +415,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per process")
     ap.add_argument("--json", default=None, help="also write the raw results here")
     ap.add_argument("--write-results", action="store_true", help="rewrite the run_all section of RESULTS.md")
+    ap.add_argument("--combine", nargs="+", metavar="JSON",
+                    help="no runs: rebuild the section from --json files of earlier runs (a task in a later file "
+                         "replaces the same task of an earlier one; each run's times and uptime are kept)")
     args = ap.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(*args.worker)))
+        return 0
+    if args.combine:
+        runs = [json.loads(Path(f).read_text()) for f in args.combine]
+        by_task: dict[str, dict] = {}
+        for run in runs:
+            for r in run["results"]:
+                by_task[r["task"]] = dict(r, run=run["meta"])
+        order = [t for t in [*TASKS, "cs"] if t in by_task]
+        meta = dict(runs[0]["meta"], combined=[r["meta"] for r in runs])
+        md = markdown([by_task[t] for t in order], meta)
+        print(md)
+        if args.write_results:
+            write_results(md)
         return 0
     tasks = args.only or [*TASKS, "cs"]
     if any(t.startswith("sdid") for t in tasks):
