@@ -100,7 +100,6 @@ def _month_index(text):
 
 def _fitter(pkg: str, setting: str, draws: int):
     """A function df -> result dict doing the package's whole job for the setting."""
-    import numpy as np
 
     if pkg == "evalint":
         from evalint.data.panel import Panel

@@ -39,9 +39,8 @@ N_TRUSTS, START, N_MONTHS, GO_LIVE = 120, "2016-04", 108, "2022-07"
 CPU_FIT = 0.0
 
 
-def make_panel(seed: int = 0):
-    from evalint.data.panel import Panel
-
+def make_frame(seed: int = 0) -> pd.DataFrame:
+    """The simulated long frame (one row per trust and month)."""
     rng = np.random.default_rng(seed)
     months = pd.period_range(START, periods=N_MONTHS, freq="M")
     s = (np.arange(N_MONTHS) - 36) / 12.0
@@ -60,7 +59,13 @@ def make_panel(seed: int = 0):
         los = 7.9 + rng.normal(0, 0.5) + 0.1 * s + 0.15 * season - 0.2 * post + e
         frames.append(pd.DataFrame({"trust": f"T{i:03d}", "month": months, "emergency_admissions": adm,
                                     "delayed_discharges": dd, "length_of_stay": los, "population": pop}))
-    return Panel.from_frame(pd.concat(frames, ignore_index=True), unit="trust", time="month",
+    return pd.concat(frames, ignore_index=True)
+
+
+def make_panel(seed: int = 0):
+    from evalint.data.panel import Panel
+
+    return Panel.from_frame(make_frame(seed), unit="trust", time="month",
                             outcome=["emergency_admissions", "delayed_discharges", "length_of_stay"],
                             population="population")
 

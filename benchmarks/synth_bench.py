@@ -37,6 +37,13 @@ import os
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import sys
+from pathlib import Path
+
+# benchmarks/ off the import path (running this script puts it first): benchmarks/coverage.py would shadow the
+# coverage package that numba tries to import
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import argparse
 import multiprocessing as mp
 import platform
@@ -379,19 +386,21 @@ def _fw_backend() -> str:
 
 
 def _sdid_paths(fn: Callable[[], Any]) -> list[tuple[str, Callable[[], Any]]]:
-    """(package label, task function) for each Frank-Wolfe path: the default one, labelled by the
-    path that runs ("evalint (numba)" or "evalint (numpy)"), and, when that is numba, the numpy path
-    (``EVALINT_NO_NUMBA=1`` set inside the forked child, so the parent keeps its setting)."""
-    default = _fw_backend()
+    """(package label, task function) for each Frank-Wolfe path: the numpy path (``EVALINT_NUMBA=0``,
+    what a Prop 99-sized problem takes by default) and, when numba is importable, the compiled
+    kernels forced (``EVALINT_NUMBA=1``); each set inside the forked child, so the parent keeps
+    its setting."""
 
-    def numpy_path() -> Any:
-        os.environ["EVALINT_NO_NUMBA"] = "1"
-        assert _fw_backend() == "numpy"
-        return fn()
+    def path(mode: str) -> Callable[[], Any]:
+        def run() -> Any:
+            os.environ["EVALINT_NUMBA"] = mode
+            return fn()
 
-    out = [(f"evalint ({default})", fn)]
-    if default == "numba":
-        out.append(("evalint (numpy)", numpy_path))
+        return run
+
+    out = [("evalint (numpy)", path("0"))]
+    if _fw_backend() == "numba":
+        out.append(("evalint (numba)", path("1")))
     return out
 
 
@@ -409,7 +418,7 @@ def bench_sdid_placebo_prop99(reps: int = 200) -> list[Row]:
     def ours() -> dict[str, Any]:
         res = synthetic_did(panel, inference=Placebo(reps=reps, seed=0), calendar=False)
         w = res.tables["unit_weights"]
-        return {"estimate": res.estimate, "note": f"se {res.se:.4f}; Frank-Wolfe: {_fw_backend()}",
+        return {"estimate": res.estimate, "note": f"se {res.se:.4f}; Frank-Wolfe: {'numba' if os.environ.get('EVALINT_NUMBA') == '1' else 'numpy'}",
                 "weights": pd.Series(w["weight"].to_numpy(float), index=[str(u) for u in w["unit"]])}
 
     rows = [run_task(task, label, fn, repeats=3) for label, fn in _sdid_paths(ours)]

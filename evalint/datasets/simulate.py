@@ -83,7 +83,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from evalint._typing import check_option
 from evalint.data.panel import Panel
@@ -92,6 +91,21 @@ from evalint.datasets import _calibration as cal
 from evalint.datasets._scenario import effect_array, resolve_adoption, resolve_outcome, shock_arrays
 from evalint.datasets._simulated import SimulatedPanel
 from evalint.errors import EvalintError, SpecificationError, format_examples
+
+
+def _ar1_filter(innov: np.ndarray, ar: float) -> np.ndarray:
+    """AR(1) recursion along the rows: ``e[:, t] = innov[:, t] + ar * e[:, t - 1]``.
+
+    The same arithmetic, bit for bit, as ``scipy.signal.lfilter([1], [1, -ar], innov, axis=1)``
+    (checked in tests/unit/test_simulate_ar_filter.py) without importing ``scipy.signal``, which
+    took about half of ``import evalint``.
+    """
+    out = np.empty_like(innov)
+    if innov.shape[1]:
+        out[:, 0] = innov[:, 0]
+    for t in range(1, innov.shape[1]):
+        out[:, t] = innov[:, t] + ar * out[:, t - 1]
+    return out
 
 __all__ = ["simulate_nhs", "simulate_series", "OUTCOMES"]
 
@@ -249,7 +263,7 @@ def _generate(units: pd.DataFrame, months: pd.PeriodIndex, *, unit_col: str, nam
     else:
         innov = rng_los.standard_normal((n, n_t)) * los_sd
         innov[:, 1:] *= np.sqrt(1.0 - ar**2)
-        errors = lfilter([1.0], [1.0, -ar], innov, axis=1)
+        errors = _ar1_filter(innov, ar)
         observed["length_of_stay"] = expected1["length_of_stay"] + errors
         if np.any(observed["length_of_stay"] <= 0):
             raise SpecificationError(f"los_sd={los_sd} gives non-positive lengths of stay; use a smaller los_sd.")

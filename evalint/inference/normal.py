@@ -7,10 +7,11 @@ unless degrees of freedom are given, then Student t.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from evalint._typing import check_alpha
 
@@ -21,6 +22,14 @@ def critical_value(alpha: float, df: float | None = None) -> float:
     """Two-sided critical value: z_{1-alpha/2}, or t_{df, 1-alpha/2} when ``df`` is given."""
     a = check_alpha(alpha)
     if df is None or not np.isfinite(df):
+        return _critical(a, None)
+    return _critical(a, float(df))
+
+
+@lru_cache(maxsize=256)
+def _critical(a: float, df: float | None) -> float:
+    """The quantile, computed once per (alpha, df): thousands of small fits ask for the same one."""
+    if df is None:
         return float(stats.norm.ppf(1 - a / 2))
     return float(stats.t.ppf(1 - a / 2, df))
 
@@ -45,10 +54,12 @@ def wald(estimate: Any, se: Any, alpha: float = 0.05, df: float | None = None) -
     ok = np.isfinite(s) & (s > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = np.where(ok, est / np.where(ok, s, 1.0), np.nan)
+    # scipy.special's ndtr/stdtr are what stats.norm.sf / stats.t.sf evaluate (same numbers bit for
+    # bit, tests/unit/test_wald_special.py) without the distribution wrapper's per-call overhead
     if df is None or not np.isfinite(df):
-        p = 2 * stats.norm.sf(np.abs(stat))
+        p = 2 * special.ndtr(-np.abs(stat))
     else:
-        p = 2 * stats.t.sf(np.abs(stat), df)
+        p = 2 * special.stdtr(df, -np.abs(stat))
     crit = critical_value(alpha, df)
     lo = np.where(ok, est - crit * s, np.nan)
     hi = np.where(ok, est + crit * s, np.nan)

@@ -40,8 +40,11 @@ ESTIMATE_TOL = 1e-10
 @pytest.fixture(autouse=True)
 def _compiled_path_on(monkeypatch):
     """These tests exercise the kernels, so a suite run under EVALINT_NO_NUMBA=1 does not switch
-    them off (the rest of the suite then runs the numpy path)."""
+    them off (the rest of the suite then runs the numpy path); ``EVALINT_NUMBA=1`` sends every
+    problem to the kernels, however small (also the default, set here in case the environment says
+    otherwise)."""
     monkeypatch.delenv("EVALINT_NO_NUMBA", raising=False)
+    monkeypatch.setenv("EVALINT_NUMBA", "1")
 
 
 @pytest.fixture
@@ -303,3 +306,18 @@ def test_kernels_that_cannot_be_set_up_fall_back_to_numpy(monkeypatch):
     assert "no locator available" in fw_compiled.unavailable_reason()
     res = synthetic_did(prop99_panel(), reps=2, seed=0, calendar=False)
     assert res.estimate == pytest.approx(-15.60383, abs=5e-6)
+
+
+def test_auto_mode_sends_only_large_problems_to_the_kernels(monkeypatch):
+    # default: every problem; auto: small problems stay on numpy (no numba import for a one-off fit)
+    monkeypatch.delenv("EVALINT_NUMBA")
+    assert fw_compiled.use_compiled(1)
+    monkeypatch.setenv("EVALINT_NUMBA", "auto")
+    assert not fw_compiled.use_compiled(200 * 19 * 37)
+    assert fw_compiled.use_compiled(fw_compiled.MIN_COMPILED_SIZE)
+    monkeypatch.setenv("EVALINT_NUMBA", "0")
+    assert not fw_compiled.use_compiled(10**9)
+    monkeypatch.setenv("EVALINT_NUMBA", "1")
+    assert fw_compiled.use_compiled(1)
+    monkeypatch.setenv("EVALINT_NO_NUMBA", "1")
+    assert not fw_compiled.use_compiled(10**9)

@@ -25,6 +25,7 @@ from evalint.estimators.its.backends import ModelFit
 from evalint.estimators.its.counterfactual import CounterfactualResult, counterfactual_effects
 from evalint.estimators.its.design import Design, DesignSpec, build_design, resolve_interventions, season_period
 from evalint.estimators.its.state import ITSState
+from evalint.estimators.its.lazy_result import lazy_result
 from evalint.results.effect import EffectResult, make_result
 
 __all__ = ["SeriesData", "extract_series", "resolve_dates", "prepare_design", "model_diagnostics", "warn_short_pre",
@@ -53,6 +54,57 @@ class SeriesData:
     from_panel_of: int   # number of units in the source panel
 
 
+class _PanelIndex:
+    """One panel's rows grouped by unit, built once and reused by every per-unit fit.
+
+    Fitting one series per unit (``its_by_unit``, a fleet of trusts) used to select the unit's
+    rows from the whole panel on every fit (a comparison over every row, a PeriodIndex, a
+    sort); this holds each unit's row positions, the period ordinals and the float columns.
+    """
+
+    __slots__ = ("data", "units", "positions", "ordinals", "columns", "ranges")
+
+    def __init__(self, panel: Any) -> None:
+        d = panel._data
+        self.data = d   # held so that id(d) is not reused while the entry lives
+        col = d[panel.unit]
+        codes, uniques = pd.factorize(col, sort=False)
+        self.units = list(uniques)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        self.positions = {u: order[bounds[i]:bounds[i + 1]] for i, u in enumerate(self.units)}
+        per = d[panel.time]
+        self.ordinals = (per.array.asi8 if isinstance(per.dtype, pd.PeriodDtype) and not per.isna().any()
+                         else pd.PeriodIndex(per, freq=panel.freq).asi8)
+        self.columns: dict[str, np.ndarray | None] = {}
+        self.ranges: dict[tuple[int, int], pd.PeriodIndex] = {}
+
+    def take(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """Float values of column ``name`` at ``rows`` (the column converted once)."""
+        if name not in self.columns:
+            try:
+                self.columns[name] = self.data[name].to_numpy(dtype=float)
+            except (TypeError, ValueError):  # e.g. missing values somewhere: convert this unit's rows only
+                self.columns[name] = None
+        col = self.columns[name]
+        return self.data[name].iloc[rows].to_numpy(dtype=float) if col is None else col[rows]
+
+
+_INDEX_CACHE: dict[tuple[int, str, str, str], _PanelIndex] = {}
+
+
+def _panel_index(panel: Any) -> _PanelIndex:
+    """The :class:`_PanelIndex` of ``panel`` (the last few panels are kept)."""
+    key = (id(panel._data), panel.unit, panel.time, panel.freq)
+    hit = _INDEX_CACHE.get(key)
+    if hit is None or hit.data is not panel._data:
+        hit = _PanelIndex(panel)
+        if len(_INDEX_CACHE) >= 4:
+            _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
+        _INDEX_CACHE[key] = hit
+    return hit
+
+
 def extract_series(panel: Any, outcome: str | None, unit: Any = None) -> SeriesData:
     """The series of ``outcome`` for ``unit`` (the only unit of a single-series panel).
 
@@ -68,7 +120,8 @@ def extract_series(panel: Any, outcome: str | None, unit: Any = None) -> SeriesD
         raise SpecificationError(
             f"outcome={outcome!r} is not an outcome of this panel; outcomes: {', '.join(panel.outcomes)}."
         )
-    units = list(panel.units)
+    index = _panel_index(panel)
+    units = index.units
     if unit is None:
         if len(units) > 1:
             raise SpecificationError(
@@ -77,15 +130,18 @@ def extract_series(panel: Any, outcome: str | None, unit: Any = None) -> SeriesD
                 "or its_by_unit(panel, ...) to fit every unit."
             )
         unit = units[0]
-    elif unit not in set(units):
+    elif unit not in index.positions:
         raise SpecificationError(f"unit={unit!r} is not in the panel; units include {format_examples(units)}.")
-    d = panel._data
-    if len(units) > 1:
-        d = d.loc[d[panel.unit].to_numpy() == unit]
-    have = pd.PeriodIndex(d[panel.time], freq=panel.freq)
-    full = pd.period_range(have.min(), have.max(), freq=panel.freq)
+    pos = index.positions[unit]
+    have = index.ordinals[pos]
+    lo, hi = int(have.min()), int(have.max())
+    full = index.ranges.get((lo, hi))
+    if full is None:
+        full = pd.period_range(pd.Period(ordinal=lo, freq=panel.freq), pd.Period(ordinal=hi, freq=panel.freq),
+                               freq=panel.freq)
+        index.ranges[(lo, hi)] = full
     if len(full) != len(have):
-        missing = full.difference(have)
+        missing = full.difference(pd.PeriodIndex.from_ordinals(have, freq=panel.freq))
         raise UnbalancedPanelError(
             f"The {outcome!r} series of unit {unit!r} is missing {len(missing)} "
             f"{FREQ_NAMES[panel.freq]} period(s) inside its span ({full[0]}..{full[-1]}): "
@@ -93,11 +149,11 @@ def extract_series(panel: Any, outcome: str | None, unit: Any = None) -> SeriesD
             "period: fill them from the source (do not interpolate silently), or restrict the window "
             "with panel.subset(start=..., end=...)."
         )
-    order = np.argsort(have.asi8, kind="stable")
-    y = d[outcome].to_numpy(dtype=float)[order]
+    order = pos[np.argsort(have, kind="stable")]
+    y = index.take(outcome, order)
     pop = None
     if panel.population is not None:
-        pop = d[panel.population].to_numpy(dtype=float)[order]
+        pop = index.take(panel.population, order)
         bad = ~(np.isfinite(pop) & (pop > 0))
         if bad.any():
             raise InvalidValueError(
@@ -354,12 +410,14 @@ def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesDa
                     cf: CounterfactualResult | None = None, term: str | None = None,
                     estimand: str | None = None, references: tuple[str, ...] = ITS_REFERENCES,
                     extra_info: dict[str, Any] | None = None) -> EffectResult:
-    """Diagnostics, counterfactual and the EffectResult of one ITS fit (``cal``: the calendar check
-    the fit template ran on :func:`its_calendar_query`)."""
-    checks, flags = model_diagnostics(fit, series)
+    """Counterfactual and the EffectResult of one ITS fit.
+
+    ``cal`` is the calendar check the fit template ran on :func:`its_calendar_query`. The headline
+    and the info are computed here; the tables (counterfactual
+    series, effects, coefficients, rate ratios) and the residual diagnostics with their flags are
+    built when first read (:mod:`evalint.estimators.its.lazy_result`): same values, same order.
+    """
     cal_checks, cal_flags = cal.checks, cal.flags
-    checks = cal_checks + checks
-    flags = list(cal_flags) + flags + list(extra_flags)
     if cf is None:
         cf = counterfactual_effects(fit, design, series.y, focus, alpha=alpha)
     term = term or design.headline_term(focus)
@@ -367,7 +425,7 @@ def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesDa
     inter = next(i for i in design.interruptions if i.name == focus)
     kind = panel.outcome_kinds[series.outcome]
     pct = int(round((1 - alpha) * 100))
-    cum = cf.cumulative.iloc[0]
+    cum = cf.cumulative_row
     what = "rate ratio of the level change" if head["scale"] == "rate_ratio" else "level change"
     if term.startswith("slope_"):
         what = "rate ratio of the slope change per period" if head["scale"] == "rate_ratio" else "slope change per period"
@@ -388,36 +446,47 @@ def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesDa
     }
     if fit.model in ("quasi_poisson", "poisson", "quasi_poisson_ar"):
         info["Pearson dispersion"] = float(fit.info["pearson_dispersion"])
-    coefs = coefficient_frame(fit, alpha)
-    tables: dict[str, pd.DataFrame] = {"counterfactual": cf.series, "cumulative": cf.cumulative}
-    if fit.info.get("ar_at_bound"):
-        flags.append(Flag(kind="diagnostic", severity="medium", source="ar_at_bound",
-                          message="The AR(1) error coefficient reached its bound (0.99): the series wanders "
-                          "around its trend like a random walk over this window, so the interval is wide; "
-                          "a longer pre-period or a different trend model may be needed."))
     if fit.model in ("gls_ar", "quasi_poisson_ar"):
         phi = list(fit.info["ar_coefficients"])
         info["AR error coefficients"] = ", ".join(f"{v:.4f}" for v in phi) if phi else "none (AR(0))"
-        tables["ar_errors"] = pd.DataFrame({"lag": np.arange(1, len(phi) + 1), "phi": phi})
     info.update(extra_info or {})
-    if fit.link == "log":
-        terms = [c for t in design.terms.values() for c in t if c in fit.params.index]
-        keep = coefs["term"].isin(terms).to_numpy()
-        tables["rate_ratios"] = coefs.loc[keep, ["term", "rate_ratio", "rr_low", "rr_high", "p_value"]].reset_index(
-            drop=True)
-    if "ar_order_table" in fit.info:
-        tables["ar_order_selection"] = fit.info["ar_order_table"]
+
+    def tables() -> dict[str, Any]:
+        coefs = coefficient_frame(fit, alpha)
+        out: dict[str, pd.DataFrame] = {"counterfactual": cf.series, "cumulative": cf.cumulative}
+        if fit.model in ("gls_ar", "quasi_poisson_ar"):
+            phi = list(fit.info["ar_coefficients"])
+            out["ar_errors"] = pd.DataFrame({"lag": np.arange(1, len(phi) + 1), "phi": phi})
+        if fit.link == "log":
+            terms = [c for t in design.terms.values() for c in t if c in fit.params.index]
+            keep = coefs["term"].isin(terms).to_numpy()
+            out["rate_ratios"] = coefs.loc[keep, ["term", "rate_ratio", "rr_low", "rr_high", "p_value"]].reset_index(
+                drop=True)
+        if "ar_order_table" in fit.info:
+            out["ar_order_selection"] = fit.info["ar_order_table"]
+        return {"effects": cf.effects, "coefficients": coefs, "series": cf.series, "tables": out}
+
+    def checks() -> dict[str, Any]:
+        model_checks, model_flags = model_diagnostics(fit, series)
+        flags = list(cal_flags) + model_flags + list(extra_flags)
+        if fit.info.get("ar_at_bound"):
+            flags.append(Flag(kind="diagnostic", severity="medium", source="ar_at_bound",
+                              message="The AR(1) error coefficient reached its bound (0.99): the series wanders "
+                              "around its trend like a random walk over this window, so the interval is wide; "
+                              "a longer pre-period or a different trend model may be needed."))
+        return {"diagnostics": tuple(cal_checks + model_checks), "flags": tuple(flags)}
+
     spec = {k: (v if not isinstance(v, dict) else dict(v)) for k, v in dataclasses.asdict(estimator).items()}
     spec.update({"outcome": series.outcome, "unit": str(series.unit),
                  "interventions": {i.name: str(i.period) for i in design.interruptions}, "focus": focus,
                  "estimator": type(estimator).__name__})
     inter_str = ", ".join(f"{i.name} {i.period}" for i in design.interruptions)
-    return make_result(
+    result = make_result(
         method=method, estimand=est, term=term, outcome=series.outcome,
         estimate=head["estimate"], se=head["se"], alpha=alpha, inference=fit.inference, panel=panel,
         spec=spec, ci=head["ci"], p_value=head["p_value"],
-        effects=cf.effects, coefficients=coefs, series=cf.series,
-        tables=tables, diagnostics=tuple(checks), flags=tuple(flags), scale=head["scale"], plot_kind="its",
+        effects=None, coefficients=None, series=None, tables={}, diagnostics=(), flags=(),
+        scale=head["scale"], plot_kind="its",
         intervention=inter_str, n_obs=int(design.include.sum()), n_units=1, n_periods=len(series.periods),
         info=info, references=references,
         state=ITSState(unit=str(series.unit), model=fit.model,
@@ -426,3 +495,4 @@ def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesDa
                        ar_coefficients=tuple(float(v) for v in fit.info.get("ar_coefficients", ()))),
         outcome_label=f"{kind.label} ({kind.unit_label})" if kind.name != "continuous" else series.outcome,
     )
+    return lazy_result(result, tables, checks)

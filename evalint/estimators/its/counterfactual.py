@@ -26,7 +26,8 @@ evaluation of public health interventions: a tutorial. Int J Epidemiol 46:348-35
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,13 +39,36 @@ from evalint.inference.normal import critical_value, wald
 __all__ = ["CounterfactualResult", "counterfactual_effects"]
 
 
-@dataclass(frozen=True)
 class CounterfactualResult:
-    """Frames produced by :func:`counterfactual_effects`."""
+    """The counterfactual path, per-period effects and cumulative effect of one ITS fit.
 
-    series: pd.DataFrame       # time, observed, fitted, counterfactual, cf_low, cf_high, phase
-    effects: pd.DataFrame      # tidy rows, one per post period
-    cumulative: pd.DataFrame   # one tidy row: the cumulative effect over the post window
+    The numbers are computed when the fit is made (numpy); the three tables are built from them
+    on first access (a fleet of fits that reads only the headline never pays for them):
+
+    * ``series``: time, observed, fitted, counterfactual, cf_low, cf_high, phase, fitted_row;
+    * ``effects``: tidy rows, one per post period;
+    * ``cumulative``: one tidy row, the cumulative effect over the post window
+      (``cumulative_row`` holds the same values as a dict without building the frame).
+    """
+
+    def __init__(self, series: dict[str, Any], effects: dict[str, Any], cumulative: dict[str, Any]) -> None:
+        self._series_cols = series
+        self._effects_cols = effects
+        self.cumulative_row = cumulative
+
+    @cached_property
+    def series(self) -> pd.DataFrame:
+        return pd.DataFrame(self._series_cols)
+
+    @cached_property
+    def effects(self) -> pd.DataFrame:
+        cols = dict(self._effects_cols)
+        cols["time"] = cols["time"]().astype(str)
+        return pd.DataFrame(cols)
+
+    @cached_property
+    def cumulative(self) -> pd.DataFrame:
+        return pd.DataFrame([self.cumulative_row])
 
 
 def _quad(G: np.ndarray, V: np.ndarray) -> np.ndarray:
@@ -99,11 +123,11 @@ def counterfactual_effects(fit: ModelFit, design: Design, y: np.ndarray, focus: 
     n = len(m)
     post = np.arange(n) >= start
     periods = design.periods
-    series = pd.DataFrame({
+    series = {
         "time": periods, "observed": np.asarray(y, dtype=float), "fitted": m,
         "counterfactual": m0, "cf_low": cf_lo, "cf_high": cf_hi, "phase": design.phase,
         "fitted_row": design.include,
-    })
+    }
     idx = np.flatnonzero(post)
     eff = m[idx] - m0[idx]
     se_eff = _quad(grad[idx], V)
@@ -121,13 +145,13 @@ def counterfactual_effects(fit: ModelFit, design: Design, y: np.ndarray, focus: 
         se_pct = 100 * _quad(gpct, V)
         pct_lo, pct_hi = pct - crit * se_pct, pct + crit * se_pct
     nan = np.full(len(idx), np.nan)
-    effects = pd.DataFrame({
+    effects = {
         "term": "effect", "estimate": eff, "std_error": se_eff, "statistic": stat, "p_value": p,
-        "conf_low": lo, "conf_high": hi, "group": None, "time": periods[idx].astype(str),
+        "conf_low": lo, "conf_high": hi, "group": None, "time": lambda: periods[idx],
         "rel_time": (idx - inter.index).astype(float), "band_low": nan, "band_high": nan,
         "percent": pct, "percent_low": pct_lo, "percent_high": pct_hi,
         "observed": np.asarray(y, dtype=float)[idx], "fitted": m[idx], "counterfactual": m0[idx],
-    })
+    }
     g_sum = grad[idx].sum(axis=0)
     c = float(eff.sum())
     se_c = float(np.sqrt(max(g_sum @ V @ g_sum, 0.0)))
@@ -139,7 +163,7 @@ def counterfactual_effects(fit: ModelFit, design: Design, y: np.ndarray, focus: 
         g_cf = X0[idx].sum(axis=0)
     gp = g_sum / cf_total - c * g_cf / cf_total ** 2
     se_p = 100 * float(np.sqrt(max(gp @ V @ gp, 0.0)))
-    cumulative = pd.DataFrame([{
+    cumulative = {
         "term": "cumulative", "estimate": c, "std_error": se_c, "statistic": cstat, "p_value": cp,
         "conf_low": clo, "conf_high": chi, "group": None, "time": f"{periods[idx[0]]}..{periods[idx[-1]]}",
         "rel_time": np.nan, "band_low": np.nan, "band_high": np.nan,
@@ -147,5 +171,5 @@ def counterfactual_effects(fit: ModelFit, design: Design, y: np.ndarray, focus: 
         "fitted_total": float(m[idx].sum()), "counterfactual_total": cf_total,
         "percent": 100 * c / cf_total, "percent_low": 100 * c / cf_total - crit * se_p,
         "percent_high": 100 * c / cf_total + crit * se_p,
-    }])
+    }
     return CounterfactualResult(series=series, effects=effects, cumulative=cumulative)

@@ -41,15 +41,17 @@ from evalint._typing import FloatArray
 __all__ = ["frank_wolfe_batch", "simplex_weights_batch", "sparsify"]
 
 
-def _compiled():
-    """:mod:`evalint.estimators.synth.fw_compiled` when its numba kernels run, else None.
+def _compiled(shape: tuple[int, ...]):
+    """:mod:`evalint.estimators.synth.fw_compiled` when its numba kernels run a problem of
+    ``shape`` (B, n, m), else None.
 
-    The compiled kernels take the same steps (see that module); without numba, or with
-    ``EVALINT_NO_NUMBA=1``, the numpy code below runs.
+    The compiled kernels take the same steps (see that module) and pay for numba's one-off import
+    only on large problems (:func:`~evalint.estimators.synth.fw_compiled.use_compiled`); without
+    numba, with ``EVALINT_NO_NUMBA=1`` or below that size, the numpy code below runs.
     """
     from evalint.estimators.synth import fw_compiled
 
-    return fw_compiled if fw_compiled.compiled_available() else None
+    return fw_compiled if fw_compiled.use_compiled(int(np.prod(shape))) else None
 
 
 def sparsify(weights: FloatArray) -> FloatArray:
@@ -121,7 +123,7 @@ def frank_wolfe_batch(
     x : ndarray, shape (B, m)
     iterations : ndarray of int, shape (B,)
     """
-    fwc = _compiled()
+    fwc = _compiled(np.shape(A))
     if fwc is not None:
         return fwc.frank_wolfe_batch(A, b, x0, eta, min_decrease=min_decrease, max_iter=max_iter,
                                      refresh=refresh, n_rows=n_rows, col_mask=col_mask)
@@ -361,7 +363,7 @@ def simplex_weights_batch(
     eta = rows * float(zeta) ** 2
     first = max_iter_pre_sparsify if use_sparsify else max_iter
     kw = {"min_decrease": min_decrease, "n_rows": rows, "col_mask": col_mask}
-    fwc = _compiled()
+    fwc = _compiled(A.shape)
     if fwc is not None:  # both rounds and the sparsify step in one compiled call
         return fwc.simplex_rounds(A, b, x, eta, first=first, max_iter=max_iter, use_sparsify=use_sparsify,
                                   **kw)[0]

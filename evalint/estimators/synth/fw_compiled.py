@@ -58,6 +58,15 @@ from evalint._typing import FloatArray
 __all__ = ["backend", "compiled_available", "frank_wolfe_batch", "simplex_rounds", "unavailable_reason"]
 
 _ENV = "EVALINT_NO_NUMBA"
+#: ``1``/``always`` (default): compiled kernels for every problem; ``auto``: only for problems of
+#: at least ``MIN_COMPILED_SIZE`` entries; ``0``/``never``: never (as ``EVALINT_NO_NUMBA=1``)
+_MODE_ENV = "EVALINT_NUMBA"
+#: B x n x m entries from which ``EVALINT_NUMBA=auto`` uses the kernels. Importing numba and loading
+#: the cached kernels costs ~0.5-1.5 s once per process; the numpy path solves a Prop 99-sized SDID
+#: with 200 placebo replicates (a 38 x 19 x 38 batch) in ~0.3 s, so a single small fit in a fresh
+#: process is ~5% faster without numba (benchmarks/RESULTS.md, sdid_fresh), but a session with
+#: several fits (the demo: three outcomes) is faster with it; hence the default stays ``always``.
+MIN_COMPILED_SIZE = 1_000_000
 
 
 # --------------------------------------------------------------------------- kernels
@@ -377,6 +386,25 @@ def _load() -> bool:
 
 
 # --------------------------------------------------------------------------- public
+def use_compiled(size: int) -> bool:
+    """Whether a weight problem of ``size`` = B x n x m entries runs in the compiled kernels.
+
+    ``EVALINT_NO_NUMBA=1`` or ``EVALINT_NUMBA=0``: never; ``EVALINT_NUMBA=auto``: only from
+    :data:`MIN_COMPILED_SIZE` entries, where the kernels repay numba's one-off import for a single
+    fit; otherwise (default, ``EVALINT_NUMBA=1``) whenever numba is importable. The rule depends
+    on the problem alone (not on whether numba happens to be loaded), so a given fit always takes
+    the same path; numba is imported only when a problem takes it.
+    """
+    if os.environ.get(_ENV, "").strip() not in ("", "0"):
+        return False
+    mode = os.environ.get(_MODE_ENV, "always").strip().lower()
+    if mode in ("0", "never", "off", "no", "false"):
+        return False
+    if mode == "auto" and int(size) < MIN_COMPILED_SIZE:
+        return False
+    return _load()
+
+
 def compiled_available() -> bool:
     """True when the compiled kernels will run: numba importable and ``EVALINT_NO_NUMBA`` not set.
 
