@@ -289,4 +289,4 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
     elif design != "did":
         notes += (f"Simulated 42-ICB panels with AR(1) noise per ICB (coefficient {ar:g}, SD {ar_sd:g}).",)
     return DesignPower(pd.DataFrame(rows), pd.DataFrame(curves), outcome, a, float(power), int(reps), notes,
-                       design=design, base="real panel" if real is not None else "simulated NHS panels")
+                       design=design, base="placebo evaluations on the base panel" if real is not None else "simulated NHS panels")
