@@ -122,14 +122,23 @@ def _power_at(null: pd.DataFrame, rho: float, alpha: float) -> float:
     return float(np.mean(np.abs(t) > crit))
 
 
-def _mde(null: pd.DataFrame, target: float, alpha: float) -> float:
+def _power_calibrated(null: pd.DataFrame, rho: float, alpha: float) -> float:
+    """Power of the size-calibrated test: critical value the (1 - alpha) quantile of |t| over the
+    null replications (size alpha by construction, whatever the analytic test's size)."""
+    t0 = null["estimate"].to_numpy() / null["se"].to_numpy()
+    crit = np.quantile(np.abs(t0), 1 - alpha)
+    return float(np.mean(np.abs(t0 + np.log1p(rho) / null["se"].to_numpy()) > crit))
+
+
+def _mde(null: pd.DataFrame, target: float, alpha: float, power_at: Any = None) -> float:
     """Smallest reduction ``rho`` (returned as a positive fraction) with power >= target."""
-    if _power_at(null, -0.999, alpha) < target:
+    power_at = power_at or _power_at
+    if power_at(null, -0.999, alpha) < target:
         return np.nan
     lo, hi = 0.0, 0.999
     for _ in range(60):
         mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if _power_at(null, -mid, alpha) >= target else (mid, hi)
+        lo, hi = (lo, mid) if power_at(null, -mid, alpha) >= target else (mid, hi)
     return hi
 
 
@@ -149,8 +158,11 @@ class DesignPower:
     base: str = "simulated NHS panels"
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per design: ``n_treated``, ``pre``, ``post``, ``mde`` (relative reduction with
-        the target power), ``power_at_mde``, ``mc_se``, ``null_rejection`` (size), ``reps``."""
+        """One row per design: ``design``, ``n_treated``, ``pre``, ``post``, ``mde`` (relative
+        reduction with the target power), ``power_at_mde``, ``mc_se``, ``null_rejection`` (size of
+        the design's own test), ``mde_calibrated`` (the MDE of the same estimate tested against the
+        (1 - alpha) quantile of its null |t|: size alpha by construction; read it when
+        ``null_rejection`` is well above alpha), ``median_df``, ``reps``."""
         return self.table.copy()
 
     def __str__(self) -> str:
@@ -161,8 +173,14 @@ class DesignPower:
                  f"{self.reps} {self.base} per design):"]
         for _, r in self.table.iterrows():
             mde = "not reached" if np.isnan(r["mde"]) else f"{100 * r['mde']:.1f}%"
-            lines.append(f"  {int(r['n_treated']):>3} {'ICBs' if self.base.startswith('simulated') else 'units'} treated, {int(r['pre'])} months before, "
-                         f"{int(r['post'])} after: MDE {mde} (size {100 * r['null_rejection']:.1f}%)")
+            unit = "ICBs" if self.base.startswith("simulated") else "units"
+            over = ""
+            if r["null_rejection"] > self.alpha + 2 * np.sqrt(self.alpha * (1 - self.alpha) / self.reps):
+                cal = r["mde_calibrated"]
+                over = (f"; the test over-rejects: with a size-calibrated critical value the MDE is "
+                        f"{'not reached' if np.isnan(cal) else f'{100 * cal:.1f}%'}")
+            lines.append(f"  {int(r['n_treated']):>3} {unit} treated, {int(r['pre'])} months before, "
+                         f"{int(r['post'])} after: MDE {mde} (size {100 * r['null_rejection']:.1f}%{over})")
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -275,7 +293,9 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
                 pw = _power_at(null, -mde, a) if np.isfinite(mde) else np.nan
                 rows.append({"design": design, "n_treated": n_, "pre": b_, "post": f_, "mde": mde, "power_at_mde": pw,
                              "mc_se": float(np.sqrt(power * (1 - power) / reps)),
-                             "null_rejection": float(null["rejects"].mean()), "median_df": float(null["df"].median()),
+                             "null_rejection": float(null["rejects"].mean()),
+                             "mde_calibrated": _mde(null, float(power), a, _power_calibrated),
+                             "median_df": float(null["df"].median()),
                              "reps": reps})
                 curves += [{"design": design, "n_treated": n_, "pre": b_, "post": f_, "reduction": g, "power": _power_at(null, -g, a)}
                            for g in grid]

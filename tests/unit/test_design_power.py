@@ -195,3 +195,23 @@ def test_cli_accepts_the_design_key(tmp_path, capsys):
     cfg.write_text('[power]\ndesign = "its"\nn_treated = [1]\npre = 18\npost = [6]\nreps = 20\n', encoding="utf-8")
     assert main(["power", str(cfg)]) == 0
     assert "ITS of the treated areas" in capsys.readouterr().out
+
+
+def test_calibrated_mde_uses_the_null_quantile_of_t():
+    from evalint.design.power import _mde, _power_at, _power_calibrated
+
+    rng = np.random.default_rng(0)
+    # an over-rejecting test: true SD of the estimate 2 x its reported SE, df large
+    null = pd.DataFrame({"estimate": 0.02 * rng.standard_normal(4000), "se": np.full(4000, 0.01),
+                         "df": np.full(4000, 1e6)})
+    assert _power_at(null, 0.0, 0.05) == pytest.approx(2 * stats_norm_sf(0.98), abs=0.02)  # ~0.33
+    assert _power_calibrated(null, 0.0, 0.05) == pytest.approx(0.05, abs=0.002)
+    # closed form: the calibrated MDE of a N(0, 0.02^2) estimate is (1.96 + 0.84) x 0.02 on the log scale
+    mde = _mde(null, 0.8, 0.05, _power_calibrated)
+    assert -np.log1p(-mde) == pytest.approx((1.959964 + 0.841621) * 0.02, rel=0.05)
+
+
+def stats_norm_sf(x):
+    from scipy import stats
+
+    return stats.norm.sf(x)
