@@ -129,7 +129,8 @@ def _timed(fn: Any, reps: int) -> tuple[list[float], Any]:
 
 def _w_scm_adh(side: str) -> dict:
     t = _now()
-    from evalint.estimators.synth.scm import ADH_PREDICTORS, SyntheticControl, prop99_adh_panel
+    from evalint.estimators.synth.scm.estimator import SyntheticControl
+    from evalint.replication.prop99_adh import ADH_PREDICTORS, prop99_adh_panel
     imp = _now() - t
     panel, df = prop99_adh_panel()
     est = SyntheticControl(predictors=ADH_PREDICTORS, leave_one_out=False)
@@ -198,7 +199,7 @@ def _w_sdid(side: str, fresh: bool) -> dict:
         os.environ["EVALINT_NUMBA"] = "auto"
     t = _now()
     if side.startswith("evalint"):
-        from evalint.estimators.synth.sdid import synthetic_did
+        from evalint.estimators.synth.sdid.estimator import synthetic_did
         from evalint.estimators.synth.sdid_replication import prop99_panel
     else:
         from diff_diff import SyntheticDiD

@@ -7,8 +7,10 @@ reduction could the evaluation detect at all? After the pilot, the reviewer's qu
 large a violation of parallel trends would overturn the estimate, and could the pre-trend test
 have detected a trend that matters?
 
-1. ``evalint.design.power``: minimum detectable reduction (80% power) of a DiD for each plan, by
-   simulation on NHS-calibrated ICB panels (the same as ``evalint power CONFIG.toml``);
+1. ``evalint.design.power``: minimum detectable reduction (80% power) of a DiD for each plan
+   (3, 6, 12 ICBs; 12 and 24 months of follow-up), by simulation on NHS-calibrated ICB panels
+   (the same as ``evalint power CONFIG.toml``), of an ITS and a synthetic DiD, and by placebo
+   evaluations on the real published ICB emergency admissions (``base=``);
 2. the evaluation (simulated here, with a known 5% reduction): Callaway-Sant'Anna event study of
    the log emergency admission rate, 6 pilot ICBs in two waves;
 3. ``evalint.honest_did``: relative-magnitude and smoothness intervals and breakdown values;
@@ -41,12 +43,64 @@ warnings.simplefilter("ignore")
 # ## 1. What could we detect? (before the data are in)
 
 # %%
-plan = evalint.design.power(n_treated=(3, 6) if FAST else (3, 6, 12), pre=24, post=(12,) if FAST else (12, 24),
-                            outcome="emergency_admissions", power=0.8, reps=30 if FAST else 200, seed=1)
+plan = evalint.design.power(n_treated=(3, 6, 12), pre=24, post=(12, 24), outcome="emergency_admissions",
+                            power=0.8, reps=20 if FAST else 200, seed=1)
 print(plan)
-print(plan.to_frame()[["n_treated", "pre", "post", "mde", "null_rejection", "median_df"]].round(4).to_string(index=False))
+table = plan.to_frame()
+print(table[["n_treated", "pre", "post", "mde", "null_rejection", "median_df"]].round(4).to_string(index=False))
+for _, r in table.iterrows():
+    print(f"CHECK mde_{int(r['n_treated'])}icb_{int(r['post'])}m {r['mde']:.5f} power_at_mde {r['power_at_mde']:.3f} "
+          f"median_df {r['median_df']:.3f} reps {int(r['reps'])}")
 if OUT:
     plan.plot().savefig(Path(OUT) / "pilot_power_curves.png", dpi=120)
+
+# %% [markdown]
+# The same question for the other designs a handful of pilot ICBs could use: an interrupted time
+# series of the pilot ICBs' combined rate (no comparison areas needed), and synthetic DiD. Their
+# simulated panels carry AR(1) noise per ICB calibrated on the published ICB emergency admissions.
+
+# %%
+for design in ("its", "sdid"):
+    alt = evalint.design.power(design=design, n_treated=3, pre=24, post=12, reps=20 if FAST else 200, seed=1)
+    print(alt)
+
+# %% [markdown]
+# ## 1b. ... and on our own data
+#
+# Planning on simulated panels assumes their noise is like ours. With the published ICB x month
+# emergency admissions (NHS England A&E statistics, April 2022 - July 2025; the copied months
+# February and March 2025 dropped by the reader), `base=` re-runs the plan as placebo
+# evaluations on the real series: random windows of 18 + 12 months and random "pilot" ICBs, with
+# the real seasonality, winters, strikes and reporting noise.
+
+# %%
+from evalint.datasets.realdata import realdata_dir  # noqa: E402
+
+ROOT = realdata_dir()
+if ROOT is not None:
+    import pandas as pd
+
+    from evalint.io.healthyr import read_healthyr
+
+    raw = read_healthyr(ROOT / "healthyr_nhse_uec" / "england_icb_accidents_emergency.csv")
+    raw = raw.assign(period=pd.PeriodIndex(raw["period"], freq="M"))
+    grid = pd.MultiIndex.from_product([sorted(raw["org_code"].unique()),
+                                       pd.period_range(raw["period"].min(), raw["period"].max(), freq="M")],
+                                      names=["org_code", "period"])
+    full = raw.set_index(["org_code", "period"])[["total_emergency_admissions"]].reindex(grid).reset_index()
+    real = evalint.Panel.from_frame(full, unit="org_code", time="period", outcome="total_emergency_admissions",
+                                    missing="drop")
+    from evalint.design.nulls import RealBase  # noqa: E402
+
+    rb = RealBase(real)
+    print(f"CHECK real_units {len(rb.units)} complete_months {int(rb.complete.sum())} longest_run {rb.longest()}")
+    own = evalint.design.power(base=real, n_treated=(3, 6, 12), pre=18, post=12, reps=20 if FAST else 200, seed=1)
+    print(own)
+    for _, r in own.to_frame().iterrows():
+        print(f"CHECK real_mde_{int(r['n_treated'])}icb_{int(r['post'])}m {r['mde']:.5f} "
+              f"size {r['null_rejection']:.3f}")
+else:
+    print("Real NHS data not found (EVALINT_REALDATA_DIR): planning on simulated panels only.")
 
 # %% [markdown]
 # ## 2. The evaluation: 6 pilot ICBs in two waves, a true 5% reduction

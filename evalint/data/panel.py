@@ -52,11 +52,14 @@ class Panel:
         ``'D'``, ``'W'``, ``'M'``, ``'Q'`` or ``'Y'``.
     timing : TreatmentTiming or None
         Cohorts and never-treated units, when treatment or cohort was given.
+    quality : tuple of dict
+        Data-quality flags carried from the reader (:mod:`evalint.data.quality_flags`).
     """
 
     __slots__ = (  # noqa: RUF023 - order kept as it was
         "_data", "unit", "time", "outcomes", "outcome_kinds", "treatment", "population",
         "weights", "covariates", "freq", "timing", "_fingerprint", "dropped", "_primary_chosen", "cluster",
+        "quality",
     )
     #: set by ``with_outcome`` (True: an outcome was chosen, estimators may use it without outcome=)
     _primary_chosen: bool
@@ -65,7 +68,7 @@ class Panel:
                  outcome_kinds: dict[str, OutcomeKind], treatment: str | None,
                  population: str | None, weights: str | None, covariates: tuple[str, ...],
                  freq: str, timing: TreatmentTiming | None, dropped: dict[str, int],
-                 cluster: str | None = None) -> None:
+                 cluster: str | None = None, quality: tuple[dict[str, Any], ...] = ()) -> None:
         self._data = data
         self.unit = unit
         self.time = time
@@ -79,6 +82,7 @@ class Panel:
         self.timing = timing
         self.dropped = dropped
         self.cluster = cluster
+        self.quality = tuple(quality)
         self._fingerprint: str | None = None
 
     # ------------------------------------------------------------------ build
@@ -99,6 +103,7 @@ class Panel:
         outcome_kind: str | OutcomeKind | Mapping[str, str | OutcomeKind] | None = None,
         missing: Literal["error", "drop"] = "error",
         cluster: str | None = None,
+        quality: Sequence[Any] | None = None,
     ) -> Panel:
         """Validate a long DataFrame of unit x period rows and build a Panel.
 
@@ -138,6 +143,11 @@ class Panel:
             (:attr:`cluster`) and used by default by every DiD estimator and by
             :func:`~evalint.evaluate` for cluster-robust inference (Abadie, Athey, Imbens &
             Wooldridge 2023). Omitted: units are the clusters.
+        quality : sequence of CheckResult, Flag or dict, optional
+            Data-quality flags to carry (:attr:`quality`; listed by :func:`~evalint.evaluate`
+            and in the report's Data section). Default: the flags of the checks an
+            :mod:`evalint.io` reader recorded in ``df.attrs["evalint_io"]`` (copied months,
+            zero-filled days, organisations appearing/vanishing, vintages); ``()`` for none.
 
         Returns
         -------
@@ -157,7 +167,9 @@ class Panel:
                             missing=missing)
         if cluster is not None:
             parts["data"] = _attach_cluster(df, parts, cluster, cohort=cohort, treatment=treatment)
-        return cls(**parts, cluster=cluster)
+        from evalint.data.quality_flags import quality_flags
+
+        return cls(**parts, cluster=cluster, quality=quality_flags(df, quality))
 
     # ------------------------------------------------------------------ views
     @property
@@ -346,7 +358,7 @@ class Panel:
                     outcomes=self.outcomes, outcome_kinds=self.outcome_kinds,
                     treatment=self.treatment, population=self.population, weights=self.weights,
                     covariates=self.covariates, freq=self.freq, timing=timing, dropped=dict(self.dropped),
-                    cluster=self.cluster)
+                    cluster=self.cluster, quality=self.quality)
         sub._primary_chosen = getattr(self, "_primary_chosen", False)
         return sub
 
@@ -358,7 +370,8 @@ class Panel:
         chosen = Panel(data=self._data, unit=self.unit, time=self.time, outcomes=order,
                      outcome_kinds=self.outcome_kinds, treatment=self.treatment,
                      population=self.population, weights=self.weights, covariates=self.covariates,
-                     freq=self.freq, timing=self.timing, dropped=dict(self.dropped), cluster=self.cluster)
+                     freq=self.freq, timing=self.timing, dropped=dict(self.dropped), cluster=self.cluster,
+                     quality=self.quality)
         chosen._primary_chosen = True  # estimators may use it without outcome=
         return chosen
 
@@ -506,7 +519,7 @@ class Panel:
         agg = Panel(data=out, unit=src.unit, time=src.time, outcomes=src.outcomes,
                     outcome_kinds=src.outcome_kinds, treatment=None, population=src.population,
                     weights=src.weights, covariates=src.covariates, freq=src.freq, timing=None,
-                    dropped=dict(src.dropped))
+                    dropped=dict(src.dropped), quality=src.quality)
         agg._primary_chosen = getattr(src, "_primary_chosen", False)
         return agg
 

@@ -1,4 +1,4 @@
-"""``evalint power CONFIG.toml``: minimum detectable effects of planned DiD designs.
+"""``evalint power CONFIG.toml``: minimum detectable effects of planned designs (DiD, ITS, SDID, SC).
 
 Example CONFIG.toml::
 
@@ -11,6 +11,8 @@ Example CONFIG.toml::
   alpha = 0.05
   reps = 200
   seed = 0
+  design = "did"                # or "its", "sdid", "sc"
+  # ar = 0.6, ar_sd = 0.03      # ITS/SDID/SC: AR(1) noise per ICB; placebo_reps = 100 (SDID/SC SE)
 
   [output]
   table = "power.csv"           # optional: the MDE table (relative to the config file)
@@ -35,7 +37,8 @@ else:  # pragma: no cover
 
 __all__ = ["add_arguments", "run", "load_power_config"]
 
-_POWER_KEYS = {"n_treated", "pre", "post", "outcome", "power", "alpha", "reps", "seed", "start"}
+_POWER_KEYS = {"n_treated", "pre", "post", "outcome", "power", "alpha", "reps", "seed", "start", "design", "ar",
+               "ar_sd", "placebo_reps"}
 _OUTPUT_KEYS = {"table", "curves"}
 
 

@@ -122,14 +122,23 @@ def _power_at(null: pd.DataFrame, rho: float, alpha: float) -> float:
     return float(np.mean(np.abs(t) > crit))
 
 
-def _mde(null: pd.DataFrame, target: float, alpha: float) -> float:
+def _power_calibrated(null: pd.DataFrame, rho: float, alpha: float) -> float:
+    """Power of the size-calibrated test: critical value the (1 - alpha) quantile of |t| over the
+    null replications (size alpha by construction, whatever the analytic test's size)."""
+    t0 = null["estimate"].to_numpy() / null["se"].to_numpy()
+    crit = np.quantile(np.abs(t0), 1 - alpha)
+    return float(np.mean(np.abs(t0 + np.log1p(rho) / null["se"].to_numpy()) > crit))
+
+
+def _mde(null: pd.DataFrame, target: float, alpha: float, power_at: Any = None) -> float:
     """Smallest reduction ``rho`` (returned as a positive fraction) with power >= target."""
-    if _power_at(null, -0.999, alpha) < target:
+    power_at = power_at or _power_at
+    if power_at(null, -0.999, alpha) < target:
         return np.nan
     lo, hi = 0.0, 0.999
     for _ in range(60):
         mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if _power_at(null, -mid, alpha) >= target else (mid, hi)
+        lo, hi = (lo, mid) if power_at(null, -mid, alpha) >= target else (mid, hi)
     return hi
 
 
@@ -145,20 +154,33 @@ class DesignPower:
     target_power: float
     reps: int
     notes: tuple[str, ...] = field(default=())
+    design: str = "did"
+    base: str = "simulated NHS panels"
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per design: ``n_treated``, ``pre``, ``post``, ``mde`` (relative reduction with
-        the target power), ``power_at_mde``, ``mc_se``, ``null_rejection`` (size), ``reps``."""
+        """One row per design: ``design``, ``n_treated``, ``pre``, ``post``, ``mde`` (relative
+        reduction with the target power), ``power_at_mde``, ``mc_se``, ``null_rejection`` (size of
+        the design's own test), ``mde_calibrated`` (the MDE of the same estimate tested against the
+        (1 - alpha) quantile of its null |t|: size alpha by construction; read it when
+        ``null_rejection`` is well above alpha), ``median_df``, ``reps``."""
         return self.table.copy()
 
     def __str__(self) -> str:
+        from evalint.design.fits import DESCRIPTIONS
+
         lines = [f"Minimum detectable reduction in {self.outcome} ({100 * self.target_power:g}% power, two-sided "
-                 f"alpha = {self.alpha:g}; TWFE DiD of the log rate, CR2 with Bell-McCaffrey df; "
-                 f"{self.reps} simulated NHS panels per design):"]
+                 f"alpha = {self.alpha:g}; {DESCRIPTIONS[self.design]}; "
+                 f"{self.reps} {self.base} per design):"]
         for _, r in self.table.iterrows():
             mde = "not reached" if np.isnan(r["mde"]) else f"{100 * r['mde']:.1f}%"
-            lines.append(f"  {int(r['n_treated']):>3} ICBs treated, {int(r['pre'])} months before, "
-                         f"{int(r['post'])} after: MDE {mde} (size {100 * r['null_rejection']:.1f}%)")
+            unit = "ICBs" if self.base.startswith("simulated") else "units"
+            over = ""
+            if r["null_rejection"] > self.alpha + 2 * np.sqrt(self.alpha * (1 - self.alpha) / self.reps):
+                cal = r["mde_calibrated"]
+                over = (f"; the test over-rejects: with a size-calibrated critical value the MDE is "
+                        f"{'not reached' if np.isnan(cal) else f'{100 * cal:.1f}%'}")
+            lines.append(f"  {int(r['n_treated']):>3} {unit} treated, {int(r['pre'])} months before, "
+                         f"{int(r['post'])} after: MDE {mde} (size {100 * r['null_rejection']:.1f}%{over})")
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -180,11 +202,13 @@ class DesignPower:
 
 
 def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[int] = 24,
-          post: int | Sequence[int] = (12, 24), outcome: str = "emergency_admissions", power: float = 0.8,
+          post: int | Sequence[int] = (12, 24), outcome: str | None = None, power: float = 0.8,
           alpha: float = 0.05, reps: int = 200, seed: int = 0, start: str = "2016-04",
           reductions: Sequence[float] | None = None, n_jobs: int = 1,
-          backend: str = "loky") -> DesignPower:
-    """Minimum detectable effect and power of planned DiD designs, by simulation on NHS panels.
+          backend: str = "loky", design: str = "did", base: Any = None, ar: float = 0.6,
+          ar_sd: float = 0.03, placebo_reps: int = 100) -> DesignPower:
+    """Minimum detectable effect and power of planned designs, by simulation on NHS panels or
+    by placebo assignments on a real panel.
 
     Parameters
     ----------
@@ -192,7 +216,9 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
         Numbers of ICBs treated (out of 42; the rest are comparison ICBs).
     pre, post : int or sequence of int
         Months before and after adoption.
-    outcome : {"emergency_admissions", "delayed_discharges"}
+    outcome : str, optional
+        Simulated panels: ``"emergency_admissions"`` (default) or ``"delayed_discharges"``.
+        With ``base``: an outcome of the base panel (default its primary outcome).
     power : float
         Target power for the MDE.
     alpha : float
@@ -209,6 +235,19 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
         Workers and joblib backend for the replications (``"loky"`` processes by default;
         ``"dask"`` or ``"ray"`` after registering a cluster with joblib; needs the ``records``
         extra for joblib). The result is the same for any ``n_jobs`` and ``backend``.
+    design : {"did", "its", "sdid", "sc"}
+        The estimator (:mod:`evalint.design.fits`): TWFE DiD with CR2 (default); ITS of the
+        treated areas' summed rate (GLS AR(1)); synthetic DiD or synthetic control with placebo SE.
+    base : Panel, optional
+        A real monthly panel (units x months, a positive count outcome, optionally a population
+        column): the replications are placebo assignments on it (a random window of
+        ``pre + post`` months in which every unit reports, ``n_treated`` random units) instead of
+        simulated panels, so the power reflects the panel's own noise (:mod:`evalint.design.nulls`).
+    ar, ar_sd : float
+        Simulated ITS/SDID/SC panels: AR(1) coefficient and marginal SD of the multiplicative
+        noise per ICB (defaults calibrated on the published ICB emergency admissions).
+    placebo_reps : int
+        Placebo replications of the SDID/SC standard error.
 
     Returns
     -------
@@ -223,7 +262,17 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
     a = check_alpha(alpha)
     if not a < float(power) < 1:
         raise SpecificationError(f"power={power!r}: must lie between alpha={a:g} and 1.")
-    if outcome not in OUTCOMES:
+    from evalint.design.fits import DESIGNS
+    from evalint.design.nulls import RealBase, placebo_design, simulate_design
+
+    if design not in DESIGNS:
+        raise SpecificationError(f"design={design!r}: design.power runs {', '.join(DESIGNS)}.")
+    real = RealBase(base, outcome) if base is not None else None
+    if real is not None:
+        outcome = real.outcome
+    elif outcome is None:
+        outcome = "emergency_admissions"
+    elif outcome not in OUTCOMES:
         raise SpecificationError(f"outcome={outcome!r}: design.power simulates {', '.join(OUTCOMES)}.")
     check_positive_int("reps", reps, 20)
     grid = np.arange(0.0, 0.301, 0.01) if reductions is None else np.asarray(reductions, dtype=float)
@@ -232,17 +281,32 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
         for b in np.atleast_1d(pre):
             for f in np.atleast_1d(post):
                 n_, b_, f_ = (check_positive_int(k, int(v)) for k, v in (("n_treated", n), ("pre", b), ("post", f)))
-                null = simulate_null(n_, b_, f_, outcome=outcome, reps=reps, seed=seed, start=start, alpha=a,
-                                     n_jobs=n_jobs, backend=backend)
+                common = {"reps": reps, "seed": seed, "alpha": a, "n_jobs": n_jobs, "backend": backend}
+                if real is not None:
+                    null = placebo_design(real, design, n_, b_, f_, placebo_reps=placebo_reps, **common)
+                elif design == "did":
+                    null = simulate_null(n_, b_, f_, outcome=outcome, start=start, **common)
+                else:
+                    null = simulate_design(design, n_, b_, f_, outcome=outcome, start=start, ar=ar, ar_sd=ar_sd,
+                                           placebo_reps=placebo_reps, **common)
                 mde = _mde(null, float(power), a)
                 pw = _power_at(null, -mde, a) if np.isfinite(mde) else np.nan
-                rows.append({"n_treated": n_, "pre": b_, "post": f_, "mde": mde, "power_at_mde": pw,
+                rows.append({"design": design, "n_treated": n_, "pre": b_, "post": f_, "mde": mde, "power_at_mde": pw,
                              "mc_se": float(np.sqrt(power * (1 - power) / reps)),
-                             "null_rejection": float(null["rejects"].mean()), "median_df": float(null["df"].median()),
+                             "null_rejection": float(null["rejects"].mean()),
+                             "mde_calibrated": _mde(null, float(power), a, _power_calibrated),
+                             "median_df": float(null["df"].median()),
                              "reps": reps})
-                curves += [{"n_treated": n_, "pre": b_, "post": f_, "reduction": g, "power": _power_at(null, -g, a)}
+                curves += [{"design": design, "n_treated": n_, "pre": b_, "post": f_, "reduction": g, "power": _power_at(null, -g, a)}
                            for g in grid]
     notes = ("Power from the shift of the null estimates by log(1 - reduction) (exact for the estimator on "
              "the log scale; the change of the count noise with the mean is not modelled); validated "
              "against simulations with the effect generated in the counts (methods/design.md).",)
-    return DesignPower(pd.DataFrame(rows), pd.DataFrame(curves), outcome, a, float(power), int(reps), notes)
+    if real is not None:
+        notes += (f"Replications are placebo assignments on the base panel ({len(real.units)} units, "
+                  f"{int(real.complete.sum())} complete months): the power and size are those of this design on "
+                  "these data, with their own seasonality, shocks and autocorrelation.",)
+    elif design != "did":
+        notes += (f"Simulated 42-ICB panels with AR(1) noise per ICB (coefficient {ar:g}, SD {ar_sd:g}).",)
+    return DesignPower(pd.DataFrame(rows), pd.DataFrame(curves), outcome, a, float(power), int(reps), notes,
+                       design=design, base="placebo evaluations on the base panel" if real is not None else "simulated NHS panels")

@@ -443,6 +443,9 @@ class Evaluation:
             frames.append(pd.DataFrame([{"kind": "design_failed", "severity": "high", "message": str(fail),
                                          "source": d, "event_id": None, "start": None, "end": None,
                                          "design": d, "outcome": o}]))
+        quality = getattr(self.source_panel, "quality", ())
+        if quality:  # data-quality flags the reader recorded (copied months, zero-filled days, ...)
+            frames.append(pd.DataFrame(list(quality)).assign(design="data", outcome=None))
         cols = ["design", "outcome", "kind", "severity", "message", "source", "event_id", "start", "end"]
         if not frames:
             return pd.DataFrame(columns=cols)

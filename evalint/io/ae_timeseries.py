@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalint.io._excel import excel_engine
 from evalint.errors import ColumnNotFoundError, EmptyDataError, SpecificationError, TimeParseError
 from evalint.io._headers import normalise_header
 from evalint.io.ae_monthly import AE_COLUMNS
@@ -53,17 +54,18 @@ def _grid(src: Any, sheet: str) -> tuple[pd.DataFrame, str]:
     try:
         if p.suffix.lower() == ".csv":
             return pd.read_csv(p, header=None, dtype=object), p.name
-        book = pd.ExcelFile(p)
+        book = pd.ExcelFile(p, engine=excel_engine(p))
     except ImportError as exc:
         raise SpecificationError(
-            f"Reading {p.name} needs an Excel engine ({exc}): xlrd for .xls, openpyxl for .xlsx."
+            f"Reading {p.name} needs an Excel engine ({exc}): python-calamine (or xlrd) for .xls, openpyxl for .xlsx."
         ) from None
-    if sheet not in book.sheet_names:
-        raise ColumnNotFoundError(
-            f"{p.name}: no sheet {sheet!r}; sheets found: {book.sheet_names}. Expected the "
-            "NHS England 'Monthly A&E Time Series' workbook (sheets Activity, Performance, ...)."
-        )
-    return pd.read_excel(book, sheet_name=sheet, header=None), p.name
+    with book:
+        if sheet not in book.sheet_names:
+            raise ColumnNotFoundError(
+                f"{p.name}: no sheet {sheet!r}; sheets found: {book.sheet_names}. Expected the "
+                "NHS England 'Monthly A&E Time Series' workbook (sheets Activity, Performance, ...)."
+            )
+        return pd.read_excel(book, sheet_name=sheet, header=None), p.name
 
 
 def read_ae_england_timeseries(path: str | Path | pd.DataFrame, *,

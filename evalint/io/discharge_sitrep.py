@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from evalint._typing import check_option
+from evalint.io._excel import excel_engine
 from evalint.errors import (
     ColumnNotFoundError,
     DroppedRowsWarning,
@@ -84,7 +85,7 @@ def _read_grid(src: Any, index: int, sheet: str | int) -> tuple[pd.DataFrame, st
             raise SpecificationError(f"discharge sitrep file {str(p)!r} does not exist.")
         if p.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
             try:
-                grid = pd.read_excel(p, sheet_name=sheet, header=None, dtype=object)
+                grid = pd.read_excel(p, sheet_name=sheet, header=None, dtype=object, engine=excel_engine(p))
             except ImportError as exc:
                 raise SpecificationError(
                     f"Reading {p.name} needs an Excel engine ({exc}). Install openpyxl, or save "

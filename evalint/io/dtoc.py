@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from evalint.io._excel import excel_engine
 from evalint.errors import ColumnNotFoundError, SpecificationError, TimeParseError
 
 __all__ = ["read_dtoc_england"]
@@ -54,7 +55,7 @@ def read_dtoc_england(path: str | Path) -> pd.DataFrame:
     p = Path(path)
     if not p.is_file():
         raise SpecificationError(f"DTOC file {str(p)!r} does not exist.")
-    raw = (pd.read_excel(p, sheet_name="ARIMA-intro") if p.suffix.lower() in (".xlsx", ".xls")
+    raw = (pd.read_excel(p, sheet_name="ARIMA-intro", engine=excel_engine(p)) if p.suffix.lower() in (".xlsx", ".xls")
            else pd.read_csv(p, encoding="utf-8-sig"))
     raw.columns = [str(c).strip() for c in raw.columns]
     miss = [c for c in ("month", "year", *_COLUMNS) if c not in raw.columns]

@@ -339,7 +339,9 @@ def build_report(ev: Any, figures: list[FigureImage] | None = None) -> tuple[str
                                if o in kinds else f"{o} ({k})" for o, k in d["outcomes"].items())),
         ("Population column", ev.panel.population or "none"), ("Weights column", ev.panel.weights or "none"),
         ("Rows dropped when building the panel", ", ".join(f"{k}: {v}" for k, v in d["dropped"].items()) or "none"),
-    ])
+    ] + ([("Data-quality flags (from the reader's checks)",
+           " ".join(f"[{f['severity']}] {f['message']}" for f in ev.source_panel.quality))]
+         if getattr(ev.source_panel, "quality", ()) else []))
     secs.append(ds)
 
     dc = ReportSection("Design choices")

@@ -26,7 +26,8 @@ def output(realdata_root) -> str:
 @pytest.fixture(scope="module")
 def series(realdata_root) -> pd.Series:
     g = pd.read_excel(realdata_root / "ae_england_monthly_timeseries" / "original"
-                      / "Monthly-AE-Time-Series-March-2024.xls", sheet_name="Activity", header=None)
+                      / "Monthly-AE-Time-Series-March-2024.xls", sheet_name="Activity", header=None,
+                      engine="calamine")
     hdr = g.index[g[1] == "Period"][0]
     col = list(g.iloc[hdr]).index("Total Emergency Admissions")
     body = g.iloc[hdr + 1:].dropna(subset=[1])
