@@ -239,7 +239,8 @@ def robustness_table(ev: Any, settings: RobustnessSettings) -> pd.DataFrame:
     """Run every check on every design and outcome of ``ev``; one row per re-estimate or check.
 
     A check that cannot run on a design (no event study, no comparison units, too short a
-    pre-period) gives one row saying why, never an exception.
+    pre-period, staggered adoption for placebo dates) gives one row saying why, never an
+    exception.
     """
     rows: list[dict[str, Any]] = []
     providers: dict[str, Provider] = {"churn": _churn_rows, **_PROVIDERS}
@@ -253,9 +254,10 @@ def robustness_table(ev: Any, settings: RobustnessSettings) -> pd.DataFrame:
                     continue
                 try:
                     rows += providers[name](ev, plan.key, o, settings)
-                except (EvalintError, ValueError, np.linalg.LinAlgError, KeyError) as exc:
+                except Exception as exc:  # noqa: BLE001 - a check that cannot run is reported, never fatal
+                    kind = "not possible" if isinstance(exc, EvalintError) else "unexpected error"
                     rows.append(_row(outcome=o, design=plan.key, check=name,
-                                     reading=f"not possible: {exc}"[:300], note=type(exc).__name__))
+                                     reading=f"{kind}: {exc}"[:300], note=type(exc).__name__))
     out = pd.DataFrame(rows, columns=list(ROBUSTNESS_COLUMNS))
     out["against"] = out["against"].astype(bool)
     return out

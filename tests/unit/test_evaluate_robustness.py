@@ -202,3 +202,21 @@ def test_its_event_as_second_interruption_recovers_the_step():
     assert reg["conf_low"] <= -1.0 <= reg["conf_high"]
     # the shift left in the errors of the one-interruption fit: modelling it narrows the interval
     assert reg["conf_high"] - reg["conf_low"] < cs.main_ci[1] - cs.main_ci[0]
+
+
+def test_negative_control_named_by_the_outcome_kind():
+    import dataclasses
+
+    kind = dataclasses.replace(KIND, negative_controls=("nc",))
+    intensity = _intensities(False)
+    panel = _panel(intensity, -1.0, seed=6)
+    d = panel.data
+    d["nc"] = 5 + np.random.default_rng(10).normal(0, 0.1, len(d))
+    d["month"] = d["month"].dt.to_timestamp()
+    p2 = Panel.from_frame(d, unit="unit", time="month", outcome=["emergency_admissions", "nc"],
+                          outcome_kind={"emergency_admissions": kind, "nc": "continuous"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ev = evaluate(p2, T0, treated=TREATED, designs=["did"], fast=True, outcomes=["emergency_admissions"],
+                      calendar=False, robustness={"checks": ["negative_control"]})
+    assert list(ev.robustness()["variant"]) == ["nc"]
