@@ -154,7 +154,13 @@ def design_refit(ev: Any, design: str, outcome: str, *, require_result: bool = T
             panel = ctx.transformed("rate").with_outcome(outcome)
         opts = {**dict((getattr(ctx, "options", {}) or {}).get("scm", {})), "leave_one_out": False}
 
+        # with fast settings evaluate() fitted the same synthetic control (no leave-one-out table):
+        # its result is the refit of the unchanged panel
+        same = res if (res is not None and getattr(ctx, "fast", False)) else None
+
         def fit_at(p: Any, _date: Any) -> Any:
+            if same is not None and p is panel:
+                return same
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 return synthetic_control(p, outcome=outcome, calendar=False, alpha=alpha, seed=ev.seed, **opts)
