@@ -30,7 +30,6 @@ series studies of public health interventions. IJE 47(6), 2082-2093.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterable
 from typing import Any
 

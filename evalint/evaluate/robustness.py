@@ -159,8 +159,8 @@ class RobustnessSettings:
         if not isinstance(nc, Mapping):
             nc = {"*": tuple(nc)}
         nc = {str(k): (v,) if isinstance(v, str) else tuple(v) for k, v in nc.items()}
-        base = dict(checks=checks, negative_controls=nc, seed=seed, alpha=alpha, fast=fast,
-                    breakdown_mbar=None if bd is None else float(bd))
+        base: dict[str, Any] = {"checks": checks, "negative_controls": nc, "seed": seed, "alpha": alpha,
+                                "fast": fast, "breakdown_mbar": None if bd is None else float(bd)}
         if fast:
             return cls(**base, churn_threats=1, scm_churn_threats=1, placebo_dates=4, scm_placebo_dates=2,
                        loo_units=4, scm_loo_donors=1, honest_grid=100, event_pre=3, event_post=6,

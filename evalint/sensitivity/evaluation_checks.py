@@ -83,13 +83,13 @@ def placebo_rows(ev: Any, design: str, outcome: str, st: RobustnessSettings) -> 
                              f"pre-periods and a {h}-period window")]
     feasible = list(range(pre, i0 - h + 1))
     n = st.scm_placebo_dates if design == "scm" else st.placebo_dates
-    pick = sorted({feasible[int(round(k))] for k in np.linspace(0, len(feasible) - 1, min(n, len(feasible)))})
+    pick = sorted({feasible[round(k)] for k in np.linspace(0, len(feasible) - 1, min(n, len(feasible)))})
     tr = [u for u in ev.assignment.treated_units] if design != "its" else None
     r = placebo_in_time(refit.panel, _fit_fn(refit), intervention=refit.start, treated=tr, window=h,
                         pre_periods=pre, dates=[periods[j] for j in pick], alpha=st.alpha)
     t = r.table
     n_pl = len(t) - 1
-    k = int(round(r.p_value * (n_pl + 1))) - 1 if math.isfinite(r.p_value) else 0
+    k = round(r.p_value * (n_pl + 1)) - 1 if math.isfinite(r.p_value) else 0
     words = (f"{k} of {n_pl} placebo dates give an estimate at least as extreme as the actual one "
              f"(rank p = {r.p_value:.2g})")
     return [_row(outcome=outcome, design=design, check="placebo_in_time", variant=f"{n_pl} dates",
