@@ -279,30 +279,35 @@ def _what(check: str, variant: str) -> str:
 
 
 def robustness_statement(ev: Any, outcome: str, table: pd.DataFrame) -> str:
-    """One sentence on the robustness of ``outcome``'s result, for the report's summary."""
+    """One sentence on the robustness of ``outcome``'s result, for the report's summary.
+
+    "the estimates keep their sign and significance in k of n re-estimates; they lose
+    significance when <what> (<design>); ..." and the HonestDiD breakdown value.
+    """
     t = table.loc[table["outcome"] == outcome]
-    run = t.loc[t["check"].str.startswith("churn_") | (t["check"] == "leave_one_out")]
-    run = run.loc[np.isfinite(run["estimate"].to_numpy(float))]
     if t.empty:
         return "Robustness: no check could be run."
-    keeps = run.loc[run["reading"].str.startswith("keeps its sign")]
-    parts = [f"Robustness: the estimates keep their sign in {len(keeps)} of {len(run)} re-estimates "
-             "(calendar threats, alternative dates, leave-one-out)" if len(run) else
-             "Robustness: no re-estimate could be run"]
-    bad = t.loc[t["against"]]
-    if len(bad):
-        items = [f"{_label(ev, r.design)} when {_what(r.check, r.variant)} ({r.reading})"
-                 for r in bad.head(3).itertuples()]
-        parts.append("the conclusion does not hold " + "; ".join(items)
-                     + (f"; and {len(bad) - 3} more" if len(bad) > 3 else ""))
+    run = t.loc[t["check"].str.startswith("churn_") | (t["check"] == "leave_one_out")]
+    run = run.loc[np.isfinite(run["estimate"].to_numpy(float))]
+    if not len(run):
+        parts = ["Robustness: no re-estimate could be run"]
     else:
-        lost = run.loc[run["reading"].str.contains("loses significance|flips sign")]
-        if len(lost):
-            r = lost.iloc[0]
-            parts.append(f"it changes when {_what(r['check'], r['variant'])} ({_label(ev, r['design'])}: "
-                         f"{r['reading']}), outside the fragility rule")
-        else:
-            parts.append("no re-estimate changes the conclusion")
+        kept = run.loc[run["reading"] == "keeps its sign and significance"]
+        sign = run.loc[run["reading"].str.startswith("keeps its sign")]
+        parts = [f"Robustness: the estimates keep their sign and significance in {len(kept)} of {len(run)} "
+                 "re-estimates (calendar threats, alternative dates, leave-one-out)"
+                 + (f", their sign in {len(sign)}" if len(sign) != len(kept) else "")]
+    bad = t.loc[t["against"]]
+    changed = run.loc[run["reading"].str.contains("loses significance|flips sign")] if len(run) else run
+    shown = bad if len(bad) else changed
+    if len(shown):
+        items = [f"{r.reading.replace('keeps its sign, ', '')} when {_what(r.check, r.variant)} "
+                 f"({_label(ev, r.design)})" for r in shown.head(3).itertuples()]
+        parts.append(("the conclusion does not hold: it " if len(bad) else "it ") + "; ".join(items)
+                     + (f"; and {len(shown) - 3} more" if len(shown) > 3 else "")
+                     + ("" if len(bad) else " (outside the fragility rule)"))
+    elif len(run):
+        parts.append("no re-estimate changes the conclusion")
     hd = t.loc[(t["check"] == "honest_did") & np.isfinite(t["estimate"].to_numpy(float))]
     if len(hd):
         parts.append(f"HonestDiD breakdown Mbar = {float(hd['estimate'].iloc[0]):.2g}")
@@ -332,7 +337,7 @@ def _fragile(verdict: Any, ev: Any, table: pd.DataFrame) -> Any:
     text = (f"Fragile (before the robustness checks: {verdict.status.replace('_', ' ')}). The conclusion does "
             f"not survive {len(bad)} robustness check(s): {reasons}. Rule: methods/evaluate.md, 'How robust is "
             f"this?'. {verdict.text}")
-    head = verdict.headline.rstrip(".") + (f" - but fragile: it does not hold when "
+    head = verdict.headline.rstrip(".") + (f". Fragile: the conclusion does not hold when "
                                            f"{_what(bad.iloc[0]['check'], bad.iloc[0]['variant'])} "
                                            f"({_label(ev, bad.iloc[0]['design'])}).")
     changes: dict[str, Any] = {"status": "fragile", "text": text, "headline": head}

@@ -98,7 +98,7 @@ def test_planted_confounder_makes_the_verdict_fragile(confounded):
     assert reg["conf_low"] <= 0.0 <= reg["conf_high"] and bool(reg["against"])
     v = confounded.verdicts[o]
     assert v.status == "fragile" and v.status_before_robustness == "single_design"
-    assert "fragile" in v.headline and "fund_x" in v.headline
+    assert "Fragile" in v.headline and "fund_x" in v.headline
 
 
 def test_clean_panel_keeps_its_verdict(clean):
