@@ -51,6 +51,9 @@ class OutcomeKind:
         Natural weight for averaging (``"spells"`` for length of stay).
     description : str
         One line on the measure and where it comes from.
+    negative_controls : tuple of str
+        Outcomes an intervention on this one cannot plausibly move (negative-control outcomes),
+        used by ``evaluate()``'s robustness section when they are columns of the panel.
     """
 
     name: str
@@ -64,6 +67,7 @@ class OutcomeKind:
     weight: str | None = None
     description: str = ""
     aliases: tuple[str, ...] = field(default=())
+    negative_controls: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         check_option("measure", self.measure, ("count", "duration", "continuous"))

@@ -39,6 +39,7 @@ from evalint.evaluate.context import derived_panel as _derived_panel
 from evalint.evaluate.designs import Assignment, DesignPlan, choose_designs, resolve_assignment
 from evalint.evaluate.registry import option_keys, replications
 from evalint.evaluate.renderers import renderer, writer, writer_suffixes
+from evalint.evaluate.plugins.its import _its_options
 from evalint.evaluate.runners import _fit, _scaled
 from evalint.evaluate.scale import (
     CellTotals,
@@ -126,6 +127,7 @@ def evaluate(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     progress: Progress | None = None,
     call: str | None = None,
+    robustness: bool | Mapping[str, Any] = True,
 ) -> Evaluation:
     """Answer "did the intervention change these outcomes?" with every design the data support.
 
@@ -164,6 +166,11 @@ def evaluate(
         ``progress(done, total, label)`` before each fit and once at the end.
     call : str, optional
         The re-run instruction recorded in the provenance (default: this call).
+    robustness : bool or mapping
+        The "How robust is this?" section (:mod:`evalint.evaluate.robustness`): churn
+        re-estimates, placebo dates, leave-one-out, negative controls, HonestDiD and pre-trend
+        power, and the fragility rule applied to the verdicts. ``False`` switches it off; a
+        mapping may name ``checks`` and ``negative_controls`` (a list, or outcome -> list).
 
     Returns
     -------
@@ -261,7 +268,7 @@ def evaluate(
     kwargs: dict[str, Any] = {"outcomes": outs, "designs": designs if isinstance(designs, str) else list(designs)}
     for name, value, default in (("treated", treated, None), ("alpha", a, 0.05), ("seed", int(seed), 0),
                                  ("fast", bool(fast), False), ("start", start, None), ("end", end, None),
-                                 ("options", options or None, None)):
+                                 ("options", options or None, None), ("robustness", robustness, True)):
         if value != default:
             kwargs[name] = value
     if calendar is False:
@@ -273,7 +280,7 @@ def evaluate(
         calendar="off" if calendar is False else ("packaged default" if calendar is None else "user supplied"),
         runtime_seconds=round(time.perf_counter() - started, 2),
         environment={"numpy": np.__version__, "pandas": pd.__version__})
-    return Evaluation(
+    ev = Evaluation(
         panel=cohort_panel, source_panel=panel, assignment=assignment, outcomes=tuple(outs), plans=tuple(plans),
         skipped=skipped, results=results, extras=extras, entries=entries, scaled=scaled, totals=totals,
         specs=specs, verdicts=verdicts, alpha=a, seed=int(seed), fast=bool(fast),
@@ -281,6 +288,12 @@ def evaluate(
         warnings=pd.DataFrame(caught, columns=["design", "outcome", "category", "message"]),
         window=(str(work.periods[0]), str(work.periods[-1])),
     )
+    if robustness is False:
+        return ev
+    from evalint.evaluate.robustness import with_robustness
+
+    ev._cache.update(context=ctx, its_options=_its_options(ctx))
+    return with_robustness(ev, robustness)
 
 
 @dataclass(frozen=True, eq=False)
@@ -332,6 +345,21 @@ class Evaluation:
     window: tuple[str, str]
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def robustness(self, outcome: str | None = None) -> pd.DataFrame:
+        """The "How robust is this?" table: one row per re-estimate or check (see methods/evaluate.md).
+
+        Columns :data:`evalint.evaluate.robustness.ROBUSTNESS_COLUMNS`; ``against`` marks the rows
+        that made a verdict ``"fragile"``. Computed by ``evaluate()`` (``robustness=True``) or here.
+        """
+        if "robustness" not in self._cache:
+            from evalint.evaluate.robustness import RobustnessSettings, robustness_table
+
+            self._refit_context()
+            self._cache["robustness"] = robustness_table(
+                self, RobustnessSettings.make(True, fast=self.fast, seed=self.seed, alpha=self.alpha))
+        t = self._cache["robustness"]
+        return (t if outcome is None else t.loc[t["outcome"] == outcome]).reset_index(drop=True).copy()
+
     def figures(self) -> list[Any]:
         """The report's figures (:class:`~evalint.report.content.FigureImage`), drawn once and cached."""
         if "figures" not in self._cache:
@@ -356,38 +384,31 @@ class Evaluation:
         """Churn-sensitivity re-estimates of one design on one outcome (cached).
 
         For each top threat of that result's calendar check: donut, event regressor, drop
-        the most differently exposed comparison units; and the preset's alternative date.
-        The DiD is refitted as Callaway-Sant'Anna with analytic inference (the same point
-        estimate as the main fit) on the scale the design compares (log rates for counts).
-        Returns :class:`evalint.evaluate.churn_sensitivity.ChurnSensitivity`.
+        the most differently exposed comparison units (DiD, synthetic control); donut and the
+        event as a second interruption (ITS); and the preset's alternative date. The DiD is
+        refitted as Callaway-Sant'Anna with analytic inference (the same point estimate as the
+        main fit) on the scale the design compares (log rates for counts). ``calendar``: default
+        the one ``evaluate()`` used. Returns
+        :class:`evalint.evaluate.churn_sensitivity.ChurnSensitivity`; see
+        :mod:`evalint.evaluate.churn_designs`.
         """
         key = f"churn:{design}:{outcome}"
-        if key in self._cache:
-            return self._cache[key]
-        from evalint.estimators.did.cs.estimator import callaway_santanna
-        from evalint.evaluate.churn_sensitivity import churn_sensitivity
-        from evalint.inference.specs import Analytic
+        if key not in self._cache or calendar is not None:
+            from evalint.evaluate.churn_designs import design_churn
 
-        if design != "did":
-            raise SpecificationError(f"churn_sensitivity() supports design='did' for now; got {design!r}.")
-        res = self.result(design, outcome)
-        if isinstance(res, DesignFailure):
-            raise SpecificationError(f"design {design!r} failed on {outcome!r}: {res}")
-        check = next((d for d in res.diagnostics if getattr(d, "name", "") == "policy_calendar"), None)
-        kind = self.panel.outcome_kinds[outcome]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            panel = _derived_panel(self.panel, self.assignment.cohort,
-                                   "log_rate" if kind.is_count else "none").with_outcome(outcome)
+            self._refit_context()
+            out = design_churn(self, design, outcome, calendar=calendar)
+            if calendar is not None:
+                return out
+            self._cache[key] = out
+        return self._cache[key]
 
-        def fit(p: Any) -> Any:
-            return callaway_santanna(p, inference=Analytic(), calendar=False, alpha=self.alpha)
-
-        iv = self.assignment.intervention
-        out = churn_sensitivity(fit, panel, check, calendar=calendar, alpha=self.alpha,
-                                alternative_dates=getattr(iv, "alternative_dates", ()) or ())
-        self._cache[key] = out
-        return out
+    def _refit_context(self) -> None:
+        """The run settings robustness refits read (evaluate() stores its own; else the defaults)."""
+        if "context" not in self._cache:
+            self._cache["context"] = _Context(panel=self.panel, assignment=self.assignment, alpha=self.alpha,
+                                              seed=self.seed, fast=self.fast, calendar=None, options={})
+        self._cache.setdefault("its_options", _its_options(self._cache["context"]))
 
     @property
     def designs(self) -> list[str]:

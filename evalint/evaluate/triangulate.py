@@ -7,7 +7,9 @@ Verdict rules (``methods/evaluate.md``):
 * ``disagree_magnitude``: same sign, but at least one pair of intervals does not overlap;
 * ``disagree_sign``: point estimates of opposite sign;
 * ``single_design``: only one design produced an estimate (no triangulation);
-* ``no_design``: none did.
+* ``no_design``: none did;
+* ``fragile``: set after these rules by the robustness checks (``evalint.evaluate.robustness``)
+  when the conclusion does not survive them.
 
 Designs in :data:`APART` (variants declared ``apart`` in the design registry, e.g. the pooled per-unit ITS on a staggered panel, whose estimand is the
 level change at each unit's date rather than the average post-period effect) are shown in the
@@ -87,6 +89,8 @@ class Verdict:
     high_flags: int = 0
     #: the verdict in one sentence, for the report's summary (``text`` has the full reasoning)
     headline: str = ""
+    #: the status before the robustness checks made it ``"fragile"`` (evaluate/robustness.py)
+    status_before_robustness: str = ""
 
     def __str__(self) -> str:
         return f"{self.outcome}: {self.status} - {self.text}"

@@ -220,6 +220,11 @@ def conclusions(ev: Any, outcome: str) -> tuple[list[str], list[str]]:
     from evalint.evaluate.triangulate import ASSUMPTIONS
 
     v = ev.verdicts[outcome]
+    fragile = v.status == "fragile"
+    if fragile:  # what could be concluded before the robustness checks, then why it is fragile
+        import dataclasses
+
+        v = dataclasses.replace(v, status=v.status_before_robustness or "agree")
     ok = _ok_entries(ev, outcome)
     what = outcome_words(ev, outcome).lower()
     name = ev.assignment.name
@@ -270,6 +275,9 @@ def conclusions(ev: Any, outcome: str) -> tuple[list[str], list[str]]:
     if n_high_events:
         cannot.append(f"That the change is due to {name} alone: {n_high_events} high-severity concurrent "
                       "event(s) overlap the windows.")
+    if fragile:
+        cannot.append("That the conclusion is robust: it does not survive the robustness checks (see 'How robust "
+                      "is this?').")
     fails = [f"{e.label}: {len(e.failed_diagnostics)}" for e in ok if e.failed_diagnostics]
     if fails:
         cannot.append("That every design passes its checks: failed checks by design: " + ", ".join(fails)
@@ -281,6 +289,10 @@ def _summary_card(ev: Any, outcome: str) -> Card:
     v = ev.verdicts[outcome]
     card = Card(outcome_words(ev, outcome))
     card.blocks.append(Block("verdict", v.headline or v.text))
+    from evalint.report.robustness_section import robustness_line
+
+    if (line := robustness_line(ev, outcome)) is not None:
+        card.blocks.append(Block("p", line))
     truth, label = truth_of(ev)
     if outcome in truth:
         card.blocks.append(Block("p", f"{label.capitalize()}: {fmt(truth[outcome])} "
@@ -315,6 +327,15 @@ def build_report(ev: Any, figures: list[FigureImage] | None = None) -> tuple[str
         sm.add("figure", forest)
     sm.add("cards", [_summary_card(ev, o) for o in ev.outcomes])
     secs.append(sm)
+    from evalint.report.robustness_section import SECTION_TITLE, robustness_parts
+
+    if (parts := robustness_parts(ev, outcome_words)) is not None:
+        rb = ReportSection(SECTION_TITLE)
+        for text in parts[0]:
+            rb.p(text)
+        for summary, line, table in parts[1]:
+            rb.add("details", (summary, [Block("p", line), Block("table", table)]))
+        secs.append(rb)
 
     q = ReportSection("Question")
     q.p(question)

@@ -11,6 +11,7 @@ from evalint.sensitivity.leave_one_out import leave_one_out
 from evalint.sensitivity.negative_control import negative_control
 from evalint.sensitivity.placebo_in_time import placebo_in_time, rank_p_value
 from evalint.sensitivity.robustness import RobustnessResult
+from evalint.sensitivity import evaluation_checks as _evaluation_checks  # noqa: F401 - registers evaluate()'s robustness checks
 
 __all__ = ["EventTimeEstimates", "event_time_estimates", "HonestDiDResult", "honest_did",
            "honest_did_estimates", "pretrend_power", "pretest_power"]

@@ -195,7 +195,7 @@ def _coverage(treated, seeds, methods=("permutation",)):
     for seed in seeds:
         sim = simulate_nhs(seed=seed, adoption=pilot, effects=EFFECTS)
         for m in methods:
-            ev = evaluate(sim.panel, pilot, start="2021-07", seed=seed, fast=True, designs=["did"],
+            ev = evaluate(sim.panel, pilot, start="2021-07", seed=seed, fast=True, designs=["did"], robustness=False,
                           calendar=False, options={"did": {"few_treated": m}})
             hits[m] += [ev.result("did", o).ci[0] <= t <= ev.result("did", o).ci[1] for o, t in TRUTH.items()]
     return {m: np.asarray(h) for m, h in hits.items()}

@@ -89,7 +89,7 @@ def test_summary_first_and_tables_with_units(evaluation):
     from evalint.report.content import _top_threats, build_report, results_table
 
     title, secs = build_report(evaluation, figures=[])
-    assert [s.title for s in secs][:2] == ["Summary", "Question"]
+    assert [s.title for s in secs][:3] == ["Summary", "How robust is this?", "Question"]
     cards = next(b.value for b in secs[0].blocks if b.kind == "cards")
     assert [c.title for c in cards] == ["Emergency admissions"]
     assert cards[0].blocks[0].kind == "verdict" and cards[0].blocks[0].value == \
