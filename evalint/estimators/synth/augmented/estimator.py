@@ -56,9 +56,9 @@ from evalint.estimators.synth.augmented.weights import (
     ridge_ascm_weights,
 )
 from evalint.estimators.synth.matrices import synth_design
-from evalint.estimators.synth.scm.placebo import prefit_diagnostics
+from evalint.estimators.synth.scm.placebo import prefit_diagnostics, synth_calendar_query
 from evalint.estimators.synth.scm.weights import UnitFit
-from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
+from evalint.estimators.template import CalendarOutcome, FitCore, FitTemplate
 from evalint.results.effect import InferenceInfo, make_result, tidy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -192,10 +192,7 @@ class AugmentedSyntheticControl(FitTemplate):
         se = (hi - lo) / (2 * z) if np.isfinite(lo) and np.isfinite(hi) else (np.nan if np.isnan(lo) else np.inf)
         if not note:
             note = "SE shown is the conformal interval's half-width divided by z (for display only)."
-        start_map = {u: str(p) for u, p in design.start.items()}
-        inter = next(iter(start_map.values())) if len(set(start_map.values())) == 1 else start_map
-        query = CalendarQuery(inter, outcome=design.outcome, treated_units=list(design.treated),
-                              comparison_units=list(design.donors), design="synth")
+        start_map, inter, query = synth_calendar_query(design)
 
         def finish(cal: CalendarOutcome) -> EffectResult:
             cal_check, cal_flags = cal.check, cal.flags

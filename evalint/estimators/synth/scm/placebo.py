@@ -318,6 +318,16 @@ def v_diagnostic(fit: UnitFit) -> tuple[CheckResult | None, list[Flag]]:
     return CheckResult("scm_v_search", ok, text, statistic=share, flags=tuple(fl)), fl
 
 
+
+def synth_calendar_query(design: Any) -> tuple[dict[Any, str], Any, CalendarQuery]:
+    """Each treated unit's start (as text), the intervention to report (one date when they share
+    it, else the mapping) and where the policy-calendar check of a synthetic control looks."""
+    start_map = {u: str(p) for u, p in design.start.items()}
+    inter = next(iter(start_map.values())) if len(set(start_map.values())) == 1 else start_map
+    query = CalendarQuery(inter, outcome=design.outcome, treated_units=list(design.treated),
+                          comparison_units=list(design.donors), design="synth")
+    return start_map, inter, query
+
 def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, fits: list[UnitFit], *,
                         panel: Panel, inference: Any, calendar: Any, alpha: float, seed: int | None,
                         placebo_reps: int, method: str) -> FitCore:
@@ -460,10 +470,7 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
     if estimator.leave_one_out:
         tables["leave_one_out"] = pd.concat([leave_one_out(prob, design, f) for f in fits], ignore_index=True)
 
-    start_map = {u: str(p) for u, p in design.start.items()}
-    inter = next(iter(start_map.values())) if len(set(start_map.values())) == 1 else start_map
-    query = CalendarQuery(inter, outcome=design.outcome, treated_units=list(design.treated),
-                          comparison_units=list(design.donors), design="synth")
+    start_map, inter, query = synth_calendar_query(design)
 
     def finish(cal: CalendarOutcome) -> EffectResult:
         cal_check, cal_flags = cal.check, cal.flags
