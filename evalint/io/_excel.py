@@ -3,7 +3,7 @@
 pandas deprecates its xlrd engine for ``.xls``; python-calamine (Rust calamine) reads NHS
 England's Monthly A&E Time Series workbook (March 2024 edition, six sheets) into frames equal to
 xlrd's in values and dtypes (checked in tests/unit/test_io_readers.py), faster. ``.xlsx``
-workbooks keep pandas' default (openpyxl). When calamine is not installed, pandas' default
+workbooks are read with openpyxl, named explicitly (pandas will change its default). When calamine is not installed, pandas' default
 (xlrd) is used.
 """
 
@@ -16,8 +16,13 @@ from typing import Literal
 __all__ = ["excel_engine"]
 
 
-def excel_engine(path: str | Path) -> Literal["calamine"] | None:
-    """``"calamine"`` for a ``.xls`` file when python-calamine is installed, else ``None``."""
-    if Path(path).suffix.lower() == ".xls" and find_spec("python_calamine") is not None:
+def excel_engine(path: str | Path) -> Literal["calamine", "openpyxl"] | None:
+    """``"calamine"`` for a ``.xls`` file when python-calamine is installed; ``"openpyxl"`` for
+    ``.xlsx``/``.xlsm`` (named, because pandas announces that its default .xlsx engine will change:
+    the readers were checked against the published totals with openpyxl); else ``None``."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".xls" and find_spec("python_calamine") is not None:
         return "calamine"
+    if suffix in (".xlsx", ".xlsm"):
+        return "openpyxl"
     return None

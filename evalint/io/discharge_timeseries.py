@@ -16,6 +16,7 @@ import pandas as pd
 from evalint.errors import ColumnNotFoundError, SpecificationError
 from evalint.io._headers import normalise_header
 from evalint.io.discharge_sitrep import SITREP_MEASURES
+from evalint.io._excel import excel_engine
 
 __all__ = ["DESTINATIONS_START", "read_discharge_timeseries"]
 
@@ -59,7 +60,7 @@ def read_discharge_timeseries(path: str | Path, *, sheet: str = "Daily Series") 
     if p.suffix.lower() == ".csv":
         grid = pd.read_csv(p, header=None, dtype=object)
     else:
-        book = pd.ExcelFile(p)
+        book = pd.ExcelFile(p, engine=excel_engine(p))
         if sheet not in book.sheet_names:
             raise ColumnNotFoundError(f"{p.name}: no sheet {sheet!r}; sheets: {book.sheet_names}.")
         grid = pd.read_excel(book, sheet_name=sheet, header=None)

@@ -20,7 +20,8 @@ pytest.importorskip("python_calamine")
 
 def test_engine_choice():
     assert excel_engine("a/Monthly-AE-Time-Series-March-2024.xls") == "calamine"
-    assert excel_engine("webfile.xlsx") is None
+    assert excel_engine("webfile.xlsx") == "openpyxl"
+    assert excel_engine("data.csv") is None
 
 
 @pytest.mark.realdata

@@ -28,7 +28,7 @@ def output(realdata_root) -> str:
 @pytest.fixture(scope="module")
 def england(realdata_root) -> pd.DataFrame:
     g = pd.read_excel(realdata_root / "discharge_sitrep_acute" / "original" / "latest_time_series.xlsx",
-                      sheet_name="Daily Series", header=None)
+                      sheet_name="Daily Series", header=None, engine="openpyxl")
     hdr = g.index[g[1] == "Date"][0]
     body = g.iloc[hdr + 1:, 1:5].dropna(subset=[1])
     body.columns = ["date", "nctr", "discharged", "remaining"]
