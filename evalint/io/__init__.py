@@ -14,7 +14,8 @@
   Series workbook), :func:`read_discharge_sitrep` on the monthly ``.xlsx`` webfiles (trust, ICB,
   region, England rows), :func:`read_discharge_timeseries` (England daily from Apr 2021),
   :func:`read_dtoc_england` (DTOC national), :func:`read_kh03_beds` (KH03 trust x quarter),
-  :func:`read_ons_mye` (ONS mid-year estimates by ICB / LTLA).
+  :func:`read_ons_mye` (ONS mid-year estimates by ICB / LTLA), :func:`read_uec_beds_sitrep` (UEC bed
+  sitrep monthly CSV: G&A and critical-care beds by trust, ICB, region, England).
 - :func:`read_healthyr` / :func:`read_healthyr_discharge`: the healthyr tidy copies (A&E trust
   and ICB, criteria to reside, discharges, beds) with their copied months dropped and zero-filled
   days set missing.
@@ -42,6 +43,8 @@ from evalint.io.dtoc import read_dtoc_england
 from evalint.io.healthyr import HEALTHYR_TABLES, read_healthyr, read_healthyr_discharge
 from evalint.io.bcf import read_bcf_intermediate_care
 from evalint.io.kh03 import read_kh03_beds
+from evalint.io._layout import LayoutNotRecognisedError
+from evalint.io.uec_beds import BED_METRICS, read_uec_beds_sitrep
 from evalint.io.ons_population import read_ons_mye
 from evalint.io.quality import (
     check_copied_months,
@@ -83,6 +86,9 @@ __all__ = [
     "read_healthyr",
     "read_healthyr_discharge",
     "read_kh03_beds",
+    "BED_METRICS",
+    "LayoutNotRecognisedError",
+    "read_uec_beds_sitrep",
     "read_ons_mye",
     "FLOWS",
     "SITREP_MEASURES",
