@@ -10,7 +10,8 @@
   as an org x month panel, with orgs that have gaps reported and handled explicitly;
   :func:`combine_org_codes` sums merged trusts' predecessor codes into the successor.
 
-- Published layouts read as downloaded: :func:`read_ae_england_timeseries` (Monthly A&E Time
+- Published layouts read as downloaded: :func:`read_ae_workbook` (the monthly A&E workbook's
+  provider and ICB sheets, .xls/.xlsx), :func:`read_ae_england_timeseries` (Monthly A&E Time
   Series workbook), :func:`read_discharge_sitrep` on the monthly ``.xlsx`` webfiles (trust, ICB,
   region, England rows), :func:`read_discharge_timeseries` (England daily from Apr 2021),
   :func:`read_dtoc_england` (DTOC national), :func:`read_kh03_beds` (KH03 trust x quarter),
@@ -37,6 +38,7 @@ from evalint.io.ae_panel import (
     combine_org_codes,
     panel_coverage,
 )
+from evalint.io.ae_workbook import AE_WORKBOOK_SHEETS, read_ae_workbook
 from evalint.io.ae_timeseries import AE_TIMESERIES_MEASURES, read_ae_england_timeseries
 from evalint.io.discharge_timeseries import read_discharge_timeseries
 from evalint.io.dtoc import read_dtoc_england
@@ -104,5 +106,7 @@ __all__ = [
     "panel_coverage",
     "parse_msitae_period",
     "read_ae_monthly",
+    "AE_WORKBOOK_SHEETS",
+    "read_ae_workbook",
     "read_discharge_sitrep",
 ]
