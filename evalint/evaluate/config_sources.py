@@ -41,6 +41,9 @@ SOURCE_OUTCOMES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "discharge_sitrep_timeseries": ("nctr_patients", (), ()),
     "dtoc_england": ("delayed_days", (), ()),
     "kh03_beds": ("beds_occupied", (), ()),
+    "ae_provider_workbooks": ("emergency_admissions_total", (), ()),
+    "ae_icb_workbook": ("emergency_admissions_total", (), ()),
+    "uec_beds_sitrep": ("ga_beds_occupied", (), ()),
 }
 
 

@@ -109,7 +109,7 @@ def test_real_files_against_healthyr_and_england_rows(realdata_root):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        beds = read_source("uec_beds_sitrep")
+        beds = read_source("uec_beds_sitrep", level="all")
     trusts = beds[beds["level"] == "provider"]
     eng = beds[beds["level"] == "england"].set_index("period")["ga_beds_available"]
     # sum over providers against the published England (all trusts) row: 103,579 vs 103,578 (Jan),
