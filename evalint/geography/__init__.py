@@ -10,6 +10,9 @@
 - Denominators: :func:`icb_population` (monthly, by age band), :func:`add_population`,
   :func:`trust_catchment_population`, :func:`add_catchment_population`, :func:`rate_per_100k`.
 - Aggregation: :func:`trust_to_icb` -> :class:`ICBAggregation` (values and coverage).
+- Later boundaries: :func:`to_icb_vintage` puts ICB 2022 values on the April 2026 ICBs with a
+  lookup the user supplies (the mapping is not shipped; without one it raises
+  :class:`UnsupportedVintageError` saying how to supply it).
 
 The lookups are read from the real-data folder (``$EVALINT_REALDATA_DIR`` or ``shared/realdata``
 beside a checkout; ``source_dir=`` overrides); the ICB table is package data. Rules and known
@@ -42,6 +45,7 @@ from evalint.geography.population import (
     rate_per_100k,
     trust_catchment_population,
 )
+from evalint.geography.vintages import LATER_VINTAGES, icb_vintage_lookup, to_icb_vintage
 from evalint.geography.trusts import (
     WEIGHT_BASES,
     harmonise_trust_codes,
@@ -81,4 +85,7 @@ __all__ = [
     "trust_icb_weights",
     "trust_main_icb",
     "trust_successors",
+    "LATER_VINTAGES",
+    "icb_vintage_lookup",
+    "to_icb_vintage",
 ]

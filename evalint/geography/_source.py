@@ -30,8 +30,11 @@ def check_vintage(vintage: str | int) -> str:
             f"geography vintage {vintage!r} is not supported; supported: "
             f"{', '.join(SUPPORTED_VINTAGES)}. The 2022 vintage is the 42 ICBs of 1 July 2022 "
             "(ONS codes E54...). Put data on other boundaries onto it first (predecessor trust "
-            "codes: harmonise_trust_codes; CCGs: ccg_to_icb). The April 2026 ICB mergers are "
-            "not supported yet: no mapping of the merged ICBs is available in the lookups."
+            "codes: harmonise_trust_codes; CCGs: ccg_to_icb). The April 2026 ICBs are not a vintage of "
+            "the package: their mapping from the 2022 ICBs is not published in evalint. Put a 2022 ICB series "
+            "on them with a lookup you supply: evalint.geography.to_icb_vintage(frame, value, target='2026', "
+            "lookup='icb22_to_icb26.csv') (columns icb22_code, icb26_code, share; or set "
+            "$EVALINT_ICB_LOOKUP_2026); see methods/geography.md."
         )
     return key
 
