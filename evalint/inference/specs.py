@@ -21,7 +21,7 @@ def _check_seed(seed: object) -> None:
 
 __all__ = [
     "InferenceSpec", "Analytic", "NeweyWest", "ARErrors", "Clustered", "WildClusterBootstrap",
-    "MultiplierBootstrap", "Placebo", "Jackknife", "Bootstrap", "require_supported",
+    "MultiplierBootstrap", "Placebo", "Jackknife", "Bootstrap", "SieveBootstrap", "require_supported",
 ]
 
 
@@ -234,6 +234,37 @@ class Bootstrap(InferenceSpec):
     @property
     def description(self) -> str:
         return f"unit bootstrap ({self.reps} reps, seed {self.seed})"
+
+
+@dataclass(frozen=True)
+class SieveBootstrap(InferenceSpec):
+    """AR-sieve bootstrap of a single-series regression (segmented-regression ITS).
+
+    The OLS residuals are approximated by an AR(p) (p by AIC over ``0..max_order``; ``None``:
+    ``floor(n^(1/3))``), their centred innovations resampled and passed through the AR
+    recursion, and the regression refitted ``reps`` times; the coverage of the bootstrap
+    standard error with a t(n - k) reference is in methods/its.md (an option, not the default).
+    Arithmetic: :mod:`evalint.inference.sieve`.
+
+    References
+    ----------
+    Bühlmann, P. (1997). Sieve bootstrap for time series. Bernoulli 3(2), 123-148.
+    """
+
+    reps: int = 999
+    seed: int | None = 0
+    max_order: int | None = None
+
+    def __post_init__(self) -> None:
+        check_positive_int("reps", self.reps, minimum=99)
+        _check_seed(self.seed)
+        if self.max_order is not None:
+            check_positive_int("max_order", self.max_order, minimum=0)
+
+    @property
+    def description(self) -> str:
+        o = f"p <= {self.max_order}" if self.max_order is not None else "p <= n^(1/3)"
+        return f"AR-sieve bootstrap ({self.reps} reps, seed {self.seed}; AR order by AIC, {o})"
 
 
 def require_supported(estimator: str, spec: InferenceSpec, supported: tuple[type, ...]) -> InferenceSpec:
