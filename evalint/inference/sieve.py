@@ -4,7 +4,9 @@ The regression ``y = X b + u`` is fitted by least squares; the residuals are app
 autoregression AR(p) (the "sieve"; p chosen by AIC over ``0..max_order``, Yule-Walker
 coefficients, so the fitted process is stationary); the centred innovations are resampled with
 replacement and passed through the AR recursion (with a burn-in) to build new error series
-``u*``; ``y* = X b + u*`` is refitted each time. The spread of ``b*`` estimates the sampling
+``u*``; ``y* = X b + u*`` is refitted each time. The innovations are rescaled by
+``sqrt(m / (m - k - p))`` (``m`` innovations, ``k`` coefficients), so that their variance is
+not biased down by the fit. The spread of ``b*`` estimates the sampling
 covariance of ``b`` under serial dependence of unknown form (Kreiss 1992; Bühlmann 1997).
 
 The arithmetic lives here and nowhere else: :func:`sieve_bootstrap` takes the fitted rows'
@@ -17,6 +19,8 @@ References
 Kreiss, J.-P. (1992). Bootstrap procedures for AR(infinity) processes. In *Bootstrapping and
     Related Techniques*, Lecture Notes in Economics and Mathematical Systems 376, 107-113.
 Bühlmann, P. (1997). Sieve bootstrap for time series. *Bernoulli* 3(2), 123-148.
+Davison, A. C. & Hinkley, D. V. (1997). *Bootstrap Methods and their Application*. Cambridge
+    University Press (section 6.2.3, modified residuals).
 """
 
 from __future__ import annotations
@@ -130,6 +134,11 @@ def sieve_bootstrap(y: np.ndarray, X: np.ndarray, *, reps: int, seed: int | None
     else:
         innov = e.copy()
     innov = innov - innov.mean()
+    # least-squares residuals are too small by (n - k) / n in variance, and the AR fit removes p
+    # more degrees of freedom: the innovations are rescaled so that their variance is unbiased
+    # (the modified residuals of Davison & Hinkley 1997, section 6.2.3)
+    m = len(innov)
+    innov = innov * np.sqrt(m / max(m - k - order, 1))
     rng = np.random.default_rng(seed)
     draws = rng.choice(innov, size=(reps, n + BURN_IN), replace=True)
     u = np.zeros((reps, n + BURN_IN))

@@ -1,7 +1,7 @@
 """AR-sieve bootstrap (evalint/inference/sieve.py) and the ITS option SieveBootstrap().
 
 Outside numbers: statsmodels' Yule-Walker estimator; the closed form of the residual (order 0)
-bootstrap covariance, mean(e^2) (X'X)^-1; the AR(1) recursion written out by hand.
+bootstrap covariance with modified residuals, e'e / (n - k) (X'X)^-1; the AR(1) recursion written out by hand.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def test_yule_walker_equals_statsmodels():
 
 
 def test_order_zero_is_the_residual_bootstrap_closed_form():
-    # with p = 0 the draws are i.i.d. resamples of the residuals: E cov = mean(e^2) (X'X)^-1
+    # with p = 0 the draws are i.i.d. resamples of the residuals: E cov = e'e / (n - k) (X'X)^-1 (modified residuals)
     rng = np.random.default_rng(1)
     n = 60
     X = np.column_stack([np.ones(n), np.arange(n), (np.arange(n) >= 40).astype(float)])
@@ -46,7 +46,7 @@ def test_order_zero_is_the_residual_bootstrap_closed_form():
     sv = sieve_bootstrap(y, X, reps=40_000, seed=3, max_order=0)
     b = np.linalg.lstsq(X, y, rcond=None)[0]
     e = y - X @ b
-    closed = float(e @ e) / n * np.linalg.inv(X.T @ X)
+    closed = float(e @ e) / (n - 3) * np.linalg.inv(X.T @ X)  # modified residuals: n - k
     assert sv.order == 0
     np.testing.assert_allclose(sv.beta, b, rtol=1e-10)
     # Monte Carlo error of a variance from 40,000 draws: about 0.7%
