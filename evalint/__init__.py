@@ -24,7 +24,7 @@ from evalint.results import EffectResult, InferenceInfo, Provenance
 from evalint import plotting  # noqa: F401 - registers EffectResult.plot()'s plotting function (evalint.results.plots)
 from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import (
-    Analytic, ARErrors, Bootstrap, Clustered, Jackknife, MultiplierBootstrap, NeweyWest, Placebo,
+    Analytic, ARErrors, ARNoiseErrors, Bootstrap, Clustered, Jackknife, MultiplierBootstrap, NeweyWest, Placebo,
     SieveBootstrap, WildClusterBootstrap,
 )
 from evalint.estimators.its import (
@@ -89,7 +89,7 @@ __all__ = [
     "Provenance",
     # inference specifications
     "Analytic", "NeweyWest", "ARErrors", "Clustered", "WildClusterBootstrap", "MultiplierBootstrap", "ConleyTaber",
-    "Placebo", "Jackknife", "Bootstrap", "SieveBootstrap",
+    "Placebo", "Jackknife", "Bootstrap", "SieveBootstrap", "ARNoiseErrors",
     # interrupted time series
     "its", "segmented_regression", "SegmentedRegression", "count_its", "CountITS", "controlled_its",
     "ControlledITS", "its_by_unit", "ITSByUnit", "pool_its",
