@@ -15,15 +15,20 @@ shocks AR(1) rho 0.6 (SD 0.03 on the log rate, 0.15 days).
   ``v_t`` AR(1) (rho 0.5, SD 0.15) shared and ``w_zt`` AR(1) (rho 0.3, SD 0.1); the truth is a
   differential level change of -0.3 days.
 
-The controlled ITS (quasi-Poisson for admissions, OLS for length of stay; trend, one Fourier
-pair, a step; every term interacted with the treated indicator) is fitted with each inference
-setting below, and the 95% CI of the differential level change is checked against the truth.
-The shared shocks cancel from the differential terms only in expectation; the area shocks are
-autocorrelated, which is what the Newey-West settings are for.
+The controlled ITS (trend, one Fourier pair, a step) is fitted with its default (the contrast
+series: log rate ratio per resident for admissions, difference for length of stay, by GLS with
+AR(1)-plus-noise errors, REML adjusted; the admissions headline is the ratio of rate ratios) and,
+with ``--settings all``, with ``ARErrors()`` on the contrast and the stacked model (quasi-Poisson /
+OLS, every term interacted with the treated indicator) with Newey-West or model-based standard
+errors; the 95% CI of the differential level change is checked against the truth.
 
 Usage::
 
-    python benchmarks/controlled_its_coverage.py [--reps 500] [--seed 20261205] [--out FILE]
+    python benchmarks/controlled_its_coverage.py [--reps 500] [--seed 20261205] [--dgp shared|area_ar]
+        [--settings default|all] [--out FILE]
+    # split a run over processes, then summarise:
+    python benchmarks/controlled_its_coverage.py --reps 250 --start 250 --dgp area_ar --draws b.csv
+    python benchmarks/controlled_its_coverage.py --dgp area_ar --combine a.csv b.csv --out table.csv
 """
 
 from __future__ import annotations
