@@ -15,25 +15,35 @@ shocks AR(1) rho 0.6 (SD 0.03 on the log rate, 0.15 days).
   ``v_t`` AR(1) (rho 0.5, SD 0.15) shared and ``w_zt`` AR(1) (rho 0.3, SD 0.1); the truth is a
   differential level change of -0.3 days.
 
-The controlled ITS (quasi-Poisson for admissions, OLS for length of stay; trend, one Fourier
-pair, a step; every term interacted with the treated indicator) is fitted with each inference
-setting below, and the 95% CI of the differential level change is checked against the truth.
-The shared shocks cancel from the differential terms only in expectation; the area shocks are
-autocorrelated, which is what the Newey-West settings are for.
+The controlled ITS (trend, one Fourier pair, a step) is fitted with its default (the contrast
+series: log rate ratio per resident for admissions, difference for length of stay, by GLS with
+AR(1)-plus-noise errors, REML adjusted; the admissions headline is the ratio of rate ratios) and,
+with ``--settings all``, with ``ARErrors()`` on the contrast and the stacked model (quasi-Poisson /
+OLS, every term interacted with the treated indicator) with Newey-West or model-based standard
+errors; the 95% CI of the differential level change is checked against the truth.
 
 Usage::
 
-    python benchmarks/controlled_its_coverage.py [--reps 500] [--seed 20261205] [--out FILE]
+    python benchmarks/controlled_its_coverage.py [--reps 500] [--seed 20261205] [--dgp shared|area_ar]
+        [--settings default|all] [--out FILE]
+    # split a run over processes, then summarise:
+    python benchmarks/controlled_its_coverage.py --reps 250 --start 250 --dgp area_ar --draws b.csv
+    python benchmarks/controlled_its_coverage.py --dgp area_ar --combine a.csv b.csv --out table.csv
 """
 
 from __future__ import annotations
 
-import argparse
-import time
+import os
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import argparse  # noqa: E402
+import time  # noqa: E402
 import warnings
 
-import numpy as np
-import pandas as pd
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 T_MONTHS = 72
 T0 = 48
@@ -79,66 +89,46 @@ def simulate(seed: int, dgp: str = "shared"):
                             outcome=["emergency_admissions", "length_of_stay"], population="population")
 
 
-def settings() -> dict[str, object]:
-    from evalint.inference.specs import Analytic, NeweyWest
+def settings(which: str = "default") -> dict[str, object]:
+    """Inference settings to compare: ``default`` (the shipped default only) or ``all``."""
+    from evalint.inference.specs import Analytic, ARErrors, NeweyWest
 
-    return {
-        "Newey-West (default lag rule; the default)": NeweyWest(),
-        "Newey-West, small-sample factor": NeweyWest(small_sample=True),
-        "Newey-West, fixed-b critical values": NeweyWest(fixed_b=True),
-        "model-based (no autocorrelation)": Analytic(),
-    }
+    out: dict[str, object] = {"contrast series, AR(1) plus noise, REML adjusted (the default)": None}
+    if which == "all":
+        out.update({
+            "contrast series, GLS AR(1) REML adjusted (ARErrors())": ARErrors(),
+            "Newey-West (stacked; option, flagged)": NeweyWest(),
+            "Newey-West, small-sample factor": NeweyWest(small_sample=True),
+            "model-based (no autocorrelation)": Analytic(),
+        })
+    return out
 
 
-def one_replication(seed: int, dgp: str = "shared") -> dict[str, float]:
-    from evalint.estimators.its import ControlledITS, SegmentedRegression
+def one_replication(seed: int, dgp: str = "shared", which: str = "default") -> dict[str, float]:
+    from evalint.estimators.its import ControlledITS
 
     panel = simulate(seed, dgp)
     est = ControlledITS(interventions="2021-04", impact="step", seasonality="fourier", harmonics=1)
-    out: dict[str, float] = {}
+    out: dict[str, float] = {"seed": float(seed)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for label, spec in settings().items():
+        for label, spec in settings(which).items():
             for outcome, truth in (("emergency_admissions", TRUE_RATIO), ("length_of_stay", TRUE_LOS)):
+                # counts: every setting reports the ratio of rate ratios (the stacked GLM's exp(coef), the
+                # contrast's exp(level change)); length of stay: the differential level change in days
                 r = est.fit(panel, outcome=outcome, unit="treated", comparison="comparison",
                             inference=spec, calendar=False)
                 out[f"{outcome}|{label}|cover"] = float(r.ci[0] <= truth <= r.ci[1])
                 out[f"{outcome}|{label}|est"] = float(r.estimate)
                 out[f"{outcome}|{label}|se"] = float(r.se)
-        # candidate: the contrast series (log rate ratio treated/comparison; difference in length of
-        # stay) as a single-series ITS with the continuous default, GLS AR(1) by REML, adjusted
-        contrast = _contrast_panel(panel)
-        its = SegmentedRegression(interventions="2021-04", impact="step", seasonality="fourier", harmonics=1)
-        label = "contrast series, GLS AR(1) REML adjusted (candidate)"
-        for outcome, truth, back in (("log_rate_ratio", TRUE_RATIO, np.exp), ("los_difference", TRUE_LOS, None)):
-            r = its.fit(contrast, outcome=outcome, calendar=False)
-            lo, hi, est = r.ci[0], r.ci[1], r.estimate
-            if back is not None:
-                lo, hi, est = back(lo), back(hi), back(est)
-            name = "emergency_admissions" if back is not None else "length_of_stay"
-            out[f"{name}|{label}|cover"] = float(lo <= truth <= hi)
-            out[f"{name}|{label}|est"] = float(est)
-            out[f"{name}|{label}|se"] = float(r.se * (est if back is not None else 1.0))
+                out[f"{outcome}|{label}|width"] = float(r.ci[1] - r.ci[0])
     return out
 
 
-def _contrast_panel(panel):
-    from evalint.data.panel import Panel
-
-    d = panel.data.set_index(["area", "month"])
-    t, c = d.xs("treated", level="area"), d.xs("comparison", level="area")
-    frame = pd.DataFrame({
-        "area": "contrast", "month": t.index,
-        "log_rate_ratio": np.log(t["emergency_admissions"] / t["population"])
-        - np.log(c["emergency_admissions"] / c["population"]),
-        "los_difference": t["length_of_stay"] - c["length_of_stay"]})
-    return Panel.from_frame(frame.reset_index(drop=True), unit="area", time="month",
-                            outcome=["log_rate_ratio", "los_difference"])
-
-
-def run(reps: int, seed: int, dgp: str = "shared") -> pd.DataFrame:
-    draws = pd.DataFrame([one_replication(seed + i, dgp) for i in range(reps)])
+def summarise(draws: pd.DataFrame, dgp: str) -> pd.DataFrame:
+    """One row per outcome x setting: coverage, its Monte Carlo SE, mean estimate, SE/SD, width."""
     rows = []
+    reps = len(draws)
     for key in [c[: -len("|cover")] for c in draws.columns if c.endswith("|cover")]:
         outcome, label = key.split("|")
         cover = draws[f"{key}|cover"]
@@ -146,8 +136,17 @@ def run(reps: int, seed: int, dgp: str = "shared") -> pd.DataFrame:
         rows.append({"dgp": dgp, "outcome": outcome, "inference": label, "reps": reps,
                      "coverage": cover.mean(), "mc_se": np.sqrt(cover.mean() * (1 - cover.mean()) / reps),
                      "mean_estimate": est.mean(),
-                     "se_over_sd": draws[f"{key}|se"].median() / est.std(ddof=1)})
+                     "se_over_sd": draws[f"{key}|se"].median() / est.std(ddof=1),
+                     "mean_width": draws[f"{key}|width"].mean() if f"{key}|width" in draws else np.nan})
     return pd.DataFrame(rows)
+
+
+def run(reps: int, seed: int, dgp: str = "shared", which: str = "default", start: int = 0,
+        draws_file: str | None = None) -> pd.DataFrame:
+    draws = pd.DataFrame([one_replication(seed + start + i, dgp, which) for i in range(reps)])
+    if draws_file:
+        draws.to_csv(draws_file, index=False)
+    return summarise(draws, dgp)
 
 
 def main() -> None:
@@ -157,10 +156,19 @@ def main() -> None:
     ap.add_argument("--dgp", choices=sorted(DGPS), default="shared",
                     help="shared: shocks common to both areas plus area AR(1) rho 0.3; area_ar: area AR(1) "
                          "rho 0.6 only")
+    ap.add_argument("--settings", choices=["default", "all"], default="default",
+                    help="default: the shipped default only; all: with ARErrors(), Newey-West and model-based")
+    ap.add_argument("--start", type=int, default=0, help="first replication (seed + start); to split a run")
+    ap.add_argument("--draws", default=None, help="CSV of every replication's rows")
+    ap.add_argument("--combine", nargs="*", default=None, help="summarise these --draws CSVs instead of running")
     ap.add_argument("--out", default=None, help="CSV for the table")
     args = ap.parse_args()
     started = time.perf_counter()
-    table = run(args.reps, args.seed, args.dgp)
+    if args.combine:
+        draws = pd.concat([pd.read_csv(f) for f in args.combine], ignore_index=True).drop_duplicates("seed")
+        table = summarise(draws.sort_values("seed"), args.dgp)
+    else:
+        table = run(args.reps, args.seed, args.dgp, args.settings, args.start, args.draws)
     with pd.option_context("display.width", 160, "display.max_colwidth", 60):
         print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     print(f"{args.reps} replications, seed {args.seed}, {time.perf_counter() - started:.0f} s")

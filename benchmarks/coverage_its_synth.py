@@ -122,7 +122,8 @@ def _count_methods() -> dict[str, Callable[..., Any]]:
 
 def _continuous_methods() -> dict[str, Callable[..., Any]]:
     from evalint.estimators.its.backends import fit_gls_ar, fit_ols
-    from evalint.inference.specs import ARErrors, NeweyWest
+    from evalint.estimators.its.sieve_fit import fit_ols_sieve
+    from evalint.inference.specs import ARErrors, NeweyWest, SieveBootstrap
 
     return {
         "ols_nw": lambda y, X, inc: fit_ols(y, X, inc, NeweyWest()),
@@ -132,6 +133,7 @@ def _continuous_methods() -> dict[str, Callable[..., Any]]:
         "gls_ar2_reml": lambda y, X, inc: fit_gls_ar(y, X, inc, ARErrors(order=2, method="reml")),
         "gls_araic_reml": lambda y, X, inc: fit_gls_ar(y, X, inc, ARErrors(order=None, max_order=3)),
         "ols_nw_fixedb": lambda y, X, inc: fit_ols(y, X, inc, NeweyWest(fixed_b=True)),
+        "ols_sieve": lambda y, X, inc: fit_ols_sieve(y, X, inc, SieveBootstrap()),
     }
 
 

@@ -24,8 +24,8 @@ from evalint.results import EffectResult, InferenceInfo, Provenance
 from evalint import plotting  # noqa: F401 - registers EffectResult.plot()'s plotting function (evalint.results.plots)
 from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import (
-    Analytic, ARErrors, Bootstrap, Clustered, Jackknife, MultiplierBootstrap, NeweyWest, Placebo,
-    WildClusterBootstrap,
+    Analytic, ARErrors, ARNoiseErrors, Bootstrap, Clustered, Jackknife, MultiplierBootstrap, NeweyWest, Placebo,
+    SieveBootstrap, WildClusterBootstrap,
 )
 from evalint.estimators.its import (
     ControlledITS, CountITS, ITSByUnit, SegmentedRegression, controlled_its, count_its, its, its_by_unit,
@@ -89,7 +89,7 @@ __all__ = [
     "Provenance",
     # inference specifications
     "Analytic", "NeweyWest", "ARErrors", "Clustered", "WildClusterBootstrap", "MultiplierBootstrap", "ConleyTaber",
-    "Placebo", "Jackknife", "Bootstrap",
+    "Placebo", "Jackknife", "Bootstrap", "SieveBootstrap", "ARNoiseErrors",
     # interrupted time series
     "its", "segmented_regression", "SegmentedRegression", "count_its", "CountITS", "controlled_its",
     "ControlledITS", "its_by_unit", "ITSByUnit", "pool_its",

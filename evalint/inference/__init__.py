@@ -3,12 +3,12 @@
 from evalint.inference.normal import critical_value, wald
 from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import (
-    Analytic, ARErrors, Bootstrap, Clustered, InferenceSpec, Jackknife, MultiplierBootstrap,
-    NeweyWest, Placebo, WildClusterBootstrap, require_supported,
+    Analytic, ARErrors, ARNoiseErrors, Bootstrap, Clustered, InferenceSpec, Jackknife, MultiplierBootstrap,
+    NeweyWest, Placebo, SieveBootstrap, WildClusterBootstrap, require_supported,
 )
 
 __all__ = [
     "wald", "critical_value", "InferenceSpec", "Analytic", "NeweyWest", "ARErrors", "Clustered",
     "WildClusterBootstrap", "MultiplierBootstrap", "Placebo", "Jackknife", "Bootstrap",
-    "require_supported", "ConleyTaber",
+    "require_supported", "ConleyTaber", "SieveBootstrap", "ARNoiseErrors",
 ]

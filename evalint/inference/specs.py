@@ -21,7 +21,8 @@ def _check_seed(seed: object) -> None:
 
 __all__ = [
     "InferenceSpec", "Analytic", "NeweyWest", "ARErrors", "Clustered", "WildClusterBootstrap",
-    "MultiplierBootstrap", "Placebo", "Jackknife", "Bootstrap", "require_supported",
+    "MultiplierBootstrap", "Placebo", "Jackknife", "Bootstrap", "SieveBootstrap", "ARNoiseErrors",
+    "require_supported",
 ]
 
 
@@ -104,6 +105,35 @@ class ARErrors(InferenceSpec):
         o = f"AR({self.order})" if self.order else f"AR(p), p<= {self.max_order} chosen by AIC"
         how = "restricted maximum likelihood (REML)" if self.method == "reml" else "maximum likelihood"
         return f"{o} errors estimated jointly by {how}, t reference"
+
+
+@dataclass(frozen=True)
+class ARNoiseErrors(InferenceSpec):
+    """GLS with AR(1) errors plus independent noise (an ARMA(1,1) error), REML, adjusted.
+
+    ``Cov(u) = sigma^2 [lam R(phi) + (1 - lam) I]``: a persistent AR(1) part and white noise,
+    the shape of the log rate ratio of two areas' monthly counts (persistent area shocks plus
+    Poisson sampling error). ``method="reml"`` (default) or ``"ml"``; ``adjust=True`` widens
+    the covariance for the estimated ``(phi, lam)`` (Kackar-Harville) with a Satterthwaite t
+    reference. The controlled ITS default (arithmetic: :mod:`evalint.inference.ar_noise`).
+
+    References
+    ----------
+    Harvey, A. C. (1989). Forecasting, Structural Time Series Models and the Kalman Filter.
+    Kackar, R. N. & Harville, D. A. (1984). JASA 79(388), 853-862.
+    """
+
+    method: Literal["reml", "ml"] = "reml"
+    adjust: bool = True
+
+    def __post_init__(self) -> None:
+        check_option("method", self.method, ("reml", "ml"))
+
+    @property
+    def description(self) -> str:
+        how = "restricted maximum likelihood (REML)" if self.method == "reml" else "maximum likelihood"
+        adj = ", widened for the estimated error parameters (Kackar-Harville), Satterthwaite t" if self.adjust else ""
+        return f"GLS with AR(1) errors plus independent noise (ARMA(1,1)) by {how}{adj}"
 
 
 @dataclass(frozen=True)
@@ -234,6 +264,37 @@ class Bootstrap(InferenceSpec):
     @property
     def description(self) -> str:
         return f"unit bootstrap ({self.reps} reps, seed {self.seed})"
+
+
+@dataclass(frozen=True)
+class SieveBootstrap(InferenceSpec):
+    """AR-sieve bootstrap of a single-series regression (segmented-regression ITS).
+
+    The OLS residuals are approximated by an AR(p) (p by AIC over ``0..max_order``; ``None``:
+    ``floor(n^(1/3))``), their centred innovations resampled and passed through the AR
+    recursion, and the regression refitted ``reps`` times; the coverage of the bootstrap
+    standard error with a t(n - k) reference is in methods/its.md (an option, not the default).
+    Arithmetic: :mod:`evalint.inference.sieve`.
+
+    References
+    ----------
+    Bühlmann, P. (1997). Sieve bootstrap for time series. Bernoulli 3(2), 123-148.
+    """
+
+    reps: int = 999
+    seed: int | None = 0
+    max_order: int | None = None
+
+    def __post_init__(self) -> None:
+        check_positive_int("reps", self.reps, minimum=99)
+        _check_seed(self.seed)
+        if self.max_order is not None:
+            check_positive_int("max_order", self.max_order, minimum=0)
+
+    @property
+    def description(self) -> str:
+        o = f"p <= {self.max_order}" if self.max_order is not None else "p <= n^(1/3)"
+        return f"AR-sieve bootstrap ({self.reps} reps, seed {self.seed}; AR order by AIC, {o})"
 
 
 def require_supported(estimator: str, spec: InferenceSpec, supported: tuple[type, ...]) -> InferenceSpec:

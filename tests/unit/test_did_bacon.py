@@ -78,6 +78,48 @@ def test_headline_se_is_cr1s_on_the_panelols_sandwich_and_cr2_available():
     assert r2.estimate == r.estimate and r2.inference.name == "CR2" and 1 < r2.inference.df < g - 1
 
 
+def _hand_cr1s(df, cluster):
+    """TWFE by dummy regression and a CR1S sandwich summed within ``cluster``, in numpy."""
+    units, times = sorted(df.unit.unique()), sorted(df.t.unique())
+    X = np.column_stack([df.d.to_numpy(float)]
+                        + [(df.unit == u).to_numpy(float) for u in units]
+                        + [(df.t == s).to_numpy(float) for s in times[1:]])
+    y = df.y.to_numpy(float)
+    XtX_inv = np.linalg.inv(X.T @ X)
+    b = XtX_inv @ X.T @ y
+    e = y - X @ b
+    labels = df[cluster].to_numpy()
+    groups = np.unique(labels)
+    meat = sum(np.outer(X[labels == c].T @ e[labels == c], X[labels == c].T @ e[labels == c]) for c in groups)
+    n, p, g = len(y), X.shape[1], len(groups)
+    v = g / (g - 1) * (n - 1) / (n - p) * (XtX_inv @ meat @ XtX_inv)
+    return b[0], float(np.sqrt(v[0, 0])), g
+
+
+def test_declared_cluster_is_used_by_default_and_named():
+    # units nested in 7 regions; the panel declares cluster="region": the headline SE is the
+    # CR1S sandwich summed within regions (hand computation: dummy regression in numpy)
+    df = _frame(11, starts=(3, 6, 8), n_per=(5, 6, 5), n_never=12)
+    df["region"] = "r" + (df.unit.str[3:].astype(int) % 7).astype(str)
+    p = Panel.from_frame(df, unit="unit", time="year", outcome="y", cohort="cohort", cluster="region")
+    r = bacon_decomposition(p, calendar=False)
+    b, se, g = _hand_cr1s(df, "region")
+    assert g == 7
+    assert r.estimate == pytest.approx(b, abs=1e-10)
+    assert r.se == pytest.approx(se, rel=1e-9)
+    assert r.inference.clusters == 7 and r.inference.df == 6
+    assert "clustered by region (7 clusters)" in r.inference.description
+    assert "clustered by region" in str(r.summary())
+    # unit clustering unchanged when no cluster is declared, and Clustered(by=...) chooses explicitly
+    r_unit = bacon_decomposition(_panel(df.drop(columns="region")), calendar=False)
+    assert r_unit.se == pytest.approx(_hand_cr1s(df, "unit")[1], rel=1e-9)
+    assert "clustered by unit (28 clusters)" in r_unit.inference.description
+    from evalint.inference.specs import Clustered
+
+    r_by = BaconDecomposition().fit(p, inference=Clustered(by="unit"), calendar=False)
+    assert r_by.se == pytest.approx(r_unit.se, rel=1e-12)
+
+
 def test_each_2x2_is_the_difference_of_group_mean_changes():
     df = _frame(5)
     tab = bacon_decomposition(_panel(df), calendar=False).tables["bacon"]
@@ -153,7 +195,9 @@ def test_bad_input():
         BaconDecomposition(forbidden_threshold=1.5)
     from evalint.inference.specs import Clustered
 
-    with pytest.raises(SpecificationError, match="clustered by unit"):
+    from evalint.errors import ColumnNotFoundError
+
+    with pytest.raises(ColumnNotFoundError, match="'region'"):
         BaconDecomposition().fit(_panel(df), inference=Clustered(by="region"), calendar=False)
     with pytest.raises(TreatmentError, match="first period"):
         decompose(np.zeros((3, 4)), np.array([0, 2, -1]))

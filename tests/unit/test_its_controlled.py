@@ -10,6 +10,7 @@ import pytest
 from evalint.data.panel import Panel
 from evalint.errors import SpecificationError
 from evalint.estimators.its import ControlledITS, controlled_its
+from evalint.inference.specs import Analytic, NeweyWest
 
 
 def _panel(seed=0, eff=-4.0, n=60, start=36, cohort=False):
@@ -36,7 +37,8 @@ def _X(n=60, start=36):
 
 def test_differential_terms_equal_difference_series_ols():
     p = _panel()
-    r = controlled_its(p, "2021-01", unit="north", comparison="south", outcome="y", calendar=False)
+    r = controlled_its(p, "2021-01", unit="north", comparison="south", outcome="y", calendar=False,
+                       inference=Analytic())
     m = p.to_matrix("y")
     d = (m.loc["north"] - m.loc["south"]).to_numpy()
     b = np.linalg.lstsq(_X(), d, rcond=None)[0]
@@ -80,9 +82,18 @@ def test_count_controlled_its_gives_ratio_of_rate_ratios():
                                   "emergency_admissions": rng.poisson(mu), "population": 1e6}))
     p = Panel.from_frame(pd.concat(rows), unit="area", time="month", outcome="emergency_admissions",
                          population="population")
-    r = controlled_its(p, "2021-01", unit="a", comparison="b", impact="step", calendar=False)
+    r = controlled_its(p, "2021-01", unit="a", comparison="b", impact="step", calendar=False,
+                       inference=NeweyWest())
     assert r.scale == "rate_ratio" and r.method.startswith("Controlled ITS (quasi-Poisson")
     assert r.ci[0] < 0.85 < r.ci[1]
+    # the default: the log rate-ratio contrast, reported as a ratio of rate ratios with its % change
+    d = controlled_its(p, "2021-01", unit="a", comparison="b", impact="step", calendar=False)
+    assert d.scale == "rate_ratio" and d.method.startswith("Controlled ITS (contrast series")
+    assert d.ci[0] < 0.85 < d.ci[1] and d.ci[0] < d.estimate < d.ci[1]
+    assert d.term.startswith("ratio of rate ratios") and "ratio of rate ratios" in d.estimand
+    assert f"{100 * (d.estimate - 1):+.1f}%" in d.info["Headline"]
+    head = d.to_frame("overall").iloc[0]
+    assert head["term"].startswith("ratio of rate ratios") and head["estimate"] == d.estimate
 
 
 def test_needs_a_comparison():

@@ -38,6 +38,7 @@ import pandas as pd
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import EvalintWarning, SpecificationError, TreatmentError
 from evalint.estimators.base import register_estimator
+from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
 from evalint.estimators.did.fe import FixedEffects, fe_lstsq
 from evalint.estimators.did.staggered import (
     staggered_calendar_query,
@@ -86,10 +87,12 @@ class BaconDecomposition(FitTemplate):
     Needs a balanced panel (the theorem is for balanced panels) with an absorbing 0/1
     treatment; covariates and analytic weights are not used (the decomposition is of the
     unweighted no-covariate TWFE regression; a flag says so when the panel has them).
-    The headline is the TWFE coefficient with a cluster-robust SE by unit from
-    :func:`evalint.inference.cluster.cluster_vcov`: CR1S (``G/(G-1) (N-1)/(N-p)``, ``p``
-    counting the unit and period effects, t(G-1) reference) by default, or CR2 with a
-    Satterthwaite df (``inference=Clustered(kind="CR2")``). The tests check the CR1S SE
+    The headline is the TWFE coefficient with a cluster-robust SE from
+    :func:`evalint.inference.cluster.cluster_vcov`, clustered by the panel's declared
+    ``cluster`` role when there is one (``Panel.from_frame(..., cluster="icb")``), by
+    ``Clustered(by=...)`` when given, else by unit; the summary names the cluster. CR1S
+    (``G/(G-1) (N-1)/(N-p)``, ``p`` counting the unit and period effects, t(G-1) reference)
+    by default, or CR2 with a Satterthwaite df (``inference=Clustered(kind="CR2")``). The tests check the CR1S SE
     against linearmodels' uncorrected ``PanelOLS`` sandwich times that factor. The
     decomposition itself is descriptive and has no SEs.
 
@@ -128,7 +131,8 @@ class BaconDecomposition(FitTemplate):
         panel : Panel
             Balanced panel with treatment timing (``treatment=`` or ``cohort=``).
         inference : Analytic or Clustered, optional
-            SE of the headline TWFE coefficient, clustered by unit: CR1 (the default) or
+            SE of the headline TWFE coefficient, clustered by ``Clustered(by=...)``, else the
+            panel's declared cluster, else the unit: CR1 (the default) or
             ``Clustered(kind="CR2")``.
         calendar : PolicyCalendar, None or False
             Policy-calendar check (``False`` skips it).
@@ -144,11 +148,7 @@ class BaconDecomposition(FitTemplate):
         return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha)
 
     def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any) -> FitCore:
-        if isinstance(inference, Clustered) and inference.by not in (None, panel.unit):
-            raise SpecificationError(
-                "Goodman-Bacon decomposition reports the TWFE SE clustered by unit; "
-                f"got Clustered(by={inference.by!r}). For other clusters fit the TWFE estimator itself."
-            )
+        by = cluster_column(panel, inference)
         timing = require_timing(panel, "Goodman-Bacon decomposition")
         panel.require_balanced("The Goodman-Bacon decomposition (Goodman-Bacon 2021, Theorem 1)")
         flags: list[Flag] = []
@@ -173,7 +173,9 @@ class BaconDecomposition(FitTemplate):
         periods = panel.periods
         start = _start_index(timing, panel)
         kind = inference.kind if isinstance(inference, Clustered) else "CR1"
-        twfe, se, df, cv = _twfe_and_se(ymat, start, kind)
+        labels = unit_cluster_labels(panel, by, panel.units)
+        twfe, se, df, cv = _twfe_and_se(ymat, start, kind, labels)
+        where = "unit" if by == panel.unit else by
         table = decompose(ymat, start, [str(p) for p in periods])
         forbidden = float(table.loc[table["forbidden"], "weight"].sum())
         by_type = _by_type(table)
@@ -215,9 +217,10 @@ class BaconDecomposition(FitTemplate):
                 estimand="TWFE coefficient on the treatment dummy (unit and period FE), decomposed into 2x2 DiDs",
                 term="TWFE", outcome=panel.outcome, estimate=twfe, se=se, alpha=alpha,
                 inference=InferenceInfo(
-                    kind, ("TWFE SE clustered by unit, CR1S factor G/(G-1)(N-1)/(N-p) with p counting the unit and "
-                           f"period effects, t({df:.0f}) reference" if kind == "CR1" else
-                           f"TWFE SE clustered by unit, CR2 (Bell-McCaffrey), Satterthwaite t({df:.1f}) reference"),
+                    kind, (f"TWFE SE {cluster_phrase(where, cv.n_clusters)}, CR1S factor G/(G-1)(N-1)/(N-p) with "
+                           f"p counting the unit and period effects, t({df:.0f}) reference" if kind == "CR1" else
+                           f"TWFE SE {cluster_phrase(where, cv.n_clusters)}, CR2 (Bell-McCaffrey), Satterthwaite "
+                           f"t({df:.1f}) reference"),
                     df=df, clusters=cv.n_clusters),
                 panel=panel, spec={"estimator": self.name, "forbidden_threshold": thr},
                 effects=effects, tables={"bacon": table, "bacon_by_type": by_type},
@@ -235,8 +238,12 @@ def _start_index(timing: Any, panel: Panel) -> np.ndarray:
     return np.array([-1 if pd.isna(c) else c.ordinal - first for c in coh], dtype=np.int64)
 
 
-def _twfe_and_se(ymat: np.ndarray, start: np.ndarray, kind: str) -> tuple[float, float, float, Any]:
-    """TWFE coefficient, its unit-clustered SE and df (fe.py solver, inference.cluster vcov)."""
+def _twfe_and_se(ymat: np.ndarray, start: np.ndarray, kind: str,
+                 unit_labels: np.ndarray | None = None) -> tuple[float, float, float, Any]:
+    """TWFE coefficient, its clustered SE and df (fe.py solver, inference.cluster vcov).
+
+    ``unit_labels``: one cluster label per unit (row of ``ymat``); ``None`` clusters by unit.
+    """
     n, t = ymat.shape
     cols = np.arange(t)
     d = ((start[:, None] >= 0) & (cols[None, :] >= start[:, None])).astype(float)
@@ -244,7 +251,8 @@ def _twfe_and_se(ymat: np.ndarray, start: np.ndarray, kind: str) -> tuple[float,
     periods = np.tile(cols, n)
     fe = FixedEffects.from_codes([units, periods], names=("unit", "period"))
     fit = fe_lstsq(ymat.ravel(), d.ravel()[:, None], fe, names=["treated"])
-    cv = cluster_vcov(fit, units, kind=kind)
+    clusters = units if unit_labels is None else np.repeat(np.asarray(unit_labels), t)
+    cv = cluster_vcov(fit, clusters, kind=kind)
     var, df = cv.contrast(np.array([1.0]))
     return float(fit.coef[0]), float(np.sqrt(var)), float(df), cv
 

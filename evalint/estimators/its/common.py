@@ -318,11 +318,13 @@ def check_count_series(series: SeriesData, design: Design) -> tuple[Flag, ...]:
 
 def model_diagnostics(fit: ModelFit, series: SeriesData) -> tuple[list[CheckResult], list[Flag]]:
     """Autocorrelation checks on the fit's residuals and, for Poisson, overdispersion."""
-    robust = {"NeweyWest": "hac", "ARErrors": "ar"}.get(fit.inference.name, "none")
-    what = {"gls_ar": "normalised (whitened) residuals", "ols": "OLS residuals",
+    robust = {"NeweyWest": "hac", "ARErrors": "ar", "ARNoiseErrors": "ar"}.get(fit.inference.name, "none")
+    what = {"gls_ar": "normalised (whitened) residuals", "gls_ar_noise": "normalised (whitened) residuals",
+            "ols": "OLS residuals",
             "quasi_poisson_ar": "normalised (whitened) working residuals"}.get(fit.model, "Pearson residuals")
     period = season_period(series.freq) if series.freq != "Y" else None
-    model_df = int(fit.info.get("ar_order", 0)) if fit.model in ("gls_ar", "quasi_poisson_ar") else 0
+    model_df = int(fit.info.get("ar_order", 0)) if fit.model in ("gls_ar", "quasi_poisson_ar") else \
+        2 if fit.model == "gls_ar_noise" else 0
     checks = list(residual_autocorrelation(fit.resid, period=period, robust=robust, model_df=model_df, what=what))
     flags = [f for c in checks for f in c.flags]
     if fit.link == "log":

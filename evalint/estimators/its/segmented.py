@@ -46,7 +46,7 @@ from evalint.estimators.its.common import (
 )
 from evalint.estimators.its.design import DesignSpec
 from evalint.estimators.template import FitCore, FitTemplate
-from evalint.inference.specs import Analytic, ARErrors, NeweyWest
+from evalint.inference.specs import Analytic, ARErrors, NeweyWest, SieveBootstrap
 from evalint.results.effect import EffectResult
 
 __all__ = ["ITSDesignMixin", "SegmentedRegression", "segmented_regression"]
@@ -150,7 +150,7 @@ class SegmentedRegression(ITSDesignMixin):
     """
 
     name: ClassVar[str] = "its_segmented"
-    supported_inference: ClassVar[tuple[type, ...]] = (NeweyWest, ARErrors, Analytic)
+    supported_inference: ClassVar[tuple[type, ...]] = (NeweyWest, ARErrors, Analytic, SieveBootstrap)
 
     errors: Literal["newey_west", "ar", "ols"] | None = None
     hac_lags: int | None = None
@@ -228,6 +228,11 @@ class SegmentedRegression(ITSDesignMixin):
             fit = fit_gls_ar(series.y, design.X, design.include, inf)
             method = "Segmented regression (GLS, AR errors)"
             refs = ITS_REFERENCES
+        elif isinstance(inf, SieveBootstrap):
+            from evalint.estimators.its.sieve_fit import fit_ols_sieve
+
+            fit = fit_ols_sieve(series.y, design.X, design.include, inf)
+            method, refs = "Segmented regression (OLS, AR-sieve bootstrap)", ITS_REFERENCES
         else:
             fit = fit_ols(series.y, design.X, design.include, inf, prewhite=self.prewhite)
             method = "Segmented regression (OLS" + (", Newey-West)" if isinstance(inf, NeweyWest) else ")")

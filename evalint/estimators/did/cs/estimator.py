@@ -127,6 +127,13 @@ class CallawaySantAnna(FitTemplate):
     them. Cohorts of a single unit get a warning: their treated-side variance is zero, so
     their SEs understate uncertainty (not identified).
 
+    Coverage of the default interval (multiplier bootstrap clustered by the declared cluster,
+    normal reference) with units nested in 42 ICBs, 21 treated: 93.3% at 95% over 2,000
+    simulated panels (99% band of a correct interval 93.7-96.2%; SE/SD 0.97), slightly below
+    nominal: the cluster-robust variance is about 3% too small with 42 clusters, half of them
+    treated, and the normal reference does not allow for its noise (methods/did.md, "Simulation
+    evidence"). With few clusters read the interval as slightly optimistic.
+
     References
     ----------
     Callaway, B. & Sant'Anna, P.H.C. (2021). Difference-in-differences with multiple time
