@@ -26,13 +26,14 @@ Cameron, A. C. & Miller, D. L. (2015). A practitioner's guide to cluster-robust 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
+from evalint.errors import SpecificationError
 from evalint.inference.cluster import ClusterVcov, cluster_vcov
 from evalint.inference.interface import LinearFit
 from evalint.inference.normal import wald
@@ -40,7 +41,61 @@ from evalint.inference.specs import Clustered, InferenceSpec, WildClusterBootstr
 from evalint.inference.wild import wild_cluster_bootstrap
 
 __all__ = ["SupportsInference", "resolve_inference", "ContrastInference", "linear_covariance",
-           "linear_contrast", "supported_names"]
+           "linear_contrast", "supported_names", "register_inference", "registered_specs", "infer"]
+
+#: (spec class, interface the estimator hands over, handler) in registration order
+_RULES: list[tuple[type, type, Callable[..., Any]]] = []
+
+
+def register_inference(spec: type, interface: type,
+                       handler: Callable[..., Any] | None = None) -> Any:
+    """Register how ``spec`` turns a fit seen through ``interface`` into inference.
+
+    ``handler(spec, fit, **context)`` receives the spec instance, the estimator's object (an
+    instance of ``interface``, a runtime-checkable Protocol of
+    :mod:`evalint.inference.interface`) and the keywords the estimator passes to :func:`infer`;
+    what it returns is what :func:`infer` returns (each interface documents it). Every estimator
+    whose ``inference_interface`` is ``interface`` (or a sub-Protocol of it) then accepts
+    ``inference=spec(...)`` without an edit of its own. A later registration of the same pair
+    replaces the earlier one. Usable as a decorator: ``@register_inference(MySpec, TimeSeriesFit)``.
+    """
+    def add(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _RULES[:] = [r for r in _RULES if not (r[0] is spec and r[1] is interface)]
+        _RULES.append((spec, interface, fn))
+        return fn
+
+    if handler is None:
+        return add
+    return add(handler)
+
+
+def registered_specs(interface: type | None) -> tuple[type, ...]:
+    """The spec classes registered for ``interface`` (or a Protocol it extends), in registration order."""
+    if interface is None:
+        return ()
+    out: list[type] = []
+    for spec, iface, _ in _RULES:
+        if (iface is interface or (isinstance(interface, type) and issubclass(interface, iface))) \
+                and spec not in out:
+            out.append(spec)
+    return tuple(out)
+
+
+def infer(spec: InferenceSpec, fit: Any, **context: Any) -> Any:
+    """Run the handler registered for ``spec``'s class (nearest in its MRO) and ``fit``'s interface.
+
+    Raises
+    ------
+    SpecificationError
+        No handler is registered for the spec and what the estimator handed over.
+    """
+    for cls in type(spec).__mro__:
+        for spec_cls, iface, handler in reversed(_RULES):
+            if spec_cls is cls and isinstance(fit, iface):
+                return handler(spec, fit, **context)
+    raise SpecificationError(
+        f"No inference is registered for {type(spec).__name__} on {type(fit).__name__}; register one "
+        "with evalint.inference.dispatch.register_inference(spec class, interface, handler).")
 
 
 @runtime_checkable
@@ -89,7 +144,12 @@ def resolve_inference(estimator: Any, inference: InferenceSpec | None, *,
         spec = default() if callable(default) else None
         if spec is None:
             return None
-    allowed = tuple(supported) if supported is not None else tuple(getattr(estimator, "supported_inference", ()))
+    if supported is not None:
+        allowed = tuple(supported)
+    else:
+        allowed = tuple(getattr(estimator, "supported_inference", ()))
+        extra = registered_specs(getattr(estimator, "inference_interface", None))
+        allowed += tuple(t for t in extra if t not in allowed and isinstance(spec, t))
     return require_supported(_label(estimator), spec, allowed)
 
 
