@@ -75,8 +75,7 @@ def registered_specs(interface: type | None) -> tuple[type, ...]:
         return ()
     out: list[type] = []
     for spec, iface, _ in _RULES:
-        if (iface is interface or (isinstance(interface, type) and issubclass(interface, iface))) \
-                and spec not in out:
+        if iface in getattr(interface, "__mro__", (interface,)) and spec not in out:
             out.append(spec)
     return tuple(out)
 
