@@ -101,8 +101,7 @@ class ITSDesignMixin(FitTemplate):
         ``default_inference``) for one release, with a warning naming the spec to pass instead."""
         given = [f"{k}={getattr(self, k)!r}" for k in ("errors", "hac_lags") if getattr(self, k) is not None]
         if given:
-            warn_deprecated_setting(f"{type(self).__name__}({', '.join(given)})", f"fit(inference={replacement})",
-                                    stacklevel=5)
+            warn_deprecated_setting(f"{type(self).__name__}({', '.join(given)})", f"fit(inference={replacement})")
     def design_spec(self) -> DesignSpec:
         return DesignSpec(impact=self.impact, lag=self.lag, transition=self.transition,
                           transition_mode=self.transition_mode, seasonality=self.seasonality,

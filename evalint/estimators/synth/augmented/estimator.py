@@ -66,7 +66,7 @@ def _no_seed(seed: Any, where: str) -> None:
     """The deprecated ``seed=`` of the ridge ASCM: warn (nothing is drawn at random) and drop it."""
     if seed is not None:
         warn_deprecated_setting(f"{where}(seed={seed!r})", "no seed (conformal and jackknife+ inference draw "
-                                "nothing at random; the seed was recorded but never used)", stacklevel=4)
+                                "nothing at random; the seed was recorded but never used)")
 
 
 @dataclass(frozen=True)

@@ -84,8 +84,7 @@ def placebo_seed(inference: Any, seed: Any, where: str) -> Any:
         return inference
     spec = inference if inference is not None else Placebo(seed=seed)
     warn_deprecated_setting(f"{where}(seed={seed!r})", f"inference={Placebo(seed=seed)!r}"
-                            + ("" if inference is None else " (the inference given keeps its own seed)"),
-                            stacklevel=4)
+                            + ("" if inference is None else " (the inference given keeps its own seed)"))
     return spec
 
 

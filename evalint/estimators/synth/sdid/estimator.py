@@ -219,7 +219,7 @@ class SyntheticDiD(FitTemplate):
         given = [f"{k}={getattr(self, k)!r}" for k, d in _DEPRECATED_DEFAULTS.items() if getattr(self, k) != d]
         if given:
             warn_deprecated_setting(f"SyntheticDiD({', '.join(given)})",
-                                    f"fit(inference={self.default_inference()!r})", stacklevel=4)
+                                    f"fit(inference={self.default_inference()!r})")
         if isinstance(self.covariates, str):
             object.__setattr__(self, "covariates", (self.covariates,))
         object.__setattr__(self, "covariates", tuple(self.covariates))
@@ -388,7 +388,7 @@ def synthetic_did(panel: Panel, treated: Any = None, method: str = "sdid", varia
             warnings.simplefilter("ignore", SettingDeprecationWarning)
             spec = SyntheticDiD(**old).default_inference()
         warn_deprecated_setting(f"synthetic_did({', '.join(f'{k}={v!r}' for k, v in old.items())})",
-                                f"synthetic_did(..., inference={spec!r})", stacklevel=3)
+                                f"synthetic_did(..., inference={spec!r})")
         if inference is None:
             inference = spec
     est = SyntheticDiD(method=method, covariates=tuple(covariates), **options)
