@@ -1,6 +1,7 @@
 """The shared inference layer: declarations and Wald statistics."""
 
 from evalint.inference import conformal as _conformal  # noqa: F401  (registers its handlers)
+from evalint.inference import influence as _influence  # noqa: F401  (registers its handlers)
 from evalint.inference import placebo_rank as _placebo_rank  # noqa: F401  (registers its handlers)
 from evalint.inference import replicates as _replicates  # noqa: F401  (registers its handlers)
 from evalint.inference import time_series as _time_series  # noqa: F401  (registers its handlers)

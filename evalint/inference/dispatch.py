@@ -37,7 +37,7 @@ from evalint.errors import SpecificationError
 from evalint.inference.cluster import ClusterVcov, cluster_vcov
 from evalint.inference.interface import LinearFit
 from evalint.inference.normal import wald
-from evalint.inference.specs import Clustered, InferenceSpec, WildClusterBootstrap, require_supported
+from evalint.inference.specs import Analytic, Clustered, InferenceSpec, WildClusterBootstrap, require_supported
 from evalint.inference.wild import wild_cluster_bootstrap
 
 __all__ = ["SupportsInference", "resolve_inference", "ContrastInference", "linear_covariance",
@@ -211,3 +211,20 @@ def linear_contrast(fit: LinearFit, vcov: ClusterVcov, clusters: np.ndarray | pd
         return ContrastInference(est, se, df, wb.p_value, wb.ci, reps=wb.reps, enumerated=wb.enumerated)
     _, p, lo, hi = wald(est, se, alpha, df)
     return ContrastInference(est, se, df, float(p), (float(lo), float(hi)))
+
+
+def _cluster_robust(spec: InferenceSpec, fit: LinearFit, *, clusters: np.ndarray | pd.Series,
+                    small_sample: str | None = None, default_small_sample: str = "nested") -> ClusterVcov:
+    """``infer(Clustered | Analytic, LinearFit, clusters=...)``: the cluster-robust covariance.
+
+    ``Clustered(kind=...)`` (``Analytic``: CR1); the CR1 small-sample rule is the estimator's
+    fixed ``small_sample`` when it passes one (Sun-Abraham's fixest rule, the Bacon TWFE's
+    CR1S), else the spec's, else ``default_small_sample``.
+    """
+    kind = spec.kind if isinstance(spec, Clustered) else "CR1"
+    rule = small_sample or (spec.small_sample if isinstance(spec, Clustered) else default_small_sample)
+    return cluster_vcov(fit, clusters, kind=kind, small_sample=rule)
+
+
+register_inference(Clustered, LinearFit, _cluster_robust)
+register_inference(Analytic, LinearFit, _cluster_robust)

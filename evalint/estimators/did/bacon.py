@@ -45,7 +45,8 @@ from evalint.estimators.did.staggered import (
     describe_adoption,
     require_timing,
 )
-from evalint.inference.cluster import cluster_vcov
+from evalint.inference.dispatch import infer
+from evalint.inference.interface import LinearFit
 from evalint.estimators.template import CalendarOutcome, FitCore, FitTemplate
 from evalint.inference.specs import Analytic, Clustered
 from evalint.results.effect import InferenceInfo, make_result
@@ -101,6 +102,8 @@ class BaconDecomposition(FitTemplate):
 
     name: ClassVar[str] = "bacon"
     supported_inference: ClassVar[tuple[type, ...]] = (Analytic, Clustered)
+    #: what the fit hands the inference layer (specs registered for it are accepted too)
+    inference_interface: ClassVar[type] = LinearFit
     inference_label: ClassVar[str] = "Goodman-Bacon decomposition"
     forbidden_threshold: float = 0.10
 
@@ -172,8 +175,8 @@ class BaconDecomposition(FitTemplate):
         ymat = panel.to_matrix(panel.outcome).to_numpy(dtype=float)
         periods = panel.periods
         start = _start_index(timing, panel)
-        kind = inference.kind if isinstance(inference, Clustered) else "CR1"
-        twfe, se, df, cv = _twfe_and_se(ymat, start, kind)
+        twfe, se, df, cv = _twfe_and_se(ymat, start, inference)
+        kind = cv.kind
         table = decompose(ymat, start, [str(p) for p in periods])
         forbidden = float(table.loc[table["forbidden"], "weight"].sum())
         by_type = _by_type(table)
@@ -235,8 +238,9 @@ def _start_index(timing: Any, panel: Panel) -> np.ndarray:
     return np.array([-1 if pd.isna(c) else c.ordinal - first for c in coh], dtype=np.int64)
 
 
-def _twfe_and_se(ymat: np.ndarray, start: np.ndarray, kind: str) -> tuple[float, float, float, Any]:
-    """TWFE coefficient, its unit-clustered SE and df (fe.py solver, inference.cluster vcov)."""
+def _twfe_and_se(ymat: np.ndarray, start: np.ndarray, spec: Any) -> tuple[float, float, float, Any]:
+    """TWFE coefficient, its unit-clustered SE and df (fe.py solver; the spec's covariance from the
+    inference dispatcher, CR1 with the CR1S factor)."""
     n, t = ymat.shape
     cols = np.arange(t)
     d = ((start[:, None] >= 0) & (cols[None, :] >= start[:, None])).astype(float)
@@ -244,7 +248,7 @@ def _twfe_and_se(ymat: np.ndarray, start: np.ndarray, kind: str) -> tuple[float,
     periods = np.tile(cols, n)
     fe = FixedEffects.from_codes([units, periods], names=("unit", "period"))
     fit = fe_lstsq(ymat.ravel(), d.ravel()[:, None], fe, names=["treated"])
-    cv = cluster_vcov(fit, units, kind=kind)
+    cv = infer(spec, fit, clusters=units, small_sample="CR1S")
     var, df = cv.contrast(np.array([1.0]))
     return float(fit.coef[0]), float(np.sqrt(var)), float(df), cv
 
