@@ -154,7 +154,8 @@ def jackknife_plus(y1: FloatArray, Y0: FloatArray, pre: np.ndarray, lam: float,
 def _residuals(Y1: FloatArray, Y0: FloatArray, lam: float, weights: WeightsFn) -> FloatArray:
     """Residuals over all T periods of the counterfactual fitted on all of them."""
     g = weights(Y0, Y1, lam)
-    return Y1 - Y0.T @ g
+    out: FloatArray = Y1 - Y0.T @ g
+    return out
 
 
 def conformal_p_value(tau0: float, units: list[tuple[FloatArray, FloatArray, np.ndarray]], lam: Sequence[float],

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, TypeVar, overload, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -47,8 +47,18 @@ __all__ = ["SupportsInference", "resolve_inference", "ContrastInference", "linea
 _RULES: list[tuple[type, type, Callable[..., Any]]] = []
 
 
-def register_inference(spec: type, interface: type,
-                       handler: Callable[..., Any] | None = None) -> Any:
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
+
+@overload
+def register_inference(spec: type, interface: type) -> Callable[[_Handler], _Handler]: ...
+
+
+@overload
+def register_inference(spec: type, interface: type, handler: _Handler) -> _Handler: ...
+
+
+def register_inference(spec: type, interface: type, handler: Callable[..., Any] | None = None) -> Any:
     """Register how ``spec`` turns a fit seen through ``interface`` into inference.
 
     ``handler(spec, fit, **context)`` receives the spec instance, the estimator's object (an

@@ -95,7 +95,7 @@ class PlaceboInference:
     flags: tuple[Flag, ...] = ()
 
 
-def rank_p_value(treated_ratio: float, placebo_ratios: Sequence[float]) -> tuple[float, int]:
+def rank_p_value(treated_ratio: float, placebo_ratios: Sequence[float] | np.ndarray) -> tuple[float, int]:
     """Rank p-value of the treated post/pre MSPE ratio among all units.
 
     Returns ``(p, rank)`` with rank 1 = largest ratio; ties count against the treated

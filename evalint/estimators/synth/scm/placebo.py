@@ -271,8 +271,8 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
     # one seed: an explicit Placebo spec's own (as for SDID), otherwise the ``seed`` argument;
     # the description and provenance report the seed the draws used
     spec = inference if inference is not None else Placebo(seed=seed)  # resolved by the fit template
-    seed = spec.seed
-    if spec.reps is not None:  # draws of the joint test for several treated units
+    seed = getattr(spec, "seed", None)  # a spec registered for PlaceboRefit may draw nothing
+    if getattr(spec, "reps", None) is not None:  # draws of the joint test for several treated units
         placebo_reps = int(spec.reps)
     diagnostics: list[CheckResult] = []
     flags: list[Flag] = []
