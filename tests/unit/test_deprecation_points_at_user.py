@@ -96,3 +96,19 @@ def test_the_line_is_the_callers():
         SegmentedRegression(errors="ols")
     found = [w for w in rec if issubclass(w.category, SettingDeprecationWarning)]
     assert found and found[0].filename == __file__ and found[0].lineno == line
+
+
+def test_sdid_provenance_names_the_spec_run(sdid_panel):
+    from evalint.inference.specs import Jackknife, Placebo
+
+    est = SyntheticDiD(max_iter=500)
+    res = est.fit(sdid_panel, inference=Placebo(reps=30, seed=2), calendar=False)
+    assert res.provenance.spec["inference"] == "Placebo(reps=30, seed=2)"
+    assert not {"variance", "reps", "seed", "variance_used"} & set(res.provenance.spec)
+    # Placebo(reps=None) records the number of replications actually drawn
+    assert est.fit(sdid_panel, inference=Placebo(seed=2), calendar=False).provenance.spec["inference"] == \
+        "Placebo(reps=200, seed=2)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SettingDeprecationWarning)
+        old = SyntheticDiD(variance="jackknife", max_iter=500)
+    assert old.fit(sdid_panel, calendar=False).provenance.spec["inference"] == repr(Jackknife())
