@@ -10,7 +10,19 @@ and applied to any fitted model:
   between CR1 and the wild cluster bootstrap by the number of clusters).
 
 :func:`resolve_inference` turns ``inference=`` into a supported spec (or refuses with the
-supported list, :func:`~evalint.inference.specs.require_supported`). For least-squares
+supported list, :func:`~evalint.inference.specs.require_supported`); an estimator that declares
+``inference_interface`` (a Protocol of :mod:`evalint.inference.interface` or of a handler module)
+also accepts every spec registered for that interface.
+
+:func:`infer` is the one entry point an estimator calls with its spec and what it hands over
+(scores and bread, influence functions, refit callbacks): it runs the handler registered with
+:func:`register_inference` for the spec's class and the interface the object satisfies. The
+handlers live in :mod:`~evalint.inference.time_series` (ITS), :mod:`~evalint.inference.replicates`
+(synthetic DiD), :mod:`~evalint.inference.placebo_rank` (synthetic control),
+:mod:`~evalint.inference.conformal` (augmented SC), :mod:`~evalint.inference.influence`
+(imputation, Callaway-Sant'Anna), :mod:`~evalint.inference.permutation` (Conley-Taber) and here
+(``Clustered``/``Analytic`` on a ``LinearFit``). A new spec for a family is a handler registered
+for that family's interface: no estimator edit. For least-squares
 estimators, :func:`linear_covariance` and :func:`linear_contrast` turn the spec plus the fit's
 :class:`~evalint.inference.interface.LinearFit` interface (scores, bread) and one cluster
 label per row into the covariance, and a contrast's standard error, degrees of freedom,
