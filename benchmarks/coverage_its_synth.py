@@ -121,8 +121,11 @@ def _count_methods() -> dict[str, Callable[..., Any]]:
 
 
 def _continuous_methods() -> dict[str, Callable[..., Any]]:
-    from evalint.estimators.its.backends import fit_gls_ar, fit_ols
-    from evalint.estimators.its.sieve_fit import fit_ols_sieve
+    from evalint.estimators.its.backends import OLSSeriesFit, fit_gls_ar, fit_ols
+    from evalint.inference.dispatch import infer
+
+    def fit_ols_sieve(y: Any, X: Any, inc: Any, spec: Any) -> Any:
+        return infer(spec, OLSSeriesFit(y, X, inc))
     from evalint.inference.specs import ARErrors, NeweyWest, SieveBootstrap
 
     return {

@@ -182,12 +182,36 @@ class SettingDeprecationWarning(EvalintWarning, DeprecationWarning):
     works for one release. The message names the replacement (``inference=...``)."""
 
 
-def warn_deprecated_setting(old: str, new: str, stacklevel: int = 3) -> None:
-    """Warn that ``old`` (a setting as the user wrote it) is deprecated in favour of ``new``."""
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` (counted from the caller of this function's caller) of the first frame
+    outside evalint: frames in the package and the ``__init__`` a dataclass generates are skipped,
+    so a warning points at the user's line however many wrappers lie between."""
+    import os
+    import sys
+
+    pkg = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame = sys._getframe(2)
+    level = 2
+    while frame is not None:
+        code = frame.f_code
+        if not (code.co_filename.startswith(pkg) or (code.co_filename == "<string>" and code.co_name == "__init__")):
+            return level
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
+def warn_deprecated_setting(old: str, new: str, stacklevel: int | None = None) -> None:
+    """Warn that ``old`` (a setting as the user wrote it) is deprecated in favour of ``new``.
+
+    ``stacklevel=None`` (default) points the warning at the first line outside evalint (the
+    user's call, through wrappers such as ``evalint.its(...)`` or ``synthetic_did(...)``).
+    """
     import warnings
 
+    level = _user_stacklevel() if stacklevel is None else stacklevel
     warnings.warn(f"{old} is deprecated and will be removed in the next release; use {new} instead.",
-                  SettingDeprecationWarning, stacklevel=stacklevel)
+                  SettingDeprecationWarning, stacklevel=level)
 
 
 def plain(value: Any) -> Any:

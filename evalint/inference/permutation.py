@@ -33,16 +33,18 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from evalint._typing import check_positive_int
 from evalint.errors import InferenceError
+from evalint.inference.dispatch import register_inference
 from evalint.inference.randomisation import rank_test
 from evalint.inference.specs import InferenceSpec
 
 __all__ = [
+    "PermutationRefit", "PermutationInference", "conley_taber_inference",
     "ConleyTaber",
     "MAX_FEW_TREATED",
     "conley_taber_interval",
@@ -173,3 +175,64 @@ def placebo_assignments(n_controls: int, dates: Sequence[Any], reps: int, seed: 
     out = np.empty_like(by_sorted)
     out[:, order] = by_sorted
     return out
+
+
+@runtime_checkable
+class PermutationRefit(Protocol):
+    """An estimator refitted with treatment reassigned to comparison groups (Conley-Taber).
+
+    Attributes
+    ----------
+    estimate : float
+        The estimate on the real assignment.
+    n_control_groups : int
+        Comparison groups (units, or whole clusters) that can receive a placebo treatment.
+    dates : sequence
+        The treated groups' start dates (each placebo assignment gives these to comparison groups).
+    """
+
+    @property
+    def estimate(self) -> float: ...
+
+    @property
+    def n_control_groups(self) -> int: ...
+
+    @property
+    def dates(self) -> Sequence[Any]: ...
+
+    def placebo_estimates(self, draws: np.ndarray) -> np.ndarray:
+        """The refit callback: the estimate with treatment given to the comparison groups in each
+        row of ``draws`` (row ``r``: group indices receiving ``dates`` in order)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PermutationInference:
+    """A Conley-Taber permutation interval, p-value and SE (SD of the placebo estimates).
+
+    ``every``: whether every placebo assignment was enumerated (then no seed was used);
+    ``coverage``: the interval's attainable coverage ``(hi_rank - lo_rank) / (m + 1)``.
+    """
+
+    placebo: np.ndarray
+    ci: tuple[float, float]
+    p_value: float
+    se: float
+    every: bool
+    coverage: float
+
+
+def conley_taber_inference(spec: ConleyTaber, fit: PermutationRefit, *, alpha: float) -> PermutationInference:
+    """Draw the placebo assignments with the spec's one seed, refit through the callback, and
+    invert the permutation test (Conley & Taber 2011)."""
+    draws = placebo_assignments(fit.n_control_groups, fit.dates, spec.reps, 0 if spec.seed is None else spec.seed)
+    placebo = np.asarray(fit.placebo_estimates(draws), dtype=float)
+    low, high, p_value = conley_taber_interval(fit.estimate, placebo, alpha)
+    m = int(placebo.size)
+    every = n_placebo_assignments(fit.n_control_groups, fit.dates) <= spec.reps
+    lo_rank, hi_rank = permutation_ranks(m, alpha)
+    return PermutationInference(placebo, (low, high), p_value, float(np.std(placebo, ddof=1)), every,
+                                (hi_rank - lo_rank) / (m + 1))
+
+
+register_inference(ConleyTaber, PermutationRefit, conley_taber_inference)

@@ -30,7 +30,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 
-from evalint.errors import InferenceError
+from typing import Any
+
+from evalint.errors import InferenceError, SpecificationError
+from evalint.inference.dispatch import register_inference
+from evalint.inference.interface import CovarianceEstimate, TimeSeriesFit
+from evalint.inference.specs import SieveBootstrap
 
 __all__ = ["SieveFit", "default_max_order", "sieve_bootstrap", "yule_walker"]
 
@@ -151,3 +156,23 @@ def sieve_bootstrap(y: np.ndarray, X: np.ndarray, *, reps: int, seed: int | None
     bstar = linalg.solve_triangular(R, Q.T @ ystar.T).T
     cov = np.cov(bstar, rowvar=False, ddof=1).reshape(k, k)
     return SieveFit(beta=beta, cov=cov, draws=bstar, order=order, phi=phi)
+
+
+@register_inference(SieveBootstrap, TimeSeriesFit)
+def _sieve_handler(spec: SieveBootstrap, fit: TimeSeriesFit) -> Any:
+    """``SieveBootstrap`` on a least-squares series fit: bootstrap covariance, t(n - k) reference.
+
+    The fit must offer ``fitted_data()`` (the fitted rows' outcome and design); log-link GLM
+    fits do not, and are refused.
+    """
+    fitted_data = getattr(fit, "fitted_data", None)
+    if not callable(fitted_data):
+        raise SpecificationError("SieveBootstrap applies to least-squares series fits (the segmented regression); "
+                                 "use ARErrors() or NeweyWest() for this model.")
+    y, X = fitted_data()
+    sv = sieve_bootstrap(y, X, reps=spec.reps, seed=spec.seed, max_order=spec.max_order)
+    n, k = fit.n_obs, fit.n_coef
+    phi = ", ".join(f"{v:.3f}" for v in sv.phi) if sv.order else "none"
+    return fit.with_covariance(CovarianceEstimate(
+        sv.cov, float(n - k), "SieveBootstrap", f"{spec.description}; bootstrap standard errors, t({n - k}) reference",
+        note=f"sieve AR({sv.order}), phi = {phi}", extra={"sieve_order": sv.order, "sieve_phi": sv.phi.tolist()}))

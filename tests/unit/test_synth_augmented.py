@@ -9,7 +9,7 @@ import pytest
 from evalint.data.panel import Panel
 from evalint.errors import SpecificationError
 from evalint.estimators.synth.augmented.estimator import AugmentedSyntheticControl, augmented_synthetic_control
-from evalint.estimators.synth.augmented.inference import Conformal
+from evalint.inference.conformal import Conformal
 from evalint.estimators.synth.augmented.weights import ridge_ascm_weights
 from evalint.estimators.synth.simplex import simplex_least_squares
 
@@ -215,7 +215,7 @@ def test_bad_input_is_caught_as_for_scm():
 
 # ----------------------------------------------------------------------------- jackknife+
 def test_jackknife_plus_matches_leave_one_period_out_refits_by_hand():
-    from evalint.estimators.synth.augmented.inference import JackknifePlus
+    from evalint.inference.conformal import JackknifePlus
 
     df = frame(seed=3)
     lam = 40.0
@@ -246,7 +246,7 @@ def test_jackknife_plus_matches_leave_one_period_out_refits_by_hand():
 
 
 def test_jackknife_plus_p_value_inverts_the_intervals():
-    from evalint.estimators.synth.augmented.inference import JackknifePlus
+    from evalint.inference.conformal import JackknifePlus
 
     p = panel_of(frame(seed=5, effect=-0.4))
     base = augmented_synthetic_control(p, calendar=False, inference=JackknifePlus(), alpha=0.2)
@@ -262,7 +262,7 @@ def test_jackknife_plus_coverage_and_power_in_simulation():
     # level alpha/2 is coverage >= 0.9 (exchangeable periods). 40 replications: P(fewer than 32
     # covering | coverage 0.9) = 0.015. The intervals must also be informative: 0 (an effect
     # of 0 against noise sd 0.3) excluded in at least 30 of 40.
-    from evalint.estimators.synth.augmented.inference import JackknifePlus
+    from evalint.inference.conformal import JackknifePlus
 
     covered = excludes_zero = 0
     for s in range(40):
@@ -276,7 +276,7 @@ def test_jackknife_plus_coverage_and_power_in_simulation():
 
 
 def test_jackknife_plus_unbounded_and_staggered_are_flagged_not_nan():
-    from evalint.estimators.synth.augmented.inference import JackknifePlus
+    from evalint.inference.conformal import JackknifePlus
 
     r = augmented_synthetic_control(panel_of(frame()), calendar=False, inference=JackknifePlus())  # alpha .05
     assert r.ci == (-np.inf, np.inf)
@@ -292,7 +292,7 @@ def test_jackknife_plus_unbounded_and_staggered_are_flagged_not_nan():
 
 
 def test_jackknife_plus_several_treated_units_average_their_refits():
-    from evalint.estimators.synth.augmented.inference import JackknifePlus
+    from evalint.inference.conformal import JackknifePlus
 
     df = frame(treated=("u0", "u1"), seed=6)
     r = augmented_synthetic_control(panel_of(df), calendar=False, inference=JackknifePlus(), alpha=0.1,

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from evalint.data.panel import Panel
-from evalint.estimators.synth.scm.placebo import inverted_rank_interval
+from evalint.inference.placebo_rank import inverted_rank_interval
 from evalint.estimators.synth.matrices import Predictor
 from evalint.estimators.synth.scm.estimator import synthetic_control
 from evalint.estimators.synth.scm.weights import fit_scm_weights

@@ -8,7 +8,7 @@ import pytest
 
 from evalint.data.panel import Panel
 from evalint.errors import InferenceError
-from evalint.estimators.synth.scm.placebo import rank_p_value
+from evalint.inference.placebo_rank import rank_p_value
 from evalint.estimators.synth.scm.estimator import synthetic_control
 from evalint.inference.specs import Placebo
 

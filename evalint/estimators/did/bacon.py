@@ -46,7 +46,8 @@ from evalint.estimators.did.staggered import (
     describe_adoption,
     require_timing,
 )
-from evalint.inference.cluster import cluster_vcov
+from evalint.inference.dispatch import infer
+from evalint.inference.interface import LinearFit
 from evalint.estimators.template import CalendarOutcome, FitCore, FitTemplate
 from evalint.inference.specs import Analytic, Clustered
 from evalint.results.effect import InferenceInfo, make_result
@@ -104,6 +105,8 @@ class BaconDecomposition(FitTemplate):
 
     name: ClassVar[str] = "bacon"
     supported_inference: ClassVar[tuple[type, ...]] = (Analytic, Clustered)
+    #: what the fit hands the inference layer (specs registered for it are accepted too)
+    inference_interface: ClassVar[type] = LinearFit
     inference_label: ClassVar[str] = "Goodman-Bacon decomposition"
     forbidden_threshold: float = 0.10
 
@@ -172,9 +175,9 @@ class BaconDecomposition(FitTemplate):
         ymat = panel.to_matrix(panel.outcome).to_numpy(dtype=float)
         periods = panel.periods
         start = _start_index(timing, panel)
-        kind = inference.kind if isinstance(inference, Clustered) else "CR1"
         labels = unit_cluster_labels(panel, by, panel.units)
-        twfe, se, df, cv = _twfe_and_se(ymat, start, kind, labels)
+        twfe, se, df, cv = _twfe_and_se(ymat, start, inference, labels)
+        kind = cv.kind
         where = "unit" if by == panel.unit else by
         table = decompose(ymat, start, [str(p) for p in periods])
         forbidden = float(table.loc[table["forbidden"], "weight"].sum())
@@ -238,9 +241,10 @@ def _start_index(timing: Any, panel: Panel) -> np.ndarray:
     return np.array([-1 if pd.isna(c) else c.ordinal - first for c in coh], dtype=np.int64)
 
 
-def _twfe_and_se(ymat: np.ndarray, start: np.ndarray, kind: str,
+def _twfe_and_se(ymat: np.ndarray, start: np.ndarray, spec: Any,
                  unit_labels: np.ndarray | None = None) -> tuple[float, float, float, Any]:
-    """TWFE coefficient, its clustered SE and df (fe.py solver, inference.cluster vcov).
+    """TWFE coefficient, its clustered SE and df (fe.py solver; the spec's covariance from the
+    inference dispatcher, CR1 with the CR1S factor).
 
     ``unit_labels``: one cluster label per unit (row of ``ymat``); ``None`` clusters by unit.
     """
@@ -252,7 +256,7 @@ def _twfe_and_se(ymat: np.ndarray, start: np.ndarray, kind: str,
     fe = FixedEffects.from_codes([units, periods], names=("unit", "period"))
     fit = fe_lstsq(ymat.ravel(), d.ravel()[:, None], fe, names=["treated"])
     clusters = units if unit_labels is None else np.repeat(np.asarray(unit_labels), t)
-    cv = cluster_vcov(fit, clusters, kind=kind)
+    cv = infer(spec, fit, clusters=clusters, small_sample="CR1S")
     var, df = cv.contrast(np.array([1.0]))
     return float(fit.coef[0]), float(np.sqrt(var)), float(df), cv
 

@@ -31,14 +31,8 @@ import pandas as pd
 
 from evalint.diagnostics.base import Flag
 from evalint.errors import FewTreatedWarning, InferenceError, format_examples
-from evalint.inference.permutation import (
-    MAX_FEW_TREATED,
-    ConleyTaber,
-    conley_taber_interval,
-    n_placebo_assignments,
-    permutation_ranks,
-    placebo_assignments,
-)
+from evalint.inference.dispatch import infer
+from evalint.inference.permutation import MAX_FEW_TREATED, ConleyTaber
 from evalint.results.effect import InferenceInfo
 
 __all__ = ["PlaceboEstimates", "cs_simple_att", "n_treated_groups", "warn_few_treated", "with_conley_taber"]
@@ -56,6 +50,19 @@ class PlaceboEstimates:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return np.asarray(self.values, dtype=dtype)
+
+
+@dataclasses.dataclass(frozen=True)
+class _PlaceboRefits:
+    """A DiD result's placebo refits as :class:`~evalint.inference.permutation.PermutationRefit`."""
+
+    estimate: float
+    n_control_groups: int
+    dates: list[Any]
+    refit: Callable[[np.ndarray], np.ndarray]
+
+    def placebo_estimates(self, draws: np.ndarray) -> np.ndarray:
+        return self.refit(draws)
 
 
 def _groups(panel: Any) -> pd.Series:
@@ -186,19 +193,20 @@ def with_conley_taber(result: Any, panel: Any, spec: ConleyTaber, alpha: float, 
                       and all(u in never for u in by_group.index[by_group["g"] == g])]
     if not control_groups:
         raise InferenceError("Conley-Taber permutation needs never-treated comparison units; the panel has none.")
-    draws = placebo_assignments(len(control_groups), dates, spec.reps, 0 if spec.seed is None else spec.seed)
     grouped = bool(getattr(panel, "cluster", None)) and panel.cluster != panel.unit
-    if closed_form is not None and not grouped:
-        from evalint.estimators.did.cs.cells import outcome_matrix
 
-        y, units, per = outcome_matrix(panel, panel.outcome)
-        y0 = y[units.get_indexer(control_groups)]
-        if np.isnan(y0).any():
-            raise InferenceError("closed-form placebo estimates need a balanced panel.")
-        ords = np.array([d.ordinal for d in dates], dtype=np.int64)
-        placebo = _closed_form_placebos(y0, per, ords, draws, int(closed_form.get("anticipation", 0)),
-                                        float(closed_form.get("max_e", np.inf)))
-    else:
+    def placebo_estimates(draws: np.ndarray) -> np.ndarray:
+        """The refit callback: one estimate per placebo assignment (a row of ``draws``)."""
+        if closed_form is not None and not grouped:
+            from evalint.estimators.did.cs.cells import outcome_matrix
+
+            y, units, per = outcome_matrix(panel, panel.outcome)
+            y0 = y[units.get_indexer(control_groups)]
+            if np.isnan(y0).any():
+                raise InferenceError("closed-form placebo estimates need a balanced panel.")
+            ords = np.array([d.ordinal for d in dates], dtype=np.int64)
+            return _closed_form_placebos(y0, per, ords, draws, int(closed_form.get("anticipation", 0)),
+                                         float(closed_form.get("max_e", np.inf)))
         data = panel.data
         data = data.loc[~data[panel.unit].isin(treated)]
         unit_group = data[panel.unit].map(groups).to_numpy()
@@ -214,10 +222,14 @@ def with_conley_taber(result: Any, panel: Any, spec: ConleyTaber, alpha: float, 
                                      outcome_kind=dict(panel.outcome_kinds), cluster=panel.cluster)
                 p._primary_chosen = getattr(panel, "_primary_chosen", False)
                 estimates.append(float(fit_one(p)))
-        placebo = np.asarray(estimates)
-    low, high, p_value = conley_taber_interval(result.estimate, placebo, alpha)
+        return np.asarray(estimates)
+
+    # the inference layer draws the assignments with the spec's seed, calls the refit callback
+    # and inverts the permutation test
+    res = infer(spec, _PlaceboRefits(float(result.estimate), len(control_groups), dates, placebo_estimates),
+                alpha=alpha)
+    placebo, (low, high), p_value, every = res.placebo, res.ci, res.p_value, res.every
     k, m = len(treated_groups), int(placebo.size)
-    every = n_placebo_assignments(len(control_groups), dates) <= spec.reps
     level = panel.cluster if grouped else "unit"
     what = (f"{'all ' if every else ''}{m} {'random ' if not every else ''}placebo assignment(s) of "
             f"{f'each comparison {level}' if k == 1 else f'{k} of the {len(control_groups)} comparison {level}s'}"
@@ -236,14 +248,13 @@ def with_conley_taber(result: Any, panel: Any, spec: ConleyTaber, alpha: float, 
         "assignments of comparison units (the estimator's own SEs would understate uncertainty). It assumes "
         "the treated units are as noisy as the comparison units (e.g. of similar population).",
         source="placebo_permutation"),)
-    lo_rank, hi_rank = permutation_ranks(m, alpha)
-    if (hi_rank - lo_rank) / (m + 1) < 1 - alpha - 1e-12:
+    if res.coverage < 1 - alpha - 1e-12:
         flags += (Flag(
             "inference", "medium",
             f"Only {m} placebo assignments: no permutation interval reaches {1 - alpha:.0%} coverage; the "
-            f"interval spans the placebo range, coverage {(hi_rank - lo_rank) / (m + 1):.0%}. Add comparison units.",
+            f"interval spans the placebo range, coverage {res.coverage:.0%}. Add comparison units.",
             source="placebo_permutation"),)
     new_info = dict(result.info) if isinstance(result.info, dict) else {}
     new_info["placebo_estimates"] = str(PlaceboEstimates(placebo))
-    return dataclasses.replace(result, se=float(np.std(placebo, ddof=1)), ci=(low, high), p_value=p_value,
+    return dataclasses.replace(result, se=res.se, ci=(low, high), p_value=p_value,
                                inference=info, flags=flags, info=new_info)

@@ -51,12 +51,13 @@ from evalint.estimators.did.staggered import (
     require_timing,
     staggered_frame,
     unbalanced_note,
-    unit_cluster_vcov,
 )
 from evalint.diagnostics.pretrend import pretrend_check, wald_check
 from evalint.estimators.did.permutation import warn_few_treated
 from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
 from evalint.estimators.did.state import EventTimeState
+from evalint.inference.dispatch import infer
+from evalint.inference.interface import LinearFit
 from evalint.inference.normal import wald
 from evalint.estimators.template import CalendarOutcome, FitCore, FitTemplate
 from evalint.inference.specs import Analytic, Clustered
@@ -109,6 +110,8 @@ class SunAbraham(FitTemplate):
 
     name: ClassVar[str] = "sun_abraham"
     supported_inference: ClassVar[tuple[type, ...]] = (Analytic, Clustered)
+    #: what the fit hands the inference layer (specs registered for it are accepted too)
+    inference_interface: ClassVar[type] = LinearFit
     inference_label: ClassVar[str] = "Sun-Abraham"
     control: Literal["never_treated", "last_treated"] = "never_treated"
     anticipation: int = 0
@@ -212,9 +215,11 @@ class SunAbraham(FitTemplate):
         units = fr["u"].to_numpy()
         fe = FixedEffects.from_codes([units, fr["t"].to_numpy()], names=("unit", "period"))
         fit = fe_lstsq(fr["y"].to_numpy(), xmat, fe, names=names)
-        kind = inference.kind if isinstance(inference, Clustered) else "CR1"
         cl_rows = units if by == panel.unit else unit_cluster_labels(panel, by, panel.units)[units]
-        cv = unit_cluster_vcov(fit, cl_rows, kind)
+        # the spec plus the fit (a LinearFit) -> the cluster-robust covariance, with fixest's
+        # small-sample rule (unit effects nested in clusters not counted: pyfixest, diff-diff)
+        cv = infer(inference, fit, clusters=cl_rows, small_sample="nested")
+        kind = cv.kind
         vcov, n_clusters = cv.vcov, cv.n_clusters
         df = n_clusters - 1
         k = len(cells)

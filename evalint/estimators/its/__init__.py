@@ -37,7 +37,7 @@ def its(panel: Any, intervention: Any = None, *, outcome: str | None = None, mod
 
     ``model=None`` uses ``panel.outcome_kinds[outcome].default_its_model``: quasi-Poisson
     with AR(1) errors (and a log(population) offset) for admissions and delayed discharges, GLS
-    with AR(1) errors for continuous outcomes (``errors="newey_west"`` for OLS + Newey-West). Give
+    with AR(1) errors for continuous outcomes (``inference=NeweyWest()`` for OLS + Newey-West). Give
     ``model`` to override ("poisson", "quasi_poisson", "negative_binomial", "gls_ar", "ols").
     Other keyword arguments go to :func:`count_its` or :func:`segmented_regression`.
     """
@@ -53,12 +53,11 @@ def its(panel: Any, intervention: Any = None, *, outcome: str | None = None, mod
     chosen = model or panel.outcome_kinds[name].default_its_model
     if chosen in COUNT_MODELS:
         return count_its(panel, intervention, outcome=name, model=chosen, **options)
-    if chosen in ("gls_ar", "ols"):
-        # both use the default interval, GLS with AR(1) errors (REML, adjusted): OLS + Newey-West
-        # under-covers on monthly series (methods/its.md section 10); errors= overrides
-        options.setdefault("errors", "ar")
-    else:
+    if chosen not in ("gls_ar", "ols"):
         from evalint.errors import SpecificationError
 
         raise SpecificationError(f"model={chosen!r}; use one of {', '.join(COUNT_MODELS + ('gls_ar', 'ols'))}.")
+    # "gls_ar" and "ols" both use segmented regression's default interval, GLS with AR(1) errors
+    # (REML, adjusted): OLS + Newey-West under-covers on monthly series (methods/its.md section 10);
+    # inference= overrides (no deprecated errors= is set on the user's behalf)
     return segmented_regression(panel, intervention, outcome=name, **options)

@@ -32,14 +32,15 @@ import pandas as pd
 from scipy import linalg, optimize
 
 from evalint.errors import InferenceError, SpecificationError
-from evalint.inference.hac import hac_covariance
-from evalint.inference.specs import ARErrors, NeweyWest
+from evalint.inference.dispatch import infer
+from evalint.inference.interface import CovarianceEstimate
+from evalint.inference.specs import Analytic, ARErrors, NeweyWest
 from evalint.results.effect import InferenceInfo
 
 #: largest AR(1) coefficient a REML fit may take (the restricted likelihood can rise to a unit root)
 MAX_PACF = 0.99
 
-__all__ = ["ModelFit", "fit_ols", "fit_gls_ar", "fit_glm_ar", "fit_glm", "ar_loglik", "check_rank", "irls_poisson"]
+__all__ = ["ModelFit", "OLSSeriesFit", "GLMSeriesFit", "fit_ols", "fit_gls_ar", "fit_glm_ar", "fit_glm", "ar_loglik", "check_rank", "irls_poisson"]
 
 
 @dataclass
@@ -86,85 +87,90 @@ def check_rank(X: np.ndarray, columns: list[str]) -> None:
     )
 
 
-def _nw_info(nw: NeweyWest, lags: int, n: int, prewhite: bool) -> InferenceInfo:
-    fixed_b = bool(getattr(nw, "fixed_b", False))
-    return InferenceInfo(
-        name="NeweyWest",
-        description=f"Newey-West HAC standard errors (Bartlett kernel, {lags} lag(s)"
-        + (", rule floor(4(T/100)^(2/9))" if nw.lags is None and not fixed_b else "")
-        + (", small-sample factor T/(T-k)" if nw.small_sample else "")
-        + (", VAR(1) prewhitening" if prewhite else "")
-        + (f"; fixed-b critical values, b = {(lags + 1) / n:.2f} (Kiefer & Vogelsang 2005)" if fixed_b else "") + ")",
-        df=None, note=f"{n} fitted periods",
-    )
-
-
-def _nw_lags(nw: NeweyWest, n_times: int) -> int | None:
-    """The lag to use: the user's, the fixed-b bandwidth when fixed_b, else None (the NW rule)."""
-    if nw.lags is not None:
-        return nw.lags
-    if getattr(nw, "fixed_b", False):
-        from evalint.inference.fixed_b import fixed_b_lags
-
-        return fixed_b_lags(n_times)
-    return None
-
-
-def _fixed_b_df(Xw: np.ndarray, cols: list[str], lags: int, times: np.ndarray) -> tuple[float | None, float]:
-    """t df reproducing the largest simulated fixed-b 95% critical value over the intervention terms."""
-    from evalint.inference.fixed_b import equivalent_t_df, fixed_b_critical_value
-
-    idx = [j for j, c in enumerate(cols) if c.split(":")[-1].startswith(("level_", "slope_", "ramp_"))] or \
-        list(range(len(cols)))
-    crit = max(fixed_b_critical_value(Xw, j, lags, 0.05, times=times) for j in idx)
-    return equivalent_t_df(crit, 0.05), crit
-
-
 # ---------------------------------------------------------------------- OLS
+def _model_fit(params: np.ndarray, names: tuple[str, ...], cov: CovarianceEstimate, **kw: Any) -> ModelFit:
+    cols = list(names)
+    info = InferenceInfo(cov.name, cov.description, df=cov.df, note=cov.note)
+    return ModelFit(params=pd.Series(params, index=cols), cov=pd.DataFrame(cov.cov, index=cols, columns=cols),
+                    df=cov.df, inference=info, **kw)
+
+
+@dataclass
+class OLSSeriesFit:
+    """An OLS fit of one (or several stacked) series, as :class:`~evalint.inference.interface.TimeSeriesFit`.
+
+    What the ITS family hands the inference layer: scores and bread (Newey-West, fixed-b), the
+    classical covariance (``Analytic``) and the GLS refit with AR(p) errors (``ARErrors``);
+    :func:`evalint.inference.dispatch.infer` returns a :class:`ModelFit`.
+    """
+
+    y: np.ndarray
+    X: pd.DataFrame
+    include: np.ndarray
+    prewhite: bool = False
+    time_index: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.names = tuple(self.X.columns)
+        Xf = self.X.to_numpy(float)[self.include]
+        yf = self.y[self.include]
+        check_rank(Xf, list(self.names))
+        self._Xf = Xf
+        self.n_obs, self.n_coef = Xf.shape
+        k = self.n_coef
+        Q, R = np.linalg.qr(Xf)
+        self.beta = linalg.solve_triangular(R, Q.T @ yf)
+        self.resid = yf - Xf @ self.beta
+        Rinv = linalg.solve_triangular(R, np.eye(k))
+        self.bread = Rinv @ Rinv.T
+        self.n_times = len(self.y) if self.time_index is None else len(np.unique(self.time_index))
+        self.fitted_times = np.flatnonzero(self.include)
+        self.hac_df = float(self.n_obs - k)
+
+    def scores(self) -> np.ndarray:
+        # excluded (transition) rows carry zero scores, so lag distances stay calendar
+        # distances; the small-sample factor counts fitted rows only
+        out = np.zeros((len(self.y), self.n_coef))
+        out[self.include] = self._Xf * self.resid[:, None]
+        return out
+
+    def hac_design(self) -> np.ndarray:
+        return self._Xf
+
+    def fitted_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """The fitted rows' outcome and design (what a resampling spec such as ``SieveBootstrap`` refits)."""
+        return np.asarray(self.y, float)[self.include], self._Xf
+
+    def model_covariance(self) -> CovarianceEstimate:
+        n, k = self.n_obs, self.n_coef
+        sigma2 = float(self.resid @ self.resid) / (n - k)
+        return CovarianceEstimate(sigma2 * self.bread, float(n - k), "Analytic",
+                                  "classical OLS standard errors (independent errors)")
+
+    def with_covariance(self, cov: CovarianceEstimate) -> ModelFit:
+        n, k = self.n_obs, self.n_coef
+        rss = float(self.resid @ self.resid)
+        ll = -0.5 * n * (np.log(2 * np.pi) + 1 + np.log(rss / n))
+        return _model_fit(self.beta, self.names, cov, link="identity", offset=np.zeros(len(self.y)),
+                          resid=self.resid, model="ols", scale=rss / (n - k), loglik=ll, aic=-2 * ll + 2 * (k + 1),
+                          info=dict(cov.extra))
+
+    def refit_ar_errors(self, spec: ARErrors) -> ModelFit:
+        return fit_gls_ar(self.y, self.X, self.include, spec)
+
+
 def fit_ols(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, inference: Any,
             prewhite: bool = False, time_index: np.ndarray | None = None) -> ModelFit:
     """OLS with classical or Newey-West standard errors (t reference with n - k df).
 
     ``time_index`` (one integer per row) sums Newey-West scores within time points, for
-    several series stacked (controlled ITS).
+    several series stacked (controlled ITS). Any spec but ``NeweyWest`` gives the classical
+    covariance; :func:`evalint.inference.dispatch.infer` on an :class:`OLSSeriesFit` runs
+    every spec registered for the time-series interface.
     """
-    cols = list(X.columns)
-    Xf = X.to_numpy(float)[include]
-    yf = y[include]
-    check_rank(Xf, cols)
-    n, k = Xf.shape
-    Q, R = np.linalg.qr(Xf)
-    beta = linalg.solve_triangular(R, Q.T @ yf)
-    resid = yf - Xf @ beta
-    Rinv = linalg.solve_triangular(R, np.eye(k))
-    bread = Rinv @ Rinv.T
-    if isinstance(inference, NeweyWest):
-        scores = np.zeros((len(y), k))
-        scores[include] = Xf * resid[:, None]
-        # excluded (transition) rows carry zero scores, so lag distances stay calendar
-        # distances; the small-sample factor counts fitted rows only
-        n_times = len(y) if time_index is None else len(np.unique(time_index))
-        V, lags = hac_covariance(scores, bread, lags=_nw_lags(inference, n_times), prewhite=prewhite,
-                                 groups=time_index)
-        if inference.small_sample:
-            V = V * (n / (n - k))
-        info = _nw_info(inference, lags, n, prewhite)
-        df_nw: float | None = float(n - k)
-        extra = {"hac_lags": lags}
-        if getattr(inference, "fixed_b", False) and time_index is None:
-            df_nw, extra["critical_value_95"] = _fixed_b_df(Xf, cols, lags, np.flatnonzero(include))
-        info = InferenceInfo(info.name, info.description, df=df_nw, note=info.note)
-    else:
-        sigma2 = float(resid @ resid) / (n - k)
-        V = sigma2 * bread
-        info = InferenceInfo("Analytic", "classical OLS standard errors (independent errors)", df=float(n - k))
-        extra = {}
-    sigma2 = float(resid @ resid) / (n - k)
-    ll = -0.5 * n * (np.log(2 * np.pi) + 1 + np.log(float(resid @ resid) / n))
-    return ModelFit(params=pd.Series(beta, index=cols), cov=pd.DataFrame(V, index=cols, columns=cols),
-                    df=info.df, link="identity", offset=np.zeros(len(y)), resid=resid,
-                    inference=info, model="ols", scale=sigma2, loglik=ll, aic=-2 * ll + 2 * (k + 1),
-                    info=extra)
+    spec = inference if isinstance(inference, NeweyWest) else Analytic()
+    out: ModelFit = infer(spec, OLSSeriesFit(y, X, include, prewhite=prewhite, time_index=time_index))
+    return out
 
 
 # ------------------------------------------------------------- GLS AR(p)
@@ -582,71 +588,115 @@ def irls_poisson(y: np.ndarray, X: np.ndarray, offset: np.ndarray, *, epsilon: f
     return beta, mu, w2, conv
 
 
+@dataclass
+class GLMSeriesFit:
+    """A Poisson, quasi-Poisson (Pearson dispersion) or negative binomial (NB2) log-link GLM of
+    one (or several stacked) series, as :class:`~evalint.inference.interface.TimeSeriesFit`.
+
+    Scores ``x_t w_t (y_t - mu_t) / mu_t`` and bread ``(X'WX)^{-1}`` for Newey-West; the
+    model-based covariance for ``Analytic``; the quasi-Poisson GLM with AR(p) errors for
+    ``ARErrors``.
+    """
+
+    y: np.ndarray
+    X: pd.DataFrame
+    include: np.ndarray
+    offset: np.ndarray | None
+    model: str
+    prewhite: bool = False
+    time_index: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        cols, Xf, yf, off_all, off, beta, mu, w2 = _poisson_start(self.y, self.X, self.include, self.offset)
+        self.names = tuple(cols)
+        n, k = Xf.shape
+        self.n_obs, self.n_coef = n, k
+        self._Xf, self._off_all = Xf, off_all
+        bread_model = np.linalg.inv((Xf * w2[:, None]).T @ Xf)
+        pearson = float(np.sum(w2 * ((yf - mu) / mu) ** 2))
+        dispersion = pearson / (n - k)
+        alpha = None
+        extra: dict[str, Any] = {"pearson_dispersion": dispersion, "pearson_chi2": pearson, "df_resid": n - k}
+        model = self.model
+        if model == "negative_binomial":
+            from statsmodels.discrete.discrete_model import NegativeBinomial
+
+            start = np.r_[beta, max(dispersion - 1, 0.01) / max(float(np.mean(mu)), 1e-8)]
+            nbm = NegativeBinomial(yf, Xf, offset=off, loglike_method="nb2")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                nb = nbm.fit(start_params=start, method="newton", maxiter=200, disp=0)
+                if not nb.mle_retvals.get("converged", False):  # derivative-free search, then polish
+                    nb = nbm.fit(start_params=start, method="nm", maxiter=20000, disp=0)
+                    nb = nbm.fit(start_params=np.asarray(nb.params), method="newton", maxiter=200, disp=0)
+            if not nb.mle_retvals.get("converged", False) or not np.all(np.isfinite(nb.params)):
+                raise InferenceError(
+                    "The negative binomial fit did not converge. Use model='quasi_poisson' (robust to the "
+                    "form of overdispersion) or check the series for outliers."
+                )
+            beta = np.asarray(nb.params[:k])
+            alpha = float(nb.params[k])
+            mu = np.exp(Xf @ beta + off)
+            model_cov = np.asarray(nb.cov_params())[:k, :k]
+            ll = float(nb.llf)
+            extra["nb_alpha"] = alpha
+            w = mu / (1 + alpha * mu)
+            score_w = (yf - mu) / (1 + alpha * mu)
+            desc = "negative binomial (NB2) maximum-likelihood standard errors"
+        else:
+            from scipy.special import gammaln
+
+            ll = float(np.sum(yf * np.log(mu) - mu - gammaln(yf + 1)))
+            model_cov = bread_model * (dispersion if model == "quasi_poisson" else 1.0)
+            w = mu
+            score_w = yf - mu
+            desc = ("Poisson model-based standard errors (variance = mean)" if model == "poisson" else
+                    f"quasi-Poisson standard errors (Pearson dispersion {dispersion:.3g} x Poisson variance)")
+        self.beta, self._w, self._score_w, self._extra = beta, w, score_w, extra
+        self._model_cov, self._desc, self._ll, self._alpha = model_cov, desc, ll, alpha
+        self._dispersion = dispersion
+        self._pearson_resid = (yf - mu) / np.sqrt(mu if alpha is None else mu + alpha * mu ** 2)
+        self.n_times = len(self.y) if self.time_index is None else len(np.unique(self.time_index))
+        self.fitted_times = np.flatnonzero(self.include)
+        self.hac_df = None
+
+    @property
+    def bread(self) -> np.ndarray:
+        return np.linalg.inv((self._Xf * self._w[:, None]).T @ self._Xf)
+
+    def scores(self) -> np.ndarray:
+        out = np.zeros((len(self.y), self.n_coef))
+        out[self.include] = self._Xf * self._score_w[:, None]
+        return out
+
+    def hac_design(self) -> np.ndarray:
+        return self._Xf * np.sqrt(self._w)[:, None]
+
+    def model_covariance(self) -> CovarianceEstimate:
+        df = float(self.n_obs - self.n_coef) if self.model == "quasi_poisson" else None
+        return CovarianceEstimate(self._model_cov, df, "Analytic", self._desc)
+
+    def with_covariance(self, cov: CovarianceEstimate) -> ModelFit:
+        k = self.n_coef
+        scale = (self._dispersion if self.model == "quasi_poisson" else
+                 (1.0 if self.model == "poisson" else self._alpha))
+        return _model_fit(self.beta, self.names, cov, link="log", offset=self._off_all,
+                          resid=self._pearson_resid, model=self.model, scale=scale, loglik=self._ll,
+                          aic=-2 * self._ll + 2 * (k + (self._alpha is not None)),
+                          info={**self._extra, **cov.extra})
+
+    def refit_ar_errors(self, spec: ARErrors) -> ModelFit:
+        return fit_glm_ar(self.y, self.X, self.include, self.offset, spec)
+
+
 def fit_glm(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, offset: np.ndarray | None,
             model: str, inference: Any, prewhite: bool = False, time_index: np.ndarray | None = None) -> ModelFit:
-    """Poisson, quasi-Poisson (Pearson dispersion) or negative binomial (NB2) log-link GLM."""
-    cols, Xf, yf, off_all, off, beta, mu, w2 = _poisson_start(y, X, include, offset)
-    n, k = Xf.shape
-    bread_model = np.linalg.inv((Xf * w2[:, None]).T @ Xf)
-    pearson = float(np.sum(w2 * ((yf - mu) / mu) ** 2))
-    dispersion = pearson / (n - k)
-    alpha = None
-    extra: dict[str, Any] = {"pearson_dispersion": dispersion, "pearson_chi2": pearson, "df_resid": n - k}
-    if model == "negative_binomial":
-        from statsmodels.discrete.discrete_model import NegativeBinomial
+    """Poisson, quasi-Poisson (Pearson dispersion) or negative binomial (NB2) log-link GLM.
 
-        start = np.r_[beta, max(dispersion - 1, 0.01) / max(float(np.mean(mu)), 1e-8)]
-        nbm = NegativeBinomial(yf, Xf, offset=off, loglike_method="nb2")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            nb = nbm.fit(start_params=start, method="newton", maxiter=200, disp=0)
-            if not nb.mle_retvals.get("converged", False):  # derivative-free search, then polish
-                nb = nbm.fit(start_params=start, method="nm", maxiter=20000, disp=0)
-                nb = nbm.fit(start_params=np.asarray(nb.params), method="newton", maxiter=200, disp=0)
-        if not nb.mle_retvals.get("converged", False) or not np.all(np.isfinite(nb.params)):
-            raise InferenceError(
-                "The negative binomial fit did not converge. Use model='quasi_poisson' (robust to the "
-                "form of overdispersion) or check the series for outliers."
-            )
-        beta = np.asarray(nb.params[:k])
-        alpha = float(nb.params[k])
-        mu = np.exp(Xf @ beta + off)
-        model_cov = np.asarray(nb.cov_params())[:k, :k]
-        ll = float(nb.llf)
-        extra["nb_alpha"] = alpha
-        w = mu / (1 + alpha * mu)
-        score_w = (yf - mu) / (1 + alpha * mu)
-        desc = "negative binomial (NB2) maximum-likelihood standard errors"
-    else:
-        from scipy.special import gammaln
-
-        ll = float(np.sum(yf * np.log(mu) - mu - gammaln(yf + 1)))
-        model_cov = bread_model * (dispersion if model == "quasi_poisson" else 1.0)
-        w = mu
-        score_w = yf - mu
-        desc = ("Poisson model-based standard errors (variance = mean)" if model == "poisson" else
-                f"quasi-Poisson standard errors (Pearson dispersion {dispersion:.3g} x Poisson variance)")
-    df = float(n - k) if model == "quasi_poisson" else None
-    if isinstance(inference, NeweyWest):
-        bread = np.linalg.inv((Xf * w[:, None]).T @ Xf)
-        scores = np.zeros((len(y), k))
-        scores[include] = Xf * score_w[:, None]
-        n_times = len(y) if time_index is None else len(np.unique(time_index))
-        V, lags = hac_covariance(scores, bread, lags=_nw_lags(inference, n_times), prewhite=prewhite,
-                                 groups=time_index)
-        if inference.small_sample:
-            V = V * (n / (n - k))
-        info = _nw_info(inference, lags, n, prewhite)
-        extra["hac_lags"] = lags
-        df = None
-        if getattr(inference, "fixed_b", False) and time_index is None:
-            df, extra["critical_value_95"] = _fixed_b_df(Xf * np.sqrt(w)[:, None], cols, lags, np.flatnonzero(include))
-            info = InferenceInfo(info.name, info.description, df=df, note=info.note)
-    else:
-        V = model_cov
-        info = InferenceInfo("Analytic", desc, df=df)
-    pearson_resid = (yf - mu) / np.sqrt(mu if alpha is None else mu + alpha * mu ** 2)
-    return ModelFit(params=pd.Series(beta, index=cols), cov=pd.DataFrame(V, index=cols, columns=cols),
-                    df=df, link="log", offset=off_all, resid=pearson_resid, inference=info, model=model,
-                    scale=dispersion if model == "quasi_poisson" else (1.0 if model == "poisson" else alpha),
-                    loglik=ll, aic=-2 * ll + 2 * (k + (alpha is not None)), info=extra)
+    Newey-West standard errors for ``inference=NeweyWest(...)``, model-based otherwise
+    (:class:`GLMSeriesFit` runs every spec registered for the time-series interface).
+    """
+    spec = inference if isinstance(inference, NeweyWest) else Analytic()
+    out: ModelFit = infer(spec, GLMSeriesFit(y, X, include, offset, model, prewhite=prewhite,
+                                             time_index=time_index))
+    return out

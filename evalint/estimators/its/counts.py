@@ -35,7 +35,7 @@ from evalint._typing import check_alpha, check_option
 from evalint.diagnostics.base import Flag
 from evalint.errors import SpecificationError
 from evalint.estimators.base import register_estimator
-from evalint.estimators.its.backends import fit_glm, fit_glm_ar
+from evalint.estimators.its.backends import GLMSeriesFit
 from evalint.estimators.its.common import (
     ITS_REFERENCES, assemble_result, check_count_series, extract_series, its_calendar_query, prepare_design,
     resolve_dates,
@@ -43,6 +43,8 @@ from evalint.estimators.its.common import (
 )
 from evalint.estimators.its.segmented import NW_REFS, ITSDesignMixin
 from evalint.estimators.template import FitCore
+from evalint.inference.dispatch import infer
+from evalint.inference.interface import TimeSeriesFit
 from evalint.inference.specs import Analytic, ARErrors, NeweyWest
 from evalint.results.effect import EffectResult
 
@@ -94,6 +96,7 @@ class CountITS(ITSDesignMixin):
 
     name: ClassVar[str] = "its_count"
     supported_inference: ClassVar[tuple[type, ...]] = (Analytic, NeweyWest, ARErrors)
+    inference_interface: ClassVar[type] = TimeSeriesFit
 
     model: Literal["quasi_poisson", "poisson", "negative_binomial"] | None = None
     offset: bool = True
@@ -193,14 +196,15 @@ class CountITS(ITSDesignMixin):
                               message=f"No log(population) offset ({why}): the model describes counts, so "
                               "population growth is absorbed into the trend. Build the panel with "
                               "population= to model rates."))
-        if isinstance(inference, ARErrors):
-            fit = fit_glm_ar(series.y, design.X, design.include, offset, inference)
-        else:
-            fit = fit_glm(series.y, design.X, design.include, offset, model, inference, prewhite=self.prewhite)
+        # the spec plus the GLM's scores/bread (or its AR-errors refit hook) -> the fitted model
+        fit = infer(inference, GLMSeriesFit(series.y, design.X, design.include, offset, model,
+                                            prewhite=self.prewhite))
+        nw = fit.inference.name == "NeweyWest"
         method = f"Count ITS ({_LABELS[model]} GLM" + (", log(population) offset" if offset is not None else "") + \
-            (", Newey-West)" if isinstance(inference, NeweyWest) else
-             f", AR({fit.info['ar_order']}) errors)" if isinstance(inference, ARErrors) else ")")
-        refs = ITS_REFERENCES + _GLM_REF + (NW_REFS if isinstance(inference, NeweyWest) else ())
+            (", Newey-West)" if nw else
+             f", AR({fit.info['ar_order']}) errors)" if fit.model == "quasi_poisson_ar" else
+             ")" if fit.inference.name == "Analytic" else f", {fit.inference.name})")
+        refs = ITS_REFERENCES + _GLM_REF + (NW_REFS if nw else ())
         extra: dict[str, Any] = {}
         if offset is not None:
             extra["Exposure"] = f"log({panel.population}) offset"

@@ -39,13 +39,15 @@ import pandas as pd
 from evalint._typing import check_alpha, check_option, check_positive_int
 from evalint.errors import SpecificationError, warn_deprecated_setting
 from evalint.estimators.base import register_estimator
-from evalint.estimators.its.backends import fit_gls_ar, fit_ols
+from evalint.estimators.its.backends import OLSSeriesFit
 from evalint.estimators.its.common import (
     warn_short_pre,
     DEFAULT_MIN_PRE, ITS_REFERENCES, assemble_result, extract_series, its_calendar_query, prepare_design, resolve_dates,
 )
 from evalint.estimators.its.design import DesignSpec
 from evalint.estimators.template import FitCore, FitTemplate
+from evalint.inference.dispatch import infer
+from evalint.inference.interface import TimeSeriesFit
 from evalint.inference.specs import Analytic, ARErrors, NeweyWest, SieveBootstrap
 from evalint.results.effect import EffectResult
 
@@ -99,8 +101,7 @@ class ITSDesignMixin(FitTemplate):
         ``default_inference``) for one release, with a warning naming the spec to pass instead."""
         given = [f"{k}={getattr(self, k)!r}" for k in ("errors", "hac_lags") if getattr(self, k) is not None]
         if given:
-            warn_deprecated_setting(f"{type(self).__name__}({', '.join(given)})", f"fit(inference={replacement})",
-                                    stacklevel=5)
+            warn_deprecated_setting(f"{type(self).__name__}({', '.join(given)})", f"fit(inference={replacement})")
     def design_spec(self) -> DesignSpec:
         return DesignSpec(impact=self.impact, lag=self.lag, transition=self.transition,
                           transition_mode=self.transition_mode, seasonality=self.seasonality,
@@ -151,6 +152,8 @@ class SegmentedRegression(ITSDesignMixin):
 
     name: ClassVar[str] = "its_segmented"
     supported_inference: ClassVar[tuple[type, ...]] = (NeweyWest, ARErrors, Analytic, SieveBootstrap)
+    #: what the fit hands the inference layer (specs registered for it are accepted too)
+    inference_interface: ClassVar[type] = TimeSeriesFit
 
     errors: Literal["newey_west", "ar", "ols"] | None = None
     hac_lags: int | None = None
@@ -224,19 +227,19 @@ class SegmentedRegression(ITSDesignMixin):
         dates = resolve_dates(self.interventions, intervention, panel, series)
         design, focus = prepare_design(series, dates, self.design_spec(), min_pre=self.min_pre, focus=self.focus)
         short = warn_short_pre(design, series, inf)
-        if isinstance(inf, ARErrors):
-            fit = fit_gls_ar(series.y, design.X, design.include, inf)
+        # the inference layer turns the spec plus the OLS fit's scores/bread (or its GLS refit
+        # hook) into the fitted model: a spec registered for TimeSeriesFit needs no edit here
+        fit = infer(inf, OLSSeriesFit(series.y, design.X, design.include, prewhite=self.prewhite))
+        if fit.model == "gls_ar":
             method = "Segmented regression (GLS, AR errors)"
             refs = ITS_REFERENCES
-        elif isinstance(inf, SieveBootstrap):
-            from evalint.estimators.its.sieve_fit import fit_ols_sieve
-
-            fit = fit_ols_sieve(series.y, design.X, design.include, inf)
+        elif fit.inference.name == "SieveBootstrap":
             method, refs = "Segmented regression (OLS, AR-sieve bootstrap)", ITS_REFERENCES
         else:
-            fit = fit_ols(series.y, design.X, design.include, inf, prewhite=self.prewhite)
-            method = "Segmented regression (OLS" + (", Newey-West)" if isinstance(inf, NeweyWest) else ")")
-            refs = ITS_REFERENCES + (NW_REFS if isinstance(inf, NeweyWest) else ())
+            nw = fit.inference.name == "NeweyWest"
+            method = "Segmented regression (OLS" + (", Newey-West)" if nw else ")" if fit.inference.name == "Analytic"
+                                                     else f", {fit.inference.name})")
+            refs = ITS_REFERENCES + (NW_REFS if nw else ())
         return FitCore(its_calendar_query(panel, series, design, focus), lambda cal: assemble_result(
             estimator=self, method=method, panel=panel, series=series, design=design, fit=fit, focus=focus,
             alpha=a, cal=cal, references=refs, extra_flags=short))

@@ -18,7 +18,7 @@ See ``methods/synthetic_control.md``.
 """
 
 from evalint.estimators.synth.augmented.estimator import AugmentedSyntheticControl, augmented_synthetic_control
-from evalint.estimators.synth.augmented.inference import Conformal, JackknifePlus
+from evalint.inference.conformal import Conformal, JackknifePlus
 from evalint.estimators.synth.matrices import Predictor
 from evalint.estimators.synth.scm.estimator import SyntheticControl, synthetic_control
 from evalint.estimators.synth.sdid.estimator import SyntheticDiD, synthetic_did

@@ -62,11 +62,11 @@ from evalint.errors import (
 from evalint.data.panel import Panel
 from evalint.estimators.base import register_estimator, seeded_inference
 from evalint.estimators.did.cs.aggregate import CSState, build_result
-from evalint.estimators.did.clustering import cluster_phrase
 from evalint.estimators.did.cs.cells import GroupTimeCells, estimate_group_time
 from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
 from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
 from evalint.results.effect import EffectResult
+from evalint.inference.dispatch import infer
 from evalint.inference.multiplier import cluster_codes
 from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import Analytic, Clustered, MultiplierBootstrap
@@ -77,6 +77,20 @@ __all__ = ["CallawaySantAnna", "callaway_santanna"]
 
 
 # --------------------------------------------------------------------------- estimator
+@dataclass(frozen=True)
+class _CellsInfluence:
+    """The ATT(g,t) cells seen by the inference layer (a UnitInfluence): their per-unit influence
+    functions on request (the cohort-form operator is not expanded here) and the cluster codes."""
+
+    cells: Any
+    cluster: np.ndarray | None
+    n_clusters: int | None
+    cluster_label: str | None
+
+    def influence_values(self) -> Any:
+        return self.cells.influence
+
+
 @register_estimator
 @dataclass(frozen=True)
 class CallawaySantAnna(FitTemplate):
@@ -286,19 +300,10 @@ class CallawaySantAnna(FitTemplate):
             if notes[key]:
                 flags.append(Flag("data", "low", f"{notes[key]} {what}.", source="callaway_santanna"))
 
-        if isinstance(spec_inf, MultiplierBootstrap):
-            c = f", {cluster_phrase(cluster_col, n_clusters)}" if cluster is not None else ""
-            info = InferenceInfo("MultiplierBootstrap",
-                                 f"multiplier bootstrap on influence functions ({spec_inf.reps} reps, "
-                                 f"Rademacher weights, seed {spec_inf.seed}{c}); SE = IQR/1.349; "
-                                 "simultaneous bands by sup-t", clusters=n_clusters, reps=spec_inf.reps,
-                                 seed=spec_inf.seed)
-        elif cluster is not None:
-            info = InferenceInfo("Clustered", "cluster-robust influence-function SEs, "
-                                 f"{cluster_phrase(cluster_col, n_clusters)}, normal reference", clusters=n_clusters)
-        else:
-            info = InferenceInfo("Analytic", "analytic influence-function SEs (units independent), "
-                                 "normal reference")
+        # the inference call site: the spec plus the cells' per-unit influence functions and
+        # cluster codes (an adapter, _CellsInfluence) -> the plan the aggregation runs
+        plan = infer(spec_inf, _CellsInfluence(cells, cluster, n_clusters, cluster_col))
+        info = InferenceInfo(plan.name, plan.description, clusters=plan.clusters, reps=plan.reps, seed=plan.seed)
         is_treated = ~np.isnan(cells.unit_cohort)
         cohort_period = {g: cells.period(g) for g in np.unique(cells.group)}
         query = None

@@ -70,6 +70,8 @@ from evalint.diagnostics.pretrend import lead_wald_check, pretrend_check
 from evalint.estimators.did.permutation import warn_few_treated
 from evalint.estimators.did.clustering import cluster_column, cluster_phrase, unit_cluster_labels
 from evalint.estimators.did.state import EventTimeState
+from evalint.inference.dispatch import infer
+from evalint.inference.influence import ClusterInfluence
 from evalint.inference.normal import wald
 from evalint.inference.specs import Analytic, Clustered
 from evalint.results.effect import InferenceInfo, make_result
@@ -87,6 +89,14 @@ REFERENCES = (
 
 
 # ----------------------------------------------------------------------------- the estimator
+@dataclass(frozen=True)
+class _Scores:
+    """The Theorem 3 cluster scores of each estimand, as a ClusterInfluence."""
+
+    contributions: list[np.ndarray]
+    n_clusters: int
+
+
 @register_estimator
 @dataclass(frozen=True)
 class ImputationDiD(FitTemplate):
@@ -140,6 +150,8 @@ class ImputationDiD(FitTemplate):
 
     name: ClassVar[str] = "imputation"
     supported_inference: ClassVar[tuple[type, ...]] = (Analytic, Clustered)
+    #: what the fit hands the inference layer (specs registered for it are accepted too)
+    inference_interface: ClassVar[type] = ClusterInfluence
     inference_label: ClassVar[str] = "Imputation DiD (BJS)"
     anticipation: int = 0
     horizon_max: int | None = None
@@ -254,12 +266,14 @@ class ImputationDiD(FitTemplate):
             targets.append((f"cohort {first + gi}", None, m / m.sum()))
         groups = _aux_groups(fr, self.aux_partition)
         rows = []
+        # Theorem 3 cluster scores of every estimand; the inference layer turns them into SEs
+        psis = [_cluster_scores(fit, fr, covs, w, tau, groups, clusters, n_clusters, self.leave_one_out)
+                for _, _, w in targets]
+        inf = infer(inference, _Scores(psis, n_clusters))
         headline_psi = None
         for j, (term, h, w) in enumerate(targets):
             est = float(np.nansum(w * np.nan_to_num(tau)))
-            psi = _cluster_scores(fit, fr, covs, w, tau, groups, clusters, n_clusters,
-                                  self.leave_one_out)
-            se = float(np.sqrt((psi ** 2).sum()))
+            psi, se = psis[j], inf.se[j]
             n_cells = int((w > 0).sum())
             if j == 0:
                 headline = (est, se)

@@ -43,14 +43,6 @@ import pandas as pd
 from evalint.diagnostics.base import Flag
 from evalint.errors import SpecificationError, warn_deprecated_setting
 from evalint.estimators.base import register_estimator
-from evalint.estimators.synth.augmented.inference import (
-    Conformal,
-    JackknifePlus,
-    _jackknife_plus_inference,
-    _per_period_intervals,
-    _spec_source,
-    conformal_interval,
-)
 from evalint.estimators.synth.augmented.weights import (
     choose_lambda,
     ridge_ascm_weights,
@@ -59,6 +51,8 @@ from evalint.estimators.synth.matrices import synth_design
 from evalint.estimators.synth.scm.placebo import prefit_diagnostics, synth_calendar_query
 from evalint.estimators.synth.scm.weights import UnitFit
 from evalint.estimators.template import CalendarOutcome, FitCore, FitTemplate
+from evalint.inference.conformal import Conformal, CounterfactualRefit, JackknifePlus
+from evalint.inference.dispatch import infer
 from evalint.results.effect import InferenceInfo, make_result, tidy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,7 +66,22 @@ def _no_seed(seed: Any, where: str) -> None:
     """The deprecated ``seed=`` of the ridge ASCM: warn (nothing is drawn at random) and drop it."""
     if seed is not None:
         warn_deprecated_setting(f"{where}(seed={seed!r})", "no seed (conformal and jackknife+ inference draw "
-                                "nothing at random; the seed was recorded but never used)", stacklevel=4)
+                                "nothing at random; the seed was recorded but never used)")
+
+
+@dataclass(frozen=True)
+class RidgeRefit:
+    """The ridge ASCM as :class:`~evalint.inference.conformal.CounterfactualRefit`: the treated
+    units' series and donors, the ridge penalties, and the ridge weights as the refit callback."""
+
+    units: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+    penalties: list[float]
+    estimate: float
+
+    def weights(self, Y0: np.ndarray, y1: np.ndarray, penalty: float) -> np.ndarray:
+        """Ridge ASCM donor weights fitted on the given periods (Ben-Michael et al. 2021)."""
+        gamma: np.ndarray = ridge_ascm_weights(Y0, y1, penalty)[0]
+        return gamma
 
 
 @register_estimator
@@ -95,6 +104,8 @@ class AugmentedSyntheticControl(FitTemplate):
 
     name: ClassVar[str] = "augmented_synthetic_control"
     supported_inference: ClassVar[tuple[type, ...]] = (Conformal, JackknifePlus)
+    #: what the fit hands the inference layer (specs registered for it are accepted too)
+    inference_interface: ClassVar[type] = CounterfactualRefit
     inference_label: ClassVar[str] = "AugmentedSyntheticControl"
 
     lambda_: float | str = "cv"
@@ -163,33 +174,23 @@ class AugmentedSyntheticControl(FitTemplate):
         estimate = float(np.mean(atts))
 
         note = ""
-        lo, hi, p0 = -np.inf, np.inf, np.nan
         effects_frame = tidy(pd.DataFrame(effects))
-        if len({design.start[u] for u in design.treated}) > 1:
+        common = len({design.start[u] for u in design.treated}) == 1
+        if not common:
             note = (f"{'conformal' if isinstance(spec, Conformal) else 'jackknife+'} inference needs one "
                     "common treatment start; these units start at different dates: no interval "
                     "(per-unit estimates in effects).")
-            flags.append(Flag("inference", "high", note, source=f"ascm_{_spec_source(spec)}"))
-        elif isinstance(spec, JackknifePlus):
-            lo, hi, p0, note, effects_frame = _jackknife_plus_inference(units_data, lams, effects_frame,
-                                                                        alpha, flags)
-        else:
-            pre0 = design.pre_mask(design.treated[0])
-            resid_sd = float(np.std(np.concatenate([d[0][pre0] - d[1][:, pre0].T @ ridge_ascm_weights(
-                d[1][:, pre0], d[0][pre0], lm)[0] for d, lm in zip(units_data, lams)]))) if pre0.sum() > 1 else 1.0
-            lo, hi, p0, why = conformal_interval(estimate, units_data, lams, alpha, spec.grid_size,
-                                                 scale=max(resid_sd, 1e-8))
-            if why:
-                note = why
-                flags.append(Flag("inference", "high", f"conformal interval: {why}", source="ascm_conformal"))
-        if isinstance(spec, Conformal) and spec.per_period:
-            effects_frame, pp_flag = _per_period_intervals(effects_frame, design, units_data, lams, alpha)
-            if pp_flag is not None:
-                flags.append(pp_flag)
-        from scipy.stats import norm
-
-        z = float(norm.ppf(1 - alpha / 2))
-        se = (hi - lo) / (2 * z) if np.isfinite(lo) and np.isfinite(hi) else (np.nan if np.isnan(lo) else np.inf)
+            flags.append(Flag("inference", "high", note,
+                              source=f"ascm_{'jackknife_plus' if isinstance(spec, JackknifePlus) else 'conformal'}"))
+        # the inference layer refits through the ridge weights (the refit callback) under each null
+        # or held-out period; a spec registered for CounterfactualRefit needs no edit here
+        res = infer(spec, RidgeRefit(units_data, lams, estimate), alpha=alpha, effects=effects_frame,
+                    headline=common)
+        lo, hi = res.ci
+        p0, se, effects_frame = res.p_value, res.se, res.effects
+        flags.extend(res.flags)
+        if common:
+            note = res.note
         if not note:
             note = "SE shown is the conformal interval's half-width divided by z (for display only)."
         start_map, inter, query = synth_calendar_query(design)
@@ -206,8 +207,7 @@ class AugmentedSyntheticControl(FitTemplate):
                 method="Augmented synthetic control (ridge)",
                 estimand="ATT: average post-treatment gap, treated minus ridge-augmented synthetic control",
                 term="att", outcome=design.outcome, estimate=estimate, se=se, alpha=alpha,
-                inference=InferenceInfo(name="jackknife+" if isinstance(spec, JackknifePlus) else "conformal",
-                                        description=spec.description,
+                inference=InferenceInfo(name=res.name, description=spec.description,
                                         seed=None, note=note),
                 panel=panel, seed=None, spec={"estimator": repr(self), "lambda": lams,
                                               "treated": list(map(str, design.treated)), "start": start_map},
@@ -219,10 +219,7 @@ class AugmentedSyntheticControl(FitTemplate):
                 references=(
                     ("Ben-Michael, E., Feller, A. & Rothstein, J. (2021). The augmented synthetic control method. "
                     "JASA 116(536), 1789-1803."),
-                    ("Barber, R. F., Candes, E. J., Ramdas, A. & Tibshirani, R. J. (2021). Predictive inference "
-                     "with the jackknife+. Annals of Statistics 49(1), 486-507.") if isinstance(spec, JackknifePlus) else
-                    ("Chernozhukov, V., Wuthrich, K. & Zhu, Y. (2021). An exact and robust conformal inference "
-                    "method for counterfactual and synthetic controls. JASA 116(536), 1849-1864."),
+                    res.reference,
                 ),
             )
         return FitCore(query, finish)

@@ -52,6 +52,7 @@ import pandas as pd
 from evalint._typing import check_option, check_positive_int
 from evalint.errors import SpecificationError, warn_deprecated_setting
 from evalint.estimators.template import FitCore, FitTemplate
+from evalint.inference.placebo_rank import PlaceboRefit
 from evalint.inference.specs import Placebo
 from evalint.estimators.base import register_estimator
 from evalint.estimators.synth.matrices import Predictor, synth_design
@@ -83,8 +84,7 @@ def placebo_seed(inference: Any, seed: Any, where: str) -> Any:
         return inference
     spec = inference if inference is not None else Placebo(seed=seed)
     warn_deprecated_setting(f"{where}(seed={seed!r})", f"inference={Placebo(seed=seed)!r}"
-                            + ("" if inference is None else " (the inference given keeps its own seed)"),
-                            stacklevel=4)
+                            + ("" if inference is None else " (the inference given keeps its own seed)"))
     return spec
 
 
@@ -121,6 +121,8 @@ class SyntheticControl(FitTemplate):
 
     name: ClassVar[str] = "synthetic_control"
     supported_inference: ClassVar[tuple[type, ...]] = (Placebo,)
+    #: what the fit hands the inference layer (specs registered for it are accepted too)
+    inference_interface: ClassVar[type] = PlaceboRefit
     inference_label: ClassVar[str] = "SyntheticControl"
 
     predictors: tuple[Predictor, ...] | None = None

@@ -31,7 +31,7 @@ at most alpha.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,7 +41,8 @@ from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import InferenceError, SpecificationError
 from evalint.estimators.synth.state import SCMState
 from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore
-from evalint.inference.randomisation import rank_test
+from evalint.inference.dispatch import infer
+from evalint.inference.placebo_rank import rank_p_value
 from evalint.inference.specs import Placebo
 from evalint.results.effect import InferenceInfo, make_result, tidy
 
@@ -54,96 +55,30 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "assemble_scm_result",
     "hull_diagnostic",
-    "inverted_rank_interval",
     "v_diagnostic",
     "in_space_placebos",
     "in_time_placebo",
     "leave_one_out",
     "prefit_diagnostics",
-    "rank_p_value",
+    "PlaceboSet",
 ]
 
 
-def rank_p_value(treated_ratio: float, placebo_ratios: Sequence[float]) -> tuple[float, int]:
-    """Rank p-value of the treated post/pre MSPE ratio among all units.
+@dataclass(frozen=True)
+class PlaceboSet:
+    """The treated units and their donors' placebo fits, as
+    :class:`~evalint.inference.placebo_rank.PlaceboRefit` (the rank test, the joint test and
+    the inverted interval are worked out by :mod:`evalint.inference.placebo_rank`)."""
 
-    Returns ``(p, rank)`` with rank 1 = largest ratio; ties count against the treated
-    unit (conservative). ``p = rank / (1 + number of placebos)``.
-    """
-    if len(placebo_ratios) == 0:
-        raise InferenceError("rank p-value needs at least one placebo unit; there are none.")
-    test = rank_test(treated_ratio, placebo_ratios, alternative="greater", drop_nonfinite=False)
-    return test.p_value, test.rank
-
-
-def inverted_rank_interval(gaps_post: Sequence[np.ndarray], pre_mspe: Sequence[float], null_draws: np.ndarray,
-                           alpha: float) -> tuple[tuple[float, float], float, float]:
-    """Confidence set for a constant effect by inverting the placebo rank test (Firpo & Possebom 2018).
-
-    Under ``H0: effect = tau`` in every post period, the treated unit's gaps become
-    ``g_t - tau`` while the placebos' statistics do not change (the treated unit is never a
-    donor and its weights depend on pre-period data only). The test statistic is the
-    post/pre MSPE ratio, with post-MSPE ``(mean(g_i) - tau)^2 + var(g_i)`` (population variance
-    over post periods); with several treated units, their mean post-MSPE over their mean
-    pre-MSPE (so the set is centred on the mean of the units' ATTs, the headline); its p-value is
-    ``(1 + #{draws >= stat(tau)}) / (1 + n_draws)`` (ties count against the treated units). The
-    confidence set ``{tau : p(tau) > alpha}`` is an interval because ``stat`` is a convex
-    quadratic in ``tau``, and the reported p-value is ``p(0)``, so ``0`` lies in the interval
-    exactly when the p-value exceeds ``alpha``: the two cannot disagree.
-
-    Parameters
-    ----------
-    gaps_post : sequence of arrays
-        Each treated unit's post-period gaps.
-    pre_mspe : sequence of float
-        Each treated unit's pre-period MSPE.
-    null_draws : array
-        The statistic's null draws (placebo ratios, or means of distinct placebos' ratios).
-    alpha : float
-
-    Returns
-    -------
-    (low, high), p_value, min_p
-        ``(-inf, inf)`` when even the most extreme statistic has p > alpha (too few placebos
-        for this level), ``(nan, nan)`` when no constant effect is consistent with the data.
-        ``min_p = 1/(1 + n_draws)`` is the smallest attainable p-value.
-
-    References
-    ----------
-    Firpo S, Possebom V (2018). Synthetic control method: inference, sensitivity analysis and
-    confidence sets. Journal of Causal Inference 6(2).
-    """
-    d = np.sort(np.asarray(null_draws, dtype=float))[::-1]     # descending
-    R = d.size
-    means = np.array([float(np.mean(g)) for g in gaps_post])
-    varp = np.array([float(np.var(g)) for g in gaps_post])
-    pre = np.array(pre_mspe, dtype=float)
-
-    pbar = float(np.mean(pre))
-
-    def stat(tau: float) -> float:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return float(np.float64(np.mean((means - tau) ** 2 + varp)) / np.float64(pbar))
-
-    def pval(st: float) -> float:
-        return float((1 + np.sum(d >= st)) / (1 + R))
-
-    p0 = pval(stat(0.0))
-    # accepted iff 1 + m > alpha (1 + R), m = #{draws >= stat}: need m >= m_star
-    m_star = int(np.floor(alpha * (1 + R) - 1)) + 1
-    if m_star <= 0:
-        return (-np.inf, np.inf), p0, 1.0 / (1 + R)
-    if m_star > R or not pbar > 0:
-        return (np.nan, np.nan), p0, 1.0 / (1 + R)
-    crit = d[m_star - 1]                         # stat(tau) <= crit  <=>  accepted
-    # stat(tau) = [(tau - mean(m))^2 + var(m) + mean(v)] / pbar: centred on the mean of the units' ATTs
-    centre = float(np.mean(means))
-    rest = float(np.var(means) + np.mean(varp))
-    disc = crit * pbar - rest
-    if disc < 0:
-        return (np.nan, np.nan), p0, 1.0 / (1 + R)
-    half = float(np.sqrt(disc))
-    return (centre - half, centre + half), p0, 1.0 / (1 + R)
+    treated_ratio: list[float]
+    treated_pre_mspe: list[float]
+    treated_post_mspe: list[float]
+    treated_post_gaps: list[np.ndarray]
+    placebo_ratio: list[np.ndarray]
+    placebo_pre_mspe: list[np.ndarray]
+    placebo_post_mspe: list[np.ndarray]
+    placebo_att: list[np.ndarray]
+    n_donors: int
 
 
 def in_space_placebos(prob: SCMProblem, design: SynthDesign, fit: UnitFit) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -336,8 +271,8 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
     # one seed: an explicit Placebo spec's own (as for SDID), otherwise the ``seed`` argument;
     # the description and provenance report the seed the draws used
     spec = inference if inference is not None else Placebo(seed=seed)  # resolved by the fit template
-    seed = spec.seed
-    if spec.reps is not None:  # draws of the joint test for several treated units
+    seed = getattr(spec, "seed", None)  # a spec registered for PlaceboRefit may draw nothing
+    if getattr(spec, "reps", None) is not None:  # draws of the joint test for several treated units
         placebo_reps = int(spec.reps)
     diagnostics: list[CheckResult] = []
     flags: list[Flag] = []
@@ -406,53 +341,13 @@ def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, f
             plac_att.append(pl["att"].to_numpy())
         tables["placebo_gaps"] = pd.concat(gaps_all, ignore_index=True)
         tables["placebo_summary"] = pd.concat(summ_all, ignore_index=True)
-        n_t = len(fits)
-        if n_t == 1:
-            p_value, rank = rank_p_value(ratios_t[0], plac_ratios[0])
-            p_draws = len(plac_ratios[0])
-            se = float(np.std(plac_att[0], ddof=1))
-            draws = np.asarray(plac_ratios[0], dtype=float)
-            note = (f"p-value: rank {rank} of {len(plac_ratios[0]) + 1} post/pre MSPE ratios (Abadie et al. "
-                    "2010)")
-        else:
-            if len(design.donors) < n_t:
-                raise InferenceError(
-                    f"the joint placebo test gives each of {n_t} treated units a distinct donor, but there "
-                    f"are only {len(design.donors)} donors."
-                )
-            rng = np.random.default_rng(seed)
-            # ratio of the treated units' mean post-MSPE to their mean pre-MSPE: its inversion is
-            # centred on the headline (the simple average of the units' ATTs)
-            stat = float(np.mean([f.post_mspe for f in fits]) / np.mean([f.pre_mspe for f in fits]))
-            draws = np.empty(placebo_reps)
-            J = len(design.donors)
-            for r in range(placebo_reps):
-                pick = rng.permutation(J)[:n_t]
-                draws[r] = (np.mean([plac_post[i][pick[i]] for i in range(n_t)])
-                            / np.mean([plac_pre[i][pick[i]] for i in range(n_t)]))
-            p_value = float((1 + np.sum(draws >= stat)) / (1 + placebo_reps))
-            p_draws = placebo_reps
-            se = float(np.sqrt(np.sum([np.var(a, ddof=1) for a in plac_att])) / n_t)
-            note = (f"p-value: mean post-MSPE over mean pre-MSPE of {n_t} treated units against {placebo_reps} "
-                    f"draws of distinct donors' placebo ratios (seed {seed})")
-        ci, p_inv, min_p = inverted_rank_interval([f.gaps[~f.pre_mask] for f in fits], [f.pre_mspe for f in fits],
-                                                  draws, alpha)
-        if not np.isclose(p_inv, p_value, rtol=1e-12, atol=1e-15):  # pragma: no cover - same statistic
-            raise InferenceError(f"internal: inverted p-value {p_inv} differs from the rank p-value {p_value}.")
-        pct = int(round((1 - alpha) * 100))
-        if np.isinf(ci[0]):
-            note += (f"; {pct}% CI unbounded: with {len(draws)} placebo draws the smallest attainable p-value is "
-                     f"{min_p:.3g} > {alpha:g}, so no effect can be rejected (more donors are needed)")
-            flags.append(Flag("inference", "high", f"synthetic control: the smallest attainable placebo p-value is "
-                              f"{min_p:.3g} (> alpha = {alpha:g}) with {len(draws)} placebo draws; no effect size can "
-                              "be rejected and the interval is unbounded. Add donors.", source="scm_placebo"))
-        elif np.isnan(ci[0]):
-            note += (f"; {pct}% CI empty: no constant effect is consistent with the post-period gaps (they vary "
-                     "too much over time relative to the placebos)")
-        else:
-            note += (f"; {pct}% CI: the constant effects not rejected by the same rank test (test inversion, "
-                     f"Firpo & Possebom 2018), so it excludes 0 exactly when p <= {alpha:g}; smallest attainable "
-                     f"p = {min_p:.3g}; SE: standard deviation of the placebo effects (descriptive)")
+        # the inference layer: rank p-value, joint test with the spec's one seed, inverted interval
+        res = infer(spec, PlaceboSet(ratios_t, [f.pre_mspe for f in fits], [f.post_mspe for f in fits],
+                                     [f.gaps[~f.pre_mask] for f in fits], plac_ratios, plac_pre, plac_post,
+                                     plac_att, len(design.donors)),
+                    alpha=alpha, default_reps=placebo_reps)
+        se, p_value, ci, note, p_draws = res.se, res.p_value, res.ci, res.note, res.draws
+        flags.extend(res.flags)
     except InferenceError as exc:
         flags.append(Flag("inference", "high", f"placebo inference not available: {exc}", source="scm_placebo"))
         note = f"no placebo inference: {exc}"

@@ -60,6 +60,8 @@ from evalint._typing import check_alpha, check_option, check_positive_int
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import InferenceError, SettingDeprecationWarning, SpecificationError, warn_deprecated_setting
 from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
+from evalint.inference.dispatch import infer
+from evalint.inference.interface import ReplicateRefit
 from evalint.inference.specs import Bootstrap, Jackknife, Placebo
 from evalint.estimators.base import register_estimator
 from evalint.estimators.synth.sdid.core import (
@@ -147,14 +149,11 @@ def _prefit_check(design: PanelDesign, fit: DesignFit) -> CheckResult:
         "informational, no threshold applied.", table=table, statistic=worst)
 
 
-def _inference_choice(spec: Any, variance: str, reps: int, seed: int | None) -> tuple[str, int, int | None]:
-    if spec is None:
-        return variance, reps, seed
-    if isinstance(spec, Placebo):
-        return "placebo", reps if spec.reps is None else spec.reps, spec.seed
-    if isinstance(spec, Bootstrap):
-        return "bootstrap", spec.reps, spec.seed
-    return "jackknife", reps, None
+def _spec_run(spec: Any, reps: int) -> Any:
+    """The spec a fit runs: ``Placebo(reps=None)`` takes the estimator's number of replications."""
+    if isinstance(spec, Placebo) and spec.reps is None:
+        return Placebo(reps=reps, seed=spec.seed)
+    return spec
 
 
 #: the deprecated settings and their defaults (the default inference: Placebo(reps=200, seed=0))
@@ -197,6 +196,8 @@ class SyntheticDiD(FitTemplate):
 
     name: ClassVar[str] = "synthetic_did"
     supported_inference: ClassVar[tuple[type, ...]] = (Placebo, Bootstrap, Jackknife)
+    #: what the fit hands the inference layer (specs registered for it are accepted too)
+    inference_interface: ClassVar[type] = ReplicateRefit
     inference_label: ClassVar[str] = "SyntheticDiD"
     method: str = "sdid"
     variance: str = "placebo"
@@ -218,7 +219,7 @@ class SyntheticDiD(FitTemplate):
         given = [f"{k}={getattr(self, k)!r}" for k, d in _DEPRECATED_DEFAULTS.items() if getattr(self, k) != d]
         if given:
             warn_deprecated_setting(f"SyntheticDiD({', '.join(given)})",
-                                    f"fit(inference={self.default_inference()!r})", stacklevel=4)
+                                    f"fit(inference={self.default_inference()!r})")
         if isinstance(self.covariates, str):
             object.__setattr__(self, "covariates", (self.covariates,))
         object.__setattr__(self, "covariates", tuple(self.covariates))
@@ -258,15 +259,19 @@ class SyntheticDiD(FitTemplate):
         return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha, treated=treated)
 
     def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any, treated: Any = None) -> FitCore:
-        from evalint.estimators.synth.sdid.variance import sdid_variance
+        from evalint.estimators.synth.sdid.variance import SdidReplicates
         from evalint.results.effect import InferenceInfo, make_result
 
         alpha = check_alpha(alpha)
-        variance, reps, seed = _inference_choice(inference, self.variance, self.reps, self.seed)
+        spec = _spec_run(inference, self.reps)
         design = panel_design(panel, treated, self.covariates)
         settings = self.settings
         fit = fit_design(design.Y, design.start, settings)
-        var = sdid_variance(design.Y, fit, settings, design.start, variance, reps=reps, seed=seed)
+        # the inference layer draws the spec's one generator and turns the replicates the
+        # design's refits give into the standard error (a spec registered for ReplicateRefit
+        # needs no edit here)
+        var = infer(spec, SdidReplicates(design.Y, fit, settings, design.start), default_reps=self.reps)
+        variance, seed = var.method, var.seed
         tables, series, effects = _tables_and_series(design, fit)
         tables[f"{variance}_estimates"] = pd.DataFrame({"replicate": np.arange(1, var.replicates.size + 1),
                                                         "estimate": var.replicates})
@@ -308,9 +313,10 @@ class SyntheticDiD(FitTemplate):
                 p_value=p_value,
                 inference=InferenceInfo(name=variance, description=var.note, reps=var.reps, seed=var.seed,
                                         note="normal-theory interval tau +/- z * se, as in Arkhangelsky et al. (2021)"),
-                panel=panel, seed=seed, spec={"estimator": self.name, **{k: getattr(self, k) for k in (
-                    "method", "variance", "reps", "seed", "covariates", "eta_omega", "eta_lambda",
-                    "sparsify", "max_iter")}, "variance_used": variance, "treated": treated},
+                panel=panel, seed=seed, spec={"estimator": self.name, "method": self.method,
+                                              "inference": repr(spec), **{k: getattr(self, k) for k in (
+                                                  "covariates", "eta_omega", "eta_lambda", "sparsify",
+                                                  "max_iter")}, "treated": treated},
                 effects=tidy(effects), series=series, tables=tables, diagnostics=diagnostics, flags=flags,
                 plot_kind="synth", intervention=intervention, n_obs=int(design.Y.size),
                 n_units=len(design.units), info=info, references=_REFERENCES,
@@ -382,7 +388,7 @@ def synthetic_did(panel: Panel, treated: Any = None, method: str = "sdid", varia
             warnings.simplefilter("ignore", SettingDeprecationWarning)
             spec = SyntheticDiD(**old).default_inference()
         warn_deprecated_setting(f"synthetic_did({', '.join(f'{k}={v!r}' for k, v in old.items())})",
-                                f"synthetic_did(..., inference={spec!r})", stacklevel=3)
+                                f"synthetic_did(..., inference={spec!r})")
         if inference is None:
             inference = spec
     est = SyntheticDiD(method=method, covariates=tuple(covariates), **options)

@@ -1,4 +1,4 @@
-"""Inference for the ridge augmented synthetic control: conformal and jackknife+ intervals.
+"""Conformal and jackknife+ intervals for a refitted counterfactual (the ridge augmented synthetic control).
 
 The default, ``inference=Conformal()``, is the conformal test of Chernozhukov, Wüthrich &
 Zhu (2021) as used by BFR: under :math:`H_0:` the effect is :math:`\\tau_0` in every post
@@ -19,8 +19,11 @@ counterfactual interval at post period t runs from the ``floor((alpha/2)(n+1))``
 side) is >= 1 - alpha when periods are exchangeable. With fewer than ``2/alpha - 1``
 pre-periods the interval is unbounded (flagged, never NaN).
 
-The estimator that calls these is
-:class:`~evalint.estimators.synth.augmented.estimator.AugmentedSyntheticControl`.
+Both run through :func:`evalint.inference.dispatch.infer` on a :class:`CounterfactualRefit`:
+the treated units' series, their donors, the penalties and a refit callback (the weights of
+the counterfactual fitted on given periods), which is all the estimator hands over; the
+ridge augmented synthetic control
+(:class:`~evalint.estimators.synth.augmented.estimator.AugmentedSyntheticControl`) is one.
 
 References
 ----------
@@ -34,19 +37,23 @@ method for counterfactual and synthetic controls. *JASA* 116(536), 1849-1864.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
 from evalint._typing import FloatArray, check_positive_int
 from evalint.diagnostics.base import Flag
-from evalint.estimators.synth.augmented.weights import ridge_ascm_weights
+from evalint.inference.dispatch import register_inference
 from evalint.inference.specs import InferenceSpec
 
-__all__ = ["Conformal", "JackknifePlus", "conformal_interval", "conformal_p_value", "jackknife_plus"]
+__all__ = ["Conformal", "JackknifePlus", "CounterfactualRefit", "CounterfactualInference", "conformal_interval",
+           "conformal_p_value", "jackknife_plus"]
+
+#: ``weights(Y0 donors x periods, y1 periods, penalty) -> donor weights`` fitted on the given periods
+WeightsFn = Callable[[FloatArray, FloatArray, float], FloatArray]
 
 
 @dataclass(frozen=True)
@@ -108,7 +115,8 @@ def _jk_p_value(pred: FloatArray, resid: FloatArray, y: float) -> float:
     return float(min(1.0, 2.0 * (n + 1 - m) / (n + 1)))
 
 
-def jackknife_plus(y1: FloatArray, Y0: FloatArray, pre: np.ndarray, lam: float) -> tuple[FloatArray, FloatArray]:
+def jackknife_plus(y1: FloatArray, Y0: FloatArray, pre: np.ndarray, lam: float,
+                   weights: WeightsFn) -> tuple[FloatArray, FloatArray]:
     """Leave-one-pre-period-out refits of the ridge ASCM.
 
     Parameters
@@ -121,6 +129,8 @@ def jackknife_plus(y1: FloatArray, Y0: FloatArray, pre: np.ndarray, lam: float) 
         Pre-treatment periods.
     lam : float
         Ridge penalty (kept fixed across the refits).
+    weights : callable
+        ``weights(Y0, y1, lam)``: the counterfactual's donor weights fitted on the given periods.
 
     Returns
     -------
@@ -135,19 +145,21 @@ def jackknife_plus(y1: FloatArray, Y0: FloatArray, pre: np.ndarray, lam: float) 
     pred = np.empty((pre_idx.size, int(post.sum())))
     for k, s in enumerate(pre_idx):
         keep = np.delete(pre_idx, k)
-        gamma, _ = ridge_ascm_weights(Y0[:, keep], y1[keep], lam)
+        gamma = weights(Y0[:, keep], y1[keep], lam)
         resid[k] = y1[s] - Y0[:, s] @ gamma
         pred[k] = Y0[:, post].T @ gamma
     return resid, pred
 
 
-def _residuals(Y1: FloatArray, Y0: FloatArray, lam: float) -> FloatArray:
-    """Residuals over all T periods of the ridge ASCM fitted on all of them."""
-    g, _ = ridge_ascm_weights(Y0, Y1, lam)
-    return Y1 - Y0.T @ g
+def _residuals(Y1: FloatArray, Y0: FloatArray, lam: float, weights: WeightsFn) -> FloatArray:
+    """Residuals over all T periods of the counterfactual fitted on all of them."""
+    g = weights(Y0, Y1, lam)
+    out: FloatArray = Y1 - Y0.T @ g
+    return out
 
 
-def conformal_p_value(tau0: float, units: list[tuple[FloatArray, FloatArray, np.ndarray]], lam: Sequence[float]) -> float:
+def conformal_p_value(tau0: float, units: list[tuple[FloatArray, FloatArray, np.ndarray]], lam: Sequence[float],
+                      weights: WeightsFn) -> float:
     """p-value of H0: effect = tau0 in every post period of every treated unit.
 
     ``units``: (Y1 over T, Y0 donors x T, post mask). Residuals of several units (same
@@ -156,7 +168,7 @@ def conformal_p_value(tau0: float, units: list[tuple[FloatArray, FloatArray, np.
     res = []
     post = units[0][2]
     for (y1, Y0, mask), lm in zip(units, lam):
-        res.append(_residuals(y1 - tau0 * mask, Y0, lm))
+        res.append(_residuals(y1 - tau0 * mask, Y0, lm, weights))
     u = np.mean(res, axis=0)
     T = u.size
     idx = np.flatnonzero(post)
@@ -167,7 +179,7 @@ def conformal_p_value(tau0: float, units: list[tuple[FloatArray, FloatArray, np.
 
 def conformal_interval(estimate: float, units: list[tuple[FloatArray, FloatArray, np.ndarray]],
                        lam: Sequence[float], alpha: float, grid_size: int, scale: float,
-                       bisect_steps: int = 30) -> tuple[float, float, float, str]:
+                       weights: WeightsFn, bisect_steps: int = 30) -> tuple[float, float, float, str]:
     """(low, high, p-value at 0, note). Unbounded ends are +/- inf with a note saying why.
 
     The interval is the convex hull of the accepted nulls (the acceptance set need not be
@@ -177,7 +189,7 @@ def conformal_interval(estimate: float, units: list[tuple[FloatArray, FloatArray
     unbounded (+/- inf, with a note).
     """
     T = units[0][0].size
-    p0 = conformal_p_value(0.0, units, lam)
+    p0 = conformal_p_value(0.0, units, lam, weights)
     if 1.0 / T > alpha:
         return -np.inf, np.inf, p0, (f"with {T} periods the smallest attainable conformal p-value is 1/{T} "
                                      f"> alpha = {alpha}: every effect is accepted, the interval is unbounded.")
@@ -185,7 +197,7 @@ def conformal_interval(estimate: float, units: list[tuple[FloatArray, FloatArray
     far = 1e4 * max(base, abs(estimate))
 
     def accepted(t: float) -> bool:
-        return conformal_p_value(t, units, lam) > alpha
+        return conformal_p_value(t, units, lam, weights) > alpha
 
     def edge(inside: float, outside: float) -> float:
         for _ in range(bisect_steps):
@@ -225,13 +237,13 @@ def conformal_interval(estimate: float, units: list[tuple[FloatArray, FloatArray
     return float(low), float(high), p0, note
 
 
-def _per_period_intervals(effects: pd.DataFrame, design: Any, units_data: list[tuple[FloatArray, FloatArray, np.ndarray]],
-                          lams: list[float], alpha: float) -> tuple[pd.DataFrame, Flag | None]:
+def _per_period_intervals(effects: pd.DataFrame, units_data: list[tuple[FloatArray, FloatArray, np.ndarray]],
+                          lams: list[float], alpha: float, weights: WeightsFn) -> tuple[pd.DataFrame, Flag | None]:
     """Conformal interval and p-value for each treated unit's gap in each post period."""
     out = effects.copy()
     lows, highs, ps = [], [], []
     unbounded = 0
-    for (y1, Y0, post), lam, u in zip(units_data, lams, design.treated):
+    for (y1, Y0, post), lam in zip(units_data, lams):
         pre_idx = np.flatnonzero(~post)
         T0 = pre_idx.size
         if 1.0 / (T0 + 1) > alpha:
@@ -241,14 +253,14 @@ def _per_period_intervals(effects: pd.DataFrame, design: Any, units_data: list[t
             ps += [1.0] * n
             unbounded += n
             continue
-        scale = float(np.std(y1[~post] - Y0[:, ~post].T @ ridge_ascm_weights(Y0[:, ~post], y1[~post], lam)[0])) or 1.0
+        scale = float(np.std(y1[~post] - Y0[:, ~post].T @ weights(Y0[:, ~post], y1[~post], lam))) or 1.0
         for t in np.flatnonzero(post):
             cols = np.r_[pre_idx, t]
             mask = np.zeros(cols.size, dtype=bool)
             mask[-1] = True
             unit = [(y1[cols], Y0[:, cols], mask)]
-            gap = float(y1[t] - Y0[:, t] @ ridge_ascm_weights(Y0[:, pre_idx], y1[pre_idx], lam)[0])
-            lo, hi, p0, why = conformal_interval(gap, unit, [lam], alpha, 16, scale, bisect_steps=16)
+            gap = float(y1[t] - Y0[:, t] @ weights(Y0[:, pre_idx], y1[pre_idx], lam))
+            lo, hi, p0, why = conformal_interval(gap, unit, [lam], alpha, 16, scale, weights, bisect_steps=16)
             unbounded += bool(why) or not (np.isfinite(lo) and np.isfinite(hi))
             lows.append(lo)
             highs.append(hi)
@@ -262,20 +274,16 @@ def _per_period_intervals(effects: pd.DataFrame, design: Any, units_data: list[t
     return out, flag
 
 
-def _spec_source(spec: Any) -> str:
-    return "jackknife_plus" if isinstance(spec, JackknifePlus) else "conformal"
-
-
 def _jackknife_plus_inference(units_data: list[tuple[FloatArray, FloatArray, np.ndarray]], lams: list[float],
-                              effects: pd.DataFrame, alpha: float,
-                              flags: list[Flag]) -> tuple[float, float, float, str, pd.DataFrame]:
+                              effects: pd.DataFrame, alpha: float, flags: list[Flag],
+                              weights: WeightsFn) -> tuple[float, float, float, str, pd.DataFrame]:
     """Headline and per-period jackknife+ intervals (treated units share one start).
 
     Several treated units are averaged before the interval is formed (their held-out errors
     and predictions, as ``augsynth`` averages the treated units); each unit's per-period
     intervals use its own refits.
     """
-    fits = [jackknife_plus(y1, Y0, ~post, lm) for (y1, Y0, post), lm in zip(units_data, lams)]
+    fits = [jackknife_plus(y1, Y0, ~post, lm, weights) for (y1, Y0, post), lm in zip(units_data, lams)]
     n = fits[0][0].size
     out = effects.copy()
     lows, highs, ps = [], [], []
@@ -302,3 +310,98 @@ def _jackknife_plus_inference(units_data: list[tuple[FloatArray, FloatArray, np.
         note = why
         flags.append(Flag("inference", "high", f"jackknife+ interval: {why}", source="ascm_jackknife_plus"))
     return lo, hi, p0, note, out
+
+
+@runtime_checkable
+class CounterfactualRefit(Protocol):
+    """A counterfactual of each treated unit built from donors, refitted on chosen periods.
+
+    Attributes
+    ----------
+    units : list of (y1 (T,), Y0 (donors x T), post mask (T,))
+        Each treated unit's outcomes, its donors' outcomes and its post-treatment periods.
+    penalties : list of float
+        Each unit's penalty (kept fixed across refits).
+    estimate : float
+        The average effect (the headline).
+    """
+
+    @property
+    def units(self) -> list[tuple[FloatArray, FloatArray, np.ndarray]]: ...
+
+    @property
+    def penalties(self) -> list[float]: ...
+
+    @property
+    def estimate(self) -> float: ...
+
+    def weights(self, Y0: FloatArray, y1: FloatArray, penalty: float) -> FloatArray:
+        """The refit callback: donor weights of the counterfactual fitted on the given periods."""
+        ...
+
+
+@dataclass(frozen=True)
+class CounterfactualInference:
+    """Interval, p-value, display SE, per-period effects and flags of a conformal or jackknife+ run."""
+
+    name: str
+    ci: tuple[float, float]
+    p_value: float
+    se: float
+    note: str
+    effects: pd.DataFrame
+    flags: tuple[Flag, ...]
+    reference: str
+
+
+_CONFORMAL_REF = ("Chernozhukov, V., Wuthrich, K. & Zhu, Y. (2021). An exact and robust conformal inference "
+                  "method for counterfactual and synthetic controls. JASA 116(536), 1849-1864.")
+_JK_REF = ("Barber, R. F., Candes, E. J., Ramdas, A. & Tibshirani, R. J. (2021). Predictive inference "
+           "with the jackknife+. Annals of Statistics 49(1), 486-507.")
+
+
+def _display_se(lo: float, hi: float, alpha: float) -> float:
+    """The interval's half-width over z (display only): inf when unbounded, NaN when empty."""
+    from scipy.stats import norm  # scipy.stats is imported on first use (import time of evalint)
+
+    z = float(norm.ppf(1 - alpha / 2))
+    return (hi - lo) / (2 * z) if np.isfinite(lo) and np.isfinite(hi) else (np.nan if np.isnan(lo) else np.inf)
+
+
+@register_inference(Conformal, CounterfactualRefit)
+def _conformal(spec: Conformal, fit: CounterfactualRefit, *, alpha: float, effects: pd.DataFrame,
+               headline: bool = True) -> CounterfactualInference:
+    """Conformal interval of the average effect (``headline``) and, with ``per_period``, of each gap."""
+    units, lams, weights = fit.units, fit.penalties, fit.weights
+    flags: list[Flag] = []
+    note = ""
+    lo, hi, p0 = -np.inf, np.inf, np.nan
+    if headline:
+        pre0 = ~units[0][2]
+        resid_sd = float(np.std(np.concatenate([d[0][pre0] - d[1][:, pre0].T @ weights(d[1][:, pre0], d[0][pre0], lm)
+                                                for d, lm in zip(units, lams)]))) if pre0.sum() > 1 else 1.0
+        lo, hi, p0, why = conformal_interval(fit.estimate, units, lams, alpha, spec.grid_size,
+                                             max(resid_sd, 1e-8), weights)
+        if why:
+            note = why
+            flags.append(Flag("inference", "high", f"conformal interval: {why}", source="ascm_conformal"))
+    if spec.per_period:
+        effects, pp_flag = _per_period_intervals(effects, units, lams, alpha, weights)
+        if pp_flag is not None:
+            flags.append(pp_flag)
+    return CounterfactualInference("conformal", (float(lo), float(hi)), p0, _display_se(lo, hi, alpha), note,
+                                   effects, tuple(flags), _CONFORMAL_REF)
+
+
+@register_inference(JackknifePlus, CounterfactualRefit)
+def _jackknife_plus(spec: JackknifePlus, fit: CounterfactualRefit, *, alpha: float, effects: pd.DataFrame,
+                    headline: bool = True) -> CounterfactualInference:
+    """Jackknife+ intervals of the average effect and of each post-period gap (one common start)."""
+    flags: list[Flag] = []
+    note = ""
+    lo, hi, p0 = -np.inf, np.inf, np.nan
+    if headline:
+        lo, hi, p0, note, effects = _jackknife_plus_inference(fit.units, fit.penalties, effects, alpha, flags,
+                                                              fit.weights)
+    return CounterfactualInference("jackknife+", (float(lo), float(hi)), p0, _display_se(lo, hi, alpha), note,
+                                   effects, tuple(flags), _JK_REF)
