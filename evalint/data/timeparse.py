@@ -359,9 +359,10 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
         first = int(arr.min())
         raise TimeParseError(
             f"time column {column!r} holds integers that are not calendar years (e.g. "
-            f"{format_examples(values.unique()[:5].tolist())}). Integers are read as years "
-            "(1000-3000, annual periods). An ordinal index (survey waves 0/1, periods 1..T) needs the "
-            "calendar time it stands for, because interventions and policy events are placed by date: "
+            f"{format_examples(values.unique()[:5].tolist())}). With time_kind='calendar' integers are read "
+            "as years (1000-3000, annual periods). An ordinal index (survey waves 0/1, periods 1..T) is "
+            "accepted as period numbers with time_kind='ordinal' (no calendar placement); to place "
+            "interventions and policy events by date, give the calendar time it stands for: "
             f"e.g. df[{column!r}] = pd.period_range('2016-04', periods=T, freq='M')[df[{column!r}] - {first}] "
             "for consecutive months, or the wave dates themselves with freq= set to the interval between "
             "them (e.g. freq='Q')."

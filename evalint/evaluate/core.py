@@ -277,7 +277,9 @@ def evaluate(
     provenance = Provenance.build(
         panel, seed=int(seed), call=call, analysed_fingerprint=work.fingerprint, alpha=a, fast=bool(fast),
         replications=replications(bool(fast)),
-        calendar="off" if calendar is False else ("packaged default" if calendar is None else "user supplied"),
+        calendar="off" if calendar is False else (
+            "not checked (ordinal time axis)" if panel.is_ordinal else
+            "packaged default" if calendar is None else "user supplied"),
         runtime_seconds=round(time.perf_counter() - started, 2),
         environment={"numpy": np.__version__, "pandas": pd.__version__})
     ev = Evaluation(

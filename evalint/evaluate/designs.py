@@ -124,7 +124,7 @@ class Assignment:
 
 
 def _period(panel: Any, value: Any, what: str) -> pd.Period:
-    if isinstance(value, pd.Period):
+    if isinstance(value, pd.Period) and not getattr(panel, "is_ordinal", False):
         value = value.start_time
     return panel.period(value, what)
 
@@ -194,7 +194,7 @@ def resolve_assignment(panel: Any, intervention: Any, treated: Sequence[Any] | N
         else:
             chosen = treated if treated is not None else units
             mapping = {u: intervention for u in chosen}
-            name = str(_period(panel, intervention, "intervention"))
+            name = str(panel.time_label(_period(panel, intervention, "intervention")))
             source = "user-supplied date"
         for u, d in mapping.items():
             key = u if u in unit_set else (str(u) if str(u) in unit_set else None)
