@@ -26,8 +26,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from evalint.data.ordinal import ORDINAL_NOTE
+from evalint.data.ordinal import ORDINAL_NOTE, relabel_text
 from evalint.diagnostics.base import CheckResult, Flag
+from evalint.errors import EvalintError
 from evalint.estimators.base import calendar_check
 from evalint.inference.dispatch import resolve_inference
 from evalint.results.ordinal import relabel_ordinal
@@ -138,7 +139,12 @@ class FitTemplate:
         """Validate (the spec; the data checks ran in the registry's wrapper), run the core, run the
         calendar check once, build the result."""
         spec = self._resolve_inference(inference)
-        core = self._fit_core(panel, spec, alpha=alpha, calendar=calendar, **options)
+        try:
+            core = self._fit_core(panel, spec, alpha=alpha, calendar=calendar, **options)
+        except EvalintError as err:
+            if getattr(panel, "is_ordinal", False) and err.args and isinstance(err.args[0], str):
+                err.args = (relabel_text(err.args[0]), *err.args[1:])  # periods as the user's numbers
+            raise
         if not isinstance(core, FitCore):
             return relabel_ordinal(core, panel)
         return relabel_ordinal(core.finish(run_calendar_query(panel, core.calendar, calendar)), panel)

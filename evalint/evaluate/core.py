@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from evalint._typing import check_alpha
+from evalint.data.ordinal import relabel_text
 from evalint.diagnostics.base import flags_frame
 from evalint.errors import EvalintError, OutputError, SpecificationError
 from evalint.evaluate.context import Context as _Context
@@ -215,6 +216,8 @@ def evaluate(
     work = panel.subset(start=start, end=end) if (start is not None or end is not None) else panel
     assignment = resolve_assignment(work, intervention, treated)
     plans, skipped = choose_designs(work, assignment, designs)
+    if work.is_ordinal:  # the reasons name periods: as the user's period numbers
+        skipped = {k: relabel_text(v) for k, v in skipped.items()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cohort_panel = _derived_panel(work, assignment.cohort, "none")

@@ -177,6 +177,11 @@ def resolve_assignment(panel: Any, intervention: Any, treated: Sequence[Any] | N
                 panel.period(intervention, "intervention")
             except EvalintError:
                 resolve_preset(intervention)  # not a date either: the "unknown preset" error, with a hint
+        if iv is not None and getattr(panel, "is_ordinal", False):
+            raise SpecificationError(
+                f"intervention={iv.name!r} is a dated calendar preset, but this panel's time axis is ordinal "
+                "(integer period numbers), so its dates cannot be placed on it. Give the first treated period "
+                "number (intervention=3 with treated=[...], or a mapping unit -> period number).")
         if iv is not None:
             name, description, source = iv.name, iv.description, iv.source
             if iv.unit_dates is not None:

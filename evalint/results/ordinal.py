@@ -35,4 +35,5 @@ def relabel_ordinal(result: Any, panel: Any) -> Any:
         result, effects=relabel_frame(result.effects), coefficients=relabel_frame(result.coefficients),
         series=relabel_frame(result.series), tables=tables, intervention=relabel_value(result.intervention),
         info={k: relabel_value(v) for k, v in result.info.items()}, estimand=relabel_text(result.estimand),
-        term=relabel_text(result.term), diagnostics=diagnostics, flags=flags)
+        term=relabel_text(result.term), diagnostics=diagnostics, flags=flags,
+        provenance=dataclasses.replace(result.provenance, spec=relabel_value(dict(result.provenance.spec))))
