@@ -132,7 +132,8 @@ def ordinal_periods(values: pd.Series, column: str) -> pd.Series:
     _require_range(ints, column)
     uniq, inv = np.unique(ints, return_inverse=True)
     per = pd.PeriodIndex([pd.Period(year=int(v), freq="Y") for v in uniq], freq="Y")
-    return pd.Series(per.take(inv.ravel()), index=values.index)
+    out: pd.Series = pd.Series(per.take(inv.ravel()), index=values.index)
+    return out
 
 
 def ordinal_period(value: Any, what: str = "period") -> pd.Period:
@@ -216,9 +217,12 @@ def relabel_frame(frame: Any) -> Any:
 
 def _relabel_index(idx: pd.Index) -> pd.Index:
     if isinstance(idx, pd.MultiIndex):
-        return idx.set_levels([_relabel_index(lv) for lv in idx.levels])
+        levels: list[Any] = [_relabel_index(lv) for lv in idx.levels]
+        multi: pd.Index = idx.set_levels(levels)
+        return multi
     if isinstance(idx, pd.PeriodIndex):
         return pd.Index(np.asarray(idx.year, dtype=np.int64), name=idx.name)
     if idx.dtype == object and len(idx) and any(isinstance(v, pd.Period) for v in idx):
-        return pd.Index([relabel_value(v) for v in idx], name=idx.name)
+        relabelled: pd.Index = pd.Index([relabel_value(v) for v in idx], name=idx.name)
+        return relabelled
     return idx

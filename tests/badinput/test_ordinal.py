@@ -182,3 +182,28 @@ def test_fuzz_integer_axes(start, n, n_units, as_float, kind, drop):
         else:
             assert 1000 <= start and start + n - 1 <= 3000 and shown == [str(v) for v in range(start, start + n)][:len(shown)]
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_command_line_on_survey_waves(tmp_path, capsys):
+    """evalint evaluate on a CSV of two waves: DiD runs (exit 0); a wrong time_kind exits 2, one line."""
+    from evalint.cli import main
+
+    rng = np.random.default_rng(2)
+    rows = [{"area": f"a{u}", "wave": w, "score": float(rng.normal() + (1.5 if u < 10 and w == 1 else 0.0))}
+            for u in range(30) for w in (0, 1)]
+    pd.DataFrame(rows).to_csv(tmp_path / "waves.csv", index=False)
+    cfg = tmp_path / "c.toml"
+    base = ('[data]\npath = "waves.csv"\nunit = "area"\ntime = "wave"\noutcomes = ["score"]\n{kind}\n'
+            '[evaluation]\nintervention = 1\ntreated = [{treated}]\nfast = true\ndesigns = ["did"]\n')
+    treated = ", ".join(f'"a{u}"' for u in range(10))
+    cfg.write_text(base.format(kind='time_kind = "ordinal"', treated=treated))
+    assert main(["evaluate", str(cfg), "--quiet", "--out", str(tmp_path / "out")]) == 0
+    import re
+
+    html = re.sub(r"base64,[A-Za-z0-9+/=]+", "", (tmp_path / "out" / "report.html").read_text(encoding="utf-8"))
+    assert "Not checked: the time axis is ordinal" in html and "0001" not in html
+    capsys.readouterr()
+    cfg.write_text(base.format(kind='time_kind = "waves"', treated=treated))
+    assert main(["evaluate", str(cfg), "--quiet", "--out", str(tmp_path / "out2")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("evalint: error:") and "time_kind='waves'" in err and "Traceback" not in err
