@@ -291,7 +291,7 @@ def evaluate(
         specs=specs, verdicts=verdicts, alpha=a, seed=int(seed), fast=bool(fast),
         call=call, provenance=provenance, runtimes=runtimes,
         warnings=pd.DataFrame(caught, columns=["design", "outcome", "category", "message"]),
-        window=(str(work.periods[0]), str(work.periods[-1])),
+        window=(str(work.time_label(work.periods[0])), str(work.time_label(work.periods[-1]))),
     )
     if robustness is False:
         return ev

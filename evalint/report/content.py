@@ -106,7 +106,8 @@ def post_period(ev: Any) -> str:
     if not cohorts:
         return f"{ev.window[0]} to {ev.window[1]}"
     first = cohorts[0]
-    end = pd.Period(ev.window[1], freq=first.freq)
+    end = (ev.panel.period(int(ev.window[1])) if getattr(ev.panel, "is_ordinal", False)
+           else pd.Period(ev.window[1], freq=first.freq))
     n = end.ordinal - first.ordinal + 1
     unit = {"M": "month", "Q": "quarter", "W": "week", "D": "day", "Y": "year", "A": "year"}.get(
         first.freqstr[:1], "period") if not getattr(ev.panel, "is_ordinal", False) else "period"
