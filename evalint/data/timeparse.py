@@ -118,7 +118,9 @@ def _infer_from_dates(dates: pd.DatetimeIndex, column: str) -> str:
     raise TimeParseError(
         f"time column {column!r}: consecutive dates are {step:g} days apart at the closest, "
         "which is not daily, weekly, monthly, quarterly or annual (or the column mixes "
-        "frequencies). Pass freq= explicitly or fix the dates."
+        "frequencies). Pass freq= explicitly or fix the dates. For survey waves at irregular "
+        f"dates, number the waves instead (e.g. df[{column!r}] = df[{column!r}].rank(method='dense') - 1) "
+        "to use them as an ordinal time axis (no calendar placement)."
     )
 
 

@@ -207,3 +207,12 @@ def test_command_line_on_survey_waves(tmp_path, capsys):
     assert main(["evaluate", str(cfg), "--quiet", "--out", str(tmp_path / "out2")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("evalint: error:") and "time_kind='waves'" in err and "Traceback" not in err
+
+
+def test_two_waves_nine_months_apart_as_dates_point_to_period_numbers():
+    df = _waves(["2021-01-15", "2021-10-15"])
+    with pytest.raises(TimeParseError) as err:
+        Panel.from_frame(df, unit="unit", time="t", outcome="y")
+    _check(err, "273 days apart", "number the waves", "rank(method='dense') - 1", "ordinal time axis")
+    df["t"] = pd.to_datetime(df["t"]).rank(method="dense").astype(int) - 1
+    assert Panel.from_frame(df, unit="unit", time="t", outcome="y").describe()["last_period"] == 1
