@@ -85,10 +85,11 @@ def detect_kind(values: pd.Series, time_kind: str | None, column: str) -> str:
     if time_kind == "calendar":
         return "calendar"
     ints = _integers(values)
+    if ints is None and (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+        # whole numbers as text or Python objects ("1", "2" from a CSV read as text)
+        num = pd.to_numeric(values, errors="coerce")
+        ints = _integers(num) if not num.isna().any() else None
     if time_kind == "ordinal":
-        if ints is None and values.dtype == object:
-            num = pd.to_numeric(values, errors="coerce")
-            ints = _integers(num) if not num.isna().any() else None
         if ints is None:
             shown = format_examples(pd.unique(values.astype(str))[:3].tolist())
             raise TimeParseError(

@@ -216,3 +216,12 @@ def test_two_waves_nine_months_apart_as_dates_point_to_period_numbers():
     _check(err, "273 days apart", "number the waves", "rank(method='dense') - 1", "ordinal time axis")
     df["t"] = pd.to_datetime(df["t"]).rank(method="dense").astype(int) - 1
     assert Panel.from_frame(df, unit="unit", time="t", outcome="y").describe()["last_period"] == 1
+
+
+@pytest.mark.parametrize("as_text", [True, False])
+def test_period_numbers_as_text_or_objects(as_text):
+    """Wave numbers read as text ("1", "2") or held as Python ints in an object column."""
+    df = _waves([1, 2, 3])
+    df["t"] = df["t"].astype(str) if as_text else df["t"].astype(object)
+    p = Panel.from_frame(df, unit="unit", time="t", outcome="y")
+    assert p.is_ordinal and [p.time_label(x) for x in p.periods] == [1, 2, 3]
