@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.data import checks
+from evalint.data.ordinal import check_time_kind, detect_kind, ordinal_periods
 from evalint.data.timeparse import FREQ_NAMES, to_periods
 from evalint.data.timing import TreatmentTiming
 from evalint.data.timing_build import _timing_from_cohort, _timing_from_treatment
@@ -48,6 +49,7 @@ def frame_parts(
     freq: str | None,
     outcome_kind: str | OutcomeKind | Mapping[str, str | OutcomeKind] | None,
     missing: Literal["error", "drop"],
+    time_kind: str | None = None,
 ) -> dict[str, Any]:
     """Validate ``df``; the Panel's keyword arguments (``data``, ``unit``, ..., ``dropped``).
 
@@ -102,7 +104,15 @@ def frame_parts(
         # plain values: units sort by value, carry no unused categories, and hash the
         # same (fingerprint) as the equivalent non-categorical column
         work[unit_col] = work[unit_col].astype(work[unit_col].cat.categories.dtype)
-    periods, fcode = to_periods(work[time], freq, time)
+    kind = detect_kind(work[time], check_time_kind(time_kind), time)
+    if kind == "ordinal":
+        if freq is not None:
+            raise SpecificationError(
+                f"freq={freq!r} does not apply to an ordinal time axis (time column {time!r} numbers the "
+                "periods); leave freq= out, or give dates with time_kind='calendar'.")
+        periods, fcode = ordinal_periods(work[time], time), "Y"
+    else:
+        periods, fcode = to_periods(work[time], freq, time)
     work[time] = periods
     keys = work[[unit_col, time]]
     ordinals = pd.PeriodIndex(periods).asi8
@@ -131,7 +141,8 @@ def frame_parts(
     sorted_units, sorted_ords = work[unit_col].to_numpy(), work["_ord"].to_numpy()
     if len(work) > 1 and ((sorted_ords[1:] == sorted_ords[:-1]) & (sorted_units[1:] == sorted_units[:-1])).any():
         checks.require_no_duplicates(keys, unit_col, time)
-    checks.require_no_gaps(work[unit_col].to_numpy(), work["_ord"].to_numpy(), unit_col, FREQ_NAMES[fcode])
+    checks.require_no_gaps(work[unit_col].to_numpy(), work["_ord"].to_numpy(), unit_col,
+                           "ordinal" if kind == "ordinal" else FREQ_NAMES[fcode])
 
     kinds = _resolve_kinds(outcomes, outcome_kind)
     keys = work[[unit_col, time]]
@@ -149,7 +160,7 @@ def frame_parts(
     if treatment is not None:
         timing = _timing_from_treatment(work, unit_col, time, treatment, fcode)
     elif cohort is not None:
-        timing = _timing_from_cohort(work, unit_col, time, cohort, fcode, unit_starts)
+        timing = _timing_from_cohort(work, unit_col, time, cohort, fcode, unit_starts, ordinal=kind == "ordinal")
         work = work.drop(columns=[cohort])
     dropped: dict[str, int] = {}
     need = list(outcomes) + list(covs)
@@ -239,7 +250,7 @@ def frame_parts(
     work = work.drop(columns=["_ord"])
     return {"data": work, "unit": unit_col, "time": time, "outcomes": outcomes, "outcome_kinds": kinds,
             "treatment": treatment, "population": population, "weights": weights, "covariates": covs,
-            "freq": fcode, "timing": timing, "dropped": dropped}
+            "freq": fcode, "timing": timing, "dropped": dropped, "time_kind": kind}
 
 
 def _require_plain_units(ids: pd.Series, column: str) -> None:

@@ -110,6 +110,12 @@ def require_no_gaps(units: np.ndarray, ordinals: np.ndarray, unit: str, freq_nam
         ords = ordinals[mask]
         full = np.arange(ords.min(), ords.max() + 1)
         details.append(f"{unit}={plain(u)!r} misses {len(np.setdiff1d(full, ords))} period(s)")
+    if mixed and len(mixed) == min(len(bad_units), 5) and freq_name == "ordinal":
+        step_by = int(np.diff(ordinals[units == mixed[0]])[0])
+        raise TimeParseError(
+            f"units {format_examples(mixed)}: the period numbers step by {step_by} every time, but an ordinal "
+            "time axis counts periods one by one (a skipped number is a missing period). If the waves are "
+            f"equally spaced, renumber them consecutively (e.g. (df[time] - first) // {step_by}).")
     if mixed and len(mixed) == min(len(bad_units), 5):
         raise TimeParseError(
             f"units {format_examples(mixed)} step by more than one {freq_name} period every time: "

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from evalint.data.build import frame_parts
+from evalint.data.ordinal import label as ordinal_label
+from evalint.data.ordinal import ordinal_period
 from evalint.data.timeparse import FREQ_NAMES, to_period
 from evalint.data.timing import TreatmentTiming
 from evalint.errors import (
@@ -54,12 +56,16 @@ class Panel:
         Cohorts and never-treated units, when treatment or cohort was given.
     quality : tuple of dict
         Data-quality flags carried from the reader (:mod:`evalint.data.quality_flags`).
+    time_kind : {"calendar", "ordinal"}
+        ``"ordinal"`` when the periods are integer period numbers (survey waves, 1..T) rather
+        than dates (:mod:`evalint.data.ordinal`): they are held as annual Periods internally,
+        shown as the integers, and never placed on the policy calendar.
     """
 
     __slots__ = (  # noqa: RUF023 - order kept as it was
         "_data", "unit", "time", "outcomes", "outcome_kinds", "treatment", "population",
         "weights", "covariates", "freq", "timing", "_fingerprint", "dropped", "_primary_chosen", "cluster",
-        "quality",
+        "quality", "time_kind",
     )
     #: set by ``with_outcome`` (True: an outcome was chosen, estimators may use it without outcome=)
     _primary_chosen: bool
@@ -68,7 +74,8 @@ class Panel:
                  outcome_kinds: dict[str, OutcomeKind], treatment: str | None,
                  population: str | None, weights: str | None, covariates: tuple[str, ...],
                  freq: str, timing: TreatmentTiming | None, dropped: dict[str, int],
-                 cluster: str | None = None, quality: tuple[dict[str, Any], ...] = ()) -> None:
+                 cluster: str | None = None, quality: tuple[dict[str, Any], ...] = (),
+                 time_kind: str = "calendar") -> None:
         self._data = data
         self.unit = unit
         self.time = time
@@ -83,6 +90,7 @@ class Panel:
         self.dropped = dropped
         self.cluster = cluster
         self.quality = tuple(quality)
+        self.time_kind = time_kind
         self._fingerprint: str | None = None
 
     # ------------------------------------------------------------------ build
@@ -104,6 +112,7 @@ class Panel:
         missing: Literal["error", "drop"] = "error",
         cluster: str | None = None,
         quality: Sequence[Any] | None = None,
+        time_kind: str | None = None,
     ) -> Panel:
         """Validate a long DataFrame of unit x period rows and build a Panel.
 
@@ -114,7 +123,8 @@ class Panel:
         unit : str, optional
             Unit id column. Omit for a single time series (one unit named ``"series"``).
         time : str
-            Period column: dates, date strings, ``pd.Period`` or integer years.
+            Period column: dates, date strings, ``pd.Period``, integer years (1000-3000) or
+            integer period numbers (an ordinal axis: survey waves 0/1, 1..T; see ``time_kind``).
         outcome : str or sequence of str
             Outcome column(s); the first is the primary outcome.
         treatment : str, optional
@@ -148,6 +158,14 @@ class Panel:
             and in the report's Data section). Default: the flags of the checks an
             :mod:`evalint.io` reader recorded in ``df.attrs["evalint_io"]`` (copied months,
             zero-filled days, organisations appearing/vanishing, vintages); ``()`` for none.
+        time_kind : {"calendar", "ordinal"}, optional
+            What the time column is. Omitted: detected (:func:`evalint.data.ordinal.detect_kind`):
+            integers all in 1000-3000 are calendar years, integers all in -999..999 are an
+            ordinal axis (period numbers), other integers are refused as ambiguous. On an
+            ordinal axis interventions and cohorts are period numbers (``intervention=3``),
+            results show the integers, the policy calendar is not checked (a note says so),
+            and seasonality is refused. The numbers must be consecutive (a skipped number is a
+            missing period).
 
         Returns
         -------
@@ -164,7 +182,7 @@ class Panel:
         parts = frame_parts(df, unit=unit, time=time, outcome=outcome, treatment=treatment,
                             cohort=cohort, population=population, weights=weights,
                             covariates=covariates, freq=freq, outcome_kind=outcome_kind,
-                            missing=missing)
+                            missing=missing, time_kind=time_kind)
         if cluster is not None:
             parts["data"] = _attach_cluster(df, parts, cluster, cohort=cohort, treatment=treatment)
         from evalint.data.quality_flags import quality_flags
@@ -248,7 +266,7 @@ class Panel:
         if self.is_balanced:
             return
         cells = self.missing_cells()
-        shown = "; ".join(f"{plain(u)!r} at {t}" for u, t in cells.head(6).itertuples(index=False))
+        shown = "; ".join(f"{plain(u)!r} at {self.time_label(t)}" for u, t in cells.head(6).itertuples(index=False))
         raise UnbalancedPanelError(
             f"{purpose} needs a balanced panel, but {len(cells)} unit-period cell(s) are missing, "
             f"e.g. {shown}. Fill them from the source, or restrict to units/periods observed "
@@ -271,8 +289,19 @@ class Panel:
         return cast(pd.DataFrame, mat.reindex(index=self.units, columns=self.periods))
 
     def period(self, value: Any, what: str = "date") -> pd.Period:
-        """Map a date-like value to this panel's period containing it."""
+        """Map a date-like value (a period number on an ordinal axis) to this panel's period."""
+        if self.time_kind == "ordinal":
+            return ordinal_period(value, what)
         return to_period(value, self.freq, what)
+
+    @property
+    def is_ordinal(self) -> bool:
+        """True when the time axis is ordinal (integer period numbers, no calendar dates)."""
+        return self.time_kind == "ordinal"
+
+    def time_label(self, period: Any) -> Any:
+        """How a period is shown to a user: the integer on an ordinal axis, else its text."""
+        return ordinal_label(period) if self.time_kind == "ordinal" else str(period)
 
     def treated_indicator(self) -> pd.Series:
         """0/1 treatment indicator aligned with :attr:`data` rows (absorbing)."""
@@ -300,6 +329,8 @@ class Panel:
             h = hashlib.sha256()
             h.update("|".join(map(str, self._data.columns)).encode())
             h.update(f"|freq={self.freq}".encode())
+            if self.time_kind != "calendar":
+                h.update(f"|time_kind={self.time_kind}".encode())
             for name in self._data.columns:
                 h.update(f"|{name}".encode())
                 for part in _column_parts(self._data[name], runs=name == self.unit):
@@ -332,18 +363,18 @@ class Panel:
             d = d.loc[d[self.unit].isin(units)]
         if start is not None and end is not None and self.period(start, "start") > self.period(end, "end"):
             raise SpecificationError(
-                f"start={_plain(start)!r} is after end={_plain(end)!r} ({self.period(start, 'start')} > "
-                f"{self.period(end, 'end')}); swap them, or drop one to keep the rest of the panel."
+                f"start={_plain(start)!r} is after end={_plain(end)!r} ({self.time_label(self.period(start, 'start'))} > "
+                f"{self.time_label(self.period(end, 'end'))}); swap them, or drop one to keep the rest of the panel."
             )
         if start is not None and self.period(start, "start") > self.periods[-1]:
             raise SpecificationError(
-                f"start={_plain(start)!r} is after the panel's last period {self.periods[-1]}; "
-                f"the panel runs {self.periods[0]} to {self.periods[-1]}."
+                f"start={_plain(start)!r} is after the panel's last period {self.time_label(self.periods[-1])}; "
+                f"the panel runs {self.time_label(self.periods[0])} to {self.time_label(self.periods[-1])}."
             )
         if end is not None and self.period(end, "end") < self.periods[0]:
             raise SpecificationError(
-                f"end={_plain(end)!r} is before the panel's first period {self.periods[0]}; "
-                f"the panel runs {self.periods[0]} to {self.periods[-1]}."
+                f"end={_plain(end)!r} is before the panel's first period {self.time_label(self.periods[0])}; "
+                f"the panel runs {self.time_label(self.periods[0])} to {self.time_label(self.periods[-1])}."
             )
         if start is not None:
             d = d.loc[d[self.time] >= self.period(start, "start")]
@@ -358,7 +389,7 @@ class Panel:
                     outcomes=self.outcomes, outcome_kinds=self.outcome_kinds,
                     treatment=self.treatment, population=self.population, weights=self.weights,
                     covariates=self.covariates, freq=self.freq, timing=timing, dropped=dict(self.dropped),
-                    cluster=self.cluster, quality=self.quality)
+                    cluster=self.cluster, quality=self.quality, time_kind=self.time_kind)
         sub._primary_chosen = getattr(self, "_primary_chosen", False)
         return sub
 
@@ -371,7 +402,7 @@ class Panel:
                      outcome_kinds=self.outcome_kinds, treatment=self.treatment,
                      population=self.population, weights=self.weights, covariates=self.covariates,
                      freq=self.freq, timing=self.timing, dropped=dict(self.dropped), cluster=self.cluster,
-                     quality=self.quality)
+                     quality=self.quality, time_kind=self.time_kind)
         chosen._primary_chosen = True  # estimators may use it without outcome=
         return chosen
 
@@ -410,7 +441,7 @@ class Panel:
         d = self._data
         per_unit = src.reindex(units)
         timing = _timing_from_per_unit(d, self.unit, self.time, "cohort", self.freq, per_unit,
-                                       np.zeros(len(per_unit), dtype=bool))
+                                       np.zeros(len(per_unit), dtype=bool), ordinal=self.is_ordinal)
         if self.treatment is not None and self.treatment in d.columns:
             d = d.drop(columns=[self.treatment])
         dropped = dict(self.dropped)
@@ -433,7 +464,7 @@ class Panel:
         timed = Panel(data=d, unit=self.unit, time=self.time, outcomes=self.outcomes,
                       outcome_kinds=self.outcome_kinds, treatment=None, population=self.population,
                       weights=self.weights, covariates=self.covariates, freq=self.freq, timing=timing,
-                      dropped=dropped, cluster=self.cluster)
+                      dropped=dropped, cluster=self.cluster, time_kind=self.time_kind)
         timed._primary_chosen = getattr(self, "_primary_chosen", False)
         return timed
 
@@ -477,7 +508,7 @@ class Panel:
         out = Panel(data=d, unit=self.unit, time=self.time, outcomes=self.outcomes, outcome_kinds=new_kinds,
                     treatment=self.treatment, population=self.population, weights=self.weights,
                     covariates=self.covariates, freq=self.freq, timing=self.timing, dropped=dict(self.dropped),
-                    cluster=self.cluster)
+                    cluster=self.cluster, time_kind=self.time_kind)
         out._primary_chosen = getattr(self, "_primary_chosen", False)
         return out
 
@@ -519,7 +550,7 @@ class Panel:
         agg = Panel(data=out, unit=src.unit, time=src.time, outcomes=src.outcomes,
                     outcome_kinds=src.outcome_kinds, treatment=None, population=src.population,
                     weights=src.weights, covariates=src.covariates, freq=src.freq, timing=None,
-                    dropped=dict(src.dropped), quality=src.quality)
+                    dropped=dict(src.dropped), quality=src.quality, time_kind=src.time_kind)
         agg._primary_chosen = getattr(src, "_primary_chosen", False)
         return agg
 
@@ -529,9 +560,9 @@ class Panel:
         info: dict[str, Any] = {
             "units": self.n_units,
             "periods": self.n_periods,
-            "first_period": str(self.periods[0]),
-            "last_period": str(self.periods[-1]),
-            "frequency": FREQ_NAMES[self.freq],
+            "first_period": self.time_label(self.periods[0]),
+            "last_period": self.time_label(self.periods[-1]),
+            "frequency": "ordinal" if self.is_ordinal else FREQ_NAMES[self.freq],
             "rows": len(self._data),
             "balanced": self.is_balanced,
             "missing_cells": len(self.missing_cells()),
@@ -543,7 +574,7 @@ class Panel:
             info["clusters"] = self.n_clusters
         if self.timing is not None:
             info["never_treated_units"] = len(self.timing.never_treated)
-            info["cohorts"] = {str(k): int(v) for k, v in self.timing.cohort_sizes.items()}
+            info["cohorts"] = {str(self.time_label(k)): int(v) for k, v in self.timing.cohort_sizes.items()}
         return info
 
     def __repr__(self) -> str:

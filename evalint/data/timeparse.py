@@ -118,7 +118,9 @@ def _infer_from_dates(dates: pd.DatetimeIndex, column: str) -> str:
     raise TimeParseError(
         f"time column {column!r}: consecutive dates are {step:g} days apart at the closest, "
         "which is not daily, weekly, monthly, quarterly or annual (or the column mixes "
-        "frequencies). Pass freq= explicitly or fix the dates."
+        "frequencies). Pass freq= explicitly or fix the dates. For survey waves at irregular "
+        f"dates, number the waves instead (e.g. df[{column!r}] = df[{column!r}].rank(method='dense') - 1) "
+        "to use them as an ordinal time axis (no calendar placement)."
     )
 
 
@@ -359,9 +361,10 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
         first = int(arr.min())
         raise TimeParseError(
             f"time column {column!r} holds integers that are not calendar years (e.g. "
-            f"{format_examples(values.unique()[:5].tolist())}). Integers are read as years "
-            "(1000-3000, annual periods). An ordinal index (survey waves 0/1, periods 1..T) needs the "
-            "calendar time it stands for, because interventions and policy events are placed by date: "
+            f"{format_examples(values.unique()[:5].tolist())}). With time_kind='calendar' integers are read "
+            "as years (1000-3000, annual periods). An ordinal index (survey waves 0/1, periods 1..T) is "
+            "accepted as period numbers with time_kind='ordinal' (no calendar placement); to place "
+            "interventions and policy events by date, give the calendar time it stands for: "
             f"e.g. df[{column!r}] = pd.period_range('2016-04', periods=T, freq='M')[df[{column!r}] - {first}] "
             "for consecutive months, or the wave dates themselves with freq= set to the interval between "
             "them (e.g. freq='Q')."

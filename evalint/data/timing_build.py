@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from evalint.data import checks
+from evalint.data.ordinal import label as ordinal_label
+from evalint.data.ordinal import ordinal_period
 from evalint.data.timeparse import to_period
 from evalint.data.timing import TreatmentTiming
 from evalint.errors import TreatmentError, format_examples, plain
@@ -94,8 +96,9 @@ def _cohort_by_run(raw: pd.Series | tuple[np.ndarray, np.ndarray], starts: np.nd
 
 
 def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq: str,
-                        unit_starts: np.ndarray | None = None) -> TreatmentTiming:
-    """``unit_starts``: first row of each unit when every unit's rows form one run (optional)."""
+                        unit_starts: np.ndarray | None = None, *, ordinal: bool = False) -> TreatmentTiming:
+    """``unit_starts``: first row of each unit when every unit's rows form one run (optional);
+    ``ordinal``: the time axis is ordinal (cohorts are period numbers)."""
     raw = work[col]
     if pd.api.types.is_bool_dtype(raw.dtype):
         raise TreatmentError(
@@ -107,7 +110,7 @@ def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq
         varies_any, first_vals, some_missing = _cohort_by_run(raw, unit_starts)
         if not varies_any:   # (if they vary, the general steps below name the units)
             per_unit = pd.Series(first_vals, index=pd.unique(work[unit].iloc[unit_starts]), name=col)
-            return _timing_from_per_unit(work, unit, time, col, freq, per_unit, some_missing)
+            return _timing_from_per_unit(work, unit, time, col, freq, per_unit, some_missing, ordinal=ordinal)
     if unit_starts is not None and isinstance(raw.dtype, pd.StringDtype):
         # text (e.g. date strings as read from a CSV): the same run steps on the codes of the
         # distinct strings, each string kept once
@@ -124,7 +127,7 @@ def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq
             first_vals = np.full(len(first_codes), None, dtype=object)
             first_vals[ok] = np.asarray(distinct, dtype=object)[first_codes[ok]]
             per_unit = pd.Series(first_vals, index=pd.unique(work[unit].iloc[unit_starts]), name=col)
-            return _timing_from_per_unit(work, unit, time, col, freq, per_unit, some_missing)
+            return _timing_from_per_unit(work, unit, time, col, freq, per_unit, some_missing, ordinal=ordinal)
     # object columns may mix 2021 and "2021": compare their text; typed columns compare as they are
     keys = raw.astype(str).where(raw.notna()) if raw.dtype == object else raw
     # non-missing values must all equal the unit's first non-missing one (missing ones are checked below)
@@ -144,12 +147,18 @@ def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq
     per_unit = raw.groupby(work[unit], sort=False).first()
     per_unit = per_unit.reindex(pd.unique(work[unit]))
     some_missing = raw.isna().groupby(work[unit], sort=False).any().reindex(per_unit.index).to_numpy()
-    return _timing_from_per_unit(work, unit, time, col, freq, per_unit, some_missing)
+    return _timing_from_per_unit(work, unit, time, col, freq, per_unit, some_missing, ordinal=ordinal)
 
 
 def _timing_from_per_unit(work: pd.DataFrame, unit: str, time: str, col: str, freq: str,
-                          per_unit: pd.Series, some_missing: np.ndarray) -> TreatmentTiming:
-    """Classify and parse each unit's cohort value (``per_unit``, in order of first appearance)."""
+                          per_unit: pd.Series, some_missing: np.ndarray, *,
+                          ordinal: bool = False) -> TreatmentTiming:
+    """Classify and parse each unit's cohort value (``per_unit``, in order of first appearance).
+
+    On an ordinal axis (``ordinal=True``) cohorts are period numbers; 0 means never treated
+    only when period 0 is not inside the data after its first period (a cohort 0 there is
+    refused as ambiguous).
+    """
     # each distinct cohort value is classified and parsed once, then mapped back to the units
     uniques: list[Any]
     try:
@@ -173,6 +182,8 @@ def _timing_from_per_unit(work: pd.DataFrame, unit: str, time: str, col: str, fr
             "first treated period (e.g. df[cohort] = df.groupby(unit)[cohort].transform('first'))."
         )
     first_p, last_p = work[time].min(), work[time].max()
+    if ordinal:
+        _require_unambiguous_zero(uniques, never_value, first_p, last_p, col)
     value_periods: list[Any] = []
     for j, v in enumerate(uniques):
         if never_value[j]:
@@ -180,18 +191,37 @@ def _timing_from_per_unit(work: pd.DataFrame, unit: str, time: str, col: str, fr
             continue
         if isinstance(v, (float, np.floating)) and float(v).is_integer():
             v = int(v)
-        value_periods.append(to_period(v, freq, what=f"cohort of unit {plain(per_unit.index[int(first_unit[j])])!r}"))
+        what = f"cohort of unit {plain(per_unit.index[int(first_unit[j])])!r}"
+        value_periods.append(ordinal_period(v, what) if ordinal else to_period(v, freq, what=what))
     by_value = pd.array(value_periods, dtype=pd.PeriodDtype(freq))
     mapped = by_value.take(np.where(never, -1, codes), allow_fill=True)
     cohort = pd.Series(mapped, index=pd.Index(per_unit.index, name=unit))
     bad = [j for j, p in enumerate(value_periods) if p is not pd.NaT and (p < first_p or p > last_p)]
     outside = [(per_unit.index[int(i)], value_periods[codes[i]]) for i in np.flatnonzero(np.isin(codes, bad))] if bad else []
     if outside:
-        shown = "; ".join(f"{plain(u)!r}: {p}" for u, p in outside[:5])
+        show = ordinal_label if ordinal else str
+        shown = "; ".join(f"{plain(u)!r}: {show(p)}" for u, p in outside[:5])
         raise TreatmentError(
             f"cohort column {col!r}: {len(outside)} unit(s) have a first treated period outside the "
-            f"data ({first_p}..{last_p}): {shown}. A unit treated after the data ends is never treated "
+            f"data ({show(first_p)}..{show(last_p)}): {shown}. A unit treated after the data ends is never treated "
             "within it: code its cohort as missing/0; a unit treated before the data starts has no "
             "pre-period: drop it or add earlier data."
         )
     return TreatmentTiming(cohort.rename("cohort"), freq)
+
+
+def _require_unambiguous_zero(uniques: list[Any], never_value: np.ndarray, first_p: Any, last_p: Any,
+                              col: str) -> None:
+    """On an ordinal axis, refuse cohort 0 when period 0 lies inside the data after its first period.
+
+    There a 0 could be "never treated" (the usual coding) or "first treated in period 0".
+    """
+    zero = pd.Period(year=0, freq="Y")
+    if not first_p < zero <= last_p:
+        return
+    coded_zero = [v for v, nv in zip(uniques, never_value) if nv and str(v).strip() in ("0", "0.0")]
+    if coded_zero:
+        raise TreatmentError(
+            f"cohort column {col!r} holds 0, but this ordinal time axis runs {ordinal_label(first_p)}.."
+            f"{ordinal_label(last_p)}, so 0 could mean never treated or first treated in period 0. "
+            "Code never-treated units as missing (NaN) or 'never'.")

@@ -26,9 +26,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from evalint.data.ordinal import ORDINAL_NOTE, relabel_text
 from evalint.diagnostics.base import CheckResult, Flag
+from evalint.errors import EvalintError
 from evalint.estimators.base import calendar_check
 from evalint.inference.dispatch import resolve_inference
+from evalint.results.ordinal import relabel_ordinal
 
 if TYPE_CHECKING:  # pragma: no cover
     from evalint.results.effect import EffectResult
@@ -87,7 +90,15 @@ class FitCore:
 
 
 def run_calendar_query(panel: Any, query: CalendarQuery | None, calendar: Any) -> CalendarOutcome:
-    """Run the policy-calendar check a :class:`FitCore` asks for (``calendar=False`` skips it)."""
+    """Run the policy-calendar check a :class:`FitCore` asks for (``calendar=False`` skips it).
+
+    On an ordinal time axis (period numbers, no dates) the check cannot place events: it is
+    recorded as not run, with a note flag saying so (:data:`evalint.data.ordinal.ORDINAL_NOTE`).
+    """
+    if getattr(panel, "is_ordinal", False) and calendar is not False:
+        note = CheckResult("policy_calendar", None, f"not run: {ORDINAL_NOTE}")
+        return CalendarOutcome(note, (Flag("data", "info", f"Policy calendar: {ORDINAL_NOTE}",
+                                           source="policy_calendar"),))
     if query is None:
         check, flags = calendar_check(panel, None, calendar=False)
         return CalendarOutcome(check, tuple(flags))
@@ -128,7 +139,12 @@ class FitTemplate:
         """Validate (the spec; the data checks ran in the registry's wrapper), run the core, run the
         calendar check once, build the result."""
         spec = self._resolve_inference(inference)
-        core = self._fit_core(panel, spec, alpha=alpha, calendar=calendar, **options)
+        try:
+            core = self._fit_core(panel, spec, alpha=alpha, calendar=calendar, **options)
+        except EvalintError as err:
+            if getattr(panel, "is_ordinal", False) and err.args and isinstance(err.args[0], str):
+                err.args = (relabel_text(err.args[0]), *err.args[1:])  # periods as the user's numbers
+            raise
         if not isinstance(core, FitCore):
-            return core
-        return core.finish(run_calendar_query(panel, core.calendar, calendar))
+            return relabel_ordinal(core, panel)
+        return relabel_ordinal(core.finish(run_calendar_query(panel, core.calendar, calendar)), panel)

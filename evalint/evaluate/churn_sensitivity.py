@@ -111,7 +111,7 @@ def _rebuild(panel: Panel, data: pd.DataFrame, timing: TreatmentTiming | None = 
                  outcomes=panel.outcomes, outcome_kinds=panel.outcome_kinds,
                  treatment=panel.treatment, population=panel.population, weights=panel.weights,
                  covariates=panel.covariates, freq=panel.freq, timing=tm,
-                 dropped=dict(panel.dropped))
+                 dropped=dict(panel.dropped), time_kind=panel.time_kind)
 
 
 def _donut(panel: Panel, window: set[pd.Period]) -> Panel:

@@ -12,6 +12,8 @@ Example::
     # covariates = [], cohort = "...", treatment = "...", missing = "error" | "drop"
     # cluster = "icb_code"            # optional: units nested in clusters (e.g. practices in ICBs);
     #                                 # DiD inference is clustered by it
+    # time_kind = "ordinal"           # optional: integer period numbers (survey waves 0/1, 1..T)
+    #                                 # rather than dates; intervention = 3 is then a period number
 
     # or, instead of path: [data.simulate] with simulate_nhs() arguments (seed, adoption, effects, ...)
     # or source = "healthyr_icb_criteria_to_reside" (a real-data reader, evalint.io.list_sources())
@@ -54,7 +56,7 @@ __all__ = ["EvaluateConfig", "load_config", "build_panel", "read_table", "SCHEMA
 
 _DATA_KEYS = {"path", "unit", "time", "outcomes", "outcome", "population", "weights", "covariates", "cohort",
               "treatment", "missing", "freq", "simulate", "geography", "attribution", "splits", "denominator",
-              "source", "cluster"}
+              "source", "cluster", "time_kind"}
 _EVAL_KEYS = {"intervention", "treated", "outcomes", "designs", "alpha", "seed", "fast", "calendar", "start", "end",
               "options"}
 _OUT_KEYS = {"dir", "formats", "name", "overwrite"}
@@ -69,8 +71,8 @@ SCHEMA: dict[str, dict[str, tuple[str, ...]]] = {
              "population": (_STR,), "weights": (_STR,), "covariates": (_STR, _LIST), "cohort": (_STR,),
              "treatment": (_STR,), "missing": (_STR,), "freq": (_STR,), "simulate": (_TABLE,),
              "geography": (_STR,), "attribution": (_STR,), "splits": (_TABLE,), "denominator": (_STR,),
-             "source": (_STR,), "cluster": (_STR,)},
-    "evaluation": {"intervention": (_STR, _DATE, _TABLE), "treated": (_STR, _LIST), "outcomes": (_STR, _LIST),
+             "source": (_STR,), "cluster": (_STR,), "time_kind": (_STR,)},
+    "evaluation": {"intervention": (_STR, _DATE, _TABLE, _INT), "treated": (_STR, _LIST), "outcomes": (_STR, _LIST),
                    "designs": (_STR, _LIST), "alpha": (_NUM,), "seed": (_INT,), "fast": (_BOOL,),
                    "calendar": (_BOOL,), "start": (_STR, _DATE), "end": (_STR, _DATE), "options": (_TABLE,)},
     "output": {"dir": (_STR,), "formats": (_STR, _LIST), "name": (_STR,), "overwrite": (_BOOL,)},
@@ -150,7 +152,7 @@ def _check_types(table: Mapping[str, Any], section: str, path: Path) -> None:
                               f"(e.g. 0.05); got {table['alpha']}.")
         inter = table.get("intervention")
         if isinstance(inter, dict):
-            bad_dates = [k for k, v in inter.items() if not (_is(v, _STR) or _is(v, _DATE))]
+            bad_dates = [k for k, v in inter.items() if not (_is(v, _STR) or _is(v, _DATE) or _is(v, _INT))]
             if bad_dates:
                 raise ConfigError(f"{path}: [evaluation.intervention] maps a unit to its first treated date; "
                                   f"{bad_dates[0]} = {_toml_repr(inter[bad_dates[0]])} is not a date or "
@@ -333,7 +335,7 @@ def build_panel(cfg: EvaluateConfig) -> Any:
         frame, unit=d.get("unit"), time=d["time"], outcome=outcomes, treatment=d.get("treatment"),
         cohort=d.get("cohort"), population=d.get("population"), weights=d.get("weights"),
         covariates=d.get("covariates", ()), freq=d.get("freq"), missing=d.get("missing", "error"),
-        cluster=d.get("cluster"),
+        cluster=d.get("cluster"), time_kind=d.get("time_kind"),
     )
 
 

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from evalint._typing import check_alpha
+from evalint.data.ordinal import relabel_text
 from evalint.diagnostics.base import flags_frame
 from evalint.errors import EvalintError, OutputError, SpecificationError
 from evalint.evaluate.context import Context as _Context
@@ -215,6 +216,8 @@ def evaluate(
     work = panel.subset(start=start, end=end) if (start is not None or end is not None) else panel
     assignment = resolve_assignment(work, intervention, treated)
     plans, skipped = choose_designs(work, assignment, designs)
+    if work.is_ordinal:  # the reasons name periods: as the user's period numbers
+        skipped = {k: relabel_text(v) for k, v in skipped.items()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cohort_panel = _derived_panel(work, assignment.cohort, "none")
@@ -277,7 +280,9 @@ def evaluate(
     provenance = Provenance.build(
         panel, seed=int(seed), call=call, analysed_fingerprint=work.fingerprint, alpha=a, fast=bool(fast),
         replications=replications(bool(fast)),
-        calendar="off" if calendar is False else ("packaged default" if calendar is None else "user supplied"),
+        calendar="off" if calendar is False else (
+            "not checked (ordinal time axis)" if panel.is_ordinal else
+            "packaged default" if calendar is None else "user supplied"),
         runtime_seconds=round(time.perf_counter() - started, 2),
         environment={"numpy": np.__version__, "pandas": pd.__version__})
     ev = Evaluation(
@@ -286,7 +291,7 @@ def evaluate(
         specs=specs, verdicts=verdicts, alpha=a, seed=int(seed), fast=bool(fast),
         call=call, provenance=provenance, runtimes=runtimes,
         warnings=pd.DataFrame(caught, columns=["design", "outcome", "category", "message"]),
-        window=(str(work.periods[0]), str(work.periods[-1])),
+        window=(str(work.time_label(work.periods[0])), str(work.time_label(work.periods[-1]))),
     )
     if robustness is False:
         return ev

@@ -124,7 +124,7 @@ class Assignment:
 
 
 def _period(panel: Any, value: Any, what: str) -> pd.Period:
-    if isinstance(value, pd.Period):
+    if isinstance(value, pd.Period) and not getattr(panel, "is_ordinal", False):
         value = value.start_time
     return panel.period(value, what)
 
@@ -177,6 +177,11 @@ def resolve_assignment(panel: Any, intervention: Any, treated: Sequence[Any] | N
                 panel.period(intervention, "intervention")
             except EvalintError:
                 resolve_preset(intervention)  # not a date either: the "unknown preset" error, with a hint
+        if iv is not None and getattr(panel, "is_ordinal", False):
+            raise SpecificationError(
+                f"intervention={iv.name!r} is a dated calendar preset, but this panel's time axis is ordinal "
+                "(integer period numbers), so its dates cannot be placed on it. Give the first treated period "
+                "number (intervention=3 with treated=[...], or a mapping unit -> period number).")
         if iv is not None:
             name, description, source = iv.name, iv.description, iv.source
             if iv.unit_dates is not None:
@@ -194,7 +199,7 @@ def resolve_assignment(panel: Any, intervention: Any, treated: Sequence[Any] | N
         else:
             chosen = treated if treated is not None else units
             mapping = {u: intervention for u in chosen}
-            name = str(_period(panel, intervention, "intervention"))
+            name = str(panel.time_label(_period(panel, intervention, "intervention")))
             source = "user-supplied date"
         for u, d in mapping.items():
             key = u if u in unit_set else (str(u) if str(u) in unit_set else None)

@@ -92,7 +92,8 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
             ax.axvspan(x[run[0]], end, facecolor="none", edgecolor="0.5", hatch="//", lw=0,
                        label="transition window" if j == 0 else None)
     for i, (name, per) in enumerate(inter.items()):
-        t = pd.Period(per).start_time
+        # an ordinal axis (period numbers, not Periods) places the line at the number itself
+        t = int(per) if not isinstance(s["time"].iloc[0], pd.Period) else pd.Period(per).start_time
         ax.axvline(t, color="black", lw=1.0, ls=":" if i else "-")
     shown = [f for f in result.flags if f.kind == "confounding" and f.severity in flag_severity]
     key = []

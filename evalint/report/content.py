@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from evalint.data.ordinal import relabel_frame, relabel_text
 from evalint.results.numbers import fmt, fmt_ci, fmt_p, p_value_draws
 
 __all__ = ["Block", "Card", "ReportSection", "build_report", "FigureImage", "attach_truth", "post_period",
@@ -105,10 +106,11 @@ def post_period(ev: Any) -> str:
     if not cohorts:
         return f"{ev.window[0]} to {ev.window[1]}"
     first = cohorts[0]
-    end = pd.Period(ev.window[1], freq=first.freq)
+    end = (ev.panel.period(int(ev.window[1])) if getattr(ev.panel, "is_ordinal", False)
+           else pd.Period(ev.window[1], freq=first.freq))
     n = end.ordinal - first.ordinal + 1
     unit = {"M": "month", "Q": "quarter", "W": "week", "D": "day", "Y": "year", "A": "year"}.get(
-        first.freqstr[:1], "period")
+        first.freqstr[:1], "period") if not getattr(ev.panel, "is_ordinal", False) else "period"
     return f"{first} to {end} ({n} {unit}{'s' if n != 1 else ''})"
 
 
@@ -306,13 +308,58 @@ def _summary_card(ev: Any, outcome: str) -> Card:
     card.blocks.append(Block("h4", f"Top threats ({len(threats)})"))
     card.blocks.append(Block("olist", [f"{_short_name(str(r['name']), 60)} ({_brief_reason(str(r['reason']))})"
                               for _, r in threats.iterrows()]
-                             or ["No concurrent policy event flagged."]))
+                             or [_no_threats_line(ev)]))
     return card
+
+
+def _no_threats_line(ev: Any) -> str:
+    """What an empty threat list means: none flagged, or (ordinal time axis) none could be placed."""
+    if getattr(ev.panel, "is_ordinal", False):
+        return ("Not checked: the time axis is ordinal (period numbers), so dated policy events cannot be "
+                "placed on it. Check co-occurring policies by hand.")
+    return "No concurrent policy event flagged."
 
 
 # ----------------------------------------------------------------------------- the report
 def build_report(ev: Any, figures: list[FigureImage] | None = None) -> tuple[str, list[ReportSection]]:
-    """Title and sections of the report of evaluation ``ev``: the summary first, then details."""
+    """Title and sections of the report of evaluation ``ev``: the summary first, then details.
+
+    On an ordinal time axis every period in the text is shown as the user's period number.
+    """
+    title, secs = _build_report(ev, figures)
+    if getattr(ev.panel, "is_ordinal", False):
+        title = relabel_text(title)
+        for sec in secs:
+            sec.title = relabel_text(sec.title)
+            sec.blocks = [_ordinal_block(b) for b in sec.blocks]
+    return title, secs
+
+
+def _ordinal_block(b: Block) -> Block:
+    return Block(b.kind, _ordinal_value(b.value))
+
+
+def _ordinal_value(v: Any) -> Any:
+    """A block's value with ordinal periods as numbers (text, tables, cards, figure captions)."""
+    if isinstance(v, str):
+        return relabel_text(v)
+    if isinstance(v, Block):
+        return _ordinal_block(v)
+    if isinstance(v, Card):
+        return Card(relabel_text(v.title), [_ordinal_block(b) for b in v.blocks])
+    if isinstance(v, FigureImage):
+        return FigureImage(v.slug, relabel_text(v.title), relabel_text(v.caption), v.png, v.error)
+    if isinstance(v, pd.DataFrame):
+        out = relabel_frame(v)
+        return out.rename(columns=lambda c: relabel_text(c) if isinstance(c, str) else c)
+    if isinstance(v, (list, tuple)):
+        return type(v)(_ordinal_value(x) for x in v)
+    if isinstance(v, dict):
+        return {k: _ordinal_value(x) for k, x in v.items()}
+    return v
+
+
+def _build_report(ev: Any, figures: list[FigureImage] | None = None) -> tuple[str, list[ReportSection]]:
     a = ev.assignment
     labels = [outcome_words(ev, o).lower() for o in ev.outcomes]
     title = f"Evaluation: {a.name}"

@@ -90,6 +90,8 @@ def build_figures(ev: Any) -> list[FigureImage]:
             if design.figures is not None:
                 out.extend(_figure(f.slug, f.title, f.caption, f.draw)
                            for f in design.figures(ev, o, words, where, span, name))
+    if getattr(ev.panel, "is_ordinal", False):
+        return out  # period numbers: no calendar events were placed, so there is no timeline to draw
     # one timeline for every outcome: the events flagged on any of them (one figure, not one per outcome)
     flags = [f for e in ev.entries.values() for f in e.flags]
     dates = [c.start_time for c in ev.assignment.cohorts]

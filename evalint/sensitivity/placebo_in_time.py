@@ -206,7 +206,8 @@ def placebo_in_time(
     for (role, j), (res, lo, hi) in zip(tasks, fits):
         if role == "actual":
             null, log = effect_scale(res)
-        row = {"role": role, "intervention": str(periods[j]), "window_start": str(lo), "window_end": str(hi)}
+        row = {"role": role, "intervention": str(panel.time_label(periods[j])), "window_start": str(panel.time_label(lo)),
+               "window_end": str(panel.time_label(hi))}
         row.update(result_row(res, alpha))
         row["statistic"] = centred(row["estimate"], log) - centred(null, log)
         rows.append(row)
@@ -241,7 +242,7 @@ def placebo_in_time(
                    f"({actual:.4g}; rank p = {p:.3g} > {alpha:g}): effects of this size also appear at dates "
                    "when nothing happened, so the estimate is not distinguishable from the series' own "
                    "variation.")
-    info = {"intervention": str(start), "window": h, "pre_periods": "all" if expanding else pre,
+    info = {"intervention": str(panel.time_label(start)), "window": h, "pre_periods": "all" if expanding else pre,
             "n_placebos": n, "alternative": alternative, "treated": list(tr), "dropped_treated": others, "null": null,
             "log_scale": log}
     return RobustnessResult(check="placebo_in_time", design=design.name, estimate=float(table["estimate"].iloc[0]),

@@ -387,11 +387,12 @@ def test_annual_panel_through_the_estimators_and_evaluate():
 
 
 @pytest.mark.parametrize("values", [[0, 1], [1, 2, 3, 4]])
-def test_ordinal_integers_get_a_message_with_the_mapping(values):
+def test_ordinal_integers_as_calendar_get_a_message_with_the_mapping(values):
+    """time_kind='calendar' on period numbers: the mapping to dates, and the ordinal way in."""
     df = pd.DataFrame({"unit": "A", "wave": values, "y": np.arange(len(values), dtype=float) + 1})
     with pytest.raises(TimeParseError) as err:
-        Panel.from_frame(df, unit="unit", time="wave", outcome="y")
-    _check(err, "not calendar years", "survey waves 0/1", f"df['wave'] - {values[0]}]")
+        Panel.from_frame(df, unit="unit", time="wave", outcome="y", time_kind="calendar")
+    _check(err, "not calendar years", "survey waves 0/1", f"df['wave'] - {values[0]}]", "time_kind='ordinal'")
 
 
 @pytest.mark.parametrize("name", ["twfe", "event_study"])

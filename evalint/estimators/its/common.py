@@ -169,6 +169,8 @@ class ResolvedDates(tuple):
     """(name, Period) pairs, plus the calendar presets some of them came from."""
 
     presets: dict[str, Any]
+    #: the panel's time axis is ordinal (period numbers): no seasons, no calendar
+    ordinal: bool = False
 
 
 def _from_preset(value: Any, unit: Any) -> tuple[Any, Any]:
@@ -221,8 +223,10 @@ def resolve_dates(interventions: Any, intervention: Any, panel: Any, series: Ser
         if iv is not None:
             value = {iv.name: d}
             presets[iv.name] = iv
-    out = ResolvedDates(resolve_interventions(value, series.freq, series.periods))
+    ordinal = bool(getattr(panel, "is_ordinal", False))
+    out = ResolvedDates(resolve_interventions(value, series.freq, series.periods, ordinal=ordinal))
     out.presets = {_clean(k): v for k, v in presets.items()}
+    out.ordinal = ordinal
     return out
 
 
@@ -235,6 +239,11 @@ def _clean(name: str) -> str:
 def prepare_design(series: SeriesData, dates: Any, spec: DesignSpec, *, min_pre: int,
                    focus: str | None) -> tuple[Design, str]:
     """Build the design and check the pre-period length; return (design, focus name)."""
+    if getattr(dates, "ordinal", False) and spec.seasonality is not None:
+        raise SpecificationError(
+            f"seasonality={spec.seasonality!r} needs calendar periods, but this panel's time axis is ordinal "
+            "(integer period numbers with no month or season). Use seasonality=None, or rebuild the panel "
+            "with the dates the periods stand for.")
     design = build_design(series.periods, dates, spec, series.freq)
     if getattr(dates, "presets", None):
         design = dataclasses.replace(design, presets=dict(dates.presets))

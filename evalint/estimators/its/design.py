@@ -41,6 +41,8 @@ import numpy as np
 import pandas as pd
 
 from evalint._typing import check_option, check_positive_int
+from evalint.data.ordinal import label as ordinal_label
+from evalint.data.ordinal import ordinal_period
 from evalint.data.timeparse import FREQ_NAMES, to_period
 from evalint.errors import SpecificationError
 
@@ -178,8 +180,10 @@ def _clean_name(name: Any) -> str:
 
 
 def resolve_interventions(interventions: Any, freq: str, periods: pd.PeriodIndex,
-                          what: str = "intervention") -> tuple[tuple[str, pd.Period], ...]:
+                          what: str = "intervention", *, ordinal: bool = False) -> tuple[tuple[str, pd.Period], ...]:
     """Map intervention dates to (name, Period) pairs of the series' frequency.
+
+    ``ordinal``: the time axis is ordinal, so interventions are period numbers (``3``).
 
     ``interventions`` is a date, a sequence of dates, or a mapping name -> date. Raises
     :class:`SpecificationError` for dates before the data start or after they end.
@@ -202,17 +206,18 @@ def resolve_interventions(interventions: Any, freq: str, periods: pd.PeriodIndex
     out: list[tuple[str, pd.Period]] = []
     first, last = periods[0], periods[-1]
     for name, v in items:
-        p = to_period(v, freq, what=f"{what} {name!r}")
+        p = ordinal_period(v, f"{what} {name!r}") if ordinal else to_period(v, freq, what=f"{what} {name!r}")
+        show = ordinal_label if ordinal else str
         if p <= first:
             raise SpecificationError(
-                f"{what} {name!r} = {v!r} maps to {p}, but the series starts at {first}: an "
+                f"{what} {name!r} = {v!r} maps to {show(p)}, but the series starts at {show(first)}: an "
                 "interrupted time series needs observations before the interruption. Give a later "
                 "date or add earlier data."
             )
         if p > last:
             raise SpecificationError(
-                f"{what} {name!r} = {v!r} maps to {p}, after the series ends ({last}): there are "
-                f"no post-intervention {FREQ_NAMES[freq]} observations. Give an earlier date or add later data."
+                f"{what} {name!r} = {v!r} maps to {show(p)}, after the series ends ({show(last)}): there are "
+                f"no post-intervention {'ordinal' if ordinal else FREQ_NAMES[freq]} observations. Give an earlier date or add later data."
             )
         out.append((_clean_name(name), p))
     names = [n for n, _ in out]

@@ -116,7 +116,8 @@ def _figures(ev: Any, o: str, words: str, where: str, span: str, name: str) -> l
         return []
     scale = ("log rate (x100 ~ % change)" if ev.panel.outcome_kinds[o].is_count else "outcome units")
     return [FigureSpec(f"event_study_{o}", f"Event study (Callaway-Sant'Anna): {words}",
-                       f"Effect on {words.lower()} by months since the start in {where}, on the {scale} "
+                       f"Effect on {words.lower()} by {'periods' if ev.panel.is_ordinal else 'months'} since the "
+                       f"start in {where}, on the {scale} "
                        "scale: pointwise intervals (bars) and simultaneous bands (shaded).",
                        lambda: es.plot(title=f"{words}: effect by time since {name} started, {where}"))]
 

@@ -82,7 +82,8 @@ def _run_its(ctx: Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[st
     series = ctx.panel.aggregate("treated units" if a.never_treated else "all units",
                                  units=treated if a.never_treated else None)
     opts = _its_options(ctx)
-    date = a.intervention if a.intervention is not None else a.cohorts[0].start_time
+    date = a.intervention if a.intervention is not None else (
+        a.cohorts[0] if ctx.panel.is_ordinal else a.cohorts[0].start_time)
     res = its(series, date, outcome=outcome, calendar=ctx.calendar, alpha=ctx.alpha, **opts)
     return res, {}
 

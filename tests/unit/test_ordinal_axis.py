@@ -1,0 +1,126 @@
+"""Ordinal (integer) time axes: survey waves 0/1, period indices 1..T.
+
+Outside truth: the estimators only difference periods, so a panel numbered 1..T must give
+exactly the estimates of the same data placed on real annual dates (2000..2000+T-1), and a
+two-wave panel's DiD must equal the closed-form 2x2 difference of means. Everything a user
+reads shows the period numbers, never the years that hold them internally.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import evalint
+from evalint import Panel
+
+T, FIRST_TREATED = 16, 11
+
+
+def _frame(seed: int = 0) -> pd.DataFrame:
+    """12 units x 16 periods, 3 treated from period 11 (step 1.0), unit and time trends, N(0, 1) noise."""
+    rng = np.random.default_rng(seed)
+    rows = [{"unit": f"u{u:02d}", "wave": t, "year": 1999 + t,
+             "y": rng.normal() + 0.3 * u + 0.1 * t + (1.0 if u < 3 and t >= FIRST_TREATED else 0.0),
+             "first_wave": FIRST_TREATED if u < 3 else np.nan,
+             "first_year": 1999 + FIRST_TREATED if u < 3 else np.nan}
+            for u in range(12) for t in range(1, T + 1)]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def panels() -> tuple[Panel, Panel]:
+    df = _frame()
+    annual = Panel.from_frame(df, unit="unit", time="year", outcome="y", cohort="first_year")
+    ordinal = Panel.from_frame(df, unit="unit", time="wave", outcome="y", cohort="first_wave")
+    return annual, ordinal
+
+
+def test_detected_and_described_in_period_numbers(panels):
+    annual, ordinal = panels
+    assert annual.time_kind == "calendar" and ordinal.time_kind == "ordinal" and ordinal.is_ordinal
+    d = ordinal.describe()
+    assert (d["first_period"], d["last_period"], d["frequency"]) == (1, 16, "ordinal")
+    assert d["cohorts"] == {"11": 3}
+    assert "ordinal periods 1..16" in repr(ordinal)
+    assert ordinal.fingerprint != annual.fingerprint
+
+
+FITS = {
+    "twfe": lambda p: evalint.twfe(p),
+    "event_study": lambda p: evalint.event_study(p),
+    "callaway_santanna": lambda p: evalint.callaway_santanna(p),
+    "synthetic_control": lambda p: evalint.synthetic_control(p),
+    "synthetic_did": lambda p: evalint.synthetic_did(p, seed=3),
+    "segmented_its": lambda p: evalint.segmented_regression(p.subset(["u00"])),
+}
+
+
+@pytest.mark.parametrize("name", list(FITS))
+def test_estimates_equal_the_same_data_on_annual_dates(panels, name):
+    annual, ordinal = panels
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a, o = FITS[name](annual), FITS[name](ordinal)
+    assert o.estimate == pytest.approx(a.estimate, rel=1e-10, abs=1e-12)
+    assert o.se == pytest.approx(a.se, rel=1e-10, abs=1e-12)
+    assert o.ci == pytest.approx(a.ci, rel=1e-10, abs=1e-12)
+    # the user's numbers everywhere they read: tables, intervention, summary
+    text = str(o.summary()).split("References")[0]   # (the references cite years)
+    assert "0011" not in text and "2010" not in text, text
+    for frame in (o.effects, o.series if o.series is not None else pd.DataFrame(), *o.tables.values()):
+        for col in frame.columns:
+            assert not isinstance(frame[col].dtype, pd.PeriodDtype), (name, col)
+            assert not frame[col].map(lambda v: isinstance(v, (pd.Period, pd.Timestamp))).any(), (name, col)
+    times = o.effects["time"].dropna() if "time" in o.effects else pd.Series(dtype=object)
+    if len(times):
+        assert set(times.map(lambda v: int(str(v)))) <= set(range(1, T + 1)), (name, times.tolist())
+
+
+def test_intervention_is_a_period_number_and_the_calendar_says_it_was_not_checked(panels):
+    _, ordinal = panels
+    single = ordinal.subset(["u00"])
+    r = evalint.segmented_regression(single, intervention=FIRST_TREATED)
+    assert "11" in str(r.intervention) and "0011" not in str(r.intervention)
+    cal = [d for d in r.diagnostics if d.name == "policy_calendar"]
+    assert cal and cal[0].passed is None and "ordinal" in cal[0].text
+    notes = [f for f in r.flags if f.source == "policy_calendar"]
+    assert notes and notes[0].severity == "info" and "cannot be placed" in notes[0].message
+    # the same intervention on the real dates of the annual panel: the same estimate
+    annual = Panel.from_frame(_frame(), unit="unit", time="year", outcome="y").subset(["u00"])
+    assert r.estimate == pytest.approx(evalint.segmented_regression(annual, intervention=2010).estimate, rel=1e-10)
+
+
+def _two_waves(seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = [{"unit": f"s{u}", "wave": w, "y": rng.normal() + u / 40 + 0.3 * w + (2.0 if u < 15 and w == 1 else 0.0),
+             "treated_from": 1 if u < 15 else 0}
+            for u in range(40) for w in (0, 1)]
+    return pd.DataFrame(rows)
+
+
+def test_two_survey_waves_did_is_the_two_by_two_difference_of_means():
+    df = _two_waves()
+    p = Panel.from_frame(df, unit="unit", time="wave", outcome="y", cohort="treated_from")
+    m = df.groupby(["treated_from", "wave"])["y"].mean()
+    closed = (m[1, 1] - m[1, 0]) - (m[0, 1] - m[0, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for fit in (evalint.twfe, evalint.event_study, evalint.callaway_santanna):
+            assert fit(p).estimate == pytest.approx(closed, rel=1e-10)
+
+
+def test_two_survey_waves_evaluate_runs_did_and_names_what_cannot_run():
+    p = Panel.from_frame(_two_waves(), unit="unit", time="wave", outcome="y", cohort="treated_from")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ev = evalint.evaluate(p, fast=True, seed=1, robustness=False)
+    t = ev.table()
+    assert list(t.loc[t["status"] == "ok", "design"]) == ["did"]
+    assert "only 1 period(s) before" in ev.skipped["its"] and "(1)" in ev.skipped["its"]
+    text = ev.summary()
+    assert "Not checked: the time axis is ordinal" in text and "0001" not in text
+    assert ev.provenance.calendar == "not checked (ordinal time axis)"
