@@ -132,7 +132,7 @@ def linear_violation_power(kind: str, scale: float, df: float | None, *, k: int 
     ``gamma / se`` (``scale = 1 / se``). ``kind="f"``: an ``F(k, df2)`` test whose noncentrality
     is ``scale * gamma^2``; ``kind="chi2"``: chi-square(k), noncentrality ``scale * gamma^2``.
     Returns the slopes detected with 50% and 80% power (closed form in the noncentrality, one
-    root search) and, for ``kind="t"``, the bias of the effect at ``event_time`` under the 80%
+    root search; an empty dict when no slope reaches them) and, for ``kind="t"``, the bias of the effect at ``event_time`` under the 80%
     slope: unconditionally ``gamma * bias_per_slope``; among studies that pass,
     ``gamma * bias_per_slope + cov_ratio * (E[slope | pass] - gamma)`` with ``cov_ratio =
     Cov(effect, slope) / Var(slope)`` and the truncated-normal mean
@@ -152,7 +152,10 @@ def linear_violation_power(kind: str, scale: float, df: float | None, *, k: int 
                 c = stats.norm.ppf(1 - alpha / 2)
                 return float(stats.norm.sf(c - nc) + stats.norm.cdf(-c - nc))
             c = stats.t.ppf(1 - alpha / 2, df)
-            return float(stats.nct.sf(c, df, nc) + stats.nct.cdf(-c, df, nc))
+            pw = float(stats.nct.sf(c, df, nc) + stats.nct.cdf(-c, df, nc))
+            if not np.isfinite(pw):  # scipy's noncentral t fails far in the tail: normal approximation
+                pw = float(stats.norm.sf(c - nc) + stats.norm.cdf(-c - nc))
+            return pw
         if kind == "f":
             crit = stats.f.ppf(1 - alpha, k, df2)
             return float(stats.ncf.sf(crit, k, df2, nc)) if nc > 0 else alpha
@@ -164,6 +167,8 @@ def linear_violation_power(kind: str, scale: float, df: float | None, *, k: int 
         hi = 1.0
         while power_nc(hi) < target and hi < 1e8:
             hi *= 2
+        if not power_nc(hi) >= target:
+            return {}
         nc = float(optimize.brentq(lambda x: power_nc(x) - target, 0.0, hi, xtol=1e-10))
         out[f"slope_{round(100 * target)}"] = nc / scale if kind == "t" else float(np.sqrt(nc / scale))
     g = out["slope_80"]
@@ -270,7 +275,7 @@ def pretrend_check(event_times: Sequence[float], estimates: Sequence[float], con
                     cov += float(np.sum(z0[side] * zc[side])) * (gs / (gs - 1) if gs > 1 else 1.0)
                 cov_ratio = cov / se ** 2
         power = linear_violation_power("t", 1.0 / se, df, alpha=alpha, bias_per_slope=post_event_time - reference,
-                                       slope_se=se, cov_ratio=cov_ratio, event_time=post_event_time)
+                                       slope_se=se, cov_ratio=cov_ratio, event_time=post_event_time) or None
     else:
         n = min(g_t, g_u)
         k = min(len(b), n - 2)
@@ -290,7 +295,7 @@ def pretrend_check(event_times: Sequence[float], estimates: Sequence[float], con
         lam1 = float(path @ np.linalg.pinv(v) @ path)  # noncentrality of Hotelling's T^2 = W
         power = (linear_violation_power("f", lam1, None, k=k, df2=n - k, alpha=alpha,
                                         bias_per_slope=post_event_time - reference, event_time=post_event_time)
-                 if lam1 > 0 else None)
+                 if lam1 > 0 else None) or None
     passed = p >= alpha
     text = what + (f". No evidence of a pre-trend at the {alpha:g} level. {_CAVEAT}" if passed else
                    f" - the pre-treatment path differs from parallel trends at the {alpha:g} level.")
@@ -338,8 +343,10 @@ def wald_check(estimates: np.ndarray, vcov: np.ndarray, *, df2: float | None = N
         if lam1 > 0:
             power = (linear_violation_power("chi2", lam1, None, k=q, alpha=alpha, bias_per_slope=-reference)
                      if df2 is None else
-                     linear_violation_power("f", lam1, None, k=q, df2=df2, alpha=alpha, bias_per_slope=-reference))
-            text += _power_text(power)
+                     linear_violation_power("f", lam1, None, k=q, df2=df2, alpha=alpha,
+                                            bias_per_slope=-reference)) or None
+            if power is not None:
+                text += _power_text(power)
     flags = () if passed else (Flag("diagnostic", severity, text, source=name),)
     table = None
     if terms is not None:
@@ -376,7 +383,7 @@ def lead_wald_check(leads: Sequence[int], estimates: np.ndarray, vcov: np.ndarra
     lvec = np.asarray(leads, dtype=float) - ref
     lam1 = float(lvec @ np.linalg.solve(v, lvec))  # noncentrality of W, hence of F = W / K
     power = (linear_violation_power("f", lam1, None, k=n_lead, df2=g - 1, alpha=alpha, bias_per_slope=-ref)
-             if lam1 > 0 and g > 1 else None)
+             if lam1 > 0 and g > 1 else None) or None
     if power is not None:
         text += _power_text(power)
     return CheckResult("bjs_pretrend_test", passed, text, statistic=fstat, p_value=pval, power=power)
