@@ -92,7 +92,8 @@ def placebo_rows(ev: Any, design: str, outcome: str, st: RobustnessSettings) -> 
     rank_p = float(r.info.get("rank_p", float("nan")))
     k = round(rank_p * (n_pl + 1)) - 1 if math.isfinite(rank_p) else 0
     words = (f"{k} of {n_pl} placebo dates give an estimate at least as extreme as the actual one "
-             f"(studentised placebo p = {r.p_value:.2g})")
+             + (f"(studentised placebo p = {r.p_value:.2g})" if math.isfinite(r.p_value)
+                else "(too few placebos for the studentised test)"))
     return [_row(outcome=outcome, design=design, check="placebo_in_time", variant=f"{n_pl} dates",
                  estimate=float(t["estimate"].iloc[0]), conf_low=float(t["conf_low"].iloc[0]),
                  conf_high=float(t["conf_high"].iloc[0]), main=float(t["estimate"].iloc[0]), change=0.0,
