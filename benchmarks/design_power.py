@@ -17,6 +17,8 @@ estimated from the null replications). The size is the rejection rate of the nul
 
     nice -n 10 python benchmarks/design_power.py --reps 500 > benchmarks/design_power.out
     nice -n 10 python benchmarks/design_power.py --design its --treated 1 3 5 --post 12 --reps 500
+    nice -n 10 python benchmarks/design_power.py --design sdid --treated 2 --units 12 --pre 18 --post 6 \
+        --reps 500 --placebo-reps 30 --csv benchmarks/design_power_sdid.csv
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ def main() -> None:
     ap.add_argument("--treated", type=int, nargs="+", default=[3, 6, 12])
     ap.add_argument("--pre", type=int, default=24)
     ap.add_argument("--post", type=int, nargs="+", default=[12, 24])
+    ap.add_argument("--placebo-reps", type=int, default=100, help="placebo replications of the SDID/SC SE")
+    ap.add_argument("--units", type=int, default=None, help="SDID/SC: ICBs per simulated panel (default 42)")
     ap.add_argument("--csv", default=None, help="write the table here too")
     args = ap.parse_args()
     start = time.time()
@@ -71,19 +75,22 @@ def main() -> None:
     for n in args.treated:
         for post in args.post:
             res = power(design=args.design, base=base, n_treated=n, pre=args.pre, post=post, reps=args.reps,
-                        seed=1).to_frame().iloc[0]
+                        seed=1, placebo_reps=args.placebo_reps, n_units=args.units).to_frame().iloc[0]
             eff = -float(res["mde"])
             if base is not None:
-                check = placebo_design(base, args.design, n, args.pre, post, reps=args.reps, seed=2, effect=eff)
+                check = placebo_design(base, args.design, n, args.pre, post, reps=args.reps, seed=2, effect=eff,
+                                       placebo_reps=args.placebo_reps)
             elif args.design == "did":
                 check = simulate_null(n, args.pre, post, reps=args.reps, seed=2, effect=eff)
             else:
-                check = simulate_design(args.design, n, args.pre, post, reps=args.reps, seed=2, effect=eff)
+                check = simulate_design(args.design, n, args.pre, post, reps=args.reps, seed=2, effect=eff,
+                                        placebo_reps=args.placebo_reps, n_units=args.units)
             rate = float(check["rejects"].mean())
             se = float(np.sqrt(0.8 * 0.2 * 2 / args.reps))
             rows.append({"design": args.design, "panels": "real ICB" if base is not None else "simulated",
-                         "areas treated": n, "months before": args.pre, "months after": post,
-                         "MDE (reduction)": f"{100 * res['mde']:.2f}%", "size under H0": res["null_rejection"],
+                         "areas treated": n, "ICBs": args.units or 42, "months before": args.pre, "months after": post,
+                         "MDE (reduction)": f"{100 * res['mde']:.2f}%",
+                         "MDE calibrated": f"{100 * res['mde_calibrated']:.2f}%", "size under H0": res["null_rejection"],
                          "rejection at MDE (fresh)": rate, "difference / MC SE": (rate - 0.8) / se,
                          "reps": args.reps})
             print(rows[-1], f"{time.time() - start:.0f} s", flush=True)

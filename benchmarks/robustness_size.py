@@ -49,6 +49,12 @@ def _frame(seed: int) -> pd.DataFrame:
     return d.assign(rate=1e5 * d["emergency_admissions"] / d["population"])
 
 
+def _pit(pit) -> dict:
+    """The rank p-value (``placebo_p``, as in the first runs) and the studentised one (``placebo_t_p``)."""
+    return {"placebo_p": pit.info.get("rank_p", pit.p_value), "placebo_t_p": pit.p_value,
+            "effective_placebos": pit.info.get("effective_placebos"), "n_placebos": pit.info["n_placebos"]}
+
+
 def rep_its(seed: int, seasonality: str | None = "fourier") -> dict:
     d = _frame(seed)
     rng = np.random.default_rng(seed)
@@ -58,8 +64,7 @@ def rep_its(seed: int, seasonality: str | None = "fourier") -> dict:
                                  population="population")
     pit = placebo_in_time(p, "count_its", intervention=DATE, window=WINDOW, pre_periods=PRE, seasonality=seasonality)
     nc = negative_control(p, "count_its", outcome="delayed_discharges", intervention=DATE, seasonality=seasonality)
-    return {"placebo_p": pit.p_value, "n_placebos": pit.info["n_placebos"],
-            "naive_p": float(pit.table["p_value"].iloc[0]), "negative_control_p": nc.p_value}
+    return {**_pit(pit), "naive_p": float(pit.table["p_value"].iloc[0]), "negative_control_p": nc.p_value}
 
 
 def rep_did(seed: int) -> dict:
@@ -70,8 +75,7 @@ def rep_did(seed: int) -> dict:
     p = evalint.Panel.from_frame(d, unit="icb_code", time="month", outcome="rate")
     pit = placebo_in_time(p, "twfe", intervention=DATE, treated=units[:3], window=WINDOW, pre_periods=PRE,
                           inference=evalint.Clustered())
-    return {"placebo_p": pit.p_value, "n_placebos": pit.info["n_placebos"],
-            "naive_p": float(pit.table["p_value"].iloc[0])}
+    return {**_pit(pit), "naive_p": float(pit.table["p_value"].iloc[0])}
 
 
 def rep_sc(seed: int) -> dict:
@@ -82,7 +86,7 @@ def rep_sc(seed: int) -> dict:
     p = evalint.Panel.from_frame(d, unit="icb_code", time="month", outcome="rate")
     pit = placebo_in_time(p, "synthetic_control", intervention=DATE, treated=units[0], window=WINDOW,
                           pre_periods=PRE, inference=evalint.Placebo(reps=1))
-    return {"placebo_p": pit.p_value, "n_placebos": pit.info["n_placebos"]}
+    return _pit(pit)
 
 
 def rep_its_noseason(seed: int) -> dict:
@@ -96,8 +100,8 @@ LABELS = {"its": "count ITS (quasi-Poisson, Fourier seasonality), 1 ICB",
           "sc": "synthetic control, 1 ICB + 9 donors"}
 
 
-def run(design: str, reps: int, seed0: int = 20261205) -> Path:
-    out = HERE / f"robustness_size_{design}.csv"
+def run(design: str, reps: int, seed0: int = 20261205, tag: str = "") -> Path:
+    out = HERE / f"robustness_size_{design}{tag}.csv"
     done = set(pd.read_csv(out)["rep"]) if out.exists() else set()
     fn = DESIGNS[design]
     t0 = time.time()
@@ -127,7 +131,10 @@ def overlap_table(draws: int = 20000, seed: int = 0) -> str:
     (period 54 of 66) and the 19 placebo dates (periods 24-42); rank p-value as in evalint.
     """
     rng = np.random.default_rng(seed)
-    lines = ["| AR(1) coefficient | rejection rate at 5% (19 placebos) | Monte Carlo SE |", "|---|---|---|"]
+    from evalint.sensitivity import studentised_placebo_test
+
+    lines = ["| AR(1) coefficient | rank test: rejection rate at 5% (19 placebos) | studentised placebo test "
+             "(evalint's p-value) | median effective placebos | Monte Carlo SE (rank) |", "|---|---|---|---|---|"]
     for rho in (0.0, 0.3, 0.6):
         e = rng.normal(size=(draws, 66))
         y = np.empty_like(e)
@@ -142,27 +149,33 @@ def overlap_table(draws: int = 20000, seed: int = 0) -> str:
         plac = np.stack([stat(j) for j in range(24, 43)], axis=1)
         p = (1 + (np.abs(plac) >= np.abs(act)[:, None]).sum(1)) / 20
         r = float((p <= 0.05 + 1e-12).mean())
-        lines.append(f"| {rho:g} | {r:.3f} | {math.sqrt(r * (1 - r) / draws):.4f} |")
+        st = [studentised_placebo_test(a, b) for a, b in zip(act, plac)]
+        rt = float(np.mean([x[2] <= 0.05 for x in st]))
+        ne = float(np.median([x[1] for x in st]))
+        lines.append(f"| {rho:g} | {r:.3f} | {rt:.3f} | {ne:.1f} | {math.sqrt(r * (1 - r) / draws):.4f} |")
     return "\n".join(lines)
 
 
-def table(alpha: float = 0.05) -> str:
+def table(alpha: float = 0.05, tag: str = "") -> str:
     lines = ["| design | check | replications | rejection rate at 5% | 95% band around 0.05 | within |",
              "|---|---|---|---|---|---|"]
     for design in DESIGNS:
-        path = HERE / f"robustness_size_{design}.csv"
+        path = HERE / f"robustness_size_{design}{tag}.csv"
         if not path.exists():
             continue
         df = pd.read_csv(path)
         n = len(df)
         lo, hi = band(alpha, n)
         checks = [("placebo-in-time rank test (19 placebos)", "placebo_p"),
+                  ("placebo-in-time studentised test (the p-value reported)", "placebo_t_p"),
                   ("the design's own test on the actual window (no placebos)", "naive_p"),
                   ("negative-control outcome (delayed discharges)", "negative_control_p")]
         for label, col in checks:
             if col not in df:
                 continue
             rate = float((df[col] <= alpha + 1e-12).mean()) if col == "placebo_p" else float((df[col] < alpha).mean())
+            if col == "placebo_t_p":
+                rate = float((df[col] <= alpha).mean())
             ok = "yes" if lo <= rate <= hi else ("over-rejects" if rate > hi else "conservative")
             lines.append(f"| {LABELS[design]} | {label} | {n} | {rate:.3f} | [{lo:.3f}, {hi:.3f}] | {ok} |")
     return "\n".join(lines)
@@ -173,12 +186,13 @@ if __name__ == "__main__":
     ap.add_argument("--design", choices=[*DESIGNS, "all"], default="all")
     ap.add_argument("--reps", type=int, default=500)
     ap.add_argument("--table", action="store_true", help="print the markdown table and exit")
+    ap.add_argument("--tag", default="", help="suffix of the CSV names (e.g. _t for the studentised-test runs)")
     a = ap.parse_args()
     if a.table:
-        print(table())
+        print(table(tag=a.tag))
         print()
         print(overlap_table())
     else:
         for dsg in (DESIGNS if a.design == "all" else [a.design]):
-            print(run(dsg, a.reps))
-        print(table())
+            print(run(dsg, a.reps, tag=a.tag))
+        print(table(tag=a.tag))

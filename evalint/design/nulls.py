@@ -45,18 +45,24 @@ COLUMNS = ["rep", "estimate", "se", "df", "rejects"]
 
 def _sim_rep(r: int, _rng: Any, *, design: str, n_treated: int, pre: int, post: int, outcome: str, seed: int,
              codes: tuple[str, ...], first: pd.Period, last: pd.Period, effect: float | None, alpha: float,
-             ar: float, ar_sd: float, placebo_reps: int) -> dict[str, Any]:
+             ar: float, ar_sd: float, placebo_reps: int, n_units: int | None = None) -> dict[str, Any]:
     from evalint.datasets.simulate import simulate_nhs
 
     rng = np.random.default_rng([seed, 100 + _CODE[design], n_treated, pre, post, r])
     treated = sorted(rng.choice(list(codes), size=n_treated, replace=False))
     adopt = first + pre
     eff = None if effect is None else {outcome: float(effect)}
+    keep: list[str] | None = None
+    if design == "its":
+        keep = list(treated)
+    elif n_units is not None and n_units < len(codes):
+        rest = [c for c in codes if c not in treated]
+        keep = sorted([*treated, *rng.choice(rest, size=n_units - n_treated, replace=False)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sim = simulate_nhs(seed=int(rng.integers(2**31 - 1)), start=str(first), end=str(last),
                            adoption=(treated, str(adopt)), effects=eff, covid=False, dispersion=1e-5,
-                           units=treated if design == "its" else None)
+                           units=keep)
     d = sim.data.sort_values(["icb_code", "month"])
     units = pd.unique(d["icb_code"])
     months = pd.period_range(first, last, freq="M")
@@ -72,14 +78,18 @@ def _sim_rep(r: int, _rng: Any, *, design: str, n_treated: int, pre: int, post: 
 def simulate_design(design: str, n_treated: int, pre: int, post: int, *, outcome: str = "emergency_admissions",
                     reps: int = 200, seed: int = 0, start: str = "2016-04", alpha: float = 0.05,
                     effect: float | None = None, ar: float = 0.6, ar_sd: float = 0.03, placebo_reps: int = 100,
-                    n_jobs: int = 1, backend: str = "loky") -> pd.DataFrame:
+                    n_jobs: int = 1, backend: str = "loky", n_units: int | None = None) -> pd.DataFrame:
     """``reps`` simulated replications of an ITS, SDID or SC design (``effect``: relative
-    effect generated in the treated ICBs' counts from adoption on; ``None``: no effect)."""
+    effect generated in the treated ICBs' counts from adoption on; ``None``: no effect).
+    ``n_units`` (SDID/SC): ICBs in each panel, the treated ones and ``n_units - n_treated``
+    comparison ICBs drawn at random (default all 42)."""
     if design not in ("its", "sdid", "sc"):
         raise SpecificationError(f"design={design!r}: simulate_design runs 'its', 'sdid' or 'sc' "
                                  "(the DiD design is evalint.design.power.simulate_null).")
     if not 1 <= n_treated <= 41:
         raise SpecificationError(f"n_treated={n_treated}: between 1 and 41 of the 42 ICBs.")
+    if n_units is not None and not n_treated < n_units <= 42:
+        raise SpecificationError(f"n_units={n_units}: between n_treated + 1 = {n_treated + 1} and 42 ICBs.")
     if not (-1 < ar < 1 and ar_sd >= 0):
         raise SpecificationError(f"ar={ar!r}, ar_sd={ar_sd!r}: need -1 < ar < 1 and ar_sd >= 0.")
     from evalint.datasets.simulate import simulate_nhs
@@ -91,7 +101,7 @@ def simulate_design(design: str, n_treated: int, pre: int, post: int, *, outcome
                              .data["icb_code"].unique()))
     one = partial(_sim_rep, design=design, n_treated=n_treated, pre=pre, post=post, outcome=outcome, seed=seed,
                   codes=codes, first=first, last=first + (pre + post - 1), effect=effect, alpha=alpha,
-                  ar=float(ar), ar_sd=float(ar_sd), placebo_reps=placebo_reps)
+                  ar=float(ar), ar_sd=float(ar_sd), placebo_reps=placebo_reps, n_units=n_units)
     rows = parallel_map(one, range(reps), seed=seed, n_jobs=n_jobs, backend=backend)
     return pd.DataFrame(rows, columns=COLUMNS)
 

@@ -206,7 +206,7 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
           alpha: float = 0.05, reps: int = 200, seed: int = 0, start: str = "2016-04",
           reductions: Sequence[float] | None = None, n_jobs: int = 1,
           backend: str = "loky", design: str = "did", base: Any = None, ar: float = 0.6,
-          ar_sd: float = 0.03, placebo_reps: int = 100) -> DesignPower:
+          ar_sd: float = 0.03, placebo_reps: int = 100, n_units: int | None = None) -> DesignPower:
     """Minimum detectable effect and power of planned designs, by simulation on NHS panels or
     by placebo assignments on a real panel.
 
@@ -248,6 +248,9 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
         noise per ICB (defaults calibrated on the published ICB emergency admissions).
     placebo_reps : int
         Placebo replications of the SDID/SC standard error.
+    n_units : int, optional
+        Simulated SDID/SC panels: ICBs in each panel (the treated ones plus comparison ICBs drawn
+        at random; default all 42), e.g. the ICBs of one region.
 
     Returns
     -------
@@ -288,7 +291,7 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
                     null = simulate_null(n_, b_, f_, outcome=outcome, start=start, **common)
                 else:
                     null = simulate_design(design, n_, b_, f_, outcome=outcome, start=start, ar=ar, ar_sd=ar_sd,
-                                           placebo_reps=placebo_reps, **common)
+                                           placebo_reps=placebo_reps, n_units=n_units, **common)
                 mde = _mde(null, float(power), a)
                 pw = _power_at(null, -mde, a) if np.isfinite(mde) else np.nan
                 rows.append({"design": design, "n_treated": n_, "pre": b_, "post": f_, "mde": mde, "power_at_mde": pw,
@@ -307,6 +310,7 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
                   f"{int(real.complete.sum())} complete months): the power and size are those of this design on "
                   "these data, with their own seasonality, shocks and autocorrelation.",)
     elif design != "did":
-        notes += (f"Simulated 42-ICB panels with AR(1) noise per ICB (coefficient {ar:g}, SD {ar_sd:g}).",)
+        size = 42 if n_units is None or design == "its" else int(n_units)
+        notes += (f"Simulated {size}-ICB panels with AR(1) noise per ICB (coefficient {ar:g}, SD {ar_sd:g}).",)
     return DesignPower(pd.DataFrame(rows), pd.DataFrame(curves), outcome, a, float(power), int(reps), notes,
                        design=design, base="placebo evaluations on the base panel" if real is not None else "simulated NHS panels")

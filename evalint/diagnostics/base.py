@@ -84,6 +84,12 @@ class CheckResult:
     threats : pandas.DataFrame, optional
         The policy-calendar check's short ranked list (at most five rows: ``rank,
         event_id, name, score, reason, source`` and more); see :meth:`ranked_threats`.
+    power : dict, optional
+        Pre-trend tests: the test's power against linear violations of parallel trends
+        (:func:`evalint.diagnostics.pretrend.linear_violation_power`): ``slope_50``,
+        ``slope_80`` (slopes per period detected with 50% / 80% power), ``bias`` and
+        ``bias_if_passed`` (bias of the effect at ``event_time`` under the 80% slope,
+        unconditionally and among studies that pass the test), ``event_time``.
     """
 
     name: str
@@ -95,6 +101,7 @@ class CheckResult:
     flags: tuple[Flag, ...] = field(default=())
     df: int | None = None
     threats: pd.DataFrame | None = None
+    power: dict[str, float] | None = None
 
     def ranked_threats(self) -> pd.DataFrame:
         """The ranked top threats (``rank, event_id, name, score, reason, source``...).

@@ -38,6 +38,12 @@ Three tests:
     estimated from fewer units than cells and it rejects exactly parallel trends almost
     always (benchmarks/RESULTS.md); kept for replication.
 
+Every test also reports its power against a linear violation of parallel trends (Roth 2022):
+the slope per period it detects with 50% and 80% power, and, for the linear trend test, the
+bias of the effect at event time 0 under the 80% slope among studies that pass it
+(:func:`linear_violation_power`; ``CheckResult.power``, the check's text and the result's
+``diagnostics_frame()``).
+
 Size and power on NHS-shaped panels are in methods/did.md ("Pre-trend tests").
 
 References
@@ -64,8 +70,8 @@ from scipy import stats
 from evalint._typing import check_option
 from evalint.diagnostics.base import CheckResult, Flag
 
-__all__ = ["PRETREND_METHODS", "lead_wald_check", "pretrend_check", "trend_contrast", "wald_check", "welch_df",
-           "welch_variance"]
+__all__ = ["PRETREND_METHODS", "lead_wald_check", "linear_violation_power", "pretrend_check", "trend_contrast",
+           "wald_check", "welch_df", "welch_variance"]
 
 PRETREND_METHODS = ("trend", "joint", "wald")
 _CAVEAT = ("A pre-test has limited power and passing it does not establish parallel trends "
@@ -116,6 +122,76 @@ def trend_contrast(event_times: np.ndarray, form: Literal["levels", "differences
     return d / float(d @ d)
 
 
+def linear_violation_power(kind: str, scale: float, df: float | None, *, k: int = 1, df2: float | None = None,
+                           alpha: float = 0.05, bias_per_slope: float = float("nan"), slope_se: float = float("nan"),
+                           cov_ratio: float = float("nan"), event_time: float = 0.0) -> dict[str, float]:
+    """Power of a pre-trend test against a linear violation with slope ``gamma`` (Roth 2022).
+
+    ``kind="t"``: the linear trend test, ``t = slope / se`` on ``df`` (None: normal) with the
+    slope estimate centred at ``gamma`` under the violation: noncentral t with noncentrality
+    ``gamma / se`` (``scale = 1 / se``). ``kind="f"``: an ``F(k, df2)`` test whose noncentrality
+    is ``scale * gamma^2``; ``kind="chi2"``: chi-square(k), noncentrality ``scale * gamma^2``.
+    Returns the slopes detected with 50% and 80% power (closed form in the noncentrality, one
+    root search; an empty dict when no slope reaches them) and, for ``kind="t"``, the bias of the effect at ``event_time`` under the 80%
+    slope: unconditionally ``gamma * bias_per_slope``; among studies that pass,
+    ``gamma * bias_per_slope + cov_ratio * (E[slope | pass] - gamma)`` with ``cov_ratio =
+    Cov(effect, slope) / Var(slope)`` and the truncated-normal mean
+    ``E[slope | |slope| <= c se] - gamma = se (phi(-c - m) - phi(c - m)) / (Phi(c - m) - Phi(-c - m))``,
+    ``m = gamma / se``.
+
+    References
+    ----------
+    Roth, J. (2022). Pretest with caution: event-study estimates after testing for parallel
+        trends. American Economic Review: Insights 4(3), 305-322.
+    """
+    from scipy import optimize
+
+    def power_nc(nc: float) -> float:
+        if kind == "t":
+            if df is None or not np.isfinite(df):
+                c = stats.norm.ppf(1 - alpha / 2)
+                return float(stats.norm.sf(c - nc) + stats.norm.cdf(-c - nc))
+            c = stats.t.ppf(1 - alpha / 2, df)
+            pw = float(stats.nct.sf(c, df, nc) + stats.nct.cdf(-c, df, nc))
+            if not np.isfinite(pw):  # scipy's noncentral t fails far in the tail: normal approximation
+                pw = float(stats.norm.sf(c - nc) + stats.norm.cdf(-c - nc))
+            return pw
+        if kind == "f":
+            crit = stats.f.ppf(1 - alpha, k, df2)
+            return float(stats.ncf.sf(crit, k, df2, nc)) if nc > 0 else alpha
+        crit = stats.chi2.ppf(1 - alpha, k)
+        return float(stats.ncx2.sf(crit, k, nc)) if nc > 0 else alpha
+
+    out: dict[str, float] = {"event_time": float(event_time)}
+    for target in (0.5, 0.8):
+        hi = 1.0
+        while power_nc(hi) < target and hi < 1e8:
+            hi *= 2
+        if not power_nc(hi) >= target:
+            return {}
+        nc = float(optimize.brentq(lambda x: power_nc(x) - target, 0.0, hi, xtol=1e-10))
+        out[f"slope_{round(100 * target)}"] = nc / scale if kind == "t" else float(np.sqrt(nc / scale))
+    g = out["slope_80"]
+    out["bias"] = g * bias_per_slope
+    out["bias_if_passed"] = float("nan")
+    if kind == "t" and np.isfinite(cov_ratio) and np.isfinite(slope_se) and slope_se > 0:
+        c = stats.t.ppf(1 - alpha / 2, df) if df is not None and np.isfinite(df) else stats.norm.ppf(1 - alpha / 2)
+        m = g / slope_se
+        mass = stats.norm.cdf(c - m) - stats.norm.cdf(-c - m)
+        shift = slope_se * (stats.norm.pdf(-c - m) - stats.norm.pdf(c - m)) / mass if mass > 0 else float("nan")
+        out["bias_if_passed"] = float(g * bias_per_slope + cov_ratio * shift)
+    return out
+
+
+def _power_text(pw: dict[str, float], unit: str = "per period") -> str:
+    txt = (f" Power against a linear violation of parallel trends (Roth 2022): a slope of {pw['slope_80']:.3g} "
+           f"{unit} is detected with 80% power ({pw['slope_50']:.3g} with 50%)")
+    if np.isfinite(pw.get("bias_if_passed", np.nan)):
+        txt += (f"; at that slope the effect at event time {pw['event_time']:g} is biased by {pw['bias']:.3g}, "
+                f"and by {pw['bias_if_passed']:.3g} among studies that pass this test")
+    return txt + "."
+
+
 def _bins(n_cols: int, k: int) -> np.ndarray:
     """``k x n_cols`` averaging matrix over consecutive event times."""
     edges = np.linspace(0, n_cols, k + 1).round().astype(int)
@@ -128,7 +204,8 @@ def _bins(n_cols: int, k: int) -> np.ndarray:
 def pretrend_check(event_times: Sequence[float], estimates: Sequence[float], contributions: np.ndarray,
                    treated: np.ndarray, *, method: str = "trend",
                    form: Literal["levels", "differences"] = "levels", reference: float = -1.0,
-                   alpha: float = 0.05, name: str = "pre_trend", severity: str = "medium") -> CheckResult:
+                   alpha: float = 0.05, name: str = "pre_trend", severity: str = "medium",
+                   post_contributions: np.ndarray | None = None, post_event_time: float = 0.0) -> CheckResult:
     """Pre-trend test on event-time aggregated pre-treatment effects (``"trend"`` or ``"joint"``).
 
     Parameters
@@ -145,12 +222,17 @@ def pretrend_check(event_times: Sequence[float], estimates: Sequence[float], con
     alpha : float
     name : str
         Name of the returned check.
+    post_contributions : (G,) array, optional
+        Each cluster's contribution to the effect at ``post_event_time`` (same clusters): with
+        it the trend test also reports the bias of that effect among studies that pass, under
+        the linear violation it detects with 80% power.
 
     Returns
     -------
     CheckResult
         ``passed`` None when the test cannot be computed (no pre-period effects, one treated
-        cluster), with the reason in ``text``; ``table`` holds the effects tested.
+        cluster), with the reason in ``text``; ``table`` holds the effects tested; ``power``
+        the test's power against linear violations (:func:`linear_violation_power`).
     """
     check_option("method", method, ("trend", "joint"))
     check_option("form", form, ("levels", "differences"))
@@ -183,6 +265,17 @@ def pretrend_check(event_times: Sequence[float], estimates: Sequence[float], con
                 f"(SE {se:.3g}), t = {t:.3f} on {df:.1f} Welch df (treated/untreated clusters {g_t}/{g_u}), "
                 f"p = {p:.3g}")
         stat, dfv = t, df
+        cov_ratio = float("nan")
+        if post_contributions is not None:
+            z0 = np.asarray(post_contributions, dtype=float).reshape(-1)
+            if z0.shape[0] == zc.shape[0] and np.all(np.isfinite(z0)):
+                cov = 0.0
+                for side in (treated, ~treated):
+                    gs = int(side.sum())
+                    cov += float(np.sum(z0[side] * zc[side])) * (gs / (gs - 1) if gs > 1 else 1.0)
+                cov_ratio = cov / se ** 2
+        power = linear_violation_power("t", 1.0 / se, df, alpha=alpha, bias_per_slope=post_event_time - reference,
+                                       slope_se=se, cov_ratio=cov_ratio, event_time=post_event_time) or None
     else:
         n = min(g_t, g_u)
         k = min(len(b), n - 2)
@@ -198,20 +291,32 @@ def pretrend_check(event_times: Sequence[float], estimates: Sequence[float], con
         dfv = float(k)
         what = (f"Joint pre-trend test over {len(b)} pre-treatment event time(s) in {k} bin(s): Hotelling "
                 f"F({k}, {n - k}) = {stat:.3f} with the covariance from {n} clusters, p = {p:.3g}")
+        path = a @ (np.ones(len(b)) if form == "differences" else e - reference)
+        lam1 = float(path @ np.linalg.pinv(v) @ path)  # noncentrality of Hotelling's T^2 = W
+        power = (linear_violation_power("f", lam1, None, k=k, df2=n - k, alpha=alpha,
+                                        bias_per_slope=post_event_time - reference, event_time=post_event_time)
+                 if lam1 > 0 else None) or None
     passed = p >= alpha
     text = what + (f". No evidence of a pre-trend at the {alpha:g} level. {_CAVEAT}" if passed else
                    f" - the pre-treatment path differs from parallel trends at the {alpha:g} level.")
+    if power is not None:
+        text += _power_text(power)
     flags = () if passed else (Flag("diagnostic", severity, text, source=name),)
-    return CheckResult(name, passed, text, table=table, statistic=float(stat), p_value=p, flags=flags, df=dfv)
+    return CheckResult(name, passed, text, table=table, statistic=float(stat), p_value=p, flags=flags, df=dfv,
+                       power=power)
 
 
 def wald_check(estimates: np.ndarray, vcov: np.ndarray, *, df2: float | None = None, alpha: float = 0.05,
                what: str = "pre-treatment effect(s)", name: str = "pre_trend_wald",
-               severity: str = "medium", terms: Sequence[str] | None = None) -> CheckResult:
+               severity: str = "medium", terms: Sequence[str] | None = None,
+               linear: Sequence[float] | None = None, reference: float = -1.0) -> CheckResult:
     """Joint Wald test that ``estimates`` are zero: chi-square(q) (``df2=None``) or ``F(q, df2)``.
 
     ``W = b'V^+b`` with the Moore-Penrose inverse and ``q`` the rank of ``V`` (R ``did``'s
-    pre-test uses the chi-square form on every pre-treatment ATT(g,t)).
+    pre-test uses the chi-square form on every pre-treatment ATT(g,t)). ``linear``: the shift of
+    each estimate per unit slope of a linear violation of parallel trends (e.g. ``e - reference``
+    for event-time coefficients); with it the check reports the test's power against such
+    violations (noncentral chi-square or F, noncentrality ``gamma^2 l'V^+l``; :func:`linear_violation_power`).
     """
     b = np.asarray(estimates, dtype=float)
     v = np.asarray(vcov, dtype=float)
@@ -231,11 +336,22 @@ def wald_check(estimates: np.ndarray, vcov: np.ndarray, *, df2: float | None = N
     passed = p >= alpha
     text = (f"Joint Wald test that {len(b)} {what} are zero: {ref}, p = {p:.4g}"
             + (f". {_CAVEAT}" if passed else f" - pre-treatment effects differ from zero at the {alpha:g} level."))
+    power = None
+    if linear is not None:
+        lvec = np.asarray(linear, dtype=float)
+        lam1 = float(lvec @ np.linalg.pinv(v) @ lvec)
+        if lam1 > 0:
+            power = (linear_violation_power("chi2", lam1, None, k=q, alpha=alpha, bias_per_slope=-reference)
+                     if df2 is None else
+                     linear_violation_power("f", lam1, None, k=q, df2=df2, alpha=alpha,
+                                            bias_per_slope=-reference)) or None
+            if power is not None:
+                text += _power_text(power)
     flags = () if passed else (Flag("diagnostic", severity, text, source=name),)
     table = None
     if terms is not None:
         table = pd.DataFrame({"term": list(terms), "estimate": b, "std_error": np.sqrt(np.diag(v))})
-    return CheckResult(name, passed, text, table=table, statistic=stat, p_value=p, flags=flags, df=q)
+    return CheckResult(name, passed, text, table=table, statistic=stat, p_value=p, flags=flags, df=q, power=power)
 
 
 def lead_wald_check(leads: Sequence[int], estimates: np.ndarray, vcov: np.ndarray, n_clusters: int, *,
@@ -262,4 +378,12 @@ def lead_wald_check(leads: Sequence[int], estimates: np.ndarray, vcov: np.ndarra
             f"regression, joint F({n_lead}, {g - 1}) = {fstat:.3f}, p = {pval:.3g}; "
             + ("no evidence against parallel trends." if passed else
                "pre-treatment differences are significant: parallel trends are in doubt."))
-    return CheckResult("bjs_pretrend_test", passed, text, statistic=fstat, p_value=pval)
+    # linear violation: lead h is shifted by gamma (h - r), r the period before the earliest lead
+    ref = float(min(leads)) - 1.0
+    lvec = np.asarray(leads, dtype=float) - ref
+    lam1 = float(lvec @ np.linalg.solve(v, lvec))  # noncentrality of W, hence of F = W / K
+    power = (linear_violation_power("f", lam1, None, k=n_lead, df2=g - 1, alpha=alpha, bias_per_slope=-ref)
+             if lam1 > 0 and g > 1 else None) or None
+    if power is not None:
+        text += _power_text(power)
+    return CheckResult("bjs_pretrend_test", passed, text, statistic=fstat, p_value=pval, power=power)

@@ -123,7 +123,14 @@ def key_diagnostic(design: str, diagnostics: Sequence[Any]) -> str:
         if d.passed is None and d.statistic is not None and math.isfinite(d.statistic):
             parts.append(f"{n} = {d.statistic:.3g} (informational)")
         else:
-            parts.append(f"{n} {({True: 'passed', False: 'FAILED', None: 'not run'})[d.passed]}{stat}")
+            pw = getattr(d, "power", None) or {}
+            power = ""
+            if d.passed is not None and math.isfinite(pw.get("slope_80", math.nan)):
+                power = f" (80% power against a linear trend of {pw['slope_80']:.2g} per period"
+                if math.isfinite(pw.get("bias_if_passed", math.nan)):
+                    power += f"; bias if passed {pw['bias_if_passed']:.2g}"
+                power += ")"
+            parts.append(f"{n} {({True: 'passed', False: 'FAILED', None: 'not run'})[d.passed]}{stat}{power}")
     return "; ".join(parts[:2]) if parts else "none reported"
 
 

@@ -307,11 +307,17 @@ class EffectResult:
         return flags_frame(self.flags)
 
     def diagnostics_frame(self) -> pd.DataFrame:
-        """Diagnostics as a table (name, passed, statistic, p_value, text)."""
+        """Diagnostics as a table (name, passed, statistic, p_value, text; pre-trend tests also
+        ``slope_80``, the linear violation per period they detect with 80% power, and
+        ``bias_if_passed``, the bias of the effect at event time 0 at that slope among studies
+        that pass; NaN for other checks)."""
+        nan = float("nan")
         table: pd.DataFrame = pd.DataFrame(
             [{"name": d.name, "passed": d.passed, "statistic": d.statistic, "p_value": d.p_value,
+              "slope_80": (d.power or {}).get("slope_80", nan),
+              "bias_if_passed": (d.power or {}).get("bias_if_passed", nan),
               "text": d.text} for d in self.diagnostics],
-            columns=["name", "passed", "statistic", "p_value", "text"],
+            columns=["name", "passed", "statistic", "p_value", "slope_80", "bias_if_passed", "text"],
         )
         return table
 

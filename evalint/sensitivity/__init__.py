@@ -9,10 +9,10 @@ from evalint.sensitivity.honest_did import HonestDiDResult, honest_did, honest_d
 from evalint.sensitivity.pretrend_power import pretest_power, pretrend_power
 from evalint.sensitivity.leave_one_out import leave_one_out
 from evalint.sensitivity.negative_control import negative_control
-from evalint.sensitivity.placebo_in_time import placebo_in_time, rank_p_value
+from evalint.sensitivity.placebo_in_time import placebo_in_time, rank_p_value, studentised_placebo_test
 from evalint.sensitivity.robustness import RobustnessResult
 from evalint.sensitivity import evaluation_checks as _evaluation_checks  # noqa: F401 - registers evaluate()'s robustness checks
 
 __all__ = ["EventTimeEstimates", "event_time_estimates", "HonestDiDResult", "honest_did",
            "honest_did_estimates", "pretrend_power", "pretest_power"]
-__all__ += ["placebo_in_time", "rank_p_value", "negative_control", "leave_one_out", "RobustnessResult"]
+__all__ += ["placebo_in_time", "rank_p_value", "studentised_placebo_test", "negative_control", "leave_one_out", "RobustnessResult"]

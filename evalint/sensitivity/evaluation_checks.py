@@ -89,15 +89,18 @@ def placebo_rows(ev: Any, design: str, outcome: str, st: RobustnessSettings) -> 
                         pre_periods=pre, dates=[periods[j] for j in pick], alpha=st.alpha)
     t = r.table
     n_pl = len(t) - 1
-    k = round(r.p_value * (n_pl + 1)) - 1 if math.isfinite(r.p_value) else 0
+    rank_p = float(r.info.get("rank_p", float("nan")))
+    k = round(rank_p * (n_pl + 1)) - 1 if math.isfinite(rank_p) else 0
     words = (f"{k} of {n_pl} placebo dates give an estimate at least as extreme as the actual one "
-             f"(rank p = {r.p_value:.2g})")
+             + (f"(studentised placebo p = {r.p_value:.2g})" if math.isfinite(r.p_value)
+                else "(too few placebos for the studentised test)"))
     return [_row(outcome=outcome, design=design, check="placebo_in_time", variant=f"{n_pl} dates",
                  estimate=float(t["estimate"].iloc[0]), conf_low=float(t["conf_low"].iloc[0]),
                  conf_high=float(t["conf_high"].iloc[0]), main=float(t["estimate"].iloc[0]), change=0.0,
                  null=refit.null, p_value=float(r.p_value), reading=words,
-                 note=f"windows of {pre} pre- and {h} post-periods; the rank test over-rejects (13-15% at 5% on "
-                      "simulated NHS panels), so it is reported, not part of the fragility rule")]
+                 note=f"windows of {pre} pre- and {h} post-periods; p studentised by the placebos' spread with "
+                      f"{r.info.get('effective_placebos', float('nan')):.1f} effective placebos (the plain rank "
+                      "over-rejects); reported, not part of the fragility rule")]
 
 
 def _did_influence_order(refit: Any, treated: list[Any]) -> list[Any]:

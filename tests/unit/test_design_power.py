@@ -215,3 +215,29 @@ def stats_norm_sf(x):
     from scipy import stats
 
     return stats.norm.sf(x)
+
+
+@pytest.mark.parametrize("design", ["sc", "sdid"])
+def test_synthetic_rejection_rate_at_mde_matches_requested_power_small_case(design):
+    """Small, fast case (8 ICBs, 2 treated, 12 + 6 months, 20 placebo SE draws): the actual
+    estimator's rejection rate on fresh panels with the reported MDE generated in the counts is
+    within three Monte Carlo SEs of the requested 80% (the full case: benchmarks/design_power.py)."""
+    from evalint.design.nulls import simulate_design
+
+    r_null, r_check = 60, 60
+    res = evalint.design.power(design=design, n_treated=2, n_units=8, pre=12, post=6, reps=r_null, seed=11,
+                               placebo_reps=20).to_frame().iloc[0]
+    assert np.isfinite(res["mde"])
+    check = simulate_design(design, 2, 12, 6, reps=r_check, seed=12, effect=-float(res["mde"]), placebo_reps=20,
+                            n_units=8)
+    assert abs(check["rejects"].mean() - 0.8) <= 3 * np.sqrt(0.8 * 0.2 * (1 / r_null + 1 / r_check))
+
+
+def test_n_units_keeps_the_treated_and_draws_comparisons():
+    from evalint.design.nulls import simulate_design
+
+    with pytest.raises(SpecificationError, match="n_units"):
+        simulate_design("sc", 3, 12, 6, reps=20, n_units=3)
+    a = simulate_design("sc", 2, 12, 6, reps=3, seed=4, placebo_reps=10, n_units=6)
+    b = simulate_design("sc", 2, 12, 6, reps=3, seed=4, placebo_reps=10, n_units=6)
+    pd.testing.assert_frame_equal(a, b)

@@ -233,12 +233,15 @@ class EventStudy(FitTemplate):
         if self.pretrend == "wald":
             # joint Wald F(q, G-1) on every lead (diagnostics.pretrend.wald_check); it over-rejects
             # with many leads and few treated clusters (methods/did.md, "Pre-trend tests")
-            pre = rf.pretrend([term_name(e) for e in times if e < 0], [], method="wald", alpha=0.05)
+            pre_w = [e for e in times if e < 0]
+            pre = rf.pretrend([term_name(e) for e in pre_w], [float(e) for e in pre_w], method="wald", alpha=0.05,
+                              reference=float(max((r for r in self.references if r < 0), default=-1)))
         else:  # the binned end point pools several event times: left out of the linear trend
             pre_t = [e for e in times if e < 0 and not (self.bin_endpoints and e == -self.leads)]
             pre = rf.pretrend([term_name(e) for e in pre_t], pre_t, method=self.pretrend,
                               reference=float(max(r for r in self.references if r < 0) if any(
-                                  r < 0 for r in self.references) else -1), alpha=0.05)
+                                  r < 0 for r in self.references) else -1), alpha=0.05,
+                              post_term=term_name(0) if 0 in times else None)
         flags = list(rf.flags) + list(pre.flags)
         if panel.timing.is_staggered:
             flags.append(Flag(kind="diagnostic", severity="medium", source="Sun & Abraham (2021)",

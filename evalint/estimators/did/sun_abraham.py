@@ -278,11 +278,14 @@ class SunAbraham(FitTemplate):
             wmat = np.vstack([wv for _, wv in pre])
             b = wmat @ delta
             if self.pretrend == "wald":
-                chk = wald_check(b, wmat @ vdelta @ wmat.T, df2=df, alpha=alpha, what="pre-period IW effects")
+                chk = wald_check(b, wmat @ vdelta @ wmat.T, df2=df, alpha=alpha, what="pre-period IW effects",
+                                 linear=[float(e) - float(ref) for e, _ in pre], reference=float(ref))
             else:
-                z = cv.contributions(np.arange(k)) @ wmat.T
-                chk = pretrend_check([e for e, _ in pre], b, z, cv.cluster_any(g >= 0), method=self.pretrend,
-                                     form="levels", reference=float(ref), alpha=alpha)
+                zall = cv.contributions(np.arange(k))
+                w0 = next((wv for e, wv in wvecs if e == 0), None)
+                chk = pretrend_check([e for e, _ in pre], b, zall @ wmat.T, cv.cluster_any(g >= 0),
+                                     method=self.pretrend, form="levels", reference=float(ref), alpha=alpha,
+                                     post_contributions=None if w0 is None else zall @ w0)
             diagnostics.append(chk)
             flags.extend(chk.flags)
         def finish(cal: CalendarOutcome) -> EffectResult:

@@ -104,7 +104,8 @@ class RegressionFit:
                                    flags=tuple(self.flags) + tuple(cal.flags))
 
     def pretrend(self, pre_terms: list[str], event_times: list[float], *, method: str = "trend",
-                 reference: float = -1.0, alpha: float = 0.05, severity: str = "high") -> CheckResult:
+                 reference: float = -1.0, alpha: float = 0.05, severity: str = "high",
+                 post_term: str | None = None) -> CheckResult:
         """Pre-trend check on pre-period coefficients (:mod:`evalint.diagnostics.pretrend`).
 
         ``"trend"``/``"joint"``: levels relative to ``reference``, each cluster's contribution
@@ -116,13 +117,17 @@ class RegressionFit:
                                "no pre-period coefficients to test (only the reference period).")
         idx = [self.fit.names.index(t) for t in pre_terms]
         if method == "wald":
+            lin = (np.asarray(event_times, float) - reference) if len(event_times) == len(idx) else None
             return wald_check(self.fit.coef[idx], self.vcov.vcov[np.ix_(idx, idx)], df2=self.vcov.n_clusters - 1,
                               alpha=alpha, what=f"pre-period coefficient(s) ({self.vcov.kind} covariance)",
-                              severity=severity, terms=pre_terms)
+                              severity=severity, terms=pre_terms, linear=lin, reference=reference)
         treated = (self.treated_clusters if self.treated_clusters is not None
                    else np.ones(self.vcov.n_clusters, bool))
+        post = (self.vcov.contributions([self.fit.names.index(post_term)])[:, 0]
+                if post_term is not None and post_term in self.fit.names else None)
         return pretrend_check(event_times, self.fit.coef[idx], self.vcov.contributions(idx), treated,
-                              method=method, form="levels", reference=reference, alpha=alpha, severity=severity)
+                              method=method, form="levels", reference=reference, alpha=alpha, severity=severity,
+                              post_contributions=post)
 
     def contrast_inference(self, c: np.ndarray, alpha: float) -> dict[str, Any]:
         """Estimate, SE, df, p-value and CI of ``c'b`` under the declared inference."""

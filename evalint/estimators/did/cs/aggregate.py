@@ -395,18 +395,25 @@ def cs_pretrend(state: CSState, alpha: float) -> CheckResult:
         return CheckResult("pre_trend", None, f"Pre-trend test not run: {exc}")
     n = cells.n_units
     treated = ~np.isnan(cells.unit_cohort)
+    try:  # the effect at e = 0, for the bias after passing the test (Roth 2022)
+        infl0: np.ndarray | None = aggregate_cells(cells, "dynamic", min_e=0, max_e=0).influence[:, :1]
+    except EvalintError:
+        infl0 = None
     if state.cluster is not None:
         ng = int(np.max(state.cluster)) + 1
         z = _cluster_sums(agg.influence, np.asarray(state.cluster), ng) / n
+        z0 = None if infl0 is None else _cluster_sums(infl0, np.asarray(state.cluster), ng) / n
         tr = np.bincount(state.cluster, weights=treated.astype(float), minlength=ng) > 0
     else:
         z, tr = agg.influence / n, treated
+        z0 = None if infl0 is None else infl0 / n
     ant = int(state.spec.get("anticipation", 0))
     universal = state.spec.get("base_period") == "universal"
     e = np.asarray(agg.labels, dtype=float)
     keep = e != -1 - ant if universal else np.ones(len(e), bool)
     return pretrend_check(e[keep], agg.estimates[keep], z[:, keep], tr, method=state.pretrend,
-                          form="levels" if universal else "differences", reference=-1.0 - ant, alpha=alpha)
+                          form="levels" if universal else "differences", reference=-1.0 - ant, alpha=alpha,
+                          post_contributions=None if z0 is None or z0.shape[1] != 1 else z0[:, 0])
 
 
 _ESTIMANDS = {
