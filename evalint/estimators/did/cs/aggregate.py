@@ -134,10 +134,44 @@ def _combine(cells: GroupTimeCells, sets: list[np.ndarray], pg_cell: np.ndarray,
         wmat[idx, c] = wts
     infl = cells.influence @ wmat
     if with_wif:
-        where = _unit_cohort_positions(cells)
-        for c, idx in enumerate(sets):
-            infl[:, c] += _weight_term(cells, cells.group[idx], pg_cell[idx], cells.att[idx], where)
+        _add_weight_terms(infl, cells, sets, pg_cell)
     return ests, infl
+
+
+_ROW_BLOCK = 4096
+
+
+def _add_weight_terms(infl: np.ndarray, cells: GroupTimeCells, sets: list[np.ndarray], pg_cell: np.ndarray) -> None:
+    """``infl[:, c] += _weight_term(set c)`` for every set at once, in blocks of units.
+
+    The same arithmetic as :func:`_weight_term` element by element (so the same numbers),
+    with the per-cohort sums of all sets gathered together and the units processed in
+    cache-sized blocks instead of one pass over all units per set.
+    """
+    w = cells.unit_weights
+    glist, pos, hit = _unit_cohort_positions(cells)
+    n_sets = len(sets)
+    a_by_g = np.zeros((len(glist), n_sets))
+    c_by_g = np.zeros((len(glist), n_sets))
+    s = np.empty(n_sets)
+    pa = np.empty(n_sets)
+    for c, idx in enumerate(sets):
+        keep_groups, keep_pg, keep_att = cells.group[idx], pg_cell[idx], cells.att[idx]
+        s[c] = keep_pg.sum()
+        pa[c] = keep_pg @ keep_att
+        ug, inv = np.unique(keep_groups, return_inverse=True)
+        at = np.searchsorted(glist, ug)
+        a_by_g[at, c] = np.bincount(inv, weights=keep_att, minlength=len(ug))
+        c_by_g[at, c] = np.bincount(inv, minlength=len(ug))
+    s2 = s**2
+    for lo in range(0, len(w), _ROW_BLOCK):
+        hi = min(lo + _ROW_BLOCK, len(w))
+        wb, pb, hb = w[lo:hi, None], pos[lo:hi], hit[lo:hi, None]
+        ind_a = np.where(hb, wb * a_by_g[pb], 0.0)
+        ind_c = np.where(hb, wb * c_by_g[pb], 0.0)
+        term1 = (ind_a - pa) / s
+        term2 = (ind_c - s) * pa / s2
+        infl[lo:hi] += term1 - term2
 
 
 def aggregate_cells(cells: GroupTimeCells, kind: str = "simple", *, min_e: float = -np.inf,
@@ -399,13 +433,14 @@ def cs_pretrend(state: CSState, alpha: float) -> CheckResult:
         ng = int(np.max(state.cluster)) + 1
         z = _cluster_sums(agg.influence, np.asarray(state.cluster), ng) / n
         tr = np.bincount(state.cluster, weights=treated.astype(float), minlength=ng) > 0
-    else:
-        z, tr = agg.influence / n, treated
+    else:   # (in place: agg is this function's own; no second units x event-times matrix)
+        z, tr = agg.influence, treated
+        z /= n
     ant = int(state.spec.get("anticipation", 0))
     universal = state.spec.get("base_period") == "universal"
     e = np.asarray(agg.labels, dtype=float)
     keep = e != -1 - ant if universal else np.ones(len(e), bool)
-    return pretrend_check(e[keep], agg.estimates[keep], z[:, keep], tr, method=state.pretrend,
+    return pretrend_check(e[keep], agg.estimates[keep], z if keep.all() else z[:, keep], tr, method=state.pretrend,
                           form="levels" if universal else "differences", reference=-1.0 - ant, alpha=alpha)
 
 
