@@ -151,19 +151,25 @@ def _add_weight_terms(infl: np.ndarray, cells: GroupTimeCells, sets: list[np.nda
     w = cells.unit_weights
     glist, pos, hit = _unit_cohort_positions(cells)
     n_sets = len(sets)
+    s = np.array([pg_cell[idx].sum() for idx in sets])
+    pa = np.array([pg_cell[idx] @ cells.att[idx] for idx in sets])
+    # per cohort and set: the sum of the set's ATTs (in cell order, as bincount adds) and its cells
+    every = np.concatenate(sets)
+    which = np.repeat(np.arange(n_sets), [len(idx) for idx in sets])
+    at = np.searchsorted(glist, cells.group[every])
     a_by_g = np.zeros((len(glist), n_sets))
     c_by_g = np.zeros((len(glist), n_sets))
-    s = np.empty(n_sets)
-    pa = np.empty(n_sets)
-    for c, idx in enumerate(sets):
-        keep_groups, keep_pg, keep_att = cells.group[idx], pg_cell[idx], cells.att[idx]
-        s[c] = keep_pg.sum()
-        pa[c] = keep_pg @ keep_att
-        ug, inv = np.unique(keep_groups, return_inverse=True)
-        at = np.searchsorted(glist, ug)
-        a_by_g[at, c] = np.bincount(inv, weights=keep_att, minlength=len(ug))
-        c_by_g[at, c] = np.bincount(inv, minlength=len(ug))
+    np.add.at(a_by_g, (at, which), cells.att[every])
+    np.add.at(c_by_g, (at, which), 1.0)
     s2 = s**2
+    if np.all(w == 1.0):   # unweighted: one row of terms per cohort (+ one for other units), gathered
+        ind_a = np.vstack([1.0 * a_by_g, np.zeros((1, n_sets))])
+        ind_c = np.vstack([1.0 * c_by_g, np.zeros((1, n_sets))])
+        rows = ((ind_a - pa) / s) - ((ind_c - s) * pa / s2)
+        key = np.where(hit, pos, len(glist))
+        for lo in range(0, len(w), _ROW_BLOCK):
+            infl[lo:lo + _ROW_BLOCK] += rows[key[lo:lo + _ROW_BLOCK]]
+        return
     for lo in range(0, len(w), _ROW_BLOCK):
         hi = min(lo + _ROW_BLOCK, len(w))
         wb, pb, hb = w[lo:hi, None], pos[lo:hi], hit[lo:hi, None]
