@@ -214,9 +214,25 @@ def _date_periods(dates: pd.DatetimeIndex, text: pd.Series, freq: str | None, co
     return use, per
 
 
+def _factorize_text(values: pd.Series) -> tuple[np.ndarray, Any]:
+    """``pd.factorize`` of a text column without missing values; pyarrow strings are encoded by
+    pyarrow directly, keeping its 32-bit codes (pandas widens them to 64 bits: on a national
+    panel a second full-length array)."""
+    if getattr(values.dtype, "storage", None) == "pyarrow" and len(values):
+        import pyarrow as pa
+
+        arr = pa.array(values.array)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+        enc = arr.dictionary_encode()
+        if enc.indices.null_count == 0:
+            return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary.to_pylist()
+    return pd.factorize(values)
+
+
 def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[pd.Series, str]:
     # each distinct value parsed once (a panel repeats every date once per unit), then taken by code
-    codes, distinct = pd.factorize(values)
+    codes, distinct = _factorize_text(values)
     raw = np.asarray(distinct, dtype=object)
     if len(raw) and all(isinstance(v, str) and _ISO_DATE.fullmatch(v) for v in raw):
         # ISO dates ('2019-04-01', as read from a CSV): none matches a period pattern or is
@@ -225,8 +241,8 @@ def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[p
         # general way, which names it
         dates = pd.DatetimeIndex(pd.to_datetime(pd.Index(raw), errors="coerce", format="%Y-%m-%d"))
         if not dates.isna().any():
-            use, per = _date_periods(dates, pd.Series(raw), freq, column)
-            return pd.Series(pd.PeriodIndex(per, freq=use).take(codes), index=values.index), use
+            use_iso, per_iso = _date_periods(dates, pd.Series(raw), freq, column)
+            return pd.Series(pd.PeriodIndex(per_iso, freq=use_iso).take(codes), index=values.index), use_iso
     uniq = pd.Series(raw)
     text = uniq.astype(str).str.strip()
     kinds = pd.Series("date", index=text.index)
@@ -262,7 +278,8 @@ def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[p
                 f"{_rows_of(values, bad.tolist())}. Use ISO dates such as '2022-07-01', "
                 "'2022-07' (month), '2022Q3' (quarter) or '2022' (year)."
             )
-        use, per = _date_periods(pd.DatetimeIndex(parsed), text, freq, column)
+        use, per_d = _date_periods(pd.DatetimeIndex(parsed), text, freq, column)
+        per: Any = per_d
     else:
         use = freq or kind
         if kind == "W":

@@ -292,7 +292,7 @@ def multiplier_bootstrap(
             for start in range(0, reps, block):
                 stop = min(start + block, reps)
                 raw[start:stop] = rng.integers(0, 256, size=(stop - start, raw.shape[1]), dtype=np.uint8)
-            draws[:] = 2.0 * _byte_table_product(raw, m) - colsum
+            draws[:] = 2.0 * _byte_table_product(raw, m) - cast(np.ndarray, colsum)
         else:
             for start in range(0, reps, block):
                 stop = min(start + block, reps)
