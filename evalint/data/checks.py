@@ -93,11 +93,11 @@ def require_no_gaps(units: np.ndarray, ordinals: np.ndarray, unit: str, freq_nam
     """
     if len(units) < 2:
         return
+    if not _any_step_gap(units, ordinals):
+        return
     same = units[1:] == units[:-1]
     step = np.diff(ordinals)
     bad = same & (step != 1)
-    if not bad.any():
-        return
     bad_units = pd.unique(units[1:][bad])
     # A unit whose steps are all equal to k > 1 looks like a coarser frequency.
     details = []
@@ -126,6 +126,19 @@ def require_no_gaps(units: np.ndarray, ordinals: np.ndarray, unit: str, freq_nam
         "Add the missing periods (with the outcome, or NaN and missing='drop' to report them as "
         "missing cells), or restrict the data to the unit's unbroken span."
     )
+
+
+def _any_step_gap(units: np.ndarray, ordinals: np.ndarray) -> bool:
+    """Whether a unit's next row is not the next period, in cache-sized slices of rows."""
+    for lo in range(0, len(units) - 1, _GAP_SLICE):
+        hi = min(lo + _GAP_SLICE, len(units) - 1)
+        u, o = units[lo:hi + 1], ordinals[lo:hi + 1]
+        if np.any((u[1:] == u[:-1]) & (o[1:] - o[:-1] != 1)):
+            return True
+    return False
+
+
+_GAP_SLICE = 1 << 16
 
 
 def require_range(
@@ -183,6 +196,10 @@ def require_magnitude(values: pd.Series, keys: pd.DataFrame, column: str, role: 
     for an ``exposure`` (population, weights) also values more than :data:`MAX_RATIO` times, or
     less than 1/MAX_RATIO of, the column's median non-zero size (a rate per 100,000 divides by it).
     """
+    plain_floats = isinstance(values.dtype, np.dtype) and values.dtype == np.float64   # (no copy then)
+    raw = values.to_numpy() if plain_floats else values.to_numpy(dtype=float, na_value=np.nan)
+    if not exposure and not _any_beyond(raw, MAX_ABS_VALUE):
+        return   # (the common case, checked in cache-sized slices without full-length temporaries)
     arr = np.abs(values.to_numpy(dtype=float, na_value=np.nan))
     ok = np.isfinite(arr)
     nonzero = arr[ok & (arr > 0)]
@@ -205,6 +222,18 @@ def require_magnitude(values: pd.Series, keys: pd.DataFrame, column: str, role: 
             ", which overflow or swamp every estimate). Correct them at the source, or set them to NaN and "
             "pass missing='drop'."
         )
+
+
+_SLICE = 1 << 16
+
+
+def _any_beyond(values: np.ndarray, limit: float) -> bool:
+    """Whether any finite value exceeds ``limit`` in absolute value (slice by slice)."""
+    for lo in range(0, len(values), _SLICE):
+        a = np.abs(values[lo:lo + _SLICE])
+        if np.any(a > limit) and np.any(np.isfinite(a) & (a > limit)):
+            return True
+    return False
 
 
 def require_not_missing(values: pd.Series, keys: pd.DataFrame, column: str, role: str) -> None:

@@ -211,7 +211,11 @@ class Panel:
     @property
     def units(self) -> pd.Index:
         """Unit ids in panel order."""
-        return pd.Index(pd.unique(self._data[self.unit]), name=self.unit)
+        # each unit first occurs at the start of one of its runs of rows (one run per unit when
+        # the data are sorted by unit, as from_frame stores them): hash the run starts only
+        uid = self._data[self.unit].to_numpy()
+        runs = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]]) if len(uid) else np.zeros(0, np.intp)
+        return pd.Index(pd.unique(self._data[self.unit].iloc[runs]), name=self.unit)
 
     @property
     def periods(self) -> pd.PeriodIndex:

@@ -189,10 +189,63 @@ def _dayfirst(text: pd.Series, column: str) -> bool | None:
     )
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _date_periods(dates: pd.DatetimeIndex, text: pd.Series, freq: str | None, column: str
+                  ) -> tuple[str, pd.PeriodIndex]:
+    """The frequency and the periods of distinct parsed dates (``text``: their strings, for messages)."""
+    if freq is not None and len(dates.unique()) > 1:
+        try:
+            seen = _infer_from_dates(dates, column)
+        except TimeParseError:
+            seen = None
+        if seen is not None:
+            _require_matching_freq(seen, freq, column, text.tolist())
+    use = freq or _infer_from_dates(dates, column)
+    per = dates.to_period(use)
+    if per.nunique() != len(per):
+        clash = pd.Series(text.to_numpy(), index=per.asi8)
+        dup = clash[clash.index.duplicated(keep=False)]
+        raise TimeParseError(
+            f"time column {column!r}: distinct dates fall in the same {FREQ_NAMES[use]} period "
+            f"(e.g. {format_examples(dup.tolist()[:2])}); the column mixes frequencies"
+            f"{'' if freq is None else f' or is finer than freq={freq!r}'}. "
+            + ("Pass freq= explicitly." if freq is None else "Aggregate to that frequency first.")
+        )
+    return use, per
+
+
+def _factorize_text(values: pd.Series) -> tuple[np.ndarray, Any]:
+    """``pd.factorize`` of a text column without missing values; pyarrow strings are encoded by
+    pyarrow directly, keeping its 32-bit codes (pandas widens them to 64 bits: on a national
+    panel a second full-length array)."""
+    if getattr(values.dtype, "storage", None) == "pyarrow" and len(values):
+        import pyarrow as pa
+
+        arr = pa.array(values.array)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+        enc = arr.dictionary_encode()
+        if enc.indices.null_count == 0:
+            return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary.to_pylist()
+    return pd.factorize(values)
+
+
 def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[pd.Series, str]:
     # each distinct value parsed once (a panel repeats every date once per unit), then taken by code
-    codes, distinct = pd.factorize(values)
-    uniq = pd.Series(np.asarray(distinct, dtype=object))
+    codes, distinct = _factorize_text(values)
+    raw = np.asarray(distinct, dtype=object)
+    if len(raw) and all(isinstance(v, str) and _ISO_DATE.fullmatch(v) for v in raw):
+        # ISO dates ('2019-04-01', as read from a CSV): none matches a period pattern or is
+        # slashed, so the general steps below would parse them as dates, month first; parsed
+        # here without them (each distinct string once); any that does not parse goes the
+        # general way, which names it
+        dates = pd.DatetimeIndex(pd.to_datetime(pd.Index(raw), errors="coerce", format="%Y-%m-%d"))
+        if not dates.isna().any():
+            use_iso, per_iso = _date_periods(dates, pd.Series(raw), freq, column)
+            return pd.Series(pd.PeriodIndex(per_iso, freq=use_iso).take(codes), index=values.index), use_iso
+    uniq = pd.Series(raw)
     text = uniq.astype(str).str.strip()
     kinds = pd.Series("date", index=text.index)
     for kind, pat in _PATTERNS:
@@ -227,25 +280,8 @@ def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[p
                 f"{_rows_of(values, bad.tolist())}. Use ISO dates such as '2022-07-01', "
                 "'2022-07' (month), '2022Q3' (quarter) or '2022' (year)."
             )
-        dates = pd.DatetimeIndex(parsed)
-        if freq is not None and len(dates.unique()) > 1:
-            try:
-                seen = _infer_from_dates(dates, column)
-            except TimeParseError:
-                seen = None
-            if seen is not None:
-                _require_matching_freq(seen, freq, column, text.tolist())
-        use = freq or _infer_from_dates(dates, column)
-        per = dates.to_period(use)
-        if per.nunique() != len(per):
-            clash = pd.Series(text.to_numpy(), index=per.asi8)
-            dup = clash[clash.index.duplicated(keep=False)]
-            raise TimeParseError(
-                f"time column {column!r}: distinct dates fall in the same {FREQ_NAMES[use]} period "
-                f"(e.g. {format_examples(dup.tolist()[:2])}); the column mixes frequencies"
-                f"{'' if freq is None else f' or is finer than freq={freq!r}'}. "
-                + ("Pass freq= explicitly." if freq is None else "Aggregate to that frequency first.")
-            )
+        use, per_d = _date_periods(pd.DatetimeIndex(parsed), text, freq, column)
+        per: Any = per_d
     else:
         use = freq or kind
         if kind == "W":

@@ -114,6 +114,21 @@ def _timing_from_cohort(work: pd.DataFrame, unit: str, time: str, col: str, freq
     if unit_starts is not None and isinstance(raw.dtype, pd.StringDtype):
         # text (e.g. date strings as read from a CSV): the same run steps on the codes of the
         # distinct strings, each string kept once
+        if getattr(raw.dtype, "storage", None) == "pyarrow" and len(raw) > 1:
+            # pyarrow strings: compare each row with the next (no hashing of every row) and keep
+            # the run starts' strings when every unit's run holds one value (missing included)
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            arr = pa.array(raw.array)
+            valid = pc.is_valid(arr).to_numpy(zero_copy_only=False)
+            same = pc.equal(arr[1:], arr[:-1]).fill_null(False).to_numpy(zero_copy_only=False)
+            same |= ~valid[1:] & ~valid[:-1]
+            same[unit_starts[1:] - 1] = True
+            if same.all():
+                first_vals = np.asarray(arr.take(pa.array(unit_starts)).to_pylist(), dtype=object)
+                per_unit = pd.Series(first_vals, index=pd.unique(work[unit].iloc[unit_starts]), name=col)
+                return _timing_from_per_unit(work, unit, time, col, freq, per_unit, ~valid[unit_starts])
         codes, distinct = pd.factorize(raw, use_na_sentinel=True)
         change = codes[1:] != codes[:-1]
         change[unit_starts[1:] - 1] = False

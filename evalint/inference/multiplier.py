@@ -116,6 +116,7 @@ def influence_se(psi: Any, cluster: np.ndarray | None = None) -> np.ndarray:
 
 
 _LUT_MAX_COLS = 8
+_LUT_BYTES = 128
 _BYTE_BITS = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).astype(np.float64)  # 256 x 8
 
 
@@ -123,13 +124,28 @@ def _byte_table_product(raw: np.ndarray, m: np.ndarray) -> np.ndarray:
     """``B @ m`` where B are the bits of ``raw`` (rows x bytes, big-endian as numpy.unpackbits).
 
     For few columns, a table of the 256 partial sums of each group of 8 units turns the
-    product into one gather and a sum per byte (8x fewer operations than unpacking).
+    product into one gather and a sum per byte (8x fewer operations than unpacking). The
+    table is built and used in slices of ``_LUT_BYTES`` byte positions (about 256 KB), so
+    each slice is gathered from cache by every row of ``raw``: the whole table (bytes x 256 x
+    k) would not fit and its gathers would miss cache on national-scale panels.
     """
-    nb = raw.shape[1]
-    pad = np.zeros((nb * 8, m.shape[1]))
-    pad[: m.shape[0]] = m
-    table = np.einsum("bi,jik->jbk", _BYTE_BITS, pad.reshape(nb, 8, m.shape[1]))  # bytes x 256 x k
-    return cast(np.ndarray, table[np.arange(nb)[None, :], raw].sum(axis=1))
+    rows, nb = raw.shape
+    k = m.shape[1]
+    out = np.zeros((rows, 1, k))
+    step = max(16, _LUT_BYTES // k)
+    for c0 in range(0, nb, step):
+        c1 = min(nb, c0 + step)
+        pad = np.zeros(((c1 - c0) * 8, k))
+        src = m[c0 * 8: c1 * 8]
+        pad[: len(src)] = src
+        table = np.einsum("bi,jik->jbk", _BYTE_BITS, pad.reshape(c1 - c0, 8, k))  # bytes x 256 x k
+        idx = raw[:, c0:c1] + np.arange(0, (c1 - c0) * 256, 256, dtype=np.intp)
+        part = np.take(table.reshape(-1, k), idx, axis=0)        # rows x bytes x k
+        if k == 1:      # (a pairwise sum over the bytes: slices change its rounding by ~1e-16)
+            out[:, 0] += part.sum(axis=1)
+        else:           # the running total first: the same sequential sum as one pass over all bytes
+            out[:, 0] = np.concatenate([out, part], axis=1).sum(axis=1) if c0 else part.sum(axis=1)
+    return cast(np.ndarray, out[:, 0])
 
 
 def _is_operator(psi: Any) -> bool:
@@ -263,14 +279,24 @@ def multiplier_bootstrap(
         m, op = m.dense(), False
     colsum = (m.column_sums() if op else m.sum(axis=0)) if weights == "rademacher" else None
     rng = np.random.default_rng(seed)
-    block = max(1, min(reps, _BLOCK_BYTES // (8 * m.shape[0])))
+    n_rows = m.shape[0]
+    block = max(1, min(reps, _BLOCK_BYTES // (8 * n_rows)))
     if op:
         draws = _operator_draws(rng, reps, block, m, weights, colsum)
     else:
         draws = np.empty((reps, k))
-        for start in range(0, reps, block):
-            stop = min(start + block, reps)
-            draws[start:stop] = _draw_block(rng, stop - start, m, weights, colsum)
+        if weights == "rademacher" and k <= _LUT_MAX_COLS:
+            # the bytes of every block (drawn by the same calls, in the same order), then one
+            # table product: the table is built once, not once per block
+            raw = np.empty((reps, (n_rows + 7) // 8), dtype=np.uint8)
+            for start in range(0, reps, block):
+                stop = min(start + block, reps)
+                raw[start:stop] = rng.integers(0, 256, size=(stop - start, raw.shape[1]), dtype=np.uint8)
+            draws[:] = 2.0 * _byte_table_product(raw, m) - cast(np.ndarray, colsum)
+        else:
+            for start in range(0, reps, block):
+                stop = min(start + block, reps)
+                draws[start:stop] = _draw_block(rng, stop - start, m, weights, colsum)
     draws /= n
     srt = np.sort(draws, axis=0)
     sigma = (_type1_quantile(srt, 0.75) - _type1_quantile(srt, 0.25)) / _IQR_NORMAL

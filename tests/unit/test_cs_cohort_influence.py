@@ -151,3 +151,21 @@ def test_large_panel_stacked_blocks_keep_the_same_draws():
     a = multiplier_bootstrap(op, reps=300, seed=9)
     b = multiplier_bootstrap(dense, reps=300, seed=9)
     np.testing.assert_allclose(a.draws, b.draws, rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("k", [1, 3, 8])
+def test_byte_table_draws_equal_the_plain_product(k):
+    """Few columns (the byte-table path, built in slices of bytes): the draws are the plain
+    Rademacher product U @ psi / n with U = 2B - 1 from the same random bytes (closed form)."""
+    from evalint.inference.multiplier import _BLOCK_BYTES, multiplier_bootstrap
+
+    rng = np.random.default_rng(5)
+    n, reps = 5003, 40                      # 626 bytes per draw: several slices of the table
+    psi = rng.normal(size=(n, k))
+    got = multiplier_bootstrap(psi, reps=reps, seed=11).draws
+    gen = np.random.default_rng(11)
+    block = max(1, min(reps, _BLOCK_BYTES // (8 * n)))
+    raw = np.concatenate([gen.integers(0, 256, size=(min(block, reps - s), (n + 7) // 8), dtype=np.uint8)
+                          for s in range(0, reps, block)])
+    u = 2.0 * np.unpackbits(raw, axis=1, count=n).astype(float) - 1.0
+    np.testing.assert_allclose(got, u @ psi / n, rtol=1e-12, atol=1e-14)

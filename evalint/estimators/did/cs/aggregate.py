@@ -134,10 +134,50 @@ def _combine(cells: GroupTimeCells, sets: list[np.ndarray], pg_cell: np.ndarray,
         wmat[idx, c] = wts
     infl = cells.influence @ wmat
     if with_wif:
-        where = _unit_cohort_positions(cells)
-        for c, idx in enumerate(sets):
-            infl[:, c] += _weight_term(cells, cells.group[idx], pg_cell[idx], cells.att[idx], where)
+        _add_weight_terms(infl, cells, sets, pg_cell)
     return ests, infl
+
+
+_ROW_BLOCK = 4096
+
+
+def _add_weight_terms(infl: np.ndarray, cells: GroupTimeCells, sets: list[np.ndarray], pg_cell: np.ndarray) -> None:
+    """``infl[:, c] += _weight_term(set c)`` for every set at once, in blocks of units.
+
+    The same arithmetic as :func:`_weight_term` element by element (so the same numbers),
+    with the per-cohort sums of all sets gathered together and the units processed in
+    cache-sized blocks instead of one pass over all units per set.
+    """
+    w = cells.unit_weights
+    glist, pos, hit = _unit_cohort_positions(cells)
+    n_sets = len(sets)
+    s = np.array([pg_cell[idx].sum() for idx in sets])
+    pa = np.array([pg_cell[idx] @ cells.att[idx] for idx in sets])
+    # per cohort and set: the sum of the set's ATTs (in cell order, as bincount adds) and its cells
+    every = np.concatenate(sets)
+    which = np.repeat(np.arange(n_sets), [len(idx) for idx in sets])
+    at = np.searchsorted(glist, cells.group[every])
+    a_by_g = np.zeros((len(glist), n_sets))
+    c_by_g = np.zeros((len(glist), n_sets))
+    np.add.at(a_by_g, (at, which), cells.att[every])
+    np.add.at(c_by_g, (at, which), 1.0)
+    s2 = s**2
+    if np.all(w == 1.0):   # unweighted: one row of terms per cohort (+ one for other units), gathered
+        ind_a = np.vstack([1.0 * a_by_g, np.zeros((1, n_sets))])
+        ind_c = np.vstack([1.0 * c_by_g, np.zeros((1, n_sets))])
+        rows = ((ind_a - pa) / s) - ((ind_c - s) * pa / s2)
+        key = np.where(hit, pos, len(glist))
+        for lo in range(0, len(w), _ROW_BLOCK):
+            infl[lo:lo + _ROW_BLOCK] += rows[key[lo:lo + _ROW_BLOCK]]
+        return
+    for lo in range(0, len(w), _ROW_BLOCK):
+        hi = min(lo + _ROW_BLOCK, len(w))
+        wb, pb, hb = w[lo:hi, None], pos[lo:hi], hit[lo:hi, None]
+        ind_a = np.where(hb, wb * a_by_g[pb], 0.0)
+        ind_c = np.where(hb, wb * c_by_g[pb], 0.0)
+        term1 = (ind_a - pa) / s
+        term2 = (ind_c - s) * pa / s2
+        infl[lo:hi] += term1 - term2
 
 
 def aggregate_cells(cells: GroupTimeCells, kind: str = "simple", *, min_e: float = -np.inf,
@@ -404,14 +444,15 @@ def cs_pretrend(state: CSState, alpha: float) -> CheckResult:
         z = _cluster_sums(agg.influence, np.asarray(state.cluster), ng) / n
         z0 = None if infl0 is None else _cluster_sums(infl0, np.asarray(state.cluster), ng) / n
         tr = np.bincount(state.cluster, weights=treated.astype(float), minlength=ng) > 0
-    else:
-        z, tr = agg.influence / n, treated
+    else:   # (in place: agg is this function's own; no second units x event-times matrix)
+        z, tr = agg.influence, treated
+        z /= n
         z0 = None if infl0 is None else infl0 / n
     ant = int(state.spec.get("anticipation", 0))
     universal = state.spec.get("base_period") == "universal"
     e = np.asarray(agg.labels, dtype=float)
     keep = e != -1 - ant if universal else np.ones(len(e), bool)
-    return pretrend_check(e[keep], agg.estimates[keep], z[:, keep], tr, method=state.pretrend,
+    return pretrend_check(e[keep], agg.estimates[keep], z if keep.all() else z[:, keep], tr, method=state.pretrend,
                           form="levels" if universal else "differences", reference=-1.0 - ant, alpha=alpha,
                           post_contributions=None if z0 is None or z0.shape[1] != 1 else z0[:, 0])
 

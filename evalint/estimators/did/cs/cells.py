@@ -89,7 +89,7 @@ class GroupTimeCells:
 
 
 # --------------------------------------------------------------------------- influence in cohort form
-_CHUNK_BYTES = 32 * 2**20
+_CHUNK_BYTES = 2**20   # blocks of about 1 MB: they stay in cache between their passes
 
 
 class CohortInfluence:
