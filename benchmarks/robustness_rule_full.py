@@ -24,7 +24,9 @@ interval excludes 0, whether the verdict is fragile, and which rule parts fired 
 per check).
 
 Usage: ``nice -n 10 python benchmarks/robustness_rule_full.py START N OUT.csv [scenario ...]``
-(replications START..START+N-1; each replication has its own random stream).
+(replications START..START+N-1; each replication has its own random stream);
+``... table A.csv B.csv ...`` prints the table; ``... nc-size N OUT.csv`` the size of the DiD
+negative-control test on clean panels, analytic (before) against placebo refits (now).
 """
 
 from __future__ import annotations
@@ -150,7 +152,42 @@ def table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def nc_size(reps: int, out: str) -> None:
+    """Size of the DiD negative-control test on ``clean`` panels' ``nc`` outcome (no effect on it):
+    the refit's analytic p-value (before) and the placebo p-value (12 refits, the fast setting)."""
+    from scipy.stats import t as t_dist
+
+    from evalint.estimators.did.cs.estimator import callaway_santanna
+    from evalint.evaluate.churn_sensitivity import FAST_PLACEBO, _placebo_contrast_variance
+    from evalint.inference.specs import Analytic
+
+    rows = []
+    for rep in range(reps):
+        rng = np.random.default_rng([99, rep])
+        d = panel("clean", intensities(False), rng).data.copy()
+        d["cohort"] = np.where(d["unit"].isin(TREATED), T0, None)
+        q = Panel.from_frame(d, unit="unit", time="month", outcome="nc", cohort="cohort")
+
+        def fit(x: Panel) -> object:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return callaway_santanna(x, outcome="nc", inference=Analytic(), calendar=False,
+                                         control="never_treated")
+        res = fit(q)
+        s2, n_pl = _placebo_contrast_variance(fit, q, q.data, COMPARISON, pd.Period(T0, "M"), max_placebo=FAST_PLACEBO)
+        se = np.sqrt(s2 * (1 / len(TREATED) + 1 / len(COMPARISON)))
+        rows.append({"rep": rep, "estimate": res.estimate, "p_analytic": res.p_value,
+                     "p_placebo": float(2 * t_dist.sf(abs(res.estimate) / se, n_pl - 1))})
+        pd.DataFrame(rows).to_csv(out, index=False)
+    df = pd.DataFrame(rows)
+    print(f"{len(df)} panels: analytic rejects {(df['p_analytic'] < 0.05).mean():.3f}, "
+          f"placebo rejects {(df['p_placebo'] < 0.05).mean():.3f} at 5%")
+
+
 def main(argv: list[str]) -> None:
+    if len(argv) > 1 and argv[1] == "nc-size":
+        nc_size(int(argv[2]), argv[3])
+        return
     if len(argv) > 1 and argv[1] == "table":
         print(table(pd.concat([pd.read_csv(f) for f in argv[2:]], ignore_index=True)))
         return
