@@ -72,6 +72,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                         "definition changes are skipped")
     p.add_argument("--level", help="geographic level of the series (national, icb, ccg, trust)")
     p.add_argument("--top", type=int, default=5, help="length of the ranked list (5)")
+    p.add_argument("--noise", type=float, default=None,
+                   help="single series: its own step noise on the log scale (e.g. 0.03; "
+                        "evalint.calendar.series_noise.step_noise); events smaller than twice it are "
+                        "lowered one step (default: the national value for national series)")
     p.add_argument("--treated", help="comma-separated treated unit ids (ICB ODS codes)")
     p.add_argument("--comparison", help="comma-separated comparison unit ids")
     p.add_argument("--nation", default="England", help="nation evaluated (England)")
@@ -210,7 +214,7 @@ def _run_check(args: argparse.Namespace) -> int:
         freq=args.freq, treated_units=_units(args.treated),
         comparison_units=_units(args.comparison), design=args.design, co_timed=args.co_timed,
         nation=args.nation, include_all=args.include_all, collection=args.collection,
-        level=args.level, top=args.top,
+        level=args.level, top=args.top, noise=args.noise,
     )
     threats = res.ranked_threats()
     print(f"Top threats (ranked by co-timing, channel to the outcome, size and differential "

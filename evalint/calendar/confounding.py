@@ -46,7 +46,9 @@ from evalint.calendar.overlap_rules import (
     _gap,
     _severity,
     duration_weight,
+    too_small_for_series,
 )
+from evalint.calendar.series_noise import NATIONAL_STEP_NOISE
 from evalint.calendar.presets import Intervention, list_presets, resolve_preset
 from evalint.calendar.ranking import rank_threats, threat_score
 from evalint.data.timeparse import FREQ_NAMES, normalise_freq, to_period
@@ -229,7 +231,8 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
                       comparison_units: Iterable[Any] | None = None, design: str | None = None,
                       co_timed: int = 3, nation: str = "England",
                       include_all: bool = False, collection: str | None = None,
-                      level: str | None = None, top: int = 5) -> CheckResult:
+                      level: str | None = None, top: int = 5,
+                      noise: float | None = None) -> CheckResult:
     """Flag calendar events that threaten an evaluation.
 
     Parameters
@@ -273,6 +276,14 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
         intervention, else unknown (kept).
     top : int
         Length of the ranked short list (``CheckResult.threats``), at most 5 by default.
+    noise : float, optional
+        Single-series designs: the series' own step noise on the log scale
+        (:func:`evalint.calendar.series_noise.step_noise`). An event whose expected size
+        (:data:`~evalint.calendar.overlap_rules.MAGNITUDE_SIZE` of its magnitude class times
+        its duration weight) is below ``SIZE_TO_NOISE`` (2) times it is lowered one severity
+        step: it would not stand out as a break. Default: for a national monthly series, the
+        outcome's :data:`~evalint.calendar.series_noise.NATIONAL_STEP_NOISE` when it has one;
+        otherwise no size rule.
 
     Returns
     -------
@@ -326,6 +337,13 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
     if level is None and not comparison_design and (
             treated is None or (len(treated) >= 42 and universe <= treated)):
         level = "national"
+    if noise is not None and not (isinstance(noise, (int, float)) and noise > 0):
+        raise SpecificationError(f"noise={noise!r} must be a positive number (the series' step noise on "
+                                 "the log scale, e.g. 0.03; see evalint.calendar.series_noise.step_noise).")
+    scale: float | None = None
+    if not comparison_design:
+        scale = float(noise) if noise is not None else (
+            NATIONAL_STEP_NOISE.get(target or "") if level == "national" and fcode == "M" else None)
     rows: list[dict[str, Any]] = []
     counts = {"nation": 0, "own": 0, "collection": 0, "level": 0, "not_general": 0}
     for event in calendar.events:
@@ -363,11 +381,12 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
         unconfirmed = measurement and collection is None and bool(event.collections)
         diluted = (not comparison_design and level == "national" and not event.is_national
                    and event.nation == nation)
-        steps = (int(weight < 0.5) + int(event.magnitude == "small") + int(unconfirmed)
-                 + int(diluted))
         magnitude = event.magnitude
         if measurement and collection is not None and event.collections:
             magnitude = "large"  # a confirmed break in the series' own collection
+        small_vs_noise, size = too_small_for_series(magnitude, weight, scale)
+        steps = (int(weight < 0.5) + int(event.magnitude == "small") + int(unconfirmed)
+                 + int(diluted) + int(small_vs_noise))
         if reach is None:
             severity, channel, direction, mechanism = "info", "none", "", ""
         else:
@@ -401,6 +420,10 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
         if diluted and reach is not None:
             parts.append("it hits only some areas, so its effect on national totals is diluted "
                          "(severity lowered one step)")
+        if small_vs_noise and reach is not None and scale is not None:
+            parts.append(f"its expected size, about {size:.1%} of the level ({magnitude} event), is below "
+                         f"twice the series' own step noise ({scale:.1%}): it would not stand out as a "
+                         "break (severity lowered one step)")
         if event.date_precision != "day":
             parts.append(f"its date is known to the {event.date_precision}")
         if event.unverified:
@@ -446,6 +469,8 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
            "FAILED: at least one event moves this outcome at the same time as the intervention "
            "or hits the groups differently; model it, shorten the window, or choose comparison "
            "units it does not hit.")
+        + (f" Events were judged against the series' step noise of {scale:.1%} (an event counts "
+           "at full severity when its expected size is at least twice that)." if scale is not None else "")
         + (f" {counts['own']} event(s) that are the intervention itself were skipped."
            if counts["own"] else "")
         + (f" {counts['nation']} event(s) outside {nation} were ignored."

@@ -50,8 +50,8 @@ class PolicyCalendar(EventCollection):
               freq: str = "M", treated_units: Iterable[str] | None = None,
               comparison_units: Iterable[str] | None = None, design: str | None = None,
               co_timed: int = 3, nation: str = "England", include_all: bool = False,
-              collection: str | None = None, level: str | None = None, top: int = 5
-              ) -> CheckResult:
+              collection: str | None = None, level: str | None = None, top: int = 5,
+              noise: float | None = None) -> CheckResult:
         """List the events that threaten an evaluation of ``intervention`` on ``outcome``.
 
         See :func:`evalint.calendar.confounding.check_confounding` for the parameters,
@@ -61,5 +61,5 @@ class PolicyCalendar(EventCollection):
             self, intervention, outcome=outcome, pre=pre, post=post, freq=freq,
             treated_units=treated_units, comparison_units=comparison_units, design=design,
             co_timed=co_timed, nation=nation, include_all=include_all, collection=collection,
-            level=level, top=top,
+            level=level, top=top, noise=noise,
         )

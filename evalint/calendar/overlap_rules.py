@@ -20,8 +20,8 @@ from evalint.calendar.event_records import PolicyEvent
 from evalint.calendar.exposure import DIFFERENTIAL_SMD, standardised_difference, unit_exposure
 from evalint.data.timeparse import to_period
 
-__all__ = ["GENERAL_KINDS", "INDIRECT_CHANNELS", "MEASUREMENT_KINDS", "OVERLAPS",
-           "duration_weight"]
+__all__ = ["GENERAL_KINDS", "INDIRECT_CHANNELS", "MAGNITUDE_SIZE", "MEASUREMENT_KINDS", "OVERLAPS",
+           "SIZE_TO_NOISE", "duration_weight", "too_small_for_series"]
 
 #: Outcome checked -> {outcome an event lists: (short channel name, mechanism)}.
 #: An event that does not list the checked outcome but lists one of these is treated as
@@ -72,6 +72,17 @@ OVERLAPS = ("co_timed", "anticipation", "straddles", "post_window", "pre_window"
 _NEAR = frozenset({"co_timed", "anticipation"})
 _STEP_DOWN = {"high": "medium", "medium": "low", "low": "low"}
 _PRECISION_MONTHS = {"day": 0, "month": 1, "quarter": 3, "year": 12}
+#: Expected size of an event's effect on a national series (log scale), by magnitude class,
+#: read from ../shared/domain/magnitudes.md: "small" ~1% (integration programmes: 0 to -3%,
+#: the BCF's first year no measurable change, NAO 2017), "medium" ~3% (the BCF's planned
+#: -3.07% of emergency admissions), "large" ~10% (COVID's first wave -39% of emergency
+#: admissions; the 2022/23 winter +18% and the post-fund fall -15% of NCtR patients).
+MAGNITUDE_SIZE = {"small": 0.01, "medium": 0.03, "large": 0.10}
+#: In a single series an event counts at full severity only when its expected size (times its
+#: duration weight) is at least this many times the series' own step noise
+#: (:mod:`evalint.calendar.series_noise`): smaller changes do not stand out from the level
+#: changes the series shows anyway (methods/policy_churn.md section 9).
+SIZE_TO_NOISE = 2.0
 
 
 @dataclass(frozen=True)
@@ -144,6 +155,15 @@ def duration_weight(event: PolicyEvent, freq: str) -> float:
     if days is None:
         return 1.0
     return min(1.0, days / _PERIOD_DAYS[freq])
+
+
+def too_small_for_series(magnitude: str, weight: float, noise: float | None) -> tuple[bool, float]:
+    """(too small to stand out in a series of step noise ``noise``, expected size).
+
+    Never too small when ``noise`` is ``None`` (no scale known).
+    """
+    size = MAGNITUDE_SIZE.get(magnitude, MAGNITUDE_SIZE["medium"]) * weight
+    return (noise is not None and size < SIZE_TO_NOISE * noise), size
 
 
 # ---------------------------------------------------------------------------------

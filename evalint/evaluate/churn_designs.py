@@ -39,6 +39,8 @@ import pandas as pd
 from evalint.errors import EvalintError, SpecificationError
 from evalint.evaluate.churn_sensitivity import (
     CHURN_COLUMNS,
+    FAST_PLACEBO,
+    MAX_PLACEBO,
     ChurnSensitivity,
     _estimate,
     _event_periods,
@@ -188,5 +190,10 @@ def design_churn(ev: Any, design: str, outcome: str, *, calendar: Any = None, ma
     alts = getattr(iv, "alternative_dates", ()) or ()
     if design == "its":
         return its_churn(refit, check, calendar=calendar, alternative_dates=alts, max_threats=max_threats)
+    # the regressor interval: placebo refits for DiD (FAST_PLACEBO of them with fast settings); a
+    # synthetic control's own interval is already a placebo inference, so it is widened instead
+    fast = bool(getattr(ev._cache.get("context"), "fast", False))
     return churn_sensitivity(refit.fit, refit.panel, check, calendar=calendar, alpha=ev.alpha,
-                             alternative_dates=alts, max_threats=max_threats)
+                             alternative_dates=alts, max_threats=max_threats,
+                             regressor_interval="fit" if design == "scm" else "placebo",
+                             max_placebo=FAST_PLACEBO if fast else MAX_PLACEBO)

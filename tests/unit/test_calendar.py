@@ -348,7 +348,9 @@ def rule_cal() -> PolicyCalendar:
 
 
 def test_overlap_and_severity_single_series(rule_cal):
-    res = rule_cal.check(T, outcome="emergency_admissions", pre=12, post=12, co_timed=2)
+    # an ICB series: no step-noise scale, so sizes do not enter (the national scale is tested in
+    # test_churn_calibration.py)
+    res = rule_cal.check(T, outcome="emergency_admissions", pre=12, post=12, co_timed=2, level="icb")
     tab = res.table.set_index("event_id")
     expected = {
         "cotimed": ("co_timed", "high"), "anticip": ("anticipation", "high"),
@@ -366,7 +368,7 @@ def test_overlap_and_severity_single_series(rule_cal):
     order = {"high": 0, "medium": 1, "low": 2}
     keys = [(order[f.severity], pd.Timestamp(f.start), f.event_id) for f in res.flags]
     assert keys == sorted(keys)
-    again = rule_cal.check(T, outcome="emergency_admissions", pre=12, post=12, co_timed=2)
+    again = rule_cal.check(T, outcome="emergency_admissions", pre=12, post=12, co_timed=2, level="icb")
     assert again.flags == res.flags and again.table.equals(res.table)
 
 
@@ -384,7 +386,7 @@ def test_include_all_and_nation(rule_cal):
 
 def test_passes_without_high_threat(rule_cal):
     only_post = PolicyCalendar([rule_cal.get("post"), rule_cal.get("pre")])
-    res = only_post.check(T, outcome="emergency_admissions", pre=12, post=12)
+    res = only_post.check(T, outcome="emergency_admissions", pre=12, post=12, level="icb")
     assert res.passed is True and [f.severity for f in res.flags] == ["medium", "medium"]
 
 

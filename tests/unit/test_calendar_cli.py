@@ -75,9 +75,9 @@ def test_check_with_local_events_and_strict(tmp_path, capsys):
                     "local_frailty_unit,Frailty unit opens,2022-08-01,emergency_admissions,"
                     "trust board minutes Aug 2022\n", encoding="utf-8")
     rc = main(["calendar", "check", "--intervention", "2022-07-01", "--outcome",
-               "emergency_admissions", "--csv", str(path), "--strict"])
+               "emergency_admissions", "--csv", str(path), "--strict", "--level", "trust"])
     out = capsys.readouterr().out
-    assert rc == 1  # co-timed event moving the outcome is high severity
+    assert rc == 1  # co-timed event moving the outcome of the trust's series is high severity
     line = _rows(out[out.index("All flagged events"):])["local_frailty_unit"]
     assert line.startswith("high") and "co_timed" in line and "trust board minutes" in line
 
