@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalint import _deferred
 from evalint.errors import EvalintError, SpecificationError
 
 __all__ = ["BREAKDOWN_MBAR", "CHECKS", "ROBUSTNESS_COLUMNS", "RULE_TOP_THREATS", "RobustnessSettings",
@@ -244,6 +245,7 @@ def robustness_table(ev: Any, settings: RobustnessSettings) -> pd.DataFrame:
     exception.
     """
     rows: list[dict[str, Any]] = []
+    _deferred.load()  # the sensitivity layer registers its checks on first use (evalint._deferred)
     providers: dict[str, Provider] = {"churn": _churn_rows, **_PROVIDERS}
     for o in ev.outcomes:
         for plan in ev.plans:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from evalint import _deferred
 from evalint.errors import SpecificationError
 
 __all__ = ["ResultPlotter", "register_result_plotter", "result_plotter"]
@@ -40,6 +41,7 @@ def result_plotter() -> ResultPlotter:
     SpecificationError
         None is registered (``evalint.plotting`` was not imported).
     """
+    _deferred.load()  # evalint.plotting registers itself on first use (evalint._deferred)
     if not _REGISTERED:
         raise SpecificationError(
             "no plotting function is registered for results; import evalint.plotting "
