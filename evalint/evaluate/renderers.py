@@ -1,7 +1,8 @@
 """How an :class:`~evalint.evaluate.core.Evaluation` is rendered: a registry the report layer fills.
 
 The evaluate layer does not import the report (a higher layer): :mod:`evalint.report`
-registers its renderers here when it is imported (``import evalint`` imports it), and
+registers its renderers here when it is imported (on the first lookup, through the loader the
+package root adds to :mod:`evalint._deferred`), and
 ``Evaluation.summary()``, ``Evaluation.figures()`` and ``Evaluation.report(path)`` look them up.
 
 * ``register_renderer(kind, fn)``: ``"text"`` (``fn(ev) -> str``, the plain-text summary) and
