@@ -81,11 +81,13 @@ def _draw_all(specs: list[tuple[str, str, str, Any]], jobs: int | None = None) -
     jobs = min(jobs, len(specs))
     if jobs <= 1 or not sys.platform.startswith("linux") or "fork" not in mp.get_all_start_methods():
         return [_figure(*s) for s in specs]
-    out: dict[int, FigureImage] = {}
+    # the first figure here, before forking: the helpers inherit matplotlib's warmed font and text
+    # caches instead of each loading them again (~0.2-0.4 s CPU per process)
+    out: dict[int, FigureImage] = {0: _figure(*specs[0])}
     _PENDING[:] = specs
     try:
         ctx = mp.get_context("fork")
-        counter, queue = ctx.Value("i", 0), ctx.Queue()
+        counter, queue = ctx.Value("i", 1), ctx.Queue()
         helpers = [ctx.Process(target=_helper, args=(counter, queue), daemon=True) for _ in range(jobs - 1)]
         for h in helpers:
             h.start()
