@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # the eager form of what __getattr__ imports on first use
         ControlledITS, CountITS, ITSByUnit, SegmentedRegression, controlled_its, count_its, its, its_by_unit,
         pool_its, segmented_regression,
     )
-    from evalint.estimators.did import (
+    from evalint.estimators.did import (  # type: ignore[no-redef]  # names of sub-modules too
         TWFE, BaconDecomposition, CallawaySantAnna, DoseResponse, EventStudy, ImputationDiD, SunAbraham,
         aggregate_att, bacon_decomposition, callaway_santanna, dose_response, event_study, imputation_did,
         sun_abraham, twfe,
@@ -61,8 +61,8 @@ if TYPE_CHECKING:  # the eager form of what __getattr__ imports on first use
     from evalint import io
     from evalint.io import list_sources, read_source
     from evalint.evaluate.churn_sensitivity import ChurnSensitivity, churn_sensitivity
-    from evalint.sensitivity import HonestDiDResult, honest_did, pretrend_power
-    from evalint.sensitivity import RobustnessResult, leave_one_out, negative_control, placebo_in_time
+    from evalint.sensitivity import HonestDiDResult, honest_did, pretrend_power  # type: ignore[no-redef]  # names of sub-modules too
+    from evalint.sensitivity import RobustnessResult, leave_one_out, negative_control, placebo_in_time  # type: ignore[no-redef]  # names of sub-modules too
     from evalint.matching import MatchResult, match_comparisons
     from evalint.records import episodes_to_panel, simulate_episodes
 
