@@ -106,8 +106,11 @@ TASKS: dict[str, tuple[tuple[str, ...], int, str]] = {
                   "groupby + numpy design + GLM(...).fit(cov_type='HAC'). Timed after imports; the first run in "
                   "the process is reported (no warm-up)."),
     "demo": (("evalint",), 3,
-             "`evalint demo --quiet --out <new folder>` (simulate 42 ICBs, evaluate 3 outcomes x 4 designs, "
-             "HTML + Markdown report with 11 figures, CSVs): wall time of the whole command, from the shell."),
+             "`evalint demo --out <new folder>` (simulate 42 ICBs, evaluate 3 outcomes x 4 designs with the fast "
+             "settings and the robustness section, HTML + Markdown report with 11 figures drawn once, CSVs): wall "
+             "time of the whole command from the parent (interpreter start-up and imports included); CPU s = user + "
+             "system time of the command and its children (the forked figure helper); the stages are the demo's "
+             "own 'Finished in' line (median over processes), 'start-up + import' = wall - the demo's own total."),
 }
 
 
@@ -200,7 +203,7 @@ def _w_sdid(side: str, fresh: bool) -> dict:
     t = _now()
     if side.startswith("evalint"):
         from evalint.estimators.synth.sdid.estimator import synthetic_did
-        from evalint.estimators.synth.sdid_replication import prop99_panel
+        from evalint.replication.prop99_synthdid import prop99_panel
     else:
         from diff_diff import SyntheticDiD
     imp = _now() - t
@@ -276,13 +279,24 @@ def _spawn(task: str, side: str, timeout: float) -> dict:
         return {"times": r["times"], "estimate": r["coef"], "note": f"peak RSS {r['peak_rss_mb']:.0f} MB",
                 "wall_s": _now() - t}
     if task == "demo":
+        import re
+        import resource
+
         out = Path(tempfile.mkdtemp(prefix="evalint_demo_bench_")) / "out"
-        p = subprocess.run([sys.executable, "-m", "evalint.cli", "demo", "--quiet", "--out", str(out)],
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = _now()
+        p = subprocess.run([sys.executable, "-m", "evalint.cli", "demo", "--out", str(out)],
                            capture_output=True, text=True, timeout=timeout, check=False)
         wall = _now() - t
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         if p.returncode:
             return {"skipped": f"failed: {p.stderr.strip()[-200:]}"}
-        return {"times": [wall], "estimate": None, "wall_s": wall}
+        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+        m = re.search(r"Finished in ([\d.]+) s \((.*)\)\.", p.stdout.replace("\n", " "))
+        stages = {"start-up + import": wall - float(m.group(1))} if m else {}
+        if m:
+            stages.update({k.strip(): float(v) for k, v in re.findall(r"([a-zA-Z ]+?) ([\d.]+) s", m.group(2))})
+        return {"times": [wall], "estimate": None, "wall_s": wall, "cpu_s": cpu, "stages": stages}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", task, side]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
@@ -327,8 +341,15 @@ def run_task(task: str, rounds: int | None, timeout: float) -> dict:
             continue
         best_each = [min(r["times"]) for r in ok]
         last = ok[-1]
+        note = last.get("note", "")
+        if ok[0].get("cpu_s") is not None:
+            note = f"CPU {statistics.median([r['cpu_s'] for r in ok]):.2f} s (median)" + (f"; {note}" if note else "")
+        if ok[0].get("stages"):
+            keys = list(ok[0]["stages"])
+            note += "; stages (median s): " + ", ".join(
+                f"{k} {statistics.median([r['stages'].get(k, float('nan')) for r in ok]):.2f}" for k in keys)
         row = {"best_s": min(best_each), "median_s": statistics.median(best_each), "per_process_best": best_each,
-               "estimate": last.get("estimate"), "note": last.get("note", ""),
+               "estimate": last.get("estimate"), "note": note,
                "import_s": statistics.median([r["import_s"] for r in ok]) if "import_s" in last else None,
                "cpu_s": statistics.median([r["cpu_s"] for r in ok]) if "cpu_s" in last else None}
         if ref is None:
@@ -377,6 +398,8 @@ def markdown(results: list[dict], meta: dict) -> str:
                 lines += [f"Load {r['load_before']} → {r['load_after']}.", "", r["table"], ""]
             continue
         started = f", run of {r['run']['start']} UTC" if "run" in r and len(runs) > 1 else ""
+        if meta.get("partial"):  # a partial run replaces these subsections only: say when it ran
+            started = f", run of {meta['start']} UTC (`uptime` before the run: `{meta['uptime_before']}`)"
         lines += [f"### {r['task']}: load {r['load_before']} → {r['load_after']}, {r['rounds']} interleaved rounds"
                   f"{started}", "",
                   f"Work (both sides): {r['work']}", "",
@@ -396,8 +419,20 @@ def markdown(results: list[dict], meta: dict) -> str:
     return "\n".join(lines)
 
 
-def write_results(md: str) -> None:
+def write_results(md: str, *, only: list[str] | None = None) -> None:
+    """Rewrite the section between the markers; with ``only``, replace just those tasks'
+    subsections ("### <task>: ...") and keep the others (a partial run)."""
     text = RESULTS.read_text()
+    if only and BEGIN in text and END in text:
+        for task in only:
+            new = _subsection(md, task)
+            old = _subsection(text, task)
+            if new and old:
+                text = text.replace(old, new)
+            elif new:
+                text = text.replace(END, new + END)
+        RESULTS.write_text(text)
+        return
     if BEGIN in text and END in text:
         a, b = text.index(BEGIN), text.index(END) + len(END)
         text = text[:a] + md + text[b:]
@@ -406,6 +441,17 @@ def write_results(md: str) -> None:
         i = text.index(marker) if marker in text else len(text)
         text = text[:i] + "\n" + md + "\n" + text[i:]
     RESULTS.write_text(text)
+
+
+def _subsection(text: str, task: str) -> str:
+    """The "### <task>: ..." subsection of the run_all section (up to the next heading or the end marker)."""
+    head = f"### {task}: "
+    if head not in text:
+        return ""
+    a = text.index(head)
+    ends = [i for i in (text.find("\n### ", a + 1), text.find("\n## ", a + 1), text.find(END, a)) if i >= 0]
+    b = min(ends)
+    return text[a:b + 1] if text[b] == "\n" else text[a:b]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -444,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     up = lambda: subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()  # noqa: E731
     meta = {"start": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"), "uptime_before": up(),
             "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-                       f"{platform.python_version()}"}
+                       f"{platform.python_version()}", "partial": bool(args.only and args.write_results)}
     results = []
     for t in tasks:
         print(f"[{dt.datetime.now(dt.timezone.utc):%H:%M:%S}] {t} (load {_load()})", file=sys.stderr, flush=True)
@@ -455,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"meta": meta, "results": results}, indent=1, default=str))
     if args.write_results:
-        write_results(md)
+        write_results(md, only=args.only)
     return 0
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
+from evalint import _deferred
 from evalint.data.guards import require_outcome, require_panel, require_varying
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.errors import InferenceError, SpecificationError
@@ -170,6 +171,8 @@ def trusted_fits() -> Any:
 
 def get_estimator(name: str) -> type:
     """The registered estimator class called ``name``."""
+    if name not in ESTIMATORS:
+        _deferred.load()  # the estimator modules register on import (evalint._deferred)
     if name not in ESTIMATORS:
         raise SpecificationError(f"estimator {name!r} is not registered; known: {', '.join(sorted(ESTIMATORS))}.")
     return ESTIMATORS[name]

@@ -1,7 +1,8 @@
 """How an :class:`~evalint.evaluate.core.Evaluation` is rendered: a registry the report layer fills.
 
 The evaluate layer does not import the report (a higher layer): :mod:`evalint.report`
-registers its renderers here when it is imported (``import evalint`` imports it), and
+registers its renderers here when it is imported (on the first lookup, through the loader the
+package root adds to :mod:`evalint._deferred`), and
 ``Evaluation.summary()``, ``Evaluation.figures()`` and ``Evaluation.report(path)`` look them up.
 
 * ``register_renderer(kind, fn)``: ``"text"`` (``fn(ev) -> str``, the plain-text summary) and
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from evalint import _deferred
 from evalint.errors import SpecificationError
 
 __all__ = ["register_renderer", "register_writer", "renderer", "writer", "writer_suffixes"]
@@ -43,6 +45,7 @@ def _missing(what: str) -> SpecificationError:
 
 def renderer(kind: str) -> Callable[..., Any]:
     """The registered renderer of ``kind``."""
+    _deferred.load()  # the report registers itself on first use (evalint._deferred)
     if kind not in _RENDERERS:
         raise _missing(f"{kind!r} renderer")
     return _RENDERERS[kind]
@@ -50,9 +53,11 @@ def renderer(kind: str) -> Callable[..., Any]:
 
 def writer_suffixes() -> tuple[str, ...]:
     """The first suffix of every registered writer (``(".html", ".md")``)."""
+    _deferred.load()
     return tuple(s[0] for s, _ in _WRITERS)
 
 
 def writer(suffix: str) -> Callable[..., Any] | None:
     """The writer of report files ending in ``suffix`` (``None`` when none is registered)."""
+    _deferred.load()
     return next((f for s, f in _WRITERS if suffix.lower() in s), None)

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalint import _deferred
 from evalint.errors import EvalintError, SpecificationError
 
 __all__ = ["BREAKDOWN_MBAR", "CHECKS", "ROBUSTNESS_COLUMNS", "RULE_TOP_THREATS", "RobustnessSettings",
@@ -244,6 +245,7 @@ def robustness_table(ev: Any, settings: RobustnessSettings) -> pd.DataFrame:
     exception.
     """
     rows: list[dict[str, Any]] = []
+    _deferred.load()  # the sensitivity layer registers its checks on first use (evalint._deferred)
     providers: dict[str, Provider] = {"churn": _churn_rows, **_PROVIDERS}
     for o in ev.outcomes:
         for plan in ev.plans:
@@ -325,7 +327,12 @@ def rule_text(settings: RobustnessSettings) -> str:
             + (f", or the HonestDiD breakdown value is below Mbar = {bd:g}" if bd is not None else
                " (the HonestDiD breakdown value is reported, not in the rule)")
             + ". Placebo dates and pre-trend power are reported, not in the rule (methods/evaluate.md)."
-            + (" Fast settings: only the top threat is re-estimated." if settings.fast else ""))
+            + (f" Fast settings: only the top threat is re-estimated; at most {settings.placebo_dates} placebo dates "
+               f"({settings.scm_placebo_dates} for synthetic control, fitted for the estimate only) and "
+               f"{settings.loo_units} comparison units ({settings.scm_loo_donors} donor) left out one at a time; "
+               "the full settings (evaluate(fast=False)) use up to "
+               f"{RobustnessSettings.placebo_dates} and {RobustnessSettings.scm_placebo_dates} dates."
+               if settings.fast else ""))
 
 
 # ----------------------------------------------------------------------------- the verdict

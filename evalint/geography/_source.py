@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from evalint.datasets.realdata import RealDataNotFoundError, realdata_dir
 from evalint.geography.errors import UnsupportedVintageError
 
 __all__ = ["SUPPORTED_VINTAGES", "check_vintage", "read_lookup", "LOOKUPS", "POPULATION", "CATCHMENT"]
@@ -40,6 +39,10 @@ def check_vintage(vintage: str | int) -> str:
 
 
 def _folder(source_dir: str | Path | None) -> Path:
+    # imported here: evalint.datasets imports evalint.geography, so a module-level import fails when
+    # evalint.geography is imported first (``import evalint`` no longer imports datasets before it)
+    from evalint.datasets.realdata import RealDataNotFoundError, realdata_dir
+
     if source_dir is not None:
         path = Path(source_dir).expanduser()
         if not path.is_dir():
@@ -68,6 +71,8 @@ def read_lookup(
     folder = _folder(source_dir)
     path = folder / source / name
     if not path.is_file():
+        from evalint.datasets.realdata import RealDataNotFoundError
+
         raise RealDataNotFoundError(
             f"lookup file {source}/{name} not found under {folder}. It ships with the project's "
             f"shared/realdata folder (see {source}/SOURCE.md); set $EVALINT_REALDATA_DIR or "

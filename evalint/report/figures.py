@@ -4,17 +4,23 @@ design (the summary's figure), then per outcome each design's figures (declared 
 plug-in: the ITS counterfactual, the event study, synthetic vs actual); then one policy-calendar timeline of the events flagged on any outcome.
 
 A figure that cannot be drawn is kept with its error message (the report says so).
+
+The figures are drawn by this process and, on Linux, a forked helper process at the same time
+(:func:`figure_jobs`; each takes the next undrawn figure, so the two stay busy): the same PNG
+bytes as drawing them one after the other, in about half the wall time on two free cores.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import sys
 from typing import Any
 
 from evalint.evaluate.registry import list_designs
 from evalint.report.content import FigureImage, outcome_words, post_period, truth_of
 
-__all__ = ["build_figures", "DPI"]
+__all__ = ["build_figures", "DPI", "figure_jobs"]
 
 DPI = 90
 
@@ -33,6 +39,74 @@ def _png(fig: Any) -> bytes:
     fig.savefig(buf, format="png", dpi=DPI, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
     plt.close(fig)
     return buf.getvalue()
+
+
+def figure_jobs() -> int:
+    """Processes drawing a report's figures (this one and forked helpers): ``EVALINT_FIGURE_JOBS``
+    if set, else the number of CPUs, at most 2; 1 draws every figure in this process (always so
+    where fork is unavailable)."""
+    env = os.environ.get("EVALINT_FIGURE_JOBS", "").strip()
+    if env.isdigit():
+        return max(1, int(env))
+    return min(2, os.cpu_count() or 1)
+
+
+#: the figures being drawn: (slug, title, caption, draw) each; read by the forked helpers
+_PENDING: list[tuple[str, str, str, Any]] = []
+
+
+def _take(counter: Any) -> int:
+    with counter.get_lock():
+        i = int(counter.value)
+        counter.value = i + 1
+    return i
+
+
+def _helper(counter: Any, queue: Any) -> None:  # pragma: no cover - runs in the forked process
+    try:
+        while (i := _take(counter)) < len(_PENDING):
+            queue.put((i, _figure(*_PENDING[i])))
+    finally:
+        queue.put(None)
+        queue.close()
+        queue.join_thread()
+
+
+def _draw_all(specs: list[tuple[str, str, str, Any]], jobs: int | None = None) -> list[FigureImage]:
+    """Every figure of ``specs``, in order: here and in ``jobs - 1`` forked helpers (figures are
+    taken one at a time from a shared counter); drawn here alone when fork is unavailable."""
+    import multiprocessing as mp
+
+    jobs = figure_jobs() if jobs is None else jobs
+    jobs = min(jobs, len(specs))
+    if jobs <= 1 or not sys.platform.startswith("linux") or "fork" not in mp.get_all_start_methods():
+        return [_figure(*s) for s in specs]
+    # the first figure here, before forking: the helpers inherit matplotlib's warmed font and text
+    # caches instead of each loading them again (~0.2-0.4 s CPU per process)
+    out: dict[int, FigureImage] = {0: _figure(*specs[0])}
+    _PENDING[:] = specs
+    try:
+        ctx = mp.get_context("fork")
+        counter, queue = ctx.Value("i", 1), ctx.Queue()
+        helpers = [ctx.Process(target=_helper, args=(counter, queue), daemon=True) for _ in range(jobs - 1)]
+        for h in helpers:
+            h.start()
+        while (i := _take(counter)) < len(specs):
+            out[i] = _figure(*specs[i])
+        done = 0
+        while done < len(helpers):
+            item = queue.get(timeout=600)
+            if item is None:
+                done += 1
+            else:
+                out[item[0]] = item[1]
+        for h in helpers:
+            h.join(timeout=60)
+    except Exception:  # noqa: BLE001 - a helper that failed: its figures are drawn here
+        pass
+    finally:
+        _PENDING[:] = []
+    return [out[i] if i in out else _figure(*s) for i, s in enumerate(specs)]
 
 
 def _figure(slug: str, title: str, caption: str, draw: Any) -> FigureImage:
@@ -54,6 +128,10 @@ def _where(ev: Any) -> str:
 
 def forest_figure(ev: Any) -> FigureImage:
     """Every design's estimate and interval on the common scale, one panel per outcome."""
+    return _figure(*_forest_spec(ev))
+
+
+def _forest_spec(ev: Any) -> tuple[str, str, str, Any]:
     from evalint.plotting.forest import plot_forest
 
     truth, label = truth_of(ev)
@@ -66,21 +144,21 @@ def forest_figure(ev: Any) -> FigureImage:
     no_credible = {o for o, v in ev.verdicts.items() if str(getattr(v, "headline", "")).startswith("No credible")}
     table["note"] = ["no credible estimate: fails its checks" if o in no_credible else ""
                      for o in table["outcome"]]
-    return _figure("forest", "Forest plot: every design's estimate on the common scale", caption,
-                   lambda: plot_forest(table, truth=truth, truth_label=label or "true effect",
-                                       outcome_labels={o: outcome_words(ev, o) for o in ev.outcomes},
-                                       alpha=ev.alpha))
+    return ("forest", "Forest plot: every design's estimate on the common scale", caption,
+            lambda: plot_forest(table, truth=truth, truth_label=label or "true effect",
+                                outcome_labels={o: outcome_words(ev, o) for o in ev.outcomes}, alpha=ev.alpha))
 
 
-def build_figures(ev: Any) -> list[FigureImage]:
-    """Every figure of the report of evaluation ``ev`` (the forest plot first)."""
+def build_figures(ev: Any, *, jobs: int | None = None) -> list[FigureImage]:
+    """Every figure of the report of evaluation ``ev`` (the forest plot first), drawn by
+    ``jobs`` processes (default :func:`figure_jobs`)."""
     import matplotlib
 
     if matplotlib.get_backend().lower() not in ("agg",):
         matplotlib.use("Agg")
     from evalint.plotting.calendar import plot_calendar_timeline
 
-    out: list[FigureImage] = [forest_figure(ev)]
+    specs: list[tuple[str, str, str, Any]] = [_forest_spec(ev)]
     name = ev.assignment.name
     where = _where(ev)
     span = f"{ev.window[0]} to {ev.window[1]}"
@@ -88,18 +166,18 @@ def build_figures(ev: Any) -> list[FigureImage]:
         words = outcome_words(ev, o)
         for design in list_designs():  # each design's own figures (evalint.evaluate.plugins)
             if design.figures is not None:
-                out.extend(_figure(f.slug, f.title, f.caption, f.draw)
-                           for f in design.figures(ev, o, words, where, span, name))
+                specs.extend((f.slug, f.title, f.caption, f.draw)
+                             for f in design.figures(ev, o, words, where, span, name))
     if getattr(ev.panel, "is_ordinal", False):
-        return out  # period numbers: no calendar events were placed, so there is no timeline to draw
+        return _draw_all(specs, jobs)  # period numbers: no calendar events were placed, no timeline to draw
     # one timeline for every outcome: the events flagged on any of them (one figure, not one per outcome)
     flags = [f for e in ev.entries.values() for f in e.flags]
     dates = [c.start_time for c in ev.assignment.cohorts]
-    out.append(_figure("calendar", "Policy calendar: concurrent events flagged",
-                       "The intervention date(s) (black line) and the calendar events flagged by any design on any "
-                       "outcome, coloured by their most severe flag; dotted lines mark the analysis window. Which "
-                       "outcome and design each flag concerns: Threats and flags.",
-                       lambda: plot_calendar_timeline(
-                           flags, intervention=dates, start=ev.window[0], end=ev.window[1],
-                           title=f"Concurrent policies flagged around {name} ({span})")))
-    return out
+    specs.append(("calendar", "Policy calendar: concurrent events flagged",
+                  "The intervention date(s) (black line) and the calendar events flagged by any design on any "
+                  "outcome, coloured by their most severe flag; dotted lines mark the analysis window. Which "
+                  "outcome and design each flag concerns: Threats and flags.",
+                  lambda: plot_calendar_timeline(
+                      flags, intervention=dates, start=ev.window[0], end=ev.window[1],
+                      title=f"Concurrent policies flagged around {name} ({span})")))
+    return _draw_all(specs, jobs)

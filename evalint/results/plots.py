@@ -3,10 +3,10 @@
 ``results`` sits below ``plotting`` in the layer order, so it cannot import it. Instead the
 plotting package registers its dispatcher here when it is imported
 (``evalint.plotting`` calls :func:`register_result_plotter` with
-:func:`evalint.plotting.plot_result`), and ``import evalint`` imports ``evalint.plotting``
-eagerly (cheap: matplotlib itself is imported only when a figure is drawn). So any process
-that imported evalint can call ``result.plot()``; a process that somehow has only this module
-gets an error saying to import :mod:`evalint.plotting`.
+:func:`evalint.plotting.plot_result`); ``import evalint`` does not import it, but adds a loader to
+:mod:`evalint._deferred` that :func:`result_plotter` runs first. So any process that imported
+evalint can call ``result.plot()``; a process where nothing registered gets an error saying to
+import :mod:`evalint.plotting`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from evalint import _deferred
 from evalint.errors import SpecificationError
 
 __all__ = ["ResultPlotter", "register_result_plotter", "result_plotter"]
@@ -40,6 +41,7 @@ def result_plotter() -> ResultPlotter:
     SpecificationError
         None is registered (``evalint.plotting`` was not imported).
     """
+    _deferred.load()  # evalint.plotting registers itself on first use (evalint._deferred)
     if not _REGISTERED:
         raise SpecificationError(
             "no plotting function is registered for results; import evalint.plotting "

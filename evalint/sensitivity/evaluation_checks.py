@@ -71,6 +71,51 @@ def _fit_fn(refit: Any) -> Any:
     return lambda p, d: refit.fit_at(p, d) if refit.design == "its" else refit.fit(p)
 
 
+#: synthetic-control options the estimate-only refit understands (others: the full refit)
+_SCM_POINT_OPTIONS = frozenset({"predictors", "v_method", "custom_v", "optimization_window", "standardize",
+                                "prefit_tolerance", "leave_one_out", "max_evaluations"})
+
+
+def _scm_point(ev: Any, outcome: str) -> Any:
+    """``fit(panel) -> result`` with the synthetic control's point estimate only (no in-space
+    placebos: those are 38 more weight fits per refit), or None when the run's options need the
+    full refit. The estimate is the full fit's (the same weights, the treated units' mean gap);
+    its interval and p-value are NaN."""
+    import types
+
+    ctx = ev._cache.get("context")
+    opts = dict((getattr(ctx, "options", {}) or {}).get("scm", {}) or {})
+    if ctx is None or set(opts) - _SCM_POINT_OPTIONS:
+        return None
+    from evalint.data.guards import require_varying
+    from evalint.estimators.synth.matrices import synth_design
+    from evalint.estimators.synth.scm.estimator import SyntheticControl
+
+    est = SyntheticControl(**{**opts, "leave_one_out": False})
+
+    def fit(p: Any) -> Any:
+        require_varying(p, outcome, "synthetic_control")
+        design = synth_design(p, outcome=outcome)
+        prob = est.problem(p)
+        fits = [prob.fit_unit(u, design.donors, design.Y, design.periods, design.start[u]) for u in design.treated]
+        nan = float("nan")
+        return types.SimpleNamespace(estimate=float(np.array([f.att for f in fits]).mean()), se=nan, ci=(nan, nan),
+                                     p_value=nan, scale="", outcome=outcome)
+    return fit
+
+
+def _same_panel(a: Any, b: Any) -> bool:
+    """Whether two panels hold the same data and treatment timing (a refit of one is the other's)."""
+    if a is b:
+        return True
+    ta, tb = a.timing, b.timing
+    if (ta is None) != (tb is None) or list(a.units) != list(b.units) or not a.periods.equals(b.periods):
+        return False
+    if ta is not None and not ta.cohort.equals(tb.cohort):
+        return False
+    return bool(a.data.equals(b.data))
+
+
 def placebo_rows(ev: Any, design: str, outcome: str, st: RobustnessSettings) -> list[dict[str, Any]]:
     """Placebo-in-time: the actual estimate among fake pre-period dates (one row)."""
     if design not in MIN_PLACEBO_PRE:
@@ -89,7 +134,14 @@ def placebo_rows(ev: Any, design: str, outcome: str, st: RobustnessSettings) -> 
     n = st.scm_placebo_dates if design == "scm" else st.placebo_dates
     pick = sorted({feasible[round(k)] for k in np.linspace(0, len(feasible) - 1, min(n, len(feasible)))})
     tr = [u for u in ev.assignment.treated_units] if design != "its" else None
-    r = placebo_in_time(refit.panel, _fit_fn(refit), intervention=refit.start, treated=tr, window=h,
+    fit = _fit_fn(refit)
+    point = _scm_point(ev, outcome) if (st.fast and design == "scm") else None
+    if point is not None:
+        # fast settings: the rank test reads only the placebo dates' estimates, so they are fitted
+        # without the in-space placebo inference (the same estimates); the actual date in full
+        full = fit
+        fit = lambda p, d: full(p, d) if d == refit.start else point(p)  # noqa: E731
+    r = placebo_in_time(refit.panel, fit, intervention=refit.start, treated=tr, window=h,
                         pre_periods=pre, dates=[periods[j] for j in pick], alpha=st.alpha)
     t = r.table
     n_pl = len(t) - 1
@@ -132,7 +184,15 @@ def leave_one_out_rows(ev: Any, design: str, outcome: str, st: RobustnessSetting
         what = "donors with the largest weights"
     if not units:
         return [_row(outcome=outcome, design=design, check="leave_one_out", reading="not possible: no unit to leave out")]
-    r = leave_one_out(refit.panel, _fit_fn(refit), units=units, intervention=refit.start, treated=treated,
+    fit = _fit_fn(refit)
+
+    def fit_or_reuse(p: Any, d: Any) -> Any:
+        # the fit on all units (leave_one_out's first row, on a re-timed copy of the panel) is the
+        # refit of the design's own panel: with fast settings the synthetic control's is the
+        # evaluation's result itself, not a second fit with its placebos
+        return fit(refit.panel, d) if _same_panel(p, refit.panel) else fit(p, d)
+
+    r = leave_one_out(refit.panel, fit_or_reuse, units=units, intervention=refit.start, treated=treated,
                       alpha=st.alpha)
     t = r.table
     main_lo, main_hi = float(t["conf_low"].iloc[0]), float(t["conf_high"].iloc[0])

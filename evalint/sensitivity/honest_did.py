@@ -151,8 +151,9 @@ def _accepts(problems: list, theta: np.ndarray, alpha: float, ci: str, seed: int
 
 
 def _rm_interval(est: EventTimeEstimates, l_vec: np.ndarray, mbar: float, alpha: float, ci: str, seed: int,
-                 pre_differences: Sequence[int], grid_points: int) -> tuple[float, float]:
-    problems = _rm_problems(est, l_vec, mbar, pre_differences)
+                 pre_differences: Sequence[int], grid_points: int, problems: list | None = None) -> tuple[float, float]:
+    if problems is None:
+        problems = _rm_problems(est, l_vec, mbar, pre_differences)
     post = est.betahat[est.n_pre:]
     theta_hat = float(l_vec @ post)
     sd = float(np.sqrt(l_vec @ est.sigma[est.n_pre:, est.n_pre:] @ l_vec))
@@ -242,11 +243,18 @@ def honest_did_estimates(estimates: EventTimeEstimates, *, event_time: Any = 0,
         sizes = np.asarray([0.0, 0.5, 1.0, 1.5, 2.0] if Mbar is None else Mbar, dtype=float).ravel()
         pre_diffs = list(range(est.n_pre)) if _pre_differences is None else list(_pre_differences)
 
+        built: dict[float, list] = {}  # the moment problems of each restriction size, built once
+
+        def problems(m: float) -> list:
+            if m not in built:
+                built[m] = _rm_problems(est, lv, m, pre_diffs)
+            return built[m]
+
         def interval(m: float) -> tuple[float, float]:
-            return _rm_interval(est, lv, m, a, ci, seed, pre_diffs, grid_points)
+            return _rm_interval(est, lv, m, a, ci, seed, pre_diffs, grid_points, problems(m))
 
         def covers_zero(m: float) -> bool:
-            return bool(_accepts(_rm_problems(est, lv, m, pre_diffs), np.array([0.0]), a, ci, seed)[0])
+            return bool(_accepts(problems(m), np.array([0.0]), a, ci, seed)[0])
 
         top = 100.0 if breakdown_max is None else breakdown_max
         bd = _breakdown(covers_zero, 0.5, top) if breakdown else np.nan

@@ -96,3 +96,47 @@ def test_markdown_report_writes_each_figure_beside_it(evaluation, tmp_path):
     assert all(f"](r_figures/{name})" in md for name in files)
     with pytest.raises(ValueError, match="must end in .html or .md"):
         evaluation.report(tmp_path / "r.pdf")
+
+
+def test_figures_drawn_in_parallel_are_the_serial_bytes_in_order(evaluation):
+    from evalint.report.figures import build_figures
+
+    serial = build_figures(evaluation, jobs=1)
+    parallel = build_figures(evaluation, jobs=2)
+    assert [f.slug for f in parallel] == [f.slug for f in serial]
+    assert [f.png for f in parallel] == [f.png for f in serial]  # the same pixels, byte for byte
+
+
+def test_a_failing_figure_keeps_its_error_when_drawn_in_parallel():
+    from evalint.report.figures import _draw_all
+
+    def boom():
+        raise RuntimeError("no data to draw")
+
+    def ok():
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1])
+        ax.set_title("fine")
+        return fig
+
+    out = _draw_all([("a", "A", "", ok), ("b", "B", "", boom), ("c", "C", "", ok)], jobs=2)
+    assert [f.slug for f in out] == ["a", "b", "c"]
+    assert out[1].png is None and out[1].error == "RuntimeError: no data to draw"
+    assert out[0].png[:8] == b"\x89PNG\r\n\x1a\n" and out[2].png == out[0].png
+
+
+def test_html_and_markdown_reports_reuse_one_drawing_of_the_figures(evaluation, tmp_path, monkeypatch):
+    from evalint.evaluate import renderers
+
+    evaluation.figures()
+    calls = []
+    real = renderers.renderer("figures")
+    monkeypatch.setitem(renderers._RENDERERS, "figures", lambda ev: calls.append(1) or real(ev))
+    html = evaluation.report(tmp_path / "r.html").read_text(encoding="utf-8")
+    evaluation.report(tmp_path / "r.md")
+    assert calls == []  # both reports took the figures already drawn
+    import base64
+
+    png = evaluation.figures()[0].png
+    assert base64.b64encode(png).decode() in html
+    assert (tmp_path / "r_figures" / "forest.png").read_bytes() == png

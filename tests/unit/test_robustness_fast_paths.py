@@ -1,0 +1,68 @@
+"""The fast settings' shortcuts of the robustness section give the numbers of the long way.
+
+``evaluate(fast=True)``'s robustness section fits synthetic-control placebo dates for the point
+estimate only and reuses the design's refit as leave-one-out's all-units fit. Each shortcut is
+checked against the full computation it replaces (an identity, not a stored number).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def ev():
+    from evalint.datasets import simulate_nhs
+    from evalint.evaluate import evaluate
+
+    pilot = {"QHG": "2023-04", "QUE": "2023-04"}
+    sim = simulate_nhs(seed=5, adoption=pilot, effects={"emergency_admissions": -0.05})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return evaluate(sim.panel, pilot, outcomes=["emergency_admissions"], start="2021-07", fast=True, seed=5,
+                        designs=["synth"], robustness={"checks": ["placebo_in_time", "leave_one_out"]})
+
+
+def test_point_only_synthetic_control_is_the_full_fits_estimate(ev):
+    from evalint.evaluate.refits import design_refit
+    from evalint.sensitivity.evaluation_checks import _scm_point
+    from evalint.sensitivity.refit import retime
+
+    refit = design_refit(ev, "scm", "emergency_admissions")
+    point = _scm_point(ev, "emergency_admissions")
+    assert point is not None
+    periods = refit.panel.periods
+    for k in (8, 14):  # two placebo windows, re-timed as placebo_in_time does
+        sub = retime(refit.panel.subset(start=periods[k - 6], end=periods[k + 5]), ev.assignment.treated_units,
+                     periods[k])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            full = refit.fit(sub)
+        p = point(sub)
+        assert p.estimate == full.estimate
+        assert np.isnan(p.se) and all(np.isnan(p.ci))
+
+
+def test_leave_one_out_all_units_fit_is_the_refit_of_the_design_panel(ev):
+    from evalint.evaluate.refits import design_refit
+    from evalint.sensitivity.evaluation_checks import _same_panel
+    from evalint.sensitivity.refit import retime
+
+    refit = design_refit(ev, "scm", "emergency_admissions")
+    base = retime(refit.panel, ev.assignment.treated_units, refit.start)  # leave_one_out's all-units panel
+    assert _same_panel(base, refit.panel)
+    drop = [u for u in base.units if u not in set(ev.assignment.treated_units)][0]
+    assert not _same_panel(base.subset(units=[u for u in base.units if u != drop]), refit.panel)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert refit.fit(base).estimate == refit.fit(refit.panel).estimate
+
+
+def test_fast_rows_are_there_and_say_how_many_dates(ev):
+    t = ev.robustness()
+    row = t.loc[t["check"] == "placebo_in_time"].iloc[0]
+    assert row["variant"].endswith("dates") and np.isfinite(row["p_value"])
+    assert np.isfinite(t.loc[t["check"] == "leave_one_out", "estimate"]).all()
