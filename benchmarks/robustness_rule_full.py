@@ -152,7 +152,7 @@ def table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def nc_size(reps: int, out: str) -> None:
+def nc_size(reps: int, out: str, start: int = 0) -> None:
     """Size of the DiD negative-control test on ``clean`` panels' ``nc`` outcome (no effect on it):
     the refit's analytic p-value (before) and the placebo p-value (12 refits, the fast setting)."""
     from scipy.stats import t as t_dist
@@ -162,7 +162,7 @@ def nc_size(reps: int, out: str) -> None:
     from evalint.inference.specs import Analytic
 
     rows = []
-    for rep in range(reps):
+    for rep in range(start, start + reps):
         rng = np.random.default_rng([99, rep])
         d = panel("clean", intensities(False), rng).data.copy()
         d["cohort"] = np.where(d["unit"].isin(TREATED), T0, None)
@@ -186,7 +186,7 @@ def nc_size(reps: int, out: str) -> None:
 
 def main(argv: list[str]) -> None:
     if len(argv) > 1 and argv[1] == "nc-size":
-        nc_size(int(argv[2]), argv[3])
+        nc_size(int(argv[2]), argv[3], int(argv[4]) if len(argv) > 4 else 0)
         return
     if len(argv) > 1 and argv[1] == "table":
         print(table(pd.concat([pd.read_csv(f) for f in argv[2:]], ignore_index=True)))
