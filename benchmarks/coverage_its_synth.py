@@ -365,8 +365,10 @@ def summarise_synth(per_rep: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
 
     Both intervals are equivariant in a constant effect (the weights never see the treated unit's
     post period; the conformal test shifts the null by the same constant), so on the same draws
-    coverage of the true effect equals 1 - the rejection rate of a test of 0 when the effect is 0:
-    ``size_equiv`` reports that number; ``size`` is the rejection rate on the no-effect rows.
+    coverage of the true effect equals 1 - the rejection rate of a test of 0 when the effect is 0
+    on the same draws; ``size`` is the rejection rate on (independent) no-effect rows, ``power_vs_0``
+    the rejection of 0 on rows with an effect. ASCM's ``se`` is display-only (half-width / z, inf
+    for unbounded intervals): read ``sd``, ``width`` (bounded intervals) and ``median_width``.
     """
     out = []
     per_rep = per_rep.drop_duplicates(["estimator", "dgp", "effect", "rep"])
@@ -379,7 +381,10 @@ def summarise_synth(per_rep: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
         out.append({"estimator": kind, "dgp": SYNTH_DGPS[dgp][0], "effect": effect, "reps": n,
                     "coverage": float(cover.mean()), "bias": float(g["estimate"].mean() - effect),
                     "sd": sd, "mean_se": float(g["se"].mean()), "se_sd": float(g["se"].mean() / sd),
-                    "width": float((g["hi"] - g["lo"])[fin].mean()), "unbounded": int((~fin).sum()),
+                    "covered_if_bounded": float(cover[fin].mean()) if fin.any() else np.nan,
+                    "width": float((g["hi"] - g["lo"])[fin].mean()),
+                    "median_width": float((g["hi"] - g["lo"]).median()), "unbounded": int((~fin).sum()),
+                    "power_vs_0": float(np.mean(g["p"] <= alpha)) if effect != 0 else np.nan,
                     "size": float(np.mean(g["p"] <= alpha)) if effect == 0 else np.nan,
                     "band_lo": lo_b, "band_hi": hi_b, "seconds_per_fit": float(g["seconds"].mean())})
     return pd.DataFrame(out)
