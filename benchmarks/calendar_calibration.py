@@ -168,7 +168,8 @@ def part_a(folder: Path) -> list[str]:
         df = pd.concat(parts, ignore_index=True)
         r = _rates(df, KNOWN_HITS[outcome])
         lines += [f"### {label}: {len(parts)} ICBs, placebo dates {df['t'].min()} .. {df['t'].max()} (pre {pre}, "
-                  f"post {post}); each ICB's own step noise (median {df.drop_duplicates('noise')['noise'].median():.4f})",
+                  f"post {post}); each ICB's own step noise "
+                  f"(median {df.drop_duplicates('noise')['noise'].median():.4f})",
                   "", *head, r["before"], r["calibrated"], "", _hit_breaks(df, KNOWN_HITS[outcome]), ""]
     return lines
 
@@ -260,7 +261,8 @@ def part_b_table(df: pd.DataFrame, seed: int = 2026) -> list[str]:
         if g.empty:
             continue
         lines.append(f"| {name} | {len(g)} | {g['d'].abs().mean():.2f} | {(g['main'] - truth).abs().mean():.4f} | "
-                     f"{cover(g, 'lo', 'hi')} | {(g['reg'] - truth).abs().mean():.4f} | {cover(g, 'reg_lo', 'reg_hi')} | "
+                     f"{cover(g, 'lo', 'hi')} | "
+                     f"{(g['reg'] - truth).abs().mean():.4f} | {cover(g, 'reg_lo', 'reg_hi')} | "
                      f"{cover(g, 'fit_lo', 'fit_hi')} | {cover(g, 'oracle_lo', 'oracle_hi')} |")
     lines.append("")
     return lines

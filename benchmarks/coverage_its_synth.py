@@ -247,7 +247,8 @@ def scm_frame(rng: np.random.Generator, effect: float, *, n_units: int = SCM_UNI
     periods = pd.period_range("2018-01", periods=T, freq="M")
     return pd.DataFrame({"unit": np.repeat([f"icb{i:02d}" for i in range(n_units)], T),
                          "month": np.tile(periods, n_units), "y": Y.ravel(),
-                         "treated": np.r_[np.r_[np.zeros(pre), np.ones(post)], np.zeros((n_units - 1) * T)].astype(int)})
+                         "treated": np.r_[np.r_[np.zeros(pre), np.ones(post)],
+                                          np.zeros((n_units - 1) * T)].astype(int)})
 
 
 def run_scm(reps: int, seed: int, *, n_units: int = SCM_UNITS, alpha: float = 0.05, pre: int = SCM_PRE,
@@ -503,12 +504,14 @@ def main() -> None:
         if not args.families:
             return
     df = run_its(args.reps, args.seed, families=args.families, methods=args.methods, lengths=args.lengths,
-                 rhos=args.rhos, seasonal=(True,) if args.seasonal_only else (False,) if args.no_season_only else (True, False),
+                 rhos=args.rhos,
+                 seasonal=(True,) if args.seasonal_only else (False,) if args.no_season_only else (True, False),
                  step_only=not args.no_step_only, progress=args.progress)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_rows", 500)
     print(df.drop(columns=["band_lo", "band_hi"]).round(4).to_string(index=False))
-    print(f"binomial 99% band for {args.reps} reps at 95%: {binomial_band(args.reps)}; {time.perf_counter() - t0:.0f} s")
+    print(f"binomial 99% band for {args.reps} reps at 95%: {binomial_band(args.reps)}; "
+          f"{time.perf_counter() - t0:.0f} s")
     if args.out:
         df.to_csv(args.out, index=False)
 

@@ -275,8 +275,10 @@ def run(sizes=(6500,), reps: int = 3, *, settings=tuple(SETTINGS), packages=PACK
                     row["max_abs_att_diff"] = max((abs(mine[k] - theirs[k]) for k in common), default=float("nan"))
                     row["simple_diff"] = abs(r["simple"] - ref["simple"])
                 rows.append(row)
-            dd_best = next((x["best_s"] for x in rows[-len(got):] if x["package"] == "diff-diff" and "best_s" in x), None)
-            dd_cpu = next((x["best_cpu_s"] for x in rows[-len(got):] if x["package"] == "diff-diff" and "best_s" in x), None)
+            dd_best = next((x["best_s"] for x in rows[-len(got):]
+                            if x["package"] == "diff-diff" and "best_s" in x), None)
+            dd_cpu = next((x["best_cpu_s"] for x in rows[-len(got):]
+                           if x["package"] == "diff-diff" and "best_s" in x), None)
             for x in rows[-len(got):]:
                 x["ratio"] = dd_best / x["best_s"] if dd_best and "best_s" in x else None
                 x["ratio_cpu"] = dd_cpu / x["best_cpu_s"] if dd_cpu and "best_s" in x else None

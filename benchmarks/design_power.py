@@ -90,7 +90,8 @@ def main() -> None:
             rows.append({"design": args.design, "panels": "real ICB" if base is not None else "simulated",
                          "areas treated": n, "ICBs": args.units or 42, "months before": args.pre, "months after": post,
                          "MDE (reduction)": f"{100 * res['mde']:.2f}%",
-                         "MDE calibrated": f"{100 * res['mde_calibrated']:.2f}%", "size under H0": res["null_rejection"],
+                         "MDE calibrated": f"{100 * res['mde_calibrated']:.2f}%",
+                         "size under H0": res["null_rejection"],
                          "rejection at MDE (fresh)": rate, "difference / MC SE": (rate - 0.8) / se,
                          "reps": args.reps})
             print(rows[-1], f"{time.time() - start:.0f} s", flush=True)

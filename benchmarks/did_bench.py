@@ -209,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict = {}
     print(f"# Callaway-Sant'Anna benchmark  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, "
           f"BLAS threads 1, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; dr, never-treated, "
           f"{REPS} draws, simple")
     for ds in args.datasets:

@@ -162,13 +162,15 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     print(f"# TWFE event study benchmark  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, "
           f"BLAS threads 1, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"# 6,500 units x 96 months, unit + period FE, rel. time {-LEADS}..{LAGS} binned, ref {REF}, CR1 by unit")
     results = {pkg: _spawn(pkg, args.repeats, args.timeout) for pkg in args.only}
     for pkg, r in results.items():  # peak memory of one fit in a fresh process (pyfixest's grows with repeats)
         one = _spawn(pkg, 0, args.timeout) if "skipped" not in r else {}
-        r["peak_one_fit_mb"], r["increase_one_fit_mb"] = one.get("peak_rss_mb", np.nan), one.get("peak_increase_mb", np.nan)
+        r["peak_one_fit_mb"], r["increase_one_fit_mb"] = (one.get("peak_rss_mb", np.nan),
+                                                          one.get("peak_increase_mb", np.nan))
     ref = results.get("evalint", {})
     peer = results.get("pyfixest", {})
     print(f"\n{'package':<10}{'total s':>9}{'median':>8}{'panel':>8}{'fit':>8}{'peak1 MB':>9}{'+MB':>6}"
@@ -191,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['peak_one_fit_mb']:>9.0f}{r['increase_one_fit_mb']:>6.0f}{r['peak_rss_mb']:>9.0f}{dc:>12.2e}"
               f"{ds:>13.2e}{ratio:>9.2f}{mem:>9.2f}{inc:>7.2f}")
     if "avg_post" in ref:
-        print(f"\nevalint averaged post effect (e = 0..{LAGS - 1}): {ref['avg_post']:.6f} (SE {ref['avg_post_se']:.6f})")
+        print(f"\nevalint averaged post effect (e = 0..{LAGS - 1}): {ref['avg_post']:.6f} "
+              f"(SE {ref['avg_post_se']:.6f})")
     print(f"# load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.json:
         args.json.write_text(json.dumps(results, default=float, indent=1))

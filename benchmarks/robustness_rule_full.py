@@ -146,7 +146,8 @@ def table(df: pd.DataFrame) -> str:
         if g.empty:
             continue
         s = g.loc[g["significant"]]
-        lines.append(f"| {sc} | {g['truth'].iloc[0]:g} | {len(g)} | {g['significant'].mean():.3f} | {band(g['fragile'])} | "
+        lines.append(f"| {sc} | {g['truth'].iloc[0]:g} | {len(g)} | "
+                     f"{g['significant'].mean():.3f} | {band(g['fragile'])} | "
                      f"{s['fragile'].mean() if len(s) else float('nan'):.3f} ({int(s['fragile'].sum())} of {len(s)}) | "
                      f"{g['fired_churn'].mean():.3f} | {g['fired_loo'].mean():.3f} | {g['fired_nc'].mean():.3f} |")
     return "\n".join(lines)

@@ -184,7 +184,8 @@ def _w_sc(side: str, which: str) -> dict:
                 synth.fit(X0=X0, X1=X1, Z0=X0, Z1=X1, custom_V=sd**2)
                 w = pd.Series(synth.W, index=[str(u) for u in X0.columns])
                 post = [c for c in Y.columns if int(c) >= 1989]
-                gap = Y.loc["California", post].to_numpy() - Y.drop(index="California")[post].T.to_numpy() @ w.to_numpy()
+                gap = (Y.loc["California", post].to_numpy()
+                       - Y.drop(index="California")[post].T.to_numpy() @ w.to_numpy())
                 return {"estimate": float(gap.mean()), "weights": w}
         elif side == "evalint":
             fn = lambda: _outcome_only(panel)  # noqa: E731

@@ -418,7 +418,9 @@ def bench_sdid_placebo_prop99(reps: int = 200) -> list[Row]:
     def ours() -> dict[str, Any]:
         res = synthetic_did(panel, inference=Placebo(reps=reps, seed=0), calendar=False)
         w = res.tables["unit_weights"]
-        return {"estimate": res.estimate, "note": f"se {res.se:.4f}; Frank-Wolfe: {'numba' if os.environ.get('EVALINT_NUMBA') == '1' else 'numpy'}",
+        return {"estimate": res.estimate,
+                "note": f"se {res.se:.4f}; Frank-Wolfe: "
+                        f"{'numba' if os.environ.get('EVALINT_NUMBA') == '1' else 'numpy'}",
                 "weights": pd.Series(w["weight"].to_numpy(float), index=[str(u) for u in w["unit"]])}
 
     rows = [run_task(task, label, fn, repeats=3) for label, fn in _sdid_paths(ours)]

@@ -51,8 +51,8 @@ if TYPE_CHECKING:  # the eager form of what __getattr__ imports on first use
         sun_abraham, twfe,
     )
     from evalint.estimators.synth import (
-        AugmentedSyntheticControl, Conformal, JackknifePlus, Predictor, SyntheticControl, SyntheticDiD, augmented_synthetic_control,
-        synthetic_control, synthetic_did,
+        AugmentedSyntheticControl, Conformal, JackknifePlus, Predictor, SyntheticControl, SyntheticDiD,
+        augmented_synthetic_control, synthetic_control, synthetic_did,
     )
     from evalint.evaluate import Evaluation, evaluate
     from evalint import report  # noqa: F401

@@ -288,7 +288,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     speed.add_argument("--fast", dest="fast", action="store_true", default=True,
                        help="fewer bootstrap/placebo replications, no SCM leave-one-out (default; about 10 s)")
     speed.add_argument("--full", dest="fast", action="store_false",
-                       help="full replications (999 multiplier bootstrap, 200 SDID placebos, SCM leave-one-out; about 20 s)")
+                       help="full replications (999 multiplier bootstrap, 200 SDID placebos, "
+                            "SCM leave-one-out; about 20 s)")
     parser.add_argument("--quiet", action="store_true", help="write files only")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the output folder when it holds an earlier run")

@@ -171,7 +171,8 @@ per_icb = pd.DataFrame({
 per_icb["coverage"] = per_icb["pop_covered"] / per_icb["pop"]
 per_icb["bcf_gbp_per_head"] = per_icb["gbp"] / per_icb["pop_covered"]
 ods = icb_table().set_index("icb22_code")["icb22_code_h"] if "icb22_code_h" in icb_table().columns else None
-print(f"HWBs in the BCF table: {len(bcf)}; with intermediate-care spend: {int(bcf['bcf_intermediate_care_gbp'].notna().sum())}")
+print(f"HWBs in the BCF table: {len(bcf)}; "
+      f"with intermediate-care spend: {int(bcf['bcf_intermediate_care_gbp'].notna().sum())}")
 print(f"BCF intermediate care planned spend mapped to ICBs: £{per_icb['gbp'].sum() / 1e9:.3f} bn "
       f"(table total with both items: £{bcf['bcf_intermediate_care_gbp'].sum() / 1e9:.3f} bn)")
 print(per_icb["bcf_gbp_per_head"].describe().round(2).to_string())

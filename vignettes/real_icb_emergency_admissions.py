@@ -115,7 +115,8 @@ print("weights used, by basis (trust-ICB rows):", act.weights["basis"].value_cou
 low = act.low_coverage(0.95)
 print(f"ICB-months with coverage < 95%: {len(low)}, in months "
       f"{', '.join(sorted(set(low['period'].astype(str))))}")
-print("lowest in 2021:", low[low["period"] < pd.Period("2022-01", "M")].nsmallest(3, "coverage")[["icb22_code", "period", "coverage"]]
+print("lowest in 2021:",
+      low[low["period"] < pd.Period("2022-01", "M")].nsmallest(3, "coverage")[["icb22_code", "period", "coverage"]]
       .to_string(index=False).replace("\n", "; "))
 START, END = "2021-09", "2025-01"
 print(f"analysis window {START} to {END}: every ICB covered >= 95% "

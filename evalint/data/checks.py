@@ -218,8 +218,9 @@ def require_magnitude(values: pd.Series, keys: pd.DataFrame, column: str, role: 
         raise InvalidValueError(
             f"{role} column {column!r} has {int(bad.sum())} value(s) of an impossible magnitude: {shown} "
             f"(the column's typical size is {typical:g}; evalint refuses values beyond {MAX_ABS_VALUE:g}"
-            f"{f', or {MAX_RATIO:g} times (or below 1/{MAX_RATIO:g} of) the typical size for an exposure' if exposure else ''}"
-            ", which overflow or swamp every estimate). Correct them at the source, or set them to NaN and "
+            + (f", or {MAX_RATIO:g} times (or below 1/{MAX_RATIO:g} of) the typical size for an exposure"
+               if exposure else "")
+            + ", which overflow or swamp every estimate). Correct them at the source, or set them to NaN and "
             "pass missing='drop'."
         )
 

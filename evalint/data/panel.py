@@ -367,7 +367,8 @@ class Panel:
             d = d.loc[d[self.unit].isin(units)]
         if start is not None and end is not None and self.period(start, "start") > self.period(end, "end"):
             raise SpecificationError(
-                f"start={_plain(start)!r} is after end={_plain(end)!r} ({self.time_label(self.period(start, 'start'))} > "
+                f"start={_plain(start)!r} is after end={_plain(end)!r} "
+                f"({self.time_label(self.period(start, 'start'))} > "
                 f"{self.time_label(self.period(end, 'end'))}); swap them, or drop one to keep the rest of the panel."
             )
         if start is not None and self.period(start, "start") > self.periods[-1]:
@@ -587,7 +588,8 @@ class Panel:
         s = (f"Panel({d['units']} units x {d['periods']} {d['frequency']} periods "
              f"{d['first_period']}..{d['last_period']}, {bal}; outcomes={list(self.outcomes)}")
         if self.timing is not None:
-            s += f"; {len(self.timing.treated_units)} treated in {len(self.timing.cohorts)} cohort(s), {d['never_treated_units']} never treated"
+            s += (f"; {len(self.timing.treated_units)} treated in {len(self.timing.cohorts)} cohort(s), "
+                  f"{d['never_treated_units']} never treated")
         return s + ")"
 
 

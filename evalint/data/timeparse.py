@@ -166,9 +166,11 @@ def _dayfirst(text: pd.Series, column: str) -> bool | None:
     m = m.dropna().astype(int)
     a, b = m[0], m[1]
     if (a > 12).any() and (b > 12).any():
+        examples = (text[(a > 12).reindex(text.index, fill_value=False)].tolist()[:1]
+                    + text[(b > 12).reindex(text.index, fill_value=False)].tolist()[:1])
         raise TimeParseError(
             f"time column {column!r} mixes day-first and month-first dates (e.g. "
-            f"{format_examples(text[(a > 12).reindex(text.index, fill_value=False)].tolist()[:1] + text[(b > 12).reindex(text.index, fill_value=False)].tolist()[:1])}). "
+            f"{format_examples(examples)}). "
             "Use one format, ideally ISO ('2019-04-01')."
         )
     if (a > 12).any():
@@ -374,7 +376,8 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
         raise TimeParseError(f"time column {column!r} is boolean; it must hold dates or periods.")
     if pd.api.types.is_timedelta64_dtype(dtype):
         raise TimeParseError(
-            f"time column {column!r} holds durations (e.g. {format_examples(values.astype(str).unique()[:3].tolist())}), "
+            f"time column {column!r} holds durations "
+            f"(e.g. {format_examples(values.astype(str).unique()[:3].tolist())}), "
             "not dates or periods. Add them to the start date they count from (start + df[col]) first."
         )
     if pd.api.types.is_numeric_dtype(dtype):

@@ -212,7 +212,8 @@ def _timing_from_per_unit(work: pd.DataFrame, unit: str, time: str, col: str, fr
     mapped = by_value.take(np.where(never, -1, codes), allow_fill=True)
     cohort = pd.Series(mapped, index=pd.Index(per_unit.index, name=unit))
     bad = [j for j, p in enumerate(value_periods) if p is not pd.NaT and (p < first_p or p > last_p)]
-    outside = [(per_unit.index[int(i)], value_periods[codes[i]]) for i in np.flatnonzero(np.isin(codes, bad))] if bad else []
+    outside = ([(per_unit.index[int(i)], value_periods[codes[i]]) for i in np.flatnonzero(np.isin(codes, bad))]
+               if bad else [])
     if outside:
         show = ordinal_label if ordinal else str
         shown = "; ".join(f"{plain(u)!r}: {show(p)}" for u, p in outside[:5])

@@ -139,7 +139,8 @@ class _EffectSpec:
 
 
 def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not np.isfinite(value)):
         raise SpecificationError(f"{what} must be a finite number; got {value!r}.")
     return float(value)
 
@@ -269,10 +270,12 @@ def shock_arrays(shocks: Sequence[Mapping[str, Any]], outcomes: Sequence[str], c
     for k, shock in enumerate(shocks):
         what = f"shocks[{k}]"
         if not isinstance(shock, Mapping):
-            raise SpecificationError(f"{what} must be a mapping with keys {', '.join(_SHOCK_KEYS)}; got {type(shock).__name__}.")
+            raise SpecificationError(f"{what} must be a mapping with keys {', '.join(_SHOCK_KEYS)}; "
+                                     f"got {type(shock).__name__}.")
         bad = [key for key in shock if key not in _SHOCK_KEYS]
         if bad:
-            raise SpecificationError(f"{what} has unknown key(s) {format_examples(bad)}; allowed: {', '.join(_SHOCK_KEYS)}.")
+            raise SpecificationError(f"{what} has unknown key(s) {format_examples(bad)}; "
+                                     f"allowed: {', '.join(_SHOCK_KEYS)}.")
         if "start" not in shock or "effect" not in shock:
             raise SpecificationError(f"{what} needs 'start' (first month) and 'effect'.")
         start = _month(shock["start"], f"{what}['start']").ordinal

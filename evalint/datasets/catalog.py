@@ -127,7 +127,8 @@ def _registry() -> dict[str, DatasetInfo]:
             cols = tuple(ColumnInfo(c["name"], c["dtype"], c.get("description", "")) for c in f.get("columns", ()))
             for c in cols:
                 if c.dtype not in _DTYPES:  # pragma: no cover - guards edits of registry.toml
-                    raise SpecificationError(f"registry.toml: {ds_id}/{f['name']} column {c.name!r} has dtype {c.dtype!r}; use one of {_DTYPES}.")
+                    raise SpecificationError(f"registry.toml: {ds_id}/{f['name']} column {c.name!r} "
+                                             f"has dtype {c.dtype!r}; use one of {_DTYPES}.")
             file_infos.append(FileInfo(
                 name=f["name"], sha256=f["sha256"].lower(), url=f.get("url", ""),
                 url_is_exact=bool(f.get("url_is_exact", False)), conversion=f.get("conversion", ""),

@@ -116,7 +116,8 @@ Noise = Literal["negative_binomial", "poisson", "none"]
 
 
 # ------------------------------------------------------------------ argument helpers
-def _per_outcome(value: Any, default: Mapping[str, float], what: str, keys: Sequence[str] = OUTCOMES) -> dict[str, float]:
+def _per_outcome(value: Any, default: Mapping[str, float], what: str,
+                 keys: Sequence[str] = OUTCOMES) -> dict[str, float]:
     """True -> defaults, False -> zeros, number -> that for all, mapping -> overrides."""
     if value is True:
         return {k: float(default[k]) for k in keys}

@@ -50,7 +50,8 @@ __all__ = ["DESIGNS", "DESCRIPTIONS", "fit_design", "add_ar_noise"]
 DESIGNS = ("did", "its", "sdid", "sc")
 DESCRIPTIONS = {
     "did": "TWFE DiD of the log rate, CR2 with Bell-McCaffrey df",
-    "its": "ITS of the treated areas' summed log rate per day (level change, Fourier seasonality), GLS AR(1) REML adjusted",
+    "its": ("ITS of the treated areas' summed log rate per day (level change, Fourier seasonality), "
+            "GLS AR(1) REML adjusted"),
     "sdid": "synthetic DiD of the log rate, placebo SE, normal reference",
     "sc": "synthetic control of the log rate, placebo SE, normal reference",
 }

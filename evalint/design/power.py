@@ -10,7 +10,8 @@ freedom, evalint's few-cluster analytic inference.
 
 A relative effect ``rho`` on admissions adds about ``log(1 + rho)`` to the treated post-period
 cells of the log rate (exactly, for the expected rate). Adding a constant to those cells shifts the
-TWFE estimate by exactly that amount and leaves its CR2 SE and df unchanged (same OLS residuals), so the power at every ``rho`` comes from the same null
+TWFE estimate by exactly that amount and leaves its CR2 SE and df unchanged (same OLS residuals),
+so the power at every ``rho`` comes from the same null
 replications: ``P(|est_0 + log(1 + rho)| / se > t_df(1 - alpha/2))``. The MDE is the smallest
 reduction with the requested power. This is exact for the estimator on the simulated null
 panels; it is validated against fresh simulations with the effect generated in the counts
@@ -300,7 +301,8 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
                              "mde_calibrated": _mde(null, float(power), a, _power_calibrated),
                              "median_df": float(null["df"].median()),
                              "reps": reps})
-                curves += [{"design": design, "n_treated": n_, "pre": b_, "post": f_, "reduction": g, "power": _power_at(null, -g, a)}
+                curves += [{"design": design, "n_treated": n_, "pre": b_, "post": f_, "reduction": g,
+                            "power": _power_at(null, -g, a)}
                            for g in grid]
     notes = ("Power from the shift of the null estimates by log(1 - reduction) (exact for the estimator on "
              "the log scale; the change of the count noise with the mean is not modelled); validated "
@@ -313,4 +315,5 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
         size = 42 if n_units is None or design == "its" else int(n_units)
         notes += (f"Simulated {size}-ICB panels with AR(1) noise per ICB (coefficient {ar:g}, SD {ar_sd:g}).",)
     return DesignPower(pd.DataFrame(rows), pd.DataFrame(curves), outcome, a, float(power), int(reps), notes,
-                       design=design, base="placebo evaluations on the base panel" if real is not None else "simulated NHS panels")
+                       design=design,
+                       base="placebo evaluations on the base panel" if real is not None else "simulated NHS panels")

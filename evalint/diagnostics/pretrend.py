@@ -20,7 +20,8 @@ Three tests:
     over-reject, 6.3% instead of 5% with 4 treated units); reference distribution ``t`` with
     Welch-Satterthwaite degrees of freedom
     ``df = (S_T + S_U)^2 / (S_T^2/(G_T - 1) + S_U^2/(G_U - 1))`` (Welch 1947), so that with
-    one side alone it is the two-sample Welch t-test exactly: with a handful of treated units the treated share dominates and the
+    one side alone it is the two-sample Welch t-test exactly: with a handful of treated units the
+    treated share dominates and the
     reference approaches ``t(G_T - 1)``, the exact small-sample reference when the treated
     units' contributions are normal. With one treated cluster the treated share cannot be
     estimated and the test is reported as not available.
@@ -132,7 +133,8 @@ def linear_violation_power(kind: str, scale: float, df: float | None, *, k: int 
     ``gamma / se`` (``scale = 1 / se``). ``kind="f"``: an ``F(k, df2)`` test whose noncentrality
     is ``scale * gamma^2``; ``kind="chi2"``: chi-square(k), noncentrality ``scale * gamma^2``.
     Returns the slopes detected with 50% and 80% power (closed form in the noncentrality, one
-    root search; an empty dict when no slope reaches them) and, for ``kind="t"``, the bias of the effect at ``event_time`` under the 80%
+    root search; an empty dict when no slope reaches them) and, for ``kind="t"``, the bias of the
+    effect at ``event_time`` under the 80%
     slope: unconditionally ``gamma * bias_per_slope``; among studies that pass,
     ``gamma * bias_per_slope + cov_ratio * (E[slope | pass] - gamma)`` with ``cov_ratio =
     Cov(effect, slope) / Var(slope)`` and the truncated-normal mean

@@ -166,6 +166,7 @@ def design_refit(ev: Any, design: str, outcome: str, *, require_result: bool = T
                 warnings.simplefilter("ignore")
                 return synthetic_control(p, outcome=outcome, calendar=False, alpha=alpha,
                                          inference=Placebo(seed=ev.seed), **opts)
-    out = DesignRefit(design=design, outcome=outcome, panel=panel, start=start, fit_at=fit_at, null=null_of(res) if res is not None else float("nan"))
+    out = DesignRefit(design=design, outcome=outcome, panel=panel, start=start, fit_at=fit_at,
+                      null=null_of(res) if res is not None else float("nan"))
     ev._cache[key] = out
     return out

@@ -11,7 +11,8 @@ Verdict rules (``methods/evaluate.md``):
 * ``fragile``: set after these rules by the robustness checks (``evalint.evaluate.robustness``)
   when the conclusion does not survive them.
 
-Designs in :data:`APART` (variants declared ``apart`` in the design registry, e.g. the pooled per-unit ITS on a staggered panel, whose estimand is the
+Designs in :data:`APART` (variants declared ``apart`` in the design registry, e.g. the pooled
+per-unit ITS on a staggered panel, whose estimand is the
 level change at each unit's date rather than the average post-period effect) are shown in the
 table but not part of the verdict; the verdict text says so.
 

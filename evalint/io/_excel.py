@@ -3,7 +3,8 @@
 pandas deprecates its xlrd engine for ``.xls``; python-calamine (Rust calamine) reads NHS
 England's Monthly A&E Time Series workbook (March 2024 edition, six sheets) into frames equal to
 xlrd's in values and dtypes (checked in tests/unit/test_io_readers.py), faster. ``.xlsx``
-workbooks are read with openpyxl, named explicitly (pandas will change its default). When calamine is not installed, pandas' default
+workbooks are read with openpyxl, named explicitly (pandas will change its default). When calamine
+is not installed, pandas' default
 (xlrd) is used.
 """
 

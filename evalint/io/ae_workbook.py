@@ -65,7 +65,8 @@ _TYPES = {normalise_header("Type 1 Departments - Major A&E"): "Type 1",
 _SINGLE = {
     normalise_header("Emergency Admissions via Type 1 A&E"): "Emergency admissions via A&E - Type 1",
     normalise_header("Emergency Admissions via Type 2 A&E"): "Emergency admissions via A&E - Type 2",
-    normalise_header("Emergency Admissions via Type 3 and 4 A&E"): "Emergency admissions via A&E - Other A&E department",
+    normalise_header("Emergency Admissions via Type 3 and 4 A&E"):
+        "Emergency admissions via A&E - Other A&E department",
     normalise_header("Other Emergency admissions (i.e not via A&E)"): "Other emergency admissions",
     normalise_header("Total Emergency Admissions"): "Total emergency admissions",
     normalise_header("Number of patients spending >4 hours from decision to admit to admission"): "dta_over_4hrs",
@@ -135,7 +136,8 @@ def _header_row(grid: pd.DataFrame, sheet: str, name: str) -> tuple[int, int, in
 
 def _period(grid: pd.DataFrame, header: int, name: str, period: Any) -> pd.Timestamp:
     if period is not None:
-        got = parse_msitae_period(period) if not isinstance(period, pd.Timestamp) else period.to_period("M").to_timestamp()
+        got = (parse_msitae_period(period) if not isinstance(period, pd.Timestamp)
+               else period.to_period("M").to_timestamp())
         if got is None:
             raise TimeParseError(f"period={period!r} is not a month ('January 2025' or '2025-01').")
         return got
@@ -263,7 +265,8 @@ def read_ae_workbook(
         The columns of :func:`~evalint.io.read_ae_monthly`; ``source`` is the workbook's file
         name. ``dta_over_4hrs`` is the published "Number of patients spending >4 hours from
         decision to admit to admission", which counts the ">12 hours" patients too, so
-        ``dta_4_12hrs`` = ``dta_over_4hrs`` - ``dta_12plus_hrs`` here. The published "Total attendances" and "Total Attendances > 4 hours" are compared
+        ``dta_4_12hrs`` = ``dta_over_4hrs`` - ``dta_12plus_hrs`` here. The published "Total attendances"
+        and "Total Attendances > 4 hours" are compared
         with the sum of their type columns (an :class:`~evalint.io.InconsistentTotalsWarning`
         when they differ). ``attrs["evalint_io"]`` adds ``workbooks`` (sheet, header row,
         period, layout, footnote rows dropped per file).

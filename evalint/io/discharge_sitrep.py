@@ -135,7 +135,8 @@ def _parse_date(v: Any) -> pd.Timestamp | None:
     return pd.Timestamp(ts).normalize()
 
 
-def _locate(grid: pd.DataFrame, name: str) -> tuple[int, dict[str, int], list[tuple[int, str, pd.Timestamp]], list[str]]:
+def _locate(grid: pd.DataFrame,
+            name: str) -> tuple[int, dict[str, int], list[tuple[int, str, pd.Timestamp]], list[str]]:
     """Find the header row, the identifier columns and the (column, measure, date) blocks."""
     text = grid.map(_cell_text)
     header_row = None
@@ -201,7 +202,9 @@ def _locate(grid: pd.DataFrame, name: str) -> tuple[int, dict[str, int], list[tu
     return header_row, ids, dated, ignored
 
 
-def _locate_published(text: pd.DataFrame, grid: pd.DataFrame, name: str) -> tuple[int, dict[str, int], list[tuple[int, str, pd.Timestamp]], list[str]] | None:
+def _locate_published(
+        text: pd.DataFrame, grid: pd.DataFrame, name: str,
+) -> tuple[int, dict[str, int], list[tuple[int, str, pd.Timestamp]], list[str]] | None:
     """The monthly webfile layout: a measure row on its own, dates above it, section heads below.
 
     NHS England's ``Daily-discharge-sitrep-monthly-data-webfile`` "Table 2" puts the measure

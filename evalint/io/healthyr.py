@@ -151,9 +151,10 @@ def read_healthyr(
             months = list(res.table["period"])
             drop = out["period"].isin(months)
             info["dropped_months"] = [f"{m:%Y-%m}" for m in months]
+            copies = ", ".join(f"{m:%Y-%m} = {c:%Y-%m}" for m, c in zip(res.table["period"], res.table["copied_from"]))
             warnings.warn(
                 f"{p.name}: dropped {len(months)} copied month(s) "
-                f"({', '.join(f'{m:%Y-%m} = {c:%Y-%m}' for m, c in zip(res.table['period'], res.table['copied_from']))}; "
+                f"({copies}; "
                 f"{int(drop.sum())} rows). Pass copied='keep' to keep them.",
                 DroppedRowsWarning, stacklevel=2)
             out = out.loc[~drop].reset_index(drop=True)

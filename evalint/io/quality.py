@@ -197,7 +197,8 @@ def check_zero_filled(
                           source="check_zero_filled", start=first, end=last))
     for d in lost:
         flags.append(Flag(kind="data", severity="high",
-                          message=f"{pd.Timestamp(d):%Y-%m-%d}: every organisation missing or 0 for {measure} (a lost day).",
+                          message=f"{pd.Timestamp(d):%Y-%m-%d}: every organisation missing or 0 for {measure} "
+                                  "(a lost day).",
                           source="check_zero_filled", start=d, end=d))
     text = (f"{int(suspect.sum())} zero value(s) of {measure} in {table[unit].nunique()} "
             f"organisation(s) whose median is at least {min_typical:g}; "

@@ -98,7 +98,8 @@ class MatchResult:
                          "units are left out, so the estimand is the effect in the matched treated units only.")
         worst = float(np.nanmax(np.abs(self.balance["smd_after"]))) if len(self.pairs) else float("nan")
         lines.append(f"Largest |SMD| after matching: {worst:.3f} "
-                     f"({'all below 0.1' if worst < 0.1 else 'above the usual 0.1 threshold: balance is not achieved'}).")
+                     + ("(all below 0.1)." if worst < 0.1
+                        else "(above the usual 0.1 threshold: balance is not achieved)."))
         lines.append("Standard errors of a DiD or synthetic control on the matched set treat the matched units as "
                      "fixed: they do not include the uncertainty of the matching step (methods/matching.md).")
         with pd.option_context("display.width", 120, "display.max_columns", 20):
@@ -211,7 +212,8 @@ def match_comparisons(
     else:
         tr = []
     if not tr:
-        raise TreatmentError("No treated units: pass treated=<unit or list>, or build the panel with cohort=/treatment=.")
+        raise TreatmentError("No treated units: pass treated=<unit or list>, "
+                             "or build the panel with cohort=/treatment=.")
     if intervention is not None:
         pre_end = panel.period(intervention, "intervention")
     elif panel.timing is not None and panel.timing.cohort.reindex(tr).notna().any():
@@ -231,7 +233,8 @@ def match_comparisons(
         cand = list(candidates)
         bad = [u for u in cand if u not in unit_set or u in set(tr)]
         if bad:
-            raise SpecificationError(f"candidates= lists {format_examples(bad)}, which are treated or not in the panel.")
+            raise SpecificationError(f"candidates= lists {format_examples(bad)}, "
+                                     "which are treated or not in the panel.")
     if not cand:
         raise SpecificationError("No candidate comparison units (every unit is treated).")
     if not replace and len(cand) < ratio * len(tr):
@@ -259,7 +262,8 @@ def match_comparisons(
     sub = panel.subset(units=[u for u in units if u in keep])
     bal = balance_table(feats, tr, cand, pairs)
     info = {"pre_end": str(pre_end), "ratio": int(ratio), "replace": bool(replace), "caliper": caliper,
-            "caliper_distance": cal, "algorithm": algorithm, "on": names, "penalty": penalty if logit is not None else None}
+            "caliper_distance": cal, "algorithm": algorithm, "on": names,
+            "penalty": penalty if logit is not None else None}
     if logit is not None:
         feats = feats.assign(logit_propensity=logit)
     return MatchResult(panel=sub, pairs=pairs, balance=bal, features=feats, weights=control_weights(pairs),

@@ -25,7 +25,8 @@ def plot_estimate(r: EffectResult, ax: Any = None, **_: Any) -> Figure:
     """The headline estimate with its confidence interval."""
     fig, ax = new_axes(ax, figsize=(5, 3.5))
     lo, hi = r.ci
-    ax.errorbar([0], [r.estimate], yerr=[[r.estimate - lo], [hi - r.estimate]], fmt="o", capsize=6, color=OKABE_ITO["blue"])
+    ax.errorbar([0], [r.estimate], yerr=[[r.estimate - lo], [hi - r.estimate]], fmt="o", capsize=6,
+                color=OKABE_ITO["blue"])
     ax.axhline(0 if r.scale != "rate_ratio" else 1, color="grey", lw=0.8, ls="--")
     ax.set_xticks([0], ["effect"])
     ax.set_ylabel(_ylabel(r))
@@ -49,7 +50,8 @@ def plot_event_study(r: EffectResult, ax: Any = None, *, title: str | None = Non
         ax.fill_between(x, e["band_low"].to_numpy(float), e["band_high"].to_numpy(float), color=OKABE_ITO["blue"],
                         alpha=0.15, label="simultaneous band", step=None)
     pre = x < 0
-    for mask, colour, lab in ((pre, OKABE_ITO["grey"], "before the start"), (~pre, OKABE_ITO["blue"], "after the start")):
+    for mask, colour, lab in ((pre, OKABE_ITO["grey"], "before the start"),
+                              (~pre, OKABE_ITO["blue"], "after the start")):
         if mask.any():
             yl = y[mask] - e["conf_low"].to_numpy(float)[mask]
             yh = e["conf_high"].to_numpy(float)[mask] - y[mask]
@@ -75,8 +77,8 @@ def plot_effects_over_time(r: EffectResult, ax: Any = None, **_: Any) -> Figure:
     t = to_plot_x(e["time"])
     ax.plot(t, e["estimate"], marker="o", color=OKABE_ITO["blue"], label="effect")
     if e["conf_low"].notna().any():
-        ax.fill_between(t, e["conf_low"].astype(float), e["conf_high"].astype(float), color=OKABE_ITO["blue"], alpha=0.2,
-                        label=f"{(1 - r.alpha) * 100:.10g}% CI")
+        ax.fill_between(t, e["conf_low"].astype(float), e["conf_high"].astype(float), color=OKABE_ITO["blue"],
+                        alpha=0.2, label=f"{(1 - r.alpha) * 100:.10g}% CI")
     ax.axhline(0, color="grey", lw=0.8)
     key = mark_threats(ax, r.flags)
     ax.set_ylabel(_ylabel(r))

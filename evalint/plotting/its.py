@@ -74,7 +74,8 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
     edges = [0, *sorted(b for b in breaks if 0 < b < len(x)), len(x)]
     fitted = s["fitted"].to_numpy(float)
     for j, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
-        ax.plot(x[a:b], fitted[a:b], "-", color=OKABE_ITO["blue"], lw=1.8, label="fitted model" if j == 0 else None, zorder=4)
+        ax.plot(x[a:b], fitted[a:b], "-", color=OKABE_ITO["blue"], lw=1.8,
+                label="fitted model" if j == 0 else None, zorder=4)
     if post.any():
         first = int(np.argmax(post))
         xs = x[first:]
@@ -82,8 +83,8 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
         ax.plot(xs, s["counterfactual"].to_numpy(float)[sl], "--", color=OKABE_ITO["vermillion"], lw=1.6,
                 label="counterfactual (no intervention)", zorder=4)
         pct = int(round((1 - result.alpha) * 100))
-        ax.fill_between(xs, s["cf_low"].to_numpy(float)[sl], s["cf_high"].to_numpy(float)[sl], color=OKABE_ITO["vermillion"],
-                        alpha=0.15, lw=0, label=f"{pct}% CI of counterfactual")
+        ax.fill_between(xs, s["cf_low"].to_numpy(float)[sl], s["cf_high"].to_numpy(float)[sl],
+                        color=OKABE_ITO["vermillion"], alpha=0.15, lw=0, label=f"{pct}% CI of counterfactual")
     trans = np.flatnonzero(phase == "transition")
     if len(trans):
         runs = np.split(trans, np.flatnonzero(np.diff(trans) > 1) + 1)
@@ -122,7 +123,8 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
     ax.legend(handles, labels, fontsize=7, frameon=False, loc="best")
     if key:
         fig.legend([h for h, _ in key], [t for _, t in key], loc="lower left", fontsize=7, frameon=False,
-                   ncol=2 if len(key) > 2 else 1, title=f"Flagged policy events ({len(shown)}, severity {'/'.join(flag_severity)}; "
+                   ncol=2 if len(key) > 2 else 1,
+                   title=f"Flagged policy events ({len(shown)}, severity {'/'.join(flag_severity)}; "
                    f"{len(key)} most relevant in the strip above the plot)",
                    title_fontsize=7, bbox_to_anchor=(0.0, -0.01), alignment="left")
         fig.tight_layout(rect=(0, 0.06 + 0.035 * ((len(key) + 1) // 2), 1, 1))

@@ -48,6 +48,7 @@ def plot_honest_did(result: Any, ax: Axes | None = None, **kwargs: Any) -> Figur
         ax.axvline(bd, color="#d62728", ls="--", lw=1, label=f"breakdown {p} = {bd:.3g}")
     ax.set_xlabel(p)
     ax.set_ylabel(f"effect at event time {result.event_time}")
-    ax.set_title(kwargs.pop("title", f"Sensitivity to violations of parallel trends ({result.method.replace('_', ' ')})"))
+    ax.set_title(kwargs.pop("title",
+                            f"Sensitivity to violations of parallel trends ({result.method.replace('_', ' ')})"))
     ax.legend(loc="best", fontsize=8)
     return fig

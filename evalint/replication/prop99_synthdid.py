@@ -41,8 +41,8 @@ def run_prop99_synthdid(target: dict | None = None) -> dict[str, float]:
 
     Names: ``{SDID,SC,DID}_tau``, ``{SDID,SC,DID}_se_placebo``, ``SDID_omega[<state>]``,
     ``SC_omega[<state>]``, ``DID_omega_each``, ``{SDID,SC}_omega_table[<state>]`` and
-    ``DID_omega_table_each`` (as printed in the paper-results vignette's weight table), ``SDID_lambda[<year>]``, ``N0_effective``,
-    ``T0_effective``.
+    ``DID_omega_table_each`` (as printed in the paper-results vignette's weight table),
+    ``SDID_lambda[<year>]``, ``N0_effective``, ``T0_effective``.
     """
     from evalint.estimators.synth.state import SDIDState
     from evalint.inference.specs import Placebo

@@ -464,7 +464,8 @@ def _build_report(ev: Any, figures: list[FigureImage] | None = None) -> tuple[st
                            outcome=bad["outcome"].map(lambda o: outcome_words(ev, o)),
                            text=bad["text"].str.slice(0, 220))
         th.add("details", (f"Failed diagnostics ({len(bad)})",
-                           [Block("table", shown[["design", "outcome", "name", "text"]].rename(columns=str.capitalize))]))
+                           [Block("table",
+                                  shown[["design", "outcome", "name", "text"]].rename(columns=str.capitalize))]))
     else:
         th.p("No diagnostic failed.")
     for o in ev.outcomes:

@@ -1,7 +1,8 @@
 """The report's figures as PNG bytes, each drawn once per evaluation and shared by the HTML and
 Markdown reports (:meth:`evalint.Evaluation.figures` caches them): the forest plot of every
 design (the summary's figure), then per outcome each design's figures (declared by the design
-plug-in: the ITS counterfactual, the event study, synthetic vs actual); then one policy-calendar timeline of the events flagged on any outcome.
+plug-in: the ITS counterfactual, the event study, synthetic vs actual); then one policy-calendar
+timeline of the events flagged on any outcome.
 
 A figure that cannot be drawn is kept with its error message (the report says so).
 

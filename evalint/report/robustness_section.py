@@ -59,7 +59,9 @@ def robustness_rows(ev: Any, outcome: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def robustness_parts(ev: Any, words: Callable[[Any, str], str]) -> tuple[list[str], list[tuple[str, str, pd.DataFrame]]] | None:
+def robustness_parts(
+        ev: Any, words: Callable[[Any, str], str],
+) -> tuple[list[str], list[tuple[str, str, pd.DataFrame]]] | None:
     """The section's paragraphs and, per outcome, (collapsed summary line, statement, table).
 
     ``words(ev, outcome)`` names an outcome; None when the evaluation has no robustness table.

@@ -348,7 +348,8 @@ class EffectResult:
 
             log_se = (np.log(self.ci[1]) - np.log(self.ci[0])) / (2 * critical_value(self.alpha, self.inference.df))
             crit = critical_value(a, self.inference.df)
-            lo, hi = float(np.exp(np.log(self.estimate) - crit * log_se)), float(np.exp(np.log(self.estimate) + crit * log_se))
+            lo, hi = (float(np.exp(np.log(self.estimate) - crit * log_se)),
+                      float(np.exp(np.log(self.estimate) + crit * log_se)))
             return dataclasses.replace(self, alpha=a, ci=(lo, hi))
         _, p, lo, hi = wald(self.estimate, self.se, a, self.inference.df)
         return dataclasses.replace(self, alpha=a, ci=(lo, hi), p_value=p)

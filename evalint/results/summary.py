@@ -197,7 +197,8 @@ class Summary:
                                 "conf_low", "conf_high", "band_low", "band_high", "p_value"]
                     if c in eff.columns and eff[c].notna().any()]
             sections.append(Section("Effects", table=eff[cols],
-                                    note=r.info.get("effects_note", "") if isinstance(r.info.get("effects_note", ""), str) else ""))
+                                    note=r.info.get("effects_note", "")
+                                    if isinstance(r.info.get("effects_note", ""), str) else ""))
         coef = r.coefficients
         if coef is not None and len(coef):
             cols = [c for c in ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
@@ -278,7 +279,8 @@ class Summary:
         for s in self.sections:
             out.append(f"<h3>{e(s.title)}</h3>")
             if s.pairs:
-                out.append("<table>" + "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in s.pairs) + "</table>")
+                out.append("<table>" + "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in s.pairs)
+                           + "</table>")
             out += [f"<p>{e(p)}</p>" for p in s.paragraphs]
             if s.table is not None:
                 cols, rows, more = self._cells(s.table)

@@ -15,4 +15,5 @@ from evalint.sensitivity import evaluation_checks as _evaluation_checks  # noqa:
 
 __all__ = ["EventTimeEstimates", "event_time_estimates", "HonestDiDResult", "honest_did",
            "honest_did_estimates", "pretrend_power", "pretest_power"]
-__all__ += ["placebo_in_time", "rank_p_value", "studentised_placebo_test", "negative_control", "leave_one_out", "RobustnessResult"]
+__all__ += ["placebo_in_time", "rank_p_value", "studentised_placebo_test", "negative_control", "leave_one_out",
+            "RobustnessResult"]

@@ -183,7 +183,8 @@ def leave_one_out_rows(ev: Any, design: str, outcome: str, st: RobustnessSetting
         units = list(w.index[: st.scm_loo_donors])
         what = "donors with the largest weights"
     if not units:
-        return [_row(outcome=outcome, design=design, check="leave_one_out", reading="not possible: no unit to leave out")]
+        return [_row(outcome=outcome, design=design, check="leave_one_out",
+                     reading="not possible: no unit to leave out")]
     fit = _fit_fn(refit)
 
     def fit_or_reuse(p: Any, d: Any) -> Any:
@@ -201,7 +202,8 @@ def leave_one_out_rows(ev: Any, design: str, outcome: str, st: RobustnessSetting
     worst = loo.loc[loo["change"].abs().idxmax()]
     words, _, _ = reading(float(worst["estimate"]), float(worst["conf_low"]), float(worst["conf_high"]), main,
                           main_lo, main_hi, null=refit.null)
-    flips = [u for u, e in zip(loo["dropped"], loo["estimate"]) if np.sign(e - refit.null) != np.sign(main - refit.null)]
+    flips = [u for u, e in zip(loo["dropped"], loo["estimate"])
+             if np.sign(e - refit.null) != np.sign(main - refit.null)]
     against = bool(_entry_significant(ev, design, outcome) and flips)
     lo, hi = r.info["range"]
     note = (f"{len(units)} {what} left out one at a time; estimates range {lo:.4g} to {hi:.4g}"

@@ -344,7 +344,8 @@ def honest_did(result: Any, event_time: Any = 0, method: str = "relative_magnitu
 
     Examples
     --------
-    >>> es = evalint.aggregate_att(evalint.callaway_santanna(panel, base_period="universal"), "dynamic")  # doctest: +SKIP
+    >>> es = evalint.aggregate_att(evalint.callaway_santanna(panel, base_period="universal"),
+    ...                            "dynamic")  # doctest: +SKIP
     >>> evalint.honest_did(es, event_time=0, Mbar=[0, 0.5, 1]).to_frame()  # doctest: +SKIP
     """
     est = result if isinstance(result, EventTimeEstimates) else event_time_estimates(result)

@@ -50,7 +50,8 @@ SIZE_NOTE = ("The p-value is the studentised placebo test: the actual estimate d
              "of the placebo estimates, against a t distribution with the placebos' effective number "
              "(neighbouring placebo windows overlap, so 19 placebos carry the information of about 3). With the "
              "same windows on AR(1) noise (coefficient 0 to 0.6) it rejected 4.0-4.4% of the time at 5%, and "
-             "5.0% of 500 simulated NHS panels for TWFE DiD (methods/sensitivity.md, section 9). The plain rank of the actual estimate among the placebos "
+             "5.0% of 500 simulated NHS panels for TWFE DiD (methods/sensitivity.md, section 9). "
+             "The plain rank of the actual estimate among the placebos "
              "(rank_p in info) over-rejects: 12-18% in that model and 13-15% on simulated NHS panels for "
              "TWFE DiD, synthetic control and count ITS without a seasonal term; it is shown for description only.")
 
@@ -252,7 +253,8 @@ def placebo_in_time(
     for (role, j), (res, lo, hi) in zip(tasks, fits):
         if role == "actual":
             null, log = effect_scale(res)
-        row = {"role": role, "intervention": str(panel.time_label(periods[j])), "window_start": str(panel.time_label(lo)),
+        row = {"role": role, "intervention": str(panel.time_label(periods[j])),
+               "window_start": str(panel.time_label(lo)),
                "window_end": str(panel.time_label(hi))}
         row.update(result_row(res, alpha))
         row["statistic"] = centred(row["estimate"], log) - centred(null, log)

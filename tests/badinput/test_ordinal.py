@@ -180,7 +180,8 @@ def test_fuzz_integer_axes(start, n, n_units, as_float, kind, drop):
         if p.is_ordinal:
             assert shown == list(range(int(df["t"].min()), int(df["t"].max()) + 1))
         else:
-            assert 1000 <= start and start + n - 1 <= 3000 and shown == [str(v) for v in range(start, start + n)][:len(shown)]
+            assert (1000 <= start and start + n - 1 <= 3000
+                    and shown == [str(v) for v in range(start, start + n)][:len(shown)])
     pd.testing.assert_frame_equal(df, before)
 
 

@@ -119,5 +119,6 @@ def test_unsupported_inference_names_the_estimator(fitted):
 
     kw = dict(kwargs)
     kw["inference"] = _Unsupported()
-    with pytest.raises(EvalintError, match=f"^{re.escape(_label(est))} does not support inference=_Unsupported; supported: "):
+    with pytest.raises(EvalintError,
+                       match=f"^{re.escape(_label(est))} does not support inference=_Unsupported; supported: "):
         est.fit(panel, **kw)

@@ -138,7 +138,8 @@ def test_unrecognised_layouts_name_sheet_row_and_columns(tmp_path, workbook):
         read_ae_workbook(workbook, sheet="Non-Booked Data")
     # without its group header the attendance columns cannot be told from the '> 4 hours' ones
     bad = write_workbook(tmp_path / "bad.xlsx", groups={20: "Emergency Admissions"})
-    with pytest.raises(LayoutNotRecognisedError, match=r"sheet 'Provider Level Data', header row 16: .*A&E attendances Type 1"):
+    with pytest.raises(LayoutNotRecognisedError,
+                       match=r"sheet 'Provider Level Data', header row 16: .*A&E attendances Type 1"):
         read_ae_workbook(bad, period="January 2025")
     headerless = write_workbook(tmp_path / "x.xlsx", headers=["Org"] + HEADERS[1:])
     with pytest.raises(LayoutNotRecognisedError, match="no header row found"):

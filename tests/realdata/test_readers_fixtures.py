@@ -132,7 +132,8 @@ def test_healthyr_zero_filled_days_become_missing():
         rows = list(csv.DictReader(f))
     zeros = {(r["nhs_trust22_code"], r["date"]) for r in rows if r["do_not_meet_criteria_to_reside"] == "0"}
     df = read_healthyr(path)
-    na = {(o, f"{d:%Y-%m-%d}") for o, d in df.loc[df["do_not_meet_criteria_to_reside"].isna(), ["org_code", "date"]].itertuples(index=False)}
+    na = {(o, f"{d:%Y-%m-%d}")
+          for o, d in df.loc[df["do_not_meet_criteria_to_reside"].isna(), ["org_code", "date"]].itertuples(index=False)}
     assert na == zeros and len(zeros) == 6
     month = to_monthly(df, stocks=["do_not_meet_criteria_to_reside"])
     ra7 = month.set_index("org_code").loc["RA7"]

@@ -62,7 +62,8 @@ def test_estimator_matches_r(ref, kind, model):
     clusters = data.groupby("unit")["cluster"].first()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = twfe(panel, clusters=clusters, inference=Clustered(by="icb", kind=kind, small_sample="CR1S"), calendar=False)
+        res = twfe(panel, clusters=clusters, inference=Clustered(by="icb", kind=kind, small_sample="CR1S"),
+                   calendar=False)
     assert res.estimate == pytest.approx(r.loc[model, "estimate"], rel=1e-6, abs=1e-6)
     assert res.se == pytest.approx(r.loc[model, "std_error"], rel=1e-6, abs=1e-6)
     assert res.inference.df == pytest.approx(r.loc[model, "df"], abs=1e-4)

@@ -28,7 +28,8 @@ from evalint.errors import SpecificationError
 def test_shift_of_treated_cells_moves_estimate_exactly():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        codes = sorted(evalint.simulate_nhs(seed=0, start="2020-01", end="2020-02", covid=False).data["icb_code"].unique())
+        codes = sorted(evalint.simulate_nhs(seed=0, start="2020-01", end="2020-02",
+                                            covid=False).data["icb_code"].unique())
         sim = evalint.simulate_nhs(seed=4, start="2020-01", end="2021-12", adoption=(codes[:4], "2021-01"), covid=False)
     data = sim.data
     est0, se0, df0, _ = fit_did(data, "emergency_admissions", 0.05)

@@ -68,8 +68,8 @@ def panelols(df, cols, clusters=None):
 @pytest.mark.parametrize("reference", [-1, -2])
 def test_coefficients_average_and_pretest_equal_panelols(reference):
     df = sim(1)
-    res = event_study(make_panel(df), leads=4, lags=5, reference=reference, inference=Clustered(small_sample="CR1S"), calendar=False,
-                      pretrend="wald")
+    res = event_study(make_panel(df), leads=4, lags=5, reference=reference, inference=Clustered(small_sample="CR1S"),
+                      calendar=False, pretrend="wald")
     d, cols, _ = dummies(df, 4, 5, refs=(reference,))
     ref = panelols(d, cols)
     eff = res.effects.set_index("rel_time")
@@ -102,8 +102,8 @@ def test_equals_pyfixest_with_coarse_clusters():
     pf = pytest.importorskip("pyfixest", reason="pyfixest (peers extra) not installed")
     df = sim(2, per_cluster=2)
     clusters = df.groupby("unit")["cluster"].first()
-    res = event_study(make_panel(df, covariates=["x"]), leads=3, lags=4, inference=Clustered(by="cluster", small_sample="CR1S"),
-                      clusters=clusters, calendar=False)
+    res = event_study(make_panel(df, covariates=["x"]), leads=3, lags=4,
+                      inference=Clustered(by="cluster", small_sample="CR1S"), clusters=clusters, calendar=False)
     d, cols, _ = dummies(df, 3, 4)
     d["t"] = d["month"].map(lambda p: p.ordinal)
     m = pf.feols("y ~ " + " + ".join(cols) + " + x | unit + t", data=d, vcov={"CRV1": "cluster"},
@@ -119,8 +119,8 @@ def test_equals_pyfixest_with_coarse_clusters():
 def test_drop_instead_of_bin_warns_and_equals_panelols_on_kept_rows():
     df = sim(3)
     with pytest.warns(DroppedRowsWarning, match=r"Dropped \d+ row"):
-        res = event_study(make_panel(df), leads=2, lags=2, bin_endpoints=False, inference=Clustered(small_sample="CR1S"),
-                          calendar=False)
+        res = event_study(make_panel(df), leads=2, lags=2, bin_endpoints=False,
+                          inference=Clustered(small_sample="CR1S"), calendar=False)
     d, cols, keep = dummies(df, 2, 2, bin_endpoints=False)
     ref = panelols(d.loc[keep].reset_index(drop=True), cols)
     eff = res.effects.set_index("rel_time")
@@ -133,7 +133,8 @@ def test_drop_instead_of_bin_warns_and_equals_panelols_on_kept_rows():
 
 def test_pretrend_test_detects_a_violation_and_flags_it():
     df = sim(4, pre_trend=0.4)
-    res = event_study(make_panel(df), leads=4, lags=3, inference=Clustered(small_sample="CR1S"), calendar=False, pretrend="wald")
+    res = event_study(make_panel(df), leads=4, lags=3, inference=Clustered(small_sample="CR1S"), calendar=False,
+                      pretrend="wald")
     check = next(dg for dg in res.diagnostics if dg.name == "pre_trend_wald")
     assert check.passed is False and check.p_value < 0.001
     assert any(f.source == "pre_trend_wald" and f.severity == "high" for f in res.flags)
@@ -145,8 +146,8 @@ def test_pretrend_test_size_under_parallel_trends():
     99.9% quantile of Binomial(60, 0.05) allows (9 of 60)."""
     p_values = []
     for seed in range(100, 160):
-        res = event_study(make_panel(sim(seed)), leads=4, lags=3, inference=Clustered(small_sample="CR1S"), calendar=False,
-                           pretrend="wald")
+        res = event_study(make_panel(sim(seed)), leads=4, lags=3, inference=Clustered(small_sample="CR1S"),
+                          calendar=False, pretrend="wald")
         p_values.append(next(dg for dg in res.diagnostics if dg.name == "pre_trend_wald").p_value)
     p_values = np.asarray(p_values)
     assert np.all((p_values >= 0) & (p_values <= 1))

@@ -61,7 +61,8 @@ def test_two_period_400_units_nested_equals_fixest_and_cr1s_is_43pct_larger():
     assert default.estimate == pytest.approx(b, rel=1e-10)
     assert default.se == pytest.approx(se_nn, rel=1e-8)
     assert full.se == pytest.approx(se_full, rel=1e-8)
-    assert full.se / default.se == pytest.approx(np.sqrt((800 - 3) / (800 - 402)), rel=1e-8)  # 1.415: K 402 vs 3 (the nested unit effects count as one, as fixest)
+    # 1.415: K 402 vs 3 (the nested unit effects count as one, as fixest)
+    assert full.se / default.se == pytest.approx(np.sqrt((800 - 3) / (800 - 402)), rel=1e-8)
     assert "nested in clusters not counted" in default.inference.description
 
 

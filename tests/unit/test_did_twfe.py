@@ -114,7 +114,8 @@ def test_unbalanced_panel_warns_with_count_and_uses_observed_cells():
 
 def test_rate_per_population():
     df = sim(6)
-    res = twfe(make_panel(df, population="pop"), per_population=1000, inference=Clustered(small_sample="CR1S"), calendar=False)
+    res = twfe(make_panel(df, population="pop"), per_population=1000, inference=Clustered(small_sample="CR1S"),
+               calendar=False)
     ref = panelols(df.assign(y=df["y"] / df["pop"] * 1000), ["treated"])
     assert res.estimate == pytest.approx(ref.params["treated"], rel=1e-8)
     assert "rate per 1000" in res.scale

@@ -118,7 +118,8 @@ def test_staggered_common_scale_covers_truth(staggered):
     for sim, ev in staggered:
         ta = truth(sim, "emergency_admissions")
         for d in ev.designs:
-            assert covered(ev, d, "emergency_admissions", ta["percent"], "pct"), (d, ev.scaled[(d, "emergency_admissions")])
+            assert covered(ev, d, "emergency_admissions", ta["percent"], "pct"), (
+                d, ev.scaled[(d, "emergency_admissions")])
             assert covered(ev, d, "emergency_admissions", ta["absolute"]), d
     sim2, ev2 = staggered[1]
     tl = truth(sim2, "length_of_stay")
@@ -176,8 +177,10 @@ def test_pilot_reproducible(pilot):
     sim, ev = pilot
     again = evaluate(sim.panel, PILOT, outcomes=["emergency_admissions"], designs=["did", "its"], fast=True,
                      calendar=False)
-    a = ev.table().set_index(["design", "outcome"]).loc[[("its", "emergency_admissions"), ("did", "emergency_admissions")]]
-    b = again.table().set_index(["design", "outcome"]).loc[[("its", "emergency_admissions"), ("did", "emergency_admissions")]]
+    a = ev.table().set_index(["design", "outcome"]).loc[[("its", "emergency_admissions"),
+                                                         ("did", "emergency_admissions")]]
+    b = again.table().set_index(["design", "outcome"]).loc[[("its", "emergency_admissions"),
+                                                            ("did", "emergency_admissions")]]
     pd.testing.assert_series_equal(a["absolute"], b["absolute"])
     pd.testing.assert_series_equal(a["abs_low"], b["abs_low"])
     assert "PILOT" not in again.call and "intervention={'QHG': '2021-04'}" in again.call
@@ -250,7 +253,8 @@ def test_verdict_disagree_sign_and_magnitude():
 
 def test_verdict_reports_failed_design_and_high_flags():
     flag = Flag("confounding", "high", "winter pressure", event_id="winter")
-    v = verdict_for("y", [_entry("its", -5, -8, -2, flags=[flag]), _entry("did", 0, 0, 0, error="SpecificationError: boom")])
+    v = verdict_for("y", [_entry("its", -5, -8, -2, flags=[flag]),
+                          _entry("did", 0, 0, 0, error="SpecificationError: boom")])
     assert v.status == "single_design"
     assert "boom" in v.text and "1 high-severity flag" in v.text
     v = verdict_for("y", [_entry("did", 0, 0, 0, error="InferenceError: nope")])

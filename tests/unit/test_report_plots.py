@@ -70,7 +70,8 @@ def test_drawable_replaces_what_no_installed_font_can_draw():
         assert [ch for ch in name if covered(ch) and not ch.isspace()] == \
             [ch for ch in out if covered(ch) and not ch.isspace() and ch != "?"]
     assert drawable("Θεσσαλονίκη") == "Θεσσαλονίκη"  # Greek is in DejaVu Sans
-    assert drawable("🏥 Hospital at home") in ("🏥 Hospital at home", "Hospital at home")  # emoji dropped unless a font has it
+    # emoji dropped unless a font has it
+    assert drawable("🏥 Hospital at home") in ("🏥 Hospital at home", "Hospital at home")
 
 
 def test_short_labels_wrap_and_key_long_names():
@@ -124,7 +125,8 @@ def test_placebo_panel_drops_poor_prefits_and_is_scaled_to_the_treated_gap(scm_n
     own = float(summ.loc[~summ["placebo"], "pre_mspe"].iloc[0])
     n_placebo = int(summ["placebo"].sum())
     # add one placebo that its donors fit badly (pre-MSPE 100x the treated unit's) with huge gaps
-    bad_gaps = gaps.loc[gaps["unit"] == gaps.loc[gaps["placebo"], "unit"].iloc[0]].assign(unit="BAD", gap=lambda d: d["gap"] * 0 + 500.0)
+    bad_gaps = gaps.loc[gaps["unit"] == gaps.loc[gaps["placebo"], "unit"].iloc[0]].assign(
+        unit="BAD", gap=lambda d: d["gap"] * 0 + 500.0)
     bad_summ = summ.loc[summ["placebo"]].iloc[[0]].assign(unit="BAD", pre_mspe=100 * own)
     res2 = dataclasses.replace(res, tables={**res.tables, "placebo_gaps": pd.concat([gaps, bad_gaps]),
                                             "placebo_summary": pd.concat([summ, bad_summ])})
@@ -176,7 +178,8 @@ def _table():
 
 def test_forest_plot_panels_labels_truth_and_failed_designs():
     fig = plot_forest(_table(), truth={"emergency_admissions": -3.5}, truth_label="simulated truth",
-                      outcome_labels={"emergency_admissions": "Emergency admissions", "length_of_stay": "Length of stay"})
+                      outcome_labels={"emergency_admissions": "Emergency admissions",
+                                      "length_of_stay": "Length of stay"})
     axes = [a for a in fig.axes if a.get_title(loc="left")]
     assert [a.get_title(loc="left") for a in axes] == ["Emergency admissions", "Length of stay"]
     assert "admissions per month per 100,000" in axes[0].get_xlabel().replace("\n", " ")

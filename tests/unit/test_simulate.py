@@ -236,12 +236,14 @@ def test_heterogeneous_and_dynamic_effects() -> None:
 def test_poisson_noise_has_unit_pearson_variance() -> None:
     sp = simulate_nhs(seed=11, noise="poisson")
     t = sp.truth[sp.truth["outcome"] == "emergency_admissions"]
-    z = (sp.data["emergency_admissions"].to_numpy() - t["expected_with"].to_numpy()) / np.sqrt(t["expected_with"].to_numpy())
+    z = ((sp.data["emergency_admissions"].to_numpy() - t["expected_with"].to_numpy())
+         / np.sqrt(t["expected_with"].to_numpy()))
     assert abs(z.mean()) < 0.05 and 0.92 < z.var() < 1.08  # 4,536 cells: SE of var ~0.02
 
 
 def test_negative_binomial_noise_matches_nb2_variance() -> None:
-    sp = simulate_nhs(seed=12, noise="negative_binomial", dispersion={"admissions": 0.0009, "delayed_discharges": 0.004})
+    sp = simulate_nhs(seed=12, noise="negative_binomial",
+                      dispersion={"admissions": 0.0009, "delayed_discharges": 0.004})
     for o, alpha in (("emergency_admissions", 0.0009), ("delayed_discharges", 0.004)):
         mu = sp.truth.loc[sp.truth["outcome"] == o, "expected_with"].to_numpy()
         z = (sp.data[o].to_numpy() - mu) / np.sqrt(mu + alpha * mu**2)

@@ -206,8 +206,10 @@ class BaconDecomposition(FitTemplate):
             )[["term", "estimate", "std_error", "group", "time", "comparison", "treated", "control",
                "weight", "forbidden"]]
             info: dict[str, Any] = {
-                "weight: treated vs never treated": float(table.loc[table["comparison"] == TREATED_VS_NEVER, "weight"].sum()),
-                "weight: earlier vs later treated": float(table.loc[table["comparison"] == EARLY_VS_LATE, "weight"].sum()),
+                "weight: treated vs never treated":
+                    float(table.loc[table["comparison"] == TREATED_VS_NEVER, "weight"].sum()),
+                "weight: earlier vs later treated":
+                    float(table.loc[table["comparison"] == EARLY_VS_LATE, "weight"].sum()),
                 "weight: later vs earlier treated (forbidden)": forbidden,
                 "forbidden_threshold": thr,
                 "sum of weights": float(table["weight"].sum()),

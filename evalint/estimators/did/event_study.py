@@ -162,7 +162,9 @@ class EventStudy(FitTemplate):
 
     @property
     def references(self) -> tuple[int, ...]:
-        return (int(self.reference),) if isinstance(self.reference, (int, np.integer)) else tuple(map(int, self.reference))
+        if isinstance(self.reference, (int, np.integer)):
+            return (int(self.reference),)
+        return tuple(map(int, self.reference))
 
     def post_window(self) -> tuple[int, int]:
         if self.average_post is not None:
@@ -296,5 +298,5 @@ def event_study(panel: Any, *, leads: int = 12, lags: int = 24, reference: int |
     ref = reference if isinstance(reference, (int, np.integer)) else tuple(reference)
     return EventStudy(leads=leads, lags=lags, reference=ref, bin_endpoints=bin_endpoints,
                       covariates=None if covariates is None else tuple(covariates), per_population=per_population,
-                      average_post=average_post, pretrend=pretrend).fit(panel, inference=inference, calendar=calendar, alpha=alpha,
-                                                     clusters=clusters, outcome=outcome)
+                      average_post=average_post, pretrend=pretrend).fit(panel, inference=inference, calendar=calendar,
+                                                                        alpha=alpha, clusters=clusters, outcome=outcome)

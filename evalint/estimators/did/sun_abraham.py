@@ -193,7 +193,8 @@ class SunAbraham(FitTemplate):
             fr = fr.loc[keep].reset_index(drop=True)
             treated_cohorts = cohorts[:-1]
             info["control"] = (f"last-treated cohort {labels[last]}"
-                               + (f" and {len(timing.never_treated)} never-treated unit(s)" if len(timing.never_treated) else "")
+                               + (f" and {len(timing.never_treated)} never-treated unit(s)"
+                                  if len(timing.never_treated) else "")
                                + f"; periods from {panel.periods[last - a]} on dropped")
         g = fr["g"].to_numpy()
         rel = fr["rel"].to_numpy()
@@ -301,7 +302,8 @@ class SunAbraham(FitTemplate):
                 method="Sun-Abraham interaction-weighted event study",
                 estimand="average post-treatment effect: treated cells (e >= 0) weighted equally",
                 term="ATT (post average)", outcome=panel.outcome, estimate=att, se=att_se, alpha=alpha,
-                inference=InferenceInfo(kind, _describe(kind, by, att_df) + f"; {cluster_phrase(by, n_clusters)}", df=att_df, clusters=n_clusters),
+                inference=InferenceInfo(kind, _describe(kind, by, att_df) + f"; {cluster_phrase(by, n_clusters)}",
+                                        df=att_df, clusters=n_clusters),
                 panel=panel, spec={"estimator": self.name, "control": self.control, "anticipation": a},
                 effects=effects, coefficients=coef, diagnostics=tuple(diagnostics),
                 tables={"event_time_vcov": _event_time_vcov(wvecs, vdelta)},

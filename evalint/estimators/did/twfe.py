@@ -284,7 +284,8 @@ def fit_fe_regression(
     few = n_cl < FEW_CLUSTERS_WARN or (n_tr_cl is not None and (
         n_tr_cl < FEW_TREATED_CLUSTERS_WARN or info["untreated_clusters"] < FEW_TREATED_CLUSTERS_WARN))
     if few:
-        msg = (f"{estimator_name}: {n_cl} clusters" + (f" ({n_tr_cl} with treated units, {info['untreated_clusters']} without)"
+        msg = (f"{estimator_name}: {n_cl} clusters"
+               + (f" ({n_tr_cl} with treated units, {info['untreated_clusters']} without)"
                   if n_tr_cl is not None else "")
                + ". With fewer than 20 clusters, or fewer than 5 treated or untreated clusters, even the wild "
                "cluster bootstrap can mis-size tests (MacKinnon & Webb 2017); read the p-value with care.")

@@ -40,7 +40,8 @@ from evalint.results.effect import InferenceInfo
 #: largest AR(1) coefficient a REML fit may take (the restricted likelihood can rise to a unit root)
 MAX_PACF = 0.99
 
-__all__ = ["ModelFit", "OLSSeriesFit", "GLMSeriesFit", "fit_ols", "fit_gls_ar", "fit_glm_ar", "fit_glm", "ar_loglik", "check_rank", "irls_poisson"]
+__all__ = ["ModelFit", "OLSSeriesFit", "GLMSeriesFit", "fit_ols", "fit_gls_ar", "fit_glm_ar", "fit_glm", "ar_loglik",
+           "check_rank", "irls_poisson"]
 
 
 @dataclass
@@ -382,7 +383,8 @@ def _estimated_ar_adjustment(phi: np.ndarray, y: np.ndarray, X: np.ndarray, time
         return None
     J = np.column_stack([(plus[i][1] - minus[i][1]) / (2 * h) for i in range(p)])
     extra = J @ S @ J.T
-    idx = [j for j, c in enumerate(cols) if c.split(":")[-1].startswith(("level_", "slope_", "ramp_"))] or list(range(k))
+    idx = ([j for j, c in enumerate(cols) if c.split(":")[-1].startswith(("level_", "slope_", "ramp_"))]
+           or list(range(k)))
     dfs = []
     for j in idx:
         v = V0[j, j] + extra[j, j]

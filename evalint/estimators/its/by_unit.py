@@ -106,7 +106,8 @@ def pool_its(results: dict[Any, EffectResult], alpha: float = 0.05) -> EffectRes
         info={"tau^2": tau2, "I^2 (%)": i2, "Cochran Q": q, "Units pooled": k},
         tables={"units": per},
         references=("DerSimonian R, Laird N (1986). Meta-analysis in clinical trials. Control Clin Trials 7:177-188.",
-                    "Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a meta-analysis. Stat Med 21:1539-1558."),
+                    "Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a meta-analysis. "
+                    "Stat Med 21:1539-1558."),
     )
 
 

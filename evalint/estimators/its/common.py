@@ -439,7 +439,8 @@ def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesDa
     cum = cf.cumulative_row
     what = "rate ratio of the level change" if head["scale"] == "rate_ratio" else "level change"
     if term.startswith("slope_"):
-        what = "rate ratio of the slope change per period" if head["scale"] == "rate_ratio" else "slope change per period"
+        what = ("rate ratio of the slope change per period" if head["scale"] == "rate_ratio"
+                else "slope change per period")
     if term.startswith("ramp_"):
         what = what.replace("level change", "level change (fully phased in)")
     est = estimand or f"{what} at {inter.period} ({focus})"
@@ -448,10 +449,12 @@ def assemble_result(*, estimator: Any, method: str, panel: Any, series: SeriesDa
         "Impact model": estimator.impact + (f", lag {estimator.lag}" if estimator.lag else "")
         + (f", transition {estimator.transition} ({estimator.transition_mode})" if estimator.transition else ""),
         "Seasonality": ("none" if estimator.seasonality is None else
-                        f"{estimator.harmonics} Fourier pair(s)" if estimator.seasonality == "fourier" else "calendar dummies"),
+                        f"{estimator.harmonics} Fourier pair(s)" if estimator.seasonality == "fourier"
+                        else "calendar dummies"),
         "Pre / post periods": f"{int(design.include[: design.interruptions[0].index].sum())} / "
                               f"{int(cum['periods'])}",
-        "Cumulative effect" + (f" (negative = {kind.cumulative_label})" if kind.is_count else " (sum of period effects)"):
+        "Cumulative effect" + (f" (negative = {kind.cumulative_label})" if kind.is_count
+                               else " (sum of period effects)"):
             f"{cum['estimate']:,.1f} ({pct}% CI {cum['conf_low']:,.1f} to {cum['conf_high']:,.1f}) over "
             f"{int(cum['periods'])} periods, {cum['percent']:+.1f}% vs counterfactual",
     }

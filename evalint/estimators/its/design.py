@@ -217,7 +217,8 @@ def resolve_interventions(interventions: Any, freq: str, periods: pd.PeriodIndex
         if p > last:
             raise SpecificationError(
                 f"{what} {name!r} = {v!r} maps to {show(p)}, after the series ends ({show(last)}): there are "
-                f"no post-intervention {'ordinal' if ordinal else FREQ_NAMES[freq]} observations. Give an earlier date or add later data."
+                f"no post-intervention {'ordinal' if ordinal else FREQ_NAMES[freq]} observations. "
+                "Give an earlier date or add later data."
             )
         out.append((_clean_name(name), p))
     names = [n for n, _ in out]

@@ -390,7 +390,8 @@ def estimate_group_time(
         latest = int(cohorts.max())
         if len(cohorts) == 1:
             raise SpecificationError(
-                f"All {len(units)} units are first treated in the same period ({pd.Period(ordinal=latest, freq=panel.freq)}) "
+                f"All {len(units)} units are first treated in the same period "
+                f"({pd.Period(ordinal=latest, freq=panel.freq)}) "
                 "and none is never treated: there is no comparison group for any period. Add "
                 "never-treated (or later-treated) units, or use an interrupted time series design."
             )
@@ -432,7 +433,8 @@ def estimate_group_time(
     if np.any(n_c == 0):
         k = int(np.flatnonzero(n_c == 0)[0])
         raise SpecificationError(
-            f"ATT(g={pd.Period(ordinal=int(gk[k]), freq=panel.freq)}, t={pd.Period(ordinal=int(per[jk[k]]), freq=panel.freq)}) has no comparison units "
+            f"ATT(g={pd.Period(ordinal=int(gk[k]), freq=panel.freq)}, "
+            f"t={pd.Period(ordinal=int(per[jk[k]]), freq=panel.freq)}) has no comparison units "
             f"under control={control!r}. Use control='not_yet_treated' or restrict the periods."
         )
 
@@ -460,7 +462,8 @@ def estimate_group_time(
                 a, inf = _two_by_two(dy, is_t[sub].astype(float), xs, wvec[sub], method, where)
             except np.linalg.LinAlgError:
                 raise SpecificationError(
-                    f"{where}: the {'outcome regression' if method == 'reg' else 'propensity score or outcome regression'} "
+                    f"{where}: the "
+                    f"{'outcome regression' if method == 'reg' else 'propensity score or outcome regression'} "
                     f"with covariates {format_examples(list(covariates))} is singular on its {int(sub.sum())} units "
                     f"({int(is_t.sum())} treated). Typical causes: perfect separation of treated and comparison "
                     "units by a covariate, or a covariate constant within the cell. Drop or coarsen the "

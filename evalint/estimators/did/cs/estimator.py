@@ -317,7 +317,8 @@ class CallawaySantAnna(FitTemplate):
             spec = {"estimator": self.name, "control": self.control, "estimation": self.estimation,
                     "covariates": list(covs), "anticipation": self.anticipation,
                     "base_period": self.base_period, "aggregation": self.aggregation,
-                    "unbalanced": self.unbalanced, "weights": self.weights, "outcome": outcome, "pretrend": self.pretrend,
+                    "unbalanced": self.unbalanced, "weights": self.weights, "outcome": outcome,
+                    "pretrend": self.pretrend,
                     "inference": repr(spec_inf), "alpha": a}
             n_periods = panel.n_periods
             state = CSState(
@@ -329,7 +330,8 @@ class CallawaySantAnna(FitTemplate):
                 intervention="staggered: " + ", ".join(
                     f"{p} ({int(np.sum(cells.unit_cohort == g))} units)" for g, p in cohort_period.items()),
                 n_obs=cells.n_units * n_periods, n_periods=n_periods,
-                extra_info=_info_lines(self, covs, notes, len(cells.att), cells, cluster_col if cluster is not None else None),
+                extra_info=_info_lines(self, covs, notes, len(cells.att), cells,
+                                       cluster_col if cluster is not None else None),
                 pretrend=self.pretrend,
             )
             return build_result(state, self.aggregation, alpha=a, min_e=self.min_e, max_e=self.max_e,

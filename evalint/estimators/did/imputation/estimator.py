@@ -310,7 +310,8 @@ class ImputationDiD(FitTemplate):
             info["anticipation"] = a
             info["effects_note"] = ("Event-time effects (kind 'imputation') average imputed effects over treated cells "
                                     "at that horizon; kind 'cohort' rows over each cohort's treated cells"
-                                    + ("; kind 'pretrend' rows are BJS Test 1 coefficients." if self.pretrends else "."))
+                                    + ("; kind 'pretrend' rows are BJS Test 1 coefficients."
+                                       if self.pretrends else "."))
             tables = {"imputed_effects": pd.DataFrame({
                 panel.unit: panel.units[fr["u"].to_numpy()], panel.time: panel.periods[fr["t"].to_numpy()],
                 "rel_time": rel, "tau_hat": tau})[imputable].reset_index(drop=True)}
@@ -322,7 +323,8 @@ class ImputationDiD(FitTemplate):
                 inference=InferenceInfo("BJS Theorem 3", "conservative variance of BJS (2024) Theorem 3, "
                                         f"{cluster_phrase(by, n_clusters)}, "
                                         f"{self.aux_partition.replace('_', ' x ')} auxiliary averaging"
-                                        + (" with the leave-one-out refinement (App. A.9)" if self.leave_one_out else "")
+                                        + (" with the leave-one-out refinement (App. A.9)"
+                                           if self.leave_one_out else "")
                                         + ", normal reference", clusters=n_clusters),
                 panel=panel, spec={"estimator": self.name, "anticipation": a, "horizon_max": self.horizon_max,
                                    "pretrends": self.pretrends, "aux_partition": self.aux_partition,

@@ -246,7 +246,8 @@ def v_diagnostic(fit: UnitFit) -> tuple[CheckResult | None, list[Flag]]:
     fl: list[Flag] = []
     ok = share <= V_CONCENTRATION
     if not ok:
-        fl.append(Flag("diagnostic", "medium", text + f": V is concentrated (> {V_CONCENTRATION:.0%}) on one predictor, "
+        fl.append(Flag("diagnostic", "medium",
+                       text + f": V is concentrated (> {V_CONCENTRATION:.0%}) on one predictor, "
                        "so the other predictors barely shape the weights. Check that predictor's scale and "
                        "relevance, or use v_method='regression' or outcome-only SC as a sensitivity check.",
                        source="scm_v_concentrated"))

@@ -321,7 +321,8 @@ class SyntheticDiD(FitTemplate):
                 plot_kind="synth", intervention=intervention, n_obs=int(design.Y.size),
                 n_units=len(design.units), info=info, references=_REFERENCES,
                 state=SDIDState(method=self.method, unit_weights=tables["unit_weights"],
-                                time_weights=tables["time_weights"], effective_controls=float(1.0 / np.sum(c0.omega ** 2)),
+                                time_weights=tables["time_weights"],
+                                effective_controls=float(1.0 / np.sum(c0.omega ** 2)),
                                 effective_pre_periods=float(1.0 / np.sum(c0.lam ** 2)) if c0.lam.sum() > 0
                                 else float("nan")),
             )

@@ -19,7 +19,8 @@ Each algorithm re-estimates the same design on resampled or reassigned units:
 This module holds the replications (the estimator's refits); the standard errors are worked
 out from them by :mod:`evalint.inference.replicates`, which the estimator reaches through
 :func:`evalint.inference.dispatch.infer` with a :class:`SdidReplicates` (a
-:class:`~evalint.inference.interface.ReplicateRefit`). Replications of equal shape are solved together as one batch of weight problems
+:class:`~evalint.inference.interface.ReplicateRefit`). Replications of equal shape are solved
+together as one batch of weight problems
 (:func:`evalint.estimators.synth.sdid.core.replicate_estimates`), which is what makes 200
 placebo replications cost little more than one fit. Randomness comes from the spec's one ``seed``
 through :func:`numpy.random.default_rng` (built by the inference layer), so results are
