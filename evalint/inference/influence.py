@@ -13,7 +13,11 @@ over a :class:`UnitInfluence` (the values on request, and cluster codes per unit
 the handlers (``MultiplierBootstrap``, ``Analytic``, ``Clustered``) return an
 :class:`InfluencePlan`: the inference in words and the standard errors (and sup-t band
 critical value) of any influence matrix, by :func:`~evalint.inference.multiplier.influence_se`
-or :func:`~evalint.inference.multiplier.multiplier_bootstrap` with the spec's one seed.
+or :func:`~evalint.inference.multiplier.multiplier_bootstrap` with the spec's one seed. The
+estimator keeps the plan and runs every aggregation's (and the ATT(g,t) cells') standard errors
+through it; a handler registered for :class:`UnitInfluence` returns an :class:`InfluencePlan`
+(a subclass may override :meth:`InfluencePlan.standard_errors` and
+:meth:`InfluencePlan.cell_standard_errors`).
 
 References
 ----------
@@ -140,6 +144,18 @@ class InfluencePlan:
             if spec.uniform and bd.se.shape[0] > 1:
                 crit = sup_t_critical(bd.draws[:, 1:], bd.se[1:], alpha)
             return bd.se, crit
+        return influence_se(psi, self.cluster), None
+
+    def cell_standard_errors(self, psi: Any, alpha: float = 0.05, bootstrap: bool = False,
+                             seed_offset: int = 1) -> tuple[np.ndarray, float | None]:
+        """SEs of every column of ``psi`` (the ATT(g,t) cells) and, when ``bootstrap`` asks for
+        the multiplier bootstrap of the cells (uniform), the sup-t critical value over all columns;
+        otherwise the analytic (cluster-robust) SEs."""
+        spec = self.spec
+        if isinstance(spec, MultiplierBootstrap) and bootstrap:
+            seed = None if spec.seed is None else spec.seed + seed_offset
+            bd = multiplier_bootstrap(psi, reps=spec.reps, seed=seed, alpha=alpha, cluster=self.cluster)
+            return bd.se, (bd.crit_value if spec.uniform else None)
         return influence_se(psi, self.cluster), None
 
 

@@ -21,7 +21,7 @@ from evalint.inference.interface import (
     CovarianceEstimate, LinearFit, ReplicateEstimate, ReplicateRefit, TimeSeriesFit,
 )
 from evalint.inference.conformal import Conformal, CounterfactualRefit
-from evalint.inference.influence import ClusterInfluence, InfluenceInference, UnitInfluence
+from evalint.inference.influence import ClusterInfluence, InfluenceInference, InfluencePlan, UnitInfluence
 from evalint.inference.placebo_rank import PlaceboRefit, placebo_rank_inference
 from evalint.inference.replicates import jackknife_se
 from evalint.inference.specs import InferenceSpec, MultiplierBootstrap, NeweyWest, Placebo
@@ -66,6 +66,11 @@ def _influence(spec: Toy, fit: ClusterInfluence) -> InfluenceInference:
     return InfluenceInference(tuple(float(np.abs(p).sum()) for p in fit.contributions), None, "Toy")
 
 
+def _unit_influence(spec: Toy, fit: UnitInfluence) -> InfluencePlan:
+    """Analytic influence-function SEs under the toy's name."""
+    return InfluencePlan(spec, "Toy", "toy influence-function SEs", None, None, None, None)
+
+
 @pytest.fixture
 def toy_registered():
     saved = list(dispatch._RULES)
@@ -75,6 +80,7 @@ def toy_registered():
     register_inference(Toy, CounterfactualRefit, _conformal)
     register_inference(Toy, LinearFit, _linear)
     register_inference(Toy, ClusterInfluence, _influence)
+    register_inference(Toy, UnitInfluence, _unit_influence)
     yield
     dispatch._RULES[:] = saved
 
@@ -146,6 +152,17 @@ def test_a_registered_spec_reaches_every_family_without_estimator_edits(toy_regi
         assert np.isfinite(est.fit(panel, inference=Toy(), **kw).se)
     est, panel, kw = ImputationDiD.contract_example()
     assert np.isfinite(est.fit(panel, inference=Toy(), **kw).se)
+
+    # Callaway-Sant'Anna: per-unit influence functions; the toy plan's analytic SEs are
+    # sqrt(sum_i psi_i^2) / n of the headline aggregation's influence function, by hand
+    from evalint.estimators.did import CallawaySantAnna
+    from evalint.estimators.did.cs.aggregate import aggregate_cells
+
+    est, panel, kw = CallawaySantAnna.contract_example()
+    res = est.fit(panel, **{**kw, "inference": Toy()})
+    assert res.inference.name == "Toy"
+    psi = aggregate_cells(res.state.cells, est.aggregation).overall_influence
+    assert res.se == pytest.approx(np.sqrt(np.sum(psi ** 2)) / psi.shape[0], rel=1e-12)
 
 
 def test_an_unregistered_spec_is_refused_with_the_supported_list():

@@ -40,15 +40,10 @@ from evalint._typing import check_alpha, check_option
 from evalint.diagnostics.base import CheckResult, Flag
 from evalint.diagnostics.pretrend import pretrend_check, wald_check
 from evalint.errors import EvalintError, SpecificationError
-from evalint.inference.multiplier import (
-    _DEGENERATE,
-    _cluster_sums,
-    influence_se,
-    multiplier_bootstrap,
-    sup_t_critical,
-)
+from evalint.inference.influence import InfluencePlan
+from evalint.inference.multiplier import _DEGENERATE, _cluster_sums
 from evalint.inference.normal import wald
-from evalint.inference.specs import InferenceSpec, MultiplierBootstrap
+from evalint.inference.specs import InferenceSpec
 from evalint.results.effect import EffectResult, InferenceInfo, make_result, tidy
 from evalint.results.state import FamilyState
 
@@ -254,20 +249,6 @@ def aggregate_cells(cells: GroupTimeCells, kind: str = "simple", *, min_e: float
 
 
 # --------------------------------------------------------------------------- results
-def _inference_numbers(state: Any, psi: np.ndarray, alpha: float, seed_offset: int = 0
-                       ) -> tuple[np.ndarray, float | None]:
-    """SEs for the columns of ``psi`` and (bootstrap) the sup-t critical value over columns 1..."""
-    spec = state.inference
-    if isinstance(spec, MultiplierBootstrap):
-        seed = None if spec.seed is None else spec.seed + seed_offset
-        bd = multiplier_bootstrap(psi, reps=spec.reps, seed=seed, alpha=alpha, cluster=state.cluster)
-        crit = None
-        if spec.uniform and psi.shape[1] > 1:
-            crit = sup_t_critical(bd.draws[:, 1:], bd.se[1:], alpha)
-        return bd.se, crit
-    return influence_se(psi, state.cluster), None
-
-
 def _rows_frame(cells: GroupTimeCells, agg: Aggregation, se: np.ndarray, crit: float | None,
                 alpha: float, df: float | None) -> pd.DataFrame:
     if agg.kind == "simple":
@@ -295,16 +276,7 @@ def _rows_frame(cells: GroupTimeCells, agg: Aggregation, se: np.ndarray, crit: f
 def att_gt_table(state: Any, alpha: float, df: float | None) -> pd.DataFrame:
     """All ATT(g,t) in the tidy schema (plus base_period, n_treated, n_control)."""
     cells = state.cells
-    crit = None
-    spec = state.inference
-    if isinstance(spec, MultiplierBootstrap) and state.bootstrap_cells:
-        bd = multiplier_bootstrap(cells.influence, reps=spec.reps,
-                                  seed=None if spec.seed is None else spec.seed + 1,
-                                  alpha=alpha, cluster=state.cluster)
-        se = bd.se
-        crit = bd.crit_value if spec.uniform else None
-    else:
-        se = influence_se(cells.influence, state.cluster)
+    se, crit = state.inference_plan.cell_standard_errors(cells.influence, alpha, bootstrap=state.bootstrap_cells)
     stat, p, lo, hi = wald(cells.att, se, alpha, df)
     glab, tlab = cells.labels(cells.group), cells.labels(cells.time)
     out = pd.DataFrame({
@@ -336,6 +308,7 @@ class CSState(FamilyState):
     cells: GroupTimeCells
     inference: InferenceSpec
     inference_info: InferenceInfo
+    inference_plan: InfluencePlan
     cluster: np.ndarray | None
     bootstrap_cells: bool
     outcome: str
@@ -473,7 +446,7 @@ def build_result(state: CSState, kind: str = "simple", *, alpha: float = 0.05, m
     cells = state.cells
     agg = aggregate_cells(cells, kind, min_e=min_e, max_e=max_e, balance_e=balance_e)
     psi = np.column_stack([agg.overall_influence, agg.influence])
-    se, crit = _inference_numbers(state, psi, a)
+    se, crit = state.inference_plan.standard_errors(psi, a)
     df = state.inference_info.df
     effects = _rows_frame(cells, agg, se[1:], crit, a, df)
     table = att_gt_table(state, a, df)

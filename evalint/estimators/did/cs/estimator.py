@@ -67,6 +67,7 @@ from evalint.estimators.did.permutation import warn_few_treated, with_conley_tab
 from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
 from evalint.results.effect import EffectResult
 from evalint.inference.dispatch import infer
+from evalint.inference.influence import UnitInfluence
 from evalint.inference.multiplier import cluster_codes
 from evalint.inference.permutation import ConleyTaber
 from evalint.inference.specs import Analytic, Clustered, MultiplierBootstrap
@@ -158,6 +159,7 @@ class CallawaySantAnna(FitTemplate):
 
     name: ClassVar[str] = "callaway_santanna"
     supported_inference: ClassVar[tuple[type, ...]] = (MultiplierBootstrap, Analytic, Clustered, ConleyTaber)
+    inference_interface: ClassVar[type] = UnitInfluence
     inference_label: ClassVar[str] = "CallawaySantAnna"
 
     control: Literal["never_treated", "not_yet_treated"] = "never_treated"
@@ -322,7 +324,7 @@ class CallawaySantAnna(FitTemplate):
                     "inference": repr(spec_inf), "alpha": a}
             n_periods = panel.n_periods
             state = CSState(
-                cells=cells, inference=spec_inf, inference_info=info, cluster=cluster,
+                cells=cells, inference=spec_inf, inference_info=info, inference_plan=plan, cluster=cluster,
                 bootstrap_cells=self.bootstrap_cells, outcome=outcome,
                 outcome_label=panel.outcome_kinds[outcome].label if outcome in panel.outcome_kinds else outcome,
                 spec=spec, notes=notes, base_diagnostics=(check,) if check is not None else (),
