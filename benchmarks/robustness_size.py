@@ -62,7 +62,8 @@ def rep_its(seed: int, seasonality: str | None = "fourier") -> dict:
     one = d.loc[d["icb_code"] == unit]
     p = evalint.Panel.from_frame(one, time="month", outcome=["emergency_admissions", "delayed_discharges"],
                                  population="population")
-    pit = placebo_in_time(p, "count_its", intervention=DATE, window=WINDOW, pre_periods=PRE, seasonality=seasonality)
+    pit = placebo_in_time(p, "count_its", intervention=DATE, window=WINDOW, pre_periods=PRE, seasonality=seasonality,
+                          outcome="emergency_admissions")
     nc = negative_control(p, "count_its", outcome="delayed_discharges", intervention=DATE, seasonality=seasonality)
     return {**_pit(pit), "naive_p": float(pit.table["p_value"].iloc[0]), "negative_control_p": nc.p_value}
 
