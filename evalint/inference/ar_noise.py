@@ -36,7 +36,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, optimize
 
-from evalint.errors import InferenceError
+from typing import Any
+
+from evalint.errors import InferenceError, SpecificationError
+from evalint.inference.dispatch import register_inference
+from evalint.inference.interface import TimeSeriesFit
+from evalint.inference.specs import ARNoiseErrors
 
 __all__ = ["ARNoiseFit", "fit_ar_noise", "ar_noise_loglik"]
 
@@ -212,3 +217,16 @@ def _adjustment(phi: float, lam: float, y: np.ndarray, X: np.ndarray, times: np.
         g = np.array([(plus[i][2][j, j] - minus[i][2][j, j]) / (2 * h) for i in range(p)])
         dfs.append(2 * v ** 2 / (float(g @ S @ g) + 2 * V0[j, j] ** 2 / (n - k)))
     return extra, float(min(min(dfs), n - k))
+
+
+@register_inference(ARNoiseErrors, TimeSeriesFit)
+def _ar_noise_handler(spec: ARNoiseErrors, fit: TimeSeriesFit) -> Any:
+    """``ARNoiseErrors`` on a least-squares series fit: its GLS refit with AR(1)-plus-noise errors.
+
+    The fit must offer ``refit_ar_noise(spec)`` (the ITS least-squares fit does); others are refused.
+    """
+    refit = getattr(fit, "refit_ar_noise", None)
+    if not callable(refit):
+        raise SpecificationError("ARNoiseErrors applies to least-squares series fits (the controlled ITS's contrast "
+                                 "series, the segmented regression); use ARErrors() for this model.")
+    return refit(spec)

@@ -34,14 +34,15 @@ from scipy import linalg, optimize
 from evalint.errors import InferenceError, SpecificationError
 from evalint.inference.dispatch import infer
 from evalint.inference.interface import CovarianceEstimate
-from evalint.inference.specs import Analytic, ARErrors, NeweyWest
+from evalint.inference.ar_noise import fit_ar_noise
+from evalint.inference.specs import Analytic, ARErrors, ARNoiseErrors, NeweyWest
 from evalint.results.effect import InferenceInfo
 
 #: largest AR(1) coefficient a REML fit may take (the restricted likelihood can rise to a unit root)
 MAX_PACF = 0.99
 
-__all__ = ["ModelFit", "OLSSeriesFit", "GLMSeriesFit", "fit_ols", "fit_gls_ar", "fit_glm_ar", "fit_glm", "ar_loglik",
-           "check_rank", "irls_poisson"]
+__all__ = ["ModelFit", "OLSSeriesFit", "GLMSeriesFit", "fit_ols", "fit_gls_ar", "fit_gls_ar_noise", "fit_glm_ar",
+           "fit_glm", "ar_loglik", "check_rank", "irls_poisson"]
 
 
 @dataclass
@@ -158,6 +159,10 @@ class OLSSeriesFit:
 
     def refit_ar_errors(self, spec: ARErrors) -> ModelFit:
         return fit_gls_ar(self.y, self.X, self.include, spec)
+
+    def refit_ar_noise(self, spec: ARNoiseErrors) -> ModelFit:
+        """The regression by GLS with AR(1)-plus-noise errors (:mod:`evalint.inference.ar_noise`)."""
+        return fit_gls_ar_noise(self.y, self.X, self.include, spec)
 
 
 def fit_ols(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, inference: Any,
@@ -702,3 +707,21 @@ def fit_glm(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, offset: np.ndar
     out: ModelFit = infer(spec, GLMSeriesFit(y, X, include, offset, model, prewhite=prewhite,
                                              time_index=time_index))
     return out
+
+
+def fit_gls_ar_noise(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, spec: ARNoiseErrors) -> ModelFit:
+    """A segmented regression by GLS with AR(1)-plus-noise errors (:mod:`evalint.inference.ar_noise`):
+    the controlled ITS's contrast-series default."""
+    cols = list(X.columns)
+    Xf = X.to_numpy(float)[include]
+    check_rank(Xf, cols)
+    n, k = Xf.shape
+    focus = [j for j, c in enumerate(cols) if c.startswith(("level_", "slope_", "ramp_"))] or None
+    f = fit_ar_noise(np.asarray(y, float)[include], Xf, np.flatnonzero(include), reml=spec.method == "reml",
+                     adjust=spec.adjust, focus=focus)
+    info = InferenceInfo("ARNoiseErrors", f"{spec.description}; t({f.df:.1f}) reference", df=f.df,
+                         note=f"phi = {f.phi:.3f}, AR share of the error variance = {f.lam:.2f}")
+    return ModelFit(params=pd.Series(f.beta, index=cols), cov=pd.DataFrame(f.cov, index=cols, columns=cols), df=f.df,
+                    link="identity", offset=np.zeros(len(y)), resid=f.resid, inference=info, model="gls_ar_noise",
+                    scale=f.sigma2, loglik=f.loglik, aic=-2 * f.loglik + 2 * (k + 3),
+                    info={"phi": f.phi, "ar_share": f.lam, "adjusted": f.adjusted})

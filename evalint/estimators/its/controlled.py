@@ -35,16 +35,16 @@ from evalint._typing import check_alpha, check_option
 from evalint.diagnostics.base import Flag
 from evalint.errors import SpecificationError
 from evalint.estimators.base import register_estimator
-from evalint.estimators.its.backends import ModelFit, check_rank, fit_glm, fit_ols
+from evalint.estimators.its.backends import OLSSeriesFit, fit_glm, fit_ols
 from evalint.estimators.its.common import (
     ITS_REFERENCES, SeriesData, assemble_result, extract_series, its_calendar_query, prepare_design, resolve_dates,
 )
 from evalint.estimators.its.counterfactual import counterfactual_effects
 from evalint.estimators.its.segmented import NW_REFS, ITSDesignMixin
 from evalint.estimators.template import FitCore
-from evalint.inference.ar_noise import fit_ar_noise
+from evalint.inference.dispatch import infer
 from evalint.inference.specs import Analytic, ARErrors, ARNoiseErrors, NeweyWest
-from evalint.results.effect import EffectResult, InferenceInfo
+from evalint.results.effect import EffectResult
 
 __all__ = ["ControlledITS", "controlled_its", "NW_UNDERCOVERAGE", "CONTRAST_DEFAULT"]
 
@@ -284,7 +284,8 @@ class ControlledITS(ITSDesignMixin):
         series = extract_series(cpanel, name)
         dates = resolve_dates(self.interventions, intervention, panel, treated)
         design, focus = prepare_design(series, dates, self.design_spec(), min_pre=self.min_pre, focus=self.focus)
-        fit = _fit_contrast_ar_noise(series.y, design.X, design.include, inference)
+        # the dispatcher runs the ARNoiseErrors handler on the contrast series' least-squares fit
+        fit = infer(inference, OLSSeriesFit(series.y, design.X, design.include))
         method = "Controlled ITS (contrast series, GLS with AR(1) errors plus noise)"
         term = design.headline_term(focus)
         inter = next(i for i in design.interruptions if i.name == focus)
@@ -334,23 +335,6 @@ _AR_NOISE_REFS = ("Harvey AC (1989). Forecasting, Structural Time Series Models 
                   "University Press.",
                   "Kackar RN, Harville DA (1984). Approximations for standard errors of estimators of fixed and random "
                   "effects in mixed linear models. JASA 79:853-862.")
-
-
-def _fit_contrast_ar_noise(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, spec: ARNoiseErrors) -> ModelFit:
-    """The contrast's segmented regression by GLS with AR(1)-plus-noise errors (inference/ar_noise.py)."""
-    cols = list(X.columns)
-    Xf = X.to_numpy(float)[include]
-    check_rank(Xf, cols)
-    n, k = Xf.shape
-    focus = [j for j, c in enumerate(cols) if c.startswith(("level_", "slope_", "ramp_"))] or None
-    f = fit_ar_noise(np.asarray(y, float)[include], Xf, np.flatnonzero(include), reml=spec.method == "reml",
-                     adjust=spec.adjust, focus=focus)
-    info = InferenceInfo("ARNoiseErrors", f"{spec.description}; t({f.df:.1f}) reference", df=f.df,
-                         note=f"phi = {f.phi:.3f}, AR share of the error variance = {f.lam:.2f}")
-    return ModelFit(params=pd.Series(f.beta, index=cols), cov=pd.DataFrame(f.cov, index=cols, columns=cols), df=f.df,
-                    link="identity", offset=np.zeros(len(y)), resid=f.resid, inference=info, model="gls_ar_noise",
-                    scale=f.sigma2, loglik=f.loglik, aic=-2 * f.loglik + 2 * (k + 3),
-                    info={"phi": f.phi, "ar_share": f.lam, "adjusted": f.adjusted})
 
 
 def _contrast_info(res: EffectResult, panel: Any) -> EffectResult:
