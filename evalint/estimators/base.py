@@ -298,3 +298,24 @@ def accepts_outcome(fn: Any) -> Any:
         head = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
         with_outcome.__signature__ = sig.replace(parameters=[*head, extra, *tail])  # type: ignore[attr-defined]
     return with_outcome
+
+
+def check_options(function: str, estimator_cls: type, options: Mapping[str, Any],
+                  also: Sequence[str] = ("inference", "calendar", "alpha")) -> None:
+    """Refuse keyword options that ``estimator_cls`` (a dataclass) does not take, naming them.
+
+    The convenience wrappers pass ``**options`` to the estimator's constructor; a misspelt option
+    (``treated=`` for ``unit=``, ``intervention=`` to an estimator that reads the panel's cohorts)
+    becomes a :class:`~evalint.errors.SpecificationError` listing the options and the closest
+    match, instead of a bare ``TypeError`` from ``__init__``.
+    """
+    import dataclasses
+    import difflib
+
+    names = [f.name for f in dataclasses.fields(estimator_cls) if f.init]
+    unknown = sorted(set(options) - set(names))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], [*names, *also], n=1)
+        raise SpecificationError(
+            f"{function} got unknown option(s) {', '.join(map(repr, unknown))}"
+            f"{f'; did you mean {close[0]!r}?' if close else '.'} Options: {', '.join([*names, *also])}.")

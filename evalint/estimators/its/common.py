@@ -130,6 +130,12 @@ def extract_series(panel: Any, outcome: str | None, unit: Any = None) -> SeriesD
                 "or its_by_unit(panel, ...) to fit every unit."
             )
         unit = units[0]
+    elif isinstance(unit, (list, tuple, set, dict, pd.Series, pd.Index, np.ndarray)):
+        raise SpecificationError(
+            f"{unit!r} is several units, but an interrupted time series (and each side of a controlled ITS: unit= "
+            "and comparison=) takes one unit id. To use several units, sum them into one series first "
+            "(panel.aggregate('comparison', units=[...])) or use a comparison design (synthetic_control, "
+            "synthetic_did, callaway_santanna).")
     elif unit not in index.positions:
         raise SpecificationError(f"unit={unit!r} is not in the panel; units include {format_examples(units)}.")
     pos = index.positions[unit]

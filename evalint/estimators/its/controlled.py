@@ -34,7 +34,7 @@ import pandas as pd
 from evalint._typing import check_alpha, check_option
 from evalint.diagnostics.base import Flag
 from evalint.errors import SpecificationError
-from evalint.estimators.base import register_estimator
+from evalint.estimators.base import check_options, register_estimator
 from evalint.estimators.its.backends import OLSSeriesFit, fit_glm, fit_ols
 from evalint.estimators.its.common import (
     ITS_REFERENCES, SeriesData, assemble_result, extract_series, its_calendar_query, prepare_design, resolve_dates,
@@ -389,6 +389,9 @@ def controlled_its(panel: Any, intervention: Any = None, *, unit: Any = None, co
         if intervention is not None:
             raise SpecificationError("Give intervention= or interventions=, not both.")
         intervention = options.pop("interventions")
+    check_options("controlled_its", ControlledITS, options,
+                  ("intervention", "unit", "comparison", "outcome", "comparison_outcome", "inference", "calendar",
+                   "alpha"))
     return ControlledITS(**options).fit(panel, inference=inference, calendar=calendar, alpha=alpha,
                                         outcome=outcome, unit=unit, comparison=comparison,
                                         comparison_outcome=comparison_outcome, intervention=intervention)

@@ -34,7 +34,7 @@ import pandas as pd
 from evalint._typing import check_alpha, check_option
 from evalint.diagnostics.base import Flag
 from evalint.errors import SpecificationError
-from evalint.estimators.base import register_estimator
+from evalint.estimators.base import check_options, register_estimator
 from evalint.estimators.its.backends import GLMSeriesFit
 from evalint.estimators.its.common import (
     ITS_REFERENCES, assemble_result, check_count_series, extract_series, its_calendar_query, prepare_design,
@@ -226,6 +226,8 @@ def count_its(panel: Any, intervention: Any = None, *, outcome: str | None = Non
         if intervention is not None:
             raise SpecificationError("Give intervention= or interventions=, not both.")
         intervention = options.pop("interventions")
+    check_options("count_its", CountITS, options,
+                  ("intervention", "unit", "outcome", "inference", "calendar", "alpha"))
     est = CountITS(**options)
     return est.fit(panel, inference=inference, calendar=calendar, alpha=alpha, outcome=outcome, unit=unit,
                    intervention=intervention)

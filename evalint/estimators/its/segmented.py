@@ -38,7 +38,7 @@ import pandas as pd
 
 from evalint._typing import check_alpha, check_option, check_positive_int
 from evalint.errors import SpecificationError, warn_deprecated_setting
-from evalint.estimators.base import register_estimator
+from evalint.estimators.base import check_options, register_estimator
 from evalint.estimators.its.backends import OLSSeriesFit
 from evalint.estimators.its.common import (
     warn_short_pre,
@@ -258,6 +258,8 @@ def segmented_regression(panel: Any, intervention: Any = None, *, outcome: str |
         if intervention is not None:
             raise SpecificationError("Give intervention= or interventions=, not both.")
         intervention = options.pop("interventions")
+    check_options("segmented_regression", SegmentedRegression, options,
+                  ("intervention", "unit", "outcome", "inference", "calendar", "alpha"))
     est = SegmentedRegression(**options)
     return est.fit(panel, inference=inference, calendar=calendar, alpha=alpha, outcome=outcome, unit=unit,
                    intervention=intervention)

@@ -54,7 +54,7 @@ from evalint.errors import SpecificationError, warn_deprecated_setting
 from evalint.estimators.template import FitCore, FitTemplate
 from evalint.inference.placebo_rank import PlaceboRefit
 from evalint.inference.specs import Placebo
-from evalint.estimators.base import register_estimator
+from evalint.estimators.base import check_options, register_estimator
 from evalint.estimators.synth.matrices import Predictor, synth_design
 from evalint.estimators.synth.scm.placebo import assemble_scm_result
 from evalint.estimators.synth.scm.weights import SCMProblem
@@ -244,6 +244,8 @@ def synthetic_control(panel: Panel, *, treated: Any = None, intervention: Any = 
     ----------
     Abadie, Diamond & Hainmueller (2010).
     """
+    check_options("synthetic_control", SyntheticControl, options,
+                  ("treated", "donors", "outcome", "predictor_data", "inference", "calendar", "alpha"))
     est = SyntheticControl(predictors=None if predictors is None else tuple(predictors),
                            v_method=v_method, **options)
     inference = placebo_seed(inference, seed, "synthetic_control")

@@ -63,7 +63,7 @@ from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore,
 from evalint.inference.dispatch import infer
 from evalint.inference.interface import ReplicateRefit
 from evalint.inference.specs import Bootstrap, Jackknife, Placebo
-from evalint.estimators.base import register_estimator
+from evalint.estimators.base import check_options, register_estimator
 from evalint.estimators.synth.sdid.core import (
     METHODS,
     DesignFit,
@@ -392,5 +392,6 @@ def synthetic_did(panel: Panel, treated: Any = None, method: str = "sdid", varia
                                 f"synthetic_did(..., inference={spec!r})")
         if inference is None:
             inference = spec
+    check_options("synthetic_did", SyntheticDiD, options, ("treated", "covariates", "inference", "calendar", "alpha"))
     est = SyntheticDiD(method=method, covariates=tuple(covariates), **options)
     return est.fit(panel, inference=inference, calendar=calendar, alpha=alpha, treated=treated)
