@@ -41,6 +41,30 @@ def realdata_root() -> Path:
     return found
 
 
+@pytest.fixture(scope="session")
+def real_source(realdata_root: Path):
+    """``real_source(name)`` returns the local paths of real-data source ``name``.
+
+    Sources whose folder ships in ``shared/realdata`` must be complete there (a missing file
+    fails). Sources registered for download only (their folder is absent from the real-data
+    folder, e.g. the monthly A&E workbooks and UEC bed sitreps pinned to public copies) skip when
+    they are not in the download cache either, naming how to fetch them.
+    """
+    from evalint.datasets.realdata import RealDataNotFoundError
+    from evalint.io import source_info, source_paths
+
+    def _paths(name: str) -> list[Path]:
+        try:
+            return source_paths(name)
+        except RealDataNotFoundError as err:
+            if (realdata_root / source_info(name).folder).is_dir():
+                raise
+            pytest.skip(f"download-only real-data source {name!r} is not on this machine "
+                        f"(fetch it once with evalint.io.read_source({name!r}, download=True)): {err}")
+
+    return _paths
+
+
 @pytest.fixture(autouse=True)
 def _realdata_marker_skips_without_files(request: pytest.FixtureRequest) -> None:
     """A test marked ``realdata`` skips when the real-data folder is absent (and only then)."""

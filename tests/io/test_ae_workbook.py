@@ -147,8 +147,10 @@ def test_unrecognised_layouts_name_sheet_row_and_columns(tmp_path, workbook):
 
 
 @pytest.mark.realdata
-def test_real_workbooks_against_healthyr_and_the_england_row(realdata_root):
+def test_real_workbooks_against_healthyr_and_the_england_row(realdata_root, real_source):
     from evalint.io import read_source
+
+    real_source("ae_provider_workbooks")
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -172,9 +174,11 @@ def test_real_workbooks_against_healthyr_and_the_england_row(realdata_root):
 
 
 @pytest.mark.realdata
-def test_real_icb_sheet_against_healthyr(realdata_root):
+def test_real_icb_sheet_against_healthyr(realdata_root, real_source):
     from evalint.geography import icb_table
     from evalint.io import read_source
+
+    real_source("ae_icb_workbook")
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -127,8 +127,10 @@ def test_same_month_twice_is_refused(extract):
 
 
 @pytest.mark.realdata
-def test_real_files_against_healthyr_and_england_rows(realdata_root):
+def test_real_files_against_healthyr_and_england_rows(realdata_root, real_source):
     from evalint.io import read_source
+
+    real_source("uec_beds_sitrep")
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

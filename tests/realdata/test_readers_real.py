@@ -19,7 +19,6 @@ from evalint.io import (
     read_discharge_sitrep,
     read_source,
     source_info,
-    source_paths,
 )
 
 pytestmark = pytest.mark.realdata
@@ -32,12 +31,12 @@ def _quiet():
         yield
 
 
-def test_every_registered_file_is_present_with_its_sha256(realdata_root):
-    for name in list_sources()["name"]:
-        info = source_info(name)
-        assert info.licence.startswith("Open Government Licence v3.0")
-        for f, p in zip(info.files, source_paths(name)):
-            assert sha256_file(p) == f.sha256
+@pytest.mark.parametrize("name", list_sources()["name"].tolist())
+def test_every_registered_file_is_present_with_its_sha256(name, real_source):
+    info = source_info(name)
+    assert info.licence.startswith("Open Government Licence v3.0")
+    for f, p in zip(info.files, real_source(name)):
+        assert sha256_file(p) == f.sha256
 
 
 def test_ae_timeseries_published_england_totals(realdata_root):
