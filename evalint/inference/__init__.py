@@ -6,6 +6,7 @@ with :func:`~evalint.inference.dispatch.register_inference`).
 
 from evalint.inference import ar_noise as _ar_noise  # noqa: F401  (registers its handlers)
 from evalint.inference import conformal as _conformal  # noqa: F401  (registers its handlers)
+from evalint.inference import contrasts as _contrasts  # noqa: F401  (registers its handlers)
 from evalint.inference import influence as _influence  # noqa: F401  (registers its handlers)
 from evalint.inference import placebo_rank as _placebo_rank  # noqa: F401  (registers its handlers)
 from evalint.inference import replicates as _replicates  # noqa: F401  (registers its handlers)

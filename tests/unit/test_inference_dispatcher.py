@@ -200,3 +200,74 @@ def test_multiplier_bootstrap_se_equals_the_influence_sd_within_monte_carlo_band
     assert abs(se[0] / sd - 1) < 4 * np.sqrt(1.36 / reps)
     plan_a = infer(__import__("evalint").Analytic(), fit)
     assert plan_a.standard_errors(psi)[0][0] == pytest.approx(sd, rel=1e-12)
+
+
+@dataclass(frozen=True)
+class NormalClustered(InferenceSpec):
+    """A spec evalint does not ship for the regression DiD: CR1S SEs with a normal reference."""
+
+    @property
+    def description(self) -> str:
+        return "CR1S cluster-robust SEs, normal reference (toy)"
+
+
+def _normal_clustered(spec: NormalClustered, fit: object, **_: object) -> object:
+    """Covariance from the shipped Clustered handler, contrasts tested against N(0, 1)."""
+    import dataclasses
+
+    from scipy import stats
+
+    from evalint.inference.specs import Clustered
+
+    base = infer(Clustered(small_sample="CR1S"), fit)
+
+    def z_test(c, alpha, wald):
+        z = stats.norm.ppf(1 - alpha / 2)
+        p = 2 * stats.norm.sf(abs(wald.estimate / wald.se))
+        return dataclasses.replace(wald, df=np.inf, p_value=float(p),
+                                   ci=(wald.estimate - z * wald.se, wald.estimate + z * wald.se))
+
+    return dataclasses.replace(base, test=z_test)
+
+
+def test_a_spec_registered_for_the_regression_did_reaches_twfe_event_study_and_dose():
+    from scipy import stats
+
+    from evalint.estimators.did import DoseResponse, EventStudy, SunAbraham, TWFE
+    from evalint.inference.contrasts import ClusteredLinearFit
+
+    est, panel, kw = TWFE.contract_example()
+    kw = {**kw, "inference": NormalClustered()}
+    with pytest.raises(SpecificationError,
+                       match=r"^TWFE does not support inference=NormalClustered; supported: Clustered, "
+                             r"WildClusterBootstrap\.$"):
+        est.fit(panel, **kw)
+    saved = list(dispatch._RULES)
+    try:
+        register_inference(NormalClustered, ClusteredLinearFit, _normal_clustered)
+        assert NormalClustered in registered_specs(ClusteredLinearFit)
+        # TWFE: the SE is linearmodels PanelOLS' clustered SE (debiased, group_debias: CR1S), the
+        # p-value and interval the normal ones around it
+        from linearmodels import PanelOLS
+
+        res = est.fit(panel, **kw)
+        d = panel.data.assign(t=panel.data["month"].map(lambda p: p.ordinal)).set_index(["unit", "t"])
+        ref = PanelOLS(d["y"], d[["treated", "x"]].astype(float), entity_effects=True, time_effects=True).fit(
+            cov_type="clustered", cluster_entity=True, debiased=True, group_debias=True)
+        assert res.inference.name == "NormalClustered"
+        assert res.estimate == pytest.approx(ref.params["treated"], rel=1e-8)
+        assert res.se == pytest.approx(ref.std_errors["treated"], rel=1e-8)
+        assert res.p_value == pytest.approx(2 * stats.norm.sf(abs(res.estimate / res.se)), rel=1e-10)
+        assert res.ci[1] - res.estimate == pytest.approx(stats.norm.ppf(0.975) * res.se, rel=1e-10)
+        # the event study and the dose model hand over the same interface: no edit either
+        for cls in (EventStudy, DoseResponse):
+            e, p, k = cls.contract_example()
+            r = e.fit(p, **{**k, "inference": NormalClustered()})
+            assert r.inference.name == "NormalClustered"
+            assert r.p_value == pytest.approx(2 * stats.norm.sf(abs(r.estimate / r.se)), rel=1e-10)
+        # the covariance-only LinearFit estimators do not take it (they cannot test contrasts by it)
+        e, p, k = SunAbraham.contract_example()
+        with pytest.raises(SpecificationError, match="supported: Analytic, Clustered"):
+            e.fit(p, **{**k, "inference": NormalClustered()})
+    finally:
+        dispatch._RULES[:] = saved

@@ -44,6 +44,7 @@ from evalint.estimators.did.twfe import (
     resolve_regression_inference,
 )
 from evalint.estimators.template import CalendarOutcome, FitCore, FitTemplate
+from evalint.inference.contrasts import ClusteredLinearFit
 from evalint.inference.specs import Clustered, WildClusterBootstrap
 from evalint.results.effect import EffectResult, make_result
 
@@ -79,6 +80,7 @@ class DoseResponse(FitTemplate):
     name: ClassVar[str] = "dose_response"
     supported_inference: ClassVar[tuple[type, ...]] = (Clustered, WildClusterBootstrap)
     inference_label: ClassVar[str] = "DoseResponse"
+    inference_interface: ClassVar[type] = ClusteredLinearFit
     dose: str = "dose"
     form: str = "twfe"
     extensive_margin: bool = False

@@ -54,6 +54,7 @@ from evalint.estimators.did.twfe import (
     simulated_panel,
 )
 from evalint.estimators.template import FitCore, FitTemplate
+from evalint.inference.contrasts import ClusteredLinearFit
 from evalint.inference.normal import wald
 from evalint.inference.permutation import ConleyTaber
 from evalint.estimators.did.state import EventTimeState
@@ -136,6 +137,7 @@ class EventStudy(FitTemplate):
     name: ClassVar[str] = "event_study"
     supported_inference: ClassVar[tuple[type, ...]] = (Clustered, WildClusterBootstrap, ConleyTaber)
     inference_label: ClassVar[str] = "EventStudy"
+    inference_interface: ClassVar[type] = ClusteredLinearFit
     leads: int = 12
     lags: int = 24
     reference: int | tuple[int, ...] = -1

@@ -10,9 +10,13 @@ negative weights (Goodman-Bacon 2021; de Chaisemartin & D'Haultfoeuille 2020): s
 methods/did.md and prefer Callaway-Sant'Anna, Sun-Abraham or the imputation estimator.
 
 This module also holds the regression engine shared by the event study and dose forms
-(:func:`fit_fe_regression`): unbalanced-panel handling, clusters, the inference choice
-(CR1/CR2 or the wild cluster bootstrap, the latter by default below 50 clusters), the
-few-cluster warning rule and the policy-calendar check.
+(:func:`fit_fe_regression`): unbalanced-panel handling, clusters, the default inference (the wild
+cluster bootstrap below 50 clusters, CR1 otherwise), the few-cluster warning rule and the
+policy-calendar query. The inference itself is the dispatcher's: the fit is handed over as a
+:class:`~evalint.inference.contrasts.ClusteredLinearFit` and ``infer(spec, ...)`` returns the
+covariance and the contrast tests (CR1/CR2, the wild cluster bootstrap, or any spec registered for
+that interface); Conley-Taber refits the estimator on placebo assignments
+(:mod:`evalint.estimators.did.permutation`, through ``infer`` as well).
 
 References
 ----------
@@ -50,7 +54,8 @@ from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore,
 from evalint.inference.permutation import ConleyTaber
 from evalint.estimators.did.staggered import describe_adoption
 from evalint.inference.cluster import ClusterVcov
-from evalint.inference.dispatch import linear_contrast, linear_covariance, resolve_inference
+from evalint.inference.contrasts import ClusteredLinearFit, ClusteredRegression, LinearInference
+from evalint.inference.dispatch import infer, registered_specs, resolve_inference
 from evalint.inference.normal import wald
 from evalint.inference.specs import Clustered, WildClusterBootstrap
 from evalint.results.effect import EffectResult, InferenceInfo, make_result, tidy
@@ -84,11 +89,15 @@ REFERENCES_TWFE = (
 
 @dataclass(frozen=True, eq=False)
 class RegressionFit:
-    """What :func:`fit_fe_regression` returns: the fit, its covariance, the inference used."""
+    """What :func:`fit_fe_regression` returns: the fit, its covariance, the inference used.
+
+    ``inference`` is what the dispatcher returned for ``spec`` (its covariance is ``vcov``).
+    """
 
     fit: FEFit
     vcov: ClusterVcov
     spec: Any
+    inference: LinearInference
     clusters: np.ndarray
     rows: pd.DataFrame
     info: dict[str, Any]
@@ -131,12 +140,12 @@ class RegressionFit:
 
     def contrast_inference(self, c: np.ndarray, alpha: float) -> dict[str, Any]:
         """Estimate, SE, df, p-value and CI of ``c'b`` under the declared inference."""
-        return linear_contrast(self.fit, self.vcov, self.clusters, self.spec, c, alpha).as_dict()
+        return self.inference.contrast(c, alpha).as_dict()
 
     def inference_info(self, df: float | None, reps: int | None = None) -> InferenceInfo:
         spec = self.spec
         note = " ".join(self.notes)
-        seed = spec.seed if isinstance(spec, WildClusterBootstrap) else None
+        seed = getattr(spec, "seed", None)
         by = self.info.get("cluster_by", "unit")
         desc = f"{spec.description}; {cluster_phrase(by, self.vcov.n_clusters)}"
         return InferenceInfo(name=type(spec).__name__, description=desc, df=df,
@@ -205,9 +214,10 @@ def fit_fe_regression(
     design : DataFrame
         Regressors aligned with ``panel.data`` rows (treatment terms first, then covariates).
     outcome : str
-    inference : Clustered, WildClusterBootstrap or None
+    inference : Clustered, WildClusterBootstrap, a spec registered for ClusteredLinearFit, or None
         None: the wild cluster bootstrap (default spec) when there are fewer than
-        ``FEW_CLUSTERS_BOOTSTRAP`` clusters, CR1 otherwise.
+        ``FEW_CLUSTERS_BOOTSTRAP`` clusters, CR1 otherwise. The covariance and the contrast
+        tests are ``infer(spec, ClusteredRegression(fit, clusters, DEFAULT_SMALL_SAMPLE))``.
     alpha : float
     clusters : mapping unit -> cluster, optional
         Cluster labels when the clustering level is not a panel column.
@@ -272,9 +282,11 @@ def fit_fe_regression(
             spec = Clustered(by=by, kind="CR1")
     elif isinstance(spec, Clustered) and n_cl < FEW_CLUSTERS_BOOTSTRAP:
         notes.append(f"Only {n_cl} clusters: consider WildClusterBootstrap() or Clustered(kind='CR2').")
-    elif isinstance(spec, WildClusterBootstrap):
-        notes.append("p-value and CI from the restricted wild cluster bootstrap; the standard error shown is CR1.")
-    vc = linear_covariance(fit, cl, spec, DEFAULT_SMALL_SAMPLE)
+    # the inference layer: the spec plus the fit with its clusters -> covariance and contrast tests
+    li: LinearInference = infer(spec, ClusteredRegression(fit, cl, DEFAULT_SMALL_SAMPLE))
+    if li.note and inference is not None:  # a default spec has its own note above
+        notes.append(li.note)
+    vc = li.vcov
     flags: list[Flag] = []
     n_tr_cl = None
     if treated_rows is not None:
@@ -305,17 +317,22 @@ def fit_fe_regression(
     query = CalendarQuery(cohorts, outcome=outcome, treated_units=[str(u) for u in treated_units],
                           comparison_units=[str(u) for u in never] or None, design="did")
     tr_cl = None if treated_rows is None else vc.cluster_any(np.asarray(treated_rows, bool))
-    return RegressionFit(fit=fit, vcov=vc, spec=spec, clusters=cl, rows=data, info=info, flags=tuple(flags),
-                         diagnostics=(), notes=notes, treated_clusters=tr_cl, calendar=query)
+    return RegressionFit(fit=fit, vcov=vc, spec=spec, inference=li, clusters=cl, rows=data, info=info,
+                         flags=tuple(flags), diagnostics=(), notes=notes, treated_clusters=tr_cl, calendar=query)
 
 
 def resolve_regression_inference(estimator: Any, inference: Any) -> Any:
     """The spec of a fixed-effects regression DiD (TWFE, event study, dose-response): ConleyTaber as
-    it is (the permutation refits the estimator), otherwise a ``Clustered`` or ``WildClusterBootstrap``
-    spec (``None``: chosen from the data by :func:`fit_fe_regression`)."""
+    it is (the permutation refits the estimator), otherwise a spec the dispatcher runs on a
+    :class:`~evalint.inference.contrasts.ClusteredLinearFit`: the declared ``Clustered`` or
+    ``WildClusterBootstrap``, or any spec registered for that interface (``None``: chosen from the
+    data by :func:`fit_fe_regression`). A refusal lists the declared cluster-robust specs."""
     if isinstance(inference, ConleyTaber) and ConleyTaber in estimator.supported_inference:
         return inference
-    return resolve_inference(estimator, inference, supported=(Clustered, WildClusterBootstrap))
+    declared = tuple(t for t in estimator.supported_inference if t is not ConleyTaber)
+    extra = tuple(t for t in registered_specs(estimator.inference_interface)
+                  if t not in declared and isinstance(inference, t))
+    return resolve_inference(estimator, inference, supported=declared + extra)
 
 
 def conley_taber_fit(est: Any, panel: Any, spec: ConleyTaber, *, calendar: Any, alpha: float,
@@ -382,6 +399,7 @@ class TWFE(FitTemplate):
     name: ClassVar[str] = "twfe"
     supported_inference: ClassVar[tuple[type, ...]] = (Clustered, WildClusterBootstrap, ConleyTaber)
     inference_label: ClassVar[str] = "TWFE"
+    inference_interface: ClassVar[type] = ClusteredLinearFit
     covariates: tuple[str, ...] | None = None
     per_population: float | None = None
 
