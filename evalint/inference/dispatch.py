@@ -20,14 +20,15 @@ also accepts every spec registered for that interface.
 handlers live in :mod:`~evalint.inference.time_series` (ITS), :mod:`~evalint.inference.replicates`
 (synthetic DiD), :mod:`~evalint.inference.placebo_rank` (synthetic control),
 :mod:`~evalint.inference.conformal` (augmented SC), :mod:`~evalint.inference.influence`
-(imputation, Callaway-Sant'Anna), :mod:`~evalint.inference.permutation` (Conley-Taber) and here
-(``Clustered``/``Analytic`` on a ``LinearFit``). A new spec for a family is a handler registered
-for that family's interface: no estimator edit. For least-squares
-estimators, :func:`linear_covariance` and :func:`linear_contrast` turn the spec plus the fit's
-:class:`~evalint.inference.interface.LinearFit` interface (scores, bread) and one cluster
-label per row into the covariance, and a contrast's standard error, degrees of freedom,
-p-value and interval: CR1/CR2 (:mod:`~evalint.inference.cluster`) or the restricted wild
-cluster bootstrap (:mod:`~evalint.inference.wild`).
+(imputation, Callaway-Sant'Anna), :mod:`~evalint.inference.permutation` (Conley-Taber),
+:mod:`~evalint.inference.contrasts` (TWFE, event study, dose: CR1/CR2 and the restricted wild
+cluster bootstrap on a ``ClusteredLinearFit``) and here (``Clustered``/``Analytic`` on a
+``LinearFit``). A new spec for a family is a handler registered for that family's interface: no
+estimator edit. For least-squares estimators, :func:`linear_covariance` turns the spec plus the
+fit's :class:`~evalint.inference.interface.LinearFit` interface (scores, bread) and one cluster
+label per row into the cluster-robust covariance (:mod:`~evalint.inference.cluster`), and
+:class:`ContrastInference` is a contrast's estimate, standard error, degrees of freedom, p-value
+and interval.
 
 References
 ----------
@@ -48,12 +49,10 @@ import pandas as pd
 from evalint.errors import SpecificationError
 from evalint.inference.cluster import ClusterVcov, cluster_vcov
 from evalint.inference.interface import LinearFit
-from evalint.inference.normal import wald
-from evalint.inference.specs import Analytic, Clustered, InferenceSpec, WildClusterBootstrap, require_supported
-from evalint.inference.wild import wild_cluster_bootstrap
+from evalint.inference.specs import Analytic, Clustered, InferenceSpec, require_supported
 
 __all__ = ["SupportsInference", "resolve_inference", "ContrastInference", "linear_covariance",
-           "linear_contrast", "supported_names", "register_inference", "registered_specs", "infer"]
+           "supported_names", "register_inference", "registered_specs", "infer"]
 
 #: (spec class, interface the estimator hands over, handler) in registration order
 _RULES: list[tuple[type, type, Callable[..., Any]]] = []
@@ -215,24 +214,6 @@ def linear_covariance(fit: LinearFit, clusters: np.ndarray | pd.Series, spec: In
     kind = spec.kind if isinstance(spec, Clustered) else "CR1"
     rule = spec.small_sample if isinstance(spec, Clustered) else default_small_sample
     return cluster_vcov(fit, clusters, kind=kind, small_sample=rule)
-
-
-def linear_contrast(fit: LinearFit, vcov: ClusterVcov, clusters: np.ndarray | pd.Series, spec: InferenceSpec,
-                    c: np.ndarray, alpha: float) -> ContrastInference:
-    """Estimate, SE, df, p-value and interval of ``c'b`` under ``spec``.
-
-    ``Clustered``: Wald with the covariance's degrees of freedom. ``WildClusterBootstrap``:
-    the restricted wild cluster bootstrap p-value and test-inversion interval, the CR1 SE.
-    """
-    est = float(c @ fit.coef)
-    var, df = vcov.contrast(c)
-    se = float(np.sqrt(var))
-    if isinstance(spec, WildClusterBootstrap):
-        wb = wild_cluster_bootstrap(fit, clusters, c, reps=spec.reps, weights=spec.weights,
-                                    seed=spec.seed, alpha=alpha)
-        return ContrastInference(est, se, df, wb.p_value, wb.ci, reps=wb.reps, enumerated=wb.enumerated)
-    _, p, lo, hi = wald(est, se, alpha, df)
-    return ContrastInference(est, se, df, float(p), (float(lo), float(hi)))
 
 
 def _cluster_robust(spec: InferenceSpec, fit: LinearFit, *, clusters: np.ndarray | pd.Series,

@@ -13,7 +13,8 @@ import pytest
 
 from evalint.errors import InferenceError, SpecificationError
 from evalint.inference.cluster import cluster_codes
-from evalint.inference.dispatch import linear_contrast, linear_covariance, resolve_inference
+from evalint.inference.contrasts import ClusteredRegression
+from evalint.inference.dispatch import infer, linear_covariance, resolve_inference
 from evalint.inference.interface import LinearFit
 from evalint.inference.randomisation import rank_test
 from evalint.inference.specs import Analytic, Clustered, NeweyWest, Placebo, WildClusterBootstrap
@@ -69,7 +70,7 @@ def test_a_plain_ols_is_a_linear_fit_and_matches_statsmodels():
     # statsmodels' default cluster correction: G/(G-1) (N-1)/(N-K), K counting the intercept
     vc = linear_covariance(fit, cl, Clustered(kind="CR1", small_sample="CR1S"), "CR1S")
     np.testing.assert_allclose(vc.se, np.asarray(ref.bse)[1:], rtol=1e-10)
-    out = linear_contrast(fit, vc, cl, Clustered(small_sample="CR1S"), np.array([1.0, 0.0]), 0.05)
+    out = infer(Clustered(small_sample="CR1S"), ClusteredRegression(fit, cl)).contrast(np.array([1.0, 0.0]), 0.05)
     assert out.estimate == pytest.approx(ref.params[1], rel=1e-10)
     assert out.df == 11.0 and out.reps is None
     t = ref.params[1] / ref.bse[1]
@@ -82,8 +83,7 @@ def test_wild_bootstrap_through_the_dispatcher_enumerates_rademacher_signs():
     y, x, cl = _data(g=8)
     fit = PlainOLS.fit(y, x)
     spec = WildClusterBootstrap(weights="rademacher", reps=999)
-    vc = linear_covariance(fit, cl, spec, "CR1S")
-    out = linear_contrast(fit, vc, cl, spec, np.array([0.0, 1.0]), 0.05)
+    out = infer(spec, ClusteredRegression(fit, cl, "CR1S")).contrast(np.array([0.0, 1.0]), 0.05)
     assert out.enumerated and out.reps == 2 ** 8
     # an exact randomisation p-value over 256 equally likely sign vectors is a multiple of 1/256
     assert (out.p_value * 256) == pytest.approx(round(out.p_value * 256))
