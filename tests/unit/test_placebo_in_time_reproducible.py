@@ -4,7 +4,7 @@ The count-ITS rows of that benchmark once differed between two runs on the same 
 was not randomness: count_its's default inference changed between the runs (model-based
 quasi-Poisson to the quasi-Poisson GLM with AR(1) errors), and the rows did not say which one they
 used. These tests pin both halves: the same small case gives the same bytes under another
-``PYTHONHASHSEED``, another BLAS thread count, parallel refits and another order of fits; and the
+``PYTHONHASHSEED``, another BLAS thread count, threaded refits and another order of fits; and the
 benchmark refuses to append rows fitted with another inference to a file.
 """
 
@@ -55,13 +55,13 @@ _SUB = ("import importlib.util, sys; s = importlib.util.spec_from_file_location(
 
 
 def test_count_its_placebo_in_time_same_bytes_across_hashseed_threads_jobs_and_order() -> None:
-    """In this process (its own hash seed, BLAS threads as set, serial refits, Fourier first) and in
-    a fresh one with PYTHONHASHSEED=12345, two BLAS/OpenMP threads, refits on two worker threads and
-    the designs in the other order: the same bytes."""
+    """In this process (its own hash seed, BLAS threads as set: one per core by default, serial
+    refits, Fourier first) and in a fresh one with PYTHONHASHSEED=12345, one BLAS/OpenMP thread,
+    refits on two worker threads and the designs in the other order: the same bytes."""
     pytest.importorskip("joblib")
     here = _case(1, False)
-    env = {**os.environ, "PYTHONHASHSEED": "12345", "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2",
-           "MKL_NUM_THREADS": "2", "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run([sys.executable, "-c", _SUB, __file__], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
