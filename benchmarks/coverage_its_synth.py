@@ -31,7 +31,7 @@ the SDID Frank-Wolfe weights about 6x faster with the same iterations (agrees to
 
 ``run(reps, seed)`` returns the default intervals' rows (one per DGP cell) as a DataFrame with
 columns family, default, dgp, reps, coverage, bias, width, se_sd, band_lo, band_hi (size rows:
-``size``, with coverage = 1 - size), for benchmarks/coverage.py.
+``size``, with coverage = 1 - size), for benchmarks/default_coverage.py.
 """
 
 from __future__ import annotations
@@ -419,7 +419,7 @@ DEFAULTS = {"its_count": ("qp_ar1_reml", "count ITS: quasi-Poisson + AR(1) error
 
 
 def run(reps: int, seed: int) -> pd.DataFrame:
-    """The default intervals' coverage, for benchmarks/coverage.py.
+    """The default intervals' coverage, for benchmarks/default_coverage.py.
 
     Columns: family, default, dgp, reps, coverage, bias, width, se_sd, band_lo, band_hi, size
     (size only for the SCM placebo test under no effect, where coverage = 1 - size). ITS rows:

@@ -47,8 +47,8 @@ import time
 import warnings
 from pathlib import Path
 
-# benchmarks/ off the import path (running this script puts it first): benchmarks/coverage.py would shadow the
-# coverage package that numba (pyfixest) tries to import; did_bench.py is loaded by file path
+# benchmarks/ off the import path (running this script puts it first): a sibling script must not shadow a package
+# (coverage.py, now default_coverage.py, shadowed the coverage package numba imports); did_bench.py is loaded by path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 LEADS, LAGS, REF = 12, 24, -1

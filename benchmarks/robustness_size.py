@@ -22,7 +22,13 @@ Usage::
     python benchmarks/robustness_size.py --table      # markdown table from the CSVs written
 
 Rows are appended to ``benchmarks/robustness_size_<design>.csv`` as replications finish (the
-run can be resumed: replications already in the file are skipped).
+run can be resumed: replications already in the file are skipped). Each row names the inference its
+design's fits used (``inference``: the count ITS's default changed from model-based quasi-Poisson
+to the quasi-Poisson GLM with AR(1) errors after the first run, which changed every count-ITS row
+on the same seeds); a run refuses to append to a file whose rows name another inference, or none.
+``--its-inference model`` fits the count ITS with model-based quasi-Poisson errors
+(``inference=Analytic()``), the default of the first run (table A), whose rows it reproduces bit
+for bit. Rows are the same for any ``PYTHONHASHSEED``, BLAS thread count and replication order.
 """
 
 from __future__ import annotations
@@ -55,6 +61,11 @@ def _pit(pit) -> dict:
             "effective_placebos": pit.info.get("effective_placebos"), "n_placebos": pit.info["n_placebos"]}
 
 
+#: The count ITS's inference: ``None`` (count_its's default) or a spec (``--its-inference model``).
+ITS_INFERENCE: dict[str, object] = {"default": None, "model": evalint.Analytic()}
+its_inference: object = None
+
+
 def rep_its(seed: int, seasonality: str | None = "fourier") -> dict:
     d = _frame(seed)
     rng = np.random.default_rng(seed)
@@ -62,10 +73,14 @@ def rep_its(seed: int, seasonality: str | None = "fourier") -> dict:
     one = d.loc[d["icb_code"] == unit]
     p = evalint.Panel.from_frame(one, time="month", outcome=["emergency_admissions", "delayed_discharges"],
                                  population="population")
+    inf = {} if its_inference is None else {"inference": its_inference}
     pit = placebo_in_time(p, "count_its", intervention=DATE, window=WINDOW, pre_periods=PRE, seasonality=seasonality,
-                          outcome="emergency_admissions")
-    nc = negative_control(p, "count_its", outcome="delayed_discharges", intervention=DATE, seasonality=seasonality)
-    return {**_pit(pit), "naive_p": float(pit.table["p_value"].iloc[0]), "negative_control_p": nc.p_value}
+                          outcome="emergency_admissions", **inf)
+    nc = negative_control(p, "count_its", outcome="delayed_discharges", intervention=DATE, seasonality=seasonality,
+                          **inf)
+    used = evalint.count_its(p, intervention=DATE, outcome="emergency_admissions", seasonality=seasonality, **inf)
+    return {**_pit(pit), "naive_p": float(pit.table["p_value"].iloc[0]), "negative_control_p": nc.p_value,
+            "inference": used.inference.name}
 
 
 def rep_did(seed: int) -> dict:
@@ -76,7 +91,7 @@ def rep_did(seed: int) -> dict:
     p = evalint.Panel.from_frame(d, unit="icb_code", time="month", outcome="rate")
     pit = placebo_in_time(p, "twfe", intervention=DATE, treated=units[:3], window=WINDOW, pre_periods=PRE,
                           inference=evalint.Clustered())
-    return {**_pit(pit), "naive_p": float(pit.table["p_value"].iloc[0])}
+    return {**_pit(pit), "naive_p": float(pit.table["p_value"].iloc[0]), "inference": "Clustered"}
 
 
 def rep_sc(seed: int) -> dict:
@@ -87,7 +102,7 @@ def rep_sc(seed: int) -> dict:
     p = evalint.Panel.from_frame(d, unit="icb_code", time="month", outcome="rate")
     pit = placebo_in_time(p, "synthetic_control", intervention=DATE, treated=units[0], window=WINDOW,
                           pre_periods=PRE, inference=evalint.Placebo(reps=1))
-    return _pit(pit)
+    return {**_pit(pit), "inference": "Placebo"}
 
 
 def rep_its_noseason(seed: int) -> dict:
@@ -101,11 +116,29 @@ LABELS = {"its": "count ITS (quasi-Poisson, Fourier seasonality), 1 ICB",
           "sc": "synthetic control, 1 ICB + 9 donors"}
 
 
-def run(design: str, reps: int, seed0: int = 20261205, tag: str = "") -> Path:
-    out = HERE / f"robustness_size_{design}{tag}.csv"
+def _check_resume(out: Path, row: dict) -> None:
+    """Refuse to append ``row`` to ``out`` when the rows already there used another inference.
+
+    Rows of one file must come from one design and one inference: the count ITS's default changed
+    between two runs once, and rows of both would have been counted as one rejection rate.
+    """
+    old = pd.read_csv(out)
+    if old.empty:
+        return
+    kinds = sorted(old["inference"].astype(str).unique()) if "inference" in old else []
+    if kinds != [row["inference"]]:
+        raise SystemExit(
+            f"{out.name}: its rows were fitted with inference {kinds or 'not recorded'}, this run with "
+            f"{row['inference']!r}; rows of both would be counted as one rejection rate. Write to a new file "
+            "(--tag) or delete the old one.")
+
+
+def run(design: str, reps: int, seed0: int = 20261205, tag: str = "", directory: Path = HERE) -> Path:
+    out = Path(directory) / f"robustness_size_{design}{tag}.csv"
     done = set(pd.read_csv(out)["rep"]) if out.exists() else set()
     fn = DESIGNS[design]
     t0 = time.time()
+    checked = False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for r in range(reps):
@@ -113,6 +146,9 @@ def run(design: str, reps: int, seed0: int = 20261205, tag: str = "") -> Path:
                 continue
             t = time.time()
             row = {"rep": r, "seed": seed0 + r, **fn(seed0 + r), "seconds": time.time() - t}
+            if not checked and out.exists():
+                _check_resume(out, row)
+            checked = True
             pd.DataFrame([row]).to_csv(out, mode="a", header=not out.exists(), index=False)
             if r % 50 == 0:
                 print(f"{design} rep {r}: {time.time() - t0:.0f} s", flush=True)
@@ -188,7 +224,10 @@ if __name__ == "__main__":
     ap.add_argument("--reps", type=int, default=500)
     ap.add_argument("--table", action="store_true", help="print the markdown table and exit")
     ap.add_argument("--tag", default="", help="suffix of the CSV names (e.g. _t for the studentised-test runs)")
+    ap.add_argument("--its-inference", choices=list(ITS_INFERENCE), default="default",
+                    help="count ITS inference: count_its's default, or model-based quasi-Poisson (table A's runs)")
     a = ap.parse_args()
+    its_inference = ITS_INFERENCE[a.its_inference]
     if a.table:
         print(table(tag=a.tag))
         print()

@@ -51,8 +51,8 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-# this folder off the import path (running a script puts it first): benchmarks/coverage.py would shadow the
-# coverage package that numba tries to import; sibling scripts are loaded by file path (_sibling)
+# this folder off the import path (running a script puts it first): a sibling script must not shadow a package
+# (coverage.py, now default_coverage.py, shadowed the coverage package numba imports); siblings load by path (_sibling)
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 

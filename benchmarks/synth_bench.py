@@ -40,8 +40,8 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 import sys
 from pathlib import Path
 
-# benchmarks/ off the import path (running this script puts it first): benchmarks/coverage.py would shadow the
-# coverage package that numba tries to import
+# benchmarks/ off the import path (running this script puts it first): a sibling script must not shadow a package
+# (coverage.py, now default_coverage.py, once shadowed the coverage package numba imports)
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse

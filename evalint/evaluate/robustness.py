@@ -29,7 +29,7 @@ trends hold by construction and every simulated effect is real, the breakdown va
 three outcomes were Mbar = 0.10-0.35 (the relative-magnitude bound scales with the largest
 pre-period month-to-month change, which monthly noise makes large), so any threshold near the
 usual benchmark Mbar = 1 would call every true effect fragile. Placebo-in-time and pre-trend
-power are reported but not in the rule either: the placebo rank test rejected 13-15% of the
+power are reported but not in the rule either: the placebo rank test rejected 11-15% of the
 time at a nominal 5% on NHS-shaped panels and the studentised placebo p reported instead has
 few effective placebos (methods/sensitivity.md), and power describes the test, not the estimate.
 

@@ -52,7 +52,7 @@ SIZE_NOTE = ("The p-value is the studentised placebo test: the actual estimate d
              "same windows on AR(1) noise (coefficient 0 to 0.6) it rejected 4.0-4.4% of the time at 5%, and "
              "5.0% of 500 simulated NHS panels for TWFE DiD (methods/sensitivity.md, section 9). "
              "The plain rank of the actual estimate among the placebos "
-             "(rank_p in info) over-rejects: 12-18% in that model and 13-15% on simulated NHS panels for "
+             "(rank_p in info) over-rejects: 12-18% in that model and 11-15% on simulated NHS panels for "
              "TWFE DiD, synthetic control and count ITS without a seasonal term; it is shown for description only.")
 
 
@@ -175,7 +175,7 @@ def placebo_in_time(
     The rank test would be exact if the actual and placebo statistics were exchangeable under no
     effect. They are not: neighbouring placebo windows share most of their data, so the placebo
     estimates are more alike than the actual one is to any of them; the 5% rank test rejected
-    13-15% of the time on NHS-shaped panels with no effect. The reported p-value therefore
+    11-15% of the time on NHS-shaped panels with no effect. The reported p-value therefore
     studentises the actual estimate by the placebos' root mean square and refers it to a t
     distribution with the placebos' effective number as df (:func:`studentised_placebo_test`),
     which rejected 4.0-4.4% of the time at 5% with the same windows on AR(1) noise

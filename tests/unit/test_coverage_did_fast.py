@@ -1,4 +1,4 @@
-"""Fast version of benchmarks/coverage.py's DiD checks (the full run: 500 replications, table in
+"""Fast version of benchmarks/default_coverage.py's DiD checks (the full run: 500 replications, table in
 benchmarks/RESULTS.md and methods/did.md).
 
 Simulations with known truth (the benchmark's own DGPs, methods/did.md "Simulation evidence"):
@@ -19,12 +19,12 @@ from scipy import stats
 
 import evalint
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "coverage.py"
+_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "default_coverage.py"
 
 
 @pytest.fixture(scope="module")
 def cov():
-    spec = importlib.util.spec_from_file_location("evalint_bench_coverage", _PATH)
+    spec = importlib.util.spec_from_file_location("evalint_bench_default_coverage", _PATH)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

@@ -36,8 +36,8 @@ falls in it 99 times in 100.
 
 Usage::
 
-    nice -n 10 python benchmarks/coverage.py --reps 500 --out benchmarks/coverage_did.csv --only did
-    python benchmarks/coverage.py --reps 500          # every family (needs coverage_its_synth.py)
+    nice -n 10 python benchmarks/default_coverage.py --reps 500 --out benchmarks/coverage_did.csv --only did
+    python benchmarks/default_coverage.py --reps 500          # every family (needs coverage_its_synth.py)
 """
 
 from __future__ import annotations
