@@ -90,12 +90,13 @@ TASKS: dict[str, tuple[tuple[str, ...], int, str]] = {
     "sc_weights": (("evalint", "pysyncon"), 3,
                    "Prop 99 outcome-only SC weights alone (no placebo): evalint's exact simplex least squares; "
                    "pysyncon Synth with custom V = sd^2 (undoing its predictor scaling). Best of 3."),
-    "sdid_warm": (("evalint", "evalint (auto)", "diff-diff"), 2,
+    "sdid_warm": (("evalint", "evalint (numba)", "diff-diff"), 2,
                   "Prop 99 (synthdid's data), synthetic DiD with synthdid's defaults and 200 placebo replicates "
                   "(seed 0). Timed: the fit, best of 3 after a warm-up fit in the same process. evalint takes its "
-                  "default path (numba kernels when numba is installed, loaded by the warm-up); 'evalint (auto)' "
-                  "sets EVALINT_NUMBA=auto (numpy for a problem of this size)."),
-    "sdid_fresh": (("evalint", "evalint (auto)", "diff-diff"), 3,
+                  "default path (EVALINT_NUMBA=auto: numpy for a problem of this size, below "
+                  "fw_compiled.MIN_COMPILED_SIZE); 'evalint (numba)' sets EVALINT_NUMBA=1 (numba kernels, loaded "
+                  "by the warm-up)."),
+    "sdid_fresh": (("evalint", "evalint (numba)", "diff-diff"), 3,
                    "the sdid_warm fit as a one-off: import of the package + the first fit, in a fresh process "
                    "(interpreter start-up, the same for both, excluded)."),
     "its_fleet": (("evalint", "statsmodels"), 3,
@@ -199,8 +200,8 @@ def _w_sc(side: str, which: str) -> dict:
 
 
 def _w_sdid(side: str, fresh: bool) -> dict:
-    if side == "evalint (auto)":
-        os.environ["EVALINT_NUMBA"] = "auto"
+    if side == "evalint (numba)":
+        os.environ["EVALINT_NUMBA"] = "1"
     t = _now()
     if side.startswith("evalint"):
         from evalint.estimators.synth.sdid.estimator import synthetic_did

@@ -41,6 +41,7 @@ from typing import Any
 from evalint.errors import InferenceError, SpecificationError
 from evalint.inference.dispatch import register_inference
 from evalint.inference.interface import TimeSeriesFit
+from evalint.inference.kackar_harville import kackar_harville
 from evalint.inference.specs import ARNoiseErrors
 
 __all__ = ["ARNoiseFit", "fit_ar_noise", "ar_noise_loglik"]
@@ -166,7 +167,7 @@ def fit_ar_noise(y: np.ndarray, X: np.ndarray, times: np.ndarray, *, reml: bool 
     cov = V0
     adjusted = False
     if adjust:
-        out = _adjustment(phi, lam, y, X, times, reml, V0, focus if focus is not None else list(range(k)))
+        out = _adjustment(phi, lam, y, X, times, reml, focus if focus is not None else list(range(k)))
         if out is not None:
             cov, df, adjusted = V0 + out[0], out[1], True
     sigma2 = rss / (n - k)
@@ -175,8 +176,13 @@ def fit_ar_noise(y: np.ndarray, X: np.ndarray, times: np.ndarray, *, reml: bool 
 
 
 def _adjustment(phi: float, lam: float, y: np.ndarray, X: np.ndarray, times: np.ndarray, reml: bool,
-                V0: np.ndarray, focus: list[int]) -> tuple[np.ndarray, float] | None:
-    """``(J S J', Satterthwaite df)`` over the interior parameters; ``None`` if none is interior."""
+                focus: list[int]) -> tuple[np.ndarray, float] | None:
+    """``(J S J', Satterthwaite df)`` over the interior parameters; ``None`` if none is interior.
+
+    :func:`evalint.inference.kackar_harville.kackar_harville` in ``(phi, lam)``, over the
+    parameters not held at a bound (``phi`` only while ``lam`` is interior: without an
+    autocorrelated part ``phi`` is not identified).
+    """
     n, k = X.shape
     theta = np.array([phi, lam])
     free = [i for i, (v, lo, hi) in enumerate(((phi, -PHI_MAX, PHI_MAX), (lam, 0.0, 1.0)))
@@ -185,38 +191,14 @@ def _adjustment(phi: float, lam: float, y: np.ndarray, X: np.ndarray, times: np.
         free = [i for i in free if i != 0]
     if not free:
         return None
-    h = 1e-4
 
-    def at(delta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    def at(sub: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         th = theta.copy()
-        th[free] += delta
+        th[free] = sub
         ll, beta, Xw, _, rss = _profile(float(th[0]), float(th[1]), y, X, times, reml)
         return ll, beta, rss / (n - k) * np.linalg.inv(Xw.T @ Xw)
 
-    p = len(free)
-    try:
-        ll0 = at(np.zeros(p))[0]
-        E = np.eye(p) * h
-        plus = [at(E[i]) for i in range(p)]
-        minus = [at(-E[i]) for i in range(p)]
-        H = np.empty((p, p))
-        for i in range(p):
-            H[i, i] = (plus[i][0] - 2 * ll0 + minus[i][0]) / h ** 2
-            for j in range(i):
-                H[i, j] = H[j, i] = (at(E[i] + E[j])[0] - plus[i][0] - plus[j][0] + ll0) / h ** 2
-        S = np.linalg.inv(-H)
-    except (np.linalg.LinAlgError, ValueError, FloatingPointError):
-        return None
-    if not np.all(np.linalg.eigvalsh(S) > 0):
-        return None
-    J = np.column_stack([(plus[i][1] - minus[i][1]) / (2 * h) for i in range(p)])
-    extra = J @ S @ J.T
-    dfs = []
-    for j in focus:
-        v = V0[j, j] + extra[j, j]
-        g = np.array([(plus[i][2][j, j] - minus[i][2][j, j]) / (2 * h) for i in range(p)])
-        dfs.append(2 * v ** 2 / (float(g @ S @ g) + 2 * V0[j, j] ** 2 / (n - k)))
-    return extra, float(min(min(dfs), n - k))
+    return kackar_harville(at, theta[free], focus, n - k)
 
 
 @register_inference(ARNoiseErrors, TimeSeriesFit)

@@ -308,16 +308,43 @@ def test_kernels_that_cannot_be_set_up_fall_back_to_numpy(monkeypatch):
     assert res.estimate == pytest.approx(-15.60383, abs=5e-6)
 
 
-def test_auto_mode_sends_only_large_problems_to_the_kernels(monkeypatch):
-    # default: every problem; auto: small problems stay on numpy (no numba import for a one-off fit)
-    monkeypatch.delenv("EVALINT_NUMBA")
-    assert fw_compiled.use_compiled(1)
-    monkeypatch.setenv("EVALINT_NUMBA", "auto")
-    assert not fw_compiled.use_compiled(200 * 19 * 37)
-    assert fw_compiled.use_compiled(fw_compiled.MIN_COMPILED_SIZE)
+def test_default_sends_only_large_problems_to_the_kernels(monkeypatch):
+    # default (unset or auto): small problems stay on numpy (no numba import for a one-off fit);
+    # Prop 99's placebo batch (38 x 19 x 37) is below the measured threshold
+    for default in (None, "auto", "AUTO ", ""):
+        if default is None:
+            monkeypatch.delenv("EVALINT_NUMBA")
+        else:
+            monkeypatch.setenv("EVALINT_NUMBA", default)
+        assert not fw_compiled.use_compiled(1)
+        assert not fw_compiled.use_compiled(38 * 19 * 37)
+        assert not fw_compiled.use_compiled(fw_compiled.MIN_COMPILED_SIZE - 1)
+        assert fw_compiled.use_compiled(fw_compiled.MIN_COMPILED_SIZE)
     monkeypatch.setenv("EVALINT_NUMBA", "0")
     assert not fw_compiled.use_compiled(10**9)
     monkeypatch.setenv("EVALINT_NUMBA", "1")
     assert fw_compiled.use_compiled(1)
     monkeypatch.setenv("EVALINT_NO_NUMBA", "1")
     assert not fw_compiled.use_compiled(10**9)
+
+
+def test_default_one_off_prop99_fit_does_not_import_numba():
+    """A fresh process fitting Prop 99 with the default settings stays on numpy and never imports
+    numba (its import costs about what the kernels save on a problem this small), and gives
+    synthdid's -15.60383."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, json; from evalint.estimators.synth.sdid.estimator import synthetic_did; "
+            "from evalint.replication.prop99_synthdid import prop99_panel; "
+            "r = synthetic_did(prop99_panel(), calendar=False); "
+            "print(json.dumps(['numba' in sys.modules, r.estimate]))")
+    env = {k: v for k, v in os.environ.items() if k not in ("EVALINT_NUMBA", "EVALINT_NO_NUMBA")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2]) + os.pathsep + env.get("PYTHONPATH", "")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    imported, estimate = json.loads(res.stdout.strip().splitlines()[-1])
+    assert imported is False
+    assert estimate == pytest.approx(-15.60383, abs=5e-6)

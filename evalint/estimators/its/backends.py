@@ -34,6 +34,7 @@ from scipy import linalg, optimize
 from evalint.errors import InferenceError, SpecificationError
 from evalint.inference.dispatch import infer
 from evalint.inference.interface import CovarianceEstimate
+from evalint.inference.kackar_harville import kackar_harville
 from evalint.inference.ar_noise import fit_ar_noise
 from evalint.inference.specs import Analytic, ARErrors, ARNoiseErrors, NeweyWest
 from evalint.results.effect import InferenceInfo
@@ -352,50 +353,23 @@ def _estimated_ar_adjustment(phi: np.ndarray, y: np.ndarray, X: np.ndarray, time
                              cols: list[str]) -> tuple[np.ndarray, float] | None:
     """Allowance for estimating the AR coefficients (Kackar & Harville 1984; Satterthwaite df).
 
-    With ``theta = atanh(pacf)`` and its variance ``S`` from the curvature of the (restricted)
-    profile log-likelihood, returns ``(J S J', df)``: the extra covariance of ``b`` because it is
-    computed at an estimated ``theta`` (``J = db/dtheta``), and the Satterthwaite degrees of
-    freedom of the intervention terms' variances, ``2 v^2 / (g'Sg + 2 v^2/(n - k))`` with
-    ``g = dv/dtheta`` (the smallest over those terms). Numerical derivatives, step 1e-4.
-    ``None`` when the curvature is not negative definite.
+    :func:`evalint.inference.kackar_harville.kackar_harville` with ``theta = atanh(pacf)`` and the
+    (restricted) profile likelihood of the AR(p) GLS fit: returns ``(J S J', df)``, the extra
+    covariance of ``b`` because it is computed at an estimated ``theta`` and the smallest
+    Satterthwaite df over the intervention terms (every term when there is none). ``None`` for
+    independent errors or when the curvature is not negative definite.
     """
-    p = len(phi)
-    if p == 0:
+    if len(phi) == 0:
         return None
     n, k = X.shape
-    theta = np.arctanh(_ar_to_pacf(phi))
-    h = 1e-4
 
-    def at(th: np.ndarray):
+    def at(th: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         ll, beta, Xw, _, rss = _profile(_pacf_to_ar(np.tanh(th)), y, X, times, reml)
         return ll, beta, rss / (n - k) * np.linalg.inv(Xw.T @ Xw)
 
-    try:
-        ll0, b0, V0 = at(theta)
-        E = np.eye(p) * h
-        plus = [at(theta + E[i]) for i in range(p)]
-        minus = [at(theta - E[i]) for i in range(p)]
-        Hs = np.empty((p, p))
-        for i in range(p):
-            Hs[i, i] = (plus[i][0] - 2 * ll0 + minus[i][0]) / h ** 2
-            for j in range(i):
-                pp = at(theta + E[i] + E[j])[0]
-                Hs[i, j] = Hs[j, i] = (pp - plus[i][0] - plus[j][0] + ll0) / h ** 2
-        S = np.linalg.inv(-Hs)
-    except (np.linalg.LinAlgError, ValueError, FloatingPointError):
-        return None
-    if not np.all(np.linalg.eigvalsh(S) > 0):
-        return None
-    J = np.column_stack([(plus[i][1] - minus[i][1]) / (2 * h) for i in range(p)])
-    extra = J @ S @ J.T
     idx = ([j for j, c in enumerate(cols) if c.split(":")[-1].startswith(("level_", "slope_", "ramp_"))]
            or list(range(k)))
-    dfs = []
-    for j in idx:
-        v = V0[j, j] + extra[j, j]
-        g = np.array([(plus[i][2][j, j] - minus[i][2][j, j]) / (2 * h) for i in range(p)])
-        dfs.append(2 * v ** 2 / (float(g @ S @ g) + 2 * V0[j, j] ** 2 / (n - k)))
-    return extra, float(min(min(dfs), n - k))
+    return kackar_harville(at, np.arctanh(_ar_to_pacf(phi)), idx, n - k)
 
 
 def fit_gls_ar(y: np.ndarray, X: pd.DataFrame, include: np.ndarray, spec: ARErrors) -> ModelFit:

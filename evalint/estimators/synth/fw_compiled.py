@@ -36,10 +36,12 @@ weights agree to ~1e-14 rather than bit-for-bit (tests: 1e-12, same iteration co
 
 Use
 ---
-Nothing here is called directly by estimators: ``frank_wolfe.py`` dispatches to it when
-:func:`compiled_available` is true (numba importable and the environment variable
-``EVALINT_NO_NUMBA`` unset, empty or ``0``); otherwise the numpy path runs unchanged. numba is
-imported, and the kernels compiled (or loaded from numba's on-disk cache), on first use.
+Nothing here is called directly by estimators: ``frank_wolfe.py`` dispatches a weight problem to
+it when :func:`use_compiled` says so: by default (``EVALINT_NUMBA`` unset or ``auto``) only a
+problem of at least :data:`MIN_COMPILED_SIZE` entries, where the kernels repay numba's import
+within one fit; ``EVALINT_NUMBA=1`` every problem; ``EVALINT_NUMBA=0`` or ``EVALINT_NO_NUMBA=1``
+none (also without numba). Otherwise the numpy path runs unchanged. numba is imported, and the
+kernels compiled (or loaded from numba's on-disk cache), on first use, once per process.
 """
 
 # The kernels clamp with explicit ``if`` statements rather than ``max``/``min`` on purpose: they
@@ -48,6 +50,8 @@ imported, and the kernels compiled (or loaded from numba's on-disk cache), on fi
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 from typing import Any
 
@@ -58,15 +62,20 @@ from evalint._typing import FloatArray
 __all__ = ["backend", "compiled_available", "frank_wolfe_batch", "simplex_rounds", "unavailable_reason"]
 
 _ENV = "EVALINT_NO_NUMBA"
-#: ``1``/``always`` (default): compiled kernels for every problem; ``auto``: only for problems of
-#: at least ``MIN_COMPILED_SIZE`` entries; ``0``/``never``: never (as ``EVALINT_NO_NUMBA=1``)
+#: ``auto`` (default): compiled kernels only for problems of at least ``MIN_COMPILED_SIZE`` entries;
+#: ``1``/``always``: for every problem; ``0``/``never``: never (as ``EVALINT_NO_NUMBA=1``)
 _MODE_ENV = "EVALINT_NUMBA"
-#: B x n x m entries from which ``EVALINT_NUMBA=auto`` uses the kernels. Importing numba and loading
-#: the cached kernels costs ~0.5-1.5 s once per process; the numpy path solves a Prop 99-sized SDID
-#: with 200 placebo replicates (a 38 x 19 x 38 batch) in ~0.3 s, so a single small fit in a fresh
-#: process is ~5% faster without numba (benchmarks/RESULTS.md, sdid_fresh), but a session with
-#: several fits (the demo: three outcomes) is faster with it; hence the default stays ``always``.
-MIN_COMPILED_SIZE = 1_000_000
+#: B x n x m entries (B stacked problems, n rows, m candidate weights) from which the default
+#: (``auto``) uses the kernels. Measured by benchmarks/sdid_numba_threshold.py (CPU time of one SDID
+#: fit with 200 placebo replicates in a fresh process, numba vs numpy, 9 panel shapes, two runs;
+#: table in benchmarks/RESULTS.md, SDID section): importing numba and loading the cached kernels
+#: (~0.3-0.5 s CPU within a fit) costs about what the kernels save up to a largest weight problem
+#: of ~100,000 entries (numpy / numba CPU 0.26-1.26 below it, 0.70-0.73 on Prop 99's 26,714); the
+#: kernels were cheaper in every shape from 230,680 entries (1.02-1.07) and 1.6-1.9x cheaper from
+#: 461,360. Prop 99 and each of the demo's fits (<= 27,000) stay on numpy and do not import numba.
+MIN_COMPILED_SIZE = 200_000
+_ALWAYS = ("1", "always", "on", "yes", "true")
+_NEVER = ("0", "never", "off", "no", "false")
 
 
 # --------------------------------------------------------------------------- kernels
@@ -386,21 +395,34 @@ def _load() -> bool:
 
 
 # --------------------------------------------------------------------------- public
+@functools.lru_cache(maxsize=8)
+def _min_size(no_numba: str, mode: str) -> float:
+    """The smallest problem the kernels take under these environment values (``inf``: none).
+
+    Cached per pair of values: the environment is parsed once per process (a test or session that
+    changes the variables gets the new rule, parsed once too).
+    """
+    if no_numba.strip() not in ("", "0"):
+        return math.inf
+    mode = mode.strip().lower()
+    if mode in _NEVER:
+        return math.inf
+    if mode in _ALWAYS:
+        return 0.0
+    return float(MIN_COMPILED_SIZE)
+
+
 def use_compiled(size: int) -> bool:
     """Whether a weight problem of ``size`` = B x n x m entries runs in the compiled kernels.
 
-    ``EVALINT_NO_NUMBA=1`` or ``EVALINT_NUMBA=0``: never; ``EVALINT_NUMBA=auto``: only from
-    :data:`MIN_COMPILED_SIZE` entries, where the kernels repay numba's one-off import for a single
-    fit; otherwise (default, ``EVALINT_NUMBA=1``) whenever numba is importable. The rule depends
-    on the problem alone (not on whether numba happens to be loaded), so a given fit always takes
-    the same path; numba is imported only when a problem takes it.
+    ``EVALINT_NUMBA=auto`` or unset (default): only from :data:`MIN_COMPILED_SIZE` entries, where
+    the kernels repay numba's one-off import within a single fit (measured,
+    benchmarks/sdid_numba_threshold.py); ``EVALINT_NUMBA=1``: whenever numba is importable;
+    ``EVALINT_NO_NUMBA=1`` or ``EVALINT_NUMBA=0``: never. The rule depends on the problem alone
+    (not on whether numba happens to be loaded), so a given fit always takes the same path; numba
+    is imported only when a problem takes it, once per process (:func:`_load`).
     """
-    if os.environ.get(_ENV, "").strip() not in ("", "0"):
-        return False
-    mode = os.environ.get(_MODE_ENV, "always").strip().lower()
-    if mode in ("0", "never", "off", "no", "false"):
-        return False
-    if mode == "auto" and int(size) < MIN_COMPILED_SIZE:
+    if size < _min_size(os.environ.get(_ENV, ""), os.environ.get(_MODE_ENV, "auto")):
         return False
     return _load()
 
