@@ -7,6 +7,9 @@ and never estimator internals. matplotlib is imported lazily.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,7 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from evalint.results.effect import EffectResult
 
-__all__ = ["plot_result", "register_plot", "new_axes", "to_plot_x", "shade_flags", "mark_threats", "effect_label"]
+__all__ = ["plot_result", "register_plot", "new_axes", "new_figure", "detached_figures", "to_plot_x", "shade_flags",
+           "mark_threats", "effect_label"]
 
 #: plot kind -> "module:function"; each function takes (result, **kwargs) and returns a Figure.
 _PLOTTERS: dict[str, str] = {
@@ -54,19 +58,50 @@ def plot_result(result: EffectResult, kind: str | None = None, **kwargs: Any) ->
     return getattr(importlib.import_module(module), func)(result, **kwargs)
 
 
-def new_axes(ax: Axes | None = None, nrows: int = 1, figsize: tuple[float, float] = (9, 4.8)):
-    """Return (figure, axes): ``ax``'s figure, or a new figure with ``nrows`` axes."""
+#: True while drawing figures that are only saved (the report's): no pyplot, see :func:`detached_figures`
+_DETACHED: ContextVar[bool] = ContextVar("evalint_detached_figures", default=False)
+
+
+@contextmanager
+def detached_figures() -> Iterator[None]:
+    """New figures drawn inside are plain ``Figure`` objects on an Agg canvas, not pyplot's.
+
+    For figures that are only saved (the report's PNGs): pyplot is not imported (~0.6 s), no
+    figure manager is made, nothing needs closing. Outside it figures come from pyplot, so that
+    ``result.plot()`` shows in a notebook or a window as usual.
+    """
+    token = _DETACHED.set(True)
+    try:
+        yield
+    finally:
+        _DETACHED.reset(token)
+
+
+def new_figure(figsize: tuple[float, float]) -> Figure:
+    """A new empty figure: pyplot's, or on an Agg canvas inside :func:`detached_figures`."""
+    if _DETACHED.get():
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize)
+        FigureCanvasAgg(fig)
+        return fig
     import matplotlib
 
-    if ax is not None:
-        return ax.figure, ax
     if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline") and \
             not _has_display():
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(nrows, 1, figsize=(figsize[0], figsize[1] * (1 if nrows == 1 else 0.65 * nrows)),
-                             sharex=nrows > 1, squeeze=True)
+    return plt.figure(figsize=figsize)
+
+
+def new_axes(ax: Axes | None = None, nrows: int = 1, figsize: tuple[float, float] = (9, 4.8)):
+    """Return (figure, axes): ``ax``'s figure, or a new figure with ``nrows`` axes."""
+    if ax is not None:
+        return ax.figure, ax
+    fig = new_figure((figsize[0], figsize[1] * (1 if nrows == 1 else 0.65 * nrows)))
+    axes = fig.subplots(nrows, 1, sharex=nrows > 1, squeeze=True)
     return fig, axes
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.errors import SpecificationError
-from evalint.plotting.base import new_axes
+from evalint.plotting.base import new_figure
 from evalint.plotting.style import DESIGN_COLOURS, OKABE_ITO, drawable, styled, wrap_label
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -80,8 +80,7 @@ def plot_forest(table: pd.DataFrame, *, truth: Mapping[str, float] | None = None
     ncols = max(1, min(ncols, n_o))
     nrows = math.ceil(n_o / ncols)
     height = (0.38 * len(designs) + 1.5) * nrows + (0.35 if title else 0)
-    fig, _ = new_axes(None, figsize=(11, height))
-    fig.clear()
+    fig = new_figure((11, height))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     pct = round((1 - alpha) * 100)
     y = np.arange(len(designs))[::-1]

@@ -32,13 +32,31 @@ PNG_COMPRESS_LEVEL = 3
 
 
 def _png(fig: Any) -> bytes:
-    """PNG bytes at the figure's own layout (every evalint figure lays itself out with
-    ``tight_layout``, so no second ``bbox_inches="tight"`` render is needed: ~20% faster)."""
-    import matplotlib.pyplot as plt
+    """PNG bytes of ``fig`` drawn once on an Agg canvas at :data:`DPI`.
 
+    Each figure lays itself out (``tight_layout`` or fixed margins), so there is no second
+    ``bbox_inches="tight"`` render. The pixels are what ``savefig`` writes; an opaque figure
+    (every evalint figure has a white background) is stored as RGB, not RGBA: the same image in
+    ~10% fewer bytes.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image, PngImagePlugin
+
+    if fig.dpi != DPI:
+        fig.set_dpi(DPI)
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    import numpy as np
+
+    rgba = np.asarray(canvas.buffer_rgba())
+    opaque = bool(rgba[..., 3].min() == 255)
+    img = Image.fromarray(rgba[..., :3] if opaque else rgba, "RGB" if opaque else "RGBA")
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", "evalint (matplotlib Agg)")
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
-    plt.close(fig)
+    img.save(buf, format="png", pnginfo=info, dpi=(DPI, DPI), compress_level=PNG_COMPRESS_LEVEL)
+    if "matplotlib.pyplot" in sys.modules:  # a figure drawn outside detached_figures(): release pyplot's reference
+        sys.modules["matplotlib.pyplot"].close(fig)
     return buf.getvalue()
 
 
@@ -113,9 +131,12 @@ def _draw_all(specs: list[tuple[str, str, str, Any]], jobs: int | None = None) -
 def _figure(slug: str, title: str, caption: str, draw: Any) -> FigureImage:
     import matplotlib
 
+    from evalint.plotting.base import detached_figures
+
     try:
-        # drawn at the PNG's resolution, so the text layouts computed for the layout are reused when saving
-        with matplotlib.rc_context({"figure.dpi": DPI}):
+        # drawn at the PNG's resolution, so the text layouts computed for the layout are reused when
+        # saving; on an Agg canvas of its own (no pyplot: nothing to close, no figure manager)
+        with matplotlib.rc_context({"figure.dpi": DPI}), detached_figures():
             fig = draw()
         return FigureImage(slug, title, caption, png=_png(fig))
     except Exception as exc:  # noqa: BLE001 - the report shows why a figure is missing
