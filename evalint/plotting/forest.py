@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.errors import SpecificationError
-from evalint.plotting.base import new_figure
+from evalint.plotting.base import new_figure, tight_layout_above
 from evalint.plotting.style import DESIGN_COLOURS, OKABE_ITO, drawable, styled, wrap_label
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -141,5 +141,5 @@ def plot_forest(table: pd.DataFrame, *, truth: Mapping[str, float] | None = None
                bbox_to_anchor=(0.5, 0.0))
     if title:
         fig.suptitle(drawable(title), fontsize=11, x=0.01, ha="left")
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    tight_layout_above(fig, 0.07)
     return fig

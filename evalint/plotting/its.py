@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.errors import SpecificationError
-from evalint.plotting.base import mark_threats, new_axes, to_plot_x
+from evalint.plotting.base import mark_threats, new_axes, tight_layout_above, to_plot_x
 from evalint.plotting.style import OKABE_ITO, drawable, styled
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -127,7 +127,7 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
                    title=f"Flagged policy events ({len(shown)}, severity {'/'.join(flag_severity)}; "
                    f"{len(key)} most relevant in the strip above the plot)",
                    title_fontsize=7, bbox_to_anchor=(0.0, -0.01), alignment="left")
-        fig.tight_layout(rect=(0, 0.06 + 0.035 * ((len(key) + 1) // 2), 1, 1))
+        tight_layout_above(fig, 0.06 + 0.035 * ((len(key) + 1) // 2))
     else:
         fig.tight_layout()
     return fig
