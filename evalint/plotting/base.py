@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from evalint.results.effect import EffectResult
 
 __all__ = ["plot_result", "register_plot", "new_axes", "new_figure", "detached_figures", "tight_layout_above",
-           "to_plot_x", "shade_flags", "mark_threats", "effect_label"]
+           "fix_date_ticks", "to_plot_x", "shade_flags", "mark_threats", "effect_label"]
 
 #: plot kind -> "module:function"; each function takes (result, **kwargs) and returns a Figure.
 _PLOTTERS: dict[str, str] = {
@@ -122,6 +122,29 @@ def tight_layout_above(fig: Figure, bottom: float) -> None:
         return
     fig.tight_layout()
     fig.subplots_adjust(bottom=fig.subplotpars.bottom + bottom)
+
+
+def fix_date_ticks(axis: Any) -> None:
+    """Fix a date axis' major ticks at those its locator and formatter give for the current view.
+
+    Call once the view is final (data drawn, limits set): the layout and the drawing then reuse
+    the ticks instead of asking the date locator again (it builds a recurrence rule each time,
+    several times per figure). A date locator's ticks depend on the view only, not on the axes'
+    size, so they are the same ticks and labels as without it. Any other axis is left as it is.
+    """
+    from matplotlib.dates import DateLocator
+
+    if not isinstance(axis.get_major_locator(), DateLocator):
+        return
+    lo, hi = sorted(axis.get_view_interval())
+    locs = list(axis.get_major_locator()())
+    labels = axis.get_major_formatter().format_ticks(locs)
+    tol = 1e-10 * (hi - lo)  # matplotlib's own test of a tick being inside the view
+    keep = [(v, t) for v, t in zip(locs, labels) if lo - tol <= v <= hi + tol]
+    from matplotlib.ticker import FixedFormatter, FixedLocator
+
+    axis.set_major_locator(FixedLocator([v for v, _ in keep]))
+    axis.set_major_formatter(FixedFormatter([t for _, t in keep]))
 
 
 def _has_display() -> bool:
