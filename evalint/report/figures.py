@@ -133,7 +133,7 @@ def _warm_up() -> None:
     evalint_plotters = {t.split(":")[0] for t in _PLOTTERS.values() if t.startswith("evalint.")}
     for module in sorted(evalint_plotters | {"evalint.plotting.forest", "evalint.plotting.calendar"}):
         importlib.import_module(module)
-    settings: dict[str, Any] = {**rc(), "figure.dpi": DPI}
+    settings: Any = {**rc(), "figure.dpi": DPI}
     with matplotlib.rc_context(settings):
         fig = Figure(figsize=(2, 1))
         FigureCanvasAgg(fig)
