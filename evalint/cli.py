@@ -29,8 +29,13 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level argument parser with every subcommand."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The top-level argument parser with every subcommand.
+
+    Given the command line ``argv``, only the subcommand it names has its arguments added (its
+    module imported): ``evalint demo --help`` loads neither the other subcommands nor pandas,
+    SciPy or matplotlib. Without ``argv`` every subcommand is complete.
+    """
     parser = argparse.ArgumentParser(
         prog="evalint",
         description="Evaluate health and social care integration with quasi-experimental designs.",
@@ -38,11 +43,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"evalint {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    wanted = set(SUBCOMMANDS) if argv is None else {_requested(argv)}
     for name, (module, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        importlib.import_module(module).add_arguments(p)
+        if name in wanted:
+            importlib.import_module(module).add_arguments(p)
         p.set_defaults(_module=module)
     return parser
+
+
+def _requested(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names: its first argument that is not an option (the top-level
+    options take no value)."""
+    for a in argv:
+        if a == "--":
+            return None
+        if not a.startswith("-"):
+            return a
+    return None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -52,7 +70,8 @@ def _one_line(exc: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``evalint`` console script."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)

@@ -27,10 +27,10 @@ import textwrap
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # numpy and pandas are imported where used: ``evalint demo --help`` needs neither
+    import pandas as pd
 
 __all__ = [
     "DEMO_EFFECTS",
@@ -63,6 +63,8 @@ _PER = 100_000.0
 
 def demo_intervention() -> Any:
     """The pilot as an :class:`~evalint.calendar.Intervention` (no calendar event is its own)."""
+    import pandas as pd
+
     from evalint.calendar.presets import Intervention
 
     return Intervention(
@@ -94,6 +96,9 @@ def demo_truth(sim: Any) -> pd.DataFrame:
     of stay); ``cumulative`` admissions, patient-days of delay (monthly snapshot x days in the
     month), bed-days (days x spells).
     """
+    import numpy as np
+    import pandas as pd
+
     t = sim.truth.loc[sim.truth["treated"] == 1]
     cells = sim.data.set_index(["icb_code", "month"])
     rows = []
@@ -190,6 +195,7 @@ def _one_blas_thread() -> Any:
 
 def _run_demo(out: str | Path, *, seed: int, fast: bool, quiet: bool, overwrite: bool) -> Any:
     import matplotlib
+    import pandas as pd
 
     matplotlib.use("Agg")
     from evalint.evaluate import evaluate

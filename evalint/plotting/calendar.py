@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from evalint.plotting.base import new_axes
+from evalint.plotting.base import fix_date_ticks, new_axes
 from evalint.plotting.style import SEVERITY_COLOURS
 from evalint.plotting.style import drawable, styled
 
@@ -55,13 +55,24 @@ def timeline_frame(flags: Any) -> pd.DataFrame:
     else:
         rows = [f.as_dict() if hasattr(f, "as_dict") else dict(f) for f in (flags or ())]
     keep: dict[str, dict[str, Any]] = {}
+    seen: dict[tuple[Any, bool], pd.Timestamp | None] = {}  # many flags share a few dates: each parsed once
+
+    def stamp(value: Any, end: bool = False) -> pd.Timestamp | None:
+        try:
+            return seen[(value, end)]
+        except KeyError:
+            seen[(value, end)] = out = _timestamp(value, end)
+            return out
+        except TypeError:  # unhashable
+            return _timestamp(value, end)
+
     for r in rows:
         if r.get("kind") != "confounding":
             continue
-        start = _timestamp(r.get("start"))
+        start = stamp(r.get("start"))
         if start is None:
             continue
-        end = _timestamp(r.get("end"), end=True) or start
+        end = stamp(r.get("end"), end=True) or start
         eid = str(r.get("event_id") or r.get("message", "")[:30])
         msg = str(r.get("message", ""))
         name = msg.split(f" ({eid}):", 1)[0].strip() if f" ({eid}):" in msg else eid
@@ -134,12 +145,13 @@ def plot_calendar_timeline(
     left = w0 - pd.DateOffset(months=VIEW_MARGIN_MONTHS) if w0 is not None else None
     right = w1 + pd.DateOffset(months=VIEW_MARGIN_MONTHS) if w1 is not None else None
     ticks = []
-    for i, r in frame.iterrows():
-        width = max((r["end"] - r["start"]).days, 20)
-        colour = SEVERITY_COLOURS.get(r["severity"], "#999999")
-        ax.barh(i, width, left=r["start"], height=0.6, color=colour, alpha=0.9)
-        cut = left is not None and r["start"] < left
-        ticks.append(_label(r["name"]) + (f" (from {r['start']:%Y-%m})" if cut else ""))
+    for r in frame.itertuples(index=False):
+        cut = left is not None and r.start < left
+        ticks.append(_label(r.name) + (f" (from {r.start:%Y-%m})" if cut else ""))
+    if len(frame):  # one bar per event, in one call (one container)
+        widths = [max((b - a).days, 20) for a, b in zip(frame["start"], frame["end"])]
+        ax.barh(range(len(frame)), widths, left=list(frame["start"]), height=0.6, alpha=0.9,
+                color=[SEVERITY_COLOURS.get(v, "#999999") for v in frame["severity"]])
     dates: Sequence[Any]
     if intervention is None:
         dates = []
@@ -164,6 +176,7 @@ def plot_calendar_timeline(
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(-0.8, max(len(frame), 1) - 0.2)
     ax.invert_yaxis()
+    fix_date_ticks(ax.xaxis)
     handles = [mpatches.Patch(color=SEVERITY_COLOURS[s], label=s) for s in ("high", "medium", "low", "info")
                if s in set(frame["severity"])]
     handles.append(mpatches.Patch(color="black", label="intervention"))

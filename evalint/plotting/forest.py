@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.errors import SpecificationError
-from evalint.plotting.base import new_axes
+from evalint.plotting.base import new_figure, tight_layout_above
 from evalint.plotting.style import DESIGN_COLOURS, OKABE_ITO, drawable, styled, wrap_label
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -80,8 +80,10 @@ def plot_forest(table: pd.DataFrame, *, truth: Mapping[str, float] | None = None
     ncols = max(1, min(ncols, n_o))
     nrows = math.ceil(n_o / ncols)
     height = (0.38 * len(designs) + 1.5) * nrows + (0.35 if title else 0)
-    fig, _ = new_axes(None, figsize=(11, height))
-    fig.clear()
+    import matplotlib as mpl
+    from matplotlib.transforms import offset_copy
+
+    fig = new_figure((11, height))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     pct = round((1 - alpha) * 100)
     y = np.arange(len(designs))[::-1]
@@ -118,12 +120,13 @@ def plot_forest(table: pd.DataFrame, *, truth: Mapping[str, float] | None = None
         ax.set_ylim(-0.6, len(designs) - 0.4)
         if ax is not axes[0] and (list(axes).index(ax) % ncols):
             ax.tick_params(axis="y", labelleft=False)
-        twin = ax.twinx()
-        twin.set_ylim(ax.get_ylim())
-        twin.set_yticks([p for p, _ in right], [s for _, s in right], fontsize=7.5, color="0.3")
-        twin.tick_params(axis="y", length=0)
-        for side in ("top", "right"):
-            twin.spines[side].set_visible(False)
+        # the % change beside each row, just right of the panel (where right-hand tick labels
+        # would be; plain texts, not a twin axes: no second axes to lay out and draw)
+        at_right = offset_copy(ax.get_yaxis_transform(), fig=fig, x=mpl.rcParams["ytick.major.pad"], units="points")
+        for p, txt in right:
+            if txt:
+                ax.text(1.0, p, txt, transform=at_right, fontsize=7.5, color="0.3", ha="left", va="center_baseline",
+                        clip_on=False)
         unit = str(t["abs_label"].iloc[0]) if "abs_label" in t.columns else "effect"
         ax.set_xlabel(wrap_label(f"Effect, {unit}", 44, 2), fontsize=8.5)
         name = (outcome_labels or {}).get(o, o.replace("_", " ").capitalize())
@@ -142,5 +145,5 @@ def plot_forest(table: pd.DataFrame, *, truth: Mapping[str, float] | None = None
                bbox_to_anchor=(0.5, 0.0))
     if title:
         fig.suptitle(drawable(title), fontsize=11, x=0.01, ha="left")
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    tight_layout_above(fig, 0.07)
     return fig

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.errors import SpecificationError
-from evalint.plotting.base import mark_threats, new_axes, to_plot_x
+from evalint.plotting.base import fix_date_ticks, mark_threats, new_axes, tight_layout_above, to_plot_x
 from evalint.plotting.style import OKABE_ITO, drawable, styled
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,6 +101,7 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
     if show_flags and shown:
         first_inter = next(iter(inter.values()), None)
         key = mark_threats(ax, shown, at=first_inter)
+    fix_date_ticks(ax.xaxis)  # the view is final: no artist added below changes it
     first_t = s["time"].iloc[0]
     freq = getattr(first_t, "freqstr", "")[:1] if isinstance(first_t, pd.Period) else ""
     ax.set_xlabel({"M": "Month", "Q": "Quarter", "W": "Week", "D": "Day", "Y": "Year"}.get(freq, "Period"))
@@ -127,7 +128,7 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
                    title=f"Flagged policy events ({len(shown)}, severity {'/'.join(flag_severity)}; "
                    f"{len(key)} most relevant in the strip above the plot)",
                    title_fontsize=7, bbox_to_anchor=(0.0, -0.01), alignment="left")
-        fig.tight_layout(rect=(0, 0.06 + 0.035 * ((len(key) + 1) // 2), 1, 1))
+        tight_layout_above(fig, 0.06 + 0.035 * ((len(key) + 1) // 2))
     else:
         fig.tight_layout()
     return fig

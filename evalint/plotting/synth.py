@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.errors import SpecificationError
-from evalint.plotting.base import new_axes
+from evalint.plotting.base import new_figure
 from evalint.plotting.style import OKABE_ITO, drawable, short_labels, styled, wrap_label
 from evalint.results.numbers import fmt_p, p_value_draws
 
@@ -117,8 +117,7 @@ def plot_synth(result: EffectResult, ax: Any = None, *, unit: Any = None, placeb
     if ax is not None:
         fig, axes = ax.figure, [ax]
     else:
-        fig, _ = new_axes(None, figsize=(11, 7.5))  # picks a backend that works without a display
-        fig.clear()
+        fig = new_figure((11, 7.5))  # picks a backend that works without a display
         gs = fig.add_gridspec(2, 2, width_ratios=[2.2, 1])
         axes = [fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[:, 1])]
 
