@@ -102,15 +102,19 @@ def in_space_placebos(prob: SCMProblem, design: SynthDesign, fit: UnitFit) -> tu
         others = [d for d in design.donors if d != j]
         rows.append((j, True, prob.fit_unit(j, others, design.Y, design.periods, fit.start)))
     times = [str(p) for p in design.periods]
-    gap_frames, summ = [], []
+    summ = []
     for u, is_placebo, f in rows:
-        gap_frames.append(pd.DataFrame({"unit": u, "time": times, "gap": f.gaps,
-                                        "treated_unit": fit.unit, "placebo": is_placebo}))
         pre, post = f.pre_mspe, f.post_mspe
         ratio = post / pre if pre > 0 else np.inf
         summ.append({"unit": u, "placebo": is_placebo, "pre_mspe": pre, "post_mspe": post,
                      "ratio": ratio, "att": f.att})
-    return pd.concat(gap_frames, ignore_index=True), pd.DataFrame(summ)
+    # one frame, unit-major (as the per-unit frames stacked): no frame per placebo
+    n_t = len(times)
+    gaps = pd.DataFrame({"unit": [u for u, _, _ in rows for _ in range(n_t)], "time": times * len(rows),
+                         "gap": np.concatenate([f.gaps for _, _, f in rows]),
+                         "treated_unit": [fit.unit] * (n_t * len(rows)),
+                         "placebo": np.repeat(np.array([p for _, p, _ in rows], dtype=bool), n_t)})
+    return gaps, pd.DataFrame(summ)
 
 
 def leave_one_out(prob: SCMProblem, design: SynthDesign, fit: UnitFit, threshold: float = 1e-6) -> pd.DataFrame:
