@@ -25,16 +25,19 @@ case studies. JASA 105(490), 493-505.
 
 from __future__ import annotations
 
+import types
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from evalint.errors import SpecificationError
 
-__all__ = ["REFIT_DESIGNS", "DesignRefit", "design_refit", "null_of", "result_check"]
+__all__ = ["REFIT_DESIGNS", "SCM_POINT_OPTIONS", "DesignRefit", "design_refit", "null_of", "point_result",
+           "result_check"]
 
 #: designs the robustness section can refit
 REFIT_DESIGNS = ("its", "did", "scm")
@@ -59,6 +62,10 @@ class DesignRefit:
         ``transition=``) is used by ITS only (the comparison designs read the panel's cohorts).
     null : float
         The value of "no effect" on the result's scale (1 for rate ratios, else 0).
+    point : callable, optional
+        ``point(panel)``: the estimate of ``fit(panel)`` without its inference, tables or
+        diagnostics (a result-like object whose ``se``, ``ci`` and ``p_value`` are NaN); None
+        when the design has no such path.
     """
 
     design: str
@@ -67,10 +74,50 @@ class DesignRefit:
     start: pd.Period
     fit_at: Callable[[Any, Any], Any]
     null: float
+    point: Callable[[Any], Any] | None = None
 
     def fit(self, panel: Any) -> Any:
         """Refit at the first treated period (or the panel's own cohorts)."""
         return self.fit_at(panel, self.start)
+
+    def estimate(self, panel: Any) -> Any:
+        """The refit's estimate only, for checks that read nothing else (placebo refits): the
+        design's estimate-only path when it has one (``point``: the same estimate, with NaN
+        standard error, interval and p-value), else the full refit."""
+        return self.point(panel) if self.point is not None else self.fit(panel)
+
+
+def point_result(estimate: float, outcome: str) -> Any:
+    """A result-like object holding only an estimate (``se``, ``ci``, ``p_value`` NaN)."""
+    nan = float("nan")
+    return types.SimpleNamespace(estimate=float(estimate), se=nan, ci=(nan, nan), p_value=nan, scale="",
+                                 outcome=outcome)
+
+
+#: synthetic-control options the estimate-only refit understands (others: the full refit)
+SCM_POINT_OPTIONS = frozenset({"predictors", "v_method", "custom_v", "optimization_window", "standardize",
+                               "prefit_tolerance", "leave_one_out", "max_evaluations"})
+
+
+def _scm_point(opts: dict[str, Any], outcome: str) -> Callable[[Any], Any] | None:
+    """``point(panel)``: the synthetic control's estimate without its in-space placebos (38 more
+    weight fits per refit) or tables: the same weights and the treated units' mean gap. None
+    when the run's options need the full refit."""
+    if set(opts) - SCM_POINT_OPTIONS:
+        return None
+    from evalint.data.guards import require_varying
+    from evalint.estimators.synth.matrices import synth_design
+    from evalint.estimators.synth.scm.estimator import SyntheticControl
+
+    est = SyntheticControl(**{**opts, "leave_one_out": False})
+
+    def point(p: Any) -> Any:
+        require_varying(p, outcome, "synthetic_control")
+        design = synth_design(p, outcome=outcome)
+        prob = est.problem(p)
+        fits = [prob.fit_unit(u, design.donors, design.Y, design.periods, design.start[u]) for u in design.treated]
+        return point_result(float(np.array([f.att for f in fits]).mean()), outcome)
+    return point
 
 
 def null_of(result: Any) -> float:
@@ -126,11 +173,29 @@ def design_refit(ev: Any, design: str, outcome: str, *, require_result: bool = T
             warnings.simplefilter("ignore")
             panel = ctx.transformed("log_rate" if kind.is_count else "none").with_outcome(outcome)
 
+        main: list[Any] = []  # the refit of the design's own panel, fitted once (churn and leave-one-out)
+
         def fit_at(p: Any, date: Any, **extra: Any) -> Any:
+            if p is panel and main:
+                return main[0]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return callaway_santanna(p, outcome=outcome, inference=Analytic(), calendar=False, alpha=alpha,
-                                         control="never_treated")
+                res_p = callaway_santanna(p, outcome=outcome, inference=Analytic(), calendar=False, alpha=alpha,
+                                          control="never_treated")
+            if p is panel:
+                main.append(res_p)
+            return res_p
+
+        from evalint.data.guards import require_varying
+        from evalint.estimators.did.cs.estimator import CallawaySantAnna
+
+        cs = CallawaySantAnna(outcome=outcome, control="never_treated")
+
+        def point(p: Any) -> Any:
+            require_varying(p, outcome, "callaway_santanna")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return point_result(cs.point_estimate(p, inference=Analytic()), outcome)
     elif design == "its":
         from evalint.estimators.its import its
 
@@ -138,6 +203,7 @@ def design_refit(ev: Any, design: str, outcome: str, *, require_result: bool = T
         panel = ev.panel.aggregate("treated units" if a.never_treated else "all units",
                                    units=treated if a.never_treated else None)
         opts = dict(ev._cache.get("its_options", {}))
+        point = None
 
         def fit_at(p: Any, date: Any, **extra: Any) -> Any:
             with warnings.catch_warnings():
@@ -154,6 +220,7 @@ def design_refit(ev: Any, design: str, outcome: str, *, require_result: bool = T
             warnings.simplefilter("ignore")
             panel = ctx.transformed("rate").with_outcome(outcome)
         opts = {**dict((getattr(ctx, "options", {}) or {}).get("scm", {})), "leave_one_out": False}
+        point = _scm_point(opts, outcome)
 
         # with fast settings evaluate() fitted the same synthetic control (no leave-one-out table):
         # its result is the refit of the unchanged panel
@@ -167,6 +234,6 @@ def design_refit(ev: Any, design: str, outcome: str, *, require_result: bool = T
                 return synthetic_control(p, outcome=outcome, calendar=False, alpha=alpha,
                                          inference=Placebo(seed=ev.seed), **opts)
     out = DesignRefit(design=design, outcome=outcome, panel=panel, start=start, fit_at=fit_at,
-                      null=null_of(res) if res is not None else float("nan"))
+                      null=null_of(res) if res is not None else float("nan"), point=point)
     ev._cache[key] = out
     return out

@@ -66,3 +66,41 @@ def test_fast_rows_are_there_and_say_how_many_dates(ev):
     row = t.loc[t["check"] == "placebo_in_time"].iloc[0]
     assert row["variant"].endswith("dates") and np.isfinite(row["p_value"])
     assert np.isfinite(t.loc[t["check"] == "leave_one_out", "estimate"]).all()
+
+
+@pytest.mark.parametrize("options", [{}, {"control": "not_yet_treated"}, {"aggregation": "dynamic", "max_e": 6},
+                                     {"aggregation": "group", "base_period": "universal"}])
+def test_point_only_callaway_santanna_is_the_full_fits_estimate(options):
+    from evalint.datasets import simulate_nhs
+    from evalint.estimators.did.cs.estimator import CallawaySantAnna
+    from evalint.inference.specs import Analytic
+
+    sim = simulate_nhs(seed=3, adoption={"QHG": "2023-04", "QUE": "2022-10", "QM7": "2023-04"},
+                       effects={"emergency_admissions": -0.05})
+    panel = sim.panel.subset(start="2021-07")
+    est = CallawaySantAnna(outcome="emergency_admissions", **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = est.fit(panel, inference=Analytic(), calendar=False)
+    assert est.point_estimate(panel, inference=Analytic()) == full.estimate
+
+
+def test_did_refit_estimate_only_path_is_the_refits_estimate():
+    from evalint.datasets import simulate_nhs
+    from evalint.evaluate import evaluate
+    from evalint.evaluate.refits import design_refit
+    from evalint.sensitivity.refit import retime
+
+    pilot = {"QHG": "2023-04", "QUE": "2023-04"}
+    sim = simulate_nhs(seed=5, adoption=pilot, effects={"emergency_admissions": -0.05})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ev = evaluate(sim.panel, pilot, outcomes=["emergency_admissions"], start="2021-07", fast=True, seed=5,
+                      designs=["did"], robustness=False)
+        refit = design_refit(ev, "did", "emergency_admissions")
+        periods = refit.panel.periods
+        sub = retime(refit.panel.subset(start=periods[2], end=periods[20]), ev.assignment.treated_units, periods[14])
+        p = refit.estimate(sub)
+        assert p.estimate == refit.fit(sub).estimate
+        assert np.isnan(p.se) and all(np.isnan(p.ci))
+        assert refit.fit(refit.panel) is refit.fit(refit.panel)  # the design's own panel is fitted once

@@ -238,18 +238,8 @@ class CallawaySantAnna(FitTemplate):
         """
         return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha)
 
-    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any) -> FitCore | EffectResult:
-        spec_inf = inference
-
-        a = check_alpha(alpha)
-        if isinstance(spec_inf, ConleyTaber):
-            return self._fit_conley_taber(panel, spec_inf, calendar, a)
-        if isinstance(spec_inf, Clustered) and spec_inf.kind != "CR1":
-            raise SpecificationError(
-                "CallawaySantAnna supports Clustered(kind='CR1') (cluster sums of influence "
-                "functions); CR2 is defined for linear regressions. Use kind='CR1' or "
-                "MultiplierBootstrap(cluster=...)."
-            )
+    def _cells(self, panel: Any, spec_inf: Any) -> tuple[str, Any, tuple[str, ...], GroupTimeCells, dict]:
+        """(outcome, cluster column, covariates, every ATT(g,t) with its influence function, notes)."""
         outcome = self.outcome or panel.outcome
         # explicit choice in the spec, else the panel's declared cluster (else units: None here)
         cluster_col = getattr(spec_inf, "by", None) if isinstance(spec_inf, Clustered) else getattr(
@@ -263,6 +253,43 @@ class CallawaySantAnna(FitTemplate):
             anticipation=self.anticipation, base_period=self.base_period, unbalanced=self.unbalanced,
             weights=self.weights,
         )
+        return outcome, cluster_col, covs, cells, notes
+
+    def point_estimate(self, panel: Any, *, inference: Any = None) -> float:
+        """The aggregate ATT that :meth:`fit` reports, without inference, tables or diagnostics.
+
+        For refits that read only the estimate (placebo refits, the robustness section's
+        estimate-only rows): the same cells and aggregation as ``fit(panel, inference=...)``,
+        so the same number; no calendar check and no warnings about the interval. The caller
+        checks the panel (``fit``'s input guards do not run here).
+
+        References
+        ----------
+        Callaway, B. & Sant'Anna, P.H.C. (2021). Difference-in-differences with multiple time
+        periods. Journal of Econometrics 225(2), 200-230.
+        """
+        from evalint.estimators.did.cs.aggregate import aggregate_cells
+
+        spec_inf = self._resolve_inference(inference)
+        if isinstance(spec_inf, ConleyTaber):
+            spec_inf = Analytic()  # the permutation's base fit is the analytic one
+        cells = self._cells(panel, spec_inf)[3]
+        agg = aggregate_cells(cells, self.aggregation, min_e=self.min_e, max_e=self.max_e, balance_e=self.balance_e)
+        return float(agg.overall)
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any) -> FitCore | EffectResult:
+        spec_inf = inference
+
+        a = check_alpha(alpha)
+        if isinstance(spec_inf, ConleyTaber):
+            return self._fit_conley_taber(panel, spec_inf, calendar, a)
+        if isinstance(spec_inf, Clustered) and spec_inf.kind != "CR1":
+            raise SpecificationError(
+                "CallawaySantAnna supports Clustered(kind='CR1') (cluster sums of influence "
+                "functions); CR2 is defined for linear regressions. Use kind='CR1' or "
+                "MultiplierBootstrap(cluster=...)."
+            )
+        outcome, cluster_col, covs, cells, notes = self._cells(panel, spec_inf)
         flags: list[Flag] = []
         few = warn_few_treated("CallawaySantAnna", panel, f"{type(spec_inf).__name__} interval")
         if few is not None:
