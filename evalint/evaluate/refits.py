@@ -8,7 +8,9 @@ compares, with cheap inference. This module builds each design's analysis data a
 ``did``
     Callaway-Sant'Anna on log rates (counts) or levels, never-treated comparisons, analytic
     influence-function inference: the same point estimate as the main fit (whose interval may
-    come from permutations or a Welch t reading instead).
+    come from permutations or a Welch t reading instead). A refit returns the fit's headline
+    numbers only (``CallawaySantAnna.headline``: estimate, SE, interval, p-value; no tables,
+    pre-trend check or provenance), which is all the checks read.
 ``its``
     The treated units' aggregate series with the main fit's ITS options; the date is passed
     explicitly (``fit_at(panel, date)``).
@@ -58,7 +60,8 @@ class DesignRefit:
     start : pandas.Period
         The first treated period (the earliest cohort).
     fit_at : callable
-        ``fit_at(panel, date) -> EffectResult``; ``date`` (and extra ITS options such as
+        ``fit_at(panel, date) -> result`` (an EffectResult, or for DiD an object with its
+        headline ``estimate``, ``se``, ``ci``, ``p_value`` and ``scale``); ``date`` (and extra ITS options such as
         ``transition=``) is used by ITS only (the comparison designs read the panel's cohorts).
     null : float
         The value of "no effect" on the result's scale (1 for rate ratios, else 0).
@@ -173,23 +176,33 @@ def design_refit(ev: Any, design: str, outcome: str, *, require_result: bool = T
             warnings.simplefilter("ignore")
             panel = ctx.transformed("log_rate" if kind.is_count else "none").with_outcome(outcome)
 
-        main: list[Any] = []  # the refit of the design's own panel, fitted once (churn and leave-one-out)
-
-        def fit_at(p: Any, date: Any, **extra: Any) -> Any:
-            if p is panel and main:
-                return main[0]
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res_p = callaway_santanna(p, outcome=outcome, inference=Analytic(), calendar=False, alpha=alpha,
-                                          control="never_treated")
-            if p is panel:
-                main.append(res_p)
-            return res_p
-
         from evalint.data.guards import require_varying
         from evalint.estimators.did.cs.estimator import CallawaySantAnna
 
         cs = CallawaySantAnna(outcome=outcome, control="never_treated")
+        main: list[Any] = []  # the refit of the design's own panel, fitted once (churn and leave-one-out)
+
+        def fit_at(p: Any, date: Any, **extra: Any) -> Any:
+            # the checks read only the headline numbers: the fit's own, without its tables, pre-trend
+            # check and provenance (CallawaySantAnna.headline); any failure goes through the full fit,
+            # which raises the error a user's call would
+            if p is panel and main:
+                return main[0]
+            try:
+                require_varying(p, outcome, "callaway_santanna")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    est, se, ci, pv = cs.headline(p, inference=Analytic(), alpha=alpha)
+                res_p = point_result(est, outcome)
+                res_p.se, res_p.ci, res_p.p_value, res_p.scale = se, ci, pv, "absolute"
+            except Exception:  # noqa: BLE001 - the full fit raises the user-facing error
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    res_p = callaway_santanna(p, outcome=outcome, inference=Analytic(), calendar=False,
+                                              alpha=alpha, control="never_treated")
+            if p is panel:
+                main.append(res_p)
+            return res_p
 
         def point(p: Any) -> Any:
             require_varying(p, outcome, "callaway_santanna")

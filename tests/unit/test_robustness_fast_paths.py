@@ -104,3 +104,27 @@ def test_did_refit_estimate_only_path_is_the_refits_estimate():
         assert p.estimate == refit.fit(sub).estimate
         assert np.isnan(p.se) and all(np.isnan(p.ci))
         assert refit.fit(refit.panel) is refit.fit(refit.panel)  # the design's own panel is fitted once
+
+
+@pytest.mark.parametrize("inference", ["analytic", "clustered", "bootstrap"])
+def test_callaway_santanna_headline_is_the_full_fits_headline(inference):
+    from evalint.data.panel import Panel
+    from evalint.datasets import simulate_nhs
+    from evalint.estimators.did.cs.estimator import CallawaySantAnna
+    from evalint.inference.specs import Analytic, Clustered, MultiplierBootstrap
+
+    sim = simulate_nhs(seed=4, adoption={"QHG": "2023-04", "QUE": "2022-10", "QM7": "2023-04", "QOP": "2022-10"},
+                       effects={"length_of_stay": -0.3})
+    d = sim.data.loc[sim.data["month"] >= "2021-07"]
+    panel = Panel.from_frame(d, unit="icb_code", time="month", outcome="length_of_stay", cohort="cohort",
+                             cluster="region" if inference == "clustered" else None)
+    spec = {"analytic": Analytic(), "clustered": Clustered(by="region"),
+            "bootstrap": MultiplierBootstrap(reps=99, seed=2)}[inference]
+    for options in ({}, {"aggregation": "dynamic"}):
+        est = CallawaySantAnna(outcome="length_of_stay", **options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            full = est.fit(panel, inference=spec, calendar=False, alpha=0.1)
+            e, se, ci, p = est.headline(panel, inference=spec, alpha=0.1)
+        assert (e, se, ci, p) == (full.estimate, full.se, tuple(full.ci), full.p_value)
+        assert np.isfinite(se) and se > 0

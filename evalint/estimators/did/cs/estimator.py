@@ -61,7 +61,7 @@ from evalint.errors import (
 )
 from evalint.data.panel import Panel
 from evalint.estimators.base import register_estimator, seeded_inference
-from evalint.estimators.did.cs.aggregate import CSState, build_result
+from evalint.estimators.did.cs.aggregate import CSState, build_result, headline_numbers
 from evalint.estimators.did.cs.cells import GroupTimeCells, estimate_group_time
 from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
 from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
@@ -277,7 +277,30 @@ class CallawaySantAnna(FitTemplate):
         agg = aggregate_cells(cells, self.aggregation, min_e=self.min_e, max_e=self.max_e, balance_e=self.balance_e)
         return float(agg.overall)
 
-    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any) -> FitCore | EffectResult:
+    def headline(self, panel: Any, *, inference: Any = None, alpha: float = 0.05
+                 ) -> tuple[float, float, tuple[float, float], float]:
+        """``(estimate, se, ci, p_value)`` of :meth:`fit`'s headline row, without its tables,
+        diagnostics (pre-trend check), calendar check or provenance.
+
+        For refits that read only these (the robustness section's re-estimates): the same cells,
+        inference plan, aggregation and Wald interval as ``fit``, so the same numbers. Not for
+        ``ConleyTaber()`` (a permutation over refits). The caller checks the panel (``fit``'s
+        input guards do not run here).
+
+        References
+        ----------
+        Callaway, B. & Sant'Anna, P.H.C. (2021). Difference-in-differences with multiple time
+        periods. Journal of Econometrics 225(2), 200-230.
+        """
+        spec = self._resolve_inference(inference)
+        if isinstance(spec, ConleyTaber):
+            raise SpecificationError("headline() does not run the Conley-Taber permutation; use fit().")
+        out = self._fit_core(panel, spec, alpha=alpha, calendar=False, headline=True)
+        assert isinstance(out, tuple)
+        return out
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any, headline: bool = False
+                  ) -> Any:
         spec_inf = inference
 
         a = check_alpha(alpha)
@@ -333,6 +356,9 @@ class CallawaySantAnna(FitTemplate):
         # cluster codes (an adapter, _CellsInfluence) -> the plan the aggregation runs
         plan = infer(spec_inf, _CellsInfluence(cells, cluster, n_clusters, cluster_col))
         info = InferenceInfo(plan.name, plan.description, clusters=plan.clusters, reps=plan.reps, seed=plan.seed)
+        if headline:
+            return headline_numbers(cells, plan, info, self.aggregation, alpha=a, min_e=self.min_e, max_e=self.max_e,
+                                    balance_e=self.balance_e)
         is_treated = ~np.isnan(cells.unit_cohort)
         cohort_period = {g: cells.period(g) for g in np.unique(cells.group)}
         query = None
