@@ -226,7 +226,8 @@ def design_refit(ev: Any, design: str, outcome: str, *, require_result: bool = T
                                calendar=False, alpha=alpha, **{**opts, **extra})
                 return its(p, date, outcome=outcome, calendar=False, alpha=alpha, **{**opts, **extra})
     else:
-        from evalint.estimators.synth.scm.estimator import synthetic_control
+        from evalint.data.guards import require_varying
+        from evalint.estimators.synth.scm.estimator import SyntheticControl, synthetic_control
         from evalint.inference.specs import Placebo
 
         with warnings.catch_warnings():
@@ -239,9 +240,31 @@ def design_refit(ev: Any, design: str, outcome: str, *, require_result: bool = T
         # its result is the refit of the unchanged panel
         same = res if (res is not None and getattr(ctx, "fast", False)) else None
 
+        sc_opts = {k: v for k, v in opts.items() if k not in ("predictors", "v_method")}
+        try:  # as synthetic_control() builds it; options it refuses leave the full refit (and its error)
+            sc: Any = SyntheticControl(predictors=None if opts.get("predictors") is None else tuple(opts["predictors"]),
+                                       v_method=opts.get("v_method", "nested"), **sc_opts)
+        except Exception:  # noqa: BLE001
+            sc = None
+
         def fit_at(p: Any, date: Any, **extra: Any) -> Any:
             if same is not None and p is panel:
                 return same
+            # the checks read only the headline numbers: the fit's own (SyntheticControl.headline: the
+            # same weights, placebos and inference, no tables or provenance); any failure goes
+            # through the full fit, which raises the error a user's call would
+            try:
+                if sc is None:
+                    raise SpecificationError("no headline path")
+                require_varying(p, outcome, "synthetic_control")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    est, se, ci, pv = sc.headline(p, outcome=outcome, inference=Placebo(seed=ev.seed), alpha=alpha)
+                out = point_result(est, outcome)
+                out.se, out.ci, out.p_value, out.scale = se, ci, pv, "absolute"
+                return out
+            except Exception:  # noqa: BLE001 - the full fit raises the user-facing error
+                pass
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 return synthetic_control(p, outcome=outcome, calendar=False, alpha=alpha,

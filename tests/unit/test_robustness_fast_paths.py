@@ -128,3 +128,20 @@ def test_callaway_santanna_headline_is_the_full_fits_headline(inference):
             e, se, ci, p = est.headline(panel, inference=spec, alpha=0.1)
         assert (e, se, ci, p) == (full.estimate, full.se, tuple(full.ci), full.p_value)
         assert np.isfinite(se) and se > 0
+
+
+@pytest.mark.parametrize("treated", [("QHG",), ("QHG", "QUE", "QM7")])
+def test_synthetic_control_headline_is_the_full_fits_headline(treated):
+    from evalint.datasets import simulate_nhs
+    from evalint.estimators.synth.scm.estimator import SyntheticControl
+    from evalint.inference.specs import Placebo
+
+    sim = simulate_nhs(seed=6, adoption={u: "2023-04" for u in treated}, effects={"emergency_admissions": -0.05})
+    panel = sim.panel.subset(start="2021-07")
+    est = SyntheticControl(leave_one_out=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = est.fit(panel, outcome="emergency_admissions", inference=Placebo(seed=3, reps=200), calendar=False)
+        e, se, ci, p = est.headline(panel, outcome="emergency_admissions", inference=Placebo(seed=3, reps=200))
+    assert (e, se, ci, p) == (full.estimate, full.se, tuple(full.ci), full.p_value)
+    assert np.isfinite(se) and 0 < p <= 1
