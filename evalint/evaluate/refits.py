@@ -168,6 +168,7 @@ def design_refit(ev: Any, design: str, outcome: str, *, require_result: bool = T
     start = a.cohort.dropna().min()
     kind = ev.panel.outcome_kinds[outcome]
     alpha = ev.alpha
+    point: Callable[[Any], Any] | None = None
     if design == "did":
         from evalint.estimators.did.cs.estimator import callaway_santanna
         from evalint.inference.specs import Analytic
@@ -204,11 +205,13 @@ def design_refit(ev: Any, design: str, outcome: str, *, require_result: bool = T
                 main.append(res_p)
             return res_p
 
-        def point(p: Any) -> Any:
+        def cs_point(p: Any) -> Any:
             require_varying(p, outcome, "callaway_santanna")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 return point_result(cs.point_estimate(p, inference=Analytic()), outcome)
+
+        point = cs_point
     elif design == "its":
         from evalint.estimators.its import its
 
@@ -216,7 +219,6 @@ def design_refit(ev: Any, design: str, outcome: str, *, require_result: bool = T
         panel = ev.panel.aggregate("treated units" if a.never_treated else "all units",
                                    units=treated if a.never_treated else None)
         opts = dict(ev._cache.get("its_options", {}))
-        point = None
 
         def fit_at(p: Any, date: Any, **extra: Any) -> Any:
             with warnings.catch_warnings():

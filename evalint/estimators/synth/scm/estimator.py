@@ -51,7 +51,7 @@ import pandas as pd
 
 from evalint._typing import check_option, check_positive_int
 from evalint.errors import SpecificationError, warn_deprecated_setting
-from evalint.estimators.template import FitCore, FitTemplate
+from evalint.estimators.template import FitTemplate
 from evalint.inference.placebo_rank import PlaceboRefit
 from evalint.inference.specs import Placebo
 from evalint.estimators.base import check_options, register_estimator
@@ -199,7 +199,7 @@ class SyntheticControl(FitTemplate):
                   treated: Any = None, intervention: Any = None,
                   donors: Sequence[Any] | None = None, outcome: str | None = None,
                   predictor_data: pd.DataFrame | None = None, placebo_reps: int = 1000,
-                  headline: bool = False) -> FitCore | tuple[float, float, tuple[float, float], float]:
+                  headline: bool = False) -> Any:
 
         design = synth_design(panel, treated=treated, intervention=intervention, donors=donors,
                               outcome=outcome)
