@@ -196,4 +196,4 @@ def design_churn(ev: Any, design: str, outcome: str, *, calendar: Any = None, ma
     return churn_sensitivity(refit.fit, refit.panel, check, calendar=calendar, alpha=ev.alpha,
                              alternative_dates=alts, max_threats=max_threats,
                              regressor_interval="fit" if design == "scm" else "placebo",
-                             max_placebo=FAST_PLACEBO if fast else MAX_PLACEBO)
+                             max_placebo=FAST_PLACEBO if fast else MAX_PLACEBO, estimate_fit=refit.estimate)

@@ -295,7 +295,8 @@ def churn_sensitivity(fit: Callable[[Panel], Any], panel: Panel, threats: Any, *
                       calendar: Any = None, alternative_dates: Iterable[Any] = (),
                       checks: Sequence[str] = _CHECKS, drop_share: float = 0.25,
                       max_threats: int = 5, alpha: float = 0.05,
-                      regressor_interval: str = "placebo", max_placebo: int = MAX_PLACEBO) -> ChurnSensitivity:
+                      regressor_interval: str = "placebo", max_placebo: int = MAX_PLACEBO,
+                      estimate_fit: Callable[[Panel], Any] | None = None) -> ChurnSensitivity:
     """Re-estimate under each top threat and tabulate the change from the main estimate.
 
     Parameters
@@ -322,6 +323,10 @@ def churn_sensitivity(fit: Callable[[Panel], Any], panel: Panel, threats: Any, *
     max_placebo : int
         Most placebo refits (comparison units evenly spaced when there are more); the
         interval's t quantile has (refits - 1) degrees of freedom.
+    estimate_fit : callable, optional
+        ``estimate_fit(panel)``: the same estimate as ``fit(panel)`` without its interval, for
+        the refits whose estimate alone is read (the placebo refits and ``L(x)`` of the
+        regressor interval); default ``fit``.
 
     Returns
     -------
@@ -409,9 +414,10 @@ def churn_sensitivity(fit: Callable[[Panel], Any], panel: Panel, threats: Any, *
                     placebo = regressor_interval == "placebo" and len(comparison) >= 3 and first is not None
                     try:
                         est = _estimate(fit, _rebuild(panel, adj))
-                        lx = _estimate(fit, _rebuild(panel, xpan))[0]  # the fit applied to x
+                        point = estimate_fit if estimate_fit is not None else fit
+                        lx = _estimate(point, _rebuild(panel, xpan))[0]  # the fit applied to x
                         if placebo:
-                            s2_eta, n_pl = _placebo_contrast_variance(fit, panel, adj, comparison, first,
+                            s2_eta, n_pl = _placebo_contrast_variance(point, panel, adj, comparison, first,
                                                                       max_placebo=max_placebo)
                     except (EvalintError, ValueError, np.linalg.LinAlgError) as exc:
                         add(eid, "regressor", None, f"not possible: {exc}")

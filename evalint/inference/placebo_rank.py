@@ -208,12 +208,14 @@ def placebo_rank_inference(spec: Placebo, fit: PlaceboRefit, *, alpha: float, de
         # ratio of the treated units' mean post-MSPE to their mean pre-MSPE: its inversion is
         # centred on the headline (the simple average of the units' ATTs)
         stat = float(np.mean(fit.treated_post_mspe) / np.mean(fit.treated_pre_mspe))
-        draws = np.empty(reps)
         J = fit.n_donors
-        for r in range(reps):
-            pick = rng.permutation(J)[:n_t]
-            draws[r] = (np.mean([fit.placebo_post_mspe[i][pick[i]] for i in range(n_t)])
-                        / np.mean([fit.placebo_pre_mspe[i][pick[i]] for i in range(n_t)]))
+        picks = np.array([rng.permutation(J)[:n_t] for _ in range(reps)], dtype=np.intp).reshape(reps, n_t)
+        # draw r: unit i's placebo pick[r, i]; row means of the (reps x n_t) picks, as the mean of
+        # each draw's n_t values
+        rows = np.arange(n_t)
+        post = np.stack([np.asarray(a, dtype=float)[:J] for a in fit.placebo_post_mspe])[rows, picks]
+        pre = np.stack([np.asarray(a, dtype=float)[:J] for a in fit.placebo_pre_mspe])[rows, picks]
+        draws = np.mean(post, axis=1) / np.mean(pre, axis=1)
         p_value = float((1 + np.sum(draws >= stat)) / (1 + reps))
         p_draws = reps
         se = float(np.sqrt(np.sum([np.var(a, ddof=1) for a in fit.placebo_att])) / n_t)

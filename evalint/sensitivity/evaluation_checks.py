@@ -71,37 +71,13 @@ def _fit_fn(refit: Any) -> Any:
     return lambda p, d: refit.fit_at(p, d) if refit.design == "its" else refit.fit(p)
 
 
-#: synthetic-control options the estimate-only refit understands (others: the full refit)
-_SCM_POINT_OPTIONS = frozenset({"predictors", "v_method", "custom_v", "optimization_window", "standardize",
-                                "prefit_tolerance", "leave_one_out", "max_evaluations"})
-
-
 def _scm_point(ev: Any, outcome: str) -> Any:
     """``fit(panel) -> result`` with the synthetic control's point estimate only (no in-space
     placebos: those are 38 more weight fits per refit), or None when the run's options need the
-    full refit. The estimate is the full fit's (the same weights, the treated units' mean gap);
-    its interval and p-value are NaN."""
-    import types
-
-    ctx = ev._cache.get("context")
-    opts = dict((getattr(ctx, "options", {}) or {}).get("scm", {}) or {})
-    if ctx is None or set(opts) - _SCM_POINT_OPTIONS:
+    full refit (:attr:`evalint.evaluate.refits.DesignRefit.point`)."""
+    if ev._cache.get("context") is None:
         return None
-    from evalint.data.guards import require_varying
-    from evalint.estimators.synth.matrices import synth_design
-    from evalint.estimators.synth.scm.estimator import SyntheticControl
-
-    est = SyntheticControl(**{**opts, "leave_one_out": False})
-
-    def fit(p: Any) -> Any:
-        require_varying(p, outcome, "synthetic_control")
-        design = synth_design(p, outcome=outcome)
-        prob = est.problem(p)
-        fits = [prob.fit_unit(u, design.donors, design.Y, design.periods, design.start[u]) for u in design.treated]
-        nan = float("nan")
-        return types.SimpleNamespace(estimate=float(np.array([f.att for f in fits]).mean()), se=nan, ci=(nan, nan),
-                                     p_value=nan, scale="", outcome=outcome)
-    return fit
+    return design_refit(ev, "scm", outcome).point
 
 
 def _same_panel(a: Any, b: Any) -> bool:
@@ -135,10 +111,11 @@ def placebo_rows(ev: Any, design: str, outcome: str, st: RobustnessSettings) -> 
     pick = sorted({feasible[round(k)] for k in np.linspace(0, len(feasible) - 1, min(n, len(feasible)))})
     tr = [u for u in ev.assignment.treated_units] if design != "its" else None
     fit = _fit_fn(refit)
-    point = _scm_point(ev, outcome) if (st.fast and design == "scm") else None
+    # the rank test reads only the placebo dates' estimates, so they are fitted for the estimate
+    # only (the same estimates): DiD always, synthetic control with fast settings (without its
+    # in-space placebo inference); the actual date in full
+    point = _scm_point(ev, outcome) if (st.fast and design == "scm") else refit.point if design == "did" else None
     if point is not None:
-        # fast settings: the rank test reads only the placebo dates' estimates, so they are fitted
-        # without the in-space placebo inference (the same estimates); the actual date in full
         full = fit
         fit = lambda p, d: full(p, d) if d == refit.start else point(p)  # noqa: E731
     r = placebo_in_time(refit.panel, fit, intervention=refit.start, treated=tr, window=h,
@@ -263,7 +240,7 @@ def _did_placebo_test(ev: Any, refit: Any, estimate: float, st: RobustnessSettin
     k = int(cohort.notna().sum())
     if len(comparison) < 3 or k == 0:
         return math.nan, math.nan, math.nan, "; not possible: fewer than 3 comparison units"
-    s2, n_pl = _placebo_contrast_variance(refit.fit, refit.panel, refit.panel.data, comparison, refit.start,
+    s2, n_pl = _placebo_contrast_variance(refit.estimate, refit.panel, refit.panel.data, comparison, refit.start,
                                           max_placebo=FAST_PLACEBO if st.fast else MAX_PLACEBO)
     se = math.sqrt(s2 * (1 / k + 1 / len(comparison)))
     if se == 0.0:

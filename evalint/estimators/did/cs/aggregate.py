@@ -486,6 +486,19 @@ def build_result(state: CSState, kind: str = "simple", *, alpha: float = 0.05, m
     return res
 
 
+def headline_numbers(cells: GroupTimeCells, plan: Any, info: InferenceInfo, kind: str = "simple", *,
+                     alpha: float = 0.05, min_e: float = -np.inf, max_e: float = np.inf,
+                     balance_e: int | None = None) -> tuple[float, float, tuple[float, float], float]:
+    """``(estimate, se, ci, p_value)`` of :func:`build_result`'s headline row, computed as it does
+    (the same aggregation, standard errors of the same influence matrix, the Wald interval of
+    :func:`evalint.results.effect.make_result`), without building the result."""
+    agg = aggregate_cells(cells, kind, min_e=min_e, max_e=max_e, balance_e=balance_e)
+    psi = np.column_stack([agg.overall_influence, agg.influence])
+    se, _crit = plan.standard_errors(psi, alpha)
+    _, p, lo, hi = wald(agg.overall, float(se[0]), alpha, info.df)
+    return float(agg.overall), float(se[0]), (lo, hi), float(p)
+
+
 def _tables(state: CSState, agg: Aggregation, table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """``att_gt``, plus for the dynamic aggregation ``event_time_vcov``: the analytic covariance of
     the event-time estimates from their influence functions (clustered as the SEs are), indexed

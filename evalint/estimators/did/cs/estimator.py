@@ -61,7 +61,7 @@ from evalint.errors import (
 )
 from evalint.data.panel import Panel
 from evalint.estimators.base import register_estimator, seeded_inference
-from evalint.estimators.did.cs.aggregate import CSState, build_result
+from evalint.estimators.did.cs.aggregate import CSState, build_result, headline_numbers
 from evalint.estimators.did.cs.cells import GroupTimeCells, estimate_group_time
 from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
 from evalint.estimators.template import CalendarOutcome, CalendarQuery, FitCore, FitTemplate
@@ -238,18 +238,8 @@ class CallawaySantAnna(FitTemplate):
         """
         return self.run_fit(panel, inference=inference, calendar=calendar, alpha=alpha)
 
-    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any) -> FitCore | EffectResult:
-        spec_inf = inference
-
-        a = check_alpha(alpha)
-        if isinstance(spec_inf, ConleyTaber):
-            return self._fit_conley_taber(panel, spec_inf, calendar, a)
-        if isinstance(spec_inf, Clustered) and spec_inf.kind != "CR1":
-            raise SpecificationError(
-                "CallawaySantAnna supports Clustered(kind='CR1') (cluster sums of influence "
-                "functions); CR2 is defined for linear regressions. Use kind='CR1' or "
-                "MultiplierBootstrap(cluster=...)."
-            )
+    def _cells(self, panel: Any, spec_inf: Any) -> tuple[str, Any, tuple[str, ...], GroupTimeCells, dict]:
+        """(outcome, cluster column, covariates, every ATT(g,t) with its influence function, notes)."""
         outcome = self.outcome or panel.outcome
         # explicit choice in the spec, else the panel's declared cluster (else units: None here)
         cluster_col = getattr(spec_inf, "by", None) if isinstance(spec_inf, Clustered) else getattr(
@@ -263,6 +253,66 @@ class CallawaySantAnna(FitTemplate):
             anticipation=self.anticipation, base_period=self.base_period, unbalanced=self.unbalanced,
             weights=self.weights,
         )
+        return outcome, cluster_col, covs, cells, notes
+
+    def point_estimate(self, panel: Any, *, inference: Any = None) -> float:
+        """The aggregate ATT that :meth:`fit` reports, without inference, tables or diagnostics.
+
+        For refits that read only the estimate (placebo refits, the robustness section's
+        estimate-only rows): the same cells and aggregation as ``fit(panel, inference=...)``,
+        so the same number; no calendar check and no warnings about the interval. The caller
+        checks the panel (``fit``'s input guards do not run here).
+
+        References
+        ----------
+        Callaway, B. & Sant'Anna, P.H.C. (2021). Difference-in-differences with multiple time
+        periods. Journal of Econometrics 225(2), 200-230.
+        """
+        from evalint.estimators.did.cs.aggregate import aggregate_cells
+
+        spec_inf = self._resolve_inference(inference)
+        if isinstance(spec_inf, ConleyTaber):
+            spec_inf = Analytic()  # the permutation's base fit is the analytic one
+        cells = self._cells(panel, spec_inf)[3]
+        agg = aggregate_cells(cells, self.aggregation, min_e=self.min_e, max_e=self.max_e, balance_e=self.balance_e)
+        return float(agg.overall)
+
+    def headline(self, panel: Any, *, inference: Any = None, alpha: float = 0.05
+                 ) -> tuple[float, float, tuple[float, float], float]:
+        """``(estimate, se, ci, p_value)`` of :meth:`fit`'s headline row, without its tables,
+        diagnostics (pre-trend check), calendar check or provenance.
+
+        For refits that read only these (the robustness section's re-estimates): the same cells,
+        inference plan, aggregation and Wald interval as ``fit``, so the same numbers. Not for
+        ``ConleyTaber()`` (a permutation over refits). The caller checks the panel (``fit``'s
+        input guards do not run here).
+
+        References
+        ----------
+        Callaway, B. & Sant'Anna, P.H.C. (2021). Difference-in-differences with multiple time
+        periods. Journal of Econometrics 225(2), 200-230.
+        """
+        spec = self._resolve_inference(inference)
+        if isinstance(spec, ConleyTaber):
+            raise SpecificationError("headline() does not run the Conley-Taber permutation; use fit().")
+        out = self._fit_core(panel, spec, alpha=alpha, calendar=False, headline=True)
+        assert isinstance(out, tuple)
+        return out
+
+    def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any, headline: bool = False
+                  ) -> Any:
+        spec_inf = inference
+
+        a = check_alpha(alpha)
+        if isinstance(spec_inf, ConleyTaber):
+            return self._fit_conley_taber(panel, spec_inf, calendar, a)
+        if isinstance(spec_inf, Clustered) and spec_inf.kind != "CR1":
+            raise SpecificationError(
+                "CallawaySantAnna supports Clustered(kind='CR1') (cluster sums of influence "
+                "functions); CR2 is defined for linear regressions. Use kind='CR1' or "
+                "MultiplierBootstrap(cluster=...)."
+            )
+        outcome, cluster_col, covs, cells, notes = self._cells(panel, spec_inf)
         flags: list[Flag] = []
         few = warn_few_treated("CallawaySantAnna", panel, f"{type(spec_inf).__name__} interval")
         if few is not None:
@@ -306,6 +356,9 @@ class CallawaySantAnna(FitTemplate):
         # cluster codes (an adapter, _CellsInfluence) -> the plan the aggregation runs
         plan = infer(spec_inf, _CellsInfluence(cells, cluster, n_clusters, cluster_col))
         info = InferenceInfo(plan.name, plan.description, clusters=plan.clusters, reps=plan.reps, seed=plan.seed)
+        if headline:
+            return headline_numbers(cells, plan, info, self.aggregation, alpha=a, min_e=self.min_e, max_e=self.max_e,
+                                    balance_e=self.balance_e)
         is_treated = ~np.isnan(cells.unit_cohort)
         cohort_period = {g: cells.period(g) for g in np.unique(cells.group)}
         query = None

@@ -51,12 +51,12 @@ import pandas as pd
 
 from evalint._typing import check_option, check_positive_int
 from evalint.errors import SpecificationError, warn_deprecated_setting
-from evalint.estimators.template import FitCore, FitTemplate
+from evalint.estimators.template import FitTemplate
 from evalint.inference.placebo_rank import PlaceboRefit
 from evalint.inference.specs import Placebo
 from evalint.estimators.base import check_options, register_estimator
 from evalint.estimators.synth.matrices import Predictor, synth_design
-from evalint.estimators.synth.scm.placebo import assemble_scm_result
+from evalint.estimators.synth.scm.placebo import assemble_scm_result, scm_headline
 from evalint.estimators.synth.scm.weights import SCMProblem
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -198,16 +198,39 @@ class SyntheticControl(FitTemplate):
     def _fit_core(self, panel: Any, inference: Any, *, alpha: float, calendar: Any,
                   treated: Any = None, intervention: Any = None,
                   donors: Sequence[Any] | None = None, outcome: str | None = None,
-                  predictor_data: pd.DataFrame | None = None, placebo_reps: int = 1000) -> FitCore:
+                  predictor_data: pd.DataFrame | None = None, placebo_reps: int = 1000,
+                  headline: bool = False) -> Any:
 
         design = synth_design(panel, treated=treated, intervention=intervention, donors=donors,
                               outcome=outcome)
         prob = self.problem(panel, predictor_data)
         fits = [prob.fit_unit(u, design.donors, design.Y, design.periods, design.start[u])
                 for u in design.treated]
+        if headline:
+            return scm_headline(prob, design, fits, inference=inference, alpha=alpha, placebo_reps=placebo_reps)
         return assemble_scm_result(self, prob, design, fits, panel=panel, inference=inference,
                                    calendar=calendar, alpha=alpha, seed=None, placebo_reps=placebo_reps,
                                    method="Synthetic control (Abadie)")
+
+    def headline(self, panel: Panel, *, outcome: str | None = None, inference: Any = None, alpha: float = 0.05,
+                 placebo_reps: int = 1000) -> tuple[float, float, tuple[float, float], float]:
+        """``(estimate, se, ci, p_value)`` of :meth:`fit`'s result (the panel's own treated units,
+        donors and date), without its tables, diagnostics, calendar check or provenance.
+
+        For refits that read only these numbers (the robustness section's re-estimates): the
+        same weights, in-space placebo fits and placebo inference as ``fit``, so the same
+        numbers. The caller checks the panel (``fit``'s input guards do not run here).
+
+        References
+        ----------
+        Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for
+        comparative case studies. JASA 105(490), 493-505.
+        """
+        spec = self._resolve_inference(inference)
+        out = self._fit_core(panel, spec, alpha=alpha, calendar=False, outcome=outcome, placebo_reps=placebo_reps,
+                             headline=True)
+        assert isinstance(out, tuple)
+        return out
 
     @classmethod
     def contract_example(cls) -> tuple[SyntheticControl, Panel, dict[str, Any]]:

@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "assemble_scm_result",
+    "scm_headline",
     "hull_diagnostic",
     "v_diagnostic",
     "in_space_placebos",
@@ -102,15 +103,19 @@ def in_space_placebos(prob: SCMProblem, design: SynthDesign, fit: UnitFit) -> tu
         others = [d for d in design.donors if d != j]
         rows.append((j, True, prob.fit_unit(j, others, design.Y, design.periods, fit.start)))
     times = [str(p) for p in design.periods]
-    gap_frames, summ = [], []
+    summ = []
     for u, is_placebo, f in rows:
-        gap_frames.append(pd.DataFrame({"unit": u, "time": times, "gap": f.gaps,
-                                        "treated_unit": fit.unit, "placebo": is_placebo}))
         pre, post = f.pre_mspe, f.post_mspe
         ratio = post / pre if pre > 0 else np.inf
         summ.append({"unit": u, "placebo": is_placebo, "pre_mspe": pre, "post_mspe": post,
                      "ratio": ratio, "att": f.att})
-    return pd.concat(gap_frames, ignore_index=True), pd.DataFrame(summ)
+    # one frame, unit-major (as the per-unit frames stacked): no frame per placebo
+    n_t = len(times)
+    gaps = pd.DataFrame({"unit": [u for u, _, _ in rows for _ in range(n_t)], "time": times * len(rows),
+                         "gap": np.concatenate([f.gaps for _, _, f in rows]),
+                         "treated_unit": [fit.unit] * (n_t * len(rows)),
+                         "placebo": np.repeat(np.array([p for _, p, _ in rows], dtype=bool), n_t)})
+    return gaps, pd.DataFrame(summ)
 
 
 def leave_one_out(prob: SCMProblem, design: SynthDesign, fit: UnitFit, threshold: float = 1e-6) -> pd.DataFrame:
@@ -263,6 +268,47 @@ def synth_calendar_query(design: Any) -> tuple[dict[Any, str], Any, CalendarQuer
     query = CalendarQuery(inter, outcome=design.outcome, treated_units=list(design.treated),
                           comparison_units=list(design.donors), design="synth")
     return start_map, inter, query
+
+def _ratio(f: UnitFit) -> float:
+    pre, post = f.pre_mspe, f.post_mspe
+    return post / pre if pre > 0 else np.inf
+
+
+def scm_headline(prob: SCMProblem, design: SynthDesign, fits: list[UnitFit], *, inference: Any, alpha: float,
+                 placebo_reps: int) -> tuple[float, float, tuple[float, float], float]:
+    """``(estimate, se, ci, p_value)`` of :func:`assemble_scm_result`'s result, computed as it does
+    (the same in-space placebo fits handed to the same inference), without its tables,
+    diagnostics, calendar check or provenance: for refits that read only these numbers. NaN
+    se, interval and p-value when the placebo inference is not available (as there)."""
+    spec = inference if inference is not None else Placebo(seed=None)
+    if getattr(spec, "reps", None) is not None:
+        placebo_reps = int(spec.reps)
+    estimate = float(np.array([f.att for f in fits]).mean())
+    nan = float("nan")
+    try:
+        cache: dict[Any, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        ratios_t: list[float] = []
+        plac: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        for f in fits:
+            if f.start not in cache:
+                if len(design.donors) < 3:
+                    raise InferenceError("in-space placebos need at least 3 donors")
+                pf = [prob.fit_unit(j, [d for d in design.donors if d != j], design.Y, design.periods, f.start)
+                      for j in design.donors]
+                cache[f.start] = (np.array([_ratio(q) for q in pf], dtype=float),
+                                  np.array([q.pre_mspe for q in pf], dtype=float),
+                                  np.array([q.post_mspe for q in pf], dtype=float),
+                                  np.array([q.att for q in pf], dtype=float))
+            ratios_t.append(float(_ratio(f)))
+            plac.append(cache[f.start])
+        res = infer(spec, PlaceboSet(ratios_t, [f.pre_mspe for f in fits], [f.post_mspe for f in fits],
+                                     [f.gaps[~f.pre_mask] for f in fits], [c[0] for c in plac], [c[1] for c in plac],
+                                     [c[2] for c in plac], [c[3] for c in plac], len(design.donors)),
+                    alpha=alpha, default_reps=placebo_reps)
+    except InferenceError:
+        return estimate, nan, (nan, nan), nan
+    return estimate, float(res.se), res.ci, float(res.p_value)
+
 
 def assemble_scm_result(estimator: Any, prob: SCMProblem, design: SynthDesign, fits: list[UnitFit], *,
                         panel: Panel, inference: Any, calendar: Any, alpha: float, seed: int | None,

@@ -220,6 +220,15 @@ class SCMProblem:
     # predictor window means of every unit of a fit, by last pre-period: placebo and
     # leave-one-out refits share the treated fit's date, so the means are computed once
     _predictor_cache: dict[Any, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
+    # the outcome matrix of the last fit as an array with each unit's row, so the placebo and
+    # leave-one-out refits (one per donor) index it without a pandas lookup each
+    _rows_cache: list[Any] = field(default_factory=list, repr=False, compare=False)
+
+    def _rows(self, Y: pd.DataFrame) -> tuple[FloatArray, dict[Any, int]]:
+        """``Y``'s values (units x periods) and the row of each unit (cached for the same ``Y``)."""
+        if not self._rows_cache or self._rows_cache[0] is not Y:
+            self._rows_cache[:] = [Y, Y.to_numpy(dtype=float), {u: i for i, u in enumerate(Y.index)}]
+        return self._rows_cache[1], self._rows_cache[2]
 
     def _predictors_of(self, units: Sequence[Any], all_units: Sequence[Any], pre_end: pd.Period) -> pd.DataFrame:
         if pre_end not in self._predictor_cache:
@@ -231,8 +240,13 @@ class SCMProblem:
                  start: pd.Period) -> UnitFit:
         """Fit ``unit`` against ``donors`` with treatment starting at ``start``."""
         pre = np.asarray(periods < start)
-        y1 = Y.loc[unit].to_numpy(dtype=float)
-        Y0 = Y.loc[list(donors)].to_numpy(dtype=float).T
+        values, row = self._rows(Y)
+        if Y.index.is_unique:
+            y1 = values[row[unit]].copy()
+            Y0 = values[[row[d] for d in donors]].T
+        else:  # pragma: no cover - the design's units are unique
+            y1 = Y.loc[unit].to_numpy(dtype=float)
+            Y0 = Y.loc[list(donors)].to_numpy(dtype=float).T
         if self.opt_window is None:
             opt = pre
         else:
