@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+import numpy as np
 import pandas as pd
 
 from evalint.calendar.event_records import PolicyEvent
@@ -94,7 +95,26 @@ class _Change:
 
 # ---------------------------------------------------------------------------------
 # timing
+#: (id(event), freq, start_only) -> (event, its change points): the change points depend only on
+#: the (frozen) event and the frequency, so each is worked out once per process, not once per check.
+#: The event is kept in the value so that its id cannot be reused while the entry lives.
+_CHANGE_CACHE: dict[tuple[int, str, bool], tuple[PolicyEvent, tuple[_Change, ...]]] = {}
+_CHANGE_CACHE_MAX = 20_000
+
+
 def _change_points(event: PolicyEvent, freq: str, start_only: bool) -> list[_Change]:
+    key = (id(event), freq, start_only)
+    hit = _CHANGE_CACHE.get(key)
+    if hit is not None and hit[0] is event:
+        return list(hit[1])
+    out = _compute_change_points(event, freq, start_only)
+    if len(_CHANGE_CACHE) >= _CHANGE_CACHE_MAX:
+        _CHANGE_CACHE.clear()
+    _CHANGE_CACHE[key] = (event, tuple(out))
+    return out
+
+
+def _compute_change_points(event: PolicyEvent, freq: str, start_only: bool) -> list[_Change]:
     months = _PRECISION_MONTHS[event.date_precision]
     lo = to_period(event.start, freq)
     hi = to_period(event.start + pd.DateOffset(months=months) - pd.Timedelta(days=1), freq) \
@@ -238,10 +258,12 @@ def _max_smd(groups: dict[str, frozenset[str]], expo: pd.Series, smd: object) ->
     """Largest |standardised difference| of exposure between one group and the others."""
     best = float("nan")
     names = list(groups)
+    # one pass over the exposure series (unique unit index) instead of a reindex per group pair
+    value = dict(zip(expo.index, expo.to_numpy(float)))
     for i, g in enumerate(names):
         for h in names[i + 1:]:
-            a = expo.reindex([u for u in sorted(groups[g]) if u in expo.index]).to_numpy(float)
-            b = expo.reindex([u for u in sorted(groups[h]) if u in expo.index]).to_numpy(float)
+            a = np.array([value[u] for u in sorted(groups[g]) if u in value], dtype=float)
+            b = np.array([value[u] for u in sorted(groups[h]) if u in value], dtype=float)
             d = smd(a, b)  # type: ignore[operator]
             if not math.isnan(d) and (math.isnan(best) or abs(d) > abs(best)):
                 best = d

@@ -106,13 +106,15 @@ def rank_threats(table: pd.DataFrame, *, limit: int = TOP_N, unit: str = "month"
     """
     if table is None or table.empty:
         return pd.DataFrame(columns=list(THREAT_COLUMNS))
-    t = table.loc[table["severity"].isin(["high", "medium"]) & (table["score"] >= MIN_SCORE)].copy()
-    if t.empty:
+    keep = table["severity"].isin(["high", "medium"]) & (table["score"] >= MIN_SCORE)
+    if not keep.any():
         return pd.DataFrame(columns=list(THREAT_COLUMNS))
-    t = t.copy()
-    t["_sev"] = t["severity"].map(_SEV)
-    t = t.sort_values(["score", "_sev", "start", "event_id"], ascending=[False, True, True, True],
-                      kind="stable").head(limit)
+    # rank on the sort keys alone, then take the few ranked rows of the wide table once
+    keys = pd.DataFrame({"score": table["score"], "_sev": table["severity"].map(_SEV),
+                         "start": table["start"], "event_id": table["event_id"]}).loc[keep]
+    order = keys.sort_values(["score", "_sev", "start", "event_id"], ascending=[False, True, True, True],
+                             kind="stable").index[:limit]
+    t = table.loc[order]
     t["reason"] = [_one_line(r, unit) for _, r in t.iterrows()]
     t["rank"] = range(1, len(t) + 1)
     t["score"] = t["score"].round(3)
