@@ -106,15 +106,22 @@ def rank_threats(table: pd.DataFrame, *, limit: int = TOP_N, unit: str = "month"
     """
     if table is None or table.empty:
         return pd.DataFrame(columns=list(THREAT_COLUMNS))
-    keep = table["severity"].isin(["high", "medium"]) & (table["score"] >= MIN_SCORE)
-    if not keep.any():
+    score = table["score"].to_numpy(float)
+    severity = table["severity"].tolist()
+    keep = [i for i, (sev, sc) in enumerate(zip(severity, score)) if sev in ("high", "medium") and sc >= MIN_SCORE]
+    if not keep:
         return pd.DataFrame(columns=list(THREAT_COLUMNS))
-    # rank on the sort keys alone, then take the few ranked rows of the wide table once
-    keys = pd.DataFrame({"score": table["score"], "_sev": table["severity"].map(_SEV),
-                         "start": table["start"], "event_id": table["event_id"]}).loc[keep]
-    order = keys.sort_values(["score", "_sev", "start", "event_id"], ascending=[False, True, True, True],
-                             kind="stable").index[:limit]
-    t = table.loc[order]
+    # rank on the sort keys alone (score descending, then severity, start, event id; ties keep
+    # table order), then take the few ranked rows of the wide table once
+    start, event_id = table["start"].tolist(), table["event_id"].tolist()
+    if any(pd.isna(start[i]) or pd.isna(event_id[i]) for i in keep):  # NaN keys: pandas' NaN placement
+        keys = pd.DataFrame({"score": score, "_sev": [_SEV[v] for v in severity], "start": table["start"].to_numpy(),
+                             "event_id": event_id}).iloc[keep]
+        rows = list(keys.sort_values(["score", "_sev", "start", "event_id"], ascending=[False, True, True, True],
+                                     kind="stable").index[:limit])
+    else:
+        rows = sorted(keep, key=lambda i: (-score[i], _SEV[severity[i]], start[i], event_id[i]))[:limit]
+    t = table.iloc[rows]
     t["reason"] = [_one_line(r, unit) for _, r in t.iterrows()]
     t["rank"] = range(1, len(t) + 1)
     t["score"] = t["score"].round(3)
