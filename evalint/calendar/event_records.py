@@ -413,16 +413,23 @@ def events_from_frame(df: pd.DataFrame, origin: str = "frame") -> list[PolicyEve
     else:
         unverified = text["source"].str.contains("unverified", case=False)
     events = []
-    for i in range(len(text)):
-        r = text.iloc[i]
-        label = _row_label(df, i)
+    flags = unverified.tolist()
+    has_scope_type = "scope_type" in text.columns
+    iso_ok: dict[str, bool] = {}  # each distinct date text is parsed once
+    for i, r in enumerate(text.to_dict("records")):
         for col in ("start_date", "end_date", "alt_start"):
-            if r[col] and pd.isna(pd.to_datetime(r[col], errors="coerce", format="ISO8601")):
+            value = r[col]
+            if not value:
+                continue
+            ok = iso_ok.get(value)
+            if ok is None:
+                ok = iso_ok[value] = not pd.isna(pd.to_datetime(value, errors="coerce", format="ISO8601"))
+            if not ok:
                 raise TimeParseError(
-                    f"{origin}: {label}: {col}={r[col]!r} is not an ISO date (YYYY-MM-DD)."
+                    f"{origin}: {_row_label(df, i)}: {col}={value!r} is not an ISO date (YYYY-MM-DD)."
                 )
-        scope_type = r["scope_type"] if "scope_type" in text.columns and r["scope_type"] else \
-            _scope_type(r["scope"] or "national", f"{origin}: {label}")
+        scope_type = r["scope_type"] if has_scope_type and r["scope_type"] else \
+            _scope_type(r["scope"] or "national", f"{origin}: {_row_label(df, i)}")
         try:
             events.append(PolicyEvent(
                 id=r["event_id"], name=r["name"], start=r["start_date"], end=r["end_date"] or None,
@@ -430,14 +437,14 @@ def events_from_frame(df: pd.DataFrame, origin: str = "frame") -> list[PolicyEve
                 scope=scope_type, units=(r["units"] or None) if scope_type == "subset" else None,
                 kind=r["kind"] or "other", outcomes=r["outcomes_affected"],
                 direction=r["expected_direction"] or "ambiguous", source=r["source"],
-                unverified=bool(unverified.iloc[i]), scope_note=r["scope"],
+                unverified=bool(flags[i]), scope_note=r["scope"],
                 units_rule=r["units_rule"], policy=r["policy"], phase=r["phase"],
                 end_type=r["end_type"], magnitude=r["magnitude"], collections=r["collections"],
                 geo_levels=r["geo_levels"], intensity=r["intensity"],
                 alt_start=r["alt_start"] or None, revision=r["revision"],
             ))
         except DataError as exc:
-            raise type(exc)(f"{origin}: {label}: {exc}") from None
+            raise type(exc)(f"{origin}: {_row_label(df, i)}: {exc}") from None
     return events
 
 
