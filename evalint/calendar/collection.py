@@ -49,6 +49,11 @@ def _sort_key(e: PolicyEvent) -> tuple[pd.Timestamp, str]:
     return (e.start, e.id)
 
 
+#: (absolute path, path as given, mtime in ns, size) -> the events :meth:`EventCollection.from_csv` built
+#: from that file.
+_CSV_EVENTS: dict[tuple[str, str, int, int], tuple[PolicyEvent, ...]] = {}
+
+
 class EventCollection:
     """An immutable, date-ordered collection of :class:`PolicyEvent` and its queries.
 
@@ -112,11 +117,20 @@ class EventCollection:
         path = os.fspath(path)
         if not os.path.exists(path):
             raise SpecificationError(f"events CSV {path!r} does not exist.")
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise DataError(f"events CSV {path!r} cannot be read as CSV: {exc}") from None
-        return cls(events_from_frame(df, origin=path))
+        # read, parse and validate a file once per process while it is unchanged (events are frozen)
+        st = os.stat(path)
+        key = (os.path.abspath(path), path, st.st_mtime_ns, st.st_size)
+        events = _CSV_EVENTS.get(key)
+        if events is None:
+            try:
+                df = pd.read_csv(path, dtype=str, keep_default_na=False)
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+                raise DataError(f"events CSV {path!r} cannot be read as CSV: {exc}") from None
+            events = tuple(events_from_frame(df, origin=path))
+            if len(_CSV_EVENTS) >= 64:
+                _CSV_EVENTS.clear()
+            _CSV_EVENTS[key] = events
+        return cls(events)
 
     def add(self: _C, event: PolicyEvent | None = None, /, **fields_: Any) -> _C:
         """Return a new calendar with one more event.

@@ -173,6 +173,19 @@ def realdata_dir() -> Path | None:
     if env:
         p = Path(env).expanduser()
         return p if p.is_dir() else None
+    found = _FOUND_REALDATA[0]
+    if found is not None and found.is_dir():  # the checkout's folder, searched for once per process
+        return found
+    found = _search_realdata()
+    _FOUND_REALDATA[0] = found
+    return found
+
+
+#: The real-data folder found beside the checkout by :func:`_search_realdata` (``None``: not yet found).
+_FOUND_REALDATA: list[Path | None] = [None]
+
+
+def _search_realdata() -> Path | None:
     here = Path(__file__).resolve()
     for root in here.parents:
         if (root / "pyproject.toml").is_file():
