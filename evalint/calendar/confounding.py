@@ -485,7 +485,7 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
            "window that list specific outcomes were not. Name one of the calendar's outcomes "
            "to check them." if target is None else "")
         + (f" Top {len(threats)} threat(s), ranked: "
-           + "; ".join(f"{r.rank}. {r.event_id}" for r in threats.itertuples()) + "."
+           + "; ".join(f"{rank}. {eid}" for rank, eid in zip(threats["rank"], threats["event_id"])) + "."
            if len(threats) else " No ranked threat.")
     )
     return CheckResult(name="policy_calendar", passed=passed, text=text, table=table, flags=flags,
