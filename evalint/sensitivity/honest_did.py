@@ -135,18 +135,26 @@ class HonestDiDResult:
 
 # ------------------------------------------------------------------ relative magnitudes
 def _rm_problems(est: EventTimeEstimates, l_vec: np.ndarray, mbar: float, pre_differences: Sequence[int]):
+    # the union over pieces accepts theta when any piece does: the pieces where the estimated
+    # pre-period difference is largest (with its sign) accept most often, so they come first
+    pre_diff = np.diff(np.r_[est.betahat[: est.n_pre], 0.0])
+    order = sorted(((s, pos) for s in pre_differences for pos in (True, False)),
+                   key=lambda sp: -(pre_diff[sp[0]] if sp[1] else -pre_diff[sp[0]]))
     out = []
-    for s in pre_differences:
-        for positive in (True, False):
-            a = relative_magnitude_polyhedron(est.n_pre, est.n_post, mbar, s, positive)
-            out.append(moment_problem(est.betahat, est.sigma, est.n_pre, l_vec, a, np.zeros(len(a))))
+    for s, positive in order:
+        a = relative_magnitude_polyhedron(est.n_pre, est.n_post, mbar, s, positive)
+        out.append(moment_problem(est.betahat, est.sigma, est.n_pre, l_vec, a, np.zeros(len(a))))
     return out
 
 
 def _accepts(problems: list, theta: np.ndarray, alpha: float, ci: str, seed: int) -> np.ndarray:
-    acc = np.zeros(len(np.atleast_1d(theta)), dtype=bool)
-    for p in problems:
-        acc |= p.accepts(theta, alpha, hybrid="lf" if ci == "hybrid" else "conditional", seed=seed)
+    theta = np.atleast_1d(np.asarray(theta, dtype=float))
+    acc = np.zeros(len(theta), dtype=bool)
+    for p in problems:  # each piece tests only the values no earlier piece accepted
+        todo = np.flatnonzero(~acc)
+        if not len(todo):
+            break
+        acc[todo] = p.accepts(theta[todo], alpha, hybrid="lf" if ci == "hybrid" else "conditional", seed=seed)
     return acc
 
 
