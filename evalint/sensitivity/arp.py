@@ -158,6 +158,7 @@ class MomentProblem:
     sd: np.ndarray = field(init=False)
     vertices: np.ndarray | None = field(init=False, default=None)
     empty: bool = field(init=False, default=False)
+    _lf: dict[tuple[float, int, int], float] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.sd = np.sqrt(np.clip(np.diag(self.sigma_y), 0.0, None))
@@ -241,6 +242,8 @@ class MomentProblem:
 
     def lf_critical(self, kappa: float, sims: int, seed: int) -> float:
         """``1 - kappa`` quantile of ``eta`` under ``Y ~ N(0, Sigma_Y)`` (``sims`` draws)."""
+        if (kappa, sims, seed) in self._lf:
+            return self._lf[(kappa, sims, seed)]
         key = _key(self.sigma_y, self.x, kappa, sims, seed)
         if key not in _LF_CACHE:
             rng = np.random.default_rng(seed)
@@ -248,6 +251,7 @@ class MomentProblem:
             root = v * np.sqrt(np.clip(w, 0.0, None))
             draws = root @ rng.standard_normal((len(self.y0), sims))
             _remember(_LF_CACHE, key, float(np.quantile(self.eta_only(draws), 1.0 - kappa)))
+        self._lf[(kappa, sims, seed)] = _LF_CACHE[key]
         return _LF_CACHE[key]
 
     def accepts(self, theta: np.ndarray, alpha: float, *, hybrid: str = "conditional",

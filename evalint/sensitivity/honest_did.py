@@ -28,7 +28,7 @@ Armstrong, T. B. & Kolesar, M. (2018). Optimal inference in a class of regressio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ from evalint._typing import check_alpha, check_option
 from evalint.errors import SpecificationError
 from evalint.sensitivity.event_time import EventTimeEstimates, event_time_estimates
 from evalint.sensitivity.flci import flci_smoothness
+from evalint.sensitivity.arp import MomentProblem
 from evalint.sensitivity.restrictions import moment_problem, relative_magnitude_polyhedron
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -134,20 +135,35 @@ class HonestDiDResult:
 
 
 # ------------------------------------------------------------------ relative magnitudes
-def _rm_problems(est: EventTimeEstimates, l_vec: np.ndarray, mbar: float, pre_differences: Sequence[int]):
-    # the union over pieces accepts theta when any piece does: the pieces where the estimated
-    # pre-period difference is largest (with its sign) accept most often, so they come first
-    pre_diff = np.diff(np.r_[est.betahat[: est.n_pre], 0.0])
-    order = sorted(((s, pos) for s in pre_differences for pos in (True, False)),
-                   key=lambda sp: -(pre_diff[sp[0]] if sp[1] else -pre_diff[sp[0]]))
-    out = []
-    for s, positive in order:
-        a = relative_magnitude_polyhedron(est.n_pre, est.n_post, mbar, s, positive)
-        out.append(moment_problem(est.betahat, est.sigma, est.n_pre, l_vec, a, np.zeros(len(a))))
-    return out
+class _Pieces:
+    """The moment problems of the pieces of ``Delta^RM(Mbar)``, built when first iterated to.
+
+    The union over pieces accepts ``theta`` when any piece does, and the pieces where the
+    estimated pre-period difference is largest (with its sign) accept most often, so they come
+    first; pieces after the first accepting one are often never built.
+    """
+
+    def __init__(self, est: EventTimeEstimates, l_vec: np.ndarray, mbar: float, pre_differences: Sequence[int]):
+        pre_diff = np.diff(np.r_[est.betahat[: est.n_pre], 0.0])
+        self.order = sorted(((s, pos) for s in pre_differences for pos in (True, False)),
+                            key=lambda sp: -(pre_diff[sp[0]] if sp[1] else -pre_diff[sp[0]]))
+        self.est, self.l_vec, self.mbar = est, l_vec, mbar
+        self.built: list[MomentProblem] = []
+
+    def __iter__(self) -> Iterator[MomentProblem]:
+        for i, (s, positive) in enumerate(self.order):
+            if i == len(self.built):
+                est = self.est
+                a = relative_magnitude_polyhedron(est.n_pre, est.n_post, self.mbar, s, positive)
+                self.built.append(moment_problem(est.betahat, est.sigma, est.n_pre, self.l_vec, a, np.zeros(len(a))))
+            yield self.built[i]
 
 
-def _accepts(problems: list, theta: np.ndarray, alpha: float, ci: str, seed: int) -> np.ndarray:
+def _rm_problems(est: EventTimeEstimates, l_vec: np.ndarray, mbar: float, pre_differences: Sequence[int]) -> _Pieces:
+    return _Pieces(est, l_vec, mbar, pre_differences)
+
+
+def _accepts(problems: Iterable[MomentProblem], theta: np.ndarray, alpha: float, ci: str, seed: int) -> np.ndarray:
     theta = np.atleast_1d(np.asarray(theta, dtype=float))
     acc = np.zeros(len(theta), dtype=bool)
     for p in problems:  # each piece tests only the values no earlier piece accepted
@@ -159,7 +175,8 @@ def _accepts(problems: list, theta: np.ndarray, alpha: float, ci: str, seed: int
 
 
 def _rm_interval(est: EventTimeEstimates, l_vec: np.ndarray, mbar: float, alpha: float, ci: str, seed: int,
-                 pre_differences: Sequence[int], grid_points: int, problems: list | None = None) -> tuple[float, float]:
+                 pre_differences: Sequence[int], grid_points: int,
+                 problems: _Pieces | None = None) -> tuple[float, float]:
     if problems is None:
         problems = _rm_problems(est, l_vec, mbar, pre_differences)
     post = est.betahat[est.n_pre:]
@@ -251,9 +268,9 @@ def honest_did_estimates(estimates: EventTimeEstimates, *, event_time: Any = 0,
         sizes = np.asarray([0.0, 0.5, 1.0, 1.5, 2.0] if Mbar is None else Mbar, dtype=float).ravel()
         pre_diffs = list(range(est.n_pre)) if _pre_differences is None else list(_pre_differences)
 
-        built: dict[float, list] = {}  # the moment problems of each restriction size, built once
+        built: dict[float, _Pieces] = {}  # the moment problems of each restriction size, built once
 
-        def problems(m: float) -> list:
+        def problems(m: float) -> _Pieces:
             if m not in built:
                 built[m] = _rm_problems(est, lv, m, pre_diffs)
             return built[m]
