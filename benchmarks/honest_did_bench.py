@@ -5,9 +5,9 @@ Each case runs in a fresh subprocess (threads pinned to 1, so CPU time is the wo
 hybrid ARP intervals, 1000-point grid) or smoothness (``M`` 0, 0.25, 0.5, 1 x SE, FLCI) - and
 the breakdown value, on simulated event-study estimates: ``n_pre`` pre-periods and ``n_post``
 post-periods, AR(1)-correlated errors (rho 0.5, SE 0.02) plus a common component, a small
-linear pre-trend and an effect of -0.05. The CPU time of the call (imports excluded) is
-reported; a case over ``--timeout`` seconds of wall time is stopped and reported with the CPU
-time it had used (a lower bound).
+linear pre-trend and an effect of -0.10 (about 5 SE, so the breakdown search runs). The CPU
+time of the call (imports excluded) is reported; a case over ``--timeout`` seconds of wall time
+is stopped and reported with the CPU time it had used (a lower bound).
 ``--json`` also writes the intervals and breakdown values, so two checkouts can be compared
 (run the script under each with ``PYTHONPATH`` pointing at it, then ``--compare A B``).
 
@@ -44,7 +44,7 @@ def _case(n_pre: int, n_post: int, method: str) -> dict[str, Any]:
     sig = 0.02 ** 2 * 0.5 ** np.abs(idx[:, None] - idx[None, :]) + 0.01 ** 2 * 0.3
     t = np.r_[np.arange(-n_pre, 0), np.arange(1, n_post + 1)]
     rng = np.random.default_rng(n_pre * 100 + n_post)
-    beta = (0.002 * t + np.r_[np.zeros(n_pre), -0.05 * np.ones(n_post)]
+    beta = (0.002 * t + np.r_[np.zeros(n_pre), -0.10 * np.ones(n_post)]
             + np.linalg.cholesky(sig) @ rng.standard_normal(k))
     est = EventTimeEstimates.from_arrays(beta, sig, n_pre)
     t0 = time.process_time()

@@ -202,13 +202,28 @@ def _rm_interval(est: EventTimeEstimates, l_vec: np.ndarray, mbar: float, alpha:
     i, j = int(np.argmax(acc)), len(acc) - 1 - int(np.argmax(acc[::-1]))
     tol = 1e-10 * max(sd, 1e-300)
 
-    def refine(inside: float, outside: float) -> float:
+    def refine(inside: float, outside: float, depth: int = 4) -> float:
+        # bisection; the midpoints of the next `depth` steps (2^depth - 1 candidates, whichever
+        # way each step goes) are tested in one call, then the steps are replayed: the same
+        # points and decisions as one test per step
         while abs(inside - outside) > tol:
-            mid = 0.5 * (inside + outside)
-            if _accepts(problems, np.array([mid]), alpha, ci, seed)[0]:
-                inside = mid
-            else:
-                outside = mid
+            states, mids = [(inside, outside)], []
+            for _ in range(depth):
+                nxt = []
+                for i_, o_ in states:
+                    m_ = 0.5 * (i_ + o_)
+                    mids.append(m_)
+                    nxt += [(m_, o_), (i_, m_)]
+                states = nxt
+            verdict = dict(zip(mids, _accepts(problems, np.array(mids), alpha, ci, seed).tolist()))
+            for _ in range(depth):
+                if abs(inside - outside) <= tol:
+                    break
+                mid = 0.5 * (inside + outside)
+                if verdict[mid]:
+                    inside = mid
+                else:
+                    outside = mid
         return inside
 
     return refine(float(grid[i]), float(grid[i - 1])), refine(float(grid[j]), float(grid[j + 1]))
