@@ -174,7 +174,7 @@ class MomentProblem:
         if not self.empty:
             # the vertices of P are the extreme rays of {g >= 0, X'g = 0} scaled to sd'g = 1: the
             # rays depend on X only, shared by every restriction size and piece with the same X
-            key = _key(x)
+            key = _key(x, x.shape)
             if key not in _RAY_CACHE:
                 _remember(_RAY_CACHE, key, extreme_rays(x))
             rays = _RAY_CACHE[key]

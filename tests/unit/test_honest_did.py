@@ -348,3 +348,11 @@ def test_flci_28_pre_periods_closed_form_and_local_optimum():
             d = null @ rng.normal(size=n_pre - 1)
             d = np.r_[d / np.linalg.norm(d), np.zeros(n_post)] * step
             assert half(f.weights + d) >= f.half_length * (1 - 1e-10)
+
+
+def test_no_nuisance_problems_of_different_sizes_keep_their_own_vertices():
+    # one post-period: no nuisance columns; the vertices are e_i / sd_i for each problem's own m
+    for m in (3, 5, 3):
+        sd = np.linspace(1.0, 2.0, m)
+        prob = MomentProblem(y0=np.zeros(m), a=np.ones(m), sigma_y=np.diag(sd ** 2), x=np.zeros((m, 0)))
+        np.testing.assert_allclose(np.sort(prob.vertices.max(axis=1)), np.sort(1 / sd))
