@@ -40,7 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special
+from scipy import linalg, special
 from scipy.optimize import linprog
 
 __all__ = ["MomentProblem", "truncated_normal_reject"]
@@ -73,18 +73,26 @@ def extreme_rays(x: np.ndarray, max_rays: int = MAX_RAYS) -> np.ndarray | None:
     ``None`` when there are more than ``max_rays`` along the way.
 
     Double description: start from the rays ``e_i`` of the orthant and cut by one hyperplane
-    ``x_j'g = 0`` at a time; a new ray joins a ray on each side when the two are adjacent
-    (no other ray's support lies inside the union of theirs, the combinatorial test of
-    Fukuda & Prodon 1996). Supports are tracked exactly, as sets, not from rounded values.
+    ``x_j'g = 0`` at a time (in a sparse basis of the constraints, sparsest first); a new ray
+    joins a ray on each side when the two are adjacent (no other ray's support lies inside the
+    union of theirs, the combinatorial test of Fukuda & Prodon 1996). Supports are tracked
+    exactly, as sets, not from rounded values.
 
     References
     ----------
     Fukuda, K. & Prodon, A. (1996). Double description method revisited. Combinatorics and
         Computer Science, LNCS 1120, 91-111.
     """
-    m = x.shape[0]
+    m, p = x.shape
+    if p:
+        # the same cone from a sparse basis of the constraints (identity on p pivot coordinates
+        # chosen by pivoted QR), sparsest rows first: far fewer intermediate rays
+        piv = linalg.qr(x.T, pivoting=True, mode="r")[1][:p]
+        r = np.linalg.solve(x.T[:, piv], x.T)
+        r[np.abs(r) <= 1e-12 * np.abs(r).max()] = 0.0
+        x = r[np.argsort((r != 0).sum(axis=1), kind="stable")].T
     rays, supp = np.eye(m), np.eye(m, dtype=bool)
-    for j in range(x.shape[1]):
+    for j in range(p):
         col = x[:, j]
         v = rays @ col
         tol = 1e-12 * np.abs(col).max() * np.abs(rays).sum(axis=1)
