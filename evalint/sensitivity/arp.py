@@ -15,7 +15,10 @@ null, so the test rejects when ``eta`` exceeds the ``1 - alpha`` quantile of tha
 normal with mean 0. The interval ``[v_lo, v_up]`` is the set of ``c`` with
 ``max_{g in P} g'(S + b c) <= c``, i.e. (by duality) the ``c`` for which
 ``S - X x <= c (sigma - b)`` has a solution ``x``: its end points are two linear programs, or
-closed-form ratios over the vertices of ``P`` when those are few enough to list.
+closed-form ratios over the vertices of ``P`` when those are few enough to list. The vertices
+are the extreme rays of the cone ``{g >= 0, X'g = 0}`` scaled to ``sigma'g = 1``; the rays depend
+on ``X`` alone and are found once by double description (Fukuda & Prodon 1996), so restriction
+sizes and pieces that share ``X`` (every ``Mbar`` and every piece of ``Delta^RM``) share them.
 
 The hybrid test first rejects when ``eta`` exceeds the least-favourable critical value
 ``c_LF`` (the ``1 - kappa`` quantile of ``eta`` when ``Y ~ N(0, Sigma_Y)``, by simulation),
@@ -28,27 +31,28 @@ Andrews, I., Roth, J. & Pakes, A. (2023). Inference for linear conditional momen
     inequalities. Review of Economic Studies 90(6), 2763-2791.
 Rambachan, A. & Roth, J. (2023). A more credible approach to parallel trends. Review of
     Economic Studies 90(5), 2555-2591.
+Fukuda, K. & Prodon, A. (1996). Double description method revisited. Combinatorics and
+    Computer Science, LNCS 1120, 91-111.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special
+from scipy import linalg, special
 from scipy.optimize import linprog
 
 __all__ = ["MomentProblem", "truncated_normal_reject"]
 
-#: Above this many candidate bases the vertices of P are not listed; linear programs are used.
-MAX_BASES = 60_000
+#: Above this many extreme rays of the cone behind P (double description) its vertices are not
+#: listed; linear programs are used.
+MAX_RAYS = 20_000
 _TOL = 1e-10
-#: Vertices and least-favourable critical values depend on the covariance and the restriction
-#: only, not on the estimates: kept for re-use (sensitivity curves, simulations), at most this many.
+#: Extreme rays (on X alone) and least-favourable critical values depend on the covariance and
+#: the restriction only, not on the estimates: kept for re-use (sensitivity curves, simulations), at most this many.
 _CACHE_SIZE = 256
-_VERTEX_CACHE: dict[bytes, np.ndarray] = {}
+_RAY_CACHE: dict[bytes, np.ndarray | None] = {}
 _LF_CACHE: dict[bytes, float] = {}
 
 
@@ -62,6 +66,62 @@ def _unique_rows(a: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.any(s[1:] != s[:-1], axis=1, out=keep[1:])
     return s[keep]
+
+
+def extreme_rays(x: np.ndarray, max_rays: int = MAX_RAYS) -> np.ndarray | None:
+    """Extreme rays of the cone ``{g >= 0 : x'g = 0}`` (one per row, each scaled to max 1), or
+    ``None`` when there are more than ``max_rays`` along the way.
+
+    Double description: start from the rays ``e_i`` of the orthant and cut by one hyperplane
+    ``x_j'g = 0`` at a time (in a sparse basis of the constraints, sparsest first); a new ray
+    joins a ray on each side when the two are adjacent (no other ray's support lies inside the
+    union of theirs, the combinatorial test of Fukuda & Prodon 1996). Supports are tracked
+    exactly, as sets, not from rounded values.
+
+    References
+    ----------
+    Fukuda, K. & Prodon, A. (1996). Double description method revisited. Combinatorics and
+        Computer Science, LNCS 1120, 91-111.
+    """
+    m, p = x.shape
+    if p:
+        # the same cone from a sparse basis of the constraints (identity on p pivot coordinates
+        # chosen by pivoted QR), sparsest rows first: far fewer intermediate rays
+        piv = linalg.qr(x.T, pivoting=True, mode="r")[1][:p]
+        r = np.linalg.solve(x.T[:, piv], x.T)
+        r[np.abs(r) <= 1e-12 * np.abs(r).max()] = 0.0
+        x = r[np.argsort((r != 0).sum(axis=1), kind="stable")].T
+    rays, supp = np.eye(m), np.eye(m, dtype=bool)
+    for j in range(p):
+        col = x[:, j]
+        v = rays @ col
+        tol = 1e-12 * np.abs(col).max() * np.abs(rays).sum(axis=1)
+        pos, neg = np.flatnonzero(v > tol), np.flatnonzero(v < -tol)
+        zero = np.flatnonzero(np.abs(v) <= tol)
+        new_rays, new_supp = [rays[zero]], [supp[zero]]
+        if len(pos) and len(neg):
+            sp, sn = supp[pos].astype(np.int32), supp[neg].astype(np.int32)
+            # an extreme ray of a cone cut by j + 1 hyperplanes has at most j + 2 non-zeros
+            size = sp.sum(axis=1)[:, None] + sn.sum(axis=1)[None, :] - sp @ sn.T
+            ip, ineg = np.nonzero(size <= j + 2)
+            union = supp[pos[ip]] | supp[neg[ineg]]                       # candidates x m
+            # a third ray whose support lies inside the union spoils the pair (the pair's own two
+            # supports lie inside it: a count of 2 means adjacent)
+            outside = (~union).astype(np.int32) @ supp.T.astype(np.int32)  # candidates x rays
+            keep = (outside == 0).sum(axis=1) == 2
+            ip, ineg, union = ip[keep], ineg[keep], union[keep]
+            if len(ip) + len(zero) > max_rays:
+                return None
+            a, b = pos[ip], neg[ineg]
+            r = v[a][:, None] * rays[b] - v[b][:, None] * rays[a]
+            r /= np.abs(r).max(axis=1, keepdims=True)
+            new_rays.append(r)
+            new_supp.append(union)
+        rays, supp = np.vstack(new_rays), np.vstack(new_supp)
+        rays[~supp] = 0.0
+        if not len(rays):
+            break
+    return rays
 
 
 def _key(*parts: object) -> bytes:
@@ -106,6 +166,7 @@ class MomentProblem:
     sd: np.ndarray = field(init=False)
     vertices: np.ndarray | None = field(init=False, default=None)
     empty: bool = field(init=False, default=False)
+    _lf: dict[tuple[float, int, int], float] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.sd = np.sqrt(np.clip(np.diag(self.sigma_y), 0.0, None))
@@ -118,29 +179,19 @@ class MomentProblem:
         if x.shape[1]:
             resid = self.sd - x @ (x.T @ self.sd)
             self.empty = bool(np.linalg.norm(resid) <= 1e-10 * np.linalg.norm(self.sd))
-        if not self.empty and math.comb(len(self.y0), x.shape[1] + 1) <= MAX_BASES:
-            key = _key(x, self.sd)
-            if key not in _VERTEX_CACHE:
-                _remember(_VERTEX_CACHE, key, self._enumerate())
-            self.vertices = _VERTEX_CACHE[key]
+        if not self.empty:
+            # the vertices of P are the extreme rays of {g >= 0, X'g = 0} scaled to sd'g = 1: the
+            # rays depend on X only, shared by every restriction size and piece with the same X
+            key = _key(x, x.shape)
+            if key not in _RAY_CACHE:
+                _remember(_RAY_CACHE, key, extreme_rays(x))
+            rays = _RAY_CACHE[key]
+            if rays is not None:
+                den = rays @ self.sd
+                ok = den > 0
+                self.vertices = _unique_rows(np.round(rays[ok] / den[ok, None], 14))
 
     # ------------------------------------------------------------ the polytope P
-    def _enumerate(self) -> np.ndarray:
-        m, p = self.x.shape
-        eq = np.vstack([self.x.T, self.sd[None, :]])  # (p+1) x m; P = {g >= 0, eq g = e_last}
-        rhs = np.zeros(p + 1)
-        rhs[-1] = 1.0
-        bases = np.array(list(itertools.combinations(range(m), p + 1)), dtype=np.intp)
-        subs = np.transpose(eq[:, bases], (1, 0, 2))                   # nb x (p+1) x (p+1)
-        scale = np.abs(eq).max()
-        ok = np.abs(np.linalg.det(subs / scale)) > 1e-12
-        bases, subs = bases[ok], subs[ok]
-        g = np.linalg.solve(subs, np.broadcast_to(rhs, (len(subs), p + 1))[..., None])[..., 0]
-        feasible = np.all(g >= -1e-12, axis=1)
-        full = np.zeros((int(feasible.sum()), m))
-        np.put_along_axis(full, bases[feasible], np.clip(g[feasible], 0.0, None), axis=1)
-        return _unique_rows(np.round(full, 14))
-
     def _eta_lp(self, y: np.ndarray) -> tuple[float, np.ndarray]:
         p = self.x.shape[1]
         res = linprog(np.r_[1.0, np.zeros(p)], A_ub=np.column_stack([-self.sd, -self.x]), b_ub=-y,
@@ -199,6 +250,8 @@ class MomentProblem:
 
     def lf_critical(self, kappa: float, sims: int, seed: int) -> float:
         """``1 - kappa`` quantile of ``eta`` under ``Y ~ N(0, Sigma_Y)`` (``sims`` draws)."""
+        if (kappa, sims, seed) in self._lf:
+            return self._lf[(kappa, sims, seed)]
         key = _key(self.sigma_y, self.x, kappa, sims, seed)
         if key not in _LF_CACHE:
             rng = np.random.default_rng(seed)
@@ -206,6 +259,7 @@ class MomentProblem:
             root = v * np.sqrt(np.clip(w, 0.0, None))
             draws = root @ rng.standard_normal((len(self.y0), sims))
             _remember(_LF_CACHE, key, float(np.quantile(self.eta_only(draws), 1.0 - kappa)))
+        self._lf[(kappa, sims, seed)] = _LF_CACHE[key]
         return _LF_CACHE[key]
 
     def accepts(self, theta: np.ndarray, alpha: float, *, hybrid: str = "conditional",

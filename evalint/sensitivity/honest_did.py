@@ -28,7 +28,7 @@ Armstrong, T. B. & Kolesar, M. (2018). Optimal inference in a class of regressio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ from evalint._typing import check_alpha, check_option
 from evalint.errors import SpecificationError
 from evalint.sensitivity.event_time import EventTimeEstimates, event_time_estimates
 from evalint.sensitivity.flci import flci_smoothness
+from evalint.sensitivity.arp import MomentProblem
 from evalint.sensitivity.restrictions import moment_problem, relative_magnitude_polyhedron
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -134,24 +135,48 @@ class HonestDiDResult:
 
 
 # ------------------------------------------------------------------ relative magnitudes
-def _rm_problems(est: EventTimeEstimates, l_vec: np.ndarray, mbar: float, pre_differences: Sequence[int]):
-    out = []
-    for s in pre_differences:
-        for positive in (True, False):
-            a = relative_magnitude_polyhedron(est.n_pre, est.n_post, mbar, s, positive)
-            out.append(moment_problem(est.betahat, est.sigma, est.n_pre, l_vec, a, np.zeros(len(a))))
-    return out
+class _Pieces:
+    """The moment problems of the pieces of ``Delta^RM(Mbar)``, built when first iterated to.
+
+    The union over pieces accepts ``theta`` when any piece does, and the pieces where the
+    estimated pre-period difference is largest (with its sign) accept most often, so they come
+    first; pieces after the first accepting one are often never built.
+    """
+
+    def __init__(self, est: EventTimeEstimates, l_vec: np.ndarray, mbar: float, pre_differences: Sequence[int]):
+        pre_diff = np.diff(np.r_[est.betahat[: est.n_pre], 0.0])
+        self.order = sorted(((s, pos) for s in pre_differences for pos in (True, False)),
+                            key=lambda sp: -(pre_diff[sp[0]] if sp[1] else -pre_diff[sp[0]]))
+        self.est, self.l_vec, self.mbar = est, l_vec, mbar
+        self.built: list[MomentProblem] = []
+
+    def __iter__(self) -> Iterator[MomentProblem]:
+        for i, (s, positive) in enumerate(self.order):
+            if i == len(self.built):
+                est = self.est
+                a = relative_magnitude_polyhedron(est.n_pre, est.n_post, self.mbar, s, positive)
+                self.built.append(moment_problem(est.betahat, est.sigma, est.n_pre, self.l_vec, a, np.zeros(len(a))))
+            yield self.built[i]
 
 
-def _accepts(problems: list, theta: np.ndarray, alpha: float, ci: str, seed: int) -> np.ndarray:
-    acc = np.zeros(len(np.atleast_1d(theta)), dtype=bool)
-    for p in problems:
-        acc |= p.accepts(theta, alpha, hybrid="lf" if ci == "hybrid" else "conditional", seed=seed)
+def _rm_problems(est: EventTimeEstimates, l_vec: np.ndarray, mbar: float, pre_differences: Sequence[int]) -> _Pieces:
+    return _Pieces(est, l_vec, mbar, pre_differences)
+
+
+def _accepts(problems: Iterable[MomentProblem], theta: np.ndarray, alpha: float, ci: str, seed: int) -> np.ndarray:
+    theta = np.atleast_1d(np.asarray(theta, dtype=float))
+    acc = np.zeros(len(theta), dtype=bool)
+    for p in problems:  # each piece tests only the values no earlier piece accepted
+        todo = np.flatnonzero(~acc)
+        if not len(todo):
+            break
+        acc[todo] = p.accepts(theta[todo], alpha, hybrid="lf" if ci == "hybrid" else "conditional", seed=seed)
     return acc
 
 
 def _rm_interval(est: EventTimeEstimates, l_vec: np.ndarray, mbar: float, alpha: float, ci: str, seed: int,
-                 pre_differences: Sequence[int], grid_points: int, problems: list | None = None) -> tuple[float, float]:
+                 pre_differences: Sequence[int], grid_points: int,
+                 problems: _Pieces | None = None) -> tuple[float, float]:
     if problems is None:
         problems = _rm_problems(est, l_vec, mbar, pre_differences)
     post = est.betahat[est.n_pre:]
@@ -177,13 +202,28 @@ def _rm_interval(est: EventTimeEstimates, l_vec: np.ndarray, mbar: float, alpha:
     i, j = int(np.argmax(acc)), len(acc) - 1 - int(np.argmax(acc[::-1]))
     tol = 1e-10 * max(sd, 1e-300)
 
-    def refine(inside: float, outside: float) -> float:
+    def refine(inside: float, outside: float, depth: int = 4) -> float:
+        # bisection; the midpoints of the next `depth` steps (2^depth - 1 candidates, whichever
+        # way each step goes) are tested in one call, then the steps are replayed: the same
+        # points and decisions as one test per step
         while abs(inside - outside) > tol:
-            mid = 0.5 * (inside + outside)
-            if _accepts(problems, np.array([mid]), alpha, ci, seed)[0]:
-                inside = mid
-            else:
-                outside = mid
+            states, mids = [(inside, outside)], []
+            for _ in range(depth):
+                nxt = []
+                for i_, o_ in states:
+                    m_ = 0.5 * (i_ + o_)
+                    mids.append(m_)
+                    nxt += [(m_, o_), (i_, m_)]
+                states = nxt
+            verdict = dict(zip(mids, _accepts(problems, np.array(mids), alpha, ci, seed).tolist()))
+            for _ in range(depth):
+                if abs(inside - outside) <= tol:
+                    break
+                mid = 0.5 * (inside + outside)
+                if verdict[mid]:
+                    inside = mid
+                else:
+                    outside = mid
         return inside
 
     return refine(float(grid[i]), float(grid[i - 1])), refine(float(grid[j]), float(grid[j + 1]))
@@ -243,9 +283,9 @@ def honest_did_estimates(estimates: EventTimeEstimates, *, event_time: Any = 0,
         sizes = np.asarray([0.0, 0.5, 1.0, 1.5, 2.0] if Mbar is None else Mbar, dtype=float).ravel()
         pre_diffs = list(range(est.n_pre)) if _pre_differences is None else list(_pre_differences)
 
-        built: dict[float, list] = {}  # the moment problems of each restriction size, built once
+        built: dict[float, _Pieces] = {}  # the moment problems of each restriction size, built once
 
-        def problems(m: float) -> list:
+        def problems(m: float) -> _Pieces:
             if m not in built:
                 built[m] = _rm_problems(est, lv, m, pre_diffs)
             return built[m]
