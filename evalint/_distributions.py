@@ -15,7 +15,8 @@ References
 ----------
 Virtanen, P. et al. (2020). SciPy 1.0: fundamental algorithms for scientific computing in
 Python. Nature Methods 17, 261-272 (``scipy.special``: ``ndtr``, ``ndtri``, ``stdtr``,
-``stdtrit``, ``chdtrc``, ``gammaincinv``, ``fdtrc``, ``fdtri``).
+``stdtrit``, ``chdtrc``, ``gammaincinv``, ``fdtrc``, ``fdtri``, ``nctdtr``; the noncentral t and chi-squared
+complements are the Boost kernels ``scipy.stats`` calls from ``scipy.special._ufuncs``).
 Abramowitz, M. and Stegun, I. A. (1964). Handbook of Mathematical Functions, ch. 26.
 """
 
@@ -39,6 +40,9 @@ __all__ = [
     "chi2_ppf",
     "f_sf",
     "f_ppf",
+    "nct_cdf",
+    "nct_sf",
+    "ncx2_sf",
 ]
 
 _NORM_PDF_C = np.sqrt(2 * np.pi)
@@ -58,13 +62,13 @@ def _valid(shapes: tuple[np.ndarray, ...]) -> Any:
 
 
 def _tail(x: Any, shapes: tuple[Any, ...], lower: float, upper: float,
-          kernel: Callable[..., Any], *, sf: bool) -> Any:
+          kernel: Callable[..., Any], *, sf: bool, valid: Callable[..., Any] | None = None) -> Any:
     """cdf (``sf=False``) or sf at ``x`` with ``scipy.stats.rv_continuous``'s argument handling."""
     xa = np.asarray(x)
     args = tuple(np.asarray(s) for s in shapes)
     dtyp = np.promote_types(xa.dtype, np.float64)
     xa = np.asarray(xa, dtype=dtyp)
-    cond0 = _valid(args)
+    cond0 = _valid(args) if valid is None else valid(*args)
     cond = cond0 & (lower < xa) & (xa < upper)
     out = np.zeros(np.shape(cond), dtyp)
     np.place(out, (1 - cond0) + np.isnan(xa), np.nan)
@@ -154,3 +158,57 @@ def f_sf(x: Any, dfn: Any, dfd: Any) -> Any:
 def f_ppf(q: Any, dfn: Any, dfd: Any) -> Any:
     """F quantile, ``scipy.stats.f.ppf(q, dfn, dfd)``."""
     return _quantile(q, (dfn, dfd), 0.0, np.inf, lambda p, a, b: special.fdtri(a, b, p))
+
+
+def _nct_valid(df: np.ndarray, nc: np.ndarray) -> Any:
+    """``scipy.stats.nct``'s argument check: df > 0 and nc not NaN."""
+    return (df > 0) & (nc == nc)
+
+
+def _nct_sf_kernel(x: Any, df: Any, nc: Any) -> Any:
+    """The kernel ``scipy.stats.nct._sf`` evaluates (Boost's noncentral t complement, clipped)."""
+    try:
+        from scipy.special._ufuncs import _nct_sf  # type: ignore[attr-defined]
+    except ImportError:  # a SciPy that moved it: the public (slower to import) path
+        from scipy import stats
+
+        return stats.nct.sf(x, df, nc)
+    with np.errstate(over="ignore"):
+        return np.clip(_nct_sf(x, df, nc), 0, 1)
+
+
+def nct_cdf(x: Any, df: Any, nc: Any) -> Any:
+    """Noncentral t cdf, ``scipy.stats.nct.cdf(x, df, nc)``."""
+    return _tail(x, (df, nc), -np.inf, np.inf, lambda v, d, c: special.nctdtr(d, c, v), sf=False,
+                 valid=_nct_valid)
+
+
+def nct_sf(x: Any, df: Any, nc: Any) -> Any:
+    """Noncentral t survival function, ``scipy.stats.nct.sf(x, df, nc)``."""
+    return _tail(x, (df, nc), -np.inf, np.inf, _nct_sf_kernel, sf=True, valid=_nct_valid)
+
+
+def _ncx2_valid(df: np.ndarray, nc: np.ndarray) -> Any:
+    """``scipy.stats.ncx2``'s argument check: finite df > 0, nc >= 0."""
+    return (df > 0) & np.isfinite(df) & (nc >= 0)
+
+
+def _ncx2_sf_kernel(x: np.ndarray, df: np.ndarray, nc: np.ndarray) -> Any:
+    """``scipy.stats.ncx2._sf``: Boost's noncentral chi2 complement, the central one where nc = 0."""
+    try:
+        from scipy.special._ufuncs import _ncx2_sf  # type: ignore[attr-defined]
+    except ImportError:  # a SciPy that moved it: the public (slower to import) path
+        from scipy import stats
+
+        return stats.ncx2.sf(x, df, nc)
+    out = np.empty(np.shape(x), dtype=np.result_type(x, df, nc, np.float64))
+    central = nc == 0
+    with np.errstate(over="ignore"):
+        out[~central] = _ncx2_sf(x[~central], df[~central], nc[~central])
+        out[central] = special.chdtrc(df[central], x[central])
+    return out
+
+
+def ncx2_sf(x: Any, df: Any, nc: Any) -> Any:
+    """Noncentral chi-squared survival function, ``scipy.stats.ncx2.sf(x, df, nc)``."""
+    return _tail(x, (df, nc), 0.0, np.inf, _ncx2_sf_kernel, sf=True, valid=_ncx2_valid)

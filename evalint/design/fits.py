@@ -43,7 +43,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from evalint._distributions import t_ppf
 
 __all__ = ["DESIGNS", "DESCRIPTIONS", "fit_design", "add_ar_noise"]
 
@@ -110,7 +111,7 @@ def fit_design(design: str, frame: pd.DataFrame, adopt: pd.Period, *, alpha: flo
                 res = synthetic_did(panel, method=design, variance="placebo", reps=placebo_reps, seed=seed,
                                     calendar=False, alpha=alpha)
                 est, se, df = float(res.estimate), float(res.se), float("inf")
-    rejects = bool(abs(est) / se > stats.t.ppf(1 - alpha / 2, df)) if se > 0 else False
+    rejects = bool(abs(est) / se > t_ppf(1 - alpha / 2, df)) if se > 0 else False
     return est, se, df, rejects
 
 

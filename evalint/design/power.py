@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from evalint._distributions import t_ppf
 from evalint._parallel import parallel_map
 from evalint._typing import check_alpha, check_positive_int
 from evalint.errors import SpecificationError
@@ -118,7 +118,7 @@ def simulate_null(n_treated: int, pre: int, post: int, *, outcome: str = "emerge
 
 
 def _power_at(null: pd.DataFrame, rho: float, alpha: float) -> float:
-    crit = stats.t.ppf(1 - alpha / 2, null["df"].to_numpy())
+    crit = t_ppf(1 - alpha / 2, null["df"].to_numpy())
     t = (null["estimate"].to_numpy() + np.log1p(rho)) / null["se"].to_numpy()
     return float(np.mean(np.abs(t) > crit))
 

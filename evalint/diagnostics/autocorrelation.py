@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from evalint._distributions import chi2_sf
 from evalint.diagnostics.base import CheckResult, Flag
 
 __all__ = ["durbin_watson", "durbin_watson_check", "ljung_box_check", "acf_pacf_check",
@@ -99,7 +100,6 @@ def ljung_box_check(resid: Sequence[float], *, lags: int, model_df: int = 0, wha
     alpha : float
         Test level.
     """
-    from scipy import stats
 
     e = np.asarray(resid, dtype=float)
     n = len(e)
@@ -107,7 +107,7 @@ def ljung_box_check(resid: Sequence[float], *, lags: int, model_df: int = 0, wha
         return CheckResult("ljung_box", None, f"Ljung-Box test not run: too few {what} ({n}).")
     r = _acf(e, lags)
     stat = float(n * (n + 2) * np.sum(r ** 2 / (n - np.arange(1, lags + 1))))
-    p = float(stats.chi2.sf(stat, lags - model_df))
+    p = float(chi2_sf(stat, lags - model_df))
     passed = bool(p >= alpha)
     text = (f"Ljung-Box Q({lags}) = {stat:.2f} on the {what}, p = {p:.3g}: "
             + ("no evidence of remaining autocorrelation" if passed else "autocorrelation remains after fitting"))

@@ -66,8 +66,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from evalint._distributions import (chi2_ppf, chi2_sf, f_ppf, f_sf, nct_cdf, nct_sf, norm_cdf, norm_pdf, norm_ppf,
+                                    norm_sf, t_ppf, t_sf)
 from evalint._typing import check_option
 from evalint.diagnostics.base import CheckResult, Flag
 
@@ -151,17 +152,19 @@ def linear_violation_power(kind: str, scale: float, df: float | None, *, k: int 
     def power_nc(nc: float) -> float:
         if kind == "t":
             if df is None or not np.isfinite(df):
-                c = stats.norm.ppf(1 - alpha / 2)
-                return float(stats.norm.sf(c - nc) + stats.norm.cdf(-c - nc))
-            c = stats.t.ppf(1 - alpha / 2, df)
-            pw = float(stats.nct.sf(c, df, nc) + stats.nct.cdf(-c, df, nc))
+                c = norm_ppf(1 - alpha / 2)
+                return float(norm_sf(c - nc) + norm_cdf(-c - nc))
+            c = t_ppf(1 - alpha / 2, df)
+            pw = float(nct_sf(c, df, nc) + nct_cdf(-c, df, nc))
             if not np.isfinite(pw):  # scipy's noncentral t fails far in the tail: normal approximation
-                pw = float(stats.norm.sf(c - nc) + stats.norm.cdf(-c - nc))
+                pw = float(norm_sf(c - nc) + norm_cdf(-c - nc))
             return pw
+        from scipy import stats  # noncentral F and chi2 only (scipy.stats costs ~0.4 s to import)
+
         if kind == "f":
-            crit = stats.f.ppf(1 - alpha, k, df2)
+            crit = f_ppf(1 - alpha, k, df2)
             return float(stats.ncf.sf(crit, k, df2, nc)) if nc > 0 else alpha
-        crit = stats.chi2.ppf(1 - alpha, k)
+        crit = chi2_ppf(1 - alpha, k)
         return float(stats.ncx2.sf(crit, k, nc)) if nc > 0 else alpha
 
     out: dict[str, float] = {"event_time": float(event_time)}
@@ -177,10 +180,10 @@ def linear_violation_power(kind: str, scale: float, df: float | None, *, k: int 
     out["bias"] = g * bias_per_slope
     out["bias_if_passed"] = float("nan")
     if kind == "t" and np.isfinite(cov_ratio) and np.isfinite(slope_se) and slope_se > 0:
-        c = stats.t.ppf(1 - alpha / 2, df) if df is not None and np.isfinite(df) else stats.norm.ppf(1 - alpha / 2)
+        c = t_ppf(1 - alpha / 2, df) if df is not None and np.isfinite(df) else norm_ppf(1 - alpha / 2)
         m = g / slope_se
-        mass = stats.norm.cdf(c - m) - stats.norm.cdf(-c - m)
-        shift = slope_se * (stats.norm.pdf(-c - m) - stats.norm.pdf(c - m)) / mass if mass > 0 else float("nan")
+        mass = norm_cdf(c - m) - norm_cdf(-c - m)
+        shift = slope_se * (norm_pdf(-c - m) - norm_pdf(c - m)) / mass if mass > 0 else float("nan")
         out["bias_if_passed"] = float(g * bias_per_slope + cov_ratio * shift)
     return out
 
@@ -262,7 +265,7 @@ def pretrend_check(event_times: Sequence[float], estimates: Sequence[float], con
             return CheckResult(name, None, "Pre-trend test not available: the variance of the pre-treatment slope "
                                "is not estimable from these clusters.", table=table)
         t = est / se
-        p = float(2 * stats.t.sf(abs(t), df))
+        p = float(2 * t_sf(abs(t), df))
         what = (f"Linear pre-trend test over {len(b)} pre-treatment event time(s): slope {est:.4g} per period "
                 f"(SE {se:.3g}), t = {t:.3f} on {df:.1f} Welch df (treated/untreated clusters {g_t}/{g_u}), "
                 f"p = {p:.3g}")
@@ -289,7 +292,7 @@ def pretrend_check(event_times: Sequence[float], estimates: Sequence[float], con
         v = zz.T @ zz
         w = float(bb @ np.linalg.pinv(v) @ bb)
         stat = w * (n - k) / (k * (n - 1))
-        p = float(stats.f.sf(stat, k, n - k))
+        p = float(f_sf(stat, k, n - k))
         dfv = float(k)
         what = (f"Joint pre-trend test over {len(b)} pre-treatment event time(s) in {k} bin(s): Hotelling "
                 f"F({k}, {n - k}) = {stat:.3f} with the covariance from {n} clusters, p = {p:.3g}")
@@ -329,11 +332,11 @@ def wald_check(estimates: np.ndarray, vcov: np.ndarray, *, df2: float | None = N
         return CheckResult(name, None, f"The covariance of the {what} is zero; the Wald test is not defined.")
     w = float(b @ np.linalg.pinv(v) @ b)
     if df2 is None:
-        stat, p = w, float(stats.chi2.sf(w, q))
+        stat, p = w, float(chi2_sf(w, q))
         ref = f"W = {w:.3f}, chi-square({q})"
     else:
         stat = w / q
-        p = float(stats.f.sf(stat, q, df2))
+        p = float(f_sf(stat, q, df2))
         ref = f"F({q}, {df2:g}) = {stat:.3f}"
     passed = p >= alpha
     text = (f"Joint Wald test that {len(b)} {what} are zero: {ref}, p = {p:.4g}"
@@ -374,7 +377,7 @@ def lead_wald_check(leads: Sequence[int], estimates: np.ndarray, vcov: np.ndarra
     n_lead = len(leads)
     g = n_clusters
     fstat = float(b @ np.linalg.solve(v, b) / n_lead)
-    pval = float(stats.f.sf(fstat, n_lead, g - 1))
+    pval = float(f_sf(fstat, n_lead, g - 1))
     passed = pval >= alpha
     text = (f"BJS (2024) Test 1: {n_lead} lead(s) ({', '.join(map(str, leads))}) added to the untreated-cell "
             f"regression, joint F({n_lead}, {g - 1}) = {fstat:.3f}, p = {pval:.3g}; "

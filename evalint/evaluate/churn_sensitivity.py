@@ -63,9 +63,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
-from scipy.stats import t as t_dist
 
+from evalint._distributions import norm_ppf, t_ppf
 from evalint.data.panel import Panel
 from evalint.data.timing import TreatmentTiming
 from evalint.errors import EvalintError, SpecificationError
@@ -428,11 +427,11 @@ def churn_sensitivity(fit: Callable[[Panel], Any], panel: Panel, threats: Any, *
                         if placebo:
                             n_c = len(comparison)
                             se = math.sqrt(s2_eta * (1 / len(treated) + 1 / n_c) + (lx * se_beta) ** 2)
-                            q = float(t_dist.ppf(1 - alpha / 2, n_pl - 1))
+                            q = float(t_ppf(1 - alpha / 2, n_pl - 1))
                             what += (f"interval from {n_pl} placebo refits among the comparison units "
                                      "plus the coefficient's uncertainty")
                         else:
-                            q = float(norm.ppf(1 - alpha / 2))
+                            q = float(norm_ppf(1 - alpha / 2))
                             se = math.sqrt(((ch - cl) / (2 * q)) ** 2 + (lx * se_beta) ** 2)
                             what += "the refit's interval widened for the coefficient's uncertainty"
                         add(eid, "regressor", (e, e - q * se, e + q * se), what)

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from evalint._distributions import t_ppf, t_sf
 from evalint.errors import InferenceError
 from evalint.estimators.did.permutation import with_conley_taber
 from evalint.inference.permutation import MAX_FEW_TREATED, ConleyTaber
@@ -116,7 +117,6 @@ def welch_t_interval(result: Any, alpha: float) -> Any:
     raised that to 90-95% (3 treated) and 90-95% (5 treated). With many treated units the df
     are large and the interval is the usual one.
     """
-    from scipy import stats
 
     from evalint.estimators.did.cs.aggregate import CSState, aggregate_cells
 
@@ -129,9 +129,9 @@ def welch_t_interval(result: Any, alpha: float) -> Any:
     if treated.sum() < 2:
         return result
     df = welch_df(psi, treated)
-    crit = float(stats.t.ppf(1 - alpha / 2, df))
+    crit = float(t_ppf(1 - alpha / 2, df))
     est, se = float(result.estimate), float(result.se)
-    p_value = float(2 * stats.t.sf(abs(est / se), df))
+    p_value = float(2 * t_sf(abs(est / se), df))
     n1 = int(treated.sum())
     old = result.inference
     info = InferenceInfo(

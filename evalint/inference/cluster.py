@@ -70,8 +70,9 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
+from evalint._distributions import t_sf
 from evalint._typing import check_option
 from evalint.errors import InferenceError
 
@@ -217,7 +218,7 @@ class ClusterVcov:
         b = self._fit.coef
         t = b / self.se
         out: pd.DataFrame = pd.DataFrame({"estimate": b, "std_error": self.se, "df": self.df, "statistic": t,
-                                          "p_value": 2 * stats.t.sf(np.abs(t), self.df)}, index=list(self.names))
+                                          "p_value": 2 * t_sf(np.abs(t), self.df)}, index=list(self.names))
         return out
 
     def contrast(self, c: np.ndarray) -> tuple[float, float]:

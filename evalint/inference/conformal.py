@@ -44,6 +44,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from evalint._distributions import norm_ppf
 from evalint._typing import FloatArray, check_positive_int
 from evalint.diagnostics.base import Flag
 from evalint.inference.dispatch import register_inference
@@ -362,9 +363,8 @@ _JK_REF = ("Barber, R. F., Candes, E. J., Ramdas, A. & Tibshirani, R. J. (2021).
 
 def _display_se(lo: float, hi: float, alpha: float) -> float:
     """The interval's half-width over z (display only): inf when unbounded, NaN when empty."""
-    from scipy.stats import norm  # scipy.stats is imported on first use (import time of evalint)
 
-    z = float(norm.ppf(1 - alpha / 2))
+    z = float(norm_ppf(1 - alpha / 2))
     return (hi - lo) / (2 * z) if np.isfinite(lo) and np.isfinite(hi) else (np.nan if np.isnan(lo) else np.inf)
 
 

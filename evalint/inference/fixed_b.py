@@ -27,8 +27,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
 
+from evalint._distributions import norm_ppf, t_ppf
 from evalint._typing import FloatArray, check_alpha
 from evalint.errors import InferenceError
 
@@ -88,11 +89,11 @@ def fixed_b_critical_value(X: FloatArray, column: int, lags: int, alpha: float =
 
 def equivalent_t_df(crit: float, alpha: float = 0.05) -> float | None:
     """Degrees of freedom of the t distribution whose two-sided critical value is ``crit`` (None: normal)."""
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = norm_ppf(1 - alpha / 2)
     if crit <= z * (1 + 1e-9):
         return None
     def f(d: float) -> float:
-        return float(stats.t.ppf(1 - alpha / 2, d) - crit)
+        return float(t_ppf(1 - alpha / 2, d) - crit)
 
     if f(0.05) < 0:
         return 0.05

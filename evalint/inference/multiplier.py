@@ -38,8 +38,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 import numpy as np
-from scipy import stats
 
+from evalint._distributions import norm_ppf
 from evalint._typing import check_alpha, check_option, check_positive_int
 from evalint.errors import InferenceError
 from evalint.inference.cluster import cluster_codes as _codes
@@ -47,7 +47,7 @@ from evalint.inference.cluster import cluster_codes as _codes
 __all__ = ["BootstrapDraws", "multiplier_bootstrap", "influence_se", "cluster_codes", "sup_t_critical"]
 
 _DEGENERATE = np.sqrt(np.finfo(float).eps) * 10
-_IQR_NORMAL = float(stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+_IQR_NORMAL = float(norm_ppf(0.75) - norm_ppf(0.25))
 _BLOCK_BYTES = 32 * 2**20
 _MIN_PRODUCT_ROWS = 128
 

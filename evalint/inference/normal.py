@@ -11,8 +11,9 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
+from evalint._distributions import norm_ppf, t_ppf
 from evalint._typing import check_alpha
 
 __all__ = ["wald", "critical_value"]
@@ -30,8 +31,8 @@ def critical_value(alpha: float, df: float | None = None) -> float:
 def _critical(a: float, df: float | None) -> float:
     """The quantile, computed once per (alpha, df): thousands of small fits ask for the same one."""
     if df is None:
-        return float(stats.norm.ppf(1 - a / 2))
-    return float(stats.t.ppf(1 - a / 2, df))
+        return float(norm_ppf(1 - a / 2))
+    return float(t_ppf(1 - a / 2, df))
 
 
 def wald(estimate: Any, se: Any, alpha: float = 0.05, df: float | None = None) -> tuple[Any, Any, Any, Any]:

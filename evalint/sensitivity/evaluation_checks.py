@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from evalint._distributions import t_ppf, t_sf
 from evalint.evaluate.refits import design_refit, null_of
 from evalint.evaluate.robustness import (
     RobustnessSettings,
@@ -231,7 +232,6 @@ def _did_placebo_test(ev: Any, refit: Any, estimate: float, st: RobustnessSettin
     interval, :func:`evalint.evaluate.churn_sensitivity._placebo_contrast_variance`; Conley and
     Taber 2011): ``se^2 = s2 (1/k + 1/n_C)``, t with (refits - 1) degrees of freedom.
     """
-    from scipy.stats import t as t_dist
 
     from evalint.evaluate.churn_sensitivity import FAST_PLACEBO, MAX_PLACEBO, _placebo_contrast_variance
 
@@ -245,8 +245,8 @@ def _did_placebo_test(ev: Any, refit: Any, estimate: float, st: RobustnessSettin
     se = math.sqrt(s2 * (1 / k + 1 / len(comparison)))
     if se == 0.0:
         return math.nan, math.nan, math.nan, "; not possible: the placebo refits do not vary"
-    q = float(t_dist.ppf(1 - st.alpha / 2, n_pl - 1))
-    p = float(2 * t_dist.sf(abs(estimate) / se, n_pl - 1))
+    q = float(t_ppf(1 - st.alpha / 2, n_pl - 1))
+    p = float(2 * t_sf(abs(estimate) / se, n_pl - 1))
     return p, estimate - q * se, estimate + q * se, f"; DiD p-value and interval from {n_pl} placebo refits"
 
 

@@ -29,7 +29,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
+
+from evalint._distributions import norm_ppf
 
 __all__ = ["FLCI", "flci_smoothness", "folded_normal_quantile"]
 
@@ -38,12 +40,12 @@ def folded_normal_quantile(bias: float, alpha: float) -> float:
     """``c`` with ``P(|N(bias, 1)| <= c) = 1 - alpha``."""
     b = abs(float(bias))
     if b == 0:
-        return float(stats.norm.ppf(1 - alpha / 2))
+        return float(norm_ppf(1 - alpha / 2))
 
     def f(c: float) -> float:
         return special.ndtr(c - b) - special.ndtr(-c - b) - (1 - alpha)
 
-    hi = b + stats.norm.ppf(1 - alpha / 2) + 1.0
+    hi = b + norm_ppf(1 - alpha / 2) + 1.0
     return float(optimize.brentq(f, 0.0, hi, xtol=1e-14, rtol=1e-14))
 
 

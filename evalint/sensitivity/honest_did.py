@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from evalint._distributions import norm_ppf
 from evalint._typing import check_alpha, check_option
 from evalint.errors import SpecificationError
 from evalint.sensitivity.event_time import EventTimeEstimates, event_time_estimates
@@ -272,7 +272,7 @@ def honest_did_estimates(estimates: EventTimeEstimates, *, event_time: Any = 0,
     post = est.betahat[est.n_pre:]
     sig_post = est.sigma[est.n_pre:, est.n_pre:]
     theta, sd = float(lv @ post), float(np.sqrt(lv @ sig_post @ lv))
-    z = stats.norm.ppf(1 - a / 2)
+    z = norm_ppf(1 - a / 2)
     original = (theta - z * sd, theta + z * sd)
     notes = list(est.notes)
     if method == "relative_magnitude":

@@ -30,8 +30,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
+from evalint._distributions import chi2_ppf, ncx2_sf, norm_cdf, norm_ppf
 from evalint._typing import check_alpha, check_option
 from evalint.errors import SpecificationError
 from evalint.sensitivity.event_time import EventTimeEstimates, event_time_estimates
@@ -51,13 +52,15 @@ def pretest_power(delta_pre: np.ndarray, sigma_pre: np.ndarray, alpha: float = 0
     k = len(d)
     if test == "wald":
         lam = float(d @ np.linalg.solve(sigma_pre, d))
-        crit = stats.chi2.ppf(1 - alpha, k)
-        return float(stats.ncx2.sf(crit, k, lam)) if lam > 0 else float(alpha)
-    z = stats.norm.ppf(1 - alpha / 2)
+        crit = chi2_ppf(1 - alpha, k)
+        return float(ncx2_sf(crit, k, lam)) if lam > 0 else float(alpha)
+    z = norm_ppf(1 - alpha / 2)
     se = np.sqrt(np.diag(sigma_pre))
     if k == 1:
-        return float(1 - (stats.norm.cdf(z - d[0] / se[0]) - stats.norm.cdf(-z - d[0] / se[0])))
+        return float(1 - (norm_cdf(z - d[0] / se[0]) - norm_cdf(-z - d[0] / se[0])))
     corr = sigma_pre / np.outer(se, se)
+    from scipy import stats  # the multivariate normal cdf (scipy.stats costs ~0.4 s to import)
+
     mvn = stats.multivariate_normal(mean=d / se, cov=corr, allow_singular=False, seed=0, maxpts=25_000 * k,
                                     abseps=1e-6, releps=1e-6)
     inside = mvn.cdf(np.full(k, z), lower_limit=np.full(k, -z))
@@ -68,8 +71,8 @@ def _passes(draws: np.ndarray, sigma_pre: np.ndarray, alpha: float, test: str) -
     k = draws.shape[1]
     if test == "wald":
         w = np.einsum("ij,ij->i", draws, np.linalg.solve(sigma_pre, draws.T).T)
-        return w <= stats.chi2.ppf(1 - alpha, k)
-    z = stats.norm.ppf(1 - alpha / 2)
+        return w <= chi2_ppf(1 - alpha, k)
+    z = norm_ppf(1 - alpha / 2)
     return np.all(np.abs(draws) <= z * np.sqrt(np.diag(sigma_pre)), axis=1)
 
 
@@ -78,13 +81,13 @@ def _slope_for_power(target: float, est: EventTimeEstimates, alpha: float, test:
     s_pp = est.sigma[: est.n_pre, : est.n_pre]
     if test == "wald":
         k = est.n_pre
-        crit = stats.chi2.ppf(1 - alpha, k)
+        crit = chi2_ppf(1 - alpha, k)
         if target <= alpha:
             return 0.0
         hi = 1.0
-        while stats.ncx2.sf(crit, k, hi) < target:
+        while ncx2_sf(crit, k, hi) < target:
             hi *= 2
-        lam = optimize.brentq(lambda x: stats.ncx2.sf(crit, k, x) - target, 0.0, hi, xtol=1e-12)
+        lam = optimize.brentq(lambda x: ncx2_sf(crit, k, x) - target, 0.0, hi, xtol=1e-12)
         return float(np.sqrt(lam / float(t_pre @ np.linalg.solve(s_pp, t_pre))))
     scale = float(np.sqrt(np.min(np.diag(s_pp))))
     hi = scale

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalint._distributions import chi2_sf
 from evalint.data.timeparse import FREQ_NAMES
 from evalint.diagnostics.autocorrelation import residual_autocorrelation
 from evalint.diagnostics.base import CheckResult, Flag
@@ -345,9 +346,8 @@ def model_diagnostics(fit: ModelFit, series: SeriesData) -> tuple[list[CheckResu
     if fit.link == "log":
         disp = float(fit.info["pearson_dispersion"])
         dfr = int(fit.info["df_resid"])
-        from scipy import stats
 
-        p = float(stats.chi2.sf(fit.info["pearson_chi2"], dfr))
+        p = float(chi2_sf(fit.info["pearson_chi2"], dfr))
         if fit.model == "poisson":
             over = bool(disp > 1.5 and p < 0.05)
             fl: tuple[Flag, ...] = ()
