@@ -168,7 +168,7 @@ def _nct_valid(df: np.ndarray, nc: np.ndarray) -> Any:
 def _nct_sf_kernel(x: Any, df: Any, nc: Any) -> Any:
     """The kernel ``scipy.stats.nct._sf`` evaluates (Boost's noncentral t complement, clipped)."""
     try:
-        from scipy.special._ufuncs import _nct_sf  # type: ignore[attr-defined]
+        from scipy.special._ufuncs import _nct_sf
     except ImportError:  # a SciPy that moved it: the public (slower to import) path
         from scipy import stats
 
@@ -196,7 +196,7 @@ def _ncx2_valid(df: np.ndarray, nc: np.ndarray) -> Any:
 def _ncx2_sf_kernel(x: np.ndarray, df: np.ndarray, nc: np.ndarray) -> Any:
     """``scipy.stats.ncx2._sf``: Boost's noncentral chi2 complement, the central one where nc = 0."""
     try:
-        from scipy.special._ufuncs import _ncx2_sf  # type: ignore[attr-defined]
+        from scipy.special._ufuncs import _ncx2_sf
     except ImportError:  # a SciPy that moved it: the public (slower to import) path
         from scipy import stats
 
