@@ -85,19 +85,19 @@ _WEIGHTS: dict[bytes, tuple[np.ndarray, float, float]] = {}
 
 
 def flci_smoothness(betahat: np.ndarray, sigma: np.ndarray, n_pre: int, l_vec: np.ndarray, m: float,
-                    alpha: float = 0.05, grid: int = 12) -> FLCI:
+                    alpha: float = 0.05) -> FLCI:
     """The optimal FLCI for ``l'tau`` under ``Delta^SD(m)`` (see the module docstring).
 
     The weights depend on ``sigma``, ``l``, ``m`` and ``alpha`` only; they are kept for re-use
-    with other estimates (the last 256 problems). ``grid`` is accepted for compatibility and
-    unused (the half-length is minimised directly, not over a grid of SD bounds).
+    with other estimates (the last 256 problems). The half-length is minimised directly, not
+    over a grid of SD bounds.
     """
     key = b"|".join([np.ascontiguousarray(sigma, dtype=float).tobytes(),
-                     np.ascontiguousarray(l_vec, dtype=float).tobytes(), repr((n_pre, float(m), alpha, grid)).encode()])
+                     np.ascontiguousarray(l_vec, dtype=float).tobytes(), repr((n_pre, float(m), alpha)).encode()])
     if key not in _WEIGHTS:
         if len(_WEIGHTS) >= 256:
             _WEIGHTS.pop(next(iter(_WEIGHTS)))
-        f = _flci(np.zeros(len(sigma)), sigma, n_pre, l_vec, m, alpha, grid)
+        f = _flci(np.zeros(len(sigma)), sigma, n_pre, l_vec, m, alpha)
         _WEIGHTS[key] = (f.weights, f.half_length, f.sd, f.max_bias)
     v, half, sd, bias = _WEIGHTS[key]
     est = float(v @ np.asarray(betahat, dtype=float))
@@ -105,7 +105,7 @@ def flci_smoothness(betahat: np.ndarray, sigma: np.ndarray, n_pre: int, l_vec: n
 
 
 def _flci(betahat: np.ndarray, sigma: np.ndarray, n_pre: int, l_vec: np.ndarray, m: float,
-          alpha: float, grid: int) -> FLCI:
+          alpha: float) -> FLCI:
     n_post = len(l_vec)
     l = np.asarray(l_vec, dtype=float)
     t, k = _trend_and_kernel(n_pre, n_post)
