@@ -104,7 +104,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 #: sub-packages reachable as attributes (as when the root imported them eagerly)
 _SUBMODULES = ("calendar", "data", "datasets", "design", "diagnostics", "errors", "estimators", "geography",
                "inference", "io", "matching", "outcomes", "plotting", "records", "report", "results", "sensitivity",
-               "_distributions", "_parallel", "_typing")
+               "_distributions", "_forked", "_parallel", "_typing")
 
 
 def _load_registrations() -> None:

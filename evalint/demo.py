@@ -152,7 +152,7 @@ def _console_table(ev: Any, truth: pd.DataFrame) -> str:
 
 
 def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool = True,
-             quiet: bool = False, overwrite: bool = False) -> Any:
+             quiet: bool = False, overwrite: bool = False, jobs: int | None = None) -> Any:
     """Run the demo evaluation; write the reports and CSVs to ``out``; return the Evaluation.
 
     Writes ``report.html`` (self-contained: open it in any browser), ``report.md`` with
@@ -174,9 +174,16 @@ def run_demo(out: str | Path = "evalint-demo", *, seed: int = 2022, fast: bool =
         Replace ``out`` when it holds an earlier run (a non-empty folder is refused otherwise).
         Files are written to a temporary folder moved into place at the end, so a failed run
         leaves the earlier output whole.
+    jobs : int, optional
+        Processes sharing the fits, the robustness checks and the figures (this one and forked
+        helpers; :func:`evalint.evaluate`). Default: ``EVALINT_JOBS``, else the number of CPUs,
+        at most 2. Every output is the same whatever ``jobs``.
     """
+    from evalint._forked import default_jobs
+
+    n_jobs = default_jobs(fallback=2) if jobs is None else jobs
     with _one_blas_thread():
-        return _run_demo(out, seed=seed, fast=fast, quiet=quiet, overwrite=overwrite)
+        return _run_demo(out, seed=seed, fast=fast, quiet=quiet, overwrite=overwrite, jobs=n_jobs)
 
 
 def _one_blas_thread() -> Any:
@@ -193,7 +200,7 @@ def _one_blas_thread() -> Any:
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _run_demo(out: str | Path, *, seed: int, fast: bool, quiet: bool, overwrite: bool) -> Any:
+def _run_demo(out: str | Path, *, seed: int, fast: bool, quiet: bool, overwrite: bool, jobs: int) -> Any:
     import matplotlib
     import pandas as pd
 
@@ -222,14 +229,14 @@ def _run_demo(out: str | Path, *, seed: int, fast: bool, quiet: bool, overwrite:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # every warning is recorded in the Evaluation and its report
         ev = evaluate(sim.panel, demo_intervention(), outcomes=list(OUTCOMES), start=DEMO_START, seed=seed,
-                      fast=fast, call=f"evalint demo --seed {seed} {'--fast' if fast else '--full'}")
+                      fast=fast, call=f"evalint demo --seed {seed} {'--fast' if fast else '--full'}", jobs=jobs)
         from evalint.report.content import attach_truth
 
         attach_truth(ev, dict(zip(truth["outcome"], truth["true_absolute"])), "simulated truth")
     fitted = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ev.figures()  # drawn once, here: both reports embed or link these
+        ev.figures(jobs=jobs)  # drawn once, here: both reports embed or link these
     drawn = time.perf_counter()
     with output_folder(out, overwrite=overwrite) as tmp:
         with warnings.catch_warnings():
@@ -296,6 +303,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     speed.add_argument("--full", dest="fast", action="store_false",
                        help="full replications (999 multiplier bootstrap, 200 SDID placebos, "
                             "SCM leave-one-out; about 11 s)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="processes sharing the work (default: EVALINT_JOBS, else the CPUs, at most 2); "
+                             "the outputs are the same whatever the number")
     parser.add_argument("--quiet", action="store_true", help="write files only")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the output folder when it holds an earlier run")
@@ -306,5 +316,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seed < 0:
         raise SpecificationError(f"--seed must be a non-negative integer; got {args.seed}.")
-    run_demo(args.out, seed=args.seed, fast=args.fast, quiet=args.quiet, overwrite=args.overwrite)
+    if args.jobs is not None and args.jobs < 1:
+        raise SpecificationError(f"--jobs must be a positive integer (processes); got {args.jobs}.")
+    run_demo(args.out, seed=args.seed, fast=args.fast, quiet=args.quiet, overwrite=args.overwrite, jobs=args.jobs)
     return 0

@@ -21,6 +21,7 @@ difference-in-differences. American Economic Review 111(12), 4088-4118.
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalint._forked import default_jobs, forked_map, in_helper
 from evalint._typing import check_alpha
 from evalint.data.ordinal import relabel_text
 from evalint.diagnostics.base import flags_frame
@@ -38,7 +40,7 @@ from evalint.errors import EvalintError, OutputError, SpecificationError
 from evalint.evaluate.context import Context as _Context
 from evalint.evaluate.context import derived_panel as _derived_panel
 from evalint.evaluate.designs import Assignment, DesignPlan, choose_designs, resolve_assignment
-from evalint.evaluate.registry import option_keys, replications
+from evalint.evaluate.registry import get_variant, option_keys, replications
 from evalint.evaluate.renderers import renderer, writer, writer_suffixes
 from evalint.evaluate.plugins.its import _its_options
 from evalint.evaluate.runners import _fit, _scaled
@@ -94,6 +96,45 @@ class _Replications(Mapping[str, int]):
 FULL_REPS: Mapping[str, int] = _Replications(False)
 FAST_REPS: Mapping[str, int] = _Replications(True)
 
+@dataclass(frozen=True)
+class _FitRecord:
+    """What fitting one design to one outcome produced (picklable: it may come from a helper)."""
+
+    result: Any
+    extra: dict[str, Any] | None
+    fitted: bool
+    scaled: ScaledEffect | None
+    error: tuple[str, str] | None  # (exception type, "error: message") when the fit or its scaling failed
+    warnings: tuple[tuple[str, str], ...]  # (category, message) in the order they were raised
+    seconds: float
+
+
+def _fit_one(plan: DesignPlan, ctx: _Context, outcome: str, totals: CellTotals, spec: ScaleSpec) -> _FitRecord:
+    """Fit ``plan``'s design to ``outcome`` and put it on the common scale; a failure is recorded, never raised."""
+    t0 = time.perf_counter()
+    res: Any = None
+    extra: dict[str, Any] | None = None
+    fitted = False
+    sc: ScaledEffect | None = None
+    error: tuple[str, str] | None = None
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        try:
+            res, extra = _fit(plan, ctx, outcome)
+            fitted = True
+            sc = _scaled(plan.key, res, ctx, outcome, totals, spec)
+        except Exception as exc:  # noqa: BLE001 - every failure is reported with its message
+            kind = "error" if isinstance(exc, EvalintError) else "unexpected error"
+            error = (type(exc).__name__, f"{kind}: {exc}")
+    caught = tuple((w.category.__name__, str(w.message)) for w in rec)
+    return _FitRecord(res, extra, fitted, sc, error, caught, time.perf_counter() - t0)
+
+
+def _variant_cost(key: str) -> float:
+    v = get_variant(key)
+    return 1.0 if v is None else float(v.cost)
+
+
 # --------------------------------------------------------------------------- the call string
 def _call_string(intervention: Any, kwargs: Mapping[str, Any]) -> str:
     from evalint.calendar.presets import Intervention
@@ -129,6 +170,7 @@ def evaluate(
     progress: Progress | None = None,
     call: str | None = None,
     robustness: bool | Mapping[str, Any] = True,
+    jobs: int | None = None,
 ) -> Evaluation:
     """Answer "did the intervention change these outcomes?" with every design the data support.
 
@@ -172,6 +214,12 @@ def evaluate(
         re-estimates, placebo dates, leave-one-out, negative controls, HonestDiD and pre-trend
         power, and the fragility rule applied to the verdicts. ``False`` switches it off; a
         mapping may name ``checks`` and ``negative_controls`` (a list, or outcome -> list).
+    jobs : int, optional
+        Processes sharing the fits and the robustness checks: this one and ``jobs - 1`` helpers
+        forked from it (Linux; elsewhere, and with 1, everything runs here). The results are the
+        same, bit for bit, whatever ``jobs`` (:mod:`evalint._forked`). Default: the environment
+        variable ``EVALINT_JOBS``, else 1. With ``jobs > 1``, ``progress`` is called for the fits
+        this process runs.
 
     Returns
     -------
@@ -207,6 +255,12 @@ def evaluate(
             f"outcomes {unknown or outs!r} are not outcomes of this panel; its outcomes are "
             f"{', '.join(panel.outcomes)}. Build the panel with outcome=[...] listing them."
         )
+    if jobs is None:
+        n_jobs = default_jobs()
+    elif isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
+        raise SpecificationError(f"jobs must be a positive integer (processes); got {jobs!r}.")
+    else:
+        n_jobs = int(jobs)
     options = dict(options or {})
     keys = option_keys()
     bad_opt = [k for k in options if k not in keys]
@@ -231,40 +285,42 @@ def evaluate(
     caught: list[dict[str, str]] = []
     totals = {o: treated_post_totals(cohort_panel, assignment.cohort, o) for o in outs}
     specs = {o: scale_spec(cohort_panel, o) for o in outs}
-    total = len(plans) * len(outs)
-    step = 0
-    for o in outs:
-        for plan in plans:
-            if progress is not None:
-                progress(step, total, f"{plan.label} on {o}")
-            t0 = time.perf_counter()
-            res: Any = None
-            with warnings.catch_warnings(record=True) as rec:
-                warnings.simplefilter("always")
-                try:
-                    res, extra = _fit(plan, ctx, o)
-                    extras[(plan.key, o)] = extra
-                    sc = _scaled(plan.key, res, ctx, o, totals[o], specs[o])
-                    scaled[(plan.key, o)] = sc
-                    results[(plan.key, o)] = res
-                    entries[(plan.key, o)] = Entry(plan.key, plan.label, o, scaled=sc, result=res,
-                                                   diagnostics=tuple(res.diagnostics), flags=tuple(res.flags))
-                except Exception as exc:  # noqa: BLE001 - every failure is reported with its message
-                    kind = "error" if isinstance(exc, EvalintError) else "unexpected error"
-                    fail = DesignFailure(plan.key, o, type(exc).__name__, f"{kind}: {exc}")
-                    results[(plan.key, o)] = fail
-                    entries[(plan.key, o)] = Entry(plan.key, plan.label, o, error=str(fail), result=res,
-                                                   diagnostics=tuple(getattr(res, "diagnostics", ())),
-                                                   flags=tuple(getattr(res, "flags", ())))
-            seen = set()
-            for w in rec:
-                key = (w.category.__name__, str(w.message))
-                if key in seen:
-                    continue
-                seen.add(key)
-                caught.append({"design": plan.key, "outcome": o, "category": key[0], "message": key[1]})
-            runtimes[(plan.key, o)] = time.perf_counter() - t0
-            step += 1
+    pairs = [(o, plan) for o in outs for plan in plans]
+    total = len(pairs)
+
+    def fit_task(step: int) -> _FitRecord:
+        o, plan = pairs[step]
+        if progress is not None and not in_helper():
+            progress(step, total, f"{plan.label} on {o}")
+        return _fit_one(plan, ctx, o, totals[o], specs[o])
+
+    # the costliest fits first, so that the processes finish together; the records come back in
+    # task order and are assembled below in the order of ``pairs``, whatever ``jobs``
+    order = sorted(range(total), key=lambda i: -_variant_cost(pairs[i][1].key)) if n_jobs > 1 else range(total)
+    records = dict(zip(order, forked_map([functools.partial(fit_task, i) for i in order], n_jobs)))
+    for step, (o, plan) in enumerate(pairs):
+        rec = records[step]
+        res = rec.result
+        if rec.fitted and rec.extra is not None:
+            extras[(plan.key, o)] = rec.extra
+        if rec.error is None and rec.scaled is not None:
+            scaled[(plan.key, o)] = rec.scaled
+            results[(plan.key, o)] = res
+            entries[(plan.key, o)] = Entry(plan.key, plan.label, o, scaled=rec.scaled, result=res,
+                                           diagnostics=tuple(res.diagnostics), flags=tuple(res.flags))
+        else:
+            fail = DesignFailure(plan.key, o, *(rec.error or ("RuntimeError", "unexpected error: no scaled effect")))
+            results[(plan.key, o)] = fail
+            entries[(plan.key, o)] = Entry(plan.key, plan.label, o, error=str(fail), result=res,
+                                           diagnostics=tuple(getattr(res, "diagnostics", ())),
+                                           flags=tuple(getattr(res, "flags", ())))
+        seen = set()
+        for key in rec.warnings:
+            if key in seen:
+                continue
+            seen.add(key)
+            caught.append({"design": plan.key, "outcome": o, "category": key[0], "message": key[1]})
+        runtimes[(plan.key, o)] = rec.seconds
     if progress is not None:
         progress(total, total, "done")
     verdicts = {o: verdict_for(o, [entries[(p.key, o)] for p in plans], alpha=a) for o in outs}
@@ -298,7 +354,7 @@ def evaluate(
     from evalint.evaluate.robustness import with_robustness
 
     ev._cache.update(context=ctx, its_options=_its_options(ctx))
-    return with_robustness(ev, robustness)
+    return with_robustness(ev, robustness, jobs=n_jobs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -365,10 +421,13 @@ class Evaluation:
         t = self._cache["robustness"]
         return (t if outcome is None else t.loc[t["outcome"] == outcome]).reset_index(drop=True).copy()
 
-    def figures(self) -> list[Any]:
-        """The report's figures (:class:`~evalint.report.content.FigureImage`), drawn once and cached."""
+    def figures(self, jobs: int | None = None) -> list[Any]:
+        """The report's figures (:class:`~evalint.report.content.FigureImage`), drawn once and cached.
+
+        ``jobs``: processes drawing them (default :func:`evalint.report.figures.figure_jobs`);
+        the same PNG bytes whatever ``jobs``."""
         if "figures" not in self._cache:
-            self._cache["figures"] = renderer("figures")(self)
+            self._cache["figures"] = renderer("figures")(self, **({} if jobs is None else {"jobs": jobs}))
         return self._cache["figures"]
 
     def ranked_threats(self, outcome: str | None = None, limit: int = 5) -> pd.DataFrame:

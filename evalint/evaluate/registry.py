@@ -93,6 +93,9 @@ class Variant:
         Why the variant is shown in the table but left out of the verdict (``None``: in it).
     short_label : str
         A short name for narrow tables (default: ``label``).
+    cost : float
+        Relative cost of one fit, for scheduling only: with ``evaluate(jobs=2)`` the costliest
+        fits start first (default 1).
     """
 
     key: str
@@ -104,6 +107,7 @@ class Variant:
     options_key: str | None = None
     apart: str | None = None
     short_label: str = ""
+    cost: float = 1.0
 
     @property
     def option_key(self) -> str:

@@ -6,7 +6,7 @@ package root adds to :mod:`evalint._deferred`), and
 ``Evaluation.summary()``, ``Evaluation.figures()`` and ``Evaluation.report(path)`` look them up.
 
 * ``register_renderer(kind, fn)``: ``"text"`` (``fn(ev) -> str``, the plain-text summary) and
-  ``"figures"`` (``fn(ev) -> list``, the report's figures, drawn once);
+  ``"figures"`` (``fn(ev, jobs=...) -> list``, the report's figures, drawn once);
 * ``register_writer(suffixes, fn)``: ``fn(ev, path)`` writes a report file whose name ends in
   one of ``suffixes`` (``.html``, ``.md``).
 """

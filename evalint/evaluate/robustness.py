@@ -46,6 +46,7 @@ Abadie, A. (2021). Using synthetic controls. Journal of Economic Literature 59(2
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -56,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from evalint import _deferred
+from evalint._forked import forked_map, in_helper
 from evalint.errors import EvalintError, SpecificationError
 
 __all__ = ["BREAKDOWN_MBAR", "CHECKS", "ROBUSTNESS_COLUMNS", "RULE_TOP_THREATS", "RobustnessSettings",
@@ -237,33 +239,54 @@ def _churn_rows(ev: Any, design: str, outcome: str, st: RobustnessSettings) -> l
     return rows
 
 
-def robustness_table(ev: Any, settings: RobustnessSettings) -> pd.DataFrame:
+def robustness_table(ev: Any, settings: RobustnessSettings, *, jobs: int = 1) -> pd.DataFrame:
     """Run every check on every design and outcome of ``ev``; one row per re-estimate or check.
 
     A check that cannot run on a design (no event study, no comparison units, too short a
     pre-period, staggered adoption for placebo dates) gives one row saying why, never an
-    exception.
+    exception. The checks of each design and outcome are one task of
+    :func:`evalint._forked.forked_map`, shared by ``jobs`` processes; the table is the same
+    whatever ``jobs``.
     """
-    rows: list[dict[str, Any]] = []
     _deferred.load()  # the sensitivity layer registers its checks on first use (evalint._deferred)
-    providers: dict[str, Provider] = {"churn": _churn_rows, **_PROVIDERS}
-    for o in ev.outcomes:
-        for plan in ev.plans:
-            res = ev.results.get((plan.key, o))
-            if not hasattr(res, "estimate"):
-                continue
-            for name in CHECKS:
-                if name not in settings.checks or name not in providers:
-                    continue
-                try:
-                    rows += providers[name](ev, plan.key, o, settings)
-                except Exception as exc:  # noqa: BLE001 - a check that cannot run is reported, never fatal
-                    kind = "not possible" if isinstance(exc, EvalintError) else "unexpected error"
-                    rows.append(_row(outcome=o, design=plan.key, check=name,
-                                     reading=f"{kind}: {exc}"[:300], note=type(exc).__name__))
+    units = [(o, plan.key) for o in ev.outcomes for plan in ev.plans
+             if hasattr(ev.results.get((plan.key, o)), "estimate")]
+    parts = forked_map([functools.partial(_unit_checks, ev, d, o, settings) for o, d in units], jobs)
+    rows: list[dict[str, Any]] = []
+    for unit_rows, cached in parts:
+        rows += unit_rows
+        for key, value in cached:
+            ev._cache.setdefault(key, value)
     out = pd.DataFrame(rows, columns=list(ROBUSTNESS_COLUMNS))
     out["against"] = out["against"].astype(bool)
     return out
+
+
+#: cache entries a check leaves that later readers use (the report's churn tables, the event
+#: study refitted for HonestDiD): sent back from a helper process with the check's rows
+_SHARED_CACHE_PREFIXES = ("churn:", "robustness_event_study")
+
+
+def _unit_checks(ev: Any, design: str, outcome: str, settings: RobustnessSettings
+                 ) -> tuple[list[dict[str, Any]], list[tuple[Any, Any]]]:
+    """Every check of one design on one outcome: its rows, and the cache entries it added that
+    later readers use (from a helper process they would otherwise be lost)."""
+    providers: dict[str, Provider] = {"churn": _churn_rows, **_PROVIDERS}
+    before = set(ev._cache)
+    rows: list[dict[str, Any]] = []
+    for name in CHECKS:
+        if name not in settings.checks or name not in providers:
+            continue
+        try:
+            rows += providers[name](ev, design, outcome, settings)
+        except Exception as exc:  # noqa: BLE001 - a check that cannot run is reported, never fatal
+            kind = "not possible" if isinstance(exc, EvalintError) else "unexpected error"
+            rows.append(_row(outcome=outcome, design=design, check=name,
+                             reading=f"{kind}: {exc}"[:300], note=type(exc).__name__))
+    cached = [] if not in_helper() else [
+        (k, ev._cache[k]) for k in ev._cache if k not in before
+        and str(k[0] if isinstance(k, tuple) else k).startswith(_SHARED_CACHE_PREFIXES)]
+    return rows, cached
 
 
 def _label(ev: Any, design: str) -> str:
@@ -354,7 +377,7 @@ def _fragile(verdict: Any, ev: Any, table: pd.DataFrame) -> Any:
     return dataclasses.replace(verdict, **changes)
 
 
-def with_robustness(ev: Any, option: Any = True) -> Any:
+def with_robustness(ev: Any, option: Any = True, *, jobs: int = 1) -> Any:
     """``ev`` with the robustness table (cached) and its verdicts after the fragility rule.
 
     Parameters
@@ -364,10 +387,12 @@ def with_robustness(ev: Any, option: Any = True) -> Any:
         transformed panels) and ``"its_options"``, so the refits match the main fits.
     option : True or mapping
         ``evaluate(robustness=...)``.
+    jobs : int
+        Processes sharing the checks (:func:`robustness_table`).
     """
     t0 = time.perf_counter()
     settings = RobustnessSettings.make(option, fast=ev.fast, seed=ev.seed, alpha=ev.alpha)
-    table = robustness_table(ev, settings)
+    table = robustness_table(ev, settings, jobs=jobs)
     verdicts = {o: _fragile(v, ev, table) for o, v in ev.verdicts.items()}
     out = dataclasses.replace(ev, verdicts=verdicts)
     out._cache["robustness"] = table

@@ -71,32 +71,13 @@ def figure_jobs() -> int:
     return min(2, os.cpu_count() or 1)
 
 
-#: the figures being drawn: (slug, title, caption, draw) each; read by the forked helpers
-_PENDING: list[tuple[str, str, str, Any]] = []
-
-
-def _take(counter: Any) -> int:
-    with counter.get_lock():
-        i = int(counter.value)
-        counter.value = i + 1
-    return i
-
-
-def _helper(counter: Any, queue: Any) -> None:  # pragma: no cover - runs in the forked process
-    try:
-        while (i := _take(counter)) < len(_PENDING):
-            queue.put((i, _figure(*_PENDING[i])))
-    finally:
-        queue.put(None)
-        queue.close()
-        queue.join_thread()
-
-
 def _draw_all(specs: list[tuple[str, str, str, Any]], jobs: int | None = None) -> list[FigureImage]:
     """Every figure of ``specs``, in order: here and in ``jobs - 1`` forked helpers (figures are
     taken one at a time from a shared counter); drawn here alone when fork is unavailable."""
+    import functools
     import gc
-    import multiprocessing as mp
+
+    from evalint._forked import available, forked_map
 
     jobs = figure_jobs() if jobs is None else jobs
     jobs = min(jobs, len(specs))
@@ -107,9 +88,12 @@ def _draw_all(specs: list[tuple[str, str, str, Any]], jobs: int | None = None) -
     if freeze:
         gc.freeze()
     try:
-        if jobs <= 1 or not sys.platform.startswith("linux") or "fork" not in mp.get_all_start_methods():
-            return [_figure(*s) for s in specs]
-        return _draw_forked(specs, jobs)
+        if jobs > 1 and available():
+            try:
+                _warm_up()
+            except Exception:  # noqa: BLE001 - only a head start: each process loads what it needs anyway
+                pass
+        return forked_map([functools.partial(_figure, *s) for s in specs], jobs)
     finally:
         if freeze:
             gc.unfreeze()
@@ -142,39 +126,6 @@ def _warm_up() -> None:
         ax.set_title("Ag 0.5", fontweight="bold")
         ax.set_xlabel("x")
         fig.canvas.draw()
-
-
-def _draw_forked(specs: list[tuple[str, str, str, Any]], jobs: int) -> list[FigureImage]:
-    import multiprocessing as mp
-
-    out: dict[int, FigureImage] = {}
-    _PENDING[:] = specs
-    try:
-        try:
-            _warm_up()
-        except Exception:  # noqa: BLE001 - only a head start: each process loads what it needs anyway
-            pass
-        ctx = mp.get_context("fork")
-        counter, queue = ctx.Value("i", 0), ctx.Queue()
-        helpers = [ctx.Process(target=_helper, args=(counter, queue), daemon=True) for _ in range(jobs - 1)]
-        for h in helpers:
-            h.start()
-        while (i := _take(counter)) < len(specs):
-            out[i] = _figure(*specs[i])
-        done = 0
-        while done < len(helpers):
-            item = queue.get(timeout=600)
-            if item is None:
-                done += 1
-            else:
-                out[item[0]] = item[1]
-        for h in helpers:
-            h.join(timeout=60)
-    except Exception:  # noqa: BLE001 - a helper that failed: its figures are drawn here
-        pass
-    finally:
-        _PENDING[:] = []
-    return [out[i] if i in out else _figure(*s) for i, s in enumerate(specs)]
 
 
 def _figure(slug: str, title: str, caption: str, draw: Any) -> FigureImage:

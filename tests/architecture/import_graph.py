@@ -22,7 +22,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[2] / "evalint"
 #: higher one. The key is the first component below ``evalint`` (``evalint.data.panel`` -> ``data``);
 #: ``evalint`` itself (the package ``__init__``) is the top: it re-exports the public API.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "_typing", "_version", "_output", "_parallel", "_deferred", "_distributions"),
+    ("errors", "_typing", "_version", "_output", "_parallel", "_forked", "_deferred", "_distributions"),
     ("outcomes",),
     ("data",),
     ("geography", "datasets", "io", "diagnostics", "records"),

@@ -99,7 +99,8 @@ SYNTH = register_design(Design(
                 key_diagnostics=("scm_prefit",), short_label="Synth. control"),
         Variant("sdid", "Synthetic DiD", _run_sdid, _scale_sdid,
                 assumption="parallel trends after unit and time weighting",
-                key_diagnostics=("pre_fit_rmspe",), short_label="Synth. DiD"),
+                key_diagnostics=("pre_fit_rmspe",), short_label="Synth. DiD",
+                cost=5.0),  # placebo refits: ~5x a C-S or SCM fit of the same panel
     ),
     identify=_identify,
     # (SDID placebo draws; SCM p-value draws)

@@ -1,0 +1,90 @@
+"""evalint._forked.forked_map: the plain loop's results, in order, whatever the number of processes."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from evalint._forked import available, default_jobs, forked_map, in_helper
+
+needs_fork = pytest.mark.skipif(not available(), reason="fork is unavailable here")
+
+
+def _draw(i: int) -> np.ndarray:
+    return np.random.default_rng(i).normal(size=50).cumsum()
+
+
+def _slow_pid(i: int) -> tuple[int, int]:
+    time.sleep(0.05)
+    return i, os.getpid()
+
+
+@needs_fork
+def test_results_equal_the_plain_loop_in_task_order():
+    tasks = [lambda i=i: _draw(i) for i in range(25)]
+    plain = [t() for t in tasks]
+    shared = forked_map(tasks, 2)
+    assert len(shared) == len(plain)
+    for a, b in zip(plain, shared):
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_fork
+def test_two_processes_share_the_tasks():
+    out = forked_map([lambda i=i: _slow_pid(i) for i in range(12)], 2)
+    assert [i for i, _ in out] == list(range(12))
+    pids = {pid for _, pid in out}
+    assert os.getpid() in pids and len(pids) == 2
+
+
+@needs_fork
+def test_a_result_that_cannot_be_pickled_is_computed_here():
+    out = forked_map([lambda i=i: (lambda: i) for i in range(6)], 2)  # a closure: not picklable
+    assert [f() for f in out] == list(range(6))
+
+
+class Boom(RuntimeError):
+    pass
+
+
+def _maybe_fail(i: int) -> int:
+    time.sleep(0.02)
+    if i == 3:
+        raise Boom(f"task {i} failed")
+    return i
+
+
+@needs_fork
+def test_an_exception_propagates_as_in_the_loop():
+    with pytest.raises(Boom, match="task 3 failed"):
+        forked_map([lambda i=i: _maybe_fail(i) for i in range(8)], 2)
+
+
+@needs_fork
+def test_no_nested_forks_in_a_helper():
+    def inner() -> tuple[bool, list[int]]:
+        pids = forked_map([lambda: os.getpid() for _ in range(3)], 2)
+        return in_helper(), pids
+
+    out = forked_map([lambda: (time.sleep(0.05), inner())[1] for _ in range(6)], 2)
+    for helper, pids in out:
+        if helper:  # run in a helper: its inner tasks ran in that helper alone
+            assert len(set(pids)) == 1
+    assert not in_helper()
+
+
+def test_one_job_runs_here():
+    out = forked_map([lambda: os.getpid() for _ in range(4)], 1)
+    assert set(out) == {os.getpid()}
+
+
+def test_default_jobs_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("EVALINT_JOBS", "3")
+    assert default_jobs() == 3
+    monkeypatch.setenv("EVALINT_JOBS", "zero")
+    assert default_jobs() == 1
+    monkeypatch.delenv("EVALINT_JOBS")
+    assert default_jobs(fallback=2) == min(2, os.cpu_count() or 1)
