@@ -8,10 +8,12 @@ module is pickled or imported again), so a task computes exactly what it would c
 the results are the same objects, bit for bit, as running the tasks one after the other.
 
 What a task changes in its process (a cache, a global) stays in that process: tasks return
-everything their caller needs. A task that raises in a helper, or whose result cannot be
-pickled, is run again here after the helpers finish, where its exception (if any) propagates
-as it would in a plain loop. Without fork (Windows, macOS' default), with ``jobs=1``, inside a
-helper (no nested forks) or for one task, the tasks run here one after the other.
+everything their caller needs. A task that raises here stops the run: the helpers take no new
+task, and once they have finished the ones they hold the exception propagates. A task that
+raises in a helper, or whose result cannot be pickled, is run again here after the helpers
+finish, where its exception (if any) propagates as it would in a plain loop. Without fork
+(Windows, macOS' default), with ``jobs=1``, inside a helper (no nested forks) or for one task,
+the tasks run here one after the other.
 
 Used by :func:`evalint.evaluate` (the designs' fits and the robustness checks) and the report's
 figures (:mod:`evalint.report.figures`).
@@ -123,11 +125,15 @@ def forked_map(tasks: Sequence[Callable[[], T]], jobs: int) -> list[T]:
         helpers = [ctx.Process(target=_helper, args=(counter, results), daemon=True) for _ in range(jobs - 1)]
         for h in helpers:
             h.start()
+        raised: BaseException | None = None
         while (i := _take(counter)) < len(tasks):
             try:
                 done[i] = tasks[i]()
-            except Exception:  # noqa: BLE001 - raised again below, in task order, once the helpers are done
-                pass
+            except BaseException as exc:  # the helpers take no new task; raised once they have stopped
+                raised = exc
+                with counter.get_lock():
+                    counter.value = len(tasks)
+                break
         finished = 0
         while finished < len(helpers):
             try:
@@ -142,6 +148,8 @@ def forked_map(tasks: Sequence[Callable[[], T]], jobs: int) -> list[T]:
                 done[item[0]] = pickle.loads(item[1])
         for h in helpers:
             h.join(timeout=10)
+        if raised is not None:
+            raise raised
     finally:
         _TASKS[:] = []
         if freeze:

@@ -299,10 +299,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=2022, help="simulation and bootstrap seed (default 2022)")
     speed = parser.add_mutually_exclusive_group()
     speed.add_argument("--fast", dest="fast", action="store_true", default=True,
-                       help="fewer bootstrap/placebo replications, no SCM leave-one-out (default; about 6 s)")
+                       help="fewer bootstrap/placebo replications, no SCM leave-one-out (default; about 4.5 s)")
     speed.add_argument("--full", dest="fast", action="store_false",
                        help="full replications (999 multiplier bootstrap, 200 SDID placebos, "
-                            "SCM leave-one-out; about 11 s)")
+                            "SCM leave-one-out; about 7.5 s)")
     parser.add_argument("--jobs", type=int, default=None,
                         help="processes sharing the work (default: EVALINT_JOBS, else the CPUs, at most 2); "
                              "the outputs are the same whatever the number")

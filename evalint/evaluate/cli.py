@@ -12,6 +12,7 @@ import sys
 import time
 from typing import TextIO
 
+from evalint.errors import SpecificationError
 from evalint.evaluate.config import build_panel, evaluate_kwargs, load_config
 
 __all__ = ["EXAMPLE", "TextProgress", "add_arguments", "run"]
@@ -73,6 +74,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fast", action="store_true", help="fewer bootstrap/placebo replications")
     parser.add_argument("--seed", type=int, default=None, help="override [evaluation] seed")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary; files only")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="processes sharing the fits, robustness checks and figures (default: EVALINT_JOBS, "
+                             "else the CPUs, at most 2); the outputs are the same whatever the number")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace a non-empty output folder holding an earlier evalint run")
 
@@ -98,6 +102,11 @@ def run(args: argparse.Namespace) -> int:
         kw["fast"] = True
     if args.seed is not None:
         kw["seed"] = args.seed
+    if args.jobs is not None and args.jobs < 1:
+        raise SpecificationError(f"--jobs must be a positive integer (processes); got {args.jobs}.")
+    from evalint._forked import default_jobs
+
+    jobs = default_jobs(fallback=2) if args.jobs is None else args.jobs
     call = "evalint evaluate " + str(args.config) + (" --fast" if args.fast else "") + \
         (f" --seed {args.seed}" if args.seed is not None else "")
     bar = None if args.quiet else TextProgress()
@@ -112,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar(done, total, label)
 
-    ev = evaluate(panel, progress=progress, call=call, **kw)
+    ev = evaluate(panel, progress=progress, call=call, jobs=jobs, **kw)
+    ev.figures(jobs=jobs)  # drawn once, by the same processes; every report format embeds or links them
     with output_folder(out, overwrite=overwrite, option=option, protect=protect) as tmp:
         written = []
         for fmt in cfg.formats:

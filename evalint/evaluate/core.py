@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalint._forked import default_jobs, forked_map, in_helper
+from evalint._forked import default_jobs, forked_map
 from evalint._typing import check_alpha
 from evalint.data.ordinal import relabel_text
 from evalint.diagnostics.base import flags_frame
@@ -218,8 +218,9 @@ def evaluate(
         Processes sharing the fits and the robustness checks: this one and ``jobs - 1`` helpers
         forked from it (Linux; elsewhere, and with 1, everything runs here). The results are the
         same, bit for bit, whatever ``jobs`` (:mod:`evalint._forked`). Default: the environment
-        variable ``EVALINT_JOBS``, else 1. With ``jobs > 1``, ``progress`` is called for the fits
-        this process runs.
+        variable ``EVALINT_JOBS``, else 1. With ``jobs > 1``, ``progress`` is called by the process
+        that runs the fit (a helper's call writes to the same terminal; what it changes in Python
+        objects stays in the helper); the final call is made here.
 
     Returns
     -------
@@ -290,7 +291,7 @@ def evaluate(
 
     def fit_task(step: int) -> _FitRecord:
         o, plan = pairs[step]
-        if progress is not None and not in_helper():
+        if progress is not None:  # in the process that runs the fit
             progress(step, total, f"{plan.label} on {o}")
         return _fit_one(plan, ctx, o, totals[o], specs[o])
 

@@ -88,3 +88,20 @@ def test_default_jobs_reads_the_environment(monkeypatch):
     assert default_jobs() == 1
     monkeypatch.delenv("EVALINT_JOBS")
     assert default_jobs(fallback=2) == min(2, os.cpu_count() or 1)
+
+
+def _marked_unless_here(i: int, folder: str, parent: int) -> int:
+    if os.getpid() == parent:
+        raise Boom("raised in the calling process")
+    time.sleep(0.2)
+    with open(os.path.join(folder, f"{i}.done"), "w") as fh:
+        fh.write("x")
+    return i
+
+
+@needs_fork
+def test_an_exception_here_stops_the_helpers_taking_new_tasks(tmp_path):
+    parent = os.getpid()
+    with pytest.raises(Boom, match="calling process"):
+        forked_map([lambda i=i: _marked_unless_here(i, str(tmp_path), parent) for i in range(20)], 2)
+    assert len(list(tmp_path.glob("*.done"))) < 20  # the helper stopped after the task it held
