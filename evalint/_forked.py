@@ -120,11 +120,17 @@ def forked_map(tasks: Sequence[Callable[[], T]], jobs: int) -> list[T]:
         except (AttributeError, OSError, ValueError):
             pass
     try:
-        ctx = mp.get_context("fork")
-        counter, results = ctx.Value("i", 0), ctx.Queue()
-        helpers = [ctx.Process(target=_helper, args=(counter, results), daemon=True) for _ in range(jobs - 1)]
-        for h in helpers:
-            h.start()
+        helpers: list[Any] = []
+        try:
+            ctx = mp.get_context("fork")
+            counter, results = ctx.Value("i", 0), ctx.Queue()
+            for _ in range(jobs - 1):
+                h = ctx.Process(target=_helper, args=(counter, results), daemon=True)
+                h.start()
+                helpers.append(h)
+        except (OSError, ValueError, ImportError):  # no shared memory or no process left: as many as started
+            if not helpers:
+                return [task() for task in tasks]
         raised: BaseException | None = None
         while (i := _take(counter)) < len(tasks):
             try:
@@ -145,7 +151,10 @@ def forked_map(tasks: Sequence[Callable[[], T]], jobs: int) -> list[T]:
             if item is None:
                 finished += 1
             else:
-                done[item[0]] = pickle.loads(item[1])
+                try:
+                    done[item[0]] = pickle.loads(item[1])
+                except Exception:  # noqa: BLE001 - computed here below instead
+                    pass
         for h in helpers:
             h.join(timeout=10)
         if raised is not None:

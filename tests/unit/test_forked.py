@@ -105,3 +105,15 @@ def test_an_exception_here_stops_the_helpers_taking_new_tasks(tmp_path):
     with pytest.raises(Boom, match="calling process"):
         forked_map([lambda i=i: _marked_unless_here(i, str(tmp_path), parent) for i in range(20)], 2)
     assert len(list(tmp_path.glob("*.done"))) < 20  # the helper stopped after the task it held
+
+
+@needs_fork
+def test_no_shared_memory_runs_the_tasks_here(monkeypatch):
+    import multiprocessing
+
+    def no_context(method=None):
+        raise OSError("no /dev/shm")
+
+    monkeypatch.setattr(multiprocessing, "get_context", no_context)
+    out = forked_map([lambda i=i: (i, os.getpid()) for i in range(5)], 2)
+    assert out == [(i, os.getpid()) for i in range(5)]
