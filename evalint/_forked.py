@@ -8,10 +8,13 @@ module is pickled or imported again), so a task computes exactly what it would c
 the results are the same objects, bit for bit, as running the tasks one after the other.
 
 What a task changes in its process (a cache, a global) stays in that process: tasks return
-everything their caller needs. A task that raises here stops the run: the helpers take no new
-task, and once they have finished the ones they hold the exception propagates. A task that
-raises in a helper, or whose result cannot be pickled, is run again here after the helpers
-finish, where its exception (if any) propagates as it would in a plain loop. Without fork
+everything their caller needs. A task that raises in a helper, or whose result cannot be
+pickled, is run again here after the helpers finish, where its exception (if any) propagates
+as it would in a plain loop. A task that raises here stops the run: the helpers take no new
+task, and once they have finished the ones they hold, the first task in order that fails
+raises (the helpers' failures before it are run again here first). Ctrl-C reaches this
+process only (helpers ignore SIGINT), and a helper still running when this process stops
+waiting is terminated. Without fork
 (Windows, macOS' default), with ``jobs=1``, inside a helper (no nested forks) or for one task,
 the tasks run here one after the other.
 
@@ -27,7 +30,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["available", "default_jobs", "forked_map", "in_helper"]
+__all__ = ["available", "available_cpus", "default_jobs", "forked_map", "in_helper"]
 
 T = TypeVar("T")
 
@@ -51,13 +54,21 @@ def available() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the platform has one, else all)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def default_jobs(env: str = "EVALINT_JOBS", *, fallback: int = 1) -> int:
     """Processes from the environment variable ``env`` (a positive integer) if set, else ``fallback``
-    (at most the number of CPUs)."""
+    (at most :func:`available_cpus`)."""
     value = os.environ.get(env, "").strip()
     if value.isdigit() and int(value) > 0:
         return int(value)
-    return max(1, min(int(fallback), os.cpu_count() or 1))
+    return max(1, min(int(fallback), available_cpus()))
 
 
 def _take(counter: Any) -> int:
@@ -70,6 +81,9 @@ def _take(counter: Any) -> int:
 def _helper(counter: Any, queue: Any) -> None:  # pragma: no cover - runs in the forked process
     global _IN_HELPER
     _IN_HELPER = True
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the calling process, which stops the helpers
     try:
         while (i := _take(counter)) < len(_TASKS):
             try:
@@ -108,35 +122,38 @@ def forked_map(tasks: Sequence[Callable[[], T]], jobs: int) -> list[T]:
     import queue as queue_module
 
     done: dict[int, Any] = {}
-    # objects alive now outlive the tasks: kept out of the collector's full passes, so a helper's
-    # collections do not write to (copy) the pages it shares with this process
-    freeze = gc.get_freeze_count() == 0
-    if freeze:
-        gc.freeze()
-    _TASKS[:] = tasks
-    for stream in (sys.stdout, sys.stderr):  # a helper must not write this process's buffered output again
-        try:
-            stream.flush()
-        except (AttributeError, OSError, ValueError):
-            pass
+    helpers: list[Any] = []
+    freeze = False
     try:
-        helpers: list[Any] = []
+        # objects alive now outlive the tasks: kept out of the collector's full passes, so a helper's
+        # collections do not write to (copy) the pages it shares with this process
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
+        _TASKS[:] = tasks
+        for stream in (sys.stdout, sys.stderr):  # a helper must not write this process's buffered output again
+            try:
+                stream.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
         try:
             ctx = mp.get_context("fork")
             counter, results = ctx.Value("i", 0), ctx.Queue()
             for _ in range(jobs - 1):
-                h = ctx.Process(target=_helper, args=(counter, results), daemon=True)
+                # not daemonic: a task may start processes of its own (joblib); stopped below in any case
+                h = ctx.Process(target=_helper, args=(counter, results))
                 h.start()
                 helpers.append(h)
         except (OSError, ValueError, ImportError):  # no shared memory or no process left: as many as started
             if not helpers:
                 return [task() for task in tasks]
         raised: BaseException | None = None
+        raised_at = len(tasks)
         while (i := _take(counter)) < len(tasks):
             try:
                 done[i] = tasks[i]()
             except BaseException as exc:  # the helpers take no new task; raised once they have stopped
-                raised = exc
+                raised, raised_at = exc, i
                 with counter.get_lock():
                     counter.value = len(tasks)
                 break
@@ -158,8 +175,17 @@ def forked_map(tasks: Sequence[Callable[[], T]], jobs: int) -> list[T]:
         for h in helpers:
             h.join(timeout=10)
         if raised is not None:
+            # the tasks before the one that raised here were all taken: any missing failed in a helper
+            # (or could not be sent); the first of them in task order raises, as in a plain loop
+            for j in range(raised_at):
+                if j not in done:
+                    tasks[j]()
             raise raised
     finally:
+        for h in helpers:  # a helper still running (this process was interrupted while waiting): stopped
+            if h.is_alive():
+                h.terminate()
+                h.join(timeout=5)
         _TASKS[:] = []
         if freeze:
             gc.unfreeze()

@@ -289,16 +289,17 @@ def evaluate(
     pairs = [(o, plan) for o in outs for plan in plans]
     total = len(pairs)
 
-    def fit_task(step: int) -> _FitRecord:
-        o, plan = pairs[step]
-        if progress is not None:  # in the process that runs the fit
-            progress(step, total, f"{plan.label} on {o}")
-        return _fit_one(plan, ctx, o, totals[o], specs[o])
-
     # the costliest fits first, so that the processes finish together; the records come back in
     # task order and are assembled below in the order of ``pairs``, whatever ``jobs``
     order = sorted(range(total), key=lambda i: -_variant_cost(pairs[i][1].key)) if n_jobs > 1 else range(total)
-    records = dict(zip(order, forked_map([functools.partial(fit_task, i) for i in order], n_jobs)))
+
+    def fit_task(started: int) -> _FitRecord:
+        o, plan = pairs[order[started]]
+        if progress is not None:  # in the process that runs the fit; tasks start in this order
+            progress(started, total, f"{plan.label} on {o}")
+        return _fit_one(plan, ctx, o, totals[o], specs[o])
+
+    records = dict(zip(order, forked_map([functools.partial(fit_task, k) for k in range(total)], n_jobs)))
     for step, (o, plan) in enumerate(pairs):
         rec = records[step]
         res = rec.result

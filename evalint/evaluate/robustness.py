@@ -255,8 +255,8 @@ def robustness_table(ev: Any, settings: RobustnessSettings, *, jobs: int = 1) ->
     rows: list[dict[str, Any]] = []
     for unit_rows, cached in parts:
         rows += unit_rows
-        for key, value in cached:
-            ev._cache.setdefault(key, value)
+        for key, value in cached:  # as the check would have left them had it run here
+            ev._cache[key] = value
     out = pd.DataFrame(rows, columns=list(ROBUSTNESS_COLUMNS))
     out["against"] = out["against"].astype(bool)
     return out

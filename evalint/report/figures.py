@@ -62,13 +62,15 @@ def _png(fig: Any) -> bytes:
 
 def figure_jobs() -> int:
     """Processes drawing a report's figures (this one and forked helpers): ``EVALINT_FIGURE_JOBS``
-    if set, else the number of CPUs, at most 2; 1 draws every figure in this process (always so
+    if set, else the CPUs this process may use, at most 2; 1 draws every figure in this process (always so
     where fork is unavailable). On the demo's 11 figures a helper costs ~0.1-0.3 s CPU (fork,
     copied pages) and takes ~1 s of drawing off this process's 2.3-2.5 s: worth it on two cores."""
+    from evalint._forked import available_cpus
+
     env = os.environ.get("EVALINT_FIGURE_JOBS", "").strip()
     if env.isdigit():
         return max(1, int(env))
-    return min(2, os.cpu_count() or 1)
+    return min(2, available_cpus())
 
 
 def _draw_all(specs: list[tuple[str, str, str, Any]], jobs: int | None = None) -> list[FigureImage]:
