@@ -428,6 +428,8 @@ class Evaluation:
 
         ``jobs``: processes drawing them (default :func:`evalint.report.figures.figure_jobs`);
         the same PNG bytes whatever ``jobs``."""
+        if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1):
+            raise SpecificationError(f"jobs must be a positive integer (processes); got {jobs!r}.")
         if "figures" not in self._cache:
             self._cache["figures"] = renderer("figures")(self, **({} if jobs is None else {"jobs": jobs}))
         return self._cache["figures"]

@@ -49,3 +49,13 @@ def test_two_processes_give_the_same_evaluation(demo_panel, monkeypatch):
 def test_jobs_must_be_a_positive_integer(demo_panel, jobs):
     with pytest.raises(SpecificationError, match="jobs must be a positive integer"):
         evaluate(demo_panel, demo_intervention(), outcomes=["emergency_admissions"], jobs=jobs)
+
+
+@pytest.mark.parametrize("jobs", [0, 2.0, False])
+def test_figures_jobs_must_be_a_positive_integer(demo_panel, jobs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ev = evaluate(demo_panel, demo_intervention(), outcomes=["emergency_admissions"], designs=["its"],
+                      start=DEMO_START, fast=True, robustness=False)
+    with pytest.raises(SpecificationError, match="jobs must be a positive integer"):
+        ev.figures(jobs=jobs)
