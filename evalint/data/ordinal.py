@@ -86,8 +86,10 @@ def detect_kind(values: pd.Series, time_kind: str | None, column: str) -> str:
         return "calendar"
     ints = _integers(values)
     if ints is None and (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
-        # whole numbers as text or Python objects ("1", "2" from a CSV read as text)
-        num = pd.to_numeric(values, errors="coerce")
+        # whole numbers as text or Python objects ("1", "2" from a CSV read as text). Parsed once
+        # per distinct value: only their range and the distinct values are read below (a long
+        # panel repeats each of a few dozen dates across every unit)
+        num = pd.to_numeric(pd.Series(pd.unique(values)), errors="coerce")
         ints = _integers(num) if not num.isna().any() else None
     if time_kind == "ordinal":
         if ints is None:
