@@ -127,28 +127,33 @@ def test_two_survey_waves_evaluate_runs_did_and_names_what_cannot_run():
 
 
 @pytest.mark.parametrize("as_text", [str, object])
-def test_text_time_column_parsed_once_per_distinct_value(monkeypatch, as_text):
-    """Detecting the time axis's kind reads each distinct time value once, as building the
-    periods does (issue 17: a national panel repeats each of ~100 dates for every unit; parsing
-    all 624,000 strings took 0.43 s of a 0.45 s panel build). Whole numbers as text are still
-    found ordinal; date strings still calendar."""
-    seen: list[int] = []
-    real = pd.to_numeric
+@pytest.mark.parametrize("fmt", ["%Y-%m-01", "%Y-%m", "%b %Y", "%d/%m/%Y"])
+def test_text_time_column_parsed_once_per_distinct_value(monkeypatch, as_text, fmt):
+    """Building a panel parses each distinct time (and cohort) string once: no ``pd.to_numeric``
+    or ``pd.to_datetime`` call sees more values than there are distinct ones (issue 17: a national
+    panel repeats each of ~100 dates for every unit; the time-kind detection once parsed all
+    624,000 strings, 0.43 s of a 0.45 s panel build). Whole numbers as text are still found
+    ordinal; date strings still calendar."""
+    seen: list[tuple[str, int]] = []
 
-    def counting(arg, *a, **k):
-        seen.append(len(arg) if hasattr(arg, "__len__") else 1)
-        return real(arg, *a, **k)
+    def counting(name):
+        real = getattr(pd, name)
 
-    monkeypatch.setattr(pd, "to_numeric", counting)
+        def parse(arg, *a, **k):
+            seen.append((name, len(arg) if hasattr(arg, "__len__") and not isinstance(arg, str) else 1))
+            return real(arg, *a, **k)
+        return parse
+
+    for name in ("to_numeric", "to_datetime"):
+        monkeypatch.setattr(pd, name, counting(name))
     n_units, months = 300, pd.period_range("2019-01", periods=24, freq="M")
-    dates = pd.DataFrame({"unit": np.repeat(np.arange(n_units), len(months)),
-                          "month": np.tile(months.strftime("%Y-%m-01"), n_units).astype(as_text),
-                          "y": 1.0})
-    panel = Panel.from_frame(dates, unit="unit", time="month", outcome="y")
+    unit = np.repeat(np.arange(n_units), len(months))
+    dates = pd.DataFrame({"unit": unit, "month": np.tile(months.strftime(fmt), n_units).astype(as_text),
+                          "y": 1.0, "cohort": np.where(unit < 5, "2020-01-01", None).astype(as_text)})
+    panel = Panel.from_frame(dates, unit="unit", time="month", outcome="y", cohort="cohort")
     assert panel.time_kind == "calendar" and panel.freq == "M"
-    assert max(seen, default=0) <= len(months), f"to_numeric saw {max(seen)} values; {len(months)} distinct"
-    waves = dates.assign(month=np.tile(np.arange(1, 25).astype(str), n_units).astype(as_text))
-    seen.clear()
+    assert seen and max(n for _, n in seen) <= len(months), f"parsed more values than distinct: {seen}"
+    waves = dates.drop(columns="cohort").assign(month=np.tile(np.arange(1, 25).astype(str), n_units).astype(as_text))
     panel = Panel.from_frame(waves, unit="unit", time="month", outcome="y")
     assert panel.time_kind == "ordinal"
     assert panel.periods[0] == pd.Period(year=1, freq="Y")
