@@ -181,22 +181,25 @@ def _top_threats(ev: Any, outcome: str, n: int = TOP_THREATS) -> pd.DataFrame:
 
 
 def threats_table(ev: Any, outcome: str) -> pd.DataFrame:
-    """Flags of one outcome: one row per distinct flag, with the designs that carry it."""
+    """Flags of one outcome: one row per distinct flag (event or check, kind and message), in the
+    order first flagged, with the designs that carry it; sorted by severity (stable)."""
     f = _flags(ev)
     f = f.loc[f["outcome"] == outcome]
     if f.empty:
         return pd.DataFrame(columns=["Severity", "Kind", "Event / check", "Designs", "Message"])
     labels = {p.key: p.label for p in ev.plans}
-    f = f.assign(key=f["event_id"].fillna(f["source"]).astype(str) + "|" + f["kind"] + "|" + f["message"])
-    rows = []
-    for _, g in f.groupby("key", sort=False):
-        r = g.iloc[0]
-        rows.append({"Severity": r["severity"], "Kind": r["kind"],
-                     "Event / check": r["event_id"] if isinstance(r["event_id"], str) else r["source"],
-                     "Designs": ", ".join(dict.fromkeys(labels.get(d, d) for d in g["design"])),
-                     "Message": r["message"]})
+    keys = (f["event_id"].fillna(f["source"]).astype(str) + "|" + f["kind"] + "|" + f["message"]).tolist()
+    designs: dict[str, dict[str, None]] = {}  # key -> the designs carrying it, in order, once each
+    for key, design in zip(keys, f["design"].tolist()):
+        designs.setdefault(key, {})[labels.get(design, design)] = None
+    first = f.loc[~pd.Series(keys, index=f.index).duplicated().to_numpy()]
+    event = first["event_id"].tolist()
+    out = pd.DataFrame({
+        "Severity": first["severity"].tolist(), "Kind": first["kind"].tolist(),
+        "Event / check": [e if isinstance(e, str) else s for e, s in zip(event, first["source"].tolist())],
+        "Designs": [", ".join(designs[k]) for k in dict.fromkeys(keys)],
+        "Message": first["message"].tolist()})
     order = {"high": 0, "medium": 1, "low": 2, "info": 3}
-    out = pd.DataFrame(rows)
     return out.sort_values("Severity", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
 

@@ -147,3 +147,43 @@ def test_no_credible_estimate_leads_the_summary_without_numbers():
     assert not [ln for ln in ax.lines if ln.get_marker() == "o" and len(ln.get_xdata())]  # no dot drawn
     plt.close(fig)
     assert forest_figure(ev).png is not None
+
+
+def test_threats_table_one_row_per_distinct_flag_with_its_designs():
+    """A flag carried by several designs is one row naming them in order, once each; rows keep the
+    order first flagged within a severity, high first; another outcome's flags are left out."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from evalint.report.content import threats_table
+
+    nan = np.nan
+    flags = pd.DataFrame([
+        # outcome, design, event_id, source, kind, severity, message
+        ("a", "its", "fund", "calendar", "calendar", "low", "fund co-timed"),
+        ("a", "did", "strike", "calendar", "calendar", "high", "strike co-timed"),
+        ("a", "did", "fund", "calendar", "calendar", "low", "fund co-timed"),
+        ("a", "its", nan, "pretrend", "diagnostic", "medium", "pre-trends differ"),
+        ("a", "sdid", "strike", "calendar", "calendar", "high", "strike co-timed"),
+        ("a", "its", "fund", "calendar", "calendar", "low", "fund co-timed"),   # the same design again
+        ("b", "its", "covid", "calendar", "calendar", "high", "covid co-timed"),
+        ("a", "scm", "fund", "calendar", "calendar", "low", "fund: a different message"),
+    ], columns=["outcome", "design", "event_id", "source", "kind", "severity", "message"])
+    plans = [SimpleNamespace(key=k, label=v) for k, v in
+             (("its", "ITS"), ("did", "DiD"), ("sdid", "Synthetic DiD"))]   # scm has no plan: its key shown
+    ev = SimpleNamespace(_cache={"flags_frame": flags}, plans=plans)
+    table = threats_table(ev, "a")
+    assert table.columns.tolist() == ["Severity", "Kind", "Event / check", "Designs", "Message"]
+    assert table.to_dict("records") == [
+        {"Severity": "high", "Kind": "calendar", "Event / check": "strike", "Designs": "DiD, Synthetic DiD",
+         "Message": "strike co-timed"},
+        {"Severity": "medium", "Kind": "diagnostic", "Event / check": "pretrend", "Designs": "ITS",
+         "Message": "pre-trends differ"},
+        {"Severity": "low", "Kind": "calendar", "Event / check": "fund", "Designs": "ITS, DiD",
+         "Message": "fund co-timed"},
+        {"Severity": "low", "Kind": "calendar", "Event / check": "fund", "Designs": "scm",
+         "Message": "fund: a different message"},
+    ]
+    assert threats_table(ev, "c").empty
