@@ -1,8 +1,6 @@
 """``python -m evalint``: the same command line as the ``evalint`` console script."""
 
-import sys
-
-from evalint.cli import main
+from evalint.cli import console
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

@@ -418,3 +418,32 @@ def test_simulate_table_unknown_key(tmp_path, capsys):
     assert main(["evaluate", str(cfg), "--quiet", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "unknown key 'sed' in [data.simulate]" in err and "Did you mean 'seed'?" in err
+
+
+def test_console_exits_with_mains_code_after_freezing(monkeypatch):
+    """The console script (``evalint`` / ``python -m evalint``) exits with main()'s code, having
+    flushed its output and frozen the objects left (so the interpreter's last collection at exit
+    does not walk them); main() itself, called in-process, never freezes."""
+    import gc
+
+    import evalint.cli as cli
+
+    calls: list[str] = []
+    monkeypatch.setattr(cli, "main", lambda: calls.append("main") or 3)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    with pytest.raises(SystemExit) as stop:
+        cli.console()
+    assert stop.value.code == 3
+    assert calls == ["main", "freeze"]
+
+
+def test_python_m_evalint_runs_through_the_console_entry():
+    """``python -m evalint`` and the installed script share one entry: an error still exits 2
+    with one line, a success exits 0 with its output."""
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "evalint"]
+    assert script.value == "evalint.cli:console"
+    ok = _cli("--version")
+    assert ok.returncode == 0 and ok.stdout.strip()
+    assert _cli("demo", "--seed", "-1").returncode == 2
