@@ -89,7 +89,7 @@ def detect_kind(values: pd.Series, time_kind: str | None, column: str) -> str:
         # whole numbers as text or Python objects ("1", "2" from a CSV read as text). Parsed once
         # per distinct value: only their range and the distinct values are read below (a long
         # panel repeats each of a few dozen dates across every unit)
-        num = pd.to_numeric(pd.Series(pd.unique(values)), errors="coerce")
+        num = pd.to_numeric(values.drop_duplicates(), errors="coerce")  # the column's own dtype kept
         ints = _integers(num) if not num.isna().any() else None
     if time_kind == "ordinal":
         if ints is None:

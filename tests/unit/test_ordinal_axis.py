@@ -157,3 +157,23 @@ def test_text_time_column_parsed_once_per_distinct_value(monkeypatch, as_text, f
     panel = Panel.from_frame(waves, unit="unit", time="month", outcome="y")
     assert panel.time_kind == "ordinal"
     assert panel.periods[0] == pd.Period(year=1, freq="Y")
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: pd.Period("2019-01", "M") + (m - 1),                                   # Periods held as objects
+    lambda m: pd.Series([pd.Timestamp(2019, 1, 1) + pd.DateOffset(months=int(k) - 1) for k in m], dtype=object),
+    lambda m: pd.Series([(pd.Timestamp(2019, 1, 1) + pd.DateOffset(months=int(k) - 1)).date() for k in m]),
+])
+def test_dates_held_as_python_objects_are_calendar(make):
+    """Periods, Timestamps or dates in an object column are calendar periods, not numbers (parsing
+    the distinct values must keep the column's dtype: re-inferred as ``period[M]``, pandas would
+    turn Periods into their integer ordinals)."""
+    months = pd.Series(np.tile(np.arange(1, 13), 4))
+    col = make(months)
+    assert col.dtype == object
+    frame = pd.DataFrame({"unit": np.repeat(["a", "b", "c", "d"], 12), "y": 1.0})
+    frame["month"] = col
+    assert frame["month"].dtype == object
+    panel = Panel.from_frame(frame, unit="unit", time="month", outcome="y")
+    assert panel.time_kind == "calendar" and panel.freq == "M"
+    assert panel.periods[0] == pd.Period("2019-01", "M")
