@@ -188,11 +188,14 @@ def threats_table(ev: Any, outcome: str) -> pd.DataFrame:
     if f.empty:
         return pd.DataFrame(columns=["Severity", "Kind", "Event / check", "Designs", "Message"])
     labels = {p.key: p.label for p in ev.plans}
-    keys = (f["event_id"].fillna(f["source"]).astype(str) + "|" + f["kind"] + "|" + f["message"]).tolist()
+    key = f["event_id"].fillna(f["source"]).astype(str) + "|" + f["kind"] + "|" + f["message"]
+    f, keys = f.loc[key.notna()], key.dropna().tolist()  # a flag without kind or message has no row
     designs: dict[str, dict[str, None]] = {}  # key -> the designs carrying it, in order, once each
-    for key, design in zip(keys, f["design"].tolist()):
-        designs.setdefault(key, {})[labels.get(design, design)] = None
+    for k, design in zip(keys, f["design"].tolist()):
+        designs.setdefault(k, {})[labels.get(design, design)] = None
     first = f.loc[~pd.Series(keys, index=f.index).duplicated().to_numpy()]
+    if first.empty:
+        return pd.DataFrame(columns=["Severity", "Kind", "Event / check", "Designs", "Message"])
     event = first["event_id"].tolist()
     out = pd.DataFrame({
         "Severity": first["severity"].tolist(), "Kind": first["kind"].tolist(),

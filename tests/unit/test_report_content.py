@@ -187,3 +187,11 @@ def test_threats_table_one_row_per_distinct_flag_with_its_designs():
          "Message": "fund: a different message"},
     ]
     assert threats_table(ev, "c").empty
+    # a flag without a message has no row (as a group by its key drops it); none left: an empty table
+    missing = flags.assign(message=flags["message"].where(flags["message"] == "none of them"))
+    empty = threats_table(SimpleNamespace(_cache={"flags_frame": missing}, plans=plans), "a")
+    assert empty.empty and empty.columns.tolist() == table.columns.tolist()
+    partly = flags.copy()
+    partly.loc[3, "message"] = None
+    assert threats_table(SimpleNamespace(_cache={"flags_frame": partly}, plans=plans), "a")[
+        "Event / check"].tolist() == ["strike", "fund", "fund"]
