@@ -9,6 +9,7 @@ reads shows the period numbers, never the years that hold them internally.
 from __future__ import annotations
 
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -177,3 +178,18 @@ def test_dates_held_as_python_objects_are_calendar(make):
     panel = Panel.from_frame(frame, unit="unit", time="month", outcome="y")
     assert panel.time_kind == "calendar" and panel.freq == "M"
     assert panel.periods[0] == pd.Period("2019-01", "M")
+
+
+@pytest.mark.parametrize(("values", "kind"), [
+    ([False, True, 0, 1] * 3, "ordinal"),          # True == 1: de-duplicated, the booleans alone would remain
+    ([1.0, Fraction(1), 2.0] * 3, "calendar"),     # Fraction(1) == 1.0: the float alone would remain
+])
+def test_detection_of_mixed_object_columns_is_that_of_the_whole_column(values, kind):
+    """An object column mixing types that compare equal (True == 1, Fraction(1) == 1.0) is read
+    as a whole, as ``pd.to_numeric`` reads it, not through one value of each kind."""
+    from evalint.data.ordinal import detect_kind
+
+    col = pd.Series(values, dtype=object)
+    whole = pd.to_numeric(col, errors="coerce")
+    assert (kind == "ordinal") == bool(whole.notna().all() and (whole % 1 == 0).all())
+    assert detect_kind(col, None, "t") == kind
