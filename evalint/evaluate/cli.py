@@ -31,7 +31,11 @@ class TextProgress:
         bar = "#" * filled + "." * (self.width - filled)
         elapsed = time.perf_counter() - self.started
         what = "finished" if done >= total else f"fitting {label}"
-        print(f"[{bar}] {done}/{total} {elapsed:6.1f}s {what}", file=self.stream, flush=True)
+        # one write of the whole line: with jobs > 1 the forked helpers print their fits' lines to the
+        # same stream, and print() writes the text and the newline separately, which an unbuffered
+        # stream (PYTHONUNBUFFERED) passes on as two writes that another process's line can split
+        self.stream.write(f"[{bar}] {done}/{total} {elapsed:6.1f}s {what}\n")
+        self.stream.flush()
 
 
 EXAMPLE = """example CONFIG.toml (paths relative to the file):

@@ -108,6 +108,33 @@ def test_evaluate_cli_runs_and_writes_the_report(good_run, project, sim):
         assert len(covering) >= 2, (o, truth, t.xs(o, level="outcome")[["pct_low", "pct_high"]])
 
 
+def test_progress_line_is_one_write():
+    """With jobs > 1 helpers print progress to the same stderr; under PYTHONUNBUFFERED each write
+    reaches the pipe at once, so a line written in two pieces (print's text, then its newline) can
+    be split by another process's line, as seen in CI: '... 1/12 ... length_of_stay[....] 0/12 ...'.
+    Each line must be a single write ending in its newline."""
+    from evalint.evaluate.cli import TextProgress
+
+    class Recorder:
+        def __init__(self):
+            self.writes: list[str] = []
+
+        def write(self, text):
+            self.writes.append(text)
+            return len(text)
+
+        def flush(self):
+            pass
+
+    rec = Recorder()
+    bar = TextProgress(stream=rec)
+    bar(0, 3, "TWFE on los")
+    bar(3, 3, "done")
+    assert len(rec.writes) == 2
+    assert all(w.startswith("[") and w.endswith("\n") and w.count("\n") == 1 for w in rec.writes)
+    assert rec.writes[0].rstrip().endswith("fitting TWFE on los") and rec.writes[1].rstrip().endswith("finished")
+
+
 def test_evaluate_cli_matches_evaluate_called_directly(good_run, project, sim):
     import warnings
 
