@@ -104,6 +104,11 @@ def frame_parts(
         # plain values: units sort by value, carry no unused categories, and hash the
         # same (fingerprint) as the equivalent non-categorical column
         work[unit_col] = work[unit_col].astype(work[unit_col].cat.categories.dtype)
+    if isinstance(work[time].dtype, pd.CategoricalDtype):
+        # the categories' values, as for the unit column: a categorical of integers or integer
+        # strings is then read as the plain column would be (ordinal), not parsed as dates
+        cats = work[time].cat.categories
+        work[time] = work[time].astype(object if work[time].isna().any() else cats.dtype)
     kind = detect_kind(work[time], check_time_kind(time_kind), time)
     if kind == "ordinal":
         if freq is not None:

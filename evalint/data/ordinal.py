@@ -19,7 +19,9 @@ the kind, and the policy calendar refuses to place events on them.
 
 Which kind a column is, when ``time_kind=`` is not given (:func:`detect_kind`):
 
-* not integers (dates, strings, Periods, datetimes): calendar;
+* not integers (dates, strings, Periods, datetimes): calendar (whole numbers held as text or
+  Python objects, ``"1"``, ``"2"`` from a CSV read as text, count as integers; a categorical
+  column is read through its values, as :meth:`Panel.from_frame` de-categorises it first);
 * integers all in 1000..3000: calendar years (annual periods);
 * integers all in -999..999: ordinal;
 * anything else (integers on both sides of 1000, or above 3000 such as ``201904``): refused
@@ -63,12 +65,14 @@ def check_time_kind(time_kind: Any) -> str | None:
 
 
 def _integers(values: pd.Series) -> np.ndarray | None:
-    """The column as int64 when it holds only whole numbers (numeric dtype), else None."""
+    """The column as int64 when it holds only whole numbers within int64 (numeric dtype), else None."""
     dtype = values.dtype
     if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
         return None
     arr = values.to_numpy(dtype=float, na_value=np.nan)
     if not np.all(np.isfinite(arr)) or not np.all(np.mod(arr, 1) == 0):
+        return None
+    if len(arr) and np.abs(arr).max() >= 2.0**63:  # beyond int64 (object or float columns): no year, no index
         return None
     return arr.astype(np.int64)
 

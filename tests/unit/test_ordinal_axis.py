@@ -193,3 +193,41 @@ def test_detection_of_mixed_object_columns_is_that_of_the_whole_column(values, k
     whole = pd.to_numeric(col, errors="coerce")
     assert (kind == "ordinal") == bool(whole.notna().all() and (whole % 1 == 0).all())
     assert detect_kind(col, None, "t") == kind
+
+
+@pytest.mark.parametrize("as_text", [False, True], ids=["integers", "integer strings"])
+def test_categorical_period_numbers_read_as_the_plain_column(as_text):
+    """A categorical time column is read through its values, as the unit column is: period numbers
+    in a categorical (integers, or the text a CSV reader categorised) give the same ordinal panel
+    as the plain column; before, a categorical of integer strings was parsed as dates and refused."""
+    df = _frame()
+    plain = Panel.from_frame(df, unit="unit", time="wave", outcome="y", cohort="first_wave")
+    wave = df["wave"].astype(str) if as_text else df["wave"]
+    cat = df.assign(wave=wave.astype("category"))
+    before = cat.copy()
+    panel = Panel.from_frame(cat, unit="unit", time="wave", outcome="y", cohort="first_wave")
+    pd.testing.assert_frame_equal(cat, before)  # the input is not changed
+    assert panel.time_kind == plain.time_kind == "ordinal"
+    assert list(panel.periods) == list(plain.periods)
+    pd.testing.assert_frame_equal(panel.to_matrix(), plain.to_matrix())
+    assert panel.fingerprint == plain.fingerprint
+
+
+def test_categorical_time_with_a_missing_value_names_the_row():
+    df = _frame()
+    wave = df["wave"].astype(float)
+    wave[5] = np.nan
+    with pytest.raises(evalint.errors.TimeParseError, match=r"time column 'wave'.*rows 5"):
+        Panel.from_frame(df.assign(wave=wave.astype("category")), unit="unit", time="wave", outcome="y")
+
+
+def test_integers_beyond_int64_are_shown_as_they_are():
+    """Object integers too large for int64 are neither years nor an index: the refusal shows the
+    values themselves (it showed -9223372036854775808, the overflow of a cast, with a RuntimeWarning)."""
+    df = _frame()
+    big = pd.Series([2**70 + w for w in df["wave"]], dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(evalint.errors.TimeParseError) as err:
+            Panel.from_frame(df.assign(wave=big), unit="unit", time="wave", outcome="y")
+    assert str(2**70 + 1) in str(err.value) and "-9223372036854775808" not in str(err.value)
