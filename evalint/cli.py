@@ -7,15 +7,19 @@ Subcommands live in their own modules and register themselves here through
 Exit codes: 0 success; 1 the command ran but its answer is a failure (``evaluate``: every
 design failed; ``replicate``: a quantity outside tolerance or a target skipped); 2 bad usage,
 configuration or data, printed as one line ``evalint: error: ...`` without a traceback
-(``--debug`` re-raises to show it); 130 interrupted.
+(``--debug`` re-raises to show it); 130 interrupted. When the reader of the standard output
+goes away (``evalint demo | head -1``), the console script drops the rest of its output and still
+finishes the command (its files are written), with the command's own exit code.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from evalint._version import __version__
 from evalint.errors import EvalintError
@@ -105,6 +109,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+class _DropAfterBrokenPipe:
+    """The standard output of the console script: once its reader has gone (``| head -1``), what is
+    still written is dropped (the file descriptor is pointed at ``os.devnull``, so the
+    interpreter's own flush at exit finds no broken pipe either) and the command carries on."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.reader_gone = False
+
+    def write(self, text: str) -> int:
+        if not self.reader_gone:
+            try:
+                return int(self._stream.write(text))
+            except BrokenPipeError:
+                self._drop()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._drop()
+
+    def _drop(self) -> None:
+        self.reader_gone = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self._stream.fileno())
+            finally:
+                os.close(devnull)
+        except (AttributeError, OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def console() -> None:
     """The ``evalint`` console script and ``python -m evalint``: :func:`main`, then exit with its code.
 
@@ -114,15 +157,24 @@ def console() -> None:
     the end of the command to the end of the process). They are still freed, and every ``atexit``
     handler still runs; every file the command wrote is closed by then, and the output is flushed
     first. :func:`main` itself does not freeze (it is also called in-process, e.g. by tests).
+
+    Standard output goes through :class:`_DropAfterBrokenPipe` meanwhile: when its reader goes
+    away, the rest of the output is dropped and the command still runs to the end.
     """
     import gc
 
-    code = main()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (AttributeError, OSError, ValueError):
-            pass
+    out = sys.stdout
+    sys.stdout = _DropAfterBrokenPipe(out) if out is not None else out  # type: ignore[assignment]
+    try:
+        code = main()
+        streams: tuple[Any, ...] = (sys.stdout, sys.stderr)
+        for stream in streams:
+            try:
+                stream.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
+    finally:
+        sys.stdout = out
     gc.freeze()
     sys.exit(code)
 

@@ -447,3 +447,22 @@ def test_python_m_evalint_runs_through_the_console_entry():
     ok = _cli("--version")
     assert ok.returncode == 0 and ok.stdout.strip()
     assert _cli("demo", "--seed", "-1").returncode == 2
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["unbuffered", "buffered"])
+def test_output_reader_going_away_does_not_stop_the_command(tmp_path, unbuffered):
+    """``evalint demo | head -1``: the reader takes the first line and goes away. The demo still
+    writes its whole output folder and exits 0, with no error line and no 'Exception ignored'
+    (before: exit 2 'Broken pipe' with nothing written, or exit 120 when buffered)."""
+    out = tmp_path / "demo"
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": unbuffered}
+    proc = subprocess.Popen([sys.executable, "-m", "evalint", "demo", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()                      # what `head -1` does once it has its line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 0, err
+    assert first.startswith(b"evalint demo:")
+    assert "error" not in err and "Exception ignored" not in err and "Traceback" not in err
+    assert (out / "report.html").stat().st_size > 1000 and len(list(out.rglob("*.png"))) >= 11
