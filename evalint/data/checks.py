@@ -55,6 +55,17 @@ def require_numeric(df: pd.DataFrame, column: str, role: str) -> pd.Series:
         )
     if pd.api.types.is_numeric_dtype(s.dtype):
         return s.astype(float)
+    kind = ("timedelta" if pd.api.types.is_timedelta64_dtype(s.dtype) else
+            "datetime" if pd.api.types.is_datetime64_any_dtype(s.dtype) or isinstance(s.dtype, pd.PeriodDtype) else
+            pd.api.types.infer_dtype(s, skipna=True) if s.dtype == object else "")
+    if kind in ("timedelta", "datetime", "datetime64", "date", "period"):
+        # pd.to_numeric would turn them into nanoseconds (a length of stay of 7 days: 6.0e14)
+        what, fix = (("durations", "Convert them to the unit meant first, e.g. days with "
+                      f"df[{column!r}].dt.total_seconds() / 86400") if kind == "timedelta" else
+                     ("dates, not quantities", "Give the number meant first (a count, or a length of stay in days)"))
+        raise NonNumericError(
+            f"{role} column {column!r} holds {what} (e.g. "
+            f"{format_examples(s.dropna().astype(str).unique()[:2].tolist())}). {fix}.")
     conv = pd.to_numeric(s, errors="coerce")
     bad = s[conv.isna() & s.notna()]
     if len(bad):

@@ -126,7 +126,41 @@ def _infer_from_dates(dates: pd.DatetimeIndex, column: str) -> str:
 
 #: frequencies from finest to coarsest
 _ORDER = "DWMQY"
-_SLASHED = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})$")
+#: day and month first, then the year: '01/04/2019', '1.4.19', '01-04-2019' (UK spreadsheets)
+_SLASHED = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
+#: a month name then its year, as NHS England's spreadsheets label months: 'Apr-22', 'Apr 2022',
+#: 'April-22', "Sept '22"
+_MONTH_YEAR = re.compile(r"^([A-Za-z]{3,9})\.?[\s/'-]*(\d{2}|\d{4})$")
+_MONTHS = {name: i for i, names in enumerate(
+    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+     ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+     ("oct", "october"), ("nov", "november"), ("dec", "december")], start=1) for name in names}
+
+
+def _month_year_iso(text: str) -> str | None:
+    """``'2022-04'`` for a month label such as ``'Apr-22'``, ``'April 2022'``; None for anything else.
+
+    Two-digit years follow the POSIX ``%y`` rule: 69-99 are 1969-1999, 00-68 are 2000-2068.
+    """
+    m = _MONTH_YEAR.match(text.strip())
+    if m is None or m.group(1).lower() not in _MONTHS:
+        return None
+    year = int(m.group(2))
+    if len(m.group(2)) == 2:
+        year += 1900 if year >= 69 else 2000
+    return f"{year:04d}-{_MONTHS[m.group(1).lower()]:02d}"
+
+
+def _require_a_year(parsed: pd.Series, text: pd.Series, values: pd.Series, column: str) -> None:
+    """Refuse dates read without their year: pandas reads ``'04/22'`` or ``'22-Apr'`` as the
+    22nd of April of year 1, which would put a year's months in the wrong order, silently."""
+    bad = text[(parsed.dt.year < 1000).to_numpy()]
+    if len(bad):
+        raise TimeParseError(
+            f"time column {column!r}: {len(bad)} value(s) hold no year evalint can read: "
+            f"{_rows_of(values, bad.tolist())} (read as dates of year "
+            f"{int(parsed.dt.year.min())}). Use ISO months ('2022-04'), or a month name with its "
+            "year ('Apr-22', 'April 2022'), or full dates ('01/04/2022').")
 
 
 def _rows_of(values: pd.Series, bad: list[Any]) -> str:
@@ -249,6 +283,9 @@ def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[p
             return pd.Series(pd.PeriodIndex(per_iso, freq=use_iso).take(codes), index=values.index), use_iso
     uniq = pd.Series(raw)
     text = uniq.astype(str).str.strip()
+    iso = text.map(_month_year_iso)
+    if iso.notna().any():  # 'Apr-22' is April 2022 (pandas would read the 22nd of April of year 1)
+        text = iso.fillna(text)
     kinds = pd.Series("date", index=text.index)
     for kind, pat in _PATTERNS:
         kinds[text.str.match(pat)] = kind
@@ -282,6 +319,7 @@ def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[p
                 f"{_rows_of(values, bad.tolist())}. Use ISO dates such as '2022-07-01', "
                 "'2022-07' (month), '2022Q3' (quarter) or '2022' (year)."
             )
+        _require_a_year(parsed, text, values, column)
         use, per_d = _date_periods(pd.DatetimeIndex(parsed), text, freq, column)
         per: Any = per_d
     else:
@@ -319,7 +357,8 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
     ----------
     values : pandas.Series
         Periods, datetimes, date strings (``'2022-07-01'``, ``'2022-07'``, ``'2022Q3'``,
-        ``'2022'``) or integer years.
+        ``'2022'``; day-first ``'01/07/2022'`` or ``'01-07-2022'``; NHS month labels
+        ``'Jul-22'``, ``'July 2022'``) or integer years.
     freq : str, optional
         ``'D'``, ``'W'``, ``'M'``, ``'Q'`` or ``'Y'``; inferred when omitted.
     column : str
@@ -445,7 +484,7 @@ def to_period(value: Any, freq: str, what: str = "date") -> pd.Period:
         )
     try:
         if isinstance(value, str):
-            s = value.strip()
+            s = _month_year_iso(value) or value.strip()
             for kind, pat in _PATTERNS:
                 if kind in ("Y", "Q", "M") and pat.match(s):
                     return pd.Period(s.replace(" ", ""), freq=kind).start_time.to_period(fcode)
@@ -458,4 +497,8 @@ def to_period(value: Any, freq: str, what: str = "date") -> pd.Period:
         )
     if ts.tz is not None:
         ts = ts.tz_localize(None)
+    if ts.year < 1000:
+        raise TimeParseError(
+            f"{what}={value!r} holds no year evalint can read (read as a date of year {ts.year}). "
+            "Use e.g. '2022-07-01', '2022-07', 'Jul-22' or '2022Q3'.")
     return cast(pd.Period, ts.to_period(fcode))

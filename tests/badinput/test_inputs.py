@@ -170,6 +170,46 @@ def test_us_month_first_dates_are_read_month_first(frame):
     assert str(p.periods[3]) == "2020-04"
 
 
+@pytest.mark.parametrize("fmt", ["%b-%y", "%b %Y", "%B-%y", "%b '%y", "%b-%Y"])
+def test_nhs_month_labels_are_those_months(frame, fmt):
+    """NHS England's spreadsheets label months 'Apr-22'. pandas alone reads that as 22 April of
+    year 1, so a financial year's months came out as 0001-01..0001-12 with Jan-Mar 2023 before
+    Apr 2022 and every estimate changed, silently. The labels are the months they name, with the
+    cohort and the intervention in the same form."""
+    df = frame.copy()
+    iso = Panel.from_frame(df, unit="unit", time="month", outcome="admissions", cohort="cohort")
+    def label(col: pd.Series) -> pd.Series:
+        named = pd.Series(pd.PeriodIndex(col.where(col != "never"), freq="M").strftime(fmt), index=col.index)
+        return named.where(col != "never", "never")
+
+    lab = df.assign(month=label(df["month"]), cohort=label(df["cohort"]))
+    assert lab["month"].iloc[3] == pd.Period("2020-04", "M").strftime(fmt)
+    panel = Panel.from_frame(lab, unit="unit", time="month", outcome="admissions", cohort="cohort")
+    assert list(panel.periods) == list(iso.periods) and panel.fingerprint == iso.fingerprint
+    assert panel.period(pd.Period("2021-05", "M").strftime(fmt)) == pd.Period("2021-05", "M")
+    a, b = evalint.twfe(iso), evalint.twfe(panel)
+    pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
+
+
+def test_uk_dates_with_dashes_are_read_day_first(frame):
+    """'01-04-2020' is 1 April 2020 as '01/04/2020' is (it was read month first: a daily panel)."""
+    df = frame.copy()
+    df["month"] = pd.PeriodIndex(df["month"], freq="M").to_timestamp().strftime("%d-%m-%Y")
+    p = Panel.from_frame(df, unit="unit", time="month", outcome="admissions")
+    assert p.freq == "M" and str(p.periods[3]) == "2020-04" and p.n_periods == 24
+
+
+@pytest.mark.parametrize("fmt", ["%m/%y", "%m-%y", "%y-%b"])
+def test_dates_without_a_year_are_refused(frame, fmt):
+    df = frame.copy()
+    df["month"] = pd.PeriodIndex(df["month"], freq="M").strftime(fmt)
+    with pytest.raises(TimeParseError) as err:
+        Panel.from_frame(df, unit="unit", time="month", outcome="admissions")
+    _check(err, "time column 'month'", "hold no year", f"{df['month'].iloc[0]!r} (row 0", "'Apr-22'")
+    with pytest.raises(TimeParseError, match="holds no year"):
+        evalint.data.timeparse.to_period("04/22", "M")
+
+
 def test_ambiguous_slashed_dates_are_refused():
     df = pd.DataFrame({"unit": "A", "d": ["01/02/2020", "02/03/2020", "03/04/2020"], "y": [1.0, 2, 3]})
     with pytest.raises(TimeParseError) as err:
@@ -438,6 +478,12 @@ def test_linalg_failure_becomes_inference_error(panel2, monkeypatch):
         (lambda d: d.assign(month=d["month"].map(lambda m: m == "2020-01")), TimeParseError, ["is boolean"]),
         (lambda d: d.assign(admissions=d["admissions"].astype(str).str.replace("1", "l")),
          evalint.errors.NonNumericError, ["must be numeric"]),
+        (lambda d: d.assign(admissions=pd.to_timedelta(d["admissions"], unit="D")), evalint.errors.NonNumericError,
+         ["outcome column 'admissions' holds durations", ".dt.total_seconds() / 86400"]),
+        (lambda d: d.assign(admissions=pd.Series(list(pd.to_timedelta(d["admissions"], unit="h")), dtype=object)),
+         evalint.errors.NonNumericError, ["holds durations"]),
+        (lambda d: d.assign(admissions=pd.Timestamp("2020-01-01") + pd.to_timedelta(d["admissions"], unit="D")),
+         evalint.errors.NonNumericError, ["holds dates, not quantities"]),
     ],
 )
 def test_odd_column_types(frame, change, cls, words):
