@@ -10,7 +10,7 @@ Panel constructor's keyword arguments.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -66,6 +66,12 @@ def frame_parts(
     if time is None:
         raise SpecificationError("time= is required: the column holding each row's period (dates, '2022-07', "
                                  "'2022Q3' or integer years).")
+    for role, col in (("unit", unit), ("time", time), ("treatment", treatment), ("cohort", cohort),
+                      ("population", population), ("weights", weights)):
+        if col is not None and not isinstance(col, Hashable):
+            one = f" Pass {role}={list(col)[0]!r}." if isinstance(col, (list, tuple)) and len(col) == 1 else ""
+            raise SpecificationError(
+                f"{role}= takes one column name; got {type(col).__name__} {col!r}.{one}")
     outcomes = checks.columns_list(outcome)
     if not outcomes:
         raise SpecificationError("outcome= must name at least one column.")

@@ -263,6 +263,6 @@ def columns_list(cols: Sequence[str] | str | None) -> tuple[str, ...]:
     """Normalise a column-or-columns argument to a tuple."""
     if cols is None:
         return ()
-    if isinstance(cols, str):
+    if isinstance(cols, str) or not np.iterable(cols):  # one label (a name, or an integer column label)
         return (cols,)
     return tuple(cols)

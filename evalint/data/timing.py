@@ -61,9 +61,11 @@ class TreatmentTiming:
 
         0 is the first treated period, -1 the last untreated one.
         """
-        start = units.map(self.cohort_ordinal())
-        ords = pd.Series(_ordinals(times), index=times.index)
-        return cast(pd.Series, (ords - start).rename("rel_time"))
+        # plain floats: a nullable unit column (Int64, pyarrow strings) maps to a nullable
+        # result whose pd.NA a 0/1 indicator cannot hold
+        start = units.map(self.cohort_ordinal()).to_numpy(dtype=float, na_value=np.nan)
+        rel: pd.Series = pd.Series(_ordinals(times) - start, index=times.index, name="rel_time")
+        return rel
 
     def treated_indicator(self, units: pd.Series, times: pd.Series) -> pd.Series:
         """0/1 indicator of being treated in each (unit, time) row."""

@@ -541,3 +541,32 @@ def test_estimator_warnings_point_at_the_callers_code(panel2):
     assert len(few) == 2
     assert all(not w.filename.endswith("estimators/base.py") for w in few), [w.filename for w in few]
     assert few[1].filename == __file__  # TWFE().fit called here directly
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "string[python]", "string[pyarrow]"])
+def test_nullable_unit_columns_give_the_plain_columns_results(frame, dtype):
+    """A unit column of a nullable dtype (Int64, pandas or pyarrow strings) builds the same panel as
+    the plain column, and twfe / the treatment indicator run on it (they raised a raw TypeError /
+    ValueError on pd.NA for never-treated units)."""
+    if dtype.endswith("[pyarrow]"):
+        pytest.importorskip("pyarrow")
+    codes = frame["unit"].str[1:].astype(int)
+    plain = frame.assign(unit=codes if dtype == "Int64" else frame["unit"])
+    nullable = plain.assign(unit=plain["unit"].astype(dtype))
+    a, b = (Panel.from_frame(d, unit="unit", time="month", outcome="admissions", cohort="cohort")
+            for d in (plain, nullable))
+    pd.testing.assert_series_equal(b.treated_indicator(), a.treated_indicator(), check_index=False)
+    pd.testing.assert_frame_equal(evalint.twfe(b).to_frame(), evalint.twfe(a).to_frame())
+
+
+def test_integer_column_labels(frame):
+    """Columns labelled by integers (a frame read without a header) are named by those labels."""
+    df = frame[["unit", "month", "admissions"]].set_axis([0, 1, 2], axis=1)
+    p = Panel.from_frame(df, unit=0, time=1, outcome=2)
+    assert p.outcomes == (2,) and p.n_units == 6
+
+
+def test_one_column_role_given_a_list(frame):
+    with pytest.raises(SpecificationError) as err:
+        Panel.from_frame(frame, unit=["unit"], time="month", outcome="admissions")
+    _check(err, "unit= takes one column name; got list ['unit']", "Pass unit='unit'.")
