@@ -29,7 +29,11 @@ Roodman, MacKinnon, Nielsen & Webb 2019)
    at ``alpha``, its ends found by bracketing and bisection with the same draws.
 
 With Rademacher weights and ``2^G <= reps`` all ``2^G`` sign vectors are enumerated
-(the exact bootstrap distribution; ``reps`` then reports ``2^G``).
+(the exact bootstrap distribution; ``reps`` then reports ``2^G``). A draw that gives every
+cluster the same weight reproduces the observed t (up to sign) at every null, so the p-value is
+never below the share of such draws: ``2 / 2^G`` when enumerated, so with ``G <= 5`` clusters no
+null is rejected at 5% and the interval is unbounded on both sides (MacKinnon & Webb 2017 on the
+few-cluster limits). A side not rejected within ``2^20`` standard errors is reported unbounded too.
 
 References
 ----------
@@ -224,20 +228,33 @@ def wild_cluster_bootstrap(
     if not se_obs > 0:
         raise InferenceError("the CR1 standard error of the contrast is zero; nothing to bootstrap.")
 
+    # a draw giving every cluster the same weight c rebuilds c times the restricted residuals, so
+    # its t equals +-t_obs at every null, exactly: counted as such (in floating point its t drifts
+    # from t_obs far from the estimate, and those drifts "rejected" there)
+    same = np.all(v == v[:1], axis=0)
+    floor = float(np.mean(same))
+
     def pval(r: float) -> tuple[float, float]:
         lam = (est - r) / cm
         t_obs = (est - r) / se_obs
         num = n0 + lam * n1
         den = np.sqrt(np.maximum(factor * (c0 + 2 * lam * c01 + lam * lam * c1), 1e-300))
         tstar = num / den
-        return float(np.mean(np.abs(tstar) >= np.abs(t_obs) * (1 - 1e-12))), t_obs
+        return float(np.mean((np.abs(tstar) >= np.abs(t_obs) * (1 - 1e-12)) | same)), t_obs
 
     p, t = pval(null)
 
     def bound(direction: float) -> float:
+        # the p-value is at least the share of equal-weight draws (2 / 2**G when the signs are
+        # enumerated): when that share is alpha or more no null is rejected, and the side is
+        # unbounded (with 2 clusters a side was reported at 1e9-1e15, where rounding "rejected").
+        # Otherwise bracket by doubling steps up to 2**20 (~1e6) standard errors; no rejection by
+        # then is an unbounded side too.
+        if floor >= a_:
+            return float(direction * np.inf)
         lo, step = est, se_obs
         hi = est + direction * step
-        for _ in range(60):
+        for _ in range(21):
             if pval(hi)[0] < a_:
                 break
             lo, step = hi, step * 2

@@ -113,6 +113,41 @@ def test_ci_is_the_set_of_nulls_not_rejected():
         assert p_in >= 0.1 > p_out
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_two_clusters_never_reject(seed):
+    """Closed form: the two constant sign vectors (+1, +1) and (-1, -1) rebuild +-1 times the
+    restricted residuals, so their |t*| equals |t| at every null and the enumerated p-value is at
+    least 2/4. No null is rejected at 5%: the interval is unbounded on both sides. Before, sides
+    ended at 518 to 8e14 (up to 1e10 standard errors) where rounding first "rejected"."""
+    df = _data(seed, n_clusters=2, per=4)
+    fit = _fit(df)
+    res = wild_cluster_bootstrap(fit, df["cluster"], "d", reps=999, weights="rademacher")
+    assert res.reps == 4 and res.ci == (-np.inf, np.inf)
+    for k in (1.0, 1e3, 1e9, 1e14):
+        for null in (res.estimate - k * res.se, res.estimate + k * res.se):
+            p = wild_cluster_bootstrap(fit, df["cluster"], "d", null=null, weights="rademacher").p_value
+            assert p >= 0.5
+
+
+def test_five_clusters_enumerated_floor_is_two_in_thirty_two():
+    """With G = 5 enumerated the p-value is at least 2/32 = 0.0625: unbounded at 5%, while at
+    alpha = 0.1 the interval can be finite and is then the set of nulls not rejected."""
+    df = _data(3, n_clusters=5, per=3)
+    fit = _fit(df)
+    five = wild_cluster_bootstrap(fit, df["cluster"], "d", reps=999, weights="rademacher", alpha=0.05)
+    assert five.reps == 32 and five.ci == (-np.inf, np.inf) and five.p_value >= 2 / 32
+    ten = wild_cluster_bootstrap(fit, df["cluster"], "d", reps=999, weights="rademacher", alpha=0.1)
+    for bound in ten.ci:
+        if np.isfinite(bound):
+            step = 1e-6 * abs(bound - ten.estimate)
+            toward = np.sign(bound - ten.estimate)
+            p_in = wild_cluster_bootstrap(fit, df["cluster"], "d", null=bound - toward * step,
+                                          weights="rademacher").p_value
+            p_out = wild_cluster_bootstrap(fit, df["cluster"], "d", null=bound + toward * step,
+                                           weights="rademacher").p_value
+            assert p_in >= 0.1 > p_out
+
+
 def test_size_under_the_null_is_close_to_nominal():
     """Known truth: no effect, 12 clusters with correlated shocks. Rejection rate at 5% over 200
     simulated data sets must fall in the binomial 99.9% band around 0.05 ([0.01, 0.11])."""
