@@ -31,6 +31,7 @@ from evalint.errors import (
     TimeParseError,
     format_examples,
 )
+from evalint.data.timeparse import parse_date
 from evalint.geography.icbs import load_icbs
 
 __all__ = [
@@ -88,17 +89,8 @@ ICS_WAVE_EVENTS = {
 
 
 def _as_date(value: Any, what: str) -> pd.Timestamp:
-    if isinstance(value, pd.Period):
-        return value.start_time
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        ts = None
-    if ts is None or pd.isna(ts):
-        raise TimeParseError(
-            f"{what}={value!r} is not a date; use an ISO date such as '2022-07-01'."
-        )
-    return ts.tz_localize(None) if ts.tz is not None else ts.normalize()
+    """A date as the data layer reads one (:func:`evalint.data.timeparse.parse_date`), at midnight."""
+    return parse_date(value, what).normalize()
 
 
 def _is_missing(value: Any) -> bool:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from evalint.errors import SpecificationError, TimeParseError, format_examples
 
-__all__ = ["normalise_freq", "to_periods", "to_period", "FREQ_NAMES"]
+__all__ = ["normalise_freq", "to_periods", "to_period", "parse_date", "FREQ_NAMES"]
 
 #: Canonical frequency code -> plain name.
 FREQ_NAMES = {"D": "daily", "W": "weekly", "M": "monthly", "Q": "quarterly", "Y": "annual"}
@@ -450,6 +450,56 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
     return _string_periods(values, fcode, column)
 
 
+def parse_date(value: Any, what: str = "date") -> pd.Timestamp:
+    """One date given by a user (an intervention, a window end, a CLI argument) as a naive Timestamp.
+
+    ISO dates and anything :class:`pandas.Timestamp` reads; NHS month labels (``'Jul-22'``: the
+    month's first day); slashed or dashed day-month-year dates (``'01/07/2022'``) when the values
+    show the order: the first part above 12 is day-first, the second above 12 month-first.
+
+    Raises
+    ------
+    TimeParseError
+        Not a date; a slashed date that could be 1 July or 7 January (``'01/07/2022'``: pandas
+        alone reads it month first); a date without a year (``'04/22'``, read as year 1).
+    """
+    if isinstance(value, pd.Period):
+        return value.start_time
+    text = value.strip() if isinstance(value, str) else None
+    slashed = _SLASHED.match(text) if text is not None else None
+    if slashed is not None:
+        a, b, y = int(slashed.group(1)), int(slashed.group(2)), slashed.group(3)
+        if a <= 12 and b <= 12 and a != b:
+            year = y if len(y) == 4 else f"20{y}"
+            raise TimeParseError(
+                f"{what}={value!r} could be day-first (UK: {a} {_MONTH_NAMES[b - 1]}) or month-first "
+                f"(US: {b} {_MONTH_NAMES[a - 1]}). Give it as an ISO date, e.g. '{year}-{b:02d}-{a:02d}' "
+                "for the UK reading.")
+    ts: Any = None
+    try:
+        if text is not None and (iso := _month_year_iso(text)) is not None:
+            ts = pd.Timestamp(iso + "-01")
+        elif slashed is not None:  # the order the values show: month first only when the second part is above 12
+            ts = pd.to_datetime(slashed.group(0), dayfirst=int(slashed.group(2)) <= 12)
+        else:
+            ts = pd.Timestamp(value)
+    except (TypeError, ValueError, OverflowError):
+        ts = None
+    if ts is None or pd.isna(ts):
+        raise TimeParseError(f"{what}={value!r} is not a date. Use e.g. '2022-07-01', '2022-07', 'Jul-22' or '2022Q3'.")
+    if ts.tz is not None:
+        ts = ts.tz_localize(None)
+    if ts.year < 1000:
+        raise TimeParseError(
+            f"{what}={value!r} holds no year evalint can read (read as a date of year {ts.year}). "
+            "Use e.g. '2022-07-01', '2022-07', 'Jul-22' or '2022Q3'.")
+    return cast(pd.Timestamp, ts)
+
+
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December")
+
+
 def to_period(value: Any, freq: str, what: str = "date") -> pd.Period:
     """Map one date-like ``value`` to the period of frequency ``freq`` containing it.
 
@@ -482,23 +532,12 @@ def to_period(value: Any, freq: str, what: str = "date") -> pd.Period:
             f"{what}={value!r}: integers are read as years, which needs annual data; "
             f"this panel is {FREQ_NAMES[fcode]}. Give a date such as '2022-07-01'."
         )
-    try:
-        if isinstance(value, str):
-            s = _month_year_iso(value) or value.strip()
-            for kind, pat in _PATTERNS:
-                if kind in ("Y", "Q", "M") and pat.match(s):
+    if isinstance(value, str):
+        s = _month_year_iso(value) or value.strip()
+        for kind, pat in _PATTERNS:
+            if kind in ("Y", "Q", "M") and pat.match(s):
+                try:
                     return pd.Period(s.replace(" ", ""), freq=kind).start_time.to_period(fcode)
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        ts = None
-    if ts is None or pd.isna(ts):
-        raise TimeParseError(
-            f"{what}={value!r} is not a date. Use e.g. '2022-07-01', '2022-07' or '2022Q3'."
-        )
-    if ts.tz is not None:
-        ts = ts.tz_localize(None)
-    if ts.year < 1000:
-        raise TimeParseError(
-            f"{what}={value!r} holds no year evalint can read (read as a date of year {ts.year}). "
-            "Use e.g. '2022-07-01', '2022-07', 'Jul-22' or '2022Q3'.")
-    return cast(pd.Period, ts.to_period(fcode))
+                except (ValueError, TypeError):
+                    break
+    return parse_date(value, what).to_period(fcode)

@@ -570,3 +570,26 @@ def test_one_column_role_given_a_list(frame):
     with pytest.raises(SpecificationError) as err:
         Panel.from_frame(frame, unit=["unit"], time="month", outcome="admissions")
     _check(err, "unit= takes one column name; got list ['unit']", "Pass unit='unit'.")
+
+
+@pytest.mark.parametrize(("text", "month"), [("13/07/2022", "2022-07"), ("07/13/2022", "2022-07"),
+                                             ("31-01-2023", "2023-01"), ("Jul-22", "2022-07"),
+                                             ("01/01/2022", "2022-01")])
+def test_one_date_read_in_the_order_it_shows(panel2, text, month):
+    """A date given as an intervention or a window end is read as the time column is: day-first
+    when its first part is above 12, month-first when its second is."""
+    assert panel2.period(text) == pd.Period(month, "M")
+
+
+@pytest.mark.parametrize("text", ["01/07/2022", "1/7/22", "01-07-2022"])
+def test_one_ambiguous_slashed_date_is_refused(panel2, text):
+    """'01/07/2022' was read month first (January 2022): a July intervention moved 6 months
+    earlier, silently. It could be either, so it is refused with the ISO form of the UK reading."""
+    with pytest.raises(TimeParseError) as err:
+        panel2.period(text, "intervention")
+    _check(err, f"intervention={text!r} could be day-first (UK: 1 July) or month-first (US: 7 January)",
+           "'2022-07-01'")
+    from evalint.calendar.event_records import _as_date
+
+    with pytest.raises(TimeParseError, match="could be day-first"):
+        _as_date(text, "start")
