@@ -6,8 +6,9 @@ sibling first and move it into place only once everything is written, so a run t
 half way leaves the earlier output whole. A non-empty folder is refused unless the caller
 asks to overwrite it, and then it is replaced as a whole (no stale figures from an earlier run
 beside the new ones). A folder is only replaced when it looks like evalint output (it holds
-the marker file, or only names evalint writes), so ``--overwrite`` cannot empty an unrelated
-folder.
+the marker file, or an evaluation's three tables and otherwise only reports and figures), so
+``--overwrite`` cannot empty an unrelated folder; a report's ``<stem>_figures/`` folder is only
+replaced when it holds nothing but figures.
 """
 
 from __future__ import annotations
@@ -53,15 +54,29 @@ def check_writable_parent(target: Path, what: str) -> Path:
     return parent
 
 
+_FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+#: the tables every evaluation folder holds; a folder without the marker must hold them all
+_EVALUATION_CSV = {"triangulation.csv", "flags.csv", "diagnostics.csv"}
+
+
 def _looks_like_ours(folder: Path) -> bool:
-    if (folder / MARKER).exists():
+    """True for a folder evalint wrote: it holds the marker file, or (written before the marker
+    existed) it holds the three tables of an evaluation and otherwise only reports and figure
+    folders of figures. A folder of a user's own reports (``thesis.md``, ``index.html``,
+    ``thesis_figures/`` with anything but figures) is not evalint's, whatever ``--overwrite`` says."""
+    if (folder / MARKER).is_file():
         return True
+    names = set()
     for entry in folder.iterdir():
-        if entry.is_dir() and not entry.name.endswith("_figures"):
+        names.add(entry.name)
+        if entry.is_dir():
+            if not entry.name.endswith("_figures"):
+                return False
+            if any(not (f.is_file() and f.name.endswith(_FIGURE_SUFFIXES)) for f in entry.iterdir()):
+                return False
+        elif not (entry.is_file() and (entry.name.endswith(_OURS_SUFFIXES) or entry.name in _OURS_CSV)):
             return False
-        if entry.is_file() and not (entry.name.endswith(_OURS_SUFFIXES) or entry.name in _OURS_CSV):
-            return False
-    return True
+    return _EVALUATION_CSV <= names
 
 
 def check_output_folder(out: str | Path, *, overwrite: bool = False, option: str = "--overwrite",
@@ -162,7 +177,24 @@ def output_folder(out: str | Path, *, overwrite: bool = False, option: str = "--
 
 
 def replace_file_set(tmp: Path, dest: Path) -> None:
-    """Move every entry of ``tmp`` into ``dest``, replacing same-named files and folders whole."""
+    """Move every entry of ``tmp`` into ``dest``, replacing same-named files and folders whole.
+
+    Raises
+    ------
+    OutputError
+        A folder it would replace (a report's ``<stem>_figures/``) holds anything but figures:
+        refused before anything is moved, so a user's own files there are never deleted.
+    """
+    for entry in tmp.iterdir():
+        target = dest / entry.name
+        if entry.is_dir() and target.is_dir() and not target.is_symlink():
+            foreign = sorted(f.name for f in target.iterdir()
+                             if not (f.is_file() and f.name.endswith(_FIGURE_SUFFIXES)))
+            if foreign:
+                raise OutputError(
+                    f"{str(target)!r} holds files that are not figures ({format_examples(foreign)}); "
+                    "writing the report would replace that folder whole. Move them, or write the "
+                    "report under another name.")
     for entry in tmp.iterdir():
         target = dest / entry.name
         if target.is_dir() and not target.is_symlink():

@@ -376,6 +376,42 @@ def test_overwrite_never_replaces_a_folder_of_user_csvs(tmp_path):
             pass
 
 
+@pytest.mark.parametrize("files", [
+    {"thesis.md": "chapter 1", "index.html": "<p>site</p>", "thesis_figures/interview_transcripts.xlsx": "data"},
+    {"thesis.md": "chapter 1", "index.html": "<p>site</p>"},
+    {"notes.md": "mine", "flags.csv": "a\n1\n"},
+], ids=["reports-and-a-figures-folder", "reports-only", "a-report-and-one-evalint-csv"])
+def test_overwrite_never_replaces_a_folder_of_user_reports(tmp_path, files):
+    """A user's own Markdown/HTML reports, or a '*_figures' folder holding anything but figures,
+    are not evalint's: `evalint evaluate --out docs --overwrite` deleted thesis.md, index.html and
+    thesis_figures/interview_transcripts.xlsx and exited 0. Refused; every file is still there."""
+    from evalint._output import output_folder
+    from evalint.errors import OutputError
+
+    docs = tmp_path / "docs"
+    for name, text in files.items():
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text(text)
+    with pytest.raises(OutputError, match="holds files evalint did not write"):
+        with output_folder(docs, overwrite=True):
+            pass
+    assert all((docs / name).read_text() == text for name, text in files.items())
+
+
+def test_overwrite_replaces_an_evaluation_folder_without_the_marker(tmp_path):
+    """An evaluation folder from before the marker file (its three tables, a report, figures)
+    is still replaced by --overwrite."""
+    from evalint._output import output_folder
+
+    old = tmp_path / "old"
+    (old / "report_figures").mkdir(parents=True)
+    for name in ("triangulation.csv", "flags.csv", "diagnostics.csv", "report.md", "report_figures/forest.png"):
+        (old / name).write_text("x")
+    with output_folder(old, overwrite=True) as tmp:
+        (tmp / "report.html").write_text("new")
+    assert sorted(p.name for p in old.iterdir()) == [".evalint-output", "report.html"]
+
+
 def test_csv_with_excel_bom_and_non_utf8(tmp_path):
     from evalint.errors import DataError
     from evalint.evaluate.config import read_table

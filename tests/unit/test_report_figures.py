@@ -98,6 +98,25 @@ def test_markdown_report_writes_each_figure_beside_it(evaluation, tmp_path):
         evaluation.report(tmp_path / "r.pdf")
 
 
+def test_markdown_report_keeps_a_users_files_in_its_figures_folder(evaluation, tmp_path):
+    """report('docs/thesis.md') replaces 'thesis_figures/' whole; a folder of the user's with other
+    files in it (a spreadsheet) was deleted with it. Refused before anything is written; a folder
+    holding only figures (an earlier report's) is still replaced."""
+    from evalint.errors import OutputError
+
+    (tmp_path / "thesis_figures").mkdir()
+    (tmp_path / "thesis_figures" / "interviews.xlsx").write_text("precious")
+    (tmp_path / "thesis.md").write_text("my chapter")
+    with pytest.raises(OutputError, match="interviews.xlsx"):
+        evaluation.report(tmp_path / "thesis.md")
+    assert (tmp_path / "thesis_figures" / "interviews.xlsx").read_text() == "precious"
+    assert (tmp_path / "thesis.md").read_text() == "my chapter"
+    (tmp_path / "old_figures").mkdir()
+    (tmp_path / "old_figures" / "stale.png").write_bytes(b"x")
+    evaluation.report(tmp_path / "old.md")
+    assert not (tmp_path / "old_figures" / "stale.png").exists()
+
+
 def test_figures_drawn_in_parallel_are_the_serial_bytes_in_order(evaluation):
     from evalint.report.figures import build_figures
 
