@@ -9,6 +9,7 @@ Panel constructor's keyword arguments.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal
@@ -130,7 +131,11 @@ def frame_parts(
     work["_ord"] = ordinals
     # numeric units order as their factorize(sort=True) codes would: compare the values
     by_value = isinstance(work[unit_col].dtype, np.dtype) and work[unit_col].dtype.kind in "iufmM"
-    unit_codes = work[unit_col].to_numpy() if by_value else pd.factorize(work[unit_col], sort=True)[0]
+    if by_value:
+        unit_codes = work[unit_col].to_numpy()
+    else:
+        unit_codes, unit_ids = pd.factorize(work[unit_col], sort=True)
+        _require_distinct_unit_texts(pd.Index(unit_ids), unit_col)
     # long frames usually arrive sorted by unit then period: skip the sort when they do
     in_order = len(work) < 2 or bool(np.all((unit_codes[1:] > unit_codes[:-1])
                                             | ((unit_codes[1:] == unit_codes[:-1]) & (ordinals[1:] >= ordinals[:-1]))))
@@ -290,6 +295,28 @@ def _require_plain_units(ids: pd.Series, column: str) -> None:
             f"unit column {column!r} mixes types: {shown}. 1 and '1' would be different units; convert the "
             f"column to one type first, e.g. df[{column!r}] = df[{column!r}].astype(str)."
         )
+
+
+#: a space (any Unicode white space, the non-breaking space of spreadsheets included) at the start
+#: of an id in the NUL-joined ids (the NUL first: the scan jumps from NUL to NUL)
+_EDGE_SPACE = re.compile(r"\x00\s")
+
+
+def _require_distinct_unit_texts(ids: pd.Index, column: str) -> None:
+    """Raise DataError when two unit ids differ only by surrounding spaces ('QHG' and 'QHG '):
+    a spreadsheet's stray space would split one area into two units, each with half its months."""
+    text = ids if ids.inferred_type == "string" else ids[[isinstance(v, str) for v in ids]]
+    joined = "\x00" + "\x00".join(text.to_numpy().tolist()) + "\x00"
+    if not (_EDGE_SPACE.search(joined) or _EDGE_SPACE.search(joined[::-1])):
+        return  # no id starts or ends with a space (two scans of the joined ids, reversed for the ends)
+    stripped = pd.Series(text.str.strip(), index=text)
+    twins = stripped[stripped.duplicated(keep=False)]
+    if len(twins):
+        first = twins.iloc[0]
+        shown = format_examples(twins.index[twins == first].tolist())
+        raise DataError(
+            f"unit column {column!r} holds ids that differ only by spaces ({shown}), which would be "
+            f"different units; strip them first: df[{column!r}] = df[{column!r}].str.strip().")
 
 
 def _require_unique_columns(df: pd.DataFrame, used: Sequence[Any]) -> None:

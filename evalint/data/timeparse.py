@@ -151,6 +151,26 @@ def _month_year_iso(text: str) -> str | None:
     return f"{year:04d}-{_MONTHS[m.group(1).lower()]:02d}"
 
 
+_FINANCIAL_YEAR = re.compile(r"^(\d{4})\s*([-/])\s*(\d{2})$")
+
+
+def _refuse_financial_years(text: pd.Series, values: pd.Series, column: str) -> None:
+    """Refuse NHS financial years ('2016-17', '2016/17': April 2016 to March 2017), read otherwise
+    as month 17 or not at all: evalint's annual periods are calendar years, and placing them on
+    the policy calendar a quarter out would be silently wrong."""
+    m = text.str.extract(_FINANCIAL_YEAR)
+    if m[0].isna().any() or not len(m):
+        return
+    first, sep, second = m[0].astype(int), m[1], m[2].astype(int)
+    if not ((first + 1) % 100 == second).all() or not ((sep == "/") | (second > 12)).any():
+        return
+    raise TimeParseError(
+        f"time column {column!r} holds financial years ({_rows_of(values, text.tolist()[:3])}: April to "
+        "March), which evalint does not place on the calendar: its annual periods are calendar years. "
+        f"Give monthly or quarterly data, or number the years as periods: df[{column!r}].str[:4].astype(int) "
+        "with time_kind='ordinal' (the policy calendar is then not checked).")
+
+
 def _require_a_year(parsed: pd.Series, text: pd.Series, values: pd.Series, column: str) -> None:
     """Refuse dates read without their year: pandas reads ``'04/22'`` or ``'22-Apr'`` as the
     22nd of April of year 1, which would put a year's months in the wrong order, silently."""
@@ -283,6 +303,7 @@ def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[p
             return pd.Series(pd.PeriodIndex(per_iso, freq=use_iso).take(codes), index=values.index), use_iso
     uniq = pd.Series(raw)
     text = uniq.astype(str).str.strip()
+    _refuse_financial_years(text, values, column)
     iso = text.map(_month_year_iso)
     if iso.notna().any():  # 'Apr-22' is April 2022 (pandas would read the 22nd of April of year 1)
         text = iso.fillna(text)

@@ -593,3 +593,29 @@ def test_one_ambiguous_slashed_date_is_refused(panel2, text):
 
     with pytest.raises(TimeParseError, match="could be day-first"):
         _as_date(text, "start")
+
+
+@pytest.mark.parametrize("sep", ["-", "/"])
+def test_financial_years_are_refused_with_what_to_do(sep):
+    """'2016-17' (an NHS financial year, April to March) was read as month 17 of 2016 ('not valid
+    monthly periods'), '2016/17' as not a date: the message says what they are and what to do."""
+    fy = [f"{y}{sep}{(y + 1) % 100:02d}" for y in (2016, 2017, 2018)]
+    df = pd.DataFrame({"unit": np.repeat(["a", "b"], 3), "fy": fy * 2, "y": np.arange(6.0)})
+    with pytest.raises(TimeParseError) as err:
+        Panel.from_frame(df, unit="unit", time="fy", outcome="y")
+    _check(err, "time column 'fy' holds financial years", f"'2016{sep}17' (row 0, 3)", "time_kind='ordinal'")
+    ordinal = Panel.from_frame(df.assign(fy=df["fy"].str[:4].astype(int)), unit="unit", time="fy", outcome="y",
+                               time_kind="ordinal")
+    assert ordinal.n_periods == 3
+
+
+def test_unit_ids_differing_only_by_spaces_are_refused(frame):
+    """'QHG' and 'QHG ' (a spreadsheet's stray space) built two units with half the months each."""
+    df = frame.copy()
+    df.loc[df.index[:5], "unit"] = df["unit"].iloc[0] + " "
+    with pytest.raises(DataError) as err:
+        Panel.from_frame(df, unit="unit", time="month", outcome="admissions")
+    _check(err, "unit column 'unit' holds ids that differ only by spaces ('U0', 'U0 ')", ".str.strip()")
+    nbsp = frame.assign(unit=frame["unit"].where(frame.index % 2 == 0, "\xa0" + frame["unit"]))
+    with pytest.raises(DataError, match="differ only by spaces"):
+        Panel.from_frame(nbsp, unit="unit", time="month", outcome="admissions")
