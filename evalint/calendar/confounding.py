@@ -311,18 +311,21 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
         Half-width, in periods, of the window around each intervention date in which an
         event's start or end counts as co-timed (after) or as anticipation (before).
     nation : str
-        Events of other nations are ignored (UK-wide events always count).
+        Events of other nations are ignored (UK-wide events always count). One of
+        ``England``, ``Scotland``, ``Wales``, ``NI``, ``UK``, in any case; others are refused.
     include_all : bool
         Also list in-window events that do not reach the outcome (severity ``"info"``).
     collection : str, optional
         The data collection the series comes from (``discharge_sitrep``, ``dtoc``,
         ``hes_apc``, ``sus``, ``ae_monthly``, ``ecds``...). Data-definition changes of other
         collections are then skipped; when not given they are kept one severity step lower.
+        Any case; a collection no event of the calendar names is refused (it would skip them all).
     level : str, optional
         Geographic level of the series (``national``, ``icb``, ``ccg``, ``trust``...).
         Geography changes (ICB boundaries, CCG -> ICB reporting) are skipped for levels they
         do not change. Default: ``national`` for a single-series design of a national
-        intervention, else unknown (kept).
+        intervention, else unknown (kept). Any case; an unknown level is refused
+        (:data:`~evalint.calendar.event_records.GEO_LEVELS` and the calendar's own).
     top : int
         Length of the ranked short list (``CheckResult.threats``), at most 5 by default.
     noise : float, optional
@@ -337,7 +340,10 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
     Returns
     -------
     CheckResult
-        ``name="policy_calendar"``; ``passed`` is False when any threat is high;
+        ``name="policy_calendar"``; ``passed`` is False when any threat is high, else None
+        when part of the window lies outside the calendar's coverage (its earliest to latest
+        event date, :attr:`EventCollection.coverage`; the text then starts "Not established"
+        and a last medium flag without ``event_id`` names the uncovered span), else True;
         ``table`` has :data:`TABLE_COLUMNS`; ``flags`` holds one confounding
         :class:`~evalint.diagnostics.Flag` per threat, sorted by severity then start;
         ``threats`` (and ``ranked_threats()``) the ranked short list of at most ``top``
