@@ -342,7 +342,8 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
     CheckResult
         ``name="policy_calendar"``; ``passed`` is False when any threat is high, else None
         when part of the window lies outside the calendar's coverage (its earliest to latest
-        event date, :attr:`EventCollection.coverage`; the text then starts "Not established"
+        event date, :attr:`EventCollection.coverage`; the text then starts "Not established", or
+        ends with it when a high threat failed the check
         and a last medium flag without ``event_id`` names the uncovered span), else True;
         ``table`` has :data:`TABLE_COLUMNS`; ``flags`` holds one confounding
         :class:`~evalint.diagnostics.Flag` per threat, sorted by severity then start;
@@ -529,7 +530,7 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
     outcome_label = target or "an outcome the calendar does not know"
     design_text = ("comparison design" if comparison_design else "single-series design")
     text = (
-        (f"{coverage_note} " if coverage_note else "")
+        (f"{coverage_note} " if coverage_note and passed is None else "")
         + f"Policy calendar check of {plan.label} on {outcome_label} ({design_text}; "
         f"{FREQ_NAMES[fcode]} window {w0} to {w1}: {pre} pre, {post} post, co-timing within {k}): "
         f"{sum(n.values())} threatening event(s), {n['high']} high, {n['medium']} medium, "
@@ -557,5 +558,7 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
            + "; ".join(f"{rank}. {eid}" for rank, eid in zip(threats["rank"], threats["event_id"])) + "."
            if len(threats) else " No ranked threat.")
     )
+    if coverage_note and passed is False:  # the failure first, then what the check cannot see
+        text += f" {coverage_note}"
     return CheckResult(name="policy_calendar", passed=passed, text=text, table=table, flags=flags,
                        threats=threats)

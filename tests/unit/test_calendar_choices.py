@@ -165,7 +165,9 @@ def test_coverage_of_a_small_calendar():
     late = inside.check("2023-07-01", outcome=OUTCOME, design="its")
     assert late.passed is None and "2024-01-02 to 2024-06-30" in late.text
     hit = inside.add(ev("h", "2023-08-01", outcomes=OUTCOME, magnitude="large"))
-    assert hit.check("2023-07-01", outcome=OUTCOME, design="its").passed is False  # a failure stays one
+    failed = hit.check("2023-07-01", outcome=OUTCOME, design="its")
+    assert failed.passed is False  # a failure stays one; its reason first, then the coverage note
+    assert failed.text.startswith("Policy calendar check") and "Not established for 2024-01-02" in failed.text
     assert PolicyCalendar([]).check("2022-07-01", outcome=OUTCOME).passed is None
 
 
