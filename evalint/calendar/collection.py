@@ -236,7 +236,9 @@ class EventCollection:
         return type(self)((e for e in self._events if e.phase == phase), self._tables)
 
     def policy_events(self: _C, policy: str) -> _C:
-        """The rows (phases) of one policy, by the ``policy`` field."""
+        """The rows (phases) of one policy, by the ``policy`` field (any case; a policy no
+        event names is refused with a did-you-mean)."""
+        policy = choose(policy, sorted({e.policy for e in self._events}), "policy")
         return type(self)((e for e in self._events if e.policy == policy), self._tables)
 
     # intensity ----------------------------------------------------------------------

@@ -117,7 +117,8 @@ def choose(value: Any, known: Iterable[str], what: str, *, error: type[Exception
     lower = {k.lower(): k for k in options}
     close = difflib.get_close_matches(str(value).strip().lower(), list(lower), n=1, cutoff=0.6)
     mean = f" Did you mean {lower[close[0]]!r}?" if close else ""
-    raise error(f"{what}={value!r} is not known.{mean} Known values: {', '.join(options)}.{hint}")
+    listed = ", ".join(options) if len(options) <= 20 else f"{', '.join(options[:20])} ... ({len(options)} in all)"
+    raise error(f"{what}={value!r} is not known.{mean} Known values: {listed}.{hint}")
 
 
 def known_outcomes() -> dict[str, str]:

@@ -76,6 +76,10 @@ def test_phase_and_outcome_filters_any_case(cal, raw):
     assert len(cal.for_outcome("Length_Of_Stay")) == len(cal.for_outcome("los")) == listed
     with pytest.raises(SpecificationError, match="Did you mean 'emergency_admissions'"):
         cal.for_outcome("emergency_admisions")
+    policy = raw["policy"].where(raw["policy"] != "", raw["event_id"])
+    assert len(cal.policy_events("ASC_Discharge_Fund_2022")) == int((policy == "asc_discharge_fund_2022").sum()) > 1
+    with pytest.raises(SpecificationError, match="Did you mean 'asc_discharge_fund_2022'"):
+        cal.policy_events("asc_discharge_fund")
     up = cal.check("ics_golive_2022", outcome="Emergency_Admissions")
     assert list(up.table["event_id"]) == list(cal.check("ics_golive_2022", outcome=OUTCOME).table["event_id"])
 
