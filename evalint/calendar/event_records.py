@@ -50,6 +50,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "SCOPES",
     "PolicyEvent",
+    "choose",
     "compile_events",
     "events_from_frame",
     "known_outcomes",
