@@ -17,10 +17,10 @@ from typing import Any
 
 import pandas as pd
 
+from evalint.calendar.event_records import PHASES, _date_span, choose, outcome_name
 from evalint.calendar.events import PolicyCalendar
 from evalint.calendar.presets import describe_presets
 from evalint.errors import SpecificationError
-from evalint.outcomes import get_outcome
 
 __all__ = ["add_arguments", "run", "render_table"]
 
@@ -42,8 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        description="Print the calendar's events, oldest first.")
     p.add_argument("--outcome", help="only events listed as moving this outcome")
     p.add_argument("--from", dest="date_from", metavar="DATE",
-                   help="events active on or after DATE")
-    p.add_argument("--to", dest="date_to", metavar="DATE", help="events active on or before DATE")
+                   help="events active on or after DATE (a year, quarter or month: its first day)")
+    p.add_argument("--to", dest="date_to", metavar="DATE",
+                   help="events active on or before DATE (a year, quarter or month such as 2022, "
+                        "2022Q3, 2022-07 or Jul-22: its last day)")
     p.add_argument("--nation", help="only events of this nation (England, Scotland, Wales, NI)")
     p.add_argument("--phase", nargs="?", const="", default=None, metavar="PHASE",
                    help="show each event's policy, phase and end type; with PHASE (announced, "
@@ -82,7 +84,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--all", dest="include_all", action="store_true",
                    help="also list in-window events that do not reach the outcome")
     p.add_argument("--strict", action="store_true",
-                   help="exit with status 1 when a high-severity threat is found")
+                   help="exit with status 1 when a high-severity threat is found or the window "
+                        "runs outside the calendar's dates (its earliest to latest event)")
     common(p)
 
     sub.add_parser("presets", help="list the intervention presets",
@@ -148,15 +151,19 @@ def render_table(df: pd.DataFrame, columns: Sequence[tuple[str, str, int]], full
 
 def _run_list(args: argparse.Namespace) -> int:
     full = cal = _calendar(args.csv)
+    span = ""
     if args.date_from or args.date_to:
-        lo = args.date_from or "1900-01-01"
-        hi = args.date_to or "2100-12-31"
+        # a year, quarter or month given as --to is its last day, as --from its first
+        lo = _date_span(args.date_from, "--from")[0] if args.date_from else pd.Timestamp("1900-01-01")
+        hi = _date_span(args.date_to, "--to")[1] if args.date_to else pd.Timestamp("2100-12-31")
         cal = cal.between(lo, hi)
+        span = (f" active between {lo.date() if args.date_from else '...'} and "
+                f"{hi.date() if args.date_to else '...'}")
     if args.outcome:
         outcome = args.outcome
         if outcome not in full.outcomes:
             try:
-                outcome = get_outcome(outcome).name
+                outcome = outcome_name(outcome, "--outcome", extra=full.outcomes)
             except SpecificationError:
                 pass
         if outcome not in full.outcomes:
@@ -169,11 +176,7 @@ def _run_list(args: argparse.Namespace) -> int:
     if args.nation:
         cal = cal.for_nation(args.nation)
     if args.phase:
-        from evalint.calendar.event_records import PHASES
-
-        if args.phase not in PHASES:
-            raise SpecificationError(f"--phase {args.phase!r} is not one of {', '.join(PHASES)}.")
-        cal = cal.for_phase(args.phase)
+        cal = cal.for_phase(choose(args.phase, PHASES, "--phase"))
     if args.intensity:
         cal = PolicyCalendar((e for e in cal if e.intensity), cal._tables)
     df = cal.to_frame()
@@ -198,8 +201,7 @@ def _run_list(args: argparse.Namespace) -> int:
         df["intensity_info"] = info
         cols.insert(3, ("intensity_info", "intensity", 60))
     print(f"{len(df)} event(s)" + (f" moving {args.outcome}" if args.outcome else "")
-          + (f" active between {args.date_from or '...'} and {args.date_to or '...'}"
-             if args.date_from or args.date_to else "") + ".")
+          + span + ".")
     if len(df):
         print(render_table(df, cols, args.full))
     print("* before a name: part of the source is marked unverified." + ("" if args.full else
@@ -217,6 +219,11 @@ def _run_check(args: argparse.Namespace) -> int:
         level=args.level, top=args.top, noise=args.noise,
     )
     threats = res.ranked_threats()
+    for flag in res.flags:
+        if flag.event_id is None and flag.source == "policy_calendar coverage":
+            print(textwrap.fill(f"NOTICE: {flag.message}" + (" With --strict this is not a pass."
+                                if args.strict else ""), width=_WIDTH, break_on_hyphens=False))
+            print()
     print(f"Top threats (ranked by co-timing, channel to the outcome, size and differential "
           f"exposure; {len(threats)} of {int((res.table['severity'] != 'info').sum())} flagged "
           "event(s)):")
@@ -260,7 +267,8 @@ def _run_check(args: argparse.Namespace) -> int:
                                     subsequent_indent="    "))
                 print(textwrap.fill(r["source"], width=_WIDTH, initial_indent="  source: ",
                                     subsequent_indent="    "))
-    return 1 if (args.strict and res.passed is False) else 0
+    # --strict: a pass only when the check ran over the whole window and found no high threat
+    return 1 if (args.strict and res.passed is not True) else 0
 
 
 def _run_presets(args: argparse.Namespace) -> int:

@@ -27,10 +27,15 @@ import pandas as pd
 
 from evalint.calendar.event_records import (
     EVENT_COLUMNS,
+    _NATION_ALIASES,
+    NATIONS,
+    PHASES,
     PolicyEvent,
-    _as_date,
+    _date_span,
     _default_events,
+    choose,
     events_from_frame,
+    outcome_name,
 )
 from evalint.calendar.intensity import IntensityTable, builtin_intensity, list_builtin_intensity
 from evalint.errors import (
@@ -40,9 +45,15 @@ from evalint.errors import (
     format_examples,
 )
 
-__all__ = ["EventCollection"]
+__all__ = ["EventCollection", "nation_name"]
 
 _C = TypeVar("_C", bound="EventCollection")
+
+
+def nation_name(nation: Any) -> str:
+    """``nation`` as the calendar writes it (``'england'`` -> ``'England'``, ``'Northern Ireland'``
+    -> ``'NI'``); an unknown nation is a SpecificationError listing the known ones."""
+    return choose(nation, NATIONS, "nation", aliases=_NATION_ALIASES)
 
 
 def _sort_key(e: PolicyEvent) -> tuple[pd.Timestamp, str]:
@@ -194,8 +205,13 @@ class EventCollection:
             ) from None
 
     def between(self: _C, start: Any, end: Any) -> _C:
-        """Events active at any time from ``start`` to ``end`` (dates, inclusive)."""
-        lo, hi = _as_date(start, "start"), _as_date(end, "end")
+        """Events active at any time from ``start`` to ``end`` (inclusive).
+
+        A date is that day; a year, quarter or month (``'2022'``, ``'2022Q3'``, ``'2022-07'``,
+        ``'Jul-22'``, a :class:`pandas.Period`) is the whole period: as ``start`` its first day,
+        as ``end`` its last (``between('2022', '2022')`` is the whole of 2022).
+        """
+        lo, hi = _date_span(start, "start")[0], _date_span(end, "end")[1]
         if hi < lo:
             raise SpecificationError(f"between(): end {hi.date()} is before start {lo.date()}.")
         return type(self)(
@@ -203,19 +219,26 @@ class EventCollection:
              if e.start <= hi and (e.end if e.end is not None else e.start) >= lo), self._tables)
 
     def for_outcome(self: _C, outcome: str) -> _C:
-        """Events listed as moving ``outcome``."""
-        return type(self)((e for e in self._events if e.moves(outcome)), self._tables)
+        """Events listed as moving ``outcome`` (case-insensitive; aliases such as ``los``
+        resolved; an outcome neither evalint nor the calendar knows is refused)."""
+        name = outcome_name(outcome, "outcome", extra=self.outcomes)
+        return type(self)((e for e in self._events if e.moves(name)), self._tables)
 
     def for_nation(self: _C, nation: str) -> _C:
-        """Events of ``nation`` (and UK-wide events)."""
+        """Events of ``nation`` (and UK-wide events); ``nation`` is one of
+        :data:`~evalint.calendar.event_records.NATIONS`, in any case."""
+        nation = nation_name(nation)
         return type(self)((e for e in self._events if e.nation in (nation, "UK")), self._tables)
 
     def for_phase(self: _C, phase: str) -> _C:
-        """Events dating phase ``phase`` of their policy (``announced``, ``paid``...)."""
+        """Events dating phase ``phase`` of their policy (``announced``, ``paid``...; any case)."""
+        phase = choose(phase, PHASES, "phase")
         return type(self)((e for e in self._events if e.phase == phase), self._tables)
 
     def policy_events(self: _C, policy: str) -> _C:
-        """The rows (phases) of one policy, by the ``policy`` field."""
+        """The rows (phases) of one policy, by the ``policy`` field (any case; a policy no
+        event names is refused with a did-you-mean)."""
+        policy = choose(policy, sorted({e.policy for e in self._events}), "policy")
         return type(self)((e for e in self._events if e.policy == policy), self._tables)
 
     # intensity ----------------------------------------------------------------------
@@ -245,6 +268,17 @@ class EventCollection:
         if ev.intensity in list_builtin_intensity():
             return builtin_intensity(ev.intensity)
         return None
+
+    @property
+    def coverage(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """The calendar's earliest and latest event dates (starts and ends); ``None`` when empty.
+
+        Outside this span the calendar knows no event, so the check cannot flag any there.
+        """
+        if not self._events:
+            return None
+        return (min(e.start for e in self._events),
+                max(e.end if e.end is not None and e.end > e.start else e.start for e in self._events))
 
     @property
     def outcomes(self) -> tuple[str, ...]:

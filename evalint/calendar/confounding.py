@@ -32,8 +32,8 @@ from typing import Any
 import pandas as pd
 
 from evalint._typing import check_positive_int
-from evalint.calendar.collection import EventCollection
-from evalint.calendar.event_records import PolicyEvent
+from evalint.calendar.collection import EventCollection, nation_name
+from evalint.calendar.event_records import GEO_LEVELS, PolicyEvent, choose
 from evalint.calendar.overlap_rules import (
     GENERAL_KINDS,
     INDIRECT_CHANNELS,
@@ -110,8 +110,8 @@ def _resolve_intervention(value: Any, freq: str, treated: frozenset[str] | None)
     iv: Intervention | None = None
     if isinstance(value, Intervention):
         iv = value
-    elif isinstance(value, str) and value in list_presets():
-        iv = resolve_preset(value)
+    elif isinstance(value, str) and value.strip().lower() in list_presets():
+        iv = resolve_preset(value.strip().lower())
     if iv is not None:
         own, related = frozenset(iv.event_ids), frozenset(iv.related_event_ids)
         if iv.unit_dates is not None:
@@ -156,6 +156,8 @@ def _resolve_intervention(value: Any, freq: str, treated: frozenset[str] | None)
         try:
             period = to_period(value, freq, what="intervention")
         except TimeParseError:
+            if value.strip()[:1].isdigit():  # a date that does not parse: say why (e.g. '01/07/2022')
+                raise
             raise _preset_error(value) from None
     elif isinstance(value, (pd.Period, pd.Timestamp, date, datetime)) or hasattr(value, "year"):
         period = to_period(value, freq, what="intervention")
@@ -172,20 +174,67 @@ def _resolve_outcome(outcome: Any, calendar: EventCollection) -> str | None:
         return None
     if not isinstance(outcome, str):
         outcome = getattr(outcome, "name", outcome)
-    try:
-        name = get_outcome(outcome).name
-    except SpecificationError:
-        name = outcome
-    else:
-        return None if name == "continuous" else name
     known = set(calendar.outcomes) | set(INDIRECT_CHANNELS)
-    if name in known:
-        return name
+    for name in dict.fromkeys((outcome, outcome.strip().lower()) if isinstance(outcome, str) else (outcome,)):
+        try:
+            kind = get_outcome(name).name
+        except SpecificationError:
+            if name in known:
+                return name
+        else:
+            return None if kind == "continuous" else kind
+    close = difflib.get_close_matches(str(outcome).strip().lower(), sorted(known), n=1)
     raise SpecificationError(
-        f"outcome={outcome!r} is not an outcome the calendar knows. Use an evalint outcome kind "
+        f"outcome={outcome!r} is not an outcome the calendar knows."
+        + (f" Did you mean {close[0]!r}?" if close else "") + " Use an evalint outcome kind "
         f"(emergency_admissions, length_of_stay, delayed_discharges; or continuous/None for 'any "
         f"outcome') or one the calendar's events list: {', '.join(sorted(known))}."
     )
+
+
+def _series_choices(calendar: EventCollection, collection: Any,
+                    level: Any) -> tuple[str | None, str | None]:
+    """``collection=`` and ``level=`` as the calendar writes them (lower case), or a
+    SpecificationError naming the known values: a name no event uses would skip every
+    definition change it should keep."""
+    if collection is not None:
+        known = sorted({c for e in calendar.events for c in e.collections})
+        if known:
+            collection = choose(collection, known, "collection", hint=(
+                " A series from a collection no event names is changed by none of them: leave "
+                "collection unset to keep them one severity step lower."))
+        elif isinstance(collection, str):
+            collection = collection.strip().lower()
+    if level is not None:
+        level = choose(level, (*GEO_LEVELS, *sorted({g for e in calendar.events for g in e.geo_levels})),
+                       "level")
+    return collection, level
+
+
+def _uncovered(calendar: EventCollection, w0: pd.Period,
+               w1: pd.Period) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """The spans of the window (first to last day) outside the calendar's coverage."""
+    first, last = w0.start_time.normalize(), w1.end_time.normalize()
+    cov = calendar.coverage
+    if cov is None:
+        return [(first, last)]
+    day = pd.Timedelta(days=1)
+    spans = []
+    if first < cov[0]:
+        spans.append((first, min(last, cov[0] - day)))
+    if last > cov[1]:
+        spans.append((max(first, cov[1] + day), last))
+    return spans
+
+
+def _coverage_text(calendar: EventCollection, spans: list[tuple[pd.Timestamp, pd.Timestamp]]) -> str:
+    cov = calendar.coverage
+    held = ("the calendar holds no event" if cov is None else
+            f"the calendar's events run from {cov[0].date()} to {cov[1].date()}")
+    where = " and ".join(f"{a.date()} to {b.date()}" for a, b in spans)
+    return (f"Not established for {where}: {held}, so it cannot flag any event there (no flag is "
+            "not evidence of no event). Add local events for that span (PolicyCalendar.add or "
+            "from_csv; --csv on the command line) or keep the window inside the calendar's dates.")
 
 
 # ---------------------------------------------------------------------------------
@@ -262,18 +311,21 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
         Half-width, in periods, of the window around each intervention date in which an
         event's start or end counts as co-timed (after) or as anticipation (before).
     nation : str
-        Events of other nations are ignored (UK-wide events always count).
+        Events of other nations are ignored (UK-wide events always count). One of
+        ``England``, ``Scotland``, ``Wales``, ``NI``, ``UK``, in any case; others are refused.
     include_all : bool
         Also list in-window events that do not reach the outcome (severity ``"info"``).
     collection : str, optional
         The data collection the series comes from (``discharge_sitrep``, ``dtoc``,
         ``hes_apc``, ``sus``, ``ae_monthly``, ``ecds``...). Data-definition changes of other
         collections are then skipped; when not given they are kept one severity step lower.
+        Any case; a collection no event of the calendar names is refused (it would skip them all).
     level : str, optional
         Geographic level of the series (``national``, ``icb``, ``ccg``, ``trust``...).
         Geography changes (ICB boundaries, CCG -> ICB reporting) are skipped for levels they
         do not change. Default: ``national`` for a single-series design of a national
-        intervention, else unknown (kept).
+        intervention, else unknown (kept). Any case; an unknown level is refused
+        (:data:`~evalint.calendar.event_records.GEO_LEVELS` and the calendar's own).
     top : int
         Length of the ranked short list (``CheckResult.threats``), at most 5 by default.
     noise : float, optional
@@ -288,7 +340,11 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
     Returns
     -------
     CheckResult
-        ``name="policy_calendar"``; ``passed`` is False when any threat is high;
+        ``name="policy_calendar"``; ``passed`` is False when any threat is high, else None
+        when part of the window lies outside the calendar's coverage (its earliest to latest
+        event date, :attr:`EventCollection.coverage`; the text then starts "Not established", or
+        ends with it when a high threat failed the check
+        and a last medium flag without ``event_id`` names the uncovered span), else True;
         ``table`` has :data:`TABLE_COLUMNS`; ``flags`` holds one confounding
         :class:`~evalint.diagnostics.Flag` per threat, sorted by severity then start;
         ``threats`` (and ``ranked_threats()``) the ranked short list of at most ``top``
@@ -299,6 +355,10 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
     Bernal, Cummins and Gasparrini (2017); Shadish, Cook and Campbell (2002), ch. 6.
     """
     fcode = normalise_freq(freq)
+    nation = nation_name(nation)
+    if isinstance(design, str):
+        design = design.strip().lower()
+    collection, level = _series_choices(calendar, collection, level)
     pre = check_positive_int("pre", pre, minimum=0)
     post = check_positive_int("post", post, minimum=1)
     k = check_positive_int("co_timed", co_timed, minimum=0)
@@ -457,15 +517,25 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
         for r in rows if r["severity"] != "info"
     )
     n = {s: sum(1 for f in flags if f.severity == s) for s in ("high", "medium", "low")}
-    passed = n["high"] == 0
+    uncovered = _uncovered(calendar, w0, w1)
+    # part of the window outside the calendar's dates: no all-clear (passed None) unless it failed
+    passed: bool | None = n["high"] == 0
+    coverage_note = ""
+    if uncovered:
+        coverage_note = _coverage_text(calendar, uncovered)
+        flags += (Flag(kind="confounding", severity="medium",
+                       message=f"Policy calendar coverage: {coverage_note}",
+                       source="policy_calendar coverage"),)
+        passed = None if passed else False
     outcome_label = target or "an outcome the calendar does not know"
     design_text = ("comparison design" if comparison_design else "single-series design")
     text = (
-        f"Policy calendar check of {plan.label} on {outcome_label} ({design_text}; "
+        (f"{coverage_note} " if coverage_note and passed is None else "")
+        + f"Policy calendar check of {plan.label} on {outcome_label} ({design_text}; "
         f"{FREQ_NAMES[fcode]} window {w0} to {w1}: {pre} pre, {post} post, co-timing within {k}): "
-        f"{len(flags)} threatening event(s), {n['high']} high, {n['medium']} medium, "
+        f"{sum(n.values())} threatening event(s), {n['high']} high, {n['medium']} medium, "
         f"{n['low']} low. "
-        + ("No high-severity threat." if passed else
+        + ("No high-severity threat." if n["high"] == 0 else
            "FAILED: at least one event moves this outcome at the same time as the intervention "
            "or hits the groups differently; model it, shorten the window, or choose comparison "
            "units it does not hit.")
@@ -488,5 +558,7 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
            + "; ".join(f"{rank}. {eid}" for rank, eid in zip(threats["rank"], threats["event_id"])) + "."
            if len(threats) else " No ranked threat.")
     )
+    if coverage_note and passed is False:  # the failure first, then what the check cannot see
+        text += f" {coverage_note}"
     return CheckResult(name="policy_calendar", passed=passed, text=text, table=table, flags=flags,
                        threats=threats)

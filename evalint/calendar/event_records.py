@@ -9,6 +9,7 @@ collection and its queries are :class:`evalint.calendar.events.PolicyCalendar`.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -31,13 +32,17 @@ from evalint.errors import (
     TimeParseError,
     format_examples,
 )
-from evalint.data.timeparse import parse_date
+from evalint.data.timeparse import parse_date, period_named
 from evalint.geography.icbs import load_icbs
+from evalint.outcomes import list_outcomes
 
 __all__ = [
+    "CALENDAR_OUTCOMES",
     "DIRECTIONS",
     "END_TYPES",
+    "GEO_LEVELS",
     "MAGNITUDES",
+    "NATIONS",
     "PHASES",
     "EVENT_COLUMNS",
     "ICS_WAVE_EVENTS",
@@ -45,8 +50,11 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "SCOPES",
     "PolicyEvent",
+    "choose",
     "compile_events",
     "events_from_frame",
+    "known_outcomes",
+    "outcome_name",
     "parse_direction",
 ]
 
@@ -76,6 +84,72 @@ END_TYPES = ("ended", "superseded", "target", "continues", "end_event")
 MAGNITUDES = ("small", "medium", "large")
 DIRECTIONS = ("up", "down", "ambiguous")
 SCOPES = ("national", "subset")
+#: Nations an event belongs to (``UK``: every nation). Read case-insensitively; ``Northern
+#: Ireland`` is ``NI``.
+NATIONS = ("England", "Scotland", "Wales", "NI", "UK")
+_NATION_ALIASES = {"northern ireland": "NI", "northern_ireland": "NI", "united kingdom": "UK"}
+#: Outcomes the shipped calendar's events list; with the registered outcome kinds
+#: (:func:`evalint.outcomes.list_outcomes`, aliases included) the outcome names an event may list.
+CALENDAR_OUTCOMES = (
+    "ae_4hr_performance", "ae_attendances", "care_home_admissions", "delayed_discharges",
+    "elective_admissions", "emergency_admissions", "length_of_stay", "mortality", "readmissions",
+)
+#: Geographic levels a series can be at (``level=`` of the check); a calendar's own
+#: ``geo_levels`` are accepted too.
+GEO_LEVELS = ("national", "region", "icb", "sub_icb", "ccg", "trust", "local_authority")
+
+
+def choose(value: Any, known: Iterable[str], what: str, *, error: type[Exception] = SpecificationError,
+           aliases: Mapping[str, str] | None = None, hint: str = "") -> str:
+    """``value`` as the one of ``known`` it names, compared without case or surrounding blanks.
+
+    Raises ``error`` naming ``what``, the known values and the closest one (did you mean) when
+    ``value`` names none of them; ``hint`` is added to the message.
+    """
+    options = tuple(dict.fromkeys(known))
+    text = value.strip() if isinstance(value, str) else None
+    if text is not None:
+        folded = " ".join(text.lower().replace("-", " ").split())
+        for k in options:
+            if k.lower() == text.lower():
+                return k
+        if aliases and (folded in aliases or text.lower() in aliases):
+            return aliases.get(folded) or aliases[text.lower()]
+    lower = {k.lower(): k for k in options}
+    close = difflib.get_close_matches(str(value).strip().lower(), list(lower), n=1, cutoff=0.6)
+    mean = f" Did you mean {lower[close[0]]!r}?" if close else ""
+    listed = ", ".join(options) if len(options) <= 20 else f"{', '.join(options[:20])} ... ({len(options)} in all)"
+    raise error(f"{what}={value!r} is not known.{mean} Known values: {listed}.{hint}")
+
+
+def known_outcomes() -> dict[str, str]:
+    """Outcome names an event may list -> the name the check matches on (aliases resolved).
+
+    :data:`CALENDAR_OUTCOMES` and every registered outcome kind with its aliases, except
+    ``continuous`` (no outcome in particular).
+    """
+    out = {o: o for o in CALENDAR_OUTCOMES}
+    for kind in list_outcomes():
+        if kind.name == "continuous":
+            continue
+        for key in (kind.name, *kind.aliases):
+            out.setdefault(key, kind.name)
+    return out
+
+
+def outcome_name(value: Any, what: str, *, error: type[Exception] = SpecificationError,
+                 extra: Iterable[str] = ()) -> str:
+    """The outcome ``value`` names (case-insensitive; aliases such as ``los`` resolved).
+
+    ``extra``: further names accepted as they are (a calendar's own outcomes). Unknown
+    names raise ``error`` listing the known ones.
+    """
+    names = known_outcomes()
+    for o in extra:
+        names.setdefault(o, o)
+    key = choose(value, names, what, error=error,
+                 hint=" Register a new outcome with evalint.register_outcome(OutcomeKind(...)) first.")
+    return names[key]
 
 #: Calendar event id -> ``ics_wave`` value in ``icbs.csv``: the ICBs each ICS wave covers.
 ICS_WAVE_EVENTS = {
@@ -91,6 +165,16 @@ ICS_WAVE_EVENTS = {
 def _as_date(value: Any, what: str) -> pd.Timestamp:
     """A date as the data layer reads one (:func:`evalint.data.timeparse.parse_date`), at midnight."""
     return parse_date(value, what).normalize()
+
+
+def _date_span(value: Any, what: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day of what ``value`` names: a year, quarter or month (``'2022'``,
+    ``'2022Q3'``, ``'2022-07'``, ``'Jul-22'``, a Period) is the whole period, a date one day."""
+    period = period_named(value, what)
+    if period is None:
+        day = _as_date(value, what)
+        return day, day
+    return period.start_time.normalize(), period.end_time.normalize()
 
 
 def _is_missing(value: Any) -> bool:
@@ -132,6 +216,14 @@ def parse_direction(text: Any, outcomes: Iterable[str]) -> dict[str, str]:
             key, val = part.split(":", 1)
             pairs.append((key.strip(), re.sub(r"\(.*?\)", "", val).strip().lower()))
     for key, val in pairs:
+        if outcomes and key not in out:
+            key = outcome_name(key, "expected_direction", error=InvalidValueError)
+            if key not in out:
+                raise InvalidValueError(
+                    f"expected_direction names {key!r}, which is not among the event's outcomes "
+                    f"({', '.join(outcomes)}); list it in outcomes_affected or correct the name."
+                )
+        val = val.strip().lower()
         if val not in DIRECTIONS:
             raise InvalidValueError(
                 f"expected_direction for {key!r} is {val!r}; use one of {', '.join(DIRECTIONS)}."
@@ -250,12 +342,19 @@ class PolicyEvent:
                 "or leave end empty for one-off events."
             )
         set_(self, "end", end)
+        for name in ("date_precision", "scope", "phase", "magnitude", "end_type", "kind"):
+            value = getattr(self, name)
+            if isinstance(value, str):  # identifiers: read without case or surrounding blanks
+                set_(self, name, value.strip().lower())
+        set_(self, "nation", choose(self.nation, NATIONS, f"{who}: nation", error=InvalidValueError,
+                                    aliases=_NATION_ALIASES))
         for name, allowed in (("date_precision", PRECISIONS), ("scope", SCOPES)):
             if getattr(self, name) not in allowed:
                 raise InvalidValueError(
                     f"{who}: {name}={getattr(self, name)!r} is not one of {', '.join(allowed)}."
                 )
-        set_(self, "outcomes", _split(self.outcomes))
+        set_(self, "outcomes", tuple(dict.fromkeys(
+            outcome_name(o, f"{who}: outcomes_affected", error=InvalidValueError) for o in _split(self.outcomes))))
         if self.units is not None:
             units = _split(self.units)
             if self.scope == "national":
@@ -280,8 +379,8 @@ class PolicyEvent:
                 f"{who}: end_type={self.end_type!r} is not one of {', '.join(END_TYPES)} (only "
                 "'ended' makes the end a change point)."
             )
-        set_(self, "collections", _split(self.collections))
-        set_(self, "geo_levels", _split(self.geo_levels))
+        set_(self, "collections", tuple(c.lower() for c in _split(self.collections)))
+        set_(self, "geo_levels", tuple(g.lower() for g in _split(self.geo_levels)))
         set_(self, "intensity", (self.intensity or "").strip())
         alt = None if _is_missing(self.alt_start) else _as_date(self.alt_start, f"{who} alt_start")
         set_(self, "alt_start", alt)

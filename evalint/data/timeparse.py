@@ -16,7 +16,7 @@ import pandas as pd
 
 from evalint.errors import SpecificationError, TimeParseError, format_examples
 
-__all__ = ["normalise_freq", "to_periods", "to_period", "parse_date", "FREQ_NAMES"]
+__all__ = ["normalise_freq", "to_periods", "to_period", "parse_date", "period_named", "FREQ_NAMES"]
 
 #: Canonical frequency code -> plain name.
 FREQ_NAMES = {"D": "daily", "W": "weekly", "M": "monthly", "Q": "quarterly", "Y": "annual"}
@@ -562,3 +562,38 @@ def to_period(value: Any, freq: str, what: str = "date") -> pd.Period:
                 except (ValueError, TypeError):
                     break
     return parse_date(value, what).to_period(fcode)
+
+
+_PERIOD_WORDS = {"Y": "year", "Q": "quarter", "M": "month"}
+
+
+def period_named(value: Any, what: str = "date") -> pd.Period | None:
+    """The year, quarter or month that ``value`` names as a whole, else ``None``.
+
+    ``'2022'``, ``2022`` (an integer year, 1000-3000), ``'2022Q3'``, ``'2022-07'``, ``'Jul-22'``
+    and a :class:`pandas.Period` name a period; a day (``'2022-07-01'``, a Timestamp) does not.
+    Used where a period given as an end must mean its last day (``to_period`` and
+    ``parse_date`` give its first).
+
+    Raises
+    ------
+    TimeParseError
+        A text that names a period but not a valid one (``'2022-13'``), or an integer that is
+        not a calendar year.
+    """
+    if isinstance(value, pd.Period):
+        return value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return to_period(int(value), "Y", what)
+    if not isinstance(value, str):
+        return None
+    s = _month_year_iso(value) or value.strip()
+    for kind, pat in _PATTERNS:
+        if kind in ("Y", "Q", "M") and pat.match(s):
+            try:
+                return pd.Period(s.replace(" ", ""), freq=kind)
+            except (ValueError, TypeError):
+                raise TimeParseError(f"{what}={value!r} is not a valid {_PERIOD_WORDS[kind]}. Use e.g. "
+                                     "'2022', '2022Q3', '2022-07' or 'Jul-22'.") from None
+    return None
+
