@@ -141,7 +141,13 @@ def run(args: argparse.Namespace) -> int:
     if ev.failures and not args.quiet and n_ok:
         print(f"{len(ev.failures)} design fit(s) failed; the reasons are in the report.", file=sys.stderr)
     if n_ok == 0:
-        reasons = "; ".join(f"{d} on {o}: {str(f)[:200]}" for (d, o), f in list(ev.failures.items())[:3])
-        print(f"evalint: every design failed, no estimate ({reasons}).", file=sys.stderr)
+        # designs that failed, then designs skipped before any fit (e.g. DiD without comparison units)
+        reasons = [f"{d} on {o}: {str(f)[:200]}" for (d, o), f in list(ev.failures.items())[:3]]
+        asked = kw.get("designs", "auto")
+        asked = None if asked == "auto" else [asked] if isinstance(asked, str) else list(asked)
+        skips = [(d, why) for d, why in ev.skipped.items() if asked is None or d in asked]
+        reasons += [f"{d} skipped: {str(why)[:200]}" for d, why in skips[:3]]
+        what = "every design failed" if ev.failures else "no design could run"
+        print(f"evalint: {what}, no estimate ({'; '.join(reasons) or 'no design chosen'}).", file=sys.stderr)
         return 1
     return 0
