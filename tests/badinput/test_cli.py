@@ -640,3 +640,69 @@ def test_every_design_skipped_exits_1_and_says_why(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("evalint: no design could run, no estimate (did skipped: "), err
     assert "no comparison units" in err and "its skipped" not in err and "synth skipped" not in err
+
+
+# evalint power: the configuration is checked, outputs are not written over -------------------------
+
+POWER = '[power]\nn_treated = [3]\npre = 12\npost = [6]\nreps = 20\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (POWER.replace("[3]", "[3.5]"), ["[power] n_treated must be a whole number >= 1", "got [3.5]"]),
+        (POWER.replace("pre = 12", "pre = true"), ["[power] pre must be a whole number >= 1", "got true"]),
+        (POWER.replace("[3]", "[]"), ["[power] n_treated", "a non-empty list"]),
+        (POWER.replace("[6]", "[6, 0]"), ["[power] post must be a whole number >= 1", "got [6, 0]"]),
+        (POWER + "seed = -1\n", ["[power] seed must be a whole number >= 0", "got -1"]),
+        (POWER.replace("reps = 20", "reps = 5"), ["[power] reps must be a whole number >= 20"]),
+        (POWER + "alpha = 0.7\n", ["[power] alpha must be a number between 0 and 0.5"]),
+        (POWER + 'design = "xyz"\n', ['[power] design = "xyz" is not one of', "'did'"]),
+        (POWER + 'start = "foo"\n', ["[power] start='foo' is not a date"]),
+        (POWER + "[output]\ntable = 5\n", ["[output] table must be a file name in quotes", "got 5"]),
+        ("power = 3\n", ["power must be a table ([power])"]),
+        (POWER.replace("[power]", "[powr]"), ["unknown section 'powr'", "Did you mean 'power'?"]),
+        (POWER + "icbs = 3\n", ["unknown key 'icbs' in [power]"]),
+        (POWER.encode() + b"# caf\xe9\n", ["not UTF-8", "line 6"]),
+    ],
+    ids=["fraction", "boolean", "empty-list", "zero", "negative-seed", "few-reps", "alpha", "design", "start",
+         "table-number", "power-not-a-table", "section-typo", "unknown-key", "not-utf8"],
+)
+def test_power_config_errors_name_the_key(tmp_path, capsys, text, words):
+    """Each bad [power] or [output] value is one error line naming the key and what it must be,
+    before anything is computed (before: 3.5 ICBs ran as 3, pre = true as 1 month, [] printed an
+    empty table with exit 0, and the others were 'unexpected ...Error')."""
+    cfg = _write(tmp_path / "p.toml", text)
+    assert main(["power", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("evalint: error:") and "unexpected" not in err, err
+    for w in words:
+        assert w in err, err
+    assert list(tmp_path.iterdir()) == [cfg]
+
+
+def test_power_config_folder_is_not_called_missing(tmp_path, capsys):
+    assert main(["power", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is a folder" in err and "does not exist" not in err
+
+
+def test_power_never_writes_over_its_config_or_an_existing_file(tmp_path):
+    """[output] table = the config file itself is refused, with --overwrite too; an existing file
+    is refused unless --overwrite (before: both overwritten silently with the CSV)."""
+    cfg = _write(tmp_path / "p.toml", POWER + '[output]\ntable = "p.toml"\n')
+    before = cfg.read_bytes()
+    for extra in ([], ["--overwrite"]):
+        proc = _cli("power", str(cfg), *extra)
+        assert proc.returncode == 2
+        assert "[output] table = \"p.toml\" is this configuration file" in _only_line(proc)
+        assert cfg.read_bytes() == before
+    cfg = _write(tmp_path / "q.toml", POWER + '[output]\ntable = "mde.csv"\n')
+    (tmp_path / "mde.csv").write_text("keep me\n")
+    proc = _cli("power", str(cfg))
+    assert proc.returncode == 2 and proc.stdout == ""
+    line = _only_line(proc)
+    assert "mde.csv' already exists" in line and "--overwrite" in line
+    assert (tmp_path / "mde.csv").read_text() == "keep me\n"
+    assert main(["power", str(cfg), "--overwrite"]) == 0
+    assert (tmp_path / "mde.csv").read_text().startswith("design,n_treated,pre,post,mde")
