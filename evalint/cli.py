@@ -4,9 +4,9 @@ Subcommands live in their own modules and register themselves here through
 :data:`SUBCOMMANDS`: each entry maps a name to ``(module, help)``; the module provides
 ``add_arguments(parser)`` and ``run(args) -> int``.
 
-Exit codes: 0 success; 1 the command ran but its answer is a failure (``evaluate``: every
-design failed; ``replicate``: a quantity outside tolerance or a target skipped); 2 bad usage,
-configuration or data, printed as one line ``evalint: error: ...`` without a traceback
+Exit codes: 0 success; 1 the command ran but its answer is a failure (``evaluate``: no design
+gave an estimate, each failed or was skipped; ``replicate``: a quantity outside tolerance or a
+target skipped); 2 bad usage, configuration or data, printed as one line ``evalint: error: ...`` without a traceback
 (``--debug``, before or after the command, re-raises to show it); 130 interrupted. Usage errors
 (an unknown option, a missing argument, a value of the wrong type, no command or no action) are
 the same one line, ``evalint: error: <what>; see 'evalint <command> --help'.``, without argparse's

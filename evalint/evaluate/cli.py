@@ -62,8 +62,9 @@ EXAMPLE = """example CONFIG.toml (paths relative to the file):
 Writes <dir>/<name>.html (self-contained), <name>.md (+ <name>_figures/), triangulation.csv,
 flags.csv and diagnostics.csv, into a new or empty folder (--overwrite replaces an earlier run's
 folder as a whole; a failed run leaves the old one untouched). Exit 0 when at least one design
-gave an estimate (failed designs are reported); exit 1 when every design failed; exit 2 with
-one line "evalint: error: ..." when the configuration or the data are invalid.
+gave an estimate (failed designs are reported); exit 1 when none did (each failed or was
+skipped, listed with the reasons); exit 2 with one line "evalint: error: ..." when the
+configuration or the data are invalid.
 """
 
 
