@@ -6,8 +6,9 @@ Subcommands live in their own modules and register themselves here through
 
 Exit codes: 0 success; 1 the command ran but its answer is a failure (``evaluate``: no design
 gave an estimate, each failed or was skipped; ``replicate``: a quantity outside tolerance or a
-target skipped); 2 bad usage, configuration or data, printed as one line ``evalint: error: ...`` without a traceback
-(``--debug``, before or after the command, re-raises to show it); 130 interrupted. Usage errors
+target skipped); 2 bad usage, configuration or data, printed as one line ``evalint: error: ...``
+without a traceback (``--debug``, before or after the command, re-raises to show it); 130
+interrupted. Usage errors
 (an unknown option, a missing argument, a value of the wrong type, no command or no action) are
 the same one line, ``evalint: error: <what>; see 'evalint <command> --help'.``, without argparse's
 usage block; ``--help`` and ``--version`` print as usual and exit 0. While a command runs, each
@@ -113,12 +114,17 @@ def _one_line(exc: BaseException | str) -> str:
 
 def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
     """``parser.parse_args(argv)``, whose unrecognised arguments name the help of the command they
-    follow (``evalint evaluate c.toml --frobnicate``: see 'evalint evaluate --help'), and which
-    refuses a command, or a command with actions (``evalint calendar``), given without one."""
+    follow (``evalint evaluate c.toml --frobnicate``: see 'evalint evaluate --help')."""
     args, extra = parser.parse_known_args(argv)
     if extra:
         parser.exit(2, _usage_error("unrecognized arguments: " + " ".join(extra),
                                     getattr(args, "_prog", parser.prog)) + "\n")
+    return args
+
+
+def _missing_choice(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The usage error of a command, or of a command with actions (``evalint calendar``), given
+    without one; None when every level has its choice."""
     level: argparse.ArgumentParser | None = parser
     while level is not None:
         subs = [a for a in level._actions if isinstance(a, argparse._SubParsersAction)]
@@ -127,9 +133,9 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Nam
             chosen = getattr(args, action.dest, None) if action.dest != argparse.SUPPRESS else None
             if chosen is None:
                 what = "no command given" if prog == parser.prog else f"no action given to '{prog}'"
-                parser.exit(2, _usage_error(f"{what}; choose one of: " + ", ".join(action.choices), prog) + "\n")
+                return _usage_error(f"{what}; choose one of: " + ", ".join(action.choices), prog)
             level = action.choices[chosen]
-    return args
+    return None
 
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
@@ -151,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     args = _parse(parser, argv)
+    missing = _missing_choice(parser, args)
+    if missing is not None:
+        print(missing, file=sys.stderr)
+        return 2
     with warnings.catch_warnings():
         # installed before the command starts, so the helper processes it forks print alike
         if not args.debug:
