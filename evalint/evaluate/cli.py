@@ -143,11 +143,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(ev.failures)} design fit(s) failed; the reasons are in the report.", file=sys.stderr)
     if n_ok == 0:
         # designs that failed, then designs skipped before any fit (e.g. DiD without comparison units)
-        reasons = [f"{d} on {o}: {str(f)[:200]}" for (d, o), f in list(ev.failures.items())[:3]]
+        reasons = [f"{d} on {o}: {' '.join(str(f).split())[:200]}" for (d, o), f in list(ev.failures.items())[:3]]
         asked = kw.get("designs", "auto")
         asked = None if asked == "auto" else [asked] if isinstance(asked, str) else list(asked)
         skips = [(d, why) for d, why in ev.skipped.items() if asked is None or d in asked]
-        reasons += [f"{d} skipped: {str(why)[:200]}" for d, why in skips[:3]]
+        reasons += [f"{d} skipped: {' '.join(str(why).split())[:200]}" for d, why in skips[:3]]
         what = "every design failed" if ev.failures else "no design could run"
         print(f"evalint: {what}, no estimate ({'; '.join(reasons) or 'no design chosen'}).", file=sys.stderr)
         return 1

@@ -108,7 +108,7 @@ def test_every_design_failed_exits_1(tmp_path, monkeypatch, capsys):
     from evalint.evaluate import registry
 
     def failing(ctx, outcome, plan):
-        raise InferenceError("the fit failed for a reason the report shows")
+        raise InferenceError("the fit failed for a reason\n  the report shows")
 
     its = registry.get_design("its")
     broken = dataclasses.replace(its, variants=tuple(dataclasses.replace(v, run=failing) for v in its.variants))
@@ -116,7 +116,8 @@ def test_every_design_failed_exits_1(tmp_path, monkeypatch, capsys):
     cfg = _write(tmp_path / "c.toml", SIM)
     assert main(["evaluate", str(cfg), "--quiet", "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
-    assert "every design failed" in err and "the fit failed" in err
+    assert "every design failed" in err and "the fit failed for a reason the report shows" in err
+    assert err.count("\n") == 1, err  # one line, the reason's line break too
     assert (tmp_path / "o" / "report.html").is_file()
 
 
