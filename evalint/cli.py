@@ -4,10 +4,16 @@ Subcommands live in their own modules and register themselves here through
 :data:`SUBCOMMANDS`: each entry maps a name to ``(module, help)``; the module provides
 ``add_arguments(parser)`` and ``run(args) -> int``.
 
-Exit codes: 0 success; 1 the command ran but its answer is a failure (``evaluate``: every
-design failed; ``replicate``: a quantity outside tolerance or a target skipped); 2 bad usage,
-configuration or data, printed as one line ``evalint: error: ...`` without a traceback
-(``--debug`` re-raises to show it); 130 interrupted. When the reader of the standard output
+Exit codes: 0 success; 1 the command ran but its answer is a failure (``evaluate``: no design
+gave an estimate, each failed or was skipped; ``replicate``: a quantity outside tolerance or a
+target skipped); 2 bad usage, configuration or data, printed as one line ``evalint: error: ...``
+without a traceback (``--debug``, before or after the command, re-raises to show it); 130
+interrupted. Usage errors
+(an unknown option, a missing argument, a value of the wrong type, no command or no action) are
+the same one line, ``evalint: error: <what>; see 'evalint <command> --help'.``, without argparse's
+usage block; ``--help`` and ``--version`` print as usual and exit 0. While a command runs, each
+warning is one line ``evalint: warning: <message>`` on stderr (the full form with ``--debug``);
+the library's own warnings are unchanged. When the reader of the standard output
 goes away (``evalint demo | head -1``), the console script drops the rest of its output and still
 finishes the command (its files are written), with the command's own exit code.
 """
@@ -18,11 +24,12 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn, TextIO
 
 from evalint._version import __version__
-from evalint.errors import EvalintError
+from evalint.errors import EvalintError, EvalintWarning
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("evalint.demo", "run a real evaluation on the built-in simulated NHS panel"),
@@ -33,6 +40,39 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line and whose subcommands are alike.
+
+    ``error()`` prints ``evalint: error: <argparse's message>; see '<prog> --help'.`` and exits 2,
+    without the usage block; its subparsers (``add_subparsers``) are :class:`_CommandParser`.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Exit 2 with one line naming the problem and the help to read."""
+        self.exit(2, _usage_error(message, self.prog) + "\n")
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        """Subparsers made by :class:`_CommandParser` unless ``parser_class`` says otherwise."""
+        kwargs.setdefault("parser_class", _CommandParser)
+        return super().add_subparsers(**kwargs)
+
+
+class _CommandParser(_Parser):
+    """The parser of a subcommand (or of its actions): accepts ``--debug`` after the command too,
+    and records its ``prog`` so that an unrecognised argument names the command's help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # SUPPRESS: not given here, the top-level value (False, or True from `evalint --debug`) stays
+        self.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                          help="show the full traceback of an error")
+        self.set_defaults(_prog=self.prog)
+
+
+def _usage_error(message: str, prog: str) -> str:
+    return f"evalint: error: {_one_line(message).rstrip('.')}; see '{prog} --help'."
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The top-level argument parser with every subcommand.
 
@@ -40,7 +80,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     module imported): ``evalint demo --help`` loads neither the other subcommands nor pandas,
     SciPy or matplotlib. Without ``argv`` every subcommand is complete.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="evalint",
         description="Evaluate health and social care integration with quasi-experimental designs.",
     )
@@ -67,21 +107,69 @@ def _requested(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+    """``parser.parse_args(argv)``, whose unrecognised arguments name the help of the command they
+    follow (``evalint evaluate c.toml --frobnicate``: see 'evalint evaluate --help')."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        parser.exit(2, _usage_error("unrecognized arguments: " + " ".join(extra),
+                                    getattr(args, "_prog", parser.prog)) + "\n")
+    return args
+
+
+def _missing_choice(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The usage error of a command, or of a command with actions (``evalint calendar``), given
+    without one; None when every level has its choice."""
+    level: argparse.ArgumentParser | None = parser
+    while level is not None:
+        subs = [a for a in level._actions if isinstance(a, argparse._SubParsersAction)]
+        prog, level = level.prog, None
+        for action in subs:
+            chosen = getattr(args, action.dest, None) if action.dest != argparse.SUPPRESS else None
+            if chosen is None:
+                what = "no command given" if prog == parser.prog else f"no action given to '{prog}'"
+                return _usage_error(f"{what}; choose one of: " + ", ".join(action.choices), prog)
+            level = action.choices[chosen]
+    return None
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
+    """``warnings.showwarning`` of the console script: one line ``evalint: warning: <message>``
+    (a warning from outside evalint also names its class), without the source line."""
+    stream = file if file is not None else sys.stderr
+    if stream is None:
+        return
+    kind = "" if issubclass(category, EvalintWarning) else f"{category.__name__}: "
+    try:
+        stream.write(f"evalint: warning: {kind}{_one_line(str(message))}\n")
+    except (OSError, ValueError):  # the stream is gone, as the default showwarning does
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``evalint`` console script."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
-        parser.print_help(sys.stderr)
-        print("\nevalint: error: no command given; choose one of: " + ", ".join(SUBCOMMANDS) + ".",
-              file=sys.stderr)
+    args = _parse(parser, argv)
+    missing = _missing_choice(parser, args)
+    if missing is not None:
+        print(missing, file=sys.stderr)
         return 2
+    with warnings.catch_warnings():
+        # installed before the command starts, so the helper processes it forks print alike
+        if not args.debug:
+            warnings.showwarning = _show_warning
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the parsed command; its errors become one line and an exit code."""
     try:
         return int(importlib.import_module(args._module).run(args) or 0)
     except KeyboardInterrupt:

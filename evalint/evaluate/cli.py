@@ -62,8 +62,9 @@ EXAMPLE = """example CONFIG.toml (paths relative to the file):
 Writes <dir>/<name>.html (self-contained), <name>.md (+ <name>_figures/), triangulation.csv,
 flags.csv and diagnostics.csv, into a new or empty folder (--overwrite replaces an earlier run's
 folder as a whole; a failed run leaves the old one untouched). Exit 0 when at least one design
-gave an estimate (failed designs are reported); exit 1 when every design failed; exit 2 with
-one line "evalint: error: ..." when the configuration or the data are invalid.
+gave an estimate (failed designs are reported); exit 1 when none did (each failed or was
+skipped, listed with the reasons); exit 2 with one line "evalint: error: ..." when the
+configuration or the data are invalid.
 """
 
 
@@ -141,7 +142,13 @@ def run(args: argparse.Namespace) -> int:
     if ev.failures and not args.quiet and n_ok:
         print(f"{len(ev.failures)} design fit(s) failed; the reasons are in the report.", file=sys.stderr)
     if n_ok == 0:
-        reasons = "; ".join(f"{d} on {o}: {str(f)[:200]}" for (d, o), f in list(ev.failures.items())[:3])
-        print(f"evalint: every design failed, no estimate ({reasons}).", file=sys.stderr)
+        # designs that failed, then designs skipped before any fit (e.g. DiD without comparison units)
+        reasons = [f"{d} on {o}: {' '.join(str(f).split())[:200]}" for (d, o), f in list(ev.failures.items())[:3]]
+        asked = kw.get("designs", "auto")
+        asked = None if asked == "auto" else [asked] if isinstance(asked, str) else list(asked)
+        skips = [(d, why) for d, why in ev.skipped.items() if asked is None or d in asked]
+        reasons += [f"{d} skipped: {' '.join(str(why).split())[:200]}" for d, why in skips[:3]]
+        what = "every design failed" if ev.failures else "no design could run"
+        print(f"evalint: {what}, no estimate ({'; '.join(reasons) or 'no design chosen'}).", file=sys.stderr)
         return 1
     return 0

@@ -108,7 +108,7 @@ def test_every_design_failed_exits_1(tmp_path, monkeypatch, capsys):
     from evalint.evaluate import registry
 
     def failing(ctx, outcome, plan):
-        raise InferenceError("the fit failed for a reason the report shows")
+        raise InferenceError("the fit failed for a reason\n  the report shows")
 
     its = registry.get_design("its")
     broken = dataclasses.replace(its, variants=tuple(dataclasses.replace(v, run=failing) for v in its.variants))
@@ -116,7 +116,8 @@ def test_every_design_failed_exits_1(tmp_path, monkeypatch, capsys):
     cfg = _write(tmp_path / "c.toml", SIM)
     assert main(["evaluate", str(cfg), "--quiet", "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
-    assert "every design failed" in err and "the fit failed" in err
+    assert "every design failed" in err and "the fit failed for a reason the report shows" in err
+    assert err.count("\n") == 1, err  # one line, the reason's line break too
     assert (tmp_path / "o" / "report.html").is_file()
 
 
@@ -502,3 +503,243 @@ def test_output_reader_going_away_does_not_stop_the_command(tmp_path, unbuffered
     assert first.startswith(b"evalint demo:")
     assert "error" not in err and "Exception ignored" not in err and "Traceback" not in err
     assert (out / "report.html").stat().st_size > 1000 and len(list(out.rglob("*.png"))) >= 11
+
+
+# The command line's own contract: usage errors, --debug, warnings, skipped designs ---------------
+
+def _only_line(proc: subprocess.CompletedProcess) -> str:
+    """The one line on stderr (no usage block, no traceback), which is an error line."""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    return _one_error_line(proc)
+
+
+@pytest.mark.parametrize(
+    ("args", "words", "help_of"),
+    [
+        (["evaluate", "c.toml", "--seed", "abc"], ["argument --seed: invalid int value: 'abc'"], "evaluate"),
+        (["evaluate"], ["the following arguments are required: config"], "evaluate"),
+        (["evaluate", "c.toml", "--frobnicate"], ["unrecognized arguments: --frobnicate"], "evaluate"),
+        (["evaluate", "a.toml", "b.toml"], ["unrecognized arguments: b.toml"], "evaluate"),
+        (["calendar", "check", "--intervention", "ics_golive_2022"], ["required: --outcome"], "calendar check"),
+        (["nope"], ["invalid choice: 'nope'", "'evaluate'"], None),
+        (["calendar"], ["no action given to 'evalint calendar'", "list, check, presets"], "calendar"),
+        ([], ["no command given", "demo, calendar, replicate, evaluate, power"], None),
+    ],
+    ids=["bad-int", "missing-config", "unknown-option", "two-configs", "missing-required",
+         "unknown-command", "calendar-no-action", "no-command"],
+)
+def test_usage_errors_are_one_line(tmp_path, args, words, help_of):
+    """Every usage error, of every subcommand and its actions, is one line naming the command's
+    help and exits 2: no usage block, no 'evalint evaluate: error:' (calendar without an action
+    exited 0 with its help)."""
+    proc = _cli(*args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    line = _only_line(proc)
+    for w in words:
+        assert w in line, line
+    see = "evalint" if help_of is None else f"evalint {help_of}"
+    assert line.endswith(f"; see '{see} --help'."), line
+    assert proc.stdout == ""
+
+
+def test_help_and_version_still_print_and_exit_0():
+    for args in (["--version"], ["calendar", "check", "--help"]):
+        proc = _cli(*args)
+        assert proc.returncode == 0 and proc.stdout.strip() and proc.stderr == "", (args, proc.stderr)
+    assert "usage: evalint calendar check" in proc.stdout and "--debug" in proc.stdout
+
+
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_debug_after_the_command_shows_the_traceback(tmp_path, where):
+    """The unexpected-error line says 'rerun with --debug': that works wherever --debug is put."""
+    cfg = _write(tmp_path / "c.toml", SIM.replace("fast = true", 'fast = "false"'))
+    args = ["evaluate", str(cfg), "--debug"] if where == "after" else ["--debug", "evaluate", str(cfg)]
+    proc = _cli(*args)
+    assert proc.returncode != 0 and "Traceback" in proc.stderr and "ConfigError" in proc.stderr, proc.stderr
+
+
+def test_debug_after_an_action():
+    proc = _cli("calendar", "list", "--debug", "--from", "x")
+    assert "Traceback" in proc.stderr and "TimeParseError" in proc.stderr
+
+
+def _small_csv(path: Path, units: tuple[str, ...] = ("A", "B"), months: int = 24, hole: bool = False) -> Path:
+    rows = ["unit,month,y"]
+    for i, u in enumerate(units):
+        for m in range(months):
+            year, month = 2020 + m // 12, m % 12 + 1
+            value = "" if hole and i == 0 and m == 3 else str(100 + 7 * i + (m * 13) % 11)
+            rows.append(f"{u},{year}-{month:02d},{value}")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_warnings_are_one_line_each(tmp_path):
+    """A warning the command meets (here the one dropped row) is one line 'evalint: warning: ...'
+    before the error line, without the Python source line that warned."""
+    _small_csv(tmp_path / "d.csv", hole=True)
+    cfg = _write(tmp_path / "c.toml", """
+        [data]
+        path = "d.csv"
+        unit = "unit"
+        time = "month"
+        outcomes = ["y"]
+        missing = "drop"
+        [evaluation]
+        intervention = "2031-01-01"
+        treated = ["A"]
+        designs = ["its"]
+        """)
+    proc = _cli("evaluate", str(cfg), "--quiet", "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[0] == ("evalint: warning: Dropped 1 row(s) with missing values (y: 1); those unit-periods "
+                        "are now missing cells of an unbalanced panel."), proc.stderr
+    assert all(ln.startswith(("evalint: warning: ", "evalint: error: ")) for ln in lines), proc.stderr
+    assert "DroppedRowsWarning" not in proc.stderr and "from_frame(" not in proc.stderr
+    _one_error_line(proc)
+
+
+def test_warnings_of_forked_helpers_are_one_line_too(tmp_path, monkeypatch, capfd):
+    """Helper processes forked while a command runs print their warnings in the same one-line form;
+    outside the command the library's warnings are untouched."""
+    import warnings
+
+    import evalint._forked as forked
+    import evalint.cli as cli
+
+    if not forked.available():
+        pytest.skip("no fork on this platform")
+    (tmp_path / "warn_cmd.py").write_text(textwrap.dedent("""
+        import os, time, warnings
+        from evalint._forked import forked_map
+        from evalint.errors import DroppedRowsWarning
+
+        def add_arguments(parser):
+            pass
+
+        def task(i):
+            def run():
+                time.sleep(0.3)
+                warnings.warn(f"task {i} in process {os.getpid()}\\n  dropped", DroppedRowsWarning, stacklevel=1)
+                return os.getpid()
+            return run
+
+        def run(args):
+            pids = forked_map([task(i) for i in range(4)], jobs=2)
+            print("pids", *sorted(set(pids)))
+            return 0
+        """), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(cli.SUBCOMMANDS, "warncmd", ("warn_cmd", "test command"))
+    showwarning = warnings.showwarning
+    assert main(["warncmd"]) == 0
+    assert warnings.showwarning is showwarning  # restored: the library's warnings are unchanged
+    captured = capfd.readouterr()
+    pids = captured.out.split()[1:]
+    assert len(pids) == 2 and str(os.getpid()) in pids, captured.out  # one task at least ran in a helper
+    shown = sorted(captured.err.splitlines())
+    assert shown == sorted(f"evalint: warning: task {i} in process {p} dropped"
+                           for i, p in enumerate(_task_pids(captured.err))), captured.err
+    assert {p for p in _task_pids(captured.err)} == set(pids)
+
+
+def _task_pids(err: str) -> list[str]:
+    """The process of each task 0, 1, 2, 3 as its warning line says."""
+    found = {}
+    for ln in err.splitlines():
+        words = ln.split()
+        if "task" in words:
+            found[int(words[words.index("task") + 1])] = words[words.index("process") + 1]
+    return [found.get(i, "?") for i in range(4)]
+
+
+def test_every_design_skipped_exits_1_and_says_why(tmp_path, capsys):
+    """DiD on one unit is skipped, not failed: exit 1 lists it and the reason (before: 'no
+    estimate ().'); designs not requested are not listed."""
+    _small_csv(tmp_path / "d.csv", units=("A",))
+    cfg = _write(tmp_path / "c.toml", """
+        [data]
+        path = "d.csv"
+        unit = "unit"
+        time = "month"
+        outcomes = ["y"]
+        [evaluation]
+        intervention = "2021-01-01"
+        treated = ["A"]
+        designs = ["did"]
+        fast = true
+        [output]
+        formats = ["md"]
+        """)
+    assert main(["evaluate", str(cfg), "--quiet", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("evalint: no design could run, no estimate (did skipped: "), err
+    assert "no comparison units" in err and "its skipped" not in err and "synth skipped" not in err
+
+
+# evalint power: the configuration is checked, outputs are not written over -------------------------
+
+POWER = '[power]\nn_treated = [3]\npre = 12\npost = [6]\nreps = 20\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (POWER.replace("[3]", "[3.5]"), ["[power] n_treated must be a whole number >= 1", "got [3.5]"]),
+        (POWER.replace("pre = 12", "pre = true"), ["[power] pre must be a whole number >= 1", "got true"]),
+        (POWER.replace("[3]", "[]"), ["[power] n_treated", "a non-empty list"]),
+        (POWER.replace("[6]", "[6, 0]"), ["[power] post must be a whole number >= 1", "got [6, 0]"]),
+        (POWER + "seed = -1\n", ["[power] seed must be a whole number >= 0", "got -1"]),
+        (POWER.replace("reps = 20", "reps = 5"), ["[power] reps must be a whole number >= 20"]),
+        (POWER + "alpha = 0.7\n", ["[power] alpha must be a number between 0 and 0.5"]),
+        (POWER + 'design = "xyz"\n', ['[power] design = "xyz" is not one of', "'did'"]),
+        (POWER + 'start = "foo"\n', ["[power] start='foo' is not a date"]),
+        (POWER + "[output]\ntable = 5\n", ["[output] table must be a file name in quotes", "got 5"]),
+        ("power = 3\n", ["power must be a table ([power])"]),
+        (POWER.replace("[power]", "[powr]"), ["unknown section 'powr'", "Did you mean 'power'?"]),
+        (POWER + "icbs = 3\n", ["unknown key 'icbs' in [power]"]),
+        (POWER.encode() + b"# caf\xe9\n", ["not UTF-8", "line 6"]),
+    ],
+    ids=["fraction", "boolean", "empty-list", "zero", "negative-seed", "few-reps", "alpha", "design", "start",
+         "table-number", "power-not-a-table", "section-typo", "unknown-key", "not-utf8"],
+)
+def test_power_config_errors_name_the_key(tmp_path, capsys, text, words):
+    """Each bad [power] or [output] value is one error line naming the key and what it must be,
+    before anything is computed (before: 3.5 ICBs ran as 3, pre = true as 1 month, [] printed an
+    empty table with exit 0, and the others were 'unexpected ...Error')."""
+    cfg = _write(tmp_path / "p.toml", text)
+    assert main(["power", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("evalint: error:") and "unexpected" not in err, err
+    for w in words:
+        assert w in err, err
+    assert list(tmp_path.iterdir()) == [cfg]
+
+
+def test_power_config_folder_is_not_called_missing(tmp_path, capsys):
+    assert main(["power", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is a folder" in err and "does not exist" not in err
+
+
+def test_power_never_writes_over_its_config_or_an_existing_file(tmp_path):
+    """[output] table = the config file itself is refused, with --overwrite too; an existing file
+    is refused unless --overwrite (before: both overwritten silently with the CSV)."""
+    cfg = _write(tmp_path / "p.toml", POWER + '[output]\ntable = "p.toml"\n')
+    before = cfg.read_bytes()
+    for extra in ([], ["--overwrite"]):
+        proc = _cli("power", str(cfg), *extra)
+        assert proc.returncode == 2
+        assert "[output] table = \"p.toml\" is this configuration file" in _only_line(proc)
+        assert cfg.read_bytes() == before
+    cfg = _write(tmp_path / "q.toml", POWER + '[output]\ntable = "mde.csv"\n')
+    (tmp_path / "mde.csv").write_text("keep me\n")
+    proc = _cli("power", str(cfg))
+    assert proc.returncode == 2 and proc.stdout == ""
+    line = _only_line(proc)
+    assert "mde.csv' already exists" in line and "--overwrite" in line
+    assert (tmp_path / "mde.csv").read_text() == "keep me\n"
+    assert main(["power", str(cfg), "--overwrite"]) == 0
+    assert (tmp_path / "mde.csv").read_text().startswith("design,n_treated,pre,post,mde")

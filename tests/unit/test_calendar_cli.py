@@ -137,8 +137,8 @@ def test_errors_and_presets(capsys):
     for name in ("ics_golive_2022", "ics_waves", "asc_discharge_fund_2022", "bcf_2015",
                  "vanguards_2015"):
         assert name in out
-    assert main(["calendar"]) == 0
-    assert "list" in capsys.readouterr().out
+    assert main(["calendar"]) == 2  # no action: one error line naming them
+    assert "list, check, presets" in capsys.readouterr().err
 
 
 def test_python_dash_m_runs_the_same_command_line():
