@@ -36,11 +36,11 @@ from evalint._forked import default_jobs, forked_map
 from evalint._typing import check_alpha
 from evalint.data.ordinal import relabel_text
 from evalint.diagnostics.base import flags_frame
-from evalint.errors import EvalintError, OutputError, SpecificationError
+from evalint.errors import EvalintError, OutputError, SpecificationError, plain
 from evalint.evaluate.context import Context as _Context
 from evalint.evaluate.context import derived_panel as _derived_panel
 from evalint.evaluate.designs import Assignment, DesignPlan, choose_designs, resolve_assignment
-from evalint.evaluate.registry import get_variant, option_keys, replications
+from evalint.evaluate.registry import get_variant, option_keys, replications, variants
 from evalint.evaluate.renderers import renderer, writer, writer_suffixes
 from evalint.evaluate.plugins.its import _its_options
 from evalint.evaluate.runners import _fit, _scaled
@@ -150,6 +150,24 @@ def _call_string(intervention: Any, kwargs: Mapping[str, Any]) -> str:
             v = list(v)
         parts.append(f"{k}={v!r}")
     return "evalint.evaluate(panel, " + ", ".join(parts) + ")"
+
+
+def _check_design_options(options: Mapping[str, Any], panel: Any, outcomes: tuple[str, ...]) -> None:
+    """Each design's options, before any fit: a mapping per key, names the design takes, values its
+    estimator accepts (the variants' ``check_options``); a mistake stops the evaluation."""
+    for key, value in options.items():
+        if not isinstance(value, Mapping):
+            raise SpecificationError(
+                f"options[{key!r}] must be a mapping of option name -> value (a table [evaluation.options.{key}] "
+                f"in a configuration file, e.g. [evaluation.options.{key}] followed by name = value lines); got "
+                f"{plain(value)!r} ({type(value).__name__}).")
+    done: set[tuple[str, Any]] = set()
+    for v in variants():
+        key = v.option_key
+        if v.check_options is None or key not in options or (key, v.check_options) in done:
+            continue
+        done.add((key, v.check_options))
+        v.check_options(dict(options[key]), panel, outcomes)
 
 
 # --------------------------------------------------------------------------- public API
@@ -267,6 +285,7 @@ def evaluate(
     bad_opt = [k for k in options if k not in keys]
     if bad_opt:
         raise SpecificationError(f"options has unknown design key(s) {bad_opt}; use {', '.join(map(repr, keys))}.")
+    _check_design_options(options, panel, tuple(outs))
     started = time.perf_counter()
     work = panel.subset(start=start, end=end) if (start is not None or end is not None) else panel
     assignment = resolve_assignment(work, intervention, treated)
