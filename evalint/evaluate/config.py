@@ -25,8 +25,10 @@ Example::
 
     [evaluation]
     intervention = "ics_golive_2022"  # a preset, a date, or a table [evaluation.intervention] unit = date
-    # treated = ["QHG"], outcomes = [...], designs = "auto" | ["its", "did", "synth"] (registered designs),
+    # treated = ["QHG"] (units of a single date; codes as text, "004"), outcomes = [...],
+    # designs = "auto" | ["its", "did", "synth"] (registered designs),
     # alpha = 0.05, seed = 0, fast = false, calendar = true, start = "2020-09", end = "2025-03"
+    # [evaluation.options.its] harmonics = 1 ... (per-design estimator options, checked before any fit)
 
     [output]
     dir = "evalint-report"            # relative to this file
@@ -49,7 +51,7 @@ from typing import Any
 
 import pandas as pd
 
-from evalint.errors import ConfigError, DataError, EmptyDataError, SpecificationError
+from evalint.errors import ConfigError, DataError, EmptyDataError, SpecificationError, plain
 from evalint.evaluate.registry import design_names
 
 __all__ = ["EvaluateConfig", "load_config", "build_panel", "read_table", "SCHEMA"]
@@ -397,6 +399,14 @@ def build_panel(cfg: EvaluateConfig) -> Any:
     frame = read_table(d["path"], cfg.source, unit=d.get("unit"))
     outcomes = d.get("outcomes", d.get("outcome"))
     frame, d = _apply_geography(cfg, frame, d, outcomes)
+    time = d["time"]
+    if not d.get("unit") and time in frame.columns and frame[time].duplicated().any():
+        counts = frame[time].value_counts()
+        raise ConfigError(
+            f"{cfg.source}: [data] has no unit key, so the data are read as one series, but the time column "
+            f"{time!r} repeats (up to {int(counts.max())} rows for one period, e.g. {plain(counts.index[0])}). "
+            "Add unit = the column holding the unit codes (the data's columns: "
+            f"{', '.join(map(str, frame.columns[:12]))}); if they hold one series, drop the repeated rows.")
     return Panel.from_frame(
         frame, unit=d.get("unit"), time=d["time"], outcome=outcomes, treatment=d.get("treatment"),
         cohort=d.get("cohort"), population=d.get("population"), weights=d.get("weights"),
