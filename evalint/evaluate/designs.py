@@ -179,6 +179,22 @@ def _not_in_panel(what: str, missing: Sequence[Any], units: Sequence[Any]) -> Sp
         f"{format_examples(units, 8)}.{hint}")
 
 
+def _shown(intervention: Any) -> str:
+    """``intervention=`` as a user wrote it, for messages: a preset's name, a date as 2022-07-01."""
+    import datetime as _dt
+
+    from evalint.calendar.presets import Intervention
+
+    if isinstance(intervention, Intervention):
+        return repr(intervention.name)
+    if isinstance(intervention, Mapping):
+        return "a mapping unit -> date"
+    value = plain(intervention)
+    if isinstance(value, _dt.date):
+        return value.isoformat() if not isinstance(value, _dt.datetime) else str(plain(pd.Timestamp(value)))
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def _describe_cohort(panel: Any, value: Any) -> str:
     return "never treated" if pd.isna(value) else f"treated from {panel.time_label(value)}"
 
@@ -186,8 +202,6 @@ def _describe_cohort(panel: Any, value: Any) -> str:
 def _check_panel_timing(panel: Any, cohort: pd.Series, intervention: Any, treated: Sequence[Any] | None) -> None:
     """Refuse an intervention that contradicts the panel's own treatment timing (its treatment or
     cohort column): the timing would otherwise be replaced silently."""
-    from evalint.calendar.presets import Intervention
-
     if panel.timing is None:
         return
     given = panel.timing.cohort.reindex(cohort.index).astype(cohort.dtype)
@@ -197,12 +211,9 @@ def _check_panel_timing(panel: Any, cohort: pd.Series, intervention: Any, treate
     if not differ:
         return
     column = (f"its treatment column {panel.treatment!r}" if panel.treatment else "its cohort column")
-    shown = intervention.name if isinstance(intervention, Intervention) else plain(intervention)
-    if isinstance(shown, Mapping):
-        shown = "a mapping unit -> date"
-    elif not isinstance(shown, str):
-        shown = str(shown)
-    setting = f"intervention={shown!r}" + (f" with treated={format_examples(treated)}" if treated is not None else "")
+    setting = f"intervention={_shown(intervention)}"
+    if treated is not None:
+        setting += f" with treated={format_examples(treated)}"
     examples = "; ".join(f"unit {plain(u)!r}: {_describe_cohort(panel, given[u])} by the panel, "
                          f"{_describe_cohort(panel, cohort[u])} by the intervention" for u in differ[:3])
     raise SpecificationError(
@@ -310,7 +321,7 @@ def resolve_assignment(panel: Any, intervention: Any, treated: Sequence[Any] | s
         extra = (f" The preset {name!r} covers {format_examples(ignored)}, none of which is a unit of this "
                  "panel (are the units ICB ODS codes?). Pass treated=[...] to say which units it covers."
                  if ignored else "")
-        raise SpecificationError(f"No unit of the panel is treated by intervention={intervention!r}.{extra}")
+        raise SpecificationError(f"No unit of the panel is treated by intervention={_shown(intervention)}.{extra}")
     first, last = panel.periods[0], panel.periods[-1]
     late = [u for u, c in cohort.items() if not pd.isna(c) and c > last]
     early = [u for u, c in cohort.items() if not pd.isna(c) and c <= first]
