@@ -238,6 +238,9 @@ def load_config(path: str | Path) -> EvaluateConfig:
         raise ConfigError(f"{p}: the [data] table is missing; it needs path (or simulate), unit, time, outcomes.")
     _check_keys(data, _DATA_KEYS, "data", p)
     _check_types(data, "data", p)
+    if "outcomes" in data and "outcome" in data:
+        raise ConfigError(f"{p}: [data] gives both outcomes and outcome; keep one (outcomes = [...] lists several), "
+                          "otherwise one of them would be ignored.")
     if "simulate" in data:
         other = [k for k in data if k != "simulate"]
         if other:

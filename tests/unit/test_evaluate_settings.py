@@ -180,6 +180,13 @@ def test_simulate_refuses_data_keys_it_would_ignore(tmp_path):
         load_config(tmp_path / "c.toml")
 
 
+def test_outcome_and_outcomes_together_are_refused(tmp_path):
+    (tmp_path / "c.toml").write_text('[data]\npath = "d.csv"\ntime = "month"\noutcomes = ["a", "b"]\n'
+                                     'outcome = "c"\n')
+    with pytest.raises(ConfigError, match="both outcomes and outcome"):
+        load_config(tmp_path / "c.toml")
+
+
 # ----------------------------------------------------------------------------- 6. a column named twice
 def test_csv_header_naming_a_column_twice_is_a_data_error(tmp_path, frame):
     lines = frame.to_csv(index=False).splitlines()
