@@ -158,8 +158,8 @@ def _check_design_options(options: Mapping[str, Any], panel: Any, outcomes: tupl
     for key, value in options.items():
         if not isinstance(value, Mapping):
             raise SpecificationError(
-                f"options[{key!r}] must be a mapping of option name -> value (a table [evaluation.options.{key}] "
-                f"in a configuration file, e.g. [evaluation.options.{key}] followed by name = value lines); got "
+                f"options[{key!r}] must be a mapping of option name -> value (in a configuration file, a table "
+                f"[evaluation.options.{key}] with name = value lines); got "
                 f"{plain(value)!r} ({type(value).__name__}).")
     done: set[tuple[str, Any]] = set()
     for v in variants():
@@ -200,15 +200,19 @@ def evaluate(
     intervention : str, date-like, mapping unit -> date, Intervention or None
         A calendar preset (``"ics_golive_2022"``, ``"ics_waves"``, ``"asc_discharge_fund_2022"``,
         ``"bcf_2015"``, ``"vanguards_2015"``), one date, a mapping unit -> first treated date
-        (other units are comparisons), or ``None`` for the panel's own treatment timing.
+        (other units are comparisons), or ``None`` for the panel's own treatment timing (a panel
+        built with ``treatment=`` / ``cohort=``; an intervention that contradicts that timing is
+        refused).
     outcomes : sequence of str, optional
         Default: all the panel's outcomes.
     designs : "auto" or sequence of str
         Registered design names (:func:`evalint.evaluate.registry.design_names`: ``"its"``,
         ``"did"``, ``"synth"`` built in). ``"auto"`` runs every design the data support and
         records why the others were skipped.
-    treated : sequence, optional
-        Units treated at a single ``intervention`` date (default: every unit, or the preset's).
+    treated : sequence or str, optional
+        Units treated at a single ``intervention`` date (default: every unit, or the preset's); a
+        string is one unit, matched as written or by its text (``"4"`` names unit 4). Refused
+        with a preset that gives each unit its own date (``"ics_waves"``).
     alpha : float
         1 - confidence level of every interval.
     seed : int
@@ -222,7 +226,8 @@ def evaluate(
         Analysis window (e.g. ``start="2020-09"`` to leave out the first COVID-19 wave).
     options : mapping, optional
         Per-design estimator options: ``{"its": {...}, "did": {...}, "scm": {...}, "sdid": {...}}``
-        (the keys are :func:`evalint.evaluate.registry.option_keys`).
+        (the keys are :func:`evalint.evaluate.registry.option_keys`). Checked before any fit: an
+        option a design does not take, or a value its estimator refuses, raises.
     progress : callable, optional
         ``progress(done, total, label)`` before each fit and once at the end.
     call : str, optional
@@ -247,7 +252,9 @@ def evaluate(
     Raises
     ------
     evalint.errors.SpecificationError
-        Unknown outcome, design or preset; nothing treated.
+        Unknown outcome, design or preset; a design option that is unknown or refused; ``treated``
+        with a staggered preset; an intervention contradicting the panel's own timing; nothing
+        treated.
     evalint.errors.TreatmentError
         Units treated before the data start.
 
