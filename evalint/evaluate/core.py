@@ -287,6 +287,9 @@ def evaluate(
         raise SpecificationError(f"jobs must be a positive integer (processes); got {jobs!r}.")
     else:
         n_jobs = int(jobs)
+    if options is not None and not isinstance(options, Mapping):
+        raise SpecificationError("options must be a mapping design key -> options, e.g. "
+                                 f"{{'its': {{'harmonics': 1}}}}; got {type(options).__name__}.")
     options = dict(options or {})
     keys = option_keys()
     bad_opt = [k for k in options if k not in keys]

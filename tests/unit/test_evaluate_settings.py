@@ -87,6 +87,7 @@ def test_treatment_column_contradicted_by_the_intervention_is_refused(frame):
     ({"did": {"alpha": 0.1}}, "'alpha' is set by evaluate() itself"),
     ({"sdid": {"eta_omega": -1}}, "eta_omega must be a positive number"),
     ({"scm": {"v_metod": "nested"}}, "Did you mean 'v_method'?"),
+    ("its", "options must be a mapping design key -> options"),
 ])
 def test_design_option_mistakes_stop_the_evaluation_before_any_fit(panel, options, expected):
     with pytest.raises(SpecificationError) as err:
