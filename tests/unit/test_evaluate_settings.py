@@ -231,3 +231,19 @@ def test_config_without_unit_for_several_series_asks_for_unit(tmp_path, frame):
                                      '[evaluation]\nintervention = "2021-07"\n')
     with pytest.raises(ConfigError, match=r"has no unit key.*'month' repeats \(up to 6 rows for one period"):
         build_panel(load_config(tmp_path / "c.toml"))
+
+
+# ----------------------------------------------------------------------------- the ITS model option, staggered
+def test_its_model_option_is_honoured_by_the_per_unit_its():
+    """``model`` reached the per-unit ITS as a constructor argument segmented regression does not
+    take (an 'unexpected TypeError' failure). For a continuous outcome "ols" and "gls_ar" both mean
+    segmented regression with its default interval, as in the aggregate ITS: the same fit as no
+    model option."""
+    dates = {"QHG": "2022-04", "QE1": "2022-10"}
+    sim = simulate_nhs(seed=1, start="2019-04", end="2024-03", units=UNITS, covid=False, adoption=dates)
+    kw = dict(outcomes=["length_of_stay"], designs=["its"], fast=True, calendar=False, robustness=False)
+    with_model = evaluate(sim.panel, dates, options={"its": {"model": "ols"}}, **kw)
+    assert not with_model.failures
+    plain_run = evaluate(sim.panel, dates, **kw)
+    r, r0 = with_model.result("its_units", "length_of_stay"), plain_run.result("its_units", "length_of_stay")
+    assert (r.estimate, r.se) == (r0.estimate, r0.se)

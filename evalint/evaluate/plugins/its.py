@@ -138,11 +138,27 @@ def _run_its(ctx: Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[st
     return res, {}
 
 
+def _unit_estimator(model: Any, options: dict[str, Any]) -> Any:
+    """The per-unit estimator for an ITS ``model`` option: as :func:`evalint.estimators.its.its`
+    chooses it (a count model: CountITS; ``"gls_ar"`` / ``"ols"``: segmented regression)."""
+    from evalint.estimators.its.counts import COUNT_MODELS, CountITS
+    from evalint.estimators.its.segmented import SegmentedRegression
+
+    if model in COUNT_MODELS:
+        return CountITS(model=model, **options)
+    if model in ("gls_ar", "ols"):
+        return SegmentedRegression(**options)
+    raise SpecificationError(f"model={plain(model)!r}; use one of {', '.join(COUNT_MODELS + ('gls_ar', 'ols'))}.")
+
+
 def _run_its_units(ctx: Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[str, Any]]:
     from evalint.estimators.its import its_by_unit
 
     a = ctx.assignment
     opts = _its_options(ctx)
+    if "model" in opts:  # the model chosen as its() chooses it (its_by_unit's default takes no model=)
+        opts = {"estimator": _unit_estimator(opts.pop("model"), {k: v for k, v in opts.items() if k != "inference"}),
+                **({"inference": opts["inference"]} if "inference" in opts else {})}
     iv = a.intervention if a.intervention is not None and a.intervention.unit_dates is not None else None
     by = its_by_unit(ctx.panel, iv, outcome=outcome, units=a.treated_units, calendar=ctx.calendar,
                      alpha=ctx.alpha, on_error="skip", **opts)
