@@ -30,6 +30,7 @@ Which kind a column is, when ``time_kind=`` is not given (:func:`detect_kind`):
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from typing import Any
 
@@ -168,8 +169,14 @@ def ordinal_period(value: Any, what: str = "period") -> pd.Period:
     if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
         v = int(v)
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        # a date as written (2022-07-01), not as Python shows it (datetime.date(2022, 7, 1))
+        shown = repr(value)
+        if isinstance(value, _dt.date):  # date, datetime and Timestamp
+            midnight = not isinstance(value, _dt.datetime) or value == _dt.datetime.combine(value.date(), _dt.time())
+            shown = (value if not isinstance(value, _dt.datetime) else value.date()).isoformat() if midnight \
+                else value.isoformat()
         raise TimeParseError(
-            f"{what}={value!r}: this panel's time axis is ordinal (integer period numbers), so a "
+            f"{what}={shown}: this panel's time axis is ordinal (integer period numbers), so a "
             "date cannot be placed on it. Give the period number, e.g. 3 (the first period in "
             "which the unit is treated).")
     lo, hi = ORDINAL_RANGE

@@ -25,8 +25,10 @@ Example::
 
     [evaluation]
     intervention = "ics_golive_2022"  # a preset, a date, or a table [evaluation.intervention] unit = date
-    # treated = ["QHG"], outcomes = [...], designs = "auto" | ["its", "did", "synth"] (registered designs),
+    # treated = ["QHG"] (units of a single date; codes as text, "004"), outcomes = [...],
+    # designs = "auto" | ["its", "did", "synth"] (registered designs),
     # alpha = 0.05, seed = 0, fast = false, calendar = true, start = "2020-09", end = "2025-03"
+    # [evaluation.options.its] harmonics = 1 ... (per-design estimator options, checked before any fit)
 
     [output]
     dir = "evalint-report"            # relative to this file
@@ -49,7 +51,7 @@ from typing import Any
 
 import pandas as pd
 
-from evalint.errors import ConfigError, DataError, EmptyDataError, SpecificationError
+from evalint.errors import ConfigError, DataError, EmptyDataError, SpecificationError, plain
 from evalint.evaluate.registry import design_names
 
 __all__ = ["EvaluateConfig", "load_config", "build_panel", "read_table", "SCHEMA"]
@@ -66,15 +68,17 @@ _OUT_KEYS = {"dir", "formats", "name", "overwrite"}
 _STR, _BOOL, _INT, _NUM, _TABLE = "string", "boolean", "integer", "number", "table"
 _LIST = "list of strings"
 _DATE = "date"
+_UNITS = "list of unit codes (strings or integers)"
 SCHEMA: dict[str, dict[str, tuple[str, ...]]] = {
     "data": {"path": (_STR,), "unit": (_STR,), "time": (_STR,), "outcomes": (_STR, _LIST), "outcome": (_STR, _LIST),
              "population": (_STR,), "weights": (_STR,), "covariates": (_STR, _LIST), "cohort": (_STR,),
              "treatment": (_STR,), "missing": (_STR,), "freq": (_STR,), "simulate": (_TABLE,),
              "geography": (_STR,), "attribution": (_STR,), "splits": (_TABLE,), "denominator": (_STR,),
              "source": (_STR,), "cluster": (_STR,), "time_kind": (_STR,)},
-    "evaluation": {"intervention": (_STR, _DATE, _TABLE, _INT), "treated": (_STR, _LIST), "outcomes": (_STR, _LIST),
-                   "designs": (_STR, _LIST), "alpha": (_NUM,), "seed": (_INT,), "fast": (_BOOL,),
-                   "calendar": (_BOOL,), "start": (_STR, _DATE), "end": (_STR, _DATE), "options": (_TABLE,)},
+    "evaluation": {"intervention": (_STR, _DATE, _TABLE, _INT), "treated": (_STR, _INT, _UNITS),
+                   "outcomes": (_STR, _LIST), "designs": (_STR, _LIST), "alpha": (_NUM,), "seed": (_INT,),
+                   "fast": (_BOOL,), "calendar": (_BOOL,), "start": (_STR, _DATE), "end": (_STR, _DATE),
+                   "options": (_TABLE,)},
     "output": {"dir": (_STR,), "formats": (_STR, _LIST), "name": (_STR,), "overwrite": (_BOOL,)},
 }
 _CHOICES = {("data", "missing"): ("error", "drop")}
@@ -102,6 +106,8 @@ def _is(value: Any, kind: str) -> bool:
         return isinstance(value, (_dt.date, _dt.datetime))
     if kind == _LIST:
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if kind == _UNITS:
+        return isinstance(value, list) and all(isinstance(v, str) or _is(v, _INT) for v in value)
     raise AssertionError(kind)  # pragma: no cover
 
 
@@ -132,6 +138,8 @@ def _check_types(table: Mapping[str, Any], section: str, path: Path) -> None:
                 hint = f" Write the number without quotes, e.g. {key} = {value.strip() or 0}."
             elif isinstance(value, list) and _LIST in kinds:
                 hint = " Every item must be a quoted string."
+            elif isinstance(value, list) and _UNITS in kinds:
+                hint = " Every item must be a unit code: a quoted string (\"004\") or an integer."
             article = "an" if want[0] in "aeiou" else "a"
             must = "true or false (a boolean)" if kinds == (_BOOL,) else f"{article} {want}"
             raise ConfigError(
@@ -210,7 +218,7 @@ def load_config(path: str | Path) -> EvaluateConfig:
     except OSError as exc:
         raise ConfigError(f"configuration file {str(path)!r} cannot be read ({exc.strerror}).") from None
     try:
-        text = raw_bytes.decode("utf-8")
+        text = raw_bytes.decode("utf-8-sig")  # a byte-order mark (some Windows editors write one) is dropped
     except UnicodeDecodeError as exc:
         line = raw_bytes[:exc.start].count(b"\n") + 1
         raise ConfigError(
@@ -230,6 +238,17 @@ def load_config(path: str | Path) -> EvaluateConfig:
         raise ConfigError(f"{p}: the [data] table is missing; it needs path (or simulate), unit, time, outcomes.")
     _check_keys(data, _DATA_KEYS, "data", p)
     _check_types(data, "data", p)
+    if "outcomes" in data and "outcome" in data:
+        raise ConfigError(f"{p}: [data] gives both outcomes and outcome; keep one (outcomes = [...] lists several), "
+                          "otherwise one of them would be ignored.")
+    if "simulate" in data:
+        other = [k for k in data if k != "simulate"]
+        if other:
+            raise ConfigError(
+                f"{p}: [data] {', '.join(other)} cannot be used with [data.simulate]: the simulated panel has its "
+                "own units, periods, outcomes and population, so these keys would be ignored. Remove them (or "
+                "remove [data.simulate] to read a file); choose the outcomes to evaluate with [evaluation] "
+                "outcomes.")
     if "simulate" not in data and "source" not in data:
         missing = [k for k in ("path", "time") if k not in data]
         if "outcomes" not in data and "outcome" not in data:
@@ -257,13 +276,24 @@ def load_config(path: str | Path) -> EvaluateConfig:
                           name=name, raw=raw, overwrite=bool(out.get("overwrite", False)))
 
 
-def read_table(path: str | Path, source: Any = None) -> pd.DataFrame:
+def read_table(path: str | Path, source: Any = None, unit: str | None = None) -> pd.DataFrame:
     """Read a CSV (delimiter sniffed: comma, semicolon, tab or pipe) or Parquet file.
+
+    Parameters
+    ----------
+    path : str or Path
+    source : object, optional
+        The configuration file, named in messages.
+    unit : str, optional
+        The unit column of a CSV: its codes are read as text when any is written with a leading
+        zero (``004`` stays ``"004"``, not the number 4); codes that are plain numbers without
+        leading zeros are read as numbers, as before.
 
     Raises
     ------
     DataError
-        The path is a folder or missing, the file is empty, or it does not parse.
+        The path is a folder or missing, the file is empty, it does not parse, or its header
+        names a column twice.
     """
     path = Path(path)
     where = f"{source}: [data] path" if source is not None else "data path"
@@ -296,8 +326,10 @@ def read_table(path: str | Path, source: Any = None) -> pd.DataFrame:
     sep = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
     if counts[","] and counts[sep] == counts[","]:
         sep = ","
+    _check_header(header, sep, where, path)
     try:
-        frame = pd.read_csv(path, sep=sep, encoding="utf-8-sig")  # Excel's UTF-8 files start with a BOM
+        frame = pd.read_csv(path, sep=sep, encoding="utf-8-sig",  # Excel's UTF-8 files start with a BOM
+                            dtype={unit: str} if unit and unit in _header_names(header, sep) else None)
     except pd.errors.EmptyDataError:
         raise EmptyDataError(f"{where} {str(path)!r} has no columns (empty file).") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -308,7 +340,46 @@ def read_table(path: str | Path, source: Any = None) -> pd.DataFrame:
     if frame.shape[0] == 0:
         raise EmptyDataError(f"{where} {str(path)!r} has a header ({', '.join(map(str, frame.columns[:10]))}) "
                              "but no data rows.")
+    if unit and unit in frame.columns:
+        frame[unit] = _unit_codes(frame[unit])
     return frame
+
+
+def _header_names(header: str, sep: str) -> list[str]:
+    """The column names of a CSV header line as written (quotes removed, nothing renamed)."""
+    import csv
+
+    return next(csv.reader([header], delimiter=sep), [])
+
+
+def _check_header(header: str, sep: str, where: str, path: Path) -> None:
+    """Refuse a header that names a column twice (pandas would rename the copy ``name.1`` and the
+    first would be used silently)."""
+    names = [n.strip() for n in _header_names(header, sep)]
+    seen: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        if n:
+            seen.setdefault(n, []).append(i)
+    dup = [(n, pos) for n, pos in seen.items() if len(pos) > 1]
+    if dup:
+        name, pos = dup[0]
+        more = f" (and {', '.join(repr(n) for n, _ in dup[1:])})" if len(dup) > 1 else ""
+        raise DataError(
+            f"{where} {str(path)!r}: column name {name!r} appears {len(pos)} times in the header (positions "
+            f"{', '.join(map(str, pos))}){more}; only one column can hold it. Rename or drop the duplicates "
+            "first.")
+
+
+def _unit_codes(codes: pd.Series) -> pd.Series:
+    """Unit codes read as text: kept as text when any has a leading zero (``004``), else as the
+    numbers pandas reads (so numeric codes keep their type and order)."""
+    text = codes.dropna().astype(str).str.strip()
+    if text.str.match(r"[+-]?0\d").any():
+        return codes
+    try:
+        return pd.to_numeric(codes)
+    except (ValueError, TypeError):
+        return codes
 
 
 def build_panel(cfg: EvaluateConfig) -> Any:
@@ -328,9 +399,17 @@ def build_panel(cfg: EvaluateConfig) -> Any:
         from evalint.evaluate.config_sources import build_source_panel
 
         return build_source_panel(cfg, _apply_geography)
-    frame = read_table(d["path"], cfg.source)
+    frame = read_table(d["path"], cfg.source, unit=d.get("unit"))
     outcomes = d.get("outcomes", d.get("outcome"))
     frame, d = _apply_geography(cfg, frame, d, outcomes)
+    time = d["time"]
+    if not d.get("unit") and time in frame.columns and frame[time].duplicated().any():
+        counts = frame[time].value_counts()
+        raise ConfigError(
+            f"{cfg.source}: [data] has no unit key, so the data are read as one series, but the time column "
+            f"{time!r} repeats (up to {int(counts.max())} rows for one period, e.g. {plain(counts.index[0])}). "
+            "Add unit = the column holding the unit codes (the data's columns: "
+            f"{', '.join(map(str, frame.columns[:12]))}); if they hold one series, drop the repeated rows.")
     return Panel.from_frame(
         frame, unit=d.get("unit"), time=d["time"], outcome=outcomes, treatment=d.get("treatment"),
         cohort=d.get("cohort"), population=d.get("population"), weights=d.get("weights"),

@@ -36,11 +36,11 @@ from evalint._forked import default_jobs, forked_map
 from evalint._typing import check_alpha
 from evalint.data.ordinal import relabel_text
 from evalint.diagnostics.base import flags_frame
-from evalint.errors import EvalintError, OutputError, SpecificationError
+from evalint.errors import EvalintError, OutputError, SpecificationError, plain
 from evalint.evaluate.context import Context as _Context
 from evalint.evaluate.context import derived_panel as _derived_panel
 from evalint.evaluate.designs import Assignment, DesignPlan, choose_designs, resolve_assignment
-from evalint.evaluate.registry import get_variant, option_keys, replications
+from evalint.evaluate.registry import get_variant, option_keys, replications, variants
 from evalint.evaluate.renderers import renderer, writer, writer_suffixes
 from evalint.evaluate.plugins.its import _its_options
 from evalint.evaluate.runners import _fit, _scaled
@@ -152,6 +152,24 @@ def _call_string(intervention: Any, kwargs: Mapping[str, Any]) -> str:
     return "evalint.evaluate(panel, " + ", ".join(parts) + ")"
 
 
+def _check_design_options(options: Mapping[str, Any], panel: Any, outcomes: tuple[str, ...]) -> None:
+    """Each design's options, before any fit: a mapping per key, names the design takes, values its
+    estimator accepts (the variants' ``check_options``); a mistake stops the evaluation."""
+    for key, value in options.items():
+        if not isinstance(value, Mapping):
+            raise SpecificationError(
+                f"options[{key!r}] must be a mapping of option name -> value (in a configuration file, a table "
+                f"[evaluation.options.{key}] with name = value lines); got "
+                f"{plain(value)!r} ({type(value).__name__}).")
+    done: set[tuple[str, Any]] = set()
+    for v in variants():
+        key = v.option_key
+        if v.check_options is None or key not in options or (key, v.check_options) in done:
+            continue
+        done.add((key, v.check_options))
+        v.check_options(dict(options[key]), panel, outcomes)
+
+
 # --------------------------------------------------------------------------- public API
 def evaluate(
     panel: Any,
@@ -182,15 +200,19 @@ def evaluate(
     intervention : str, date-like, mapping unit -> date, Intervention or None
         A calendar preset (``"ics_golive_2022"``, ``"ics_waves"``, ``"asc_discharge_fund_2022"``,
         ``"bcf_2015"``, ``"vanguards_2015"``), one date, a mapping unit -> first treated date
-        (other units are comparisons), or ``None`` for the panel's own treatment timing.
+        (other units are comparisons), or ``None`` for the panel's own treatment timing (a panel
+        built with ``treatment=`` / ``cohort=``; an intervention that contradicts that timing is
+        refused).
     outcomes : sequence of str, optional
         Default: all the panel's outcomes.
     designs : "auto" or sequence of str
         Registered design names (:func:`evalint.evaluate.registry.design_names`: ``"its"``,
         ``"did"``, ``"synth"`` built in). ``"auto"`` runs every design the data support and
         records why the others were skipped.
-    treated : sequence, optional
-        Units treated at a single ``intervention`` date (default: every unit, or the preset's).
+    treated : sequence or str, optional
+        Units treated at a single ``intervention`` date (default: every unit, or the preset's); a
+        string is one unit, matched as written or by its text (``"4"`` names unit 4). Refused
+        with a preset that gives each unit its own date (``"ics_waves"``).
     alpha : float
         1 - confidence level of every interval.
     seed : int
@@ -204,7 +226,8 @@ def evaluate(
         Analysis window (e.g. ``start="2020-09"`` to leave out the first COVID-19 wave).
     options : mapping, optional
         Per-design estimator options: ``{"its": {...}, "did": {...}, "scm": {...}, "sdid": {...}}``
-        (the keys are :func:`evalint.evaluate.registry.option_keys`).
+        (the keys are :func:`evalint.evaluate.registry.option_keys`). Checked before any fit: an
+        option a design does not take, or a value its estimator refuses, raises.
     progress : callable, optional
         ``progress(done, total, label)`` before each fit and once at the end.
     call : str, optional
@@ -229,7 +252,9 @@ def evaluate(
     Raises
     ------
     evalint.errors.SpecificationError
-        Unknown outcome, design or preset; nothing treated.
+        Unknown outcome, design or preset; a design option that is unknown or refused; ``treated``
+        with a staggered preset; an intervention contradicting the panel's own timing; nothing
+        treated.
     evalint.errors.TreatmentError
         Units treated before the data start.
 
@@ -262,11 +287,15 @@ def evaluate(
         raise SpecificationError(f"jobs must be a positive integer (processes); got {jobs!r}.")
     else:
         n_jobs = int(jobs)
+    if options is not None and not isinstance(options, Mapping):
+        raise SpecificationError("options must be a mapping design key -> options, e.g. "
+                                 f"{{'its': {{'harmonics': 1}}}}; got {type(options).__name__}.")
     options = dict(options or {})
     keys = option_keys()
     bad_opt = [k for k in options if k not in keys]
     if bad_opt:
         raise SpecificationError(f"options has unknown design key(s) {bad_opt}; use {', '.join(map(repr, keys))}.")
+    _check_design_options(options, panel, tuple(outs))
     started = time.perf_counter()
     work = panel.subset(start=start, end=end) if (start is not None or end is not None) else panel
     assignment = resolve_assignment(work, intervention, treated)

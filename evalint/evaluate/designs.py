@@ -26,13 +26,13 @@ for the evaluation of public health interventions: a tutorial. IJE 46(1), 348-35
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from evalint.errors import EvalintError, SpecificationError, TreatmentError, format_examples
+from evalint.errors import EvalintError, SpecificationError, TreatmentError, format_examples, plain
 from evalint.evaluate.registry import DesignPlan, VariantView, list_designs
 
 __all__ = [
@@ -129,7 +129,102 @@ def _period(panel: Any, value: Any, what: str) -> pd.Period:
     return panel.period(value, what)
 
 
-def resolve_assignment(panel: Any, intervention: Any, treated: Sequence[Any] | None = None) -> Assignment:
+def _as_units(treated: Any) -> list[Any] | None:
+    """``treated=`` as a list of units: one string (or number) is one unit, not its characters."""
+    if treated is None:
+        return None
+    if isinstance(treated, (str, bytes)) or not isinstance(treated, Iterable) or isinstance(treated, Mapping):
+        if isinstance(treated, Mapping):
+            raise SpecificationError(
+                "treated= takes a list of units treated at the one intervention date; to give each unit its "
+                "own date pass the mapping unit -> date as intervention= instead.")
+        return [treated]
+    return list(treated)
+
+
+def _unit_matcher(units: Sequence[Any]) -> Callable[[Any], Any]:
+    """Match a unit the user named to the panel's unit: itself, else the unit written the same way.
+
+    A configuration file names units as text (``"004"``, ``"4"``) while a panel built from a frame
+    may hold numbers (``4``): a name matches the unit whose text it is. Returns ``None`` when no
+    unit matches.
+    """
+    unit_set = set(units)
+    by_text: dict[str, Any] = {}
+    for u in units:
+        by_text.setdefault(str(plain(u)), u)
+
+    def match(u: Any) -> Any:
+        try:
+            if u in unit_set:
+                return u
+        except TypeError:  # unhashable
+            return None
+        return by_text.get(str(plain(u)))
+
+    return match
+
+
+def _not_in_panel(what: str, missing: Sequence[Any], units: Sequence[Any]) -> SpecificationError:
+    """The error for units named by ``what`` that the panel does not have (with the leading-zeros hint)."""
+    hint = ""
+    numeric = [u for u in units if not isinstance(u, str)]
+    texts = [u for u in missing if isinstance(u, str)]
+    if numeric and texts and any(t.strip().isdigit() for t in texts):
+        hint = (" The panel's unit codes are numbers, so codes written with leading zeros ('004') were read "
+                "as numbers (4) when the data were read: keep the unit column as text (pandas: "
+                "read_csv(..., dtype={unit: str})) or name the units as the panel holds them.")
+    return SpecificationError(
+        f"{what} names unit(s) not in the panel: {format_examples(missing)}. Panel units: "
+        f"{format_examples(units, 8)}.{hint}")
+
+
+def _shown(intervention: Any) -> str:
+    """``intervention=`` as a user wrote it, for messages: a preset's name, a date as 2022-07-01."""
+    import datetime as _dt
+
+    from evalint.calendar.presets import Intervention
+
+    if isinstance(intervention, Intervention):
+        return repr(intervention.name)
+    if isinstance(intervention, Mapping):
+        return "a mapping unit -> date"
+    value = plain(intervention)
+    if isinstance(value, _dt.date):
+        return value.isoformat() if not isinstance(value, _dt.datetime) else str(plain(pd.Timestamp(value)))
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _describe_cohort(panel: Any, value: Any) -> str:
+    return "never treated" if pd.isna(value) else f"treated from {panel.time_label(value)}"
+
+
+def _check_panel_timing(panel: Any, cohort: pd.Series, intervention: Any, treated: Sequence[Any] | None) -> None:
+    """Refuse an intervention that contradicts the panel's own treatment timing (its treatment or
+    cohort column): the timing would otherwise be replaced silently."""
+    if panel.timing is None:
+        return
+    given = panel.timing.cohort.reindex(cohort.index).astype(cohort.dtype)
+    differ = [u for u in cohort.index
+              if not ((pd.isna(cohort[u]) and pd.isna(given[u])) or
+                      (not pd.isna(cohort[u]) and not pd.isna(given[u]) and cohort[u] == given[u]))]
+    if not differ:
+        return
+    column = (f"its treatment column {panel.treatment!r}" if panel.treatment else "its cohort column")
+    setting = f"intervention={_shown(intervention)}"
+    if treated is not None:
+        setting += f" with treated={format_examples(treated)}"
+    examples = "; ".join(f"unit {plain(u)!r}: {_describe_cohort(panel, given[u])} by the panel, "
+                         f"{_describe_cohort(panel, cohort[u])} by the intervention" for u in differ[:3])
+    raise SpecificationError(
+        f"{setting} contradicts the panel's own treatment timing ({column}; [data] treatment or cohort in "
+        f"a configuration file) for {len(differ)} unit(s): {examples}"
+        f"{' (and more)' if len(differ) > 3 else ''}. Give the timing once: leave out intervention= and "
+        "treated= ([evaluation] intervention and treated) to evaluate the column's timing, or build the panel "
+        "without treatment= / cohort= (remove [data] treatment / cohort) to evaluate the intervention.")
+
+
+def resolve_assignment(panel: Any, intervention: Any, treated: Sequence[Any] | str | None = None) -> Assignment:
     """First-treated period of every panel unit from ``intervention``.
 
     Parameters
@@ -140,18 +235,23 @@ def resolve_assignment(panel: Any, intervention: Any, treated: Sequence[Any] | N
         units in ``treated``), a mapping unit -> date (others never treated), an
         :class:`~evalint.calendar.Intervention`, or ``None`` to use the panel's own
         treatment timing.
-    treated : sequence, optional
-        Units treated at a single date (for a date, or a preset that lists no units).
+    treated : sequence or str, optional
+        Units treated at a single date (for a date, or a preset with one date); a string is one
+        unit. A unit is matched as it is or by its text (``"004"`` names the unit ``"004"``,
+        ``"4"`` a numeric unit ``4``). Refused with a staggered preset (one date per unit).
 
     Raises
     ------
     SpecificationError
-        Unknown preset, treated units not in the panel, nothing treated.
+        Unknown preset, treated units not in the panel, ``treated`` with a staggered preset or a
+        mapping, an intervention that contradicts the panel's own treatment timing (its treatment
+        or cohort column), nothing treated.
     """
     from evalint.calendar.presets import Intervention, list_presets, resolve_preset
 
+    treated = _as_units(treated)
     units = list(panel.units)
-    unit_set = set(units)
+    match = _unit_matcher(units)
     cohort = pd.Series(pd.NaT, index=pd.Index(units, name=panel.unit), dtype=f"period[{panel.freq}]")
     iv = None
     name = ""
@@ -176,6 +276,8 @@ def resolve_assignment(panel: Any, intervention: Any, treated: Sequence[Any] | N
             try:
                 panel.period(intervention, "intervention")
             except EvalintError:
+                if getattr(panel, "is_ordinal", False):
+                    raise  # the axis holds period numbers: that error says so, not "unknown preset"
                 resolve_preset(intervention)  # not a date either: the "unknown preset" error, with a hint
         if iv is not None and getattr(panel, "is_ordinal", False):
             raise SpecificationError(
@@ -185,6 +287,8 @@ def resolve_assignment(panel: Any, intervention: Any, treated: Sequence[Any] | N
         if iv is not None:
             name, description, source = iv.name, iv.description, iv.source
             if iv.unit_dates is not None:
+                if treated is not None:
+                    raise _staggered_with_treated(iv, treated, match)
                 mapping: Mapping[Any, Any] = dict(iv.unit_dates)
             else:
                 chosen = treated if treated is not None else (iv.units if iv.units is not None else units)
@@ -201,29 +305,23 @@ def resolve_assignment(panel: Any, intervention: Any, treated: Sequence[Any] | N
             mapping = {u: intervention for u in chosen}
             name = str(panel.time_label(_period(panel, intervention, "intervention")))
             source = "user-supplied date"
+        if treated is not None:
+            missing = [u for u in treated if match(u) is None]
+            if missing:
+                raise _not_in_panel("treated=", missing, units)
         for u, d in mapping.items():
-            key = u if u in unit_set else (str(u) if str(u) in unit_set else None)
+            key = match(u)
             if key is None:
                 ignored.append(u)
                 continue
-            cohort.loc[key] = _period(panel, d, f"intervention date of unit {u!r}")
-        if treated is not None:
-            missing = [u for u in treated if u not in unit_set]
-            if missing:
-                raise SpecificationError(
-                    f"treated= names unit(s) not in the panel: {format_examples(missing)}. Panel units: "
-                    f"{format_examples(units, 8)}."
-                )
+            cohort.loc[key] = _period(panel, d, f"intervention date of unit {plain(u)!r}")
         if iv is None and ignored:
-            raise SpecificationError(
-                f"intervention names unit(s) not in the panel: {format_examples(ignored)}. Panel units: "
-                f"{format_examples(units, 8)}."
-            )
+            raise _not_in_panel("intervention", ignored, units)
     if cohort.notna().sum() == 0:
         extra = (f" The preset {name!r} covers {format_examples(ignored)}, none of which is a unit of this "
                  "panel (are the units ICB ODS codes?). Pass treated=[...] to say which units it covers."
                  if ignored else "")
-        raise SpecificationError(f"No unit of the panel is treated by intervention={intervention!r}.{extra}")
+        raise SpecificationError(f"No unit of the panel is treated by intervention={_shown(intervention)}.{extra}")
     first, last = panel.periods[0], panel.periods[-1]
     late = [u for u, c in cohort.items() if not pd.isna(c) and c > last]
     early = [u for u, c in cohort.items() if not pd.isna(c) and c <= first]
@@ -239,8 +337,25 @@ def resolve_assignment(panel: Any, intervention: Any, treated: Sequence[Any] | N
         raise TreatmentError(
             f"Every intervention date is after the data ends ({last}); nothing can be evaluated yet."
         )
+    if intervention is not None:
+        _check_panel_timing(panel, cohort, intervention, treated)
     return Assignment(name=name, cohort=cohort.rename("cohort"), intervention=iv, description=description,
                       source=source, ignored_units=tuple(ignored))
+
+
+def _staggered_with_treated(iv: Any, treated: Sequence[Any], match: Callable[[Any], Any]) -> SpecificationError:
+    """The refusal of ``treated=`` with a preset that gives each unit its own date."""
+    dates = {str(k): v for k, v in iv.unit_dates.items()}
+    named = [u for u in treated if str(u) in dates]
+    example = ", ".join(f"{u} = \"{dates[str(u)]:%Y-%m}\"" for u in named[:3]) or "QHG = \"2021-04\""
+    n_dates = len(set(dates.values()))
+    return SpecificationError(
+        f"treated={format_examples(treated)} cannot be used with intervention={iv.name!r}: that preset gives "
+        f"each of its {len(dates)} units its own date ({n_dates} date(s)), so it already says which units are "
+        "treated and when (treated= names the units of a single date, and would be ignored). To evaluate the "
+        "preset, leave out treated=. To evaluate some units only, give their dates as a mapping unit -> date "
+        f"(in a configuration file: [evaluation.intervention] {example}); every other unit is then a "
+        "never-treated comparison, so leave out of the data the units the preset treats that are not named.")
 
 
 def choose_designs(panel: Any, assignment: Assignment, designs: str | Sequence[str] = "auto"

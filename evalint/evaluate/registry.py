@@ -30,7 +30,7 @@ epidemiology. International Journal of Epidemiology 45(6), 1866-1886.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +38,8 @@ from evalint.errors import SpecificationError
 
 __all__ = [
     "Design", "DesignPlan", "FigureSpec", "Variant", "design_names", "get_design", "get_variant", "list_designs",
-    "option_keys", "register_design", "replications", "unregister_design", "variants",
+    "build_with_options", "check_option_names", "option_keys", "register_design", "replications",
+    "unregister_design", "variants",
 ]
 
 #: ``run(ctx, outcome, plan) -> (result, extras)``: ``ctx`` is the
@@ -96,6 +97,12 @@ class Variant:
     cost : float
         Relative cost of one fit, for scheduling only: with ``evaluate(jobs=2)`` the costliest
         fits start first (default 1).
+    check_options : callable, optional
+        ``check_options(options, panel, outcomes)``: run by :func:`evalint.evaluate` before any fit
+        on the user's ``options[option_key]`` (a dict); raises a
+        :class:`~evalint.errors.SpecificationError` for an option the variant does not take or a
+        value its estimator refuses (:func:`check_option_names`, :func:`build_with_options`).
+        ``None``: the options are not checked before the fits.
     """
 
     key: str
@@ -108,6 +115,7 @@ class Variant:
     apart: str | None = None
     short_label: str = ""
     cost: float = 1.0
+    check_options: Callable[[dict[str, Any], Any, tuple[str, ...]], None] | None = None
 
     @property
     def option_key(self) -> str:
@@ -258,3 +266,78 @@ class VariantView(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return repr(self._items())
+
+
+def _where(key: str) -> str:
+    return f"options[{key!r}] ([evaluation.options.{key}] in a configuration file)"
+
+
+def check_option_names(key: str, options: Mapping[str, Any], allowed: Iterable[str],
+                       reserved: Mapping[str, str] | None = None) -> None:
+    """Refuse option names of ``evaluate(options={key: options})`` that the design does not take.
+
+    Parameters
+    ----------
+    key : str
+        The options key (``"its"``, ``"did"``, ...).
+    options : mapping
+        The user's options for that key.
+    allowed : iterable of str
+        The names the design passes on to its estimator.
+    reserved : mapping, optional
+        Name -> the :func:`evalint.evaluate` argument that sets it (``"alpha"`` ->
+        ``"alpha= ([evaluation] alpha)"``): refused with that pointer.
+
+    Raises
+    ------
+    SpecificationError
+        An unknown name (with the closest allowed one) or a reserved one.
+    """
+    import difflib
+
+    names = sorted(set(allowed))
+    reserved = dict(reserved or {})
+    bad = [n for n in options if not isinstance(n, str)]
+    if bad:
+        raise SpecificationError(f"{_where(key)}: option names are strings; got {bad[0]!r}.")
+    taken = [n for n in options if n in reserved]
+    if taken:
+        n = taken[0]
+        raise SpecificationError(f"{_where(key)}: {n!r} is set by evaluate() itself, from {reserved[n]}; "
+                                 f"remove it from the {key} options.")
+    unknown = [n for n in options if n not in names]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], names, n=1, cutoff=0.6)
+        mean = f" Did you mean {close[0]!r}?" if close else ""
+        others = f" (and {', '.join(map(repr, unknown[1:]))})" if len(unknown) > 1 else ""
+        raise SpecificationError(f"{_where(key)}: unknown option {unknown[0]!r}{others}.{mean} "
+                                 f"The {key} options are: {', '.join(names)}.")
+
+
+def build_with_options(key: str, cls: Callable[..., Any], options: Mapping[str, Any],
+                       base: Mapping[str, Any] | None = None) -> Any:
+    """``cls(**base, **options)``: the estimator the design would build, so that a value it refuses
+    stops :func:`evalint.evaluate` before any fit.
+
+    Raises
+    ------
+    SpecificationError
+        The estimator refuses a value (its message, prefixed with where the option was given), or
+        a value of the wrong type makes it fail (the option named).
+    """
+    from evalint.errors import EvalintError
+
+    base = dict(base or {})
+    try:
+        return cls(**{**base, **options})
+    except EvalintError as exc:
+        raise SpecificationError(f"{_where(key)}: {exc}") from None
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        culprit = ""
+        for name, value in options.items():  # the option that fails on its own
+            try:
+                cls(**{**base, name: value})
+            except Exception:  # noqa: BLE001 - any failure names this option
+                culprit = f" {name} = {value!r} ({type(value).__name__}) is not a value it takes"
+                break
+        raise SpecificationError(f"{_where(key)}:{culprit or ' a value has the wrong type'} ({exc}).") from None

@@ -150,10 +150,8 @@ def test_config_and_cli_read_the_registry(toy, tmp_path):
     body = textwrap.dedent("""
         [data]
         simulate = { seed = 1 }
-        unit = "icb_code"
-        time = "month"
-        outcomes = ["length_of_stay"]
         [evaluation]
+        outcomes = ["length_of_stay"]
         intervention = "2021-04"
         treated = ["QHG"]
         designs = [{}]

@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 from evalint.datasets import simulate_nhs
-from evalint.errors import InferenceError
+from evalint.errors import InferenceError, SpecificationError
 from evalint.estimators.did.cs.estimator import callaway_santanna
 from evalint.estimators.did.cs.cells import outcome_matrix
 from evalint.evaluate import evaluate
@@ -170,10 +170,9 @@ def test_evaluate_few_treated_options(three_treated):
     assert rw.inference.df is not None and rw.inference.df < 10
     crit = stats.t.ppf(0.975, rw.inference.df)
     assert rw.ci == pytest.approx((rw.estimate - crit * rw.se, rw.estimate + crit * rw.se))
-    bad = evaluate(sim.panel, pilot, start="2021-07", fast=True, designs=["did"], calendar=False,
-                   outcomes=["emergency_admissions"], options={"did": {"few_treated": "t"}})
-    fail = bad.failures[("did", "emergency_admissions")]      # reported, typed, not raised
-    assert fail.error_type == "SpecificationError" and "few_treated" in fail.message
+    with pytest.raises(SpecificationError, match="few_treated='t' is not supported"):  # a setting: refused
+        evaluate(sim.panel, pilot, start="2021-07", fast=True, designs=["did"], calendar=False,
+                 outcomes=["emergency_admissions"], options={"did": {"few_treated": "t"}})
     one = {"QHG": "2023-04"}
     sim1 = simulate_nhs(seed=5, adoption=one, effects=EFFECTS)
     ev1 = evaluate(sim1.panel, one, start="2021-07", fast=True, designs=["did"], calendar=False,

@@ -22,7 +22,15 @@ import numpy as np
 
 from evalint.errors import EvalintError, SpecificationError
 from evalint.evaluate.context import Context
-from evalint.evaluate.registry import Design, DesignPlan, FigureSpec, Variant, register_design
+from evalint.evaluate.registry import (
+    Design,
+    DesignPlan,
+    FigureSpec,
+    Variant,
+    build_with_options,
+    check_option_names,
+    register_design,
+)
 from evalint.evaluate.scale import from_result
 
 __all__ = ["DID"]
@@ -83,6 +91,31 @@ def _run_did(ctx: Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[st
     return res, extras
 
 
+_RESERVED = {"outcome": "outcomes= ([evaluation] outcomes)", "calendar": "calendar= ([evaluation] calendar)",
+             "alpha": "alpha= ([evaluation] alpha)", "seed": "seed= ([evaluation] seed)",
+             "inference": "the design (the few_treated option chooses how the interval is read)"}
+
+
+def _check_did_options(options: dict[str, Any], panel: Any, outcomes: tuple[str, ...]) -> None:
+    """The DiD options: Callaway-Sant'Anna's parameters and ``few_treated``, values it accepts."""
+    import dataclasses
+
+    from evalint._typing import check_option
+    from evalint.estimators.did.cs.estimator import CallawaySantAnna
+    from evalint.evaluate.pilot import FEW_TREATED_METHODS
+
+    names = {f.name for f in dataclasses.fields(CallawaySantAnna) if f.init} - set(_RESERVED)
+    check_option_names("did", options, names | {"few_treated"}, _RESERVED)
+    rest = dict(options)
+    if "few_treated" in rest:
+        try:
+            check_option("few_treated", rest.pop("few_treated"), FEW_TREATED_METHODS)
+        except EvalintError as exc:
+            raise SpecificationError(f"options['did'] ([evaluation.options.did] in a configuration file): "
+                                     f"{exc}") from None
+    build_with_options("did", CallawaySantAnna, rest)
+
+
 def _scale(result: Any, ctx: Context, outcome: str, totals: Any, spec: Any) -> Any:
     return from_result(result, totals, log_scale=ctx.panel.outcome_kinds[outcome].is_count)
 
@@ -128,7 +161,7 @@ DID = register_design(Design(
     variants=(
         Variant("did", "DiD (Callaway-Sant'Anna)", _run_did, _scale,
                 assumption="parallel trends between treated and comparison units (on the log scale for counts)",
-                key_diagnostics=("pre_trend",), short_label="DiD (C-S)"),
+                key_diagnostics=("pre_trend",), short_label="DiD (C-S)", check_options=_check_did_options),
     ),
     identify=_identify,
     replications={"did": (999, 199)},

@@ -22,10 +22,18 @@ from typing import Any
 import numpy as np
 
 from evalint.diagnostics.base import CheckResult, Flag
-from evalint.errors import SpecificationError
+from evalint.errors import SpecificationError, plain
 from evalint.estimators.its.state import ITSState
 from evalint.evaluate.context import Context
-from evalint.evaluate.registry import Design, DesignPlan, FigureSpec, Variant, register_design
+from evalint.evaluate.registry import (
+    Design,
+    DesignPlan,
+    FigureSpec,
+    Variant,
+    build_with_options,
+    check_option_names,
+    register_design,
+)
 from evalint.evaluate.scale import from_its_cumulative, from_result
 
 __all__ = ["ITS", "ITS_DEFAULTS", "MIN_PRE_PERIODS", "UNIT_FAIL_SHARE"]
@@ -74,6 +82,48 @@ def _its_options(ctx: Context) -> dict[str, Any]:
     return opts
 
 
+#: options set by evaluate() itself -> where the user sets them
+_RESERVED = {"outcome": "outcomes= ([evaluation] outcomes)", "calendar": "calendar= ([evaluation] calendar)",
+             "alpha": "alpha= ([evaluation] alpha)", "intervention": "intervention= ([evaluation] intervention)",
+             "interventions": "intervention= ([evaluation] intervention)",
+             "unit": "treated= ([evaluation] treated)", "units": "treated= ([evaluation] treated)",
+             "estimator": "the outcome's kind (choose the model with the 'model' option)",
+             "on_error": "the design (units whose fit fails are left out of the pooled estimate, and listed)",
+             "pool": "the design (a staggered ITS is pooled)"}
+
+
+def _check_its_options(options: dict[str, Any], panel: Any, outcomes: tuple[str, ...]) -> None:
+    """The ITS options: names the estimators take, values they accept (for each outcome's model)."""
+    import dataclasses
+
+    from evalint.estimators.its.counts import COUNT_MODELS, CountITS
+    from evalint.estimators.its.segmented import SegmentedRegression
+
+    seg = {f.name for f in dataclasses.fields(SegmentedRegression) if f.init}
+    cnt = {f.name for f in dataclasses.fields(CountITS) if f.init}
+    check_option_names("its", options, (seg | cnt | {"model", "inference"}) - set(_RESERVED), _RESERVED)
+    given = {k: v for k, v in options.items() if k != "inference"}
+    for outcome in outcomes:
+        kind = panel.outcome_kinds[outcome]
+        model = given.get("model") or kind.default_its_model
+        rest = {k: v for k, v in given.items() if k != "model"}
+        if model in COUNT_MODELS:
+            build_with_options("its", CountITS, {**rest, "model": model}, ITS_DEFAULTS)
+            continue
+        if model not in ("gls_ar", "ols"):
+            raise SpecificationError(
+                f"options['its'] ([evaluation.options.its] in a configuration file): model={plain(model)!r}; "
+                f"use one of {', '.join(COUNT_MODELS + ('gls_ar', 'ols'))}.")
+        only_counts = sorted(set(rest) - seg)
+        if only_counts:
+            raise SpecificationError(
+                f"options['its'] ([evaluation.options.its] in a configuration file): "
+                f"{', '.join(map(repr, only_counts))} applies to count outcomes only; outcome {outcome!r} "
+                f"is fitted by segmented regression (model {model!r}). Remove it, or evaluate the count "
+                "outcomes on their own.")
+        build_with_options("its", SegmentedRegression, rest, ITS_DEFAULTS)
+
+
 def _run_its(ctx: Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[str, Any]]:
     from evalint.estimators.its import its
 
@@ -88,11 +138,27 @@ def _run_its(ctx: Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[st
     return res, {}
 
 
+def _unit_estimator(model: Any, options: dict[str, Any]) -> Any:
+    """The per-unit estimator for an ITS ``model`` option: as :func:`evalint.estimators.its.its`
+    chooses it (a count model: CountITS; ``"gls_ar"`` / ``"ols"``: segmented regression)."""
+    from evalint.estimators.its.counts import COUNT_MODELS, CountITS
+    from evalint.estimators.its.segmented import SegmentedRegression
+
+    if model in COUNT_MODELS:
+        return CountITS(model=model, **options)
+    if model in ("gls_ar", "ols"):
+        return SegmentedRegression(**options)
+    raise SpecificationError(f"model={plain(model)!r}; use one of {', '.join(COUNT_MODELS + ('gls_ar', 'ols'))}.")
+
+
 def _run_its_units(ctx: Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[str, Any]]:
     from evalint.estimators.its import its_by_unit
 
     a = ctx.assignment
     opts = _its_options(ctx)
+    if "model" in opts:  # the model chosen as its() chooses it (its_by_unit's default takes no model=)
+        opts = {"estimator": _unit_estimator(opts.pop("model"), {k: v for k, v in opts.items() if k != "inference"}),
+                **({"inference": opts["inference"]} if "inference" in opts else {})}
     iv = a.intervention if a.intervention is not None and a.intervention.unit_dates is not None else None
     by = its_by_unit(ctx.panel, iv, outcome=outcome, units=a.treated_units, calendar=ctx.calendar,
                      alpha=ctx.alpha, on_error="skip", **opts)
@@ -163,10 +229,12 @@ ITS = register_design(Design(
     variants=(
         Variant("its", "ITS (aggregate treated series)", _run_its, _scale_its,
                 assumption="no other change at the intervention date and a correctly extrapolated pre-trend",
-                key_diagnostics=("ljung_box", "durbin_watson", "acf_pacf"), short_label="ITS"),
+                key_diagnostics=("ljung_box", "durbin_watson", "acf_pacf"), short_label="ITS",
+                check_options=_check_its_options),
         Variant("its_units", "ITS (per unit, pooled)", _run_its_units, _scale_its_units,
                 assumption="no other change at each unit's date and correctly extrapolated unit pre-trends",
                 key_diagnostics=("ljung_box", "durbin_watson"), options_key="its", short_label="ITS (per unit)",
+                check_options=_check_its_options,
                 apart=("the per-unit ITS pools each unit's level change at its own date, not the average "
                        "post-period effect the comparison designs estimate (in simulations with effects that "
                        "build up after adoption its interval covered the comparison designs' estimand in 0% "

@@ -20,7 +20,15 @@ from __future__ import annotations
 from typing import Any
 
 from evalint.evaluate.context import Context
-from evalint.evaluate.registry import Design, DesignPlan, FigureSpec, Variant, register_design
+from evalint.evaluate.registry import (
+    Design,
+    DesignPlan,
+    FigureSpec,
+    Variant,
+    build_with_options,
+    check_option_names,
+    register_design,
+)
 from evalint.evaluate.scale import from_result
 from evalint.inference.specs import Placebo
 
@@ -49,6 +57,41 @@ def _run_sdid(ctx: Context, outcome: str, plan: DesignPlan) -> tuple[Any, dict[s
     res = synthetic_did(panel, method="sdid", inference=Placebo(reps=ctx.reps("sdid"), seed=ctx.seed),
                         calendar=ctx.calendar, alpha=ctx.alpha, **opts)
     return res, {}
+
+
+_SET = {"outcome": "outcomes= ([evaluation] outcomes)", "calendar": "calendar= ([evaluation] calendar)",
+        "alpha": "alpha= ([evaluation] alpha)", "seed": "seed= ([evaluation] seed)",
+        "inference": "the design (placebo inference)", "treated": "intervention= and treated= ([evaluation])",
+        "intervention": "intervention= ([evaluation] intervention)"}
+_SDID_SET = {**_SET, "method": "the design (synthetic DiD)",
+             "variance": "the design (placebo variance)", "reps": "fast= ([evaluation] fast)"}
+#: synthetic_did()'s estimator options evaluate() passes on
+SDID_OPTIONS = ("covariates", "eta_omega", "eta_lambda", "sparsify", "max_iter")
+
+
+def _check_scm_options(options: dict[str, Any], panel: Any, outcomes: tuple[str, ...]) -> None:
+    """The synthetic control options: SyntheticControl's parameters, donors and predictor data."""
+    import dataclasses
+
+    from evalint.estimators.synth.scm.estimator import SyntheticControl
+
+    names = {f.name for f in dataclasses.fields(SyntheticControl) if f.init}
+    check_option_names("scm", options, (names | {"donors", "predictor_data"}) - set(_SET), _SET)
+    est = {k: v for k, v in options.items() if k in names}
+    if isinstance(est.get("predictors"), list):
+        est["predictors"] = tuple(est["predictors"])
+    build_with_options("scm", SyntheticControl, est)
+
+
+def _check_sdid_options(options: dict[str, Any], panel: Any, outcomes: tuple[str, ...]) -> None:
+    """The synthetic DiD options: SDID_OPTIONS, values SyntheticDiD accepts."""
+    from evalint.estimators.synth.sdid.estimator import SyntheticDiD
+
+    check_option_names("sdid", options, SDID_OPTIONS, _SDID_SET)
+    est = dict(options)
+    if isinstance(est.get("covariates"), list):
+        est["covariates"] = tuple(est["covariates"])
+    build_with_options("sdid", SyntheticDiD, est)
 
 
 def _scale_scm(result: Any, ctx: Context, outcome: str, totals: Any, spec: Any) -> Any:
@@ -96,10 +139,10 @@ SYNTH = register_design(Design(
     variants=(
         Variant("scm", "Synthetic control (Abadie)", _run_scm, _scale_scm,
                 assumption="a synthetic comparison that tracks the treated units before and would have after",
-                key_diagnostics=("scm_prefit",), short_label="Synth. control"),
+                key_diagnostics=("scm_prefit",), short_label="Synth. control", check_options=_check_scm_options),
         Variant("sdid", "Synthetic DiD", _run_sdid, _scale_sdid,
                 assumption="parallel trends after unit and time weighting",
-                key_diagnostics=("pre_fit_rmspe",), short_label="Synth. DiD",
+                key_diagnostics=("pre_fit_rmspe",), short_label="Synth. DiD", check_options=_check_sdid_options,
                 cost=5.0),  # placebo refits: ~5x a C-S or SCM fit of the same panel
     ),
     identify=_identify,
