@@ -27,17 +27,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import sys
 from pathlib import Path
 from typing import Any
 
 from evalint.data.timeparse import parse_date
 from evalint.errors import ConfigError, EvalintError, OutputError, SpecificationError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = ["add_arguments", "run", "load_power_config", "check_outputs"]
 
@@ -86,29 +80,6 @@ _CHECKS: dict[str, tuple[str, Any]] = {
 }
 
 
-def _read_toml(p: Path, shown: str) -> dict[str, Any]:
-    """The TOML table in the file ``p`` (``shown``: the path as the user gave it)."""
-    if p.is_dir():
-        raise ConfigError(f"configuration file {shown!r} is a folder; give the .toml file inside it.")
-    if not p.is_file():
-        what = "is not a regular file" if p.exists() else "does not exist"
-        raise ConfigError(f"configuration file {shown!r} {what}.")
-    try:
-        raw_bytes = p.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"configuration file {shown!r} cannot be read ({exc.strerror}).") from None
-    try:
-        text = raw_bytes.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw_bytes[:exc.start].count(b"\n") + 1
-        raise ConfigError(f"{p}: not UTF-8 text (byte 0x{raw_bytes[exc.start]:02x} on line {line}). TOML files must "
-                          "be UTF-8: save the file as UTF-8 in your editor.") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML ({exc}). See `evalint power --help` for an example.") from None
-
-
 def load_power_config(path: str | Path) -> tuple[dict[str, Any], dict[str, Path]]:
     """The keyword arguments of :func:`evalint.design.power` and the output paths in a config file.
 
@@ -124,10 +95,9 @@ def load_power_config(path: str | Path) -> tuple[dict[str, Any], dict[str, Path]
     """
     from evalint.design.fits import DESIGNS
     from evalint.design.power import OUTCOMES
-    from evalint.evaluate.config import _check_keys, _toml_repr
+    from evalint.evaluate.config import _check_keys, _toml_repr, read_toml
 
-    p = Path(path).resolve()
-    raw = _read_toml(p, str(path))
+    p, raw = read_toml(path, "power")
     _check_keys(raw, {"power", "output"}, "top level", p)
     for section in ("power", "output"):
         if section in raw and not isinstance(raw[section], dict):

@@ -54,7 +54,7 @@ import pandas as pd
 from evalint.errors import ConfigError, DataError, EmptyDataError, SpecificationError, plain
 from evalint.evaluate.registry import design_names
 
-__all__ = ["EvaluateConfig", "load_config", "build_panel", "read_table", "SCHEMA"]
+__all__ = ["EvaluateConfig", "load_config", "build_panel", "read_table", "read_toml", "SCHEMA"]
 
 _DATA_KEYS = {"path", "unit", "time", "outcomes", "outcome", "population", "weights", "covariates", "cohort",
               "treatment", "missing", "freq", "simulate", "geography", "attribution", "splits", "denominator",
@@ -195,16 +195,16 @@ def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str, path: P
         )
 
 
-def load_config(path: str | Path) -> EvaluateConfig:
-    """Read and check a configuration file.
+def read_toml(path: str | Path, command: str) -> tuple[Path, dict[str, Any]]:
+    """The resolved path and the TOML table of a configuration file, as every command reads one.
 
-    Every key has one type (:data:`SCHEMA`): ``fast = "false"`` is an error, not true.
+    UTF-8 text (a byte-order mark, as some Windows editors write, is dropped). ``command`` names
+    the command whose ``--help`` shows an example.
 
     Raises
     ------
     ConfigError
-        Missing or unreadable file, not UTF-8, invalid TOML, unknown keys (with a
-        did-you-mean), keys of the wrong type, missing keys, bad formats.
+        A folder, not a regular file, missing or unreadable, not UTF-8 (byte and line), invalid TOML.
     """
     p = Path(path).resolve()
     if p.is_dir():
@@ -226,9 +226,23 @@ def load_config(path: str | Path) -> EvaluateConfig:
             "UTF-8: save the file as UTF-8 in your editor."
         ) from None
     try:
-        raw = tomllib.loads(text)
+        return p, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML ({exc}). See `evalint evaluate --help` for an example.") from None
+        raise ConfigError(f"{p}: not valid TOML ({exc}). See `evalint {command} --help` for an example.") from None
+
+
+def load_config(path: str | Path) -> EvaluateConfig:
+    """Read and check a configuration file.
+
+    Every key has one type (:data:`SCHEMA`): ``fast = "false"`` is an error, not true.
+
+    Raises
+    ------
+    ConfigError
+        Missing or unreadable file, not UTF-8, invalid TOML, unknown keys (with a
+        did-you-mean), keys of the wrong type, missing keys, bad formats.
+    """
+    p, raw = read_toml(path, "evaluate")
     _check_keys(raw, {"data", "evaluation", "output"}, "top level", p)
     for section in ("data", "evaluation", "output"):
         if section in raw and not isinstance(raw[section], dict):

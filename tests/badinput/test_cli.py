@@ -718,6 +718,18 @@ def test_power_config_errors_name_the_key(tmp_path, capsys, text, words):
     assert list(tmp_path.iterdir()) == [cfg]
 
 
+def test_power_config_is_read_as_evaluates(tmp_path):
+    """Both commands read their TOML through one reader: a byte-order mark (some Windows editors
+    write one) is accepted by evalint power as by evalint evaluate (the power reader had its own
+    copy, which refused it as 'Invalid statement')."""
+    from evalint.design.cli import load_power_config
+
+    cfg = tmp_path / "p.toml"
+    cfg.write_bytes(b"\xef\xbb\xbf" + textwrap.dedent(POWER).encode())
+    kwargs, _ = load_power_config(cfg)
+    assert kwargs["n_treated"] == [3]
+
+
 def test_power_config_folder_is_not_called_missing(tmp_path, capsys):
     assert main(["power", str(tmp_path)]) == 2
     err = capsys.readouterr().err
