@@ -16,6 +16,7 @@ from scipy.optimize import minimize
 
 from evalint.data.panel import Panel
 from evalint.errors import (
+    DiagnosticWarning,
     EvalintError,
     InferenceError,
     SpecificationError,
@@ -403,3 +404,50 @@ def test_interval_coverage_with_a_known_zero_effect(variance):
                             calendar=False, max_iter=2000)
         covered += res.ci[0] <= 0 <= res.ci[1]
     assert covered / n_sims >= 0.897
+
+
+def _few_controls(units: int, start: str) -> Panel:
+    """simulate_nhs ICBs, 2 treated from 2023-01 (admissions -5%), to 2023-12."""
+    from evalint.datasets import simulate_nhs
+
+    names = list(pd.unique(simulate_nhs(seed=1).data["icb_code"]))[:units]
+    sim = simulate_nhs(start=start, end="2023-12", seed=1, adoption=(names[:2], "2023-01"), units=names,
+                       effects={"emergency_admissions": -0.05})
+    return Panel.from_frame(sim.data, unit="icb_code", time="month", outcome="emergency_admissions",
+                            treatment="treated")
+
+
+def test_placebo_se_flagged_when_time_weights_interpolate_the_controls():
+    """6 controls, 21 pre-periods: the time weights reproduce each control's post-period mean, so
+    the placebo replications (warm-started from them, as synthdid's are) fit their placebo-treated
+    units and the placebo SE collapses. Outside truth: the 15 possible placebo assignments fitted
+    afresh spread 5x wider than that SE or more. The fit warns and carries a high inference flag."""
+    from itertools import combinations
+
+    from evalint.inference.specs import Jackknife
+
+    panel = _few_controls(8, "2021-04")
+    with pytest.warns(DiagnosticWarning, match="time weights reproduce every comparison unit"):
+        res = synthetic_did(panel, calendar=False)
+    assert any(f.source == "placebo_interpolation" and f.severity == "high" for f in res.flags)
+    se = res.to_frame()["std_error"].iloc[0]
+    controls = [u for u in panel.units if u not in set(panel.timing.treated_units)]
+    data = panel.data.loc[panel.data["icb_code"].isin(controls)]
+    post = data["month"] >= pd.Period("2023-01", "M")
+    fresh = []
+    for pair in combinations(controls, 2):
+        d = data.assign(treated=(data["icb_code"].isin(pair) & post).astype(int))
+        p = Panel.from_frame(d, unit="icb_code", time="month", outcome="emergency_admissions", treatment="treated")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fresh.append(synthetic_did(p, calendar=False, inference=Jackknife()).to_frame()["estimate"].iloc[0])
+    assert len(fresh) == 15 and np.std(fresh, ddof=1) > 5 * se  # 78 vs 9.5 here
+
+
+def test_placebo_se_not_flagged_with_many_controls():
+    """40 controls for 18 pre-periods (the demo's design): no flag."""
+    panel = _few_controls(42, "2021-07")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", category=DiagnosticWarning)
+        res = synthetic_did(panel, calendar=False)
+    assert not any(f.source == "placebo_interpolation" for f in res.flags)

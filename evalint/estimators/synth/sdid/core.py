@@ -39,6 +39,7 @@ __all__ = [
     "fit_design",
     "padded_replicate_estimates",
     "replicate_estimates",
+    "time_weight_residual",
 ]
 
 METHODS = ("sdid", "sc", "did")
@@ -148,6 +149,23 @@ def block_tau(Ys: FloatArray, N0: int, T0: int, omega: FloatArray, lam: FloatArr
     unit_w = np.concatenate([-omega, np.full((B, N - N0), 1.0 / (N - N0))], axis=1)
     time_w = np.concatenate([-lam, np.full((B, T - T0), 1.0 / (T - T0))], axis=1)
     return np.einsum("bn,bnt,bt->b", unit_w, Ys, time_w)
+
+
+def time_weight_residual(Y: FloatArray, control_rows: np.ndarray, start: int, lam: FloatArray,
+                         noise: float) -> float:
+    """How closely the time weights reproduce each control's post-period mean from its own
+    pre-period: the root mean square of ``(A - 1 a') lam - (b - mean b)`` (``A`` the controls'
+    pre-period outcomes, ``b`` their post-period means; the intercept absorbs a common shift),
+    relative to the noise level.
+
+    Near 0 (with fewer controls than pre-periods the weights can interpolate every control), a
+    placebo replicate that starts from these weights, as synthdid's does, already fits its
+    placebo-treated units: the placebo estimates collapse toward 0 and so does the standard error.
+    """
+    A = Y[control_rows, :start]
+    b = Y[control_rows, start:].mean(axis=1)
+    r = (A - A.mean(axis=0)) @ lam - (b - b.mean())
+    return float(np.sqrt(np.mean(r ** 2)) / noise) if noise > 0 else float("nan")
 
 
 @dataclass(frozen=True)
