@@ -173,7 +173,7 @@ def _placebo_interpolation_flag(design: PanelDesign, fit: DesignFit, stacklevel:
            f"pre-period (residual {worst:.2g} of the noise level; {c.control_rows.size} comparison units, "
            f"{c.start} pre-periods). The placebo replications start from these weights, as synthdid's do, so "
            "each placebo-treated unit is already fitted and the placebo standard error collapses: in "
-           "simulation such intervals covered about 30% of the time, not 95% "
+           "simulation such intervals covered a third of the time, not 95% "
            "(benchmarks/sdid_placebo_interpolation.py). Read the interval as far too narrow; more comparison "
            "units are the remedy (the jackknife also under-covers here).")
     warnings.warn(msg, DiagnosticWarning, stacklevel=stacklevel)
@@ -416,9 +416,10 @@ def synthetic_did(panel: Panel, treated: Any = None, method: str = "sdid", varia
     Notes
     -----
     The default placebo interval holds its level with many comparison units (42 ICBs: coverage
-    0.92-0.95) but under-covers with few: on simulated NHS panels with 2 treated ICBs, 6
-    comparison ICBs cover 0.70 with 9 pre-period months and 0.34 with 21 or 45; 10 cover 0.89,
-    18 cover 0.91 (``benchmarks/sdid_placebo_interpolation.py``, methods/synthetic_control.md).
+    0.92-0.95) but under-covers with few: on simulated NHS panels with 2 treated ICBs and 9 / 21
+    / 45 pre-period months, 6 comparison ICBs cover 0.70 / 0.34 / 0.34, 10 cover 0.89 / 0.79 /
+    0.36, 18 cover 0.91 / 0.91 / 0.86 (``benchmarks/sdid_placebo_interpolation.py``,
+    methods/synthetic_control.md).
     The replicates start from the full-sample time weights (as synthdid's do); when those weights
     reproduce every comparison unit's post-period mean (residual under 1% of the noise level) the
     placebo SE collapses, and the result carries a high ``placebo_interpolation`` flag with a
