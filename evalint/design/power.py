@@ -202,6 +202,14 @@ class DesignPower:
         return fig
 
 
+def _whole(value: Any) -> Any:
+    """A whole-number float (3.0) as the integer; anything else unchanged, for the check to judge
+    (3.5 ICBs were truncated to 3 before)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[int] = 24,
           post: int | Sequence[int] = (12, 24), outcome: str | None = None, power: float = 0.8,
           alpha: float = 0.05, reps: int = 200, seed: int = 0, start: str = "2016-04",
@@ -284,7 +292,7 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
     for n in np.atleast_1d(n_treated):
         for b in np.atleast_1d(pre):
             for f in np.atleast_1d(post):
-                n_, b_, f_ = (check_positive_int(k, int(v)) for k, v in (("n_treated", n), ("pre", b), ("post", f)))
+                n_, b_, f_ = (check_positive_int(k, _whole(v)) for k, v in (("n_treated", n), ("pre", b), ("post", f)))
                 common = {"reps": reps, "seed": seed, "alpha": a, "n_jobs": n_jobs, "backend": backend}
                 if real is not None:
                     null = placebo_design(real, design, n_, b_, f_, placebo_reps=placebo_reps, **common)

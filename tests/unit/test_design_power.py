@@ -85,6 +85,16 @@ def test_errors(tmp_path):
         load_power_config(cfg)
 
 
+@pytest.mark.parametrize(("key", "value"),
+                         [("n_treated", [3.5]), ("pre", 12.5), ("post", [True]), ("n_treated", ["3"])])
+def test_counts_that_are_not_whole_numbers_are_refused(key, value):
+    """design.power(n_treated=[3.5]) ran as 3 ICBs (int() truncated it); the command line checked
+    its config, the library did not. Whole-number floats (3.0) are still counts."""
+    kwargs = {"n_treated": [3], "pre": 12, "post": [6], "reps": 20, key: value}
+    with pytest.raises(SpecificationError, match=f"{key} must be an integer >= 1"):
+        evalint.design.power(**kwargs)
+
+
 def test_replications_identical_for_any_number_of_workers_and_backend():
     pytest.importorskip("joblib")
     serial = simulate_null(3, 12, 6, reps=4, seed=5)
