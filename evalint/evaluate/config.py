@@ -369,7 +369,7 @@ def _header_names(header: str, sep: str) -> list[str]:
 def _check_header(header: str, sep: str, where: str, path: Path) -> None:
     """Refuse a header that names a column twice (pandas would rename the copy ``name.1`` and the
     first would be used silently)."""
-    names = [n.strip() for n in _header_names(header, sep)]
+    names = _header_names(header, sep)  # as written: 'adm' and 'adm ' are two columns to pandas too
     seen: dict[str, list[int]] = {}
     for i, n in enumerate(names):
         if n:

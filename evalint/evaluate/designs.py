@@ -205,6 +205,9 @@ def _check_panel_timing(panel: Any, cohort: pd.Series, intervention: Any, treate
     if panel.timing is None:
         return
     given = panel.timing.cohort.reindex(cohort.index).astype(cohort.dtype)
+    # read as the intervention is: a first treated period after the (windowed) data is never treated
+    last = panel.periods[-1]
+    given = given.where(given.isna() | (given <= last))
     differ = [u for u in cohort.index
               if not ((pd.isna(cohort[u]) and pd.isna(given[u])) or
                       (not pd.isna(cohort[u]) and not pd.isna(given[u]) and cohort[u] == given[u]))]

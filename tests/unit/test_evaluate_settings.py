@@ -77,6 +77,20 @@ def test_treatment_column_contradicted_by_the_intervention_is_refused(frame):
     assert resolve_assignment(p, None).treated_units == ["QE1"]
 
 
+def test_panel_timing_given_again_with_a_window_that_ends_before_a_cohort():
+    """end= before a later cohort: the intervention equal to the panel's own timing was refused as
+    contradicting it (the later cohort is never treated within the window on both readings).
+    The same timing given twice gives the evaluation of the panel's own timing."""
+    mapping = {"QHG": "2019-04-01", "QJG": "2021-04-01"}
+    sim = simulate_nhs(seed=5, adoption=mapping, start="2017-04", end="2023-03")
+    kw = {"end": "2020-12", "designs": ["did"], "fast": True, "outcomes": ["emergency_admissions"],
+          "robustness": False, "calendar": False}
+    given = evaluate(sim.panel, mapping, **kw)
+    own = evaluate(sim.panel, None, **kw)
+    pd.testing.assert_frame_equal(given.table(), own.table())
+    assert given.assignment.treated_units == ["QHG"]
+
+
 # ----------------------------------------------------------------------------- 3. design options
 @pytest.mark.parametrize(("options", "expected"), [
     ({"its": {"seasonalty": "fourier"}}, "unknown option 'seasonalty'. Did you mean 'seasonality'?"),
@@ -195,6 +209,16 @@ def test_csv_header_naming_a_column_twice_is_a_data_error(tmp_path, frame):
     (tmp_path / "d.csv").write_text(text)
     with pytest.raises(DataError, match=r"'emergency_admissions' appears 2 times in the header \(positions 2, 4\)"):
         read_table(tmp_path / "d.csv")
+
+
+def test_csv_header_names_that_differ_by_a_space_are_two_columns(tmp_path, frame):
+    """'adm' and 'adm ' are two columns to pandas, as written; they were refused as 'adm' named twice."""
+    lines = frame.to_csv(index=False).splitlines()
+    text = "\n".join([lines[0] + ",emergency_admissions "] + [ln + ",7" for ln in lines[1:]]) + "\n"
+    (tmp_path / "d.csv").write_text(text)
+    table = read_table(tmp_path / "d.csv")
+    assert "emergency_admissions " in table.columns and (table["emergency_admissions "] == 7).all()
+    pd.testing.assert_series_equal(table["emergency_admissions"], frame["emergency_admissions"], check_dtype=False)
 
 
 # ----------------------------------------------------------------------------- 7. treated as one string
