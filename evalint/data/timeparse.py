@@ -306,7 +306,9 @@ def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[p
     _refuse_financial_years(text, values, column)
     iso = text.map(_month_year_iso)
     if iso.notna().any():  # 'Apr-22' is April 2022 (pandas would read the 22nd of April of year 1)
-        text = iso.fillna(text)
+        # as the month's first day: the spacing of the dates then tells monthly from quarterly
+        # labels ('Jan-18', 'Apr-18', ...), as it does for ISO dates
+        text = (iso + "-01").fillna(text)
     kinds = pd.Series("date", index=text.index)
     for kind, pat in _PATTERNS:
         kinds[text.str.match(pat)] = kind

@@ -619,3 +619,14 @@ def test_unit_ids_differing_only_by_spaces_are_refused(frame):
     nbsp = frame.assign(unit=frame["unit"].where(frame.index % 2 == 0, "\xa0" + frame["unit"]))
     with pytest.raises(DataError, match="differ only by spaces"):
         Panel.from_frame(nbsp, unit="unit", time="month", outcome="admissions")
+
+
+def test_quarterly_data_labelled_by_month_is_quarterly():
+    """'Jan-18', 'Apr-18', ... (a quarter labelled by its first month) is quarterly, as the same
+    dates written '2018-01-01', '2018-04-01' are; read as months they were refused as gaps."""
+    months = pd.period_range("2018-01", periods=8, freq="Q").asfreq("M", how="start")
+    df = pd.DataFrame({"unit": np.repeat(["a", "b"], 8), "q": list(months.strftime("%b-%y")) * 2, "y": np.arange(16.0)})
+    iso = df.assign(q=list(months.strftime("%Y-%m-01")) * 2)
+    a = Panel.from_frame(df, unit="unit", time="q", outcome="y")
+    b = Panel.from_frame(iso, unit="unit", time="q", outcome="y")
+    assert a.freq == b.freq == "Q" and list(a.periods) == list(b.periods)
