@@ -17,7 +17,7 @@ import pandas as pd
 from evalint.data.build import frame_parts
 from evalint.data.ordinal import label as ordinal_label
 from evalint.data.ordinal import ordinal_period
-from evalint.data.timeparse import FREQ_NAMES, to_period
+from evalint.data.timeparse import FREQ_NAMES, period_named, to_period
 from evalint.data.timing import TreatmentTiming
 from evalint.errors import (
     plain,
@@ -351,8 +351,24 @@ class Panel:
         return self._fingerprint
 
     # ------------------------------------------------------------ transforms
+    def _end_period(self, end: Any) -> pd.Period:
+        """The last period of a window ending at ``end``: a year, quarter or month named whole
+        (``'2020'``, ``'2020Q3'``, ``'Jul-20'``) means its last period of this panel's frequency, as
+        the policy calendar reads an end; a date, the period containing it."""
+        period = self.period(end, "end")
+        if self.is_ordinal:
+            return period
+        named = period_named(end, "end")
+        if named is None:
+            return period
+        return max(period, named.end_time.to_period(self.freq))
+
     def subset(self, units: Sequence[Any] | None = None, start: Any = None, end: Any = None) -> Panel:
-        """A new Panel restricted to ``units`` and the periods from ``start`` to ``end``."""
+        """A new Panel restricted to ``units`` and the periods from ``start`` to ``end``.
+
+        ``end`` is included; a year, quarter or month given whole (``end="2020"``) includes its
+        last period (December 2020 on monthly data), a date the period containing it.
+        """
         d = self._data
         if units is not None:
             units = [units] if isinstance(units, str) else list(units)
@@ -365,18 +381,18 @@ class Panel:
                     "Check the spelling and the type (1 and '1' are different ids)."
                 )
             d = d.loc[d[self.unit].isin(units)]
-        if start is not None and end is not None and self.period(start, "start") > self.period(end, "end"):
+        if start is not None and end is not None and self.period(start, "start") > self._end_period(end):
             raise SpecificationError(
                 f"start={_plain(start)!r} is after end={_plain(end)!r} "
                 f"({self.time_label(self.period(start, 'start'))} > "
-                f"{self.time_label(self.period(end, 'end'))}); swap them, or drop one to keep the rest of the panel."
+                f"{self.time_label(self._end_period(end))}); swap them, or drop one to keep the rest of the panel."
             )
         if start is not None and self.period(start, "start") > self.periods[-1]:
             raise SpecificationError(
                 f"start={_plain(start)!r} is after the panel's last period {self.time_label(self.periods[-1])}; "
                 f"the panel runs {self.time_label(self.periods[0])} to {self.time_label(self.periods[-1])}."
             )
-        if end is not None and self.period(end, "end") < self.periods[0]:
+        if end is not None and self._end_period(end) < self.periods[0]:
             raise SpecificationError(
                 f"end={_plain(end)!r} is before the panel's first period {self.time_label(self.periods[0])}; "
                 f"the panel runs {self.time_label(self.periods[0])} to {self.time_label(self.periods[-1])}."
@@ -384,7 +400,7 @@ class Panel:
         if start is not None:
             d = d.loc[d[self.time] >= self.period(start, "start")]
         if end is not None:
-            d = d.loc[d[self.time] <= self.period(end, "end")]
+            d = d.loc[d[self.time] <= self._end_period(end)]
         if d.empty:
             raise EmptyDataError("The subset has no rows.")
         timing = self.timing

@@ -223,7 +223,8 @@ def evaluate(
     calendar : PolicyCalendar, None or False
         Policy calendar for confounding flags (``None``: the packaged one; ``False``: off).
     start, end : date-like, optional
-        Analysis window (e.g. ``start="2020-09"`` to leave out the first COVID-19 wave).
+        Analysis window (e.g. ``start="2020-09"`` to leave out the first COVID-19 wave); both
+        included, and an end named as a year, quarter or month (``end="2020"``) includes all of it.
     options : mapping, optional
         Per-design estimator options: ``{"its": {...}, "did": {...}, "scm": {...}, "sdid": {...}}``
         (the keys are :func:`evalint.evaluate.registry.option_keys`). Checked before any fit: an

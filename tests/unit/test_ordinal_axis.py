@@ -231,3 +231,4 @@ def test_integers_beyond_int64_are_shown_as_they_are():
         with pytest.raises(evalint.errors.TimeParseError) as err:
             Panel.from_frame(df.assign(wave=big), unit="unit", time="wave", outcome="y")
     assert str(2**70 + 1) in str(err.value) and "-9223372036854775808" not in str(err.value)
+

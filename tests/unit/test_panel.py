@@ -260,3 +260,14 @@ def test_no_warning_for_clean_data():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         build(frame(), population="population")
+
+
+@pytest.mark.parametrize(("end", "last"), [("2020", "2020-12"), ("2020Q3", "2020-09"), ("2020-07", "2020-07"),
+                                           ("Jul-20", "2020-07"), ("2020-07-15", "2020-07")])
+def test_window_end_named_as_a_period_includes_all_of_it(end, last):
+    """end='2020' ended the window in January 2020 (the year's first month) while the policy
+    calendar's --to 2020 means the end of 2020: an end named as a period includes its last month."""
+    from evalint.datasets import simulate_nhs
+
+    panel = simulate_nhs(seed=1, start="2018-04", end="2022-03").panel
+    assert panel.subset(end=end).periods[-1] == pd.Period(last, "M")
