@@ -1,8 +1,10 @@
 """Names the calendar cannot know in advance are accepted, with a warning, not refused.
 
-Collections, geographic levels and a user's own outcomes are open vocabularies (a name no event
-uses is legitimate) and get one ConfoundingWarning with the closest known name. Expected
-values are read from the packaged ``events.csv`` with plain pandas (not through evalint).
+A policy of the full calendar that a filtered calendar lacks gives no rows; collections,
+geographic levels and a user's own outcomes are open vocabularies (a name no event uses is
+legitimate) and get one ConfoundingWarning with the closest known name; the shipped calendar
+covers to its review date. Expected values are read from the packaged ``events.csv`` with
+plain pandas (not through evalint).
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evalint.calendar import PolicyCalendar
+from evalint.calendar import PolicyCalendar, PolicyEvent
 from evalint.cli import main
-from evalint.errors import ConfoundingWarning
+from evalint.errors import ConfoundingWarning, SpecificationError
 
 REPO = Path(__file__).resolve().parents[2]
 OUTCOME = "emergency_admissions"
+#: The shipped calendar's review (December 2026, methods/policy_churn.md), its first day.
+REVIEWED = pd.Timestamp("2026-12-01")
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +39,20 @@ def cal() -> PolicyCalendar:
 
 def _confounding(record: list[warnings.WarningMessage]) -> list[str]:
     return [str(w.message) for w in record if issubclass(w.category, ConfoundingWarning)]
+
+
+# 1. policy_events on a filtered calendar --------------------------------------------------
+def test_policy_of_the_full_calendar_on_a_filtered_one(cal, raw):
+    wales = raw["nation"].isin(["Wales", "UK"])
+    assert (raw["policy"] == "bcf_2015_16").any()
+    n = int((wales & (raw["policy"] == "bcf_2015_16")).sum())
+    assert n == 0 and len(cal.for_nation("Wales").policy_events("bcf_2015_16")) == n
+    assert len(cal.for_nation("Wales").policy_events("BCF_2015_16")) == 0
+    in_2022 = cal.between("2022", "2022")
+    assert len(in_2022.policy_events("bcf_2015_16")) == 0
+    # a name no event of the full calendar has is still refused
+    with pytest.raises(SpecificationError, match="Did you mean 'bcf_2015_16'"):
+        cal.for_nation("Wales").policy_events("bcf_2015")
 
 
 # 2. collections and levels: open vocabularies --------------------------------------------
@@ -102,3 +120,51 @@ def test_user_csv_misspelt_outcome_warns_with_did_you_mean(tmp_path):
     path = _write(tmp_path, "local_a,Local,2022-07-15,minutes,England,emergency_admisions,\n")
     with pytest.warns(ConfoundingWarning, match="'emergency_admisions' \\(did you mean 'emergency_admissions'\\?\\)"):
         PolicyCalendar.from_csv(path)
+
+
+def test_for_outcome_unknown_is_empty(cal):
+    with pytest.warns(ConfoundingWarning, match="custom_x"):
+        assert len(cal.for_outcome("custom_x")) == 0
+    local = PolicyCalendar([PolicyEvent(id="a", name="a", start="2022-01-01", source="s",
+                                        outcomes="Custom_X")])
+    assert len(local.for_outcome("custom_x")) == 1
+
+
+# 4. coverage to the review date ------------------------------------------------------------
+def test_default_coverage_runs_to_the_review_date(cal, raw):
+    assert pd.to_datetime(raw["start_date"]).max() < REVIEWED
+    assert cal.coverage == (pd.to_datetime(raw["start_date"]).min(), REVIEWED)
+    # window 2024-10 .. 2026-09: covered
+    ok = cal.check("2025-10-01", outcome=OUTCOME, pre=12, post=12)
+    assert ok.passed is not None and not [f for f in ok.flags if f.event_id is None]
+    assert not ok.text.startswith("Not established")
+    # window 2025-07 .. 2027-06: not covered after the review date
+    late = cal.check("2026-07-01", outcome=OUTCOME, pre=12, post=12)
+    assert late.passed is not True
+    assert "Not established for 2026-12-02 to 2027-06-30" in late.text
+
+
+def test_cli_strict_passes_a_window_to_2026_09(raw, capsys):
+    # no event lists mortality in 2024-10 .. 2026-09, so the strict check passes once covered
+    last = pd.to_datetime(raw["end_date"].where(raw["end_date"] != "", raw["start_date"]))
+    hits = raw["outcomes_affected"].str.contains("mortality") & (last >= "2024-10-01") & \
+        (pd.to_datetime(raw["start_date"]) <= "2026-09-30")
+    assert not hits.any()
+    args = ["calendar", "check", "--intervention", "2025-10-01", "--outcome", "mortality",
+            "--pre", "12", "--post", "12", "--strict"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "NOTICE" not in out and "[passed]" in out
+
+
+def test_user_calendar_coverage(cal):
+    local = PolicyCalendar([PolicyEvent(id="a", name="a", start="2019-01-01", source="s"),
+                            PolicyEvent(id="z", name="z", start="2024-01-01", source="s")])
+    assert local.coverage == (pd.Timestamp("2019-01-01"), pd.Timestamp("2024-01-01"))
+    declared = local.with_coverage("2019-01-01", "2025-06")
+    assert declared.coverage == (pd.Timestamp("2019-01-01"), pd.Timestamp("2025-06-30"))
+    assert declared.check("2024-07-01", outcome=OUTCOME, pre=12, post=12).passed is True
+    assert local.check("2024-07-01", outcome=OUTCOME, pre=12, post=12).passed is None
+    later = PolicyCalendar([PolicyEvent(id="x", name="x", start="2027-03-01", source="s")])
+    assert cal.combine(later).coverage == (cal.coverage[0], pd.Timestamp("2027-03-01"))
+    assert cal.between("2015", "2016").coverage == (pd.Timestamp("2015-01-01"), pd.Timestamp("2016-12-31"))
