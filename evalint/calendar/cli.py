@@ -85,7 +85,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="also list in-window events that do not reach the outcome")
     p.add_argument("--strict", action="store_true",
                    help="exit with status 1 when a high-severity threat is found or the window "
-                        "runs outside the calendar's dates (its earliest to latest event)")
+                        "runs outside the calendar's coverage (the shipped calendar: its earliest "
+                        "event to its review date, 2026-12-01)")
     common(p)
 
     sub.add_parser("presets", help="list the intervention presets",
@@ -178,7 +179,7 @@ def _run_list(args: argparse.Namespace) -> int:
     if args.phase:
         cal = cal.for_phase(choose(args.phase, PHASES, "--phase"))
     if args.intensity:
-        cal = PolicyCalendar((e for e in cal if e.intensity), cal._tables)
+        cal = cal._subset(e for e in cal if e.intensity)
     df = cal.to_frame()
     df["name"] = df["unverified"].map({True: "* ", False: ""}) + df["name"]
     cols = [("event_id", "event_id", 37), ("start_date", "start", 10), ("end_date", "end", 10),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields, replace
 from typing import Any, TypeVar
@@ -26,6 +27,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from evalint.calendar.event_records import (
+    DEFAULT_REVIEWED,
     EVENT_COLUMNS,
     _NATION_ALIASES,
     NATIONS,
@@ -34,14 +36,19 @@ from evalint.calendar.event_records import (
     _date_span,
     _default_events,
     choose,
+    close_match,
     events_from_frame,
-    outcome_name,
+    known_outcomes,
+    outcome_key,
+    warn_unknown_outcomes,
 )
 from evalint.calendar.intensity import IntensityTable, builtin_intensity, list_builtin_intensity
 from evalint.errors import (
+    ConfoundingWarning,
     DataError,
     DuplicateRowsError,
     SpecificationError,
+    _user_stacklevel,
     format_examples,
 )
 
@@ -60,9 +67,39 @@ def _sort_key(e: PolicyEvent) -> tuple[pd.Timestamp, str]:
     return (e.start, e.id)
 
 
+_Span = tuple[pd.Timestamp, pd.Timestamp]
+
+
+def _event_span(events: Iterable[PolicyEvent]) -> _Span | None:
+    """Earliest start and latest start or end of ``events``; ``None`` when there are none."""
+    evs = tuple(events)
+    if not evs:
+        return None
+    return (min(e.start for e in evs),
+            max(e.end if e.end is not None and e.end > e.start else e.start for e in evs))
+
+
+def _hull(*spans: _Span | None) -> _Span | None:
+    held = [s for s in spans if s is not None]
+    if not held:
+        return None
+    return (min(s[0] for s in held), max(s[1] for s in held))
+
+
 #: (absolute path, path as given, mtime in ns, size) -> the events :meth:`EventCollection.from_csv` built
 #: from that file.
 _CSV_EVENTS: dict[tuple[str, str, int, int], tuple[PolicyEvent, ...]] = {}
+
+
+def _coverage_span(value: tuple[Any, Any]) -> _Span:
+    try:
+        start, end = value
+    except (TypeError, ValueError):
+        raise SpecificationError(f"coverage must be a (start, end) pair; got {value!r}.") from None
+    lo, hi = _date_span(start, "coverage start")[0], _date_span(end, "coverage end")[1]
+    if hi < lo:
+        raise SpecificationError(f"coverage: end {hi.date()} is before start {lo.date()}.")
+    return (lo, hi)
 
 
 class EventCollection:
@@ -74,10 +111,11 @@ class EventCollection:
     returns a new collection of the same class.
     """
 
-    __slots__ = ("_events", "_by_id", "_tables")
+    __slots__ = ("_events", "_by_id", "_tables", "_span", "_policies")
 
     def __init__(self, events: Iterable[PolicyEvent] = (),
-                 tables: Mapping[str, IntensityTable] | None = None) -> None:
+                 tables: Mapping[str, IntensityTable] | None = None, *,
+                 coverage: tuple[Any, Any] | None = None) -> None:
         evs = list(events)
         by_id: dict[str, PolicyEvent] = {}
         for e in evs:
@@ -94,13 +132,39 @@ class EventCollection:
         self._events = tuple(sorted(evs, key=_sort_key))
         self._by_id = by_id
         self._tables: dict[str, IntensityTable] = dict(tables or {})
+        # a declared coverage (None: the events' own dates) and the policies of the calendar
+        # this one was cut from (a filter keeps both; see _subset)
+        self._span: _Span | None = None if coverage is None else _coverage_span(coverage)
+        self._policies: frozenset[str] = frozenset(e.policy for e in self._events)
+
+    def _subset(self: _C, events: Iterable[PolicyEvent], *, span: _Span | None | bool = True,
+                tables: Mapping[str, IntensityTable] | None = None) -> _C:
+        """A collection of ``events`` cut from this one: it keeps this one's intensity tables
+        (or ``tables``), known policies and declared coverage (``span=True``; else ``span``)."""
+        new = type(self)(events, self._tables if tables is None else tables)
+        new._span = self._span if span is True else (None if span is False else span)
+        new._policies = self._policies | new._policies
+        return new
 
     # construction -----------------------------------------------------------------
     @classmethod
     def default(cls: type[_C]) -> _C:
         """The curated calendar shipped with evalint (England plus other nations; revised
-        against the December 2026 calendar review, see ``event_revisions.csv``)."""
-        return cls(_default_events())
+        against the December 2026 calendar review, see ``event_revisions.csv``).
+
+        Its :attr:`coverage` runs from its earliest event to the day it was reviewed,
+        :data:`~evalint.calendar.event_records.DEFAULT_REVIEWED`.
+        """
+        events = _default_events()
+        first = _event_span(events)
+        return cls(events, coverage=(first[0] if first else DEFAULT_REVIEWED, DEFAULT_REVIEWED))
+
+    def with_coverage(self: _C, start: Any, end: Any) -> _C:
+        """Return this calendar declaring that it covers ``start`` to ``end`` (inclusive): the
+        span over which its events were looked for (a local calendar reviewed to a date with no
+        event in its last months). A period (``'2026'``, ``'2026-09'``) as ``end`` is its last
+        day. Windows outside it are not a pass (see :meth:`coverage`)."""
+        return self._subset(self._events, span=_coverage_span((start, end)))
 
     @classmethod
     def from_frame(cls: type[_C], df: pd.DataFrame, *, origin: str = "frame") -> _C:
@@ -171,21 +235,30 @@ class EventCollection:
                     "dates come from)."
                 )
             event = PolicyEvent(**kw)
+            warn_unknown_outcomes(event.outcomes, f"add(): event {event.id!r}")
         elif not isinstance(event, PolicyEvent):
             raise SpecificationError(f"add() expects a PolicyEvent; got {type(event).__name__}.")
-        return type(self)((*self._events, event), self._tables)
+        return self._subset((*self._events, event), span=self._span and _hull(self._span, _event_span([event])))
 
     def combine(self: _C, other: EventCollection | Iterable[PolicyEvent]) -> _C:
         """Return a calendar holding the events of both (ids must not clash)."""
         others = other.events if isinstance(other, EventCollection) else tuple(other)
         tables = {**self._tables, **(other._tables if isinstance(other, EventCollection) else {})}
-        return type(self)((*self._events, *others), tables)
+        theirs = other if isinstance(other, EventCollection) else None
+        # a declared coverage (the default calendar's review date) reaches over the other's dates
+        span = (_hull(self.coverage, theirs.coverage if theirs is not None else _event_span(others))
+                if self._span is not None or (theirs is not None and theirs._span is not None) else None)
+        new = self._subset((*self._events, *others), span=span, tables=tables)
+        if theirs is not None:
+            new._policies |= theirs._policies
+        return new
 
     def replace_event(self: _C, event_id: str, **changes: Any) -> _C:
         """Return a calendar where event ``event_id`` has ``changes`` applied."""
         old = self.get(event_id)
         new = replace(old, **changes)
-        return type(self)((new if e.id == event_id else e for e in self._events), self._tables)
+        return self._subset((new if e.id == event_id else e for e in self._events),
+                            span=self._span and _hull(self._span, _event_span([new])))
 
     # queries ----------------------------------------------------------------------
     @property
@@ -214,32 +287,48 @@ class EventCollection:
         lo, hi = _date_span(start, "start")[0], _date_span(end, "end")[1]
         if hi < lo:
             raise SpecificationError(f"between(): end {hi.date()} is before start {lo.date()}.")
-        return type(self)(
+        # a declared coverage is cut to the interval too: outside it the result holds no event
+        span: _Span | None = None
+        if self._span is not None and max(lo, self._span[0]) <= min(hi, self._span[1]):
+            span = (max(lo, self._span[0]), min(hi, self._span[1]))
+        return self._subset(
             (e for e in self._events
-             if e.start <= hi and (e.end if e.end is not None else e.start) >= lo), self._tables)
+             if e.start <= hi and (e.end if e.end is not None else e.start) >= lo), span=span)
 
     def for_outcome(self: _C, outcome: str) -> _C:
         """Events listed as moving ``outcome`` (case-insensitive; aliases such as ``los``
-        resolved; an outcome neither evalint nor the calendar knows is refused)."""
-        name = outcome_name(outcome, "outcome", extra=self.outcomes)
-        return type(self)((e for e in self._events if e.moves(name)), self._tables)
+        resolved). An outcome neither evalint nor the calendar knows gives an empty calendar
+        and a :class:`~evalint.errors.ConfoundingWarning` with the closest known outcome."""
+        name = outcome_key(outcome)
+        known = {**known_outcomes(), **{o: o for o in self.outcomes}}
+        if name not in known:
+            close = close_match(name, known)
+            warnings.warn(
+                f"outcome={outcome!r} is not an outcome evalint or this calendar knows, so no "
+                "event is listed as moving it." + (f" Did you mean {known[close]!r}?" if close else ""),
+                ConfoundingWarning, stacklevel=_user_stacklevel())
+        return self._subset(e for e in self._events if e.moves(name))
 
     def for_nation(self: _C, nation: str) -> _C:
         """Events of ``nation`` (and UK-wide events); ``nation`` is one of
         :data:`~evalint.calendar.event_records.NATIONS`, in any case."""
         nation = nation_name(nation)
-        return type(self)((e for e in self._events if e.nation in (nation, "UK")), self._tables)
+        return self._subset(e for e in self._events if e.nation in (nation, "UK"))
 
     def for_phase(self: _C, phase: str) -> _C:
         """Events dating phase ``phase`` of their policy (``announced``, ``paid``...; any case)."""
         phase = choose(phase, PHASES, "phase")
-        return type(self)((e for e in self._events if e.phase == phase), self._tables)
+        return self._subset(e for e in self._events if e.phase == phase)
 
     def policy_events(self: _C, policy: str) -> _C:
-        """The rows (phases) of one policy, by the ``policy`` field (any case; a policy no
-        event names is refused with a did-you-mean)."""
-        policy = choose(policy, sorted({e.policy for e in self._events}), "policy")
-        return type(self)((e for e in self._events if e.policy == policy), self._tables)
+        """The rows (phases) of one policy, by the ``policy`` field (any case).
+
+        A policy of the calendar this one was cut from (before ``for_nation``, ``between``...)
+        that none of these events has gives an empty calendar; a policy no event of that
+        calendar names is refused with a did-you-mean.
+        """
+        policy = choose(policy, sorted(self._policies), "policy")
+        return self._subset(e for e in self._events if e.policy == policy)
 
     # intensity ----------------------------------------------------------------------
     def with_intensity(self: _C, event_id: str, table: IntensityTable) -> _C:
@@ -256,7 +345,7 @@ class EventCollection:
         old = self.get(event_id)
         new = replace(old, intensity=table.name)
         tables = {**self._tables, table.name: table}
-        return type(self)((new if e.id == event_id else e for e in self._events), tables)
+        return self._subset((new if e.id == event_id else e for e in self._events), tables=tables)
 
     def intensity_table(self, event: PolicyEvent | str) -> IntensityTable | None:
         """The intensity table of ``event`` (attached, else shipped), or ``None``."""
@@ -271,14 +360,17 @@ class EventCollection:
 
     @property
     def coverage(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-        """The calendar's earliest and latest event dates (starts and ends); ``None`` when empty.
+        """The span over which the calendar's events were looked for; ``None`` when empty.
 
-        Outside this span the calendar knows no event, so the check cannot flag any there.
+        The default calendar: its earliest event to the day it was reviewed
+        (:data:`~evalint.calendar.event_records.DEFAULT_REVIEWED`); a calendar combined with it
+        reaches over both. Any other calendar: its earliest and latest event dates (starts and
+        ends), or what :meth:`with_coverage` declares. Outside this span the check cannot flag
+        any event, so it is not a pass there.
         """
-        if not self._events:
-            return None
-        return (min(e.start for e in self._events),
-                max(e.end if e.end is not None and e.end > e.start else e.start for e in self._events))
+        if self._span is not None:
+            return self._span
+        return _event_span(self._events)
 
     @property
     def outcomes(self) -> tuple[str, ...]:

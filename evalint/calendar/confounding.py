@@ -24,7 +24,8 @@ groups differently break parallel trends).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -33,7 +34,7 @@ import pandas as pd
 
 from evalint._typing import check_positive_int
 from evalint.calendar.collection import EventCollection, nation_name
-from evalint.calendar.event_records import GEO_LEVELS, PolicyEvent, choose
+from evalint.calendar.event_records import GEO_LEVELS, PolicyEvent, close_match
 from evalint.calendar.overlap_rules import (
     GENERAL_KINDS,
     INDIRECT_CHANNELS,
@@ -53,7 +54,13 @@ from evalint.calendar.presets import Intervention, list_presets, resolve_preset
 from evalint.calendar.ranking import rank_threats, threat_score
 from evalint.data.timeparse import FREQ_NAMES, normalise_freq, to_period
 from evalint.diagnostics.base import CheckResult, Flag
-from evalint.errors import SpecificationError, TimeParseError, format_examples
+from evalint.errors import (
+    ConfoundingWarning,
+    SpecificationError,
+    TimeParseError,
+    _user_stacklevel,
+    format_examples,
+)
 from evalint.outcomes import get_outcome
 
 __all__ = [
@@ -192,22 +199,39 @@ def _resolve_outcome(outcome: Any, calendar: EventCollection) -> str | None:
     )
 
 
+def _open_choice(value: Any, known: Sequence[str], what: str, unknown: str, note: str) -> str:
+    """``value`` in lower case; a value none of ``known`` is (a legitimate name evalint has no
+    event for, or a misspelling) gives one ConfoundingWarning with the closest known value."""
+    if not isinstance(value, str) or not value.strip():
+        raise SpecificationError(f"{what} must be a non-empty name; got {value!r}.")
+    text = value.strip().lower()
+    if text not in known:
+        close = close_match(text, known)
+        warnings.warn(
+            f"{what}={value!r} is {unknown}"
+            + (f" (did you mean {close!r}?)" if close else "") + f". {note} Known: "
+            f"{', '.join(known)}.", ConfoundingWarning, stacklevel=_user_stacklevel())
+    return text
+
+
 def _series_choices(calendar: EventCollection, collection: Any,
                     level: Any) -> tuple[str | None, str | None]:
-    """``collection=`` and ``level=`` as the calendar writes them (lower case), or a
-    SpecificationError naming the known values: a name no event uses would skip every
-    definition change it should keep."""
+    """``collection=`` and ``level=`` in lower case. Both are an open vocabulary: a value no
+    event names is kept, with one ConfoundingWarning each (and the closest known value), since
+    a misspelling would skip definition or geography changes that do apply."""
     if collection is not None:
-        known = sorted({c for e in calendar.events for c in e.collections})
-        if known:
-            collection = choose(collection, known, "collection", hint=(
-                " A series from a collection no event names is changed by none of them: leave "
-                "collection unset to keep them one severity step lower."))
-        elif isinstance(collection, str):
-            collection = collection.strip().lower()
+        collection = _open_choice(
+            collection, sorted({c for e in calendar.events for c in e.collections}), "collection",
+            "a collection no event of the calendar names",
+            "Every data-definition change scoped to a collection is skipped as not changing "
+            "this series; if the name is misspelt, correct it, or leave collection unset to keep "
+            "them one severity step lower.")
     if level is not None:
-        level = choose(level, (*GEO_LEVELS, *sorted({g for e in calendar.events for g in e.geo_levels})),
-                       "level")
+        levels = list(dict.fromkeys((*GEO_LEVELS, *sorted({g for e in calendar.events for g in e.geo_levels}))))
+        level = _open_choice(
+            level, levels, "level", "not a level evalint or the calendar knows",
+            "Geography changes scoped to other levels are skipped as not changing this series; "
+            "if the name is misspelt, correct it, or leave level unset to keep them.")
     return collection, level
 
 
@@ -230,7 +254,7 @@ def _uncovered(calendar: EventCollection, w0: pd.Period,
 def _coverage_text(calendar: EventCollection, spans: list[tuple[pd.Timestamp, pd.Timestamp]]) -> str:
     cov = calendar.coverage
     held = ("the calendar holds no event" if cov is None else
-            f"the calendar's events run from {cov[0].date()} to {cov[1].date()}")
+            f"the calendar covers {cov[0].date()} to {cov[1].date()}")
     where = " and ".join(f"{a.date()} to {b.date()}" for a, b in spans)
     return (f"Not established for {where}: {held}, so it cannot flag any event there (no flag is "
             "not evidence of no event). Add local events for that span (PolicyCalendar.add or "
@@ -319,13 +343,15 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
         The data collection the series comes from (``discharge_sitrep``, ``dtoc``,
         ``hes_apc``, ``sus``, ``ae_monthly``, ``ecds``...). Data-definition changes of other
         collections are then skipped; when not given they are kept one severity step lower.
-        Any case; a collection no event of the calendar names is refused (it would skip them all).
+        Any case; a collection no event of the calendar names (``rtt``, ``mhsds``...) is kept
+        with a ConfoundingWarning and a did-you-mean (no collection-scoped change applies to it).
     level : str, optional
         Geographic level of the series (``national``, ``icb``, ``ccg``, ``trust``...).
         Geography changes (ICB boundaries, CCG -> ICB reporting) are skipped for levels they
         do not change. Default: ``national`` for a single-series design of a national
-        intervention, else unknown (kept). Any case; an unknown level is refused
-        (:data:`~evalint.calendar.event_records.GEO_LEVELS` and the calendar's own).
+        intervention, else unknown (kept). Any case; a level that is neither in
+        :data:`~evalint.calendar.event_records.GEO_LEVELS` nor the calendar's own (``pcn``,
+        ``lsoa``...) is kept with a ConfoundingWarning and a did-you-mean.
     top : int
         Length of the ranked short list (``CheckResult.threats``), at most 5 by default.
     noise : float, optional
@@ -341,8 +367,9 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
     -------
     CheckResult
         ``name="policy_calendar"``; ``passed`` is False when any threat is high, else None
-        when part of the window lies outside the calendar's coverage (its earliest to latest
-        event date, :attr:`EventCollection.coverage`; the text then starts "Not established", or
+        when part of the window lies outside the calendar's coverage
+        (:attr:`EventCollection.coverage`: the shipped calendar's earliest event to its review
+        date, a user calendar's event dates; the text then starts "Not established", or
         ends with it when a high threat failed the check
         and a last medium flag without ``event_id`` names the uncovered span), else True;
         ``table`` has :data:`TABLE_COLUMNS`; ``flags`` holds one confounding

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,12 +25,14 @@ import pandas as pd
 from evalint.errors import (
     ColumnNotFoundError,
     DataError,
+    ConfoundingWarning,
     DuplicateRowsError,
     EmptyDataError,
     InvalidValueError,
     MissingValuesError,
     SpecificationError,
     TimeParseError,
+    _user_stacklevel,
     format_examples,
 )
 from evalint.data.timeparse import parse_date, period_named
@@ -38,6 +41,7 @@ from evalint.outcomes import list_outcomes
 
 __all__ = [
     "CALENDAR_OUTCOMES",
+    "DEFAULT_REVIEWED",
     "DIRECTIONS",
     "END_TYPES",
     "GEO_LEVELS",
@@ -51,11 +55,14 @@ __all__ = [
     "SCOPES",
     "PolicyEvent",
     "choose",
+    "close_match",
     "compile_events",
     "events_from_frame",
     "known_outcomes",
+    "outcome_key",
     "outcome_name",
     "parse_direction",
+    "warn_unknown_outcomes",
 ]
 
 #: Columns of the packaged ``events.csv`` (and of :meth:`PolicyCalendar.to_frame`).
@@ -97,6 +104,12 @@ CALENDAR_OUTCOMES = (
 #: Geographic levels a series can be at (``level=`` of the check); a calendar's own
 #: ``geo_levels`` are accepted too.
 GEO_LEVELS = ("national", "region", "icb", "sub_icb", "ccg", "trust", "local_authority")
+#: The day the shipped calendar (``events.csv``) was last reviewed for events: the December 2026
+#: review (``shared/domain/calendar_review.md``, applied through ``event_revisions.csv``), dated
+#: to the month, so its first day (no later day is claimed). :meth:`PolicyCalendar.default`
+#: covers from its earliest event to this day: a window up to it is checked against a calendar
+#: that was looked over to then, even where no event falls in its last months.
+DEFAULT_REVIEWED = pd.Timestamp("2026-12-01")
 
 
 def choose(value: Any, known: Iterable[str], what: str, *, error: type[Exception] = SpecificationError,
@@ -120,6 +133,56 @@ def choose(value: Any, known: Iterable[str], what: str, *, error: type[Exception
     mean = f" Did you mean {lower[close[0]]!r}?" if close else ""
     listed = ", ".join(options) if len(options) <= 20 else f"{', '.join(options[:20])} ... ({len(options)} in all)"
     raise error(f"{what}={value!r} is not known.{mean} Known values: {listed}.{hint}")
+
+
+def close_match(value: Any, known: Iterable[str]) -> str | None:
+    """The known value closest to ``value`` (without case), or ``None`` when none is close.
+
+    A value is also compared with the ``_``-separated parts of each known name, so ``'sitrp'``
+    finds ``'discharge_sitrep'``.
+    """
+    text = str(value).strip().lower()
+    whole = {k.lower(): k for k in reversed(tuple(dict.fromkeys(known)))}
+    close = difflib.get_close_matches(text, list(whole), n=1, cutoff=0.6)
+    if close:
+        return whole[close[0]]
+    parts: dict[str, str] = {}
+    for k, v in whole.items():
+        for part in k.split("_"):
+            parts.setdefault(part, v)
+    close = difflib.get_close_matches(text, list(parts), n=1, cutoff=0.8)  # a part: closer
+    return parts[close[0]] if close else None
+
+
+def outcome_key(value: Any) -> str:
+    """The outcome name ``value`` gives, as the check matches on it: a known outcome or alias
+    in any case is resolved (``'LOS'`` -> ``'length_of_stay'``); any other name is kept in
+    lower case (a user's own outcome)."""
+    text = str(value).strip()
+    names = known_outcomes()
+    if text in names:
+        return names[text]
+    low = {k.lower(): v for k, v in names.items()}
+    return low.get(text.lower(), text.lower())
+
+
+def warn_unknown_outcomes(outcomes: Iterable[str], where: str) -> None:
+    """One :class:`~evalint.errors.ConfoundingWarning` naming the outcomes of ``outcomes`` that
+    evalint does not know (neither a registered outcome kind nor one the shipped calendar
+    lists), with the closest known one of each; nothing when all are known."""
+    names = known_outcomes()
+    unknown = sorted({o for o in outcomes if o not in names})
+    if not unknown:
+        return
+    parts = []
+    for o in unknown:
+        close = close_match(o, names)
+        parts.append(f"{o!r}" + (f" (did you mean {names[close]!r}?)" if close else ""))
+    warnings.warn(
+        f"{where}: outcome(s) {', '.join(parts)} are not outcomes evalint knows; they are kept as "
+        "your own outcomes (an event listing one is flagged only for a check of that outcome). "
+        "Correct a misspelling, or register the outcome with evalint.register_outcome to "
+        "silence this.", ConfoundingWarning, stacklevel=_user_stacklevel())
 
 
 def known_outcomes() -> dict[str, str]:
@@ -217,11 +280,13 @@ def parse_direction(text: Any, outcomes: Iterable[str]) -> dict[str, str]:
             pairs.append((key.strip(), re.sub(r"\(.*?\)", "", val).strip().lower()))
     for key, val in pairs:
         if outcomes and key not in out:
-            key = outcome_name(key, "expected_direction", error=InvalidValueError)
+            key = outcome_key(key)
             if key not in out:
+                close = close_match(key, outcomes)
                 raise InvalidValueError(
-                    f"expected_direction names {key!r}, which is not among the event's outcomes "
-                    f"({', '.join(outcomes)}); list it in outcomes_affected or correct the name."
+                    f"expected_direction={key!r} is not among the event's outcomes "
+                    f"({', '.join(outcomes)})." + (f" Did you mean {close!r}?" if close else "")
+                    + " List it in outcomes_affected or correct the name."
                 )
         val = val.strip().lower()
         if val not in DIRECTIONS:
@@ -353,8 +418,9 @@ class PolicyEvent:
                 raise InvalidValueError(
                     f"{who}: {name}={getattr(self, name)!r} is not one of {', '.join(allowed)}."
                 )
-        set_(self, "outcomes", tuple(dict.fromkeys(
-            outcome_name(o, f"{who}: outcomes_affected", error=InvalidValueError) for o in _split(self.outcomes))))
+        # an outcome evalint does not know is kept (a user's own outcome, in lower case); the
+        # readers (events_from_frame, add) warn about it with a did-you-mean
+        set_(self, "outcomes", tuple(dict.fromkeys(outcome_key(o) for o in _split(self.outcomes))))
         if self.units is not None:
             units = _split(self.units)
             if self.scope == "national":
@@ -453,7 +519,8 @@ def events_from_frame(df: pd.DataFrame, origin: str = "frame") -> list[PolicyEve
     """Validate a frame in the calendar CSV schema and build its events.
 
     Required columns: :data:`REQUIRED_COLUMNS`; others get defaults. Row numbers in
-    errors count the CSV header as line 1.
+    errors count the CSV header as line 1. Outcomes evalint does not know are kept (in lower
+    case) with one :class:`~evalint.errors.ConfoundingWarning` for the frame naming them.
     """
     if not isinstance(df, pd.DataFrame):
         raise SpecificationError(f"expected a pandas DataFrame of events; got {type(df).__name__}.")
@@ -536,6 +603,7 @@ def events_from_frame(df: pd.DataFrame, origin: str = "frame") -> list[PolicyEve
             ))
         except DataError as exc:
             raise type(exc)(f"{origin}: {_row_label(df, i)}: {exc}") from None
+    warn_unknown_outcomes((o for e in events for o in e.outcomes), f"{origin}: outcomes_affected")
     return events
 
 
