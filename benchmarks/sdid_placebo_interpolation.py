@@ -21,6 +21,8 @@ Usage::
     nice -n 10 python benchmarks/sdid_placebo_interpolation.py --reps 500 --units 8 12 --out a.csv
     nice -n 10 python benchmarks/sdid_placebo_interpolation.py --reps 200 --demo --out demo.csv
     nice -n 10 python benchmarks/sdid_placebo_interpolation.py --reps 500 --units 8 --pre 9 21 --jackknife --out jk.csv
+    nice -n 10 python benchmarks/sdid_placebo_interpolation.py --reps 500 --units 8 --replicate-start uniform \
+        --out u.csv
     python benchmarks/sdid_placebo_interpolation.py --summarise benchmarks/sdid_placebo_interpolation.csv
 """
 
@@ -49,7 +51,7 @@ def residual_ratio(panel: evalint.Panel) -> float:
     return time_weight_residual(design.Y, c.control_rows, c.start, c.lam, c.reg.noise)
 
 
-def cell(n_units: int, pre: int, reps: int, inference: str = "placebo") -> list[dict]:
+def cell(n_units: int, pre: int, reps: int, inference: str = "placebo", replicate_start: str = "full") -> list[dict]:
     names = list(pd.unique(evalint.simulate_nhs(seed=1).data["icb_code"]))
     start, seed0 = str(pd.Period("2023-01", "M") - pre), 1000 * n_units + pre
     rows = []
@@ -65,7 +67,7 @@ def cell(n_units: int, pre: int, reps: int, inference: str = "placebo") -> list[
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             spec = evalint.Placebo(reps=200, seed=r) if inference == "placebo" else evalint.Jackknife()
-            res = evalint.synthetic_did(panel, calendar=False, inference=spec)
+            res = evalint.synthetic_did(panel, calendar=False, inference=spec, replicate_start=replicate_start)
         row = res.to_frame().iloc[0]
         rows.append({"n_units": n_units, "pre": pre, "ratio": residual_ratio(panel), "est": row["estimate"],
                      "se": row["std_error"], "lo": row["conf_low"], "hi": row["conf_high"], "truth": float(truth)})
@@ -130,6 +132,8 @@ def main() -> None:
     ap.add_argument("--pre", type=int, nargs="+", default=[9, 21, 45])
     ap.add_argument("--demo", action="store_true", help="the demo's design instead of the grid")
     ap.add_argument("--jackknife", action="store_true", help="Jackknife() instead of the default placebo")
+    ap.add_argument("--replicate-start", default="full", choices=("full", "uniform"),
+                    help="where the replicates' weights start (synthetic_did's replicate_start)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--summarise", nargs="+", default=None)
     args = ap.parse_args()
@@ -140,7 +144,7 @@ def main() -> None:
     t0 = time.time()
     for n_units in ([] if args.demo else args.units):
         for pre in args.pre:
-            rows += cell(n_units, pre, args.reps, "jackknife" if args.jackknife else "placebo")
+            rows += cell(n_units, pre, args.reps, "jackknife" if args.jackknife else "placebo", args.replicate_start)
             if args.out:
                 pd.DataFrame(rows).to_csv(args.out, index=False)
             print(n_units, pre, f"{time.time() - t0:.0f}s", flush=True)

@@ -442,6 +442,15 @@ def test_placebo_se_flagged_when_time_weights_interpolate_the_controls():
             warnings.simplefilter("ignore")
             fresh.append(synthetic_did(p, calendar=False, inference=Jackknife()).to_frame()["estimate"].iloc[0])
     assert len(fresh) == 15 and np.std(fresh, ddof=1) > 5 * se  # 78 vs 9.5 here
+    # replicates fitted afresh (uniform start): the placebo SE is of the fresh refits' size, no flag
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", category=DiagnosticWarning)
+        cold = synthetic_did(panel, calendar=False, replicate_start="uniform")
+    cold_se = cold.to_frame()["std_error"].iloc[0]
+    assert 0.5 < cold_se / np.std(fresh, ddof=1) < 2
+    assert not any(f.source == "placebo_interpolation" for f in cold.flags)
+    with pytest.raises(SpecificationError, match="replicate_start='cold' is not supported"):
+        synthetic_did(panel, calendar=False, replicate_start="cold")
 
 
 def test_placebo_se_not_flagged_with_many_controls():

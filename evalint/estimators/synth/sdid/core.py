@@ -29,6 +29,7 @@ from evalint.estimators.synth.frank_wolfe import simplex_weights_batch
 
 __all__ = [
     "METHODS",
+    "REPLICATE_STARTS",
     "CohortFit",
     "DesignFit",
     "Regularisation",
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 METHODS = ("sdid", "sc", "did")
+#: where variance replicates start their weights: the full-sample weights or uniform ones
+REPLICATE_STARTS = ("full", "uniform")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,10 @@ class SdidSettings:
     min_decrease_factor : float
         Stop when an iteration lowers the objective by less than
         ``(min_decrease_factor * sigma)^2``.
+    replicate_start : {"full", "uniform"}
+        Where the variance replicates' Frank-Wolfe iterations start: the full-sample weights
+        (``"full"``, as synthdid does) or uniform weights (``"uniform"``: each replicate's weights
+        fitted afresh, as the full sample's are).
     """
 
     method: str = "sdid"
@@ -71,9 +78,11 @@ class SdidSettings:
     sparsify: bool = True
     max_iter: int = 10_000
     min_decrease_factor: float = 1e-5
+    replicate_start: str = "full"
 
     def __post_init__(self) -> None:
         check_option("method", self.method, METHODS)
+        check_option("replicate_start", self.replicate_start, REPLICATE_STARTS)
 
     @property
     def omega_intercept(self) -> bool:
@@ -284,8 +293,10 @@ def replicate_estimates(
         Ys = Y[rows]
         full_omega = np.zeros(Y.shape[0])
         full_omega[ref.control_rows] = ref.omega
-        omega0 = _sum_normalise(full_omega[init_from])
+        omega0: FloatArray | None = _sum_normalise(full_omega[init_from])
         lambda0 = np.broadcast_to(ref.lam, (rows.shape[0], s)).copy() if ref.lam.size == s else None
+        if settings.replicate_start == "uniform":
+            omega0 = lambda0 = None
         omega, lam = block_weights(Ys, control_rows.shape[1], s, settings, ref.reg, omega0, lambda0)
         taus.append(block_tau(Ys, control_rows.shape[1], s, omega, lam))
         cells.append(treated.shape[1] * (T - s))
@@ -334,6 +345,9 @@ def padded_replicate_estimates(
             raw = full_omega[np.where(cm, control_rows[have], 0)] * cm
             tot = raw.sum(axis=1, keepdims=True)
             omega0 = np.where(tot > 0, raw / np.where(tot > 0, tot, 1.0), cm / cm.sum(axis=1, keepdims=True))
+            lam0 = np.broadcast_to(ref.lam, (k, s)).copy()
+            if settings.replicate_start == "uniform":  # padded columns keep weight 0
+                omega0, lam0 = cm / cm.sum(axis=1, keepdims=True), np.full((k, s), 1.0 / s)
             Yo = np.concatenate([np.transpose(pre, (0, 2, 1)), tr_pre[:, :, None]], axis=2)
             omega = simplex_weights_batch(
                 Yo, omega0, ref.reg.zeta_omega, intercept=settings.omega_intercept,
@@ -344,7 +358,7 @@ def padded_replicate_estimates(
             else:
                 Yl = np.concatenate([pre, post_c[:, :, None]], axis=2)
                 lam = simplex_weights_batch(
-                    Yl, np.broadcast_to(ref.lam, (k, s)).copy(), ref.reg.zeta_lambda, intercept=True,
+                    Yl, lam0, ref.reg.zeta_lambda, intercept=True,
                     min_decrease=ref.reg.min_decrease, max_iter=settings.max_iter,
                     use_sparsify=settings.sparsify, row_mask=cm)
         tau = (tr_post - np.einsum("bn,bn->b", omega, post_c) - np.einsum("bt,bt->b", lam, tr_pre)

@@ -72,6 +72,7 @@ from evalint.inference.specs import Bootstrap, Jackknife, Placebo
 from evalint.estimators.base import check_options, register_estimator
 from evalint.estimators.synth.sdid.core import (
     METHODS,
+    REPLICATE_STARTS,
     DesignFit,
     SdidSettings,
     fit_design,
@@ -218,6 +219,11 @@ class SyntheticDiD(FitTemplate):
         The synthdid sparsify step between two Frank-Wolfe rounds.
     max_iter : int
         Frank-Wolfe iteration cap.
+    replicate_start : {"full", "uniform"}
+        Where the variance replicates' weights start: ``"full"`` (default), the full-sample
+        weights, as synthdid does; ``"uniform"``, uniform weights, so each replicate's weights are
+        fitted afresh. With few comparison units the default's placebo SE collapses (see
+        :func:`synthetic_did`, Notes) and ``"uniform"`` restores the coverage.
 
     References
     ----------
@@ -239,9 +245,11 @@ class SyntheticDiD(FitTemplate):
     eta_lambda: float = 1e-6
     sparsify: bool = True
     max_iter: int = 10_000
+    replicate_start: str = "full"
 
     def __post_init__(self) -> None:
         check_option("method", self.method, METHODS)
+        check_option("replicate_start", self.replicate_start, REPLICATE_STARTS)
         check_option("variance", self.variance, ("placebo", "bootstrap", "jackknife"))
         check_positive_int("reps", self.reps, minimum=2)
         check_positive_int("max_iter", self.max_iter, minimum=2)
@@ -261,7 +269,8 @@ class SyntheticDiD(FitTemplate):
 
     @property
     def settings(self) -> SdidSettings:
-        return SdidSettings(self.method, self.eta_omega, self.eta_lambda, self.sparsify, self.max_iter)
+        return SdidSettings(self.method, self.eta_omega, self.eta_lambda, self.sparsify, self.max_iter,
+                            replicate_start=self.replicate_start)
 
     def default_inference(self) -> Placebo | Bootstrap | Jackknife:
         """``inference=None``: placebo variance (Algorithm 4), 200 replications, seed 0 (or what the
@@ -328,7 +337,7 @@ class SyntheticDiD(FitTemplate):
                                       message=f"All {var.replicates.size} {variance} replicate estimates are "
                                       "identical, so the standard error is 0 and the interval is a point: the "
                                       "data look noise-free; treat the interval as uninformative."))
-            if variance == "placebo" and self.method == "sdid":
+            if variance == "placebo" and self.method == "sdid" and self.replicate_start == "full":
                 leak = _placebo_interpolation_flag(design, fit)
                 if leak is not None:
                     flags = (*flags, leak)
@@ -351,7 +360,9 @@ class SyntheticDiD(FitTemplate):
                 panel=panel, seed=seed, spec={"estimator": self.name, "method": self.method,
                                               "inference": repr(spec), **{k: getattr(self, k) for k in (
                                                   "covariates", "eta_omega", "eta_lambda", "sparsify",
-                                                  "max_iter")}, "treated": treated},
+                                                  "max_iter")}, "treated": treated,
+                                              **({"replicate_start": self.replicate_start}
+                                                 if self.replicate_start != "full" else {})},
                 effects=tidy(effects), series=series, tables=tables, diagnostics=diagnostics, flags=flags,
                 plot_kind="synth", intervention=intervention, n_obs=int(design.Y.size),
                 n_units=len(design.units), info=info, references=_REFERENCES,
@@ -404,7 +415,8 @@ def synthetic_did(panel: Panel, treated: Any = None, method: str = "sdid", varia
     calendar : PolicyCalendar, None or False
     alpha : float
     **options
-        ``eta_omega``, ``eta_lambda``, ``sparsify``, ``max_iter``.
+        ``eta_omega``, ``eta_lambda``, ``sparsify``, ``max_iter``, ``replicate_start``
+        (``"uniform"`` with few comparison units: Notes).
 
     Returns
     -------
