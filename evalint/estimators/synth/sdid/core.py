@@ -170,6 +170,13 @@ def time_weight_residual(Y: FloatArray, control_rows: np.ndarray, start: int, la
     Near 0 (with fewer controls than pre-periods the weights can interpolate every control), a
     placebo replicate that starts from these weights, as synthdid's does, already fits its
     placebo-treated units: the placebo estimates collapse toward 0 and so does the standard error.
+    Evidence for the threshold the estimator flags: benchmarks/sdid_placebo_interpolation.py.
+
+    References
+    ----------
+    Arkhangelsky, D., Athey, S., Hirshberg, D. A., Imbens, G. W. & Wager, S. (2021).
+    Synthetic Difference-in-Differences. American Economic Review 111(12), 4088-4118
+    (time weights, Section 2; placebo variance, Algorithm 4).
     """
     A = Y[control_rows, :start]
     b = Y[control_rows, start:].mean(axis=1)
