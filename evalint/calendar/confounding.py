@@ -199,6 +199,42 @@ def _resolve_outcome(outcome: Any, calendar: EventCollection) -> str | None:
     )
 
 
+def _units_as_evaluated(calendar: EventCollection, evaluated: frozenset[str] | None
+                        ) -> dict[str, frozenset[str]]:
+    """Each subset event's listed units, spelled as the evaluated units are.
+
+    A listed unit that is not an evaluated unit but equals one when case is ignored (``'qhg'``
+    for ``'QHG'``, as a hand-written calendar CSV may have it) is read as that unit, with one
+    ConfoundingWarning per event naming the units: matched exactly, the event would hit no
+    evaluated unit and be dropped from the table without a word. Ids whose case-folded form is
+    shared by two evaluated units are left as written.
+    """
+    folded: dict[str, list[str]] = {}
+    for u in evaluated or ():
+        folded.setdefault(u.casefold(), []).append(u)
+    out: dict[str, frozenset[str]] = {}
+    for event in calendar.events:
+        if not event.units:
+            continue
+        units: list[str] = []
+        read: list[tuple[str, str]] = []
+        for u in event.units:
+            match = folded.get(u.casefold(), [])
+            if u not in (evaluated or ()) and len(match) == 1:
+                read.append((u, match[0]))
+                u = match[0]
+            units.append(u)
+        out[event.id] = frozenset(units)
+        if read:
+            warnings.warn(
+                f"Event {event.id!r} lists unit(s) {format_examples([a for a, _ in read])}, which "
+                f"match the evaluated unit(s) {format_examples([b for _, b in read])} only when "
+                "case is ignored; they are read as those units. Write the ids as the panel does "
+                "(ICB ODS codes are upper case) to silence this.",
+                ConfoundingWarning, stacklevel=_user_stacklevel())
+    return out
+
+
 def _open_choice(value: Any, known: Sequence[str], what: str, unknown: str, note: str) -> str:
     """``value`` in lower case; a value none of ``known`` is (a legitimate name evalint has no
     event for, or a misspelling) gives one ConfoundingWarning with the closest known value."""
@@ -417,7 +453,8 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
     if comparison is not None:
         groups["comparison"] = comparison
     evaluated = None if treated is None else treated | (comparison or frozenset())
-    universe = frozenset(u for e in calendar.events if e.units for u in e.units)
+    listed = _units_as_evaluated(calendar, evaluated)
+    universe = frozenset(u for units in listed.values() for u in units)
     w0, w1 = cohorts[0] - pre, cohorts[-1] + (post - 1)
 
     top = check_positive_int("top", top, minimum=1)
@@ -461,7 +498,8 @@ def check_confounding(calendar: EventCollection, intervention: Any, *, outcome: 
         if reach is None and not include_all:
             continue
         relevant, differential, units_text, smd = _coverage(
-            event, groups, evaluated, universe, comparison_design, calendar)
+            event, groups, evaluated, universe, comparison_design, calendar,
+            units=listed.get(event.id))
         if not relevant:
             continue
         weight = duration_weight(event, fcode)

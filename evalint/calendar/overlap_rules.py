@@ -208,9 +208,12 @@ def _channel(event: PolicyEvent, outcome: str | None) -> tuple[str, str, str] | 
 
 def _coverage(event: PolicyEvent, groups: dict[str, frozenset[str]],
               evaluated: frozenset[str] | None, universe: frozenset[str],
-              comparison_design: bool, calendar: object = None
-              ) -> tuple[bool, bool | None, str, float]:
-    """(relevant, differential, sentence about units, standardised difference of exposure)."""
+              comparison_design: bool, calendar: object = None,
+              units: frozenset[str] | None = None) -> tuple[bool, bool | None, str, float]:
+    """(relevant, differential, sentence about units, standardised difference of exposure).
+
+    ``units`` are the event's listed units as the evaluated units spell them (default: as listed).
+    """
     nan = float("nan")
     if event.is_national:
         where = f"national ({event.nation})"
@@ -234,7 +237,7 @@ def _coverage(event: PolicyEvent, groups: dict[str, frozenset[str]],
     if event.units is None:
         return True, None, ("it hits only some units, which the calendar does not list, so it "
                             "may hit treated and comparison units differently"), nan
-    units = frozenset(event.units)
+    units = units if units is not None else frozenset(event.units)
     if evaluated is None:
         return True, None, f"it hits {len(units)} listed units (evaluated units not given)", nan
     if not (evaluated & universe):

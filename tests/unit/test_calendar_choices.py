@@ -199,3 +199,31 @@ def test_ambiguous_intervention_date_says_so(cal):
     with pytest.raises(TimeParseError, match="day-first"):
         cal.check("01/07/2022", outcome=OUTCOME)
     assert cal.check("ICS_golive_2022", outcome=OUTCOME).text == cal.check("ics_golive_2022", outcome=OUTCOME).text
+
+
+# ---------------------------------------------------------------------------------
+# a local event's unit ids in another case than the panel's
+_TREATED = ["QHG", "QHM", "QJK"]
+_COMPARISON = ["QKK", "QKS", "QJ2"]
+
+
+def _local_row(cal: PolicyCalendar, units: tuple[str, ...]) -> pd.DataFrame:
+    local = cal.add(id="local_x", name="Local discharge scheme", start="2022-08-01",
+                    scope="subset", units=units, kind="funding",
+                    outcomes=("delayed_discharges",), source="local")
+    table = local.check("2022-07-01", outcome="delayed_discharges", treated_units=_TREATED,
+                        comparison_units=_COMPARISON).table
+    return table[table["event_id"] == "local_x"]
+
+
+def test_local_event_units_in_lower_case_still_hit_the_treated_units(cal: PolicyCalendar) -> None:
+    # 2 of 3 treated units hit, 0 of 3 comparison: exposure 2/3 vs 0, standardised difference
+    # (2/3 - 0) / sqrt((var_t + var_c) / 2) with sample variances var_t = 1/3, var_c = 0
+    expected_smd = (2 / 3) / ((1 / 3 + 0) / 2) ** 0.5
+    exact = _local_row(cal, ("QHG", "QHM"))
+    assert exact["smd"].iloc[0] == pytest.approx(expected_smd)
+    with pytest.warns(ConfoundingWarning, match=r"'qhg', 'qhm'.*'QHG', 'QHM' only when case"):
+        lower = _local_row(cal, ("qhg", "qhm"))
+    assert len(lower) == 1  # was dropped: matched case-sensitively it hit no evaluated unit
+    assert lower["smd"].iloc[0] == pytest.approx(expected_smd)
+    assert lower["severity"].iloc[0] == exact["severity"].iloc[0] == "high"
