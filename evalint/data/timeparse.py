@@ -245,6 +245,48 @@ def _dayfirst(text: pd.Series, column: str) -> bool | None:
     )
 
 
+_LOCAL_ZONE = "Europe/London"
+
+
+def _wall_dates(dates: pd.DatetimeIndex, column: str, what: str = "time column") -> pd.DatetimeIndex:
+    """Time-zone-aware ``dates`` as the calendar dates and times of their own zone (naive).
+
+    Midnights in their own zone are those dates. Timestamps that are not midnights in their own
+    zone but all are in Europe/London (``2022-03-31 23:00 UTC`` is 1 April 2022 in London, as a
+    system exporting local dates in UTC writes them) are refused: read as UTC dates, every
+    British Summer Time date would fall a day, and a month or quarter, early.
+
+    Raises
+    ------
+    TimeParseError
+        Local midnights stored in UTC (or another zone).
+    """
+    if dates.tz is None:
+        return dates
+    wall = dates.tz_localize(None)
+    seen = np.asarray(dates.notna())
+    valid = wall[seen]
+    if (valid == valid.normalize()).all():
+        return wall
+    local = dates[seen].tz_convert(_LOCAL_ZONE).tz_localize(None)
+    if (local == local.normalize()).all():
+        stamps = dates[seen][np.asarray(valid != valid.normalize())]
+        example, there = stamps[0], stamps[0].tz_convert(_LOCAL_ZONE).date()
+        if what != "time column":
+            raise TimeParseError(
+                f"{what}={column!r} is {example.strftime('%H:%M')} {dates.tz}, midnight of {there} "
+                f"in {_LOCAL_ZONE}; read in {dates.tz} it would be the day before. Give the date: "
+                f"'{there.isoformat()}'.")
+        raise TimeParseError(
+            f"time column {column!r} holds {dates.tz} timestamps that are midnights in {_LOCAL_ZONE} "
+            f"({len(stamps)} of {len(valid)} distinct values at another hour, e.g. {example} = "
+            f"{there} in London): read in {dates.tz}, British Summer Time dates would fall a day "
+            f"early (a month or quarter early on the 1st). Convert them first: df[{column!r}] = "
+            f"pd.to_datetime(df[{column!r}], utc=True).dt.tz_convert({_LOCAL_ZONE!r})."
+        )
+    return wall
+
+
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -286,6 +328,15 @@ def _factorize_text(values: pd.Series) -> tuple[np.ndarray, Any]:
         if enc.indices.null_count == 0:
             return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary.to_pylist()
     return pd.factorize(values)
+
+
+def _own_wall_time(text: str, dayfirst: bool) -> Any:
+    """One date string as the date and time of its own offset (naive; NaT if not a date)."""
+    try:
+        ts = pd.to_datetime(text, dayfirst=dayfirst)
+    except (TypeError, ValueError, OverflowError):
+        return pd.NaT
+    return ts.tz_localize(None) if ts.tz is not None else ts
 
 
 def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[pd.Series, str]:
@@ -334,7 +385,13 @@ def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[p
     kind = found[0]
     if kind == "date":
         dayfirst = _dayfirst(text, column)
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=bool(dayfirst))
+        try:
+            parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=bool(dayfirst))
+        except ValueError:  # offsets that differ ('+00:00' in winter, '+01:00' in summer)
+            parsed = pd.Series([_own_wall_time(t, bool(dayfirst)) for t in text], index=text.index,
+                               dtype="datetime64[ns]")
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = pd.Series(_wall_dates(pd.DatetimeIndex(parsed), column), index=text.index)
         bad = text[parsed.isna()]
         if len(bad):
             raise TimeParseError(
@@ -414,11 +471,9 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
         return pd.Series(pd.PeriodIndex(values, freq=have), index=values.index), have
     if pd.api.types.is_datetime64_any_dtype(dtype):
         dt = pd.DatetimeIndex(values)
-        if dt.tz is not None:
-            dt = dt.tz_localize(None)
         # each distinct date converted once (a panel repeats every date once per unit)
         codes, uniq_dates = pd.factorize(dt)
-        uniq_dates = pd.DatetimeIndex(uniq_dates)
+        uniq_dates = _wall_dates(pd.DatetimeIndex(uniq_dates), column)
         if fcode is not None and len(uniq_dates) > 1:
             try:
                 seen = _infer_from_dates(uniq_dates, column)
@@ -511,7 +566,7 @@ def parse_date(value: Any, what: str = "date") -> pd.Timestamp:
     if ts is None or pd.isna(ts):
         raise TimeParseError(f"{what}={value!r} is not a date. Use e.g. '2022-07-01', '2022-07', 'Jul-22' or '2022Q3'.")
     if ts.tz is not None:
-        ts = ts.tz_localize(None)
+        ts = _wall_dates(pd.DatetimeIndex([ts]), str(value), what=what)[0]
     if ts.year < 1000:
         raise TimeParseError(
             f"{what}={value!r} holds no year evalint can read (read as a date of year {ts.year}). "

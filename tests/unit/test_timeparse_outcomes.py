@@ -76,3 +76,39 @@ def test_check_option_and_alpha():
         check_option("kind", "CR3", ("CR1", "CR2"))
     with pytest.raises(SpecificationError):
         check_alpha(0.7)
+
+
+# ---------------------------------------------------------------------------------
+# time-zone-aware dates: London midnights stored in UTC
+_LONDON_MONTHS = pd.date_range("2022-01-01", periods=12, freq="MS", tz="Europe/London")
+_MONTHS = [f"2022-{m:02d}" for m in range(1, 13)]
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series(_LONDON_MONTHS),                                   # aware, in London
+    pd.Series([t.isoformat() for t in _LONDON_MONTHS]),          # '+00:00' in winter, '+01:00' in summer
+    pd.Series(pd.date_range("2022-01-01", periods=12, freq="MS", tz="UTC")),  # UTC midnights
+])
+def test_aware_midnights_are_the_dates_of_their_own_zone(values):
+    periods, freq = to_periods(values)
+    assert freq == "M" and [str(p) for p in periods] == _MONTHS
+
+
+@pytest.mark.parametrize("freq", [None, "M"])
+@pytest.mark.parametrize("as_text", [False, True])
+@pytest.mark.parametrize("months", [slice(0, 12), slice(3, 9)])  # a year; April-September only
+def test_london_midnights_stored_in_utc_are_refused(freq, as_text, months):
+    # 1 April 2022 in London is 2022-03-31 23:00 UTC: read as a UTC date it is March. With only
+    # summer months every month fell one early, silently (Apr..Sep read as Mar..Aug)
+    utc = pd.Series(_LONDON_MONTHS[months].tz_convert("UTC"))
+    values = utc.dt.strftime("%Y-%m-%dT%H:%M:%SZ") if as_text else utc
+    with pytest.raises(TimeParseError, match=r"midnights in Europe/London.*tz_convert\('Europe/London'\)"):
+        to_periods(values, freq)
+    fixed = pd.to_datetime(values, utc=True).dt.tz_convert("Europe/London")  # the fix the message gives
+    assert [str(p) for p in to_periods(fixed, freq)[0]] == _MONTHS[months]
+
+
+def test_an_intervention_at_a_london_midnight_in_utc_is_refused():
+    with pytest.raises(TimeParseError, match=r"midnight of 2022-07-01 in Europe/London.*'2022-07-01'"):
+        to_period("2022-06-30T23:00:00Z", "M", "intervention")
+    assert str(to_period("2022-07-01T00:00:00+01:00", "M")) == "2022-07"
