@@ -139,7 +139,7 @@ def trust_to_icb(
                       DroppedRowsWarning, stacklevel=2)
         frame = frame.loc[~no_code]
     data = pd.DataFrame({"trust": frame[trust].astype(str).str.strip().str.upper().to_numpy(),
-                         "month": _months(frame[time])})
+                         "month": _months(frame[time], time)})
     for col in values:
         numeric = pd.to_numeric(frame[col], errors="coerce")
         bad = numeric.isna() & frame[col].notna()

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from evalint._typing import check_option
+from evalint.data.timeparse import FREQ_NAMES, normalise_freq, to_periods
 from evalint.errors import ColumnNotFoundError, MissingValuesError, TimeParseError, format_examples
 from evalint.geography._source import CATCHMENT, POPULATION, check_vintage, read_lookup
 from evalint.geography.errors import UnknownCodeError
@@ -49,19 +50,54 @@ __all__ = [
 AGE_BANDS = {"all": "total_population", "18+": "pop_18plus", "65+": "pop_65plus", "75+": "pop_75plus"}
 
 
-def _months(months: Any) -> pd.PeriodIndex:
+def _months(months: Any, column: str = "month") -> pd.PeriodIndex:
+    """Months of ``months`` (Periods, datetimes or date strings) as a monthly PeriodIndex.
+
+    Strings go through :func:`evalint.data.timeparse.to_periods`, the parser ``Panel.from_frame``
+    uses: NHS month labels (``"Jun-19"``, ``"June 2019"``) and day-first UK dates
+    (``"01/06/2019"`` = 1 June) are read as such, daily dates are put in their month. Quarters,
+    years, bare integers and missing values are refused (a population of one month cannot be
+    chosen for them without a silent convention).
+    """
+    if isinstance(months, pd.PeriodIndex):
+        values = pd.Series(months)
+    elif isinstance(months, pd.Series):
+        values = months
+    else:
+        values = pd.Series(list(months), dtype=object)
+    if len(values) == 0:
+        return pd.PeriodIndex([], freq="M")
+    if values.isna().any():
+        rows = values.index[values.isna().to_numpy()].tolist()
+        raise TimeParseError(
+            f"column {column!r} has {len(rows)} missing month(s) (rows {format_examples(rows)}); "
+            "every row needs a month: drop or fill these rows first.")
+    if isinstance(values.dtype, pd.PeriodDtype) or isinstance(values.iloc[0], pd.Period):
+        idx = pd.PeriodIndex(values)
+        base = normalise_freq(idx.freq)
+        if base not in ("M", "D", "W"):
+            raise TimeParseError(
+                f"column {column!r} holds {FREQ_NAMES[base]} periods (e.g. {str(idx[0])!r}); a "
+                "population is looked up by month: give monthly periods or dates.")
+        return idx.asfreq("M")
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        dt = pd.DatetimeIndex(values)
+        return pd.PeriodIndex(dt.tz_localize(None) if dt.tz is not None else dt, freq="M")
     try:
-        if isinstance(months, pd.PeriodIndex):
-            idx = months.asfreq("M")
-        else:
-            values = pd.Series(list(months) if not isinstance(months, pd.Series) else months)
-            if len(values) and isinstance(values.iloc[0], pd.Period):
-                idx = pd.PeriodIndex(values).asfreq("M")
-            else:
-                idx = pd.PeriodIndex(pd.to_datetime(values), freq="M")
-    except (TypeError, ValueError) as exc:
-        raise TimeParseError(f"months could not be read as monthly dates: {exc}") from exc
-    return idx
+        periods, freq = to_periods(values, None, column)
+    except TimeParseError:   # e.g. one date, whose frequency cannot be inferred
+        try:
+            periods, freq = to_periods(values, "M", column)
+        except TimeParseError as monthly_error:
+            try:   # daily dates (e.g. a sitrep's days): each put in its month
+                periods, freq = to_periods(values, "D", column)
+            except TimeParseError:
+                raise monthly_error from None
+    if freq not in ("M", "D", "W"):
+        raise TimeParseError(
+            f"column {column!r} holds {FREQ_NAMES[freq]} values (e.g. {str(values.iloc[0])!r}); a "
+            "population is looked up by month: give months ('2021-04', 'Apr-21') or dates.")
+    return pd.PeriodIndex(periods).asfreq("M")
 
 
 def _interpolate(years: np.ndarray, values: np.ndarray, months: pd.PeriodIndex):
@@ -120,7 +156,7 @@ def icb_population(
     ----------
     ONS mid-year population estimates (LSOA, mid-2017/2019/2020) summed to ICB July 2022.
     """
-    idx = _months(months).unique().sort_values()
+    idx = _months(months, "months").unique().sort_values()
     years = icb_population_years(age, vintage=vintage, source_dir=source_dir)
     codes = sorted(years["icb22_code"].unique()) if icbs is None else to_icb_code(list(icbs), vintage)
     parts = []
@@ -162,7 +198,7 @@ def add_population(
     if frame[unit].isna().any():
         raise MissingValuesError(f"column {unit!r} has {int(frame[unit].isna().sum())} missing ICB codes")
     codes = to_icb_code(frame[unit].astype(str).tolist(), vintage)
-    months = _months(frame[time])
+    months = _months(frame[time], time)
     table = icb_population(months, age, icbs=sorted(set(codes)), vintage=vintage, source_dir=source_dir)
     keyed = table.set_index(["icb22_code", "month"])
     key = pd.MultiIndex.from_arrays([codes, months])
@@ -192,7 +228,7 @@ def trust_catchment_population(
     ----------
     OHID. NHS Acute (Hospital) Trust Catchment Populations (2011-2020).
     """
-    idx = _months(months).unique().sort_values()
+    idx = _months(months, "months").unique().sort_values()
     df = read_lookup(CATCHMENT, "trust_pop.csv", source_dir=source_dir)
     df["TrustCode"] = df["TrustCode"].astype(str).str.strip().str.upper()
     known = sorted(df["TrustCode"].unique())
@@ -238,7 +274,7 @@ def add_catchment_population(
             raise ColumnNotFoundError(
                 f"column {col!r} not in the frame; columns: {format_examples(frame.columns)}")
     codes = frame[trust].astype(str).str.strip().str.upper().tolist()
-    months = _months(frame[time])
+    months = _months(frame[time], time)
     table = trust_catchment_population(months, sorted(set(codes)), source_dir=source_dir)
     keyed = table.set_index(["trust", "month"])
     key = pd.MultiIndex.from_arrays([codes, months])

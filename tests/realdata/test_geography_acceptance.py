@@ -1,0 +1,89 @@
+"""Acceptance checks of evalint.geography with awkward but plausible input.
+
+Expected numbers are computed here by hand from the ONS-derived population file
+(population_icb_ltla/icb22_population_mye_2017_2019_2020.csv) with pandas/numpy and the monthly
+rule of methods/geography.md (linear in time between 30 June anchors, a month read at its
+midpoint), or from a pandas groupby of the trust -> ICB weights; never from evalint's own output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import evalint.geography as geo
+from evalint.errors import EvalintError, TimeParseError
+
+pytestmark = pytest.mark.realdata
+
+GM = "E54000057"   # NHS Greater Manchester ICB (ODS QOP)
+
+
+def _hand_population(root, code: str, month: str) -> float:
+    """The ONS total population of ICB ``code`` in ``month`` by the documented rule."""
+    pop = pd.read_csv(root / "population_icb_ltla" / "icb22_population_mye_2017_2019_2020.csv")
+    rows = pop[pop["icb22_code"] == code].sort_values("mid_year")
+    anchors = np.array([np.datetime64(f"{y}-06-30") for y in rows["mid_year"]]).astype(float)
+    p = pd.Period(month, "M")
+    start = np.datetime64(p.start_time.date()).astype(float)
+    end = np.datetime64(p.end_time.date()).astype(float)
+    return float(np.interp((start + end + 1) / 2, anchors, rows["total_population"].to_numpy(float)))
+
+
+@pytest.mark.parametrize("label", ["Jun-19", "June 2019", "01/06/2019", "15/06/2019"])
+def test_nhs_month_labels_and_uk_dates_get_their_own_month(realdata_root, label):
+    # before: 'Jun-19' was read as June of year 1 (the mid-2017 value, flagged extrapolated) and
+    # '01/06/2019' as 6 January 2019
+    out = geo.icb_population([label, "15/07/2019"] if "/" in label else [label], icbs=[GM])
+    got = out.set_index("month").loc[pd.Period("2019-06", "M")]
+    assert got["population"] == pytest.approx(_hand_population(realdata_root, GM, "2019-06"), rel=1e-12)
+    assert not got["population_extrapolated"]
+
+
+def test_add_population_reads_uk_dates_day_first(realdata_root):
+    frame = pd.DataFrame({"icb": ["QOP", "QOP"], "month": ["01/06/2019", "01/12/2019"]})
+    out = geo.add_population(frame, unit="icb")
+    want = [_hand_population(realdata_root, GM, m) for m in ("2019-06", "2019-12")]
+    assert out["population"].tolist() == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("months", [[2019], ["2019"], ["2019Q2"], [pd.Period("2019Q2", "Q")]])
+def test_years_and_quarters_are_refused_not_given_one_months_population(realdata_root, months):
+    # before: 2019 (an integer) was read as nanoseconds since 1970 -> January 1970's population;
+    # '2019' as January 2019, '2019Q2' as April and a quarterly Period as June, all silently
+    with pytest.raises(TimeParseError, match="month"):
+        geo.icb_population(months, icbs=[GM])
+
+
+def test_missing_month_is_refused_naming_the_column_and_row(realdata_root):
+    frame = pd.DataFrame({"icb": ["QOP", "QOP"], "when": ["2019-06", None]}, index=[10, 11])
+    # before: NaN population for row 11, no error or warning
+    with pytest.raises(TimeParseError, match=r"'when'.*rows 11"):
+        geo.add_population(frame, unit="icb", time="when")
+    trusts = pd.DataFrame({"trust": ["R0A", "R0A"], "month": [pd.Timestamp("2022-04-01"), pd.NaT],
+                           "y": [1.0, 2.0]})
+    # before: a raw TypeError from building the duplicate-row message
+    with pytest.raises(TimeParseError, match="'month'"):
+        geo.trust_to_icb(trusts, "y")
+
+
+def test_trust_to_icb_on_nhs_month_labels_matches_a_pandas_groupby(realdata_root):
+    weights = geo.trust_icb_weights("activity")
+    frame = pd.DataFrame({"trust": ["R0A", "R0D", "R0A", "R0D"],
+                          "month": ["Apr-22", "Apr-22", "May-22", "May-22"],
+                          "y": [100.0, 50.0, 120.0, 60.0]})
+    out = geo.trust_to_icb(frame, "y").frame
+    # before: 'Apr-22' became April of year 1, the frame spanned 0001-04 .. 0022-05
+    assert out["month"].min() == pd.Period("2022-04", "M")
+    assert out["month"].max() == pd.Period("2022-05", "M")
+    hand = frame.assign(month=pd.PeriodIndex(["2022-04", "2022-04", "2022-05", "2022-05"], freq="M"))
+    hand = hand.merge(weights, on="trust")
+    hand = (hand["y"] * hand["weight"]).groupby([hand["icb22_code"], hand["month"]]).sum()
+    got = out.set_index(["icb22_code", "month"])["y"].dropna()
+    pd.testing.assert_series_equal(got.sort_index(), hand.sort_index(), check_names=False)
+
+
+def test_errors_are_typed(realdata_root):
+    with pytest.raises(EvalintError):
+        geo.icb_population(["not a month"], icbs=[GM])
