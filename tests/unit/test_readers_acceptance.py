@@ -1,0 +1,135 @@
+"""Acceptance checks of the small-table readers (BCF, KH03, ONS mid-year estimates) on awkward
+copies of their published layouts, written here to a temporary folder.
+
+Expected numbers are the cells written into each file (hand arithmetic), never evalint output.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+from evalint.errors import (
+    DuplicateRowsError,
+    EvalintError,
+    MissingValuesError,
+    NonNumericError,
+)
+from evalint.io import (
+    MissingValuesWarning,
+    read_bcf_intermediate_care,
+    read_kh03_beds,
+    read_ons_mye,
+)
+
+BCF_HEADER = ("Code,LA_name,Bed based intermediate Care Services,Reablement in a persons own home,"
+              "value,over_65_pop.x,episodes_over65")
+
+
+def _bcf(tmp_path, *rows: str):
+    path = tmp_path / "BCF.csv"
+    path.write_text("\n".join([BCF_HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_bcf_totals_row_without_a_code_is_refused_not_counted_as_a_board(tmp_path):
+    # a re-exported table whose totals row lost its 'Total' code: before, it was read as a 152nd
+    # board and doubled every sum (1,000 + 3,000 = 4,000 read as 8,000)
+    path = _bcf(tmp_path, "E06000001,Hartlepool,1000,10,72703,18336,1160",
+                "E06000002,Middlesbrough,3000,30,110293,24369,330",
+                ",England,4000,40,,,")
+    with pytest.raises(MissingValuesError, match=r"'Code'.*line 4.*England"):
+        read_bcf_intermediate_care(path)
+
+
+def test_bcf_spend_written_as_money_text_is_read_not_made_missing(tmp_path):
+    # before: "£995,820" became NaN without a warning (the sum over boards lost it)
+    path = _bcf(tmp_path, 'E06000001,Hartlepool,"£995,820","£633,569",72703,18336,1160',
+                "E06000002,Middlesbrough,1985013,1237522,110293,24369,330")
+    out = read_bcf_intermediate_care(path)
+    assert out["bcf_bed_based_ic_gbp"].tolist() == [995820.0, 1985013.0]
+    assert out["bcf_intermediate_care_gbp"].iloc[0] == 995820.0 + 633569.0
+    assert out["bcf_bed_based_ic_gbp"].sum() == 995820 + 1985013
+
+
+def test_bcf_text_in_a_spend_column_is_refused_naming_the_board(tmp_path):
+    path = _bcf(tmp_path, "E06000001,Hartlepool,see note,633569,72703,18336,1160")
+    with pytest.raises(NonNumericError, match=r"bcf_bed_based_ic_gbp.*see note.*E06000001"):
+        read_bcf_intermediate_care(path)
+
+
+def test_bcf_blank_and_dash_spend_stay_missing(tmp_path):
+    path = _bcf(tmp_path, "E06000001,Hartlepool,,633569,72703,18336,1160",
+                "E06000002,Middlesbrough,-,1237522,110293,24369,330")
+    out = read_bcf_intermediate_care(path)
+    assert out["bcf_bed_based_ic_gbp"].isna().all()
+    assert out["bcf_reablement_gbp"].sum() == 633569 + 1237522
+
+
+def test_bcf_duplicated_board_is_refused(tmp_path):
+    # before: read twice, and its spend counted twice
+    row = "E06000001,Hartlepool,1000,10,72703,18336,1160"
+    with pytest.raises(DuplicateRowsError, match="E06000001"):
+        read_bcf_intermediate_care(_bcf(tmp_path, row, row))
+
+
+KH03_HEADER = '"","date","trust_code","occupied_beds","bed_capacity"'
+
+
+def test_kh03_suppressed_cells_are_missing_not_a_raw_error(tmp_path):
+    path = tmp_path / "beds.csv"
+    path.write_text("\n".join([KH03_HEADER, '1,2019 Q3,"RBL",635.5,*', '2,2019 Q3,"RBT",500,538'])
+                    + "\n", encoding="utf-8")
+    # before: ValueError: could not convert string to float: '*'
+    with pytest.warns(MissingValuesWarning, match="beds_available: 1"):
+        out = read_kh03_beds(path)
+    rbt = out.set_index("org_code").loc["RBT"]
+    assert rbt["occupancy"] == pytest.approx(500 / 538, rel=1e-15)
+    assert pd.isna(out.set_index("org_code").loc["RBL", "beds_available"])
+    path.write_text("\n".join([KH03_HEADER, '1,2019 Q3,"RBL",635.5,closed']) + "\n", encoding="utf-8")
+    with pytest.raises(NonNumericError, match=r"bed_capacity.*closed.*RBL 2019 Q3"):
+        read_kh03_beds(path)
+
+
+def test_kh03_duplicated_trust_quarter_is_refused(tmp_path):
+    path = tmp_path / "beds.csv"
+    path.write_text("\n".join([KH03_HEADER, '1,2019 Q3,"RBL",635.5,700', '2,2019 Q3,"RBL",635.5,700'])
+                    + "\n", encoding="utf-8")
+    with pytest.raises(DuplicateRowsError, match="RBL 2019 Q3"):
+        read_kh03_beds(path)
+
+
+ONS_HEADER = "mid_year,icb22_code,icb22_code_h,icb22_name,total_population,pop_18plus,pop_65plus,pop_75plus"
+
+
+def test_ons_dash_is_missing_and_text_or_duplicates_are_refused(tmp_path):
+    path = tmp_path / "pop.csv"
+    path.write_text("\n".join([ONS_HEADER, "2019,E54000057,QOP,GM,2834979,-,450000,200000",
+                               "2020,E54000057,QOP,GM,2848286,2200000,455000,205000"]) + "\n",
+                    encoding="utf-8")
+    # before: ValueError: could not convert string to float: '-'
+    with pytest.warns(MissingValuesWarning, match="population_18plus: 1"):
+        out = read_ons_mye(path)
+    assert out["population"].sum() == 2834979 + 2848286
+    path.write_text("\n".join([ONS_HEADER, "2019,E54000057,QOP,GM,2834979,2200000,450000,200000",
+                               "2019,E54000057,QOP,GM,2834979,2200000,450000,200000"]) + "\n",
+                    encoding="utf-8")
+    # before: both rows kept, the ICB counted twice in any sum over a year
+    with pytest.raises(DuplicateRowsError, match="E54000057 2019"):
+        read_ons_mye(path)
+    path.write_text("\n".join([ONS_HEADER, "2019,E54000057,QOP,GM,2834979,2200000,450000,n/k"]) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(NonNumericError, match=r"pop_75plus.*n/k"):
+        read_ons_mye(path)
+
+
+def test_readers_raise_only_evalint_errors_on_a_truncated_last_line(tmp_path):
+    path = tmp_path / "pop.csv"
+    path.write_text("\n".join([ONS_HEADER, "2019,E54000057,QOP,GM,2834979,2200000,450000,200000",
+                               "20"]) + "\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(EvalintError):
+            read_ons_mye(path)
