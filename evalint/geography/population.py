@@ -285,10 +285,41 @@ def add_catchment_population(
 
 
 def rate_per_100k(count: Any, population: Any) -> Any:
-    """``100000 * count / population`` (arrays or Series), refusing non-positive populations."""
-    pop = np.asarray(population, dtype=float)
-    if np.any(~np.isfinite(pop)) or np.any(pop <= 0):
-        from evalint.errors import InvalidValueError
+    """``100000 * count / population`` (arrays, lists or Series), refusing non-positive populations.
 
+    Two Series must share their index (pandas would otherwise align them and give NaN where the
+    labels differ); a Series and an array, or two arrays, must have the same length. A Series in
+    gives a Series out (the count's index), otherwise an array.
+
+    Raises
+    ------
+    InvalidValueError
+        A population that is not finite and > 0, lengths that differ, or two Series with
+        different indexes.
+    NonNumericError
+        Text that is not a number.
+    """
+    from evalint.errors import InvalidValueError, NonNumericError
+
+    both_series = isinstance(count, pd.Series) and isinstance(population, pd.Series)
+    if both_series and not count.index.equals(population.index):
+        raise InvalidValueError(
+            "count and population are Series with different indexes, so their rows would be "
+            "matched by label and unmatched ones become NaN. Take both from one frame, or pass "
+            "arrays (.to_numpy()) in matching order.")
+    try:
+        pop = np.asarray(population, dtype=float)
+        cnt = np.asarray(count, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise NonNumericError(f"count and population must be numbers: {exc}") from None
+    if pop.shape != cnt.shape and pop.ndim and cnt.ndim:
+        raise InvalidValueError(
+            f"count ({cnt.shape[0]} values) and population ({pop.shape[0]} values) differ in "
+            "length; give one population per count.")
+    if np.any(~np.isfinite(pop)) or np.any(pop <= 0):
         raise InvalidValueError("population must be finite and > 0 to form a rate per 100,000")
-    return 100000.0 * count / population
+    rate = 100000.0 * cnt / pop
+    for like in (count, population):
+        if isinstance(like, pd.Series):
+            return pd.Series(rate, index=like.index, name=count.name if isinstance(count, pd.Series) else None)
+    return rate

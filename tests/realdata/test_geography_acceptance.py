@@ -8,6 +8,8 @@ midpoint), or from a pandas groupby of the trust -> ICB weights; never from eval
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -87,3 +89,36 @@ def test_trust_to_icb_on_nhs_month_labels_matches_a_pandas_groupby(realdata_root
 def test_errors_are_typed(realdata_root):
     with pytest.raises(EvalintError):
         geo.icb_population(["not a month"], icbs=[GM])
+
+
+def _trust_ae():
+    from evalint.io import read_source
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tae = read_source("healthyr_trust_ae")
+    frame = tae.rename(columns={"org_code": "trust", "period": "month"})
+    return frame[["trust", "month", "total_emergency_admissions"]]
+
+
+def test_trust_to_icb_does_not_depend_on_row_or_column_order(realdata_root):
+    frame = _trust_ae()
+    a = geo.trust_to_icb(frame, "total_emergency_admissions", unknown="drop", weights="catchment")
+    shuffled = frame.sample(frac=1.0, random_state=3)[["total_emergency_admissions", "month", "trust"]]
+    b = geo.trust_to_icb(shuffled, "total_emergency_admissions", unknown="drop", weights="catchment")
+    # before: 401 ICB-months differed in the last bits (sums taken in the input's order)
+    pd.testing.assert_frame_equal(a.frame, b.frame, check_exact=True)
+    # and the England total is the sum over the attributed trusts (weights sum to 1 per trust)
+    kept = frame[~frame["trust"].isin(a.dropped_trusts)]
+    england = kept.groupby(kept["month"].dt.to_period("M"))["total_emergency_admissions"].sum()
+    got = a.frame.groupby("month")["total_emergency_admissions"].sum(min_count=1).dropna()
+    assert got.index.equals(england.index)
+    assert got.to_numpy() == pytest.approx(england.to_numpy(), rel=1e-12)
+
+
+def test_trust_to_icb_refuses_infinite_counts(realdata_root):
+    frame = pd.DataFrame({"trust": ["R0A", "R0A"], "month": ["2022-04", "2022-05"],
+                          "y": [1.0, np.inf]}, index=[7, 8])
+    # before: an infinite ICB value with no error
+    with pytest.raises(EvalintError, match=r"'y'.*infinite.*row 8"):
+        geo.trust_to_icb(frame, "y")
