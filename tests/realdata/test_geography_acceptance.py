@@ -122,3 +122,28 @@ def test_trust_to_icb_refuses_infinite_counts(realdata_root):
     # before: an infinite ICB value with no error
     with pytest.raises(EvalintError, match=r"'y'.*infinite.*row 8"):
         geo.trust_to_icb(frame, "y")
+
+
+def test_successions_as_of_an_nhs_month_label(realdata_root):
+    # RDZ (Royal Bournemouth and Christchurch) became R0D (University Hospitals Dorset) on
+    # 1 October 2020 (ODS successor record). Before: 'Oct-20' was read as 20 October of year 1,
+    # so no succession applied and RDZ came back unchanged
+    assert geo.trust_successors("RDZ", as_of="Oct-20") == ["R0D"]
+    assert geo.trust_successors("RDZ", as_of="Sep-20") == ["RDZ"]
+    # before: read month-first as 10 January 2020, silently
+    with pytest.raises(TimeParseError, match="day-first"):
+        geo.trust_successors("RDZ", as_of="01/10/2020")
+
+
+def test_harmonise_keeps_a_missing_trust_code_missing(realdata_root):
+    frame = pd.DataFrame({"trust": [None, "RD3", "rdz "], "month": ["2020-04"] * 3, "y": [5.0, 20.0, 30.0]})
+    out = geo.harmonise_trust_codes(frame)
+    # before: the missing code became the text 'NAN', a trust nobody can find
+    assert out["trust"].isna().tolist() == [True, False, False]
+    assert out["trust"].iloc[1:].tolist() == ["R0D", "R0D"]
+    combined = geo.harmonise_trust_codes(frame, time="month")
+    # RD3 and RDZ summed into R0D (20 + 30); the uncoded row kept, not dropped by the groupby
+    combined = combined.sort_values("y").reset_index(drop=True)
+    assert combined["y"].tolist() == [5.0, 50.0]
+    assert combined["trust"].isna().tolist() == [True, False]
+    assert combined["trust"].iloc[1] == "R0D"
