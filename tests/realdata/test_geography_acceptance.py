@@ -147,3 +147,32 @@ def test_harmonise_keeps_a_missing_trust_code_missing(realdata_root):
     assert combined["y"].tolist() == [5.0, 50.0]
     assert combined["trust"].isna().tolist() == [True, False]
     assert combined["trust"].iloc[1] == "R0D"
+
+
+def _bcf_boards():
+    return pd.DataFrame({"hwb": ["E06000001", "E06000002", "E06000003"],
+                         "spend": [1000.0, 2000.0, 4000.0]})
+
+
+def test_areas_to_icb_matches_a_pandas_groupby_and_refuses_a_repeated_area(realdata_root):
+    boards = _bcf_boards()
+    lookup = geo.utla_to_icb()
+    hand = boards.merge(lookup, left_on="hwb", right_on="utla21_code")
+    hand = (hand["spend"] * hand["share"]).groupby(hand["icb22_code"]).sum()
+    got = geo.areas_to_icb(boards, "spend", area="hwb", level="utla21").set_index("icb22_code")["spend"]
+    pd.testing.assert_series_equal(got.sort_index(), hand.sort_index(), check_names=False)
+    # before: the repeated board was summed twice (spend 8,000 read as 9,000), no error
+    with pytest.raises(EvalintError, match="E06000001"):
+        geo.areas_to_icb(pd.concat([boards, boards.iloc[:1]]), "spend", area="hwb", level="utla21")
+
+
+def test_areas_to_icb_refuses_missing_periods_and_text(realdata_root):
+    frame = pd.DataFrame({"hwb": ["E06000001", "E06000002"], "year": [2022, None], "spend": [1.0, 2.0]})
+    # before: the row with no year was dropped by the groupby, its spend lost without a word
+    with pytest.raises(EvalintError, match="'year'"):
+        geo.areas_to_icb(frame, "spend", area="hwb", level="utla21", time="year")
+    text = _bcf_boards().astype({"spend": object})
+    text.loc[1, "spend"] = "*"
+    # before: a raw ValueError from pandas
+    with pytest.raises(EvalintError, match=r"'spend'.*\*"):
+        geo.areas_to_icb(text, "spend", area="hwb", level="utla21")
