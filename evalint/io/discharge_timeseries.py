@@ -60,10 +60,11 @@ def read_discharge_timeseries(path: str | Path, *, sheet: str = "Daily Series") 
     if p.suffix.lower() == ".csv":
         grid = pd.read_csv(p, header=None, dtype=object)
     else:
-        book = pd.ExcelFile(p, engine=excel_engine(p))
-        if sheet not in book.sheet_names:
-            raise ColumnNotFoundError(f"{p.name}: no sheet {sheet!r}; sheets: {book.sheet_names}.")
-        grid = pd.read_excel(book, sheet_name=sheet, header=None)
+        with pd.ExcelFile(p, engine=excel_engine(p)) as book:
+            if sheet not in book.sheet_names:
+                raise ColumnNotFoundError(f"{p.name}: no sheet {sheet!r}; sheets: {book.sheet_names}. "
+                                          "If the daily sheet was renamed, pass sheet=<its name>.")
+            grid = pd.read_excel(book, sheet_name=sheet, header=None)
     hdr = None
     for r in range(min(30, len(grid))):
         cells = [normalise_header(v) for v in grid.iloc[r] if isinstance(v, str)]
