@@ -133,3 +133,75 @@ def test_readers_raise_only_evalint_errors_on_a_truncated_last_line(tmp_path):
         warnings.simplefilter("ignore")
         with pytest.raises(EvalintError):
             read_ons_mye(path)
+
+
+AE_HEADER = ("nhs_trust22_code,total_attendances,attendances_over_4hours,total_emergency_admissions,"
+             "emergency_admissions_over_4hours,pct_attendance_over_4hours,"
+             "pct_emergency_admissions_over_4hours,date")
+
+
+def _healthyr_ae(tmp_path, *rows: str):
+    path = tmp_path / "england_trust_accidents_emergency.csv"
+    path.write_text("\n".join([AE_HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_healthyr_text_in_a_count_is_refused_and_suppressed_cells_are_missing(tmp_path):
+    from evalint.io import read_healthyr
+
+    path = _healthyr_ae(tmp_path, "RC9,17570,n/k,6154,0,,0,April 2021",
+                        "RGT,12525,*,3355,358,,0.11,April 2021")
+    # before: 'n/k' became NaN without a word
+    with pytest.raises(NonNumericError, match=r"attendances_over_4hours.*n/k.*RC9 2021-04"):
+        read_healthyr(path)
+    path = _healthyr_ae(tmp_path, "RC9,17570,-,6154,0,,0,April 2021",
+                        "RGT,12525,*,3355,358,,0.11,April 2021")
+    out = read_healthyr(path, copied="keep")
+    assert out["attendances_over_4hours"].isna().all()
+    assert out["total_emergency_admissions"].sum() == 6154 + 3355
+
+
+def test_healthyr_repeated_organisation_month_is_refused(tmp_path):
+    from evalint.io import read_healthyr
+
+    row = "RC9,17570,100,6154,0,,0,April 2021"
+    # before: both rows kept, the trust's admissions counted twice in any sum
+    with pytest.raises(DuplicateRowsError, match="RC9 2021-04"):
+        read_healthyr(_healthyr_ae(tmp_path, row, row))
+
+
+def test_healthyr_row_with_values_but_no_code_is_refused_empty_rows_are_dropped(tmp_path):
+    from evalint.io import read_healthyr
+
+    path = _healthyr_ae(tmp_path, "RC9,17570,100,6154,0,,0,April 2021", ",500,1,50,0,,0,April 2021")
+    # before: kept with a missing org_code, its 50 admissions attributed to no trust silently
+    with pytest.raises(MissingValuesError, match=r"nhs_trust22_code.*line.*3"):
+        read_healthyr(path)
+    path = _healthyr_ae(tmp_path, "RC9,17570,100,6154,0,,0,April 2021", ",,,,,,,April 2021")
+    out = read_healthyr(path, copied="keep")
+    assert out["org_code"].tolist() == ["RC9"]
+    assert out.attrs["evalint_io"]["empty_rows_dropped"] == 1
+
+
+DTOC_HEADER = ("month,year,ONS_pop_est,out_deaths_total,exp_days_dtoc,exp_days_acute,exp_days_nonacute,"
+               "exp_patients_dtoc,exp_patients_acute,exp_patients_nonacute")
+
+
+def test_dtoc_text_and_repeated_months(tmp_path):
+    from evalint.io import read_dtoc_england
+
+    path = tmp_path / "dtoc.csv"
+    path.write_text("\n".join([DTOC_HEADER, "January,2017,1,1,197511,1,1,1,1,1",
+                               "February,2017,1,1,see note,1,1,1,1,1"]) + "\n", encoding="utf-8")
+    # before: 'see note' became NaN silently
+    with pytest.raises(NonNumericError, match=r"exp_days_dtoc.*see note.*2017-02"):
+        read_dtoc_england(path)
+    path.write_text("\n".join([DTOC_HEADER, "January,2017,1,1,197511,1,1,1,1,1",
+                               "January,2017,1,1,197511,1,1,1,1,1"]) + "\n", encoding="utf-8")
+    with pytest.raises(DuplicateRowsError, match="2017-01"):
+        read_dtoc_england(path)
+    path.write_text("\n".join([DTOC_HEADER, "January,2017,1,1,197511,1,1,1,1,1",
+                               "February,2017,1,1,186490,1,1,1,1,1"]) + "\n", encoding="utf-8")
+    out = read_dtoc_england(path)
+    # delayed patients per day = delayed days / days in the month (SOURCE.md's Jan/Feb 2017 totals)
+    assert out["delayed_patients"].tolist() == [197511 / 31, 186490 / 28]
