@@ -205,3 +205,14 @@ def test_dtoc_text_and_repeated_months(tmp_path):
     out = read_dtoc_england(path)
     # delayed patients per day = delayed days / days in the month (SOURCE.md's Jan/Feb 2017 totals)
     assert out["delayed_patients"].tolist() == [197511 / 31, 186490 / 28]
+
+
+def test_read_source_refuses_an_option_its_reader_does_not_take():
+    from evalint.errors import SpecificationError
+    from evalint.io import read_source
+
+    # before: a raw TypeError from the reader (checked before any file is looked for)
+    with pytest.raises(SpecificationError, match=r"'copid'.*read_healthyr.*'copied'"):
+        read_source("healthyr_trust_ae", copid="keep")
+    with pytest.raises(SpecificationError, match="call its reader directly"):
+        read_source("/data/england_trust_accidents_emergency.csv")
