@@ -31,7 +31,13 @@ import pandas as pd
 
 from evalint._typing import check_option
 from evalint.data.timeparse import FREQ_NAMES, normalise_freq, to_periods
-from evalint.errors import ColumnNotFoundError, MissingValuesError, TimeParseError, format_examples
+from evalint.errors import (
+    ColumnNotFoundError,
+    MissingValuesError,
+    SpecificationError,
+    TimeParseError,
+    format_examples,
+)
 from evalint.geography._source import CATCHMENT, POPULATION, check_vintage, read_lookup
 from evalint.geography.errors import UnknownCodeError
 from evalint.geography.icbs import to_icb_code
@@ -98,6 +104,16 @@ def _months(months: Any, column: str = "month") -> pd.PeriodIndex:
             f"column {column!r} holds {FREQ_NAMES[freq]} values (e.g. {str(values.iloc[0])!r}); a "
             "population is looked up by month: give months ('2021-04', 'Apr-21') or dates.")
     return pd.PeriodIndex(periods).asfreq("M")
+
+
+def _new_columns(frame: pd.DataFrame, column: str) -> None:
+    """Refuse to overwrite a column of the user's frame with the denominator."""
+    clash = [c for c in (column, f"{column}_extrapolated") if c in frame.columns]
+    if clash:
+        raise SpecificationError(
+            f"the frame already has column(s) {format_examples(clash)}; the population would "
+            "replace them. Pass column='<another name>' (e.g. column='ons_population'), or drop "
+            "them first.")
 
 
 def _interpolate(years: np.ndarray, values: np.ndarray, months: pd.PeriodIndex):
@@ -190,6 +206,8 @@ def add_population(
         When ``unit`` or ``time`` is not a column.
     UnknownCodeError
         Naming unit codes that are not 2022 ICBs.
+    SpecificationError
+        When the frame already has ``column`` (or ``<column>_extrapolated``): it is not replaced.
     """
     for col in (unit, time):
         if col not in frame.columns:
@@ -197,6 +215,7 @@ def add_population(
                 f"column {col!r} not in the frame; columns: {format_examples(frame.columns)}")
     if frame[unit].isna().any():
         raise MissingValuesError(f"column {unit!r} has {int(frame[unit].isna().sum())} missing ICB codes")
+    _new_columns(frame, column)
     codes = to_icb_code(frame[unit].astype(str).tolist(), vintage)
     months = _months(frame[time], time)
     table = icb_population(months, age, icbs=sorted(set(codes)), vintage=vintage, source_dir=source_dir)
@@ -268,11 +287,20 @@ def add_catchment_population(
         When ``trust`` or ``time`` is not a column.
     UnknownCodeError
         Naming trusts with no catchment population.
+    MissingValuesError
+        A row with no trust code.
+    SpecificationError
+        When the frame already has ``column`` (or ``<column>_extrapolated``): it is not replaced.
     """
     for col in (trust, time):
         if col not in frame.columns:
             raise ColumnNotFoundError(
                 f"column {col!r} not in the frame; columns: {format_examples(frame.columns)}")
+    if frame[trust].isna().any():
+        rows = frame.index[frame[trust].isna().to_numpy()].tolist()
+        raise MissingValuesError(
+            f"column {trust!r} has {len(rows)} missing trust code(s) (rows {format_examples(rows)}).")
+    _new_columns(frame, column)
     codes = frame[trust].astype(str).str.strip().str.upper().tolist()
     months = _months(frame[time], time)
     table = trust_catchment_population(months, sorted(set(codes)), source_dir=source_dir)

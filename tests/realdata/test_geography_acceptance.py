@@ -176,3 +176,19 @@ def test_areas_to_icb_refuses_missing_periods_and_text(realdata_root):
     # before: a raw ValueError from pandas
     with pytest.raises(EvalintError, match=r"'spend'.*\*"):
         geo.areas_to_icb(text, "spend", area="hwb", level="utla21")
+
+
+def test_add_population_does_not_overwrite_the_users_own_column(realdata_root):
+    from evalint.errors import SpecificationError
+
+    frame = pd.DataFrame({"icb": ["QOP"], "month": ["2019-06"], "population": [123.0]})
+    # before: the user's column was replaced by the ONS one without a word
+    with pytest.raises(SpecificationError, match="'population'.*column="):
+        geo.add_population(frame, unit="icb")
+    out = geo.add_population(frame, unit="icb", column="ons_population")
+    assert out["population"].tolist() == [123.0]
+    assert out["ons_population"].iloc[0] == pytest.approx(_hand_population(realdata_root, GM, "2019-06"))
+    trusts = pd.DataFrame({"trust": ["RXN", None], "month": ["2019-06", "2019-06"]})
+    # before: the missing code was looked up as the trust 'NAN'
+    with pytest.raises(EvalintError, match="missing trust code"):
+        geo.add_catchment_population(trusts)
