@@ -216,3 +216,37 @@ def test_read_source_refuses_an_option_its_reader_does_not_take():
         read_source("healthyr_trust_ae", copid="keep")
     with pytest.raises(SpecificationError, match="call its reader directly"):
         read_source("/data/england_trust_accidents_emergency.csv")
+
+
+def _daily(dates, values, org="R0A"):
+    return pd.DataFrame({"org_code": org, "date": dates, "nctr": values})
+
+
+def test_to_monthly_reads_uk_dates_day_first():
+    from evalint.io import to_monthly
+
+    days = pd.date_range("2022-04-01", "2022-05-31", freq="D")
+    values = [float(i) for i in range(len(days))]
+    frame = _daily(days.strftime("%d/%m/%Y"), values)
+    out = to_monthly(frame, stocks=["nctr"])
+    # hand: April = mean(0..29) = 14.5, May = mean(30..60) = 45
+    assert out["period"].tolist() == [pd.Timestamp("2022-04-01"), pd.Timestamp("2022-05-01")]
+    assert out["nctr"].tolist() == [14.5, 45.0]
+    assert out["days_reported"].tolist() == [30, 31]
+
+
+def test_to_monthly_refuses_repeated_days_and_a_column_both_stock_and_flow():
+    from evalint.errors import SpecificationError
+    from evalint.io import to_monthly
+
+    days = pd.date_range("2022-04-01", "2022-04-30", freq="D")
+    frame = _daily(days, [1.0] * 30)
+    # 5 April missing and 1 April repeated: before, 30 values made April look complete and the
+    # flow was summed as 30 (one day counted twice, one not at all)
+    with pytest.raises(DuplicateRowsError, match="R0A 2022-04-01"):
+        to_monthly(pd.concat([frame.drop(index=4), frame.iloc[:1]]), flows=["nctr"])
+    # before: a raw ValueError from pandas
+    with pytest.raises(SpecificationError, match="both a stock"):
+        to_monthly(frame, stocks=["nctr"], flows=["nctr"])
+    with pytest.raises(EvalintError, match="missing date"):
+        to_monthly(frame.assign(date=frame["date"].where(frame.index != 3)), stocks=["nctr"])
