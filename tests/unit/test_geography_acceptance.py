@@ -35,3 +35,13 @@ def test_lengths_that_differ_and_text_are_refused():
         rate_per_100k([1], ["one hundred thousand"])
     with pytest.raises(InvalidValueError, match="> 0"):
         rate_per_100k(np.array([1.0]), np.array([0.0]))
+
+
+def test_to_icb_code_of_nothing_is_a_typed_error():
+    from evalint.geography import UnknownCodeError, to_icb_code
+
+    # before: TypeError: 'NoneType' object is not iterable
+    for bad in (None, 5):
+        with pytest.raises(UnknownCodeError, match="not an ICB code"):
+            to_icb_code(bad)
+    assert to_icb_code([" qop", "E54000008"]) == ["E54000057", "E54000008"]
