@@ -192,3 +192,23 @@ def test_add_population_does_not_overwrite_the_users_own_column(realdata_root):
     # before: the missing code was looked up as the trust 'NAN'
     with pytest.raises(EvalintError, match="missing trust code"):
         geo.add_catchment_population(trusts)
+
+
+def test_to_icb_vintage_keeps_totals_and_refuses_a_repeated_icb_month(realdata_root):
+    codes = geo.icb_codes()
+    # a toy 2022 -> 2026 lookup: the first ICB split 30/70 between two later ICBs, the rest whole
+    lookup = pd.DataFrame({"icb22_code": [codes[0], codes[0], *codes[1:]],
+                           "icb26_code": ["N1", "N2", *[f"W{i}" for i in range(1, 42)]],
+                           "share": [0.3, 0.7, *[1.0] * 41]})
+    frame = pd.DataFrame({"icb": codes, "month": "2023-01", "y": np.arange(1.0, 43.0)})
+    out = geo.to_icb_vintage(frame, "y", icb="icb", time="month", lookup=lookup).set_index("icb_code")["y"]
+    assert out["N1"] == pytest.approx(0.3) and out["N2"] == pytest.approx(0.7)
+    assert out.sum() == pytest.approx(frame["y"].sum(), rel=1e-15)          # 903 = 42 x 43 / 2
+    # before: the repeated ICB-month was moved twice (the total 903 read as 905)
+    with pytest.raises(EvalintError, match=codes[1]):
+        geo.to_icb_vintage(pd.concat([frame, frame.iloc[[1]]]), "y", icb="icb", time="month", lookup=lookup)
+    text = frame.astype({"y": object})
+    text.loc[5, "y"] = "*"
+    # before: a raw ValueError from pandas
+    with pytest.raises(EvalintError, match=r"'y'.*\*"):
+        geo.to_icb_vintage(text, "y", icb="icb", time="month", lookup=lookup)
