@@ -26,6 +26,7 @@ from evalint.errors import (
 )
 from evalint.io._headers import normalise_header, report_missing, to_counts
 from evalint.io.ae_monthly import AE_COLUMNS
+from evalint.io._layout import readable_files
 
 __all__ = ["AE_TIMESERIES_MEASURES", "read_ae_england_timeseries"]
 
@@ -75,6 +76,7 @@ def _grid(src: Any, sheet: str) -> tuple[pd.DataFrame, str]:
         return pd.read_excel(book, sheet_name=sheet, header=None), p.name
 
 
+@readable_files
 def read_ae_england_timeseries(path: str | Path | pd.DataFrame, *,
                                sheet: str = "Activity") -> pd.DataFrame:
     """Read the England monthly A&E activity series from the published time-series workbook.

@@ -50,7 +50,7 @@ from evalint._typing import check_option
 from evalint.errors import DroppedRowsWarning, SpecificationError, TimeParseError, format_examples
 from evalint.io._excel import excel_engine
 from evalint.io._headers import normalise_header
-from evalint.io._layout import LayoutNotRecognisedError
+from evalint.io._layout import LayoutNotRecognisedError, readable_files
 from evalint.io.ae_monthly import parse_msitae_period, read_ae_monthly
 
 __all__ = ["AE_WORKBOOK_SHEETS", "read_ae_workbook"]
@@ -247,6 +247,7 @@ def _sheet_frame(path: Path, sheet: str, name: str, period: Any) -> tuple[pd.Dat
     return out.reset_index(drop=True).astype("string"), info
 
 
+@readable_files
 def read_ae_workbook(
     path_or_paths: str | Path | Sequence[str | Path],
     *,

@@ -24,6 +24,7 @@ from evalint.errors import (
     format_examples,
 )
 from evalint.io._headers import InconsistentTotalsWarning, to_counts
+from evalint.io._layout import readable_files
 
 __all__ = ["read_bcf_intermediate_care"]
 
@@ -38,6 +39,7 @@ _COLUMNS = {
 }
 
 
+@readable_files
 def read_bcf_intermediate_care(path: str | Path) -> pd.DataFrame:
     """Read the BCF 2022-23 intermediate-care spend by Health and Wellbeing Board.
 

@@ -38,6 +38,7 @@ from evalint.io._headers import (
     sum_parts,
     to_counts,
 )
+from evalint.io._layout import readable_files
 
 __all__ = ["FLOWS", "SITREP_MEASURES", "STOCKS", "aggregate_to_month", "read_discharge_sitrep"]
 
@@ -354,6 +355,7 @@ def _tidy_one(grid: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]]:
     return tidy, sorted(have)
 
 
+@readable_files
 def read_discharge_sitrep(
     path_or_paths: str | Path | pd.DataFrame | Sequence[str | Path | pd.DataFrame],
     *,

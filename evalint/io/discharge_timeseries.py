@@ -17,6 +17,7 @@ from evalint.errors import ColumnNotFoundError, SpecificationError
 from evalint.io._headers import normalise_header
 from evalint.io.discharge_sitrep import SITREP_MEASURES
 from evalint.io._excel import excel_engine
+from evalint.io._layout import readable_files
 
 __all__ = ["DESTINATIONS_START", "read_discharge_timeseries"]
 
@@ -25,6 +26,7 @@ DESTINATIONS_START = pd.Timestamp("2021-05-12")
 _LOOKUP = {normalise_header(s): k for k, spell in SITREP_MEASURES.items() for s in spell}
 
 
+@readable_files
 def read_discharge_timeseries(path: str | Path, *, sheet: str = "Daily Series") -> pd.DataFrame:
     """Read the England daily discharge sitrep time series.
 

@@ -22,6 +22,7 @@ from evalint.errors import (
     format_examples,
 )
 from evalint.io._headers import report_missing, to_counts
+from evalint.io._layout import readable_files
 
 __all__ = ["read_dtoc_england"]
 
@@ -32,6 +33,7 @@ _COLUMNS = {
 }
 
 
+@readable_files
 def read_dtoc_england(path: str | Path) -> pd.DataFrame:
     """Read the England DTOC monthly series.
 

@@ -36,6 +36,7 @@ from evalint.errors import (
 )
 from evalint.io._headers import MissingValuesWarning, to_counts
 from evalint.io.quality import check_copied_months, check_zero_filled, summarise
+from evalint.io._layout import readable_files
 
 __all__ = ["HEALTHYR_TABLES", "read_healthyr", "read_healthyr_discharge"]
 
@@ -80,6 +81,7 @@ def _table_of(path: Path, frame: pd.DataFrame) -> str:
     )
 
 
+@readable_files
 def read_healthyr(
     path: str | Path,
     table: str | None = None,

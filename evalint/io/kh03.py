@@ -22,6 +22,7 @@ from evalint.errors import (
     format_examples,
 )
 from evalint.io._headers import report_missing, to_counts
+from evalint.io._layout import readable_files
 
 __all__ = ["fiscal_quarter_start", "read_kh03_beds"]
 
@@ -38,6 +39,7 @@ def fiscal_quarter_start(label: str) -> pd.Timestamp:
     return pd.Timestamp(year + (month > 12), (month - 1) % 12 + 1, 1)
 
 
+@readable_files
 def read_kh03_beds(path: str | Path) -> pd.DataFrame:
     """Read KH03 overnight beds (trust x quarter).
 

@@ -21,6 +21,7 @@ from evalint.errors import (
     format_examples,
 )
 from evalint.io._headers import report_missing, to_counts
+from evalint.io._layout import readable_files
 
 __all__ = ["read_ons_mye"]
 
@@ -28,6 +29,7 @@ _BANDS = {"total_population": "population", "pop_18plus": "population_18plus",
           "pop_65plus": "population_65plus", "pop_75plus": "population_75plus"}
 
 
+@readable_files
 def read_ons_mye(path: str | Path) -> pd.DataFrame:
     """Read ONS mid-year estimates by ICB (``icb22_code``) or LTLA (``ltla22_code``).
 

@@ -250,3 +250,43 @@ def test_to_monthly_refuses_repeated_days_and_a_column_both_stock_and_flow():
         to_monthly(frame, stocks=["nctr"], flows=["nctr"])
     with pytest.raises(EvalintError, match="missing date"):
         to_monthly(frame.assign(date=frame["date"].where(frame.index != 3)), stocks=["nctr"])
+
+
+READERS = ["read_healthyr", "read_kh03_beds", "read_ons_mye", "read_dtoc_england",
+           "read_bcf_intermediate_care", "read_uec_beds_sitrep", "read_discharge_sitrep",
+           "read_ae_monthly", "read_ae_england_timeseries", "read_discharge_timeseries"]
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_an_empty_file_is_a_typed_error_naming_it(tmp_path, reader):
+    import evalint.io as io
+    from evalint.errors import EmptyDataError
+
+    path = tmp_path / "download.csv"
+    path.write_text("", encoding="utf-8")
+    # before: pandas.errors.EmptyDataError ("No columns to parse from file")
+    with pytest.raises(EmptyDataError, match="'download.csv' is empty"):
+        getattr(io, reader)(path)
+
+
+@pytest.mark.parametrize("reader", ["read_discharge_sitrep", "read_ae_workbook", "read_ae_england_timeseries",
+                                    "read_discharge_timeseries", "read_dtoc_england"])
+def test_a_corrupt_workbook_is_a_typed_error_naming_it(tmp_path, reader):
+    import evalint.io as io
+    from evalint.io import UnreadableFileError
+
+    path = tmp_path / "webfile.xlsx"
+    path.write_text("<html>Not found</html>", encoding="utf-8")   # an error page saved as .xlsx
+    # before: zipfile.BadZipFile
+    with pytest.raises(UnreadableFileError, match="'webfile.xlsx'"):
+        getattr(io, reader)(path)
+
+
+def test_a_csv_cut_off_inside_a_quote_is_a_typed_error(tmp_path):
+    from evalint.io import UnreadableFileError, read_kh03_beds
+
+    path = tmp_path / "beds.csv"
+    path.write_text(KH03_HEADER + '\n1,2019 Q3,"RBL,635.5,700\n', encoding="utf-8")
+    # before: pandas.errors.ParserError
+    with pytest.raises(UnreadableFileError, match="'beds.csv' cannot be read"):
+        read_kh03_beds(path)
