@@ -290,3 +290,14 @@ def test_a_csv_cut_off_inside_a_quote_is_a_typed_error(tmp_path):
     # before: pandas.errors.ParserError
     with pytest.raises(UnreadableFileError, match="'beds.csv' cannot be read"):
         read_kh03_beds(path)
+
+
+def test_quality_checks_on_an_empty_frame_is_a_typed_error():
+    from evalint.errors import EmptyDataError
+    from evalint.io import quality_checks
+
+    frame = pd.DataFrame({"org_code": pd.Series([], dtype=str), "period": pd.Series([], dtype="datetime64[ns]"),
+                          "y": pd.Series([], dtype=float)})
+    # before: ValueError: NaTType does not support strftime
+    with pytest.raises(EmptyDataError, match="no rows"):
+        quality_checks(frame, measures="y")
