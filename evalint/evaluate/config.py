@@ -51,7 +51,15 @@ from typing import Any
 
 import pandas as pd
 
-from evalint.errors import ConfigError, DataError, EmptyDataError, SpecificationError, plain
+from evalint.errors import (
+    ConfigError,
+    DataError,
+    EmptyDataError,
+    NonNumericError,
+    SpecificationError,
+    format_examples,
+    plain,
+)
 from evalint.evaluate.registry import design_names
 
 __all__ = ["EvaluateConfig", "load_config", "build_panel", "read_table", "read_toml", "SCHEMA"]
@@ -450,6 +458,18 @@ def _apply_geography(cfg: EvaluateConfig, frame: pd.DataFrame, d: Mapping[str, A
         if not d.get("unit"):
             raise SpecificationError(f"{cfg.source}: [data] geography needs unit = the trust code column.")
         values = [outcomes] if isinstance(outcomes, str) else list(outcomes)
+        for col in values:   # harmonising sums numeric columns only: text would vanish unnamed
+            if col in frame.columns and not pd.api.types.is_numeric_dtype(frame[col]):
+                numeric = pd.to_numeric(frame[col], errors="coerce")
+                bad = numeric.isna() & frame[col].notna()
+                if bad.any():
+                    raise NonNumericError(
+                        f"{cfg.source}: [data] outcome column {col!r} holds non-numeric values "
+                        f"{format_examples(frame.loc[bad, col].astype(str).unique())} (rows "
+                        f"{format_examples(frame.index[bad.to_numpy()].tolist())}); trust rows can "
+                        "only be summed onto ICBs as numbers. Make suppressed cells ('*', '-') "
+                        "empty, or correct them in the file.")
+                frame = frame.assign(**{col: numeric})
         frame = geo.harmonise_trust_codes(frame, d["unit"], time=d["time"], splits=d.get("splits"))
         agg = geo.trust_to_icb(frame, values, trust=d["unit"], time=d["time"],
                                weights=d.get("attribution", "activity"))

@@ -134,12 +134,12 @@ def trust_to_icb(
         if unknown == "error":
             raise MissingValuesError(
                 f"column {trust!r} is missing in {int(no_code.sum())} row(s) (first at row "
-                f"{frame.index[no_code][0]!r}); drop them, or pass unknown='drop'.")
+                f"{frame.index[no_code].tolist()[0]!r}); drop them, or pass unknown='drop'.")
         warnings.warn(f"{int(no_code.sum())} row(s) with no trust code dropped",
                       DroppedRowsWarning, stacklevel=2)
         frame = frame.loc[~no_code]
     data = pd.DataFrame({"trust": frame[trust].astype(str).str.strip().str.upper().to_numpy(),
-                         "month": _months(frame[time])})
+                         "month": _months(frame[time], time)})
     for col in values:
         numeric = pd.to_numeric(frame[col], errors="coerce")
         bad = numeric.isna() & frame[col].notna()
@@ -148,6 +148,13 @@ def trust_to_icb(
                 f"column {col!r} has {int(bad.sum())} non-numeric value(s), e.g. "
                 f"{format_examples(frame.loc[bad, col].astype(str).unique())}")
         data[col] = numeric.to_numpy(dtype=float)
+        infinite = np.isinf(data[col].to_numpy())
+        if infinite.any():
+            raise NonNumericError(
+                f"column {col!r} has {int(infinite.sum())} infinite value(s) (first at row "
+                f"{frame.index[infinite].tolist()[0]!r}); counts must be finite: correct or drop them.")
+    # one order whatever the input's, so sums (floating point) do not depend on row order
+    data = data.sort_values(["trust", "month"], kind="stable").reset_index(drop=True)
     dup = data.duplicated(["trust", "month"], keep=False)
     if dup.any():
         ex = data.loc[dup, ["trust", "month"]].astype(str).agg(" ".join, axis=1).unique()

@@ -157,6 +157,10 @@ def areas_to_icb(
     ------
     UnknownCodeError
         Naming area codes that are not in the lookup of ``level``.
+    DuplicateRowsError
+        Two rows for one area (and period): they would be counted twice.
+    MissingValuesError, NonNumericError
+        A missing period, or text in a value column (NaN values stay NaN).
 
     References
     ----------
@@ -186,10 +190,45 @@ def areas_to_icb(
             f"{len(unknown)} {level} code(s) in column {area!r} are not in the {level} -> ICB "
             f"{vintage} lookup: {format_examples(unknown)}. Check the boundary set (level=) - "
             f"codes of other years need their own lookup first.")
-    data = frame[[*values, *([time] if time else [])]].copy()
-    data["_area"] = codes.to_numpy()
+    data = keyed_values(frame, codes, values, time, "area")
+    data = data.rename(columns={"_code": "_area"})
     merged = data.merge(table, left_on="_area", right_on=code_col, how="inner")
     for col in values:
-        merged[col] = pd.to_numeric(merged[col], errors="raise") * merged["share"]
+        merged[col] = merged[col] * merged["share"]
     keys = ["icb22_code", *([time] if time else [])]
     return merged.groupby(keys, as_index=False)[values].sum(min_count=1)
+
+
+def keyed_values(frame: pd.DataFrame, codes: pd.Series, values: list[str], time: str | None,
+                 what: str) -> pd.DataFrame:
+    """The value columns of ``frame`` as floats with ``_code`` (and ``time``), checked before they
+    are apportioned: a missing period, two rows for one code (and period), text in a value
+    column are refused (they would be dropped, counted twice or fail unnamed)."""
+    from evalint.errors import DuplicateRowsError, MissingValuesError, NonNumericError, format_examples
+
+    if time and frame[time].isna().any():
+        rows = frame.index[frame[time].isna().to_numpy()].tolist()
+        raise MissingValuesError(
+            f"column {time!r} is missing in {len(rows)} row(s) (rows {format_examples(rows)}); "
+            "their values would be left out of every ICB. Drop or fill them first.")
+    keyed = pd.DataFrame({"_code": codes.to_numpy()})
+    if time:
+        keyed[time] = frame[time].to_numpy()
+    dup = keyed.duplicated(keep=False).to_numpy()
+    if dup.any():
+        ex = keyed.loc[dup].astype(str).agg(" ".join, axis=1).unique()
+        raise DuplicateRowsError(
+            f"{int(dup.sum())} rows share an {what}{' and ' + repr(time) if time else ''} (e.g. "
+            f"{format_examples(ex)}); they would be counted twice. Sum or de-duplicate them first.")
+    data = frame[[*values, *([time] if time else [])]].copy()
+    data["_code"] = codes.to_numpy()
+    for col in values:
+        numeric = pd.to_numeric(data[col], errors="coerce")
+        bad = (numeric.isna() & data[col].notna()).to_numpy()
+        if bad.any():
+            raise NonNumericError(
+                f"column {col!r} has {int(bad.sum())} non-numeric value(s), e.g. "
+                f"{format_examples(data.loc[bad, col].astype(str).unique())} (rows "
+                f"{format_examples(frame.index[bad].tolist())}); convert them to numbers or NaN first.")
+        data[col] = numeric.astype(float)
+    return data

@@ -90,6 +90,10 @@ def to_icb_code(codes: str | Iterable[str], vintage: str = "2022") -> str | list
     check_vintage(vintage)
     mapping = _code_map()
     single = isinstance(codes, str)
+    if not single and (codes is None or not hasattr(codes, "__iter__")):
+        raise UnknownCodeError(
+            f"{codes!r} is not an ICB code: give an ONS (E54...) or ODS (Q..) code as text, or a "
+            "list of them.")
     items = [codes] if single else list(codes)  # type: ignore[arg-type]
     cleaned = [str(c).strip().upper() for c in items]
     unknown = sorted({c for c in cleaned if c not in mapping})

@@ -30,7 +30,14 @@ import numpy as np
 import pandas as pd
 
 from evalint._typing import check_option
-from evalint.errors import ColumnNotFoundError, MissingValuesError, TimeParseError, format_examples
+from evalint.data.timeparse import FREQ_NAMES, normalise_freq, to_periods
+from evalint.errors import (
+    ColumnNotFoundError,
+    MissingValuesError,
+    SpecificationError,
+    TimeParseError,
+    format_examples,
+)
 from evalint.geography._source import CATCHMENT, POPULATION, check_vintage, read_lookup
 from evalint.geography.errors import UnknownCodeError
 from evalint.geography.icbs import to_icb_code
@@ -49,19 +56,64 @@ __all__ = [
 AGE_BANDS = {"all": "total_population", "18+": "pop_18plus", "65+": "pop_65plus", "75+": "pop_75plus"}
 
 
-def _months(months: Any) -> pd.PeriodIndex:
+def _months(months: Any, column: str = "month") -> pd.PeriodIndex:
+    """Months of ``months`` (Periods, datetimes or date strings) as a monthly PeriodIndex.
+
+    Strings go through :func:`evalint.data.timeparse.to_periods`, the parser ``Panel.from_frame``
+    uses: NHS month labels (``"Jun-19"``, ``"June 2019"``) and day-first UK dates
+    (``"01/06/2019"`` = 1 June) are read as such, daily dates are put in their month. Quarters,
+    years, bare integers and missing values are refused (a population of one month cannot be
+    chosen for them without a silent convention).
+    """
+    if isinstance(months, pd.PeriodIndex):
+        values = pd.Series(months)
+    elif isinstance(months, pd.Series):
+        values = months
+    else:
+        values = pd.Series(list(months), dtype=object)
+    if len(values) == 0:
+        return pd.PeriodIndex([], freq="M")
+    if values.isna().any():
+        rows = values.index[values.isna().to_numpy()].tolist()
+        raise TimeParseError(
+            f"column {column!r} has {len(rows)} missing month(s) (rows {format_examples(rows)}); "
+            "every row needs a month: drop or fill these rows first.")
+    if isinstance(values.dtype, pd.PeriodDtype) or isinstance(values.iloc[0], pd.Period):
+        idx = pd.PeriodIndex(values)
+        base = normalise_freq(idx.freq)
+        if base not in ("M", "D", "W"):
+            raise TimeParseError(
+                f"column {column!r} holds {FREQ_NAMES[base]} periods (e.g. {str(idx[0])!r}); a "
+                "population is looked up by month: give monthly periods or dates.")
+        return idx.asfreq("M")
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        dt = pd.DatetimeIndex(values)
+        return pd.PeriodIndex(dt.tz_localize(None) if dt.tz is not None else dt, freq="M")
     try:
-        if isinstance(months, pd.PeriodIndex):
-            idx = months.asfreq("M")
-        else:
-            values = pd.Series(list(months) if not isinstance(months, pd.Series) else months)
-            if len(values) and isinstance(values.iloc[0], pd.Period):
-                idx = pd.PeriodIndex(values).asfreq("M")
-            else:
-                idx = pd.PeriodIndex(pd.to_datetime(values), freq="M")
-    except (TypeError, ValueError) as exc:
-        raise TimeParseError(f"months could not be read as monthly dates: {exc}") from exc
-    return idx
+        periods, freq = to_periods(values, None, column)
+    except TimeParseError:   # e.g. one date, whose frequency cannot be inferred
+        try:
+            periods, freq = to_periods(values, "M", column)
+        except TimeParseError as monthly_error:
+            try:   # daily dates (e.g. a sitrep's days): each put in its month
+                periods, freq = to_periods(values, "D", column)
+            except TimeParseError:
+                raise monthly_error from None
+    if freq not in ("M", "D", "W"):
+        raise TimeParseError(
+            f"column {column!r} holds {FREQ_NAMES[freq]} values (e.g. {str(values.iloc[0])!r}); a "
+            "population is looked up by month: give months ('2021-04', 'Apr-21') or dates.")
+    return pd.PeriodIndex(periods).asfreq("M")
+
+
+def _new_columns(frame: pd.DataFrame, column: str) -> None:
+    """Refuse to overwrite a column of the user's frame with the denominator."""
+    clash = [c for c in (column, f"{column}_extrapolated") if c in frame.columns]
+    if clash:
+        raise SpecificationError(
+            f"the frame already has column(s) {format_examples(clash)}; the population would "
+            "replace them. Pass column='<another name>' (e.g. column='ons_population'), or drop "
+            "them first.")
 
 
 def _interpolate(years: np.ndarray, values: np.ndarray, months: pd.PeriodIndex):
@@ -120,7 +172,7 @@ def icb_population(
     ----------
     ONS mid-year population estimates (LSOA, mid-2017/2019/2020) summed to ICB July 2022.
     """
-    idx = _months(months).unique().sort_values()
+    idx = _months(months, "months").unique().sort_values()
     years = icb_population_years(age, vintage=vintage, source_dir=source_dir)
     codes = sorted(years["icb22_code"].unique()) if icbs is None else to_icb_code(list(icbs), vintage)
     parts = []
@@ -154,6 +206,8 @@ def add_population(
         When ``unit`` or ``time`` is not a column.
     UnknownCodeError
         Naming unit codes that are not 2022 ICBs.
+    SpecificationError
+        When the frame already has ``column`` (or ``<column>_extrapolated``): it is not replaced.
     """
     for col in (unit, time):
         if col not in frame.columns:
@@ -161,8 +215,9 @@ def add_population(
                 f"column {col!r} not in the frame; columns: {format_examples(frame.columns)}")
     if frame[unit].isna().any():
         raise MissingValuesError(f"column {unit!r} has {int(frame[unit].isna().sum())} missing ICB codes")
+    _new_columns(frame, column)
     codes = to_icb_code(frame[unit].astype(str).tolist(), vintage)
-    months = _months(frame[time])
+    months = _months(frame[time], time)
     table = icb_population(months, age, icbs=sorted(set(codes)), vintage=vintage, source_dir=source_dir)
     keyed = table.set_index(["icb22_code", "month"])
     key = pd.MultiIndex.from_arrays([codes, months])
@@ -192,7 +247,7 @@ def trust_catchment_population(
     ----------
     OHID. NHS Acute (Hospital) Trust Catchment Populations (2011-2020).
     """
-    idx = _months(months).unique().sort_values()
+    idx = _months(months, "months").unique().sort_values()
     df = read_lookup(CATCHMENT, "trust_pop.csv", source_dir=source_dir)
     df["TrustCode"] = df["TrustCode"].astype(str).str.strip().str.upper()
     known = sorted(df["TrustCode"].unique())
@@ -232,13 +287,22 @@ def add_catchment_population(
         When ``trust`` or ``time`` is not a column.
     UnknownCodeError
         Naming trusts with no catchment population.
+    MissingValuesError
+        A row with no trust code.
+    SpecificationError
+        When the frame already has ``column`` (or ``<column>_extrapolated``): it is not replaced.
     """
     for col in (trust, time):
         if col not in frame.columns:
             raise ColumnNotFoundError(
                 f"column {col!r} not in the frame; columns: {format_examples(frame.columns)}")
+    if frame[trust].isna().any():
+        rows = frame.index[frame[trust].isna().to_numpy()].tolist()
+        raise MissingValuesError(
+            f"column {trust!r} has {len(rows)} missing trust code(s) (rows {format_examples(rows)}).")
+    _new_columns(frame, column)
     codes = frame[trust].astype(str).str.strip().str.upper().tolist()
-    months = _months(frame[time])
+    months = _months(frame[time], time)
     table = trust_catchment_population(months, sorted(set(codes)), source_dir=source_dir)
     keyed = table.set_index(["trust", "month"])
     key = pd.MultiIndex.from_arrays([codes, months])
@@ -249,10 +313,41 @@ def add_catchment_population(
 
 
 def rate_per_100k(count: Any, population: Any) -> Any:
-    """``100000 * count / population`` (arrays or Series), refusing non-positive populations."""
-    pop = np.asarray(population, dtype=float)
-    if np.any(~np.isfinite(pop)) or np.any(pop <= 0):
-        from evalint.errors import InvalidValueError
+    """``100000 * count / population`` (arrays, lists or Series), refusing non-positive populations.
 
+    Two Series must share their index (pandas would otherwise align them and give NaN where the
+    labels differ); a Series and an array, or two arrays, must have the same length. A Series in
+    gives a Series out (the count's index), otherwise an array.
+
+    Raises
+    ------
+    InvalidValueError
+        A population that is not finite and > 0, lengths that differ, or two Series with
+        different indexes.
+    NonNumericError
+        Text that is not a number.
+    """
+    from evalint.errors import InvalidValueError, NonNumericError
+
+    both_series = isinstance(count, pd.Series) and isinstance(population, pd.Series)
+    if both_series and not count.index.equals(population.index):
+        raise InvalidValueError(
+            "count and population are Series with different indexes, so their rows would be "
+            "matched by label and unmatched ones become NaN. Take both from one frame, or pass "
+            "arrays (.to_numpy()) in matching order.")
+    try:
+        pop = np.asarray(population, dtype=float)
+        cnt = np.asarray(count, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise NonNumericError(f"count and population must be numbers: {exc}") from None
+    if pop.shape != cnt.shape and pop.ndim and cnt.ndim:
+        raise InvalidValueError(
+            f"count ({cnt.shape[0]} values) and population ({pop.shape[0]} values) differ in "
+            "length; give one population per count.")
+    if np.any(~np.isfinite(pop)) or np.any(pop <= 0):
         raise InvalidValueError("population must be finite and > 0 to form a rate per 100,000")
-    return 100000.0 * count / population
+    rate = 100000.0 * cnt / pop
+    for like in (count, population):
+        if isinstance(like, pd.Series):
+            return pd.Series(rate, index=like.index, name=count.name if isinstance(count, pd.Series) else None)
+    return rate

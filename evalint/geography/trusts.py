@@ -38,6 +38,7 @@ from pathlib import Path
 import pandas as pd
 
 from evalint._typing import check_option
+from evalint.data.timeparse import parse_date
 from evalint.errors import ColumnNotFoundError, format_examples
 from evalint.geography._source import LOOKUPS, check_vintage, read_lookup
 from evalint.geography.errors import AmbiguousSuccessionError, UnknownCodeError
@@ -246,13 +247,16 @@ def trust_successors(
         ODS organisation code (e.g. ``"RDZ"``, Royal Bournemouth and Christchurch, which became
         ``"R0D"`` University Hospitals Dorset on 2020-10-01).
     as_of : date-like, optional
+        Read as intervention dates are (:func:`evalint.data.timeparse.parse_date`): ISO dates,
+        NHS month labels (``"Oct-20"``: 1 October 2020), unambiguous day-first dates; an
+        ambiguous ``"01/10/2020"`` or a date without a year raises ``TimeParseError``.
         Successions dated after this are ignored (default: none ignored, so a 2021-2025 series
         ends on the codes its organisations carry at the end). The ODS records run to April
         2022; :data:`LATER_MERGERS` adds three acute-trust mergers of 2023-2025.
     """
     key = None if source_dir is None else str(Path(source_dir).expanduser().resolve())
     table = _successions(key)
-    cutoff = "9999-12-31" if as_of is None else pd.Timestamp(as_of).strftime("%Y-%m-%d")
+    cutoff = "9999-12-31" if as_of is None else parse_date(as_of, "as_of").strftime("%Y-%m-%d")
     finals: list[str] = []
     stack, visited = [str(code).strip().upper()], set()
     while stack:
@@ -301,10 +305,12 @@ def harmonise_trust_codes(
     if trust not in frame.columns:
         raise ColumnNotFoundError(f"trust column {trust!r} not in the frame; columns: "
                                   f"{format_examples(frame.columns)}")
-    splits = {str(k).upper(): str(v).upper() for k, v in (splits or {}).items()}
-    codes = frame[trust].astype(str).str.strip().str.upper()
+    splits = {str(k).strip().upper(): str(v).strip().upper() for k, v in (splits or {}).items()}
+    # a missing code stays missing (not the text "NAN"), for trust_to_icb's unknown= to handle
+    codes = frame[trust].astype("string").str.strip().str.upper().astype(object)
+    codes = codes.where(codes.notna(), None)
     mapping, ambiguous = {}, {}
-    for code in codes.unique():
+    for code in codes.dropna().unique():
         if code in splits:
             mapping[code] = splits[code]
             continue
@@ -327,5 +333,6 @@ def harmonise_trust_codes(
                                       f"{format_examples(frame.columns)}")
         numeric = [c for c in out.columns
                    if c not in (trust, time) and pd.api.types.is_numeric_dtype(out[c])]
-        out = (out.groupby([trust, time], sort=True)[numeric].sum(min_count=1).reset_index())
+        out = (out.groupby([trust, time], sort=True, dropna=False)[numeric].sum(min_count=1)
+               .reset_index())
     return out

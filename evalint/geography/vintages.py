@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.errors import ColumnNotFoundError, DataError, format_examples
+from evalint.geography.areas import keyed_values
 from evalint.geography.errors import UnknownCodeError, UnsupportedVintageError
 from evalint.geography.icbs import icb_table
 
@@ -174,6 +175,8 @@ def to_icb_vintage(
         No lookup supplied (the message says how to supply one), or an unsupported target.
     UnknownCodeError
         ICB codes in ``frame`` that are not 2022 ICBs.
+    DuplicateRowsError, MissingValuesError, NonNumericError
+        Two rows for one ICB (and period), a missing period, text in a value column.
 
     References
     ----------
@@ -191,11 +194,10 @@ def to_icb_vintage(
     if unknown:
         raise UnknownCodeError(
             f"{len(unknown)} code(s) in column {icb!r} are not ICBs of July 2022: {format_examples(unknown)}.")
-    data = frame[[*values, *([time] if time else [])]].copy()
-    data["_icb22"] = codes.to_numpy()
+    data = keyed_values(frame, codes, values, time, "ICB").rename(columns={"_code": "_icb22"})
     merged = data.merge(table, left_on="_icb22", right_on="icb22_code", how="inner")
     for col in values:
-        merged[col] = pd.to_numeric(merged[col], errors="raise") * merged["share"]
+        merged[col] = merged[col] * merged["share"]
     keys = ["icb_code", *(["icb_name"] if "icb_name" in merged.columns else []), *([time] if time else [])]
     out = merged.groupby(keys, as_index=False)[values].sum(min_count=1)
     out.attrs["evalint_geography"] = {"target": str(target), "lookup": "frame" if isinstance(lookup, pd.DataFrame)

@@ -45,7 +45,7 @@ from evalint.io.dtoc import read_dtoc_england
 from evalint.io.healthyr import HEALTHYR_TABLES, read_healthyr, read_healthyr_discharge
 from evalint.io.bcf import read_bcf_intermediate_care
 from evalint.io.kh03 import read_kh03_beds
-from evalint.io._layout import LayoutNotRecognisedError
+from evalint.io._layout import LayoutNotRecognisedError, UnreadableFileError
 from evalint.io.uec_beds import BED_METRICS, read_uec_beds_sitrep
 from evalint.io.ons_population import read_ons_mye
 from evalint.io.quality import (
@@ -90,6 +90,7 @@ __all__ = [
     "read_kh03_beds",
     "BED_METRICS",
     "LayoutNotRecognisedError",
+    "UnreadableFileError",
     "read_uec_beds_sitrep",
     "read_ons_mye",
     "FLOWS",

@@ -35,6 +35,7 @@ from evalint.io._headers import (
     sum_parts,
     to_counts,
 )
+from evalint.io._layout import readable_files
 
 __all__ = [
     "AE_COLUMNS",
@@ -244,6 +245,7 @@ def _add_totals(frame: pd.DataFrame, skipna: bool) -> pd.DataFrame:
     return frame
 
 
+@readable_files
 def read_ae_monthly(
     path_or_paths: str | Path | pd.DataFrame | Sequence[str | Path | pd.DataFrame],
     *,

@@ -16,9 +16,17 @@ import numpy as np
 import pandas as pd
 
 from evalint.io._excel import excel_engine
-from evalint.errors import ColumnNotFoundError, EmptyDataError, SpecificationError, TimeParseError
-from evalint.io._headers import normalise_header
+from evalint.errors import (
+    ColumnNotFoundError,
+    DuplicateRowsError,
+    EmptyDataError,
+    SpecificationError,
+    TimeParseError,
+    format_examples,
+)
+from evalint.io._headers import normalise_header, report_missing, to_counts
 from evalint.io.ae_monthly import AE_COLUMNS
+from evalint.io._layout import readable_files
 
 __all__ = ["AE_TIMESERIES_MEASURES", "read_ae_england_timeseries"]
 
@@ -68,6 +76,7 @@ def _grid(src: Any, sheet: str) -> tuple[pd.DataFrame, str]:
         return pd.read_excel(book, sheet_name=sheet, header=None), p.name
 
 
+@readable_files
 def read_ae_england_timeseries(path: str | Path | pd.DataFrame, *,
                                sheet: str = "Activity") -> pd.DataFrame:
     """Read the England monthly A&E activity series from the published time-series workbook.
@@ -143,12 +152,24 @@ def read_ae_england_timeseries(path: str | Path | pd.DataFrame, *,
             f"{name}, sheet {sheet!r}, row {r + 1}: period {body.iat[int(np.argmax(bad)), period_col]!r} "
             "is not a month."
         )
-    out = pd.DataFrame({"period": periods.dt.to_period("M").dt.to_timestamp().to_numpy()})
+    months = periods.dt.to_period("M")
+    dup = months.duplicated(keep=False).to_numpy()
+    if dup.any():
+        rows = [int(i) + 1 for i in body.index[dup]]
+        raise DuplicateRowsError(
+            f"{name}, sheet {sheet!r}: month(s) {format_examples(sorted(months[dup].astype(str).unique()))} "
+            f"appear more than once (rows {format_examples(rows)}); keep one row per month.")
+    out = pd.DataFrame({"period": months.dt.to_timestamp().to_numpy()})
     out["org_code"] = "ENGLAND"
     out["org_level"] = "england"
+    keys = pd.Series(months.astype(str).to_numpy())
     for k in AE_TIMESERIES_MEASURES:
         if k in cols:
-            out[k] = pd.to_numeric(body.iloc[:, cols[k]], errors="coerce").to_numpy(dtype=float)
+            values = pd.Series(body.iloc[:, cols[k]].to_numpy(), dtype=object)
+            if values.map(lambda v: isinstance(v, (int, float, np.number))).all():
+                values = values.astype(float)
+            out[k] = to_counts(values, AE_TIMESERIES_MEASURES[k][0], name, keys).to_numpy()
+    report_missing(out, [k for k in AE_TIMESERIES_MEASURES if k in cols], name)
     out["estimated"] = out["period"].between(*ESTIMATED_SPAN)
     out["source"] = name
     out.attrs["evalint_io"] = {"file": name, "sheet": sheet, "header_row": header_row + 1,

@@ -50,7 +50,7 @@ from evalint._typing import check_option
 from evalint.errors import DroppedRowsWarning, SpecificationError, TimeParseError, format_examples
 from evalint.io._excel import excel_engine
 from evalint.io._headers import normalise_header
-from evalint.io._layout import LayoutNotRecognisedError
+from evalint.io._layout import LayoutNotRecognisedError, readable_files
 from evalint.io.ae_monthly import parse_msitae_period, read_ae_monthly
 
 __all__ = ["AE_WORKBOOK_SHEETS", "read_ae_workbook"]
@@ -134,12 +134,27 @@ def _header_row(grid: pd.DataFrame, sheet: str, name: str) -> tuple[int, int, in
         "Is this the monthly A&E workbook (not the time series or the CSV)?")
 
 
+def _title_period(grid: pd.DataFrame, header: int) -> pd.Timestamp | None:
+    """The month in the title block's 'Period:' cell, or None (none, or not a month)."""
+    for r in range(header):
+        row = [_cell(v) for v in grid.iloc[r].tolist()]
+        for c, v in enumerate(row):
+            if v.casefold() == "period:":
+                return parse_msitae_period(next((x for x in row[c + 1:] if x), ""))
+    return None
+
+
 def _period(grid: pd.DataFrame, header: int, name: str, period: Any) -> pd.Timestamp:
     if period is not None:
         got = (parse_msitae_period(period) if not isinstance(period, pd.Timestamp)
                else period.to_period("M").to_timestamp())
         if got is None:
             raise TimeParseError(f"period={period!r} is not a month ('January 2025' or '2025-01').")
+        own = _title_period(grid, header)
+        if own is not None and own != got:
+            raise SpecificationError(
+                f"{name}: period={period!r} ({got:%B %Y}) contradicts the month in the workbook's "
+                f"'Period:' cell ({own:%B %Y}). Leave period= out, or read the right file.")
         return got
     for r in range(header):
         row = [_cell(v) for v in grid.iloc[r].tolist()]
@@ -232,6 +247,7 @@ def _sheet_frame(path: Path, sheet: str, name: str, period: Any) -> tuple[pd.Dat
     return out.reset_index(drop=True).astype("string"), info
 
 
+@readable_files
 def read_ae_workbook(
     path_or_paths: str | Path | Sequence[str | Path],
     *,

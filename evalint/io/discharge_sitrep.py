@@ -38,6 +38,7 @@ from evalint.io._headers import (
     sum_parts,
     to_counts,
 )
+from evalint.io._layout import readable_files
 
 __all__ = ["FLOWS", "SITREP_MEASURES", "STOCKS", "aggregate_to_month", "read_discharge_sitrep"]
 
@@ -85,7 +86,15 @@ def _read_grid(src: Any, index: int, sheet: str | int) -> tuple[pd.DataFrame, st
             raise SpecificationError(f"discharge sitrep file {str(p)!r} does not exist.")
         if p.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
             try:
-                grid = pd.read_excel(p, sheet_name=sheet, header=None, dtype=object, engine=excel_engine(p))
+                with pd.ExcelFile(p, engine=excel_engine(p)) as book:
+                    names = [str(n) for n in book.sheet_names]
+                    known = sheet in names if isinstance(sheet, str) else -len(names) <= sheet < len(names)
+                    if not known:
+                        raise ColumnNotFoundError(
+                            f"{p.name}: no sheet {sheet!r}; sheets found: {format_examples(names, 20)}. "
+                            "The daily data are on sheet 'Table 2' of the published webfile; if it "
+                            "was renamed, pass sheet=<its name>.")
+                    grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object)
             except ImportError as exc:
                 raise SpecificationError(
                     f"Reading {p.name} needs an Excel engine ({exc}). Install openpyxl, or save "
@@ -346,6 +355,7 @@ def _tidy_one(grid: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]]:
     return tidy, sorted(have)
 
 
+@readable_files
 def read_discharge_sitrep(
     path_or_paths: str | Path | pd.DataFrame | Sequence[str | Path | pd.DataFrame],
     *,

@@ -17,6 +17,7 @@ from evalint.errors import ColumnNotFoundError, SpecificationError
 from evalint.io._headers import normalise_header
 from evalint.io.discharge_sitrep import SITREP_MEASURES
 from evalint.io._excel import excel_engine
+from evalint.io._layout import readable_files
 
 __all__ = ["DESTINATIONS_START", "read_discharge_timeseries"]
 
@@ -25,6 +26,7 @@ DESTINATIONS_START = pd.Timestamp("2021-05-12")
 _LOOKUP = {normalise_header(s): k for k, spell in SITREP_MEASURES.items() for s in spell}
 
 
+@readable_files
 def read_discharge_timeseries(path: str | Path, *, sheet: str = "Daily Series") -> pd.DataFrame:
     """Read the England daily discharge sitrep time series.
 
@@ -60,10 +62,11 @@ def read_discharge_timeseries(path: str | Path, *, sheet: str = "Daily Series") 
     if p.suffix.lower() == ".csv":
         grid = pd.read_csv(p, header=None, dtype=object)
     else:
-        book = pd.ExcelFile(p, engine=excel_engine(p))
-        if sheet not in book.sheet_names:
-            raise ColumnNotFoundError(f"{p.name}: no sheet {sheet!r}; sheets: {book.sheet_names}.")
-        grid = pd.read_excel(book, sheet_name=sheet, header=None)
+        with pd.ExcelFile(p, engine=excel_engine(p)) as book:
+            if sheet not in book.sheet_names:
+                raise ColumnNotFoundError(f"{p.name}: no sheet {sheet!r}; sheets: {book.sheet_names}. "
+                                          "If the daily sheet was renamed, pass sheet=<its name>.")
+            grid = pd.read_excel(book, sheet_name=sheet, header=None)
     hdr = None
     for r in range(min(30, len(grid))):
         cells = [normalise_header(v) for v in grid.iloc[r] if isinstance(v, str)]

@@ -14,7 +14,15 @@ from pathlib import Path
 import pandas as pd
 
 from evalint.io._excel import excel_engine
-from evalint.errors import ColumnNotFoundError, SpecificationError, TimeParseError
+from evalint.errors import (
+    ColumnNotFoundError,
+    DuplicateRowsError,
+    SpecificationError,
+    TimeParseError,
+    format_examples,
+)
+from evalint.io._headers import report_missing, to_counts
+from evalint.io._layout import readable_files
 
 __all__ = ["read_dtoc_england"]
 
@@ -25,6 +33,7 @@ _COLUMNS = {
 }
 
 
+@readable_files
 def read_dtoc_england(path: str | Path) -> pd.DataFrame:
     """Read the England DTOC monthly series.
 
@@ -68,9 +77,16 @@ def read_dtoc_england(path: str | Path) -> pd.DataFrame:
     if period.isna().any():
         bad = raw.loc[period.isna(), ["month", "year"]].iloc[0].tolist()
         raise TimeParseError(f"{p.name}: month/year {bad} is not a month.")
+    dup = period.duplicated(keep=False).to_numpy()
+    if dup.any():
+        raise DuplicateRowsError(
+            f"{p.name}: month(s) {format_examples(sorted(period[dup].dt.strftime('%Y-%m').unique()))} "
+            "appear more than once; keep one row per month.")
     out = pd.DataFrame({"period": period, "org_code": "ENGLAND", "org_level": "england"})
+    keys = period.dt.strftime("%Y-%m")
     for src, dst in _COLUMNS.items():
-        out[dst] = pd.to_numeric(raw[src], errors="coerce").astype(float)
+        out[dst] = to_counts(raw[src], src, p.name, keys).to_numpy()
+    report_missing(out, list(_COLUMNS.values()), p.name)
     out["delayed_patients"] = out["delayed_days"] / out["period"].dt.days_in_month
     if "out_deaths_total" in raw.columns:
         out["deaths_england_wales"] = pd.to_numeric(raw["out_deaths_total"], errors="coerce")

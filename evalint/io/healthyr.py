@@ -25,9 +25,18 @@ import numpy as np
 import pandas as pd
 
 from evalint._typing import check_option
-from evalint.errors import ColumnNotFoundError, DroppedRowsWarning, SpecificationError, TimeParseError
-from evalint.io._headers import MissingValuesWarning
+from evalint.errors import (
+    ColumnNotFoundError,
+    DroppedRowsWarning,
+    DuplicateRowsError,
+    MissingValuesError,
+    SpecificationError,
+    TimeParseError,
+    format_examples,
+)
+from evalint.io._headers import MissingValuesWarning, to_counts
 from evalint.io.quality import check_copied_months, check_zero_filled, summarise
+from evalint.io._layout import readable_files
 
 __all__ = ["HEALTHYR_TABLES", "read_healthyr", "read_healthyr_discharge"]
 
@@ -72,6 +81,7 @@ def _table_of(path: Path, frame: pd.DataFrame) -> str:
     )
 
 
+@readable_files
 def read_healthyr(
     path: str | Path,
     table: str | None = None,
@@ -138,12 +148,27 @@ def read_healthyr(
     if t.isna().any():
         bad = raw.loc[t.isna(), "date"].iloc[0]
         raise TimeParseError(f"{p.name}: date {bad!r} is not of the form {fmt!r}.")
-    out = pd.DataFrame({"org_code": raw[org_col].astype(str).str.strip(),
-                        "org_level": _ORG_COLUMNS[org_col], time: t})
+    codes = raw[org_col].astype("string").str.strip()
+    empty = (codes.isna() & raw[list(cols)].isna().all(axis=1)).to_numpy()
+    if empty.any():   # rows with neither a code nor a value (243 in the trust sitrep copies, 2025)
+        raw, codes, t = raw.loc[~empty], codes.loc[~empty], t.loc[~empty]
+    if codes.isna().any():
+        lines = [int(i) + 2 for i in raw.index[codes.isna().to_numpy()]]
+        raise MissingValuesError(
+            f"{p.name}: column {org_col!r} is empty on line(s) {format_examples(lines)}; every "
+            "row needs its organisation code. Delete or fill those rows.")
+    out = pd.DataFrame({"org_code": codes.astype(object).to_numpy(),
+                        "org_level": _ORG_COLUMNS[org_col], time: t.to_numpy()})
+    keys = out["org_code"] + " " + out[time].dt.strftime("%Y-%m" if freq == "M" else "%Y-%m-%d")
+    dup = keys.duplicated(keep=False).to_numpy()
+    if dup.any():
+        raise DuplicateRowsError(
+            f"{p.name}: {int(dup.sum())} rows share an organisation and {time}, e.g. "
+            f"{format_examples(keys[dup].unique())}; keep one row per organisation and {time}.")
     for c in cols:
-        out[c] = pd.to_numeric(raw[c], errors="coerce").astype(float)
+        out[c] = to_counts(raw[c].reset_index(drop=True), c, p.name, keys).to_numpy()
     info: dict[str, Any] = {"table": name, "file": p.name, "checks": [], "dropped_months": [],
-                            "zeros_set_missing": {}}
+                            "zeros_set_missing": {}, "empty_rows_dropped": int(empty.sum())}
     if freq == "M":
         res = check_copied_months(out, unit="org_code", time="period", measures=list(cols))
         info["checks"].append(res)

@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from evalint.errors import ColumnNotFoundError, SpecificationError, TimeParseError
+from evalint.errors import (
+    ColumnNotFoundError,
+    DuplicateRowsError,
+    SpecificationError,
+    TimeParseError,
+    format_examples,
+)
+from evalint.io._headers import report_missing, to_counts
+from evalint.io._layout import readable_files
 
 __all__ = ["fiscal_quarter_start", "read_kh03_beds"]
 
@@ -31,6 +39,7 @@ def fiscal_quarter_start(label: str) -> pd.Timestamp:
     return pd.Timestamp(year + (month > 12), (month - 1) % 12 + 1, 1)
 
 
+@readable_files
 def read_kh03_beds(path: str | Path) -> pd.DataFrame:
     """Read KH03 overnight beds (trust x quarter).
 
@@ -44,11 +53,16 @@ def read_kh03_beds(path: str | Path) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``org_code``, ``org_level`` ("trust"), ``period`` (first day of the quarter, calendar
-        date), ``fiscal_label``, ``beds_available``, ``beds_occupied``, ``occupancy``.
+        date), ``fiscal_label``, ``beds_available``, ``beds_occupied``, ``occupancy``. Blank,
+        "-" and "*" bed cells are NaN (never 0).
 
     Raises
     ------
     evalint.errors.ColumnNotFoundError, evalint.errors.TimeParseError
+    evalint.errors.NonNumericError
+        Other text in a bed column (trust and quarter named).
+    evalint.errors.DuplicateRowsError
+        Two rows for one trust and quarter.
 
     References
     ----------
@@ -65,11 +79,18 @@ def read_kh03_beds(path: str | Path) -> pd.DataFrame:
                                   f"{list(raw.columns)}.")
     labels = raw["date"].astype(str)
     starts = {lab: fiscal_quarter_start(lab) for lab in labels.unique()}
+    keys = raw["trust_code"].astype(str) + " " + labels
+    dup = keys.duplicated(keep=False)
+    if dup.any():
+        raise DuplicateRowsError(
+            f"{p.name}: {int(dup.sum())} rows share a trust and quarter, e.g. "
+            f"{format_examples(keys[dup].unique())}; keep one row per trust and quarter.")
     out = pd.DataFrame({"org_code": raw["trust_code"].astype(str), "org_level": "trust",
                         "period": labels.map(starts), "fiscal_label": labels,
-                        "beds_available": raw["bed_capacity"].astype(float),
-                        "beds_occupied": raw["occupied_beds"].astype(float)})
+                        "beds_available": to_counts(raw["bed_capacity"], "bed_capacity", p.name, keys),
+                        "beds_occupied": to_counts(raw["occupied_beds"], "occupied_beds", p.name, keys)})
     out["occupancy"] = out["beds_occupied"] / out["beds_available"]
+    report_missing(out, ["beds_available", "beds_occupied"], p.name)
     out = out.sort_values(["org_code", "period"], kind="stable").reset_index(drop=True)
     out.attrs["evalint_io"] = {"file": p.name}
     return out

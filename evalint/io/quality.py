@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.diagnostics.base import CheckResult, Flag
-from evalint.errors import ColumnNotFoundError, SpecificationError, format_examples
+from evalint.errors import ColumnNotFoundError, EmptyDataError, SpecificationError, format_examples
 
 __all__ = [
     "check_copied_months",
@@ -251,6 +251,8 @@ def check_org_changes(
         the data is a merger to map (``combine_org_codes``), low severity.
     """
     _need(frame, [unit, time], "check_org_changes")
+    if frame.empty:
+        raise EmptyDataError("check_org_changes: the frame has no rows; there is nothing to check.")
     succ: dict[str, str] = {}
     if successions is not None:
         _need(successions, [old, new], "check_org_changes successions")

@@ -16,6 +16,7 @@ See ``methods/data_sources.md`` for coverage, version history and known breaks o
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files as _package_files
@@ -76,8 +77,13 @@ def source_info(name: str) -> SourceInfo:
     """The catalogue entry of source ``name`` (see :func:`list_sources`)."""
     cat = _catalogue()
     if name not in cat:
+        hint = ""
+        if isinstance(name, (str, Path)) and ("/" in str(name) or "\\" in str(name)
+                                              or Path(str(name)).suffix.lower() in (".csv", ".xlsx", ".xls")):
+            hint = (" To read a file by its path, call its reader directly, e.g. "
+                    "evalint.io.read_healthyr(path); list_sources() shows which reader reads which source.")
         raise SpecificationError(
-            f"unknown real-data source {name!r}; known sources: {format_examples(sorted(cat), 30)}.")
+            f"unknown real-data source {name!r}; known sources: {format_examples(sorted(cat), 30)}.{hint}")
     return cat[name]
 
 
@@ -158,9 +164,17 @@ def read_source(name: str, *, download: bool = False, verify: bool = True,
         and files.
     """
     info = source_info(name)
-    paths = source_paths(name, download=download, verify=verify)
     reader = getattr(importlib.import_module("evalint.io"), info.reader)
+    params = inspect.signature(reader).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        accepted = [n for n, p in list(params.items())[1:] if p.kind is not p.VAR_POSITIONAL]
+        unknown = sorted(set(kwargs) - set(accepted))
+        if unknown:
+            raise SpecificationError(
+                f"read_source({name!r}): option(s) {format_examples(unknown)} not understood by "
+                f"{info.reader}; it accepts {format_examples(accepted) or 'no options'}.")
     args = {**info.kwargs, **kwargs}
+    paths = source_paths(name, download=download, verify=verify)
     target: Any = paths if len(paths) > 1 else paths[0]
     if info.reader == "read_healthyr":
         target = paths[0]

@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 
 from evalint.data import Panel
-from evalint.errors import ColumnNotFoundError, SpecificationError, format_examples
+from evalint.data.timeparse import to_periods
+from evalint.errors import (
+    ColumnNotFoundError,
+    DuplicateRowsError,
+    SpecificationError,
+    TimeParseError,
+    format_examples,
+)
 
 __all__ = ["to_monthly", "to_panel"]
 
@@ -49,16 +56,39 @@ def to_monthly(
         ``days_in_month``, ``days_reported`` (days with a value of the first stock, or of the
         first flow), then the stocks and flows.
     """
+    stocks = [stocks] if isinstance(stocks, str) else list(stocks)
+    flows = [flows] if isinstance(flows, str) else list(flows)
     cols = [*stocks, *flows]
     if not cols:
         raise SpecificationError("to_monthly needs at least one stock or flow column.")
+    both = sorted(set(stocks) & set(flows))
+    if both:
+        raise SpecificationError(
+            f"to_monthly: column(s) {format_examples(both)} given as both a stock (averaged) and a "
+            "flow (summed); a count is one or the other.")
     miss = [c for c in (unit, time, *cols) if c not in frame.columns]
     if miss:
         raise ColumnNotFoundError(
             f"to_monthly: column(s) {format_examples(miss)} not in the frame; columns found: "
             f"{format_examples(list(frame.columns), 20)}.")
     work = frame[[unit, time, *cols] + (["org_level"] if "org_level" in frame.columns else [])].copy()
-    work["period"] = pd.to_datetime(work[time]).dt.to_period("M").dt.to_timestamp()
+    # dates read as Panel.from_frame reads them: '01/04/2022' is 1 April, a missing date is refused
+    if pd.api.types.is_datetime64_any_dtype(work[time].dtype):
+        if work[time].isna().any():
+            rows = work.index[work[time].isna().to_numpy()].tolist()
+            raise TimeParseError(f"to_monthly: column {time!r} has {len(rows)} missing date(s) "
+                                 f"(rows {format_examples(rows)}); drop or fill them first.")
+        days = pd.Series(pd.DatetimeIndex(work[time]).to_period("D"), index=work.index)
+    else:
+        days, _ = to_periods(work[time], "D", time)
+    work["period"] = pd.PeriodIndex(days).asfreq("M").to_timestamp()
+    keys = work[unit].astype(str) + " " + pd.PeriodIndex(days).astype(str)
+    dup = keys.duplicated(keep=False).to_numpy()
+    if dup.any():
+        raise DuplicateRowsError(
+            f"to_monthly: {int(dup.sum())} rows share an organisation and day, e.g. "
+            f"{format_examples(keys[dup].unique())}; stocks would be averaged over them and flows "
+            "counted twice. Keep one row per organisation and day.")
     g = work.groupby([unit, "period"], sort=True)
     out = g.size().rename("_n").reset_index().drop(columns="_n")
     if "org_level" in work.columns:

@@ -41,7 +41,7 @@ from evalint.errors import (
     format_examples,
 )
 from evalint.io._headers import MissingValuesWarning, match_columns, source_name, strip_text
-from evalint.io._layout import LayoutNotRecognisedError
+from evalint.io._layout import LayoutNotRecognisedError, readable_files
 
 __all__ = ["BED_METRICS", "read_uec_beds_sitrep"]
 
@@ -185,6 +185,7 @@ def _values(values: pd.Series, name: str, keys: pd.Series) -> pd.Series:
     return num.astype("float64")
 
 
+@readable_files
 def read_uec_beds_sitrep(
     path_or_paths: str | Path | pd.DataFrame | Sequence[str | Path | pd.DataFrame],
     *,

@@ -66,3 +66,16 @@ def test_geography_keys_are_checked(trust_csv, tmp_path):
         build_panel(_config(tmp_path, 'attribution = "host"\n'))
     with pytest.raises(Exception, match="RW6"):  # split predecessor without splits=
         build_panel(_config(tmp_path, 'geography = "icb2022"\n'))
+
+
+def test_suppressed_trust_cells_are_named_not_reported_as_a_missing_column(trust_csv, tmp_path):
+    from evalint.errors import NonNumericError
+
+    t = trust_csv[["nhs_trust22_code", "month", EA]].astype({EA: object})
+    t.iloc[[3, 7], t.columns.get_loc(EA)] = "*"
+    t.to_csv(tmp_path / "trusts.csv", index=False)
+    cfg = _config(tmp_path, 'geography = "icb2022"\nsplits = {RW6 = "R0A"}\n')
+    # before: "column 'total_emergency_admissions' not in the frame; columns: 'nhs_trust22_code',
+    # 'month'" (the text column was dropped while merged trusts were summed)
+    with pytest.raises(NonNumericError, match=r"outcome column 'total_emergency_admissions'.*'\*'.*rows 3, 7"):
+        build_panel(cfg)
