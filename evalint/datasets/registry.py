@@ -133,11 +133,34 @@ def _env_dir(name: str) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def reference_dir() -> Path | None:
-    """The local reference-data folder: ``$EVALINT_DATA_DIR`` if set and present, else the
-    ``shared/reference`` folder beside a source checkout, else ``None``."""
+def _data_dir_env() -> Path | None:
+    """``$EVALINT_DATA_DIR`` as a folder, or ``None`` when unset.
+
+    Set to something that is not a folder, it is an error (as ``$EVALINT_REALDATA_DIR`` is): a
+    typo would otherwise fall through to the next location without a word and give another
+    copy than the one the user pointed at.
+    """
     env = _env_dir(DATA_DIR_ENV)
-    if env is not None and env.is_dir():
+    if env is not None and not env.is_dir():
+        raise DatasetNotFoundError(
+            f"${DATA_DIR_ENV} is set to {os.environ[DATA_DIR_ENV].strip()!r}, which is not a folder. "
+            "Point it at a folder laid out as <dataset id>/<file> (e.g. the project's "
+            "shared/reference), or unset it."
+        )
+    return env
+
+
+def reference_dir() -> Path | None:
+    """The local reference-data folder: ``$EVALINT_DATA_DIR`` if set, else the
+    ``shared/reference`` folder beside a source checkout, else ``None``.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        ``$EVALINT_DATA_DIR`` is set but is not a folder.
+    """
+    env = _data_dir_env()
+    if env is not None:
         return env
     return _repo_shared_reference()
 
@@ -154,7 +177,7 @@ def _rel(ds: DatasetInfo, f: FileInfo) -> Path:
 
 def _search_dirs() -> list[tuple[str, Path]]:
     dirs: list[tuple[str, Path]] = []
-    env = _env_dir(DATA_DIR_ENV)
+    env = _data_dir_env()
     if env is not None:
         dirs.append((f"${DATA_DIR_ENV}", env))
     shared = _repo_shared_reference()

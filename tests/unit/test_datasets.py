@@ -259,3 +259,16 @@ def test_download_to_explicit_cache_and_force(http_dir: tuple[str, Path], shared
         ds.download("mpdta", base_url=base, cache=target)  # cached copy is checked, not trusted
     p2 = ds.download("mpdta", base_url=base, cache=target, force=True)
     assert ds.sha256_file(p2) == ds.info("mpdta").default_file.sha256
+
+
+def test_data_dir_env_that_is_not_a_folder_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                       shared_reference: Path) -> None:
+    # a typo must not fall through to shared/reference or the cache without a word
+    monkeypatch.setattr(registry, "_repo_shared_reference", lambda: shared_reference)
+    monkeypatch.setenv(registry.DATA_DIR_ENV, str(tmp_path / "mydata_typo"))
+    with pytest.raises(ds.DatasetNotFoundError, match=r"EVALINT_DATA_DIR is set to .*mydata_typo.*not a folder"):
+        ds.path("sicily_its")
+    with pytest.raises(ds.DatasetNotFoundError, match="not a folder"):
+        ds.reference_dir()
+    monkeypatch.setenv(registry.DATA_DIR_ENV, "")  # empty is unset
+    assert ds.path("sicily_its") == shared_reference / "sicily_its" / "data.csv"
