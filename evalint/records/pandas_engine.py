@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.errors import SpecificationError
+from evalint.records.dates import read_dates
 from evalint.records.expr import Bands, Col
 from evalint.records.fields import UNIT_ROLES, FieldMap
 from evalint.records.outcomes import QUALITY_TERMS, SPELL_TERMS, included
@@ -57,8 +58,9 @@ def source_columns_pandas(source: Any) -> list[str]:
     return list(ds.dataset(str(path), format="parquet", partitioning="hive").schema.names)
 
 
-def _dates(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s, errors="coerce").astype("datetime64[ns]").dt.normalize()
+def _dates(raw: pd.DataFrame, fields: FieldMap, role: str) -> np.ndarray:
+    column = str(fields[role])
+    return read_dates(raw[column], column=column, role=role).to_numpy()
 
 
 def _codes(s: pd.Series) -> pd.Series:
@@ -89,9 +91,9 @@ def run_pandas(source: Any, fields: FieldMap, *, unit: str, freq: str,
         "spell": raw[fields["spell_id"]].to_numpy(),
         "patient": raw[fields["patient_id"]].to_numpy(),
         "ord": raw[fields["episode_order"]].to_numpy(),
-        "admit": _dates(raw[fields["admission_date"]]).to_numpy(),
-        "disch": _dates(raw[fields["discharge_date"]]).to_numpy(),
-        "ready": (_dates(raw[fields["discharge_ready_date"]]).to_numpy()
+        "admit": _dates(raw, fields, "admission_date"),
+        "disch": _dates(raw, fields, "discharge_date"),
+        "ready": (_dates(raw, fields, "discharge_ready_date")
                   if fields.has("discharge_ready_date") else np.datetime64("NaT", "ns")),
         "method": _codes(raw[fields["admission_method"]]).to_numpy(),
         "area": _codes(raw[fields[UNIT_ROLES[unit]]]).to_numpy(),

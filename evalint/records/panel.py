@@ -85,11 +85,13 @@ def episodes_to_frame(
     if engine == "duckdb":
         from evalint.records.duckdb_engine import run_duckdb
 
-        sums = run_duckdb(source, build, memory_limit=memory_limit)
+        sums = run_duckdb(source, build, memory_limit=memory_limit,
+                          date_columns=lambda: _date_columns(holder["fields"]))
     elif engine == "spark":
         from evalint.records.spark_engine import run_spark
 
-        sums = run_spark(source, build, spark=spark)
+        sums = run_spark(source, build, spark=spark,
+                         date_columns=lambda: _date_columns(holder["fields"]))
     else:
         from evalint.records.pandas_engine import run_pandas
 
@@ -107,6 +109,13 @@ def episodes_to_frame(
         list(outcomes) + ["spells"]
     return RecordsFrame(frame=frame[keep], quality=quality, fields=fm, unit=unit,
                         time=_TIME[freq], outcomes=outcomes)
+
+
+def _date_columns(fm: FieldMap) -> dict[str, str]:
+    """Role -> column of the date roles in use."""
+    from evalint.records.dates import DATE_ROLES
+
+    return {r: str(fm[r]) for r in DATE_ROLES if fm.has(r)}
 
 
 def _assemble(sums: pd.DataFrame, *, unit: str, freq: str, lookup: pd.DataFrame | None,
