@@ -50,7 +50,7 @@ EMERGENCY_METHODS = ("21", "22", "23", "24", "25", "2A", "2B", "2C", "2D", "28")
 KNOWN_METHODS = ("11", "12", "13") + EMERGENCY_METHODS + ("31", "32", "81", "82", "83", "99")
 
 admit, disch, ready, method = Col("admit"), Col("disch"), Col("ready"), Col("method")
-prev_disch, unit = Col("prev_disch"), Col("unit")
+prev_disch, unit, patient = Col("prev_disch"), Col("unit"), Col("patient")
 
 #: a spell enters the panel when its dates are present and in order and its unit is known
 dates_ok = Cmp(disch, ">=", admit)  # false when either date is null
@@ -104,4 +104,7 @@ QUALITY_TERMS: dict[str, tuple[Expr, str]] = {
         Flag(Cmp(ready, ">", disch)), "spell kept; delayed-discharge days taken as 0"),
     "discharge_ready_before_admission": (
         Flag(Cmp(ready, "<", admit)), "spell kept; delay capped at the length of stay"),
+    "missing_patient_id": (
+        Flag(IsNull(patient)),
+        "spell kept; not linked to other spells (never a readmission or an overlap)"),
 }

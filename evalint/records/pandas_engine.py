@@ -18,6 +18,7 @@ from evalint.records.dates import read_dates
 from evalint.records.expr import Bands, Col
 from evalint.records.fields import UNIT_ROLES, FieldMap
 from evalint.records.outcomes import QUALITY_TERMS, SPELL_TERMS, included
+from evalint.records.validate import check_spell_ids
 
 __all__ = ["read_pandas", "run_pandas"]
 
@@ -101,6 +102,7 @@ def run_pandas(source: Any, fields: FieldMap, *, unit: str, freq: str,
     if age_bands is not None:
         ep["age"] = pd.to_numeric(raw[fields["age"]], errors="coerce").to_numpy()
     del raw
+    check_spell_ids(int(ep["spell"].isna().sum()), str(fields["spell_id"]))
     # stage 1: spells (first episode by episode order carries method, area and age)
     ep = ep.sort_values(["spell", "ord"], kind="mergesort")
     g = ep.groupby("spell", sort=False)
@@ -139,6 +141,7 @@ def run_pandas(source: Any, fields: FieldMap, *, unit: str, freq: str,
     vals = pd.DataFrame({k: sp[k] for k in group})
     vals["all_spells"] = 1
     vals["all_episodes"] = sp["n_episodes"].to_numpy()
+    vals["episodes_without_spell_id"] = 0
     for name, e in SPELL_TERMS.items():
         v = e.pandas(sp).astype("Int64").fillna(0).to_numpy(dtype=np.int64)
         vals[name] = np.where(inc, v, 0)

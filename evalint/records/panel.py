@@ -16,7 +16,7 @@ from evalint.errors import DroppedRowsWarning
 from evalint.records.fields import FieldMap, resolve_fields
 from evalint.records.lookup import icb_lookup
 from evalint.records.outcomes import OUTCOMES, RATIO_OUTCOMES, SPELL_TERMS
-from evalint.records.validate import quality_table, report_quality
+from evalint.records.validate import check_spell_ids, quality_table, report_quality
 
 __all__ = ["ENGINES", "RecordsFrame", "episodes_to_frame", "episodes_to_panel", "records_panel"]
 
@@ -100,6 +100,7 @@ def episodes_to_frame(
         holder["fields"] = fm
         sums = run_pandas(source, fm, unit=unit, freq=freq, lookup=lookup, age_bands=age_bands)
     fm = holder["fields"]
+    check_spell_ids(int(sums["episodes_without_spell_id"].sum()), str(fm["spell_id"]))
     quality = quality_table(sums)
     report_quality(quality, on_bad=on_bad)
     frame = _assemble(sums, unit=unit, freq=freq, lookup=lookup, age_bands=age_bands)

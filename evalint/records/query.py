@@ -93,12 +93,15 @@ WITH ep AS (
   FROM ep GROUP BY spell
 ), sl AS (
   SELECT sp.*, {unit_expr} AS unit, {period_sql('sp.admit', freq, dialect)} AS period,
-         LAG(sp.disch) OVER (PARTITION BY sp.patient
-                             ORDER BY sp.admit ASC NULLS LAST, sp.spell ASC) AS prev_disch
+         CASE WHEN sp.patient IS NULL THEN NULL
+              ELSE LAG(sp.disch) OVER (PARTITION BY sp.patient
+                                       ORDER BY sp.admit ASC NULLS LAST, sp.spell ASC)
+              END AS prev_disch
   FROM sp {join}
 )
 SELECT {group},
   COUNT(*) AS all_spells, SUM(n_episodes) AS all_episodes,
+  SUM(CASE WHEN spell IS NULL THEN n_episodes ELSE 0 END) AS episodes_without_spell_id,
   {terms},
   {quality}
 FROM (SELECT sl.*{band} FROM sl) t

@@ -130,3 +130,40 @@ def test_time_zone_aware_timestamps_are_read_on_the_clock_in_england(engine):
     assert _cell(frame, QE1, "2020-07-01", "bed_days") == 1
     assert _cell(frame, QE1, "2020-06-01", "emergency_admissions") == 0
     assert _cell(frame, QE1, "2020-01-01", "bed_days") == 1
+
+
+def _quality(src, engine):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rf = episodes_to_frame(src, engine=engine, fields=NO_READY)
+    return rf.frame, rf.quality.set_index("rule")["spells"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_spells_without_a_patient_id_are_not_linked(engine):
+    # two emergency spells without a patient id, 10 days apart, and a third overlapping the
+    # second: by hand none is a readmission or an overlap (nothing says they are one patient);
+    # patient 9's second emergency spell, 5 days after the first, is a readmission
+    src = _episodes([(None, 1, "2020-01-01", "2020-01-05", "21", QE1),
+                     (None, 2, "2020-01-15", "2020-01-20", "21", QE1),
+                     (None, 3, "2020-01-18", "2020-01-19", "21", QE1),
+                     (9, 4, "2020-01-01", "2020-01-02", "21", QE1),
+                     (9, 5, "2020-01-07", "2020-01-08", "21", QE1)])
+    src["hesid"] = src["hesid"].astype("Int64")
+    frame, q = _quality(src, engine)
+    assert _cell(frame, QE1, "2020-01-01", "emergency_admissions") == 5
+    assert _cell(frame, QE1, "2020-01-01", "emergency_readmissions_30d") == 1
+    assert q["overlapping_spells"] == 0
+    assert q["missing_patient_id"] == 3
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_episodes_without_a_spell_id_are_refused(engine):
+    from evalint.errors import MissingValuesError
+
+    src = _episodes(ROWS)
+    src["provspno"] = src["provspno"].astype("Int64")
+    src.loc[[1, 4], "provspno"] = pd.NA
+    with pytest.raises(MissingValuesError, match="2 episode\\(s\\) have no spell id in column "
+                                                 "'provspno'"):
+        _frame(src, engine)
