@@ -65,10 +65,13 @@ def _dates(raw: pd.DataFrame, fields: FieldMap, role: str) -> np.ndarray:
 
 
 def _codes(s: pd.Series) -> pd.Series:
+    """Codes as :func:`evalint.records.query.code_sql` reads them: trimmed, upper case, a
+    trailing ``.0`` dropped, empty -> missing."""
     out = s.astype("object")
     mask = out.notna()
-    out = out.where(~mask, out[mask].map(str))
-    return out
+    text = (out[mask].map(str).str.strip().str.replace(r"[.]0$", "", regex=True).str.upper())
+    out = out.where(~mask, text)
+    return out.where(out != "", None)
 
 
 def _period(d: pd.Series, freq: str) -> pd.Series:

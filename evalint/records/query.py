@@ -20,7 +20,7 @@ from evalint.records.expr import Bands, Col, _quote
 from evalint.records.fields import UNIT_ROLES, FieldMap
 from evalint.records.outcomes import QUALITY_TERMS, SPELL_TERMS, included
 
-__all__ = ["QUALITY_COLUMNS", "TERM_COLUMNS", "build_query", "period_sql"]
+__all__ = ["QUALITY_COLUMNS", "TERM_COLUMNS", "build_query", "code_sql", "period_sql"]
 
 TERM_COLUMNS = tuple(SPELL_TERMS)
 QUALITY_COLUMNS = tuple(QUALITY_TERMS)
@@ -33,6 +33,13 @@ def _ident(name: str) -> str:
 def _q(name: str, dialect: str) -> str:
     """Quote a source column name."""
     return _ident(name) if dialect == "spark" else '"' + name.replace('"', '""') + '"'
+
+
+def code_sql(expr: str, dialect: str) -> str:
+    """A code column as text the way every engine reads it: spaces trimmed, upper case, a
+    number's trailing ``.0`` dropped (codes read as floats: ``21.0`` -> ``21``), empty -> NULL."""
+    s = "VARCHAR" if dialect == "duckdb" else "STRING"
+    return f"NULLIF(upper(regexp_replace(trim(CAST({expr} AS {s})), '[.]0$', '')), '')"
 
 
 def period_sql(expr: str, freq: str, dialect: str) -> str:
@@ -52,7 +59,6 @@ def _lookup_values(lookup: pd.DataFrame) -> str:
 def build_query(fields: FieldMap, *, source: str, dialect: str, unit: str, freq: str,
                 lookup: pd.DataFrame | None, age_bands: Sequence[int] | None) -> str:
     """SQL text computing the unit x period sums from the episode table named ``source``."""
-    s = "VARCHAR" if dialect == "duckdb" else "STRING"
 
     def c(role: str) -> str:
         return _q(fields[role], dialect)
@@ -83,8 +89,8 @@ def build_query(fields: FieldMap, *, source: str, dialect: str, unit: str, freq:
 WITH ep AS (
   SELECT {c('spell_id')} AS spell, {c('patient_id')} AS patient, {c('episode_order')} AS ord,
          CAST({c('admission_date')} AS DATE) AS admit, CAST({c('discharge_date')} AS DATE) AS disch,
-         {ready} AS ready, CAST({c('admission_method')} AS {s}) AS method,
-         CAST({area} AS {s}) AS area{age_sel}
+         {ready} AS ready, {code_sql(c('admission_method'), dialect)} AS method,
+         {code_sql(area, dialect)} AS area{age_sel}
   FROM {source}
 ), sp AS (
   SELECT spell, min(patient) AS patient, count(*) AS n_episodes, min(admit) AS admit,

@@ -167,3 +167,44 @@ def test_episodes_without_a_spell_id_are_refused(engine):
     with pytest.raises(MissingValuesError, match="2 episode\\(s\\) have no spell id in column "
                                                  "'provspno'"):
         _frame(src, engine)
+
+
+EMERGENCY_HAND = {(QE1, "2019-12-01"): 1, (QE1, "2020-01-01"): 2, (QF7, "2020-02-01"): 2,
+                  (QF7, "2020-03-01"): 1}  # ROWS' emergency spells by ICB and month
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_numeric_method_codes_with_a_blank_in_a_csv(engine, tmp_path):
+    # a CSV of numeric ADMIMETH codes with one blank: pandas reads the column as floats
+    # (21.0, 22.0), DuckDB as integers; both must find the 5 numeric emergency codes
+    rows = [r[:4] + ("21" if r[4] == "2A" else r[4],) + r[5:] for r in ROWS]
+    src = _episodes(rows)
+    src.loc[6, "admimeth"] = None  # the elective spell: unknown method now
+    src.to_csv(tmp_path / "ep.csv", index=False)
+    frame, q = _quality(tmp_path / "ep.csv", engine)
+    for (unit, month), n in EMERGENCY_HAND.items():
+        assert _cell(frame, unit, month, "emergency_admissions") == n, (unit, month)
+    assert q["unknown_admission_method"] == 1
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_padded_and_lower_case_codes_are_read_as_the_codes(engine):
+    src = _episodes(ROWS)
+    src["resicb"] = [" qe1", "QE1 ", "qf7", " QF7 ", "Qf7", "qe1", "QE1"]
+    src["admimeth"] = src["admimeth"].str.lower() + " "  # '2a ' is the emergency code 2A
+    frame, q = _quality(src, engine)
+    for (unit, month), n in EMERGENCY_HAND.items():
+        assert _cell(frame, unit, month, "emergency_admissions") == n, (unit, month)
+    assert q["area_not_in_lookup"] == 0 and q["unknown_admission_method"] == 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_provider_codes_differing_in_case_or_spaces_are_one_provider(engine):
+    src = _episodes(ROWS)
+    src["procode3"] = ["RX1", "rx1", " RX1", "RX2", "RX2 ", "RX1", "   "]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rf = episodes_to_frame(src, engine=engine, unit="provider", fields=NO_READY)
+    assert sorted(rf.frame["provider"].unique()) == ["RX1", "RX2"]
+    assert int(rf.frame["spells"].sum()) == 6  # the blank provider code has no unit
+    assert rf.quality.set_index("rule").loc["area_not_in_lookup", "spells"] == 1
