@@ -141,7 +141,12 @@ def run_duckdb(source: Any, build: Any, *, memory_limit: str | None = None,
             con.execute(f"SET threads = {int(threads)}")
         con.execute("SET preserve_insertion_order = false")
         con.execute(f"SET TimeZone = '{LOCAL_TZ}'")
-        name = duckdb_source(con, source)
+        try:
+            name = duckdb_source(con, source)
+        except duckdb.Error as exc:
+            raise DataError(f"DuckDB could not read the source {str(source)[:200]!r}: "
+                            f"{str(exc).strip().splitlines()[0]} Point it at the episode "
+                            f"files only.") from exc
         sql = build(source_columns_duckdb(con, name), name, "duckdb")
         try:
             return con.execute(sql).df()

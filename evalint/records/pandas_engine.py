@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalint.errors import SpecificationError
+from evalint.errors import DataError, SpecificationError
 from evalint.records.dates import read_dates
 from evalint.records.expr import Bands, Col
 from evalint.records.fields import UNIT_ROLES, FieldMap
@@ -37,9 +37,12 @@ def read_pandas(source: Any, columns: Sequence[str] | None = None) -> pd.DataFra
             return pd.concat([pd.read_csv(f, usecols=columns) for f in files], ignore_index=True)
         import pyarrow.dataset as ds
 
-        d = ds.dataset(str(path), format="parquet", partitioning="hive")
-        return d.to_table(columns=None if columns is None else list(columns)).to_pandas(
-            date_as_object=False)
+        try:
+            d = ds.dataset(str(path), format="parquet", partitioning="hive")
+            return d.to_table(columns=None if columns is None else list(columns)).to_pandas(
+                date_as_object=False)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise _unreadable(source, exc) from exc
     raise SpecificationError(
         f"engine='pandas' reads a parquet/CSV path or a pandas DataFrame; got "
         f"{type(source).__name__}.")
@@ -48,6 +51,10 @@ def read_pandas(source: Any, columns: Sequence[str] | None = None) -> pd.DataFra
 def source_columns_pandas(source: Any) -> list[str]:
     if isinstance(source, pd.DataFrame):
         return [str(c) for c in source.columns]
+    if not isinstance(source, (str, Path)):
+        raise SpecificationError(
+            f"engine='pandas' reads a parquet/CSV path or a pandas DataFrame; got "
+            f"{type(source).__name__}.")
     path = Path(source)
     if not path.exists():
         raise SpecificationError(f"source {str(source)!r} does not exist.")
@@ -56,7 +63,15 @@ def source_columns_pandas(source: Any) -> list[str]:
         return [str(c) for c in pd.read_csv(first, nrows=0).columns]
     import pyarrow.dataset as ds
 
-    return list(ds.dataset(str(path), format="parquet", partitioning="hive").schema.names)
+    try:
+        return list(ds.dataset(str(path), format="parquet", partitioning="hive").schema.names)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise _unreadable(source, exc) from exc
+
+
+def _unreadable(source: Any, exc: Exception) -> DataError:
+    return DataError(f"source {str(source)!r} could not be read as parquet: "
+                     f"{str(exc).splitlines()[0]} Point it at the episode files only.")
 
 
 def _dates(raw: pd.DataFrame, fields: FieldMap, role: str) -> np.ndarray:

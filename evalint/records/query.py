@@ -65,7 +65,8 @@ def build_query(fields: FieldMap, *, source: str, dialect: str, unit: str, freq:
 
     ready = (f"CAST({c('discharge_ready_date')} AS DATE)" if fields.has("discharge_ready_date")
              else "CAST(NULL AS DATE)")
-    age_sel = f", {c('age')} AS age" if age_bands is not None else ""
+    # an age that is not a number is unknown (pandas: to_numeric(errors="coerce"))
+    age_sel = f", TRY_CAST({c('age')} AS DOUBLE) AS age" if age_bands is not None else ""
     age_agg = ", min_by(age, ord) AS age" if age_bands is not None else ""
     area = c(UNIT_ROLES[unit])
     if lookup is not None:

@@ -82,6 +82,11 @@ def run_spark(source: Any, build: Any, *, spark: Any = None,
         df = (reader.option("header", True).option("inferSchema", True).csv(str(path)) if is_csv
               else reader.parquet(str(path)))
     elif isinstance(source, pd.DataFrame):
+        if len(source) == 0:
+            from evalint.errors import EmptyDataError
+
+            raise EmptyDataError("the episodes hold no rows; point source at the extract's "
+                                 "files or pass a frame with episodes.")
         df = session.createDataFrame(source)
     elif hasattr(source, "createOrReplaceTempView") and hasattr(source, "columns"):
         df = source

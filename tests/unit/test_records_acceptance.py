@@ -208,3 +208,63 @@ def test_provider_codes_differing_in_case_or_spaces_are_one_provider(engine):
     assert sorted(rf.frame["provider"].unique()) == ["RX1", "RX2"]
     assert int(rf.frame["spells"].sum()) == 6  # the blank provider code has no unit
     assert rf.quality.set_index("rule").loc["area_not_in_lookup", "spells"] == 1
+
+
+@pytest.mark.parametrize("source", [None, 5, [1, 2], {"a": 1}])
+def test_pandas_engine_names_what_it_reads(source):
+    from evalint.errors import SpecificationError
+
+    with pytest.raises(SpecificationError, match="engine='pandas' reads a parquet/CSV path"):
+        episodes_to_frame(source, engine="pandas")
+
+
+def test_age_bands_that_are_not_numbers_are_refused():
+    from evalint.errors import SpecificationError
+
+    with pytest.raises(SpecificationError, match="age_bands must be increasing whole ages"):
+        episodes_to_frame(_episodes(ROWS), age_bands=("a",), fields=NO_READY)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ages_as_text_are_banded_with_unreadable_ones_unknown(engine):
+    src = _episodes(ROWS).assign(startage=["5", "17", "x", "65", "85", None, "70"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rf = episodes_to_frame(src, engine=engine, fields=NO_READY, age_bands=(0, 18, 65, 85))
+    n = rf.frame.groupby("age_band")["spells"].sum()
+    # by hand: 5, 17 -> 0-17; 65, 70 -> 65-84; 85 -> 85+; 'x', missing -> unknown
+    assert n.to_dict() == {"0-17": 2, "18-64": 0, "65-84": 2, "85+": 1, "unknown": 2}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_folder_with_a_broken_parquet_file_is_a_data_error(engine, tmp_path):
+    from evalint.errors import DataError
+
+    _episodes(ROWS).to_parquet(tmp_path / "a.parquet")
+    (tmp_path / "b.parquet").write_bytes(b"not parquet")
+    with pytest.raises(DataError, match="b.parquet"):
+        episodes_to_frame(tmp_path, engine=engine, fields=NO_READY)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_no_episodes_is_an_empty_data_error(engine):
+    from evalint.errors import EmptyDataError
+
+    with pytest.raises(EmptyDataError, match="no rows"):
+        episodes_to_frame(_episodes(ROWS).iloc[:0], engine=engine, fields=NO_READY)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_months_without_any_spell_are_zeros_with_a_warning(engine):
+    from evalint.records import RecordsQualityWarning
+
+    src = _episodes([(1, 1, "2020-01-10", "2020-01-12", "21", QE1),
+                     (2, 2, "2020-05-10", "2020-05-12", "21", QF7)])
+    with pytest.warns(RecordsQualityWarning, match="3 of 5 month") as rec:
+        rf = episodes_to_frame(src, engine=engine, fields=NO_READY)
+    msg = str(rec[0].message)
+    assert "'2020-02-01', '2020-03-01', '2020-04-01'" in msg
+    assert len(rf.frame) == 42 * 5 and int(rf.frame["spells"].sum()) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        episodes_to_frame(src, engine=engine, fields=NO_READY, on_bad="ignore")
