@@ -139,6 +139,11 @@ def run_pandas(source: Any, fields: FieldMap, *, unit: str, freq: str,
     sp["area"] = firsts["area"].reindex(sp.index)
     if age_bands is not None:
         sp["age"] = firsts["age"].reindex(sp.index)
+    # a spell none of whose episodes has an order: the smallest value (the SQL engines alike)
+    no_order = g["ord"].count() == 0
+    if no_order.any():
+        for col in ["method", "area"] + (["age"] if age_bands is not None else []):
+            sp.loc[no_order, col] = g[col].min()[no_order]
     sp = sp.rename_axis("spell").reset_index()
     del ep, g, firsts
     # stage 2: unit, period, previous discharge of the same patient

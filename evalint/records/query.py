@@ -56,6 +56,12 @@ def _lookup_values(lookup: pd.DataFrame) -> str:
     return f"(VALUES {rows}) AS lk(area_code, lk_unit)"
 
 
+def _first(col: str) -> str:
+    """The first episode's value (lowest episode order; episodes without an order come last);
+    in a spell none of whose episodes has an order, the smallest value (pandas: the same)."""
+    return f"(CASE WHEN count(ord) = 0 THEN min({col}) ELSE min_by({col}, ord) END)"
+
+
 def build_query(fields: FieldMap, *, source: str, dialect: str, unit: str, freq: str,
                 lookup: pd.DataFrame | None, age_bands: Sequence[int] | None) -> str:
     """SQL text computing the unit x period sums from the episode table named ``source``."""
@@ -67,7 +73,7 @@ def build_query(fields: FieldMap, *, source: str, dialect: str, unit: str, freq:
              else "CAST(NULL AS DATE)")
     # an age that is not a number is unknown (pandas: to_numeric(errors="coerce"))
     age_sel = f", TRY_CAST({c('age')} AS DOUBLE) AS age" if age_bands is not None else ""
-    age_agg = ", min_by(age, ord) AS age" if age_bands is not None else ""
+    age_agg = f", {_first('age')} AS age" if age_bands is not None else ""
     area = c(UNIT_ROLES[unit])
     if lookup is not None:
         join = f"LEFT JOIN {_lookup_values(lookup)} ON sp.area = lk.area_code"
@@ -95,8 +101,8 @@ WITH ep AS (
   FROM {source}
 ), sp AS (
   SELECT spell, min(patient) AS patient, count(*) AS n_episodes, min(admit) AS admit,
-         max(disch) AS disch, max(ready) AS ready, min_by(method, ord) AS method,
-         min_by(area, ord) AS area{age_agg}
+         max(disch) AS disch, max(ready) AS ready, {_first('method')} AS method,
+         {_first('area')} AS area{age_agg}
   FROM ep GROUP BY spell
 ), sl AS (
   SELECT sp.*, {unit_expr} AS unit, {period_sql('sp.admit', freq, dialect)} AS period,

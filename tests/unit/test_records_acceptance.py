@@ -268,3 +268,21 @@ def test_months_without_any_spell_are_zeros_with_a_warning(engine):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         episodes_to_frame(src, engine=engine, fields=NO_READY, on_bad="ignore")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_episodes_without_an_order(engine):
+    # spell 1: one episode, no order -> its own method and area (by hand: an emergency
+    # admission in QE1); spell 2: two episodes, neither ordered, methods '21' and '11' -> the
+    # smallest, '11' (elective), whatever the row order; spell 3: the ordered episode first
+    src = pd.DataFrame({
+        "hesid": [1, 2, 2, 3, 3], "provspno": [1, 2, 2, 3, 3],
+        "epiorder": pd.array([None, None, None, None, 1], dtype="Int64"),
+        "admidate": ["2020-01-05", "2020-01-06", "2020-01-06", "2020-01-07", "2020-01-07"],
+        "disdate": ["2020-01-08", "2020-01-09", "2020-01-09", "2020-01-10", "2020-01-10"],
+        "admimeth": ["21", "21", "11", "11", "22"], "resicb": [QE1] * 5})
+    for rows in (src, src.iloc[::-1]):
+        frame, q = _quality(rows, engine)
+        assert _cell(frame, QE1, "2020-01-01", "emergency_admissions") == 2  # spells 1 and 3
+        assert _cell(frame, QE1, "2020-01-01", "spells") == 3
+        assert q["unknown_admission_method"] == 0 and q["area_not_in_lookup"] == 0
