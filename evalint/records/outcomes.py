@@ -2,9 +2,9 @@
 
 Every engine first reduces episodes to one row per spell with the columns
 
-``spell``, ``patient``, ``admit``, ``disch``, ``ready``, ``method``, ``area``, ``unit``,
-``age``, ``prev_disch`` (the discharge date of the same patient's previous spell in admission
-order), ``period``
+``spell``, ``patient`` (the lowest of its episodes' ids; ``patient_last`` the highest),
+``admit``, ``disch``, ``ready``, ``method``, ``area``, ``unit``, ``age``, ``prev_disch`` (the
+discharge date of the same patient's previous spell in admission order), ``period``
 
 and then evaluates the expressions below (rendered to SQL for DuckDB and Spark, evaluated
 directly for pandas) and sums them by unit and period. methods/records.md states the
@@ -104,6 +104,10 @@ QUALITY_TERMS: dict[str, tuple[Expr, str]] = {
         Flag(Cmp(ready, ">", disch)), "spell kept; delayed-discharge days taken as 0"),
     "discharge_ready_before_admission": (
         Flag(Cmp(ready, "<", admit)), "spell kept; delay capped at the length of stay"),
+    "spell_with_several_patients": (
+        Flag(Cmp(patient, "<", Col("patient_last"))),
+        "spell kept under its lowest patient id; make the spell key unique across patients "
+        "(e.g. provider code + spell number)"),
     "missing_patient_id": (
         Flag(IsNull(patient)),
         "spell kept; not linked to other spells (never a readmission or an overlap)"),

@@ -126,6 +126,7 @@ def run_pandas(source: Any, fields: FieldMap, *, unit: str, freq: str,
     g = ep.groupby("spell", sort=False)
     sp = pd.DataFrame({
         "patient": g["patient"].min(),
+        "patient_last": g["patient"].max(),
         "n_episodes": g.size(),
         "admit": g["admit"].min(),
         "disch": g["disch"].max(),

@@ -100,7 +100,7 @@ WITH ep AS (
          {code_sql(area, dialect)} AS area{age_sel}
   FROM {source}
 ), sp AS (
-  SELECT spell, min(patient) AS patient, count(*) AS n_episodes, min(admit) AS admit,
+  SELECT spell, min(patient) AS patient, max(patient) AS patient_last, count(*) AS n_episodes, min(admit) AS admit,
          max(disch) AS disch, max(ready) AS ready, {_first('method')} AS method,
          {_first('area')} AS area{age_agg}
   FROM ep GROUP BY spell

@@ -286,3 +286,15 @@ def test_episodes_without_an_order(engine):
         assert _cell(frame, QE1, "2020-01-01", "emergency_admissions") == 2  # spells 1 and 3
         assert _cell(frame, QE1, "2020-01-01", "spells") == 3
         assert q["unknown_admission_method"] == 0 and q["area_not_in_lookup"] == 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_spell_key_shared_by_two_patients_is_counted(engine):
+    # provider spell numbers repeat across providers: spell 1 of patients 1 and 2 is merged
+    # into one spell (as documented) and the quality table says so
+    src = _episodes([(1, 1, "2020-01-05", "2020-01-08", "21", QE1),
+                     (2, 1, "2020-01-06", "2020-01-09", "21", QE1),
+                     (3, 2, "2020-01-07", "2020-01-10", "21", QE1)])
+    frame, q = _quality(src, engine)
+    assert q["spell_with_several_patients"] == 1
+    assert _cell(frame, QE1, "2020-01-01", "spells") == 2
