@@ -2,9 +2,9 @@
 
 Every engine first reduces episodes to one row per spell with the columns
 
-``spell``, ``patient``, ``admit``, ``disch``, ``ready``, ``method``, ``area``, ``unit``,
-``age``, ``prev_disch`` (the discharge date of the same patient's previous spell in admission
-order), ``period``
+``spell``, ``patient`` (the lowest of its episodes' ids; ``patient_last`` the highest),
+``admit``, ``disch``, ``ready``, ``method``, ``area``, ``unit``, ``age``, ``prev_disch`` (the
+discharge date of the same patient's previous spell in admission order), ``period``
 
 and then evaluates the expressions below (rendered to SQL for DuckDB and Spark, evaluated
 directly for pandas) and sums them by unit and period. methods/records.md states the
@@ -50,7 +50,7 @@ EMERGENCY_METHODS = ("21", "22", "23", "24", "25", "2A", "2B", "2C", "2D", "28")
 KNOWN_METHODS = ("11", "12", "13") + EMERGENCY_METHODS + ("31", "32", "81", "82", "83", "99")
 
 admit, disch, ready, method = Col("admit"), Col("disch"), Col("ready"), Col("method")
-prev_disch, unit = Col("prev_disch"), Col("unit")
+prev_disch, unit, patient = Col("prev_disch"), Col("unit"), Col("patient")
 
 #: a spell enters the panel when its dates are present and in order and its unit is known
 dates_ok = Cmp(disch, ">=", admit)  # false when either date is null
@@ -104,4 +104,11 @@ QUALITY_TERMS: dict[str, tuple[Expr, str]] = {
         Flag(Cmp(ready, ">", disch)), "spell kept; delayed-discharge days taken as 0"),
     "discharge_ready_before_admission": (
         Flag(Cmp(ready, "<", admit)), "spell kept; delay capped at the length of stay"),
+    "spell_with_several_patients": (
+        Flag(Cmp(patient, "<", Col("patient_last"))),
+        "spell kept under its lowest patient id; make the spell key unique across patients "
+        "(e.g. provider code + spell number)"),
+    "missing_patient_id": (
+        Flag(IsNull(patient)),
+        "spell kept; not linked to other spells (never a readmission or an overlap)"),
 }

@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalint.errors import SpecificationError
+from evalint.errors import DataError, SpecificationError
+from evalint.records.dates import read_dates
 from evalint.records.expr import Bands, Col
 from evalint.records.fields import UNIT_ROLES, FieldMap
 from evalint.records.outcomes import QUALITY_TERMS, SPELL_TERMS, included
+from evalint.records.validate import check_spell_ids
 
 __all__ = ["read_pandas", "run_pandas"]
 
@@ -35,9 +37,12 @@ def read_pandas(source: Any, columns: Sequence[str] | None = None) -> pd.DataFra
             return pd.concat([pd.read_csv(f, usecols=columns) for f in files], ignore_index=True)
         import pyarrow.dataset as ds
 
-        d = ds.dataset(str(path), format="parquet", partitioning="hive")
-        return d.to_table(columns=None if columns is None else list(columns)).to_pandas(
-            date_as_object=False)
+        try:
+            d = ds.dataset(str(path), format="parquet", partitioning="hive")
+            return d.to_table(columns=None if columns is None else list(columns)).to_pandas(
+                date_as_object=False)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise _unreadable(source, exc) from exc
     raise SpecificationError(
         f"engine='pandas' reads a parquet/CSV path or a pandas DataFrame; got "
         f"{type(source).__name__}.")
@@ -46,6 +51,10 @@ def read_pandas(source: Any, columns: Sequence[str] | None = None) -> pd.DataFra
 def source_columns_pandas(source: Any) -> list[str]:
     if isinstance(source, pd.DataFrame):
         return [str(c) for c in source.columns]
+    if not isinstance(source, (str, Path)):
+        raise SpecificationError(
+            f"engine='pandas' reads a parquet/CSV path or a pandas DataFrame; got "
+            f"{type(source).__name__}.")
     path = Path(source)
     if not path.exists():
         raise SpecificationError(f"source {str(source)!r} does not exist.")
@@ -54,18 +63,30 @@ def source_columns_pandas(source: Any) -> list[str]:
         return [str(c) for c in pd.read_csv(first, nrows=0).columns]
     import pyarrow.dataset as ds
 
-    return list(ds.dataset(str(path), format="parquet", partitioning="hive").schema.names)
+    try:
+        return list(ds.dataset(str(path), format="parquet", partitioning="hive").schema.names)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise _unreadable(source, exc) from exc
 
 
-def _dates(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s, errors="coerce").astype("datetime64[ns]").dt.normalize()
+def _unreadable(source: Any, exc: Exception) -> DataError:
+    return DataError(f"source {str(source)!r} could not be read as parquet: "
+                     f"{str(exc).splitlines()[0]} Point it at the episode files only.")
+
+
+def _dates(raw: pd.DataFrame, fields: FieldMap, role: str) -> np.ndarray:
+    column = str(fields[role])
+    return read_dates(raw[column], column=column, role=role).to_numpy()
 
 
 def _codes(s: pd.Series) -> pd.Series:
+    """Codes as :func:`evalint.records.query.code_sql` reads them: trimmed, upper case, a
+    trailing ``.0`` dropped, empty -> missing."""
     out = s.astype("object")
     mask = out.notna()
-    out = out.where(~mask, out[mask].map(str))
-    return out
+    text = (out[mask].map(str).str.strip().str.replace(r"[.]0$", "", regex=True).str.upper())
+    out = out.where(~mask, text)
+    return out.where(out != "", None)
 
 
 def _period(d: pd.Series, freq: str) -> pd.Series:
@@ -89,9 +110,9 @@ def run_pandas(source: Any, fields: FieldMap, *, unit: str, freq: str,
         "spell": raw[fields["spell_id"]].to_numpy(),
         "patient": raw[fields["patient_id"]].to_numpy(),
         "ord": raw[fields["episode_order"]].to_numpy(),
-        "admit": _dates(raw[fields["admission_date"]]).to_numpy(),
-        "disch": _dates(raw[fields["discharge_date"]]).to_numpy(),
-        "ready": (_dates(raw[fields["discharge_ready_date"]]).to_numpy()
+        "admit": _dates(raw, fields, "admission_date"),
+        "disch": _dates(raw, fields, "discharge_date"),
+        "ready": (_dates(raw, fields, "discharge_ready_date")
                   if fields.has("discharge_ready_date") else np.datetime64("NaT", "ns")),
         "method": _codes(raw[fields["admission_method"]]).to_numpy(),
         "area": _codes(raw[fields[UNIT_ROLES[unit]]]).to_numpy(),
@@ -99,11 +120,13 @@ def run_pandas(source: Any, fields: FieldMap, *, unit: str, freq: str,
     if age_bands is not None:
         ep["age"] = pd.to_numeric(raw[fields["age"]], errors="coerce").to_numpy()
     del raw
+    check_spell_ids(int(ep["spell"].isna().sum()), str(fields["spell_id"]))
     # stage 1: spells (first episode by episode order carries method, area and age)
     ep = ep.sort_values(["spell", "ord"], kind="mergesort")
     g = ep.groupby("spell", sort=False)
     sp = pd.DataFrame({
         "patient": g["patient"].min(),
+        "patient_last": g["patient"].max(),
         "n_episodes": g.size(),
         "admit": g["admit"].min(),
         "disch": g["disch"].max(),
@@ -117,6 +140,11 @@ def run_pandas(source: Any, fields: FieldMap, *, unit: str, freq: str,
     sp["area"] = firsts["area"].reindex(sp.index)
     if age_bands is not None:
         sp["age"] = firsts["age"].reindex(sp.index)
+    # a spell none of whose episodes has an order: the smallest value (the SQL engines alike)
+    no_order = g["ord"].count() == 0
+    if no_order.any():
+        for col in ["method", "area"] + (["age"] if age_bands is not None else []):
+            sp.loc[no_order, col] = g[col].min()[no_order]
     sp = sp.rename_axis("spell").reset_index()
     del ep, g, firsts
     # stage 2: unit, period, previous discharge of the same patient
@@ -137,6 +165,7 @@ def run_pandas(source: Any, fields: FieldMap, *, unit: str, freq: str,
     vals = pd.DataFrame({k: sp[k] for k in group})
     vals["all_spells"] = 1
     vals["all_episodes"] = sp["n_episodes"].to_numpy()
+    vals["episodes_without_spell_id"] = 0
     for name, e in SPELL_TERMS.items():
         v = e.pandas(sp).astype("Int64").fillna(0).to_numpy(dtype=np.int64)
         vals[name] = np.where(inc, v, 0)

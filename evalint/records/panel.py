@@ -16,7 +16,7 @@ from evalint.errors import DroppedRowsWarning
 from evalint.records.fields import FieldMap, resolve_fields
 from evalint.records.lookup import icb_lookup
 from evalint.records.outcomes import OUTCOMES, RATIO_OUTCOMES, SPELL_TERMS
-from evalint.records.validate import quality_table, report_quality
+from evalint.records.validate import check_spell_ids, quality_table, report_quality
 
 __all__ = ["ENGINES", "RecordsFrame", "episodes_to_frame", "episodes_to_panel", "records_panel"]
 
@@ -65,10 +65,14 @@ def episodes_to_frame(
     check_option("freq", freq, tuple(_TIME))
     check_option("on_bad", on_bad, ("warn", "error", "ignore"))
     if age_bands is not None:
-        age_bands = tuple(int(b) for b in age_bands)
-        if list(age_bands) != sorted(set(age_bands)) or len(age_bands) < 1:
-            from evalint.errors import SpecificationError
+        from evalint.errors import SpecificationError
 
+        try:
+            age_bands = tuple(int(b) for b in age_bands)
+        except (TypeError, ValueError) as exc:
+            raise SpecificationError(f"age_bands must be increasing whole ages, e.g. (0, 18, 65, "
+                                     f"85); got {age_bands!r}.") from exc
+        if list(age_bands) != sorted(set(age_bands)) or len(age_bands) < 1:
             raise SpecificationError(f"age_bands must be increasing ages, e.g. (0, 18, 65, 85); "
                                      f"got {age_bands!r}.")
     lookup = icb_lookup() if unit == "icb" else None
@@ -85,11 +89,13 @@ def episodes_to_frame(
     if engine == "duckdb":
         from evalint.records.duckdb_engine import run_duckdb
 
-        sums = run_duckdb(source, build, memory_limit=memory_limit)
+        sums = run_duckdb(source, build, memory_limit=memory_limit,
+                          date_columns=lambda: _date_columns(holder["fields"]))
     elif engine == "spark":
         from evalint.records.spark_engine import run_spark
 
-        sums = run_spark(source, build, spark=spark)
+        sums = run_spark(source, build, spark=spark,
+                         date_columns=lambda: _date_columns(holder["fields"]))
     else:
         from evalint.records.pandas_engine import run_pandas
 
@@ -98,15 +104,48 @@ def episodes_to_frame(
         holder["fields"] = fm
         sums = run_pandas(source, fm, unit=unit, freq=freq, lookup=lookup, age_bands=age_bands)
     fm = holder["fields"]
+    if int(sums["all_episodes"].sum()) == 0:
+        from evalint.errors import EmptyDataError
+
+        raise EmptyDataError("the episodes hold no rows; point source at the extract's files or "
+                             "pass a frame with episodes.")
+    check_spell_ids(int(sums["episodes_without_spell_id"].sum()), str(fm["spell_id"]))
     quality = quality_table(sums)
     report_quality(quality, on_bad=on_bad)
     frame = _assemble(sums, unit=unit, freq=freq, lookup=lookup, age_bands=age_bands)
+    if on_bad != "ignore":
+        _warn_empty_periods(frame, _TIME[freq], quality)
     outcomes = tuple(o for o in OUTCOMES
                      if o != "delayed_discharge_days" or fm.has("discharge_ready_date"))
     keep = [unit, _TIME[freq]] + (["age_band"] if age_bands is not None else []) + \
         list(outcomes) + ["spells"]
     return RecordsFrame(frame=frame[keep], quality=quality, fields=fm, unit=unit,
                         time=_TIME[freq], outcomes=outcomes)
+
+
+def _warn_empty_periods(frame: pd.DataFrame, time: str, quality: pd.DataFrame) -> None:
+    """Warn when a period inside the extract's span has no spell in any unit: its cells are
+    zeros, which is wrong when the extract lacks that period rather than having no admissions."""
+    per = frame.groupby(time, sort=True)["spells"].sum()
+    empty = per.index[per.to_numpy() == 0]
+    if len(empty) == 0:
+        return
+    from evalint.errors import format_examples
+    from evalint.records.validate import RecordsQualityWarning
+
+    labels = [str(p.date()) for p in empty]
+    warnings.warn(RecordsQualityWarning(
+        f"{len(empty)} of {len(per)} {time}(s) between the first and the last admission have "
+        f"no spell in any unit: {format_examples(labels)}. Their cells are zeros; if the extract "
+        f"lacks those {time}s (a file not delivered, a filter), drop them from the panel or "
+        f"fix the extract (on_bad='ignore' silences this).", quality), stacklevel=3)
+
+
+def _date_columns(fm: FieldMap) -> dict[str, str]:
+    """Role -> column of the date roles in use."""
+    from evalint.records.dates import DATE_ROLES
+
+    return {r: str(fm[r]) for r in DATE_ROLES if fm.has(r)}
 
 
 def _assemble(sums: pd.DataFrame, *, unit: str, freq: str, lookup: pd.DataFrame | None,

@@ -20,7 +20,7 @@ from evalint.records.expr import Bands, Col, _quote
 from evalint.records.fields import UNIT_ROLES, FieldMap
 from evalint.records.outcomes import QUALITY_TERMS, SPELL_TERMS, included
 
-__all__ = ["QUALITY_COLUMNS", "TERM_COLUMNS", "build_query", "period_sql"]
+__all__ = ["QUALITY_COLUMNS", "TERM_COLUMNS", "build_query", "code_sql", "period_sql"]
 
 TERM_COLUMNS = tuple(SPELL_TERMS)
 QUALITY_COLUMNS = tuple(QUALITY_TERMS)
@@ -33,6 +33,13 @@ def _ident(name: str) -> str:
 def _q(name: str, dialect: str) -> str:
     """Quote a source column name."""
     return _ident(name) if dialect == "spark" else '"' + name.replace('"', '""') + '"'
+
+
+def code_sql(expr: str, dialect: str) -> str:
+    """A code column as text the way every engine reads it: spaces trimmed, upper case, a
+    number's trailing ``.0`` dropped (codes read as floats: ``21.0`` -> ``21``), empty -> NULL."""
+    s = "VARCHAR" if dialect == "duckdb" else "STRING"
+    return f"NULLIF(upper(regexp_replace(trim(CAST({expr} AS {s})), '[.]0$', '')), '')"
 
 
 def period_sql(expr: str, freq: str, dialect: str) -> str:
@@ -49,18 +56,24 @@ def _lookup_values(lookup: pd.DataFrame) -> str:
     return f"(VALUES {rows}) AS lk(area_code, lk_unit)"
 
 
+def _first(col: str) -> str:
+    """The first episode's value (lowest episode order; episodes without an order come last);
+    in a spell none of whose episodes has an order, the smallest value (pandas: the same)."""
+    return f"(CASE WHEN count(ord) = 0 THEN min({col}) ELSE min_by({col}, ord) END)"
+
+
 def build_query(fields: FieldMap, *, source: str, dialect: str, unit: str, freq: str,
                 lookup: pd.DataFrame | None, age_bands: Sequence[int] | None) -> str:
     """SQL text computing the unit x period sums from the episode table named ``source``."""
-    s = "VARCHAR" if dialect == "duckdb" else "STRING"
 
     def c(role: str) -> str:
         return _q(fields[role], dialect)
 
     ready = (f"CAST({c('discharge_ready_date')} AS DATE)" if fields.has("discharge_ready_date")
              else "CAST(NULL AS DATE)")
-    age_sel = f", {c('age')} AS age" if age_bands is not None else ""
-    age_agg = ", min_by(age, ord) AS age" if age_bands is not None else ""
+    # an age that is not a number is unknown (pandas: to_numeric(errors="coerce"))
+    age_sel = f", TRY_CAST({c('age')} AS DOUBLE) AS age" if age_bands is not None else ""
+    age_agg = f", {_first('age')} AS age" if age_bands is not None else ""
     area = c(UNIT_ROLES[unit])
     if lookup is not None:
         join = f"LEFT JOIN {_lookup_values(lookup)} ON sp.area = lk.area_code"
@@ -83,22 +96,25 @@ def build_query(fields: FieldMap, *, source: str, dialect: str, unit: str, freq:
 WITH ep AS (
   SELECT {c('spell_id')} AS spell, {c('patient_id')} AS patient, {c('episode_order')} AS ord,
          CAST({c('admission_date')} AS DATE) AS admit, CAST({c('discharge_date')} AS DATE) AS disch,
-         {ready} AS ready, CAST({c('admission_method')} AS {s}) AS method,
-         CAST({area} AS {s}) AS area{age_sel}
+         {ready} AS ready, {code_sql(c('admission_method'), dialect)} AS method,
+         {code_sql(area, dialect)} AS area{age_sel}
   FROM {source}
 ), sp AS (
-  SELECT spell, min(patient) AS patient, count(*) AS n_episodes, min(admit) AS admit,
-         max(disch) AS disch, max(ready) AS ready, min_by(method, ord) AS method,
-         min_by(area, ord) AS area{age_agg}
+  SELECT spell, min(patient) AS patient, max(patient) AS patient_last, count(*) AS n_episodes, min(admit) AS admit,
+         max(disch) AS disch, max(ready) AS ready, {_first('method')} AS method,
+         {_first('area')} AS area{age_agg}
   FROM ep GROUP BY spell
 ), sl AS (
   SELECT sp.*, {unit_expr} AS unit, {period_sql('sp.admit', freq, dialect)} AS period,
-         LAG(sp.disch) OVER (PARTITION BY sp.patient
-                             ORDER BY sp.admit ASC NULLS LAST, sp.spell ASC) AS prev_disch
+         CASE WHEN sp.patient IS NULL THEN NULL
+              ELSE LAG(sp.disch) OVER (PARTITION BY sp.patient
+                                       ORDER BY sp.admit ASC NULLS LAST, sp.spell ASC)
+              END AS prev_disch
   FROM sp {join}
 )
 SELECT {group},
   COUNT(*) AS all_spells, SUM(n_episodes) AS all_episodes,
+  SUM(CASE WHEN spell IS NULL THEN n_episodes ELSE 0 END) AS episodes_without_spell_id,
   {terms},
   {quality}
 FROM (SELECT sl.*{band} FROM sl) t

@@ -135,6 +135,14 @@ def simulate_episodes(
         raise SpecificationError(
             f"effect must lie in (-1, 0] (a reduction) and delay_effect in (-1, 1]; got "
             f"effect={effect!r}, delay_effect={delay_effect!r}.")
+    _check_window(start, months, effect_date, treated=int(n_treated) > 0)
+    if int(n_treated) != n_treated or not 0 <= n_treated <= len(icb_table()):
+        raise SpecificationError(
+            f"n_treated must be a whole number of ICBs from 0 to {len(icb_table())}; got "
+            f"{n_treated!r}.")
+    if int(n_jobs) != n_jobs or int(n_jobs) == 0:
+        raise SpecificationError(f"n_jobs must be a non-zero whole number (1 = serial, -1 = "
+                                 f"every core); got {n_jobs!r}.")
     n_episodes = int(n_episodes)
     path = Path(path)
     if path.exists() and overwrite:
@@ -161,6 +169,33 @@ def simulate_episodes(
     )
     (path / "_truth.json").write_text(json.dumps(out.to_dict(), indent=1))
     return out
+
+
+def _check_window(start: str, months: int, effect_date: str, *, treated: bool
+                  ) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
+    """The admission window and the effect date, checked: at least one month, and with treated
+    ICBs the effect date inside the window (else the truth written would claim an effect the
+    files do not hold)."""
+    if isinstance(months, bool) or int(months) != months or months < 1:
+        raise SpecificationError(f"months must be a whole number of months >= 1; got {months!r}.")
+    stamps = []
+    for name, value in (("start", start), ("effect_date", effect_date)):
+        try:
+            stamps.append(pd.Timestamp(value).normalize())
+        except (ValueError, TypeError) as exc:
+            raise SpecificationError(
+                f"{name}={value!r} is not a date; pass an ISO date such as '2021-04-01'.") from exc
+    start_ts, effect_ts = stamps
+    if pd.isna(start_ts) or pd.isna(effect_ts):
+        raise SpecificationError(f"start and effect_date must be dates; got start={start!r}, "
+                                 f"effect_date={effect_date!r}.")
+    end_ts = start_ts + pd.DateOffset(months=int(months))
+    if treated and not start_ts <= effect_ts < end_ts:
+        raise SpecificationError(
+            f"effect_date={effect_date!r} lies outside the admission window {start_ts.date()} to "
+            f"{(end_ts - pd.Timedelta(days=1)).date()} (start={start!r}, months={months!r}); "
+            f"move it inside, lengthen months, or pass n_treated=0 for no effect.")
+    return start_ts, effect_ts, end_ts
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,14 @@ Armbrust, M. et al. (2015). Spark SQL: relational data processing in Spark. SIGM
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from evalint.errors import SpecificationError
+from evalint.records.dates import not_dates_error
 
 __all__ = ["run_spark"]
 
@@ -34,8 +36,41 @@ def _session(spark: Any) -> Any:
     return SparkSession.builder.appName("evalint.records").getOrCreate()
 
 
-def run_spark(source: Any, build: Any, *, spark: Any = None) -> pd.DataFrame:
-    """Run the query built by ``build(columns, view_name, 'spark')`` on ``spark``."""
+_NUMERIC = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal", "boolean",
+            "void")
+
+
+def _ident(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def check_dates_spark(df: Any, date_columns: Mapping[str, str]) -> Any:
+    """``df`` with its date columns checked: a column of numbers or of text that is not ISO
+    raises the error naming the column, the role and a value; a column of numbers that holds
+    no value (an empty column read as numbers) becomes a null date column."""
+    types = dict(df.dtypes)
+    for role, col in date_columns.items():
+        kind = str(types.get(col, "")).lower()
+        c = _ident(col)
+        if kind.startswith(_NUMERIC):
+            row = df.where(f"{c} IS NOT NULL").select(col).limit(1).collect()
+            if row:
+                raise not_dates_error(col, role, None, row[0][0], f" (a {kind} column)")
+            df = df.withColumn(col, df[c].cast("string").cast("date"))
+        elif kind == "string":
+            bad = df.where(f"{c} IS NOT NULL AND try_cast({c} AS DATE) IS NULL").select(col)
+            row = bad.limit(1).collect()
+            if row:
+                raise not_dates_error(col, role, bad.count(), row[0][0])
+    return df
+
+
+def run_spark(source: Any, build: Any, *, spark: Any = None,
+              date_columns: Any = None) -> pd.DataFrame:
+    """Run the query built by ``build(columns, view_name, 'spark')`` on ``spark``.
+
+    ``date_columns()`` (role -> column, called after ``build``) names the date columns checked
+    first with :func:`check_dates_spark`."""
     session = _session(spark)
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -47,6 +82,11 @@ def run_spark(source: Any, build: Any, *, spark: Any = None) -> pd.DataFrame:
         df = (reader.option("header", True).option("inferSchema", True).csv(str(path)) if is_csv
               else reader.parquet(str(path)))
     elif isinstance(source, pd.DataFrame):
+        if len(source) == 0:
+            from evalint.errors import EmptyDataError
+
+            raise EmptyDataError("the episodes hold no rows; point source at the extract's "
+                                 "files or pass a frame with episodes.")
         df = session.createDataFrame(source)
     elif hasattr(source, "createOrReplaceTempView") and hasattr(source, "columns"):
         df = source
@@ -54,9 +94,11 @@ def run_spark(source: Any, build: Any, *, spark: Any = None) -> pd.DataFrame:
         raise SpecificationError(
             f"engine='spark' reads a parquet/CSV path, a Spark DataFrame or a pandas DataFrame; "
             f"got {type(source).__name__}.")
+    sql = build(list(df.columns), _VIEW, "spark")
+    if date_columns is not None:
+        df = check_dates_spark(df, date_columns())
     df.createOrReplaceTempView(_VIEW)
     try:
-        sql = build(list(df.columns), _VIEW, "spark")
         result = session.sql(sql)
         names = list(result.columns)
         # the aggregate is small: collect rows rather than depend on Spark's pandas bridge

@@ -12,10 +12,11 @@ import warnings
 
 import pandas as pd
 
-from evalint.errors import DataError, DroppedRowsWarning
+from evalint.errors import DataError, DroppedRowsWarning, MissingValuesError
 from evalint.records.outcomes import QUALITY_TERMS
 
-__all__ = ["RecordsDataError", "RecordsQualityWarning", "quality_table", "report_quality"]
+__all__ = ["RecordsDataError", "RecordsQualityWarning", "check_spell_ids", "quality_table",
+           "report_quality"]
 
 
 class RecordsDataError(DataError):
@@ -62,3 +63,19 @@ def report_quality(table: pd.DataFrame, *, on_bad: str) -> None:
     if on_bad == "error":
         raise RecordsDataError(msg, table)
     warnings.warn(RecordsQualityWarning(msg, table), stacklevel=3)
+
+
+def check_spell_ids(n_missing: int, column: str) -> None:
+    """Refuse episodes without a spell id: they cannot be put together into spells.
+
+    Raises
+    ------
+    MissingValuesError
+        ``n_missing > 0``; the message names the column and the fix.
+    """
+    if n_missing > 0:
+        raise MissingValuesError(
+            f"{n_missing} episode(s) have no spell id in column {column!r} (spell_id): episodes "
+            f"are put together into spells by it, so these cannot be counted. Drop them, or give "
+            f"each its own key (e.g. fill from another id column), or map spell_id to another "
+            f"column with fields={{'spell_id': '<column>'}}.")

@@ -43,7 +43,7 @@ def test_handmade_numbers(engine, as_csv, tmp_path):
         rf = episodes_to_frame(src, engine=engine, fields={"discharge_ready_date": "disreadydate"})
     _check_handmade(rf)
     w = next(x.message for x in rec if isinstance(x.message, RecordsQualityWarning))
-    assert "discharge_before_admission: 1" in str(w) and len(w.table) == 9
+    assert "discharge_before_admission: 1" in str(w) and len(w.table) == 11
 
 
 def test_input_frame_not_mutated():

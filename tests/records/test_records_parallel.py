@@ -39,8 +39,8 @@ def test_generator_identical_with_one_or_two_workers(tmp_path, monkeypatch):
     import evalint.records.simulate as sim
 
     monkeypatch.setattr(sim, "_CHUNK", 5_000)  # four chunks
-    simulate_episodes(18_000, seed=9, path=tmp_path / "a", months=12, n_jobs=1)
-    simulate_episodes(18_000, seed=9, path=tmp_path / "b", months=12, n_jobs=2)
+    simulate_episodes(18_000, seed=9, path=tmp_path / "a", months=12, effect_date="2019-07-01", n_jobs=1)
+    simulate_episodes(18_000, seed=9, path=tmp_path / "b", months=12, effect_date="2019-07-01", n_jobs=2)
 
     def read(p):
         t = ds.dataset(str(p), format="parquet", partitioning="hive").to_table().to_pandas()

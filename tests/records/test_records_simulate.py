@@ -30,9 +30,10 @@ def _spells(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_exact_size_and_determinism(tmp_path):
-    a = simulate_episodes(20_000, seed=5, path=tmp_path / "a", months=12)
-    simulate_episodes(20_000, seed=5, path=tmp_path / "b", months=12)
-    simulate_episodes(20_000, seed=6, path=tmp_path / "c", months=12)
+    kw = {"months": 12, "effect_date": "2019-07-01"}
+    a = simulate_episodes(20_000, seed=5, path=tmp_path / "a", **kw)
+    simulate_episodes(20_000, seed=5, path=tmp_path / "b", **kw)
+    simulate_episodes(20_000, seed=6, path=tmp_path / "c", **kw)
     da, db, dc = _read(tmp_path / "a"), _read(tmp_path / "b"), _read(tmp_path / "c")
     assert len(da) == 20_000 == a.n_episodes
     pd.testing.assert_frame_equal(da, db)
@@ -78,3 +79,26 @@ def test_bad_arguments(tmp_path):
         simulate_episodes(0, seed=1, path=tmp_path / "x")
     with pytest.raises(SpecificationError, match="effect"):
         simulate_episodes(10, seed=1, path=tmp_path / "x", effect=0.5)
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"months": 0}, "months must be"),  # looped for ever before: no admission day to draw
+    ({"months": -3}, "months must be"),
+    ({"start": "bad"}, "start='bad' is not a date"),
+    # the default effect date 2021-04-01 is after a 12-month window from 2019-01-01: the truth
+    # written claimed a -10% effect in 6 ICBs that no file held
+    ({"months": 12}, "outside the admission window 2019-01-01 to 2019-12-31"),
+    ({"effect_date": "2018-06-01"}, "outside the admission window"),
+    ({"n_treated": 50}, "n_treated must be a whole number of ICBs from 0 to 42"),  # was 42
+    ({"n_treated": -1}, "n_treated"),
+    ({"n_jobs": 0}, "n_jobs"),
+])
+def test_bad_window_and_counts_are_refused(tmp_path, kw, match):
+    with pytest.raises(SpecificationError, match=match):
+        simulate_episodes(10, seed=1, path=tmp_path / "x", **kw)
+    assert not (tmp_path / "x").exists()  # refused before anything is written
+
+
+def test_no_treated_icbs_need_no_effect_date_in_the_window(tmp_path):
+    sim = simulate_episodes(500, seed=1, path=tmp_path / "x", months=12, n_treated=0)
+    assert sim.treated_icbs == () and sim.n_episodes == 500

@@ -33,3 +33,22 @@ def test_spark_handmade_numbers_from_a_spark_dataframe(spark, tmp_path):
     sdf = spark.read.option("header", True).option("inferSchema", True).csv(str(tmp_path / "ep.csv"))
     with pytest.warns(RecordsQualityWarning):
         _check_handmade(episodes_to_frame(sdf, engine="spark", spark=spark))
+
+
+def test_spark_dates_uk_text_refused_and_an_empty_ready_column_read_as_missing(spark, tmp_path):
+    from evalint.errors import TimeParseError
+
+    src = handmade.episodes()
+    uk = src.assign(admidate=src["admidate"].dt.strftime("%d/%m/%Y"))
+    with pytest.raises(TimeParseError, match="'admidate' \\(admission_date\\) holds 13 value"):
+        episodes_to_frame(spark.createDataFrame(uk), engine="spark", spark=spark)
+    # a parquet column written from an all-empty column has no date type: read as no ready
+    # dates, so the panel is the hand-worked one with no delayed days
+    empty = src.assign(disreadydate=None)
+    empty.to_parquet(tmp_path / "ep.parquet", index=False)
+    with pytest.warns(RecordsQualityWarning):
+        rf = episodes_to_frame(str(tmp_path / "ep.parquet"), engine="spark", spark=spark)
+    f = rf.frame.set_index(["icb", "month"])
+    assert int(f["delayed_discharge_days"].sum()) == 0
+    for (unit, month), exp in handmade.EXPECTED.items():
+        assert int(f.loc[(unit, pd.Timestamp(month)), "emergency_admissions"]) == exp[1]
