@@ -1,0 +1,55 @@
+"""Acceptance checks of results, summaries, tables and the report as users meet them:
+what a result refuses to recompute, and what its summary and tidy table print, checked
+against closed forms and hand computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from evalint.errors import InferenceError
+from evalint.results import EffectResult, InferenceInfo, make_result
+
+
+def _result(ci: tuple[float, float] | None = None, p_value: float | None = None,
+            name: str = "analytic", description: str = "normal reference", reps: int | None = None,
+            **kwargs: object) -> EffectResult:
+    return make_result(method="Hand result", estimand="ATT", term="ATT", outcome="admissions",
+                       estimate=-15.7, se=3.0, ci=ci, p_value=p_value,
+                       inference=InferenceInfo(name, description, reps=reps), **kwargs)
+
+
+def test_with_alpha_recomputes_a_wald_interval_by_the_closed_form():
+    r = _result().with_alpha(0.10)
+    z = stats.norm.ppf(0.95)
+    assert r.ci == pytest.approx((-15.7 - z * 3.0, -15.7 + z * 3.0), rel=1e-12)
+    assert r.p_value == pytest.approx(2 * stats.norm.sf(15.7 / 3.0), rel=1e-9)
+
+
+@pytest.mark.parametrize("ci, p", [
+    ((-30.3, -1.01), 1 / 63),          # a placebo-rank interval and p-value (synthetic control)
+    ((-np.inf, np.inf), 0.16),         # an unbounded wild cluster bootstrap test-inversion interval
+])
+def test_with_alpha_refuses_an_interval_that_is_not_wald(ci, p):
+    """A placebo or bootstrap interval is not estimate +/- z x SE: rebuilding it as one would
+    silently swap the method (a p-value of 1/63 became 1.7e-7, 2 * norm.sf(15.7 / 3))."""
+    r = _result(ci=ci, p_value=p, name="placebo", description="in-space placebo test", reps=62)
+    with pytest.raises(InferenceError, match=r"alpha=0\.1"):
+        r.with_alpha(0.1)
+    assert r.ci == ci and r.p_value == p  # unchanged
+
+
+def test_with_alpha_keeps_a_log_scale_wald_rate_ratio():
+    z = stats.norm.ppf(0.975)
+    rr = make_result(method="Hand result", estimand="rate ratio", term="RR", outcome="admissions",
+                     estimate=float(np.exp(-0.1)), se=0.05, scale="rate_ratio", p_value=0.045,
+                     ci=(float(np.exp(-0.1 - z * 0.05)), float(np.exp(-0.1 + z * 0.05))),
+                     inference=InferenceInfo("analytic", "normal reference"))
+    z90 = stats.norm.ppf(0.95)
+    assert rr.with_alpha(0.1).ci == pytest.approx((np.exp(-0.1 - z90 * 0.05), np.exp(-0.1 + z90 * 0.05)))
+    skewed = make_result(method="Hand result", estimand="rate ratio", term="RR", outcome="admissions",
+                         estimate=0.9, se=0.05, scale="rate_ratio", p_value=0.04, ci=(0.7, 0.95),
+                         inference=InferenceInfo("bootstrap", "percentile bootstrap", reps=999))
+    with pytest.raises(InferenceError):
+        skewed.with_alpha(0.1)
