@@ -5,9 +5,11 @@ against closed forms and hand computations."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
+from evalint import Panel, segmented_regression
 from evalint.errors import InferenceError
 from evalint.results import EffectResult, InferenceInfo, make_result
 
@@ -53,3 +55,35 @@ def test_with_alpha_keeps_a_log_scale_wald_rate_ratio():
                          inference=InferenceInfo("bootstrap", "percentile bootstrap", reps=999))
     with pytest.raises(InferenceError):
         skewed.with_alpha(0.1)
+
+
+def _count_frame(freq: str, periods: int, start: str, units: int = 6) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    times = pd.period_range(start, periods=periods, freq=freq).to_timestamp()
+    rows = [{"unit": f"U{u}", "when": t, "emergency_admissions": 300 + 5 * u + rng.poisson(20),
+             "treated": int(u < 2 and i >= periods // 2)}
+            for u in range(units) for i, t in enumerate(times)]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("freq, periods, start, word", [
+    ("Q", 24, "2016-01", "quarter"), ("Y", 16, "2004", "year"), ("D", 60, "2022-01-01", "day"),
+    ("M", 36, "2019-01", "month"),
+])
+def test_count_labels_name_the_panels_own_period(freq, periods, start, word):
+    """One row of a quarterly panel counts a quarter's admissions: labelling it 'per month' misstates
+    every number shown with it (the ITS result's outcome label, its summary and plot axis)."""
+    df = _count_frame(freq, periods, start)
+    panel = Panel.from_frame(df, unit="unit", time="when", outcome="emergency_admissions", treatment="treated")
+    assert panel.outcome_kinds["emergency_admissions"].unit_label == f"admissions per {word}"
+    r = segmented_regression(panel, unit="U0")
+    assert r.outcome_label == f"Emergency admissions (admissions per {word})"
+    assert f"admissions per {word}" in str(r.summary())
+    if word != "month":
+        assert "per month" not in str(r.summary())
+
+
+def test_period_numbers_are_labelled_per_period():
+    df = _count_frame("M", 30, "2019-01").assign(when=lambda d: d.groupby("unit").cumcount() + 1)
+    panel = Panel.from_frame(df, unit="unit", time="when", outcome="emergency_admissions", treatment="treated")
+    assert panel.outcome_kinds["emergency_admissions"].unit_label == "admissions per period"
