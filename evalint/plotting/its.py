@@ -14,6 +14,7 @@ import pandas as pd
 from evalint.errors import SpecificationError
 from evalint.plotting.base import fix_date_ticks, mark_threats, new_axes, tight_layout_above, to_plot_x
 from evalint.plotting.style import OKABE_ITO, drawable, styled
+from evalint.results.numbers import fmt_level
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -82,7 +83,7 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
         sl = slice(first, None)
         ax.plot(xs, s["counterfactual"].to_numpy(float)[sl], "--", color=OKABE_ITO["vermillion"], lw=1.6,
                 label="counterfactual (no intervention)", zorder=4)
-        pct = int(round((1 - result.alpha) * 100))
+        pct = fmt_level(result.alpha)
         ax.fill_between(xs, s["cf_low"].to_numpy(float)[sl], s["cf_high"].to_numpy(float)[sl],
                         color=OKABE_ITO["vermillion"], alpha=0.15, lw=0, label=f"{pct}% CI of counterfactual")
     trans = np.flatnonzero(phase == "transition")
@@ -107,7 +108,7 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
     ax.set_xlabel({"M": "Month", "Q": "Quarter", "W": "Week", "D": "Day", "Y": "Year"}.get(freq, "Period"))
     label = drawable(result.outcome_label or result.outcome)
     ax.set_ylabel(label)
-    pct = int(round((1 - result.alpha) * 100))
+    pct = fmt_level(result.alpha)
     lo, hi = result.ci
     if result.scale in ("rate_ratio", "ratio"):
         what = (f"rate ratio {result.estimate:.3g} ({pct}% CI {lo:.3g} to {hi:.3g}): "

@@ -17,7 +17,7 @@ import pandas as pd
 from evalint.errors import SpecificationError
 from evalint.plotting.base import new_figure
 from evalint.plotting.style import OKABE_ITO, drawable, short_labels, styled, wrap_label
-from evalint.results.numbers import fmt_p, p_value_draws
+from evalint.results.numbers import fmt_level, fmt_p, p_value_draws
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -187,7 +187,7 @@ def plot_synth(result: EffectResult, ax: Any = None, *, unit: Any = None, placeb
     lo, hi = result.ci
     p_txt = fmt_p(result.p_value, p_value_draws(result))
     a1.set_title("Average effect after the start: " + f"{result.estimate:.3g}"
-                 + (f" ({round((1 - result.alpha) * 100)}% CI {lo:.3g} to {hi:.3g})"
+                 + (f" ({fmt_level(result.alpha)}% CI {lo:.3g} to {hi:.3g})"
                     if np.isfinite(lo) and np.isfinite(hi) else " (no interval: see flags)")
                  + (f", {p_txt}" if p_txt else ""), fontsize=9, loc="left")
     a1.legend(fontsize=7.5, frameon=False, loc="lower left")

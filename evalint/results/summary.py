@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.diagnostics.base import CheckResult, Flag
-from evalint.results.numbers import fmt_p, p_value_draws
+from evalint.results.numbers import fmt_level, fmt_p, p_value_draws
 
 __all__ = ["Section", "SummarisedResult", "Summary", "format_number"]
 
@@ -129,7 +129,7 @@ def _isna_scalar(x: Any) -> bool:
 
 def _confidence_label(alpha: float) -> str:
     """``95%`` for alpha 0.05, ``97.5%`` for 0.025 (never rounded to a wrong level)."""
-    return f"{(1 - alpha) * 100:.10g}%"
+    return f"{fmt_level(alpha)}%"
 
 
 def _md(text: str) -> str:

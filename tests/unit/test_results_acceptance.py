@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evalint import Panel, segmented_regression
+from evalint import Panel, evaluate, segmented_regression, synthetic_did
 from evalint.errors import InferenceError
 from evalint.results import EffectResult, InferenceInfo, make_result
 
@@ -87,3 +87,46 @@ def test_period_numbers_are_labelled_per_period():
     df = _count_frame("M", 30, "2019-01").assign(when=lambda d: d.groupby("unit").cumcount() + 1)
     panel = Panel.from_frame(df, unit="unit", time="when", outcome="emergency_admissions", treatment="treated")
     assert panel.outcome_kinds["emergency_admissions"].unit_label == "admissions per period"
+
+
+def _texts(fig) -> str:
+    out = [t.get_text() for ax in fig.axes for t in (ax.title, ax._left_title, ax.xaxis.label, ax.yaxis.label)]
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg is not None:
+            out += [t.get_text() for t in leg.get_texts()]
+    out += [t.get_text() for t in fig.texts]
+    return "\n".join(out)
+
+
+@pytest.fixture(scope="module")
+def monthly_panel() -> Panel:
+    df = _count_frame("M", 36, "2019-01", units=8)
+    return Panel.from_frame(df, unit="unit", time="when", outcome="emergency_admissions", treatment="treated")
+
+
+@pytest.mark.parametrize("alpha, level, wrong", [(0.025, "97.5%", "98%"), (0.005, "99.5%", "100%")])
+def test_figures_name_the_confidence_level_without_rounding(monthly_panel, alpha, level, wrong):
+    """1 - 0.025 is a 97.5% interval; rounding it to "98%" (or 0.995 to "100%") misstates it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    for r in (segmented_regression(monthly_panel, unit="U0", alpha=alpha),
+              synthetic_did(monthly_panel, alpha=alpha, seed=1)):
+        fig = r.plot()
+        text = _texts(fig)
+        plt.close(fig)
+        assert f"{level} CI" in text, (r.method, text)
+        assert f"{wrong} CI" not in text
+        assert f"{level} CI" in str(r.summary())
+
+
+def test_report_names_the_confidence_level_without_rounding(monthly_panel, tmp_path):
+    ev = evaluate(monthly_panel, designs=["its", "synth"], alpha=0.025, fast=True, robustness=False, seed=1)
+    md = ev.report(tmp_path / "r.md").read_text(encoding="utf-8")
+    import re
+
+    levels = set(re.findall(r"([0-9.]+)% (?:CI|interval|confidence)", md))
+    assert levels == {"97.5"}, levels  # the results table, captions and legends all say 97.5%
