@@ -130,3 +130,35 @@ def test_report_names_the_confidence_level_without_rounding(monthly_panel, tmp_p
 
     levels = set(re.findall(r"([0-9.]+)% (?:CI|interval|confidence)", md))
     assert levels == {"97.5"}, levels  # the results table, captions and legends all say 97.5%
+
+
+def test_synthetic_control_key_of_long_names_stays_below_the_axes():
+    """Twelve long unit names: the numbered key under the figure must not run over the tick labels
+    of the gap panel or the donor-weight panel (measured on the drawn figure)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    names = [f"Ünïcödé Hospitals NHS Foundation Trust — site {'x' * 60} {i}" for i in range(12)]
+    df = _count_frame("M", 36, "2019-01", units=12)
+    df["unit"] = df["unit"].map({f"U{i}": n for i, n in enumerate(names)})
+    long_outcome = "Admissions — über lång name with spaces " + "y" * 60
+    df = df.rename(columns={"emergency_admissions": long_outcome})
+    panel = Panel.from_frame(df, unit="unit", time="when", outcome=long_outcome, treatment="treated")
+    fig = synthetic_did(panel, seed=1).plot()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    keys = [t for t in fig.texts if t.get_text().startswith("Key:")]
+    assert len(keys) == 1 and keys[0].get_text().count("[") >= 9
+    key_box = keys[0].get_window_extent(renderer)
+    for ax in fig.axes:
+        box = ax.get_tightbbox(renderer)
+        assert key_box.y1 <= box.y0 + 1, (ax.get_title(), key_box, box)
+    assert key_box.y0 >= 0
+    # the left panel's title stays left of the donor-weight panel's title
+    left, right = fig.axes[0].title, fig.axes[2].title
+    if not left.get_text():
+        left, right = fig.axes[0]._left_title, fig.axes[2]._left_title
+    assert left.get_window_extent(renderer).x1 <= right.get_window_extent(renderer).x0
+    plt.close(fig)
