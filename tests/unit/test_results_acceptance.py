@@ -162,3 +162,43 @@ def test_synthetic_control_key_of_long_names_stays_below_the_axes():
         left, right = fig.axes[0]._left_title, fig.axes[2]._left_title
     assert left.get_window_extent(renderer).x1 <= right.get_window_extent(renderer).x0
     plt.close(fig)
+
+
+@pytest.fixture(scope="module")
+def small_evaluation(monthly_panel):
+    return evaluate(monthly_panel, designs=["its"], fast=True, robustness=False, seed=1)
+
+
+def test_report_path_with_a_tilde_is_in_the_home_folder(small_evaluation, tmp_path, monkeypatch):
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    out = small_evaluation.report("~/r.html")
+    assert out == home / "r.html" and out.is_file()
+    assert not (cwd / "~").exists()  # not a folder literally named "~" in the working folder
+
+
+@pytest.mark.parametrize("path", [None, 3, b"r.html"])
+def test_report_path_that_is_not_a_path_is_refused_with_its_type(small_evaluation, path):
+    from evalint.errors import SpecificationError
+
+    with pytest.raises(SpecificationError, match=type(path).__name__):
+        small_evaluation.report(path)
+
+
+def test_config_paths_with_a_tilde_are_in_the_home_folder(tmp_path, monkeypatch):
+    """`evalint evaluate`: [output] dir = "~/reports" and [data] path = "~/d.csv" mean the home
+    folder (as a shell would), not a folder named "~" beside the configuration file."""
+    from evalint.evaluate.config import load_config
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[data]\npath = "~/d.csv"\nunit = "unit"\ntime = "month"\noutcomes = ["y"]\n'
+                   '[output]\ndir = "~/reports"\n', encoding="utf-8")
+    c = load_config(cfg)
+    assert c.out_dir == (home / "reports").resolve()
+    assert c.data["path"] == str((home / "d.csv").resolve())
