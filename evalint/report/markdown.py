@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,19 @@ from evalint.report.content import Block, build_report
 __all__ = ["render_markdown", "write_markdown"]
 
 
+#: "<" that would open an HTML tag, comment or declaration in Markdown (CommonMark raw HTML)
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _text(v: Any) -> str:
+    """Text from the data (unit, outcome and event names, messages) as Markdown shows it: a "<"
+    that would open an HTML tag is escaped, so a name such as "Trust <North>" or "<script>" is
+    shown as written rather than dropped or run by a Markdown viewer ("<5 beds" is left as is)."""
+    return _TAG_START.sub("&lt;", "" if v is None else str(v))
+
+
 def _cell(v: Any) -> str:
-    return ("" if v is None else str(v)).replace("|", "\\|").replace("\n", " ")
+    return _text(v).replace("|", "\\|").replace("\n", " ")
 
 
 def _table(df: pd.DataFrame) -> str:
@@ -27,19 +39,19 @@ def _table(df: pd.DataFrame) -> str:
 
 def _block(b: Block, fig_dir: str) -> str:
     if b.kind == "p":
-        return b.value
+        return _text(b.value)
     if b.kind == "verdict":
-        return f"**{b.value}**"
+        return f"**{_text(b.value)}**"
     if b.kind == "h3":
-        return f"### {b.value}"
+        return f"### {_text(b.value)}"
     if b.kind == "h4":
-        return f"#### {b.value}"
+        return f"#### {_text(b.value)}"
     if b.kind == "list":
-        return "\n".join(f"- {i}" for i in b.value)
+        return "\n".join(f"- {_text(i)}" for i in b.value)
     if b.kind == "olist":
-        return "\n".join(f"{k}. {i}" for k, i in enumerate(b.value, 1))
+        return "\n".join(f"{k}. {_text(i)}" for k, i in enumerate(b.value, 1))
     if b.kind == "pairs":
-        return "\n".join(f"- **{k}**: {v}" for k, v in b.value)
+        return "\n".join(f"- **{_text(k)}**: {_text(v)}" for k, v in b.value)
     if b.kind == "table":
         return _table(b.value)
     if b.kind == "code":
@@ -47,15 +59,15 @@ def _block(b: Block, fig_dir: str) -> str:
     if b.kind == "figure":
         f = b.value
         if f.png is None:
-            return f"*{f.title}: could not be drawn ({f.error}).*"
-        return f"![{f.title}]({fig_dir}/{f.slug}.png)\n\n*{f.title}.* {f.caption}"
+            return f"*{_text(f.title)}: could not be drawn ({_text(f.error)}).*"
+        return f"![{_text(f.title)}]({fig_dir}/{f.slug}.png)\n\n*{_text(f.title)}.* {_text(f.caption)}"
     if b.kind == "cards":
-        return "\n\n".join(f"### {c.title}\n\n" + "\n\n".join(_block(x, fig_dir) for x in c.blocks)
+        return "\n\n".join(f"### {_text(c.title)}\n\n" + "\n\n".join(_block(x, fig_dir) for x in c.blocks)
                            for c in b.value)
     if b.kind == "details":
         head, blocks = b.value
         inner = "\n\n".join(_block(x, fig_dir) for x in blocks)
-        return f"<details><summary>{head}</summary>\n\n{inner}\n\n</details>"
+        return f"<details><summary>{_text(head)}</summary>\n\n{inner}\n\n</details>"
     return ""
 
 
@@ -63,9 +75,9 @@ def render_markdown(ev: Any, fig_dir: str = "figures", figures: list | None = No
     """The report as Markdown referring to figures in ``fig_dir`` (relative)."""
     figs = ev.figures() if figures is None else figures
     title, sections = build_report(ev, figs)
-    parts = [f"# {title}"]
+    parts = [f"# {_text(title)}"]
     for s in sections:
-        parts.append(f"## {s.title}")
+        parts.append(f"## {_text(s.title)}")
         parts.extend(_block(b, fig_dir) for b in s.blocks)
     return "\n\n".join(parts) + "\n"
 

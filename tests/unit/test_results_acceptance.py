@@ -202,3 +202,24 @@ def test_config_paths_with_a_tilde_are_in_the_home_folder(tmp_path, monkeypatch)
     c = load_config(cfg)
     assert c.out_dir == (home / "reports").resolve()
     assert c.data["path"] == str((home / "d.csv").resolve())
+
+
+def test_markdown_report_shows_names_with_angle_brackets_as_written(tmp_path):
+    """A unit named "<script>alert(1)</script>" or "Trust <North>" is data, not HTML: the Markdown
+    report escapes the "<" that would open a tag (Markdown viewers pass raw HTML through), as the
+    HTML report and the result summaries already do; "<5 beds" opens no tag and is left alone."""
+    df = _count_frame("M", 36, "2019-01", units=8)
+    names = {"U0": "<script>alert(1)</script>", "U1": "Trust <North>", "U2": "Beds <5 unit"}
+    df["unit"] = df["unit"].replace(names)
+    panel = Panel.from_frame(df, unit="unit", time="when", outcome="emergency_admissions", treatment="treated")
+    ev = evaluate(panel, designs=["synth"], fast=True, robustness=False, seed=1)
+    md = ev.report(tmp_path / "r.md").read_text(encoding="utf-8")
+    import re
+
+    tags = set(re.findall(r"<(/?[A-Za-z]+)", md))
+    assert tags <= {"details", "/details", "summary", "/summary"}, tags  # only the report's own
+    assert "&lt;script>alert(1)&lt;/script>" in md
+    assert "Trust &lt;North>" in md
+    from evalint.report.markdown import _text
+
+    assert _text("Beds <5 unit, A&E <= 4 h") == "Beds <5 unit, A&E <= 4 h"
