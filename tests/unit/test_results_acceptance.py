@@ -223,3 +223,20 @@ def test_markdown_report_shows_names_with_angle_brackets_as_written(tmp_path):
     from evalint.report.markdown import _text
 
     assert _text("Beds <5 unit, A&E <= 4 h") == "Beds <5 unit, A&E <= 4 h"
+
+
+def test_plot_kinds_a_result_cannot_draw_are_typed_errors(monthly_panel):
+    """plot(kind=...) on a result without the figure's data: a SpecificationError naming what is
+    missing, not a KeyError from pandas or an empty figure drawn without a word."""
+    from evalint import callaway_santanna, synthetic_did
+    from evalint.errors import SpecificationError
+
+    sdid = synthetic_did(monthly_panel, seed=1)
+    with pytest.raises(SpecificationError, match="bacon_decomposition"):
+        sdid.plot(kind="bacon")
+    cs = callaway_santanna(monthly_panel)  # the simple aggregation: no event times
+    assert "rel_time" not in cs.effects.columns or cs.effects["rel_time"].isna().all()
+    with pytest.raises(SpecificationError, match="rel_time"):
+        cs.plot(kind="event_study")
+    with pytest.raises(SpecificationError, match="'time'"):
+        cs.plot(kind="effects_over_time")
