@@ -175,7 +175,11 @@ class Summary:
             ("Inference", r.inference.description + (f"; {r.inference.note}" if r.inference.note else "")),
         ]
         if r.intervention is not None:
-            head.pairs.insert(2, ("Intervention", format_number(r.intervention)))
+            # a period number or a year is a label, not a quantity: 1101, not "1,101"
+            inter = r.intervention
+            shown = (str(int(inter)) if isinstance(inter, (int, np.integer)) and not isinstance(inter, bool)
+                     else format_number(inter))
+            head.pairs.insert(2, ("Intervention", shown))
         dims = [f"{r.n_units} unit(s)" if r.n_units else "", f"{r.n_periods} period(s)" if r.n_periods else "",
                 f"{r.n_obs} observations" if r.n_obs else ""]
         if any(dims):

@@ -240,3 +240,11 @@ def test_plot_kinds_a_result_cannot_draw_are_typed_errors(monthly_panel):
         cs.plot(kind="event_study")
     with pytest.raises(SpecificationError, match="'time'"):
         cs.plot(kind="effects_over_time")
+
+
+def test_summary_shows_a_period_number_intervention_without_grouping():
+    """On period numbers the intervention 1101 is a label: "1101", as the panel prints it, not "1,101"."""
+    r = _result(intervention=1101)
+    line = next(ln for ln in str(r.summary()).splitlines() if ln.startswith("Intervention"))
+    assert line.split()[-1] == "1101"
+    assert "| Intervention | 1101 |" in r.summary().as_markdown()
