@@ -28,6 +28,24 @@ def _cell(v: Any) -> str:
     return _text(v).replace("|", "\\|").replace("\n", " ")
 
 
+def figure_files(figures: list[Any]) -> dict[str, str]:
+    """Each figure's PNG file name (without ``.png``) in the figures folder: its slug with every
+    character other than letters, digits, "_", "-" and "." replaced by "_", cut to 80 characters,
+    made unique (ignoring case). A slug carries the outcome's name, which may hold "/", spaces,
+    "?" or be very long: as a file name it was written into a missing sub-folder or refused by
+    the file system, and a Markdown link with spaces does not show the image."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for f in figures:
+        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(f.slug)).strip("._")[:80] or "figure"
+        name, k = base, 2
+        while name.lower() in used:
+            name, k = f"{base}-{k}", k + 1
+        used.add(name.lower())
+        names[f.slug] = name
+    return names
+
+
 def _table(df: pd.DataFrame) -> str:
     if df is None or df.empty:
         return "(none)"
@@ -37,7 +55,7 @@ def _table(df: pd.DataFrame) -> str:
     return "\n".join([head, sep, *rows])
 
 
-def _block(b: Block, fig_dir: str) -> str:
+def _block(b: Block, fig_dir: str, files: dict[str, str] | None = None) -> str:
     if b.kind == "p":
         return _text(b.value)
     if b.kind == "verdict":
@@ -60,13 +78,14 @@ def _block(b: Block, fig_dir: str) -> str:
         f = b.value
         if f.png is None:
             return f"*{_text(f.title)}: could not be drawn ({_text(f.error)}).*"
-        return f"![{_text(f.title)}]({fig_dir}/{f.slug}.png)\n\n*{_text(f.title)}.* {_text(f.caption)}"
+        name = (files or {}).get(f.slug, f.slug)
+        return f"![{_text(f.title)}]({fig_dir}/{name}.png)\n\n*{_text(f.title)}.* {_text(f.caption)}"
     if b.kind == "cards":
-        return "\n\n".join(f"### {_text(c.title)}\n\n" + "\n\n".join(_block(x, fig_dir) for x in c.blocks)
+        return "\n\n".join(f"### {_text(c.title)}\n\n" + "\n\n".join(_block(x, fig_dir, files) for x in c.blocks)
                            for c in b.value)
     if b.kind == "details":
         head, blocks = b.value
-        inner = "\n\n".join(_block(x, fig_dir) for x in blocks)
+        inner = "\n\n".join(_block(x, fig_dir, files) for x in blocks)
         return f"<details><summary>{_text(head)}</summary>\n\n{inner}\n\n</details>"
     return ""
 
@@ -75,10 +94,11 @@ def render_markdown(ev: Any, fig_dir: str = "figures", figures: list | None = No
     """The report as Markdown referring to figures in ``fig_dir`` (relative)."""
     figs = ev.figures() if figures is None else figures
     title, sections = build_report(ev, figs)
+    files = figure_files(figs)
     parts = [f"# {_text(title)}"]
     for s in sections:
         parts.append(f"## {_text(s.title)}")
-        parts.extend(_block(b, fig_dir) for b in s.blocks)
+        parts.extend(_block(b, fig_dir, files) for b in s.blocks)
     return "\n\n".join(parts) + "\n"
 
 
@@ -92,8 +112,9 @@ def write_markdown(ev: Any, path: str | Path) -> Path:
     fig_dir = p.parent / f"{p.stem}_figures"
     figs = ev.figures()
     fig_dir.mkdir(exist_ok=True)
+    files = figure_files(figs)
     for f in figs:
         if f.png is not None:
-            (fig_dir / f"{f.slug}.png").write_bytes(f.png)
+            (fig_dir / f"{files[f.slug]}.png").write_bytes(f.png)
     p.write_text(render_markdown(ev, fig_dir.name, figs), encoding="utf-8")
     return p

@@ -248,3 +248,21 @@ def test_summary_shows_a_period_number_intervention_without_grouping():
     line = next(ln for ln in str(r.summary()).splitlines() if ln.startswith("Intervention"))
     assert line.split()[-1] == "1101"
     assert "| Intervention | 1101 |" in r.summary().as_markdown()
+
+
+@pytest.mark.parametrize("outcome", ["admissions/ED", "a b: c?*", "x" * 300])
+def test_markdown_report_figures_of_any_outcome_name_are_written_and_linked(tmp_path, outcome):
+    """The figures' files carry the outcome's name: one with "/" went to a missing sub-folder
+    (FileNotFoundError), 300 characters exceeded the file system's limit (OSError), and a link
+    with spaces shows no image. Every link must name a PNG file that exists, without spaces."""
+    import re
+
+    df = _count_frame("M", 36, "2019-01", units=8).rename(columns={"emergency_admissions": outcome})
+    panel = Panel.from_frame(df, unit="unit", time="when", outcome=outcome, treatment="treated")
+    ev = evaluate(panel, designs=["its"], fast=True, robustness=False, seed=1)
+    md = ev.report(tmp_path / "r.md").read_text(encoding="utf-8")
+    links = re.findall(r"!\[[^\]]*\]\(([^)]*)\)", md)
+    assert len(links) >= 2
+    for link in links:
+        assert " " not in link and (tmp_path / link).is_file(), link
+    assert {p.parent for p in (tmp_path / "r_figures").rglob("*.png")} == {tmp_path / "r_figures"}
