@@ -46,6 +46,15 @@ def figure_files(figures: list[Any]) -> dict[str, str]:
     return names
 
 
+def _destination(path: str) -> str:
+    """A link destination Markdown reads whole: in angle brackets when it holds a space or a
+    parenthesis (a report named "my report.md" has its figures in "my report_figures/"; a bare
+    destination ends at the space and the image is not shown; CommonMark 0.31, section 6.3)."""
+    if not re.search(r"[\s()<>]", path):
+        return path
+    return "<" + path.replace("<", "%3C").replace(">", "%3E") + ">"
+
+
 def _table(df: pd.DataFrame) -> str:
     if df is None or df.empty:
         return "(none)"
@@ -79,7 +88,7 @@ def _block(b: Block, fig_dir: str, files: dict[str, str] | None = None) -> str:
         if f.png is None:
             return f"*{_text(f.title)}: could not be drawn ({_text(f.error)}).*"
         name = (files or {}).get(f.slug, f.slug)
-        return f"![{_text(f.title)}]({fig_dir}/{name}.png)\n\n*{_text(f.title)}.* {_text(f.caption)}"
+        return f"![{_text(f.title)}]({_destination(f'{fig_dir}/{name}.png')})\n\n*{_text(f.title)}.* {_text(f.caption)}"
     if b.kind == "cards":
         return "\n\n".join(f"### {_text(c.title)}\n\n" + "\n\n".join(_block(x, fig_dir, files) for x in c.blocks)
                            for c in b.value)

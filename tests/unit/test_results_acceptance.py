@@ -266,3 +266,17 @@ def test_markdown_report_figures_of_any_outcome_name_are_written_and_linked(tmp_
     for link in links:
         assert " " not in link and (tmp_path / link).is_file(), link
     assert {p.parent for p in (tmp_path / "r_figures").rglob("*.png")} == {tmp_path / "r_figures"}
+
+
+def test_markdown_report_named_with_spaces_links_its_figures(small_evaluation, tmp_path):
+    """'my report (v2).md' keeps its figures in 'my report (v2)_figures/'; a CommonMark renderer
+    (markdown-it-py, the parser of the CommonMark reference tests) must find every image there."""
+    markdown_it = pytest.importorskip("markdown_it")
+    out = small_evaluation.report(tmp_path / "my report (v2).md")
+    tokens = markdown_it.MarkdownIt("commonmark").parse(out.read_text(encoding="utf-8"))
+    images = [c.attrs["src"] for t in tokens if t.type == "inline" for c in (t.children or []) if c.type == "image"]
+    assert len(images) >= 2
+    from urllib.parse import unquote
+
+    for src in images:  # the renderer percent-encodes the destination, as a browser will decode it
+        assert (tmp_path / unquote(str(src))).is_file(), src
