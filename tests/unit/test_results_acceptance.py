@@ -280,3 +280,26 @@ def test_markdown_report_named_with_spaces_links_its_figures(small_evaluation, t
 
     for src in images:  # the renderer percent-encodes the destination, as a browser will decode it
         assert (tmp_path / unquote(str(src))).is_file(), src
+
+
+@pytest.mark.parametrize("freq, start, periods", [("W", "2021-01-04", 60), ("Q", "2016-01", 24), ("D", "2022-01-01", 60)])
+def test_its_figure_draws_the_intervention_at_the_first_post_period_start(freq, start, periods):
+    """Weekly panels: the ITS figure raised a TypeError (the week label parsed as a time-zone-aware
+    timestamp) and drew the line 20 h 21 min into the week. The line must sit at the start of the
+    first post period, computed here with pandas."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    from matplotlib import pyplot as plt
+
+    df = _count_frame(freq, periods, start)
+    panel = Panel.from_frame(df, unit="unit", time="when", outcome="emergency_admissions", treatment="treated")
+    first_post = pd.period_range(start, periods=periods, freq=freq)[periods // 2].start_time
+    r = segmented_regression(panel, unit="U0")
+    fig = r.plot()
+    lines = [ln.get_xdata()[0] for ln in fig.axes[0].get_lines()
+             if len(ln.get_xdata()) == 2 and ln.get_xdata()[0] == ln.get_xdata()[1]]
+    plt.close(fig)
+    assert lines, "no intervention line"
+    assert mdates.date2num(first_post) == pytest.approx(mdates.date2num(pd.Timestamp(lines[0])), abs=1e-9)
