@@ -93,20 +93,20 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
             end = x[run[-1] + 1] if run[-1] + 1 < len(x) else x[run[-1]]
             ax.axvspan(x[run[0]], end, facecolor="none", edgecolor="0.5", hatch="//", lw=0,
                        label="transition window" if j == 0 else None)
-    starts = []
+    line_at: list[Any] = []
     for i, (name, per) in enumerate(inter.items()):
         # an ordinal axis (period numbers, not Periods) places the line at the number itself
         # parsed at the series' own frequency: bare, a week "2021-08-02/2021-08-08" reads as
         # 2021-08-02 20:21 (the "/2021-08-08" taken as a time), the line then missing the week start
         first = s["time"].iloc[0]
-        t = int(per) if not isinstance(first, pd.Period) else pd.Period(per, freq=first.freq).start_time
-        starts.append(t)
+        t = int(per) if not isinstance(first, pd.Period) else pd.Period(per, freq=first.freqstr).start_time
+        line_at.append(t)
         ax.axvline(t, color="black", lw=1.0, ls=":" if i else "-")
     shown = [f for f in result.flags if f.kind == "confounding" and f.severity in flag_severity]
     key = []
     if show_flags and shown:
         # the first intervention's start date (a week's label, "2021-07-26/2021-08-01", is no date)
-        first_start = starts[0] if starts and isinstance(starts[0], pd.Timestamp) else None
+        first_start = line_at[0] if line_at and isinstance(line_at[0], pd.Timestamp) else None
         key = mark_threats(ax, shown, at=first_start)
     fix_date_ticks(ax.xaxis)  # the view is final: no artist added below changes it
     first_t = s["time"].iloc[0]

@@ -282,7 +282,8 @@ def test_markdown_report_named_with_spaces_links_its_figures(small_evaluation, t
         assert (tmp_path / unquote(str(src))).is_file(), src
 
 
-@pytest.mark.parametrize("freq, start, periods", [("W", "2021-01-04", 60), ("Q", "2016-01", 24), ("D", "2022-01-01", 60)])
+@pytest.mark.parametrize("freq, start, periods",
+                         [("W", "2021-01-04", 60), ("Q", "2016-01", 24), ("D", "2022-01-01", 60)])
 def test_its_figure_draws_the_intervention_at_the_first_post_period_start(freq, start, periods):
     """Weekly panels: the ITS figure raised a TypeError (the week label parsed as a time-zone-aware
     timestamp) and drew the line 20 h 21 min into the week. The line must sit at the start of the
