@@ -81,6 +81,20 @@ class OutcomeKind:
                 f"outcome {self.name!r}: count models need measure='count'; got {self.measure!r}."
             )
 
+    def per_period(self, period: str) -> OutcomeKind:
+        """This kind with "per month" in :attr:`unit_label` read as "per ``period``".
+
+        The shipped counts are labelled for monthly data ("admissions per month"); on a
+        quarterly, annual, weekly or daily panel (or period numbers, ``"period"``) one value
+        counts a quarter's, a year's... admissions, and a label saying "per month" would misstate
+        every number reported on it. Labels without "per month" are returned unchanged.
+        """
+        if period == "month" or "per month" not in self.unit_label:
+            return self
+        import dataclasses
+
+        return dataclasses.replace(self, unit_label=self.unit_label.replace("per month", f"per {period}"))
+
     @property
     def is_count(self) -> bool:
         """True for counts (non-negative integers in principle)."""

@@ -161,6 +161,8 @@ def frame_parts(
                            "ordinal" if kind == "ordinal" else FREQ_NAMES[fcode])
 
     kinds = _resolve_kinds(outcomes, outcome_kind)
+    period = "period" if kind == "ordinal" else _PERIOD_WORDS[fcode]
+    kinds = {o: k.per_period(period) for o, k in kinds.items()}
     keys = work[[unit_col, time]]
     for o in outcomes:
         work[o] = checks.require_numeric(work, o, "outcome")
@@ -357,6 +359,10 @@ def _require_distinct_roles(unit: Any, time: Any, outcomes: tuple[str, ...], tre
                 f"Pass a different column for {role}=, or copy the column under a new name."
             )
         seen.setdefault(col, role)
+
+
+#: Canonical frequency code -> the word for one period (outcome labels: "admissions per quarter").
+_PERIOD_WORDS = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 
 
 def _resolve_kinds(outcomes: tuple[str, ...], outcome_kind: Any) -> dict[str, OutcomeKind]:

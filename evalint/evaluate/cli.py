@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from evalint.evaluate.core import evaluate
 
     cfg = load_config(args.config)
-    out = Path(args.out).resolve() if args.out else cfg.out_dir
+    out = Path(args.out).expanduser().resolve() if args.out else cfg.out_dir
     overwrite = args.overwrite or cfg.overwrite
     option = "--overwrite (or overwrite = true in [output])"
     protect = (cfg.source, *([Path(cfg.data["path"])] if "path" in cfg.data else []))

@@ -277,7 +277,7 @@ def load_config(path: str | Path) -> EvaluateConfig:
             missing.append("outcomes")
         if missing:
             raise ConfigError(f"{p}: [data] needs {', '.join(missing)} (or a [data.simulate] table).")
-        data["path"] = str((p.parent / data["path"]).resolve())
+        data["path"] = str((p.parent / Path(data["path"]).expanduser()).resolve())
     ev = dict(raw.get("evaluation", {}))
     _check_keys(ev, _EVAL_KEYS, "evaluation", p)
     _check_types(ev, "evaluation", p)
@@ -293,7 +293,7 @@ def load_config(path: str | Path) -> EvaluateConfig:
     name = str(out.get("name", "report"))
     if not name or "/" in name or "\\" in name or name in (".", ".."):
         raise ConfigError(f"{p}: [output] name {name!r} must be a plain file name without folders, e.g. \"report\".")
-    out_dir = (p.parent / out.get("dir", "evalint-report")).resolve()
+    out_dir = (p.parent / Path(out.get("dir", "evalint-report")).expanduser()).resolve()  # "~/x": home
     return EvaluateConfig(source=p, data=data, evaluation=ev, out_dir=out_dir, formats=tuple(formats),
                           name=name, raw=raw, overwrite=bool(out.get("overwrite", False)))
 

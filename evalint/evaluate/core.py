@@ -610,16 +610,27 @@ class Evaluation:
         Raises
         ------
         SpecificationError
-            ``path`` does not end in .html or .md.
+            ``path`` does not end in .html or .md, or is not a str or path.
         OutputError
             ``path`` is a folder, its parent is a file, or the folder is not writable.
+
+        A leading ``~`` is the home folder, as in :func:`os.path.expanduser`.
         """
+        import os
         import shutil
         import tempfile
 
         from evalint._output import check_writable_parent, replace_file_set
 
-        p = Path(path)
+        if not isinstance(path, (str, os.PathLike)):
+            raise SpecificationError(
+                f"report path must be a file name (a str or pathlib.Path) such as 'report.html' or "
+                f"'report.md'; got {type(path).__name__} {path!r}.")
+        try:
+            p = Path(path).expanduser()  # "~/reports/r.html" is in the home folder, not a folder named "~"
+        except (TypeError, RuntimeError) as exc:
+            raise SpecificationError(f"report path {path!r} cannot be used ({exc}); give a file name "
+                                     "such as 'report.html'.") from None
         if p.is_dir():
             raise OutputError(f"report path {str(p)!r} is a folder; give a file name such as "
                               f"{str(p / ('report' + (p.suffix or '.html')))!r}.")

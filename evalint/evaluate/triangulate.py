@@ -36,7 +36,7 @@ from typing import Any
 import pandas as pd
 
 from evalint.evaluate.registry import VariantView
-from evalint.results.numbers import fmt, fmt_p
+from evalint.results.numbers import fmt, fmt_level, fmt_p
 
 __all__ = ["APART", "ASSUMPTIONS", "TABLE_COLUMNS", "Entry", "Verdict", "headline_for", "key_diagnostic",
            "verdict_for"]
@@ -173,7 +173,7 @@ def verdict_for(outcome: str, entries: Sequence[Entry], alpha: float = 0.05) -> 
     ok = [e for e in entries if e.ok and e.design not in APART]
     shown_apart = [e for e in entries if e.ok and e.design in APART]
     failed_designs, failed_diag, n_high = _caveats(entries)
-    pct = round((1 - alpha) * 100)
+    pct = fmt_level(alpha)
     if not ok:
         status = "no_design"
         head = "No design produced an estimate for this outcome."
@@ -239,7 +239,7 @@ def _outcome_words(outcome: str) -> str:
         return outcome.replace("_", " ")
 
 
-def _change(e: Entry, pct: int, with_ci: bool = True) -> str:
+def _change(e: Entry, pct: str, with_ci: bool = True) -> str:
     """"-4.69% (95% CI -8.88% to -0.504%)" on the percent scale, else on the absolute one."""
     s = e.scaled
     use_pct = all(math.isfinite(v) for v in (s.percent, s.pct_low, s.pct_high))
@@ -267,7 +267,7 @@ def headline_for(outcome: str, status: str, ok: Sequence[Entry], alpha: float = 
     When the only design with an estimate fails one of its diagnostics, or no design produced
     one, the sentence says there is no credible estimate rather than quoting a number.
     """
-    pct = round((1 - alpha) * 100)
+    pct = fmt_level(alpha)
     what = _outcome_words(outcome)
     if status == "no_design" or not ok:
         return f"No credible estimate for {what}: no design produced one."

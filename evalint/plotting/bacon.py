@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from evalint.errors import SpecificationError
 from evalint.plotting.base import new_axes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,8 +32,12 @@ def plot_bacon(result: EffectResult, ax: Any = None, **_: Any) -> Figure:
 
     The dashed line is the TWFE estimate (the weighted mean of the points).
     """
+    table = result.tables.get("bacon")
+    if table is None:
+        raise SpecificationError(
+            f"plot kind 'bacon' needs a Goodman-Bacon decomposition (result.tables['bacon'], from "
+            f"bacon_decomposition()); this {result.method!r} result has none. Use result.plot().")
     fig, ax = new_axes(ax, figsize=(7, 4.8))
-    table = result.tables["bacon"]
     for (marker, colour), kind in zip(_STYLES, dict.fromkeys(table["comparison"])):
         sub = table.loc[table["comparison"] == kind]
         ax.scatter(sub["weight"], sub["estimate"], marker=marker, color=colour, label=kind, alpha=0.8)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 
+from evalint.errors import SpecificationError
 from evalint.plotting.base import effect_label, mark_threats, new_axes, to_plot_x
 from evalint.plotting.style import OKABE_ITO, drawable, styled
 
@@ -18,6 +19,18 @@ __all__ = ["plot_estimate", "plot_event_study", "plot_effects_over_time"]
 
 def _ylabel(r: EffectResult) -> str:
     return effect_label(r)
+
+
+def _rows_with(r: EffectResult, column: str, kind: str) -> Any:
+    """``r.effects`` rows with ``column`` set; a typed error naming what is missing when none are
+    (a figure of no points would be drawn empty without a word)."""
+    e = r.effects
+    if e is None or column not in e.columns or not e[column].notna().any():
+        raise SpecificationError(
+            f"plot kind {kind!r} needs effects with a {column!r} column "
+            f"({'event times' if column == 'rel_time' else 'calendar periods'}); this {r.method!r} result has "
+            f"none. Use result.plot() for its own figure, or kind='estimate'.")
+    return e.dropna(subset=[column])
 
 
 @styled
@@ -42,8 +55,8 @@ def plot_event_study(r: EffectResult, ax: Any = None, *, title: str | None = Non
 
     ``title`` defaults to the outcome and the method in words.
     """
+    e = _rows_with(r, "rel_time", "event_study").sort_values("rel_time")
     fig, ax = new_axes(ax)
-    e = r.effects.dropna(subset=["rel_time"]).sort_values("rel_time")
     x = e["rel_time"].to_numpy(dtype=float)
     y = e["estimate"].to_numpy(dtype=float)
     if "band_low" in e and e["band_low"].notna().any():
@@ -72,8 +85,8 @@ def plot_event_study(r: EffectResult, ax: Any = None, *, title: str | None = Non
 @styled
 def plot_effects_over_time(r: EffectResult, ax: Any = None, **_: Any) -> Figure:
     """Per-period effects on the calendar axis with CIs; flagged events marked in a strip above."""
+    e = _rows_with(r, "time", "effects_over_time")
     fig, ax = new_axes(ax)
-    e = r.effects.dropna(subset=["time"])
     t = to_plot_x(e["time"])
     ax.plot(t, e["estimate"], marker="o", color=OKABE_ITO["blue"], label="effect")
     if e["conf_low"].notna().any():

@@ -18,6 +18,7 @@ import pandas as pd
 from evalint.errors import SpecificationError
 from evalint.plotting.base import new_figure, tight_layout_above
 from evalint.plotting.style import DESIGN_COLOURS, OKABE_ITO, drawable, styled, wrap_label
+from evalint.results.numbers import fmt_level
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -85,7 +86,7 @@ def plot_forest(table: pd.DataFrame, *, truth: Mapping[str, float] | None = None
 
     fig = new_figure((11, height))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    pct = round((1 - alpha) * 100)
+    pct = fmt_level(alpha)
     y = np.arange(len(designs))[::-1]
     pos = dict(zip(designs, y))
     drawn_truth = False

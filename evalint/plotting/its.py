@@ -14,6 +14,7 @@ import pandas as pd
 from evalint.errors import SpecificationError
 from evalint.plotting.base import fix_date_ticks, mark_threats, new_axes, tight_layout_above, to_plot_x
 from evalint.plotting.style import OKABE_ITO, drawable, styled
+from evalint.results.numbers import fmt_level
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -82,7 +83,7 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
         sl = slice(first, None)
         ax.plot(xs, s["counterfactual"].to_numpy(float)[sl], "--", color=OKABE_ITO["vermillion"], lw=1.6,
                 label="counterfactual (no intervention)", zorder=4)
-        pct = int(round((1 - result.alpha) * 100))
+        pct = fmt_level(result.alpha)
         ax.fill_between(xs, s["cf_low"].to_numpy(float)[sl], s["cf_high"].to_numpy(float)[sl],
                         color=OKABE_ITO["vermillion"], alpha=0.15, lw=0, label=f"{pct}% CI of counterfactual")
     trans = np.flatnonzero(phase == "transition")
@@ -92,22 +93,28 @@ def plot_its(result: EffectResult, ax: Any = None, *, show_flags: bool = True,
             end = x[run[-1] + 1] if run[-1] + 1 < len(x) else x[run[-1]]
             ax.axvspan(x[run[0]], end, facecolor="none", edgecolor="0.5", hatch="//", lw=0,
                        label="transition window" if j == 0 else None)
+    line_at: list[Any] = []
     for i, (name, per) in enumerate(inter.items()):
         # an ordinal axis (period numbers, not Periods) places the line at the number itself
-        t = int(per) if not isinstance(s["time"].iloc[0], pd.Period) else pd.Period(per).start_time
+        # parsed at the series' own frequency: bare, a week "2021-08-02/2021-08-08" reads as
+        # 2021-08-02 20:21 (the "/2021-08-08" taken as a time), the line then missing the week start
+        first = s["time"].iloc[0]
+        t = int(per) if not isinstance(first, pd.Period) else pd.Period(per, freq=first.freqstr).start_time
+        line_at.append(t)
         ax.axvline(t, color="black", lw=1.0, ls=":" if i else "-")
     shown = [f for f in result.flags if f.kind == "confounding" and f.severity in flag_severity]
     key = []
     if show_flags and shown:
-        first_inter = next(iter(inter.values()), None)
-        key = mark_threats(ax, shown, at=first_inter)
+        # the first intervention's start date (a week's label, "2021-07-26/2021-08-01", is no date)
+        first_start = line_at[0] if line_at and isinstance(line_at[0], pd.Timestamp) else None
+        key = mark_threats(ax, shown, at=first_start)
     fix_date_ticks(ax.xaxis)  # the view is final: no artist added below changes it
     first_t = s["time"].iloc[0]
     freq = getattr(first_t, "freqstr", "")[:1] if isinstance(first_t, pd.Period) else ""
     ax.set_xlabel({"M": "Month", "Q": "Quarter", "W": "Week", "D": "Day", "Y": "Year"}.get(freq, "Period"))
     label = drawable(result.outcome_label or result.outcome)
     ax.set_ylabel(label)
-    pct = int(round((1 - result.alpha) * 100))
+    pct = fmt_level(result.alpha)
     lo, hi = result.ci
     if result.scale in ("rate_ratio", "ratio"):
         what = (f"rate ratio {result.estimate:.3g} ({pct}% CI {lo:.3g} to {hi:.3g}): "

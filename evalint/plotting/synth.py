@@ -9,6 +9,7 @@ optional ``unit``, ``gap``, ``post``) and the optional tables ``"placebo_gaps"``
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,7 +18,7 @@ import pandas as pd
 from evalint.errors import SpecificationError
 from evalint.plotting.base import new_figure
 from evalint.plotting.style import OKABE_ITO, drawable, short_labels, styled, wrap_label
-from evalint.results.numbers import fmt_p, p_value_draws
+from evalint.results.numbers import fmt_level, fmt_p, p_value_draws
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -127,7 +128,7 @@ def plot_synth(result: EffectResult, ax: Any = None, *, unit: Any = None, placeb
     a0.set_ylabel(wrap_label(label, 40))
     head = drawable(title) if title else (f"{label}: {unit_lab.replace(chr(10), ' ')} vs its synthetic comparison, "
                                           f"{labels[0]} to {labels[-1]}")
-    a0.set_title(wrap_label(head, 100, 2) + f"\n{drawable(result.method)}", fontsize=9, loc="left")
+    a0.set_title(wrap_label(head, 80, 2) + f"\n{drawable(result.method)}", fontsize=9, loc="left")
     if cut is not None:
         a0.axvline(cut - 0.5, color="grey", ls=":", lw=1)
     a0.legend(fontsize=8, frameon=False)
@@ -187,7 +188,7 @@ def plot_synth(result: EffectResult, ax: Any = None, *, unit: Any = None, placeb
     lo, hi = result.ci
     p_txt = fmt_p(result.p_value, p_value_draws(result))
     a1.set_title("Average effect after the start: " + f"{result.estimate:.3g}"
-                 + (f" ({round((1 - result.alpha) * 100)}% CI {lo:.3g} to {hi:.3g})"
+                 + (f" ({fmt_level(result.alpha)}% CI {lo:.3g} to {hi:.3g})"
                     if np.isfinite(lo) and np.isfinite(hi) else " (no interval: see flags)")
                  + (f", {p_txt}" if p_txt else ""), fontsize=9, loc="left")
     a1.legend(fontsize=7.5, frameon=False, loc="lower left")
@@ -215,8 +216,12 @@ def plot_synth(result: EffectResult, ax: Any = None, *, unit: Any = None, placeb
         a2.text(0.5, 0.5, "no donor weights", ha="center", va="center", transform=a2.transAxes)
         a2.set_axis_off()
     if key:
-        fig.text(0.01, 0.005, "Key: " + "; ".join(key), fontsize=7, va="bottom", ha="left", wrap=True)
-        fig.tight_layout(rect=(0, 0.04 + 0.02 * (len(key) // 3), 1, 1))
+        # wrapped here, so the space kept below the axes is the key's own height (matplotlib's
+        # wrap=True wraps at draw time, after the layout, and long keys ran over the tick labels)
+        width_in, height_in = fig.get_size_inches()
+        lines = textwrap.wrap("Key: " + "; ".join(key), max(40, int(width_in * 72 / (7 * 0.62))))
+        fig.text(0.01, 0.005, "\n".join(lines), fontsize=7, va="bottom", ha="left")
+        fig.tight_layout(rect=(0, min((len(lines) * 7 * 1.25 / 72 + 0.08) / height_in, 0.5), 1, 1))
     else:
         fig.tight_layout()
     return fig

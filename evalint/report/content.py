@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from evalint.data.ordinal import relabel_frame, relabel_text
-from evalint.results.numbers import fmt, fmt_ci, fmt_p, p_value_draws
+from evalint.results.numbers import fmt, fmt_ci, fmt_level, fmt_p, p_value_draws
 
 __all__ = ["Block", "Card", "ReportSection", "build_report", "FigureImage", "attach_truth", "post_period",
            "results_table", "threats_table", "conclusions"]
@@ -119,7 +119,7 @@ def results_table(ev: Any, outcome: str) -> pd.DataFrame:
     """The triangulation rows of one outcome, formatted for display: units in every header."""
     t = ev.table()
     t = t.loc[t["outcome"] == outcome]
-    pct = int(round((1 - ev.alpha) * 100))
+    pct = fmt_level(ev.alpha)
     spec = ev.specs[outcome]
     period = post_period(ev)
     eff_h = f"Effect, {spec.absolute_label} ({pct}% CI)"
@@ -241,7 +241,7 @@ def conclusions(ev: Any, outcome: str) -> tuple[list[str], list[str]]:
     f = _flags(ev)
     n_high_events = f.loc[(f["outcome"] == outcome) & (f["kind"] == "confounding") & (f["severity"] == "high"),
                           "event_id"].dropna().nunique()
-    pct = round((1 - ev.alpha) * 100)
+    pct = fmt_level(ev.alpha)
     if v.status in ("no_design",) or (v.status == "single_design" and ok and ok[0].failed_diagnostics):
         can.append(f"Nothing about the effect of {name} on {what} from these data.")
         cannot.append("Any size or direction of effect: see the design's diagnostics below for what failed.")

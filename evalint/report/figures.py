@@ -20,6 +20,7 @@ from typing import Any
 
 from evalint.evaluate.registry import list_designs
 from evalint.report.content import FigureImage, outcome_words, post_period, truth_of
+from evalint.results.numbers import fmt_level
 
 __all__ = ["build_figures", "DPI", "figure_jobs"]
 
@@ -159,7 +160,7 @@ def _forest_spec(ev: Any) -> tuple[str, str, str, Any]:
     from evalint.plotting.forest import plot_forest
 
     truth, label = truth_of(ev)
-    pct = round((1 - ev.alpha) * 100)
+    pct = fmt_level(ev.alpha)
     caption = (f"Each design's effect per period in {_where(ev)}, averaged over {post_period(ev)}, with its {pct}% "
                "confidence interval, on the common absolute scale (% change on the right); grey line: no effect"
                + (f"; dashed line: the {label}." if truth else "."))

@@ -340,8 +340,25 @@ class EffectResult:
         return dataclasses.replace(self, flags=tuple(self.flags) + tuple(flags))
 
     def with_alpha(self, alpha: float) -> EffectResult:
-        """A copy with the headline interval recomputed at ``alpha`` (Wald, same df)."""
+        """A copy with the headline interval recomputed at ``alpha`` (Wald, same df).
+
+        Only a Wald interval can be recomputed from the result: one equal to ``estimate`` plus
+        or minus a normal or t critical value times ``se`` (on the log scale for a rate ratio).
+        Intervals from placebo ranks, test inversion (wild cluster bootstrap, Conley-Taber),
+        conformal inference or bootstrap percentiles are not; for those the fit is run again.
+
+        Raises
+        ------
+        InferenceError
+            The headline interval is not a Wald interval: refit with ``alpha=`` instead.
+
+        References
+        ----------
+        Wald, A. (1943). Tests of statistical hypotheses concerning several parameters when the
+        number of observations is large. Trans. Amer. Math. Soc. 54(3), 426-482.
+        """
         a = check_alpha(alpha)
+        self._require_wald_interval(a)
         if self.scale == "rate_ratio" and self.estimate > 0 and self.ci[0] > 0:
             # rate-ratio intervals are built on the log scale: recover its SE from the interval
             from evalint.inference.normal import critical_value
@@ -353,6 +370,29 @@ class EffectResult:
             return dataclasses.replace(self, alpha=a, ci=(lo, hi))
         _, p, lo, hi = wald(self.estimate, self.se, a, self.inference.df)
         return dataclasses.replace(self, alpha=a, ci=(lo, hi), p_value=p)
+
+    def _require_wald_interval(self, alpha: float) -> None:
+        """Refuse :meth:`with_alpha` when the headline interval is not the Wald one it would
+        rebuild (a placebo, permutation, bootstrap or conformal interval would be silently
+        replaced by a different procedure's)."""
+        lo, hi = self.ci
+        if self.scale == "rate_ratio" and self.estimate > 0 and lo > 0 and np.isfinite(hi):
+            # symmetric about log(estimate) on the log scale
+            ok = bool(np.isclose(np.log(self.estimate) - np.log(lo), np.log(hi) - np.log(self.estimate),
+                                 rtol=1e-6, atol=1e-12))
+        else:
+            _, p, wlo, whi = wald(self.estimate, self.se, self.alpha, self.inference.df)
+            ok = bool(np.all(np.isfinite([lo, hi, wlo, whi]))
+                      and np.allclose([lo, hi], [wlo, whi], rtol=1e-6, atol=1e-12)
+                      and np.isclose(p, self.p_value, rtol=1e-6, atol=1e-12))
+        if not ok:
+            from evalint.errors import InferenceError
+
+            raise InferenceError(
+                f"with_alpha({alpha}): the interval of {self.method!r} ({self.inference.name}: "
+                f"{self.inference.description}) is not a Wald interval estimate +/- critical value x SE, "
+                f"so it cannot be recomputed from the result without changing the method. Fit again "
+                f"with alpha={alpha} instead.")
 
     def __str__(self) -> str:
         return str(self.summary())

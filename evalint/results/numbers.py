@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["SIG", "fmt", "fmt_ci", "fmt_p", "p_value_draws"]
+__all__ = ["SIG", "fmt", "fmt_ci", "fmt_level", "fmt_p", "p_value_draws"]
 
 #: significant figures of every number in a report
 SIG = 3
@@ -51,6 +51,12 @@ def fmt_ci(lo: Any, hi: Any, unit: str = "") -> str:
     """"lo to hi" with one formatter ("" when either end is missing)."""
     a, b = fmt(lo), fmt(hi)
     return f"{a}{unit} to {b}{unit}" if a and b else ""
+
+
+def fmt_level(alpha: float) -> str:
+    """The confidence level of ``1 - alpha`` intervals in per cent, never rounded to a wrong level:
+    0.05 -> "95", 0.1 -> "90", 0.025 -> "97.5" (not "98"), 0.005 -> "99.5" (not "100")."""
+    return f"{(1 - float(alpha)) * 100:.10g}"
 
 
 def _fmt(x: float) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.diagnostics.base import CheckResult, Flag
-from evalint.results.numbers import fmt_p, p_value_draws
+from evalint.results.numbers import fmt_level, fmt_p, p_value_draws
 
 __all__ = ["Section", "SummarisedResult", "Summary", "format_number"]
 
@@ -129,7 +129,7 @@ def _isna_scalar(x: Any) -> bool:
 
 def _confidence_label(alpha: float) -> str:
     """``95%`` for alpha 0.05, ``97.5%`` for 0.025 (never rounded to a wrong level)."""
-    return f"{(1 - alpha) * 100:.10g}%"
+    return f"{fmt_level(alpha)}%"
 
 
 def _md(text: str) -> str:
@@ -175,7 +175,11 @@ class Summary:
             ("Inference", r.inference.description + (f"; {r.inference.note}" if r.inference.note else "")),
         ]
         if r.intervention is not None:
-            head.pairs.insert(2, ("Intervention", format_number(r.intervention)))
+            # a period number or a year is a label, not a quantity: 1101, not "1,101"
+            inter = r.intervention
+            shown = (str(int(inter)) if isinstance(inter, (int, np.integer)) and not isinstance(inter, bool)
+                     else format_number(inter))
+            head.pairs.insert(2, ("Intervention", shown))
         dims = [f"{r.n_units} unit(s)" if r.n_units else "", f"{r.n_periods} period(s)" if r.n_periods else "",
                 f"{r.n_obs} observations" if r.n_obs else ""]
         if any(dims):

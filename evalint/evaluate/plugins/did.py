@@ -143,13 +143,20 @@ def _identify(panel: Any, assignment: Any) -> list[DesignPlan] | str:
             "comparison unit cannot support difference-in-differences inference")
 
 
+def _periods_word(panel: Any) -> str:
+    """"months", "quarters", "years"... for the panel's time axis; "periods" for period numbers."""
+    if panel.is_ordinal:
+        return "periods"
+    return {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}.get(panel.freq, "periods")
+
+
 def _figures(ev: Any, o: str, words: str, where: str, span: str, name: str) -> list[FigureSpec]:
     es = ev.extras.get(("did", o), {}).get("event_study")
     if es is None:
         return []
     scale = ("log rate (x100 ~ % change)" if ev.panel.outcome_kinds[o].is_count else "outcome units")
     return [FigureSpec(f"event_study_{o}", f"Event study (Callaway-Sant'Anna): {words}",
-                       f"Effect on {words.lower()} by {'periods' if ev.panel.is_ordinal else 'months'} since the "
+                       f"Effect on {words.lower()} by {_periods_word(ev.panel)} since the "
                        f"start in {where}, on the {scale} "
                        "scale: pointwise intervals (bars) and simultaneous bands (shaded).",
                        lambda: es.plot(title=f"{words}: effect by time since {name} started, {where}"))]
