@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import os
 from collections.abc import Mapping, Sequence
@@ -221,6 +222,18 @@ def calendar_check(
     return check, tuple(check.flags)
 
 
+@dataclasses.dataclass(frozen=True)
+class SeededDefault:
+    """The estimator's own default inference, with ``seed`` for it when that default draws at random.
+
+    For estimators whose default is chosen from the data at fit time (the fixed-effects
+    regressions: the wild cluster bootstrap below 50 clusters, CR1 above), ``seed=`` cannot name
+    a spec up front; this marker carries the seed to where the default is chosen.
+    """
+
+    seed: int
+
+
 def seeded_inference(inference: Any, seed: Any, where: str, default: Any = None) -> Any:
     """The inference spec ``seed=`` asks for: the one way in for a randomised estimator's seed.
 
@@ -229,7 +242,6 @@ def seeded_inference(inference: Any, seed: Any, where: str, default: Any = None)
     ``seed``; a spec seeded differently, or one that draws nothing, is a SpecificationError
     naming where the seed goes.
     """
-    import dataclasses
 
     if seed is None:
         return inference
@@ -309,7 +321,6 @@ def check_options(function: str, estimator_cls: type, options: Mapping[str, Any]
     becomes a :class:`~evalint.errors.SpecificationError` listing the options and the closest
     match, instead of a bare ``TypeError`` from ``__init__``.
     """
-    import dataclasses
     import difflib
 
     names = [f.name for f in dataclasses.fields(estimator_cls) if f.init]

@@ -443,9 +443,24 @@ def test_seed_on_wild_bootstrap_estimators(panel2, name):
     a = fn(panel2, outcome="admissions", inference=WildClusterBootstrap(reps=199), seed=4)
     b = fn(panel2, outcome="admissions", inference=WildClusterBootstrap(reps=199, seed=4))
     assert a.ci == b.ci and a.p_value == b.p_value
-    with pytest.raises(SpecificationError) as err:
-        fn(panel2, outcome="admissions", seed=4)
-    _check(err, f"{name}: seed=4", "draws nothing at random", "WildClusterBootstrap(seed=4)")
+    # the default below 50 clusters is the wild cluster bootstrap: seed= seeds it (it was refused
+    # as 'the default inference draws nothing at random')
+    assert panel2.n_units < 50
+    c = fn(panel2, outcome="admissions", seed=4)
+    d = fn(panel2, outcome="admissions", inference=WildClusterBootstrap(seed=4))
+    e = fn(panel2, outcome="admissions", inference=WildClusterBootstrap(seed=5))
+    assert c.inference.name == "WildClusterBootstrap" and c.inference.seed == 4
+    assert c.ci == d.ci and c.p_value == d.p_value and c.ci != e.ci
+
+
+@pytest.mark.parametrize("name", ["twfe", "event_study"])
+def test_seed_with_a_default_that_draws_nothing_is_noted(name):
+    from evalint.estimators.did.twfe import simulated_panel
+
+    panel = simulated_panel(n_units=60, n_periods=6, seed=1)  # 60 clusters: the default is CR1
+    res = getattr(evalint, name)(panel, seed=4)
+    assert res.inference.name == "Clustered" and res.inference.seed is None
+    assert "seed=4 is unused" in res.inference.note
 
 
 def test_linalg_failure_becomes_inference_error(panel2, monkeypatch):

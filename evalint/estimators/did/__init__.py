@@ -31,11 +31,13 @@ from evalint.estimators.did.sun_abraham import SunAbraham, sun_abraham
 from evalint.estimators.did.twfe import TWFE, twfe
 
 # seed= on every randomised estimator (the wild cluster bootstrap): one way in for the seed
+from evalint.estimators.base import SeededDefault as _SeededDefault  # noqa: E402
 from evalint.estimators.base import accepts_seed as _accepts_seed  # noqa: E402
 
-twfe = _accepts_seed(twfe)
-event_study = _accepts_seed(event_study)
-dose_response = _accepts_seed(dose_response)
+# their default inference is chosen from the clusters at fit time: the seed goes with it
+twfe = _accepts_seed(twfe, default=_SeededDefault)
+event_study = _accepts_seed(event_study, default=_SeededDefault)
+dose_response = _accepts_seed(dose_response, default=_SeededDefault)
 
 __all__ = ["TWFE", "twfe", "EventStudy", "event_study", "DoseResponse", "dose_response",
            "CallawaySantAnna", "callaway_santanna", "aggregate_att", "SunAbraham", "sun_abraham",

@@ -46,7 +46,7 @@ from evalint.errors import (
     FewClustersWarning, InferenceError, SpecificationError, TreatmentError, UnbalancedPanelWarning,
     column_not_found, format_examples,
 )
-from evalint.estimators.base import register_estimator
+from evalint.estimators.base import SeededDefault, register_estimator
 from evalint.estimators.did.clustering import cluster_column, cluster_phrase, with_cluster
 from evalint.estimators.did.fe import FEFit, FixedEffects, fe_lstsq
 from evalint.estimators.did.permutation import warn_few_treated, with_conley_taber
@@ -264,6 +264,9 @@ def fit_fe_regression(
     fit = fe_lstsq(y, xmat, fe, names=list(design.columns), weights=w)
 
     spec = inference  # resolved by the fit template (resolve_regression_inference)
+    default_seed = spec.seed if isinstance(spec, SeededDefault) else None  # seed= with the default
+    if isinstance(spec, SeededDefault):
+        spec = inference = None
     cl, by = _clusters_for(panel, data, spec, clusters)
     spec = with_cluster(spec, by)
     n_cl = int(pd.Series(cl).nunique())
@@ -273,13 +276,17 @@ def fit_fe_regression(
             "needs at least 2 (and honest few-cluster inference many more). Cluster at a level with more groups.")
     if spec is None:
         if n_cl < FEW_CLUSTERS_BOOTSTRAP:
-            spec = WildClusterBootstrap(by=by)
+            spec = WildClusterBootstrap(by=by) if default_seed is None else WildClusterBootstrap(
+                by=by, seed=default_seed)
             notes.append(
                 f"With {n_cl} clusters (< {FEW_CLUSTERS_BOOTSTRAP}), cluster-robust t-tests over-reject "
                 "(Cameron, Gelbach & Miller 2008), so the p-value and CI are from the restricted wild cluster "
                 "bootstrap; the standard error shown is CR1.")
         else:
             spec = Clustered(by=by, kind="CR1")
+            if default_seed is not None:
+                notes.append(f"seed={default_seed} is unused: with {n_cl} clusters the default inference "
+                             "(CR1) draws nothing at random.")
     elif isinstance(spec, Clustered) and n_cl < FEW_CLUSTERS_BOOTSTRAP:
         notes.append(f"Only {n_cl} clusters: consider WildClusterBootstrap() or Clustered(kind='CR2').")
     # the inference layer: the spec plus the fit with its clusters -> covariance and contrast tests
@@ -328,6 +335,8 @@ def resolve_regression_inference(estimator: Any, inference: Any) -> Any:
     ``WildClusterBootstrap``, or any spec registered for that interface (``None``: chosen from the
     data by :func:`fit_fe_regression`). A refusal lists the declared cluster-robust specs."""
     if isinstance(inference, ConleyTaber) and ConleyTaber in estimator.supported_inference:
+        return inference
+    if isinstance(inference, SeededDefault):  # the default, chosen at fit time, with seed=
         return inference
     declared = tuple(t for t in estimator.supported_inference if t is not ConleyTaber)
     extra = tuple(t for t in registered_specs(estimator.inference_interface)
