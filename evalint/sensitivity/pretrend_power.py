@@ -144,7 +144,10 @@ def pretrend_power(result: Any, slope: float | Sequence[float] | None = None, al
             raise SpecificationError(f"power levels must lie between alpha={a:g} and 1; got {p!r}.")
     if int(draws) < 1000:
         raise SpecificationError(f"draws={draws!r}: use at least 1000 normal draws.")
-    slopes = [] if slope is None else list(np.atleast_1d(np.asarray(slope, dtype=float)))
+    try:
+        slopes = [] if slope is None else list(np.atleast_1d(np.asarray(slope, dtype=float)).ravel())
+    except (TypeError, ValueError):
+        raise SpecificationError(f"slope={slope!r}: give numbers (outcome units per event time).") from None
     if not all(np.isfinite(slopes)):
         raise SpecificationError("slope values must be finite.")
     rows = [("slope", s) for s in slopes]

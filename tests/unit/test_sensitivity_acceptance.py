@@ -1,0 +1,97 @@
+"""Acceptance checks of the sensitivity, design-power and matching tools with awkward input.
+
+Each test was written against a failure of the code before it (a hang, a silent wrong number or
+a raw traceback); the numbers asserted come from closed forms or hand computation.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import evalint
+from evalint.errors import SpecificationError
+from evalint.sensitivity import EventTimeEstimates, honest_did_estimates
+
+
+def _estimates() -> EventTimeEstimates:
+    # three pre-periods (-4, -3, -2), two post-periods (0, 1), independent
+    b = np.array([0.3, -0.1, 0.2, 1.0, 1.5])
+    return EventTimeEstimates.from_arrays(b, np.diag([0.04, 0.04, 0.04, 0.05, 0.06]), 3)
+
+
+def _run_with_timeout(fn, seconds: float):
+    out: dict = {}
+
+    def target():
+        try:
+            out["value"] = fn()
+        except BaseException as exc:  # pragma: no cover - reported below
+            out["error"] = exc
+
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join(seconds)
+    assert not t.is_alive(), f"did not finish within {seconds} s"
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+def test_huge_mbar_finishes_and_contains_the_closed_form_reach():
+    # At Mbar = 1e9 the post-period violation may reach 1e9 x the largest pre-period change
+    # (|0 - 0.2| = 0.4 is the largest: -0.1 -> 0.2 is 0.3, 0.2 -> 0 is 0.2, 0.3 -> -0.1 is 0.4),
+    # so the interval for the effect at e = 0 must contain beta_0 -/+ 1e9 * 0.4 * 0.5 at least.
+    # Before the fix the bisection never ended (the 1e-10 SE tolerance is below float spacing there).
+    est = _estimates()
+    res = _run_with_timeout(lambda: honest_did_estimates(est, Mbar=[1e9], ci="conditional", breakdown=False), 120)
+    lo, hi = res.intervals[["lower", "upper"]].iloc[0]
+    assert lo < 1.0 - 0.5 * 0.4e9 and hi > 1.0 + 0.5 * 0.4e9
+    assert np.isfinite(lo) and np.isfinite(hi)
+
+
+@pytest.mark.parametrize("points", [0, 1, 2, 19, 2.5])
+def test_too_coarse_grid_is_refused_not_reported_as_an_empty_set(points):
+    # Before: grid_points <= 2 reported NaN intervals and "the confidence set is empty" at Mbar = 0,
+    # where the set contains the estimate 1.0 (the original z interval is 1 +/- 1.96 * sqrt(0.05)).
+    with pytest.raises(SpecificationError, match="grid_points"):
+        honest_did_estimates(_estimates(), Mbar=[0], grid_points=points, breakdown=False)
+
+
+def test_smallest_allowed_grid_finds_the_interval():
+    res = honest_did_estimates(_estimates(), Mbar=[0], ci="conditional", grid_points=20, breakdown=False)
+    lo, hi = res.intervals[["lower", "upper"]].iloc[0]
+    assert lo < 1.0 < hi and np.isfinite(lo) and np.isfinite(hi)
+
+
+@pytest.mark.parametrize("top", [-1, 0, np.nan, np.inf, "4"])
+def test_bad_breakdown_max_is_refused(top):
+    # Before: breakdown_max <= 0 returned a breakdown value of inf ("none up to the largest Mbar
+    # searched") although the interval covers 0 from Mbar = 1.004 on.
+    with pytest.raises(SpecificationError, match="breakdown_max"):
+        honest_did_estimates(_estimates(), Mbar=[1], breakdown_max=top)
+
+
+def test_non_finite_l_vec_and_non_numeric_sizes_are_typed_errors():
+    est = _estimates()
+    with pytest.raises(SpecificationError, match="l_vec"):
+        honest_did_estimates(est, l_vec=[np.nan, 1.0], Mbar=[0], breakdown=False)
+    with pytest.raises(SpecificationError, match="Mbar"):
+        honest_did_estimates(est, Mbar=["a"], breakdown=False)
+    with pytest.raises(SpecificationError, match="M="):
+        honest_did_estimates(est, method="smoothness", M=[None, "x"], breakdown=False)
+    with pytest.raises(SpecificationError, match="slope"):
+        evalint.pretrend_power(est, slope="x", draws=1000)
+
+
+def test_smoothness_m0_with_one_pre_period_is_the_linear_extrapolation():
+    # One pre-period: Delta^SD(0) is the line through delta_-2 and delta_-1 = 0, so
+    # delta_0 = -beta_-2 and theta = beta_0 + beta_-2 = 1.1 with variance 0.05 + 0.04.
+    est = EventTimeEstimates.from_arrays(np.array([0.1, 1.0, 1.5]), np.diag([0.04, 0.05, 0.06]), 1)
+    res = honest_did_estimates(est, method="smoothness", M=[0], breakdown=False)
+    z = stats.norm.ppf(0.975)
+    lo, hi = res.intervals[["lower", "upper"]].iloc[0]
+    assert lo == pytest.approx(1.1 - z * 0.3, abs=1e-6) and hi == pytest.approx(1.1 + z * 0.3, abs=1e-6)
