@@ -95,3 +95,24 @@ def test_smoothness_m0_with_one_pre_period_is_the_linear_extrapolation():
     z = stats.norm.ppf(0.975)
     lo, hi = res.intervals[["lower", "upper"]].iloc[0]
     assert lo == pytest.approx(1.1 - z * 0.3, abs=1e-6) and hi == pytest.approx(1.1 + z * 0.3, abs=1e-6)
+
+
+def _singular_pre_estimates(eps: float) -> EventTimeEstimates:
+    # pre-periods -4, -3, -2 whose covariance has rank 2 (+ eps): the third is the mean of the
+    # first two, as when a far event time is estimated from the same few units
+    a = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5]])
+    pre = a.T @ a * 0.01 + eps * np.eye(3)
+    sigma = np.zeros((5, 5))
+    sigma[:3, :3] = pre
+    sigma[3:, 3:] = np.diag([0.05, 0.06])
+    return EventTimeEstimates.from_arrays(np.array([0.05, -0.02, 0.015, 1.0, 1.5]), sigma, 3)
+
+
+@pytest.mark.parametrize("eps", [0.0, 1e-15])
+def test_pretrend_power_refuses_a_singular_pre_period_covariance(eps):
+    # Before: eps = 0 raised numpy's LinAlgError; eps = 1e-15 returned a Wald power of 1 at a slope
+    # of 0.01 per period, although the closed-form power of the 2-dimensional test the data
+    # support (chi2 with 2 df, lambda = d' pinv(S) d) is about 0.05.
+    est = _singular_pre_estimates(eps)
+    with pytest.raises(SpecificationError, match="singular"):
+        evalint.pretrend_power(est, slope=[0.01], draws=1000)
