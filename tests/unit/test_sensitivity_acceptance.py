@@ -116,3 +116,21 @@ def test_pretrend_power_refuses_a_singular_pre_period_covariance(eps):
     est = _singular_pre_estimates(eps)
     with pytest.raises(SpecificationError, match="singular"):
         evalint.pretrend_power(est, slope=[0.01], draws=1000)
+
+
+@pytest.mark.parametrize("reductions", [[0.05, 1.5], [np.nan], [1.0], ["x"]])
+def test_power_curves_refuse_reductions_that_are_not_reductions(reductions):
+    # Before: a reduction of 150% or NaN got power 0.0 (log1p of -1.5 is NaN) and 100% power 1.0,
+    # with no warning; the closed form has no value there (no rate left to take the log of).
+    with pytest.raises(SpecificationError, match="reductions"):
+        evalint.design.power(n_treated=3, pre=12, post=6, reps=20, reductions=reductions)
+
+
+@pytest.mark.parametrize("key,value", [("seed", -1), ("seed", 1.5), ("seed", None), ("start", "2016-13"),
+                                       ("start", "bad"), ("n_jobs", 0), ("n_treated", []), ("pre", []),
+                                       ("post", ()), ("power", "0.8")])
+def test_power_arguments_are_checked_before_any_simulation(key, value):
+    # Before: raw ValueError/TypeError/DateParseError from numpy, joblib or pandas, and an empty
+    # table for n_treated=[].
+    with pytest.raises(SpecificationError, match=key):
+        evalint.design.power(**{"n_treated": 3, "pre": 12, "post": 6, "reps": 20, key: value})
