@@ -134,3 +134,51 @@ def test_power_arguments_are_checked_before_any_simulation(key, value):
     # table for n_treated=[].
     with pytest.raises(SpecificationError, match=key):
         evalint.design.power(**{"n_treated": 3, "pre": 12, "post": 6, "reps": 20, key: value})
+
+
+# ------------------------------------------------------------------ matching
+def _match_panel():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(8):
+        lvl, slope = rng.normal(50, 5), rng.normal(0.5, 0.3)
+        for t in range(12):
+            rows.append({"unit": f"u{i}", "month": pd.Period("2021-01", "M") + t,
+                         "y": lvl + slope * t + rng.normal(0, 1), "x": rng.normal(i, 1.0)})
+    df = pd.DataFrame(rows)
+    df["cohort"] = df["unit"].map({"u0": pd.Period("2021-09", "M"), "u1": pd.Period("2021-09", "M")})
+    return evalint.Panel.from_frame(df, unit="unit", time="month", outcome="y", cohort="cohort", covariates=["x"])
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"treated": ["u0", "u0"]}, "treated= lists 'u0' more than once"),          # was pandas ValueError
+    ({"treated": ["u0"], "candidates": ["u3", "u3", "u4"]}, "candidates= lists 'u3' more than once"),
+    ({"caliper": "0.2"}, "caliper"),                                              # was numpy TypeError
+    ({"outcome": "nope"}, "outcome column 'nope'"),                               # was pandas KeyError
+    ({"method": "propensity", "penalty": -1.0}, "ridge penalty .* must be"),    # blamed separation, or ran
+    ({"method": "propensity", "penalty": np.nan}, "ridge penalty .* must be"),   # blamed separation
+])
+def test_match_comparisons_bad_input_is_a_typed_error_naming_it(kwargs, match):
+    from evalint.errors import EvalintError
+    from evalint.matching import match_comparisons
+
+    with pytest.raises(EvalintError, match=match):
+        match_comparisons(_match_panel(), **kwargs)
+
+
+def test_balance_after_matching_with_replacement_equals_hand_weighted_means():
+    # ratio 2 with replacement: each treated unit's two matches weigh 1/2; the control mean after
+    # matching is the mean over treated units of their matches' means (computed here by hand).
+    import pandas as pd
+    from evalint.matching import match_comparisons
+
+    p = _match_panel()
+    res = match_comparisons(p, ratio=2, replace=True)
+    pre = p.data[p.data["month"] < pd.Period("2021-09", "M")].groupby("unit")["y"].mean()
+    hand = np.mean([pre[g["control"]].mean() for _, g in res.pairs.groupby("treated")])
+    sd = np.std(pre.to_numpy(), ddof=1)
+    row = res.balance.set_index("feature").loc["level"]
+    assert row["mean_control_after"] == pytest.approx(hand, rel=1e-12)
+    assert row["smd_after"] == pytest.approx((pre[["u0", "u1"]].mean() - hand) / sd, rel=1e-12)
