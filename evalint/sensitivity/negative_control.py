@@ -16,6 +16,8 @@ import pandas as pd
 from evalint.data import Panel
 from evalint.errors import SpecificationError, TreatmentError, format_examples
 from evalint.sensitivity.refit import (
+    check_level,
+    check_once,
     resolve_design,
     result_row,
     retime,
@@ -82,11 +84,11 @@ def negative_control(
     ----------
     Lipsitch, Tchetgen Tchetgen & Cohen (2010); Arnold & Ercumen (2016).
     """
-    if not 0 < alpha < 1:
-        raise SpecificationError(f"alpha={alpha!r} must be between 0 and 1.")
+    alpha = check_level(alpha)
     controls = [outcome] if isinstance(outcome, str) else list(outcome)
     if not controls:
         raise SpecificationError("outcome= lists no negative-control outcome.")
+    check_once("outcome", controls)  # a repeated control would count twice in the Bonferroni adjustment
     unknown = [c for c in controls if c not in panel.outcomes]
     if unknown:
         raise SpecificationError(

@@ -16,6 +16,8 @@ import evalint
 from evalint.errors import SpecificationError
 from evalint.sensitivity import EventTimeEstimates, honest_did_estimates
 
+pytestmark = pytest.mark.filterwarnings("ignore::evalint.errors.EvalintWarning")
+
 
 def _estimates() -> EventTimeEstimates:
     # three pre-periods (-4, -3, -2), two post-periods (0, 1), independent
@@ -182,3 +184,57 @@ def test_balance_after_matching_with_replacement_equals_hand_weighted_means():
     row = res.balance.set_index("feature").loc["level"]
     assert row["mean_control_after"] == pytest.approx(hand, rel=1e-12)
     assert row["smd_after"] == pytest.approx((pre[["u0", "u1"]].mean() - hand) / sd, rel=1e-12)
+
+
+# ------------------------------------------------------------------ robustness checks
+def _did_panel(outcomes=("y",)):
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    months = pd.period_range("2018-01", periods=48, freq="M")
+    rows = []
+    for i in range(6):
+        a = rng.normal(100, 10)
+        for t, m in enumerate(months):
+            y = a + 0.3 * t + rng.normal(0, 2) + (4.0 if i < 2 and t >= 36 else 0.0)
+            rows.append({"unit": f"u{i}", "month": m, "y": y, "y2": rng.normal(0, 1),
+                         "cohort": months[36] if i < 2 else pd.NaT})
+    df = pd.DataFrame(rows)
+    return evalint.Panel.from_frame(df, unit="unit", time="month", outcome=list(outcomes), cohort="cohort")
+
+
+def test_negative_control_listed_twice_is_refused_not_double_adjusted():
+    # Before: outcome=['y2', 'y2'] ran with a Bonferroni factor of 2 (p_adjusted = min(1, 2p))
+    # where one control was tested (p_adjusted must equal p).
+    with pytest.raises(SpecificationError, match="'y2' more than once"):
+        evalint.negative_control(_did_panel(("y", "y2")), "twfe", outcome=["y2", "y2"])
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"units": []}, "units= lists no comparison unit"),     # was pandas ValueError (argmax of empty)
+    ({"units": ["u3", "u3"]}, "'u3' more than once"),       # refitted twice, shown twice
+    ({"alpha": 2}, "alpha=2"),                              # ran; every refit 'significant' at 2
+    ({"alpha": "0.05"}, "alpha='0.05'"),
+])
+def test_leave_one_out_bad_arguments(kwargs, match):
+    with pytest.raises(SpecificationError, match=match):
+        evalint.leave_one_out(_did_panel(), "twfe", **kwargs)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"window": 2.5}, "window=2.5"),                        # ran with window 2
+    ({"pre_periods": "All"}, "pre_periods='All'"),          # was ValueError from int()
+    ({"pre_periods": 12.5}, "pre_periods=12.5"),            # ran with 12
+    ({"n_jobs": 0}, "n_jobs=0"),                            # was joblib's ValueError
+    ({"alpha": "0.05"}, "alpha='0.05'"),                    # was TypeError
+])
+def test_placebo_in_time_bad_arguments(kwargs, match):
+    kw = {"window": 6, "pre_periods": 12, **kwargs}
+    with pytest.raises(SpecificationError, match=match):
+        evalint.placebo_in_time(_did_panel(), "twfe", **kw)
+
+
+def test_placebo_in_time_whole_float_window_equals_the_int():
+    a = evalint.placebo_in_time(_did_panel(), "twfe", window=6.0, pre_periods=12, dates=["2019-06", "2019-09"])
+    b = evalint.placebo_in_time(_did_panel(), "twfe", window=6, pre_periods=12, dates=["2019-06", "2019-09"])
+    assert a.table.equals(b.table)
