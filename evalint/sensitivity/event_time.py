@@ -61,9 +61,21 @@ class EventTimeEstimates:
             raise SpecificationError(f"n_pre={n_pre}: need at least one pre-period and one post-period "
                                      f"estimate among the {len(b)}.")
         n_pre = int(n_pre)
-        if rel_time is None:
-            rel_time = np.r_[np.arange(-n_pre - 1, -1), np.arange(0, len(b) - n_pre)].astype(float)
-        return cls(np.asarray(rel_time, dtype=float), b, (s + s.T) / 2, n_pre, len(b) - n_pre, source)
+        want = np.r_[np.arange(-n_pre - 1, -1), np.arange(0, len(b) - n_pre)].astype(float)
+        if rel_time is not None:
+            try:
+                given = np.asarray(rel_time, dtype=float).ravel()
+            except (TypeError, ValueError):
+                raise SpecificationError(f"rel_time={rel_time!r} must be event times (numbers).") from None
+            if given.shape != want.shape or not np.array_equal(given, want):
+                # the restrictions are built on positions: consecutive pre-periods ending at -2, the
+                # reference -1 left out, consecutive post-periods from 0
+                raise SpecificationError(
+                    f"rel_time={given.tolist()} does not match betahat: with n_pre={n_pre} and {len(b)} estimates "
+                    f"the event times must be {want.tolist()} (consecutive pre-periods ending at -2, the reference "
+                    "period -1 left out, consecutive post-periods from 0). Re-normalise to e = -1 and drop event "
+                    "times outside a consecutive window.")
+        return cls(want, b, (s + s.T) / 2, n_pre, len(b) - n_pre, source)
 
 
 def event_time_estimates(result: object) -> EventTimeEstimates:

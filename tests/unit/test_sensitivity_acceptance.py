@@ -238,3 +238,22 @@ def test_placebo_in_time_whole_float_window_equals_the_int():
     a = evalint.placebo_in_time(_did_panel(), "twfe", window=6.0, pre_periods=12, dates=["2019-06", "2019-09"])
     b = evalint.placebo_in_time(_did_panel(), "twfe", window=6, pre_periods=12, dates=["2019-06", "2019-09"])
     assert a.table.equals(b.table)
+
+
+@pytest.mark.parametrize("rel_time", [[-5, -3, -2, 0, 1],       # a gap: the restrictions take positions as periods
+                                      [-4, -3, -2, 1, 2],       # post-periods not from 0
+                                      [-3, -2, -1, 0, 1],       # the reference period estimated
+                                      [-2, -3, -4, 0, 1],       # not in order
+                                      [-4, -3, -2, 0, 1, 2]])   # one more event time than estimates
+def test_event_times_given_with_arrays_must_be_the_consecutive_window(rel_time):
+    # Before: each was accepted and the intervals/power computed as if the event times were
+    # -4, -3, -2, 0, 1 (e.g. pretrend_power with [-5, -3, -2, 0, 1] gave power 0.46 at slope 0.1).
+    b = np.array([0.3, -0.1, 0.2, 1.0, 1.5])
+    with pytest.raises(SpecificationError, match="rel_time"):
+        EventTimeEstimates.from_arrays(b, np.diag([0.04, 0.04, 0.04, 0.05, 0.06]), 3, rel_time=rel_time)
+
+
+def test_event_times_given_as_the_window_are_accepted():
+    b = np.array([0.3, -0.1, 0.2, 1.0, 1.5])
+    est = EventTimeEstimates.from_arrays(b, np.diag([0.04, 0.04, 0.04, 0.05, 0.06]), 3, rel_time=[-4, -3, -2, 0, 1])
+    assert est.pre_times.tolist() == [-4.0, -3.0, -2.0] and est.post_times.tolist() == [0.0, 1.0]
