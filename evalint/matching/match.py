@@ -260,6 +260,11 @@ def match_comparisons(
             f"Without replacement, {len(tr)} treated unit(s) x ratio {ratio} need {ratio * len(tr)} candidates; "
             f"there are {len(cand)}. Pass replace=True or a smaller ratio."
         )
+    if replace and len(cand) < ratio:
+        raise SpecificationError(
+            f"With replacement each treated unit takes {ratio} different candidates (ratio={ratio}); there are "
+            f"only {len(cand)}. Pass ratio <= {len(cand)} or more candidates."
+        )
     names = as_list(on)
     feats = pre_period_features(panel, names, pre_end, outcome).loc[tr + cand]
     if method == "mahalanobis":

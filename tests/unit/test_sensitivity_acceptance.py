@@ -257,3 +257,16 @@ def test_event_times_given_as_the_window_are_accepted():
     b = np.array([0.3, -0.1, 0.2, 1.0, 1.5])
     est = EventTimeEstimates.from_arrays(b, np.diag([0.04, 0.04, 0.04, 0.05, 0.06]), 3, rel_time=[-4, -3, -2, 0, 1])
     assert est.pre_times.tolist() == [-4.0, -3.0, -2.0] and est.post_times.tolist() == [0.0, 1.0]
+
+
+def test_ratio_above_the_number_of_candidates_with_replacement_is_refused():
+    # Before: ratio=3 with 2 candidates returned 2 matches per treated unit, the info and the
+    # summary still saying ratio 3, and no treated unit reported short of matches.
+    from evalint.matching import match_comparisons
+
+    with pytest.raises(SpecificationError, match="ratio"):
+        match_comparisons(_match_panel(), treated=["u0"], candidates=["u3", "u4"], ratio=3, replace=True,
+                          on=["level"])
+    res = match_comparisons(_match_panel(), treated=["u0"], candidates=["u3", "u4"], ratio=2, replace=True,
+                            on=["level"])
+    assert sorted(res.pairs["control"]) == ["u3", "u4"]
