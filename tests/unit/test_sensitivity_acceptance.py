@@ -270,3 +270,19 @@ def test_ratio_above_the_number_of_candidates_with_replacement_is_refused():
     res = match_comparisons(_match_panel(), treated=["u0"], candidates=["u3", "u4"], ratio=2, replace=True,
                             on=["level"])
     assert sorted(res.pairs["control"]) == ["u3", "u4"]
+
+
+def test_power_on_a_base_panel_with_treated_units_warns():
+    # Before: a base panel whose units 0-1 are treated from its 31st month was used silently, the
+    # placebo windows reaching into their treated months (4 of the 40 months x 2 units).
+    import pandas as pd
+
+    from evalint.design.nulls import RealBase
+    from evalint.errors import ConfoundingWarning
+
+    rng = np.random.default_rng(0)
+    months = pd.period_range("2018-01", periods=40, freq="M")
+    df = pd.DataFrame([{"unit": f"u{i}", "month": m, "y": 100 + rng.normal(0, 5),
+                        "cohort": months[30] if i < 2 else pd.NaT} for i in range(6) for m in months])
+    with pytest.warns(ConfoundingWarning, match="2 unit"):
+        RealBase(evalint.Panel.from_frame(df, unit="unit", time="month", outcome="y", cohort="cohort"))
