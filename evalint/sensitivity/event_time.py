@@ -107,7 +107,10 @@ def event_time_estimates(result: object) -> EventTimeEstimates:
     est = eff.drop_duplicates("rel_time").set_index("rel_time")["estimate"]
     times = [float(e) for e in vc.index]
     var = np.diag(vc.to_numpy(float))
-    keep = [e for e, v in zip(times, var) if v > 1e-20 and e in est.index]
+    # a reference period has a structurally zero variance (numerically about 1e-16 of the largest);
+    # relative, so that an outcome on a small scale (1e-12) keeps its event times
+    tiny = 1e-14 * float(np.nanmax(var)) if len(var) and np.nanmax(var) > 0 else 0.0
+    keep = [e for e, v in zip(times, var) if v > tiny and e in est.index]
     dropped = sorted(set(times) - set(keep))
     notes = []
     if dropped:

@@ -286,3 +286,29 @@ def test_power_on_a_base_panel_with_treated_units_warns():
                         "cohort": months[30] if i < 2 else pd.NaT} for i in range(6) for m in months])
     with pytest.warns(ConfoundingWarning, match="2 unit"):
         RealBase(evalint.Panel.from_frame(df, unit="unit", time="month", outcome="y", cohort="cohort"))
+
+
+def _event_study_like(scale: float):
+    # an event-study result as the sensitivity tools read it: effects rows and the covariance,
+    # with the reference period -1 carrying a zero variance
+    import types
+
+    import pandas as pd
+
+    times = [-4.0, -3.0, -2.0, -1.0, 0.0, 1.0]
+    b = np.array([0.3, -0.1, 0.2, 0.0, 1.0, 1.5]) * scale
+    v = np.diag([0.04, 0.04, 0.04, 0.0, 0.05, 0.06]) * scale ** 2
+    effects = pd.DataFrame({"rel_time": times, "estimate": b, "std_error": np.sqrt(np.diag(v))})
+    vcov = pd.DataFrame(v, index=times, columns=times)
+    return types.SimpleNamespace(tables={"event_time_vcov": vcov}, effects=effects, method="event study")
+
+
+def test_sensitivity_is_scale_equivariant_down_to_tiny_outcomes():
+    # Before: on an outcome scaled by 1e-12 (variances ~1e-26) every event time fell below the
+    # absolute 1e-20 variance cut for reference periods and the result was refused with
+    # "got event times ." (none); the intervals must be those of the unscaled data times 1e-12.
+    ref = evalint.honest_did(_event_study_like(1.0), Mbar=[0, 1], ci="conditional", breakdown=False)
+    tiny = evalint.honest_did(_event_study_like(1e-12), Mbar=[0, 1], ci="conditional", breakdown=False)
+    assert tiny.estimates.rel_time.tolist() == [-4.0, -3.0, -2.0, 0.0, 1.0]
+    np.testing.assert_allclose(tiny.intervals[["lower", "upper"]].to_numpy() / 1e-12,
+                               ref.intervals[["lower", "upper"]].to_numpy(), rtol=1e-6)
