@@ -187,6 +187,11 @@ def centred(value: float, log: bool) -> float:
 
 def result_row(result: Any, alpha: float) -> dict[str, Any]:
     """The headline numbers of an EffectResult as a flat row."""
+    missing = [a for a in ("estimate", "se", "ci", "p_value") if not hasattr(result, a)]
+    if missing:
+        raise SpecificationError(
+            f"the estimator returned {type(result).__name__}, which has no {', '.join(missing)}: a function "
+            "passed as estimator= must return an EffectResult (e.g. evalint.twfe(panel, ...)).")
     lo, hi = result.ci
     return {"estimate": float(result.estimate), "std_error": float(result.se), "conf_low": float(lo),
             "conf_high": float(hi), "p_value": float(result.p_value),

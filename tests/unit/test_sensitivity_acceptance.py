@@ -312,3 +312,12 @@ def test_sensitivity_is_scale_equivariant_down_to_tiny_outcomes():
     assert tiny.estimates.rel_time.tolist() == [-4.0, -3.0, -2.0, 0.0, 1.0]
     np.testing.assert_allclose(tiny.intervals[["lower", "upper"]].to_numpy() / 1e-12,
                                ref.intervals[["lower", "upper"]].to_numpy(), rtol=1e-6)
+
+
+def test_a_function_estimator_that_returns_no_result_is_named():
+    # Before: AttributeError "'float' object has no attribute 'ci'" from inside the check.
+    with pytest.raises(SpecificationError, match="returned float"):
+        evalint.placebo_in_time(_did_panel(), lambda panel, date: 3.0, window=6, pre_periods=12,
+                                dates=["2019-06"])
+    with pytest.raises(SpecificationError, match="returned NoneType"):
+        evalint.leave_one_out(_did_panel(), lambda panel, date: None, units=["u3"])
