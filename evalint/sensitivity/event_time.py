@@ -118,6 +118,15 @@ def event_time_estimates(result: object) -> EventTimeEstimates:
                      + ", ".join(f"{e:g}" for e in dropped))
     pre = sorted(e for e in keep if e < 0)
     post = sorted(e for e in keep if e >= 0)
+    # the reference period: a zero-variance event time, or one left out of the window
+    refs = sorted({e for e in dropped if e < 0}
+                  | ({float(e) for e in range(int(pre[0]), -1)} - set(pre) if pre else set()))
+    if -1.0 in pre and refs:
+        raise SpecificationError(
+            f"the event-study coefficients are normalised to event time {', '.join(f'{e:g}' for e in refs)} (not "
+            "estimated), not to e = -1, which is estimated: with anticipation=k the reference period is "
+            "-1-k. honest_did and pretrend_power need the reference e = -1: refit with anticipation=0, or "
+            "event_study(..., reference=-1).")
     if -1.0 in pre:
         raise SpecificationError(
             "event time -1 is estimated, so the event-study coefficients are not normalised to e = -1 "

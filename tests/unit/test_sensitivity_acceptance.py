@@ -321,3 +321,23 @@ def test_a_function_estimator_that_returns_no_result_is_named():
                                 dates=["2019-06"])
     with pytest.raises(SpecificationError, match="returned NoneType"):
         evalint.leave_one_out(_did_panel(), lambda panel, date: None, units=["u3"])
+
+
+@pytest.mark.parametrize("in_table", [True, False])
+def test_reference_period_other_than_minus_one_is_named(in_table):
+    # anticipation=1 (C-S universal base, Sun-Abraham) normalises to e = -2 and estimates e = -1.
+    # Before: the error blamed C-S's varying base period and told the user to refit with
+    # base_period='universal', which they had done.
+    import types
+
+    import pandas as pd
+
+    times = [-4.0, -3.0, -2.0, -1.0, 0.0, 1.0]
+    v = np.diag([0.04, 0.04, 0.0, 0.04, 0.05, 0.06])
+    keep = times if in_table else [t for t in times if t != -2.0]
+    eff = pd.DataFrame({"rel_time": times, "estimate": [0.3, -0.1, 0.0, 0.2, 1.0, 1.5],
+                        "std_error": np.sqrt(np.diag(v))})
+    vcov = pd.DataFrame(v, index=times, columns=times).loc[keep, keep]
+    res = types.SimpleNamespace(tables={"event_time_vcov": vcov}, effects=eff, method="Sun-Abraham")
+    with pytest.raises(SpecificationError, match="normalised to event time -2 .*anticipation=0"):
+        evalint.honest_did(res, Mbar=[1])
