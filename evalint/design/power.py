@@ -305,6 +305,10 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
 
     if design not in DESIGNS:
         raise SpecificationError(f"design={design!r}: design.power runs {', '.join(DESIGNS)}.")
+    if n_units is not None and (design not in ("sdid", "sc") or base is not None):
+        where = "with base= (the base panel's units are used)" if base is not None else f"with design={design!r}"
+        raise SpecificationError(f"n_units={n_units!r} is not used {where}: it sets the ICBs of each simulated "
+                                 "panel for design='sdid' or 'sc' only. Leave it out, or subset the panel.")
     real = RealBase(base, outcome) if base is not None else None
     if real is not None:
         outcome = real.outcome

@@ -341,3 +341,11 @@ def test_reference_period_other_than_minus_one_is_named(in_table):
     res = types.SimpleNamespace(tables={"event_time_vcov": vcov}, effects=eff, method="Sun-Abraham")
     with pytest.raises(SpecificationError, match="normalised to event time -2 .*anticipation=0"):
         evalint.honest_did(res, Mbar=[1])
+
+
+@pytest.mark.parametrize("design", ["did", "its"])
+def test_n_units_outside_sdid_and_sc_is_refused(design):
+    # Before: design.power(n_units=8) with the DiD returned the 42-ICB table unchanged (identical to
+    # the call without n_units), a planner of a one-region evaluation reading it as 8 ICBs.
+    with pytest.raises(SpecificationError, match="n_units=8 is not used"):
+        evalint.design.power(n_treated=3, pre=12, post=6, reps=20, n_units=8, design=design)
