@@ -309,6 +309,13 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
         where = "with base= (the base panel's units are used)" if base is not None else f"with design={design!r}"
         raise SpecificationError(f"n_units={n_units!r} is not used {where}: it sets the ICBs of each simulated "
                                  "panel for design='sdid' or 'sc' only. Leave it out, or subset the panel.")
+    ignored = [f"{k}={v!r}" for k, v, default, used in (
+        ("ar", ar, 0.6, design != "did" and base is None), ("ar_sd", ar_sd, 0.03, design != "did" and base is None),
+        ("placebo_reps", placebo_reps, 100, design in ("sdid", "sc"))) if not used and v != default]
+    if ignored:
+        raise SpecificationError(f"{', '.join(ignored)} would be ignored with design={design!r}"
+                                 f"{' and base=' if base is not None else ''}: ar/ar_sd set the noise of simulated "
+                                 "ITS/SDID/SC panels, placebo_reps the SDID/SC standard error. Leave them out.")
     real = RealBase(base, outcome) if base is not None else None
     if real is not None:
         outcome = real.outcome

@@ -349,3 +349,11 @@ def test_n_units_outside_sdid_and_sc_is_refused(design):
     # the call without n_units), a planner of a one-region evaluation reading it as 8 ICBs.
     with pytest.raises(SpecificationError, match="n_units=8 is not used"):
         evalint.design.power(n_treated=3, pre=12, post=6, reps=20, n_units=8, design=design)
+
+
+@pytest.mark.parametrize("kwargs", [{"ar": 0.9}, {"ar_sd": 0.1}, {"placebo_reps": 20}])
+def test_noise_and_placebo_settings_the_did_ignores_are_refused(kwargs):
+    # Before: design.power(ar=0.9) with the DiD (whose panels have no AR noise) returned the same
+    # table as without it.
+    with pytest.raises(SpecificationError, match="would be ignored"):
+        evalint.design.power(n_treated=3, pre=12, post=6, reps=20, **kwargs)
