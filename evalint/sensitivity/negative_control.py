@@ -124,16 +124,23 @@ def negative_control(
     p = float(ctrl["p_adjusted"].min())
     hit = ctrl.loc[ctrl["significant"], "outcome"].tolist()
     adj_word = f" (Bonferroni over {m})" if m > 1 else ""
+    untested = ctrl.loc[~np.isfinite(ctrl["p_value"].to_numpy(dtype=float)), "outcome"].tolist()
     if hit:
         verdict = (f"The design finds an effect on negative-control outcome(s) {format_examples(hit)} "
                    f"(p{adj_word} = {p:.3g} < {alpha:g}), which the intervention cannot move: the design is "
                    "likely biased (a concurrent change, a coding change or diverging trends), and the primary "
                    "estimate should not be read as the intervention's effect without explaining this.")
+    elif len(untested) == m:
+        verdict = (f"No reading: the design gave no p-value for the negative-control outcome(s) "
+                   f"{format_examples(untested)}, so the check says nothing about bias.")
     else:
         verdict = (f"No effect on the negative-control outcome(s){adj_word} (smallest p = {p:.3g} >= {alpha:g}): "
                    "no sign of a bias these outcomes share with the primary one.")
     notes = (("A negative control only reveals biases it shares with the primary outcome; its test has the "
              "size of the design's own test (methods/sensitivity.md)."),)
+    if untested:
+        notes = (*notes, f"No p-value for negative control(s) {format_examples(untested)} (the fit gave none): "
+                         "they are not tested.")
     if others:
         notes = (*notes, f"Units treated at other dates ({format_examples(others)}) are left out of every fit.")
     info = {"intervention": str(start), "treated": list(tr), "controls": controls, "dropped_treated": others}

@@ -357,3 +357,18 @@ def test_noise_and_placebo_settings_the_did_ignores_are_refused(kwargs):
     # table as without it.
     with pytest.raises(SpecificationError, match="would be ignored"):
         evalint.design.power(n_treated=3, pre=12, post=6, reps=20, **kwargs)
+
+
+def test_negative_control_without_a_p_value_is_no_reading():
+    # Before: a control whose fit gave no p-value (NaN) produced the verdict "No effect on the
+    # negative-control outcome(s) (smallest p = nan >= 0.05): no sign of a bias".
+    import types
+
+    def fit(panel, date):
+        if panel.outcome == "y2":
+            return types.SimpleNamespace(estimate=np.nan, se=np.nan, ci=(np.nan, np.nan), p_value=np.nan)
+        return evalint.twfe(panel, calendar=False)
+
+    res = evalint.negative_control(_did_panel(("y", "y2")), fit, outcome="y2")
+    assert res.verdict.startswith("No reading") and np.isnan(res.p_value)
+    assert any("'y2'" in n and "not tested" in n for n in res.notes)
