@@ -136,6 +136,16 @@ class RealBase:
                                      "rate, so every value must be positive (set zeros that mean 'not reported' to "
                                      "missing).")
         self.complete = np.all(np.isfinite(self.counts) & np.isfinite(self.pop), axis=0)
+        timing = panel.timing
+        if timing is not None and len(timing.treated_units):
+            from evalint.errors import ConfoundingWarning, format_examples
+
+            first = min(timing.cohort.dropna())
+            warnings.warn(
+                f"base: the panel marks {len(timing.treated_units)} unit(s) as treated "
+                f"({format_examples(list(timing.treated_units))}, from {first}); placebo windows can include "
+                "their treated months, so the null replications carry the real effect. Pass a base panel of "
+                f"untreated units, or one cut before {first} (Panel.subset).", ConfoundingWarning, stacklevel=3)
 
     def starts(self, length: int) -> np.ndarray:
         """First-month indices of every window of ``length`` months in which every unit reports."""

@@ -210,6 +210,21 @@ def _whole(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _reductions(values: Any) -> np.ndarray:
+    """Relative reductions for the power curves: finite and below 1 (a negative one is an increase)."""
+    try:
+        grid = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise SpecificationError(f"reductions={values!r}: give relative reductions as numbers, e.g. "
+                                 "[0.05, 0.1].") from None
+    bad = grid[~(np.isfinite(grid) & (grid < 1))]
+    if bad.size:
+        raise SpecificationError(f"reductions: {bad.tolist()} cannot be relative reductions; each must be finite "
+                                 "and below 1 (0.1 = 10% fewer; a negative value is an increase), since a "
+                                 "reduction of 100% or more leaves no rate to take the log of.")
+    return grid
+
+
 def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[int] = 24,
           post: int | Sequence[int] = (12, 24), outcome: str | None = None, power: float = 0.8,
           alpha: float = 0.05, reps: int = 200, seed: int = 0, start: str = "2016-04",
@@ -272,13 +287,35 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
         Development Economics 144, 102458.
     """
     a = check_alpha(alpha)
-    if not a < float(power) < 1:
+    if isinstance(power, (bool, str)) or not a < float(power) < 1:
         raise SpecificationError(f"power={power!r}: must lie between alpha={a:g} and 1.")
+    check_positive_int("seed", seed, 0)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise SpecificationError(f"n_jobs={n_jobs!r}: pass 1 (serial), a number of workers > 1, or -1 (all cores).")
+    try:
+        pd.Period(start, "M")
+    except (TypeError, ValueError):
+        raise SpecificationError(f"start={start!r} is not a month; pass the first simulated month, e.g. "
+                                 "'2016-04'.") from None
+    for key, value in (("n_treated", n_treated), ("pre", pre), ("post", post)):
+        if np.size(value) == 0:
+            raise SpecificationError(f"{key}={value!r} lists no value; pass a whole number or a list of them.")
     from evalint.design.fits import DESIGNS
     from evalint.design.nulls import RealBase, placebo_design, simulate_design
 
     if design not in DESIGNS:
         raise SpecificationError(f"design={design!r}: design.power runs {', '.join(DESIGNS)}.")
+    if n_units is not None and (design not in ("sdid", "sc") or base is not None):
+        where = "with base= (the base panel's units are used)" if base is not None else f"with design={design!r}"
+        raise SpecificationError(f"n_units={n_units!r} is not used {where}: it sets the ICBs of each simulated "
+                                 "panel for design='sdid' or 'sc' only. Leave it out, or subset the panel.")
+    ignored = [f"{k}={v!r}" for k, v, default, used in (
+        ("ar", ar, 0.6, design != "did" and base is None), ("ar_sd", ar_sd, 0.03, design != "did" and base is None),
+        ("placebo_reps", placebo_reps, 100, design in ("sdid", "sc"))) if not used and v != default]
+    if ignored:
+        raise SpecificationError(f"{', '.join(ignored)} would be ignored with design={design!r}"
+                                 f"{' and base=' if base is not None else ''}: ar/ar_sd set the noise of simulated "
+                                 "ITS/SDID/SC panels, placebo_reps the SDID/SC standard error. Leave them out.")
     real = RealBase(base, outcome) if base is not None else None
     if real is not None:
         outcome = real.outcome
@@ -287,7 +324,7 @@ def power(*, n_treated: int | Sequence[int] = (3, 6, 12), pre: int | Sequence[in
     elif outcome not in OUTCOMES:
         raise SpecificationError(f"outcome={outcome!r}: design.power simulates {', '.join(OUTCOMES)}.")
     check_positive_int("reps", reps, 20)
-    grid = np.arange(0.0, 0.301, 0.01) if reductions is None else np.asarray(reductions, dtype=float)
+    grid = np.arange(0.0, 0.301, 0.01) if reductions is None else _reductions(reductions)
     rows, curves = [], []
     for n in np.atleast_1d(n_treated):
         for b in np.atleast_1d(pre):

@@ -36,6 +36,8 @@ def pre_period_features(panel: Panel, on: Sequence[str], pre_end: pd.Period,
     """
     y = outcome or panel.outcome
     d = panel.data
+    if y not in d.columns:
+        raise column_not_found(y, "outcome", list(panel.outcomes))
     d = d.loc[d[panel.time] < pre_end]
     if d.empty:
         raise SpecificationError(f"No period precedes {pre_end}: matching needs a pre-period.")

@@ -118,6 +118,19 @@ class MatchResult:
         return balance_plot(self.balance, ax=ax, threshold=threshold)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _refuse_repeats(name: str, units: list) -> None:
+    """A unit listed twice would be matched (or offered) twice and weigh double in the balance."""
+    seen: set = set()
+    twice = [u for u in units if u in seen or seen.add(u)]  # type: ignore[func-returns-value]
+    if twice:
+        raise SpecificationError(f"{name}= lists {format_examples(list(dict.fromkeys(twice)))} more than once; "
+                                 "list each unit once.")
+
+
 def match_comparisons(
     panel: Panel,
     treated: Any = None,
@@ -197,8 +210,11 @@ def match_comparisons(
                                  "treated unit simply takes its nearest candidates (algorithm='greedy').")
     if not isinstance(ratio, (int, np.integer)) or isinstance(ratio, bool) or ratio < 1:
         raise SpecificationError(f"ratio={ratio!r} must be a positive integer.")
-    if caliper is not None and not (np.isfinite(caliper) and caliper > 0):
+    if caliper is not None and not (_is_number(caliper) and np.isfinite(caliper) and caliper > 0):
         raise SpecificationError(f"caliper={caliper!r} must be a positive number (or None for no caliper).")
+    if not (_is_number(penalty) and np.isfinite(penalty) and penalty >= 0):
+        raise SpecificationError(f"penalty={penalty!r}: the ridge penalty of the propensity model must be a finite "
+                                 "number >= 0 (default 1.0; 0 fits the unpenalised logistic model).")
     units = list(panel.units)
     unit_set = set(units)
     if treated is not None:
@@ -207,6 +223,7 @@ def match_comparisons(
         if bad:
             raise TreatmentError(f"treated= names unit(s) not in the panel: {format_examples(bad)}. "
                                  f"Units: {format_examples(units, limit=10)}.")
+        _refuse_repeats("treated", tr)
     elif panel.timing is not None:
         tr = list(panel.timing.treated_units)
     else:
@@ -235,12 +252,18 @@ def match_comparisons(
         if bad:
             raise SpecificationError(f"candidates= lists {format_examples(bad)}, "
                                      "which are treated or not in the panel.")
+        _refuse_repeats("candidates", cand)
     if not cand:
         raise SpecificationError("No candidate comparison units (every unit is treated).")
     if not replace and len(cand) < ratio * len(tr):
         raise SpecificationError(
             f"Without replacement, {len(tr)} treated unit(s) x ratio {ratio} need {ratio * len(tr)} candidates; "
             f"there are {len(cand)}. Pass replace=True or a smaller ratio."
+        )
+    if replace and len(cand) < ratio:
+        raise SpecificationError(
+            f"With replacement each treated unit takes {ratio} different candidates (ratio={ratio}); there are "
+            f"only {len(cand)}. Pass ratio <= {len(cand)} or more candidates."
         )
     names = as_list(on)
     feats = pre_period_features(panel, names, pre_end, outcome).loc[tr + cand]

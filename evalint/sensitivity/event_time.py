@@ -61,9 +61,21 @@ class EventTimeEstimates:
             raise SpecificationError(f"n_pre={n_pre}: need at least one pre-period and one post-period "
                                      f"estimate among the {len(b)}.")
         n_pre = int(n_pre)
-        if rel_time is None:
-            rel_time = np.r_[np.arange(-n_pre - 1, -1), np.arange(0, len(b) - n_pre)].astype(float)
-        return cls(np.asarray(rel_time, dtype=float), b, (s + s.T) / 2, n_pre, len(b) - n_pre, source)
+        want = np.r_[np.arange(-n_pre - 1, -1), np.arange(0, len(b) - n_pre)].astype(float)
+        if rel_time is not None:
+            try:
+                given = np.asarray(rel_time, dtype=float).ravel()
+            except (TypeError, ValueError):
+                raise SpecificationError(f"rel_time={rel_time!r} must be event times (numbers).") from None
+            if given.shape != want.shape or not np.array_equal(given, want):
+                # the restrictions are built on positions: consecutive pre-periods ending at -2, the
+                # reference -1 left out, consecutive post-periods from 0
+                raise SpecificationError(
+                    f"rel_time={given.tolist()} does not match betahat: with n_pre={n_pre} and {len(b)} estimates "
+                    f"the event times must be {want.tolist()} (consecutive pre-periods ending at -2, the reference "
+                    "period -1 left out, consecutive post-periods from 0). Re-normalise to e = -1 and drop event "
+                    "times outside a consecutive window.")
+        return cls(want, b, (s + s.T) / 2, n_pre, len(b) - n_pre, source)
 
 
 def event_time_estimates(result: object) -> EventTimeEstimates:
@@ -95,7 +107,10 @@ def event_time_estimates(result: object) -> EventTimeEstimates:
     est = eff.drop_duplicates("rel_time").set_index("rel_time")["estimate"]
     times = [float(e) for e in vc.index]
     var = np.diag(vc.to_numpy(float))
-    keep = [e for e, v in zip(times, var) if v > 1e-20 and e in est.index]
+    # a reference period has a structurally zero variance (numerically about 1e-16 of the largest);
+    # relative, so that an outcome on a small scale (1e-12) keeps its event times
+    tiny = 1e-14 * float(np.nanmax(var)) if len(var) and np.nanmax(var) > 0 else 0.0
+    keep = [e for e, v in zip(times, var) if v > tiny and e in est.index]
     dropped = sorted(set(times) - set(keep))
     notes = []
     if dropped:
@@ -103,6 +118,15 @@ def event_time_estimates(result: object) -> EventTimeEstimates:
                      + ", ".join(f"{e:g}" for e in dropped))
     pre = sorted(e for e in keep if e < 0)
     post = sorted(e for e in keep if e >= 0)
+    # the reference period: a zero-variance event time, or one left out of the window
+    refs = sorted({e for e in dropped if e < 0}
+                  | ({float(e) for e in range(int(pre[0]), -1)} - set(pre) if pre else set()))
+    if -1.0 in pre and refs:
+        raise SpecificationError(
+            f"the event-study coefficients are normalised to event time {', '.join(f'{e:g}' for e in refs)} (not "
+            "estimated), not to e = -1, which is estimated: with anticipation=k the reference period is "
+            "-1-k. honest_did and pretrend_power need the reference e = -1: refit with anticipation=0, or "
+            "event_study(..., reference=-1).")
     if -1.0 in pre:
         raise SpecificationError(
             "event time -1 is estimated, so the event-study coefficients are not normalised to e = -1 "

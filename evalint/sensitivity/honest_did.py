@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from evalint._distributions import norm_ppf
-from evalint._typing import check_alpha, check_option
+from evalint._typing import check_alpha, check_option, check_positive_int
 from evalint.errors import SpecificationError
 from evalint.sensitivity.event_time import EventTimeEstimates, event_time_estimates
 from evalint.sensitivity.flci import flci_smoothness
@@ -49,6 +49,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["HonestDiDResult", "honest_did", "honest_did_estimates"]
 
 METHODS = ("relative_magnitude", "smoothness")
+#: Fewest grid points for inverting the tests: the grid spans the estimate +/- (the restriction's
+#: reach + 20 SE), and an accepted set about 4 SE wide must contain a grid point; with fewer
+#: points the interval could be reported empty when it is not.
+MIN_GRID_POINTS = 20
 REFERENCES = (
     "Rambachan, A. & Roth, J. (2023). A more credible approach to parallel trends. Review of Economic "
     "Studies 90(5), 2555-2591.",
@@ -206,7 +210,9 @@ def _rm_interval(est: EventTimeEstimates, l_vec: np.ndarray, mbar: float, alpha:
         # bisection; the midpoints of the next `depth` steps (2^depth - 1 candidates, whichever
         # way each step goes) are tested in one call, then the steps are replayed: the same
         # points and decisions as one test per step
-        while abs(inside - outside) > tol:
+        # stop also when the two ends are adjacent floats (far from 0, e.g. at a huge Mbar, a
+        # tolerance of 1e-10 SE is below the spacing of floats and the midpoint is an end)
+        while abs(inside - outside) > tol and 0.5 * (inside + outside) not in (inside, outside):
             states, mids = [(inside, outside)], []
             for _ in range(depth):
                 nxt = []
@@ -217,7 +223,7 @@ def _rm_interval(est: EventTimeEstimates, l_vec: np.ndarray, mbar: float, alpha:
                 states = nxt
             verdict = dict(zip(mids, _accepts(problems, np.array(mids), alpha, ci, seed).tolist()))
             for _ in range(depth):
-                if abs(inside - outside) <= tol:
+                if abs(inside - outside) <= tol or 0.5 * (inside + outside) in (inside, outside):
                     break
                 mid = 0.5 * (inside + outside)
                 if verdict[mid]:
@@ -245,6 +251,26 @@ def _breakdown(covers_zero: Any, start: float, top: float, rel_tol: float = 1e-4
     return hi
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _numbers(name: str, values: Any) -> np.ndarray:
+    """``values`` as a flat float array, or a SpecificationError naming ``name``."""
+    try:
+        return np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise SpecificationError(f"{name}={values!r}: give numbers (a number or a list of numbers).") from None
+
+
+def _sizes(name: str, values: Any) -> np.ndarray:
+    """Restriction sizes, checked before any interval or breakdown value is computed."""
+    sizes = _numbers(name, values)
+    if np.any(sizes < 0) or not np.all(np.isfinite(sizes)):
+        raise SpecificationError(f"restriction sizes must be finite and >= 0; got {name}={sizes.tolist()}.")
+    return sizes
+
+
 # ------------------------------------------------------------------ public
 def honest_did_estimates(estimates: EventTimeEstimates, *, event_time: Any = 0,
                          method: str = "relative_magnitude", Mbar: Sequence[float] | None = None,
@@ -257,8 +283,14 @@ def honest_did_estimates(estimates: EventTimeEstimates, *, event_time: Any = 0,
     a = check_alpha(alpha)
     check_option("method", method, METHODS)
     est = estimates
+    check_positive_int("grid_points", grid_points, MIN_GRID_POINTS)
+    if breakdown_max is not None and not (_is_number(breakdown_max) and 0 < float(breakdown_max) < np.inf):
+        raise SpecificationError(f"breakdown_max={breakdown_max!r}: the largest restriction size searched for the "
+                                 "breakdown value must be a finite number > 0 (or None for the default).")
     if l_vec is not None:
-        lv = np.asarray(l_vec, dtype=float).ravel()
+        lv = _numbers("l_vec", l_vec)
+        if not np.all(np.isfinite(lv)):
+            raise SpecificationError(f"l_vec={lv.tolist()}: the weights on the post-period effects must be finite.")
         if len(lv) != est.n_post or not np.any(lv != 0):
             raise SpecificationError(f"l_vec needs {est.n_post} weights (post-period event times "
                                      f"{', '.join(f'{e:g}' for e in est.post_times)}), not all zero.")
@@ -280,7 +312,7 @@ def honest_did_estimates(estimates: EventTimeEstimates, *, event_time: Any = 0,
             raise SpecificationError("method='relative_magnitude' takes Mbar=[...]; M=[...] is for 'smoothness'.")
         ci = ci or "hybrid"
         check_option("ci", ci, ("hybrid", "conditional"))
-        sizes = np.asarray([0.0, 0.5, 1.0, 1.5, 2.0] if Mbar is None else Mbar, dtype=float).ravel()
+        sizes = _sizes("Mbar", [0.0, 0.5, 1.0, 1.5, 2.0] if Mbar is None else Mbar)
         pre_diffs = list(range(est.n_pre)) if _pre_differences is None else list(_pre_differences)
 
         built: dict[float, _Pieces] = {}  # the moment problems of each restriction size, built once
@@ -304,7 +336,7 @@ def honest_did_estimates(estimates: EventTimeEstimates, *, event_time: Any = 0,
             raise SpecificationError("method='smoothness' takes M=[...]; Mbar=[...] is for 'relative_magnitude'.")
         ci = ci or "flci"
         check_option("ci", ci, ("flci",))
-        sizes = np.asarray(np.array([0.0, 0.25, 0.5, 1.0]) * sd if M is None else M, dtype=float).ravel()
+        sizes = _sizes("M", np.array([0.0, 0.25, 0.5, 1.0]) * sd if M is None else M)
 
         def interval(m: float) -> tuple[float, float]:
             f = flci_smoothness(est.betahat, est.sigma, est.n_pre, lv, m, a)
@@ -317,8 +349,6 @@ def honest_did_estimates(estimates: EventTimeEstimates, *, event_time: Any = 0,
         top = 1e4 * sd if breakdown_max is None else breakdown_max
         bd = _breakdown(covers_zero, max(sd / 4, 1e-12), top) if breakdown else np.nan
         label_ci = "flci"
-    if np.any(sizes < 0) or not np.all(np.isfinite(sizes)):
-        raise SpecificationError(f"restriction sizes must be finite and >= 0; got {sizes.tolist()}.")
     rows = []
     for m in sizes:
         lo, hi = interval(float(m))
@@ -363,9 +393,10 @@ def honest_did(result: Any, event_time: Any = 0, method: str = "relative_magnitu
     seed : int
         Seed of the least-favourable draws of the hybrid test.
     grid_points : int
-        Grid for inverting the tests before each end point is refined by bisection.
+        Grid for inverting the tests before each end point is refined by bisection (at least
+        20: a coarser grid could step over the accepted set and report it empty).
     breakdown_max : float, optional
-        Largest restriction size searched for the breakdown value.
+        Largest restriction size searched for the breakdown value (a finite number > 0).
     breakdown : bool
         Compute the breakdown value (``False``: NaN, faster).
 

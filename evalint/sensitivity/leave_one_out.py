@@ -16,6 +16,8 @@ from evalint._parallel import parallel_map
 from evalint.data import Panel
 from evalint.errors import SpecificationError, TreatmentError, format_examples
 from evalint.sensitivity.refit import (
+    check_level,
+    check_once,
     resolve_design,
     result_row,
     retime,
@@ -77,6 +79,7 @@ def leave_one_out(
     ----------
     Abadie, Diamond & Hainmueller (2015); Abadie (2021).
     """
+    alpha = check_level(alpha)
     tr, start = treated_and_start(panel, treated, intervention)
     if start is None or not tr:
         raise TreatmentError("leave_one_out needs treated units and their start: pass treated= and "
@@ -89,6 +92,10 @@ def leave_one_out(
         units = pool
     else:
         units = list(units)
+        if not units:
+            raise SpecificationError("units= lists no comparison unit to leave out; pass some, or None for every "
+                                     f"comparison unit ({format_examples(pool, limit=10)}).")
+        check_once("units", units)
         bad = [u for u in units if u not in set(pool)]
         if bad:
             raise SpecificationError(f"units= lists {format_examples(bad)}, which are not comparison units "

@@ -16,6 +16,8 @@ import pandas as pd
 from evalint.data import Panel
 from evalint.errors import SpecificationError, TreatmentError, format_examples
 from evalint.sensitivity.refit import (
+    check_level,
+    check_once,
     resolve_design,
     result_row,
     retime,
@@ -82,11 +84,11 @@ def negative_control(
     ----------
     Lipsitch, Tchetgen Tchetgen & Cohen (2010); Arnold & Ercumen (2016).
     """
-    if not 0 < alpha < 1:
-        raise SpecificationError(f"alpha={alpha!r} must be between 0 and 1.")
+    alpha = check_level(alpha)
     controls = [outcome] if isinstance(outcome, str) else list(outcome)
     if not controls:
         raise SpecificationError("outcome= lists no negative-control outcome.")
+    check_once("outcome", controls)  # a repeated control would count twice in the Bonferroni adjustment
     unknown = [c for c in controls if c not in panel.outcomes]
     if unknown:
         raise SpecificationError(
@@ -122,16 +124,23 @@ def negative_control(
     p = float(ctrl["p_adjusted"].min())
     hit = ctrl.loc[ctrl["significant"], "outcome"].tolist()
     adj_word = f" (Bonferroni over {m})" if m > 1 else ""
+    untested = ctrl.loc[~np.isfinite(ctrl["p_value"].to_numpy(dtype=float)), "outcome"].tolist()
     if hit:
         verdict = (f"The design finds an effect on negative-control outcome(s) {format_examples(hit)} "
                    f"(p{adj_word} = {p:.3g} < {alpha:g}), which the intervention cannot move: the design is "
                    "likely biased (a concurrent change, a coding change or diverging trends), and the primary "
                    "estimate should not be read as the intervention's effect without explaining this.")
+    elif len(untested) == m:
+        verdict = (f"No reading: the design gave no p-value for the negative-control outcome(s) "
+                   f"{format_examples(untested)}, so the check says nothing about bias.")
     else:
         verdict = (f"No effect on the negative-control outcome(s){adj_word} (smallest p = {p:.3g} >= {alpha:g}): "
                    "no sign of a bias these outcomes share with the primary one.")
     notes = (("A negative control only reveals biases it shares with the primary outcome; its test has the "
              "size of the design's own test (methods/sensitivity.md)."),)
+    if untested:
+        notes = (*notes, f"No p-value for negative control(s) {format_examples(untested)} (the fit gave none): "
+                         "they are not tested.")
     if others:
         notes = (*notes, f"Units treated at other dates ({format_examples(others)}) are left out of every fit.")
     info = {"intervention": str(start), "treated": list(tr), "controls": controls, "dropped_treated": others}

@@ -24,6 +24,8 @@ from evalint.errors import SpecificationError, TreatmentError, format_examples
 from evalint.inference.randomisation import rank_test
 from evalint.sensitivity.refit import (
     centred,
+    check_count,
+    check_level,
     effect_scale,
     resolve_design,
     result_row,
@@ -187,8 +189,7 @@ def placebo_in_time(
     Abadie, Diamond & Hainmueller (2015); Bertrand, Duflo & Mullainathan (2004); Lopez Bernal,
     Cummins & Gasparrini (2018).
     """
-    if not 0 < alpha < 1:
-        raise SpecificationError(f"alpha={alpha!r} must be between 0 and 1.")
+    alpha = check_level(alpha)
     tr, start = treated_and_start(panel, treated, intervention)
     if start is None:
         raise SpecificationError("placebo_in_time needs the actual start: pass intervention=<date>.")
@@ -204,12 +205,15 @@ def placebo_in_time(
                                  f"({periods[0]} to {periods[-1]}).")
     i0 = int(periods.get_loc(start))
     n_post = len(periods) - i0
-    h = n_post if window is None else int(window)
+    h = n_post if window is None else check_count("window", window)
     if not 1 <= h <= n_post:
         raise SpecificationError(f"window={window!r}: the data have {n_post} period(s) from {start} to "
                                  f"{periods[-1]}; pass 1 <= window <= {n_post}.")
     expanding = pre_periods == "all"
-    pre = DEFAULT_PRE.get(panel.freq, 8) if pre_periods is None or expanding else int(pre_periods)
+    if isinstance(pre_periods, str) and not expanding:
+        raise SpecificationError(f"pre_periods={pre_periods!r}: pass a whole number of periods or 'all'.")
+    pre = (DEFAULT_PRE.get(panel.freq, 8) if pre_periods is None or expanding
+           else check_count("pre_periods", pre_periods))
     if pre < 2:
         raise SpecificationError(f"pre_periods={pre_periods!r}: each fit needs at least 2 pre-periods.")
     if pre > i0:

@@ -67,6 +67,19 @@ def pretest_power(delta_pre: np.ndarray, sigma_pre: np.ndarray, alpha: float = 0
     return float(1 - inside)
 
 
+def _check_invertible(sigma_pre: np.ndarray, pre_times: np.ndarray) -> None:
+    """Refuse a singular covariance of the pre-period estimates (the Wald statistic and the
+    normal draws need its inverse; a near-singular one gives a power of about 1 whatever the slope)."""
+    eig = np.linalg.eigvalsh(sigma_pre)
+    if eig[-1] <= 0 or eig[0] <= 1e-10 * eig[-1]:
+        rank = int(np.sum(eig > 1e-10 * max(eig[-1], 0.0))) if eig[-1] > 0 else 0
+        raise SpecificationError(
+            f"the covariance of the {len(pre_times)} pre-period estimates (event times "
+            f"{pre_times[0]:g} to {pre_times[-1]:g}) is singular (rank {rank}): some pre-period event times are "
+            "estimated from too few units or cohorts for a joint test. Use fewer pre-periods, e.g. "
+            "aggregate_att(fit, 'dynamic', min_e=-6) or event_study(panel, leads=6).")
+
+
 def _passes(draws: np.ndarray, sigma_pre: np.ndarray, alpha: float, test: str) -> np.ndarray:
     k = draws.shape[1]
     if test == "wald":
@@ -136,6 +149,7 @@ def pretrend_power(result: Any, slope: float | Sequence[float] | None = None, al
     a = check_alpha(alpha)
     check_option("test", test, TESTS)
     est = result if isinstance(result, EventTimeEstimates) else event_time_estimates(result)
+    _check_invertible(est.sigma[: est.n_pre, : est.n_pre], est.pre_times)
     if event_time not in list(est.post_times):
         raise SpecificationError(f"event_time={event_time!r} is not a post-period event time; available: "
                                  f"{', '.join(f'{e:g}' for e in est.post_times)}.")
@@ -144,7 +158,10 @@ def pretrend_power(result: Any, slope: float | Sequence[float] | None = None, al
             raise SpecificationError(f"power levels must lie between alpha={a:g} and 1; got {p!r}.")
     if int(draws) < 1000:
         raise SpecificationError(f"draws={draws!r}: use at least 1000 normal draws.")
-    slopes = [] if slope is None else list(np.atleast_1d(np.asarray(slope, dtype=float)))
+    try:
+        slopes = [] if slope is None else list(np.atleast_1d(np.asarray(slope, dtype=float)).ravel())
+    except (TypeError, ValueError):
+        raise SpecificationError(f"slope={slope!r}: give numbers (outcome units per event time).") from None
     if not all(np.isfinite(slopes)):
         raise SpecificationError("slope values must be finite.")
     rows = [("slope", s) for s in slopes]

@@ -146,6 +146,32 @@ def retime(panel: Panel, treated: Sequence[Any], start: pd.Period | None) -> Pan
         return panel.with_timing(cohort)
 
 
+def check_level(alpha: Any) -> float:
+    """``alpha`` as a float strictly between 0 and 1 (the level of a check's tests)."""
+    ok = isinstance(alpha, (int, float, np.integer, np.floating)) and not isinstance(alpha, bool)
+    if not (ok and 0 < float(alpha) < 1):
+        raise SpecificationError(f"alpha={alpha!r} must be a number between 0 and 1 (e.g. 0.05).")
+    return float(alpha)
+
+
+def check_once(name: str, values: Sequence[Any]) -> None:
+    """Refuse a list naming an item twice (it would be refitted, counted or adjusted for twice)."""
+    seen: set[Any] = set()
+    twice = [v for v in values if v in seen or seen.add(v)]  # type: ignore[func-returns-value]
+    if twice:
+        raise SpecificationError(f"{name}= lists {format_examples(list(dict.fromkeys(twice)))} more than once; "
+                                 "list each once.")
+
+
+def check_count(name: str, value: Any) -> int:
+    """A whole number of periods (``2.5`` is refused, not truncated to 2)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise SpecificationError(f"{name}={value!r} must be a whole number of periods.")
+    return int(value)
+
+
 def effect_scale(result: Any) -> tuple[float, bool]:
     """(null value, log scale?) of a result: rate ratios have null 1 and are compared in logs."""
     ratio = "ratio" in str(getattr(result, "scale", "")).lower()
@@ -161,6 +187,11 @@ def centred(value: float, log: bool) -> float:
 
 def result_row(result: Any, alpha: float) -> dict[str, Any]:
     """The headline numbers of an EffectResult as a flat row."""
+    missing = [a for a in ("estimate", "se", "ci", "p_value") if not hasattr(result, a)]
+    if missing:
+        raise SpecificationError(
+            f"the estimator returned {type(result).__name__}, which has no {', '.join(missing)}: a function "
+            "passed as estimator= must return an EffectResult (e.g. evalint.twfe(panel, ...)).")
     lo, hi = result.ci
     return {"estimate": float(result.estimate), "std_error": float(result.se), "conf_low": float(lo),
             "conf_high": float(hi), "p_value": float(result.p_value),
