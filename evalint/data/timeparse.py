@@ -248,43 +248,52 @@ def _dayfirst(text: pd.Series, column: str) -> bool | None:
 _LOCAL_ZONE = "Europe/London"
 
 
-def _wall_dates(dates: pd.DatetimeIndex, column: str, what: str = "time column") -> pd.DatetimeIndex:
-    """Time-zone-aware ``dates`` as the calendar dates and times of their own zone (naive).
+def local_dates(dates: pd.DatetimeIndex, column: str, what: str = "time column") -> pd.DatetimeIndex:
+    """Time-zone-aware ``dates`` as the dates and times of their own zone (naive); naive dates as given.
 
-    Midnights in their own zone are those dates. Timestamps that are not midnights in their own
-    zone but all are in Europe/London (``2022-03-31 23:00 UTC`` is 1 April 2022 in London, as a
-    system exporting local dates in UTC writes them) are refused: read as UTC dates, every
-    British Summer Time date would fall a day, and a month or quarter, early.
+    A timestamp is read as the date its own zone shows. That is also its date in Europe/London
+    for midnights in any zone west of Asia (``2022-07-01 01:00+02:00`` is 1 July in both).
+    Timestamps whose London date differs from their own and that are all London midnights
+    (``2022-03-31 23:00 UTC`` is 1 April 2022 in London, as a system exporting local dates in
+    UTC writes them) are refused: read in their own zone every British Summer Time date would
+    fall a day, and a month or quarter, early.
 
     Raises
     ------
     TimeParseError
-        Local midnights stored in UTC (or another zone).
+        Local midnights stored in UTC (or another zone whose date differs from London's).
     """
     if dates.tz is None:
         return dates
-    wall = dates.tz_localize(None)
     seen = np.asarray(dates.notna())
-    valid = wall[seen]
-    if (valid == valid.normalize()).all():
-        return wall
-    local = dates[seen].tz_convert(_LOCAL_ZONE).tz_localize(None)
-    if (local == local.normalize()).all():
-        stamps = dates[seen][np.asarray(valid != valid.normalize())]
-        example, there = stamps[0], stamps[0].tz_convert(_LOCAL_ZONE).date()
-        if what != "time column":
-            raise TimeParseError(
-                f"{what}={column!r} is {example.strftime('%H:%M')} {dates.tz}, midnight of {there} "
-                f"in {_LOCAL_ZONE}; read in {dates.tz} it would be the day before. Give the date: "
-                f"'{there.isoformat()}'.")
+    _refuse_shifted_midnights(dates.tz_localize(None)[seen],
+                              dates[seen].tz_convert(_LOCAL_ZONE).tz_localize(None),
+                              [str(t) for t in dates[seen]], str(dates.tz), column, what)
+    return dates.tz_localize(None)
+
+
+def _refuse_shifted_midnights(wall: pd.DatetimeIndex, london: pd.DatetimeIndex, shown: list[str],
+                              zone: str, column: str, what: str) -> None:
+    """The check of :func:`local_dates` on aware values' own-zone (``wall``) and London times."""
+    moved = np.asarray(wall.normalize() != london.normalize())
+    if not moved.any() or not (london == london.normalize()).all():
+        return
+    i = int(np.flatnonzero(moved)[0])
+    example, there = shown[i], london[i].date()
+    if what != "time column":
         raise TimeParseError(
-            f"time column {column!r} holds {dates.tz} timestamps that are midnights in {_LOCAL_ZONE} "
-            f"({len(stamps)} of {len(valid)} distinct values at another hour, e.g. {example} = "
-            f"{there} in London): read in {dates.tz}, British Summer Time dates would fall a day "
-            f"early (a month or quarter early on the 1st). Convert them first: df[{column!r}] = "
-            f"pd.to_datetime(df[{column!r}], utc=True).dt.tz_convert({_LOCAL_ZONE!r})."
-        )
-    return wall
+            f"{what}={column!r} is {wall[i].strftime('%H:%M')} {zone}, midnight of {there} in "
+            f"{_LOCAL_ZONE}; read in {zone} it would be the day before. Give the date: "
+            f"'{there.isoformat()}'.")
+    held, read = ((f"{zone} timestamps", f"in {zone}") if zone else
+                  ("timestamps with differing UTC offsets", "at their own offsets"))
+    raise TimeParseError(
+        f"time column {column!r} holds {held} that are midnights in {_LOCAL_ZONE} "
+        f"({int(moved.sum())} of {len(wall)} distinct values on another date {read}, e.g. "
+        f"{example} = {there} in London): read {read}, British Summer Time dates would fall a day "
+        f"early (a month or quarter early on the 1st). Convert them first: df[{column!r}] = "
+        f"pd.to_datetime(df[{column!r}], utc=True).dt.tz_convert({_LOCAL_ZONE!r})."
+    )
 
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -330,13 +339,28 @@ def _factorize_text(values: pd.Series) -> tuple[np.ndarray, Any]:
     return pd.factorize(values)
 
 
-def _own_wall_time(text: str, dayfirst: bool) -> Any:
-    """One date string as the date and time of its own offset (naive; NaT if not a date)."""
-    try:
-        ts = pd.to_datetime(text, dayfirst=dayfirst)
-    except (TypeError, ValueError, OverflowError):
-        return pd.NaT
-    return ts.tz_localize(None) if ts.tz is not None else ts
+def _own_wall_times(text: pd.Series, dayfirst: bool, column: str) -> pd.Series:
+    """Date strings whose offsets differ ('+00:00' in winter, '+01:00' in summer, 'Z'), each as the
+    date and time of its own offset (naive; NaT if not a date), checked as :func:`local_dates`."""
+    out: list[Any] = []
+    wall: list[pd.Timestamp] = []
+    london: list[pd.Timestamp] = []
+    shown: list[str] = []
+    for t in text:
+        try:
+            ts = pd.to_datetime(t, dayfirst=dayfirst)
+        except (TypeError, ValueError, OverflowError):
+            ts = pd.NaT
+        if ts is not pd.NaT and ts.tz is not None:
+            wall.append(ts.tz_localize(None))
+            london.append(ts.tz_convert(_LOCAL_ZONE).tz_localize(None))
+            shown.append(str(ts))
+            ts = ts.tz_localize(None)
+        out.append(ts)
+    if wall:
+        _refuse_shifted_midnights(pd.DatetimeIndex(wall), pd.DatetimeIndex(london), shown,
+                                  "", column, "time column")
+    return cast(pd.Series, pd.Series(out, index=text.index, dtype="datetime64[ns]"))
 
 
 def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[pd.Series, str]:
@@ -388,10 +412,9 @@ def _string_periods(values: pd.Series, freq: str | None, column: str) -> tuple[p
         try:
             parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=bool(dayfirst))
         except ValueError:  # offsets that differ ('+00:00' in winter, '+01:00' in summer)
-            parsed = pd.Series([_own_wall_time(t, bool(dayfirst)) for t in text], index=text.index,
-                               dtype="datetime64[ns]")
+            parsed = _own_wall_times(text, bool(dayfirst), column)
         if getattr(parsed.dt, "tz", None) is not None:
-            parsed = pd.Series(_wall_dates(pd.DatetimeIndex(parsed), column), index=text.index)
+            parsed = pd.Series(local_dates(pd.DatetimeIndex(parsed), column), index=text.index)
         bad = text[parsed.isna()]
         if len(bad):
             raise TimeParseError(
@@ -473,7 +496,7 @@ def to_periods(values: pd.Series, freq: str | None = None, column: str = "time")
         dt = pd.DatetimeIndex(values)
         # each distinct date converted once (a panel repeats every date once per unit)
         codes, uniq_dates = pd.factorize(dt)
-        uniq_dates = _wall_dates(pd.DatetimeIndex(uniq_dates), column)
+        uniq_dates = local_dates(pd.DatetimeIndex(uniq_dates), column)
         if fcode is not None and len(uniq_dates) > 1:
             try:
                 seen = _infer_from_dates(uniq_dates, column)
@@ -566,7 +589,7 @@ def parse_date(value: Any, what: str = "date") -> pd.Timestamp:
     if ts is None or pd.isna(ts):
         raise TimeParseError(f"{what}={value!r} is not a date. Use e.g. '2022-07-01', '2022-07', 'Jul-22' or '2022Q3'.")
     if ts.tz is not None:
-        ts = _wall_dates(pd.DatetimeIndex([ts]), str(value), what=what)[0]
+        ts = local_dates(pd.DatetimeIndex([ts]), str(value), what=what)[0]
     if ts.year < 1000:
         raise TimeParseError(
             f"{what}={value!r} holds no year evalint can read (read as a date of year {ts.year}). "

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from evalint._typing import check_option
-from evalint.data.timeparse import FREQ_NAMES, normalise_freq, to_periods
+from evalint.data.timeparse import FREQ_NAMES, local_dates, normalise_freq, to_periods
 from evalint.errors import (
     ColumnNotFoundError,
     MissingValuesError,
@@ -87,8 +87,8 @@ def _months(months: Any, column: str = "month") -> pd.PeriodIndex:
                 "population is looked up by month: give monthly periods or dates.")
         return idx.asfreq("M")
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        dt = pd.DatetimeIndex(values)
-        return pd.PeriodIndex(dt.tz_localize(None) if dt.tz is not None else dt, freq="M")
+        # aware dates as their own zone's dates; London midnights stored in UTC are refused
+        return pd.PeriodIndex(local_dates(pd.DatetimeIndex(values), column), freq="M")
     try:
         periods, freq = to_periods(values, None, column)
     except TimeParseError:   # e.g. one date, whose frequency cannot be inferred

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.data import Panel
-from evalint.data.timeparse import to_periods
+from evalint.data.timeparse import local_dates, to_periods
 from evalint.errors import (
     ColumnNotFoundError,
     DuplicateRowsError,
@@ -78,7 +78,7 @@ def to_monthly(
             rows = work.index[work[time].isna().to_numpy()].tolist()
             raise TimeParseError(f"to_monthly: column {time!r} has {len(rows)} missing date(s) "
                                  f"(rows {format_examples(rows)}); drop or fill them first.")
-        days = pd.Series(pd.DatetimeIndex(work[time]).to_period("D"), index=work.index)
+        days = pd.Series(local_dates(pd.DatetimeIndex(work[time]), time).to_period("D"), index=work.index)
     else:
         days, _ = to_periods(work[time], "D", time)
     work["period"] = pd.PeriodIndex(days).asfreq("M").to_timestamp()

@@ -112,3 +112,35 @@ def test_an_intervention_at_a_london_midnight_in_utc_is_refused():
     with pytest.raises(TimeParseError, match=r"midnight of 2022-07-01 in Europe/London.*'2022-07-01'"):
         to_period("2022-06-30T23:00:00Z", "M", "intervention")
     assert str(to_period("2022-07-01T00:00:00+01:00", "M")) == "2022-07"
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "Europe/Berlin"])
+def test_aware_dates_east_of_london_keep_their_own_date(zone):
+    # 1 April 00:00 London is 1 April 01:00 in Paris: the same date, read as such
+    periods, freq = to_periods(pd.Series(_LONDON_MONTHS.tz_convert(zone)))
+    assert freq == "M" and [str(p) for p in periods] == _MONTHS
+    assert str(to_period(pd.Timestamp("2022-07-01 01:00", tz=zone), "M")) == "2022-07"
+
+
+@pytest.mark.parametrize("as_objects", [False, True])
+def test_london_midnights_with_mixed_offsets_are_refused(as_objects):
+    # every other month written in UTC ('Z', 23:00 the day before in summer), the rest in London time
+    mixed = [t if i % 2 else t.tz_convert("UTC") for i, t in enumerate(_LONDON_MONTHS)]
+    values = pd.Series(mixed, dtype=object) if as_objects else pd.Series(
+        [t.isoformat().replace("+00:00", "Z") for t in mixed])
+    with pytest.raises(TimeParseError, match=r"differing UTC offsets that are midnights in Europe/London"):
+        to_periods(values)
+
+
+def test_monthly_aggregation_and_populations_refuse_london_midnights_in_utc():
+    from evalint.geography import icb_population
+    from evalint.io.tidy import to_monthly
+
+    days = pd.date_range("2022-04-01", "2022-05-31", tz="Europe/London")
+    frame = pd.DataFrame({"org_code": "R0A", "date": days, "beds": 1.0})
+    monthly = to_monthly(frame, stocks=["beds"], time="date")
+    assert monthly["days_reported"].tolist() == [30, 31]  # April and May, as in London
+    with pytest.raises(TimeParseError, match="midnights in Europe/London"):
+        to_monthly(frame.assign(date=days.tz_convert("UTC")), stocks=["beds"], time="date")
+    with pytest.raises(TimeParseError, match="midnights in Europe/London"):
+        icb_population(_LONDON_MONTHS[3:9].tz_convert("UTC"))
