@@ -204,34 +204,39 @@ def _units_as_evaluated(calendar: EventCollection, evaluated: frozenset[str] | N
     """Each subset event's listed units, spelled as the evaluated units are.
 
     A listed unit that is not an evaluated unit but equals one when case is ignored (``'qhg'``
-    for ``'QHG'``, as a hand-written calendar CSV may have it) is read as that unit, with one
-    ConfoundingWarning per event naming the units: matched exactly, the event would hit no
-    evaluated unit and be dropped from the table without a word. Ids whose case-folded form is
-    shared by two evaluated units are left as written.
+    for ``'QHG'``, as a hand-written calendar CSV may have it, or the shipped events' upper-case
+    codes against a panel's lower-case ids) is read as that unit, with one ConfoundingWarning
+    naming the events and the pairs: matched exactly, such an event would hit no evaluated unit
+    and be dropped from the table without a word. Ids whose case-folded form is shared by two
+    evaluated units are left as written.
     """
     folded: dict[str, list[str]] = {}
     for u in evaluated or ():
         folded.setdefault(u.casefold(), []).append(u)
     out: dict[str, frozenset[str]] = {}
+    events: list[str] = []
+    pairs: dict[str, str] = {}
     for event in calendar.events:
         if not event.units:
             continue
         units: list[str] = []
-        read: list[tuple[str, str]] = []
         for u in event.units:
             match = folded.get(u.casefold(), [])
             if u not in (evaluated or ()) and len(match) == 1:
-                read.append((u, match[0]))
+                if event.id not in events:
+                    events.append(event.id)
+                pairs.setdefault(u, match[0])
                 u = match[0]
             units.append(u)
         out[event.id] = frozenset(units)
-        if read:
-            warnings.warn(
-                f"Event {event.id!r} lists unit(s) {format_examples([a for a, _ in read])}, which "
-                f"match the evaluated unit(s) {format_examples([b for _, b in read])} only when "
-                "case is ignored; they are read as those units. Write the ids as the panel does "
-                "(ICB ODS codes are upper case) to silence this.",
-                ConfoundingWarning, stacklevel=_user_stacklevel())
+    if events:
+        shown = ", ".join(f"{a!r} as {b!r}" for a, b in list(pairs.items())[:4])
+        warnings.warn(
+            f"{len(events)} calendar event(s) ({format_examples(events)}) list unit ids that match "
+            f"the evaluated units only when case is ignored ({shown}"
+            f"{', ...' if len(pairs) > 4 else ''}); they are read as the evaluated units. Write unit "
+            "ids the same way in the panel and the calendar (ICB ODS codes are upper case).",
+            ConfoundingWarning, stacklevel=_user_stacklevel())
     return out
 
 

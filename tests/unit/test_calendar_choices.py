@@ -222,8 +222,21 @@ def test_local_event_units_in_lower_case_still_hit_the_treated_units(cal: Policy
     expected_smd = (2 / 3) / ((1 / 3 + 0) / 2) ** 0.5
     exact = _local_row(cal, ("QHG", "QHM"))
     assert exact["smd"].iloc[0] == pytest.approx(expected_smd)
-    with pytest.warns(ConfoundingWarning, match=r"'qhg', 'qhm'.*'QHG', 'QHM' only when case"):
+    with pytest.warns(ConfoundingWarning, match=r"1 calendar event\(s\) \('local_x'\).*only when case is "
+                      r"ignored \('qhg' as 'QHG', 'qhm' as 'QHM'\)"):
         lower = _local_row(cal, ("qhg", "qhm"))
     assert len(lower) == 1  # was dropped: matched case-sensitively it hit no evaluated unit
     assert lower["smd"].iloc[0] == pytest.approx(expected_smd)
     assert lower["severity"].iloc[0] == exact["severity"].iloc[0] == "high"
+
+
+def test_lower_case_panel_ids_match_the_shipped_upper_case_codes(cal: PolicyCalendar) -> None:
+    # the shipped events list ICB codes in upper case; a panel's lower-case ids get the same table
+    # and one warning (not one per event, and not telling the user to fix the shipped calendar)
+    upper = cal.check("2021-06-01", outcome=OUTCOME, treated_units=_TREATED, comparison_units=_COMPARISON).table
+    with pytest.warns(ConfoundingWarning) as record:
+        lower = cal.check("2021-06-01", outcome=OUTCOME, treated_units=[u.lower() for u in _TREATED],
+                          comparison_units=[u.lower() for u in _COMPARISON]).table
+    case = [w for w in record if "only when case is ignored" in str(w.message)]
+    assert len(case) == 1 and "the same way in the panel and the calendar" in str(case[0].message)
+    pd.testing.assert_frame_equal(upper.drop(columns="reason"), lower.drop(columns="reason"))
