@@ -58,8 +58,11 @@ def parallel_map(func: Callable[[Any, np.random.Generator], Any], items: Sequenc
         Results in the order of ``items``; identical for any ``n_jobs`` and ``backend``.
     """
     items = list(items)
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+    whole = isinstance(n_jobs, (int, np.integer)) or (
+        isinstance(n_jobs, (float, np.floating)) and float(n_jobs).is_integer())  # 2.0 = cpu_count() / 2
+    if isinstance(n_jobs, bool) or not whole or n_jobs == 0:
         raise SpecificationError(f"n_jobs={n_jobs!r}: pass 1 (serial), a number of workers > 1, or -1 (all cores).")
+    n_jobs = int(n_jobs)
     seeds = task_seeds(seed, len(items))
     if int(n_jobs) == 1:
         return [_call(func, it, ss) for it, ss in zip(items, seeds)]

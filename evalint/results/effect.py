@@ -358,6 +358,11 @@ class EffectResult:
         number of observations is large. Trans. Amer. Math. Soc. 54(3), 426-482.
         """
         a = check_alpha(alpha)
+        if a == self.alpha:  # nothing to recompute, whatever built the interval
+            return self
+        se = float("nan") if self.se is None else float(self.se)
+        if not np.isfinite(se) and not np.any(np.isfinite(np.asarray(self.ci, dtype=float))):
+            return dataclasses.replace(self, alpha=a)  # no interval at any level (e.g. a failed SE)
         self._require_wald_interval(a)
         if self.scale == "rate_ratio" and self.estimate > 0 and self.ci[0] > 0:
             # rate-ratio intervals are built on the log scale: recover its SE from the interval

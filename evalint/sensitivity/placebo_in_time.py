@@ -210,7 +210,7 @@ def placebo_in_time(
         raise SpecificationError(f"window={window!r}: the data have {n_post} period(s) from {start} to "
                                  f"{periods[-1]}; pass 1 <= window <= {n_post}.")
     expanding = pre_periods == "all"
-    if isinstance(pre_periods, str) and not expanding:
+    if isinstance(pre_periods, str) and not expanding and not pre_periods.strip().isdigit():
         raise SpecificationError(f"pre_periods={pre_periods!r}: pass a whole number of periods or 'all'.")
     pre = (DEFAULT_PRE.get(panel.freq, 8) if pre_periods is None or expanding
            else check_count("pre_periods", pre_periods))

@@ -164,7 +164,10 @@ def check_once(name: str, values: Sequence[Any]) -> None:
 
 
 def check_count(name: str, value: Any) -> int:
-    """A whole number of periods (``2.5`` is refused, not truncated to 2)."""
+    """A whole number of periods (``2.5`` is refused, not truncated to 2; ``'6'`` is 6, as ``int``
+    read it before these checks)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):

@@ -304,3 +304,15 @@ def test_its_figure_draws_the_intervention_at_the_first_post_period_start(freq, 
     plt.close(fig)
     assert lines, "no intervention line"
     assert mdates.date2num(first_post) == pytest.approx(mdates.date2num(pd.Timestamp(lines[0])), abs=1e-9)
+
+
+def test_with_alpha_on_a_result_without_an_interval_or_at_its_own_level():
+    # no SE and no interval (e.g. a failed variance): nothing to rebuild at any level, not an error
+    r = make_result(method="Hand result", estimand="ATT", term="ATT", outcome="admissions",
+                    estimate=-15.7, se=np.nan, ci=(np.nan, np.nan), p_value=np.nan,
+                    inference=InferenceInfo("analytic", "normal reference"))
+    out = r.with_alpha(0.1)
+    assert out.alpha == 0.1 and np.isnan(out.ci).all() and np.isnan(out.p_value)
+    # a placebo interval at its own level is returned as it is
+    placebo = _result(ci=(-30.3, -1.01), p_value=1 / 63, name="placebo", description="placebo", reps=62)
+    assert placebo.with_alpha(0.05) is placebo

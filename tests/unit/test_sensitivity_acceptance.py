@@ -234,8 +234,11 @@ def test_placebo_in_time_bad_arguments(kwargs, match):
         evalint.placebo_in_time(_did_panel(), "twfe", **kw)
 
 
-def test_placebo_in_time_whole_float_window_equals_the_int():
-    a = evalint.placebo_in_time(_did_panel(), "twfe", window=6.0, pre_periods=12, dates=["2019-06", "2019-09"])
+@pytest.mark.parametrize("window,pre_periods", [(6.0, 12), ("6", "12"), (" 6 ", 12)])
+def test_placebo_in_time_whole_float_or_text_window_equals_the_int(window, pre_periods):
+    # whole numbers given as floats or text (as int() read them before the checks) run as before
+    a = evalint.placebo_in_time(_did_panel(), "twfe", window=window, pre_periods=pre_periods,
+                                dates=["2019-06", "2019-09"])
     b = evalint.placebo_in_time(_did_panel(), "twfe", window=6, pre_periods=12, dates=["2019-06", "2019-09"])
     assert a.table.equals(b.table)
 
@@ -372,3 +375,19 @@ def test_negative_control_without_a_p_value_is_no_reading():
     res = evalint.negative_control(_did_panel(("y", "y2")), fit, outcome="y2")
     assert res.verdict.startswith("No reading") and np.isnan(res.p_value)
     assert any("'y2'" in n and "not tested" in n for n in res.notes)
+
+
+@pytest.mark.parametrize("n_jobs", [1.0, 2.0, np.int64(2), np.float64(1.0)])
+def test_whole_float_worker_counts_run_as_before(n_jobs):
+    # os.cpu_count() / 2 is a float: a whole one is a worker count (refused as a float today, by mistake)
+    from evalint._parallel import parallel_map
+
+    assert parallel_map(lambda x, rng: x * 2, [1, 2, 3], seed=0, n_jobs=n_jobs, backend="threading") == [2, 4, 6]
+
+
+@pytest.mark.parametrize("n_jobs", [0, 1.5, float("nan"), True, "2"])
+def test_other_worker_counts_are_refused(n_jobs):
+    from evalint._parallel import parallel_map
+
+    with pytest.raises(SpecificationError, match="n_jobs="):
+        parallel_map(lambda x, rng: x, [1], seed=0, n_jobs=n_jobs)
