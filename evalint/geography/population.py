@@ -316,8 +316,9 @@ def rate_per_100k(count: Any, population: Any) -> Any:
     """``100000 * count / population`` (arrays, lists or Series), refusing non-positive populations.
 
     Two Series must share their index (pandas would otherwise align them and give NaN where the
-    labels differ); a Series and an array, or two arrays, must have the same length. A Series in
-    gives a Series out (the count's index), otherwise an array.
+    labels differ); a Series and an array, or two arrays, must have the same length (or one
+    population for all counts). A DataFrame in gives a DataFrame out, a Series a Series (the
+    count's index), otherwise an array.
 
     Raises
     ------
@@ -340,13 +341,18 @@ def rate_per_100k(count: Any, population: Any) -> Any:
         cnt = np.asarray(count, dtype=float)
     except (TypeError, ValueError) as exc:
         raise NonNumericError(f"count and population must be numbers: {exc}") from None
-    if pop.shape != cnt.shape and pop.ndim and cnt.ndim:
+    try:
+        np.broadcast_shapes(pop.shape, cnt.shape)  # one population per count, or one for all
+    except ValueError:
         raise InvalidValueError(
-            f"count ({cnt.shape[0]} values) and population ({pop.shape[0]} values) differ in "
-            "length; give one population per count.")
+            f"count (shape {cnt.shape}) and population (shape {pop.shape}) do not match; give one "
+            "population per count (or one for all).") from None
     if np.any(~np.isfinite(pop)) or np.any(pop <= 0):
         raise InvalidValueError("population must be finite and > 0 to form a rate per 100,000")
     rate = 100000.0 * cnt / pop
+    for like in (count, population):
+        if isinstance(like, pd.DataFrame) and rate.shape == like.shape:
+            return pd.DataFrame(rate, index=like.index, columns=like.columns)
     for like in (count, population):
         if isinstance(like, pd.Series):
             return pd.Series(rate, index=like.index, name=count.name if isinstance(count, pd.Series) else None)

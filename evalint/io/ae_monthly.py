@@ -18,6 +18,7 @@ import pandas as pd
 
 from evalint._typing import check_option
 from evalint.errors import (
+    _user_stacklevel,
     DroppedRowsWarning,
     DuplicateRowsError,
     EmptyDataError,
@@ -236,7 +237,7 @@ def _add_totals(frame: pd.DataFrame, skipna: bool) -> pd.DataFrame:
                 f"'Total emergency admissions' differs from via-A&E + other emergency admissions in "
                 f"{int(differ.sum())} row(s) (e.g. {format_examples(frame.loc[differ, 'org_code'].tolist())}); "
                 "emergency_admissions_total keeps the published total where given.",
-                InconsistentTotalsWarning, stacklevel=5,
+                InconsistentTotalsWarning, stacklevel=_user_stacklevel(),
             )
         frame["emergency_admissions_total"] = pub.where(pub.notna(), computed)
         frame = frame.drop(columns=["emergency_admissions_total_published"])
@@ -360,7 +361,7 @@ def read_ae_monthly(
                 f"{len(pd.unique(frame.loc[frame['is_total'], 'source']))} file(s); they would "
                 "double-count providers. Pass keep_totals=True to keep them (flagged is_total), "
                 "or level='england' for the England series.",
-                DroppedRowsWarning, stacklevel=2,
+                DroppedRowsWarning, stacklevel=_user_stacklevel(),
             )
         frame = frame.loc[~frame["is_total"]].reset_index(drop=True)
     info["dropped_total_rows"] = n_totals if (level == "provider" and not keep_totals) else 0
@@ -393,7 +394,7 @@ def _missing_report(frame: pd.DataFrame, present: dict[str, list[str]]) -> dict[
             f"A&E monthly files: {sum(counts.values())} missing cell(s) ('-' or blank) kept as "
             "NaN, never filled with 0: " + ", ".join(f"{c}: {n}" for c, n in counts.items())
             + ". Totals built from a missing part are NaN unless missing='skip'.",
-            MissingValuesWarning, stacklevel=3,
+            MissingValuesWarning, stacklevel=_user_stacklevel(),
         )
     return counts
 
@@ -433,7 +434,7 @@ def _england(frame: pd.DataFrame, measures: list[str], skipna: bool,
                     warnings.warn(
                         f"{per:%Y-%m}: the published TOTAL row differs from the sum of provider "
                         f"rows in {len(differ)} column(s) ({format_examples(differ)}); the "
-                        "published total is used.", InconsistentTotalsWarning, stacklevel=3,
+                        "published total is used.", InconsistentTotalsWarning, stacklevel=_user_stacklevel(),
                     )
         else:
             block = prov[measures]

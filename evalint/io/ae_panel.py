@@ -21,6 +21,7 @@ import pandas as pd
 
 from evalint._typing import check_option
 from evalint.errors import (
+    _user_stacklevel,
     DroppedRowsWarning,
     DuplicateRowsError,
     EmptyDataError,
@@ -120,7 +121,7 @@ def ae_attendances_panel(df: pd.DataFrame, *, types: Sequence[str] | None = None
         warnings.warn(
             "ae_attendances: org-months with a missing value in a reported type are missing "
             "(not summed as 0): " + ", ".join(f"{c}: {n}" for c, n in n_missing.items()) + ".",
-            MissingValuesWarning, stacklevel=2,
+            MissingValuesWarning, stacklevel=_user_stacklevel(),
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         perf = 1.0 - out["breaches"] / out["attendances"]
@@ -241,7 +242,7 @@ def build_ae_panel(
         warnings.warn(
             f"Dropped {int(miss.sum())} org-month row(s) whose outcome ({', '.join(outcomes)}) is "
             "missing; those months count as unobserved for coverage.",
-            DroppedRowsWarning, stacklevel=2,
+            DroppedRowsWarning, stacklevel=_user_stacklevel(),
         )
         work = work.loc[~miss]
     cov = panel_coverage(work, unit="org_code", time="period")
@@ -264,7 +265,7 @@ def build_ae_panel(
         warnings.warn(
             f"keep={keep!r}: dropped {len(drop)} of {len(cov)} org(s) ({rows} org-month rows), "
             f"{why}: {format_examples(list(drop))}. See evalint.io.panel_coverage for the table.",
-            DroppedRowsWarning, stacklevel=2,
+            DroppedRowsWarning, stacklevel=_user_stacklevel(),
         )
         work = work.loc[~work["org_code"].isin(drop)]
     if work.empty:
@@ -404,7 +405,7 @@ def combine_org_codes(
         f"combine_org_codes: {n_rows} row(s) of {len(resolved)} predecessor code(s) "
         f"({format_examples(sorted(resolved))}) combined into {n_succ} successor(s) "
         f"({format_examples(sorted(set(resolved.values())))}); counts summed, nothing dropped.",
-        CombinedCodesWarning, stacklevel=2,
+        CombinedCodesWarning, stacklevel=_user_stacklevel(),
     )
     out.attrs["evalint_io"] = {**frame.attrs.get("evalint_io", {}), "combined_codes": dict(resolved)}
     return out

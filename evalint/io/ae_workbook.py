@@ -47,7 +47,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from evalint._typing import check_option
-from evalint.errors import DroppedRowsWarning, SpecificationError, TimeParseError, format_examples
+from evalint.errors import DroppedRowsWarning, SpecificationError, TimeParseError, format_examples, _user_stacklevel
 from evalint.io._excel import excel_engine
 from evalint.io._headers import normalise_header
 from evalint.io._layout import LayoutNotRecognisedError, readable_files
@@ -344,7 +344,7 @@ def read_ae_workbook(
         if n_totals:
             warnings.warn(
                 f"Dropped {n_totals} England row(s) ('-' code) from {len(names)} workbook(s); pass keep_totals=True "
-                "to keep them (org_code 'TOTAL', is_total True).", DroppedRowsWarning, stacklevel=2)
+                "to keep them (org_code 'TOTAL', is_total True).", DroppedRowsWarning, stacklevel=_user_stacklevel())
         out = out.loc[~out["is_total"]].reset_index(drop=True)
     info["dropped_total_rows"] = 0 if keep_totals else n_totals
     out.attrs["evalint_io"] = info
@@ -369,4 +369,5 @@ def _check_published_totals(out: pd.DataFrame, published: dict[int, pd.DataFrame
     if differ:
         warnings.warn(
             f"{len(differ)} published total(s) differ from the sum of their type columns, e.g. "
-            f"{format_examples(differ)}; the sums are returned.", InconsistentTotalsWarning, stacklevel=3)
+            f"{format_examples(differ)}; the sums are returned.", InconsistentTotalsWarning,
+            stacklevel=_user_stacklevel())

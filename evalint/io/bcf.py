@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from evalint.errors import (
+    _user_stacklevel,
     ColumnNotFoundError,
     DuplicateRowsError,
     MissingValuesError,
@@ -118,6 +119,6 @@ def read_bcf_intermediate_care(path: str | Path) -> pd.DataFrame:
             if not np.isclose(out[col].sum(), published, rtol=1e-9):
                 warnings.warn(f"{p.name}: the 'Total' row's {src!r} ({published:,.0f}) differs from "
                               f"the sum over boards ({out[col].sum():,.0f}).",
-                              InconsistentTotalsWarning, stacklevel=2)
+                              InconsistentTotalsWarning, stacklevel=_user_stacklevel())
     out.attrs["evalint_io"] = info
     return out

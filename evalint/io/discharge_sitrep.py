@@ -22,6 +22,7 @@ import pandas as pd
 from evalint._typing import check_option
 from evalint.io._excel import excel_engine
 from evalint.errors import (
+    _user_stacklevel,
     ColumnNotFoundError,
     DroppedRowsWarning,
     DuplicateRowsError,
@@ -457,7 +458,7 @@ def read_discharge_sitrep(
                 f"level={level!r}: dropped {int(other.sum())} organisation-day row(s) of other "
                 f"levels ({', '.join(f'{k}: {v}' for k, v in counts.items())}). Pass level='all' "
                 "to keep every row (the 'level' column tells them apart).",
-                DroppedRowsWarning, stacklevel=2,
+                DroppedRowsWarning, stacklevel=_user_stacklevel(),
             )
         frame = frame.loc[~other].reset_index(drop=True)
         info["dropped_other_levels"] = int(other.sum())
@@ -480,7 +481,7 @@ def read_discharge_sitrep(
                f"England/region/ICB rows printed 0 on it, {int(zero_filled.sum())} row(s), are set "
                f"to NaN): {format_examples(lost)}" if lost else "")
             + ". Measures a file's layout does not carry are NaN and not counted here.",
-            MissingValuesWarning, stacklevel=2,
+            MissingValuesWarning, stacklevel=_user_stacklevel(),
         )
     order = ["date", "region", "org_code", "org_name", "level", *SITREP_MEASURES, "source"]
     frame = frame[order].sort_values(["org_code", "date"], kind="stable").reset_index(drop=True)
@@ -561,7 +562,7 @@ def aggregate_to_month(
         warnings.warn(
             f"aggregate_to_month: {partial} organisation-month(s) miss daily discharge values on "
             f"some days; their monthly flows are {what}. Stocks are means over reported days.",
-            MissingValuesWarning, stacklevel=2,
+            MissingValuesWarning, stacklevel=_user_stacklevel(),
         )
     order = ["period", "org_code", "org_name", *[c for c in ("region", "level") if c in out.columns],
              "days_in_month", "days_reported", *STOCKS, *FLOWS]

@@ -26,6 +26,7 @@ import pandas as pd
 
 from evalint._typing import check_option
 from evalint.errors import (
+    _user_stacklevel,
     ColumnNotFoundError,
     DroppedRowsWarning,
     DuplicateRowsError,
@@ -181,7 +182,7 @@ def read_healthyr(
                 f"{p.name}: dropped {len(months)} copied month(s) "
                 f"({copies}; "
                 f"{int(drop.sum())} rows). Pass copied='keep' to keep them.",
-                DroppedRowsWarning, stacklevel=2)
+                DroppedRowsWarning, stacklevel=_user_stacklevel())
             out = out.loc[~drop].reset_index(drop=True)
     else:
         if "discharged_between_1701_2359" in out.columns and zeros == "missing":
@@ -199,7 +200,7 @@ def read_healthyr(
             warnings.warn(
                 f"{p.name}: zeros standing for missing submissions set to NaN: "
                 + ", ".join(f"{c}: {n}" for c, n in info["zeros_set_missing"].items())
-                + ". Pass zeros='keep' to keep them.", MissingValuesWarning, stacklevel=2)
+                + ". Pass zeros='keep' to keep them.", MissingValuesWarning, stacklevel=_user_stacklevel())
     out = out.sort_values(["org_code", time], kind="stable").reset_index(drop=True)
     info["checks"] = summarise(info["checks"])
     out.attrs["evalint_io"] = info

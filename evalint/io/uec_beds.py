@@ -32,6 +32,7 @@ import pandas as pd
 
 from evalint._typing import check_option
 from evalint.errors import (
+    _user_stacklevel,
     DuplicateRowsError,
     EmptyDataError,
     InvalidValueError,
@@ -266,7 +267,7 @@ def read_uec_beds_sitrep(
         warnings.warn(
             f"UEC bed sitrep: {sum(missing.values())} metric cell(s) missing (not published, '-' or "
             f"'[z]') kept as NaN: {format_examples([f'{c}: {n}' for c, n in missing.items()], 8)}.",
-            MissingValuesWarning, stacklevel=2)
+            MissingValuesWarning, stacklevel=_user_stacklevel())
     frame.attrs["evalint_io"] = {
         "files": pd.unique(frame["source"]).tolist(),
         "rows_per_level": frame["level"].value_counts().to_dict(),

@@ -84,3 +84,15 @@ def test_ae_workbook_period_that_contradicts_its_title_block_is_refused(real_sou
         warnings.simplefilter("ignore")
         same = read_ae_workbook(april, period="April 2024")
     assert set(same["period"]) == {pd.Timestamp("2024-04-01")}
+
+
+def test_reader_warnings_point_at_the_callers_line(realdata_root):
+    # a reader's warning names the user's line, not evalint's own files (the file-error wrapper
+    # added a frame under fixed stacklevels, so they pointed at evalint/io/_layout.py)
+    from evalint.io import read_healthyr
+
+    path = realdata_root / "healthyr_nhse_uec" / "england_icb_accidents_emergency.csv"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read_healthyr(path)
+    assert caught and {w.filename for w in caught} == {__file__}

@@ -29,12 +29,23 @@ def test_series_with_different_indexes_are_refused_not_matched_by_label():
 
 
 def test_lengths_that_differ_and_text_are_refused():
-    with pytest.raises(InvalidValueError, match="differ in length"):
+    with pytest.raises(InvalidValueError, match="do not match; give one population per count"):
         rate_per_100k([1, 2, 3], [100_000, 200_000])
     with pytest.raises(NonNumericError):
         rate_per_100k([1], ["one hundred thousand"])
     with pytest.raises(InvalidValueError, match="> 0"):
         rate_per_100k(np.array([1.0]), np.array([0.0]))
+
+
+def test_frames_and_broadcasting_keep_their_shape():
+    # a DataFrame of counts gives a DataFrame (index and columns kept), as before today's checks;
+    # one population for every count, or one per column of a 2-D array, broadcasts
+    counts = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}, index=["x", "y"])
+    out = rate_per_100k(counts, 1000.0)
+    pd.testing.assert_frame_equal(out, counts * 100.0)
+    grid = rate_per_100k(np.ones((2, 2)), np.array([10.0, 20.0]))
+    assert grid.tolist() == [[10_000.0, 5_000.0], [10_000.0, 5_000.0]]
+    assert rate_per_100k([1.0, 2.0], [100_000.0]).tolist() == [1.0, 2.0]
 
 
 def test_to_icb_code_of_nothing_is_a_typed_error():
