@@ -19,6 +19,7 @@ ISO 8601-1:2019. Date and time - Representations for information interchange.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import numpy as np
@@ -85,7 +86,9 @@ def _datetime_objects(s: pd.Series, missing: pd.Series) -> pd.Series | None:
     """An object column of naive ``datetime``/``date`` values read in one vectorised pass: the
     date as written is the value's date. ``None`` (read it as text) for anything else: aware or
     mixed values, values out of the ``datetime64[ns]`` range."""
-    if s.dtype != object or pd.api.types.infer_dtype(s, skipna=True) not in ("datetime", "date"):
+    if s.dtype != object or not isinstance(s[~missing].iloc[0], datetime.date):
+        return None  # (a text column costs one look at its first value)
+    if pd.api.types.infer_dtype(s, skipna=True) not in ("datetime", "date"):
         return None
     try:
         values = pd.to_datetime(s[~missing])
