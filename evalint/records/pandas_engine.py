@@ -81,12 +81,48 @@ def _dates(raw: pd.DataFrame, fields: FieldMap, role: str) -> np.ndarray:
 
 def _codes(s: pd.Series) -> pd.Series:
     """Codes as :func:`evalint.records.query.code_sql` reads them: trimmed, upper case, a
-    trailing ``.0`` dropped, empty -> missing."""
+    trailing ``.0`` dropped, empty -> missing (a missing value stays as it was)."""
     out = s.astype("object")
     mask = out.notna()
-    text = (out[mask].map(str).str.strip().str.replace(r"[.]0$", "", regex=True).str.upper())
+    found = _distinct(s, mask.to_numpy())
+    if found is not None:  # each distinct value read once, then taken back to the rows
+        codes, uniques = found
+        text = np.array(_code_text(pd.Series(uniques, dtype=object)).tolist(), dtype=object)
+        text[text == ""] = None
+        values = out.to_numpy(dtype=object, copy=True)
+        values[codes >= 0] = text[codes[codes >= 0]]
+        return pd.Series(values, index=s.index, dtype=object)
+    text = _code_text(out[mask])
     out = out.where(~mask, text)
     return out.where(out != "", None)
+
+
+def _code_text(values: pd.Series) -> pd.Series:
+    """The code text of values none of which is missing."""
+    return values.map(str).str.strip().str.replace(r"[.]0$", "", regex=True).str.upper()
+
+
+def _distinct(s: pd.Series, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes (-1 where missing) and distinct values of a column whose equal values print the
+    same (categories, text, integers; float64 compared bit for bit, so -0.0 and 0.0 stay
+    apart); ``None`` for other columns (mixed objects: 1, 1.0 and True are equal)."""
+    dtype = s.dtype
+    plain_object = isinstance(dtype, np.dtype) and dtype.kind == "O"
+    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype) and (
+            not plain_object or pd.api.types.infer_dtype(s, skipna=True) == "string") or (
+            pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        uniques = np.asarray(uniques, dtype=object)
+    elif dtype == np.float64:
+        bits = np.where(mask, s.to_numpy(), 0.0).view(np.int64)
+        codes, ubits = pd.factorize(bits)
+        codes = np.where(mask, codes, -1)
+        uniques = ubits.view(np.float64).astype(object)
+    else:
+        return None
+    if not np.array_equal(codes >= 0, mask):
+        return None
+    return np.asarray(codes), uniques
 
 
 def _period(d: pd.Series, freq: str) -> pd.Series:
