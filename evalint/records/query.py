@@ -56,10 +56,14 @@ def _lookup_values(lookup: pd.DataFrame) -> str:
     return f"(VALUES {rows}) AS lk(area_code, lk_unit)"
 
 
-def _first(col: str) -> str:
-    """The first episode's value (lowest episode order; episodes without an order come last);
-    in a spell none of whose episodes has an order, the smallest value (pandas: the same)."""
-    return f"(CASE WHEN count(ord) = 0 THEN min({col}) ELSE min_by({col}, ord) END)"
+def _first(col: str, dialect: str) -> str:
+    """The first episode's value (lowest episode order; episodes without an order come last),
+    null if that episode's value is null; in a spell none of whose episodes has an order, the
+    smallest value (pandas: the same). DuckDB's ``min_by`` skips null values (it would take the
+    next episode's admission method), so DuckDB takes ``first`` in episode order; Spark's
+    ``min_by`` keeps them."""
+    pick = (f"first({col} ORDER BY ord NULLS LAST)" if dialect == "duckdb" else f"min_by({col}, ord)")
+    return f"(CASE WHEN count(ord) = 0 THEN min({col}) ELSE {pick} END)"
 
 
 def build_query(fields: FieldMap, *, source: str, dialect: str, unit: str, freq: str,
@@ -73,7 +77,7 @@ def build_query(fields: FieldMap, *, source: str, dialect: str, unit: str, freq:
              else "CAST(NULL AS DATE)")
     # an age that is not a number is unknown (pandas: to_numeric(errors="coerce"))
     age_sel = f", TRY_CAST({c('age')} AS DOUBLE) AS age" if age_bands is not None else ""
-    age_agg = f", {_first('age')} AS age" if age_bands is not None else ""
+    age_agg = f", {_first('age', dialect)} AS age" if age_bands is not None else ""
     area = c(UNIT_ROLES[unit])
     if lookup is not None:
         join = f"LEFT JOIN {_lookup_values(lookup)} ON sp.area = lk.area_code"
@@ -101,8 +105,8 @@ WITH ep AS (
   FROM {source}
 ), sp AS (
   SELECT spell, min(patient) AS patient, max(patient) AS patient_last, count(*) AS n_episodes, min(admit) AS admit,
-         max(disch) AS disch, max(ready) AS ready, {_first('method')} AS method,
-         {_first('area')} AS area{age_agg}
+         max(disch) AS disch, max(ready) AS ready, {_first('method', dialect)} AS method,
+         {_first('area', dialect)} AS area{age_agg}
   FROM ep GROUP BY spell
 ), sl AS (
   SELECT sp.*, {unit_expr} AS unit, {period_sql('sp.admit', freq, dialect)} AS period,

@@ -52,3 +52,17 @@ def test_spark_dates_uk_text_refused_and_an_empty_ready_column_read_as_missing(s
     assert int(f["delayed_discharge_days"].sum()) == 0
     for (unit, month), exp in handmade.EXPECTED.items():
         assert int(f.loc[(unit, pd.Timestamp(month)), "emergency_admissions"]) == exp[1]
+
+
+def test_spark_first_episode_without_a_method_is_not_an_emergency(spark):
+    # the spell's method is its first episode's, missing: 0 emergency admissions by hand, as on
+    # pandas and DuckDB (DuckDB's min_by had skipped the null and taken the second episode's '21')
+    src = pd.DataFrame({
+        "hesid": [1, 1], "provspno": [1, 1], "epiorder": [1, 2],
+        "admidate": pd.to_datetime(["2020-01-05", "2020-01-05"]),
+        "disdate": pd.to_datetime(["2020-01-08", "2020-01-08"]),
+        "admimeth": [None, "21"], "resicb": ["QE1", "QE1"]})
+    with pytest.warns(RecordsQualityWarning):
+        frame = episodes_to_frame(spark.createDataFrame(src), engine="spark", spark=spark,
+                                  fields={"discharge_ready_date": None}).frame
+    assert int(frame["emergency_admissions"].sum()) == 0 and int(frame["spells"].sum()) == 1

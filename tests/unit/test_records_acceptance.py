@@ -298,3 +298,18 @@ def test_a_spell_key_shared_by_two_patients_is_counted(engine):
     frame, q = _quality(src, engine)
     assert q["spell_with_several_patients"] == 1
     assert _cell(frame, QE1, "2020-01-01", "spells") == 2
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_first_episode_without_a_method_is_not_an_emergency(engine):
+    # the spell's method is its first episode's, missing here: not an emergency admission
+    # (by hand: 0), on every engine; DuckDB's min_by skipped the null and took the second
+    # episode's '21' (1 emergency admission where pandas and Spark count 0)
+    src = pd.DataFrame({
+        "hesid": [1, 1], "provspno": [1, 1], "epiorder": [1, 2],
+        "admidate": ["2020-01-05", "2020-01-05"], "disdate": ["2020-01-08", "2020-01-08"],
+        "admimeth": [None, "21"], "resicb": [QE1, QE1]})
+    for rows in (src, src.iloc[::-1]):
+        frame = _frame(rows, engine)
+        assert _cell(frame, QE1, "2020-01-01", "emergency_admissions") == 0
+        assert _cell(frame, QE1, "2020-01-01", "spells") == 1
