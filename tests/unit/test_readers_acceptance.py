@@ -28,10 +28,14 @@ BCF_HEADER = ("Code,LA_name,Bed based intermediate Care Services,Reablement in a
               "value,over_65_pop.x,episodes_over65")
 
 
-def _bcf(tmp_path, *rows: str):
-    path = tmp_path / "BCF.csv"
-    path.write_text("\n".join([BCF_HEADER, *rows]) + "\n", encoding="utf-8")
+def _csv(tmp_path, name: str, header: str, rows: tuple[str, ...]):
+    path = tmp_path / name
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     return path
+
+
+def _bcf(tmp_path, *rows: str):
+    return _csv(tmp_path, "BCF.csv", BCF_HEADER, rows)
 
 
 def test_bcf_totals_row_without_a_code_is_refused_not_counted_as_a_board(tmp_path):
@@ -141,9 +145,7 @@ AE_HEADER = ("nhs_trust22_code,total_attendances,attendances_over_4hours,total_e
 
 
 def _healthyr_ae(tmp_path, *rows: str):
-    path = tmp_path / "england_trust_accidents_emergency.csv"
-    path.write_text("\n".join([AE_HEADER, *rows]) + "\n", encoding="utf-8")
-    return path
+    return _csv(tmp_path, "england_trust_accidents_emergency.csv", AE_HEADER, rows)
 
 
 def test_healthyr_text_in_a_count_is_refused_and_suppressed_cells_are_missing(tmp_path):
